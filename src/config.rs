@@ -1,0 +1,189 @@
+//! Configuration: one typed struct, filled from built-in defaults, then an optional TOML file,
+//! then `LIAISON_*` environment variables, then command-line flags (later wins). Unknown keys in
+//! the file are rejected so that a typo never silently falls back to a default.
+
+use std::path::{Path, PathBuf};
+
+use clap::{Args, ValueEnum};
+use serde::{Deserialize, Serialize};
+
+/// Every setting of the service. Field names are the config-file keys; the environment variable
+/// is `LIAISON_` plus the upper-cased name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    /// `sqlite://PATH` (or a bare path) for the embedded database, `postgres://...` for PostgreSQL.
+    pub database_url: String,
+    /// Address the HTTP server listens on.
+    pub bind: String,
+    /// Folder of the on-disk search index.
+    pub index_dir: PathBuf,
+    /// Largest accepted request body, in bytes.
+    pub max_body_bytes: usize,
+    /// Database connections in the pool.
+    pub db_pool_size: u32,
+    /// Seconds to wait for a pooled connection before answering 503.
+    pub db_timeout_secs: u64,
+    /// HTTP worker threads; 0 means one per CPU core.
+    pub workers: usize,
+    /// Seconds in-flight requests get to finish after SIGTERM/SIGINT.
+    pub shutdown_timeout_secs: u64,
+    /// `text` for people, `json` for log collectors.
+    pub log_format: LogFormat,
+    /// A `tracing` filter, e.g. `info` or `liaison=debug,actix_web=info`.
+    pub log_level: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            database_url: "sqlite://data/liaison.db".to_owned(),
+            bind: "127.0.0.1:8080".to_owned(),
+            index_dir: PathBuf::from("index"),
+            max_body_bytes: 1024 * 1024,
+            db_pool_size: 8,
+            db_timeout_secs: 5,
+            workers: 0,
+            shutdown_timeout_secs: 30,
+            log_format: LogFormat::Text,
+            log_level: "info".to_owned(),
+        }
+    }
+}
+
+/// The command-line and environment layer: every field optional, so only what was given
+/// overrides the file. clap reads the flag first and falls back to the environment variable.
+#[derive(Debug, Clone, Default, Args)]
+pub struct SettingsArgs {
+    /// TOML configuration file (keys as in the README's configuration table).
+    #[arg(long, env = "LIAISON_CONFIG", global = true)]
+    pub config: Option<PathBuf>,
+    #[arg(long, env = "LIAISON_DATABASE_URL", global = true)]
+    pub database_url: Option<String>,
+    #[arg(long, env = "LIAISON_BIND", global = true)]
+    pub bind: Option<String>,
+    #[arg(long, env = "LIAISON_INDEX_DIR", global = true)]
+    pub index_dir: Option<PathBuf>,
+    #[arg(long, env = "LIAISON_MAX_BODY_BYTES", global = true)]
+    pub max_body_bytes: Option<usize>,
+    #[arg(long, env = "LIAISON_DB_POOL_SIZE", global = true)]
+    pub db_pool_size: Option<u32>,
+    #[arg(long, env = "LIAISON_DB_TIMEOUT_SECS", global = true)]
+    pub db_timeout_secs: Option<u64>,
+    #[arg(long, env = "LIAISON_WORKERS", global = true)]
+    pub workers: Option<usize>,
+    #[arg(long, env = "LIAISON_SHUTDOWN_TIMEOUT_SECS", global = true)]
+    pub shutdown_timeout_secs: Option<u64>,
+    #[arg(long, env = "LIAISON_LOG_FORMAT", global = true)]
+    pub log_format: Option<LogFormat>,
+    #[arg(long, env = "LIAISON_LOG_LEVEL", global = true)]
+    pub log_level: Option<String>,
+}
+
+impl SettingsArgs {
+    /// Defaults, then the file (if any), then these overrides; checked before use.
+    pub fn resolve(&self) -> anyhow::Result<Settings> {
+        let mut s = match &self.config {
+            Some(path) => Settings::from_file(path)?,
+            None => Settings::default(),
+        };
+        macro_rules! apply {
+            ($($f:ident),+) => { $( if let Some(v) = &self.$f { s.$f = v.clone(); } )+ };
+        }
+        apply!(
+            database_url,
+            bind,
+            index_dir,
+            max_body_bytes,
+            db_pool_size,
+            db_timeout_secs,
+            workers,
+            shutdown_timeout_secs,
+            log_format,
+            log_level
+        );
+        s.check()?;
+        Ok(s)
+    }
+}
+
+impl Settings {
+    pub fn from_file(path: &Path) -> anyhow::Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("cannot read config file {}: {e}", path.display()))?;
+        Self::from_toml(&text)
+            .map_err(|e| anyhow::anyhow!("invalid config file {}: {e}", path.display()))
+    }
+
+    pub fn from_toml(text: &str) -> anyhow::Result<Self> {
+        Ok(toml::from_str(text)?)
+    }
+
+    /// Rejects values that would only fail later, with a message that names the setting.
+    pub fn check(&self) -> anyhow::Result<()> {
+        crate::db::DatabaseUrl::parse(&self.database_url)
+            .map_err(|e| anyhow::anyhow!("database_url: {e}"))?;
+        if self.bind.parse::<std::net::SocketAddr>().is_err() {
+            anyhow::bail!("bind: {:?} is not an address such as 127.0.0.1:8080", self.bind);
+        }
+        if self.max_body_bytes < 1024 {
+            anyhow::bail!("max_body_bytes: must be at least 1024");
+        }
+        if self.db_pool_size == 0 {
+            anyhow::bail!("db_pool_size: must be at least 1");
+        }
+        tracing_subscriber::EnvFilter::try_new(&self.log_level)
+            .map_err(|e| anyhow::anyhow!("log_level: {e}"))?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_overrides_defaults_and_rejects_unknown_keys() {
+        let s = Settings::from_toml("bind = \"0.0.0.0:9000\"\nmax_body_bytes = 4096\n").unwrap();
+        assert_eq!(s.bind, "0.0.0.0:9000");
+        assert_eq!(s.max_body_bytes, 4096);
+        assert_eq!(s.database_url, Settings::default().database_url);
+        let err = Settings::from_toml("bnid = \"0.0.0.0:9000\"\n").unwrap_err();
+        assert!(err.to_string().contains("unknown field"), "{err}");
+    }
+
+    #[test]
+    fn flags_override_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("liaison.toml");
+        std::fs::write(&path, "bind = \"127.0.0.1:9000\"\nlog_format = \"json\"\n").unwrap();
+        let args = SettingsArgs {
+            config: Some(path),
+            bind: Some("127.0.0.1:9100".into()),
+            ..Default::default()
+        };
+        let s = args.resolve().unwrap();
+        assert_eq!(s.bind, "127.0.0.1:9100");
+        assert_eq!(s.log_format, LogFormat::Json);
+    }
+
+    #[test]
+    fn bad_values_are_refused_with_the_setting_named() {
+        for (toml, key) in [
+            ("bind = \"nowhere\"", "bind"),
+            ("database_url = \"mysql://x\"", "database_url"),
+            ("database_url = \":memory:\"", "database_url"),
+            ("max_body_bytes = 10", "max_body_bytes"),
+        ] {
+            let err = Settings::from_toml(toml).unwrap().check().unwrap_err();
+            assert!(err.to_string().starts_with(key), "{toml}: {err}");
+        }
+    }
+}

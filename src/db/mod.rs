@@ -1,0 +1,253 @@
+//! Storage: one diesel connection type for SQLite and PostgreSQL, a pool, embedded migrations,
+//! and the helpers that keep blocking database work off the async worker threads.
+
+pub mod organizations;
+pub mod schema;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use diesel::prelude::*;
+use diesel::r2d2::R2D2Connection;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel::{PgConnection, SqliteConnection};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use crate::error::{AppError, AppResult, ErrorCode};
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// One connection type for both backends; queries written against it run on either.
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    Pg(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+/// Which backend a database URL selects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A parsed database location: the backend plus what its driver wants to be given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DatabaseUrl {
+    pub backend: Backend,
+    /// For PostgreSQL the URL as given; for SQLite the file path.
+    pub target: String,
+}
+
+impl DatabaseUrl {
+    /// `postgres://` / `postgresql://` select PostgreSQL; `sqlite://PATH`, `sqlite:PATH` or a
+    /// bare path select SQLite. An in-memory SQLite database is refused: behind a pool every
+    /// connection would see its own empty database.
+    pub fn parse(url: &str) -> anyhow::Result<Self> {
+        let url = url.trim();
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(Self {
+                backend: Backend::Postgres,
+                target: url.to_owned(),
+            });
+        }
+        let path = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .unwrap_or(url);
+        if path.is_empty() {
+            anyhow::bail!("the database URL is empty");
+        }
+        if path == ":memory:" || path.contains("mode=memory") {
+            anyhow::bail!(
+                "an in-memory SQLite database cannot be shared by a connection pool; use a file"
+            );
+        }
+        if url.contains("://") && !url.starts_with("sqlite://") {
+            anyhow::bail!(
+                "unsupported database URL scheme in {url:?}: use postgres://... or sqlite://PATH"
+            );
+        }
+        Ok(Self {
+            backend: Backend::Sqlite,
+            target: path.to_owned(),
+        })
+    }
+}
+
+/// Opens connections for the pool, choosing the backend from the URL (diesel's own
+/// `MultiConnection::establish` would try PostgreSQL first and treat anything else as a path).
+#[derive(Debug)]
+struct ConnManager {
+    url: DatabaseUrl,
+}
+
+impl r2d2::ManageConnection for ConnManager {
+    type Connection = DbConn;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<DbConn, Self::Error> {
+        match self.url.backend {
+            Backend::Postgres => PgConnection::establish(&self.url.target)
+                .map(DbConn::Pg)
+                .map_err(diesel::r2d2::Error::ConnectionError),
+            Backend::Sqlite => {
+                let mut conn = SqliteConnection::establish(&self.url.target)
+                    .map_err(diesel::r2d2::Error::ConnectionError)?;
+                // WAL lets readers run beside the writer; busy_timeout makes a second writer
+                // (another process, e.g. the CLI) wait instead of failing; synchronous=FULL
+                // makes every commit durable across power loss, not just process crashes.
+                for pragma in [
+                    "PRAGMA journal_mode = WAL",
+                    "PRAGMA busy_timeout = 5000",
+                    "PRAGMA foreign_keys = ON",
+                    "PRAGMA synchronous = FULL",
+                ] {
+                    diesel::sql_query(pragma)
+                        .execute(&mut conn)
+                        .map_err(diesel::r2d2::Error::QueryError)?;
+                }
+                Ok(DbConn::Sqlite(conn))
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), Self::Error> {
+        conn.ping().map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut DbConn) -> bool {
+        conn.is_broken()
+    }
+}
+
+/// The pool plus what every use case needs to run database work correctly.
+#[derive(Clone)]
+pub struct Db {
+    pool: r2d2::Pool<ConnManager>,
+    backend: Backend,
+    /// SQLite allows one writer at a time, and a deferred transaction that reads before it
+    /// writes can fail with SQLITE_BUSY instead of waiting. Serialising write transactions
+    /// inside the process removes that failure; other processes are covered by busy_timeout.
+    sqlite_writer: Arc<Mutex<()>>,
+}
+
+impl Db {
+    /// Connects (creating the SQLite file and its folder if missing) and checks one connection.
+    pub fn connect(url: &str, pool_size: u32, timeout: Duration) -> anyhow::Result<Self> {
+        let url = DatabaseUrl::parse(url)?;
+        if url.backend == Backend::Sqlite {
+            let path = std::path::Path::new(&url.target);
+            if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                std::fs::create_dir_all(parent).map_err(|e| {
+                    anyhow::anyhow!("cannot create database folder {}: {e}", parent.display())
+                })?;
+            }
+        }
+        let backend = url.backend;
+        let pool = r2d2::Pool::builder()
+            .max_size(pool_size.max(1))
+            .min_idle(Some(1))
+            .connection_timeout(timeout)
+            .build(ConnManager { url })
+            .map_err(|e| anyhow::anyhow!("cannot connect to the database: {e}"))?;
+        Ok(Self {
+            pool,
+            backend,
+            sqlite_writer: Arc::new(Mutex::new(())),
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Applies pending embedded migrations for this backend.
+    pub fn migrate(&self) -> anyhow::Result<Vec<String>> {
+        let mut conn = self.pool.get()?;
+        let applied = match &mut *conn {
+            DbConn::Pg(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS),
+            DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS),
+        }
+        .map_err(|e| anyhow::anyhow!("migration failed: {e}"))?;
+        Ok(applied.into_iter().map(|v| v.to_string()).collect())
+    }
+
+    /// Runs blocking work on a connection, on the blocking thread pool (never on an async
+    /// worker). Use for reads; writes go through [`Db::write`].
+    pub async fn run<T, F>(&self, f: F) -> AppResult<T>
+    where
+        F: FnOnce(&mut DbConn) -> AppResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        actix_web::rt::task::spawn_blocking(move || {
+            let mut conn = pool.get().map_err(AppError::unavailable)?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(AppError::internal)?
+    }
+
+    /// Runs `f` inside one transaction on the blocking thread pool: everything it writes
+    /// commits together or not at all.
+    pub async fn write<T, F>(&self, f: F) -> AppResult<T>
+    where
+        F: FnOnce(&mut DbConn) -> AppResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let this = self.clone();
+        actix_web::rt::task::spawn_blocking(move || this.write_blocking(f))
+            .await
+            .map_err(AppError::internal)?
+    }
+
+    /// The blocking form of [`Db::write`], for the CLI and for code already off the executor.
+    pub fn write_blocking<T, F>(&self, f: F) -> AppResult<T>
+    where
+        F: FnOnce(&mut DbConn) -> AppResult<T>,
+    {
+        let _guard = match self.backend {
+            // A poisoned lock only means another writer panicked; the database itself is
+            // consistent (its transaction rolled back), so carry on.
+            Backend::Sqlite => Some(self.sqlite_writer.lock().unwrap_or_else(|p| p.into_inner())),
+            Backend::Postgres => None,
+        };
+        let mut conn = self.pool.get().map_err(AppError::unavailable)?;
+        conn.transaction(|c| f(c))
+    }
+
+    /// A cheap round trip, for readiness checks.
+    pub async fn ping(&self) -> AppResult<()> {
+        self.run(|c| c.ping().map_err(AppError::from)).await
+    }
+}
+
+impl From<DieselError> for AppError {
+    fn from(e: DieselError) -> Self {
+        match e {
+            DieselError::NotFound => AppError::new(ErrorCode::NotFound, "Resource not found"),
+            DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => AppError::new(
+                ErrorCode::Conflict,
+                "A resource with the same unique values already exists",
+            ),
+            DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => {
+                AppError::new(
+                    ErrorCode::Conflict,
+                    "The change refers to, or is referred to by, another resource",
+                )
+            }
+            DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
+                AppError::unavailable(info.message())
+            }
+            other => AppError::internal(other),
+        }
+    }
+}
+
+impl From<diesel::r2d2::PoolError> for AppError {
+    fn from(e: diesel::r2d2::PoolError) -> Self {
+        AppError::unavailable(e)
+    }
+}

@@ -1,0 +1,139 @@
+//! Organization rows and their queries.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::DbConn;
+use super::schema::organizations;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = organizations)]
+pub struct OrganizationRow {
+    pub id: String,
+    pub kind: String,
+    pub name: String,
+    pub local_name: Option<String>,
+    pub country: String,
+    pub website: Option<String>,
+    pub version: i64,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub deleted_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = organizations)]
+pub struct NewOrganization<'a> {
+    pub id: &'a str,
+    pub kind: &'a str,
+    pub name: &'a str,
+    pub local_name: Option<&'a str>,
+    pub country: &'a str,
+    pub website: Option<&'a str>,
+    pub version: i64,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// The full set of mutable columns; the service computes it from the current row and a patch.
+#[derive(Debug, AsChangeset)]
+#[diesel(table_name = organizations, treat_none_as_null = true)]
+pub struct OrganizationChanges<'a> {
+    pub kind: &'a str,
+    pub name: &'a str,
+    pub local_name: Option<&'a str>,
+    pub country: &'a str,
+    pub website: Option<&'a str>,
+    pub updated_at: NaiveDateTime,
+}
+
+/// Filters and keyset position for listing.
+#[derive(Debug, Default)]
+pub struct OrganizationFilter {
+    pub kind: Option<String>,
+    pub country: Option<String>,
+    /// Return rows whose id sorts after this one.
+    pub after: Option<String>,
+    pub limit: i64,
+}
+
+pub fn insert(conn: &mut DbConn, new: &NewOrganization<'_>) -> QueryResult<OrganizationRow> {
+    diesel::insert_into(organizations::table)
+        .values(new)
+        .returning(organizations::all_columns)
+        .get_result(conn)
+}
+
+/// A live (not deleted) organization.
+pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<OrganizationRow>> {
+    organizations::table
+        .filter(organizations::id.eq(id))
+        .filter(organizations::deleted_at.is_null())
+        .select(organizations::all_columns)
+        .first(conn)
+        .optional()
+}
+
+/// Live organizations in id order (ids are UUIDv7, so this is creation order).
+pub fn list(conn: &mut DbConn, filter: &OrganizationFilter) -> QueryResult<Vec<OrganizationRow>> {
+    let mut query = organizations::table
+        .filter(organizations::deleted_at.is_null())
+        .select(organizations::all_columns)
+        .into_boxed();
+    if let Some(kind) = &filter.kind {
+        query = query.filter(organizations::kind.eq(kind.clone()));
+    }
+    if let Some(country) = &filter.country {
+        query = query.filter(organizations::country.eq(country.clone()));
+    }
+    if let Some(after) = &filter.after {
+        query = query.filter(organizations::id.gt(after.clone()));
+    }
+    query
+        .order(organizations::id.asc())
+        .limit(filter.limit)
+        .load(conn)
+}
+
+/// Applies `changes` only if the row is live and still at `expected_version`; returns the new
+/// row, or `None` when the row is gone or was changed meanwhile (compare-and-swap).
+pub fn update(
+    conn: &mut DbConn,
+    id: &str,
+    expected_version: i64,
+    changes: &OrganizationChanges<'_>,
+) -> QueryResult<Option<OrganizationRow>> {
+    diesel::update(
+        organizations::table
+            .filter(organizations::id.eq(id))
+            .filter(organizations::version.eq(expected_version))
+            .filter(organizations::deleted_at.is_null()),
+    )
+    .set((changes, organizations::version.eq(expected_version + 1)))
+    .returning(organizations::all_columns)
+    .get_result(conn)
+    .optional()
+}
+
+/// Marks a live row deleted if it is still at `expected_version` (it stays for reports and
+/// can be restored); returns whether a row was marked.
+pub fn soft_delete(
+    conn: &mut DbConn,
+    id: &str,
+    expected_version: i64,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let n = diesel::update(
+        organizations::table
+            .filter(organizations::id.eq(id))
+            .filter(organizations::deleted_at.is_null())
+            .filter(organizations::version.eq(expected_version)),
+    )
+    .set((
+        organizations::deleted_at.eq(Some(now)),
+        organizations::updated_at.eq(now),
+        organizations::version.eq(expected_version + 1),
+    ))
+    .execute(conn)?;
+    Ok(n == 1)
+}

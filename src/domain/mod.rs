@@ -1,0 +1,204 @@
+//! Parse, don't validate: newtypes that can only hold valid values. Each parser takes the
+//! field name so that its error lands on the right field of a 422 response.
+
+mod country;
+
+pub use country::CountryCode;
+
+use crate::error::FieldError;
+
+/// Collects the results of several field parsers into one tuple, or one 422 error listing
+/// every invalid field (not just the first).
+///
+/// ```ignore
+/// let (name, country) = all_valid!(
+///     name = Text::required("name", n, 200),
+///     country = CountryCode::parse("country", c),
+/// )?;
+/// ```
+#[macro_export]
+macro_rules! all_valid {
+    ($($name:ident = $r:expr),+ $(,)?) => {{
+        match ($($r,)+) {
+            ($(Ok($name),)+) => Ok(($($name,)+)),
+            ($($name,)+) => {
+                let mut errors: Vec<$crate::error::FieldError> = Vec::new();
+                $(
+                    if let Err(e) = $name {
+                        errors.extend($crate::domain::IntoFieldErrors::into_field_errors(e));
+                    }
+                )+
+                Err($crate::error::AppError::validation(errors))
+            }
+        }
+    }};
+}
+
+/// A parser may report one field error or several (for lists and nested records).
+pub trait IntoFieldErrors {
+    fn into_field_errors(self) -> Vec<FieldError>;
+}
+
+impl IntoFieldErrors for FieldError {
+    fn into_field_errors(self) -> Vec<FieldError> {
+        vec![self]
+    }
+}
+
+impl IntoFieldErrors for Vec<FieldError> {
+    fn into_field_errors(self) -> Vec<FieldError> {
+        self
+    }
+}
+
+/// Human text: trimmed, bounded in characters, free of control characters (newlines and tabs
+/// allowed only where `multiline`).
+pub struct Text;
+
+impl Text {
+    pub fn required(field: &str, value: &str, max_chars: usize) -> Result<String, FieldError> {
+        match Self::clean(field, value, max_chars, false)? {
+            Some(v) => Ok(v),
+            None => Err(FieldError::new(field, "required", "must not be empty")),
+        }
+    }
+
+    /// An optional value; empty or blank becomes `None`.
+    pub fn optional(
+        field: &str,
+        value: Option<&str>,
+        max_chars: usize,
+    ) -> Result<Option<String>, FieldError> {
+        match value {
+            None => Ok(None),
+            Some(v) => Self::clean(field, v, max_chars, false),
+        }
+    }
+
+    fn clean(
+        field: &str,
+        value: &str,
+        max_chars: usize,
+        multiline: bool,
+    ) -> Result<Option<String>, FieldError> {
+        let v = value.trim();
+        if v.is_empty() {
+            return Ok(None);
+        }
+        let n = v.chars().count();
+        if n > max_chars {
+            return Err(FieldError::new(
+                field,
+                "too_long",
+                format!("must be at most {max_chars} characters (got {n})"),
+            ));
+        }
+        if v.chars()
+            .any(|c| c.is_control() && !(multiline && (c == '\n' || c == '\t' || c == '\r')))
+        {
+            return Err(FieldError::new(
+                field,
+                "control_characters",
+                "must not contain control characters",
+            ));
+        }
+        Ok(Some(v.to_owned()))
+    }
+}
+
+/// An absolute `http` or `https` URL with a host.
+pub struct WebUrl;
+
+impl WebUrl {
+    pub const MAX_LEN: usize = 2048;
+
+    pub fn parse(field: &str, value: &str) -> Result<String, FieldError> {
+        let v = value.trim();
+        let invalid = || {
+            FieldError::new(
+                field,
+                "invalid_url",
+                "must be an absolute http:// or https:// URL with a host",
+            )
+        };
+        if v.len() > Self::MAX_LEN {
+            return Err(FieldError::new(
+                field,
+                "too_long",
+                format!("must be at most {} bytes", Self::MAX_LEN),
+            ));
+        }
+        let url = url::Url::parse(v).map_err(|_| invalid())?;
+        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
+            return Err(invalid());
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(FieldError::new(
+                field,
+                "invalid_url",
+                "must not contain credentials",
+            ));
+        }
+        Ok(url.to_string())
+    }
+
+    pub fn optional(field: &str, value: Option<&str>) -> Result<Option<String>, FieldError> {
+        match value.map(str::trim) {
+            None | Some("") => Ok(None),
+            Some(v) => Self::parse(field, v).map(Some),
+        }
+    }
+}
+
+/// Public ids are UUIDs rendered as lowercase hyphenated text.
+pub struct PublicId;
+
+impl PublicId {
+    /// A fresh id: UUIDv7 (its random part is 74 bits, so ids are not guessable, and ids
+    /// sort in creation order, which keyset pagination relies on).
+    pub fn generate() -> String {
+        uuid::Uuid::now_v7().to_string()
+    }
+
+    /// Parses an id from a path or body, normalising its case; `None` when malformed.
+    pub fn parse(value: &str) -> Option<String> {
+        uuid::Uuid::try_parse(value.trim())
+            .ok()
+            .map(|u| u.hyphenated().to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_trims_bounds_and_rejects_controls() {
+        assert_eq!(Text::required("n", "  國立陽明交通大學 ", 10).unwrap(), "國立陽明交通大學");
+        assert_eq!(Text::required("n", "  ", 10).unwrap_err().code, "required");
+        assert_eq!(Text::required("n", "서울대학교서울대학교x", 10).unwrap_err().code, "too_long");
+        assert_eq!(Text::required("n", "a\u{0}b", 10).unwrap_err().code, "control_characters");
+        assert_eq!(Text::optional("n", Some(" "), 10).unwrap(), None);
+    }
+
+    #[test]
+    fn urls_must_be_web_urls() {
+        assert_eq!(WebUrl::parse("w", "https://www.kaist.ac.kr").unwrap(), "https://www.kaist.ac.kr/");
+        for bad in ["ftp://x.org", "javascript:alert(1)", "www.ntu.edu.tw", "https://u:p@x.org"] {
+            assert!(WebUrl::parse("w", bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn all_valid_reports_every_field() {
+        let r: Result<(String, String), _> = all_valid!(
+            name = Text::required("name", "", 5),
+            website = WebUrl::parse("website", "nope"),
+        );
+        let e = r.unwrap_err();
+        let fields: Vec<_> = e.errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["name", "website"]);
+        let ok = all_valid!(a = Text::required("a", "x", 5), b = Text::required("b", "y", 5)).unwrap();
+        assert_eq!(ok, ("x".to_owned(), "y".to_owned()));
+    }
+}

@@ -1,0 +1,267 @@
+//! The one error type of the service and its table of machine-readable codes.
+//!
+//! Every failure a client can see is an [`AppError`]; the HTTP layer renders it as
+//! `application/problem+json` (RFC 9457). Server faults log their cause and return a generic
+//! message, so no SQL, path or stack trace ever reaches a client.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// Stable, machine-readable error codes. The wire name (`code` in a problem) never changes once
+/// published; add new variants rather than renaming.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// The request body is not syntactically valid JSON.
+    MalformedJson,
+    /// A query string parameter is missing, malformed or out of range.
+    InvalidQuery,
+    /// A path parameter (such as an id) is malformed.
+    InvalidPath,
+    /// A request header is malformed.
+    InvalidHeader,
+    /// The body's `Content-Type` is not one this endpoint accepts.
+    UnsupportedMediaType,
+    /// The body is larger than the configured limit.
+    PayloadTooLarge,
+    /// The body is well-formed but its content breaks a rule; see `errors`.
+    ValidationFailed,
+    /// No resource at this address (or not one the caller may see).
+    NotFound,
+    /// The resource exists but does not support this HTTP method.
+    MethodNotAllowed,
+    /// The change conflicts with the current state (e.g. a duplicate).
+    Conflict,
+    /// The `If-Match` header does not match the resource's current `ETag`.
+    PreconditionFailed,
+    /// The operation requires an `If-Match` header.
+    PreconditionRequired,
+    /// The endpoint cannot produce a representation the client accepts.
+    NotAcceptable,
+    /// The service (or a dependency) is temporarily unavailable.
+    ServiceUnavailable,
+    /// An unexpected server fault; the cause is logged, never returned.
+    Internal,
+    /// A generic client error for statuses without a more specific code.
+    BadRequest,
+}
+
+impl ErrorCode {
+    /// Every code, for the documentation table.
+    pub const ALL: &'static [ErrorCode] = &[
+        Self::MalformedJson,
+        Self::InvalidQuery,
+        Self::InvalidPath,
+        Self::InvalidHeader,
+        Self::UnsupportedMediaType,
+        Self::PayloadTooLarge,
+        Self::ValidationFailed,
+        Self::NotFound,
+        Self::MethodNotAllowed,
+        Self::Conflict,
+        Self::PreconditionFailed,
+        Self::PreconditionRequired,
+        Self::NotAcceptable,
+        Self::ServiceUnavailable,
+        Self::Internal,
+        Self::BadRequest,
+    ];
+
+    /// The HTTP status and human title that belong to this code.
+    pub fn status_and_title(self) -> (u16, &'static str) {
+        match self {
+            Self::MalformedJson => (400, "Malformed JSON"),
+            Self::InvalidQuery => (400, "Invalid query parameter"),
+            Self::InvalidPath => (400, "Invalid path parameter"),
+            Self::InvalidHeader => (400, "Invalid header"),
+            Self::BadRequest => (400, "Bad request"),
+            Self::NotFound => (404, "Not found"),
+            Self::MethodNotAllowed => (405, "Method not allowed"),
+            Self::NotAcceptable => (406, "Not acceptable"),
+            Self::Conflict => (409, "Conflict"),
+            Self::PreconditionFailed => (412, "Precondition failed"),
+            Self::PayloadTooLarge => (413, "Payload too large"),
+            Self::UnsupportedMediaType => (415, "Unsupported media type"),
+            Self::ValidationFailed => (422, "Validation failed"),
+            Self::PreconditionRequired => (428, "Precondition required"),
+            Self::Internal => (500, "Internal server error"),
+            Self::ServiceUnavailable => (503, "Service unavailable"),
+        }
+    }
+
+    pub fn status(self) -> u16 {
+        self.status_and_title().0
+    }
+
+    pub fn title(self) -> &'static str {
+        self.status_and_title().1
+    }
+
+    /// The wire name, e.g. `validation_failed`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::MalformedJson => "malformed_json",
+            Self::InvalidQuery => "invalid_query",
+            Self::InvalidPath => "invalid_path",
+            Self::InvalidHeader => "invalid_header",
+            Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::PayloadTooLarge => "payload_too_large",
+            Self::ValidationFailed => "validation_failed",
+            Self::NotFound => "not_found",
+            Self::MethodNotAllowed => "method_not_allowed",
+            Self::Conflict => "conflict",
+            Self::PreconditionFailed => "precondition_failed",
+            Self::PreconditionRequired => "precondition_required",
+            Self::NotAcceptable => "not_acceptable",
+            Self::ServiceUnavailable => "service_unavailable",
+            Self::Internal => "internal",
+            Self::BadRequest => "bad_request",
+        }
+    }
+
+    /// The code a bare HTTP status maps to when nothing more specific is known
+    /// (used for responses produced outside our handlers, e.g. by the router).
+    pub fn for_status(status: u16) -> Self {
+        match status {
+            404 => Self::NotFound,
+            405 => Self::MethodNotAllowed,
+            406 => Self::NotAcceptable,
+            409 => Self::Conflict,
+            412 => Self::PreconditionFailed,
+            413 => Self::PayloadTooLarge,
+            415 => Self::UnsupportedMediaType,
+            422 => Self::ValidationFailed,
+            428 => Self::PreconditionRequired,
+            503 => Self::ServiceUnavailable,
+            s if s >= 500 => Self::Internal,
+            _ => Self::BadRequest,
+        }
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One problem with one input field (or parameter, or header).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct FieldError {
+    /// Dotted path of the offending field, e.g. `country` or `publications[3].year`.
+    pub field: String,
+    /// Stable machine-readable reason, e.g. `required`, `too_long`, `invalid_country`.
+    pub code: String,
+    /// Human-readable explanation.
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, code: &str, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            code: code.to_owned(),
+            message: message.into(),
+        }
+    }
+}
+
+/// An error with a code, a detail for the client, optional per-field errors and, for server
+/// faults, a cause that is logged but never shown.
+#[derive(Debug)]
+pub struct AppError {
+    pub code: ErrorCode,
+    pub detail: String,
+    pub errors: Vec<FieldError>,
+    /// Extra headers the response must carry (e.g. `Allow` on 405).
+    pub headers: Vec<(&'static str, String)>,
+    /// Internal cause, for the log only.
+    pub cause: Option<String>,
+}
+
+impl AppError {
+    pub fn new(code: ErrorCode, detail: impl Into<String>) -> Self {
+        Self {
+            code,
+            detail: detail.into(),
+            errors: Vec::new(),
+            headers: Vec::new(),
+            cause: None,
+        }
+    }
+
+    pub fn with_errors(mut self, errors: Vec<FieldError>) -> Self {
+        self.errors = errors;
+        self
+    }
+
+    pub fn with_header(mut self, name: &'static str, value: String) -> Self {
+        self.headers.push((name, value));
+        self
+    }
+
+    /// Records a cause for the log (never shown to the client).
+    pub fn with_cause(mut self, cause: impl fmt::Display) -> Self {
+        self.cause = Some(cause.to_string());
+        self
+    }
+
+    pub fn not_found(what: &str) -> Self {
+        Self::new(ErrorCode::NotFound, format!("{what} not found"))
+    }
+
+    pub fn validation(errors: Vec<FieldError>) -> Self {
+        let detail = match errors.as_slice() {
+            [one] => format!("Field `{}`: {}", one.field, one.message),
+            many => format!("{} fields are invalid; see `errors`", many.len()),
+        };
+        Self::new(ErrorCode::ValidationFailed, detail).with_errors(errors)
+    }
+
+    pub fn query(errors: Vec<FieldError>) -> Self {
+        let detail = match errors.as_slice() {
+            [one] => format!("Query parameter `{}`: {}", one.field, one.message),
+            many => format!("{} query parameters are invalid; see `errors`", many.len()),
+        };
+        Self::new(ErrorCode::InvalidQuery, detail).with_errors(errors)
+    }
+
+    /// The client's `If-Match` no longer matches: someone else changed the resource.
+    pub fn stale() -> Self {
+        Self::new(
+            ErrorCode::PreconditionFailed,
+            "The resource has changed since you read it; read it again and retry",
+        )
+    }
+
+    /// A server fault: the cause goes to the log, the client sees a generic message.
+    pub fn internal(cause: impl fmt::Display) -> Self {
+        let mut e = Self::new(
+            ErrorCode::Internal,
+            "The server could not complete the request; it has been logged",
+        );
+        e.cause = Some(cause.to_string());
+        e
+    }
+
+    pub fn unavailable(cause: impl fmt::Display) -> Self {
+        let mut e = Self::new(
+            ErrorCode::ServiceUnavailable,
+            "The service is temporarily unavailable; try again shortly",
+        );
+        e.cause = Some(cause.to_string());
+        e
+    }
+}
+
+impl fmt::Display for AppError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code, self.detail)
+    }
+}
+
+impl std::error::Error for AppError {}
+
+pub type AppResult<T> = Result<T, AppError>;

@@ -1,0 +1,327 @@
+//! Request extractors that turn every kind of bad input into a precise problem: JSON bodies
+//! (content type, size, syntax, per-field data errors), query strings, ids in paths and
+//! `If-Match` preconditions.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::header::{self, HeaderMap};
+use actix_web::web::BytesMut;
+use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
+use futures_util::StreamExt;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::domain::PublicId;
+use crate::error::{AppError, ErrorCode, FieldError};
+use crate::service::{Precondition, Versioned};
+
+use super::AppState;
+
+/// A JSON request body. Unlike `web::Json` it reports *which* field is wrong.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let limit = req
+            .app_data::<web::Data<AppState>>()
+            .map_or(1024 * 1024, |s| s.settings.max_body_bytes);
+        let content_type_ok = is_json(req.headers());
+        let declared_len = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        let mut payload = payload.take();
+        Box::pin(async move {
+            if !content_type_ok {
+                return Err(AppError::new(
+                    ErrorCode::UnsupportedMediaType,
+                    "The request body must be JSON (Content-Type: application/json)",
+                ));
+            }
+            if declared_len.is_some_and(|n| n > limit) {
+                return Err(too_large(limit));
+            }
+            let mut body = BytesMut::new();
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk.map_err(|e| {
+                    AppError::new(ErrorCode::BadRequest, "The request body could not be read")
+                        .with_cause(e)
+                })?;
+                if body.len() + chunk.len() > limit {
+                    return Err(too_large(limit));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            parse_json(&body).map(ApiJson)
+        })
+    }
+}
+
+fn too_large(limit: usize) -> AppError {
+    AppError::new(
+        ErrorCode::PayloadTooLarge,
+        format!("The request body is larger than the limit of {limit} bytes"),
+    )
+}
+
+fn is_json(headers: &HeaderMap) -> bool {
+    let Some(ct) = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let essence = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// Parses JSON: syntax errors are 400 `malformed_json`; well-formed JSON of the wrong shape
+/// (missing, unknown or mistyped fields, bad enum values) is 422 with the field named.
+/// Every request body of this API is a JSON object.
+pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
+    let first = body.iter().find(|b| !b.is_ascii_whitespace());
+    if first.is_some_and(|b| *b != b'{')
+        && serde_json::from_slice::<serde::de::IgnoredAny>(body).is_ok()
+    {
+        return Err(AppError::validation(vec![FieldError::new(
+            "body",
+            "invalid_type",
+            "must be a JSON object",
+        )]));
+    }
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let result: Result<T, _> = serde_path_to_error::deserialize(&mut de);
+    let value = match result {
+        Ok(v) => v,
+        Err(e) => {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            // A shape error may be found before a syntax error further on: report syntax first.
+            let syntax = serde_json::from_slice::<serde::de::IgnoredAny>(body).err();
+            return Err(if let Some(syntax) = syntax.filter(|_| inner.is_data()) {
+                AppError::new(ErrorCode::MalformedJson, format!("Invalid JSON: {syntax}"))
+            } else if inner.is_data() {
+                AppError::validation(vec![field_error(&path, &inner.to_string())])
+            } else if inner.is_eof() && body.iter().all(u8::is_ascii_whitespace) {
+                AppError::new(ErrorCode::MalformedJson, "The request body is empty")
+            } else {
+                AppError::new(ErrorCode::MalformedJson, format!("Invalid JSON: {inner}"))
+            });
+        }
+    };
+    de.end().map_err(|e| {
+        AppError::new(ErrorCode::MalformedJson, format!("Invalid JSON: {e}"))
+    })?;
+    Ok(value)
+}
+
+/// Turns a serde message into a field error. serde names a missing or unknown field in the
+/// message rather than the path, so the field is taken from there when present.
+fn field_error(path: &str, message: &str) -> FieldError {
+    let message = message
+        .rfind(" at line ")
+        .map_or(message, |i| &message[..i])
+        .to_owned();
+    let named = message
+        .split('`')
+        .nth(1)
+        .filter(|_| message.starts_with("missing field") || message.starts_with("unknown field"));
+    let join = |parent: &str, child: &str| {
+        if parent.is_empty() || parent == "." {
+            child.to_owned()
+        } else {
+            format!("{parent}.{child}")
+        }
+    };
+    let (field, code) = if message.starts_with("missing field") {
+        (join(path, named.unwrap_or("")), "required")
+    } else if message.starts_with("unknown field") {
+        // serde_path_to_error already includes the unknown key in the path.
+        let f = if path.is_empty() || path == "." {
+            named.unwrap_or("").to_owned()
+        } else {
+            path.to_owned()
+        };
+        (f, "unknown_field")
+    } else if message.starts_with("unknown variant") {
+        (path.to_owned(), "invalid_value")
+    } else if message.starts_with("invalid type") {
+        (path.to_owned(), "invalid_type")
+    } else {
+        (path.to_owned(), "invalid")
+    };
+    let field = if field.is_empty() || field == "." { "body".to_owned() } else { field };
+    FieldError::new(field, code, message)
+}
+
+/// A query string, deserialized with the offending parameter named on error (400).
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest for ApiQuery<T> {
+    type Error = AppError;
+    type Future = std::future::Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(
+            req.query_string().as_bytes(),
+        ));
+        std::future::ready(
+            serde_path_to_error::deserialize(de)
+                .map(ApiQuery)
+                .map_err(|e| {
+                    let path = e.path().to_string();
+                    let fe = field_error(&path, &e.into_inner().to_string());
+                    let fe = if fe.field == "body" {
+                        FieldError { field: "query".into(), ..fe }
+                    } else {
+                        fe
+                    };
+                    AppError::query(vec![fe])
+                }),
+        )
+    }
+}
+
+/// The id in a resource path (`/organizations/{id}`), checked to be one of our ids.
+pub struct PathId(pub String);
+
+impl FromRequest for PathId {
+    type Error = AppError;
+    type Future = std::future::Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let raw = req.match_info().get("id").unwrap_or("");
+        std::future::ready(PublicId::parse(raw).map(PathId).ok_or_else(|| {
+            AppError::new(ErrorCode::InvalidPath, "The id in the path is not a valid id")
+                .with_errors(vec![FieldError::new("id", "invalid_id", "must be a UUID")])
+        }))
+    }
+}
+
+/// The `If-Match` precondition of a write.
+pub struct IfMatch(pub Precondition);
+
+impl FromRequest for IfMatch {
+    type Error = AppError;
+    type Future = std::future::Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(parse_if_match(req.headers()).map(IfMatch))
+    }
+}
+
+fn parse_if_match(headers: &HeaderMap) -> Result<Precondition, AppError> {
+    let values: Vec<&str> = headers
+        .get_all(header::IF_MATCH)
+        .map(|v| v.to_str())
+        .collect::<Result<_, _>>()
+        .map_err(|_| bad_if_match())?;
+    if values.is_empty() {
+        return Ok(Precondition::None);
+    }
+    let mut versions = Vec::new();
+    for tag in values.iter().flat_map(|v| v.split(',')).map(str::trim) {
+        if tag == "*" {
+            return Ok(Precondition::Any);
+        }
+        // If-Match uses strong comparison: a weak tag never matches (RFC 9110 13.1.1).
+        if let Some(rest) = tag.strip_prefix("W/") {
+            if !is_quoted(rest) {
+                return Err(bad_if_match());
+            }
+            continue;
+        }
+        if !is_quoted(tag) {
+            return Err(bad_if_match());
+        }
+        // A well-formed tag that is not one of ours simply never matches.
+        if let Ok(v) = tag[1..tag.len() - 1].parse::<i64>() {
+            versions.push(v);
+        }
+    }
+    Ok(Precondition::Versions(versions))
+}
+
+fn is_quoted(tag: &str) -> bool {
+    tag.len() >= 2 && tag.starts_with('"') && tag.ends_with('"') && !tag[1..tag.len() - 1].contains('"')
+}
+
+fn bad_if_match() -> AppError {
+    AppError::new(
+        ErrorCode::InvalidHeader,
+        "If-Match must be `*` or a list of quoted entity tags such as \"3\"",
+    )
+    .with_errors(vec![FieldError::new("If-Match", "invalid_header", "malformed entity tag")])
+}
+
+/// The strong entity tag of a version.
+pub fn etag(version: i64) -> String {
+    format!("\"{version}\"")
+}
+
+/// A JSON response carrying the resource's `ETag`.
+pub fn versioned<T: Serialize>(mut builder: actix_web::HttpResponseBuilder, v: &Versioned<T>) -> HttpResponse {
+    builder
+        .insert_header((header::ETAG, etag(v.version)))
+        .json(&v.value)
+}
+
+/// Answers a GET: 304 when `If-None-Match` names the current version, else 200 with the body.
+pub fn conditional_get<T: Serialize>(req: &HttpRequest, v: &Versioned<T>) -> HttpResponse {
+    let current = etag(v.version);
+    let matches = req
+        .headers()
+        .get_all(header::IF_NONE_MATCH)
+        .filter_map(|h| h.to_str().ok())
+        .flat_map(|h| h.split(','))
+        .map(|t| t.trim().trim_start_matches("W/"))
+        .any(|t| t == "*" || t == current);
+    if matches {
+        HttpResponse::NotModified()
+            .insert_header((header::ETAG, current))
+            .finish()
+    } else {
+        versioned(HttpResponse::Ok(), v)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Body {
+        name: String,
+        n: Option<i32>,
+    }
+
+    #[test]
+    fn json_errors_name_the_field() {
+        let e = parse_json::<Body>(br#"{"name": 1}"#).unwrap_err();
+        assert_eq!((e.code, e.errors[0].field.as_str(), e.errors[0].code.as_str()), (ErrorCode::ValidationFailed, "name", "invalid_type"));
+        let e = parse_json::<Body>(br#"{}"#).unwrap_err();
+        assert_eq!((e.errors[0].field.as_str(), e.errors[0].code.as_str()), ("name", "required"));
+        let e = parse_json::<Body>(br#"{"name": "x", "nmae": 2}"#).unwrap_err();
+        assert_eq!((e.errors[0].field.as_str(), e.errors[0].code.as_str()), ("nmae", "unknown_field"));
+        assert_eq!(parse_json::<Body>(br#"{"name": "#).unwrap_err().code, ErrorCode::MalformedJson);
+        assert_eq!(parse_json::<Body>(br#"{"name": "x"} x"#).unwrap_err().code, ErrorCode::MalformedJson);
+        assert_eq!(parse_json::<Body>(b"").unwrap_err().code, ErrorCode::MalformedJson);
+    }
+
+    #[test]
+    fn if_match_parsing() {
+        let mut h = HeaderMap::new();
+        assert_eq!(parse_if_match(&h).unwrap(), Precondition::None);
+        h.insert(header::IF_MATCH, "\"3\", W/\"4\", \"abc\"".parse().unwrap());
+        assert_eq!(parse_if_match(&h).unwrap(), Precondition::Versions(vec![3]));
+        h.insert(header::IF_MATCH, "*".parse().unwrap());
+        assert_eq!(parse_if_match(&h).unwrap(), Precondition::Any);
+        h.insert(header::IF_MATCH, "3".parse().unwrap());
+        assert!(parse_if_match(&h).is_err());
+    }
+}

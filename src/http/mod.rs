@@ -1,0 +1,223 @@
+//! The HTTP layer: one route table that is also the OpenAPI document, the middleware, and
+//! the server. Handlers extract input, call one service function and map the result.
+
+pub mod extract;
+pub mod observe;
+pub mod ops;
+pub mod organizations;
+pub mod problem;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::body::BoxBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpServer, web};
+use utoipa::OpenApi;
+use utoipa_actix_web::service_config::ServiceConfig;
+use utoipa_actix_web::{AppExt, scope};
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::config::Settings;
+use crate::db::Db;
+use crate::search::IndexDir;
+
+use observe::Metrics;
+
+/// Everything a request handler may need, shared by all workers.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub settings: Arc<Settings>,
+    pub index: IndexDir,
+    pub metrics: Arc<Metrics>,
+    pub spec: Arc<utoipa::openapi::OpenApi>,
+    pub routes: Arc<RouteTable>,
+}
+
+impl AppState {
+    /// Connects to the database, applies migrations and opens the index folder.
+    pub fn open(settings: Settings) -> anyhow::Result<Self> {
+        let db = Db::connect(
+            &settings.database_url,
+            settings.db_pool_size,
+            Duration::from_secs(settings.db_timeout_secs),
+        )?;
+        let applied = db.migrate()?;
+        if !applied.is_empty() {
+            tracing::info!(migrations = ?applied, "applied database migrations");
+        }
+        let index = IndexDir::open(&settings.index_dir)?;
+        let spec = openapi();
+        let routes = RouteTable::from_spec(&spec);
+        Ok(Self {
+            db,
+            settings: Arc::new(settings),
+            index,
+            metrics: Arc::new(Metrics::default()),
+            spec: Arc::new(spec),
+            routes: Arc::new(routes),
+        })
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Liaison API",
+        description = "Industry-academia collaboration: companies' project needs, faculty profiles, \
+matching in both directions, joint lab centres and funded projects.\n\n\
+Every error is `application/problem+json` (RFC 9457) with a stable `code`; see `/problems/{code}`.",
+        license(name = "Apache-2.0", identifier = "Apache-2.0"),
+    ),
+    components(schemas(crate::api::Problem, crate::error::FieldError, crate::error::ErrorCode)),
+    tags(
+        (name = "organizations", description = "Universities, companies, government bodies and foundations"),
+        (name = "operations", description = "Health, readiness, metrics and problem types"),
+    )
+)]
+struct ApiDoc;
+
+/// The route table. Everything registered here is served *and* documented.
+fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(ops::healthz)
+        .service(ops::readyz)
+        .service(ops::metrics)
+        .service(problem::problem_type)
+        .service(
+            scope::scope("/api/v1")
+                .service(organizations::create)
+                .service(organizations::list)
+                .service(organizations::get_one)
+                .service(organizations::update)
+                .service(organizations::remove),
+        );
+}
+
+/// The OpenAPI document, generated from the route table.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let (_, mut spec) = App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .configure(routes)
+        .split_for_parts();
+    spec.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    spec
+}
+
+/// The document as committed in `openapi/openapi.json`.
+pub fn openapi_json() -> String {
+    let mut s = openapi().to_pretty_json().unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+/// Builds the application: routes, docs, fallback and middleware. Used by the server and by
+/// the tests, so both exercise exactly the same stack.
+pub fn build_app(
+    state: AppState,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<BoxBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let spec = (*state.spec).clone();
+    // The spec and docs routes come first: the `/api/v1` scope would otherwise claim the spec.
+    App::new()
+        .app_data(web::Data::new(state))
+        .service(SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", spec))
+        .service(web::redirect("/docs", "/docs/"))
+        .into_utoipa_app()
+        .configure(routes)
+        .into_app()
+        .default_service(web::to(problem::fallback))
+        .wrap(from_fn(observe::observe))
+}
+
+/// Paths and methods of the route table, to tell a wrong method (405) from a wrong path (404).
+#[derive(Debug, Default)]
+pub struct RouteTable {
+    routes: Vec<(Vec<String>, Vec<String>)>,
+}
+
+impl RouteTable {
+    pub fn from_spec(spec: &utoipa::openapi::OpenApi) -> Self {
+        let mut routes = Vec::new();
+        for (path, item) in &spec.paths.paths {
+            let mut methods = Vec::new();
+            for (name, op) in [
+                ("GET", &item.get),
+                ("PUT", &item.put),
+                ("POST", &item.post),
+                ("DELETE", &item.delete),
+                ("PATCH", &item.patch),
+                ("HEAD", &item.head),
+                ("OPTIONS", &item.options),
+            ] {
+                if op.is_some() {
+                    methods.push(name.to_owned());
+                }
+            }
+            routes.push((segments(path), methods));
+        }
+        for fixed in ["/api/v1/openapi.json", "/docs", "/docs/{rest}"] {
+            routes.push((segments(fixed), vec!["GET".to_owned()]));
+        }
+        Self { routes }
+    }
+
+    /// The methods allowed on a concrete path, if any route template matches it.
+    pub fn allowed_methods(&self, path: &str) -> Option<Vec<String>> {
+        let parts: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+        let mut methods: Vec<String> = Vec::new();
+        for (template, m) in &self.routes {
+            let matches = template.len() == parts.len()
+                && template
+                    .iter()
+                    .zip(&parts)
+                    .all(|(t, p)| t.starts_with('{') || t == p);
+            if matches {
+                methods.extend(m.iter().cloned());
+            }
+        }
+        methods.sort();
+        methods.dedup();
+        (!methods.is_empty()).then_some(methods)
+    }
+}
+
+fn segments(path: &str) -> Vec<String> {
+    path.trim_end_matches('/')
+        .split('/')
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Runs the server until SIGTERM or SIGINT, then lets in-flight requests finish (up to the
+/// configured shutdown timeout).
+pub async fn serve(state: AppState) -> anyhow::Result<()> {
+    let settings = state.settings.clone();
+    let app_state = state.clone();
+    let mut server = HttpServer::new(move || build_app(app_state.clone()))
+        .shutdown_timeout(settings.shutdown_timeout_secs)
+        .bind(&settings.bind)
+        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.bind))?;
+    if settings.workers > 0 {
+        server = server.workers(settings.workers);
+    }
+    for addr in server.addrs() {
+        tracing::info!(
+            database = ?state.db.backend(),
+            index_dir = %state.index.path().display(),
+            "listening on http://{addr} (docs at http://{addr}/docs/)"
+        );
+    }
+    server.run().await?;
+    tracing::info!("stopped");
+    Ok(())
+}

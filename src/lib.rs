@@ -1,0 +1,16 @@
+//! Liaison: an industry-academia collaboration service.
+//!
+//! Layers, top to bottom (nothing reaches upward): [`http`] (handlers, extractors, problem+json,
+//! OpenAPI), [`api`] (request/response types), [`service`] (rules and use cases, owning
+//! transactions), [`db`] (diesel on SQLite or PostgreSQL) and [`search`] (the index). [`domain`]
+//! holds the validated value types the service parses input into.
+
+pub mod api;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod http;
+pub mod search;
+pub mod service;
+pub mod telemetry;

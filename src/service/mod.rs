@@ -1,0 +1,116 @@
+//! The rules of the service: validation, permissions and workflows, one function per use
+//! case. Each use case owns its transaction; handlers only translate HTTP to these calls.
+
+pub mod organizations;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{NaiveDateTime, Utc};
+
+use crate::api::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
+use crate::domain::PublicId;
+use crate::error::{AppError, AppResult, ErrorCode, FieldError};
+
+/// A resource plus its version, which the HTTP layer turns into an `ETag`.
+#[derive(Debug, Clone)]
+pub struct Versioned<T> {
+    pub value: T,
+    pub version: i64,
+}
+
+/// What the client sent in `If-Match`, already parsed by the HTTP layer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Precondition {
+    /// No `If-Match` header.
+    None,
+    /// `If-Match: *`: the resource must exist, any version.
+    Any,
+    /// `If-Match: "<version>", ...`: the current version must be one of these. A tag that is
+    /// not one of ours can never match, so it is kept as an impossible version.
+    Versions(Vec<i64>),
+}
+
+impl Precondition {
+    /// Checks a current version against the precondition. `required` makes a missing header a
+    /// 428, so that no update can silently overwrite a change the client has not seen.
+    pub fn check(&self, current: i64, required: bool) -> AppResult<()> {
+        let ok = match self {
+            Self::None if required => {
+                return Err(AppError::new(
+                    ErrorCode::PreconditionRequired,
+                    "This operation requires an If-Match header with the ETag from your last read",
+                ));
+            }
+            Self::None | Self::Any => true,
+            Self::Versions(vs) => vs.contains(&current),
+        };
+        if ok { Ok(()) } else { Err(AppError::stale()) }
+    }
+}
+
+/// The current time, truncated to microseconds (what PostgreSQL stores), so that a value
+/// returned by a write equals the one a later read returns on either backend.
+pub fn now() -> NaiveDateTime {
+    let t = Utc::now().naive_utc();
+    let micros = t.and_utc().timestamp_micros();
+    chrono::DateTime::from_timestamp_micros(micros)
+        .map(|d| d.naive_utc())
+        .unwrap_or(t)
+}
+
+/// A validated page request: how many rows, and after which id.
+#[derive(Debug, Clone)]
+pub struct PageRequest {
+    pub limit: i64,
+    pub after: Option<String>,
+}
+
+impl PageRequest {
+    /// Checks `limit` and decodes the opaque `cursor` (base64url of the last id seen).
+    pub fn parse(limit: Option<i64>, cursor: Option<&str>) -> AppResult<Self> {
+        let mut errors = Vec::new();
+        let limit = limit.unwrap_or(DEFAULT_PAGE_SIZE);
+        if !(1..=MAX_PAGE_SIZE).contains(&limit) {
+            errors.push(FieldError::new(
+                "limit",
+                "out_of_range",
+                format!("must be between 1 and {MAX_PAGE_SIZE}"),
+            ));
+        }
+        let after = match cursor {
+            None => None,
+            Some(c) => {
+                let id = URL_SAFE_NO_PAD
+                    .decode(c.trim())
+                    .ok()
+                    .and_then(|b| String::from_utf8(b).ok())
+                    .and_then(|s| PublicId::parse(&s));
+                if id.is_none() {
+                    errors.push(FieldError::new(
+                        "cursor",
+                        "invalid_cursor",
+                        "is not a cursor returned by this endpoint",
+                    ));
+                }
+                id
+            }
+        };
+        if errors.is_empty() {
+            Ok(Self { limit, after })
+        } else {
+            Err(AppError::query(errors))
+        }
+    }
+
+    /// Splits one extra fetched row off into a cursor: callers fetch `limit + 1` rows.
+    pub fn finish<R>(&self, mut rows: Vec<R>, id: impl Fn(&R) -> &str) -> (Vec<R>, Option<String>) {
+        let limit = usize::try_from(self.limit).unwrap_or(usize::MAX);
+        let next = if rows.len() > limit {
+            rows.truncate(limit);
+            rows.last().map(|r| URL_SAFE_NO_PAD.encode(id(r)))
+        } else {
+            None
+        };
+        (rows, next)
+    }
+}

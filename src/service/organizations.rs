@@ -1,0 +1,199 @@
+//! Use cases for organizations.
+
+use chrono::NaiveDateTime;
+
+use crate::all_valid;
+use crate::api::organizations::{
+    CreateOrganization, ListOrganizations, Organization, OrganizationKind, OrganizationList,
+    UpdateOrganization,
+};
+use crate::db::organizations::{
+    self as rows, NewOrganization, OrganizationChanges, OrganizationFilter, OrganizationRow,
+};
+use crate::db::{Db, DbConn};
+use crate::domain::{CountryCode, PublicId, Text, WebUrl};
+use crate::error::{AppError, AppResult};
+
+use super::{PageRequest, Precondition, Versioned, now};
+
+const NAME_MAX: usize = 200;
+
+/// Validated fields of an organization, whole (create) or merged with a patch (update).
+struct ValidOrganization {
+    kind: OrganizationKind,
+    name: String,
+    local_name: Option<String>,
+    country: CountryCode,
+    website: Option<String>,
+}
+
+impl ValidOrganization {
+    fn parse(
+        kind: OrganizationKind,
+        name: &str,
+        local_name: Option<&str>,
+        country: &str,
+        website: Option<&str>,
+    ) -> AppResult<Self> {
+        let (name, local_name, country, website) = all_valid!(
+            name = Text::required("name", name, NAME_MAX),
+            local_name = Text::optional("local_name", local_name, NAME_MAX),
+            country = CountryCode::parse("country", country),
+            website = WebUrl::optional("website", website),
+        )?;
+        Ok(Self {
+            kind,
+            name,
+            local_name,
+            country,
+            website,
+        })
+    }
+}
+
+pub async fn create(db: &Db, input: CreateOrganization) -> AppResult<Versioned<Organization>> {
+    let valid = ValidOrganization::parse(
+        input.kind,
+        &input.name,
+        input.local_name.as_deref(),
+        &input.country,
+        input.website.as_deref(),
+    )?;
+    db.write(move |conn| {
+        let id = PublicId::generate();
+        let ts = now();
+        let row = rows::insert(
+            conn,
+            &NewOrganization {
+                id: &id,
+                kind: valid.kind.as_str(),
+                name: &valid.name,
+                local_name: valid.local_name.as_deref(),
+                country: valid.country.as_str(),
+                website: valid.website.as_deref(),
+                version: 1,
+                created_at: ts,
+                updated_at: ts,
+            },
+        )?;
+        view(row)
+    })
+    .await
+}
+
+pub async fn get(db: &Db, id: String) -> AppResult<Versioned<Organization>> {
+    db.run(move |conn| view(find_live(conn, &id)?)).await
+}
+
+pub async fn list(db: &Db, query: ListOrganizations) -> AppResult<OrganizationList> {
+    let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
+    let country = match query.country.as_deref() {
+        Some(c) => Some(
+            CountryCode::parse("country", c)
+                .map_err(|e| AppError::query(vec![e]))?
+                .into_string(),
+        ),
+        None => None,
+    };
+    let filter = OrganizationFilter {
+        kind: query.kind.map(|k| k.as_str().to_owned()),
+        country,
+        after: page.after.clone(),
+        limit: page.limit + 1,
+    };
+    db.run(move |conn| {
+        let found = rows::list(conn, &filter)?;
+        let (found, next_cursor) = page.finish(found, |r| &r.id);
+        let items = found
+            .into_iter()
+            .map(|r| view(r).map(|v| v.value))
+            .collect::<AppResult<_>>()?;
+        Ok(OrganizationList { items, next_cursor })
+    })
+    .await
+}
+
+pub async fn update(
+    db: &Db,
+    id: String,
+    precondition: Precondition,
+    patch: UpdateOrganization,
+) -> AppResult<Versioned<Organization>> {
+    db.write(move |conn| {
+        let current = find_live(conn, &id)?;
+        precondition.check(current.version, true)?;
+        let merged = ValidOrganization::parse(
+            patch.kind.unwrap_or(kind_of(&current)?),
+            patch.name.as_deref().unwrap_or(&current.name),
+            merge(&patch.local_name, &current.local_name),
+            patch.country.as_deref().unwrap_or(&current.country),
+            merge(&patch.website, &current.website),
+        )?;
+        let changes = OrganizationChanges {
+            kind: merged.kind.as_str(),
+            name: &merged.name,
+            local_name: merged.local_name.as_deref(),
+            country: merged.country.as_str(),
+            website: merged.website.as_deref(),
+            updated_at: now(),
+        };
+        match rows::update(conn, &id, current.version, &changes)? {
+            Some(row) => view(row),
+            // Changed by someone else between our read and our write.
+            None => Err(AppError::stale()),
+        }
+    })
+    .await
+}
+
+pub async fn delete(db: &Db, id: String, precondition: Precondition) -> AppResult<()> {
+    db.write(move |conn| {
+        let current = find_live(conn, &id)?;
+        precondition.check(current.version, false)?;
+        if rows::soft_delete(conn, &id, current.version, now())? {
+            Ok(())
+        } else {
+            Err(AppError::stale())
+        }
+    })
+    .await
+}
+
+fn find_live(conn: &mut DbConn, id: &str) -> AppResult<OrganizationRow> {
+    rows::find(conn, id)?.ok_or_else(|| AppError::not_found("Organization"))
+}
+
+/// A patch value for an optional field: absent keeps the current value, `null` clears it.
+fn merge<'a>(patch: &'a Option<Option<String>>, current: &'a Option<String>) -> Option<&'a str> {
+    match patch {
+        None => current.as_deref(),
+        Some(v) => v.as_deref(),
+    }
+}
+
+fn kind_of(row: &OrganizationRow) -> AppResult<OrganizationKind> {
+    OrganizationKind::from_db(&row.kind).ok_or_else(|| {
+        AppError::internal(format!("organization {} has unknown kind {:?}", row.id, row.kind))
+    })
+}
+
+fn utc(t: NaiveDateTime) -> chrono::DateTime<chrono::Utc> {
+    t.and_utc()
+}
+
+fn view(row: OrganizationRow) -> AppResult<Versioned<Organization>> {
+    let kind = kind_of(&row)?;
+    Ok(Versioned {
+        version: row.version,
+        value: Organization {
+            id: row.id,
+            kind,
+            name: row.name,
+            local_name: row.local_name,
+            country: row.country,
+            website: row.website,
+            created_at: utc(row.created_at),
+            updated_at: utc(row.updated_at),
+        },
+    })
+}

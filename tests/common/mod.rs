@@ -1,0 +1,216 @@
+//! Test harness: every test gets its own application over its own database (a temporary
+//! SQLite file, or a fresh PostgreSQL database when `LIAISON_TEST_POSTGRES_URL` names a server)
+//! and its own index folder, and talks to it through HTTP requests, as a client would.
+
+#![allow(dead_code)]
+
+use actix_service::boxed::{self, RcService};
+use actix_web::body::{BoxBody, to_bytes};
+use actix_web::dev::ServiceResponse;
+use actix_web::http::{Method, StatusCode, header::HeaderMap};
+use actix_web::test::TestRequest;
+use diesel::prelude::*;
+use liaison::config::Settings;
+use liaison::http::{AppState, build_app};
+use serde_json::Value;
+
+/// Names a PostgreSQL server (any database on it) to run the suite against, e.g.
+/// `postgres://postgres@127.0.0.1:5432/test`. Unset: SQLite.
+pub const PG_ENV: &str = "LIAISON_TEST_POSTGRES_URL";
+
+/// A database of the test's own, dropped (PostgreSQL) or deleted (SQLite) afterwards.
+pub struct TestDb {
+    pub url: String,
+    pg_admin: Option<(String, String)>,
+}
+
+impl TestDb {
+    pub fn new(dir: &std::path::Path) -> Self {
+        match std::env::var(PG_ENV) {
+            Ok(admin_url) if !admin_url.is_empty() => {
+                let name = format!("liaison_test_{}", uuid::Uuid::new_v4().simple());
+                let mut admin = PgConnection::establish(&admin_url)
+                    .unwrap_or_else(|e| panic!("{PG_ENV}={admin_url} is not reachable: {e}"));
+                diesel::sql_query(format!("CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8'"))
+                    .execute(&mut admin)
+                    .expect("create test database");
+                let base = admin_url.rsplit_once('/').map_or(admin_url.as_str(), |(b, _)| b);
+                let url = format!("{base}/{name}");
+                Self { url, pg_admin: Some((admin_url, name)) }
+            }
+            _ => Self {
+                url: format!("sqlite://{}", dir.join("liaison.db").display()),
+                pg_admin: None,
+            },
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.pg_admin.is_some()
+    }
+
+    /// Runs raw SQL directly on the test's database, bypassing the service (to simulate faults).
+    pub fn execute(&self, sql: &str) {
+        let db = liaison::db::Db::connect(&self.url, 1, std::time::Duration::from_secs(5)).unwrap();
+        db.write_blocking(|c| {
+            diesel::sql_query(sql).execute(c)?;
+            Ok(())
+        })
+        .unwrap();
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some((admin_url, name)) = &self.pg_admin {
+            if let Ok(mut admin) = PgConnection::establish(admin_url) {
+                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut admin);
+            }
+        }
+    }
+}
+
+pub struct TestApp {
+    pub svc: RcService<actix_http::Request, ServiceResponse<BoxBody>, actix_web::Error>,
+    pub state: AppState,
+    pub db: TestDb,
+    pub dir: tempfile::TempDir,
+}
+
+pub struct Response {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body))
+        })
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers
+            .get(name)
+            .map(|v| v.to_str().unwrap_or_default().to_owned())
+    }
+
+    /// Asserts the status, and that error responses are complete problem documents.
+    #[track_caller]
+    pub fn expect(&self, status: u16) -> &Self {
+        assert_eq!(self.status.as_u16(), status, "body: {}", self.text());
+        if status >= 400 {
+            self.assert_problem();
+        }
+        self
+    }
+
+    #[track_caller]
+    pub fn assert_problem(&self) -> Value {
+        assert_eq!(
+            self.header("content-type").as_deref(),
+            Some("application/problem+json"),
+            "error without problem+json: {}",
+            self.text()
+        );
+        let p = self.json();
+        for key in ["type", "title", "status", "detail", "code"] {
+            assert!(p.get(key).is_some(), "problem lacks {key}: {p}");
+        }
+        assert_eq!(p["status"].as_u64(), Some(u64::from(self.status.as_u16())));
+        assert_eq!(p["type"].as_str().unwrap(), format!("/problems/{}", p["code"].as_str().unwrap()));
+        p
+    }
+
+    #[track_caller]
+    pub fn code(&self) -> String {
+        self.assert_problem()["code"].as_str().unwrap().to_owned()
+    }
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(|_| {}).await
+    }
+
+    pub async fn spawn_with(tweak: impl FnOnce(&mut Settings)) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let db = TestDb::new(dir.path());
+        let mut settings = Settings {
+            database_url: db.url.clone(),
+            index_dir: dir.path().join("index"),
+            db_pool_size: 4,
+            ..Settings::default()
+        };
+        tweak(&mut settings);
+        let state = actix_web::rt::task::spawn_blocking(move || AppState::open(settings))
+            .await
+            .unwrap()
+            .expect("open app state");
+        let svc = actix_web::test::init_service(build_app(state.clone())).await;
+        Self { svc: boxed::rc_service(svc), state, db, dir }
+    }
+
+    pub async fn send(&self, req: TestRequest) -> Response {
+        let res = actix_web::test::call_service(&self.svc, req.to_request()).await;
+        let status = res.status();
+        let headers = res.headers().clone();
+        let body = to_bytes(res.into_body()).await.unwrap_or_default().to_vec();
+        Response { status, headers, body }
+    }
+
+    pub async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<&Value>,
+    ) -> Response {
+        let mut req = TestRequest::default().method(method).uri(path);
+        for (k, v) in headers {
+            req = req.insert_header((*k, *v));
+        }
+        if let Some(b) = body {
+            req = req
+                .insert_header(("content-type", "application/json"))
+                .set_payload(b.to_string());
+        }
+        self.send(req).await
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.request(Method::GET, path, &[], None).await
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> Response {
+        self.request(Method::POST, path, &[], Some(body)).await
+    }
+
+    pub async fn patch(&self, path: &str, if_match: Option<&str>, body: &Value) -> Response {
+        let headers: Vec<(&str, &str)> = if_match.map(|m| ("if-match", m)).into_iter().collect();
+        self.request(Method::PATCH, path, &headers, Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str, if_match: Option<&str>) -> Response {
+        let headers: Vec<(&str, &str)> = if_match.map(|m| ("if-match", m)).into_iter().collect();
+        self.request(Method::DELETE, path, &headers, None).await
+    }
+
+    /// Creates an organization and returns its JSON.
+    pub async fn create_org(&self, kind: &str, name: &str, country: &str) -> Value {
+        let res = self
+            .post(
+                "/api/v1/organizations",
+                &serde_json::json!({"kind": kind, "name": name, "country": country}),
+            )
+            .await;
+        res.expect(201);
+        res.json()
+    }
+}

@@ -1,0 +1,136 @@
+//! Every kind of bad input gets a precise problem+json answer and changes nothing; server
+//! faults never leak internals.
+
+mod common;
+
+use actix_web::http::Method;
+use actix_web::test::TestRequest;
+use common::TestApp;
+use serde_json::json;
+
+#[actix_web::test]
+async fn malformed_json_is_400() {
+    let app = TestApp::spawn().await;
+    for body in ["{\"kind\": ", "{}}", "", "nul"] {
+        let req = TestRequest::post()
+            .uri("/api/v1/organizations")
+            .insert_header(("content-type", "application/json"))
+            .set_payload(body);
+        let res = app.send(req).await;
+        res.expect(400);
+        assert_eq!(res.code(), "malformed_json", "{body:?}");
+    }
+}
+
+#[actix_web::test]
+async fn wrong_content_type_is_415() {
+    let app = TestApp::spawn().await;
+    for ct in [Some("text/plain"), Some("application/x-www-form-urlencoded"), None] {
+        let mut req = TestRequest::post().uri("/api/v1/organizations")
+            .set_payload(r#"{"kind":"company","name":"x","country":"TW"}"#);
+        if let Some(ct) = ct {
+            req = req.insert_header(("content-type", ct));
+        }
+        let res = app.send(req).await;
+        res.expect(415);
+        assert_eq!(res.code(), "unsupported_media_type");
+    }
+    // A charset parameter is fine.
+    let req = TestRequest::post().uri("/api/v1/organizations")
+        .insert_header(("content-type", "application/json; charset=utf-8"))
+        .set_payload(r#"{"kind":"company","name":"x","country":"TW"}"#);
+    app.send(req).await.expect(201);
+}
+
+#[actix_web::test]
+async fn oversized_bodies_are_413_at_the_configured_limit() {
+    let app = TestApp::spawn_with(|s| s.max_body_bytes = 2048).await;
+    let big = json!({"kind": "company", "name": "x".repeat(3000), "country": "TW"});
+    let res = app.post("/api/v1/organizations", &big).await;
+    res.expect(413);
+    assert_eq!(res.code(), "payload_too_large");
+    // Just under the limit is parsed (and then validated).
+    let ok = json!({"kind": "company", "name": "x".repeat(1500), "country": "TW"});
+    app.post("/api/v1/organizations", &ok).await.expect(422);
+    assert!(app.get("/api/v1/organizations").await.json()["items"].as_array().unwrap().is_empty());
+}
+
+#[actix_web::test]
+async fn unknown_routes_are_404_and_wrong_methods_405_with_allow() {
+    let app = TestApp::spawn().await;
+    for path in ["/nope", "/api/v1/universities", "/api/v2/organizations", "/api/v1/organizations/x/y/z"] {
+        let res = app.get(path).await;
+        res.expect(404);
+        assert_eq!(res.code(), "not_found");
+    }
+    let res = app.request(Method::PUT, "/api/v1/organizations", &[], None).await;
+    res.expect(405);
+    assert_eq!(res.code(), "method_not_allowed");
+    assert_eq!(res.header("allow").as_deref(), Some("GET, POST"));
+    let id = uuid::Uuid::now_v7();
+    let res = app.request(Method::POST, &format!("/api/v1/organizations/{id}"), &[], None).await;
+    res.expect(405);
+    assert_eq!(res.header("allow").as_deref(), Some("DELETE, GET, PATCH"));
+    app.request(Method::DELETE, "/healthz", &[], None).await.expect(405);
+}
+
+#[actix_web::test]
+async fn bad_path_and_query_parameters_are_400_with_the_parameter_named() {
+    let app = TestApp::spawn().await;
+    let res = app.get("/api/v1/organizations/not-a-uuid").await;
+    res.expect(400);
+    assert_eq!(res.code(), "invalid_path");
+    app.get(&format!("/api/v1/organizations/{}", uuid::Uuid::now_v7())).await.expect(404);
+
+    for (query, field) in [
+        ("limit=abc", "limit"),
+        ("limit=0", "limit"),
+        ("limit=101", "limit"),
+        ("cursor=!!!", "cursor"),
+        ("cursor=bm90LWFuLWlk", "cursor"),
+        ("kind=school", "kind"),
+        ("country=XX", "country"),
+        ("colour=blue", "colour"),
+    ] {
+        let res = app.get(&format!("/api/v1/organizations?{query}")).await;
+        res.expect(400);
+        let p = res.json();
+        assert_eq!(p["code"], "invalid_query", "{query}");
+        assert_eq!(p["errors"][0]["field"], field, "{query}: {p}");
+    }
+}
+
+#[actix_web::test]
+async fn malformed_if_match_is_400() {
+    let app = TestApp::spawn().await;
+    let org = app.create_org("company", "Phison", "TW").await;
+    let path = format!("/api/v1/organizations/{}", org["id"].as_str().unwrap());
+    let res = app.patch(&path, Some("1"), &json!({"name": "y"})).await;
+    res.expect(400);
+    assert_eq!(res.code(), "invalid_header");
+    assert_eq!(app.get(&path).await.json()["name"], "Phison");
+}
+
+#[actix_web::test]
+async fn server_faults_are_500_without_internals() {
+    let app = TestApp::spawn().await;
+    app.create_org("company", "Wistron", "TW").await;
+    // Break the database under the service: the table disappears.
+    app.db.execute("DROP TABLE organizations");
+    let res = app.get("/api/v1/organizations").await;
+    res.expect(500);
+    assert_eq!(res.code(), "internal");
+    let text = res.text().to_lowercase();
+    for leak in ["organizations", "table", "sql", "relation", "diesel", ".rs", "select"] {
+        assert!(!text.contains(leak), "500 body leaks {leak:?}: {text}");
+    }
+}
+
+#[actix_web::test]
+async fn problem_types_resolve() {
+    let app = TestApp::spawn().await;
+    let res = app.get("/problems/validation_failed").await;
+    res.expect(200);
+    assert_eq!(res.json()["status"], 422);
+    app.get("/problems/nope").await.expect(404);
+}

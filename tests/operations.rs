@@ -1,0 +1,99 @@
+//! Health, readiness, metrics, request ids, docs and the committed OpenAPI document.
+
+mod common;
+
+use actix_web::http::Method;
+use common::TestApp;
+
+#[actix_web::test]
+async fn healthz_and_readyz_report_ok() {
+    let app = TestApp::spawn().await;
+    let res = app.get("/healthz").await;
+    res.expect(200);
+    assert_eq!(res.json()["status"], "ok");
+    let res = app.get("/readyz").await;
+    res.expect(200);
+    let body = res.json();
+    assert_eq!(body["status"], "ready");
+    assert!(body["checks"].as_array().unwrap().iter().all(|c| c["ok"] == true));
+}
+
+#[actix_web::test]
+async fn readyz_is_503_when_the_index_folder_is_not_writable() {
+    let app = TestApp::spawn().await;
+    let index = app.dir.path().join("index");
+    std::fs::remove_dir_all(&index).unwrap();
+    // A file where the folder should be: nothing can be created inside it (even as root).
+    std::fs::write(&index, b"not a folder").unwrap();
+    let res = app.get("/readyz").await;
+    res.expect(503);
+    let p = res.json();
+    assert_eq!(p["code"], "service_unavailable");
+    let failing: Vec<_> = p["checks"].as_array().unwrap().iter().filter(|c| c["ok"] == false).map(|c| c["name"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(failing, ["index"]);
+    assert!(!res.text().contains(app.dir.path().to_str().unwrap()), "no paths in the body");
+}
+
+#[actix_web::test]
+async fn metrics_count_requests_by_route_template_and_status() {
+    let app = TestApp::spawn().await;
+    let org = app.create_org("company", "SK hynix", "KR").await;
+    let path = format!("/api/v1/organizations/{}", org["id"].as_str().unwrap());
+    app.get(&path).await.expect(200);
+    app.get(&path).await.expect(200);
+    app.get("/nope").await.expect(404);
+    let res = app.get("/metrics").await;
+    res.expect(200);
+    assert!(res.header("content-type").unwrap().starts_with("text/plain"));
+    let text = res.text();
+    assert!(text.contains("liaison_http_requests_total{method=\"GET\",route=\"/api/v1/organizations/{id}\",status=\"200\"} 2"), "{text}");
+    assert!(text.contains("liaison_http_requests_total{method=\"POST\",route=\"/api/v1/organizations\",status=\"201\"} 1"));
+    assert!(text.contains("route=\"<unmatched>\",status=\"404\"} 1"));
+    assert!(text.contains("liaison_http_request_duration_seconds_bucket{method=\"GET\",route=\"/api/v1/organizations/{id}\",status=\"200\",le=\"+Inf\"} 2"));
+    assert!(!text.contains(org["id"].as_str().unwrap()), "no raw ids as labels");
+}
+
+#[actix_web::test]
+async fn every_response_carries_a_request_id() {
+    let app = TestApp::spawn().await;
+    let res = app.get("/healthz").await;
+    assert_eq!(res.header("x-request-id").unwrap().len(), 36);
+    let res = app.request(Method::GET, "/nope", &[("x-request-id", "client-abc.123")], None).await;
+    assert_eq!(res.header("x-request-id").as_deref(), Some("client-abc.123"));
+    let res = app.request(Method::GET, "/healthz", &[("x-request-id", "bad id\twith spaces")], None).await;
+    assert_ne!(res.header("x-request-id").as_deref(), Some("bad id\twith spaces"));
+}
+
+#[actix_web::test]
+async fn docs_and_spec_are_served_offline() {
+    let app = TestApp::spawn().await;
+    let spec = app.get("/api/v1/openapi.json").await;
+    spec.expect(200);
+    let spec = spec.json();
+    assert_eq!(spec["openapi"], "3.1.0");
+    assert!(spec["paths"]["/api/v1/organizations/{id}"]["patch"].is_object());
+    let res = app.get("/docs").await;
+    assert!(res.status.is_redirection());
+    let page = app.get("/docs/").await;
+    page.expect(200);
+    assert!(page.text().contains("swagger"), "the docs page is Swagger UI");
+    let js = app.get("/docs/swagger-ui-bundle.js").await;
+    js.expect(200);
+    assert!(js.body.len() > 100_000, "assets are shipped, not fetched from a CDN");
+}
+
+/// `openapi/openapi.json` must be what the code generates. To refresh it after changing the
+/// API: `cargo run -- openapi > openapi/openapi.json` (or run this test with UPDATE_OPENAPI=1).
+#[test]
+fn committed_openapi_matches_the_code() {
+    let generated = liaison::http::openapi_json();
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/openapi.json");
+    if std::env::var("UPDATE_OPENAPI").is_ok_and(|v| v == "1") {
+        std::fs::write(path, &generated).unwrap();
+    }
+    let committed = std::fs::read_to_string(path).unwrap_or_default();
+    assert!(
+        committed == generated,
+        "openapi/openapi.json is out of date: run `cargo run -- openapi > openapi/openapi.json`"
+    );
+}
