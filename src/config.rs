@@ -131,7 +131,10 @@ impl Settings {
         crate::db::DatabaseUrl::parse(&self.database_url)
             .map_err(|e| anyhow::anyhow!("database_url: {e}"))?;
         if self.bind.parse::<std::net::SocketAddr>().is_err() {
-            anyhow::bail!("bind: {:?} is not an address such as 127.0.0.1:8080", self.bind);
+            anyhow::bail!(
+                "bind: {:?} is not an address such as 127.0.0.1:8080",
+                self.bind
+            );
         }
         if self.max_body_bytes < 1024 {
             anyhow::bail!("max_body_bytes: must be at least 1024");

@@ -7,7 +7,11 @@ use liaison::config::SettingsArgs;
 use liaison::http::{self, AppState};
 
 #[derive(Debug, Parser)]
-#[command(name = "liaison", version, about = "Industry-academia collaboration service")]
+#[command(
+    name = "liaison",
+    version,
+    about = "Industry-academia collaboration service"
+)]
 struct Cli {
     #[command(flatten)]
     settings: SettingsArgs,

@@ -11,7 +11,11 @@ pub fn init(settings: &Settings) {
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
     let _ = match settings.log_format {
-        LogFormat::Json => builder.json().flatten_event(true).with_current_span(true).try_init(),
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .try_init(),
         LogFormat::Text => builder.try_init(),
     };
 }

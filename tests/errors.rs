@@ -25,8 +25,13 @@ async fn malformed_json_is_400() {
 #[actix_web::test]
 async fn wrong_content_type_is_415() {
     let app = TestApp::spawn().await;
-    for ct in [Some("text/plain"), Some("application/x-www-form-urlencoded"), None] {
-        let mut req = TestRequest::post().uri("/api/v1/organizations")
+    for ct in [
+        Some("text/plain"),
+        Some("application/x-www-form-urlencoded"),
+        None,
+    ] {
+        let mut req = TestRequest::post()
+            .uri("/api/v1/organizations")
             .set_payload(r#"{"kind":"company","name":"x","country":"TW"}"#);
         if let Some(ct) = ct {
             req = req.insert_header(("content-type", ct));
@@ -36,7 +41,8 @@ async fn wrong_content_type_is_415() {
         assert_eq!(res.code(), "unsupported_media_type");
     }
     // A charset parameter is fine.
-    let req = TestRequest::post().uri("/api/v1/organizations")
+    let req = TestRequest::post()
+        .uri("/api/v1/organizations")
         .insert_header(("content-type", "application/json; charset=utf-8"))
         .set_payload(r#"{"kind":"company","name":"x","country":"TW"}"#);
     app.send(req).await.expect(201);
@@ -52,26 +58,47 @@ async fn oversized_bodies_are_413_at_the_configured_limit() {
     // Just under the limit is parsed (and then validated).
     let ok = json!({"kind": "company", "name": "x".repeat(1500), "country": "TW"});
     app.post("/api/v1/organizations", &ok).await.expect(422);
-    assert!(app.get("/api/v1/organizations").await.json()["items"].as_array().unwrap().is_empty());
+    assert!(
+        app.get("/api/v1/organizations").await.json()["items"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[actix_web::test]
 async fn unknown_routes_are_404_and_wrong_methods_405_with_allow() {
     let app = TestApp::spawn().await;
-    for path in ["/nope", "/api/v1/universities", "/api/v2/organizations", "/api/v1/organizations/x/y/z"] {
+    for path in [
+        "/nope",
+        "/api/v1/universities",
+        "/api/v2/organizations",
+        "/api/v1/organizations/x/y/z",
+    ] {
         let res = app.get(path).await;
         res.expect(404);
         assert_eq!(res.code(), "not_found");
     }
-    let res = app.request(Method::PUT, "/api/v1/organizations", &[], None).await;
+    let res = app
+        .request(Method::PUT, "/api/v1/organizations", &[], None)
+        .await;
     res.expect(405);
     assert_eq!(res.code(), "method_not_allowed");
     assert_eq!(res.header("allow").as_deref(), Some("GET, POST"));
     let id = uuid::Uuid::now_v7();
-    let res = app.request(Method::POST, &format!("/api/v1/organizations/{id}"), &[], None).await;
+    let res = app
+        .request(
+            Method::POST,
+            &format!("/api/v1/organizations/{id}"),
+            &[],
+            None,
+        )
+        .await;
     res.expect(405);
     assert_eq!(res.header("allow").as_deref(), Some("DELETE, GET, PATCH"));
-    app.request(Method::DELETE, "/healthz", &[], None).await.expect(405);
+    app.request(Method::DELETE, "/healthz", &[], None)
+        .await
+        .expect(405);
 }
 
 #[actix_web::test]
@@ -80,7 +107,9 @@ async fn bad_path_and_query_parameters_are_400_with_the_parameter_named() {
     let res = app.get("/api/v1/organizations/not-a-uuid").await;
     res.expect(400);
     assert_eq!(res.code(), "invalid_path");
-    app.get(&format!("/api/v1/organizations/{}", uuid::Uuid::now_v7())).await.expect(404);
+    app.get(&format!("/api/v1/organizations/{}", uuid::Uuid::now_v7()))
+        .await
+        .expect(404);
 
     for (query, field) in [
         ("limit=abc", "limit"),
@@ -121,7 +150,15 @@ async fn server_faults_are_500_without_internals() {
     res.expect(500);
     assert_eq!(res.code(), "internal");
     let text = res.text().to_lowercase();
-    for leak in ["organizations", "table", "sql", "relation", "diesel", ".rs", "select"] {
+    for leak in [
+        "organizations",
+        "table",
+        "sql",
+        "relation",
+        "diesel",
+        ".rs",
+        "select",
+    ] {
         assert!(!text.contains(leak), "500 body leaks {leak:?}: {text}");
     }
 }

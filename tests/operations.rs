@@ -15,7 +15,13 @@ async fn healthz_and_readyz_report_ok() {
     res.expect(200);
     let body = res.json();
     assert_eq!(body["status"], "ready");
-    assert!(body["checks"].as_array().unwrap().iter().all(|c| c["ok"] == true));
+    assert!(
+        body["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["ok"] == true)
+    );
 }
 
 #[actix_web::test]
@@ -29,9 +35,18 @@ async fn readyz_is_503_when_the_index_folder_is_not_writable() {
     res.expect(503);
     let p = res.json();
     assert_eq!(p["code"], "service_unavailable");
-    let failing: Vec<_> = p["checks"].as_array().unwrap().iter().filter(|c| c["ok"] == false).map(|c| c["name"].as_str().unwrap().to_owned()).collect();
+    let failing: Vec<_> = p["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["ok"] == false)
+        .map(|c| c["name"].as_str().unwrap().to_owned())
+        .collect();
     assert_eq!(failing, ["index"]);
-    assert!(!res.text().contains(app.dir.path().to_str().unwrap()), "no paths in the body");
+    assert!(
+        !res.text().contains(app.dir.path().to_str().unwrap()),
+        "no paths in the body"
+    );
 }
 
 #[actix_web::test]
@@ -44,13 +59,20 @@ async fn metrics_count_requests_by_route_template_and_status() {
     app.get("/nope").await.expect(404);
     let res = app.get("/metrics").await;
     res.expect(200);
-    assert!(res.header("content-type").unwrap().starts_with("text/plain"));
+    assert!(
+        res.header("content-type")
+            .unwrap()
+            .starts_with("text/plain")
+    );
     let text = res.text();
     assert!(text.contains("liaison_http_requests_total{method=\"GET\",route=\"/api/v1/organizations/{id}\",status=\"200\"} 2"), "{text}");
     assert!(text.contains("liaison_http_requests_total{method=\"POST\",route=\"/api/v1/organizations\",status=\"201\"} 1"));
     assert!(text.contains("route=\"<unmatched>\",status=\"404\"} 1"));
     assert!(text.contains("liaison_http_request_duration_seconds_bucket{method=\"GET\",route=\"/api/v1/organizations/{id}\",status=\"200\",le=\"+Inf\"} 2"));
-    assert!(!text.contains(org["id"].as_str().unwrap()), "no raw ids as labels");
+    assert!(
+        !text.contains(org["id"].as_str().unwrap()),
+        "no raw ids as labels"
+    );
 }
 
 #[actix_web::test]
@@ -58,10 +80,30 @@ async fn every_response_carries_a_request_id() {
     let app = TestApp::spawn().await;
     let res = app.get("/healthz").await;
     assert_eq!(res.header("x-request-id").unwrap().len(), 36);
-    let res = app.request(Method::GET, "/nope", &[("x-request-id", "client-abc.123")], None).await;
-    assert_eq!(res.header("x-request-id").as_deref(), Some("client-abc.123"));
-    let res = app.request(Method::GET, "/healthz", &[("x-request-id", "bad id\twith spaces")], None).await;
-    assert_ne!(res.header("x-request-id").as_deref(), Some("bad id\twith spaces"));
+    let res = app
+        .request(
+            Method::GET,
+            "/nope",
+            &[("x-request-id", "client-abc.123")],
+            None,
+        )
+        .await;
+    assert_eq!(
+        res.header("x-request-id").as_deref(),
+        Some("client-abc.123")
+    );
+    let res = app
+        .request(
+            Method::GET,
+            "/healthz",
+            &[("x-request-id", "bad id\twith spaces")],
+            None,
+        )
+        .await;
+    assert_ne!(
+        res.header("x-request-id").as_deref(),
+        Some("bad id\twith spaces")
+    );
 }
 
 #[actix_web::test]
@@ -76,10 +118,16 @@ async fn docs_and_spec_are_served_offline() {
     assert!(res.status.is_redirection());
     let page = app.get("/docs/").await;
     page.expect(200);
-    assert!(page.text().contains("swagger"), "the docs page is Swagger UI");
+    assert!(
+        page.text().contains("swagger"),
+        "the docs page is Swagger UI"
+    );
     let js = app.get("/docs/swagger-ui-bundle.js").await;
     js.expect(200);
-    assert!(js.body.len() > 100_000, "assets are shipped, not fetched from a CDN");
+    assert!(
+        js.body.len() > 100_000,
+        "assets are shipped, not fetched from a CDN"
+    );
 }
 
 /// `openapi/openapi.json` must be what the code generates. To refresh it after changing the

@@ -19,7 +19,10 @@ async fn create_then_get_round_trips_multilingual_names() {
     let created = res.json();
     let id = created["id"].as_str().unwrap();
     assert!(uuid::Uuid::parse_str(id).is_ok(), "id is a UUID: {id}");
-    assert_eq!(res.header("location").unwrap(), format!("/api/v1/organizations/{id}"));
+    assert_eq!(
+        res.header("location").unwrap(),
+        format!("/api/v1/organizations/{id}")
+    );
     assert_eq!(res.header("etag").as_deref(), Some("\"1\""));
     assert_eq!(created["country"], "TW", "country normalised to upper case");
     assert_eq!(created["local_name"], "國立陽明交通大學");
@@ -37,7 +40,12 @@ async fn create_then_get_round_trips_multilingual_names() {
         )
         .await;
     korean.expect(201);
-    let got = app.get(&format!("/api/v1/organizations/{}", korean.json()["id"].as_str().unwrap())).await;
+    let got = app
+        .get(&format!(
+            "/api/v1/organizations/{}",
+            korean.json()["id"].as_str().unwrap()
+        ))
+        .await;
     assert_eq!(got.json()["local_name"], "서울대학교");
     assert!(got.json()["website"].is_null());
 }
@@ -47,9 +55,23 @@ async fn conditional_get_answers_304() {
     let app = TestApp::spawn().await;
     let org = app.create_org("company", "TSMC", "TW").await;
     let path = format!("/api/v1/organizations/{}", org["id"].as_str().unwrap());
-    let res = app.request(actix_web::http::Method::GET, &path, &[("if-none-match", "\"1\"")], None).await;
+    let res = app
+        .request(
+            actix_web::http::Method::GET,
+            &path,
+            &[("if-none-match", "\"1\"")],
+            None,
+        )
+        .await;
     assert_eq!(res.status.as_u16(), 304);
-    let res = app.request(actix_web::http::Method::GET, &path, &[("if-none-match", "\"7\"")], None).await;
+    let res = app
+        .request(
+            actix_web::http::Method::GET,
+            &path,
+            &[("if-none-match", "\"7\"")],
+            None,
+        )
+        .await;
     res.expect(200);
 }
 
@@ -64,7 +86,12 @@ async fn list_pages_with_a_cursor_in_creation_order_and_filters() {
         ("company", "MediaTek", "TW"),
         ("foundation", "Alumni Foundation", "TW"),
     ] {
-        ids.push(app.create_org(kind, name, country).await["id"].as_str().unwrap().to_owned());
+        ids.push(
+            app.create_org(kind, name, country).await["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
     }
     let mut seen = Vec::new();
     let mut url = "/api/v1/organizations?limit=2".to_owned();
@@ -86,10 +113,22 @@ async fn list_pages_with_a_cursor_in_creation_order_and_filters() {
     assert_eq!(seen, ids, "every organization once, in creation order");
 
     let res = app.get("/api/v1/organizations?kind=university").await;
-    let names: Vec<_> = res.json()["items"].as_array().unwrap().iter().map(|o| o["name"].as_str().unwrap().to_owned()).collect();
+    let names: Vec<_> = res.json()["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["name"].as_str().unwrap().to_owned())
+        .collect();
     assert_eq!(names, ["KAIST", "National Taiwan University"]);
-    let res = app.get("/api/v1/organizations?country=tw&kind=company").await;
-    let names: Vec<_> = res.json()["items"].as_array().unwrap().iter().map(|o| o["name"].as_str().unwrap().to_owned()).collect();
+    let res = app
+        .get("/api/v1/organizations?country=tw&kind=company")
+        .await;
+    let names: Vec<_> = res.json()["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["name"].as_str().unwrap().to_owned())
+        .collect();
     assert_eq!(names, ["MediaTek"]);
 }
 
@@ -106,13 +145,32 @@ async fn updates_need_a_current_etag_and_change_nothing_otherwise() {
     let path = format!("/api/v1/organizations/{}", org["id"].as_str().unwrap());
 
     // No If-Match: 428, nothing changes.
-    assert_eq!(app.patch(&path, None, &json!({"name": "X"})).await.expect(428).code(), "precondition_required");
+    assert_eq!(
+        app.patch(&path, None, &json!({"name": "X"}))
+            .await
+            .expect(428)
+            .code(),
+        "precondition_required"
+    );
     // Stale If-Match: 412, nothing changes.
-    assert_eq!(app.patch(&path, Some("\"9\""), &json!({"name": "X"})).await.expect(412).code(), "precondition_failed");
+    assert_eq!(
+        app.patch(&path, Some("\"9\""), &json!({"name": "X"}))
+            .await
+            .expect(412)
+            .code(),
+        "precondition_failed"
+    );
     // Invalid content: 422, nothing changes.
-    let bad = app.patch(&path, Some("\"1\""), &json!({"country": "ZZ", "name": ""})).await;
+    let bad = app
+        .patch(&path, Some("\"1\""), &json!({"country": "ZZ", "name": ""}))
+        .await;
     bad.expect(422);
-    let fields: Vec<_> = bad.json()["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap().to_owned()).collect();
+    let fields: Vec<_> = bad.json()["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap().to_owned())
+        .collect();
     assert_eq!(fields, ["name", "country"]);
     let unchanged = app.get(&path).await;
     assert_eq!(unchanged.json(), org);
@@ -132,30 +190,50 @@ async fn updates_need_a_current_etag_and_change_nothing_otherwise() {
     assert_eq!(app.get(&path).await.json(), body);
 
     // The old ETag is now stale.
-    app.patch(&path, Some("\"1\""), &json!({"name": "Y"})).await.expect(412);
+    app.patch(&path, Some("\"1\""), &json!({"name": "Y"}))
+        .await
+        .expect(412);
     // `*` matches any current version.
-    app.patch(&path, Some("*"), &json!({"name": "POSTECH"})).await.expect(200);
+    app.patch(&path, Some("*"), &json!({"name": "POSTECH"}))
+        .await
+        .expect(200);
 }
 
 #[actix_web::test]
 async fn delete_is_soft_and_respects_if_match() {
     let app = TestApp::spawn().await;
-    let org = app.create_org("government", "National Science and Technology Council", "TW").await;
+    let org = app
+        .create_org(
+            "government",
+            "National Science and Technology Council",
+            "TW",
+        )
+        .await;
     let path = format!("/api/v1/organizations/{}", org["id"].as_str().unwrap());
     app.delete(&path, Some("\"5\"")).await.expect(412);
     app.get(&path).await.expect(200);
     assert_eq!(app.delete(&path, Some("\"1\"")).await.status.as_u16(), 204);
     app.get(&path).await.expect(404);
     app.delete(&path, None).await.expect(404);
-    app.patch(&path, Some("*"), &json!({"name": "x"})).await.expect(404);
+    app.patch(&path, Some("*"), &json!({"name": "x"}))
+        .await
+        .expect(404);
     let list = app.get("/api/v1/organizations").await.json();
     assert!(list["items"].as_array().unwrap().is_empty());
     // The row is kept (soft delete) for reports and restore.
-    let kept = app.state.db.run(|c| {
-        use diesel::prelude::*;
-        use liaison::db::schema::organizations::dsl::*;
-        Ok(organizations.filter(deleted_at.is_not_null()).count().get_result::<i64>(c)?)
-    }).await.unwrap();
+    let kept = app
+        .state
+        .db
+        .run(|c| {
+            use diesel::prelude::*;
+            use liaison::db::schema::organizations::dsl::*;
+            Ok(organizations
+                .filter(deleted_at.is_not_null())
+                .count()
+                .get_result::<i64>(c)?)
+        })
+        .await
+        .unwrap();
     assert_eq!(kept, 1);
 }
 
@@ -172,27 +250,59 @@ async fn create_reports_every_invalid_field_and_writes_nothing() {
     res.expect(422);
     let p = res.json();
     assert_eq!(p["code"], "validation_failed");
-    let got: Vec<(String, String)> = p["errors"].as_array().unwrap().iter()
-        .map(|e| (e["field"].as_str().unwrap().to_owned(), e["code"].as_str().unwrap().to_owned()))
+    let got: Vec<(String, String)> = p["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["field"].as_str().unwrap().to_owned(),
+                e["code"].as_str().unwrap().to_owned(),
+            )
+        })
         .collect();
-    assert_eq!(got, [
-        ("name".to_owned(), "required".to_owned()),
-        ("local_name".to_owned(), "too_long".to_owned()),
-        ("country".to_owned(), "invalid_country".to_owned()),
-        ("website".to_owned(), "invalid_url".to_owned()),
-    ]);
+    assert_eq!(
+        got,
+        [
+            ("name".to_owned(), "required".to_owned()),
+            ("local_name".to_owned(), "too_long".to_owned()),
+            ("country".to_owned(), "invalid_country".to_owned()),
+            ("website".to_owned(), "invalid_url".to_owned()),
+        ]
+    );
 
     for (body, field, code) in [
-        (json!({"kind": "school", "name": "x", "country": "TW"}), "kind", "invalid_value"),
+        (
+            json!({"kind": "school", "name": "x", "country": "TW"}),
+            "kind",
+            "invalid_value",
+        ),
         (json!({"name": "x", "country": "TW"}), "kind", "required"),
-        (json!({"kind": "company", "name": "x", "country": "TW", "ceo": "y"}), "ceo", "unknown_field"),
-        (json!({"kind": "company", "name": 5, "country": "TW"}), "name", "invalid_type"),
+        (
+            json!({"kind": "company", "name": "x", "country": "TW", "ceo": "y"}),
+            "ceo",
+            "unknown_field",
+        ),
+        (
+            json!({"kind": "company", "name": 5, "country": "TW"}),
+            "name",
+            "invalid_type",
+        ),
         (json!(["not", "an", "object"]), "body", "invalid_type"),
     ] {
         let res = app.post("/api/v1/organizations", &body).await;
         res.expect(422);
         let e = &res.json()["errors"][0];
-        assert_eq!((e["field"].as_str().unwrap(), e["code"].as_str().unwrap()), (field, code), "{body}");
+        assert_eq!(
+            (e["field"].as_str().unwrap(), e["code"].as_str().unwrap()),
+            (field, code),
+            "{body}"
+        );
     }
-    assert!(app.get("/api/v1/organizations").await.json()["items"].as_array().unwrap().is_empty());
+    assert!(
+        app.get("/api/v1/organizations").await.json()["items"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
 }

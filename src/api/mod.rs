@@ -1,8 +1,8 @@
 //! Request and response types of the public API (serde + OpenAPI schemas). These are the
 //! contract with clients; database rows never leave the `db` layer.
 
-pub mod organizations;
 pub mod ops;
+pub mod organizations;
 
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;

@@ -232,12 +232,10 @@ impl From<DieselError> for AppError {
                 ErrorCode::Conflict,
                 "A resource with the same unique values already exists",
             ),
-            DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => {
-                AppError::new(
-                    ErrorCode::Conflict,
-                    "The change refers to, or is referred to by, another resource",
-                )
-            }
+            DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => AppError::new(
+                ErrorCode::Conflict,
+                "The change refers to, or is referred to by, another resource",
+            ),
             DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
                 AppError::unavailable(info.message())
             }

@@ -174,17 +174,36 @@ mod tests {
 
     #[test]
     fn text_trims_bounds_and_rejects_controls() {
-        assert_eq!(Text::required("n", "  國立陽明交通大學 ", 10).unwrap(), "國立陽明交通大學");
+        assert_eq!(
+            Text::required("n", "  國立陽明交通大學 ", 10).unwrap(),
+            "國立陽明交通大學"
+        );
         assert_eq!(Text::required("n", "  ", 10).unwrap_err().code, "required");
-        assert_eq!(Text::required("n", "서울대학교서울대학교x", 10).unwrap_err().code, "too_long");
-        assert_eq!(Text::required("n", "a\u{0}b", 10).unwrap_err().code, "control_characters");
+        assert_eq!(
+            Text::required("n", "서울대학교서울대학교x", 10)
+                .unwrap_err()
+                .code,
+            "too_long"
+        );
+        assert_eq!(
+            Text::required("n", "a\u{0}b", 10).unwrap_err().code,
+            "control_characters"
+        );
         assert_eq!(Text::optional("n", Some(" "), 10).unwrap(), None);
     }
 
     #[test]
     fn urls_must_be_web_urls() {
-        assert_eq!(WebUrl::parse("w", "https://www.kaist.ac.kr").unwrap(), "https://www.kaist.ac.kr/");
-        for bad in ["ftp://x.org", "javascript:alert(1)", "www.ntu.edu.tw", "https://u:p@x.org"] {
+        assert_eq!(
+            WebUrl::parse("w", "https://www.kaist.ac.kr").unwrap(),
+            "https://www.kaist.ac.kr/"
+        );
+        for bad in [
+            "ftp://x.org",
+            "javascript:alert(1)",
+            "www.ntu.edu.tw",
+            "https://u:p@x.org",
+        ] {
             assert!(WebUrl::parse("w", bad).is_err(), "{bad}");
         }
     }
@@ -198,7 +217,11 @@ mod tests {
         let e = r.unwrap_err();
         let fields: Vec<_> = e.errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["name", "website"]);
-        let ok = all_valid!(a = Text::required("a", "x", 5), b = Text::required("b", "y", 5)).unwrap();
+        let ok = all_valid!(
+            a = Text::required("a", "x", 5),
+            b = Text::required("b", "y", 5)
+        )
+        .unwrap();
         assert_eq!(ok, ("x".to_owned(), "y".to_owned()));
     }
 }

@@ -71,11 +71,20 @@ fn too_large(limit: usize) -> AppError {
 }
 
 fn is_json(headers: &HeaderMap) -> bool {
-    let Some(ct) = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+    let Some(ct) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
         return false;
     };
-    let essence = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+    let essence = ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
 /// Parses JSON: syntax errors are 400 `malformed_json`; well-formed JSON of the wrong shape
@@ -112,9 +121,8 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
             });
         }
     };
-    de.end().map_err(|e| {
-        AppError::new(ErrorCode::MalformedJson, format!("Invalid JSON: {e}"))
-    })?;
+    de.end()
+        .map_err(|e| AppError::new(ErrorCode::MalformedJson, format!("Invalid JSON: {e}")))?;
     Ok(value)
 }
 
@@ -153,7 +161,11 @@ fn field_error(path: &str, message: &str) -> FieldError {
     } else {
         (path.to_owned(), "invalid")
     };
-    let field = if field.is_empty() || field == "." { "body".to_owned() } else { field };
+    let field = if field.is_empty() || field == "." {
+        "body".to_owned()
+    } else {
+        field
+    };
     FieldError::new(field, code, message)
 }
 
@@ -175,7 +187,10 @@ impl<T: DeserializeOwned> FromRequest for ApiQuery<T> {
                     let path = e.path().to_string();
                     let fe = field_error(&path, &e.into_inner().to_string());
                     let fe = if fe.field == "body" {
-                        FieldError { field: "query".into(), ..fe }
+                        FieldError {
+                            field: "query".into(),
+                            ..fe
+                        }
                     } else {
                         fe
                     };
@@ -195,8 +210,11 @@ impl FromRequest for PathId {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let raw = req.match_info().get("id").unwrap_or("");
         std::future::ready(PublicId::parse(raw).map(PathId).ok_or_else(|| {
-            AppError::new(ErrorCode::InvalidPath, "The id in the path is not a valid id")
-                .with_errors(vec![FieldError::new("id", "invalid_id", "must be a UUID")])
+            AppError::new(
+                ErrorCode::InvalidPath,
+                "The id in the path is not a valid id",
+            )
+            .with_errors(vec![FieldError::new("id", "invalid_id", "must be a UUID")])
         }))
     }
 }
@@ -246,7 +264,10 @@ fn parse_if_match(headers: &HeaderMap) -> Result<Precondition, AppError> {
 }
 
 fn is_quoted(tag: &str) -> bool {
-    tag.len() >= 2 && tag.starts_with('"') && tag.ends_with('"') && !tag[1..tag.len() - 1].contains('"')
+    tag.len() >= 2
+        && tag.starts_with('"')
+        && tag.ends_with('"')
+        && !tag[1..tag.len() - 1].contains('"')
 }
 
 fn bad_if_match() -> AppError {
@@ -254,7 +275,11 @@ fn bad_if_match() -> AppError {
         ErrorCode::InvalidHeader,
         "If-Match must be `*` or a list of quoted entity tags such as \"3\"",
     )
-    .with_errors(vec![FieldError::new("If-Match", "invalid_header", "malformed entity tag")])
+    .with_errors(vec![FieldError::new(
+        "If-Match",
+        "invalid_header",
+        "malformed entity tag",
+    )])
 }
 
 /// The strong entity tag of a version.
@@ -263,7 +288,10 @@ pub fn etag(version: i64) -> String {
 }
 
 /// A JSON response carrying the resource's `ETag`.
-pub fn versioned<T: Serialize>(mut builder: actix_web::HttpResponseBuilder, v: &Versioned<T>) -> HttpResponse {
+pub fn versioned<T: Serialize>(
+    mut builder: actix_web::HttpResponseBuilder,
+    v: &Versioned<T>,
+) -> HttpResponse {
     builder
         .insert_header((header::ETAG, etag(v.version)))
         .json(&v.value)
@@ -303,14 +331,36 @@ mod tests {
     #[test]
     fn json_errors_name_the_field() {
         let e = parse_json::<Body>(br#"{"name": 1}"#).unwrap_err();
-        assert_eq!((e.code, e.errors[0].field.as_str(), e.errors[0].code.as_str()), (ErrorCode::ValidationFailed, "name", "invalid_type"));
+        assert_eq!(
+            (
+                e.code,
+                e.errors[0].field.as_str(),
+                e.errors[0].code.as_str()
+            ),
+            (ErrorCode::ValidationFailed, "name", "invalid_type")
+        );
         let e = parse_json::<Body>(br#"{}"#).unwrap_err();
-        assert_eq!((e.errors[0].field.as_str(), e.errors[0].code.as_str()), ("name", "required"));
+        assert_eq!(
+            (e.errors[0].field.as_str(), e.errors[0].code.as_str()),
+            ("name", "required")
+        );
         let e = parse_json::<Body>(br#"{"name": "x", "nmae": 2}"#).unwrap_err();
-        assert_eq!((e.errors[0].field.as_str(), e.errors[0].code.as_str()), ("nmae", "unknown_field"));
-        assert_eq!(parse_json::<Body>(br#"{"name": "#).unwrap_err().code, ErrorCode::MalformedJson);
-        assert_eq!(parse_json::<Body>(br#"{"name": "x"} x"#).unwrap_err().code, ErrorCode::MalformedJson);
-        assert_eq!(parse_json::<Body>(b"").unwrap_err().code, ErrorCode::MalformedJson);
+        assert_eq!(
+            (e.errors[0].field.as_str(), e.errors[0].code.as_str()),
+            ("nmae", "unknown_field")
+        );
+        assert_eq!(
+            parse_json::<Body>(br#"{"name": "#).unwrap_err().code,
+            ErrorCode::MalformedJson
+        );
+        assert_eq!(
+            parse_json::<Body>(br#"{"name": "x"} x"#).unwrap_err().code,
+            ErrorCode::MalformedJson
+        );
+        assert_eq!(
+            parse_json::<Body>(b"").unwrap_err().code,
+            ErrorCode::MalformedJson
+        );
     }
 
     #[test]

@@ -54,7 +54,9 @@ pub async fn observe(
             let code = ErrorCode::for_status(status);
             let error = AppError::new(code, code.title()).with_cause(&err);
             if let Some(state) = &state {
-                state.metrics.observe(&method, &route, status, start.elapsed().as_secs_f64());
+                state
+                    .metrics
+                    .observe(&method, &route, status, start.elapsed().as_secs_f64());
             }
             span.in_scope(|| tracing::warn!(status, error = %err, "request failed in routing"));
             return Err(error.into());
@@ -124,7 +126,11 @@ impl Metrics {
     }
 
     pub fn render(&self) -> String {
-        let map = self.series.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let map = self
+            .series
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
         let mut out = String::new();
         out.push_str("# HELP liaison_http_requests_total HTTP requests handled, by method, route and status.\n");
         out.push_str("# TYPE liaison_http_requests_total counter\n");
@@ -136,7 +142,9 @@ impl Metrics {
                 s.count
             );
         }
-        out.push_str("# HELP liaison_http_request_duration_seconds Time to handle an HTTP request.\n");
+        out.push_str(
+            "# HELP liaison_http_request_duration_seconds Time to handle an HTTP request.\n",
+        );
         out.push_str("# TYPE liaison_http_request_duration_seconds histogram\n");
         for ((method, route, status), s) in &map {
             let l = labels(method, route, *status);
@@ -153,8 +161,16 @@ impl Metrics {
                 "liaison_http_request_duration_seconds_bucket{{{l},le=\"+Inf\"}} {}",
                 s.count
             );
-            let _ = writeln!(out, "liaison_http_request_duration_seconds_sum{{{l}}} {}", s.sum);
-            let _ = writeln!(out, "liaison_http_request_duration_seconds_count{{{l}}} {}", s.count);
+            let _ = writeln!(
+                out,
+                "liaison_http_request_duration_seconds_sum{{{l}}} {}",
+                s.sum
+            );
+            let _ = writeln!(
+                out,
+                "liaison_http_request_duration_seconds_count{{{l}}} {}",
+                s.count
+            );
         }
         out
     }
@@ -169,7 +185,9 @@ fn labels(method: &str, route: &str, status: u16) -> String {
 }
 
 fn escape(v: &str) -> String {
-    v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+    v.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
 }
 
 #[cfg(test)]
@@ -185,10 +203,18 @@ mod tests {
         let text = m.render();
         let l = "method=\"GET\",route=\"/healthz\",status=\"200\"";
         assert!(text.contains(&format!("liaison_http_requests_total{{{l}}} 3")));
-        assert!(text.contains(&format!("liaison_http_request_duration_seconds_bucket{{{l},le=\"0.001\"}} 1")));
-        assert!(text.contains(&format!("liaison_http_request_duration_seconds_bucket{{{l},le=\"0.025\"}} 2")));
-        assert!(text.contains(&format!("liaison_http_request_duration_seconds_bucket{{{l},le=\"5\"}} 2")));
-        assert!(text.contains(&format!("liaison_http_request_duration_seconds_bucket{{{l},le=\"+Inf\"}} 3")));
+        assert!(text.contains(&format!(
+            "liaison_http_request_duration_seconds_bucket{{{l},le=\"0.001\"}} 1"
+        )));
+        assert!(text.contains(&format!(
+            "liaison_http_request_duration_seconds_bucket{{{l},le=\"0.025\"}} 2"
+        )));
+        assert!(text.contains(&format!(
+            "liaison_http_request_duration_seconds_bucket{{{l},le=\"5\"}} 2"
+        )));
+        assert!(text.contains(&format!(
+            "liaison_http_request_duration_seconds_bucket{{{l},le=\"+Inf\"}} 3"
+        )));
     }
 
     #[test]

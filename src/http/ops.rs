@@ -30,32 +30,58 @@ pub async fn healthz() -> web::Json<Health> {
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let database = match state.db.ping().await {
-        Ok(()) => Check { name: "database".into(), ok: true, detail: None },
+        Ok(()) => Check {
+            name: "database".into(),
+            ok: true,
+            detail: None,
+        },
         Err(e) => {
             tracing::warn!(error = %e, cause = ?e.cause, "readiness: database check failed");
-            Check { name: "database".into(), ok: false, detail: Some("database unreachable".into()) }
+            Check {
+                name: "database".into(),
+                ok: false,
+                detail: Some("database unreachable".into()),
+            }
         }
     };
     let index_dir = state.index.clone();
     let writable = web::block(move || index_dir.check_writable()).await;
     let index = match writable {
-        Ok(Ok(())) => Check { name: "index".into(), ok: true, detail: None },
+        Ok(Ok(())) => Check {
+            name: "index".into(),
+            ok: true,
+            detail: None,
+        },
         other => {
             tracing::warn!(result = ?other.map(|r| r.map_err(|e| e.kind())), "readiness: index check failed");
-            Check { name: "index".into(), ok: false, detail: Some("index folder not writable".into()) }
+            Check {
+                name: "index".into(),
+                ok: false,
+                detail: Some("index folder not writable".into()),
+            }
         }
     };
     let checks = vec![database, index];
     if checks.iter().all(|c| c.ok) {
-        HttpResponse::Ok().json(Readiness { status: "ready".into(), checks })
+        HttpResponse::Ok().json(Readiness {
+            status: "ready".into(),
+            checks,
+        })
     } else {
-        let failing: Vec<_> = checks.iter().filter(|c| !c.ok).map(|c| c.name.as_str()).collect();
+        let failing: Vec<_> = checks
+            .iter()
+            .filter(|c| !c.ok)
+            .map(|c| c.name.as_str())
+            .collect();
         let detail = format!("Not ready: {} failing", failing.join(", "));
         problem_with(
             ErrorCode::ServiceUnavailable,
             &detail,
             &[],
-            Some(Readiness { status: "unavailable".into(), checks }),
+            Some(Readiness {
+                status: "unavailable".into(),
+                checks,
+            }),
         )
     }
 }

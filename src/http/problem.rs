@@ -32,7 +32,8 @@ impl ResponseError for AppError {
         let mut res = problem_response(self.code, &self.detail, &self.errors);
         for (name, value) in &self.headers {
             if let Ok(v) = HeaderValue::from_str(value) {
-                res.headers_mut().insert(header::HeaderName::from_static(name), v);
+                res.headers_mut()
+                    .insert(header::HeaderName::from_static(name), v);
             }
         }
         res
@@ -64,14 +65,10 @@ pub fn problem_with(
         errors: errors.to_vec(),
     };
     let mut body = serde_json::to_value(&problem).unwrap_or_default();
-    if let (Some(ext), Some(obj)) = (
-        extension.and_then(|e| serde_json::to_value(e).ok()),
-        body.as_object_mut(),
-    ) {
-        if let Some(ext) = ext.as_object() {
-            for (k, v) in ext {
-                obj.entry(k.clone()).or_insert_with(|| v.clone());
-            }
+    let ext = extension.and_then(|e| serde_json::to_value(e).ok());
+    if let (Some(serde_json::Value::Object(ext)), Some(obj)) = (ext, body.as_object_mut()) {
+        for (k, v) in ext {
+            obj.entry(k).or_insert(v);
         }
     }
     let status = StatusCode::from_u16(code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);

@@ -173,7 +173,10 @@ fn merge<'a>(patch: &'a Option<Option<String>>, current: &'a Option<String>) -> 
 
 fn kind_of(row: &OrganizationRow) -> AppResult<OrganizationKind> {
     OrganizationKind::from_db(&row.kind).ok_or_else(|| {
-        AppError::internal(format!("organization {} has unknown kind {:?}", row.id, row.kind))
+        AppError::internal(format!(
+            "organization {} has unknown kind {:?}",
+            row.id, row.kind
+        ))
     })
 }
 

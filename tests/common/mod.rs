@@ -31,12 +31,19 @@ impl TestDb {
                 let name = format!("liaison_test_{}", uuid::Uuid::new_v4().simple());
                 let mut admin = PgConnection::establish(&admin_url)
                     .unwrap_or_else(|e| panic!("{PG_ENV}={admin_url} is not reachable: {e}"));
-                diesel::sql_query(format!("CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8'"))
-                    .execute(&mut admin)
-                    .expect("create test database");
-                let base = admin_url.rsplit_once('/').map_or(admin_url.as_str(), |(b, _)| b);
+                diesel::sql_query(format!(
+                    "CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8'"
+                ))
+                .execute(&mut admin)
+                .expect("create test database");
+                let base = admin_url
+                    .rsplit_once('/')
+                    .map_or(admin_url.as_str(), |(b, _)| b);
                 let url = format!("{base}/{name}");
-                Self { url, pg_admin: Some((admin_url, name)) }
+                Self {
+                    url,
+                    pg_admin: Some((admin_url, name)),
+                }
             }
             _ => Self {
                 url: format!("sqlite://{}", dir.join("liaison.db").display()),
@@ -62,11 +69,11 @@ impl TestDb {
 
 impl Drop for TestDb {
     fn drop(&mut self) {
-        if let Some((admin_url, name)) = &self.pg_admin {
-            if let Ok(mut admin) = PgConnection::establish(admin_url) {
-                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                    .execute(&mut admin);
-            }
+        if let Some((admin_url, name)) = &self.pg_admin
+            && let Ok(mut admin) = PgConnection::establish(admin_url)
+        {
+            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .execute(&mut admin);
         }
     }
 }
@@ -86,9 +93,8 @@ pub struct Response {
 
 impl Response {
     pub fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
-            panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body))
-        })
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
     }
 
     pub fn text(&self) -> String {
@@ -124,7 +130,10 @@ impl Response {
             assert!(p.get(key).is_some(), "problem lacks {key}: {p}");
         }
         assert_eq!(p["status"].as_u64(), Some(u64::from(self.status.as_u16())));
-        assert_eq!(p["type"].as_str().unwrap(), format!("/problems/{}", p["code"].as_str().unwrap()));
+        assert_eq!(
+            p["type"].as_str().unwrap(),
+            format!("/problems/{}", p["code"].as_str().unwrap())
+        );
         p
     }
 
@@ -154,7 +163,12 @@ impl TestApp {
             .unwrap()
             .expect("open app state");
         let svc = actix_web::test::init_service(build_app(state.clone())).await;
-        Self { svc: boxed::rc_service(svc), state, db, dir }
+        Self {
+            svc: boxed::rc_service(svc),
+            state,
+            db,
+            dir,
+        }
     }
 
     pub async fn send(&self, req: TestRequest) -> Response {
@@ -162,7 +176,11 @@ impl TestApp {
         let status = res.status();
         let headers = res.headers().clone();
         let body = to_bytes(res.into_body()).await.unwrap_or_default().to_vec();
-        Response { status, headers, body }
+        Response {
+            status,
+            headers,
+            body,
+        }
     }
 
     pub async fn request(
@@ -194,7 +212,8 @@ impl TestApp {
 
     pub async fn patch(&self, path: &str, if_match: Option<&str>, body: &Value) -> Response {
         let headers: Vec<(&str, &str)> = if_match.map(|m| ("if-match", m)).into_iter().collect();
-        self.request(Method::PATCH, path, &headers, Some(body)).await
+        self.request(Method::PATCH, path, &headers, Some(body))
+            .await
     }
 
     pub async fn delete(&self, path: &str, if_match: Option<&str>) -> Response {

@@ -1,0 +1,233 @@
+//! The real binary over real TCP: `liaison serve` starts with its embedded defaults, serves,
+//! shuts down gracefully on SIGTERM (letting an in-flight request finish) and keeps its data
+//! across the restart. Also `liaison migrate` and `liaison openapi`.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use common::TestDb;
+
+const BIN: &str = env!("CARGO_BIN_EXE_liaison");
+
+struct Server {
+    child: Child,
+    addr: String,
+}
+
+impl Server {
+    fn start(dir: &std::path::Path, db_url: &str) -> Self {
+        let mut child = Command::new(BIN)
+            .arg("serve")
+            .current_dir(dir)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("LIAISON_DATABASE_URL", db_url)
+            .env("LIAISON_BIND", "127.0.0.1:0")
+            .env("LIAISON_WORKERS", "1")
+            .env("LIAISON_SHUTDOWN_TIMEOUT_SECS", "10")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start liaison serve");
+        let stderr = child.stderr.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Some(rest) = line.split("listening on http://").nth(1) {
+                    let addr: String = rest.chars().take_while(|c| !c.is_whitespace()).collect();
+                    let _ = tx.send(addr);
+                }
+            }
+        });
+        let addr = rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("server announced its address");
+        Self { child, addr }
+    }
+
+    fn terminate(&mut self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    fn wait(&mut self) -> std::process::ExitStatus {
+        for _ in 0..300 {
+            if let Some(s) = self.child.try_wait().unwrap() {
+                return s;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        panic!("server did not stop within 15 s of SIGTERM");
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A minimal HTTP/1.1 exchange over a fresh connection (`Connection: close`).
+fn http(addr: &str, method: &str, path: &str, body: Option<&str>) -> (u16, String) {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let body = body.unwrap_or("");
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    read_response(&mut s)
+}
+
+fn read_response(s: &mut TcpStream) -> (u16, String) {
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).unwrap();
+    let status = raw
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = raw
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    (status, body)
+}
+
+#[test]
+fn serves_shuts_down_gracefully_and_keeps_data_across_restarts() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = TestDb::new(dir.path());
+    // With SQLite the default location is used: ./data/liaison.db under the working folder.
+    let db_url = if db.is_postgres() {
+        db.url.clone()
+    } else {
+        "sqlite://data/liaison.db".into()
+    };
+    let mut server = Server::start(dir.path(), &db_url);
+    if !db.is_postgres() {
+        assert!(
+            dir.path().join("data/liaison.db").exists(),
+            "SQLite file created"
+        );
+    }
+    assert!(dir.path().join("index").is_dir(), "index folder created");
+
+    let (status, body) = http(&server.addr, "GET", "/readyz", None);
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = http(
+        &server.addr,
+        "POST",
+        "/api/v1/organizations",
+        Some(
+            r#"{"kind":"university","name":"National Tsing Hua University","local_name":"國立清華大學","country":"TW"}"#,
+        ),
+    );
+    assert_eq!(status, 201, "{body}");
+    let created: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let id = created["id"].as_str().unwrap().to_owned();
+
+    // An in-flight request: headers and half the body sent, then SIGTERM, then the rest.
+    let payload = r#"{"kind":"company","name":"Wistron","local_name":"緯創資通","country":"TW"}"#;
+    let (first, second) = payload.split_at(payload.len() / 2);
+    let mut s = TcpStream::connect(&server.addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    write!(
+        s,
+        "POST /api/v1/organizations HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{first}",
+        payload.len()
+    )
+    .unwrap();
+    s.flush().unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    server.terminate();
+    std::thread::sleep(Duration::from_millis(300));
+    s.write_all(second.as_bytes()).unwrap();
+    let (status, body) = read_response(&mut s);
+    assert_eq!(
+        status, 201,
+        "the in-flight request completed during shutdown: {body}"
+    );
+    let status = server.wait();
+    assert!(status.success(), "clean exit after SIGTERM: {status:?}");
+
+    // New connections are refused once it has stopped; a restart serves the same data.
+    assert!(TcpStream::connect(&server.addr).is_err());
+    let server = Server::start(dir.path(), &db_url);
+    let (status, body) = http(
+        &server.addr,
+        "GET",
+        &format!("/api/v1/organizations/{id}"),
+        None,
+    );
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("國立清華大學"));
+    let (_, body) = http(&server.addr, "GET", "/api/v1/organizations", None);
+    let list: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(list["items"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn migrate_and_openapi_commands() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = TestDb::new(dir.path());
+    let out = Command::new(BIN)
+        .args(["migrate", "--database-url", &db.url])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("applied 1 migration"));
+    let again = Command::new(BIN)
+        .args(["migrate", "--database-url", &db.url])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&again.stdout).contains("applied 0 migration"));
+
+    let out = Command::new(BIN).arg("openapi").output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        liaison::http::openapi_json()
+    );
+}
+
+#[test]
+fn bad_configuration_is_refused_with_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("liaison.toml"),
+        "bind = \"127.0.0.1:0\"\ndatabse_url = \"x\"\n",
+    )
+    .unwrap();
+    let out = Command::new(BIN)
+        .args(["serve", "--config", "liaison.toml"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("unknown field `databse_url`"), "{err}");
+    let out = Command::new(BIN)
+        .args(["serve", "--bind", "nowhere"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bind:"));
+}
