@@ -5,13 +5,16 @@ WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
 COPY src ./src
 COPY migrations ./migrations
-RUN cargo build --release --locked --bin liaison
+# --no-default-features: link the system libpq (with TLS) instead of the bundled one.
+RUN cargo build --release --locked --no-default-features --bin liaison
 
 # Run: a small image with libpq and an unprivileged user.
 FROM debian:bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends libpq5 ca-certificates \
     && rm -rf /var/lib/apt/lists/* \
-    && useradd --system --home /var/lib/liaison --create-home liaison
+    && useradd --system --home /var/lib/liaison --create-home liaison \
+    && mkdir -p /var/lib/liaison/index /var/lib/liaison/data \
+    && chown -R liaison: /var/lib/liaison
 COPY --from=build /src/target/release/liaison /usr/local/bin/liaison
 USER liaison
 WORKDIR /var/lib/liaison

@@ -142,6 +142,12 @@ impl Settings {
         if self.db_pool_size == 0 {
             anyhow::bail!("db_pool_size: must be at least 1");
         }
+        if self.db_timeout_secs == 0 {
+            anyhow::bail!("db_timeout_secs: must be at least 1");
+        }
+        if self.workers > 512 {
+            anyhow::bail!("workers: must be at most 512");
+        }
         tracing_subscriber::EnvFilter::try_new(&self.log_level)
             .map_err(|e| anyhow::anyhow!("log_level: {e}"))?;
         Ok(())

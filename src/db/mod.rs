@@ -59,7 +59,7 @@ impl DatabaseUrl {
         if path.is_empty() {
             anyhow::bail!("the database URL is empty");
         }
-        if path == ":memory:" || path.contains("mode=memory") {
+        if path.contains(":memory:") || path.contains("mode=memory") {
             anyhow::bail!(
                 "an in-memory SQLite database cannot be shared by a connection pool; use a file"
             );
@@ -99,8 +99,8 @@ impl r2d2::ManageConnection for ConnManager {
                 // (another process, e.g. the CLI) wait instead of failing; synchronous=FULL
                 // makes every commit durable across power loss, not just process crashes.
                 for pragma in [
-                    "PRAGMA journal_mode = WAL",
                     "PRAGMA busy_timeout = 5000",
+                    "PRAGMA journal_mode = WAL",
                     "PRAGMA foreign_keys = ON",
                     "PRAGMA synchronous = FULL",
                 ] {
@@ -129,7 +129,8 @@ pub struct Db {
     backend: Backend,
     /// SQLite allows one writer at a time, and a deferred transaction that reads before it
     /// writes can fail with SQLITE_BUSY instead of waiting. Serialising write transactions
-    /// inside the process removes that failure; other processes are covered by busy_timeout.
+    /// inside the process removes that failure within one process; a second process writing
+    /// at the same moment (e.g. a CLI import) can still make one of them fail.
     sqlite_writer: Arc<Mutex<()>>,
 }
 

@@ -36,7 +36,11 @@ pub async fn observe(
         .filter(|v| is_safe_request_id(v))
         .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned);
     req.extensions_mut().insert(RequestId(request_id.clone()));
-    let method = req.method().to_string();
+    // Only standard methods become metric labels; anything else is "OTHER" (bounded series).
+    let method = match req.method().as_str() {
+        m @ ("GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS") => m.to_owned(),
+        _ => "OTHER".to_owned(),
+    };
     // The route template, not the raw path, so that metrics have bounded cardinality.
     let route = req
         .match_pattern()

@@ -31,9 +31,11 @@ impl ResponseError for AppError {
         }
         let mut res = problem_response(self.code, &self.detail, &self.errors);
         for (name, value) in &self.headers {
-            if let Ok(v) = HeaderValue::from_str(value) {
-                res.headers_mut()
-                    .insert(header::HeaderName::from_static(name), v);
+            if let (Ok(n), Ok(v)) = (
+                header::HeaderName::try_from(*name),
+                HeaderValue::from_str(value),
+            ) {
+                res.headers_mut().insert(n, v);
             }
         }
         res

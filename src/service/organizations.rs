@@ -17,6 +17,8 @@ use crate::error::{AppError, AppResult};
 use super::{PageRequest, Precondition, Versioned, now};
 
 const NAME_MAX: usize = 200;
+/// How often an update without a version precondition is retried when it loses a race.
+const CAS_ATTEMPTS: usize = 5;
 
 /// Validated fields of an organization, whole (create) or merged with a patch (update).
 struct ValidOrganization {
@@ -120,41 +122,56 @@ pub async fn update(
     patch: UpdateOrganization,
 ) -> AppResult<Versioned<Organization>> {
     db.write(move |conn| {
-        let current = find_live(conn, &id)?;
-        precondition.check(current.version, true)?;
-        let merged = ValidOrganization::parse(
-            patch.kind.unwrap_or(kind_of(&current)?),
-            patch.name.as_deref().unwrap_or(&current.name),
-            merge(&patch.local_name, &current.local_name),
-            patch.country.as_deref().unwrap_or(&current.country),
-            merge(&patch.website, &current.website),
-        )?;
-        let changes = OrganizationChanges {
-            kind: merged.kind.as_str(),
-            name: &merged.name,
-            local_name: merged.local_name.as_deref(),
-            country: merged.country.as_str(),
-            website: merged.website.as_deref(),
-            updated_at: now(),
-        };
-        match rows::update(conn, &id, current.version, &changes)? {
-            Some(row) => view(row),
-            // Changed by someone else between our read and our write.
-            None => Err(AppError::stale()),
+        // Compare-and-swap: a miss means someone changed the row after we read it. A client
+        // that named a version gets 412; one that did not (`*`) is retried on the new row.
+        for _ in 0..CAS_ATTEMPTS {
+            let current = find_live(conn, &id)?;
+            precondition.check(current.version, true)?;
+            let merged = ValidOrganization::parse(
+                patch.kind.unwrap_or(kind_of(&current)?),
+                patch.name.as_deref().unwrap_or(&current.name),
+                merge(&patch.local_name, &current.local_name),
+                patch.country.as_deref().unwrap_or(&current.country),
+                merge(&patch.website, &current.website),
+            )?;
+            let changes = OrganizationChanges {
+                kind: merged.kind.as_str(),
+                name: &merged.name,
+                local_name: merged.local_name.as_deref(),
+                country: merged.country.as_str(),
+                website: merged.website.as_deref(),
+                updated_at: now(),
+            };
+            match rows::update(conn, &id, current.version, &changes)? {
+                Some(row) => return view(row),
+                None if matches!(precondition, Precondition::Versions(_)) => {
+                    return Err(AppError::stale());
+                }
+                None => {}
+            }
         }
+        Err(AppError::unavailable(
+            "organization kept changing during update",
+        ))
     })
     .await
 }
 
 pub async fn delete(db: &Db, id: String, precondition: Precondition) -> AppResult<()> {
     db.write(move |conn| {
-        let current = find_live(conn, &id)?;
-        precondition.check(current.version, false)?;
-        if rows::soft_delete(conn, &id, current.version, now())? {
-            Ok(())
-        } else {
-            Err(AppError::stale())
+        for _ in 0..CAS_ATTEMPTS {
+            let current = find_live(conn, &id)?;
+            precondition.check(current.version, false)?;
+            if rows::soft_delete(conn, &id, current.version, now())? {
+                return Ok(());
+            }
+            if matches!(precondition, Precondition::Versions(_)) {
+                return Err(AppError::stale());
+            }
         }
+        Err(AppError::unavailable(
+            "organization kept changing during delete",
+        ))
     })
     .await
 }
