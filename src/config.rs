@@ -32,6 +32,69 @@ pub struct Settings {
     pub log_format: LogFormat,
     /// A `tracing` filter, e.g. `info` or `liaison=debug,actix_web=info`.
     pub log_level: String,
+    /// `iss` of access tokens (checked on every request).
+    pub jwt_issuer: String,
+    /// `aud` of access tokens (checked on every request).
+    pub jwt_audience: String,
+    /// Lifetime of access tokens, in seconds.
+    pub access_token_ttl_secs: u64,
+    /// Lifetime of refresh tokens, in seconds.
+    pub refresh_token_ttl_secs: u64,
+    /// An HS256 signing secret (at least 32 bytes), the simplest way to configure signing.
+    /// It signs with kid `jwt_secret_kid`; keys in `jwt_keys` still verify (rotation).
+    pub jwt_secret: Option<Secret>,
+    /// The kid of `jwt_secret`.
+    pub jwt_secret_kid: String,
+    /// Signing and verification keys, newest first: the first key that is not `retired` signs
+    /// (unless `jwt_secret` is set); every listed key verifies until removed.
+    pub jwt_keys: Vec<JwtKeyConfig>,
+    /// Failed logins per account and per client address within the window before 429.
+    pub login_max_failures: u32,
+    /// The login throttling window, in seconds.
+    pub login_window_secs: u64,
+}
+
+/// A secret string that never appears in `Debug` output (and so in no log line).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret([redacted])")
+    }
+}
+
+impl std::str::FromStr for Secret {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Self(s.to_owned()))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum JwtAlgorithm {
+    HS256,
+    EdDSA,
+    RS256,
+}
+
+/// One token key. HS256 takes `secret`; EdDSA and RS256 take PEM files (`public_key_file`
+/// always, `private_key_file` for the key that signs).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JwtKeyConfig {
+    pub kid: String,
+    pub algorithm: JwtAlgorithm,
+    #[serde(default)]
+    pub secret: Option<Secret>,
+    #[serde(default)]
+    pub private_key_file: Option<PathBuf>,
+    #[serde(default)]
+    pub public_key_file: Option<PathBuf>,
+    /// A retired key verifies tokens it signed earlier but signs no new ones.
+    #[serde(default)]
+    pub retired: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ValueEnum)]
@@ -54,6 +117,15 @@ impl Default for Settings {
             shutdown_timeout_secs: 30,
             log_format: LogFormat::Text,
             log_level: "info".to_owned(),
+            jwt_issuer: "liaison".to_owned(),
+            jwt_audience: "liaison-api".to_owned(),
+            access_token_ttl_secs: 15 * 60,
+            refresh_token_ttl_secs: 30 * 24 * 3600,
+            jwt_secret: None,
+            jwt_secret_kid: "primary".to_owned(),
+            jwt_keys: Vec::new(),
+            login_max_failures: 5,
+            login_window_secs: 15 * 60,
         }
     }
 }
@@ -85,6 +157,28 @@ pub struct SettingsArgs {
     pub log_format: Option<LogFormat>,
     #[arg(long, env = "LIAISON_LOG_LEVEL", global = true)]
     pub log_level: Option<String>,
+    #[arg(long, env = "LIAISON_JWT_ISSUER", global = true)]
+    pub jwt_issuer: Option<String>,
+    #[arg(long, env = "LIAISON_JWT_AUDIENCE", global = true)]
+    pub jwt_audience: Option<String>,
+    #[arg(long, env = "LIAISON_ACCESS_TOKEN_TTL_SECS", global = true)]
+    pub access_token_ttl_secs: Option<u64>,
+    #[arg(long, env = "LIAISON_REFRESH_TOKEN_TTL_SECS", global = true)]
+    pub refresh_token_ttl_secs: Option<u64>,
+    /// HS256 signing secret (prefer the environment variable: flags show up in `ps`).
+    #[arg(
+        long,
+        env = "LIAISON_JWT_SECRET",
+        global = true,
+        hide_env_values = true
+    )]
+    pub jwt_secret: Option<Secret>,
+    #[arg(long, env = "LIAISON_JWT_SECRET_KID", global = true)]
+    pub jwt_secret_kid: Option<String>,
+    #[arg(long, env = "LIAISON_LOGIN_MAX_FAILURES", global = true)]
+    pub login_max_failures: Option<u32>,
+    #[arg(long, env = "LIAISON_LOGIN_WINDOW_SECS", global = true)]
+    pub login_window_secs: Option<u64>,
 }
 
 impl SettingsArgs {
@@ -107,8 +201,18 @@ impl SettingsArgs {
             workers,
             shutdown_timeout_secs,
             log_format,
-            log_level
+            log_level,
+            jwt_issuer,
+            jwt_audience,
+            access_token_ttl_secs,
+            refresh_token_ttl_secs,
+            jwt_secret_kid,
+            login_max_failures,
+            login_window_secs
         );
+        if let Some(secret) = &self.jwt_secret {
+            s.jwt_secret = Some(secret.clone());
+        }
         s.check()?;
         Ok(s)
     }
@@ -147,6 +251,14 @@ impl Settings {
         }
         if self.workers > 512 {
             anyhow::bail!("workers: must be at most 512");
+        }
+        if let Some(secret) = &self.jwt_secret
+            && secret.0.len() < 32
+        {
+            anyhow::bail!("jwt_secret: must be at least 32 bytes");
+        }
+        if self.access_token_ttl_secs == 0 || self.refresh_token_ttl_secs == 0 {
+            anyhow::bail!("access_token_ttl_secs / refresh_token_ttl_secs: must be positive");
         }
         tracing_subscriber::EnvFilter::try_new(&self.log_level)
             .map_err(|e| anyhow::anyhow!("log_level: {e}"))?;

@@ -46,6 +46,15 @@ pub enum ErrorCode {
     Internal,
     /// A generic client error for statuses without a more specific code.
     BadRequest,
+    /// No valid credentials: missing, malformed, expired or forged token, or a user that is
+    /// disabled or deleted.
+    Unauthenticated,
+    /// Login with a wrong email or password (deliberately not saying which).
+    InvalidCredentials,
+    /// Authenticated, but not allowed to do this.
+    Forbidden,
+    /// Too many attempts; retry after `Retry-After` seconds.
+    TooManyRequests,
 }
 
 impl ErrorCode {
@@ -67,6 +76,10 @@ impl ErrorCode {
         Self::ServiceUnavailable,
         Self::Internal,
         Self::BadRequest,
+        Self::Unauthenticated,
+        Self::InvalidCredentials,
+        Self::Forbidden,
+        Self::TooManyRequests,
     ];
 
     /// The HTTP status and human title that belong to this code.
@@ -77,6 +90,9 @@ impl ErrorCode {
             Self::InvalidPath => (400, "Invalid path parameter"),
             Self::InvalidHeader => (400, "Invalid header"),
             Self::BadRequest => (400, "Bad request"),
+            Self::Unauthenticated => (401, "Unauthenticated"),
+            Self::InvalidCredentials => (401, "Invalid credentials"),
+            Self::Forbidden => (403, "Forbidden"),
             Self::NotFound => (404, "Not found"),
             Self::MethodNotAllowed => (405, "Method not allowed"),
             Self::NotAcceptable => (406, "Not acceptable"),
@@ -86,6 +102,7 @@ impl ErrorCode {
             Self::UnsupportedMediaType => (415, "Unsupported media type"),
             Self::ValidationFailed => (422, "Validation failed"),
             Self::PreconditionRequired => (428, "Precondition required"),
+            Self::TooManyRequests => (429, "Too many requests"),
             Self::Internal => (500, "Internal server error"),
             Self::ServiceUnavailable => (503, "Service unavailable"),
         }
@@ -118,6 +135,10 @@ impl ErrorCode {
             Self::ServiceUnavailable => "service_unavailable",
             Self::Internal => "internal",
             Self::BadRequest => "bad_request",
+            Self::Unauthenticated => "unauthenticated",
+            Self::InvalidCredentials => "invalid_credentials",
+            Self::Forbidden => "forbidden",
+            Self::TooManyRequests => "too_many_requests",
         }
     }
 
@@ -125,6 +146,8 @@ impl ErrorCode {
     /// (used for responses produced outside our handlers, e.g. by the router).
     pub fn for_status(status: u16) -> Self {
         match status {
+            401 => Self::Unauthenticated,
+            403 => Self::Forbidden,
             404 => Self::NotFound,
             405 => Self::MethodNotAllowed,
             406 => Self::NotAcceptable,
@@ -134,6 +157,7 @@ impl ErrorCode {
             415 => Self::UnsupportedMediaType,
             422 => Self::ValidationFailed,
             428 => Self::PreconditionRequired,
+            429 => Self::TooManyRequests,
             503 => Self::ServiceUnavailable,
             s if s >= 500 => Self::Internal,
             _ => Self::BadRequest,
@@ -226,6 +250,21 @@ impl AppError {
             many => format!("{} query parameters are invalid; see `errors`", many.len()),
         };
         Self::new(ErrorCode::InvalidQuery, detail).with_errors(errors)
+    }
+
+    /// Missing or invalid credentials. The detail is the same whatever the reason, so that a
+    /// forger learns nothing; the reason goes to the log.
+    pub fn unauthenticated(reason: impl fmt::Display) -> Self {
+        Self::new(
+            ErrorCode::Unauthenticated,
+            "A valid bearer token is required (Authorization: Bearer <access_token>)",
+        )
+        .with_header("www-authenticate", "Bearer".to_owned())
+        .with_cause(reason)
+    }
+
+    pub fn forbidden(detail: impl Into<String>) -> Self {
+        Self::new(ErrorCode::Forbidden, detail)
     }
 
     /// The client's `If-Match` no longer matches: someone else changed the resource.

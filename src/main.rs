@@ -27,6 +27,40 @@ enum Command {
     Migrate,
     /// Print the OpenAPI document.
     Openapi,
+    /// Manage user accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Create a user. The password is read from standard input when it is not a terminal;
+    /// otherwise (or if the input is empty) one is generated and printed once.
+    Create {
+        #[arg(long)]
+        email: String,
+        /// The name shown to others (defaults to the email).
+        #[arg(long)]
+        name: Option<String>,
+        /// May do everything, including creating organizations.
+        #[arg(long)]
+        platform_operator: bool,
+    },
+    /// Disable a user: their tokens stop working at once.
+    Disable {
+        #[arg(long)]
+        email: String,
+    },
+    /// Re-enable a disabled user.
+    Enable {
+        #[arg(long)]
+        email: String,
+    },
+    /// Delete a user (kept for the record, but no longer able to sign in).
+    Delete {
+        #[arg(long)]
+        email: String,
+    },
 }
 
 fn main() -> ExitCode {
@@ -62,9 +96,94 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::User(cmd) => user_command(settings, cmd),
         Command::Serve => {
             let state = AppState::open(settings)?;
             actix_web::rt::System::new().block_on(http::serve(state))
         }
     }
+}
+
+fn user_command(settings: liaison::config::Settings, cmd: UserCommand) -> anyhow::Result<()> {
+    use liaison::service::{accounts, auth::Auth};
+    let db = liaison::db::Db::connect(
+        &settings.database_url,
+        1,
+        std::time::Duration::from_secs(settings.db_timeout_secs),
+    )?;
+    db.migrate()?;
+    let fail = |e: liaison::error::AppError| {
+        let fields: Vec<String> = e
+            .errors
+            .iter()
+            .map(|f| format!("{}: {}", f.field, f.message))
+            .collect();
+        if fields.is_empty() {
+            anyhow::anyhow!("{}", e.detail)
+        } else {
+            anyhow::anyhow!("{} ({})", e.detail, fields.join("; "))
+        }
+    };
+    match cmd {
+        UserCommand::Create {
+            email,
+            name,
+            platform_operator,
+        } => {
+            let auth = Auth::from_settings(&settings)?;
+            let password = read_password_from_stdin()?;
+            let name = name.unwrap_or_else(|| email.clone());
+            let (user, generated) = accounts::create_user_blocking(
+                &db,
+                &auth,
+                &email,
+                &name,
+                password.as_deref(),
+                platform_operator,
+            )
+            .map_err(fail)?;
+            println!(
+                "created user {} <{}>{}",
+                user.id,
+                user.email,
+                if user.is_platform_operator {
+                    " (platform operator)"
+                } else {
+                    ""
+                }
+            );
+            if let Some(p) = generated {
+                println!("generated password (shown once): {p}");
+            }
+            Ok(())
+        }
+        UserCommand::Disable { email } => {
+            accounts::set_user_state_blocking(&db, &email, true, false).map_err(fail)?;
+            println!("disabled {email}");
+            Ok(())
+        }
+        UserCommand::Enable { email } => {
+            accounts::set_user_state_blocking(&db, &email, false, false).map_err(fail)?;
+            println!("enabled {email}");
+            Ok(())
+        }
+        UserCommand::Delete { email } => {
+            accounts::set_user_state_blocking(&db, &email, true, true).map_err(fail)?;
+            println!("deleted {email}");
+            Ok(())
+        }
+    }
+}
+
+/// The first line of standard input when it is piped in; `None` for a terminal or no input.
+fn read_password_from_stdin() -> anyhow::Result<Option<String>> {
+    use std::io::{BufRead, IsTerminal};
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        return Ok(None);
+    }
+    let mut line = String::new();
+    stdin.lock().read_line(&mut line)?;
+    let line = line.trim_end_matches(['\r', '\n']).to_owned();
+    Ok((!line.is_empty()).then_some(line))
 }

@@ -43,6 +43,7 @@ async fn wrong_content_type_is_415() {
     // A charset parameter is fine.
     let req = TestRequest::post()
         .uri("/api/v1/organizations")
+        .insert_header(("authorization", format!("Bearer {}", app.operator_token)))
         .insert_header(("content-type", "application/json; charset=utf-8"))
         .set_payload(r#"{"kind":"company","name":"x","country":"TW"}"#);
     app.send(req).await.expect(201);
@@ -145,7 +146,8 @@ async fn server_faults_are_500_without_internals() {
     let app = TestApp::spawn().await;
     app.create_org("company", "Wistron", "TW").await;
     // Break the database under the service: the table disappears.
-    app.db.execute("DROP TABLE organizations");
+    app.db
+        .execute("ALTER TABLE organizations RENAME TO organizations_gone");
     let res = app.get("/api/v1/organizations").await;
     res.expect(500);
     assert_eq!(res.code(), "internal");

@@ -14,6 +14,46 @@ use common::TestDb;
 
 const BIN: &str = env!("CARGO_BIN_EXE_liaison");
 
+const SECRET: &str = "server-test-secret-0123456789abcdefghijklmnop";
+
+/// Environment for the binary: only what the test sets (plus PATH). A generated signing key
+/// is allowed only on SQLite, so PostgreSQL runs get a configured one.
+fn command(dir: &std::path::Path, db_url: &str) -> Command {
+    let mut c = Command::new(BIN);
+    c.current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("LIAISON_DATABASE_URL", db_url);
+    if db_url.starts_with("postgres") {
+        c.env("LIAISON_JWT_SECRET", SECRET);
+    }
+    c
+}
+
+/// `liaison user create --platform-operator` with the password on standard input.
+fn bootstrap_operator(dir: &std::path::Path, db_url: &str, email: &str, password: &str) {
+    let mut child = command(dir, db_url)
+        .args(["user", "create", "--email", email, "--platform-operator"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("(platform operator)"), "{stdout}");
+    assert!(
+        !stdout.contains(password),
+        "a given password is never echoed"
+    );
+}
+
 struct Server {
     child: Child,
     addr: String,
@@ -21,12 +61,8 @@ struct Server {
 
 impl Server {
     fn start(dir: &std::path::Path, db_url: &str) -> Self {
-        let mut child = Command::new(BIN)
+        let mut child = command(dir, db_url)
             .arg("serve")
-            .current_dir(dir)
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("LIAISON_DATABASE_URL", db_url)
             .env("LIAISON_BIND", "127.0.0.1:0")
             .env("LIAISON_WORKERS", "1")
             .env("LIAISON_SHUTDOWN_TIMEOUT_SECS", "10")
@@ -78,17 +114,34 @@ impl Drop for Server {
 }
 
 /// A minimal HTTP/1.1 exchange over a fresh connection (`Connection: close`).
-fn http(addr: &str, method: &str, path: &str, body: Option<&str>) -> (u16, String) {
+fn http(
+    addr: &str,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&str>,
+) -> (u16, String) {
     let mut s = TcpStream::connect(addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
     let body = body.unwrap_or("");
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
     write!(
         s,
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
     )
     .unwrap();
     read_response(&mut s)
+}
+
+fn login(addr: &str, email: &str, password: &str) -> String {
+    let body = serde_json::json!({"email": email, "password": password}).to_string();
+    let (status, body) = http(addr, "POST", "/api/v1/auth/login", None, Some(&body));
+    assert_eq!(status, 200, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    v["access_token"].as_str().unwrap().to_owned()
 }
 
 fn read_response(s: &mut TcpStream) -> (u16, String) {
@@ -116,8 +169,19 @@ fn serves_shuts_down_gracefully_and_keeps_data_across_restarts() {
     } else {
         "sqlite://data/liaison.db".into()
     };
+    bootstrap_operator(
+        dir.path(),
+        &db_url,
+        "ops@liaison.test",
+        "operator password 123",
+    );
     let mut server = Server::start(dir.path(), &db_url);
+    let token = login(&server.addr, "ops@liaison.test", "operator password 123");
     if !db.is_postgres() {
+        assert!(
+            dir.path().join("data/jwt-secret").exists(),
+            "generated signing key kept"
+        );
         assert!(
             dir.path().join("data/liaison.db").exists(),
             "SQLite file created"
@@ -125,12 +189,13 @@ fn serves_shuts_down_gracefully_and_keeps_data_across_restarts() {
     }
     assert!(dir.path().join("index").is_dir(), "index folder created");
 
-    let (status, body) = http(&server.addr, "GET", "/readyz", None);
+    let (status, body) = http(&server.addr, "GET", "/readyz", None, None);
     assert_eq!(status, 200, "{body}");
     let (status, body) = http(
         &server.addr,
         "POST",
         "/api/v1/organizations",
+        Some(&token),
         Some(
             r#"{"kind":"university","name":"National Tsing Hua University","local_name":"國立清華大學","country":"TW"}"#,
         ),
@@ -146,7 +211,7 @@ fn serves_shuts_down_gracefully_and_keeps_data_across_restarts() {
     s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
     write!(
         s,
-        "POST /api/v1/organizations HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{first}",
+        "POST /api/v1/organizations HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{first}",
         payload.len()
     )
     .unwrap();
@@ -166,15 +231,19 @@ fn serves_shuts_down_gracefully_and_keeps_data_across_restarts() {
     // New connections are refused once it has stopped; a restart serves the same data.
     assert!(TcpStream::connect(&server.addr).is_err());
     let server = Server::start(dir.path(), &db_url);
+    // The access token issued before the restart still verifies (the key was kept).
+    let (status, body) = http(&server.addr, "GET", "/api/v1/me", Some(&token), None);
+    assert_eq!(status, 200, "{body}");
     let (status, body) = http(
         &server.addr,
         "GET",
         &format!("/api/v1/organizations/{id}"),
         None,
+        None,
     );
     assert_eq!(status, 200, "{body}");
     assert!(body.contains("國立清華大學"));
-    let (_, body) = http(&server.addr, "GET", "/api/v1/organizations", None);
+    let (_, body) = http(&server.addr, "GET", "/api/v1/organizations", None, None);
     let list: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(list["items"].as_array().unwrap().len(), 2);
 }
@@ -192,7 +261,7 @@ fn migrate_and_openapi_commands() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("applied 1 migration"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("applied 2 migration"));
     let again = Command::new(BIN)
         .args(["migrate", "--database-url", &db.url])
         .output()
@@ -230,4 +299,58 @@ fn bad_configuration_is_refused_with_a_clear_message() {
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("bind:"));
+}
+
+#[test]
+fn postgres_refuses_to_start_without_a_signing_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(BIN)
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .current_dir(dir.path())
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        // Never contacted: the key check comes before connecting.
+        .env("LIAISON_DATABASE_URL", "postgres://nobody@127.0.0.1:1/none")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no token signing key is configured"), "{err}");
+}
+
+#[test]
+fn user_create_generates_and_prints_a_password_once_when_none_is_given() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = TestDb::new(dir.path());
+    let out = command(dir.path(), &db.url)
+        .args([
+            "user",
+            "create",
+            "--email",
+            "Office@NYCU.edu.tw",
+            "--name",
+            "NYCU ILO",
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("generated password"))
+        .expect(&stdout);
+    assert!(line.rsplit(' ').next().unwrap().len() >= 20);
+    // The same email in another case is the same account.
+    let again = command(dir.path(), &db.url)
+        .args(["user", "create", "--email", "office@nycu.edu.tw"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
 }

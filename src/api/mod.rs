@@ -1,6 +1,7 @@
 //! Request and response types of the public API (serde + OpenAPI schemas). These are the
 //! contract with clients; database rows never leave the `db` layer.
 
+pub mod accounts;
 pub mod ops;
 pub mod organizations;
 

@@ -1,6 +1,7 @@
 //! Storage: one diesel connection type for SQLite and PostgreSQL, a pool, embedded migrations,
 //! and the helpers that keep blocking database work off the async worker threads.
 
+pub mod accounts;
 pub mod organizations;
 pub mod schema;
 

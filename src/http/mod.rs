@@ -1,7 +1,9 @@
 //! The HTTP layer: one route table that is also the OpenAPI document, the middleware, and
 //! the server. Handlers extract input, call one service function and map the result.
 
+pub mod auth;
 pub mod extract;
+pub mod members;
 pub mod observe;
 pub mod ops;
 pub mod organizations;
@@ -34,11 +36,14 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub spec: Arc<utoipa::openapi::OpenApi>,
     pub routes: Arc<RouteTable>,
+    pub auth: Arc<crate::service::auth::Auth>,
 }
 
 impl AppState {
     /// Connects to the database, applies migrations and opens the index folder.
     pub fn open(settings: Settings) -> anyhow::Result<Self> {
+        // Keys first: a deployment without a usable signing key must not start at all.
+        let auth = crate::service::auth::Auth::from_settings(&settings)?;
         let db = Db::connect(
             &settings.database_url,
             settings.db_pool_size,
@@ -58,6 +63,7 @@ impl AppState {
             metrics: Arc::new(Metrics::default()),
             spec: Arc::new(spec),
             routes: Arc::new(routes),
+            auth: Arc::new(auth),
         })
     }
 }
@@ -72,12 +78,36 @@ Every error is `application/problem+json` (RFC 9457) with a stable `code`; see `
         license(name = "Apache-2.0", identifier = "Apache-2.0"),
     ),
     components(schemas(crate::api::Problem, crate::error::FieldError, crate::error::ErrorCode)),
+    modifiers(&BearerAuth),
     tags(
+        (name = "auth", description = "Log in, refresh and log out; the caller's own account"),
+        (name = "members", description = "Who belongs to an organization, in which role"),
         (name = "organizations", description = "Universities, companies, government bodies and foundations"),
         (name = "operations", description = "Health, readiness, metrics and problem types"),
     )
 )]
 struct ApiDoc;
+
+/// Declares the bearer scheme that protected operations name (`security(("bearer" = []))`),
+/// so the docs page can authorize.
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some("An access token from POST /api/v1/auth/login"))
+                    .build(),
+            ),
+        );
+    }
+}
 
 /// The route table. Everything registered here is served *and* documented.
 fn routes(cfg: &mut ServiceConfig) {
@@ -91,7 +121,16 @@ fn routes(cfg: &mut ServiceConfig) {
                 .service(organizations::list)
                 .service(organizations::get_one)
                 .service(organizations::update)
-                .service(organizations::remove),
+                .service(organizations::remove)
+                .service(members::list)
+                .service(members::add)
+                .service(members::update)
+                .service(members::remove)
+                .service(auth::login)
+                .service(auth::refresh)
+                .service(auth::logout)
+                .service(auth::me)
+                .service(auth::change_password),
         );
 }
 

@@ -11,16 +11,20 @@ use crate::error::AppError;
 use crate::service::organizations as svc;
 
 use super::AppState;
+use super::auth::MaybeCaller;
 use super::extract::{ApiJson, ApiQuery, IfMatch, PathId, conditional_get, versioned};
 
-/// Create an organization.
+/// Create an organization (platform operators only).
 #[utoipa::path(
     tag = "organizations",
+    security(("bearer" = [])),
     request_body = CreateOrganization,
     responses(
         (status = 201, description = "Created; `Location` names it and `ETag` versions it", body = Organization,
          headers(("Location" = String), ("ETag" = String))),
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
@@ -29,9 +33,10 @@ use super::extract::{ApiJson, ApiQuery, IfMatch, PathId, conditional_get, versio
 #[post("/organizations")]
 pub async fn create(
     state: web::Data<AppState>,
+    MaybeCaller(caller): MaybeCaller,
     ApiJson(body): ApiJson<CreateOrganization>,
 ) -> Result<HttpResponse, AppError> {
-    let created = svc::create(&state.db, body).await?;
+    let created = svc::create(&state.db, caller.as_ref(), body).await?;
     let mut res = HttpResponse::Created();
     res.insert_header((
         header::LOCATION,
@@ -78,9 +83,10 @@ pub async fn get_one(
     Ok(conditional_get(&req, &found))
 }
 
-/// Update an organization (merge-patch; requires `If-Match`).
+/// Update an organization (its admins and operators; merge-patch; requires `If-Match`).
 #[utoipa::path(
     tag = "organizations",
+    security(("bearer" = [])),
     params(
         ("id" = String, Path, description = "Organization id"),
         ("If-Match" = String, Header, description = "The ETag from your last read"),
@@ -89,6 +95,8 @@ pub async fn get_one(
     responses(
         (status = 200, body = Organization, headers(("ETag" = String))),
         (status = 400, description = "Malformed JSON, id or header", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such organization", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "Changed since you read it", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
@@ -98,23 +106,27 @@ pub async fn get_one(
 #[patch("/organizations/{id}")]
 pub async fn update(
     state: web::Data<AppState>,
+    MaybeCaller(caller): MaybeCaller,
     PathId(id): PathId,
     IfMatch(precondition): IfMatch,
     ApiJson(body): ApiJson<UpdateOrganization>,
 ) -> Result<HttpResponse, AppError> {
-    let updated = svc::update(&state.db, id, precondition, body).await?;
+    let updated = svc::update(&state.db, caller.as_ref(), id, precondition, body).await?;
     Ok(versioned(HttpResponse::Ok(), &updated))
 }
 
-/// Delete an organization (soft: kept for reports; `If-Match` optional).
+/// Delete an organization (operators only; soft: kept for reports; `If-Match` optional).
 #[utoipa::path(
     tag = "organizations",
+    security(("bearer" = [])),
     params(
         ("id" = String, Path, description = "Organization id"),
         ("If-Match" = Option<String>, Header, description = "Only delete this version"),
     ),
     responses(
         (status = 204, description = "Deleted"),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such organization", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "Changed since you read it", body = Problem, content_type = "application/problem+json"),
     )
@@ -122,9 +134,10 @@ pub async fn update(
 #[delete("/organizations/{id}")]
 pub async fn remove(
     state: web::Data<AppState>,
+    MaybeCaller(caller): MaybeCaller,
     PathId(id): PathId,
     IfMatch(precondition): IfMatch,
 ) -> Result<HttpResponse, AppError> {
-    svc::delete(&state.db, id, precondition).await?;
+    svc::delete(&state.db, caller.as_ref(), id, precondition).await?;
     Ok(HttpResponse::NoContent().finish())
 }

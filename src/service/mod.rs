@@ -1,7 +1,10 @@
 //! The rules of the service: validation, permissions and workflows, one function per use
 //! case. Each use case owns its transaction; handlers only translate HTTP to these calls.
 
+pub mod accounts;
+pub mod auth;
 pub mod organizations;
+pub mod policy;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

@@ -14,6 +14,7 @@ use crate::db::{Db, DbConn};
 use crate::domain::{CountryCode, PublicId, Text, WebUrl};
 use crate::error::{AppError, AppResult};
 
+use super::policy::{self, Action, Caller};
 use super::{PageRequest, Precondition, Versioned, now};
 
 const NAME_MAX: usize = 200;
@@ -53,7 +54,12 @@ impl ValidOrganization {
     }
 }
 
-pub async fn create(db: &Db, input: CreateOrganization) -> AppResult<Versioned<Organization>> {
+pub async fn create(
+    db: &Db,
+    caller: Option<&Caller>,
+    input: CreateOrganization,
+) -> AppResult<Versioned<Organization>> {
+    policy::authorize(caller, Action::CreateOrganization)?;
     let valid = ValidOrganization::parse(
         input.kind,
         &input.name,
@@ -117,10 +123,17 @@ pub async fn list(db: &Db, query: ListOrganizations) -> AppResult<OrganizationLi
 
 pub async fn update(
     db: &Db,
+    caller: Option<&Caller>,
     id: String,
     precondition: Precondition,
     patch: UpdateOrganization,
 ) -> AppResult<Versioned<Organization>> {
+    policy::authorize(
+        caller,
+        Action::UpdateOrganization {
+            organization_id: &id,
+        },
+    )?;
     db.write(move |conn| {
         // Compare-and-swap: a miss means someone changed the row after we read it. A client
         // that named a version gets 412; one that did not (`*`) is retried on the new row.
@@ -157,7 +170,18 @@ pub async fn update(
     .await
 }
 
-pub async fn delete(db: &Db, id: String, precondition: Precondition) -> AppResult<()> {
+pub async fn delete(
+    db: &Db,
+    caller: Option<&Caller>,
+    id: String,
+    precondition: Precondition,
+) -> AppResult<()> {
+    policy::authorize(
+        caller,
+        Action::DeleteOrganization {
+            organization_id: &id,
+        },
+    )?;
     db.write(move |conn| {
         for _ in 0..CAS_ATTEMPTS {
             let current = find_live(conn, &id)?;

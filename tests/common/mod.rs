@@ -83,7 +83,12 @@ pub struct TestApp {
     pub state: AppState,
     pub db: TestDb,
     pub dir: tempfile::TempDir,
+    /// The bearer token `get`/`post`/`patch`/`delete` send: a platform operator's.
+    pub operator_token: String,
 }
+
+pub const TEST_SECRET: &str = "test-secret-0123456789-abcdefghijklmnopqrstuvwxyz";
+pub const PASSWORD: &str = "correct horse battery staple";
 
 pub struct Response {
     pub status: StatusCode,
@@ -155,6 +160,8 @@ impl TestApp {
             database_url: db.url.clone(),
             index_dir: dir.path().join("index"),
             db_pool_size: 4,
+            jwt_secret: Some(liaison::config::Secret(TEST_SECRET.to_owned())),
+            jwt_secret_kid: "test".to_owned(),
             ..Settings::default()
         };
         tweak(&mut settings);
@@ -163,12 +170,84 @@ impl TestApp {
             .unwrap()
             .expect("open app state");
         let svc = actix_web::test::init_service(build_app(state.clone())).await;
-        Self {
+        let mut app = Self {
             svc: boxed::rc_service(svc),
             state,
             db,
             dir,
+            operator_token: String::new(),
+        };
+        app.create_user("operator@liaison.test", PASSWORD, true)
+            .await;
+        app.operator_token = app.login("operator@liaison.test", PASSWORD).await;
+        app
+    }
+
+    /// Creates a user directly through the service (as `liaison user create` does).
+    pub async fn create_user(&self, email: &str, password: &str, operator: bool) -> String {
+        let (db, auth) = (self.state.db.clone(), self.state.auth.clone());
+        let (email, password) = (email.to_owned(), password.to_owned());
+        actix_web::rt::task::spawn_blocking(move || {
+            liaison::service::accounts::create_user_blocking(
+                &db,
+                &auth,
+                &email,
+                &email,
+                Some(&password),
+                operator,
+            )
+        })
+        .await
+        .unwrap()
+        .expect("create user")
+        .0
+        .id
+    }
+
+    /// Logs in through the API and returns the access token.
+    pub async fn login(&self, email: &str, password: &str) -> String {
+        let res = self
+            .call(
+                Method::POST,
+                "/api/v1/auth/login",
+                None,
+                &[],
+                Some(&serde_json::json!({"email": email, "password": password})),
+            )
+            .await;
+        res.expect(200);
+        res.json()["access_token"].as_str().unwrap().to_owned()
+    }
+
+    /// Adds a new account to an organization in a role (as the operator) and logs it in.
+    pub async fn member_token(&self, org_id: &str, role: &str) -> String {
+        let email = format!("{role}-{}@example.org", uuid::Uuid::new_v4().simple());
+        let res = self
+            .post(
+                &format!("/api/v1/organizations/{org_id}/members"),
+                &serde_json::json!({"email": email, "role": role, "display_name": role}),
+            )
+            .await;
+        res.expect(201);
+        let password = res.json()["initial_password"].as_str().unwrap().to_owned();
+        self.login(&email, &password).await
+    }
+
+    /// A request with an explicit bearer token (or none).
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        headers: &[(&str, &str)],
+        body: Option<&Value>,
+    ) -> Response {
+        let bearer = token.map(|t| format!("Bearer {t}"));
+        let mut all: Vec<(&str, &str)> = headers.to_vec();
+        if let Some(b) = &bearer {
+            all.push(("authorization", b.as_str()));
         }
+        self.request(method, path, &all, body).await
     }
 
     pub async fn send(&self, req: TestRequest) -> Response {
@@ -206,19 +285,40 @@ impl TestApp {
         self.request(Method::GET, path, &[], None).await
     }
 
+    /// As the platform operator.
     pub async fn post(&self, path: &str, body: &Value) -> Response {
-        self.request(Method::POST, path, &[], Some(body)).await
+        self.call(
+            Method::POST,
+            path,
+            Some(&self.operator_token),
+            &[],
+            Some(body),
+        )
+        .await
     }
 
     pub async fn patch(&self, path: &str, if_match: Option<&str>, body: &Value) -> Response {
         let headers: Vec<(&str, &str)> = if_match.map(|m| ("if-match", m)).into_iter().collect();
-        self.request(Method::PATCH, path, &headers, Some(body))
-            .await
+        self.call(
+            Method::PATCH,
+            path,
+            Some(&self.operator_token),
+            &headers,
+            Some(body),
+        )
+        .await
     }
 
     pub async fn delete(&self, path: &str, if_match: Option<&str>) -> Response {
         let headers: Vec<(&str, &str)> = if_match.map(|m| ("if-match", m)).into_iter().collect();
-        self.request(Method::DELETE, path, &headers, None).await
+        self.call(
+            Method::DELETE,
+            path,
+            Some(&self.operator_token),
+            &headers,
+            None,
+        )
+        .await
     }
 
     /// Creates an organization and returns its JSON.

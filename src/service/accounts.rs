@@ -1,0 +1,550 @@
+//! Use cases for accounts: login, token refresh and logout, the caller's own account,
+//! password change, bootstrap users, and organization members.
+
+use chrono::{Duration as ChronoDuration, NaiveDateTime};
+
+use crate::api::accounts::{
+    AddMember, AddedMember, Me, Member, MemberList, MembershipSummary, Role, TokenPair, User,
+};
+use crate::api::organizations::OrganizationKind;
+use crate::db::accounts::{
+    self as rows, MembershipRow, NewMembership, NewRefreshToken, NewUser, UserRow,
+};
+use crate::db::organizations as org_rows;
+use crate::db::{Db, DbConn};
+use crate::domain::{PublicId, Text};
+use crate::error::{AppError, AppResult, ErrorCode, FieldError};
+
+use super::auth::{Auth, check_new_password, random_token, token_digest};
+use super::policy::{self, Action, Caller, CallerMembership};
+use super::{PageRequest, Precondition, Versioned, now};
+
+/// Lower-cased, trimmed email with a minimal shape check (one `@`, a dot in the domain).
+pub fn email_key(field: &str, email: &str) -> Result<String, FieldError> {
+    let e = email.trim().to_lowercase();
+    let valid = e.len() <= 254
+        && e.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !e[local.len() + 1..].contains('@')
+        })
+        && !e.chars().any(|c| c.is_whitespace() || c.is_control());
+    if valid {
+        Ok(e)
+    } else {
+        Err(FieldError::new(
+            field,
+            "invalid_email",
+            "must be an email address",
+        ))
+    }
+}
+
+fn invalid_credentials() -> AppError {
+    AppError::new(ErrorCode::InvalidCredentials, "Wrong email or password")
+}
+
+/// Logs in: throttled per account and per client address; an unknown email costs the same
+/// password check and gets the same answer as a wrong password.
+pub async fn login(
+    db: &Db,
+    auth: std::sync::Arc<Auth>,
+    email: String,
+    password: String,
+    client: String,
+) -> AppResult<TokenPair> {
+    let key = email.trim().to_lowercase();
+    let throttle_keys = vec![format!("account:{key}"), format!("client:{client}")];
+    auth.throttle.check(&throttle_keys)?;
+    let auth2 = auth.clone();
+    let user = db
+        .run(move |conn| {
+            let user = rows::find_user_by_email(conn, &key)?;
+            let ok = auth2
+                .passwords
+                .verify(&password, user.as_ref().map(|u| u.password_hash.as_str()));
+            Ok(user.filter(|u| ok && !u.disabled))
+        })
+        .await?;
+    let Some(user) = user else {
+        auth.throttle.record_failure(&throttle_keys);
+        return Err(invalid_credentials());
+    };
+    auth.throttle.clear(&throttle_keys[0]);
+    let family = PublicId::generate();
+    let auth2 = auth.clone();
+    db.write(move |conn| issue_pair(conn, &auth2, &user.id, &family))
+        .await
+}
+
+fn issue_pair(conn: &mut DbConn, auth: &Auth, user_id: &str, family: &str) -> AppResult<TokenPair> {
+    let refresh = random_token(32);
+    let ts = now();
+    let ttl = i64::try_from(auth.refresh_ttl).unwrap_or(i64::MAX / 2);
+    rows::insert_refresh_token(
+        conn,
+        &NewRefreshToken {
+            id: &PublicId::generate(),
+            family_id: family,
+            user_id,
+            token_hash: &token_digest(&refresh),
+            expires_at: ts + ChronoDuration::seconds(ttl.min(10 * 365 * 24 * 3600)),
+            created_at: ts,
+        },
+    )?;
+    Ok(TokenPair {
+        access_token: auth.keys.issue(user_id)?,
+        token_type: "Bearer".into(),
+        expires_in: auth.keys.access_ttl(),
+        refresh_token: refresh,
+    })
+}
+
+enum RefreshOutcome {
+    Issued(TokenPair),
+    Rejected(&'static str),
+}
+
+/// Rotates a refresh token. A token that was already used revokes its whole family (someone
+/// holds a copy); the revocation is committed even though the request is refused.
+pub async fn refresh(db: &Db, auth: std::sync::Arc<Auth>, token: String) -> AppResult<TokenPair> {
+    let outcome = db
+        .write(move |conn| {
+            let ts = now();
+            let Some(row) = rows::find_refresh_token(conn, &token_digest(&token))? else {
+                return Ok(RefreshOutcome::Rejected("unknown refresh token"));
+            };
+            if row.used_at.is_some() || row.revoked_at.is_some() {
+                rows::revoke_family(conn, &row.family_id, ts)?;
+                return Ok(RefreshOutcome::Rejected(
+                    "refresh token reused: family revoked",
+                ));
+            }
+            if row.expires_at <= ts {
+                return Ok(RefreshOutcome::Rejected("refresh token expired"));
+            }
+            let active = rows::find_user(conn, &row.user_id)?.is_some_and(|u| !u.disabled);
+            if !active {
+                rows::revoke_family(conn, &row.family_id, ts)?;
+                return Ok(RefreshOutcome::Rejected("user disabled or deleted"));
+            }
+            if !rows::spend_refresh_token(conn, &row.id, ts)? {
+                rows::revoke_family(conn, &row.family_id, ts)?;
+                return Ok(RefreshOutcome::Rejected(
+                    "refresh token raced: family revoked",
+                ));
+            }
+            issue_pair(conn, &auth, &row.user_id, &row.family_id).map(RefreshOutcome::Issued)
+        })
+        .await?;
+    match outcome {
+        RefreshOutcome::Issued(pair) => Ok(pair),
+        RefreshOutcome::Rejected(why) => Err(AppError::unauthenticated(why)),
+    }
+}
+
+/// Ends a session: the refresh token's family is revoked. Idempotent; unknown tokens are
+/// ignored so that logout never tells an attacker anything.
+pub async fn logout(db: &Db, token: String) -> AppResult<()> {
+    db.write(move |conn| {
+        if let Some(row) = rows::find_refresh_token(conn, &token_digest(&token))? {
+            rows::revoke_family(conn, &row.family_id, now())?;
+        }
+        Ok(())
+    })
+    .await
+}
+
+/// Loads the caller named by a verified token; a deleted or disabled user is unauthenticated.
+pub async fn load_caller(db: &Db, user_id: String) -> AppResult<Caller> {
+    db.run(move |conn| {
+        let user = rows::find_user(conn, &user_id)?
+            .filter(|u| !u.disabled)
+            .ok_or_else(|| AppError::unauthenticated("user disabled or deleted"))?;
+        let memberships = rows::memberships_of(conn, &user.id)?
+            .into_iter()
+            .filter_map(|(m, kind, _)| {
+                Some(CallerMembership {
+                    organization_id: m.organization_id,
+                    organization_kind: OrganizationKind::from_db(&kind)?,
+                    role: Role::from_db(&m.role)?,
+                })
+            })
+            .collect();
+        Ok(Caller {
+            user_id: user.id,
+            is_platform_operator: user.is_platform_operator,
+            memberships,
+        })
+    })
+    .await
+}
+
+pub async fn me(db: &Db, caller: &Caller) -> AppResult<Me> {
+    let id = caller.user_id.clone();
+    db.run(move |conn| {
+        let user = rows::find_user(conn, &id)?.ok_or_else(|| AppError::not_found("User"))?;
+        let memberships = rows::memberships_of(conn, &id)?
+            .into_iter()
+            .filter_map(|(m, kind, name)| {
+                Some(MembershipSummary {
+                    organization_id: m.organization_id,
+                    organization_name: name,
+                    organization_kind: OrganizationKind::from_db(&kind)?,
+                    role: Role::from_db(&m.role)?,
+                })
+            })
+            .collect();
+        Ok(Me {
+            user: user_view(&user),
+            memberships,
+        })
+    })
+    .await
+}
+
+/// Changes the caller's password after checking the current one; every refresh token of the
+/// user is revoked, so other sessions end when their access token expires.
+pub async fn change_password(
+    db: &Db,
+    auth: std::sync::Arc<Auth>,
+    caller: &Caller,
+    current: String,
+    new: String,
+) -> AppResult<()> {
+    check_new_password("new_password", &new).map_err(|e| AppError::validation(vec![e]))?;
+    let id = caller.user_id.clone();
+    let auth2 = auth.clone();
+    let new_hash = db
+        .run(move |conn| {
+            let user = rows::find_user(conn, &id)?.ok_or_else(|| AppError::not_found("User"))?;
+            if !auth2.passwords.verify(&current, Some(&user.password_hash)) {
+                return Err(AppError::validation(vec![FieldError::new(
+                    "current_password",
+                    "incorrect",
+                    "is not your current password",
+                )]));
+            }
+            auth2.passwords.hash(&new)
+        })
+        .await?;
+    let id = caller.user_id.clone();
+    db.write(move |conn| {
+        let ts = now();
+        rows::set_password(conn, &id, &new_hash, ts)?;
+        rows::revoke_all_of_user(conn, &id, ts)?;
+        Ok(())
+    })
+    .await
+}
+
+/// Creates a user (bootstrap from the CLI, or when an admin adds a new member). Returns the
+/// user and, when none was given, the generated password (shown once by the caller).
+pub fn create_user_blocking(
+    db: &Db,
+    auth: &Auth,
+    email: &str,
+    display_name: &str,
+    password: Option<&str>,
+    is_platform_operator: bool,
+) -> AppResult<(User, Option<String>)> {
+    let (key, name) = crate::all_valid!(
+        key = email_key("email", email),
+        name = Text::required("display_name", display_name, 200),
+    )?;
+    let generated = password.is_none().then(|| random_token(18));
+    let password = password.or(generated.as_deref()).unwrap_or_default();
+    check_new_password("password", password).map_err(|e| AppError::validation(vec![e]))?;
+    let hash = auth.passwords.hash(password)?;
+    let email = email.trim().to_owned();
+    let user = db.write_blocking(|conn| {
+        insert_user(conn, &email, &key, &name, &hash, is_platform_operator)
+    })?;
+    Ok((user_view(&user), generated))
+}
+
+fn insert_user(
+    conn: &mut DbConn,
+    email: &str,
+    key: &str,
+    name: &str,
+    hash: &str,
+    operator: bool,
+) -> AppResult<UserRow> {
+    if rows::find_user_by_email(conn, key)?.is_some() {
+        return Err(AppError::new(
+            ErrorCode::Conflict,
+            "An account with this email already exists",
+        ));
+    }
+    let ts = now();
+    Ok(rows::insert_user(
+        conn,
+        &NewUser {
+            id: &PublicId::generate(),
+            email,
+            email_key: key,
+            display_name: name,
+            password_hash: hash,
+            is_platform_operator: operator,
+            disabled: false,
+            version: 1,
+            created_at: ts,
+            updated_at: ts,
+        },
+    )?)
+}
+
+/// Disables (or re-enables) a user, or deletes one; used by the CLI.
+pub fn set_user_state_blocking(
+    db: &Db,
+    email: &str,
+    disabled: bool,
+    deleted: bool,
+) -> AppResult<()> {
+    let key = email_key("email", email).map_err(|e| AppError::validation(vec![e]))?;
+    db.write_blocking(|conn| {
+        let user =
+            rows::find_user_by_email(conn, &key)?.ok_or_else(|| AppError::not_found("User"))?;
+        let ts = now();
+        rows::set_user_flags(conn, &user.id, disabled, deleted.then_some(ts), ts)?;
+        rows::revoke_all_of_user(conn, &user.id, ts)?;
+        Ok(())
+    })
+}
+
+fn org_kind(conn: &mut DbConn, organization_id: &str) -> AppResult<OrganizationKind> {
+    let org = org_rows::find(conn, organization_id)?
+        .ok_or_else(|| AppError::not_found("Organization"))?;
+    OrganizationKind::from_db(&org.kind)
+        .ok_or_else(|| AppError::internal("unknown organization kind"))
+}
+
+pub async fn list_members(
+    db: &Db,
+    caller: Option<&Caller>,
+    organization_id: String,
+    limit: Option<i64>,
+    cursor: Option<String>,
+) -> AppResult<MemberList> {
+    let page = PageRequest::parse(limit, cursor.as_deref())?;
+    let caller = caller.cloned();
+    db.run(move |conn| {
+        org_kind(conn, &organization_id)?;
+        policy::authorize(
+            caller.as_ref(),
+            Action::ViewMembers {
+                organization_id: &organization_id,
+            },
+        )?;
+        let found = rows::members_of(
+            conn,
+            &organization_id,
+            page.after.as_deref(),
+            page.limit + 1,
+        )?;
+        let (found, next_cursor) = page.finish(found, |(m, _)| &m.id);
+        let items = found
+            .iter()
+            .map(|(m, u)| member_view(m, u))
+            .collect::<AppResult<_>>()?;
+        Ok(MemberList { items, next_cursor })
+    })
+    .await
+}
+
+pub async fn add_member(
+    db: &Db,
+    auth: std::sync::Arc<Auth>,
+    caller: Option<&Caller>,
+    organization_id: String,
+    input: AddMember,
+) -> AppResult<Versioned<AddedMember>> {
+    let caller = caller.cloned();
+    let key = email_key("email", &input.email).map_err(|e| AppError::validation(vec![e]))?;
+    let name = Text::optional("display_name", input.display_name.as_deref(), 200)
+        .map_err(|e| AppError::validation(vec![e]))?;
+    // Hash a one-time password up front (outside the transaction: it is slow); used only if
+    // the account does not exist yet.
+    let initial = random_token(18);
+    let auth2 = auth.clone();
+    let initial_for_hash = initial.clone();
+    let hash = actix_web::rt::task::spawn_blocking(move || auth2.passwords.hash(&initial_for_hash))
+        .await
+        .map_err(AppError::internal)??;
+    let email = input.email.trim().to_owned();
+    db.write(move |conn| {
+        let kind = org_kind(conn, &organization_id)?;
+        policy::authorize(
+            caller.as_ref(),
+            Action::ManageMembers {
+                organization_id: &organization_id,
+            },
+        )?;
+        if !policy::role_fits(kind, input.role) {
+            return Err(AppError::validation(vec![FieldError::new(
+                "role",
+                "role_not_allowed",
+                "faculty members belong to universities",
+            )]));
+        }
+        let (user, created) = match rows::find_user_by_email(conn, &key)? {
+            Some(u) => (u, false),
+            None => {
+                let Some(name) = name.as_deref() else {
+                    return Err(AppError::validation(vec![FieldError::new(
+                        "display_name",
+                        "required",
+                        "is required when no account exists for this email",
+                    )]));
+                };
+                (insert_user(conn, &email, &key, name, &hash, false)?, true)
+            }
+        };
+        if rows::find_membership(conn, &organization_id, &user.id)?.is_some() {
+            return Err(AppError::new(
+                ErrorCode::Conflict,
+                "This user is already a member",
+            ));
+        }
+        let ts = now();
+        let m = rows::insert_membership(
+            conn,
+            &NewMembership {
+                id: &PublicId::generate(),
+                user_id: &user.id,
+                organization_id: &organization_id,
+                role: input.role.as_str(),
+                version: 1,
+                created_at: ts,
+                updated_at: ts,
+            },
+        )?;
+        Ok(Versioned {
+            version: m.version,
+            value: AddedMember {
+                member: member_view(&m, &user)?,
+                initial_password: created.then(|| initial.clone()),
+            },
+        })
+    })
+    .await
+}
+
+pub async fn update_member(
+    db: &Db,
+    caller: Option<&Caller>,
+    organization_id: String,
+    user_id: String,
+    precondition: Precondition,
+    role: Role,
+) -> AppResult<Versioned<Member>> {
+    let caller = caller.cloned();
+    db.write(move |conn| {
+        let kind = org_kind(conn, &organization_id)?;
+        policy::authorize(
+            caller.as_ref(),
+            Action::ManageMembers {
+                organization_id: &organization_id,
+            },
+        )?;
+        let (m, user) = find_member(conn, &organization_id, &user_id)?;
+        precondition.check(m.version, true)?;
+        if !policy::role_fits(kind, role) {
+            return Err(AppError::validation(vec![FieldError::new(
+                "role",
+                "role_not_allowed",
+                "faculty members belong to universities",
+            )]));
+        }
+        if m.role == "admin" && role != Role::Admin {
+            keep_an_admin(conn, &organization_id)?;
+        }
+        let updated = rows::update_membership_role(conn, &m.id, m.version, role.as_str(), now())?
+            .ok_or_else(AppError::stale)?;
+        Ok(Versioned {
+            version: updated.version,
+            value: member_view(&updated, &user)?,
+        })
+    })
+    .await
+}
+
+pub async fn remove_member(
+    db: &Db,
+    caller: Option<&Caller>,
+    organization_id: String,
+    user_id: String,
+    precondition: Precondition,
+) -> AppResult<()> {
+    let caller = caller.cloned();
+    db.write(move |conn| {
+        org_kind(conn, &organization_id)?;
+        policy::authorize(
+            caller.as_ref(),
+            Action::ManageMembers {
+                organization_id: &organization_id,
+            },
+        )?;
+        let (m, _) = find_member(conn, &organization_id, &user_id)?;
+        precondition.check(m.version, false)?;
+        if m.role == "admin" {
+            keep_an_admin(conn, &organization_id)?;
+        }
+        if rows::delete_membership(conn, &m.id, m.version)? {
+            Ok(())
+        } else {
+            Err(AppError::stale())
+        }
+    })
+    .await
+}
+
+/// An organization must keep at least one admin, or nobody but an operator could manage it.
+fn keep_an_admin(conn: &mut DbConn, organization_id: &str) -> AppResult<()> {
+    if rows::count_admins(conn, organization_id)? <= 1 {
+        return Err(AppError::new(
+            ErrorCode::Conflict,
+            "An organization must keep at least one admin; appoint another admin first",
+        ));
+    }
+    Ok(())
+}
+
+fn find_member(
+    conn: &mut DbConn,
+    organization_id: &str,
+    user_id: &str,
+) -> AppResult<(MembershipRow, UserRow)> {
+    let m = rows::find_membership(conn, organization_id, user_id)?
+        .ok_or_else(|| AppError::not_found("Member"))?;
+    let user = rows::find_user(conn, user_id)?.ok_or_else(|| AppError::not_found("Member"))?;
+    Ok((m, user))
+}
+
+fn utc(t: NaiveDateTime) -> chrono::DateTime<chrono::Utc> {
+    t.and_utc()
+}
+
+fn user_view(u: &UserRow) -> User {
+    User {
+        id: u.id.clone(),
+        email: u.email.clone(),
+        display_name: u.display_name.clone(),
+        is_platform_operator: u.is_platform_operator,
+        created_at: utc(u.created_at),
+    }
+}
+
+fn member_view(m: &MembershipRow, u: &UserRow) -> AppResult<Member> {
+    Ok(Member {
+        user_id: u.id.clone(),
+        email: u.email.clone(),
+        display_name: u.display_name.clone(),
+        role: Role::from_db(&m.role).ok_or_else(|| AppError::internal("unknown role"))?,
+        created_at: utc(m.created_at),
+        updated_at: utc(m.updated_at),
+    })
+}
