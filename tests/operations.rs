@@ -145,3 +145,24 @@ fn committed_openapi_matches_the_code() {
         "openapi/openapi.json is out of date: run `cargo run -- openapi > openapi/openapi.json`"
     );
 }
+
+#[actix_web::test]
+async fn readyz_is_503_when_the_database_does_not_answer() {
+    let app = TestApp::spawn().await;
+    app.get("/readyz").await.expect(200);
+    // The schema disappears under the service (as if the database were replaced).
+    app.db
+        .execute("ALTER TABLE __diesel_schema_migrations RENAME TO gone");
+    let res = app.get("/readyz").await;
+    res.expect(503);
+    let p = res.json();
+    let failing: Vec<_> = p["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["ok"] == false)
+        .map(|c| c["name"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(failing, ["database"]);
+    assert!(!res.text().contains("__diesel"), "no internals in the body");
+}

@@ -306,3 +306,74 @@ async fn create_reports_every_invalid_field_and_writes_nothing() {
             .is_empty()
     );
 }
+
+#[actix_web::test]
+async fn null_for_a_required_field_is_422_and_an_empty_patch_changes_nothing() {
+    let app = TestApp::spawn().await;
+    let org = app.create_org("company", "NVIDIA", "US").await;
+    let path = format!("/api/v1/organizations/{}", org["id"].as_str().unwrap());
+    let res = app
+        .patch(
+            &path,
+            Some("\"1\""),
+            &json!({"name": null, "country": null}),
+        )
+        .await;
+    res.expect(422);
+    let fields: Vec<_> = res.json()["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(fields, ["name", "country"]);
+    let res = app.patch(&path, Some("\"1\""), &json!({})).await;
+    res.expect(200);
+    assert_eq!(
+        res.header("etag").as_deref(),
+        Some("\"1\""),
+        "no change, no new version"
+    );
+    let res = app
+        .patch(&path, Some("\"1\""), &json!({"name": "NVIDIA"}))
+        .await;
+    assert_eq!(res.header("etag").as_deref(), Some("\"1\""));
+}
+
+#[actix_web::test]
+async fn concurrent_updates_with_the_same_etag_let_exactly_one_win() {
+    let app = TestApp::spawn().await;
+    let org = app.create_org("company", "AMD", "US").await;
+    let path = format!("/api/v1/organizations/{}", org["id"].as_str().unwrap());
+    for round in 0..5 {
+        let etag = app.get(&path).await.header("etag").unwrap();
+        let (a, b) = futures_util::future::join(
+            app.patch(
+                &path,
+                Some(&etag),
+                &json!({"name": format!("AMD a{round}")}),
+            ),
+            app.patch(
+                &path,
+                Some(&etag),
+                &json!({"name": format!("AMD b{round}")}),
+            ),
+        )
+        .await;
+        let mut statuses = [a.status.as_u16(), b.status.as_u16()];
+        statuses.sort_unstable();
+        assert_eq!(
+            statuses,
+            [200, 412],
+            "round {round}: {} / {}",
+            a.text(),
+            b.text()
+        );
+        let winner = if a.status.as_u16() == 200 {
+            a.json()
+        } else {
+            b.json()
+        };
+        assert_eq!(app.get(&path).await.json()["name"], winner["name"]);
+    }
+}

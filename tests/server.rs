@@ -57,6 +57,8 @@ fn bootstrap_operator(dir: &std::path::Path, db_url: &str, email: &str, password
 struct Server {
     child: Child,
     addr: String,
+    /// Everything the server logged, to check that no secret ever appears there.
+    log: std::sync::Arc<std::sync::Mutex<String>>,
 }
 
 impl Server {
@@ -72,8 +74,14 @@ impl Server {
             .expect("start liaison serve");
         let stderr = child.stderr.take().unwrap();
         let (tx, rx) = mpsc::channel();
+        let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let sink = log.clone();
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Ok(mut l) = sink.lock() {
+                    l.push_str(&line);
+                    l.push('\n');
+                }
                 if let Some(rest) = line.split("listening on http://").nth(1) {
                     let addr: String = rest.chars().take_while(|c| !c.is_whitespace()).collect();
                     let _ = tx.send(addr);
@@ -83,7 +91,7 @@ impl Server {
         let addr = rx
             .recv_timeout(Duration::from_secs(30))
             .expect("server announced its address");
-        Self { child, addr }
+        Self { child, addr, log }
     }
 
     fn terminate(&mut self) {
@@ -177,6 +185,25 @@ fn serves_shuts_down_gracefully_and_keeps_data_across_restarts() {
     );
     let mut server = Server::start(dir.path(), &db_url);
     let token = login(&server.addr, "ops@liaison.test", "operator password 123");
+    let wrong = serde_json::json!({"email": "ops@liaison.test", "password": "wrong password 456"})
+        .to_string();
+    let (status, body) = http(
+        &server.addr,
+        "POST",
+        "/api/v1/auth/login",
+        None,
+        Some(&wrong),
+    );
+    assert_eq!(status, 401, "{body}");
+    assert!(!body.contains("wrong password 456"));
+    let (status, _) = http(
+        &server.addr,
+        "GET",
+        "/api/v1/me",
+        Some("forged.token.value"),
+        None,
+    );
+    assert_eq!(status, 401);
     if !db.is_postgres() {
         assert!(
             dir.path().join("data/jwt-secret").exists(),
@@ -227,6 +254,22 @@ fn serves_shuts_down_gracefully_and_keeps_data_across_restarts() {
     );
     let status = server.wait();
     assert!(status.success(), "clean exit after SIGTERM: {status:?}");
+    // A failed login, then: no password, token or key in the log.
+    let log = server.log.lock().unwrap().clone();
+    assert!(log.contains("handled"), "the log was captured");
+    let key = std::fs::read_to_string(dir.path().join("data/jwt-secret")).unwrap_or_default();
+    for secret in [
+        "operator password 123",
+        "wrong password 456",
+        token.as_str(),
+        SECRET,
+        key.trim(),
+    ] {
+        assert!(
+            secret.is_empty() || !log.contains(secret),
+            "a secret leaked into the log"
+        );
+    }
 
     // New connections are refused once it has stopped; a restart serves the same data.
     assert!(TcpStream::connect(&server.addr).is_err());
@@ -353,4 +396,75 @@ fn user_create_generates_and_prints_a_password_once_when_none_is_given() {
         .unwrap();
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
+}
+
+#[test]
+fn chunked_bodies_over_the_limit_are_413_problems() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = TestDb::new(dir.path());
+    bootstrap_operator(
+        dir.path(),
+        &db.url,
+        "ops@liaison.test",
+        "operator password 123",
+    );
+    let server = Server::start(dir.path(), &db.url);
+    let token = login(&server.addr, "ops@liaison.test", "operator password 123");
+    let mut s = TcpStream::connect(&server.addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    write!(
+        s,
+        "POST /api/v1/organizations HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+    )
+    .unwrap();
+    let chunk = "x".repeat(64 * 1024);
+    // 2 MiB in 64 KiB chunks, past the default 1 MiB limit; the server may stop reading early.
+    for _ in 0..32 {
+        if write!(s, "{:x}\r\n{chunk}\r\n", chunk.len()).is_err() {
+            break;
+        }
+    }
+    let _ = write!(s, "0\r\n\r\n");
+    let mut raw = String::new();
+    let _ = s.read_to_string(&mut raw);
+    assert!(
+        raw.starts_with("HTTP/1.1 413"),
+        "{}",
+        &raw[..raw.len().min(300)]
+    );
+    assert!(
+        raw.to_lowercase()
+            .contains("content-type: application/problem+json")
+    );
+}
+
+#[test]
+fn flags_beat_environment_which_beats_the_config_file() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("liaison.toml"),
+        "database_url = \"sqlite://from-file.db\"\n",
+    )
+    .unwrap();
+    let migrate = |env: Option<&str>, flag: Option<&str>| {
+        let mut c = Command::new(BIN);
+        c.current_dir(dir.path())
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .args(["migrate", "--config", "liaison.toml"]);
+        if let Some(e) = env {
+            c.env("LIAISON_DATABASE_URL", e);
+        }
+        if let Some(f) = flag {
+            c.args(["--database-url", f]);
+        }
+        assert!(c.output().unwrap().status.success());
+    };
+    migrate(None, None);
+    assert!(dir.path().join("from-file.db").exists());
+    migrate(Some("sqlite://from-env.db"), None);
+    assert!(dir.path().join("from-env.db").exists());
+    migrate(Some("sqlite://from-env2.db"), Some("sqlite://from-flag.db"));
+    assert!(dir.path().join("from-flag.db").exists());
+    assert!(!dir.path().join("from-env2.db").exists());
 }

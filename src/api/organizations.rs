@@ -59,20 +59,23 @@ pub struct CreateOrganization {
 }
 
 /// A partial update (JSON merge-patch semantics): omitted fields stay as they are; `null`
-/// clears an optional field.
+/// clears an optional field (and is refused for a required one).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"local_name": "국립서울대학교", "website": null}))]
 pub struct UpdateOrganization {
-    #[serde(default)]
-    pub kind: Option<OrganizationKind>,
-    #[serde(default)]
-    pub name: Option<String>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<OrganizationKind>)]
+    pub kind: Option<Option<OrganizationKind>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub name: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
     pub local_name: Option<Option<String>>,
-    #[serde(default)]
-    pub country: Option<String>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub country: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
     pub website: Option<Option<String>>,

@@ -220,9 +220,16 @@ impl Db {
         conn.transaction(|c| f(c))
     }
 
-    /// A cheap round trip, for readiness checks.
+    /// A cheap round trip for readiness checks that also proves the schema is there (the
+    /// migrations table answers), not merely that a socket is open.
     pub async fn ping(&self) -> AppResult<()> {
-        self.run(|c| c.ping().map_err(AppError::from)).await
+        self.run(|c| {
+            diesel::sql_query("SELECT 1 FROM __diesel_schema_migrations LIMIT 1")
+                .execute(c)
+                .map(|_| ())
+                .map_err(AppError::from)
+        })
+        .await
     }
 }
 

@@ -12,7 +12,7 @@ use crate::db::organizations::{
 };
 use crate::db::{Db, DbConn};
 use crate::domain::{CountryCode, PublicId, Text, WebUrl};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, FieldError};
 
 use super::policy::{self, Action, Caller};
 use super::{PageRequest, Precondition, Versioned, now};
@@ -134,6 +134,21 @@ pub async fn update(
             organization_id: &id,
         },
     )?;
+    let nulls: Vec<FieldError> = [
+        ("kind", patch.kind.as_ref().is_some_and(Option::is_none)),
+        ("name", patch.name.as_ref().is_some_and(Option::is_none)),
+        (
+            "country",
+            patch.country.as_ref().is_some_and(Option::is_none),
+        ),
+    ]
+    .into_iter()
+    .filter(|(_, null)| *null)
+    .map(|(f, _)| FieldError::new(f, "required", "cannot be null: it is required"))
+    .collect();
+    if !nulls.is_empty() {
+        return Err(AppError::validation(nulls));
+    }
     db.write(move |conn| {
         // Compare-and-swap: a miss means someone changed the row after we read it. A client
         // that named a version gets 412; one that did not (`*`) is retried on the new row.
@@ -141,12 +156,21 @@ pub async fn update(
             let current = find_live(conn, &id)?;
             precondition.check(current.version, true)?;
             let merged = ValidOrganization::parse(
-                patch.kind.unwrap_or(kind_of(&current)?),
-                patch.name.as_deref().unwrap_or(&current.name),
+                patch.kind.flatten().unwrap_or(kind_of(&current)?),
+                merge(&patch.name, &Some(current.name.clone())).unwrap_or_default(),
                 merge(&patch.local_name, &current.local_name),
-                patch.country.as_deref().unwrap_or(&current.country),
+                merge(&patch.country, &Some(current.country.clone())).unwrap_or_default(),
                 merge(&patch.website, &current.website),
             )?;
+            // Nothing changes: answer with the current version rather than minting a new one.
+            if merged.kind.as_str() == current.kind
+                && merged.name == current.name
+                && merged.local_name == current.local_name
+                && merged.country.as_str() == current.country
+                && merged.website == current.website
+            {
+                return view(current);
+            }
             let changes = OrganizationChanges {
                 kind: merged.kind.as_str(),
                 name: &merged.name,
