@@ -20,6 +20,8 @@ pub struct Settings {
     pub index_dir: PathBuf,
     /// Largest accepted request body, in bytes.
     pub max_body_bytes: usize,
+    /// Largest accepted bulk-import body (CSV or NDJSON), in bytes.
+    pub max_import_bytes: usize,
     /// Database connections in the pool.
     pub db_pool_size: u32,
     /// Seconds to wait for a pooled connection before answering 503.
@@ -111,6 +113,7 @@ impl Default for Settings {
             bind: "127.0.0.1:8080".to_owned(),
             index_dir: PathBuf::from("index"),
             max_body_bytes: 1024 * 1024,
+            max_import_bytes: 32 * 1024 * 1024,
             db_pool_size: 8,
             db_timeout_secs: 5,
             workers: 0,
@@ -145,6 +148,8 @@ pub struct SettingsArgs {
     pub index_dir: Option<PathBuf>,
     #[arg(long, env = "LIAISON_MAX_BODY_BYTES", global = true)]
     pub max_body_bytes: Option<usize>,
+    #[arg(long, env = "LIAISON_MAX_IMPORT_BYTES", global = true)]
+    pub max_import_bytes: Option<usize>,
     #[arg(long, env = "LIAISON_DB_POOL_SIZE", global = true)]
     pub db_pool_size: Option<u32>,
     #[arg(long, env = "LIAISON_DB_TIMEOUT_SECS", global = true)]
@@ -196,6 +201,7 @@ impl SettingsArgs {
             bind,
             index_dir,
             max_body_bytes,
+            max_import_bytes,
             db_pool_size,
             db_timeout_secs,
             workers,
@@ -242,6 +248,9 @@ impl Settings {
         }
         if self.max_body_bytes < 1024 {
             anyhow::bail!("max_body_bytes: must be at least 1024");
+        }
+        if self.max_import_bytes < 1024 {
+            anyhow::bail!("max_import_bytes: must be at least 1024");
         }
         if self.db_pool_size == 0 {
             anyhow::bail!("db_pool_size: must be at least 1");

@@ -30,6 +30,22 @@ enum Command {
     /// Manage user accounts.
     #[command(subcommand)]
     User(UserCommand),
+    /// Bulk-import records from a file.
+    #[command(subcommand)]
+    Import(ImportCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum ImportCommand {
+    /// Upsert faculty profiles of one university from CSV or NDJSON (format from the file
+    /// extension: .csv, .ndjson or .jsonl). Prints the per-row report as JSON.
+    Faculty {
+        /// The CSV or NDJSON file.
+        file: std::path::PathBuf,
+        /// The university the profiles belong to.
+        #[arg(long)]
+        university_id: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -97,6 +113,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::User(cmd) => user_command(settings, cmd),
+        Command::Import(ImportCommand::Faculty {
+            file,
+            university_id,
+        }) => import_faculty(settings, &file, university_id),
         Command::Serve => {
             let state = AppState::open(settings)?;
             actix_web::rt::System::new().block_on(http::serve(state))
@@ -186,4 +206,49 @@ fn read_password_from_stdin() -> anyhow::Result<Option<String>> {
     stdin.lock().read_line(&mut line)?;
     let line = line.trim_end_matches(['\r', '\n']).to_owned();
     Ok((!line.is_empty()).then_some(line))
+}
+
+/// The CLI acts with the rights of whoever can run it against the database: an operator.
+fn import_faculty(
+    settings: liaison::config::Settings,
+    file: &std::path::Path,
+    university_id: String,
+) -> anyhow::Result<()> {
+    use liaison::service::faculty::{ImportFormat, import};
+    let format = match file
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        Some("csv") => ImportFormat::Csv,
+        Some("ndjson" | "jsonl") => ImportFormat::Ndjson,
+        _ => anyhow::bail!("{}: use a .csv, .ndjson or .jsonl file", file.display()),
+    };
+    let body =
+        std::fs::read(file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+    let db = liaison::db::Db::connect(
+        &settings.database_url,
+        2,
+        std::time::Duration::from_secs(settings.db_timeout_secs),
+    )?;
+    db.migrate()?;
+    let operator = liaison::service::policy::Caller {
+        user_id: "cli".to_owned(),
+        is_platform_operator: true,
+        memberships: Vec::new(),
+    };
+    let report = actix_web::rt::System::new()
+        .block_on(import(&db, Some(&operator), university_id, format, body))
+        .map_err(|e| anyhow::anyhow!("{}", e.detail))?;
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    eprintln!(
+        "created {}, updated {}, unchanged {}, rejected {}",
+        report.created, report.updated, report.unchanged, report.rejected
+    );
+    if report.rejected > 0 {
+        // Valid rows are saved; the exit status tells scripts that some were not.
+        std::process::exit(2);
+    }
+    Ok(())
 }

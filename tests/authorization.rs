@@ -348,3 +348,400 @@ async fn refused_writes_change_nothing() {
         .json();
     assert_eq!(other_admin_me["memberships"].as_array().unwrap().len(), 1);
 }
+
+/// Callers for the profiles-and-needs matrix: a university (`Uni*`, `Owner` owns a profile
+/// there), a company (`Co*`), and outsiders of each kind.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum P {
+    Anonymous,
+    NoOrg,
+    UniAdmin,
+    UniStaff,
+    Owner,
+    UniFaculty,
+    OtherUniStaff,
+    CoAdmin,
+    CoStaff,
+    OtherCoStaff,
+    InvitedFaculty,
+    Operator,
+}
+
+const CALLERS: [P; 12] = [
+    P::Anonymous,
+    P::NoOrg,
+    P::UniAdmin,
+    P::UniStaff,
+    P::Owner,
+    P::UniFaculty,
+    P::OtherUniStaff,
+    P::CoAdmin,
+    P::CoStaff,
+    P::OtherCoStaff,
+    P::InvitedFaculty,
+    P::Operator,
+];
+
+struct Records {
+    app: TestApp,
+    uni: String,
+    co: String,
+    tokens: Vec<(P, Option<String>)>,
+    owned: String,
+    hidden: String,
+    public_need: String,
+    confidential_need: String,
+    members_need: String,
+    draft_need: String,
+}
+
+impl Records {
+    async fn new() -> Self {
+        let app = TestApp::spawn().await;
+        let id = |v: Value| v["id"].as_str().unwrap().to_owned();
+        let uni = id(app.create_org("university", "NYCU", "TW").await);
+        let other_uni = id(app.create_org("university", "SNU", "KR").await);
+        let co = id(app.create_org("company", "MediaTek", "TW").await);
+        let other_co = id(app.create_org("company", "Samsung", "KR").await);
+        let mut tokens = vec![
+            (P::Anonymous, None),
+            (P::Operator, Some(app.operator_token.clone())),
+        ];
+        for (who, org, role) in [
+            (P::UniAdmin, &uni, "admin"),
+            (P::UniStaff, &uni, "staff"),
+            (P::Owner, &uni, "faculty"),
+            (P::UniFaculty, &uni, "faculty"),
+            (P::OtherUniStaff, &other_uni, "staff"),
+            (P::CoAdmin, &co, "admin"),
+            (P::CoStaff, &co, "staff"),
+            (P::OtherCoStaff, &other_co, "staff"),
+            (P::InvitedFaculty, &other_uni, "faculty"),
+        ] {
+            tokens.push((who, Some(app.member_token(org, role).await)));
+        }
+        app.create_user("nobody@example.com", common::PASSWORD, false)
+            .await;
+        tokens.push((
+            P::NoOrg,
+            Some(app.login("nobody@example.com", common::PASSWORD).await),
+        ));
+        let user_of = |who: P| {
+            let token = tokens
+                .iter()
+                .find(|(w, _)| *w == who)
+                .unwrap()
+                .1
+                .clone()
+                .unwrap();
+            let app = &app;
+            async move {
+                app.call(Method::GET, "/api/v1/me", Some(&token), &[], None)
+                    .await
+                    .json()["user"]["id"]
+                    .clone()
+            }
+        };
+        let owned = id(app.post("/api/v1/faculty", &json!({"university_id": uni, "name": "Owned", "owner_user_id": user_of(P::Owner).await})).await.json());
+        let hidden = id(app
+            .post(
+                "/api/v1/faculty",
+                &json!({"university_id": uni, "name": "Hidden", "visibility": "members"}),
+            )
+            .await
+            .json());
+        let invited = id(app
+            .post("/api/v1/faculty", &json!({"university_id": other_uni, "name": "Invited", "owner_user_id": user_of(P::InvitedFaculty).await}))
+            .await
+            .json());
+        let need = |title: &str, status: &str, visibility: &str| {
+            let body = json!({"company_id": co, "title": title, "status": status, "visibility": visibility});
+            let app = &app;
+            async move { id(app.post("/api/v1/needs", &body).await.json()) }
+        };
+        let public_need = need("Public need", "open", "public").await;
+        let confidential_need = need("Confidential need", "open", "confidential").await;
+        let members_need = need("Members need", "open", "members").await;
+        let draft_need = need("Draft need", "draft", "public").await;
+        app.post(
+            &format!("/api/v1/needs/{confidential_need}/invitations"),
+            &json!({"faculty_id": invited}),
+        )
+        .await
+        .expect(201);
+        Self {
+            app,
+            uni,
+            co,
+            tokens,
+            owned,
+            hidden,
+            public_need,
+            confidential_need,
+            members_need,
+            draft_need,
+        }
+    }
+
+    fn token(&self, who: P) -> Option<&str> {
+        self.tokens
+            .iter()
+            .find(|(w, _)| *w == who)
+            .and_then(|(_, t)| t.as_deref())
+    }
+
+    async fn fresh_profile(&self) -> String {
+        let res = self
+            .app
+            .post(
+                "/api/v1/faculty",
+                &json!({"university_id": self.uni, "name": "Fresh"}),
+            )
+            .await;
+        res.json()["id"].as_str().unwrap().to_owned()
+    }
+
+    async fn fresh_need(&self) -> String {
+        let body = json!({"company_id": self.co, "title": "Fresh need", "status": "open", "visibility": "public"});
+        self.app.post("/api/v1/needs", &body).await.json()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+}
+
+/// The status a caller should get.
+type Expect = fn(P) -> u16;
+
+fn office(ok: u16, who: P) -> u16 {
+    match who {
+        P::Anonymous => 401,
+        P::Operator | P::UniAdmin | P::UniStaff => ok,
+        _ => 403,
+    }
+}
+
+fn company(ok: u16, who: P) -> u16 {
+    match who {
+        P::Anonymous => 401,
+        P::Operator | P::CoAdmin | P::CoStaff => ok,
+        _ => 403,
+    }
+}
+
+#[actix_web::test]
+async fn profiles_and_needs_matrix() {
+    let w = Records::new().await;
+    let rows: [(&str, Expect); 18] = [
+        ("create profile", |p| office(201, p)),
+        ("update profile", |p| {
+            if p == P::Owner { 200 } else { office(200, p) }
+        }),
+        ("update members-only profile", |p| office(200, p)),
+        ("delete profile", |p| office(204, p)),
+        ("restore profile", |p| match p {
+            P::Anonymous => 401,
+            P::Operator => 200,
+            _ => 403,
+        }),
+        ("import profiles", |p| office(200, p)),
+        ("read members-only profile", |p| {
+            if p == P::Anonymous { 404 } else { 200 }
+        }),
+        ("create need", |p| company(201, p)),
+        ("update need", |p| company(200, p)),
+        ("update confidential need", |p| match p {
+            P::InvitedFaculty => 403,
+            P::Anonymous | P::Operator | P::CoAdmin | P::CoStaff => company(200, p),
+            _ => 404,
+        }),
+        ("delete need", |p| company(204, p)),
+        ("restore need", |p| match p {
+            P::Anonymous => 401,
+            P::Operator => 200,
+            _ => 403,
+        }),
+        ("invite faculty", |p| company(201, p)),
+        ("list invitations", |p| company(200, p)),
+        ("withdraw invitation", |p| company(204, p)),
+        ("read confidential need", |p| match p {
+            P::Operator | P::CoAdmin | P::CoStaff | P::InvitedFaculty => 200,
+            _ => 404,
+        }),
+        ("read members-only need", |p| {
+            if p == P::Anonymous { 404 } else { 200 }
+        }),
+        ("read draft need", |p| match p {
+            P::Operator | P::CoAdmin | P::CoStaff => 200,
+            _ => 404,
+        }),
+    ];
+    let mut failures = Vec::new();
+    let mut cells = 0;
+    for (name, expect) in &rows {
+        for who in CALLERS {
+            let (method, path, body): (Method, String, Option<Value>) = match *name {
+                "create profile" => (
+                    Method::POST,
+                    "/api/v1/faculty".into(),
+                    Some(json!({"university_id": w.uni, "name": "New"})),
+                ),
+                "update profile" => (
+                    Method::PATCH,
+                    format!("/api/v1/faculty/{}", w.owned),
+                    Some(json!({"title": format!("{who:?}")})),
+                ),
+                "update members-only profile" => (
+                    Method::PATCH,
+                    format!("/api/v1/faculty/{}", w.hidden),
+                    Some(json!({"title": format!("{who:?}")})),
+                ),
+                "delete profile" => (
+                    Method::DELETE,
+                    format!("/api/v1/faculty/{}", w.fresh_profile().await),
+                    None,
+                ),
+                "restore profile" => {
+                    let id = w.fresh_profile().await;
+                    w.app
+                        .delete(&format!("/api/v1/faculty/{id}"), None)
+                        .await
+                        .expect(204);
+                    (Method::POST, format!("/api/v1/faculty/{id}/restore"), None)
+                }
+                "import profiles" => {
+                    let mut req = actix_web::test::TestRequest::post()
+                        .uri(&format!("/api/v1/faculty/import?university_id={}", w.uni))
+                        .insert_header(("content-type", "text/csv"))
+                        .set_payload(format!("external_id,name\n{who:?},Imported\n"));
+                    if let Some(t) = w.token(who) {
+                        req = req.insert_header(("authorization", format!("Bearer {t}")));
+                    }
+                    let res = w.app.send(req).await;
+                    cells += 1;
+                    let want = expect(who);
+                    if res.status.as_u16() != want {
+                        failures.push(format!(
+                            "{name} as {who:?}: got {}, want {want}: {}",
+                            res.status,
+                            res.text()
+                        ));
+                    }
+                    continue;
+                }
+                "read members-only profile" => {
+                    (Method::GET, format!("/api/v1/faculty/{}", w.hidden), None)
+                }
+                "create need" => (
+                    Method::POST,
+                    "/api/v1/needs".into(),
+                    Some(json!({"company_id": w.co, "title": "New need"})),
+                ),
+                "update need" => (
+                    Method::PATCH,
+                    format!("/api/v1/needs/{}", w.public_need),
+                    Some(json!({"summary": format!("{who:?}")})),
+                ),
+                "update confidential need" => (
+                    Method::PATCH,
+                    format!("/api/v1/needs/{}", w.confidential_need),
+                    Some(json!({"summary": format!("{who:?}")})),
+                ),
+                "delete need" => (
+                    Method::DELETE,
+                    format!("/api/v1/needs/{}", w.fresh_need().await),
+                    None,
+                ),
+                "restore need" => {
+                    let id = w.fresh_need().await;
+                    w.app
+                        .delete(&format!("/api/v1/needs/{id}"), None)
+                        .await
+                        .expect(204);
+                    (Method::POST, format!("/api/v1/needs/{id}/restore"), None)
+                }
+                "invite faculty" => (
+                    Method::POST,
+                    format!("/api/v1/needs/{}/invitations", w.public_need),
+                    Some(json!({"faculty_id": w.fresh_profile().await})),
+                ),
+                "list invitations" => (
+                    Method::GET,
+                    format!("/api/v1/needs/{}/invitations", w.public_need),
+                    None,
+                ),
+                "withdraw invitation" => {
+                    let profile = w.fresh_profile().await;
+                    let invitations = format!("/api/v1/needs/{}/invitations", w.public_need);
+                    w.app
+                        .post(&invitations, &json!({"faculty_id": profile}))
+                        .await
+                        .expect(201);
+                    (Method::DELETE, format!("{invitations}/{profile}"), None)
+                }
+                "read confidential need" => (
+                    Method::GET,
+                    format!("/api/v1/needs/{}", w.confidential_need),
+                    None,
+                ),
+                "read members-only need" => (
+                    Method::GET,
+                    format!("/api/v1/needs/{}", w.members_need),
+                    None,
+                ),
+                "read draft need" => (Method::GET, format!("/api/v1/needs/{}", w.draft_need), None),
+                other => panic!("unknown row {other}"),
+            };
+            let res = w
+                .app
+                .call(
+                    method.clone(),
+                    &path,
+                    w.token(who),
+                    &[("if-match", "*")],
+                    body.as_ref(),
+                )
+                .await;
+            cells += 1;
+            let want = expect(who);
+            if res.status.as_u16() != want {
+                failures.push(format!(
+                    "{name} as {who:?}: got {}, want {want}: {}",
+                    res.status,
+                    res.text()
+                ));
+                continue;
+            }
+            if want >= 400 {
+                res.assert_problem();
+            }
+            // What a caller may not read, a list does not show either; what it may, it does.
+            if method == Method::GET && name.starts_with("read") {
+                let list = if path.starts_with("/api/v1/needs") {
+                    "/api/v1/needs?limit=100"
+                } else {
+                    "/api/v1/faculty?limit=100"
+                };
+                let id = path.rsplit('/').next().unwrap();
+                let listed = w
+                    .app
+                    .call(Method::GET, list, w.token(who), &[], None)
+                    .await
+                    .text()
+                    .contains(id);
+                if listed != (want == 200) {
+                    failures.push(format!(
+                        "{name} as {who:?}: listed = {listed}, but GET gave {want}"
+                    ));
+                }
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {cells} cells wrong:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert_eq!(cells, rows.len() * CALLERS.len());
+}

@@ -2,6 +2,9 @@
 //! contract with clients; database rows never leave the `db` layer.
 
 pub mod accounts;
+pub mod faculty;
+pub mod json;
+pub mod needs;
 pub mod ops;
 pub mod organizations;
 

@@ -1,7 +1,63 @@
 //! Storage: one diesel connection type for SQLite and PostgreSQL, a pool, embedded migrations,
 //! and the helpers that keep blocking database work off the async worker threads.
 
+/// The compare-and-swap writes of a versioned, soft-deletable table (`id`, `version`,
+/// `updated_at`, `deleted_at`): one definition for every such table.
+macro_rules! versioned_writes {
+    ($table:ident, $row:ty, $fields:ty) => {
+        /// Applies `fields` only if the row is live and still at `expected_version`; returns
+        /// the new row, or `None` when it is gone or was changed meanwhile.
+        pub fn update(
+            conn: &mut $crate::db::DbConn,
+            id: &str,
+            expected_version: i64,
+            fields: &$fields,
+            now: chrono::NaiveDateTime,
+        ) -> diesel::QueryResult<Option<$row>> {
+            diesel::update(
+                $table::table
+                    .filter($table::id.eq(id))
+                    .filter($table::version.eq(expected_version))
+                    .filter($table::deleted_at.is_null()),
+            )
+            .set((
+                fields,
+                $table::version.eq(expected_version + 1),
+                $table::updated_at.eq(now),
+            ))
+            .returning($table::all_columns)
+            .get_result(conn)
+            .optional()
+        }
+
+        /// Sets (delete) or clears (restore) `deleted_at` if the row is still at
+        /// `expected_version`; returns whether it was.
+        pub fn set_deleted(
+            conn: &mut $crate::db::DbConn,
+            id: &str,
+            expected_version: i64,
+            deleted_at: Option<chrono::NaiveDateTime>,
+            now: chrono::NaiveDateTime,
+        ) -> diesel::QueryResult<bool> {
+            diesel::update(
+                $table::table
+                    .filter($table::id.eq(id))
+                    .filter($table::version.eq(expected_version)),
+            )
+            .set((
+                $table::deleted_at.eq(deleted_at),
+                $table::version.eq(expected_version + 1),
+                $table::updated_at.eq(now),
+            ))
+            .execute(conn)
+            .map(|n| n == 1)
+        }
+    };
+}
+
 pub mod accounts;
+pub mod faculty;
+pub mod needs;
 pub mod organizations;
 pub mod schema;
 

@@ -57,6 +57,126 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    faculty_profiles (id) {
+        id -> Text,
+        university_id -> Text,
+        owner_user_id -> Nullable<Text>,
+        external_id -> Nullable<Text>,
+        name -> Text,
+        local_name -> Nullable<Text>,
+        title -> Nullable<Text>,
+        department -> Nullable<Text>,
+        email -> Nullable<Text>,
+        orcid -> Nullable<Text>,
+        research_interests -> Nullable<Text>,
+        bio -> Nullable<Text>,
+        languages -> Text,
+        visibility -> Text,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        deleted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    faculty_keywords (faculty_id, position) {
+        faculty_id -> Text,
+        position -> Integer,
+        keyword -> Text,
+        keyword_key -> Text,
+    }
+}
+
+diesel::table! {
+    faculty_availability (faculty_id, collaboration_type) {
+        faculty_id -> Text,
+        collaboration_type -> Text,
+    }
+}
+
+diesel::table! {
+    publications (faculty_id, position) {
+        faculty_id -> Text,
+        position -> Integer,
+        title -> Text,
+        #[sql_name = "abstract"]
+        abstract_ -> Nullable<Text>,
+        year -> Nullable<Integer>,
+        venue -> Nullable<Text>,
+        doi -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    needs (id) {
+        id -> Text,
+        company_id -> Text,
+        title -> Text,
+        summary -> Nullable<Text>,
+        description -> Nullable<Text>,
+        budget_min -> Nullable<BigInt>,
+        budget_max -> Nullable<BigInt>,
+        currency -> Nullable<Text>,
+        duration_months -> Nullable<Integer>,
+        deadline -> Nullable<Date>,
+        location -> Nullable<Text>,
+        remote -> Bool,
+        status -> Text,
+        visibility -> Text,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        deleted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    need_keywords (need_id, position) {
+        need_id -> Text,
+        position -> Integer,
+        keyword -> Text,
+        keyword_key -> Text,
+    }
+}
+
+diesel::table! {
+    need_collaboration (need_id, collaboration_type) {
+        need_id -> Text,
+        collaboration_type -> Text,
+    }
+}
+
+diesel::table! {
+    need_invitations (need_id, faculty_id) {
+        need_id -> Text,
+        faculty_id -> Text,
+        invited_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(memberships -> organizations (organization_id));
-diesel::allow_tables_to_appear_in_same_query!(organizations, users, memberships, refresh_tokens);
+diesel::joinable!(faculty_keywords -> faculty_profiles (faculty_id));
+diesel::joinable!(faculty_availability -> faculty_profiles (faculty_id));
+diesel::joinable!(publications -> faculty_profiles (faculty_id));
+diesel::joinable!(need_keywords -> needs (need_id));
+diesel::joinable!(need_collaboration -> needs (need_id));
+diesel::joinable!(need_invitations -> needs (need_id));
+diesel::joinable!(need_invitations -> faculty_profiles (faculty_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    organizations,
+    users,
+    memberships,
+    refresh_tokens,
+    faculty_profiles,
+    faculty_keywords,
+    faculty_availability,
+    publications,
+    needs,
+    need_keywords,
+    need_collaboration,
+    need_invitations,
+);

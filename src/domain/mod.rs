@@ -2,8 +2,12 @@
 //! field name so that its error lands on the right field of a 422 response.
 
 mod country;
+mod currency;
+mod orcid;
 
 pub use country::CountryCode;
+pub use currency::Currency;
+pub use orcid::Orcid;
 
 use crate::error::FieldError;
 
@@ -48,6 +52,14 @@ impl IntoFieldErrors for FieldError {
 impl IntoFieldErrors for Vec<FieldError> {
     fn into_field_errors(self) -> Vec<FieldError> {
         self
+    }
+}
+
+/// Lets one `all_valid!` group feed another, so a record of many fields still reports every
+/// problem at once.
+impl IntoFieldErrors for crate::error::AppError {
+    fn into_field_errors(self) -> Vec<FieldError> {
+        self.errors
     }
 }
 
@@ -103,6 +115,80 @@ impl Text {
             ));
         }
         Ok(Some(v.to_owned()))
+    }
+}
+
+impl Text {
+    /// Free text that may span lines (descriptions, abstracts, bios).
+    pub fn multiline(
+        field: &str,
+        value: Option<&str>,
+        max_chars: usize,
+    ) -> Result<Option<String>, FieldError> {
+        match value {
+            None => Ok(None),
+            Some(v) => Self::clean(field, v, max_chars, true),
+        }
+    }
+
+    /// A list of short labels (keywords, languages): each trimmed and bounded, blanks dropped,
+    /// duplicates (ignoring case) removed, order kept.
+    pub fn labels(
+        field: &str,
+        values: &[String],
+        max_items: usize,
+        max_chars: usize,
+    ) -> Result<Vec<String>, FieldError> {
+        let mut out: Vec<String> = Vec::new();
+        for (i, v) in values.iter().enumerate() {
+            if let Some(v) = Self::clean(&format!("{field}[{i}]"), v, max_chars, false)?
+                && !out.iter().any(|o| o.to_lowercase() == v.to_lowercase())
+            {
+                out.push(v);
+            }
+        }
+        if out.len() > max_items {
+            return Err(FieldError::new(
+                field,
+                "too_many",
+                format!("must have at most {max_items} entries"),
+            ));
+        }
+        Ok(out)
+    }
+}
+
+/// An email address: trimmed, one `@`, a dotted domain, no spaces; at most 254 characters.
+pub struct Email;
+
+impl Email {
+    pub fn parse(field: &str, value: &str) -> Result<String, FieldError> {
+        let e = value.trim();
+        let valid = e.len() <= 254
+            && e.split_once('@').is_some_and(|(local, domain)| {
+                !local.is_empty()
+                    && !domain.contains('@')
+                    && domain.contains('.')
+                    && !domain.starts_with('.')
+                    && !domain.ends_with('.')
+            })
+            && !e.chars().any(|c| c.is_whitespace() || c.is_control());
+        if valid {
+            Ok(e.to_owned())
+        } else {
+            Err(FieldError::new(
+                field,
+                "invalid_email",
+                "must be an email address",
+            ))
+        }
+    }
+
+    pub fn optional(field: &str, value: Option<&str>) -> Result<Option<String>, FieldError> {
+        match value.map(str::trim) {
+            None | Some("") => Ok(None),
+            Some(v) => Self::parse(field, v).map(Some),
+        }
     }
 }
 

@@ -31,12 +31,8 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
             .app_data::<web::Data<AppState>>()
             .map_or(1024 * 1024, |s| s.settings.max_body_bytes);
         let content_type_ok = is_json(req.headers());
-        let declared_len = req
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<usize>().ok());
-        let mut payload = payload.take();
+        let declared_len = content_length(req);
+        let payload = payload.take();
         Box::pin(async move {
             if !content_type_ok {
                 return Err(AppError::new(
@@ -44,23 +40,52 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
                     "The request body must be JSON (Content-Type: application/json)",
                 ));
             }
-            if declared_len.is_some_and(|n| n > limit) {
-                return Err(too_large(limit));
-            }
-            let mut body = BytesMut::new();
-            while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|e| {
-                    AppError::new(ErrorCode::BadRequest, "The request body could not be read")
-                        .with_cause(e)
-                })?;
-                if body.len() + chunk.len() > limit {
-                    return Err(too_large(limit));
-                }
-                body.extend_from_slice(&chunk);
-            }
-            parse_json(&body).map(ApiJson)
+            let body = read_body(payload, declared_len, limit).await?;
+            crate::api::json::parse(&body).map(ApiJson)
         })
     }
+}
+
+/// Reads a whole body, refusing (413) as soon as it is known to exceed `limit`: from the
+/// declared `Content-Length`, or while streaming a chunked body.
+pub async fn read_body(
+    mut payload: Payload,
+    declared_len: Option<usize>,
+    limit: usize,
+) -> Result<BytesMut, AppError> {
+    if declared_len.is_some_and(|n| n > limit) {
+        return Err(too_large(limit));
+    }
+    let mut body = BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| {
+            AppError::new(ErrorCode::BadRequest, "The request body could not be read").with_cause(e)
+        })?;
+        if body.len() + chunk.len() > limit {
+            return Err(too_large(limit));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// The declared `Content-Length`, if any.
+pub fn content_length(req: &HttpRequest) -> Option<usize> {
+    req.headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok())
+}
+
+/// The media type of the body, lower-cased, without parameters.
+pub fn media_type(req: &HttpRequest) -> String {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
 }
 
 fn too_large(limit: usize) -> AppError {
@@ -87,88 +112,6 @@ fn is_json(headers: &HeaderMap) -> bool {
         || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
-/// Parses JSON: syntax errors are 400 `malformed_json`; well-formed JSON of the wrong shape
-/// (missing, unknown or mistyped fields, bad enum values) is 422 with the field named.
-/// Every request body of this API is a JSON object.
-pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
-    let first = body.iter().find(|b| !b.is_ascii_whitespace());
-    if first.is_some_and(|b| *b != b'{')
-        && serde_json::from_slice::<serde::de::IgnoredAny>(body).is_ok()
-    {
-        return Err(AppError::validation(vec![FieldError::new(
-            "body",
-            "invalid_type",
-            "must be a JSON object",
-        )]));
-    }
-    let mut de = serde_json::Deserializer::from_slice(body);
-    let result: Result<T, _> = serde_path_to_error::deserialize(&mut de);
-    let value = match result {
-        Ok(v) => v,
-        Err(e) => {
-            let path = e.path().to_string();
-            let inner = e.into_inner();
-            // A shape error may be found before a syntax error further on: report syntax first.
-            let syntax = serde_json::from_slice::<serde::de::IgnoredAny>(body).err();
-            return Err(if let Some(syntax) = syntax.filter(|_| inner.is_data()) {
-                AppError::new(ErrorCode::MalformedJson, format!("Invalid JSON: {syntax}"))
-            } else if inner.is_data() {
-                AppError::validation(vec![field_error(&path, &inner.to_string())])
-            } else if inner.is_eof() && body.iter().all(u8::is_ascii_whitespace) {
-                AppError::new(ErrorCode::MalformedJson, "The request body is empty")
-            } else {
-                AppError::new(ErrorCode::MalformedJson, format!("Invalid JSON: {inner}"))
-            });
-        }
-    };
-    de.end()
-        .map_err(|e| AppError::new(ErrorCode::MalformedJson, format!("Invalid JSON: {e}")))?;
-    Ok(value)
-}
-
-/// Turns a serde message into a field error. serde names a missing or unknown field in the
-/// message rather than the path, so the field is taken from there when present.
-fn field_error(path: &str, message: &str) -> FieldError {
-    let message = message
-        .rfind(" at line ")
-        .map_or(message, |i| &message[..i])
-        .to_owned();
-    let named = message
-        .split('`')
-        .nth(1)
-        .filter(|_| message.starts_with("missing field") || message.starts_with("unknown field"));
-    let join = |parent: &str, child: &str| {
-        if parent.is_empty() || parent == "." {
-            child.to_owned()
-        } else {
-            format!("{parent}.{child}")
-        }
-    };
-    let (field, code) = if message.starts_with("missing field") {
-        (join(path, named.unwrap_or("")), "required")
-    } else if message.starts_with("unknown field") {
-        // serde_path_to_error already includes the unknown key in the path.
-        let f = if path.is_empty() || path == "." {
-            named.unwrap_or("").to_owned()
-        } else {
-            path.to_owned()
-        };
-        (f, "unknown_field")
-    } else if message.starts_with("unknown variant") {
-        (path.to_owned(), "invalid_value")
-    } else if message.starts_with("invalid type") {
-        (path.to_owned(), "invalid_type")
-    } else {
-        (path.to_owned(), "invalid")
-    };
-    let field = if field.is_empty() || field == "." {
-        "body".to_owned()
-    } else {
-        field
-    };
-    FieldError::new(field, code, message)
-}
-
 /// A query string, deserialized with the offending parameter named on error (400).
 pub struct ApiQuery<T>(pub T);
 
@@ -185,7 +128,7 @@ impl<T: DeserializeOwned> FromRequest for ApiQuery<T> {
                 .map(ApiQuery)
                 .map_err(|e| {
                     let path = e.path().to_string();
-                    let fe = field_error(&path, &e.into_inner().to_string());
+                    let fe = crate::api::json::field_error(&path, &e.into_inner().to_string());
                     let fe = if fe.field == "body" {
                         FieldError {
                             field: "query".into(),
@@ -330,7 +273,7 @@ mod tests {
 
     #[test]
     fn json_errors_name_the_field() {
-        let e = parse_json::<Body>(br#"{"name": 1}"#).unwrap_err();
+        let e = crate::api::json::parse::<Body>(br#"{"name": 1}"#).unwrap_err();
         assert_eq!(
             (
                 e.code,
@@ -339,26 +282,30 @@ mod tests {
             ),
             (ErrorCode::ValidationFailed, "name", "invalid_type")
         );
-        let e = parse_json::<Body>(br#"{}"#).unwrap_err();
+        let e = crate::api::json::parse::<Body>(br#"{}"#).unwrap_err();
         assert_eq!(
             (e.errors[0].field.as_str(), e.errors[0].code.as_str()),
             ("name", "required")
         );
-        let e = parse_json::<Body>(br#"{"name": "x", "nmae": 2}"#).unwrap_err();
+        let e = crate::api::json::parse::<Body>(br#"{"name": "x", "nmae": 2}"#).unwrap_err();
         assert_eq!(
             (e.errors[0].field.as_str(), e.errors[0].code.as_str()),
             ("nmae", "unknown_field")
         );
         assert_eq!(
-            parse_json::<Body>(br#"{"name": "#).unwrap_err().code,
+            crate::api::json::parse::<Body>(br#"{"name": "#)
+                .unwrap_err()
+                .code,
             ErrorCode::MalformedJson
         );
         assert_eq!(
-            parse_json::<Body>(br#"{"name": "x"} x"#).unwrap_err().code,
+            crate::api::json::parse::<Body>(br#"{"name": "x"} x"#)
+                .unwrap_err()
+                .code,
             ErrorCode::MalformedJson
         );
         assert_eq!(
-            parse_json::<Body>(b"").unwrap_err().code,
+            crate::api::json::parse::<Body>(b"").unwrap_err().code,
             ErrorCode::MalformedJson
         );
     }

@@ -3,7 +3,9 @@
 
 pub mod auth;
 pub mod extract;
+pub mod faculty;
 pub mod members;
+pub mod needs;
 pub mod observe;
 pub mod ops;
 pub mod organizations;
@@ -82,6 +84,8 @@ Every error is `application/problem+json` (RFC 9457) with a stable `code`; see `
     tags(
         (name = "auth", description = "Log in, refresh and log out; the caller's own account"),
         (name = "members", description = "Who belongs to an organization, in which role"),
+        (name = "faculty", description = "Faculty profiles and bulk import"),
+        (name = "needs", description = "Companies' project needs and invitations"),
         (name = "organizations", description = "Universities, companies, government bodies and foundations"),
         (name = "operations", description = "Health, readiness, metrics and problem types"),
     )
@@ -130,7 +134,24 @@ fn routes(cfg: &mut ServiceConfig) {
                 .service(auth::refresh)
                 .service(auth::logout)
                 .service(auth::me)
-                .service(auth::change_password),
+                .service(auth::change_password)
+                // `/faculty/import` before `/faculty/{id}` routes so that it is not taken for an id.
+                .service(faculty::import)
+                .service(faculty::create)
+                .service(faculty::list)
+                .service(faculty::get_one)
+                .service(faculty::update)
+                .service(faculty::remove)
+                .service(faculty::restore)
+                .service(needs::create)
+                .service(needs::list)
+                .service(needs::get_one)
+                .service(needs::update)
+                .service(needs::remove)
+                .service(needs::restore)
+                .service(needs::invite)
+                .service(needs::invitations)
+                .service(needs::uninvite),
         );
 }
 

@@ -19,27 +19,9 @@ use super::auth::{Auth, check_new_password, random_token, token_digest};
 use super::policy::{self, Action, Caller, CallerMembership};
 use super::{PageRequest, Precondition, Versioned, now};
 
-/// Lower-cased, trimmed email with a minimal shape check (one `@`, a dot in the domain).
+/// The account key of an email: the address, trimmed and lower-cased.
 pub fn email_key(field: &str, email: &str) -> Result<String, FieldError> {
-    let e = email.trim().to_lowercase();
-    let valid = e.len() <= 254
-        && e.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty()
-                && domain.contains('.')
-                && !domain.starts_with('.')
-                && !domain.ends_with('.')
-                && !e[local.len() + 1..].contains('@')
-        })
-        && !e.chars().any(|c| c.is_whitespace() || c.is_control());
-    if valid {
-        Ok(e)
-    } else {
-        Err(FieldError::new(
-            field,
-            "invalid_email",
-            "must be an email address",
-        ))
-    }
+    crate::domain::Email::parse(field, email).map(|e| e.to_lowercase())
 }
 
 fn invalid_credentials() -> AppError {

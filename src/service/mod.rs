@@ -3,6 +3,8 @@
 
 pub mod accounts;
 pub mod auth;
+pub mod faculty;
+pub mod needs;
 pub mod organizations;
 pub mod policy;
 

@@ -38,10 +38,45 @@ impl Caller {
 #[derive(Debug, Clone, Copy)]
 pub enum Action<'a> {
     CreateOrganization,
-    UpdateOrganization { organization_id: &'a str },
-    DeleteOrganization { organization_id: &'a str },
-    ViewMembers { organization_id: &'a str },
-    ManageMembers { organization_id: &'a str },
+    UpdateOrganization {
+        organization_id: &'a str,
+    },
+    DeleteOrganization {
+        organization_id: &'a str,
+    },
+    ViewMembers {
+        organization_id: &'a str,
+    },
+    ManageMembers {
+        organization_id: &'a str,
+    },
+    /// Create a profile at a university, possibly owned by `owner_user_id`.
+    CreateFacultyProfile {
+        university_id: &'a str,
+        owner_user_id: Option<&'a str>,
+    },
+    EditFacultyProfile {
+        university_id: &'a str,
+        owner_user_id: Option<&'a str>,
+    },
+    DeleteFacultyProfile {
+        university_id: &'a str,
+    },
+    ImportFaculty {
+        university_id: &'a str,
+    },
+    /// Create, edit, delete needs of a company and invite faculty to them.
+    ManageNeeds {
+        company_id: &'a str,
+    },
+    /// Bring back something deleted, or look at deleted records.
+    Restore,
+}
+
+/// Every write needs credentials: 401 before anything is looked up, so an anonymous write
+/// is refused the same way whether or not the target is visible to anonymous callers.
+pub fn require_signed_in(caller: Option<&Caller>) -> AppResult<&Caller> {
+    caller.ok_or_else(|| AppError::unauthenticated("no credentials"))
 }
 
 /// Allows or refuses an action: 401 without a caller, 403 when the caller may not.
@@ -52,12 +87,30 @@ pub fn authorize(caller: Option<&Caller>, action: Action<'_>) -> AppResult<()> {
     if caller.is_platform_operator {
         return Ok(());
     }
+    let office = |org: &str| matches!(caller.role_in(org), Some(Role::Admin | Role::Staff));
+    let owns = |owner: Option<&str>| owner == Some(caller.user_id.as_str());
     let allowed = match action {
         // Organizations are the roots of every right; only operators create or delete them.
-        Action::CreateOrganization | Action::DeleteOrganization { .. } => false,
+        Action::CreateOrganization | Action::DeleteOrganization { .. } | Action::Restore => false,
         Action::UpdateOrganization { organization_id }
         | Action::ManageMembers { organization_id } => caller.is_admin_of(organization_id),
         Action::ViewMembers { organization_id } => caller.role_in(organization_id).is_some(),
+        // The liaison office keeps its university's profiles; a professor may create and
+        // edit the one profile they own there.
+        Action::CreateFacultyProfile {
+            university_id,
+            owner_user_id,
+        } => {
+            office(university_id)
+                || (caller.role_in(university_id) == Some(Role::Faculty) && owns(owner_user_id))
+        }
+        Action::EditFacultyProfile {
+            university_id,
+            owner_user_id,
+        } => office(university_id) || owns(owner_user_id),
+        Action::DeleteFacultyProfile { university_id }
+        | Action::ImportFaculty { university_id } => office(university_id),
+        Action::ManageNeeds { company_id } => office(company_id),
     };
     if allowed {
         Ok(())
@@ -72,8 +125,76 @@ pub fn authorize(caller: Option<&Caller>, action: Action<'_>) -> AppResult<()> {
                 "Only this organization's admins and platform operators manage its members"
             }
             Action::ViewMembers { .. } => "Only this organization's members may see its members",
+            Action::CreateFacultyProfile { .. } => {
+                "Only the university's admins and staff (or a professor for their own profile) create profiles there"
+            }
+            Action::EditFacultyProfile { .. } => {
+                "Only the profile's owner and the university's admins and staff may change it"
+            }
+            Action::DeleteFacultyProfile { .. } => {
+                "Only the university's admins and staff may delete its profiles"
+            }
+            Action::ImportFaculty { .. } => {
+                "Only the university's admins and staff may import its profiles"
+            }
+            Action::ManageNeeds { .. } => "Only the company's admins and staff manage its needs",
+            Action::Restore => "Only platform operators see and restore deleted records",
         }))
     }
+}
+
+/// Which profiles a caller may see: public ones for everybody, members-only ones for any
+/// signed-in user, deleted ones only for operators who ask.
+pub fn faculty_scope(
+    caller: Option<&Caller>,
+    include_deleted: bool,
+) -> AppResult<crate::db::faculty::FacultyScope> {
+    if include_deleted {
+        authorize(caller, Action::Restore)?;
+    }
+    Ok(crate::db::faculty::FacultyScope {
+        visibilities: match caller {
+            None => vec!["public"],
+            Some(_) => vec!["public", "members"],
+        },
+        include_deleted,
+    })
+}
+
+/// Which needs a caller may see. Drafts: only the company's members (and operators).
+/// Otherwise public needs for everybody, members-only needs for signed-in users, and
+/// confidential needs for the company's members and the faculty it invited.
+pub fn need_scope(
+    caller: Option<&Caller>,
+    include_deleted: bool,
+) -> AppResult<crate::db::needs::NeedScope> {
+    if include_deleted {
+        authorize(caller, Action::Restore)?;
+    }
+    Ok(match caller {
+        None => crate::db::needs::NeedScope {
+            visibilities: vec!["public"],
+            include_deleted,
+            ..Default::default()
+        },
+        Some(c) if c.is_platform_operator => crate::db::needs::NeedScope {
+            all: true,
+            include_deleted,
+            ..Default::default()
+        },
+        Some(c) => crate::db::needs::NeedScope {
+            all: false,
+            visibilities: vec!["public", "members"],
+            member_of: c
+                .memberships
+                .iter()
+                .filter(|m| m.organization_kind == OrganizationKind::Company)
+                .map(|m| m.organization_id.clone())
+                .collect(),
+            invited_user: Some(c.user_id.clone()),
+            include_deleted,
+        },
+    })
 }
 
 /// Which roles an organization of a kind can grant: `faculty` only at universities.

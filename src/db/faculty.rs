@@ -1,0 +1,300 @@
+//! Faculty profile rows, their list-valued parts, and visibility-scoped queries.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::DbConn;
+use super::schema::{faculty_availability, faculty_keywords, faculty_profiles, publications};
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = faculty_profiles)]
+pub struct FacultyRow {
+    pub id: String,
+    pub university_id: String,
+    pub owner_user_id: Option<String>,
+    pub external_id: Option<String>,
+    pub name: String,
+    pub local_name: Option<String>,
+    pub title: Option<String>,
+    pub department: Option<String>,
+    pub email: Option<String>,
+    pub orcid: Option<String>,
+    pub research_interests: Option<String>,
+    pub bio: Option<String>,
+    pub languages: String,
+    pub visibility: String,
+    pub version: i64,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub deleted_at: Option<NaiveDateTime>,
+}
+
+/// The mutable columns, written whole on insert and update.
+#[derive(Debug, Clone, PartialEq, Insertable, AsChangeset)]
+#[diesel(table_name = faculty_profiles, treat_none_as_null = true)]
+pub struct FacultyFields {
+    pub university_id: String,
+    pub owner_user_id: Option<String>,
+    pub external_id: Option<String>,
+    pub name: String,
+    pub local_name: Option<String>,
+    pub title: Option<String>,
+    pub department: Option<String>,
+    pub email: Option<String>,
+    pub orcid: Option<String>,
+    pub research_interests: Option<String>,
+    pub bio: Option<String>,
+    pub languages: String,
+    pub visibility: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = publications)]
+pub struct PublicationRow {
+    pub faculty_id: String,
+    pub position: i32,
+    pub title: String,
+    pub abstract_: Option<String>,
+    pub year: Option<i32>,
+    pub venue: Option<String>,
+    pub doi: Option<String>,
+}
+
+/// Which profiles a caller may see; decided by `service::policy`, applied here in SQL.
+#[derive(Debug, Clone)]
+pub struct FacultyScope {
+    /// Allowed `visibility` values.
+    pub visibilities: Vec<&'static str>,
+    /// Deleted profiles too (operators).
+    pub include_deleted: bool,
+}
+
+#[derive(Debug, Default)]
+pub struct FacultyFilter {
+    pub university_id: Option<String>,
+    pub department: Option<String>,
+    pub keyword_key: Option<String>,
+    pub collaboration_type: Option<String>,
+    pub after: Option<String>,
+    pub limit: i64,
+}
+
+/// The list-valued parts of a profile.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FacultyParts {
+    pub keywords: Vec<String>,
+    pub availability: Vec<String>,
+    pub publications: Vec<PublicationRow>,
+}
+
+pub fn insert(
+    conn: &mut DbConn,
+    id: &str,
+    fields: &FacultyFields,
+    now: NaiveDateTime,
+) -> QueryResult<FacultyRow> {
+    diesel::insert_into(faculty_profiles::table)
+        .values((
+            faculty_profiles::id.eq(id),
+            fields,
+            faculty_profiles::version.eq(1i64),
+            faculty_profiles::created_at.eq(now),
+            faculty_profiles::updated_at.eq(now),
+        ))
+        .returning(faculty_profiles::all_columns)
+        .get_result(conn)
+}
+
+versioned_writes!(faculty_profiles, FacultyRow, FacultyFields);
+
+/// Any row, deleted or not (callers apply visibility).
+pub fn find_any(conn: &mut DbConn, id: &str) -> QueryResult<Option<FacultyRow>> {
+    faculty_profiles::table
+        .filter(faculty_profiles::id.eq(id))
+        .select(faculty_profiles::all_columns)
+        .first(conn)
+        .optional()
+}
+
+/// A live row by one of the import keys of a university.
+pub fn find_by_key(
+    conn: &mut DbConn,
+    university_id: &str,
+    external_id: Option<&str>,
+    orcid: Option<&str>,
+) -> QueryResult<Option<FacultyRow>> {
+    if let Some(ext) = external_id {
+        let found = faculty_profiles::table
+            .filter(faculty_profiles::university_id.eq(university_id))
+            .filter(faculty_profiles::external_id.eq(ext))
+            .select(faculty_profiles::all_columns)
+            .first(conn)
+            .optional()?;
+        if found.is_some() {
+            return Ok(found);
+        }
+    }
+    match orcid {
+        Some(o) => faculty_profiles::table
+            .filter(faculty_profiles::university_id.eq(university_id))
+            .filter(faculty_profiles::orcid.eq(o))
+            .select(faculty_profiles::all_columns)
+            .first(conn)
+            .optional(),
+        None => Ok(None),
+    }
+}
+
+pub fn find_visible(
+    conn: &mut DbConn,
+    scope: &FacultyScope,
+    id: &str,
+) -> QueryResult<Option<FacultyRow>> {
+    let mut q = faculty_profiles::table
+        .filter(faculty_profiles::id.eq(id))
+        .filter(faculty_profiles::visibility.eq_any(scope.visibilities.clone()))
+        .select(faculty_profiles::all_columns)
+        .into_boxed();
+    if !scope.include_deleted {
+        q = q.filter(faculty_profiles::deleted_at.is_null());
+    }
+    q.first(conn).optional()
+}
+
+pub fn list(
+    conn: &mut DbConn,
+    scope: &FacultyScope,
+    f: &FacultyFilter,
+) -> QueryResult<Vec<FacultyRow>> {
+    let mut q = faculty_profiles::table
+        .filter(faculty_profiles::visibility.eq_any(scope.visibilities.clone()))
+        .select(faculty_profiles::all_columns)
+        .into_boxed();
+    if !scope.include_deleted {
+        q = q.filter(faculty_profiles::deleted_at.is_null());
+    }
+    if let Some(u) = &f.university_id {
+        q = q.filter(faculty_profiles::university_id.eq(u.clone()));
+    }
+    if let Some(d) = &f.department {
+        q = q.filter(faculty_profiles::department.eq(d.clone()));
+    }
+    if let Some(k) = &f.keyword_key {
+        q = q.filter(
+            faculty_profiles::id.eq_any(
+                faculty_keywords::table
+                    .filter(faculty_keywords::keyword_key.eq(k.clone()))
+                    .select(faculty_keywords::faculty_id),
+            ),
+        );
+    }
+    if let Some(c) = &f.collaboration_type {
+        q = q.filter(
+            faculty_profiles::id.eq_any(
+                faculty_availability::table
+                    .filter(faculty_availability::collaboration_type.eq(c.clone()))
+                    .select(faculty_availability::faculty_id),
+            ),
+        );
+    }
+    if let Some(after) = &f.after {
+        q = q.filter(faculty_profiles::id.gt(after.clone()));
+    }
+    q.order(faculty_profiles::id.asc())
+        .limit(f.limit)
+        .load(conn)
+}
+
+/// Replaces a profile's keywords, availability and publications.
+pub fn replace_parts(conn: &mut DbConn, id: &str, parts: &FacultyParts) -> QueryResult<()> {
+    diesel::delete(faculty_keywords::table.filter(faculty_keywords::faculty_id.eq(id)))
+        .execute(conn)?;
+    diesel::delete(faculty_availability::table.filter(faculty_availability::faculty_id.eq(id)))
+        .execute(conn)?;
+    diesel::delete(publications::table.filter(publications::faculty_id.eq(id))).execute(conn)?;
+    for (i, k) in parts.keywords.iter().enumerate() {
+        diesel::insert_into(faculty_keywords::table)
+            .values((
+                faculty_keywords::faculty_id.eq(id),
+                faculty_keywords::position.eq(i32::try_from(i).unwrap_or(i32::MAX)),
+                faculty_keywords::keyword.eq(k),
+                faculty_keywords::keyword_key.eq(k.to_lowercase()),
+            ))
+            .execute(conn)?;
+    }
+    for c in &parts.availability {
+        diesel::insert_into(faculty_availability::table)
+            .values((
+                faculty_availability::faculty_id.eq(id),
+                faculty_availability::collaboration_type.eq(c),
+            ))
+            .execute(conn)?;
+    }
+    for p in &parts.publications {
+        diesel::insert_into(publications::table)
+            .values(p)
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Keywords and availability of many profiles, and publications when `with_publications`.
+pub fn load_parts(
+    conn: &mut DbConn,
+    ids: &[String],
+    with_publications: bool,
+) -> QueryResult<(
+    std::collections::HashMap<String, FacultyParts>,
+    std::collections::HashMap<String, usize>,
+)> {
+    let mut parts: std::collections::HashMap<String, FacultyParts> =
+        std::collections::HashMap::new();
+    let keywords: Vec<(String, String)> = faculty_keywords::table
+        .filter(faculty_keywords::faculty_id.eq_any(ids))
+        .order((faculty_keywords::faculty_id, faculty_keywords::position))
+        .select((faculty_keywords::faculty_id, faculty_keywords::keyword))
+        .load(conn)?;
+    for (id, k) in keywords {
+        parts.entry(id).or_default().keywords.push(k);
+    }
+    let availability: Vec<(String, String)> = faculty_availability::table
+        .filter(faculty_availability::faculty_id.eq_any(ids))
+        .order((
+            faculty_availability::faculty_id,
+            faculty_availability::collaboration_type,
+        ))
+        .select((
+            faculty_availability::faculty_id,
+            faculty_availability::collaboration_type,
+        ))
+        .load(conn)?;
+    for (id, c) in availability {
+        parts.entry(id).or_default().availability.push(c);
+    }
+    let mut counts = std::collections::HashMap::new();
+    if with_publications {
+        let pubs: Vec<PublicationRow> = publications::table
+            .filter(publications::faculty_id.eq_any(ids))
+            .order((publications::faculty_id, publications::position))
+            .select(PublicationRow::as_select())
+            .load(conn)?;
+        for p in pubs {
+            *counts.entry(p.faculty_id.clone()).or_insert(0) += 1;
+            parts
+                .entry(p.faculty_id.clone())
+                .or_default()
+                .publications
+                .push(p);
+        }
+    } else {
+        let rows: Vec<(String, i64)> = publications::table
+            .filter(publications::faculty_id.eq_any(ids))
+            .group_by(publications::faculty_id)
+            .select((publications::faculty_id, diesel::dsl::count_star()))
+            .load(conn)?;
+        for (id, n) in rows {
+            counts.insert(id, usize::try_from(n).unwrap_or(0));
+        }
+    }
+    Ok((parts, counts))
+}

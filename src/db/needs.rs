@@ -1,0 +1,281 @@
+//! Need rows, their list-valued parts, invitations, and visibility-scoped queries.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+
+use super::DbConn;
+use super::schema::{faculty_profiles, need_collaboration, need_invitations, need_keywords, needs};
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = needs)]
+pub struct NeedRow {
+    pub id: String,
+    pub company_id: String,
+    pub title: String,
+    pub summary: Option<String>,
+    pub description: Option<String>,
+    pub budget_min: Option<i64>,
+    pub budget_max: Option<i64>,
+    pub currency: Option<String>,
+    pub duration_months: Option<i32>,
+    pub deadline: Option<NaiveDate>,
+    pub location: Option<String>,
+    pub remote: bool,
+    pub status: String,
+    pub visibility: String,
+    pub version: i64,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub deleted_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, PartialEq, Insertable, AsChangeset)]
+#[diesel(table_name = needs, treat_none_as_null = true)]
+pub struct NeedFields {
+    pub company_id: String,
+    pub title: String,
+    pub summary: Option<String>,
+    pub description: Option<String>,
+    pub budget_min: Option<i64>,
+    pub budget_max: Option<i64>,
+    pub currency: Option<String>,
+    pub duration_months: Option<i32>,
+    pub deadline: Option<NaiveDate>,
+    pub location: Option<String>,
+    pub remote: bool,
+    pub status: String,
+    pub visibility: String,
+}
+
+/// Which needs a caller may see; decided by `service::policy`, applied here in SQL.
+#[derive(Debug, Clone, Default)]
+pub struct NeedScope {
+    /// Everything (operators).
+    pub all: bool,
+    /// Non-draft needs with one of these visibilities.
+    pub visibilities: Vec<&'static str>,
+    /// Companies whose every need (drafts and confidential ones too) the caller sees.
+    pub member_of: Vec<String>,
+    /// The user whose invited profiles make confidential needs visible.
+    pub invited_user: Option<String>,
+    pub include_deleted: bool,
+}
+
+#[derive(Debug, Default)]
+pub struct NeedFilter {
+    pub company_id: Option<String>,
+    pub status: Option<String>,
+    pub keyword_key: Option<String>,
+    pub collaboration_type: Option<String>,
+    pub after: Option<String>,
+    pub limit: i64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NeedParts {
+    pub keywords: Vec<String>,
+    pub collaboration_types: Vec<String>,
+}
+
+type Boxed<'a> = needs::BoxedQuery<'a, <DbConn as diesel::Connection>::Backend>;
+
+/// The visibility rule as SQL: operators see all; others see non-draft needs whose visibility
+/// they qualify for, confidential needs they are invited to, and everything of their own
+/// companies.
+fn scoped<'a>(scope: &NeedScope) -> Boxed<'a> {
+    let mut q = needs::table.select(needs::all_columns).into_boxed();
+    if !scope.include_deleted {
+        q = q.filter(needs::deleted_at.is_null());
+    }
+    if scope.all {
+        return q;
+    }
+    let invited_user = scope.invited_user.clone().unwrap_or_default();
+    let invited = need_invitations::table
+        .inner_join(faculty_profiles::table)
+        .filter(faculty_profiles::owner_user_id.eq(invited_user))
+        .filter(faculty_profiles::deleted_at.is_null())
+        .select(need_invitations::need_id);
+    q.filter(
+        needs::status
+            .ne("draft")
+            .and(
+                needs::visibility
+                    .eq_any(scope.visibilities.clone())
+                    .or(needs::id.eq_any(invited)),
+            )
+            .or(needs::company_id.eq_any(scope.member_of.clone())),
+    )
+}
+
+pub fn insert(
+    conn: &mut DbConn,
+    id: &str,
+    fields: &NeedFields,
+    now: NaiveDateTime,
+) -> QueryResult<NeedRow> {
+    diesel::insert_into(needs::table)
+        .values((
+            needs::id.eq(id),
+            fields,
+            needs::version.eq(1i64),
+            needs::created_at.eq(now),
+            needs::updated_at.eq(now),
+        ))
+        .returning(needs::all_columns)
+        .get_result(conn)
+}
+
+versioned_writes!(needs, NeedRow, NeedFields);
+
+pub fn find_visible(
+    conn: &mut DbConn,
+    scope: &NeedScope,
+    id: &str,
+) -> QueryResult<Option<NeedRow>> {
+    scoped(scope)
+        .filter(needs::id.eq(id.to_owned()))
+        .first(conn)
+        .optional()
+}
+
+pub fn list(conn: &mut DbConn, scope: &NeedScope, f: &NeedFilter) -> QueryResult<Vec<NeedRow>> {
+    let mut q = scoped(scope);
+    if let Some(c) = &f.company_id {
+        q = q.filter(needs::company_id.eq(c.clone()));
+    }
+    if let Some(s) = &f.status {
+        q = q.filter(needs::status.eq(s.clone()));
+    }
+    if let Some(k) = &f.keyword_key {
+        q = q.filter(
+            needs::id.eq_any(
+                need_keywords::table
+                    .filter(need_keywords::keyword_key.eq(k.clone()))
+                    .select(need_keywords::need_id),
+            ),
+        );
+    }
+    if let Some(c) = &f.collaboration_type {
+        q = q.filter(
+            needs::id.eq_any(
+                need_collaboration::table
+                    .filter(need_collaboration::collaboration_type.eq(c.clone()))
+                    .select(need_collaboration::need_id),
+            ),
+        );
+    }
+    if let Some(after) = &f.after {
+        q = q.filter(needs::id.gt(after.clone()));
+    }
+    q.order(needs::id.asc()).limit(f.limit).load(conn)
+}
+
+pub fn replace_parts(conn: &mut DbConn, id: &str, parts: &NeedParts) -> QueryResult<()> {
+    diesel::delete(need_keywords::table.filter(need_keywords::need_id.eq(id))).execute(conn)?;
+    diesel::delete(need_collaboration::table.filter(need_collaboration::need_id.eq(id)))
+        .execute(conn)?;
+    for (i, k) in parts.keywords.iter().enumerate() {
+        diesel::insert_into(need_keywords::table)
+            .values((
+                need_keywords::need_id.eq(id),
+                need_keywords::position.eq(i32::try_from(i).unwrap_or(i32::MAX)),
+                need_keywords::keyword.eq(k),
+                need_keywords::keyword_key.eq(k.to_lowercase()),
+            ))
+            .execute(conn)?;
+    }
+    for c in &parts.collaboration_types {
+        diesel::insert_into(need_collaboration::table)
+            .values((
+                need_collaboration::need_id.eq(id),
+                need_collaboration::collaboration_type.eq(c),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+pub fn load_parts(
+    conn: &mut DbConn,
+    ids: &[String],
+) -> QueryResult<std::collections::HashMap<String, NeedParts>> {
+    let mut parts: std::collections::HashMap<String, NeedParts> = std::collections::HashMap::new();
+    let keywords: Vec<(String, String)> = need_keywords::table
+        .filter(need_keywords::need_id.eq_any(ids))
+        .order((need_keywords::need_id, need_keywords::position))
+        .select((need_keywords::need_id, need_keywords::keyword))
+        .load(conn)?;
+    for (id, k) in keywords {
+        parts.entry(id).or_default().keywords.push(k);
+    }
+    let types: Vec<(String, String)> = need_collaboration::table
+        .filter(need_collaboration::need_id.eq_any(ids))
+        .order((
+            need_collaboration::need_id,
+            need_collaboration::collaboration_type,
+        ))
+        .select((
+            need_collaboration::need_id,
+            need_collaboration::collaboration_type,
+        ))
+        .load(conn)?;
+    for (id, c) in types {
+        parts.entry(id).or_default().collaboration_types.push(c);
+    }
+    Ok(parts)
+}
+
+/// Invites a profile to a need; returns false if it already was.
+pub fn invite(
+    conn: &mut DbConn,
+    need_id: &str,
+    faculty_id: &str,
+    by: &str,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let exists = need_invitations::table
+        .filter(need_invitations::need_id.eq(need_id))
+        .filter(need_invitations::faculty_id.eq(faculty_id))
+        .count()
+        .get_result::<i64>(conn)?
+        > 0;
+    if exists {
+        return Ok(false);
+    }
+    diesel::insert_into(need_invitations::table)
+        .values((
+            need_invitations::need_id.eq(need_id),
+            need_invitations::faculty_id.eq(faculty_id),
+            need_invitations::invited_by.eq(by),
+            need_invitations::created_at.eq(now),
+        ))
+        .execute(conn)
+        .map(|_| true)
+}
+
+pub fn uninvite(conn: &mut DbConn, need_id: &str, faculty_id: &str) -> QueryResult<bool> {
+    diesel::delete(
+        need_invitations::table
+            .filter(need_invitations::need_id.eq(need_id))
+            .filter(need_invitations::faculty_id.eq(faculty_id)),
+    )
+    .execute(conn)
+    .map(|n| n == 1)
+}
+
+pub fn invitations(
+    conn: &mut DbConn,
+    need_id: &str,
+) -> QueryResult<Vec<(String, String, String, NaiveDateTime)>> {
+    need_invitations::table
+        .filter(need_invitations::need_id.eq(need_id))
+        .order(need_invitations::created_at.asc())
+        .select((
+            need_invitations::need_id,
+            need_invitations::faculty_id,
+            need_invitations::invited_by,
+            need_invitations::created_at,
+        ))
+        .load(conn)
+}

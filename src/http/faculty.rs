@@ -1,0 +1,214 @@
+//! `/api/v1/faculty`: faculty profiles, and bulk import for liaison offices.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
+
+use crate::api::Problem;
+use crate::api::faculty::{
+    CreateFacultyProfile, FacultyList, FacultyProfile, ImportQuery, ImportReport, ListFaculty,
+    UpdateFacultyProfile,
+};
+use crate::error::{AppError, ErrorCode};
+use crate::service::faculty::{self as svc, ImportFormat};
+
+use super::AppState;
+use super::auth::MaybeCaller;
+use super::extract::{
+    ApiJson, ApiQuery, IfMatch, PathId, conditional_get, content_length, media_type, read_body,
+    versioned,
+};
+
+/// Create a faculty profile (the university's admins and staff; a professor for their own).
+#[utoipa::path(
+    tag = "faculty",
+    security(("bearer" = [])),
+    request_body = CreateFacultyProfile,
+    responses(
+        (status = 201, body = FacultyProfile, headers(("Location" = String), ("ETag" = String))),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/faculty")]
+pub async fn create(
+    state: web::Data<AppState>,
+    MaybeCaller(caller): MaybeCaller,
+    ApiJson(body): ApiJson<CreateFacultyProfile>,
+) -> Result<HttpResponse, AppError> {
+    let created = svc::create(&state.db, caller.as_ref(), body).await?;
+    let mut res = HttpResponse::Created();
+    res.insert_header((
+        header::LOCATION,
+        format!("/api/v1/faculty/{}", created.value.id),
+    ));
+    Ok(versioned(res, &created))
+}
+
+/// List the profiles the caller may see, oldest first.
+#[utoipa::path(
+    tag = "faculty",
+    params(ListFaculty),
+    responses(
+        (status = 200, body = FacultyList),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/faculty")]
+pub async fn list(
+    state: web::Data<AppState>,
+    MaybeCaller(caller): MaybeCaller,
+    ApiQuery(q): ApiQuery<ListFaculty>,
+) -> Result<web::Json<FacultyList>, AppError> {
+    Ok(web::Json(svc::list(&state.db, caller.as_ref(), q).await?))
+}
+
+/// Get a profile with its publications (404 if the caller may not see it).
+#[utoipa::path(
+    tag = "faculty",
+    params(("id" = String, Path, description = "Profile id")),
+    responses(
+        (status = 200, body = FacultyProfile, headers(("ETag" = String))),
+        (status = 304, description = "Not modified"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/faculty/{id}")]
+pub async fn get_one(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    MaybeCaller(caller): MaybeCaller,
+    PathId(id): PathId,
+) -> Result<HttpResponse, AppError> {
+    Ok(conditional_get(
+        &req,
+        &svc::get(&state.db, caller.as_ref(), id).await?,
+    ))
+}
+
+/// Update a profile (merge-patch; requires `If-Match`).
+#[utoipa::path(
+    tag = "faculty",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Profile id"), ("If-Match" = String, Header, description = "The ETag from your last read")),
+    request_body = UpdateFacultyProfile,
+    responses(
+        (status = 200, body = FacultyProfile, headers(("ETag" = String))),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 412, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 428, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/faculty/{id}")]
+pub async fn update(
+    state: web::Data<AppState>,
+    MaybeCaller(caller): MaybeCaller,
+    PathId(id): PathId,
+    IfMatch(precondition): IfMatch,
+    ApiJson(body): ApiJson<UpdateFacultyProfile>,
+) -> Result<HttpResponse, AppError> {
+    let updated = svc::update(&state.db, caller.as_ref(), id, precondition, body).await?;
+    Ok(versioned(HttpResponse::Ok(), &updated))
+}
+
+/// Delete a profile (soft: operators can restore it).
+#[utoipa::path(
+    tag = "faculty",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Profile id"), ("If-Match" = Option<String>, Header, description = "Only delete this version")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 412, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/faculty/{id}")]
+pub async fn remove(
+    state: web::Data<AppState>,
+    MaybeCaller(caller): MaybeCaller,
+    PathId(id): PathId,
+    IfMatch(precondition): IfMatch,
+) -> Result<HttpResponse, AppError> {
+    svc::delete(&state.db, caller.as_ref(), id, precondition).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Restore a deleted profile (platform operators).
+#[utoipa::path(
+    tag = "faculty",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Profile id")),
+    responses(
+        (status = 200, body = FacultyProfile),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/faculty/{id}/restore")]
+pub async fn restore(
+    state: web::Data<AppState>,
+    MaybeCaller(caller): MaybeCaller,
+    PathId(id): PathId,
+) -> Result<HttpResponse, AppError> {
+    let restored = svc::restore(&state.db, caller.as_ref(), id).await?;
+    Ok(versioned(HttpResponse::Ok(), &restored))
+}
+
+/// Bulk import (upsert by `external_id`, else ORCID iD) from CSV (`text/csv`) or NDJSON
+/// (`application/x-ndjson`). Answers with a report for every row.
+#[utoipa::path(
+    tag = "faculty",
+    security(("bearer" = [])),
+    params(ImportQuery),
+    request_body(content = String, description = "CSV with a header row (columns in the README) or NDJSON, UTF-8 with or without BOM",
+                 content_type = "text/csv"),
+    responses(
+        (status = 200, description = "Per-row report; valid rows were saved", body = ImportReport),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 413, body = Problem, content_type = "application/problem+json"),
+        (status = 415, body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The file as a whole is unusable (encoding, header)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/faculty/import")]
+pub async fn import(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    MaybeCaller(caller): MaybeCaller,
+    ApiQuery(q): ApiQuery<ImportQuery>,
+    payload: web::Payload,
+) -> Result<web::Json<ImportReport>, AppError> {
+    let format = match media_type(&req).as_str() {
+        "text/csv" => ImportFormat::Csv,
+        "application/x-ndjson" | "application/ndjson" | "application/jsonl" => ImportFormat::Ndjson,
+        _ => {
+            return Err(AppError::new(
+                ErrorCode::UnsupportedMediaType,
+                "Send text/csv or application/x-ndjson",
+            ));
+        }
+    };
+    let body = read_body(
+        payload.into_inner(),
+        content_length(&req),
+        state.settings.max_import_bytes,
+    )
+    .await?;
+    Ok(web::Json(
+        svc::import(
+            &state.db,
+            caller.as_ref(),
+            q.university_id,
+            format,
+            body.to_vec(),
+        )
+        .await?,
+    ))
+}

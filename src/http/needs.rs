@@ -1,0 +1,243 @@
+//! `/api/v1/needs`: companies' project needs, and invitations to them.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
+
+use crate::api::Problem;
+use crate::api::needs::{
+    CreateNeed, Invitation, InviteFaculty, ListNeeds, Need, NeedList, UpdateNeed,
+};
+use crate::domain::PublicId;
+use crate::error::{AppError, ErrorCode, FieldError};
+use crate::service::needs as svc;
+
+use super::AppState;
+use super::auth::MaybeCaller;
+use super::extract::{ApiJson, ApiQuery, IfMatch, PathId, conditional_get, versioned};
+
+/// Create a need (the company's admins and staff).
+#[utoipa::path(
+    tag = "needs",
+    security(("bearer" = [])),
+    request_body = CreateNeed,
+    responses(
+        (status = 201, body = Need, headers(("Location" = String), ("ETag" = String))),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/needs")]
+pub async fn create(
+    state: web::Data<AppState>,
+    MaybeCaller(caller): MaybeCaller,
+    ApiJson(body): ApiJson<CreateNeed>,
+) -> Result<HttpResponse, AppError> {
+    let created = svc::create(&state.db, caller.as_ref(), body).await?;
+    let mut res = HttpResponse::Created();
+    res.insert_header((
+        header::LOCATION,
+        format!("/api/v1/needs/{}", created.value.id),
+    ));
+    Ok(versioned(res, &created))
+}
+
+/// List the needs the caller may see, oldest first.
+#[utoipa::path(
+    tag = "needs",
+    params(ListNeeds),
+    responses((status = 200, body = NeedList), (status = 400, body = Problem, content_type = "application/problem+json"))
+)]
+#[get("/needs")]
+pub async fn list(
+    state: web::Data<AppState>,
+    MaybeCaller(caller): MaybeCaller,
+    ApiQuery(q): ApiQuery<ListNeeds>,
+) -> Result<web::Json<NeedList>, AppError> {
+    Ok(web::Json(svc::list(&state.db, caller.as_ref(), q).await?))
+}
+
+/// Get a need (404 if the caller may not see it).
+#[utoipa::path(
+    tag = "needs",
+    params(("id" = String, Path, description = "Need id")),
+    responses(
+        (status = 200, body = Need, headers(("ETag" = String))),
+        (status = 304, description = "Not modified"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/needs/{id}")]
+pub async fn get_one(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    MaybeCaller(caller): MaybeCaller,
+    PathId(id): PathId,
+) -> Result<HttpResponse, AppError> {
+    Ok(conditional_get(
+        &req,
+        &svc::get(&state.db, caller.as_ref(), id).await?,
+    ))
+}
+
+/// Update a need, including its status (draft → open → closed | awarded); requires `If-Match`.
+#[utoipa::path(
+    tag = "needs",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Need id"), ("If-Match" = String, Header, description = "The ETag from your last read")),
+    request_body = UpdateNeed,
+    responses(
+        (status = 200, body = Need, headers(("ETag" = String))),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Status transition not allowed", body = Problem, content_type = "application/problem+json"),
+        (status = 412, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 428, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/needs/{id}")]
+pub async fn update(
+    state: web::Data<AppState>,
+    MaybeCaller(caller): MaybeCaller,
+    PathId(id): PathId,
+    IfMatch(precondition): IfMatch,
+    ApiJson(body): ApiJson<UpdateNeed>,
+) -> Result<HttpResponse, AppError> {
+    let updated = svc::update(&state.db, caller.as_ref(), id, precondition, body).await?;
+    Ok(versioned(HttpResponse::Ok(), &updated))
+}
+
+/// Delete a need (soft: operators can restore it).
+#[utoipa::path(
+    tag = "needs",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Need id"), ("If-Match" = Option<String>, Header, description = "Only delete this version")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/needs/{id}")]
+pub async fn remove(
+    state: web::Data<AppState>,
+    MaybeCaller(caller): MaybeCaller,
+    PathId(id): PathId,
+    IfMatch(precondition): IfMatch,
+) -> Result<HttpResponse, AppError> {
+    svc::delete(&state.db, caller.as_ref(), id, precondition).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Restore a deleted need (platform operators).
+#[utoipa::path(
+    tag = "needs",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Need id")),
+    responses(
+        (status = 200, body = Need),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/needs/{id}/restore")]
+pub async fn restore(
+    state: web::Data<AppState>,
+    MaybeCaller(caller): MaybeCaller,
+    PathId(id): PathId,
+) -> Result<HttpResponse, AppError> {
+    let restored = svc::restore(&state.db, caller.as_ref(), id).await?;
+    Ok(versioned(HttpResponse::Ok(), &restored))
+}
+
+/// Invite a faculty profile to a need: its owner may then see it, even when confidential.
+#[utoipa::path(
+    tag = "needs",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Need id")),
+    request_body = InviteFaculty,
+    responses(
+        (status = 201, description = "Invited", body = Invitation),
+        (status = 200, description = "Already invited", body = Invitation),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/needs/{id}/invitations")]
+pub async fn invite(
+    state: web::Data<AppState>,
+    MaybeCaller(caller): MaybeCaller,
+    PathId(id): PathId,
+    ApiJson(body): ApiJson<InviteFaculty>,
+) -> Result<HttpResponse, AppError> {
+    let (created, inv) = svc::invite(&state.db, caller.as_ref(), id, body).await?;
+    Ok(if created {
+        HttpResponse::Created().json(inv)
+    } else {
+        HttpResponse::Ok().json(inv)
+    })
+}
+
+/// The need's invitations (the company's admins and staff).
+#[utoipa::path(
+    tag = "needs",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Need id")),
+    responses(
+        (status = 200, body = Vec<Invitation>),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/needs/{id}/invitations")]
+pub async fn invitations(
+    state: web::Data<AppState>,
+    MaybeCaller(caller): MaybeCaller,
+    PathId(id): PathId,
+) -> Result<web::Json<Vec<Invitation>>, AppError> {
+    Ok(web::Json(
+        svc::invitations(&state.db, caller.as_ref(), id).await?,
+    ))
+}
+
+/// Withdraw an invitation: the professor no longer sees a confidential need.
+#[utoipa::path(
+    tag = "needs",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Need id"), ("faculty_id" = String, Path, description = "Profile id")),
+    responses(
+        (status = 204, description = "Withdrawn"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/needs/{id}/invitations/{faculty_id}")]
+pub async fn uninvite(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    MaybeCaller(caller): MaybeCaller,
+    PathId(id): PathId,
+) -> Result<HttpResponse, AppError> {
+    let faculty_id =
+        PublicId::parse(req.match_info().get("faculty_id").unwrap_or("")).ok_or_else(|| {
+            AppError::new(
+                ErrorCode::InvalidPath,
+                "The faculty id in the path is not a valid id",
+            )
+            .with_errors(vec![FieldError::new(
+                "faculty_id",
+                "invalid_id",
+                "must be a UUID",
+            )])
+        })?;
+    svc::uninvite(&state.db, caller.as_ref(), id, faculty_id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

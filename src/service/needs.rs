@@ -1,0 +1,510 @@
+//! Use cases for companies' project needs: create, read, list, update (with the status
+//! workflow), delete/restore, and invitations that open confidential needs to faculty.
+
+use chrono::NaiveDateTime;
+
+use crate::all_valid;
+use crate::api::faculty::CollaborationType;
+use crate::api::needs::{
+    Budget, CreateNeed, Invitation, InviteFaculty, ListNeeds, Need, NeedList, NeedStatus,
+    NeedVisibility, UpdateNeed,
+};
+use crate::api::organizations::OrganizationKind;
+use crate::db::needs::{self as rows, NeedFields, NeedFilter, NeedParts, NeedRow};
+use crate::db::{Db, DbConn, faculty as faculty_rows, organizations as org_rows};
+use crate::domain::{Currency, PublicId, Text};
+use crate::error::{AppError, AppResult, ErrorCode, FieldError};
+
+use super::policy::{self, Action, Caller};
+use super::{PageRequest, Precondition, Versioned, now};
+
+#[derive(Debug, Clone, PartialEq)]
+struct ValidNeed {
+    fields: NeedFields,
+    parts: NeedParts,
+}
+
+/// A checked budget: minimum, maximum (minor units), ISO 4217 currency.
+type ValidBudget = Option<(i64, i64, String)>;
+
+fn parse_budget(b: Option<&Budget>) -> Result<ValidBudget, Vec<FieldError>> {
+    let Some(b) = b else {
+        return Ok(None);
+    };
+    let mut errors = Vec::new();
+    let currency = Currency::parse("budget.currency", &b.currency)
+        .map_err(|e| errors.push(e))
+        .ok();
+    if b.min < 0 {
+        errors.push(FieldError::new(
+            "budget.min",
+            "out_of_range",
+            "must not be negative",
+        ));
+    }
+    if b.max < b.min {
+        errors.push(FieldError::new(
+            "budget.max",
+            "less_than_min",
+            "must be at least budget.min",
+        ));
+    }
+    match currency {
+        Some(c) if errors.is_empty() => Ok(Some((b.min, b.max, c.into_string()))),
+        _ => Err(errors),
+    }
+}
+
+impl ValidNeed {
+    fn parse(input: &CreateNeed) -> AppResult<Self> {
+        let duration = match input.duration_months {
+            Some(d) if !(1..=240).contains(&d) => Err(FieldError::new(
+                "duration_months",
+                "out_of_range",
+                "must be between 1 and 240",
+            )),
+            d => Ok(d),
+        };
+        let (title, summary, description, location, keywords, budget, duration) = all_valid!(
+            title = Text::required("title", &input.title, 300),
+            summary = Text::multiline("summary", input.summary.as_deref(), 2000),
+            description = Text::multiline("description", input.description.as_deref(), 50_000),
+            location = Text::optional("location", input.location.as_deref(), 200),
+            keywords = Text::labels("keywords", &input.keywords, 50, 100),
+            budget = parse_budget(input.budget.as_ref()),
+            duration = duration,
+        )?;
+        let mut types: Vec<CollaborationType> = input.collaboration_types.clone();
+        types.sort();
+        types.dedup();
+        Ok(Self {
+            fields: NeedFields {
+                company_id: input.company_id.trim().to_owned(),
+                title,
+                summary,
+                description,
+                budget_min: budget.as_ref().map(|b| b.0),
+                budget_max: budget.as_ref().map(|b| b.1),
+                currency: budget.map(|b| b.2),
+                duration_months: duration,
+                deadline: input.deadline,
+                location,
+                remote: input.remote,
+                status: input.status.as_str().to_owned(),
+                visibility: input.visibility.as_str().to_owned(),
+            },
+            parts: NeedParts {
+                keywords,
+                collaboration_types: types.iter().map(|c| c.as_str().to_owned()).collect(),
+            },
+        })
+    }
+}
+
+/// draft → open → closed | awarded; a draft may also be withdrawn (closed).
+fn check_transition(from: NeedStatus, to: NeedStatus) -> AppResult<()> {
+    use NeedStatus::*;
+    let ok = from == to
+        || matches!(
+            (from, to),
+            (Draft, Open) | (Draft, Closed) | (Open, Closed) | (Open, Awarded)
+        );
+    if ok {
+        Ok(())
+    } else {
+        Err(AppError::new(
+            ErrorCode::Conflict,
+            format!("A need cannot go from {} to {}", from.as_str(), to.as_str()),
+        ))
+    }
+}
+
+/// A need that is being opened, or an open need whose deadline is being moved, must not have a
+/// deadline in the past. (An open need whose deadline has simply passed can still be edited,
+/// closed or awarded.)
+fn check_open_deadline(valid: &ValidNeed, before: Option<&NeedFields>) -> AppResult<()> {
+    let today = chrono::Utc::now().date_naive();
+    let opening_or_moving =
+        before.is_none_or(|b| b.status != "open" || b.deadline != valid.fields.deadline);
+    if valid.fields.status == "open"
+        && opening_or_moving
+        && valid.fields.deadline.is_some_and(|d| d < today)
+    {
+        return Err(AppError::validation(vec![FieldError::new(
+            "deadline",
+            "in_the_past",
+            "must not be in the past when the need is open",
+        )]));
+    }
+    Ok(())
+}
+
+fn check_company(conn: &mut DbConn, company_id: &str) -> AppResult<()> {
+    let org = org_rows::find(conn, company_id)?;
+    if org
+        .as_ref()
+        .and_then(|o| OrganizationKind::from_db(&o.kind))
+        != Some(OrganizationKind::Company)
+    {
+        return Err(AppError::validation(vec![FieldError::new(
+            "company_id",
+            "not_a_company",
+            "must be the id of an organization of kind company",
+        )]));
+    }
+    Ok(())
+}
+
+pub async fn create(
+    db: &Db,
+    caller: Option<&Caller>,
+    input: CreateNeed,
+) -> AppResult<Versioned<Need>> {
+    let caller = caller.cloned();
+    db.write(move |conn| {
+        policy::authorize(
+            caller.as_ref(),
+            Action::ManageNeeds {
+                company_id: input.company_id.trim(),
+            },
+        )?;
+        if !matches!(input.status, NeedStatus::Draft | NeedStatus::Open) {
+            return Err(AppError::validation(vec![FieldError::new(
+                "status",
+                "invalid_value",
+                "a new need is draft or open",
+            )]));
+        }
+        let valid = ValidNeed::parse(&input)?;
+        check_company(conn, &valid.fields.company_id)?;
+        check_open_deadline(&valid, None)?;
+        let id = PublicId::generate();
+        let row = rows::insert(conn, &id, &valid.fields, now())?;
+        rows::replace_parts(conn, &id, &valid.parts)?;
+        full_view(conn, row)
+    })
+    .await
+}
+
+pub async fn get(db: &Db, caller: Option<&Caller>, id: String) -> AppResult<Versioned<Need>> {
+    let scope = policy::need_scope(caller, caller.is_some_and(|c| c.is_platform_operator))?;
+    db.run(move |conn| {
+        let row =
+            rows::find_visible(conn, &scope, &id)?.ok_or_else(|| AppError::not_found("Need"))?;
+        full_view(conn, row)
+    })
+    .await
+}
+
+pub async fn list(db: &Db, caller: Option<&Caller>, q: ListNeeds) -> AppResult<NeedList> {
+    let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
+    let scope = policy::need_scope(caller, q.include_deleted.unwrap_or(false))?;
+    let company_id = match q.company_id.as_deref() {
+        Some(c) => Some(PublicId::parse(c).ok_or_else(|| {
+            AppError::query(vec![FieldError::new(
+                "company_id",
+                "invalid_id",
+                "must be an id",
+            )])
+        })?),
+        None => None,
+    };
+    let filter = NeedFilter {
+        company_id,
+        status: q.status.map(|s| s.as_str().to_owned()),
+        keyword_key: q.keyword.map(|k| k.trim().to_lowercase()),
+        collaboration_type: q.collaboration_type.map(|c| c.as_str().to_owned()),
+        after: page.after.clone(),
+        limit: page.limit + 1,
+    };
+    db.run(move |conn| {
+        let found = rows::list(conn, &scope, &filter)?;
+        let (found, next_cursor) = page.finish(found, |r| &r.id);
+        let ids: Vec<String> = found.iter().map(|r| r.id.clone()).collect();
+        let mut parts = rows::load_parts(conn, &ids)?;
+        let items = found
+            .into_iter()
+            .map(|r| {
+                let p = parts.remove(&r.id).unwrap_or_default();
+                view(r, p).map(|v| v.value)
+            })
+            .collect::<AppResult<_>>()?;
+        Ok(NeedList { items, next_cursor })
+    })
+    .await
+}
+
+/// Loads a need the caller can see and may manage: 404 when invisible (so confidential needs
+/// do not reveal that they exist), 403 when visible but not theirs to manage.
+fn managed(conn: &mut DbConn, caller: Option<&Caller>, id: &str) -> AppResult<NeedRow> {
+    policy::require_signed_in(caller)?;
+    let scope = policy::need_scope(caller, false)?;
+    let row = rows::find_visible(conn, &scope, id)?.ok_or_else(|| AppError::not_found("Need"))?;
+    policy::authorize(
+        caller,
+        Action::ManageNeeds {
+            company_id: &row.company_id,
+        },
+    )?;
+    Ok(row)
+}
+
+pub async fn update(
+    db: &Db,
+    caller: Option<&Caller>,
+    id: String,
+    precondition: Precondition,
+    patch: UpdateNeed,
+) -> AppResult<Versioned<Need>> {
+    let caller = caller.cloned();
+    if patch.title.as_ref().is_some_and(Option::is_none) {
+        return Err(AppError::validation(vec![FieldError::new(
+            "title",
+            "required",
+            "cannot be null: it is required",
+        )]));
+    }
+    db.write(move |conn| {
+        let current = managed(conn, caller.as_ref(), &id)?;
+        precondition.check(current.version, true)?;
+        let parts = rows::load_parts(conn, std::slice::from_ref(&current.id))?
+            .remove(&current.id)
+            .unwrap_or_default();
+        let current_input = to_input(&current, &parts)?;
+        let merged = merge(current_input.clone(), patch);
+        check_transition(current_input.status, merged.status)?;
+        let valid = ValidNeed::parse(&merged)?;
+        let before = ValidNeed::parse(&current_input)?;
+        if before == valid {
+            return full_view(conn, current);
+        }
+        check_open_deadline(&valid, Some(&before.fields))?;
+        let row = rows::update(conn, &id, current.version, &valid.fields, now())?
+            .ok_or_else(AppError::stale)?;
+        rows::replace_parts(conn, &id, &valid.parts)?;
+        full_view(conn, row)
+    })
+    .await
+}
+
+pub async fn delete(
+    db: &Db,
+    caller: Option<&Caller>,
+    id: String,
+    precondition: Precondition,
+) -> AppResult<()> {
+    let caller = caller.cloned();
+    db.write(move |conn| {
+        let current = managed(conn, caller.as_ref(), &id)?;
+        precondition.check(current.version, false)?;
+        if rows::set_deleted(conn, &id, current.version, Some(now()), now())? {
+            Ok(())
+        } else {
+            Err(AppError::stale())
+        }
+    })
+    .await
+}
+
+pub async fn restore(db: &Db, caller: Option<&Caller>, id: String) -> AppResult<Versioned<Need>> {
+    policy::authorize(caller, Action::Restore)?;
+    let scope = policy::need_scope(caller, true)?;
+    db.write(move |conn| {
+        let current =
+            rows::find_visible(conn, &scope, &id)?.ok_or_else(|| AppError::not_found("Need"))?;
+        if current.deleted_at.is_some()
+            && !rows::set_deleted(conn, &id, current.version, None, now())?
+        {
+            return Err(AppError::stale());
+        }
+        let row =
+            rows::find_visible(conn, &scope, &id)?.ok_or_else(|| AppError::not_found("Need"))?;
+        full_view(conn, row)
+    })
+    .await
+}
+
+pub async fn invite(
+    db: &Db,
+    caller: Option<&Caller>,
+    need_id: String,
+    input: InviteFaculty,
+) -> AppResult<(bool, Invitation)> {
+    let caller = caller.cloned();
+    let faculty_id = PublicId::parse(&input.faculty_id).ok_or_else(|| {
+        AppError::validation(vec![FieldError::new(
+            "faculty_id",
+            "invalid_id",
+            "must be a faculty profile id",
+        )])
+    })?;
+    db.write(move |conn| {
+        managed(conn, caller.as_ref(), &need_id)?;
+        let by = caller
+            .as_ref()
+            .map(|c| c.user_id.clone())
+            .unwrap_or_default();
+        if faculty_rows::find_any(conn, &faculty_id)?.is_none_or(|f| f.deleted_at.is_some()) {
+            return Err(AppError::validation(vec![FieldError::new(
+                "faculty_id",
+                "unknown_profile",
+                "is not the id of a faculty profile",
+            )]));
+        }
+        let ts = now();
+        let created = rows::invite(conn, &need_id, &faculty_id, &by, ts)?;
+        let inv = rows::invitations(conn, &need_id)?
+            .into_iter()
+            .find(|i| i.1 == faculty_id)
+            .ok_or_else(|| AppError::internal("invitation vanished"))?;
+        Ok((created, invitation_view(inv)))
+    })
+    .await
+}
+
+pub async fn uninvite(
+    db: &Db,
+    caller: Option<&Caller>,
+    need_id: String,
+    faculty_id: String,
+) -> AppResult<()> {
+    let caller = caller.cloned();
+    db.write(move |conn| {
+        managed(conn, caller.as_ref(), &need_id)?;
+        if rows::uninvite(conn, &need_id, &faculty_id)? {
+            Ok(())
+        } else {
+            Err(AppError::not_found("Invitation"))
+        }
+    })
+    .await
+}
+
+pub async fn invitations(
+    db: &Db,
+    caller: Option<&Caller>,
+    need_id: String,
+) -> AppResult<Vec<Invitation>> {
+    let caller = caller.cloned();
+    db.run(move |conn| {
+        managed(conn, caller.as_ref(), &need_id)?;
+        Ok(rows::invitations(conn, &need_id)?
+            .into_iter()
+            .map(invitation_view)
+            .collect())
+    })
+    .await
+}
+
+fn invitation_view(
+    (need_id, faculty_id, invited_by, created_at): (String, String, String, NaiveDateTime),
+) -> Invitation {
+    Invitation {
+        need_id,
+        faculty_id,
+        invited_by,
+        created_at: created_at.and_utc(),
+    }
+}
+
+fn merge(mut base: CreateNeed, p: UpdateNeed) -> CreateNeed {
+    fn set<T>(target: &mut Option<T>, v: Option<Option<T>>) {
+        if let Some(v) = v {
+            *target = v;
+        }
+    }
+    if let Some(Some(t)) = p.title {
+        base.title = t;
+    }
+    set(&mut base.summary, p.summary);
+    set(&mut base.description, p.description);
+    if let Some(k) = p.keywords {
+        base.keywords = k;
+    }
+    if let Some(c) = p.collaboration_types {
+        base.collaboration_types = c;
+    }
+    set(&mut base.budget, p.budget);
+    set(&mut base.duration_months, p.duration_months);
+    set(&mut base.deadline, p.deadline);
+    set(&mut base.location, p.location);
+    if let Some(r) = p.remote {
+        base.remote = r;
+    }
+    if let Some(s) = p.status {
+        base.status = s;
+    }
+    if let Some(v) = p.visibility {
+        base.visibility = v;
+    }
+    base
+}
+
+fn to_input(row: &NeedRow, parts: &NeedParts) -> AppResult<CreateNeed> {
+    let budget = match (row.budget_min, row.budget_max, &row.currency) {
+        (Some(min), Some(max), Some(currency)) => Some(Budget {
+            min,
+            max,
+            currency: currency.clone(),
+        }),
+        _ => None,
+    };
+    Ok(CreateNeed {
+        company_id: row.company_id.clone(),
+        title: row.title.clone(),
+        summary: row.summary.clone(),
+        description: row.description.clone(),
+        keywords: parts.keywords.clone(),
+        collaboration_types: {
+            let mut types: Vec<_> = parts
+                .collaboration_types
+                .iter()
+                .filter_map(|c| CollaborationType::from_db(c))
+                .collect();
+            types.sort();
+            types
+        },
+        budget,
+        duration_months: row.duration_months,
+        deadline: row.deadline,
+        location: row.location.clone(),
+        remote: row.remote,
+        status: NeedStatus::from_db(&row.status)
+            .ok_or_else(|| AppError::internal("unknown need status"))?,
+        visibility: NeedVisibility::from_db(&row.visibility)
+            .ok_or_else(|| AppError::internal("unknown need visibility"))?,
+    })
+}
+
+fn full_view(conn: &mut DbConn, row: NeedRow) -> AppResult<Versioned<Need>> {
+    let parts = rows::load_parts(conn, std::slice::from_ref(&row.id))?
+        .remove(&row.id)
+        .unwrap_or_default();
+    view(row, parts)
+}
+
+fn view(row: NeedRow, parts: NeedParts) -> AppResult<Versioned<Need>> {
+    let input = to_input(&row, &parts)?;
+    Ok(Versioned {
+        version: row.version,
+        value: Need {
+            id: row.id,
+            company_id: input.company_id,
+            title: input.title,
+            summary: input.summary,
+            description: input.description,
+            keywords: input.keywords,
+            collaboration_types: input.collaboration_types,
+            budget: input.budget,
+            duration_months: input.duration_months,
+            deadline: input.deadline,
+            location: input.location,
+            remote: input.remote,
+            status: input.status,
+            visibility: input.visibility,
+            created_at: row.created_at.and_utc(),
+            updated_at: row.updated_at.and_utc(),
+            deleted_at: row.deleted_at.map(|d| d.and_utc()),
+        },
+    })
+}

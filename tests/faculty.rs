@@ -1,0 +1,452 @@
+//! Faculty profiles through the API: full records, visibility, who may write, ETags, lists
+//! with filters, soft delete and restore.
+
+mod common;
+
+use actix_web::http::Method;
+use common::{PASSWORD, TestApp};
+use serde_json::{Value, json};
+
+async fn university(app: &TestApp, name: &str) -> String {
+    app.create_org("university", name, "TW").await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+fn profile(university_id: &str, name: &str) -> Value {
+    json!({
+        "university_id": university_id, "name": name, "local_name": "陳建宏", "title": "Professor",
+        "department": "Computer Science", "email": "chen@nycu.edu.tw", "orcid": "0000-0002-1825-0097",
+        "research_interests": "LLM training on GPU clusters\nand distributed systems",
+        "keywords": ["LLM", "GPU clusters", "llm"], "bio": "Leads the AI systems lab.",
+        "languages": ["zh-TW", "en"],
+        "publications": [
+            {"title": "Scaling LLM training", "abstract": "We study...", "year": 2025, "venue": "MLSys", "doi": "10.1145/3620665.3640366"},
+            {"title": "GPU 클러스터 기반 LLM 학습", "year": 2024}
+        ],
+        "availability": ["joint_lab", "sponsored_research"], "visibility": "public"
+    })
+}
+
+#[actix_web::test]
+async fn full_profile_round_trip_with_publications() {
+    let app = TestApp::spawn().await;
+    let uni = university(&app, "NYCU").await;
+    let res = app
+        .post("/api/v1/faculty", &profile(&uni, "Chen Chien-Hung"))
+        .await;
+    res.expect(201);
+    let p = res.json();
+    assert_eq!(
+        p["keywords"],
+        json!(["LLM", "GPU clusters"]),
+        "duplicates (ignoring case) dropped"
+    );
+    assert_eq!(
+        p["availability"],
+        json!(["sponsored_research", "joint_lab"])
+    );
+    assert_eq!(p["publications"][1]["title"], "GPU 클러스터 기반 LLM 학습");
+    assert_eq!(p["publication_count"], 2);
+    assert_eq!(p["orcid"], "0000-0002-1825-0097");
+    let got = app.get(&res.header("location").unwrap()).await;
+    got.expect(200);
+    assert_eq!(got.json(), p);
+    assert_eq!(got.header("etag").as_deref(), Some("\"1\""));
+
+    // Hundreds of publications are fine.
+    let pubs: Vec<Value> = (0..400)
+        .map(|i| json!({"title": format!("Paper {i}"), "year": 2000 + (i % 25)}))
+        .collect();
+    let path = res.header("location").unwrap();
+    let res = app
+        .patch(&path, Some("\"1\""), &json!({"publications": pubs}))
+        .await;
+    res.expect(200);
+    assert_eq!(res.json()["publication_count"], 400);
+    // Lists show the count, not the publications.
+    let list = app
+        .get(&format!("/api/v1/faculty?university_id={uni}"))
+        .await
+        .json();
+    assert_eq!(list["items"][0]["publication_count"], 400);
+    assert!(list["items"][0].get("publications").is_none());
+}
+
+#[actix_web::test]
+async fn validation_reports_every_bad_field() {
+    let app = TestApp::spawn().await;
+    let uni = university(&app, "NTU").await;
+    let company = app.create_org("company", "TSMC", "TW").await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut bad = profile(&uni, "");
+    bad["orcid"] = json!("0000-0002-1825-0098");
+    bad["email"] = json!("not-an-email");
+    bad["publications"] = json!([{"title": "ok", "year": 1500}, {"title": "", "doi": "nope"}]);
+    let res = app.post("/api/v1/faculty", &bad).await;
+    res.expect(422);
+    let fields: Vec<String> = res.json()["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap().to_owned())
+        .collect();
+    for f in [
+        "name",
+        "email",
+        "orcid",
+        "publications[0].year",
+        "publications[1].title",
+        "publications[1].doi",
+    ] {
+        assert!(fields.contains(&f.to_owned()), "{f} in {fields:?}");
+    }
+    let res = app
+        .post(
+            "/api/v1/faculty",
+            &json!({"university_id": company, "name": "x"}),
+        )
+        .await;
+    res.expect(422);
+    assert_eq!(res.json()["errors"][0]["code"], "not_a_university");
+    let res = app
+        .post(
+            "/api/v1/faculty",
+            &json!({"university_id": uni, "name": "x", "availability": ["golf"]}),
+        )
+        .await;
+    res.expect(422);
+    assert!(
+        app.get("/api/v1/faculty").await.json()["items"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[actix_web::test]
+async fn members_only_profiles_are_hidden_from_anonymous_callers() {
+    let app = TestApp::spawn().await;
+    let uni = university(&app, "NTHU").await;
+    let mut p = profile(&uni, "Hidden Professor");
+    p["visibility"] = json!("members");
+    let hidden = app.post("/api/v1/faculty", &p).await.json();
+    let mut p = profile(&uni, "Public Professor");
+    p["orcid"] = json!(null);
+    app.post("/api/v1/faculty", &p).await.expect(201);
+    let path = format!("/api/v1/faculty/{}", hidden["id"].as_str().unwrap());
+
+    app.call(Method::GET, &path, None, &[], None)
+        .await
+        .expect(404);
+    let anon = app
+        .call(Method::GET, "/api/v1/faculty", None, &[], None)
+        .await
+        .json();
+    let names: Vec<_> = anon["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["name"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(names, ["Public Professor"]);
+
+    app.create_user("someone@company.com", PASSWORD, false)
+        .await;
+    let token = app.login("someone@company.com", PASSWORD).await;
+    app.call(Method::GET, &path, Some(&token), &[], None)
+        .await
+        .expect(200);
+    assert_eq!(
+        app.call(Method::GET, "/api/v1/faculty", Some(&token), &[], None)
+            .await
+            .json()["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+}
+
+#[actix_web::test]
+async fn a_professor_edits_their_own_profile_and_no_one_elses() {
+    let app = TestApp::spawn().await;
+    let uni = university(&app, "SNU").await;
+    let prof = app.member_token(&uni, "faculty").await;
+    let prof_id = app
+        .call(Method::GET, "/api/v1/me", Some(&prof), &[], None)
+        .await
+        .json()["user"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // The professor creates their own profile (and may not create one for someone else).
+    let mut mine = profile(&uni, "Kim Min-jun");
+    mine["owner_user_id"] = json!(prof_id);
+    let res = app
+        .call(
+            Method::POST,
+            "/api/v1/faculty",
+            Some(&prof),
+            &[],
+            Some(&mine),
+        )
+        .await;
+    res.expect(201);
+    let mine_path = res.header("location").unwrap();
+    let mut other = profile(&uni, "Someone Else");
+    other["orcid"] = json!(null);
+    app.call(
+        Method::POST,
+        "/api/v1/faculty",
+        Some(&prof),
+        &[],
+        Some(&other),
+    )
+    .await
+    .expect(403);
+    let other_path = app
+        .post("/api/v1/faculty", &other)
+        .await
+        .header("location")
+        .unwrap();
+
+    app.call(
+        Method::PATCH,
+        &mine_path,
+        Some(&prof),
+        &[("if-match", "\"1\"")],
+        Some(&json!({"department": "인공지능학과"})),
+    )
+    .await
+    .expect(200);
+    app.call(
+        Method::PATCH,
+        &other_path,
+        Some(&prof),
+        &[("if-match", "*")],
+        Some(&json!({"department": "x"})),
+    )
+    .await
+    .expect(403);
+    // The owner may not hand the profile to someone else, nor delete the office's record.
+    app.call(
+        Method::PATCH,
+        &mine_path,
+        Some(&prof),
+        &[("if-match", "*")],
+        Some(&json!({"owner_user_id": null})),
+    )
+    .await
+    .expect(403);
+    app.call(Method::DELETE, &mine_path, Some(&prof), &[], None)
+        .await
+        .expect(403);
+    // The university's staff may edit both.
+    let staff = app.member_token(&uni, "staff").await;
+    app.call(
+        Method::PATCH,
+        &other_path,
+        Some(&staff),
+        &[("if-match", "*")],
+        Some(&json!({"department": "EE"})),
+    )
+    .await
+    .expect(200);
+    app.call(
+        Method::PATCH,
+        &mine_path,
+        Some(&staff),
+        &[("if-match", "*")],
+        Some(&json!({"title": "Professor"})),
+    )
+    .await
+    .expect(200);
+}
+
+#[actix_web::test]
+async fn etags_guard_updates() {
+    let app = TestApp::spawn().await;
+    let uni = university(&app, "KAIST").await;
+    let path = app
+        .post("/api/v1/faculty", &profile(&uni, "A"))
+        .await
+        .header("location")
+        .unwrap();
+    app.patch(&path, None, &json!({"title": "x"}))
+        .await
+        .expect(428);
+    app.patch(&path, Some("\"2\""), &json!({"title": "x"}))
+        .await
+        .expect(412);
+    app.patch(&path, Some("\"1\""), &json!({"name": null}))
+        .await
+        .expect(422);
+    let res = app
+        .patch(
+            &path,
+            Some("\"1\""),
+            &json!({"title": "Distinguished Professor", "email": null}),
+        )
+        .await;
+    res.expect(200);
+    assert_eq!(res.header("etag").as_deref(), Some("\"2\""));
+    assert!(res.json()["email"].is_null());
+    assert_eq!(res.json()["name"], "A");
+    // A no-op keeps the version.
+    assert_eq!(
+        app.patch(
+            &path,
+            Some("\"2\""),
+            &json!({"title": "Distinguished Professor"})
+        )
+        .await
+        .header("etag")
+        .as_deref(),
+        Some("\"2\"")
+    );
+}
+
+#[actix_web::test]
+async fn lists_filter_and_page_stably() {
+    let app = TestApp::spawn().await;
+    let a = university(&app, "POSTECH").await;
+    let b = university(&app, "NTU").await;
+    for (uni, name, dept, kw, avail) in [
+        (&a, "P1", "Physics", "quantum", "consulting"),
+        (&a, "P2", "Chemistry", "Catalysis", "licensing"),
+        (&b, "P3", "Physics", "QUANTUM", "consulting"),
+        (&b, "P4", "Physics", "optics", "joint_lab"),
+    ] {
+        app.post("/api/v1/faculty", &json!({"university_id": uni, "name": name, "department": dept, "keywords": [kw], "availability": [avail]})).await.expect(201);
+    }
+    let names = |v: Value| -> Vec<String> {
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(
+        names(
+            app.get(&format!("/api/v1/faculty?university_id={a}"))
+                .await
+                .json()
+        ),
+        ["P1", "P2"]
+    );
+    assert_eq!(
+        names(app.get("/api/v1/faculty?department=Physics").await.json()),
+        ["P1", "P3", "P4"]
+    );
+    assert_eq!(
+        names(app.get("/api/v1/faculty?keyword=Quantum").await.json()),
+        ["P1", "P3"]
+    );
+    assert_eq!(
+        names(
+            app.get("/api/v1/faculty?collaboration_type=consulting&department=Physics")
+                .await
+                .json()
+        ),
+        ["P1", "P3"]
+    );
+    let first = app.get("/api/v1/faculty?limit=3").await.json();
+    assert_eq!(names(first.clone()), ["P1", "P2", "P3"]);
+    let rest = app
+        .get(&format!(
+            "/api/v1/faculty?limit=3&cursor={}",
+            first["next_cursor"].as_str().unwrap()
+        ))
+        .await
+        .json();
+    assert_eq!(names(rest), ["P4"]);
+    app.get("/api/v1/faculty?collaboration_type=golf")
+        .await
+        .expect(400);
+    app.get("/api/v1/faculty?university_id=nope")
+        .await
+        .expect(400);
+}
+
+#[actix_web::test]
+async fn deletion_is_soft_and_operators_restore() {
+    let app = TestApp::spawn().await;
+    let uni = university(&app, "NCKU").await;
+    let created = app
+        .post("/api/v1/faculty", &profile(&uni, "Gone Soon"))
+        .await
+        .json();
+    let id = created["id"].as_str().unwrap();
+    let path = format!("/api/v1/faculty/{id}");
+    let staff = app.member_token(&uni, "staff").await;
+    assert_eq!(
+        app.call(Method::DELETE, &path, Some(&staff), &[], None)
+            .await
+            .status
+            .as_u16(),
+        204
+    );
+    app.call(Method::GET, &path, Some(&staff), &[], None)
+        .await
+        .expect(404);
+    assert!(
+        app.call(Method::GET, "/api/v1/faculty", Some(&staff), &[], None)
+            .await
+            .json()["items"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    // Operators still see it, and only they may list deleted records or restore.
+    let op = Some(app.operator_token.as_str());
+    let seen = app.call(Method::GET, &path, op, &[], None).await;
+    seen.expect(200);
+    assert!(seen.json()["deleted_at"].is_string());
+    app.call(
+        Method::GET,
+        "/api/v1/faculty?include_deleted=true",
+        Some(&staff),
+        &[],
+        None,
+    )
+    .await
+    .expect(403);
+    assert_eq!(
+        app.call(
+            Method::GET,
+            "/api/v1/faculty?include_deleted=true",
+            op,
+            &[],
+            None
+        )
+        .await
+        .json()["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    app.get("/api/v1/faculty?include_deleted=true")
+        .await
+        .expect(401);
+    app.call(
+        Method::POST,
+        &format!("{path}/restore"),
+        Some(&staff),
+        &[],
+        None,
+    )
+    .await
+    .expect(403);
+    let restored = app.post(&format!("{path}/restore"), &json!({})).await;
+    restored.expect(200);
+    assert!(restored.json().get("deleted_at").is_none());
+    app.call(Method::GET, &path, Some(&staff), &[], None)
+        .await
+        .expect(200);
+}

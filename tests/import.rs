@@ -1,0 +1,474 @@
+//! Bulk import of faculty profiles, through the API and the CLI: CSV (BOM, quoted commas and
+//! newlines, Korean and Chinese) and NDJSON, upserts by a stable key, a per-row report,
+//! partial success, and idempotence.
+
+mod common;
+
+use actix_web::http::Method;
+use actix_web::test::TestRequest;
+use common::{Response, TestApp};
+use serde_json::{Value, json};
+
+const SAMPLE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/faculty-sample.csv"
+);
+
+async fn university(app: &TestApp, name: &str) -> String {
+    app.create_org("university", name, "TW").await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+async fn import(
+    app: &TestApp,
+    token: Option<&str>,
+    university_id: &str,
+    content_type: &str,
+    body: impl Into<Vec<u8>>,
+) -> Response {
+    let mut req = TestRequest::post()
+        .uri(&format!(
+            "/api/v1/faculty/import?university_id={university_id}"
+        ))
+        .insert_header(("content-type", content_type))
+        .set_payload(body.into());
+    if let Some(t) = token {
+        req = req.insert_header(("authorization", format!("Bearer {t}")));
+    }
+    app.send(req).await
+}
+
+fn statuses(report: &Value) -> Vec<String> {
+    report["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["status"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn profile(app: &TestApp, id: &Value) -> Response {
+    app.call(
+        Method::GET,
+        &format!("/api/v1/faculty/{}", id.as_str().unwrap()),
+        Some(&app.operator_token),
+        &[],
+        None,
+    )
+    .await
+}
+
+#[actix_web::test]
+async fn the_sample_csv_imports_and_a_second_import_changes_nothing() {
+    let app = TestApp::spawn().await;
+    let uni = university(&app, "NYCU").await;
+    let staff = app.member_token(&uni, "staff").await;
+    let file = std::fs::read(SAMPLE).unwrap();
+    assert!(
+        file.starts_with(b"\xEF\xBB\xBF"),
+        "the sample carries a BOM"
+    );
+
+    let res = import(
+        &app,
+        Some(&staff),
+        &uni,
+        "text/csv; charset=utf-8",
+        file.clone(),
+    )
+    .await;
+    res.expect(200);
+    let report = res.json();
+    assert_eq!(
+        (report["created"].as_u64(), report["rejected"].as_u64()),
+        (Some(3), Some(0)),
+        "{report}"
+    );
+    assert_eq!(statuses(&report), ["created", "created", "created"]);
+    assert_eq!(report["rows"][0]["key"], "NYCU-CS-001");
+    assert_eq!(report["rows"][2]["row"], 3);
+
+    let chen = profile(&app, &report["rows"][0]["id"]).await.json();
+    assert_eq!(chen["local_name"], "陳建宏");
+    assert_eq!(chen["orcid"], "0000-0002-1825-0097");
+    assert_eq!(
+        chen["research_interests"],
+        "Large language model training on GPU clusters, distributed systems"
+    );
+    assert_eq!(
+        chen["bio"],
+        "Leads the AI systems lab.\nPreviously at an industry research centre in Hsinchu."
+    );
+    assert_eq!(
+        chen["keywords"],
+        json!(["LLM", "GPU clusters", "distributed training"])
+    );
+    assert_eq!(
+        chen["availability"],
+        json!(["sponsored_research", "joint_lab"])
+    );
+    let lin = profile(&app, &report["rows"][1]["id"]).await.json();
+    assert_eq!(
+        lin["research_interests"],
+        "先進製程良率分析, 半導體缺陷檢測"
+    );
+    assert_eq!(lin["visibility"], "members");
+    assert!(lin["bio"].is_null());
+    let kim = profile(&app, &report["rows"][2]["id"]).await.json();
+    assert_eq!(kim["local_name"], "김민준");
+    assert_eq!(kim["bio"], "Works on \"explainable\" diagnosis models.");
+    assert_eq!(kim["keywords"], json!(["medical imaging", "딥러닝"]));
+
+    // The members-only row stays hidden from anonymous callers.
+    let anon = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/faculty?university_id={uni}"),
+            None,
+            &[],
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(anon["items"].as_array().unwrap().len(), 2);
+
+    // Same file again: every row unchanged, no version moves.
+    let again = import(&app, Some(&staff), &uni, "text/csv", file)
+        .await
+        .json();
+    assert_eq!(statuses(&again), ["unchanged", "unchanged", "unchanged"]);
+    assert_eq!(again["rows"][0]["id"], report["rows"][0]["id"]);
+    assert_eq!(
+        profile(&app, &report["rows"][0]["id"])
+            .await
+            .header("etag")
+            .as_deref(),
+        Some("\"1\"")
+    );
+    // The same file without its BOM is the same data.
+    let text = std::fs::read_to_string(SAMPLE).unwrap();
+    let again = import(
+        &app,
+        Some(&staff),
+        &uni,
+        "text/csv",
+        text.trim_start_matches('\u{feff}').to_owned(),
+    )
+    .await
+    .json();
+    assert_eq!(again["unchanged"], 3);
+}
+
+#[actix_web::test]
+async fn valid_rows_are_saved_while_bad_rows_are_reported() {
+    let app = TestApp::spawn().await;
+    let uni = university(&app, "NTHU").await;
+    let staff = app.member_token(&uni, "staff").await;
+    let csv = "external_id,orcid,name,email,availability,keywords\n\
+               A-1,,Good One,good@example.edu,consulting,optics;photonics\n\
+               A-2,0000-0002-1825-0098,Bad Orcid,,,\n\
+               A-3,,Bad Email,not-an-email,,\n\
+               ,,No Key,,,\n\
+               A-5,,Bad Availability,,golf,\n\
+               A-6,,,,,\n\
+               A-7,,\"Quoted, Name\",,Joint Lab,\n\
+               A-8,too,many,cells,here,x,y\n";
+    let res = import(&app, Some(&staff), &uni, "text/csv", csv).await;
+    res.expect(200);
+    let report = res.json();
+    assert_eq!(
+        statuses(&report),
+        [
+            "created", "rejected", "rejected", "rejected", "rejected", "rejected", "created",
+            "rejected"
+        ],
+        "{report}"
+    );
+    let reason = |i: usize| {
+        report["rows"][i]["errors"][0]["field"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(reason(1), "orcid");
+    assert_eq!(reason(2), "email");
+    assert_eq!(reason(3), "external_id");
+    assert_eq!(reason(4), "availability");
+    assert_eq!(reason(5), "name");
+    assert_eq!(reason(7), "row");
+    assert_eq!(report["rows"][2]["key"], "A-3");
+    assert_eq!(
+        (report["created"].as_u64(), report["rejected"].as_u64()),
+        (Some(2), Some(6))
+    );
+    let names: Vec<String> = app
+        .get(&format!("/api/v1/faculty?university_id={uni}"))
+        .await
+        .json()["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(names, ["Good One", "Quoted, Name"]);
+
+    // Fixing a row updates it in place; the untouched row stays unchanged.
+    let csv = "external_id,name,email,availability,keywords\n\
+               A-1,Good One,good@example.edu,consulting;licensing,optics;photonics\n\
+               A-7,\"Quoted, Name\",,joint_lab,\n";
+    let report = import(&app, Some(&staff), &uni, "text/csv", csv)
+        .await
+        .json();
+    assert_eq!(statuses(&report), ["updated", "unchanged"], "{report}");
+    let good = profile(&app, &report["rows"][0]["id"]).await;
+    assert_eq!(good.header("etag").as_deref(), Some("\"2\""));
+    assert_eq!(
+        good.json()["availability"],
+        json!(["consulting", "licensing"])
+    );
+}
+
+#[actix_web::test]
+async fn ndjson_carries_publications_and_csv_updates_do_not_wipe_them() {
+    let app = TestApp::spawn().await;
+    let uni = university(&app, "SNU").await;
+    let ndjson = [
+        json!({"orcid": "https://orcid.org/0000-0002-1825-0097", "name": "Park Ji-hoon", "local_name": "박지훈",
+               "keywords": ["반도체", "HBM"], "visibility": "members",
+               "publications": [{"title": "HBM 열 관리", "year": 2024, "doi": "10.1000/xyz"},
+                                {"title": "3D stacking", "abstract": "Thermal...", "year": 2022}]})
+        .to_string(),
+        String::new(),
+        json!({"external_id": "SNU-9", "university_id": uni, "name": "Lee Seo-yeon", "availability": ["licensing"]}).to_string(),
+        "{not json".to_owned(),
+        json!({"external_id": "SNU-10", "name": "X", "favourite_colour": "blue"}).to_string(),
+        json!({"external_id": "SNU-11", "name": "Y", "owner_user_id": "0190c2a4-0000-7000-8000-000000000000"}).to_string(),
+        json!(["not", "an", "object"]).to_string(),
+    ]
+    .join("\n");
+    let res = import(
+        &app,
+        Some(&app.operator_token),
+        &uni,
+        "application/x-ndjson",
+        ndjson.clone(),
+    )
+    .await;
+    res.expect(200);
+    let report = res.json();
+    assert_eq!(
+        statuses(&report),
+        [
+            "created", "created", "rejected", "rejected", "rejected", "rejected"
+        ],
+        "{report}"
+    );
+    let lines: Vec<u64> = report["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["row"].as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        lines,
+        [1, 3, 4, 5, 6, 7],
+        "rows are numbered by line, blank lines skipped"
+    );
+    assert_eq!(report["rows"][0]["key"], "0000-0002-1825-0097");
+    let park_id = report["rows"][0]["id"].clone();
+    let park = profile(&app, &park_id).await.json();
+    assert_eq!(park["publication_count"], 2);
+    assert_eq!(park["publications"][0]["title"], "HBM 열 관리");
+
+    let again = import(
+        &app,
+        Some(&app.operator_token),
+        &uni,
+        "application/x-ndjson",
+        ndjson,
+    )
+    .await
+    .json();
+    assert_eq!(statuses(&again)[..2], ["unchanged", "unchanged"]);
+
+    // A CSV row keyed by the same ORCID updates the columns it has and keeps the rest.
+    let csv = "orcid,title\n0000-0002-1825-0097,Professor\n";
+    let report = import(&app, Some(&app.operator_token), &uni, "text/csv", csv)
+        .await
+        .json();
+    assert_eq!(statuses(&report), ["updated"]);
+    let park = profile(&app, &park_id).await.json();
+    assert_eq!(park["title"], "Professor");
+    assert_eq!(park["publication_count"], 2);
+    assert_eq!(park["local_name"], "박지훈");
+    assert_eq!(park["visibility"], "members");
+}
+
+#[actix_web::test]
+async fn only_the_universitys_office_may_import_and_bad_files_change_nothing() {
+    let app = TestApp::spawn().await;
+    let uni = university(&app, "KAIST").await;
+    let other = university(&app, "POSTECH").await;
+    let company = app.create_org("company", "Samsung Electronics", "KR").await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let csv = "external_id,name\nK-1,Kim\n";
+    import(&app, None, &uni, "text/csv", csv).await.expect(401);
+    for (org, role) in [
+        (&other, "staff"),
+        (&other, "admin"),
+        (&uni, "faculty"),
+        (&company, "staff"),
+    ] {
+        let token = app.member_token(org, role).await;
+        import(&app, Some(&token), &uni, "text/csv", csv)
+            .await
+            .expect(403);
+    }
+    let admin = app.member_token(&uni, "admin").await;
+    let staff = app.member_token(&uni, "staff").await;
+    import(&app, Some(&staff), &uni, "application/json", csv)
+        .await
+        .expect(415);
+    import(
+        &app,
+        Some(&staff),
+        &uni,
+        "text/csv",
+        b"external_id,name\nK-1,\xff\xfe\n".to_vec(),
+    )
+    .await
+    .expect(422);
+    let res = import(
+        &app,
+        Some(&staff),
+        &uni,
+        "text/csv",
+        "external_id,name,shoe_size\nK-1,Kim,42\n",
+    )
+    .await;
+    res.expect(422);
+    assert_eq!(res.json()["errors"][0]["field"], "shoe_size");
+    import(
+        &app,
+        Some(&staff),
+        &uni,
+        "text/csv",
+        "name,title\nKim,Prof\n",
+    )
+    .await
+    .expect(422);
+    import(&app, Some(&staff), &company, "text/csv", csv)
+        .await
+        .expect(403);
+    import(&app, Some(&app.operator_token), &company, "text/csv", csv)
+        .await
+        .expect(400);
+    import(&app, Some(&staff), "not-an-id", "text/csv", csv)
+        .await
+        .expect(400);
+    let res = app
+        .send(
+            TestRequest::post()
+                .uri("/api/v1/faculty/import")
+                .insert_header(("content-type", "text/csv"))
+                .insert_header(("authorization", format!("Bearer {staff}")))
+                .set_payload(csv),
+        )
+        .await;
+    res.expect(400);
+    assert!(
+        app.get("/api/v1/faculty").await.json()["items"]
+            .as_array()
+            .unwrap()
+            .is_empty(),
+        "nothing was saved"
+    );
+    // The office's admin may import too.
+    assert_eq!(
+        import(&app, Some(&admin), &uni, "text/csv", csv)
+            .await
+            .json()["created"],
+        1
+    );
+}
+
+#[actix_web::test]
+async fn imports_over_the_configured_size_are_413() {
+    let app = TestApp::spawn_with(|s| s.max_import_bytes = 1024).await;
+    let uni = university(&app, "NCKU").await;
+    let mut csv = String::from("external_id,name\n");
+    for i in 0..100 {
+        csv.push_str(&format!("N-{i},Professor {i}\n"));
+    }
+    import(&app, Some(&app.operator_token), &uni, "text/csv", csv)
+        .await
+        .expect(413);
+    assert!(
+        app.get("/api/v1/faculty").await.json()["items"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[actix_web::test]
+async fn the_cli_imports_the_same_file_with_the_same_report() {
+    let app = TestApp::spawn().await;
+    let uni = university(&app, "NTU").await;
+    let run = |file: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_liaison"))
+            .current_dir(app.dir.path())
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("LIAISON_DATABASE_URL", &app.db.url)
+            .args(["import", "faculty", file, "--university-id", &uni])
+            .output()
+            .unwrap()
+    };
+    let out = run(SAMPLE);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["created"], 3);
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("created 3, updated 0, unchanged 0, rejected 0")
+    );
+    // The API sees what the CLI wrote, and the CLI's second run changes nothing.
+    assert_eq!(
+        app.call(
+            Method::GET,
+            "/api/v1/faculty",
+            Some(&app.operator_token),
+            &[],
+            None
+        )
+        .await
+        .json()["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+    let again: Value = serde_json::from_slice(&run(SAMPLE).stdout).unwrap();
+    assert_eq!(statuses(&again), ["unchanged", "unchanged", "unchanged"]);
+
+    // Rejected rows: the good ones are saved and the exit status is 2.
+    let bad = app.dir.path().join("bad.csv");
+    std::fs::write(&bad, "external_id,name,email\nX-1,Fine,\nX-2,Broken,nope\n").unwrap();
+    let out = run(bad.to_str().unwrap());
+    assert_eq!(out.status.code(), Some(2));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(statuses(&report), ["created", "rejected"]);
+    // Unknown formats are refused before anything is read.
+    let out = run("faculty.xlsx");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains(".csv"));
+}

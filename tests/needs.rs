@@ -1,0 +1,578 @@
+//! Companies' project needs through the API: the status workflow, validation, visibility
+//! (drafts, members-only, confidential with invitations), ETags, filters and pagination.
+
+mod common;
+
+use actix_web::http::Method;
+use common::{PASSWORD, TestApp};
+use serde_json::{Value, json};
+
+async fn org(app: &TestApp, kind: &str, name: &str) -> String {
+    app.create_org(kind, name, "KR").await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+fn need(company_id: &str, title: &str) -> Value {
+    json!({
+        "company_id": company_id, "title": title,
+        "summary": "차세대 HBM 적층 구조의 열 시뮬레이션",
+        "description": "We need thermal models for 12-high HBM stacks.\nJoint work with our packaging team.",
+        "keywords": ["HBM", "열 관리", "hbm", "thermal simulation"],
+        "collaboration_types": ["joint_lab", "sponsored_research"],
+        "budget": {"min": 100_000_000, "max": 300_000_000, "currency": "KRW"},
+        "duration_months": 18, "deadline": "2099-12-31", "location": "Icheon", "remote": true,
+        "visibility": "public"
+    })
+}
+
+fn titles(list: &Value) -> Vec<String> {
+    list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["title"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// A professor at a new university who owns a faculty profile: (token, profile id).
+async fn professor(app: &TestApp, name: &str) -> (String, String) {
+    let uni = org(app, "university", &format!("{name} University")).await;
+    let token = app.member_token(&uni, "faculty").await;
+    let me = app
+        .call(Method::GET, "/api/v1/me", Some(&token), &[], None)
+        .await
+        .json();
+    let profile = app
+        .post(
+            "/api/v1/faculty",
+            &json!({"university_id": uni, "name": name, "owner_user_id": me["user"]["id"]}),
+        )
+        .await;
+    profile.expect(201);
+    (token, profile.json()["id"].as_str().unwrap().to_owned())
+}
+
+#[actix_web::test]
+async fn a_company_posts_a_need_and_walks_it_through_its_statuses() {
+    let app = TestApp::spawn().await;
+    let sk = org(&app, "company", "SK hynix").await;
+    let staff = app.member_token(&sk, "staff").await;
+    let res = app
+        .call(
+            Method::POST,
+            "/api/v1/needs",
+            Some(&staff),
+            &[],
+            Some(&need(&sk, "HBM thermal management")),
+        )
+        .await;
+    res.expect(201);
+    let created = res.json();
+    let path = res.header("location").unwrap();
+    assert_eq!(
+        path,
+        format!("/api/v1/needs/{}", created["id"].as_str().unwrap())
+    );
+    assert_eq!(res.header("etag").as_deref(), Some("\"1\""));
+    assert_eq!(created["status"], "draft", "new needs start as drafts");
+    assert_eq!(
+        created["keywords"],
+        json!(["HBM", "열 관리", "thermal simulation"])
+    );
+    assert_eq!(
+        created["collaboration_types"],
+        json!(["sponsored_research", "joint_lab"])
+    );
+    assert_eq!(
+        created["budget"],
+        json!({"min": 100_000_000, "max": 300_000_000, "currency": "KRW"})
+    );
+
+    // A draft is the company's own business.
+    app.call(Method::GET, &path, None, &[], None)
+        .await
+        .expect(404);
+    let other = org(&app, "company", "Samsung Electronics").await;
+    let rival = app.member_token(&other, "staff").await;
+    app.call(Method::GET, &path, Some(&rival), &[], None)
+        .await
+        .expect(404);
+    assert!(
+        titles(
+            &app.call(Method::GET, "/api/v1/needs", Some(&rival), &[], None)
+                .await
+                .json()
+        )
+        .is_empty()
+    );
+    assert_eq!(
+        app.call(Method::GET, &path, Some(&staff), &[], None)
+            .await
+            .json(),
+        created
+    );
+
+    // Opening it needs the current ETag.
+    let open = json!({"status": "open"});
+    app.call(Method::PATCH, &path, Some(&staff), &[], Some(&open))
+        .await
+        .expect(428);
+    app.call(
+        Method::PATCH,
+        &path,
+        Some(&staff),
+        &[("if-match", "\"7\"")],
+        Some(&open),
+    )
+    .await
+    .expect(412);
+    assert_eq!(
+        app.call(Method::GET, &path, Some(&staff), &[], None)
+            .await
+            .json()["status"],
+        "draft",
+        "a 412 changes nothing"
+    );
+    let res = app
+        .call(
+            Method::PATCH,
+            &path,
+            Some(&staff),
+            &[("if-match", "\"1\"")],
+            Some(&open),
+        )
+        .await;
+    res.expect(200);
+    assert_eq!(res.header("etag").as_deref(), Some("\"2\""));
+    app.call(Method::GET, &path, None, &[], None)
+        .await
+        .expect(200);
+    assert_eq!(
+        titles(
+            &app.call(Method::GET, "/api/v1/needs", None, &[], None)
+                .await
+                .json()
+        ),
+        ["HBM thermal management"]
+    );
+
+    // The rival may read but not write.
+    app.call(
+        Method::PATCH,
+        &path,
+        Some(&rival),
+        &[("if-match", "*")],
+        Some(&json!({"title": "mine"})),
+    )
+    .await
+    .expect(403);
+    app.call(Method::DELETE, &path, Some(&rival), &[], None)
+        .await
+        .expect(403);
+
+    // Only forward transitions.
+    app.call(
+        Method::PATCH,
+        &path,
+        Some(&staff),
+        &[("if-match", "*")],
+        Some(&json!({"status": "draft"})),
+    )
+    .await
+    .expect(409);
+    app.call(
+        Method::PATCH,
+        &path,
+        Some(&staff),
+        &[("if-match", "*")],
+        Some(&json!({"status": "awarded"})),
+    )
+    .await
+    .expect(200);
+    let res = app
+        .call(
+            Method::PATCH,
+            &path,
+            Some(&staff),
+            &[("if-match", "*")],
+            Some(&json!({"status": "open"})),
+        )
+        .await;
+    res.expect(409);
+    assert_eq!(res.code(), "conflict");
+    app.call(
+        Method::PATCH,
+        &path,
+        Some(&staff),
+        &[("if-match", "*")],
+        Some(&json!({"status": "closed"})),
+    )
+    .await
+    .expect(409);
+
+    // Delete is soft; operators restore.
+    app.call(
+        Method::DELETE,
+        &path,
+        Some(&staff),
+        &[("if-match", "\"3\"")],
+        None,
+    )
+    .await
+    .expect(204);
+    app.call(Method::GET, &path, Some(&staff), &[], None)
+        .await
+        .expect(404);
+    app.call(
+        Method::POST,
+        &format!("{path}/restore"),
+        Some(&staff),
+        &[],
+        None,
+    )
+    .await
+    .expect(403);
+    let restored = app.post(&format!("{path}/restore"), &json!({})).await;
+    restored.expect(200);
+    assert_eq!(restored.json()["status"], "awarded");
+    app.call(Method::GET, &path, Some(&staff), &[], None)
+        .await
+        .expect(200);
+}
+
+#[actix_web::test]
+async fn validation_reports_every_bad_field_and_saves_nothing() {
+    let app = TestApp::spawn().await;
+    let tsmc = org(&app, "company", "TSMC").await;
+    let uni = org(&app, "university", "NTHU").await;
+    let mut bad = need(&tsmc, "  ");
+    bad["budget"] = json!({"min": 500, "max": 100, "currency": "XYZ"});
+    bad["duration_months"] = json!(0);
+    bad["keywords"] = json!(["ok", "", "k".repeat(101)]);
+    let res = app.post("/api/v1/needs", &bad).await;
+    res.expect(422);
+    let fields: Vec<String> = res.json()["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap().to_owned())
+        .collect();
+    for f in [
+        "title",
+        "budget.currency",
+        "budget.max",
+        "duration_months",
+        "keywords[2]",
+    ] {
+        assert!(fields.contains(&f.to_owned()), "{f} in {fields:?}");
+    }
+
+    // Enumerations and dates are checked while reading the body.
+    let mut bad = need(&tsmc, "x");
+    bad["collaboration_types"] = json!(["golf"]);
+    app.post("/api/v1/needs", &bad).await.expect(422);
+    let mut bad = need(&tsmc, "x");
+    bad["visibility"] = json!("secret");
+    app.post("/api/v1/needs", &bad).await.expect(422);
+    let mut bad = need(&tsmc, "x");
+    bad["deadline"] = json!("2027-02-30");
+    app.post("/api/v1/needs", &bad).await.expect(422);
+
+    // A need belongs to a company.
+    let res = app.post("/api/v1/needs", &need(&uni, "x")).await;
+    res.expect(422);
+    assert_eq!(res.json()["errors"][0]["code"], "not_a_company");
+
+    // Opening with a deadline in the past is refused; a draft may carry it.
+    let mut past = need(&tsmc, "Late");
+    past["deadline"] = json!("2020-01-01");
+    past["status"] = json!("open");
+    let res = app.post("/api/v1/needs", &past).await;
+    res.expect(422);
+    assert_eq!(res.json()["errors"][0]["field"], "deadline");
+    past["status"] = json!("draft");
+    let draft = app.post("/api/v1/needs", &past).await;
+    draft.expect(201);
+    let path = draft.header("location").unwrap();
+    app.patch(&path, Some("\"1\""), &json!({"status": "open"}))
+        .await
+        .expect(422);
+    app.patch(
+        &path,
+        Some("\"1\""),
+        &json!({"status": "open", "deadline": "2099-01-01"}),
+    )
+    .await
+    .expect(200);
+    app.patch(&path, Some("\"2\""), &json!({"deadline": "2021-01-01"}))
+        .await
+        .expect(422);
+    app.patch(&path, Some("\"2\""), &json!({"title": null}))
+        .await
+        .expect(422);
+    app.patch(
+        &path,
+        Some("\"2\""),
+        &json!({"budget": {"min": 1, "max": 2, "currency": "US$"}}),
+    )
+    .await
+    .expect(422);
+
+    // An open need whose deadline has since passed can still be edited and closed.
+    app.db.execute(&format!(
+        "UPDATE needs SET deadline = '2021-06-30' WHERE id = '{}'",
+        draft.json()["id"].as_str().unwrap()
+    ));
+    app.patch(
+        &path,
+        Some("\"2\""),
+        &json!({"summary": "Extended to 2.5D packaging"}),
+    )
+    .await
+    .expect(200);
+    app.patch(&path, Some("\"3\""), &json!({"status": "closed"}))
+        .await
+        .expect(200);
+
+    // The only need saved is the one that was valid.
+    assert_eq!(titles(&app.get("/api/v1/needs").await.json()), ["Late"]);
+    let list = app
+        .call(
+            Method::GET,
+            "/api/v1/needs",
+            Some(&app.operator_token),
+            &[],
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(titles(&list), ["Late"]);
+}
+
+#[actix_web::test]
+async fn confidential_needs_show_only_to_the_company_operators_and_invited_faculty() {
+    let app = TestApp::spawn().await;
+    let nvidia = org(&app, "company", "NVIDIA").await;
+    let amd = org(&app, "company", "AMD").await;
+    let staff = app.member_token(&nvidia, "staff").await;
+    let rival = app.member_token(&amd, "admin").await;
+    let (invited, invited_profile) = professor(&app, "Chen").await;
+    let (uninvited, _) = professor(&app, "Park").await;
+    app.create_user("someone@example.com", PASSWORD, false)
+        .await;
+    let stranger = app.login("someone@example.com", PASSWORD).await;
+
+    let mut secret = need(&nvidia, "Next-generation GPU interconnect");
+    secret["visibility"] = json!("confidential");
+    secret["status"] = json!("open");
+    let created = app
+        .call(
+            Method::POST,
+            "/api/v1/needs",
+            Some(&staff),
+            &[],
+            Some(&secret),
+        )
+        .await;
+    created.expect(201);
+    let path = created.header("location").unwrap();
+    let mut members = need(&nvidia, "Members-only GPU scheduling");
+    members["visibility"] = json!("members");
+    members["status"] = json!("open");
+    let members_path = app
+        .call(
+            Method::POST,
+            "/api/v1/needs",
+            Some(&staff),
+            &[],
+            Some(&members),
+        )
+        .await
+        .header("location")
+        .unwrap();
+
+    let sees = |token: Option<String>| {
+        let (app, path) = (&app, path.clone());
+        async move {
+            let one = app
+                .call(Method::GET, &path, token.as_deref(), &[], None)
+                .await;
+            let list = app
+                .call(Method::GET, "/api/v1/needs", token.as_deref(), &[], None)
+                .await
+                .json();
+            let listed = titles(&list).contains(&"Next-generation GPU interconnect".to_owned());
+            assert_eq!(
+                one.status.as_u16() == 200,
+                listed,
+                "the record and the list agree"
+            );
+            if !listed {
+                one.expect(404);
+            }
+            listed
+        }
+    };
+    assert!(!sees(None).await);
+    assert!(!sees(Some(stranger.clone())).await);
+    assert!(!sees(Some(rival.clone())).await);
+    assert!(!sees(Some(invited.clone())).await);
+    assert!(!sees(Some(uninvited.clone())).await);
+    assert!(sees(Some(staff.clone())).await);
+    assert!(sees(Some(app.operator_token.clone())).await);
+
+    // Members-only: any signed-in user, nobody anonymous.
+    app.call(Method::GET, &members_path, None, &[], None)
+        .await
+        .expect(404);
+    app.call(Method::GET, &members_path, Some(&stranger), &[], None)
+        .await
+        .expect(200);
+    app.call(Method::GET, &members_path, Some(&rival), &[], None)
+        .await
+        .expect(200);
+
+    // The rival cannot invite anyone to a need it cannot see, nor learn the invitations.
+    let invitations = format!("{path}/invitations");
+    let body = json!({"faculty_id": invited_profile});
+    app.call(Method::POST, &invitations, Some(&rival), &[], Some(&body))
+        .await
+        .expect(404);
+    app.call(Method::GET, &invitations, Some(&rival), &[], None)
+        .await
+        .expect(404);
+    app.call(Method::POST, &invitations, Some(&invited), &[], Some(&body))
+        .await
+        .expect(404);
+    let res = app
+        .call(
+            Method::POST,
+            &invitations,
+            Some(&staff),
+            &[],
+            Some(&json!({"faculty_id": "nope"})),
+        )
+        .await;
+    res.expect(422);
+
+    // Invited: the profile's owner sees it; inviting twice is idempotent.
+    app.call(Method::POST, &invitations, Some(&staff), &[], Some(&body))
+        .await
+        .expect(201);
+    app.call(Method::POST, &invitations, Some(&staff), &[], Some(&body))
+        .await
+        .expect(200);
+    assert!(sees(Some(invited.clone())).await);
+    assert!(!sees(Some(uninvited.clone())).await);
+    let listed = app
+        .call(Method::GET, &invitations, Some(&staff), &[], None)
+        .await
+        .json();
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    assert_eq!(listed[0]["faculty_id"], json!(invited_profile));
+    // An invited professor may read, not write.
+    app.call(
+        Method::PATCH,
+        &path,
+        Some(&invited),
+        &[("if-match", "*")],
+        Some(&json!({"title": "x"})),
+    )
+    .await
+    .expect(403);
+
+    // Withdrawn: hidden again.
+    app.call(
+        Method::DELETE,
+        &format!("{invitations}/{invited_profile}"),
+        Some(&staff),
+        &[],
+        None,
+    )
+    .await
+    .expect(204);
+    app.call(
+        Method::DELETE,
+        &format!("{invitations}/{invited_profile}"),
+        Some(&staff),
+        &[],
+        None,
+    )
+    .await
+    .expect(404);
+    assert!(!sees(Some(invited)).await);
+}
+
+#[actix_web::test]
+async fn lists_filter_and_page_stably() {
+    let app = TestApp::spawn().await;
+    let a = org(&app, "company", "MediaTek").await;
+    let b = org(&app, "company", "Phison").await;
+    for (company, title, status, kw, kind) in [
+        (&a, "N1", "open", "5G", "consulting"),
+        (&a, "N2", "draft", "5g", "consulting"),
+        (&b, "N3", "open", "NAND", "licensing"),
+        (&b, "N4", "open", "5G", "joint_lab"),
+        (&a, "N5", "open", "SoC", "consulting"),
+    ] {
+        app.post(
+            "/api/v1/needs",
+            &json!({"company_id": company, "title": title, "status": status, "keywords": [kw],
+                    "collaboration_types": [kind], "visibility": "public"}),
+        )
+        .await
+        .expect(201);
+    }
+    let list = |q: &str| {
+        let app = &app;
+        let q = q.to_owned();
+        async move {
+            titles(
+                &app.call(
+                    Method::GET,
+                    &format!("/api/v1/needs{q}"),
+                    Some(&app.operator_token),
+                    &[],
+                    None,
+                )
+                .await
+                .json(),
+            )
+        }
+    };
+    assert_eq!(list("").await, ["N1", "N2", "N3", "N4", "N5"]);
+    assert_eq!(list(&format!("?company_id={a}")).await, ["N1", "N2", "N5"]);
+    assert_eq!(list("?status=open").await, ["N1", "N3", "N4", "N5"]);
+    assert_eq!(list("?keyword=5g").await, ["N1", "N2", "N4"]);
+    assert_eq!(
+        list("?collaboration_type=consulting&status=open").await,
+        ["N1", "N5"]
+    );
+    let first = app
+        .call(
+            Method::GET,
+            "/api/v1/needs?limit=2",
+            Some(&app.operator_token),
+            &[],
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(titles(&first), ["N1", "N2"]);
+    let cursor = first["next_cursor"].as_str().unwrap();
+    assert_eq!(
+        list(&format!("?limit=2&cursor={cursor}")).await,
+        ["N3", "N4"]
+    );
+    // Anonymous callers see the same order without the draft.
+    assert_eq!(
+        titles(&app.get("/api/v1/needs").await.json()),
+        ["N1", "N3", "N4", "N5"]
+    );
+    app.get("/api/v1/needs?status=pending").await.expect(400);
+    app.get("/api/v1/needs?company_id=1").await.expect(400);
+    app.get("/api/v1/needs?limit=0").await.expect(400);
+    app.get("/api/v1/needs?cursor=!!").await.expect(400);
+}
