@@ -22,6 +22,9 @@ pub struct Settings {
     pub max_body_bytes: usize,
     /// Largest accepted bulk-import body (CSV or NDJSON), in bytes.
     pub max_import_bytes: usize,
+    /// The search indexer commits at most this often (milliseconds): the bound on how stale
+    /// search can be, traded against commit cost.
+    pub index_commit_interval_ms: u64,
     /// Database connections in the pool.
     pub db_pool_size: u32,
     /// Seconds to wait for a pooled connection before answering 503.
@@ -114,6 +117,7 @@ impl Default for Settings {
             index_dir: PathBuf::from("index"),
             max_body_bytes: 1024 * 1024,
             max_import_bytes: 32 * 1024 * 1024,
+            index_commit_interval_ms: 250,
             db_pool_size: 8,
             db_timeout_secs: 5,
             workers: 0,
@@ -150,6 +154,8 @@ pub struct SettingsArgs {
     pub max_body_bytes: Option<usize>,
     #[arg(long, env = "LIAISON_MAX_IMPORT_BYTES", global = true)]
     pub max_import_bytes: Option<usize>,
+    #[arg(long, env = "LIAISON_INDEX_COMMIT_INTERVAL_MS", global = true)]
+    pub index_commit_interval_ms: Option<u64>,
     #[arg(long, env = "LIAISON_DB_POOL_SIZE", global = true)]
     pub db_pool_size: Option<u32>,
     #[arg(long, env = "LIAISON_DB_TIMEOUT_SECS", global = true)]
@@ -202,6 +208,7 @@ impl SettingsArgs {
             index_dir,
             max_body_bytes,
             max_import_bytes,
+            index_commit_interval_ms,
             db_pool_size,
             db_timeout_secs,
             workers,
@@ -251,6 +258,9 @@ impl Settings {
         }
         if self.max_import_bytes < 1024 {
             anyhow::bail!("max_import_bytes: must be at least 1024");
+        }
+        if !(10..=10_000).contains(&self.index_commit_interval_ms) {
+            anyhow::bail!("index_commit_interval_ms: must be between 10 and 10000");
         }
         if self.db_pool_size == 0 {
             anyhow::bail!("db_pool_size: must be at least 1");

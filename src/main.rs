@@ -33,6 +33,9 @@ enum Command {
     /// Bulk-import records from a file.
     #[command(subcommand)]
     Import(ImportCommand),
+    /// Rebuild the search index from the database alone (stop the service first: it holds
+    /// the index while it runs).
+    Reindex,
 }
 
 #[derive(Debug, Subcommand)]
@@ -117,6 +120,22 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             file,
             university_id,
         }) => import_faculty(settings, &file, university_id),
+        Command::Reindex => {
+            let db = liaison::db::Db::connect(
+                &settings.database_url,
+                2,
+                std::time::Duration::from_secs(settings.db_timeout_secs),
+            )?;
+            db.migrate()?;
+            let started = std::time::Instant::now();
+            let (documents, seq) = liaison::search::index::rebuild(&db, &settings.index_dir)?;
+            println!(
+                "indexed {documents} record(s) up to outbox position {seq} in {} ms ({})",
+                started.elapsed().as_millis(),
+                settings.index_dir.display()
+            );
+            Ok(())
+        }
         Command::Serve => {
             let state = AppState::open(settings)?;
             actix_web::rt::System::new().block_on(http::serve(state))

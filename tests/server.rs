@@ -304,7 +304,7 @@ fn migrate_and_openapi_commands() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("applied 3 migration"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("applied 4 migration"));
     let again = Command::new(BIN)
         .args(["migrate", "--database-url", &db.url])
         .output()
@@ -467,4 +467,197 @@ fn flags_beat_environment_which_beats_the_config_file() {
     migrate(Some("sqlite://from-env2.db"), Some("sqlite://from-flag.db"));
     assert!(dir.path().join("from-flag.db").exists());
     assert!(!dir.path().join("from-env2.db").exists());
+}
+
+/// Every profile id the search finds for `keyword` (and the reported total).
+fn search_ids(addr: &str, keyword: &str) -> (u64, Vec<String>) {
+    let (status, body) = http(
+        addr,
+        "GET",
+        &format!("/api/v1/search?type=faculty&q={keyword}&limit=100"),
+        None,
+        None,
+    );
+    assert_eq!(status, 200, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let ids = v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_str().unwrap().to_owned())
+        .collect();
+    (v["total"].as_u64().unwrap(), ids)
+}
+
+/// Waits until the search finds exactly `want` (sorted) and reports no more hits than that.
+fn wait_for_search(addr: &str, keyword: &str, want: &[String]) {
+    let mut want = want.to_vec();
+    want.sort();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let (total, mut found) = search_ids(addr, keyword);
+        found.sort();
+        if found == want && total == want.len() as u64 {
+            return;
+        }
+        assert!(
+            total <= want.len() as u64,
+            "more hits than records: applied twice? {total} > {}",
+            want.len()
+        );
+        assert!(
+            std::time::Instant::now() < deadline,
+            "search has {total}/{} after 20 s",
+            want.len()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn the_search_index_survives_kill_9_and_rebuilds_from_the_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = TestDb::new(dir.path());
+    bootstrap_operator(
+        dir.path(),
+        &db.url,
+        "ops@liaison.test",
+        "operator password 123",
+    );
+    let mut server = Server::start(dir.path(), &db.url);
+    let token = login(&server.addr, "ops@liaison.test", "operator password 123");
+    let (status, body) = http(
+        &server.addr,
+        "POST",
+        "/api/v1/organizations",
+        Some(&token),
+        Some(r#"{"kind":"university","name":"NYCU","country":"TW"}"#),
+    );
+    assert_eq!(status, 201, "{body}");
+    let uni = serde_json::from_str::<serde_json::Value>(&body).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut created = Vec::new();
+    for i in 0..40 {
+        // The first half waits until searchable; the rest may still be in flight at the kill.
+        let refresh = if i < 20 { "?refresh=wait_for" } else { "" };
+        let body = serde_json::json!({"university_id": uni, "name": format!("P{i}"), "keywords": ["crashtest"]});
+        let (status, body) = http(
+            &server.addr,
+            "POST",
+            &format!("/api/v1/faculty{refresh}"),
+            Some(&token),
+            Some(&body.to_string()),
+        );
+        assert_eq!(status, 201, "{body}");
+        created.push(
+            serde_json::from_str::<serde_json::Value>(&body).unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    // kill -9: no chance to commit anything more.
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+
+    // While it is down, the CLI writes more (through the same outbox).
+    let csv = dir.path().join("more.csv");
+    std::fs::write(
+        &csv,
+        "external_id,name,keywords\nX-1,Q1,crashtest\nX-2,Q2,crashtest\nX-3,Q3,crashtest\n",
+    )
+    .unwrap();
+    let out = command(dir.path(), &db.url)
+        .args([
+            "import",
+            "faculty",
+            csv.to_str().unwrap(),
+            "--university-id",
+            &uni,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for row in report["rows"].as_array().unwrap() {
+        created.push(row["id"].as_str().unwrap().to_owned());
+    }
+
+    // Restarted: it resumes from its last commit; nothing lost, nothing twice.
+    let mut server = Server::start(dir.path(), &db.url);
+    wait_for_search(&server.addr, "crashtest", &created);
+    let (status, body) = http(&server.addr, "GET", "/readyz", None, None);
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("\"search\""), "{body}");
+
+    // `liaison reindex` refuses while the service holds the index ...
+    let out = command(dir.path(), &db.url)
+        .arg("reindex")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("in use"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    server.terminate();
+    assert!(server.wait().success());
+    // ... and rebuilds from the database alone once it is stopped.
+    std::fs::remove_dir_all(dir.path().join("index")).unwrap();
+    let out = command(dir.path(), &db.url)
+        .arg("reindex")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .contains(&format!("indexed {} record(s)", created.len())),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let server = Server::start(dir.path(), &db.url);
+    wait_for_search(&server.addr, "crashtest", &created);
+    drop(server);
+
+    // A missing index is rebuilt by the service itself at start.
+    std::fs::remove_dir_all(dir.path().join("index")).unwrap();
+    let server = Server::start(dir.path(), &db.url);
+    wait_for_search(&server.addr, "crashtest", &created);
+    drop(server);
+
+    // Outbox rows the index never applied were pruned while it was away: it notices the gap
+    // and rebuilds instead of silently missing them.
+    std::fs::write(
+        &csv,
+        "external_id,name,keywords\nY-1,R1,crashtest\nY-2,R2,crashtest\n",
+    )
+    .unwrap();
+    let out = command(dir.path(), &db.url)
+        .args([
+            "import",
+            "faculty",
+            csv.to_str().unwrap(),
+            "--university-id",
+            &uni,
+        ])
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for row in report["rows"].as_array().unwrap() {
+        created.push(row["id"].as_str().unwrap().to_owned());
+    }
+    db.execute("DELETE FROM search_outbox WHERE seq < (SELECT MAX(seq) FROM search_outbox)");
+    let server = Server::start(dir.path(), &db.url);
+    wait_for_search(&server.addr, "crashtest", &created);
 }

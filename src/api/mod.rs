@@ -7,6 +7,7 @@ pub mod json;
 pub mod needs;
 pub mod ops;
 pub mod organizations;
+pub mod search;
 
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;

@@ -93,7 +93,7 @@ pub fn insert(
     fields: &FacultyFields,
     now: NaiveDateTime,
 ) -> QueryResult<FacultyRow> {
-    diesel::insert_into(faculty_profiles::table)
+    let row = diesel::insert_into(faculty_profiles::table)
         .values((
             faculty_profiles::id.eq(id),
             fields,
@@ -102,10 +102,17 @@ pub fn insert(
             faculty_profiles::updated_at.eq(now),
         ))
         .returning(faculty_profiles::all_columns)
-        .get_result(conn)
+        .get_result(conn)?;
+    super::outbox::enqueue(conn, super::outbox::Entity::Faculty, id, now)?;
+    Ok(row)
 }
 
-versioned_writes!(faculty_profiles, FacultyRow, FacultyFields);
+versioned_writes!(
+    faculty_profiles,
+    FacultyRow,
+    FacultyFields,
+    super::outbox::Entity::Faculty
+);
 
 /// Any row, deleted or not (callers apply visibility).
 pub fn find_any(conn: &mut DbConn, id: &str) -> QueryResult<Option<FacultyRow>> {

@@ -2,11 +2,13 @@
 //! and the helpers that keep blocking database work off the async worker threads.
 
 /// The compare-and-swap writes of a versioned, soft-deletable table (`id`, `version`,
-/// `updated_at`, `deleted_at`): one definition for every such table.
+/// `updated_at`, `deleted_at`) that the search index follows: one definition for every such
+/// table, and one place that writes the outbox row for each change.
 macro_rules! versioned_writes {
-    ($table:ident, $row:ty, $fields:ty) => {
+    ($table:ident, $row:ty, $fields:ty, $entity:expr) => {
         /// Applies `fields` only if the row is live and still at `expected_version`; returns
-        /// the new row, or `None` when it is gone or was changed meanwhile.
+        /// the new row, or `None` when it is gone or was changed meanwhile. Records the change
+        /// in the search outbox.
         pub fn update(
             conn: &mut $crate::db::DbConn,
             id: &str,
@@ -14,7 +16,7 @@ macro_rules! versioned_writes {
             fields: &$fields,
             now: chrono::NaiveDateTime,
         ) -> diesel::QueryResult<Option<$row>> {
-            diesel::update(
+            let row = diesel::update(
                 $table::table
                     .filter($table::id.eq(id))
                     .filter($table::version.eq(expected_version))
@@ -27,11 +29,15 @@ macro_rules! versioned_writes {
             ))
             .returning($table::all_columns)
             .get_result(conn)
-            .optional()
+            .optional()?;
+            if row.is_some() {
+                $crate::db::outbox::enqueue(conn, $entity, id, now)?;
+            }
+            Ok(row)
         }
 
         /// Sets (delete) or clears (restore) `deleted_at` if the row is still at
-        /// `expected_version`; returns whether it was.
+        /// `expected_version`; returns whether it was. Records the change in the search outbox.
         pub fn set_deleted(
             conn: &mut $crate::db::DbConn,
             id: &str,
@@ -39,7 +45,7 @@ macro_rules! versioned_writes {
             deleted_at: Option<chrono::NaiveDateTime>,
             now: chrono::NaiveDateTime,
         ) -> diesel::QueryResult<bool> {
-            diesel::update(
+            let n = diesel::update(
                 $table::table
                     .filter($table::id.eq(id))
                     .filter($table::version.eq(expected_version)),
@@ -49,8 +55,11 @@ macro_rules! versioned_writes {
                 $table::version.eq(expected_version + 1),
                 $table::updated_at.eq(now),
             ))
-            .execute(conn)
-            .map(|n| n == 1)
+            .execute(conn)?;
+            if n == 1 {
+                $crate::db::outbox::enqueue(conn, $entity, id, now)?;
+            }
+            Ok(n == 1)
         }
     };
 }
@@ -59,7 +68,9 @@ pub mod accounts;
 pub mod faculty;
 pub mod needs;
 pub mod organizations;
+pub mod outbox;
 pub mod schema;
+pub mod search;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -189,6 +200,34 @@ pub struct Db {
     /// inside the process removes that failure within one process; a second process writing
     /// at the same moment (e.g. a CLI import) can still make one of them fail.
     sqlite_writer: Arc<Mutex<()>>,
+    changes: Arc<ChangeSignal>,
+}
+
+/// Tells in-process followers (the search indexer) that a write transaction committed, so
+/// they need not wait for their next poll.
+#[derive(Default)]
+pub struct ChangeSignal {
+    count: Mutex<u64>,
+    changed: std::sync::Condvar,
+}
+
+impl ChangeSignal {
+    pub fn current(&self) -> u64 {
+        *self.count.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn notify(&self) {
+        *self.count.lock().unwrap_or_else(|p| p.into_inner()) += 1;
+        self.changed.notify_all();
+    }
+
+    /// Waits until a change after `seen`, or `timeout`.
+    pub fn wait(&self, seen: u64, timeout: Duration) {
+        let guard = self.count.lock().unwrap_or_else(|p| p.into_inner());
+        let _ = self
+            .changed
+            .wait_timeout_while(guard, timeout, |c| *c == seen);
+    }
 }
 
 impl Db {
@@ -214,11 +253,24 @@ impl Db {
             pool,
             backend,
             sqlite_writer: Arc::new(Mutex::new(())),
+            changes: Arc::new(ChangeSignal::default()),
         })
     }
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// The signal raised after every committed write transaction of this process.
+    pub fn changes(&self) -> Arc<ChangeSignal> {
+        self.changes.clone()
+    }
+
+    /// Runs `f` on a pooled connection on the current thread (for code already off the async
+    /// executor, such as the search indexer).
+    pub fn run_blocking<T>(&self, f: impl FnOnce(&mut DbConn) -> AppResult<T>) -> AppResult<T> {
+        let mut conn = self.pool.get().map_err(AppError::unavailable)?;
+        f(&mut conn)
     }
 
     /// Applies pending embedded migrations for this backend.
@@ -273,7 +325,11 @@ impl Db {
             Backend::Postgres => None,
         };
         let mut conn = self.pool.get().map_err(AppError::unavailable)?;
-        conn.transaction(|c| f(c))
+        let result = conn.transaction(|c| f(c));
+        if result.is_ok() {
+            self.changes.notify();
+        }
+        result
     }
 
     /// A cheap round trip for readiness checks that also proves the schema is there (the

@@ -114,7 +114,7 @@ pub fn insert(
     fields: &NeedFields,
     now: NaiveDateTime,
 ) -> QueryResult<NeedRow> {
-    diesel::insert_into(needs::table)
+    let row = diesel::insert_into(needs::table)
         .values((
             needs::id.eq(id),
             fields,
@@ -123,10 +123,12 @@ pub fn insert(
             needs::updated_at.eq(now),
         ))
         .returning(needs::all_columns)
-        .get_result(conn)
+        .get_result(conn)?;
+    super::outbox::enqueue(conn, super::outbox::Entity::Need, id, now)?;
+    Ok(row)
 }
 
-versioned_writes!(needs, NeedRow, NeedFields);
+versioned_writes!(needs, NeedRow, NeedFields, super::outbox::Entity::Need);
 
 pub fn find_visible(
     conn: &mut DbConn,
@@ -250,18 +252,28 @@ pub fn invite(
             need_invitations::invited_by.eq(by),
             need_invitations::created_at.eq(now),
         ))
-        .execute(conn)
-        .map(|_| true)
+        .execute(conn)?;
+    // Invitations decide who may see a confidential need, in search too.
+    super::outbox::enqueue(conn, super::outbox::Entity::Need, need_id, now)?;
+    Ok(true)
 }
 
-pub fn uninvite(conn: &mut DbConn, need_id: &str, faculty_id: &str) -> QueryResult<bool> {
-    diesel::delete(
+pub fn uninvite(
+    conn: &mut DbConn,
+    need_id: &str,
+    faculty_id: &str,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let n = diesel::delete(
         need_invitations::table
             .filter(need_invitations::need_id.eq(need_id))
             .filter(need_invitations::faculty_id.eq(faculty_id)),
     )
-    .execute(conn)
-    .map(|n| n == 1)
+    .execute(conn)?;
+    if n == 1 {
+        super::outbox::enqueue(conn, super::outbox::Entity::Need, need_id, now)?;
+    }
+    Ok(n == 1)
 }
 
 pub fn invitations(

@@ -103,7 +103,7 @@ pub fn update(
     expected_version: i64,
     changes: &OrganizationChanges<'_>,
 ) -> QueryResult<Option<OrganizationRow>> {
-    diesel::update(
+    let row = diesel::update(
         organizations::table
             .filter(organizations::id.eq(id))
             .filter(organizations::version.eq(expected_version))
@@ -112,7 +112,13 @@ pub fn update(
     .set((changes, organizations::version.eq(expected_version + 1)))
     .returning(organizations::all_columns)
     .get_result(conn)
-    .optional()
+    .optional()?;
+    if row.is_some() {
+        // Profiles and needs carry their organization's country in the search index.
+        let now = chrono::Utc::now().naive_utc();
+        super::outbox::enqueue(conn, super::outbox::Entity::Organization, id, now)?;
+    }
+    Ok(row)
 }
 
 /// Marks a live row deleted if it is still at `expected_version` (it stays for reports and

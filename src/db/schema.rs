@@ -157,6 +157,15 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    search_outbox (seq) {
+        seq -> BigInt,
+        entity -> Text,
+        entity_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(memberships -> organizations (organization_id));
 diesel::joinable!(faculty_keywords -> faculty_profiles (faculty_id));
@@ -179,4 +188,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     need_keywords,
     need_collaboration,
     need_invitations,
+    search_outbox,
 );

@@ -17,11 +17,14 @@ use super::extract::{
     ApiJson, ApiQuery, IfMatch, PathId, conditional_get, content_length, media_type, read_body,
     versioned,
 };
+use super::search::settle;
+use crate::api::search::RefreshParams;
 
 /// Create a faculty profile (the university's admins and staff; a professor for their own).
 #[utoipa::path(
     tag = "faculty",
     security(("bearer" = [])),
+    params(RefreshParams),
     request_body = CreateFacultyProfile,
     responses(
         (status = 201, body = FacultyProfile, headers(("Location" = String), ("ETag" = String))),
@@ -35,6 +38,7 @@ pub async fn create(
     state: web::Data<AppState>,
     MaybeCaller(caller): MaybeCaller,
     ApiJson(body): ApiJson<CreateFacultyProfile>,
+    ApiQuery(refresh): ApiQuery<RefreshParams>,
 ) -> Result<HttpResponse, AppError> {
     let created = svc::create(&state.db, caller.as_ref(), body).await?;
     let mut res = HttpResponse::Created();
@@ -42,7 +46,7 @@ pub async fn create(
         header::LOCATION,
         format!("/api/v1/faculty/{}", created.value.id),
     ));
-    Ok(versioned(res, &created))
+    settle(&state, refresh, versioned(res, &created)).await
 }
 
 /// List the profiles the caller may see, oldest first.
@@ -90,7 +94,7 @@ pub async fn get_one(
 #[utoipa::path(
     tag = "faculty",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "Profile id"), ("If-Match" = String, Header, description = "The ETag from your last read")),
+    params(("id" = String, Path, description = "Profile id"), ("If-Match" = String, Header, description = "The ETag from your last read"), RefreshParams),
     request_body = UpdateFacultyProfile,
     responses(
         (status = 200, body = FacultyProfile, headers(("ETag" = String))),
@@ -109,16 +113,17 @@ pub async fn update(
     PathId(id): PathId,
     IfMatch(precondition): IfMatch,
     ApiJson(body): ApiJson<UpdateFacultyProfile>,
+    ApiQuery(refresh): ApiQuery<RefreshParams>,
 ) -> Result<HttpResponse, AppError> {
     let updated = svc::update(&state.db, caller.as_ref(), id, precondition, body).await?;
-    Ok(versioned(HttpResponse::Ok(), &updated))
+    settle(&state, refresh, versioned(HttpResponse::Ok(), &updated)).await
 }
 
 /// Delete a profile (soft: operators can restore it).
 #[utoipa::path(
     tag = "faculty",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "Profile id"), ("If-Match" = Option<String>, Header, description = "Only delete this version")),
+    params(("id" = String, Path, description = "Profile id"), ("If-Match" = Option<String>, Header, description = "Only delete this version"), RefreshParams),
     responses(
         (status = 204, description = "Deleted"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
@@ -133,16 +138,17 @@ pub async fn remove(
     MaybeCaller(caller): MaybeCaller,
     PathId(id): PathId,
     IfMatch(precondition): IfMatch,
+    ApiQuery(refresh): ApiQuery<RefreshParams>,
 ) -> Result<HttpResponse, AppError> {
     svc::delete(&state.db, caller.as_ref(), id, precondition).await?;
-    Ok(HttpResponse::NoContent().finish())
+    settle(&state, refresh, HttpResponse::NoContent().finish()).await
 }
 
 /// Restore a deleted profile (platform operators).
 #[utoipa::path(
     tag = "faculty",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "Profile id")),
+    params(("id" = String, Path, description = "Profile id"), RefreshParams),
     responses(
         (status = 200, body = FacultyProfile),
         (status = 401, body = Problem, content_type = "application/problem+json"),
@@ -155,9 +161,10 @@ pub async fn restore(
     state: web::Data<AppState>,
     MaybeCaller(caller): MaybeCaller,
     PathId(id): PathId,
+    ApiQuery(refresh): ApiQuery<RefreshParams>,
 ) -> Result<HttpResponse, AppError> {
     let restored = svc::restore(&state.db, caller.as_ref(), id).await?;
-    Ok(versioned(HttpResponse::Ok(), &restored))
+    settle(&state, refresh, versioned(HttpResponse::Ok(), &restored)).await
 }
 
 /// Bulk import (upsert by `external_id`, else ORCID iD) from CSV (`text/csv`) or NDJSON
@@ -184,7 +191,7 @@ pub async fn import(
     MaybeCaller(caller): MaybeCaller,
     ApiQuery(q): ApiQuery<ImportQuery>,
     payload: web::Payload,
-) -> Result<web::Json<ImportReport>, AppError> {
+) -> Result<HttpResponse, AppError> {
     let format = match media_type(&req).as_str() {
         "text/csv" => ImportFormat::Csv,
         "application/x-ndjson" | "application/ndjson" | "application/jsonl" => ImportFormat::Ndjson,
@@ -201,14 +208,14 @@ pub async fn import(
         state.settings.max_import_bytes,
     )
     .await?;
-    Ok(web::Json(
-        svc::import(
-            &state.db,
-            caller.as_ref(),
-            q.university_id,
-            format,
-            body.to_vec(),
-        )
-        .await?,
-    ))
+    let report = svc::import(
+        &state.db,
+        caller.as_ref(),
+        q.university_id,
+        format,
+        body.to_vec(),
+    )
+    .await?;
+    let refresh = RefreshParams { refresh: q.refresh };
+    settle(&state, refresh, HttpResponse::Ok().json(report)).await
 }

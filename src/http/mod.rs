@@ -10,6 +10,7 @@ pub mod observe;
 pub mod ops;
 pub mod organizations;
 pub mod problem;
+pub mod search;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -39,6 +40,7 @@ pub struct AppState {
     pub spec: Arc<utoipa::openapi::OpenApi>,
     pub routes: Arc<RouteTable>,
     pub auth: Arc<crate::service::auth::Auth>,
+    pub search: Arc<crate::search::SearchIndex>,
 }
 
 impl AppState {
@@ -56,6 +58,11 @@ impl AppState {
             tracing::info!(migrations = ?applied, "applied database migrations");
         }
         let index = IndexDir::open(&settings.index_dir)?;
+        let search = crate::search::SearchIndex::open(
+            &settings.index_dir,
+            db.clone(),
+            Duration::from_millis(settings.index_commit_interval_ms),
+        )?;
         let spec = openapi();
         let routes = RouteTable::from_spec(&spec);
         Ok(Self {
@@ -66,6 +73,7 @@ impl AppState {
             spec: Arc::new(spec),
             routes: Arc::new(routes),
             auth: Arc::new(auth),
+            search,
         })
     }
 }
@@ -86,6 +94,7 @@ Every error is `application/problem+json` (RFC 9457) with a stable `code`; see `
         (name = "members", description = "Who belongs to an organization, in which role"),
         (name = "faculty", description = "Faculty profiles and bulk import"),
         (name = "needs", description = "Companies' project needs and invitations"),
+        (name = "search", description = "Full-text search over profiles and needs (English, Korean, Chinese)"),
         (name = "organizations", description = "Universities, companies, government bodies and foundations"),
         (name = "operations", description = "Health, readiness, metrics and problem types"),
     )
@@ -151,7 +160,8 @@ fn routes(cfg: &mut ServiceConfig) {
                 .service(needs::restore)
                 .service(needs::invite)
                 .service(needs::invitations)
-                .service(needs::uninvite),
+                .service(needs::uninvite)
+                .service(search::search),
         );
 }
 
@@ -278,6 +288,9 @@ pub async fn serve(state: AppState) -> anyhow::Result<()> {
         );
     }
     server.run().await?;
+    // Commit what the indexer has applied, so the next start has less to replay.
+    let search = state.search.clone();
+    actix_web::rt::task::spawn_blocking(move || search.shutdown()).await?;
     tracing::info!("stopped");
     Ok(())
 }

@@ -14,11 +14,14 @@ use crate::service::needs as svc;
 use super::AppState;
 use super::auth::MaybeCaller;
 use super::extract::{ApiJson, ApiQuery, IfMatch, PathId, conditional_get, versioned};
+use super::search::settle;
+use crate::api::search::RefreshParams;
 
 /// Create a need (the company's admins and staff).
 #[utoipa::path(
     tag = "needs",
     security(("bearer" = [])),
+    params(RefreshParams),
     request_body = CreateNeed,
     responses(
         (status = 201, body = Need, headers(("Location" = String), ("ETag" = String))),
@@ -32,6 +35,7 @@ pub async fn create(
     state: web::Data<AppState>,
     MaybeCaller(caller): MaybeCaller,
     ApiJson(body): ApiJson<CreateNeed>,
+    ApiQuery(refresh): ApiQuery<RefreshParams>,
 ) -> Result<HttpResponse, AppError> {
     let created = svc::create(&state.db, caller.as_ref(), body).await?;
     let mut res = HttpResponse::Created();
@@ -39,7 +43,7 @@ pub async fn create(
         header::LOCATION,
         format!("/api/v1/needs/{}", created.value.id),
     ));
-    Ok(versioned(res, &created))
+    settle(&state, refresh, versioned(res, &created)).await
 }
 
 /// List the needs the caller may see, oldest first.
@@ -84,7 +88,7 @@ pub async fn get_one(
 #[utoipa::path(
     tag = "needs",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "Need id"), ("If-Match" = String, Header, description = "The ETag from your last read")),
+    params(("id" = String, Path, description = "Need id"), ("If-Match" = String, Header, description = "The ETag from your last read"), RefreshParams),
     request_body = UpdateNeed,
     responses(
         (status = 200, body = Need, headers(("ETag" = String))),
@@ -104,16 +108,17 @@ pub async fn update(
     PathId(id): PathId,
     IfMatch(precondition): IfMatch,
     ApiJson(body): ApiJson<UpdateNeed>,
+    ApiQuery(refresh): ApiQuery<RefreshParams>,
 ) -> Result<HttpResponse, AppError> {
     let updated = svc::update(&state.db, caller.as_ref(), id, precondition, body).await?;
-    Ok(versioned(HttpResponse::Ok(), &updated))
+    settle(&state, refresh, versioned(HttpResponse::Ok(), &updated)).await
 }
 
 /// Delete a need (soft: operators can restore it).
 #[utoipa::path(
     tag = "needs",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "Need id"), ("If-Match" = Option<String>, Header, description = "Only delete this version")),
+    params(("id" = String, Path, description = "Need id"), ("If-Match" = Option<String>, Header, description = "Only delete this version"), RefreshParams),
     responses(
         (status = 204, description = "Deleted"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
@@ -127,16 +132,17 @@ pub async fn remove(
     MaybeCaller(caller): MaybeCaller,
     PathId(id): PathId,
     IfMatch(precondition): IfMatch,
+    ApiQuery(refresh): ApiQuery<RefreshParams>,
 ) -> Result<HttpResponse, AppError> {
     svc::delete(&state.db, caller.as_ref(), id, precondition).await?;
-    Ok(HttpResponse::NoContent().finish())
+    settle(&state, refresh, HttpResponse::NoContent().finish()).await
 }
 
 /// Restore a deleted need (platform operators).
 #[utoipa::path(
     tag = "needs",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "Need id")),
+    params(("id" = String, Path, description = "Need id"), RefreshParams),
     responses(
         (status = 200, body = Need),
         (status = 401, body = Problem, content_type = "application/problem+json"),
@@ -149,16 +155,17 @@ pub async fn restore(
     state: web::Data<AppState>,
     MaybeCaller(caller): MaybeCaller,
     PathId(id): PathId,
+    ApiQuery(refresh): ApiQuery<RefreshParams>,
 ) -> Result<HttpResponse, AppError> {
     let restored = svc::restore(&state.db, caller.as_ref(), id).await?;
-    Ok(versioned(HttpResponse::Ok(), &restored))
+    settle(&state, refresh, versioned(HttpResponse::Ok(), &restored)).await
 }
 
 /// Invite a faculty profile to a need: its owner may then see it, even when confidential.
 #[utoipa::path(
     tag = "needs",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "Need id")),
+    params(("id" = String, Path, description = "Need id"), RefreshParams),
     request_body = InviteFaculty,
     responses(
         (status = 201, description = "Invited", body = Invitation),
@@ -175,13 +182,19 @@ pub async fn invite(
     MaybeCaller(caller): MaybeCaller,
     PathId(id): PathId,
     ApiJson(body): ApiJson<InviteFaculty>,
+    ApiQuery(refresh): ApiQuery<RefreshParams>,
 ) -> Result<HttpResponse, AppError> {
     let (created, inv) = svc::invite(&state.db, caller.as_ref(), id, body).await?;
-    Ok(if created {
-        HttpResponse::Created().json(inv)
-    } else {
-        HttpResponse::Ok().json(inv)
-    })
+    settle(
+        &state,
+        refresh,
+        if created {
+            HttpResponse::Created().json(inv)
+        } else {
+            HttpResponse::Ok().json(inv)
+        },
+    )
+    .await
 }
 
 /// The need's invitations (the company's admins and staff).
@@ -211,7 +224,7 @@ pub async fn invitations(
 #[utoipa::path(
     tag = "needs",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "Need id"), ("faculty_id" = String, Path, description = "Profile id")),
+    params(("id" = String, Path, description = "Need id"), ("faculty_id" = String, Path, description = "Profile id"), RefreshParams),
     responses(
         (status = 204, description = "Withdrawn"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
@@ -225,6 +238,7 @@ pub async fn uninvite(
     state: web::Data<AppState>,
     MaybeCaller(caller): MaybeCaller,
     PathId(id): PathId,
+    ApiQuery(refresh): ApiQuery<RefreshParams>,
 ) -> Result<HttpResponse, AppError> {
     let faculty_id =
         PublicId::parse(req.match_info().get("faculty_id").unwrap_or("")).ok_or_else(|| {
@@ -239,5 +253,5 @@ pub async fn uninvite(
             )])
         })?;
     svc::uninvite(&state.db, caller.as_ref(), id, faculty_id).await?;
-    Ok(HttpResponse::NoContent().finish())
+    settle(&state, refresh, HttpResponse::NoContent().finish()).await
 }

@@ -3,7 +3,7 @@
 use actix_web::{HttpResponse, get, web};
 
 use crate::api::Problem;
-use crate::api::ops::{Check, Health, Readiness};
+use crate::api::ops::{Check, Health, Readiness, SearchLag};
 use crate::error::ErrorCode;
 
 use super::AppState;
@@ -62,10 +62,23 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
         }
     };
     let checks = vec![database, index];
+    let progress = state.search.progress();
+    let latest = state
+        .db
+        .run(|c| Ok(crate::db::outbox::latest(c)?))
+        .await
+        .unwrap_or(progress.applied);
+    let search = Some(SearchLag {
+        applied: progress.applied,
+        latest,
+        lag: (latest - progress.applied).max(0),
+        rebuilding: progress.rebuilding,
+    });
     if checks.iter().all(|c| c.ok) {
         HttpResponse::Ok().json(Readiness {
             status: "ready".into(),
             checks,
+            search,
         })
     } else {
         let failing: Vec<_> = checks
@@ -81,6 +94,7 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
             Some(Readiness {
                 status: "unavailable".into(),
                 checks,
+                search,
             }),
         )
     }

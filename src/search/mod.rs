@@ -1,6 +1,12 @@
 //! The search index: its home on disk. The database is the source of truth; everything kept
 //! here is a projection that can be rebuilt from it.
 
+pub mod analyzer;
+pub mod index;
+pub mod query;
+
+pub use index::{Progress, SearchIndex};
+
 use std::path::{Path, PathBuf};
 
 /// The folder that holds the on-disk index.

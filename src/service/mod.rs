@@ -7,6 +7,7 @@ pub mod faculty;
 pub mod needs;
 pub mod organizations;
 pub mod policy;
+pub mod search;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

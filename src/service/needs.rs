@@ -371,7 +371,7 @@ pub async fn uninvite(
     let caller = caller.cloned();
     db.write(move |conn| {
         managed(conn, caller.as_ref(), &need_id)?;
-        if rows::uninvite(conn, &need_id, &faculty_id)? {
+        if rows::uninvite(conn, &need_id, &faculty_id, now())? {
             Ok(())
         } else {
             Err(AppError::not_found("Invitation"))

@@ -1,0 +1,118 @@
+//! Full-text search over faculty profiles and needs.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::faculty::CollaborationType;
+use super::needs::NeedStatus;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SearchType {
+    Faculty,
+    Need,
+}
+
+#[derive(Debug, Clone, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct SearchParams {
+    /// Query text in any mix of English, Korean and Chinese. Words are OR-ed and ranked by
+    /// BM25 (titles and keywords weigh more than bodies); `+word` requires, `-word` excludes,
+    /// `"..."` is a phrase, `title:word` targets a field. Omit to browse with filters only.
+    pub q: Option<String>,
+    /// What to search.
+    #[serde(rename = "type")]
+    #[param(rename = "type")]
+    pub kind: SearchType,
+    /// Profiles of this university (`type=faculty`).
+    pub university_id: Option<String>,
+    /// Needs of this company (`type=need`).
+    pub company_id: Option<String>,
+    /// ISO 3166-1 alpha-2 country of the university or company.
+    pub country: Option<String>,
+    /// Department, exact match ignoring case (`type=faculty`).
+    pub department: Option<String>,
+    /// Need status (`type=need`).
+    pub status: Option<NeedStatus>,
+    /// Profiles available for, or needs asking for, this kind of collaboration.
+    pub collaboration_type: Option<CollaborationType>,
+    /// Keyword, exact match ignoring case.
+    pub keyword: Option<String>,
+    /// 1–100, default 20.
+    pub limit: Option<i64>,
+    /// Hits to skip, 0–10000 (with `limit`, for pages).
+    pub offset: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SearchHit {
+    #[serde(rename = "type")]
+    pub kind: SearchType,
+    pub id: String,
+    /// BM25 relevance (higher is better; comparable only within one search).
+    pub score: f32,
+    /// Profile name (with local-script name) or need title.
+    pub title: String,
+    /// University (profiles) or company (needs).
+    pub organization_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<NeedStatus>,
+    /// Fragments around the matches by field (`title`, `keywords`, `body`): HTML-escaped
+    /// text with the matching words in `<b>`.
+    pub highlights: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct FacetValue {
+    pub value: String,
+    /// A readable name where the value is an id (organizations).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    pub count: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({
+    "total": 1, "offset": 0, "limit": 20,
+    "items": [{"type": "faculty", "id": "019ac9a4-5b7e-7d2c-9f7a-3c1e2b4d5a6f", "score": 7.25,
+               "title": "Chen Chien-Hung · 陳建宏",
+               "organization_id": "019ac9a4-5b7e-7d2c-9f7a-3c1e2b4d5a60",
+               "highlights": {"body": "Large language model training on <b>GPU</b> clusters"}}],
+    "facets": {"university": [{"value": "019ac9a4-5b7e-7d2c-9f7a-3c1e2b4d5a60", "label": "NYCU", "count": 1}],
+               "department": [{"value": "Computer Science", "count": 1}],
+               "keyword": [{"value": "llm", "count": 1}],
+               "collaboration_type": [{"value": "joint_lab", "count": 1}]}
+}))]
+pub struct SearchResults {
+    /// Every hit the caller may see, not just this page.
+    pub total: usize,
+    pub offset: usize,
+    pub limit: usize,
+    pub items: Vec<SearchHit>,
+    /// Counts over all hits (not just this page): for profiles `university`, `department`,
+    /// `keyword`, `collaboration_type`; for needs `company`, `status`, `keyword`,
+    /// `collaboration_type`. At most 20 values each, most frequent first.
+    pub facets: BTreeMap<String, Vec<FacetValue>>,
+}
+
+/// Makes a write wait until its change is searchable.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Refresh {
+    /// Answer at once; the change is searchable within about a second.
+    #[default]
+    False,
+    /// Answer once the change is searchable (at most 10 s; then `Search-Refresh: timeout`).
+    WaitFor,
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct RefreshParams {
+    /// `wait_for`: answer only once the change is searchable.
+    pub refresh: Option<Refresh>,
+}

@@ -1,0 +1,809 @@
+//! Search benchmark: builds a realistic corpus (faculty profiles with publications from the
+//! SBIR abstracts, needs from Horizon Europe topics and SBIR abstracts, ~10% Korean or Chinese
+//! text), loads it into a real `liaison serve` through the real import path over HTTP, and
+//! prints import throughput, index size, peak RSS and search latency at concurrency 1 and 16.
+//!
+//! Run it with `bench/search.sh` (it builds the release binaries and unpacks the corpora);
+//! `bench --help` lists the knobs. Everything runs on 127.0.0.1 and stops by itself.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+const PASSWORD: &str = "benchmark password 0123456789";
+
+struct Args {
+    liaison: PathBuf,
+    sbir: PathBuf,
+    horizon: PathBuf,
+    work: PathBuf,
+    faculty: usize,
+    needs: usize,
+    pubs: usize,
+    chunk: usize,
+    requests: usize,
+    database_url: Option<String>,
+}
+
+fn parse_args() -> Args {
+    let mut a = Args {
+        liaison: std::env::current_exe().unwrap().with_file_name("liaison"),
+        sbir: PathBuf::from("sbir-abstracts.jsonl"),
+        horizon: PathBuf::from("horizon-europe-topics.jsonl"),
+        work: std::env::temp_dir().join(format!("liaison-bench-{}", std::process::id())),
+        faculty: 100_000,
+        needs: 20_000,
+        pubs: 10,
+        chunk: 1_000,
+        requests: 4_000,
+        database_url: None,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let mut value = || it.next().unwrap_or_else(|| panic!("{flag} needs a value"));
+        match flag.as_str() {
+            "--liaison" => a.liaison = value().into(),
+            "--sbir" => a.sbir = value().into(),
+            "--horizon" => a.horizon = value().into(),
+            "--work" => a.work = value().into(),
+            "--faculty" => a.faculty = value().parse().expect("--faculty N"),
+            "--needs" => a.needs = value().parse().expect("--needs N"),
+            "--pubs" => a.pubs = value().parse().expect("--pubs N"),
+            "--chunk" => a.chunk = value().parse().expect("--chunk N"),
+            "--requests" => a.requests = value().parse().expect("--requests N"),
+            "--database-url" => a.database_url = Some(value()),
+            _ => {
+                eprintln!(
+                    "usage: bench [--faculty 100000] [--needs 20000] [--pubs 10] [--chunk 1000] [--requests 4000]\n\
+                     \x20            [--sbir FILE.jsonl] [--horizon FILE.jsonl] [--liaison PATH] [--work DIR] [--database-url URL]"
+                );
+                std::process::exit(2);
+            }
+        }
+    }
+    a
+}
+
+/// A small deterministic generator (xorshift), so every run builds the same corpus.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+const KO: [&str; 30] = [
+    "인공지능",
+    "딥러닝 기반",
+    "반도체 공정",
+    "메모리 반도체",
+    "고대역폭 메모리",
+    "열 관리",
+    "대규모 언어 모델",
+    "분산 학습",
+    "GPU 클러스터",
+    "자율 주행",
+    "의료 영상 분석",
+    "신약 개발",
+    "바이오 센서",
+    "무선 통신",
+    "6G 네트워크",
+    "엣지 컴퓨팅",
+    "양자 컴퓨팅",
+    "로봇 제어",
+    "전력 반도체",
+    "배터리 소재",
+    "강화 학습",
+    "컴퓨터 비전",
+    "자연어 처리",
+    "칩 설계",
+    "패키징 기술",
+    "최적화 연구",
+    "시스템 설계",
+    "플랫폼 개발",
+    "데이터 분석",
+    "보안 기술",
+];
+const ZH: [&str; 30] = [
+    "人工智慧",
+    "深度學習",
+    "半導體製程",
+    "先進封裝",
+    "晶片設計",
+    "良率分析",
+    "缺陷檢測",
+    "大型語言模型",
+    "分散式訓練",
+    "高效能運算",
+    "自駕車",
+    "醫學影像",
+    "新藥開發",
+    "生醫感測",
+    "無線通訊",
+    "邊緣運算",
+    "量子計算",
+    "機器人控制",
+    "功率元件",
+    "電池材料",
+    "強化學習",
+    "電腦視覺",
+    "自然語言處理",
+    "記憶體",
+    "系統整合",
+    "平台開發",
+    "研究計畫",
+    "最佳化",
+    "資料分析",
+    "網路安全",
+];
+
+const DEPARTMENTS: [&str; 5] = [
+    "Computer Science",
+    "Electrical Engineering",
+    "Materials Science",
+    "Biomedical Engineering",
+    "Physics",
+];
+const AVAILABILITY: [&str; 5] = [
+    "sponsored_research",
+    "consulting",
+    "joint_lab",
+    "student_internships",
+    "licensing",
+];
+const KINDS: [&str; 3] = ["sponsored_research", "consulting", "joint_lab"];
+const CURRENCIES: [&str; 3] = ["USD", "KRW", "TWD"];
+
+fn phrases(rng: &mut Rng, words: &[&str], n: usize, sep: &str) -> String {
+    (0..n)
+        .map(|_| words[rng.below(words.len())])
+        .collect::<Vec<_>>()
+        .join(sep)
+}
+
+#[derive(Clone)]
+struct Text {
+    title: String,
+    body: String,
+}
+
+fn load(path: &Path, title: &str, body: &str) -> Vec<Text> {
+    let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    BufReader::new(file)
+        .lines()
+        .map_while(Result::ok)
+        .filter_map(|l| serde_json::from_str::<Value>(&l).ok())
+        .filter_map(|v| {
+            Some(Text {
+                title: v[title].as_str()?.to_owned(),
+                body: v[body].as_str()?.to_owned(),
+            })
+        })
+        .collect()
+}
+
+fn truncate(s: &str, chars: usize) -> String {
+    s.chars().take(chars).collect()
+}
+
+/// Keywords: the longer words of a title, lowercased.
+fn keywords(title: &str) -> Vec<String> {
+    let mut out: Vec<String> = title
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| w.len() > 5)
+        .map(str::to_lowercase)
+        .collect();
+    out.dedup();
+    out.truncate(5);
+    out
+}
+
+fn profile_line(i: usize, rng: &mut Rng, sbir: &[Text], pubs: usize) -> String {
+    let lang = i % 10;
+    let first = &sbir[(i * 7919) % sbir.len()];
+    let publications: Vec<Value> = (0..pubs)
+        .map(|j| {
+            let t = &sbir[(i * pubs + j) % sbir.len()];
+            json!({"title": truncate(&t.title, 300), "abstract": truncate(&t.body, 2000), "year": 2000 + (i + j) % 26})
+        })
+        .collect();
+    let (name, local, interests, kws) = match lang {
+        0 => (
+            format!("Kim Bench {i}"),
+            Some(format!("김벤치{}", i % 1000)),
+            format!(
+                "{}에 관한 연구. {}",
+                phrases(rng, &KO, 4, ", "),
+                phrases(rng, &KO, 6, " ")
+            ),
+            vec![
+                KO[rng.below(KO.len())].to_owned(),
+                KO[rng.below(KO.len())].to_owned(),
+            ],
+        ),
+        5 => (
+            format!("Chen Bench {i}"),
+            Some(format!("陳測試{}", i % 1000)),
+            format!(
+                "{}之研究。{}",
+                phrases(rng, &ZH, 4, "、"),
+                phrases(rng, &ZH, 6, "")
+            ),
+            vec![
+                ZH[rng.below(ZH.len())].to_owned(),
+                ZH[rng.below(ZH.len())].to_owned(),
+            ],
+        ),
+        _ => (
+            format!("Bench Professor {i}"),
+            None,
+            truncate(&first.body, 800),
+            keywords(&first.title),
+        ),
+    };
+    json!({
+        "external_id": format!("B-{i}"), "name": name, "local_name": local, "title": "Professor",
+        "department": DEPARTMENTS[i % 5],
+        "research_interests": interests, "keywords": kws,
+        "availability": [AVAILABILITY[i % 5]],
+        "publications": publications, "visibility": if i.is_multiple_of(7) { "members" } else { "public" },
+    })
+    .to_string()
+}
+
+fn need_body(i: usize, rng: &mut Rng, company: &str, sbir: &[Text], horizon: &[Text]) -> Value {
+    let (title, description) = if i % 10 == 3 {
+        (
+            format!("{} 공동 연구", KO[rng.below(KO.len())]),
+            phrases(rng, &KO, 12, " "),
+        )
+    } else if i % 10 == 8 {
+        (
+            format!("{}合作研究", ZH[rng.below(ZH.len())]),
+            phrases(rng, &ZH, 12, ""),
+        )
+    } else if i.is_multiple_of(3) && !horizon.is_empty() {
+        let t = &horizon[i % horizon.len()];
+        (truncate(&t.title, 300), truncate(&t.body, 6000))
+    } else {
+        let t = &sbir[(i * 104_729) % sbir.len()];
+        (truncate(&t.title, 300), truncate(&t.body, 3000))
+    };
+    let visibility = match i % 10 {
+        0 => "confidential",
+        1 | 2 => "members",
+        _ => "public",
+    };
+    json!({
+        "company_id": company, "title": title, "summary": truncate(&description, 300), "description": description,
+        "keywords": keywords(&title), "collaboration_types": [KINDS[i % 3]],
+        "budget": {"min": 10_000_000, "max": 50_000_000, "currency": CURRENCIES[i % 3]},
+        "status": "open", "visibility": visibility,
+    })
+}
+
+// ----------------------------------------------------------------------------------------
+// A minimal keep-alive HTTP/1.1 client (no dependency; the bench talks only to 127.0.0.1).
+
+struct Conn {
+    stream: BufReader<TcpStream>,
+    addr: String,
+}
+
+impl Conn {
+    fn open(addr: &str) -> Self {
+        let s = TcpStream::connect(addr).expect("connect");
+        s.set_nodelay(true).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(300))).unwrap();
+        Self {
+            stream: BufReader::new(s),
+            addr: addr.to_owned(),
+        }
+    }
+
+    fn request(
+        &mut self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        content_type: &str,
+        body: &[u8],
+    ) -> (u16, Vec<u8>) {
+        let auth = token
+            .map(|t| format!("Authorization: Bearer {t}\r\n"))
+            .unwrap_or_default();
+        let head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\n{auth}Content-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
+            self.addr,
+            body.len()
+        );
+        let s = self.stream.get_mut();
+        s.write_all(head.as_bytes()).unwrap();
+        s.write_all(body).unwrap();
+        let mut status_line = String::new();
+        self.stream.read_line(&mut status_line).unwrap();
+        let status = status_line
+            .split_whitespace()
+            .nth(1)
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0);
+        let mut length = 0;
+        loop {
+            let mut line = String::new();
+            self.stream.read_line(&mut line).unwrap();
+            if line == "\r\n" || line.is_empty() {
+                break;
+            }
+            if let Some((k, v)) = line.split_once(':')
+                && k.eq_ignore_ascii_case("content-length")
+            {
+                length = v.trim().parse().unwrap_or(0);
+            }
+        }
+        let mut body = vec![0; length];
+        self.stream.read_exact(&mut body).unwrap();
+        (status, body)
+    }
+
+    fn json(
+        &mut self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> (u16, Value) {
+        let raw = body.map(|b| b.to_string()).unwrap_or_default();
+        let (status, body) = self.request(method, path, token, "application/json", raw.as_bytes());
+        (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
+    }
+}
+
+struct Server {
+    child: Child,
+    addr: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        for _ in 0..200 {
+            if self.child.try_wait().ok().flatten().is_some() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+    }
+}
+
+fn liaison(args: &Args, database_url: &str) -> Command {
+    let mut c = Command::new(&args.liaison);
+    c.current_dir(&args.work)
+        .env("LIAISON_DATABASE_URL", database_url)
+        .env("LIAISON_INDEX_DIR", args.work.join("index"))
+        .env(
+            "LIAISON_JWT_SECRET",
+            "bench-secret-0123456789-abcdefghijklmnopqrstuvwxyz",
+        )
+        .env("LIAISON_MAX_IMPORT_BYTES", (256 * 1024 * 1024).to_string())
+        .env(
+            "LIAISON_LOG_LEVEL",
+            "warn,liaison::http=info,liaison::http::observe=warn",
+        );
+    c
+}
+
+fn start(args: &Args, database_url: &str) -> Server {
+    let mut child = liaison(args, database_url)
+        .arg("serve")
+        .env("LIAISON_BIND", "127.0.0.1:0")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start liaison serve");
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Some(rest) = line.split("listening on http://").nth(1) {
+                let _ = tx.send(
+                    rest.chars()
+                        .take_while(|c| !c.is_whitespace())
+                        .collect::<String>(),
+                );
+            }
+        }
+    });
+    let addr = rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("server address");
+    Server { child, addr }
+}
+
+/// Peak and current resident memory of a process, in MiB (Linux).
+fn rss(pid: u32) -> (f64, f64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse::<f64>().ok())
+            .map_or(0.0, |kb| kb / 1024.0)
+    };
+    (field("VmHWM:"), field("VmRSS:"))
+}
+
+fn dir_size(path: &Path) -> u64 {
+    std::fs::read_dir(path)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|e| match e.metadata() {
+                    Ok(m) if m.is_dir() => dir_size(&e.path()),
+                    Ok(m) => m.len(),
+                    Err(_) => 0,
+                })
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+fn wait_indexed(conn: &mut Conn) -> Duration {
+    let started = Instant::now();
+    loop {
+        let (_, ready) = conn.json("GET", "/readyz", None, None);
+        if ready["search"]["lag"] == 0 && ready["search"]["rebuilding"] == false {
+            return started.elapsed();
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+fn latencies(
+    addr: &str,
+    token: &str,
+    queries: &[(String, bool)],
+    concurrency: usize,
+    total: usize,
+) -> (Vec<f64>, Duration) {
+    let started = Instant::now();
+    let per = total.div_ceil(concurrency);
+    let handles: Vec<_> = (0..concurrency)
+        .map(|t| {
+            let (addr, token, queries) = (addr.to_owned(), token.to_owned(), queries.to_vec());
+            std::thread::spawn(move || {
+                let mut conn = Conn::open(&addr);
+                let mut out = Vec::with_capacity(per);
+                for i in 0..per {
+                    let (path, signed_in) = &queries[(t * 7 + i) % queries.len()];
+                    let started = Instant::now();
+                    let (status, _) = conn.request(
+                        "GET",
+                        path,
+                        signed_in.then_some(token.as_str()),
+                        "application/json",
+                        b"",
+                    );
+                    out.push(started.elapsed().as_secs_f64() * 1000.0);
+                    assert_eq!(status, 200, "{path}");
+                }
+                out
+            })
+        })
+        .collect();
+    let mut all: Vec<f64> = handles
+        .into_iter()
+        .flat_map(|h| h.join().unwrap())
+        .collect();
+    all.sort_by(|a, b| a.total_cmp(b));
+    (all, started.elapsed())
+}
+
+fn main() {
+    let args = parse_args();
+    std::fs::create_dir_all(&args.work).unwrap();
+    let database_url = args
+        .database_url
+        .clone()
+        .unwrap_or_else(|| format!("sqlite://{}", args.work.join("liaison.db").display()));
+    println!("# Liaison search benchmark");
+    println!(
+        "corpus: {} profiles × {} publications, {} needs; work dir {}; database {}",
+        args.faculty,
+        args.pubs,
+        args.needs,
+        args.work.display(),
+        if database_url.starts_with("postgres") {
+            "PostgreSQL"
+        } else {
+            "SQLite"
+        }
+    );
+    let sbir = load(&args.sbir, "title", "abstract");
+    let horizon = load(&args.horizon, "title", "description");
+    assert!(
+        !sbir.is_empty(),
+        "no SBIR abstracts in {}",
+        args.sbir.display()
+    );
+    println!(
+        "texts: {} SBIR abstracts, {} Horizon Europe topics",
+        sbir.len(),
+        horizon.len()
+    );
+
+    let mut create = liaison(&args, &database_url)
+        .args([
+            "user",
+            "create",
+            "--email",
+            "bench@liaison.test",
+            "--platform-operator",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("liaison user create");
+    writeln!(create.stdin.take().unwrap(), "{PASSWORD}").unwrap();
+    assert!(create.wait().unwrap().success(), "user create failed");
+
+    let server = start(&args, &database_url);
+    let mut conn = Conn::open(&server.addr);
+    let (_, login) = conn.json(
+        "POST",
+        "/api/v1/auth/login",
+        None,
+        Some(&json!({"email": "bench@liaison.test", "password": PASSWORD})),
+    );
+    let token = login["access_token"].as_str().expect("login").to_owned();
+    let org = |conn: &mut Conn, kind: &str, name: &str, country: &str| -> String {
+        let (status, v) = conn.json(
+            "POST",
+            "/api/v1/organizations",
+            Some(&token),
+            Some(&json!({"kind": kind, "name": name, "country": country})),
+        );
+        assert_eq!(status, 201, "{v}");
+        v["id"].as_str().unwrap().to_owned()
+    };
+    let universities: Vec<String> = [
+        ("NYCU", "TW"),
+        ("NTU", "TW"),
+        ("NTHU", "TW"),
+        ("SNU", "KR"),
+        ("KAIST", "KR"),
+        ("POSTECH", "KR"),
+    ]
+    .iter()
+    .map(|(n, c)| org(&mut conn, "university", n, c))
+    .collect();
+    let companies: Vec<String> = [
+        ("NVIDIA", "US"),
+        ("TSMC", "TW"),
+        ("MediaTek", "TW"),
+        ("AMD", "US"),
+        ("Phison", "TW"),
+        ("Wistron", "TW"),
+        ("Samsung Electronics", "KR"),
+        ("SK hynix", "KR"),
+    ]
+    .iter()
+    .map(|(n, c)| org(&mut conn, "company", n, c))
+    .collect();
+
+    // Import: NDJSON chunks through POST /api/v1/faculty/import, per university.
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let started = Instant::now();
+    let mut imported = 0;
+    let mut bytes = 0usize;
+    let mut i = 0;
+    while i < args.faculty {
+        let n = args.chunk.min(args.faculty - i);
+        let uni = &universities[(i / args.chunk) % universities.len()];
+        let body: String = (i..i + n)
+            .map(|k| profile_line(k, &mut rng, &sbir, args.pubs) + "\n")
+            .collect();
+        bytes += body.len();
+        let (status, report) = conn.request(
+            "POST",
+            &format!("/api/v1/faculty/import?university_id={uni}"),
+            Some(&token),
+            "application/x-ndjson",
+            body.as_bytes(),
+        );
+        let report: Value = serde_json::from_slice(&report).unwrap_or(Value::Null);
+        assert_eq!(status, 200, "{report}");
+        assert_eq!(report["rejected"], 0, "{report}");
+        imported += report["created"].as_u64().unwrap_or(0) as usize;
+        i += n;
+    }
+    let db_time = started.elapsed();
+    let catch_up = wait_indexed(&mut conn);
+    let total_time = started.elapsed();
+    println!();
+    println!(
+        "## Import (POST /api/v1/faculty/import, NDJSON, {} per request)",
+        args.chunk
+    );
+    println!(
+        "profiles imported:               {imported} ({:.0} MB of NDJSON)",
+        bytes as f64 / 1e6
+    );
+    println!(
+        "into the database:               {:.1} s = {:.0} profiles/s",
+        db_time.as_secs_f64(),
+        imported as f64 / db_time.as_secs_f64()
+    );
+    println!(
+        "index caught up after:           +{:.1} s",
+        catch_up.as_secs_f64()
+    );
+    println!(
+        "database + index:                {:.1} s = {:.0} profiles/s",
+        total_time.as_secs_f64(),
+        imported as f64 / total_time.as_secs_f64()
+    );
+
+    // Needs: one POST each, 4 connections.
+    let started = Instant::now();
+    let per = args.needs.div_ceil(4);
+    let handles: Vec<_> = (0..4)
+        .map(|t| {
+            let (addr, token, companies, sbir, horizon) = (
+                server.addr.clone(),
+                token.clone(),
+                companies.clone(),
+                sbir.clone(),
+                horizon.clone(),
+            );
+            let needs = args.needs;
+            std::thread::spawn(move || {
+                let mut conn = Conn::open(&addr);
+                let mut rng = Rng(0x2545_f491_4f6c_dd1d + t as u64);
+                for k in (t * per)..((t + 1) * per).min(needs) {
+                    let body = need_body(
+                        k,
+                        &mut rng,
+                        &companies[k % companies.len()],
+                        &sbir,
+                        &horizon,
+                    );
+                    let (status, v) = conn.json("POST", "/api/v1/needs", Some(&token), Some(&body));
+                    assert_eq!(status, 201, "{v}");
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap();
+    }
+    let needs_time = started.elapsed();
+    wait_indexed(&mut conn);
+    println!(
+        "needs created (POST /api/v1/needs, 4 connections): {} in {:.1} s = {:.0}/s",
+        args.needs,
+        needs_time.as_secs_f64(),
+        args.needs as f64 / needs_time.as_secs_f64()
+    );
+    let index_bytes = dir_size(&args.work.join("index"));
+    let db_bytes = if database_url.starts_with("sqlite") {
+        dir_size(&args.work) - index_bytes
+    } else {
+        0
+    };
+    println!(
+        "index size on disk:              {:.0} MB",
+        index_bytes as f64 / 1e6
+    );
+    if db_bytes > 0 {
+        println!(
+            "SQLite database on disk:         {:.0} MB",
+            db_bytes as f64 / 1e6
+        );
+    }
+
+    // Search latency for a fixed mixed query set.
+    let raw_queries: [(&str, &str, bool); 24] = [
+        ("faculty", "q=neural network", false),
+        ("faculty", "q=semiconductor wafer defect inspection", false),
+        ("faculty", "q=lithium battery cathode materials", true),
+        ("faculty", "q=\"machine learning\" radar", false),
+        ("faculty", "q=+laser -military", false),
+        ("faculty", "q=대규모 언어 모델", false),
+        ("faculty", "q=GPU 클러스터 기반 LLM 학습", true),
+        ("faculty", "q=半導體製程 良率分析", false),
+        ("faculty", "q=深度學習 醫學影像", true),
+        ("faculty", "q=quantum computing&department=Physics", false),
+        ("faculty", "q=sensor&collaboration_type=consulting", false),
+        (
+            "faculty",
+            "q=antenna wireless communication&country=KR",
+            true,
+        ),
+        ("faculty", "q=protein drug delivery&limit=50", false),
+        ("faculty", "keyword=인공지능", false),
+        ("need", "q=hydrogen fuel cell", false),
+        ("need", "q=climate adaptation resilience", true),
+        ("need", "q=autonomous vehicle perception", false),
+        ("need", "q=고대역폭 메모리 열 관리", true),
+        ("need", "q=先進封裝 晶片設計", false),
+        (
+            "need",
+            "q=cybersecurity software&collaboration_type=consulting",
+            false,
+        ),
+        ("need", "q=satellite imaging&status=open", true),
+        ("need", "q=vaccine manufacturing", false),
+        ("need", "q=robot control reinforcement learning", true),
+        ("need", "q=energy storage grid", false),
+    ];
+    let queries: Vec<(String, bool)> = raw_queries
+        .iter()
+        .map(|(kind, q, signed_in)| {
+            let q: String = q
+                .split('&')
+                .map(|kv| {
+                    let (k, v) = kv.split_once('=').unwrap();
+                    format!(
+                        "{k}={}",
+                        form_urlencoded::byte_serialize(v.as_bytes()).collect::<String>()
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("&");
+            (format!("/api/v1/search?type={kind}&{q}"), *signed_in)
+        })
+        .collect();
+    // Warm up (caches, page faults) before measuring.
+    latencies(&server.addr, &token, &queries, 4, queries.len() * 4);
+    println!();
+    println!(
+        "## Search latency (GET /api/v1/search over HTTP keep-alive, {} mixed queries, en/ko/zh, with filters)",
+        queries.len()
+    );
+    println!("| concurrency | requests | p50 ms | p95 ms | p99 ms | max ms | requests/s |");
+    println!("|---|---|---|---|---|---|---|");
+    for (concurrency, total) in [(1, args.requests / 4), (16, args.requests)] {
+        let (l, elapsed) = latencies(&server.addr, &token, &queries, concurrency, total);
+        println!(
+            "| {concurrency} | {} | {:.1} | {:.1} | {:.1} | {:.1} | {:.0} |",
+            l.len(),
+            percentile(&l, 0.5),
+            percentile(&l, 0.95),
+            percentile(&l, 0.99),
+            l.last().copied().unwrap_or(0.0),
+            l.len() as f64 / elapsed.as_secs_f64()
+        );
+    }
+    let (peak, now) = rss(server.child.id());
+    println!();
+    println!("## Memory (the liaison serve process)");
+    println!("peak RSS (VmHWM): {peak:.0} MiB; RSS at the end: {now:.0} MiB");
+    drop(server);
+    if args.database_url.is_none() {
+        let _ = std::fs::remove_dir_all(&args.work);
+    }
+}

@@ -1,0 +1,95 @@
+//! The search outbox: what changed, in commit order, for the indexer to follow.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::DbConn;
+use super::schema::search_outbox;
+
+/// What an outbox row points at. An organization's row makes the indexer refresh every
+/// profile and need of that organization (they carry its country).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Entity {
+    Faculty,
+    Need,
+    Organization,
+}
+
+impl Entity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Faculty => "faculty",
+            Self::Need => "need",
+            Self::Organization => "organization",
+        }
+    }
+
+    pub fn from_db(s: &str) -> Option<Self> {
+        Some(match s {
+            "faculty" => Self::Faculty,
+            "need" => Self::Need,
+            "organization" => Self::Organization,
+            _ => return None,
+        })
+    }
+}
+
+/// Key of the PostgreSQL advisory lock that orders outbox inserts (an arbitrary constant).
+const OUTBOX_LOCK: i64 = 0x006c_6961_6973_6f6e;
+
+/// Records, inside the caller's transaction, that `id` changed. On PostgreSQL the insert first
+/// takes a transaction-scoped advisory lock, held until commit: sequence numbers are then
+/// handed out in commit order, so an indexer that has read up to `seq` never later sees a
+/// smaller one appear. (SQLite has a single writer, which gives the same order.)
+pub fn enqueue(conn: &mut DbConn, entity: Entity, id: &str, now: NaiveDateTime) -> QueryResult<()> {
+    if let DbConn::Pg(pg) = conn {
+        diesel::sql_query(format!("SELECT pg_advisory_xact_lock({OUTBOX_LOCK})")).execute(pg)?;
+    }
+    diesel::insert_into(search_outbox::table)
+        .values((
+            search_outbox::entity.eq(entity.as_str()),
+            search_outbox::entity_id.eq(id),
+            search_outbox::created_at.eq(now),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Rows after `seq`, oldest first.
+pub fn after(conn: &mut DbConn, seq: i64, limit: i64) -> QueryResult<Vec<(i64, String, String)>> {
+    search_outbox::table
+        .filter(search_outbox::seq.gt(seq))
+        .order(search_outbox::seq.asc())
+        .limit(limit)
+        .select((
+            search_outbox::seq,
+            search_outbox::entity,
+            search_outbox::entity_id,
+        ))
+        .load(conn)
+}
+
+/// The newest position (0 when empty).
+pub fn latest(conn: &mut DbConn) -> QueryResult<i64> {
+    search_outbox::table
+        .select(diesel::dsl::max(search_outbox::seq))
+        .first::<Option<i64>>(conn)
+        .map(Option::unwrap_or_default)
+}
+
+/// The oldest position still kept (None when the outbox is empty).
+pub fn oldest(conn: &mut DbConn) -> QueryResult<Option<i64>> {
+    search_outbox::table
+        .select(diesel::dsl::min(search_outbox::seq))
+        .first::<Option<i64>>(conn)
+}
+
+/// Forgets rows older than `before` that are at or below `applied`; returns how many.
+pub fn prune(conn: &mut DbConn, applied: i64, before: NaiveDateTime) -> QueryResult<usize> {
+    diesel::delete(
+        search_outbox::table
+            .filter(search_outbox::seq.le(applied))
+            .filter(search_outbox::created_at.lt(before)),
+    )
+    .execute(conn)
+}

@@ -1,0 +1,653 @@
+//! The tantivy index: its schema, how records become documents, and the one indexer thread
+//! that owns the only `IndexWriter` and follows the database's search outbox.
+//!
+//! Crash safety: every commit carries the outbox position it covers in its payload. A
+//! restart (after kill -9 too) reopens the last commit and resumes from that position;
+//! uncommitted work is simply redone. Applying a row loads the record's *current* state from
+//! the database and replaces its document, so redoing is harmless.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tantivy::schema::{
+    FAST, FacetOptions, Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing,
+    TextOptions,
+};
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
+
+use super::analyzer::{MULTILINGUAL, multilingual};
+use crate::db::outbox::{self, Entity};
+use crate::db::search::{self as source, FacultySource, NeedSource};
+use crate::db::{Db, DbConn};
+use crate::error::{AppError, AppResult};
+
+/// Bump when the schema or the analysis changes: an index of another version is rebuilt.
+const SCHEMA_VERSION: u32 = 1;
+/// Outbox rows applied per database round trip.
+const BATCH: i64 = 500;
+/// Applied outbox rows older than this are deleted (hourly). An index that was away longer
+/// (e.g. a replica stopped for weeks) notices the gap and rebuilds.
+const OUTBOX_RETENTION: chrono::TimeDelta = chrono::TimeDelta::days(7);
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+/// Memory for the writer's in-flight segment (tantivy needs at least 15 MB per thread).
+const WRITER_MEMORY: usize = 64 * 1024 * 1024;
+
+/// The schema's fields.
+#[derive(Clone, Copy)]
+pub struct Fields {
+    pub id: Field,
+    pub kind: Field,
+    pub title: Field,
+    pub keywords: Field,
+    pub body: Field,
+    pub publications: Field,
+    pub org: Field,
+    pub country: Field,
+    pub department: Field,
+    pub status: Field,
+    pub visibility: Field,
+    pub collaboration: Field,
+    pub keyword: Field,
+    pub invited: Field,
+    pub facet_org: Field,
+    pub facet_department: Field,
+    pub facet_keyword: Field,
+    pub facet_collaboration: Field,
+    pub facet_status: Field,
+}
+
+fn schema() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let text = |stored: bool| {
+        let o = TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(MULTILINGUAL)
+                .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+        );
+        if stored { o.set_stored() } else { o }
+    };
+    let facet = FacetOptions::default();
+    let fields = Fields {
+        id: b.add_text_field("id", STRING | STORED),
+        kind: b.add_text_field("kind", STRING),
+        title: b.add_text_field("title", text(true)),
+        keywords: b.add_text_field("keywords", text(true)),
+        body: b.add_text_field("body", text(true)),
+        publications: b.add_text_field("publications", text(false)),
+        org: b.add_text_field("org", STRING | STORED | FAST),
+        country: b.add_text_field("country", STRING),
+        department: b.add_text_field("department", STRING),
+        status: b.add_text_field("status", STRING | STORED),
+        visibility: b.add_text_field("visibility", STRING),
+        collaboration: b.add_text_field("collaboration", STRING),
+        keyword: b.add_text_field("keyword", STRING),
+        invited: b.add_text_field("invited", STRING),
+        facet_org: b.add_facet_field("facet_org", facet.clone()),
+        facet_department: b.add_facet_field("facet_department", facet.clone()),
+        facet_keyword: b.add_facet_field("facet_keyword", facet.clone()),
+        facet_collaboration: b.add_facet_field("facet_collaboration", facet.clone()),
+        facet_status: b.add_facet_field("facet_status", facet),
+    };
+    (b.build(), fields)
+}
+
+/// Lowercased, trimmed: how filter values are stored and looked up.
+pub fn key(s: &str) -> String {
+    s.trim().to_lowercase()
+}
+
+fn add_facet(doc: &mut TantivyDocument, field: Field, value: &str) {
+    if !value.trim().is_empty() {
+        doc.add_facet(field, tantivy::schema::Facet::from_path([value.trim()]));
+    }
+}
+
+fn join<'a>(parts: impl IntoIterator<Item = Option<&'a str>>) -> String {
+    parts
+        .into_iter()
+        .flatten()
+        .filter(|s| !s.trim().is_empty())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn faculty_doc(f: &Fields, s: &FacultySource) -> TantivyDocument {
+    let r = &s.row;
+    let mut doc = TantivyDocument::default();
+    doc.add_text(f.id, &r.id);
+    doc.add_text(f.kind, "faculty");
+    doc.add_text(
+        f.title,
+        join([Some(r.name.as_str()), r.local_name.as_deref()]),
+    );
+    doc.add_text(f.keywords, s.parts.keywords.join("\n"));
+    doc.add_text(
+        f.body,
+        join([
+            r.title.as_deref(),
+            r.department.as_deref(),
+            r.research_interests.as_deref(),
+            r.bio.as_deref(),
+        ]),
+    );
+    let pubs: Vec<&str> = s
+        .parts
+        .publications
+        .iter()
+        .flat_map(|p| {
+            [
+                Some(p.title.as_str()),
+                p.abstract_.as_deref(),
+                p.venue.as_deref(),
+            ]
+        })
+        .flatten()
+        .collect();
+    doc.add_text(f.publications, pubs.join("\n"));
+    doc.add_text(f.org, &r.university_id);
+    doc.add_text(f.country, key(&s.country));
+    doc.add_text(f.visibility, &r.visibility);
+    add_facet(&mut doc, f.facet_org, &r.university_id);
+    if let Some(d) = r.department.as_deref() {
+        doc.add_text(f.department, key(d));
+        add_facet(&mut doc, f.facet_department, d);
+    }
+    for k in &s.parts.keywords {
+        doc.add_text(f.keyword, key(k));
+        add_facet(&mut doc, f.facet_keyword, &key(k));
+    }
+    for c in &s.parts.availability {
+        doc.add_text(f.collaboration, c);
+        add_facet(&mut doc, f.facet_collaboration, c);
+    }
+    doc
+}
+
+fn need_doc(f: &Fields, s: &NeedSource) -> TantivyDocument {
+    let r = &s.row;
+    let mut doc = TantivyDocument::default();
+    doc.add_text(f.id, &r.id);
+    doc.add_text(f.kind, "need");
+    doc.add_text(f.title, &r.title);
+    doc.add_text(f.keywords, s.parts.keywords.join("\n"));
+    doc.add_text(
+        f.body,
+        join([
+            r.summary.as_deref(),
+            r.description.as_deref(),
+            r.location.as_deref(),
+        ]),
+    );
+    doc.add_text(f.org, &r.company_id);
+    doc.add_text(f.country, key(&s.country));
+    doc.add_text(f.status, &r.status);
+    doc.add_text(f.visibility, &r.visibility);
+    add_facet(&mut doc, f.facet_org, &r.company_id);
+    add_facet(&mut doc, f.facet_status, &r.status);
+    for k in &s.parts.keywords {
+        doc.add_text(f.keyword, key(k));
+        add_facet(&mut doc, f.facet_keyword, &key(k));
+    }
+    for c in &s.parts.collaboration_types {
+        doc.add_text(f.collaboration, c);
+        add_facet(&mut doc, f.facet_collaboration, c);
+    }
+    for p in &s.invited {
+        doc.add_text(f.invited, p);
+    }
+    doc
+}
+
+/// What the commit payload records.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Payload {
+    schema: u32,
+    seq: i64,
+}
+
+fn payload_of(index: &Index) -> Option<Payload> {
+    let metas = index.load_metas().ok()?;
+    serde_json::from_str(metas.payload.as_deref()?).ok()
+}
+
+/// Opens the index in `dir`, or makes a new one when there is none or it is of another
+/// schema version (it is a projection: the database rebuilds it). Returns whether the caller
+/// must rebuild it from the database.
+fn open_index(dir: &Path) -> anyhow::Result<(Index, Fields, Option<i64>)> {
+    let (schema, fields) = schema();
+    let existing = if dir.join("meta.json").exists() {
+        match Index::open_in_dir(dir) {
+            Ok(index) if index.schema() == schema => payload_of(&index)
+                .filter(|p| p.schema == SCHEMA_VERSION)
+                .map(|p| (index, p.seq)),
+            Ok(_) => None,
+            Err(e) => {
+                tracing::warn!(error = %e, "search index unreadable; rebuilding it from the database");
+                None
+            }
+        }
+    } else {
+        None
+    };
+    let (index, seq) = match existing {
+        Some((index, seq)) => (index, Some(seq)),
+        None => {
+            clear_dir(dir)?;
+            (Index::create_in_dir(dir, schema)?, None)
+        }
+    };
+    index.tokenizers().register(MULTILINGUAL, multilingual());
+    Ok((index, fields, seq))
+}
+
+/// Removes an old index's files (and nothing that is not a file).
+fn clear_dir(dir: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let ours = name == "meta.json"
+            || name == ".managed.json"
+            || name.ends_with(".lock")
+            || [
+                ".idx",
+                ".pos",
+                ".term",
+                ".store",
+                ".fast",
+                ".fieldnorm",
+                ".del",
+            ]
+            .iter()
+            .any(|e| name.ends_with(e));
+        if ours && entry.file_type()?.is_file() {
+            std::fs::remove_file(entry.path())?;
+        }
+    }
+    Ok(())
+}
+
+fn writer(index: &Index, dir: &Path) -> anyhow::Result<IndexWriter> {
+    index
+        .writer_with_num_threads(1, WRITER_MEMORY)
+        .map_err(|e| match e {
+            tantivy::TantivyError::LockFailure(..) => anyhow::anyhow!(
+                "the search index in {} is in use by another process (is `liaison serve` running?)",
+                dir.display()
+            ),
+            e => anyhow::anyhow!("cannot open the search index for writing: {e}"),
+        })
+}
+
+fn commit(writer: &mut IndexWriter, seq: i64) -> tantivy::Result<()> {
+    let mut prepared = writer.prepare_commit()?;
+    prepared.set_payload(&serde_json::json!({"schema": SCHEMA_VERSION, "seq": seq}).to_string());
+    prepared.commit()?;
+    Ok(())
+}
+
+fn id_term(f: &Fields, id: &str) -> Term {
+    Term::from_field_text(f.id, id)
+}
+
+/// Replaces the documents of these records with their current state (or drops them).
+fn apply(
+    conn: &mut DbConn,
+    writer: &IndexWriter,
+    f: &Fields,
+    faculty: &BTreeSet<String>,
+    needs: &BTreeSet<String>,
+) -> AppResult<()> {
+    for chunk in faculty.iter().cloned().collect::<Vec<_>>().chunks(200) {
+        for id in chunk {
+            writer.delete_term(id_term(f, id));
+        }
+        for s in source::faculty(conn, chunk)? {
+            if s.row.deleted_at.is_none() {
+                writer
+                    .add_document(faculty_doc(f, &s))
+                    .map_err(AppError::internal)?;
+            }
+        }
+    }
+    for chunk in needs.iter().cloned().collect::<Vec<_>>().chunks(200) {
+        for id in chunk {
+            writer.delete_term(id_term(f, id));
+        }
+        for s in source::needs(conn, chunk)? {
+            if s.row.deleted_at.is_none() {
+                writer
+                    .add_document(need_doc(f, &s))
+                    .map_err(AppError::internal)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Fills an empty writer with every live record; returns the outbox position it covers. The
+/// position is read *before* the records, so any change after it is replayed afterwards.
+fn fill(db: &Db, writer: &IndexWriter, f: &Fields) -> AppResult<(i64, usize)> {
+    db.run_blocking(|conn| {
+        let seq = outbox::latest(conn)?;
+        writer.delete_all_documents().map_err(AppError::internal)?;
+        let mut count = 0;
+        let mut after = String::new();
+        loop {
+            let ids = source::live_faculty_ids(conn, &after, 1000)?;
+            let Some(last) = ids.last().cloned() else {
+                break;
+            };
+            count += ids.len();
+            apply(
+                conn,
+                writer,
+                f,
+                &ids.into_iter().collect(),
+                &BTreeSet::new(),
+            )?;
+            after = last;
+        }
+        let mut after = String::new();
+        loop {
+            let ids = source::live_need_ids(conn, &after, 1000)?;
+            let Some(last) = ids.last().cloned() else {
+                break;
+            };
+            count += ids.len();
+            apply(
+                conn,
+                writer,
+                f,
+                &BTreeSet::new(),
+                &ids.into_iter().collect(),
+            )?;
+            after = last;
+        }
+        Ok((seq, count))
+    })
+}
+
+/// `liaison reindex`: rebuilds the index in `dir` from the database alone. Refuses while a
+/// running service holds the index. Returns (documents, outbox position).
+pub fn rebuild(db: &Db, dir: &Path) -> anyhow::Result<(usize, i64)> {
+    std::fs::create_dir_all(dir)?;
+    let (index, fields, _) = open_index(dir)?;
+    let mut writer = writer(&index, dir)?;
+    let (seq, count) = fill(db, &writer, &fields).map_err(|e| anyhow::anyhow!("{}", e.detail))?;
+    commit(&mut writer, seq)?;
+    writer.wait_merging_threads()?;
+    Ok((count, seq))
+}
+
+/// How far the index has got.
+#[derive(Debug, Clone, Copy, Default, serde::Serialize)]
+pub struct Progress {
+    /// The outbox position the searchable index covers.
+    pub applied: i64,
+    /// Whether the indexer is (re)building the index from scratch.
+    pub rebuilding: bool,
+}
+
+/// The searchable index plus its indexer thread. Dropping the last handle stops the thread
+/// after a final commit.
+pub struct SearchIndex {
+    pub(super) reader: IndexReader,
+    pub(super) index: Index,
+    pub(super) fields: Fields,
+    progress: tokio::sync::watch::Sender<Progress>,
+    stop: Arc<AtomicBool>,
+    thread: Mutex<Option<std::thread::JoinHandle<()>>>,
+    db: Db,
+}
+
+impl SearchIndex {
+    /// Opens (or creates) the index in `dir` and starts the indexer. A missing, outdated or
+    /// unreadable index is rebuilt from the database in the background; search answers from
+    /// what is there meanwhile and `/readyz` shows it.
+    pub fn open(dir: &Path, db: Db, commit_interval: Duration) -> anyhow::Result<Arc<Self>> {
+        let (index, fields, seq) = open_index(dir)?;
+        let writer = writer(&index, dir)?;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        let (progress, _) = tokio::sync::watch::channel(Progress {
+            applied: seq.unwrap_or(0),
+            rebuilding: seq.is_none(),
+        });
+        let this = Arc::new(Self {
+            reader,
+            index,
+            fields,
+            progress,
+            stop: Arc::new(AtomicBool::new(false)),
+            thread: Mutex::new(None),
+            db,
+        });
+        let worker = Indexer {
+            index: Arc::downgrade(&this),
+            writer,
+            fields,
+            db: this.db.clone(),
+            stop: this.stop.clone(),
+            interval: commit_interval,
+            committed: seq,
+            last_prune: Instant::now(),
+        };
+        let handle = std::thread::Builder::new()
+            .name("liaison-indexer".into())
+            .spawn(move || worker.run())?;
+        *this.thread.lock().unwrap_or_else(|p| p.into_inner()) = Some(handle);
+        Ok(this)
+    }
+
+    pub fn progress(&self) -> Progress {
+        *self.progress.borrow()
+    }
+
+    /// Waits until everything committed to the database so far is searchable, or `timeout`
+    /// passes; returns whether it got there.
+    pub async fn wait_for_current(&self, timeout: Duration) -> AppResult<bool> {
+        let target = self.db.run(|c| Ok(outbox::latest(c)?)).await?;
+        let mut rx = self.progress.subscribe();
+        let reached = tokio::time::timeout(
+            timeout,
+            rx.wait_for(|p| !p.rebuilding && p.applied >= target),
+        )
+        .await;
+        Ok(matches!(reached, Ok(Ok(_))))
+    }
+
+    /// Stops the indexer after it commits what it has applied (also done on drop).
+    pub fn shutdown(&self) {
+        self.stop.store(true, Ordering::SeqCst);
+        self.db.changes().notify();
+        if let Some(h) = self.thread.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            let _ = h.join();
+        }
+    }
+}
+
+impl Drop for SearchIndex {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        self.db.changes().notify();
+        // The thread holds only a weak handle, so it can finish on its own; joining here
+        // would make a drop on the indexer thread itself wait for itself.
+    }
+}
+
+struct Indexer {
+    index: std::sync::Weak<SearchIndex>,
+    writer: IndexWriter,
+    fields: Fields,
+    db: Db,
+    stop: Arc<AtomicBool>,
+    interval: Duration,
+    /// The outbox position of the last commit (`None`: the index must be rebuilt first).
+    committed: Option<i64>,
+    last_prune: Instant,
+}
+
+impl Indexer {
+    fn run(mut self) {
+        let mut backoff = Duration::from_millis(100);
+        loop {
+            match self.step() {
+                Ok(true) => break,
+                Ok(false) => backoff = Duration::from_millis(100),
+                Err(e) => {
+                    let _ = self.writer.rollback();
+                    if self.stop.load(Ordering::SeqCst) || self.index.strong_count() == 0 {
+                        // Shutting down: what is committed stays; the rest is replayed at start.
+                        tracing::warn!(error = %e.detail, "search indexer stopped after an error");
+                        break;
+                    }
+                    tracing::error!(error = %e.detail, "search indexer failed; retrying from the last commit");
+                    std::thread::sleep(backoff);
+                    backoff = (backoff * 2).min(Duration::from_secs(5));
+                }
+            }
+        }
+        let _ = self.writer.wait_merging_threads();
+    }
+
+    fn publish(&self, seq: i64, rebuilding: bool) {
+        if let Some(index) = self.index.upgrade() {
+            if let Err(e) = index.reader.reload() {
+                tracing::warn!(error = %e, "search reader reload failed");
+            }
+            index.progress.send_replace(Progress {
+                applied: seq,
+                rebuilding,
+            });
+        }
+    }
+
+    /// Rebuilds if needed, then applies outbox rows until stopped. Returns Ok(true) when it
+    /// stopped cleanly.
+    fn step(&mut self) -> AppResult<bool> {
+        // Rows this index never applied were pruned (it was away longer than the retention):
+        // only a rebuild can catch up.
+        if let Some(committed) = self.committed {
+            let oldest = self.db.run_blocking(|c| Ok(outbox::oldest(c)?))?;
+            if oldest.is_some_and(|o| o > committed + 1) {
+                tracing::warn!(
+                    committed,
+                    oldest,
+                    "search index is behind the pruned outbox; rebuilding"
+                );
+                self.committed = None;
+            }
+        }
+        let mut seq = match self.committed {
+            Some(seq) => seq,
+            None => {
+                let started = Instant::now();
+                let (seq, count) = fill(&self.db, &self.writer, &self.fields)?;
+                commit(&mut self.writer, seq).map_err(AppError::internal)?;
+                tracing::info!(
+                    documents = count,
+                    seq,
+                    elapsed_ms = started.elapsed().as_millis() as u64,
+                    "search index rebuilt from the database"
+                );
+                self.committed = Some(seq);
+                self.publish(seq, false);
+                seq
+            }
+        };
+        let changes = self.db.changes();
+        let mut dirty_since: Option<Instant> = None;
+        loop {
+            let seen = changes.current();
+            let rows = self
+                .db
+                .run_blocking(|c| Ok(outbox::after(c, seq, BATCH)?))?;
+            let more = rows.len() as i64 == BATCH;
+            if let Some(last) = rows.last().map(|r| r.0) {
+                let (mut faculty, mut needs) = (BTreeSet::new(), BTreeSet::new());
+                let mut orgs = BTreeSet::new();
+                for (_, entity, id) in rows {
+                    match Entity::from_db(&entity) {
+                        Some(Entity::Faculty) => {
+                            faculty.insert(id);
+                        }
+                        Some(Entity::Need) => {
+                            needs.insert(id);
+                        }
+                        Some(Entity::Organization) => {
+                            orgs.insert(id);
+                        }
+                        None => tracing::warn!(entity, "unknown outbox entity"),
+                    }
+                }
+                let (writer, fields) = (&self.writer, &self.fields);
+                self.db.run_blocking(|conn| {
+                    for org in &orgs {
+                        let (f, n) = source::of_organization(conn, org)?;
+                        faculty.extend(f);
+                        needs.extend(n);
+                    }
+                    apply(conn, writer, fields, &faculty, &needs)
+                })?;
+                seq = last;
+                dirty_since.get_or_insert_with(Instant::now);
+            }
+            let stopping = self.stop.load(Ordering::SeqCst) || self.index.strong_count() == 0;
+            let due = self.committed.is_some_and(|c| c < seq)
+                && (stopping || dirty_since.is_some_and(|t| t.elapsed() >= self.interval));
+            if due {
+                commit(&mut self.writer, seq).map_err(AppError::internal)?;
+                self.committed = Some(seq);
+                dirty_since = None;
+                self.publish(seq, false);
+            }
+            if self.last_prune.elapsed() >= PRUNE_EVERY {
+                self.last_prune = Instant::now();
+                let before = (chrono::Utc::now() - OUTBOX_RETENTION).naive_utc();
+                let applied = self.committed.unwrap_or(0);
+                match self
+                    .db
+                    .write_blocking(|c| Ok(outbox::prune(c, applied, before)?))
+                {
+                    Ok(n) if n > 0 => tracing::info!(rows = n, "pruned applied search outbox rows"),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e.detail, "search outbox pruning failed"),
+                }
+            }
+            if stopping && self.committed == Some(seq) {
+                return Ok(true);
+            }
+            // Wait for a write (in this process) or the next poll (other processes, replicas).
+            let wait = match dirty_since {
+                Some(t) => self.interval.saturating_sub(t.elapsed()),
+                None => Duration::from_millis(200),
+            };
+            if !more && !wait.is_zero() {
+                changes.wait(seen, wait);
+            }
+        }
+    }
+}
+
+/// Fields and reader access for queries.
+impl SearchIndex {
+    pub fn searcher(&self) -> tantivy::Searcher {
+        self.reader.searcher()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn facets_keep_slashes_inside_values() {
+        let f = tantivy::schema::Facet::from_path(["Electrical / Computer Eng."]);
+        assert_eq!(f.to_path(), ["Electrical / Computer Eng."]);
+    }
+}

@@ -1,0 +1,293 @@
+//! Running a search: the caller's query, filters and visibility as one tantivy query; BM25
+//! with field boosts; totals, facet counts and highlighted snippets, all computed on the same
+//! visibility-filtered query, so nothing a caller may not see can leak through any of them.
+
+use std::collections::BTreeMap;
+
+use tantivy::collector::{Count, FacetCollector, TopDocs};
+use tantivy::query::{
+    AllQuery, BooleanQuery, ConstScoreQuery, Query, QueryParser, TermQuery, TermSetQuery,
+};
+use tantivy::schema::{Field, IndexRecordOption, Value};
+use tantivy::snippet::SnippetGenerator;
+use tantivy::{TantivyDocument, Term};
+
+use super::index::{Fields, SearchIndex, key};
+use crate::error::{AppError, AppResult, FieldError};
+
+/// Field boosts: titles and keywords above bodies, publications a little below.
+const BOOSTS: [(&str, f32); 4] = [
+    ("title", 3.0),
+    ("keywords", 2.5),
+    ("body", 1.0),
+    ("publications", 0.8),
+];
+const FACET_SIZE: usize = 20;
+const SNIPPET_CHARS: usize = 180;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Faculty,
+    Need,
+}
+
+/// Which documents a caller may see, from `service::policy` (the same rule the database
+/// queries apply).
+#[derive(Debug, Clone, Default)]
+pub struct Visible {
+    /// Operators: everything.
+    pub all: bool,
+    /// Allowed `visibility` values (profiles; non-draft needs).
+    pub visibilities: Vec<&'static str>,
+    /// Organizations whose every need the caller sees (drafts, confidential).
+    pub member_of: Vec<String>,
+    /// Profiles the caller owns: confidential needs they were invited to are visible.
+    pub invited_profiles: Vec<String>,
+}
+
+/// Exact-match filters; values are compared lowercased.
+#[derive(Debug, Clone, Copy)]
+pub enum Filter {
+    Organization,
+    Country,
+    Department,
+    Status,
+    Collaboration,
+    Keyword,
+}
+
+pub struct Request {
+    pub kind: Kind,
+    pub q: Option<String>,
+    pub filters: Vec<(Filter, String)>,
+    pub visible: Visible,
+    pub limit: usize,
+    pub offset: usize,
+}
+
+pub struct Hit {
+    pub id: String,
+    pub score: f32,
+    pub title: String,
+    pub organization_id: String,
+    pub status: Option<String>,
+    /// (field, HTML fragment with `<b>` around matches; the text itself is escaped).
+    pub highlights: Vec<(String, String)>,
+}
+
+pub struct Results {
+    pub total: usize,
+    pub hits: Vec<Hit>,
+    /// Facet name → (value, count), most frequent first.
+    pub facets: BTreeMap<String, Vec<(String, u64)>>,
+}
+
+fn term(field: Field, value: &str) -> Box<dyn Query> {
+    Box::new(TermQuery::new(
+        Term::from_field_text(field, value),
+        IndexRecordOption::Basic,
+    ))
+}
+
+fn any_of(field: Field, values: &[impl AsRef<str>]) -> Box<dyn Query> {
+    Box::new(TermSetQuery::new(
+        values
+            .iter()
+            .map(|v| Term::from_field_text(field, v.as_ref())),
+    ))
+}
+
+/// The visibility rule as a query (mirrors `db::needs::scoped` and the profile scope).
+fn visibility(f: &Fields, kind: Kind, v: &Visible) -> Option<Box<dyn Query>> {
+    if v.all {
+        return None;
+    }
+    Some(match kind {
+        Kind::Faculty => any_of(f.visibility, &v.visibilities),
+        Kind::Need => {
+            let mut may_see = vec![any_of(f.visibility, &v.visibilities)];
+            if !v.invited_profiles.is_empty() {
+                may_see.push(any_of(f.invited, &v.invited_profiles));
+            }
+            let published: Box<dyn Query> = Box::new(BooleanQuery::intersection(vec![
+                any_of(f.status, &["open", "closed", "awarded"]),
+                Box::new(BooleanQuery::union(may_see)),
+            ]));
+            let mut either = vec![published];
+            if !v.member_of.is_empty() {
+                either.push(any_of(f.org, &v.member_of));
+            }
+            Box::new(BooleanQuery::union(either))
+        }
+    })
+}
+
+fn parser(index: &SearchIndex) -> QueryParser {
+    let schema = index.index.schema();
+    let fields: Vec<Field> = BOOSTS
+        .iter()
+        .filter_map(|(n, _)| schema.get_field(n).ok())
+        .collect();
+    let mut parser = QueryParser::for_index(&index.index, fields);
+    for (name, boost) in BOOSTS {
+        if let Ok(field) = schema.get_field(name) {
+            parser.set_field_boost(field, boost);
+        }
+    }
+    parser
+}
+
+/// Parses the caller's query text; malformed syntax is a 400 naming `q`.
+pub fn parse(index: &SearchIndex, q: &str) -> AppResult<Box<dyn Query>> {
+    parser(index).parse_query(q).map_err(|e| {
+        AppError::query(vec![FieldError::new(
+            "q",
+            "invalid_query_syntax",
+            format!("cannot parse the query: {e}"),
+        )])
+    })
+}
+
+pub fn run(index: &SearchIndex, req: &Request) -> AppResult<Results> {
+    let f = &index.fields;
+    let user: Option<Box<dyn Query>> = match req.q.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(q) => Some(parse(index, q)?),
+    };
+    // Filters restrict without scoring; only the caller's words score.
+    let mut must: Vec<Box<dyn Query>> = vec![term(
+        f.kind,
+        match req.kind {
+            Kind::Faculty => "faculty",
+            Kind::Need => "need",
+        },
+    )];
+    if let Some(v) = visibility(f, req.kind, &req.visible) {
+        must.push(v);
+    }
+    for (filter, value) in &req.filters {
+        let field = match filter {
+            Filter::Organization => f.org,
+            Filter::Country => f.country,
+            Filter::Department => f.department,
+            Filter::Status => f.status,
+            Filter::Collaboration => f.collaboration,
+            Filter::Keyword => f.keyword,
+        };
+        let value = match filter {
+            Filter::Organization | Filter::Status | Filter::Collaboration => {
+                value.trim().to_owned()
+            }
+            _ => key(value),
+        };
+        must.push(term(field, &value));
+    }
+    let filter: Box<dyn Query> = Box::new(ConstScoreQuery::new(
+        Box::new(BooleanQuery::intersection(must)),
+        0.0,
+    ));
+    let query: Box<dyn Query> = match &user {
+        Some(u) => Box::new(BooleanQuery::intersection(vec![u.box_clone(), filter])),
+        None => Box::new(BooleanQuery::intersection(vec![Box::new(AllQuery), filter])),
+    };
+
+    let facet_fields: Vec<(&str, Field)> = match req.kind {
+        Kind::Faculty => vec![
+            ("university", f.facet_org),
+            ("department", f.facet_department),
+            ("keyword", f.facet_keyword),
+            ("collaboration_type", f.facet_collaboration),
+        ],
+        Kind::Need => vec![
+            ("company", f.facet_org),
+            ("status", f.facet_status),
+            ("keyword", f.facet_keyword),
+            ("collaboration_type", f.facet_collaboration),
+        ],
+    };
+    let schema = index.index.schema();
+    let collector = |i: usize| {
+        let mut c = FacetCollector::for_field(schema.get_field_name(facet_fields[i].1));
+        c.add_facet("/");
+        c
+    };
+    let searcher = index.searcher();
+    let top = TopDocs::with_limit(req.limit.max(1))
+        .and_offset(req.offset)
+        .order_by_score();
+    let ((total, top), (f0, f1, f2, f3)) = searcher
+        .search(
+            &query,
+            &(
+                (Count, top),
+                (collector(0), collector(1), collector(2), collector(3)),
+            ),
+        )
+        .map_err(AppError::internal)?;
+
+    let mut facets = BTreeMap::new();
+    for (i, counts) in [f0, f1, f2, f3].into_iter().enumerate() {
+        let values = counts
+            .top_k("/", FACET_SIZE)
+            .into_iter()
+            .map(|(facet, n)| {
+                (
+                    facet
+                        .to_path()
+                        .last()
+                        .map(|s| (*s).to_owned())
+                        .unwrap_or_default(),
+                    n,
+                )
+            })
+            .collect();
+        facets.insert(facet_fields[i].0.to_owned(), values);
+    }
+
+    let generators: Vec<(&str, SnippetGenerator)> = match &user {
+        Some(u) => [
+            ("title", f.title),
+            ("keywords", f.keywords),
+            ("body", f.body),
+        ]
+        .into_iter()
+        .filter_map(|(name, field)| {
+            let mut g = SnippetGenerator::create(&searcher, &**u, field).ok()?;
+            g.set_max_num_chars(SNIPPET_CHARS);
+            Some((name, g))
+        })
+        .collect(),
+        None => Vec::new(),
+    };
+    let text = |doc: &TantivyDocument, field: Field| {
+        doc.get_first(field)
+            .and_then(|v| v.as_str())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let mut hits = Vec::with_capacity(top.len());
+    for (score, address) in top {
+        let doc: TantivyDocument = searcher.doc(address).map_err(AppError::internal)?;
+        let highlights = generators
+            .iter()
+            .filter_map(|(name, g)| {
+                let snippet = g.snippet_from_doc(&doc);
+                (!snippet.highlighted().is_empty()).then(|| ((*name).to_owned(), snippet.to_html()))
+            })
+            .collect();
+        let status = Some(text(&doc, f.status)).filter(|s| !s.is_empty());
+        hits.push(Hit {
+            id: text(&doc, f.id),
+            score,
+            title: text(&doc, f.title).replace('\n', " · "),
+            organization_id: text(&doc, f.org),
+            status,
+            highlights,
+        });
+    }
+    Ok(Results {
+        total,
+        hits,
+        facets,
+    })
+}

@@ -1,0 +1,202 @@
+//! Search use case: checks the request, turns the caller's rights into the index's
+//! visibility filter (from the same policy the database queries use), runs the query off the
+//! async workers, and labels organization facets.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use crate::api::needs::NeedStatus;
+use crate::api::search::{FacetValue, SearchHit, SearchParams, SearchResults, SearchType};
+use crate::db::{Db, search as source};
+use crate::domain::{CountryCode, PublicId};
+use crate::error::{AppError, AppResult, FieldError};
+use crate::search::SearchIndex;
+use crate::search::query::{self, Filter, Kind, Visible};
+
+use super::policy::{self, Caller};
+
+const MAX_OFFSET: i64 = 10_000;
+
+pub async fn search(
+    db: &Db,
+    index: &Arc<SearchIndex>,
+    caller: Option<&Caller>,
+    p: SearchParams,
+) -> AppResult<SearchResults> {
+    let mut errors = Vec::new();
+    let limit = p.limit.unwrap_or(20);
+    if !(1..=100).contains(&limit) {
+        errors.push(FieldError::new(
+            "limit",
+            "out_of_range",
+            "must be between 1 and 100",
+        ));
+    }
+    let offset = p.offset.unwrap_or(0);
+    if !(0..=MAX_OFFSET).contains(&offset) {
+        errors.push(FieldError::new(
+            "offset",
+            "out_of_range",
+            format!("must be between 0 and {MAX_OFFSET}"),
+        ));
+    }
+    let kind = match p.kind {
+        SearchType::Faculty => Kind::Faculty,
+        SearchType::Need => Kind::Need,
+    };
+    let mut filters = Vec::new();
+    let mut ids = |field: &str, value: Option<String>| match value.as_deref().map(PublicId::parse) {
+        Some(None) => {
+            errors.push(FieldError::new(field, "invalid_id", "must be an id"));
+            None
+        }
+        other => other.flatten(),
+    };
+    let university = ids("university_id", p.university_id);
+    let company = ids("company_id", p.company_id);
+    for (field, value, allowed, filter) in [
+        (
+            "department",
+            p.department,
+            Kind::Faculty,
+            Filter::Department,
+        ),
+        (
+            "university_id",
+            university,
+            Kind::Faculty,
+            Filter::Organization,
+        ),
+        (
+            "status",
+            p.status.map(|s| s.as_str().to_owned()),
+            Kind::Need,
+            Filter::Status,
+        ),
+        ("company_id", company, Kind::Need, Filter::Organization),
+    ] {
+        let Some(v) = value else { continue };
+        if kind == allowed {
+            filters.push((filter, v));
+        } else {
+            let t = if allowed == Kind::Faculty {
+                "faculty"
+            } else {
+                "need"
+            };
+            errors.push(FieldError::new(
+                field,
+                "not_applicable",
+                format!("applies only to type={t}"),
+            ));
+        }
+    }
+    if let Some(c) = p.country {
+        match CountryCode::parse("country", &c) {
+            Ok(c) => filters.push((Filter::Country, c.into_string())),
+            Err(e) => errors.push(e),
+        }
+    }
+    if let Some(c) = p.collaboration_type {
+        filters.push((Filter::Collaboration, c.as_str().to_owned()));
+    }
+    if let Some(k) = p.keyword.filter(|k| !k.trim().is_empty()) {
+        filters.push((Filter::Keyword, k));
+    }
+    if !errors.is_empty() {
+        return Err(AppError::query(errors));
+    }
+
+    let visible = visible(db, caller, kind).await?;
+    let request = query::Request {
+        kind,
+        q: p.q,
+        filters,
+        visible,
+        limit: limit as usize,
+        offset: offset as usize,
+    };
+    let index = index.clone();
+    let results = actix_web::rt::task::spawn_blocking(move || query::run(&index, &request))
+        .await
+        .map_err(AppError::internal)??;
+
+    let org_facet = if kind == Kind::Faculty {
+        "university"
+    } else {
+        "company"
+    };
+    let org_ids: Vec<String> = results
+        .facets
+        .get(org_facet)
+        .map(|v| v.iter().map(|(id, _)| id.clone()).collect())
+        .unwrap_or_default();
+    let names = db
+        .run(move |c| Ok(source::organization_names(c, org_ids)?))
+        .await?;
+    let facets: BTreeMap<String, Vec<FacetValue>> = results
+        .facets
+        .into_iter()
+        .map(|(name, values)| {
+            let values = values
+                .into_iter()
+                .map(|(value, count)| FacetValue {
+                    label: if name == org_facet {
+                        names.get(&value).cloned()
+                    } else {
+                        None
+                    },
+                    value,
+                    count,
+                })
+                .collect();
+            (name, values)
+        })
+        .collect();
+    Ok(SearchResults {
+        total: results.total,
+        offset: offset as usize,
+        limit: limit as usize,
+        items: results
+            .hits
+            .into_iter()
+            .map(|h| SearchHit {
+                kind: p.kind,
+                id: h.id,
+                score: h.score,
+                title: h.title,
+                organization_id: h.organization_id,
+                status: h.status.as_deref().and_then(NeedStatus::from_db),
+                highlights: h.highlights.into_iter().collect(),
+            })
+            .collect(),
+        facets,
+    })
+}
+
+/// The caller's rights as the index's visibility filter: the scopes `policy` decides for the
+/// database, translated.
+async fn visible(db: &Db, caller: Option<&Caller>, kind: Kind) -> AppResult<Visible> {
+    Ok(match kind {
+        Kind::Faculty => Visible {
+            visibilities: policy::faculty_scope(caller, false)?.visibilities,
+            ..Default::default()
+        },
+        Kind::Need => {
+            let scope = policy::need_scope(caller, false)?;
+            let invited_profiles = match scope.invited_user.clone() {
+                Some(user) if !scope.all => {
+                    db.run(move |c| Ok(source::owned_profiles(c, &user)?))
+                        .await?
+                }
+                _ => Vec::new(),
+            };
+            Visible {
+                all: scope.all,
+                visibilities: scope.visibilities,
+                member_of: scope.member_of,
+                invited_profiles,
+            }
+        }
+    })
+}

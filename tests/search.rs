@@ -1,0 +1,523 @@
+//! Search through the API: English stemming, Korean and Chinese bigrams, mixed scripts, field
+//! boosts, filters and facets, highlights, read-your-writes, and visibility enforced inside
+//! search (hits, totals, facets and snippets).
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use actix_web::http::Method;
+use common::{PASSWORD, TestApp};
+use serde_json::{Value, json};
+
+async fn org(app: &TestApp, kind: &str, name: &str, country: &str) -> String {
+    app.create_org(kind, name, country).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// Creates a profile as the operator and waits until it is searchable.
+async fn profile(app: &TestApp, body: Value) -> String {
+    let res = app.post("/api/v1/faculty?refresh=wait_for", &body).await;
+    res.expect(201);
+    assert_eq!(res.header("search-refresh").as_deref(), Some("done"));
+    res.json()["id"].as_str().unwrap().to_owned()
+}
+
+async fn need(app: &TestApp, body: Value) -> String {
+    let res = app.post("/api/v1/needs?refresh=wait_for", &body).await;
+    res.expect(201);
+    res.json()["id"].as_str().unwrap().to_owned()
+}
+
+async fn search(app: &TestApp, token: Option<&str>, query: &str) -> Value {
+    let res = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/search?{query}"),
+            token,
+            &[],
+            None,
+        )
+        .await;
+    res.expect(200);
+    res.json()
+}
+
+fn q(s: &str) -> String {
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// The one hit's id.
+fn only(results: &Value) -> String {
+    let found = ids(results);
+    assert_eq!(found.len(), 1, "{results}");
+    found[0].clone()
+}
+
+fn ids(results: &Value) -> Vec<String> {
+    results["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[actix_web::test]
+async fn english_korean_chinese_and_mixed_text_are_searchable() {
+    let app = TestApp::spawn().await;
+    let nycu = org(&app, "university", "NYCU", "TW").await;
+    let snu = org(&app, "university", "SNU", "KR").await;
+    let en = profile(&app, json!({"university_id": nycu, "name": "Alice Wang", "department": "Computer Science",
+        "research_interests": "Scheduling deep neural network training on shared GPU clusters", "keywords": ["distributed systems"]})).await;
+    let ko = profile(&app, json!({"university_id": snu, "name": "Kim Min-jun", "local_name": "김민준",
+        "research_interests": "GPU 클러스터 기반 대규모 언어 모델 학습과 추론 최적화", "keywords": ["딥러닝", "분산 학습"]})).await;
+    let zh = profile(
+        &app,
+        json!({"university_id": nycu, "name": "Lin Mei-Ling", "local_name": "林美玲",
+        "research_interests": "先進製程良率分析與半導體缺陷檢測", "keywords": ["半導體", "良率"]}),
+    )
+    .await;
+
+    // English: lowercased, stemmed, stop words ignored.
+    assert_eq!(
+        only(&search(&app, None, &format!("type=faculty&q={}", q("the Networks"))).await),
+        en
+    );
+    assert_eq!(
+        only(&search(&app, None, "type=faculty&q=trained").await),
+        en
+    );
+    // Korean finds Korean, Chinese finds Chinese.
+    assert_eq!(
+        only(&search(&app, None, &format!("type=faculty&q={}", q("언어 모델"))).await),
+        ko
+    );
+    assert_eq!(
+        only(&search(&app, None, &format!("type=faculty&q={}", q("딥러닝"))).await),
+        ko
+    );
+    assert_eq!(
+        only(&search(&app, None, &format!("type=faculty&q={}", q("半導體缺陷"))).await),
+        zh
+    );
+    assert_eq!(
+        only(&search(&app, None, &format!("type=faculty&q={}", q("林美玲"))).await),
+        zh
+    );
+    // Mixed scripts: both the Korean and the English profile match; the Korean one best.
+    let mixed = search(
+        &app,
+        None,
+        &format!("type=faculty&q={}", q("GPU 클러스터 기반 LLM 학습")),
+    )
+    .await;
+    assert_eq!(ids(&mixed)[0], ko);
+    assert!(ids(&mixed).contains(&en));
+    assert!(!ids(&mixed).contains(&zh));
+    // Highlights mark the matching words, escaped.
+    let hit = &search(&app, None, &format!("type=faculty&q={}", q("半導體"))).await["items"][0];
+    assert!(
+        hit["highlights"]["body"]
+            .as_str()
+            .unwrap()
+            .contains("<b>半導體</b>"),
+        "{hit}"
+    );
+    assert_eq!(hit["title"], "Lin Mei-Ling · 林美玲");
+}
+
+#[actix_web::test]
+async fn keywords_and_titles_outrank_bodies_and_publications_count() {
+    let app = TestApp::spawn().await;
+    let uni = org(&app, "university", "KAIST", "KR").await;
+    let body = profile(&app, json!({"university_id": uni, "name": "Body Match",
+        "bio": "Some work touches photonics among many other subjects in materials, devices and optics labs."})).await;
+    let keyword = profile(
+        &app,
+        json!({"university_id": uni, "name": "Keyword Match", "keywords": ["photonics"],
+        "bio": "Works on devices and materials in several labs across the institute."}),
+    )
+    .await;
+    let publication = profile(&app, json!({"university_id": uni, "name": "Paper Match",
+        "publications": [{"title": "Silicon photonics interconnects for AI accelerators", "year": 2024}]})).await;
+    let res = search(&app, None, "type=faculty&q=photonics").await;
+    assert_eq!(res["total"], 3);
+    assert_eq!(ids(&res)[0], keyword);
+    assert!(ids(&res).contains(&body) && ids(&res).contains(&publication));
+}
+
+#[actix_web::test]
+async fn filters_facets_and_pages() {
+    let app = TestApp::spawn().await;
+    let tw = org(&app, "university", "NTU", "TW").await;
+    let kr = org(&app, "university", "POSTECH", "KR").await;
+    for (uni, name, dept, kw, avail) in [
+        (
+            &tw,
+            "A",
+            "Electrical / Computer Eng.",
+            "chip design",
+            "consulting",
+        ),
+        (&tw, "B", "Physics", "chip design", "joint_lab"),
+        (&kr, "C", "Physics", "Chip Design", "consulting"),
+        (&kr, "D", "Chemistry", "catalysis", "licensing"),
+    ] {
+        profile(&app, json!({"university_id": uni, "name": name, "department": dept, "keywords": [kw], "availability": [avail],
+            "research_interests": "semiconductor research"})).await;
+    }
+    let all = search(&app, None, "type=faculty&q=semiconductor").await;
+    assert_eq!(all["total"], 4);
+    let facet = |r: &Value, name: &str| -> Vec<(String, u64)> {
+        r["facets"][name]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| {
+                (
+                    v["value"].as_str().unwrap().to_owned(),
+                    v["count"].as_u64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        facet(&all, "keyword"),
+        [("chip design".to_owned(), 3), ("catalysis".to_owned(), 1)]
+    );
+    assert_eq!(facet(&all, "department")[0], ("Physics".to_owned(), 2));
+    assert!(facet(&all, "department").contains(&("Electrical / Computer Eng.".to_owned(), 1)));
+    let unis = all["facets"]["university"].as_array().unwrap();
+    assert_eq!(unis.len(), 2);
+    assert!(unis.iter().any(|u| u["label"] == "NTU" && u["count"] == 2));
+
+    let names = |r: &Value| -> Vec<String> {
+        let mut v: Vec<String> = r["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["title"].as_str().unwrap().to_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(
+        names(
+            &search(
+                &app,
+                None,
+                &format!("type=faculty&q=semiconductor&university_id={tw}")
+            )
+            .await
+        ),
+        ["A", "B"]
+    );
+    assert_eq!(
+        names(&search(&app, None, "type=faculty&q=semiconductor&country=kr").await),
+        ["C", "D"]
+    );
+    assert_eq!(
+        names(
+            &search(
+                &app,
+                None,
+                "type=faculty&q=semiconductor&department=physics"
+            )
+            .await
+        ),
+        ["B", "C"]
+    );
+    assert_eq!(
+        names(&search(&app, None, "type=faculty&collaboration_type=consulting").await),
+        ["A", "C"]
+    );
+    assert_eq!(
+        names(
+            &search(
+                &app,
+                None,
+                &format!("type=faculty&keyword={}", q("CHIP design"))
+            )
+            .await
+        ),
+        ["A", "B", "C"]
+    );
+    // Facets count every hit, not just the page.
+    let page = search(&app, None, "type=faculty&q=semiconductor&limit=1&offset=1").await;
+    assert_eq!(
+        (
+            page["total"].as_u64(),
+            page["items"].as_array().unwrap().len()
+        ),
+        (Some(4), 1)
+    );
+    assert_eq!(facet(&page, "keyword")[0], ("chip design".to_owned(), 3));
+    let first = search(&app, None, "type=faculty&q=semiconductor&limit=1").await;
+    assert_ne!(ids(&first), ids(&page));
+
+    // Organization changes reach the index: moving POSTECH's country moves its profiles.
+    let etag = app
+        .get(&format!("/api/v1/organizations/{kr}"))
+        .await
+        .header("etag")
+        .unwrap();
+    app.patch(
+        &format!("/api/v1/organizations/{kr}"),
+        Some(&etag),
+        &json!({"country": "JP"}),
+    )
+    .await
+    .expect(200);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while search(&app, None, "type=faculty&country=JP").await["total"] != 2 {
+        assert!(Instant::now() < deadline, "organization change not indexed");
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[actix_web::test]
+async fn bad_queries_and_parameters_are_400_problems() {
+    let app = TestApp::spawn().await;
+    for query in [
+        format!("type=faculty&q={}", q("(unbalanced")),
+        format!("type=faculty&q={}", q("nosuchfield:x")),
+        "q=x".to_owned(),
+        "type=centre&q=x".to_owned(),
+        "type=faculty&limit=0".to_owned(),
+        "type=faculty&limit=101".to_owned(),
+        "type=faculty&offset=-1".to_owned(),
+        "type=faculty&offset=10001".to_owned(),
+        "type=faculty&status=open".to_owned(),
+        "type=need&university_id=0190c2a4-0000-7000-8000-000000000000".to_owned(),
+        "type=faculty&university_id=nope".to_owned(),
+        "type=faculty&country=Taiwan".to_owned(),
+        "type=faculty&colour=red".to_owned(),
+    ] {
+        let res = app.get(&format!("/api/v1/search?{query}")).await;
+        res.expect(400);
+    }
+    let res = app
+        .get(&format!(
+            "/api/v1/search?type=faculty&q={}",
+            q("(unbalanced")
+        ))
+        .await;
+    assert_eq!(res.json()["errors"][0]["field"], "q");
+}
+
+#[actix_web::test]
+async fn writes_become_searchable_and_deletes_disappear() {
+    let app = TestApp::spawn().await;
+    let uni = org(&app, "university", "NTHU", "TW").await;
+    // Without wait_for: searchable shortly after (the indexer commits every 250 ms).
+    let res = app
+        .post(
+            "/api/v1/faculty",
+            &json!({"university_id": uni, "name": "Fresh", "keywords": ["metamaterials"]}),
+        )
+        .await;
+    let id = res.json()["id"].as_str().unwrap().to_owned();
+    let started = Instant::now();
+    while search(&app, None, "type=faculty&q=metamaterials").await["total"] != 1 {
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "not searchable after 5 s"
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Updates replace the document: the old keyword is gone, the new one found.
+    let path = format!("/api/v1/faculty/{id}");
+    app.call(
+        Method::PATCH,
+        &format!("{path}?refresh=wait_for"),
+        Some(&app.operator_token),
+        &[("if-match", "\"1\"")],
+        Some(&json!({"keywords": ["spintronics"]})),
+    )
+    .await
+    .expect(200);
+    assert_eq!(
+        search(&app, None, "type=faculty&q=metamaterials").await["total"],
+        0
+    );
+    assert_eq!(
+        search(&app, None, "type=faculty&q=spintronics").await["total"],
+        1
+    );
+    // Deletes drop it; restore brings it back.
+    app.call(
+        Method::DELETE,
+        &format!("{path}?refresh=wait_for"),
+        Some(&app.operator_token),
+        &[],
+        None,
+    )
+    .await
+    .expect(204);
+    assert_eq!(
+        search(&app, None, "type=faculty&q=spintronics").await["total"],
+        0
+    );
+    app.call(
+        Method::POST,
+        &format!("{path}/restore?refresh=wait_for"),
+        Some(&app.operator_token),
+        &[],
+        None,
+    )
+    .await
+    .expect(200);
+    assert_eq!(
+        search(&app, None, "type=faculty&q=spintronics").await["total"],
+        1
+    );
+    // Imports too.
+    let req = actix_web::test::TestRequest::post()
+        .uri(&format!(
+            "/api/v1/faculty/import?university_id={uni}&refresh=wait_for"
+        ))
+        .insert_header(("content-type", "text/csv"))
+        .insert_header(("authorization", format!("Bearer {}", app.operator_token)))
+        .set_payload("external_id,name,keywords\nX-1,Imported,graphene;二維材料\n");
+    let res = app.send(req).await;
+    res.expect(200);
+    assert_eq!(res.header("search-refresh").as_deref(), Some("done"));
+    assert_eq!(
+        search(&app, None, &format!("type=faculty&q={}", q("二維材料"))).await["total"],
+        1
+    );
+    // Readiness reports the index position.
+    let ready = app.get("/readyz").await.json();
+    assert_eq!(ready["search"]["lag"], 0, "{ready}");
+    assert!(ready["search"]["applied"].as_i64().unwrap() >= 5);
+}
+
+#[actix_web::test]
+async fn search_never_shows_what_the_caller_may_not_see() {
+    let app = TestApp::spawn().await;
+    let nvidia = org(&app, "company", "NVIDIA", "US").await;
+    let amd = org(&app, "company", "AMD", "US").await;
+    let uni = org(&app, "university", "NYCU", "TW").await;
+    let staff = app.member_token(&nvidia, "staff").await;
+    let rival = app.member_token(&amd, "staff").await;
+    let prof = |name: &'static str| {
+        let (app, uni) = (&app, uni.clone());
+        async move {
+            let token = app.member_token(&uni, "faculty").await;
+            let me = app
+                .call(Method::GET, "/api/v1/me", Some(&token), &[], None)
+                .await
+                .json();
+            let id = profile(
+                app,
+                json!({"university_id": uni, "name": name, "owner_user_id": me["user"]["id"]}),
+            )
+            .await;
+            (token, id)
+        }
+    };
+    let (invited, invited_profile) = prof("Invited").await;
+    let (uninvited, _) = prof("Uninvited").await;
+    app.create_user("nobody@example.com", PASSWORD, false).await;
+    let stranger = app.login("nobody@example.com", PASSWORD).await;
+
+    let public = need(&app, json!({"company_id": nvidia, "title": "Public interconnect study", "status": "open", "visibility": "public",
+        "keywords": ["interconnect"], "summary": "Optical interconnect for racks"})).await;
+    let secret = need(&app, json!({"company_id": nvidia, "title": "Confidential interconnect roadmap", "status": "open",
+        "visibility": "confidential", "keywords": ["interconnect", "codename-kestrel"], "summary": "Kestrel interconnect for the next GPU"})).await;
+    let draft = need(&app, json!({"company_id": nvidia, "title": "Draft interconnect idea", "status": "draft", "visibility": "public",
+        "keywords": ["interconnect"]})).await;
+    let members = need(&app, json!({"company_id": nvidia, "title": "Members interconnect survey", "status": "open", "visibility": "members",
+        "keywords": ["interconnect"]})).await;
+    profile(&app, json!({"university_id": uni, "name": "Hidden interconnect expert", "visibility": "members", "keywords": ["interconnect"]})).await;
+
+    let sees = |token: Option<String>| {
+        let (app, secret) = (&app, secret.clone());
+        async move {
+            let r = search(app, token.as_deref(), "type=need&q=interconnect").await;
+            let mut found = ids(&r);
+            found.sort();
+            let text = r.to_string();
+            // Totals, facets and snippets agree with the hits.
+            assert_eq!(r["total"].as_u64().unwrap() as usize, found.len());
+            let kw = r["facets"]["keyword"].as_array().unwrap();
+            let interconnect = kw
+                .iter()
+                .find(|v| v["value"] == "interconnect")
+                .map(|v| v["count"].as_u64().unwrap())
+                .unwrap_or(0);
+            assert_eq!(interconnect as usize, found.len());
+            let leaks = text.contains("kestrel") || text.contains("Kestrel");
+            assert_eq!(
+                leaks,
+                found.contains(&secret),
+                "the secret shows only with its hit: {text}"
+            );
+            let faculty =
+                search(app, token.as_deref(), "type=faculty&q=interconnect").await["total"]
+                    .as_u64()
+                    .unwrap();
+            (found, faculty)
+        }
+    };
+    let mut expect_all = vec![
+        public.clone(),
+        secret.clone(),
+        draft.clone(),
+        members.clone(),
+    ];
+    expect_all.sort();
+    let mut public_only = vec![public.clone()];
+    public_only.sort();
+    let mut signed_in = vec![public.clone(), members.clone()];
+    signed_in.sort();
+    let mut invited_sees = vec![public.clone(), secret.clone(), members.clone()];
+    invited_sees.sort();
+
+    assert_eq!(sees(None).await, (public_only, 0));
+    assert_eq!(sees(Some(stranger)).await, (signed_in.clone(), 1));
+    assert_eq!(sees(Some(rival.clone())).await, (signed_in.clone(), 1));
+    assert_eq!(sees(Some(uninvited.clone())).await, (signed_in.clone(), 1));
+    assert_eq!(sees(Some(invited.clone())).await, (signed_in.clone(), 1));
+    assert_eq!(sees(Some(staff.clone())).await, (expect_all.clone(), 1));
+    assert_eq!(
+        sees(Some(app.operator_token.clone())).await,
+        (expect_all, 1)
+    );
+    // Searching for the secret's own words finds nothing for outsiders.
+    assert_eq!(
+        search(&app, Some(&rival), "type=need&q=kestrel").await["total"],
+        0
+    );
+    assert_eq!(
+        search(&app, None, "type=need&keyword=codename-kestrel").await["total"],
+        0
+    );
+
+    // Invited: the professor now finds it; withdrawn: gone again.
+    let invitations = format!("/api/v1/needs/{secret}/invitations");
+    app.call(
+        Method::POST,
+        &format!("{invitations}?refresh=wait_for"),
+        Some(&staff),
+        &[],
+        Some(&json!({"faculty_id": invited_profile})),
+    )
+    .await
+    .expect(201);
+    assert_eq!(sees(Some(invited.clone())).await, (invited_sees, 1));
+    assert_eq!(sees(Some(uninvited)).await, (signed_in.clone(), 1));
+    app.call(
+        Method::DELETE,
+        &format!("{invitations}/{invited_profile}?refresh=wait_for"),
+        Some(&staff),
+        &[],
+        None,
+    )
+    .await
+    .expect(204);
+    assert_eq!(sees(Some(invited)).await, (signed_in, 1));
+}
