@@ -219,28 +219,54 @@ pub fn replace_parts(conn: &mut DbConn, id: &str, parts: &FacultyParts) -> Query
     diesel::delete(faculty_availability::table.filter(faculty_availability::faculty_id.eq(id)))
         .execute(conn)?;
     diesel::delete(publications::table.filter(publications::faculty_id.eq(id))).execute(conn)?;
-    for (i, k) in parts.keywords.iter().enumerate() {
-        diesel::insert_into(faculty_keywords::table)
-            .values((
+    let keywords: Vec<_> = parts
+        .keywords
+        .iter()
+        .enumerate()
+        .map(|(i, k)| {
+            (
                 faculty_keywords::faculty_id.eq(id),
                 faculty_keywords::position.eq(i32::try_from(i).unwrap_or(i32::MAX)),
                 faculty_keywords::keyword.eq(k),
                 faculty_keywords::keyword_key.eq(k.to_lowercase()),
-            ))
-            .execute(conn)?;
-    }
-    for c in &parts.availability {
-        diesel::insert_into(faculty_availability::table)
-            .values((
+            )
+        })
+        .collect();
+    let availability: Vec<_> = parts
+        .availability
+        .iter()
+        .map(|c| {
+            (
                 faculty_availability::faculty_id.eq(id),
                 faculty_availability::collaboration_type.eq(c),
-            ))
-            .execute(conn)?;
+            )
+        })
+        .collect();
+    // One multi-row INSERT per table (hundreds of publications are common). diesel offers
+    // multi-row inserts only on the concrete connections, hence the match.
+    macro_rules! insert_all {
+        ($c:expr) => {{
+            if !keywords.is_empty() {
+                diesel::insert_into(faculty_keywords::table)
+                    .values(&keywords)
+                    .execute($c)?;
+            }
+            if !availability.is_empty() {
+                diesel::insert_into(faculty_availability::table)
+                    .values(&availability)
+                    .execute($c)?;
+            }
+            // SQLite binds at most 32,766 parameters per statement: 7 per publication.
+            for chunk in parts.publications.chunks(2000) {
+                diesel::insert_into(publications::table)
+                    .values(chunk)
+                    .execute($c)?;
+            }
+        }};
     }
-    for p in &parts.publications {
-        diesel::insert_into(publications::table)
-            .values(p)
-            .execute(conn)?;
+    match conn {
+        DbConn::Sqlite(c) => insert_all!(c),
+        DbConn::Pg(c) => insert_all!(c),
     }
     Ok(())
 }

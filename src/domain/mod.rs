@@ -93,7 +93,18 @@ impl Text {
         max_chars: usize,
         multiline: bool,
     ) -> Result<Option<String>, FieldError> {
-        let v = value.trim();
+        // Text arrives from Word, e-mail and legacy systems. C1 controls and DEL are never
+        // meaningful in UTF-8 text (they are what mis-decoded Windows-1252 quotes and dashes
+        // leave behind), so they are dropped; in free text, line ends become `\n`. Any other
+        // control character is refused.
+        let mut normalised: String = value
+            .chars()
+            .filter(|c| !matches!(*c as u32, 0x7f..=0x9f))
+            .collect();
+        if multiline {
+            normalised = normalised.replace("\r\n", "\n").replace('\r', "\n");
+        }
+        let v = normalised.trim();
         if v.is_empty() {
             return Ok(None);
         }
@@ -106,7 +117,7 @@ impl Text {
             ));
         }
         if v.chars()
-            .any(|c| c.is_control() && !(multiline && (c == '\n' || c == '\t' || c == '\r')))
+            .any(|c| c.is_control() && !(multiline && (c == '\n' || c == '\t')))
         {
             return Err(FieldError::new(
                 field,
@@ -257,6 +268,22 @@ impl PublicId {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn multiline_text_normalises_line_ends_and_drops_c1_controls() {
+        assert_eq!(
+            Text::multiline("bio", Some("a\r\nb\rc\u{9d}d\u{7f}"), 100)
+                .unwrap()
+                .as_deref(),
+            Some("a\nb\ncd")
+        );
+        assert!(Text::multiline("bio", Some("bell\u{7}"), 100).is_err());
+        assert_eq!(Text::required("name", "x\u{96}y", 100).unwrap(), "xy");
+        assert!(
+            Text::required("name", "x\ny", 100).is_err(),
+            "single-line fields refuse line breaks"
+        );
+    }
 
     #[test]
     fn text_trims_bounds_and_rejects_controls() {

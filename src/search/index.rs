@@ -13,8 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tantivy::schema::{
-    FAST, FacetOptions, Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing,
-    TextOptions,
+    FAST, Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
 };
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
@@ -25,15 +24,16 @@ use crate::db::{Db, DbConn};
 use crate::error::{AppError, AppResult};
 
 /// Bump when the schema or the analysis changes: an index of another version is rebuilt.
-const SCHEMA_VERSION: u32 = 1;
+const SCHEMA_VERSION: u32 = 2;
 /// Outbox rows applied per database round trip.
 const BATCH: i64 = 500;
 /// Applied outbox rows older than this are deleted (hourly). An index that was away longer
 /// (e.g. a replica stopped for weeks) notices the gap and rebuilds.
 const OUTBOX_RETENTION: chrono::TimeDelta = chrono::TimeDelta::days(7);
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
-/// Memory for the writer's in-flight segment (tantivy needs at least 15 MB per thread).
-const WRITER_MEMORY: usize = 64 * 1024 * 1024;
+/// Memory for the writer's in-flight segments, shared by its threads (tantivy needs at least
+/// 15 MB per thread).
+const WRITER_MEMORY: usize = 96 * 1024 * 1024;
 
 /// The schema's fields.
 #[derive(Clone, Copy)]
@@ -52,11 +52,8 @@ pub struct Fields {
     pub collaboration: Field,
     pub keyword: Field,
     pub invited: Field,
-    pub facet_org: Field,
-    pub facet_department: Field,
-    pub facet_keyword: Field,
-    pub facet_collaboration: Field,
-    pub facet_status: Field,
+    /// The department as written (for facet values; `department` holds the lookup key).
+    pub department_label: Field,
 }
 
 fn schema() -> (Schema, Fields) {
@@ -69,7 +66,6 @@ fn schema() -> (Schema, Fields) {
         );
         if stored { o.set_stored() } else { o }
     };
-    let facet = FacetOptions::default();
     let fields = Fields {
         id: b.add_text_field("id", STRING | STORED),
         kind: b.add_text_field("kind", STRING),
@@ -80,16 +76,13 @@ fn schema() -> (Schema, Fields) {
         org: b.add_text_field("org", STRING | STORED | FAST),
         country: b.add_text_field("country", STRING),
         department: b.add_text_field("department", STRING),
-        status: b.add_text_field("status", STRING | STORED),
+        // FAST (columnar) fields are what facet counts aggregate over.
+        status: b.add_text_field("status", STRING | STORED | FAST),
         visibility: b.add_text_field("visibility", STRING),
-        collaboration: b.add_text_field("collaboration", STRING),
-        keyword: b.add_text_field("keyword", STRING),
+        collaboration: b.add_text_field("collaboration", STRING | FAST),
+        keyword: b.add_text_field("keyword", STRING | FAST),
         invited: b.add_text_field("invited", STRING),
-        facet_org: b.add_facet_field("facet_org", facet.clone()),
-        facet_department: b.add_facet_field("facet_department", facet.clone()),
-        facet_keyword: b.add_facet_field("facet_keyword", facet.clone()),
-        facet_collaboration: b.add_facet_field("facet_collaboration", facet.clone()),
-        facet_status: b.add_facet_field("facet_status", facet),
+        department_label: b.add_text_field("department_label", STRING | FAST),
     };
     (b.build(), fields)
 }
@@ -97,12 +90,6 @@ fn schema() -> (Schema, Fields) {
 /// Lowercased, trimmed: how filter values are stored and looked up.
 pub fn key(s: &str) -> String {
     s.trim().to_lowercase()
-}
-
-fn add_facet(doc: &mut TantivyDocument, field: Field, value: &str) {
-    if !value.trim().is_empty() {
-        doc.add_facet(field, tantivy::schema::Facet::from_path([value.trim()]));
-    }
 }
 
 fn join<'a>(parts: impl IntoIterator<Item = Option<&'a str>>) -> String {
@@ -150,18 +137,20 @@ fn faculty_doc(f: &Fields, s: &FacultySource) -> TantivyDocument {
     doc.add_text(f.org, &r.university_id);
     doc.add_text(f.country, key(&s.country));
     doc.add_text(f.visibility, &r.visibility);
-    add_facet(&mut doc, f.facet_org, &r.university_id);
-    if let Some(d) = r.department.as_deref() {
+    if let Some(d) = r
+        .department
+        .as_deref()
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+    {
         doc.add_text(f.department, key(d));
-        add_facet(&mut doc, f.facet_department, d);
+        doc.add_text(f.department_label, d);
     }
     for k in &s.parts.keywords {
         doc.add_text(f.keyword, key(k));
-        add_facet(&mut doc, f.facet_keyword, &key(k));
     }
     for c in &s.parts.availability {
         doc.add_text(f.collaboration, c);
-        add_facet(&mut doc, f.facet_collaboration, c);
     }
     doc
 }
@@ -185,15 +174,11 @@ fn need_doc(f: &Fields, s: &NeedSource) -> TantivyDocument {
     doc.add_text(f.country, key(&s.country));
     doc.add_text(f.status, &r.status);
     doc.add_text(f.visibility, &r.visibility);
-    add_facet(&mut doc, f.facet_org, &r.company_id);
-    add_facet(&mut doc, f.facet_status, &r.status);
     for k in &s.parts.keywords {
         doc.add_text(f.keyword, key(k));
-        add_facet(&mut doc, f.facet_keyword, &key(k));
     }
     for c in &s.parts.collaboration_types {
         doc.add_text(f.collaboration, c);
-        add_facet(&mut doc, f.facet_collaboration, c);
     }
     for p in &s.invited {
         doc.add_text(f.invited, p);
@@ -272,8 +257,10 @@ fn clear_dir(dir: &Path) -> anyhow::Result<()> {
 }
 
 fn writer(index: &Index, dir: &Path) -> anyhow::Result<IndexWriter> {
+    // Indexing is CPU-bound (analysis); up to two threads let bulk loads keep up.
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(2));
     index
-        .writer_with_num_threads(1, WRITER_MEMORY)
+        .writer_with_num_threads(threads, WRITER_MEMORY)
         .map_err(|e| match e {
             tantivy::TantivyError::LockFailure(..) => anyhow::anyhow!(
                 "the search index in {} is in use by another process (is `liaison serve` running?)",
@@ -640,14 +627,5 @@ impl Indexer {
 impl SearchIndex {
     pub fn searcher(&self) -> tantivy::Searcher {
         self.reader.searcher()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn facets_keep_slashes_inside_values() {
-        let f = tantivy::schema::Facet::from_path(["Electrical / Computer Eng."]);
-        assert_eq!(f.to_path(), ["Electrical / Computer Eng."]);
     }
 }

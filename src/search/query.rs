@@ -4,7 +4,9 @@
 
 use std::collections::BTreeMap;
 
-use tantivy::collector::{Count, FacetCollector, TopDocs};
+use tantivy::aggregation::agg_req::Aggregations;
+use tantivy::aggregation::{AggContextParams, AggregationCollector, AggregationLimitsGuard};
+use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{
     AllQuery, BooleanQuery, ConstScoreQuery, Query, QueryParser, TermQuery, TermSetQuery,
 };
@@ -23,6 +25,8 @@ const BOOSTS: [(&str, f32); 4] = [
     ("publications", 0.8),
 ];
 const FACET_SIZE: usize = 20;
+/// Values each index segment reports per facet before they are merged.
+const SEGMENT_SIZE: usize = 500;
 const SNIPPET_CHARS: usize = 180;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -191,57 +195,57 @@ pub fn run(index: &SearchIndex, req: &Request) -> AppResult<Results> {
         None => Box::new(BooleanQuery::intersection(vec![Box::new(AllQuery), filter])),
     };
 
-    let facet_fields: Vec<(&str, Field)> = match req.kind {
-        Kind::Faculty => vec![
-            ("university", f.facet_org),
-            ("department", f.facet_department),
-            ("keyword", f.facet_keyword),
-            ("collaboration_type", f.facet_collaboration),
+    // Facets: terms aggregations over columnar fields, which count ordinals and resolve only
+    // the top values to strings. Each segment contributes its top SEGMENT_SIZE values, so a
+    // count can be a slight undercount on a very fragmented index; never an overcount.
+    let facet_fields: [(&str, &str); 4] = match req.kind {
+        Kind::Faculty => [
+            ("university", "org"),
+            ("department", "department_label"),
+            ("keyword", "keyword"),
+            ("collaboration_type", "collaboration"),
         ],
-        Kind::Need => vec![
-            ("company", f.facet_org),
-            ("status", f.facet_status),
-            ("keyword", f.facet_keyword),
-            ("collaboration_type", f.facet_collaboration),
+        Kind::Need => [
+            ("company", "org"),
+            ("status", "status"),
+            ("keyword", "keyword"),
+            ("collaboration_type", "collaboration"),
         ],
     };
-    let schema = index.index.schema();
-    let collector = |i: usize| {
-        let mut c = FacetCollector::for_field(schema.get_field_name(facet_fields[i].1));
-        c.add_facet("/");
-        c
-    };
+    let request: Aggregations = serde_json::from_value(serde_json::Value::Object(
+        facet_fields
+            .iter()
+            .map(|(name, field)| {
+                let terms = serde_json::json!({"terms": {"field": field, "size": FACET_SIZE, "segment_size": SEGMENT_SIZE}});
+                ((*name).to_owned(), terms)
+            })
+            .collect(),
+    ))
+    .map_err(AppError::internal)?;
+    let aggs = AggregationCollector::from_aggs(
+        request,
+        AggContextParams::new(
+            AggregationLimitsGuard::default(),
+            index.index.tokenizers().clone(),
+        ),
+    );
     let searcher = index.searcher();
     let top = TopDocs::with_limit(req.limit.max(1))
         .and_offset(req.offset)
         .order_by_score();
-    let ((total, top), (f0, f1, f2, f3)) = searcher
-        .search(
-            &query,
-            &(
-                (Count, top),
-                (collector(0), collector(1), collector(2), collector(3)),
-            ),
-        )
+    let ((total, top), aggs) = searcher
+        .search(&query, &((Count, top), aggs))
         .map_err(AppError::internal)?;
-
+    let aggs = serde_json::to_value(&aggs).map_err(AppError::internal)?;
     let mut facets = BTreeMap::new();
-    for (i, counts) in [f0, f1, f2, f3].into_iter().enumerate() {
-        let values = counts
-            .top_k("/", FACET_SIZE)
+    for (name, _) in facet_fields {
+        let values = aggs[name]["buckets"]
+            .as_array()
             .into_iter()
-            .map(|(facet, n)| {
-                (
-                    facet
-                        .to_path()
-                        .last()
-                        .map(|s| (*s).to_owned())
-                        .unwrap_or_default(),
-                    n,
-                )
-            })
+            .flatten()
+            .filter_map(|b| Some((b["key"].as_str()?.to_owned(), b["doc_count"].as_u64()?)))
             .collect();
-        facets.insert(facet_fields[i].0.to_owned(), values);
+        facets.insert(name.to_owned(), values);
     }
 
     let generators: Vec<(&str, SnippetGenerator)> = match &user {
