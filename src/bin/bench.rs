@@ -443,8 +443,9 @@ fn start(args: &Args, database_url: &str) -> Server {
     Server { child, addr }
 }
 
-/// Peak and current resident memory of a process, in MiB (Linux).
-fn rss(pid: u32) -> (f64, f64) {
+/// Peak and current resident memory of a process, in MiB (Linux), and the current split into
+/// anonymous memory and file pages (the memory-mapped index counts as resident when touched).
+fn rss(pid: u32) -> (f64, f64, f64, f64) {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     let field = |name: &str| {
         status
@@ -454,7 +455,12 @@ fn rss(pid: u32) -> (f64, f64) {
             .and_then(|v| v.parse::<f64>().ok())
             .map_or(0.0, |kb| kb / 1024.0)
     };
-    (field("VmHWM:"), field("VmRSS:"))
+    (
+        field("VmHWM:"),
+        field("VmRSS:"),
+        field("RssAnon:"),
+        field("RssFile:"),
+    )
 }
 
 fn dir_size(path: &Path) -> u64 {
@@ -818,10 +824,12 @@ fn main() {
             l.len() as f64 / elapsed.as_secs_f64()
         );
     }
-    let (peak, now) = rss(server.child.id());
+    let (peak, now, anon, file) = rss(server.child.id());
     println!();
     println!("## Memory (the liaison serve process)");
-    println!("peak RSS (VmHWM): {peak:.0} MiB; RSS at the end: {now:.0} MiB");
+    println!(
+        "peak RSS (VmHWM): {peak:.0} MiB; RSS at the end: {now:.0} MiB (anonymous {anon:.0} MiB, mapped files {file:.0} MiB)"
+    );
     drop(server);
     if args.database_url.is_none() && !args.keep {
         let _ = std::fs::remove_dir_all(&args.work);

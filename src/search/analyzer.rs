@@ -14,7 +14,7 @@ pub const MULTILINGUAL: &str = "liaison_multilingual";
 
 /// The analyzer for every full-text field.
 pub fn multilingual() -> TextAnalyzer {
-    let mut builder = TextAnalyzer::builder(CjkBigramTokenizer)
+    let mut builder = TextAnalyzer::builder(CjkBigramTokenizer::default())
         .filter(RemoveLongFilter::limit(48))
         .filter(LowerCaser)
         .dynamic();
@@ -43,80 +43,103 @@ pub fn is_cjk(c: char) -> bool {
     )
 }
 
-/// Splits text into words (non-CJK) and bigrams over CJK runs.
+/// Splits text into words (non-CJK) and bigrams over CJK runs, streaming with one reused
+/// token (no allocation per token: this runs over every indexed text and every highlight).
 #[derive(Clone, Default)]
-pub struct CjkBigramTokenizer;
+pub struct CjkBigramTokenizer {
+    token: Token,
+}
 
-pub struct CjkBigramStream {
-    tokens: Vec<Token>,
-    next: usize,
+pub struct CjkBigramStream<'a> {
+    text: &'a str,
+    /// Byte offset of the next character to look at (outside a CJK run).
+    pos: usize,
+    /// Inside a CJK run: where the character that starts the next bigram begins.
+    run: Option<usize>,
+    token: &'a mut Token,
 }
 
 impl Tokenizer for CjkBigramTokenizer {
-    type TokenStream<'a> = CjkBigramStream;
+    type TokenStream<'a> = CjkBigramStream<'a>;
 
-    fn token_stream<'a>(&'a mut self, text: &'a str) -> CjkBigramStream {
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> CjkBigramStream<'a> {
+        self.token.reset();
         CjkBigramStream {
-            tokens: tokenize(text),
-            next: 0,
+            text,
+            pos: 0,
+            run: None,
+            token: &mut self.token,
         }
     }
 }
 
-impl TokenStream for CjkBigramStream {
+impl CjkBigramStream<'_> {
+    fn emit(&mut self, from: usize, to: usize) -> bool {
+        self.token.offset_from = from;
+        self.token.offset_to = to;
+        self.token.position = self.token.position.wrapping_add(1);
+        self.token.text.clear();
+        self.token.text.push_str(&self.text[from..to]);
+        true
+    }
+
+    fn char_at(&self, at: usize) -> Option<char> {
+        self.text.get(at..).and_then(|r| r.chars().next())
+    }
+}
+
+impl TokenStream for CjkBigramStream<'_> {
     fn advance(&mut self) -> bool {
-        self.next += 1;
-        self.next <= self.tokens.len()
+        loop {
+            if let Some(first) = self.run {
+                let second = first + self.char_at(first).map_or(0, char::len_utf8);
+                match self.char_at(second) {
+                    Some(c) if is_cjk(c) => {
+                        self.run = Some(second);
+                        return self.emit(first, second + c.len_utf8());
+                    }
+                    _ => {
+                        self.run = None;
+                        self.pos = second;
+                    }
+                }
+            }
+            let Some(c) = self.char_at(self.pos) else {
+                return false;
+            };
+            let start = self.pos;
+            if is_cjk(c) {
+                let second = start + c.len_utf8();
+                return match self.char_at(second) {
+                    Some(d) if is_cjk(d) => {
+                        self.run = Some(second);
+                        self.emit(start, second + d.len_utf8())
+                    }
+                    _ => {
+                        self.pos = second;
+                        self.emit(start, second)
+                    }
+                };
+            }
+            if c.is_alphanumeric() {
+                let end = self.text[start..]
+                    .char_indices()
+                    .find(|(_, ch)| !ch.is_alphanumeric() || is_cjk(*ch))
+                    .map_or(self.text.len(), |(i, _)| start + i);
+                self.pos = end;
+                return self.emit(start, end);
+            }
+            self.pos += c.len_utf8();
+        }
     }
 
     fn token(&self) -> &Token {
-        &self.tokens[self.next - 1]
+        self.token
     }
 
     fn token_mut(&mut self) -> &mut Token {
-        &mut self.tokens[self.next - 1]
+        self.token
     }
-}
-
-fn tokenize(text: &str) -> Vec<Token> {
-    let mut out = Vec::new();
-    let mut push = |from: usize, to: usize| {
-        out.push(Token {
-            offset_from: from,
-            offset_to: to,
-            position: out.len(),
-            text: text[from..to].to_owned(),
-            position_length: 1,
-        });
-    };
-    let chars: Vec<(usize, char)> = text.char_indices().collect();
-    let end_of = |i: usize| chars.get(i).map_or(text.len(), |(o, _)| *o);
-    let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i].1;
-        if is_cjk(c) {
-            let start = i;
-            while i < chars.len() && is_cjk(chars[i].1) {
-                i += 1;
-            }
-            if i - start == 1 {
-                push(chars[start].0, end_of(start + 1));
-            } else {
-                for (j, (offset, _)) in chars.iter().enumerate().take(i - 1).skip(start) {
-                    push(*offset, end_of(j + 2));
-                }
-            }
-        } else if c.is_alphanumeric() {
-            let start = i;
-            while i < chars.len() && chars[i].1.is_alphanumeric() && !is_cjk(chars[i].1) {
-                i += 1;
-            }
-            push(chars[start].0, end_of(i));
-        } else {
-            i += 1;
-        }
-    }
-    out
 }
 
 #[cfg(test)]
@@ -154,17 +177,25 @@ mod tests {
     }
 
     #[test]
-    fn offsets_point_at_the_original_text() {
-        let text = "딥러닝 model";
-        let tokens = tokenize(text);
-        let spans: Vec<&str> = tokens
-            .iter()
-            .map(|t| &text[t.offset_from..t.offset_to])
-            .collect();
-        assert_eq!(spans, ["딥러", "러닝", "model"]);
+    fn offsets_and_positions_point_at_the_original_text() {
+        let text = "딥러닝 model, 半導體!";
+        let mut tokenizer = CjkBigramTokenizer::default();
+        let mut stream = tokenizer.token_stream(text);
+        let mut seen = Vec::new();
+        while stream.advance() {
+            let t = stream.token();
+            seen.push((
+                text[t.offset_from..t.offset_to].to_owned(),
+                t.position,
+                t.text.clone(),
+            ));
+        }
+        let spans: Vec<&str> = seen.iter().map(|s| s.0.as_str()).collect();
+        assert_eq!(spans, ["딥러", "러닝", "model", "半導", "導體"]);
         assert_eq!(
-            tokens.iter().map(|t| t.position).collect::<Vec<_>>(),
-            [0, 1, 2]
+            seen.iter().map(|s| s.1).collect::<Vec<_>>(),
+            [0, 1, 2, 3, 4]
         );
+        assert!(seen.iter().all(|s| s.0 == s.2));
     }
 }

@@ -28,6 +28,8 @@ const FACET_SIZE: usize = 20;
 /// Values each index segment reports per facet before they are merged.
 const SEGMENT_SIZE: usize = 500;
 const SNIPPET_CHARS: usize = 180;
+/// How much of a field's text highlights are looked for in.
+const SNIPPET_SOURCE_CHARS: usize = 1500;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -248,7 +250,7 @@ pub fn run(index: &SearchIndex, req: &Request) -> AppResult<Results> {
         facets.insert(name.to_owned(), values);
     }
 
-    let generators: Vec<(&str, SnippetGenerator)> = match &user {
+    let generators: Vec<(&str, Field, SnippetGenerator)> = match &user {
         Some(u) => [
             ("title", f.title),
             ("keywords", f.keywords),
@@ -258,7 +260,7 @@ pub fn run(index: &SearchIndex, req: &Request) -> AppResult<Results> {
         .filter_map(|(name, field)| {
             let mut g = SnippetGenerator::create(&searcher, &**u, field).ok()?;
             g.set_max_num_chars(SNIPPET_CHARS);
-            Some((name, g))
+            Some((name, field, g))
         })
         .collect(),
         None => Vec::new(),
@@ -274,8 +276,18 @@ pub fn run(index: &SearchIndex, req: &Request) -> AppResult<Results> {
         let doc: TantivyDocument = searcher.doc(address).map_err(AppError::internal)?;
         let highlights = generators
             .iter()
-            .filter_map(|(name, g)| {
-                let snippet = g.snippet_from_doc(&doc);
+            .filter_map(|(name, field, g)| {
+                // Highlights come from the start of long texts only: analysing whole
+                // descriptions for every hit was the largest cost of a search.
+                let full = doc
+                    .get_first(*field)
+                    .and_then(|v| v.as_str())
+                    .unwrap_or_default();
+                let end = full
+                    .char_indices()
+                    .nth(SNIPPET_SOURCE_CHARS)
+                    .map_or(full.len(), |(i, _)| i);
+                let snippet = g.snippet(&full[..end]);
                 (!snippet.highlighted().is_empty()).then(|| ((*name).to_owned(), snippet.to_html()))
             })
             .collect();
