@@ -469,6 +469,34 @@ fn flags_beat_environment_which_beats_the_config_file() {
     assert!(!dir.path().join("from-env2.db").exists());
 }
 
+/// `liaison import faculty` of a CSV text; returns the ids of the rows.
+fn cli_import(dir: &std::path::Path, db_url: &str, university_id: &str, csv: &str) -> Vec<String> {
+    let file = dir.join("import.csv");
+    std::fs::write(&file, csv).unwrap();
+    let out = command(dir, db_url)
+        .args([
+            "import",
+            "faculty",
+            file.to_str().unwrap(),
+            "--university-id",
+            university_id,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    report["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| row["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
 /// Every profile id the search finds for `keyword` (and the reported total).
 fn search_ids(addr: &str, keyword: &str) -> (u64, Vec<String>) {
     let (status, body) = http(
@@ -563,31 +591,12 @@ fn the_search_index_survives_kill_9_and_rebuilds_from_the_database() {
     server.child.wait().unwrap();
 
     // While it is down, the CLI writes more (through the same outbox).
-    let csv = dir.path().join("more.csv");
-    std::fs::write(
-        &csv,
+    created.extend(cli_import(
+        dir.path(),
+        &db.url,
+        &uni,
         "external_id,name,keywords\nX-1,Q1,crashtest\nX-2,Q2,crashtest\nX-3,Q3,crashtest\n",
-    )
-    .unwrap();
-    let out = command(dir.path(), &db.url)
-        .args([
-            "import",
-            "faculty",
-            csv.to_str().unwrap(),
-            "--university-id",
-            &uni,
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    for row in report["rows"].as_array().unwrap() {
-        created.push(row["id"].as_str().unwrap().to_owned());
-    }
+    ));
 
     // Restarted: it resumes from its last commit; nothing lost, nothing twice.
     let mut server = Server::start(dir.path(), &db.url);
@@ -638,25 +647,12 @@ fn the_search_index_survives_kill_9_and_rebuilds_from_the_database() {
 
     // Outbox rows the index never applied were pruned while it was away: it notices the gap
     // and rebuilds instead of silently missing them.
-    std::fs::write(
-        &csv,
+    created.extend(cli_import(
+        dir.path(),
+        &db.url,
+        &uni,
         "external_id,name,keywords\nY-1,R1,crashtest\nY-2,R2,crashtest\n",
-    )
-    .unwrap();
-    let out = command(dir.path(), &db.url)
-        .args([
-            "import",
-            "faculty",
-            csv.to_str().unwrap(),
-            "--university-id",
-            &uni,
-        ])
-        .output()
-        .unwrap();
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    for row in report["rows"].as_array().unwrap() {
-        created.push(row["id"].as_str().unwrap().to_owned());
-    }
+    ));
     db.execute("DELETE FROM search_outbox WHERE seq < (SELECT MAX(seq) FROM search_outbox)");
     let server = Server::start(dir.path(), &db.url);
     wait_for_search(&server.addr, "crashtest", &created);

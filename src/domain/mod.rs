@@ -263,6 +263,24 @@ impl PublicId {
             .ok()
             .map(|u| u.hyphenated().to_string())
     }
+
+    /// An optional id filter from a query string: a 400 naming `field` when malformed.
+    pub fn query_param(
+        field: &str,
+        value: Option<&str>,
+    ) -> crate::error::AppResult<Option<String>> {
+        value
+            .map(|v| {
+                Self::parse(v).ok_or_else(|| {
+                    crate::error::AppError::query(vec![FieldError::new(
+                        field,
+                        "invalid_id",
+                        "must be an id",
+                    )])
+                })
+            })
+            .transpose()
+    }
 }
 
 #[cfg(test)]

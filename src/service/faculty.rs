@@ -254,16 +254,7 @@ pub async fn get(
 pub async fn list(db: &Db, caller: Option<&Caller>, q: ListFaculty) -> AppResult<FacultyList> {
     let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
     let scope = policy::faculty_scope(caller, q.include_deleted.unwrap_or(false))?;
-    let university_id = match q.university_id.as_deref() {
-        Some(u) => Some(PublicId::parse(u).ok_or_else(|| {
-            AppError::query(vec![FieldError::new(
-                "university_id",
-                "invalid_id",
-                "must be an id",
-            )])
-        })?),
-        None => None,
-    };
+    let university_id = PublicId::query_param("university_id", q.university_id.as_deref())?;
     let filter = FacultyFilter {
         university_id,
         department: q.department.map(|d| d.trim().to_owned()),

@@ -199,16 +199,7 @@ pub async fn get(db: &Db, caller: Option<&Caller>, id: String) -> AppResult<Vers
 pub async fn list(db: &Db, caller: Option<&Caller>, q: ListNeeds) -> AppResult<NeedList> {
     let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
     let scope = policy::need_scope(caller, q.include_deleted.unwrap_or(false))?;
-    let company_id = match q.company_id.as_deref() {
-        Some(c) => Some(PublicId::parse(c).ok_or_else(|| {
-            AppError::query(vec![FieldError::new(
-                "company_id",
-                "invalid_id",
-                "must be an id",
-            )])
-        })?),
-        None => None,
-    };
+    let company_id = PublicId::query_param("company_id", q.company_id.as_deref())?;
     let filter = NeedFilter {
         company_id,
         status: q.status.map(|s| s.as_str().to_owned()),
