@@ -295,6 +295,16 @@ impl AppError {
     }
 }
 
+impl AppError {
+    /// For the command line and start-up, where the operator should see the cause too.
+    pub fn describe(&self) -> String {
+        match &self.cause {
+            Some(cause) => format!("{} ({cause})", self.detail),
+            None => self.detail.clone(),
+        }
+    }
+}
+
 impl fmt::Display for AppError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.code, self.detail)

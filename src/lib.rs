@@ -5,6 +5,10 @@
 //! transactions), [`db`] (diesel on SQLite or PostgreSQL) and [`search`] (the index). [`domain`]
 //! holds the validated value types the service parses input into.
 
+// A panic in the service is a 500 or a crash: errors are returned, never unwrapped. Unit tests
+// may unwrap (clippy.toml): a failing unwrap there is the failing assertion.
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 pub mod api;
 pub mod config;
 pub mod db;

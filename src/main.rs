@@ -1,5 +1,9 @@
 //! The `liaison` command: serve, migrate, openapi.
 
+// A panic in the service is a 500 or a crash: errors are returned, never unwrapped. Unit tests
+// may unwrap (clippy.toml): a failing unwrap there is the failing assertion.
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -158,7 +162,7 @@ fn user_command(settings: liaison::config::Settings, cmd: UserCommand) -> anyhow
             .map(|f| format!("{}: {}", f.field, f.message))
             .collect();
         if fields.is_empty() {
-            anyhow::anyhow!("{}", e.detail)
+            anyhow::anyhow!(e.describe())
         } else {
             anyhow::anyhow!("{} ({})", e.detail, fields.join("; "))
         }
@@ -259,7 +263,7 @@ fn import_faculty(
     };
     let report = actix_web::rt::System::new()
         .block_on(import(&db, Some(&operator), university_id, format, body))
-        .map_err(|e| anyhow::anyhow!("{}", e.detail))?;
+        .map_err(|e| anyhow::anyhow!(e.describe()))?;
     println!("{}", serde_json::to_string_pretty(&report)?);
     eprintln!(
         "created {}, updated {}, unchanged {}, rejected {}",

@@ -6,6 +6,10 @@
 //! Run it with `bench/search.sh` (it builds the release binaries and unpacks the corpora);
 //! `bench --help` lists the knobs. Everything runs on 127.0.0.1 and stops by itself.
 
+// A panic in the service is a 500 or a crash: errors are returned, never unwrapped. Unit tests
+// may unwrap (clippy.toml): a failing unwrap there is the failing assertion.
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -13,6 +17,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use anyhow::{Context, Result, anyhow, bail, ensure};
 use serde_json::{Value, json};
 
 const PASSWORD: &str = "benchmark password 0123456789";
@@ -31,9 +36,11 @@ struct Args {
     keep: bool,
 }
 
-fn parse_args() -> Args {
+fn parse_args() -> Result<Args> {
     let mut a = Args {
-        liaison: std::env::current_exe().unwrap().with_file_name("liaison"),
+        liaison: std::env::current_exe()
+            .context("cannot locate the bench binary")?
+            .with_file_name("liaison"),
         sbir: PathBuf::from("sbir-abstracts.jsonl"),
         horizon: PathBuf::from("horizon-europe-topics.jsonl"),
         work: std::env::temp_dir().join(format!("liaison-bench-{}", std::process::id())),
@@ -47,29 +54,30 @@ fn parse_args() -> Args {
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
-        let mut value = || it.next().unwrap_or_else(|| panic!("{flag} needs a value"));
+        let mut value = || it.next().with_context(|| format!("{flag} needs a value"));
         match flag.as_str() {
-            "--liaison" => a.liaison = value().into(),
-            "--sbir" => a.sbir = value().into(),
-            "--horizon" => a.horizon = value().into(),
-            "--work" => a.work = value().into(),
-            "--faculty" => a.faculty = value().parse().expect("--faculty N"),
-            "--needs" => a.needs = value().parse().expect("--needs N"),
-            "--pubs" => a.pubs = value().parse().expect("--pubs N"),
-            "--chunk" => a.chunk = value().parse().expect("--chunk N"),
-            "--requests" => a.requests = value().parse().expect("--requests N"),
-            "--database-url" => a.database_url = Some(value()),
+            "--liaison" => a.liaison = value()?.into(),
+            "--sbir" => a.sbir = value()?.into(),
+            "--horizon" => a.horizon = value()?.into(),
+            "--work" => a.work = value()?.into(),
+            "--faculty" => a.faculty = value()?.parse().context("--faculty takes a number")?,
+            "--needs" => a.needs = value()?.parse().context("--needs takes a number")?,
+            "--pubs" => a.pubs = value()?.parse().context("--pubs takes a number")?,
+            "--chunk" => a.chunk = value()?.parse().context("--chunk takes a number")?,
+            "--requests" => a.requests = value()?.parse().context("--requests takes a number")?,
+            "--database-url" => a.database_url = Some(value()?),
             "--keep" => a.keep = true,
-            _ => {
-                eprintln!(
-                    "usage: bench [--faculty 100000] [--needs 20000] [--pubs 10] [--chunk 1000] [--requests 4000]\n\
-                     \x20            [--sbir FILE.jsonl] [--horizon FILE.jsonl] [--liaison PATH] [--work DIR] [--database-url URL] [--keep]"
-                );
-                std::process::exit(2);
-            }
+            other => bail!(
+                "unknown argument {other:?}\n\
+                 usage: bench [--faculty 100000] [--needs 20000] [--pubs 10] [--chunk 1000] [--requests 4000]\n\
+                 \x20            [--sbir FILE.jsonl] [--horizon FILE.jsonl] [--liaison PATH] [--work DIR] [--database-url URL] [--keep]"
+            ),
         }
     }
-    a
+    // Commands run with the work directory as their current folder: resolve paths first.
+    a.liaison = std::fs::canonicalize(&a.liaison)
+        .with_context(|| format!("no liaison binary at {}", a.liaison.display()))?;
+    Ok(a)
 }
 
 /// A small deterministic generator (xorshift), so every run builds the same corpus.
@@ -183,9 +191,10 @@ struct Text {
     body: String,
 }
 
-fn load(path: &Path, title: &str, body: &str) -> Vec<Text> {
-    let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    BufReader::new(file)
+fn load(path: &Path, title: &str, body: &str) -> Result<Vec<Text>> {
+    let file =
+        std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    Ok(BufReader::new(file)
         .lines()
         .map_while(Result::ok)
         .filter_map(|l| serde_json::from_str::<Value>(&l).ok())
@@ -200,7 +209,7 @@ fn load(path: &Path, title: &str, body: &str) -> Vec<Text> {
                 body: v[body].as_str()?.to_owned(),
             })
         })
-        .collect()
+        .collect())
 }
 
 fn truncate(s: &str, chars: usize) -> String {
@@ -312,14 +321,14 @@ struct Conn {
 }
 
 impl Conn {
-    fn open(addr: &str) -> Self {
-        let s = TcpStream::connect(addr).expect("connect");
-        s.set_nodelay(true).unwrap();
-        s.set_read_timeout(Some(Duration::from_secs(300))).unwrap();
-        Self {
+    fn open(addr: &str) -> Result<Self> {
+        let s = TcpStream::connect(addr).with_context(|| format!("cannot connect to {addr}"))?;
+        s.set_nodelay(true)?;
+        s.set_read_timeout(Some(Duration::from_secs(300)))?;
+        Ok(Self {
             stream: BufReader::new(s),
             addr: addr.to_owned(),
-        }
+        })
     }
 
     fn request(
@@ -329,7 +338,7 @@ impl Conn {
         token: Option<&str>,
         content_type: &str,
         body: &[u8],
-    ) -> (u16, Vec<u8>) {
+    ) -> Result<(u16, Vec<u8>)> {
         let auth = token
             .map(|t| format!("Authorization: Bearer {t}\r\n"))
             .unwrap_or_default();
@@ -339,10 +348,10 @@ impl Conn {
             body.len()
         );
         let s = self.stream.get_mut();
-        s.write_all(head.as_bytes()).unwrap();
-        s.write_all(body).unwrap();
+        s.write_all(head.as_bytes())?;
+        s.write_all(body)?;
         let mut status_line = String::new();
-        self.stream.read_line(&mut status_line).unwrap();
+        self.stream.read_line(&mut status_line)?;
         let status = status_line
             .split_whitespace()
             .nth(1)
@@ -351,7 +360,7 @@ impl Conn {
         let mut length = 0;
         loop {
             let mut line = String::new();
-            self.stream.read_line(&mut line).unwrap();
+            self.stream.read_line(&mut line)?;
             if line == "\r\n" || line.is_empty() {
                 break;
             }
@@ -362,8 +371,8 @@ impl Conn {
             }
         }
         let mut body = vec![0; length];
-        self.stream.read_exact(&mut body).unwrap();
-        (status, body)
+        self.stream.read_exact(&mut body)?;
+        Ok((status, body))
     }
 
     fn json(
@@ -372,10 +381,11 @@ impl Conn {
         path: &str,
         token: Option<&str>,
         body: Option<&Value>,
-    ) -> (u16, Value) {
+    ) -> Result<(u16, Value)> {
         let raw = body.map(|b| b.to_string()).unwrap_or_default();
-        let (status, body) = self.request(method, path, token, "application/json", raw.as_bytes());
-        (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
+        let (status, body) =
+            self.request(method, path, token, "application/json", raw.as_bytes())?;
+        Ok((status, serde_json::from_slice(&body).unwrap_or(Value::Null)))
     }
 }
 
@@ -416,15 +426,15 @@ fn liaison(args: &Args, database_url: &str) -> Command {
     c
 }
 
-fn start(args: &Args, database_url: &str) -> Server {
+fn start(args: &Args, database_url: &str) -> Result<Server> {
     let mut child = liaison(args, database_url)
         .arg("serve")
         .env("LIAISON_BIND", "127.0.0.1:0")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("start liaison serve");
-    let stderr = child.stderr.take().unwrap();
+        .with_context(|| format!("cannot start {} serve", args.liaison.display()))?;
+    let stderr = child.stderr.take().context("no stderr pipe")?;
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
@@ -439,8 +449,8 @@ fn start(args: &Args, database_url: &str) -> Server {
     });
     let addr = rx
         .recv_timeout(Duration::from_secs(60))
-        .expect("server address");
-    Server { child, addr }
+        .context("the service did not announce its address within 60 s")?;
+    Ok(Server { child, addr })
 }
 
 /// Peak and current resident memory of a process, in MiB (Linux), and the current split into
@@ -478,14 +488,18 @@ fn dir_size(path: &Path) -> u64 {
         .unwrap_or(0)
 }
 
-fn wait_indexed(addr: &str) -> Duration {
+fn wait_indexed(addr: &str) -> Result<Duration> {
     let started = Instant::now();
     loop {
         // A fresh connection each time: an idle keep-alive connection may have been closed.
-        let (_, ready) = Conn::open(addr).json("GET", "/readyz", None, None);
+        let (_, ready) = Conn::open(addr)?.json("GET", "/readyz", None, None)?;
         if ready["search"]["lag"] == 0 && ready["search"]["rebuilding"] == false {
-            return started.elapsed();
+            return Ok(started.elapsed());
         }
+        ensure!(
+            started.elapsed() < Duration::from_secs(1800),
+            "the index did not catch up in 30 minutes: {ready}"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -503,14 +517,14 @@ fn latencies(
     queries: &[(String, bool)],
     concurrency: usize,
     total: usize,
-) -> (Vec<f64>, Duration) {
+) -> Result<(Vec<f64>, Duration)> {
     let started = Instant::now();
     let per = total.div_ceil(concurrency);
     let handles: Vec<_> = (0..concurrency)
         .map(|t| {
             let (addr, token, queries) = (addr.to_owned(), token.to_owned(), queries.to_vec());
-            std::thread::spawn(move || {
-                let mut conn = Conn::open(&addr);
+            std::thread::spawn(move || -> Result<Vec<f64>> {
+                let mut conn = Conn::open(&addr)?;
                 let mut out = Vec::with_capacity(per);
                 for i in 0..per {
                     let (path, signed_in) = &queries[(t * 7 + i) % queries.len()];
@@ -521,25 +535,31 @@ fn latencies(
                         signed_in.then_some(token.as_str()),
                         "application/json",
                         b"",
-                    );
+                    )?;
                     out.push(started.elapsed().as_secs_f64() * 1000.0);
-                    assert_eq!(status, 200, "{path}");
+                    ensure!(status == 200, "{path} answered {status}");
                 }
-                out
+                Ok(out)
             })
         })
         .collect();
-    let mut all: Vec<f64> = handles
-        .into_iter()
-        .flat_map(|h| h.join().unwrap())
-        .collect();
+    let mut all = Vec::with_capacity(total);
+    for h in handles {
+        all.extend(joined(h)??);
+    }
     all.sort_by(|a, b| a.total_cmp(b));
-    (all, started.elapsed())
+    Ok((all, started.elapsed()))
 }
 
-fn main() {
-    let args = parse_args();
-    std::fs::create_dir_all(&args.work).unwrap();
+/// A worker thread's result; a panic in it becomes an error here.
+fn joined<T>(h: std::thread::JoinHandle<T>) -> Result<T> {
+    h.join().map_err(|_| anyhow!("a worker thread panicked"))
+}
+
+fn main() -> Result<()> {
+    let args = parse_args()?;
+    std::fs::create_dir_all(&args.work)
+        .with_context(|| format!("cannot create {}", args.work.display()))?;
     let database_url = args
         .database_url
         .clone()
@@ -557,9 +577,9 @@ fn main() {
             "SQLite"
         }
     );
-    let sbir = load(&args.sbir, "title", "abstract");
-    let horizon = load(&args.horizon, "title", "description");
-    assert!(
+    let sbir = load(&args.sbir, "title", "abstract")?;
+    let horizon = load(&args.horizon, "title", "description")?;
+    ensure!(
         !sbir.is_empty(),
         "no SBIR abstracts in {}",
         args.sbir.display()
@@ -581,28 +601,34 @@ fn main() {
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .spawn()
-        .expect("liaison user create");
-    writeln!(create.stdin.take().unwrap(), "{PASSWORD}").unwrap();
-    assert!(create.wait().unwrap().success(), "user create failed");
+        .context("cannot run liaison user create")?;
+    writeln!(create.stdin.take().context("no stdin pipe")?, "{PASSWORD}")?;
+    ensure!(create.wait()?.success(), "liaison user create failed");
 
-    let server = start(&args, &database_url);
-    let mut conn = Conn::open(&server.addr);
+    let server = start(&args, &database_url)?;
+    let mut conn = Conn::open(&server.addr)?;
     let (_, login) = conn.json(
         "POST",
         "/api/v1/auth/login",
         None,
         Some(&json!({"email": "bench@liaison.test", "password": PASSWORD})),
-    );
-    let token = login["access_token"].as_str().expect("login").to_owned();
-    let org = |conn: &mut Conn, kind: &str, name: &str, country: &str| -> String {
+    )?;
+    let token = login["access_token"]
+        .as_str()
+        .with_context(|| format!("login failed: {login}"))?
+        .to_owned();
+    let org = |conn: &mut Conn, kind: &str, name: &str, country: &str| -> Result<String> {
         let (status, v) = conn.json(
             "POST",
             "/api/v1/organizations",
             Some(&token),
             Some(&json!({"kind": kind, "name": name, "country": country})),
-        );
-        assert_eq!(status, 201, "{v}");
-        v["id"].as_str().unwrap().to_owned()
+        )?;
+        ensure!(status == 201, "creating {name} answered {status}: {v}");
+        v["id"]
+            .as_str()
+            .map(str::to_owned)
+            .context("no id in the answer")
     };
     let universities: Vec<String> = [
         ("NYCU", "TW"),
@@ -614,7 +640,7 @@ fn main() {
     ]
     .iter()
     .map(|(n, c)| org(&mut conn, "university", n, c))
-    .collect();
+    .collect::<Result<_>>()?;
     let companies: Vec<String> = [
         ("NVIDIA", "US"),
         ("TSMC", "TW"),
@@ -627,7 +653,7 @@ fn main() {
     ]
     .iter()
     .map(|(n, c)| org(&mut conn, "company", n, c))
-    .collect();
+    .collect::<Result<_>>()?;
 
     // Import: NDJSON chunks through POST /api/v1/faculty/import, per university.
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
@@ -649,9 +675,13 @@ fn main() {
             Some(&token),
             "application/x-ndjson",
             body.as_bytes(),
-        );
+        )?;
         let report: Value = serde_json::from_slice(&report).unwrap_or(Value::Null);
-        assert_eq!(status, 200, "{}", truncate(&report.to_string(), 2000));
+        ensure!(
+            status == 200,
+            "import answered {status}: {}",
+            truncate(&report.to_string(), 2000)
+        );
         for row in report["rows"]
             .as_array()
             .into_iter()
@@ -667,7 +697,7 @@ fn main() {
         i += n;
     }
     let db_time = started.elapsed();
-    let catch_up = wait_indexed(&server.addr);
+    let catch_up = wait_indexed(&server.addr)?;
     let total_time = started.elapsed();
     println!();
     println!(
@@ -706,8 +736,8 @@ fn main() {
                 horizon.clone(),
             );
             let needs = args.needs;
-            std::thread::spawn(move || {
-                let mut conn = Conn::open(&addr);
+            std::thread::spawn(move || -> Result<()> {
+                let mut conn = Conn::open(&addr)?;
                 let mut rng = Rng(0x2545_f491_4f6c_dd1d + t as u64);
                 for k in (t * per)..((t + 1) * per).min(needs) {
                     let body = need_body(
@@ -717,17 +747,19 @@ fn main() {
                         &sbir,
                         &horizon,
                     );
-                    let (status, v) = conn.json("POST", "/api/v1/needs", Some(&token), Some(&body));
-                    assert_eq!(status, 201, "{v}");
+                    let (status, v) =
+                        conn.json("POST", "/api/v1/needs", Some(&token), Some(&body))?;
+                    ensure!(status == 201, "creating a need answered {status}: {v}");
                 }
+                Ok(())
             })
         })
         .collect();
     for h in handles {
-        h.join().unwrap();
+        joined(h)??;
     }
     let needs_time = started.elapsed();
-    wait_indexed(&server.addr);
+    wait_indexed(&server.addr)?;
     println!(
         "needs created (POST /api/v1/needs, 4 connections): {} in {:.1} s = {:.0}/s",
         args.needs,
@@ -792,7 +824,7 @@ fn main() {
             let q: String = q
                 .split('&')
                 .map(|kv| {
-                    let (k, v) = kv.split_once('=').unwrap();
+                    let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
                     format!(
                         "{k}={}",
                         form_urlencoded::byte_serialize(v.as_bytes()).collect::<String>()
@@ -804,7 +836,7 @@ fn main() {
         })
         .collect();
     // Warm up (caches, page faults) before measuring.
-    latencies(&server.addr, &token, &queries, 4, queries.len() * 4);
+    latencies(&server.addr, &token, &queries, 4, queries.len() * 4)?;
     println!();
     println!(
         "## Search latency (GET /api/v1/search over HTTP keep-alive, {} mixed queries, en/ko/zh, with filters)",
@@ -813,7 +845,7 @@ fn main() {
     println!("| concurrency | requests | p50 ms | p95 ms | p99 ms | max ms | requests/s |");
     println!("|---|---|---|---|---|---|---|");
     for (concurrency, total) in [(1, args.requests / 4), (16, args.requests)] {
-        let (l, elapsed) = latencies(&server.addr, &token, &queries, concurrency, total);
+        let (l, elapsed) = latencies(&server.addr, &token, &queries, concurrency, total)?;
         println!(
             "| {concurrency} | {} | {:.1} | {:.1} | {:.1} | {:.1} | {:.0} |",
             l.len(),
@@ -834,4 +866,5 @@ fn main() {
     if args.database_url.is_none() && !args.keep {
         let _ = std::fs::remove_dir_all(&args.work);
     }
+    Ok(())
 }

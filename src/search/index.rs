@@ -365,7 +365,7 @@ pub fn rebuild(db: &Db, dir: &Path) -> anyhow::Result<(usize, i64)> {
     std::fs::create_dir_all(dir)?;
     let (index, fields, _) = open_index(dir)?;
     let mut writer = writer(&index, dir)?;
-    let (seq, count) = fill(db, &writer, &fields).map_err(|e| anyhow::anyhow!("{}", e.detail))?;
+    let (seq, count) = fill(db, &writer, &fields).map_err(|e| anyhow::anyhow!(e.describe()))?;
     commit(&mut writer, seq)?;
     writer.wait_merging_threads()?;
     Ok((count, seq))

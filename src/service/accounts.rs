@@ -62,7 +62,7 @@ pub async fn login(
 }
 
 fn issue_pair(conn: &mut DbConn, auth: &Auth, user_id: &str, family: &str) -> AppResult<TokenPair> {
-    let refresh = random_token(32);
+    let refresh = random_token(32)?;
     let ts = now();
     let ttl = i64::try_from(auth.refresh_ttl).unwrap_or(i64::MAX / 2);
     rows::insert_refresh_token(
@@ -236,7 +236,10 @@ pub fn create_user_blocking(
         key = email_key("email", email),
         name = Text::required("display_name", display_name, 200),
     )?;
-    let generated = password.is_none().then(|| random_token(18));
+    let generated = match password {
+        None => Some(random_token(18)?),
+        Some(_) => None,
+    };
     let password = password.or(generated.as_deref()).unwrap_or_default();
     check_new_password("password", password).map_err(|e| AppError::validation(vec![e]))?;
     let hash = auth.passwords.hash(password)?;
@@ -350,7 +353,7 @@ pub async fn add_member(
         .map_err(|e| AppError::validation(vec![e]))?;
     // Hash a one-time password up front (outside the transaction: it is slow); used only if
     // the account does not exist yet.
-    let initial = random_token(18);
+    let initial = random_token(18)?;
     let auth2 = auth.clone();
     let initial_for_hash = initial.clone();
     let hash = actix_web::rt::task::spawn_blocking(move || auth2.passwords.hash(&initial_for_hash))

@@ -30,7 +30,7 @@ impl Passwords {
         let params = Params::new(19 * 1024, 2, 1, None)
             .map_err(|e| anyhow::anyhow!("argon2 parameters: {e}"))?;
         let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
-        let dummy = random_token(24);
+        let dummy = random_token(24).map_err(|e| anyhow::anyhow!(e.describe()))?;
         let dummy_hash = argon
             .hash_password(dummy.as_bytes())
             .map_err(|e| anyhow::anyhow!("argon2: {e}"))?
@@ -76,12 +76,14 @@ pub fn check_new_password(field: &str, password: &str) -> Result<(), crate::erro
     Ok(())
 }
 
-/// `bytes` random bytes as base64url text.
-pub fn random_token(bytes: usize) -> String {
+/// `bytes` random bytes as base64url text. If the operating system's random source fails, no
+/// token is made (never a predictable one): the request fails with a 503.
+pub fn random_token(bytes: usize) -> AppResult<String> {
     let mut buf = vec![0u8; bytes];
-    // The OS random source failing is not recoverable; no token must ever be predictable.
-    getrandom::fill(&mut buf).expect("the operating system's random source is unavailable");
-    URL_SAFE_NO_PAD.encode(buf)
+    getrandom::fill(&mut buf).map_err(|e| {
+        AppError::unavailable(format!("the operating system's random source failed: {e}"))
+    })?;
+    Ok(URL_SAFE_NO_PAD.encode(buf))
 }
 
 /// What is stored for a refresh token: its SHA-256, never the token itself.
@@ -319,7 +321,7 @@ fn local_secret(db_path: &Path) -> anyhow::Result<Secret> {
         }
     }
     std::fs::create_dir_all(dir)?;
-    let secret = random_token(48);
+    let secret = random_token(48).map_err(|e| anyhow::anyhow!(e.describe()))?;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]
