@@ -14,6 +14,7 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod eval;
 pub mod http;
 pub mod search;
 pub mod service;

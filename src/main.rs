@@ -40,6 +40,15 @@ enum Command {
     /// Rebuild the search index from the database alone (stop the service first: it holds
     /// the index while it runs).
     Reindex,
+    /// Measure match quality on a labelled set (JSON; format in the README): prints nDCG@10
+    /// and the pairwise ranking loss. Works in a temporary database of its own.
+    Eval {
+        /// The labelled set.
+        file: std::path::PathBuf,
+        /// Print the full report (per item rankings) as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -102,10 +111,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         print!("{}", http::openapi_json());
         return Ok(());
     }
+    if let Command::Eval { file, json } = &cli.command {
+        return eval(file, *json);
+    }
     let settings = cli.settings.resolve()?;
     liaison::telemetry::init(&settings);
     match cli.command {
-        Command::Openapi => Ok(()),
+        Command::Openapi | Command::Eval { .. } => Ok(()),
         Command::Migrate => {
             let db = liaison::db::Db::connect(
                 &settings.database_url,
@@ -229,6 +241,40 @@ fn read_password_from_stdin() -> anyhow::Result<Option<String>> {
     stdin.lock().read_line(&mut line)?;
     let line = line.trim_end_matches(['\r', '\n']).to_owned();
     Ok((!line.is_empty()).then_some(line))
+}
+
+/// `liaison eval`: a temporary SQLite database and index, removed afterwards.
+fn eval(file: &std::path::Path, json: bool) -> anyhow::Result<()> {
+    let set = liaison::eval::read(file)?;
+    let work = std::env::temp_dir().join(format!("liaison-eval-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&work)?;
+    let url = format!("sqlite://{}", work.join("eval.db").display());
+    let started = std::time::Instant::now();
+    let report = actix_web::rt::System::new().block_on(liaison::eval::run(&set, &url, &work));
+    let _ = std::fs::remove_dir_all(&work);
+    let report = report?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        for item in &report.per_item {
+            println!(
+                "{:<24} nDCG@10 {:>6}  loss {:>6}",
+                item.need,
+                item.ndcg_at_10.map_or("-".into(), |v| format!("{v:.3}")),
+                item.pairwise_loss.map_or("-".into(), |v| format!("{v:.3}")),
+            );
+        }
+    }
+    println!(
+        "items {}  candidates {}  nDCG@10 {:.4}  pairwise loss {:.4} (per item {:.4})  in {:.1} s",
+        report.items,
+        report.candidates,
+        report.ndcg_at_10,
+        report.pairwise_loss,
+        report.pairwise_loss_per_item,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
 }
 
 /// The CLI acts with the rights of whoever can run it against the database: an operator.

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod faculty;
 pub mod json;
+pub mod matching;
 pub mod needs;
 pub mod ops;
 pub mod organizations;

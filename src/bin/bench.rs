@@ -736,8 +736,9 @@ fn main() -> Result<()> {
                 horizon.clone(),
             );
             let needs = args.needs;
-            std::thread::spawn(move || -> Result<()> {
+            std::thread::spawn(move || -> Result<Vec<String>> {
                 let mut conn = Conn::open(&addr)?;
+                let mut ids = Vec::new();
                 let mut rng = Rng(0x2545_f491_4f6c_dd1d + t as u64);
                 for k in (t * per)..((t + 1) * per).min(needs) {
                     let body = need_body(
@@ -750,13 +751,17 @@ fn main() -> Result<()> {
                     let (status, v) =
                         conn.json("POST", "/api/v1/needs", Some(&token), Some(&body))?;
                     ensure!(status == 201, "creating a need answered {status}: {v}");
+                    if ids.len() < 16 {
+                        ids.extend(v["id"].as_str().map(str::to_owned));
+                    }
                 }
-                Ok(())
+                Ok(ids)
             })
         })
         .collect();
+    let mut need_ids = Vec::new();
     for h in handles {
-        joined(h)??;
+        need_ids.extend(joined(h)??);
     }
     let needs_time = started.elapsed();
     wait_indexed(&server.addr)?;
@@ -855,6 +860,35 @@ fn main() -> Result<()> {
             l.last().copied().unwrap_or(0.0),
             l.len() as f64 / elapsed.as_secs_f64()
         );
+    }
+
+    // Matches for a need (profiles ranked against the whole corpus), signed in as the
+    // operator, who sees every profile: the largest candidate sets.
+    let matches: Vec<(String, bool)> = need_ids
+        .iter()
+        .map(|id| (format!("/api/v1/needs/{id}/matches"), true))
+        .collect();
+    if !matches.is_empty() {
+        latencies(&server.addr, &token, &matches, 2, matches.len() * 2)?;
+        println!();
+        println!(
+            "## Match latency (GET /api/v1/needs/{{id}}/matches, limit 20, {} needs, over HTTP keep-alive)",
+            matches.len()
+        );
+        println!("| concurrency | requests | p50 ms | p95 ms | p99 ms | max ms | requests/s |");
+        println!("|---|---|---|---|---|---|---|");
+        for (concurrency, total) in [(1, args.requests / 8), (16, args.requests / 4)] {
+            let (l, elapsed) = latencies(&server.addr, &token, &matches, concurrency, total)?;
+            println!(
+                "| {concurrency} | {} | {:.1} | {:.1} | {:.1} | {:.1} | {:.0} |",
+                l.len(),
+                percentile(&l, 0.5),
+                percentile(&l, 0.95),
+                percentile(&l, 0.99),
+                l.last().copied().unwrap_or(0.0),
+                l.len() as f64 / elapsed.as_secs_f64()
+            );
+        }
     }
     let (peak, now, anon, file) = rss(server.child.id());
     println!();

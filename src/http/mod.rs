@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod extract;
 pub mod faculty;
+pub mod matching;
 pub mod members;
 pub mod needs;
 pub mod observe;
@@ -95,6 +96,7 @@ Every error is `application/problem+json` (RFC 9457) with a stable `code`; see `
         (name = "faculty", description = "Faculty profiles and bulk import"),
         (name = "needs", description = "Companies' project needs and invitations"),
         (name = "search", description = "Full-text search over profiles and needs (English, Korean, Chinese)"),
+        (name = "matching", description = "Profiles for a need and needs for a profile, with scores that explain themselves"),
         (name = "organizations", description = "Universities, companies, government bodies and foundations"),
         (name = "operations", description = "Health, readiness, metrics and problem types"),
     )
@@ -161,6 +163,9 @@ fn routes(cfg: &mut ServiceConfig) {
                 .service(needs::invite)
                 .service(needs::invitations)
                 .service(needs::uninvite)
+                .service(matching::need_matches)
+                .service(matching::faculty_matches)
+                .service(matching::explain)
                 .service(search::search),
         );
 }

@@ -101,25 +101,16 @@ fn join<'a>(parts: impl IntoIterator<Item = Option<&'a str>>) -> String {
         .join("\n")
 }
 
-fn faculty_doc(f: &Fields, s: &FacultySource) -> TantivyDocument {
+/// A profile's full-text fields as they are indexed (and as matching analyses them).
+pub struct FacultyTexts {
+    pub title: String,
+    pub keywords: String,
+    pub body: String,
+    pub publications: String,
+}
+
+pub fn faculty_texts(s: &FacultySource) -> FacultyTexts {
     let r = &s.row;
-    let mut doc = TantivyDocument::default();
-    doc.add_text(f.id, &r.id);
-    doc.add_text(f.kind, "faculty");
-    doc.add_text(
-        f.title,
-        join([Some(r.name.as_str()), r.local_name.as_deref()]),
-    );
-    doc.add_text(f.keywords, s.parts.keywords.join("\n"));
-    doc.add_text(
-        f.body,
-        join([
-            r.title.as_deref(),
-            r.department.as_deref(),
-            r.research_interests.as_deref(),
-            r.bio.as_deref(),
-        ]),
-    );
     let pubs: Vec<&str> = s
         .parts
         .publications
@@ -133,7 +124,29 @@ fn faculty_doc(f: &Fields, s: &FacultySource) -> TantivyDocument {
         })
         .flatten()
         .collect();
-    doc.add_text(f.publications, pubs.join("\n"));
+    FacultyTexts {
+        title: join([Some(r.name.as_str()), r.local_name.as_deref()]),
+        keywords: s.parts.keywords.join("\n"),
+        body: join([
+            r.title.as_deref(),
+            r.department.as_deref(),
+            r.research_interests.as_deref(),
+            r.bio.as_deref(),
+        ]),
+        publications: pubs.join("\n"),
+    }
+}
+
+fn faculty_doc(f: &Fields, s: &FacultySource) -> TantivyDocument {
+    let r = &s.row;
+    let texts = faculty_texts(s);
+    let mut doc = TantivyDocument::default();
+    doc.add_text(f.id, &r.id);
+    doc.add_text(f.kind, "faculty");
+    doc.add_text(f.title, texts.title);
+    doc.add_text(f.keywords, texts.keywords);
+    doc.add_text(f.body, texts.body);
+    doc.add_text(f.publications, texts.publications);
     doc.add_text(f.org, &r.university_id);
     doc.add_text(f.country, key(&s.country));
     doc.add_text(f.visibility, &r.visibility);
@@ -627,5 +640,9 @@ impl Indexer {
 impl SearchIndex {
     pub fn searcher(&self) -> tantivy::Searcher {
         self.reader.searcher()
+    }
+
+    pub fn fields(&self) -> &Fields {
+        &self.fields
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod analyzer;
 pub mod index;
+pub mod matching;
 pub mod query;
 
 pub use index::{Progress, SearchIndex};

@@ -154,24 +154,25 @@ pub fn parse(index: &SearchIndex, q: &str) -> AppResult<Box<dyn Query>> {
     })
 }
 
-pub fn run(index: &SearchIndex, req: &Request) -> AppResult<Results> {
-    let f = &index.fields;
-    let user: Option<Box<dyn Query>> = match req.q.as_deref().map(str::trim) {
-        None | Some("") => None,
-        Some(q) => Some(parse(index, q)?),
-    };
-    // Filters restrict without scoring; only the caller's words score.
+/// The documents of a kind the caller may see that pass the filters, as a query that
+/// restricts without scoring (shared by search and matching).
+pub fn filter(
+    f: &Fields,
+    kind: Kind,
+    visible: &Visible,
+    filters: &[(Filter, String)],
+) -> Box<dyn Query> {
     let mut must: Vec<Box<dyn Query>> = vec![term(
         f.kind,
-        match req.kind {
+        match kind {
             Kind::Faculty => "faculty",
             Kind::Need => "need",
         },
     )];
-    if let Some(v) = visibility(f, req.kind, &req.visible) {
+    if let Some(v) = visibility(f, kind, visible) {
         must.push(v);
     }
-    for (filter, value) in &req.filters {
+    for (filter, value) in filters {
         let field = match filter {
             Filter::Organization => f.org,
             Filter::Country => f.country,
@@ -188,10 +189,19 @@ pub fn run(index: &SearchIndex, req: &Request) -> AppResult<Results> {
         };
         must.push(term(field, &value));
     }
-    let filter: Box<dyn Query> = Box::new(ConstScoreQuery::new(
+    Box::new(ConstScoreQuery::new(
         Box::new(BooleanQuery::intersection(must)),
         0.0,
-    ));
+    ))
+}
+
+pub fn run(index: &SearchIndex, req: &Request) -> AppResult<Results> {
+    let f = &index.fields;
+    let user: Option<Box<dyn Query>> = match req.q.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(q) => Some(parse(index, q)?),
+    };
+    let filter = filter(f, req.kind, &req.visible, &req.filters);
     let query: Box<dyn Query> = match &user {
         Some(u) => Box::new(BooleanQuery::intersection(vec![u.box_clone(), filter])),
         None => Box::new(BooleanQuery::intersection(vec![Box::new(AllQuery), filter])),

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod auth;
 pub mod faculty;
+pub mod matching;
 pub mod needs;
 pub mod organizations;
 pub mod policy;

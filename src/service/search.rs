@@ -176,7 +176,7 @@ pub async fn search(
 
 /// The caller's rights as the index's visibility filter: the scopes `policy` decides for the
 /// database, translated.
-async fn visible(db: &Db, caller: Option<&Caller>, kind: Kind) -> AppResult<Visible> {
+pub(crate) async fn visible(db: &Db, caller: Option<&Caller>, kind: Kind) -> AppResult<Visible> {
     Ok(match kind {
         Kind::Faculty => Visible {
             visibilities: policy::faculty_scope(caller, false)?.visibilities,

@@ -1,0 +1,358 @@
+//! Match quality on a labelled set (`liaison eval FILE`): loads the set's profiles and needs
+//! into a database of their own through the service layer, indexes them, scores every
+//! labelled (need, profile) pair with the pair score the match lists use, and reports
+//! nDCG@10 and the pairwise weighted ranking loss.
+//!
+//! The file format is documented in the README ("Match quality") and by these types.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{Context, anyhow, bail};
+use serde::{Deserialize, Serialize};
+
+use crate::db::Db;
+use crate::db::search as source;
+use crate::search::SearchIndex;
+use crate::service::policy::Caller;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EvalSet {
+    #[serde(default)]
+    pub description: Option<String>,
+    pub faculty: Vec<EvalFaculty>,
+    pub needs: Vec<EvalNeed>,
+    pub items: Vec<EvalItem>,
+}
+
+/// A profile: the fields of `POST /api/v1/faculty` that matching reads, plus a `key`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct EvalFaculty {
+    #[serde(skip_serializing)]
+    pub key: String,
+    pub name: String,
+    #[serde(default)]
+    pub local_name: Option<String>,
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default)]
+    pub department: Option<String>,
+    #[serde(default)]
+    pub research_interests: Option<String>,
+    #[serde(default)]
+    pub bio: Option<String>,
+    #[serde(default)]
+    pub keywords: Vec<String>,
+    #[serde(default)]
+    pub publications: Vec<EvalPublication>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct EvalPublication {
+    pub title: String,
+    #[serde(default, rename = "abstract")]
+    pub abstract_: Option<String>,
+    #[serde(default)]
+    pub year: Option<i32>,
+    #[serde(default)]
+    pub venue: Option<String>,
+}
+
+/// A need: the fields of `POST /api/v1/needs` that matching reads, plus a `key`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct EvalNeed {
+    #[serde(skip_serializing)]
+    pub key: String,
+    pub title: String,
+    #[serde(default)]
+    pub summary: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub keywords: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EvalItem {
+    pub need: String,
+    pub candidates: Vec<EvalCandidate>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EvalCandidate {
+    pub faculty: String,
+    /// 0 (not relevant) to 3 (ideal).
+    pub grade: u8,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ItemReport {
+    pub need: String,
+    /// `None` when every candidate is graded 0.
+    pub ndcg_at_10: Option<f64>,
+    /// This item's pairwise loss (`None` without differently graded pairs).
+    pub pairwise_loss: Option<f64>,
+    /// Candidates by predicted score: (faculty key, grade, score).
+    pub ranking: Vec<(String, u8, f32)>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub items: usize,
+    pub candidates: usize,
+    /// Mean nDCG@10 over items with a relevant candidate.
+    pub ndcg_at_10: f64,
+    /// Over all differently graded pairs of all items: weight (grade difference) of the pairs
+    /// ordered wrongly, plus half the weight of ties, divided by the total weight. 0 is
+    /// perfect, 0.5 is random.
+    pub pairwise_loss: f64,
+    /// The same per item, averaged.
+    pub pairwise_loss_per_item: f64,
+    pub per_item: Vec<ItemReport>,
+}
+
+/// nDCG@k with gains `2^grade − 1`, for grades listed in predicted order.
+pub fn ndcg_at(k: usize, ranked: &[u8]) -> Option<f64> {
+    let dcg = |grades: &[u8]| -> f64 {
+        grades
+            .iter()
+            .take(k)
+            .enumerate()
+            .map(|(i, g)| (2f64.powi(i32::from(*g)) - 1.0) / ((i + 2) as f64).log2())
+            .sum()
+    };
+    let mut ideal = ranked.to_vec();
+    ideal.sort_unstable_by(|a, b| b.cmp(a));
+    let best = dcg(&ideal);
+    (best > 0.0).then(|| dcg(ranked) / best)
+}
+
+/// (weight of wrongly ordered pairs + half the weight of tied pairs, total weight) over every
+/// pair of differently graded candidates.
+pub fn pairwise(scored: &[(f32, u8)]) -> (f64, f64) {
+    let (mut wrong, mut total) = (0.0, 0.0);
+    for (i, (si, gi)) in scored.iter().enumerate() {
+        for (sj, gj) in &scored[i + 1..] {
+            if gi == gj {
+                continue;
+            }
+            let w = f64::from(gi.abs_diff(*gj));
+            total += w;
+            // Orient the pair so that `hi` is the better-graded candidate.
+            let (hi, lo) = if gi > gj { (si, sj) } else { (sj, si) };
+            if hi < lo {
+                wrong += w;
+            } else if hi == lo {
+                wrong += w / 2.0;
+            }
+        }
+    }
+    (wrong, total)
+}
+
+fn check(set: &EvalSet) -> anyhow::Result<()> {
+    let mut faculty = std::collections::HashSet::new();
+    for f in &set.faculty {
+        if !faculty.insert(f.key.as_str()) {
+            bail!("faculty key {:?} appears twice", f.key);
+        }
+    }
+    let needs: std::collections::HashSet<&str> = set.needs.iter().map(|n| n.key.as_str()).collect();
+    for item in &set.items {
+        if !needs.contains(item.need.as_str()) {
+            bail!("item names need {:?}, which is not in `needs`", item.need);
+        }
+        for c in &item.candidates {
+            if !faculty.contains(c.faculty.as_str()) {
+                bail!(
+                    "item {:?} names faculty {:?}, which is not in `faculty`",
+                    item.need,
+                    c.faculty
+                );
+            }
+            if c.grade > 3 {
+                bail!("item {:?}: grade {} is not 0-3", item.need, c.grade);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Loads the set into the (empty or not) database at `database_url`, indexes it under
+/// `work`, and scores it.
+pub async fn run(set: &EvalSet, database_url: &str, work: &Path) -> anyhow::Result<Report> {
+    check(set)?;
+    let db = Db::connect(database_url, 4, Duration::from_secs(30))?;
+    db.migrate()?;
+    let operator = Caller {
+        user_id: "eval".to_owned(),
+        is_platform_operator: true,
+        memberships: Vec::new(),
+    };
+    let describe =
+        |what: String| move |e: crate::error::AppError| anyhow!("{what}: {}", e.describe());
+    let org = |kind: &str, name: &str| {
+        serde_json::from_value::<crate::api::organizations::CreateOrganization>(
+            serde_json::json!({"kind": kind, "name": name, "country": "TW"}),
+        )
+    };
+    let university = crate::service::organizations::create(
+        &db,
+        Some(&operator),
+        org("university", "Evaluation University")?,
+    )
+    .await
+    .map_err(describe("university".into()))?
+    .value
+    .id;
+    let company = crate::service::organizations::create(
+        &db,
+        Some(&operator),
+        org("company", "Evaluation Company")?,
+    )
+    .await
+    .map_err(describe("company".into()))?
+    .value
+    .id;
+
+    let mut faculty_ids = HashMap::new();
+    for f in &set.faculty {
+        let mut body = serde_json::to_value(f)?;
+        body["university_id"] = university.clone().into();
+        body["visibility"] = "public".into();
+        let input = serde_json::from_value(body).with_context(|| format!("faculty {:?}", f.key))?;
+        let created = crate::service::faculty::create(&db, Some(&operator), input)
+            .await
+            .map_err(describe(format!("faculty {:?}", f.key)))?;
+        faculty_ids.insert(f.key.clone(), created.value.id);
+    }
+    let mut need_ids = HashMap::new();
+    for n in &set.needs {
+        let mut body = serde_json::to_value(n)?;
+        body["company_id"] = company.clone().into();
+        body["status"] = "open".into();
+        body["visibility"] = "public".into();
+        let input = serde_json::from_value(body).with_context(|| format!("need {:?}", n.key))?;
+        let created = crate::service::needs::create(&db, Some(&operator), input)
+            .await
+            .map_err(describe(format!("need {:?}", n.key)))?;
+        need_ids.insert(n.key.clone(), created.value.id);
+    }
+
+    let index = SearchIndex::open(&work.join("index"), db.clone(), Duration::from_millis(20))?;
+    if !index
+        .wait_for_current(Duration::from_secs(600))
+        .await
+        .map_err(|e| anyhow!(e.describe()))?
+    {
+        bail!("the index did not catch up within 10 minutes");
+    }
+
+    let year = chrono::Datelike::year(&chrono::Utc::now());
+    let mut per_item = Vec::new();
+    let (mut wrong, mut weight, mut ndcgs, mut losses, mut candidates) =
+        (0.0, 0.0, Vec::new(), Vec::new(), 0);
+    for item in &set.items {
+        let need_id = need_ids[&item.need].clone();
+        let ids: Vec<String> = item
+            .candidates
+            .iter()
+            .map(|c| faculty_ids[&c.faculty].clone())
+            .collect();
+        let (need, profiles) = db
+            .run(move |c| {
+                Ok((
+                    source::needs(c, std::slice::from_ref(&need_id))?,
+                    source::faculty(c, &ids)?,
+                ))
+            })
+            .await
+            .map_err(|e| anyhow!(e.describe()))?;
+        let need = need
+            .into_iter()
+            .next()
+            .ok_or_else(|| anyhow!("need vanished"))?;
+        let by_id: HashMap<&str, &source::FacultySource> =
+            profiles.iter().map(|p| (p.row.id.as_str(), p)).collect();
+        let mut ranking = Vec::new();
+        for c in &item.candidates {
+            let profile = by_id
+                .get(faculty_ids[&c.faculty].as_str())
+                .ok_or_else(|| anyhow!("profile vanished"))?;
+            let (_, s) = crate::service::matching::score_pair(&index, &need, profile, year)
+                .map_err(|e| anyhow!(e.describe()))?;
+            ranking.push((c.faculty.clone(), c.grade, s.score));
+        }
+        // Best first; equal scores keep the file's order (a tie costs half in the loss anyway).
+        ranking.sort_by(|a, b| b.2.total_cmp(&a.2));
+        let grades: Vec<u8> = ranking.iter().map(|r| r.1).collect();
+        let ndcg = ndcg_at(10, &grades);
+        let (w, t) = pairwise(&ranking.iter().map(|r| (r.2, r.1)).collect::<Vec<_>>());
+        wrong += w;
+        weight += t;
+        let loss = (t > 0.0).then(|| w / t);
+        ndcgs.extend(ndcg);
+        losses.extend(loss);
+        candidates += ranking.len();
+        per_item.push(ItemReport {
+            need: item.need.clone(),
+            ndcg_at_10: ndcg,
+            pairwise_loss: loss,
+            ranking,
+        });
+    }
+    index.shutdown();
+    let mean = |v: &[f64]| {
+        if v.is_empty() {
+            0.0
+        } else {
+            v.iter().sum::<f64>() / v.len() as f64
+        }
+    };
+    Ok(Report {
+        items: per_item.len(),
+        candidates,
+        ndcg_at_10: mean(&ndcgs),
+        pairwise_loss: if weight > 0.0 { wrong / weight } else { 0.0 },
+        pairwise_loss_per_item: mean(&losses),
+        per_item,
+    })
+}
+
+/// Reads a labelled set from a file.
+pub fn read(path: &Path) -> anyhow::Result<EvalSet> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    serde_json::from_str(&text).with_context(|| format!("{} is not a valid set", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ndcg_is_one_for_the_ideal_order_and_less_otherwise() {
+        assert_eq!(ndcg_at(10, &[3, 2, 0]), Some(1.0));
+        assert!(ndcg_at(10, &[0, 2, 3]).unwrap() < 0.6);
+        assert_eq!(ndcg_at(10, &[0, 0]), None);
+    }
+
+    #[test]
+    fn pairwise_loss_counts_wrong_pairs_by_weight_and_ties_by_half() {
+        // Perfect.
+        assert_eq!(pairwise(&[(0.9, 3), (0.5, 1), (0.1, 0)]), (0.0, 6.0));
+        // Reversed: every pair wrong.
+        assert_eq!(pairwise(&[(0.1, 3), (0.5, 1), (0.9, 0)]), (6.0, 6.0));
+        // All tied: half.
+        assert_eq!(pairwise(&[(0.0, 3), (0.0, 1), (0.0, 0)]), (3.0, 6.0));
+        // Same grades do not count.
+        assert_eq!(pairwise(&[(0.0, 2), (0.9, 2)]), (0.0, 0.0));
+    }
+}

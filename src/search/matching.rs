@@ -1,0 +1,774 @@
+//! Matching needs and profiles. There is one score for a pair, computed the same way for the
+//! lists in both directions and for a single pair's explanation.
+//!
+//! **The need is the query.** Its words are analysed like all text (English stemmed, CJK as
+//! bigrams); a word's weight is `Σ field weight × (1 + ln tf)` over the need's title (×2),
+//! keywords (×2) and summary + description (×1). Words found in more than a fifth of all
+//! documents carry almost no information and are dropped; of the rest, the 64 with the
+//! highest `weight × idf` are kept.
+//!
+//! **Profile score (BM25F).** For each query word, its occurrences in the profile's keywords
+//! (×2.5), interests/bio (×1) and publications (×0.8), each normalised by that field's length
+//! against the average (b = 0.75), are summed into one frequency `x`, then saturated:
+//! `weight × idf × x / (1.2 + x)`. Dividing the sum by `Σ weight × idf` — what a profile
+//! saturated with every query word would approach — gives a score in 0..1 that does not grow
+//! with the length of the need, so scores compare across needs.
+//!
+//! **Best publication.** Each publication (title ×2 and the start of its abstract) is scored
+//! the same way on its own and multiplied by a recency factor (1 for the last three years,
+//! halving every eight years after, never below 0.25). A profile whose one recent paper is
+//! squarely on the need should not be lost in a long publication list.
+//!
+//! **Pair score** = `0.65 × profile + 0.35 × max(profile, best publication)`: a strong,
+//! recent publication lifts a profile; missing publications never sink one.
+
+use std::collections::HashMap;
+
+use tantivy::fieldnorm::FieldNormReader;
+use tantivy::postings::Postings;
+use tantivy::query::{EnableScoring, Query};
+use tantivy::schema::{Field, IndexRecordOption, Value};
+use tantivy::tokenizer::{TextAnalyzer, TokenStream};
+use tantivy::{BitSet, DocAddress, DocId, DocSet, Searcher, TERMINATED, TantivyDocument, Term};
+
+use super::analyzer::multilingual;
+use super::index::{FacultyTexts, Fields};
+use crate::error::{AppError, AppResult};
+
+const K1: f32 = 1.2;
+const B: f32 = 0.75;
+/// How the need's own fields weigh its words: title, keywords, summary + description.
+const NEED_WEIGHTS: [f32; 3] = [2.0, 2.0, 1.0];
+/// Profile fields compared with a need, and their BM25F weights. The name is not compared.
+pub const PROFILE_FIELDS: [(&str, f32); 3] =
+    [("keywords", 2.5), ("body", 1.0), ("publications", 0.8)];
+/// Need fields a profile's words are looked up in when finding needs for a profile.
+const NEED_FIELDS: [(&str, f32); 3] = [("title", 3.0), ("keywords", 2.5), ("body", 1.0)];
+/// How a profile's fields weigh its words when it looks for needs.
+const PROFILE_QUERY_WEIGHTS: [f32; 3] = [2.0, 1.0, 0.5];
+/// Words kept per query.
+const MAX_TERMS: usize = 64;
+/// A profile's words considered for finding needs.
+const MAX_PROFILE_TERMS: usize = 128;
+/// Words in more than this share of documents are ignored (in a corpus of at least
+/// `COMMON_MIN_DOCS` documents, and never all of a query's words).
+const COMMON: f32 = 0.2;
+const COMMON_MIN_DOCS: f32 = 1000.0;
+/// Words that say nothing about a research topic, in needs and profiles alike (on top of the
+/// analyser's English stop words, which search keeps minimal).
+const NOT_TOPICAL: &str = "we our us you your i my me he she his her they them their its also can \
+    could would should may might must shall will using use used uses based new novel propose \
+    proposed present presents presented paper papers study studies studied result results show \
+    shows shown approach approaches method methods work works working looking look seek seeking \
+    partner partners company companies project projects team want wants need needs help within \
+    between through well more most very many much such other others than which who whom whose \
+    what when where while how about over under all any each both few some one two three first \
+    second year years make makes made get gets able etc via per including include includes";
+
+fn not_topical() -> &'static std::collections::HashSet<String> {
+    static SET: std::sync::OnceLock<std::collections::HashSet<String>> = std::sync::OnceLock::new();
+    SET.get_or_init(|| {
+        let mut analyzer = multilingual();
+        let mut counts = HashMap::new();
+        analyse(&mut analyzer, NOT_TOPICAL, &mut counts);
+        counts.into_keys().collect()
+    })
+}
+/// The profile as a whole vs its best publication.
+pub const PROFILE_SHARE: f32 = 0.65;
+/// How much of an abstract a publication is judged on.
+pub const ABSTRACT_CHARS: usize = 800;
+/// Typical length (tokens) of a title plus the start of its abstract.
+const PUBLICATION_AVG_LEN: f32 = 110.0;
+const PUBLICATION_TITLE_WEIGHT: f32 = 2.0;
+
+/// One word of a query.
+#[derive(Debug, Clone)]
+pub struct QueryTerm {
+    /// The analysed token (stemmed, lowercased, or a CJK bigram).
+    pub token: String,
+    /// How it was first written (lowercased), for explanations.
+    pub surface: String,
+    pub weight: f32,
+    pub idf: f32,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct MatchQuery {
+    pub terms: Vec<QueryTerm>,
+    /// `Σ weight × idf`: the score of a profile saturated with every word.
+    norm: f32,
+}
+
+impl MatchQuery {
+    pub fn is_empty(&self) -> bool {
+        self.terms.is_empty() || self.norm <= 0.0
+    }
+}
+
+/// Counts an analyser's tokens in `text`: token → (count, first surface form), and the total.
+fn analyse(
+    analyzer: &mut TextAnalyzer,
+    text: &str,
+    counts: &mut HashMap<String, (u32, String)>,
+) -> u32 {
+    let mut total = 0;
+    let mut stream = analyzer.token_stream(text);
+    while stream.advance() {
+        let t = stream.token();
+        total += 1;
+        match counts.get_mut(t.text.as_str()) {
+            Some(e) => e.0 += 1,
+            None => {
+                let surface = text
+                    .get(t.offset_from..t.offset_to)
+                    .unwrap_or(&t.text)
+                    .to_lowercase();
+                counts.insert(t.text.clone(), (1, surface));
+            }
+        }
+    }
+    total
+}
+
+/// Corpus statistics for the profile side: document counts and average field lengths.
+pub struct Corpus {
+    fields: [Field; 3],
+    need_fields: [Field; 3],
+    docs: f32,
+    avg_len: [f32; 3],
+    need_avg_len: [f32; 3],
+}
+
+impl Corpus {
+    pub fn new(fields: &Fields, searcher: &Searcher) -> AppResult<Self> {
+        let profile_fields = [fields.keywords, fields.body, fields.publications];
+        let need_fields = [fields.title, fields.keywords, fields.body];
+        let mut max_doc = 0u64;
+        for r in searcher.segment_readers() {
+            max_doc += u64::from(r.max_doc());
+        }
+        let count = |kind: &str| -> AppResult<u64> {
+            searcher
+                .doc_freq(&Term::from_field_text(fields.kind, kind))
+                .map_err(AppError::internal)
+        };
+        let faculty = count("faculty")?.max(1) as f32;
+        let tokens = |field: Field| -> AppResult<f32> {
+            let mut n = 0u64;
+            for r in searcher.segment_readers() {
+                n += r
+                    .inverted_index(field)
+                    .map_err(AppError::internal)?
+                    .total_num_tokens();
+            }
+            Ok(n as f32)
+        };
+        // Publications exist only on profiles, titles are names on profiles; the averages
+        // are taken over the documents that have the field's kind of content.
+        let all = (max_doc.max(1)) as f32;
+        let avg_len = [
+            (tokens(profile_fields[0])? / all).max(1.0),
+            (tokens(profile_fields[1])? / all).max(1.0),
+            (tokens(profile_fields[2])? / faculty).max(1.0),
+        ];
+        let need_avg_len = [
+            (tokens(need_fields[0])? / all).max(1.0),
+            avg_len[0],
+            avg_len[1],
+        ];
+        Ok(Self {
+            fields: profile_fields,
+            need_fields,
+            docs: searcher.num_docs().max(1) as f32,
+            avg_len,
+            need_avg_len,
+        })
+    }
+
+    /// Documents with the token in any compared field (the largest of the per-field counts).
+    fn doc_freq(&self, searcher: &Searcher, token: &str) -> AppResult<u64> {
+        let mut df = 0;
+        for field in self.fields {
+            df = df.max(
+                searcher
+                    .doc_freq(&Term::from_field_text(field, token))
+                    .map_err(AppError::internal)?,
+            );
+        }
+        Ok(df)
+    }
+
+    /// Weighted counts → the kept query terms (common words dropped, the strongest kept).
+    fn query(
+        &self,
+        searcher: &Searcher,
+        weighted: HashMap<String, (f32, String)>,
+        prefilter: usize,
+    ) -> AppResult<MatchQuery> {
+        let mut candidates: Vec<(String, f32, String)> = weighted
+            .into_iter()
+            .map(|(token, (weight, surface))| (token, weight, surface))
+            .collect();
+        // Deterministic order before any cut: by weight, then token.
+        candidates.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        candidates.truncate(prefilter);
+        let mut terms = Vec::with_capacity(candidates.len());
+        let mut common = Vec::new();
+        for (token, weight, surface) in candidates {
+            let df = self.doc_freq(searcher, &token)? as f32;
+            let idf = (1.0 + (self.docs - df + 0.5) / (df + 0.5)).ln();
+            let term = QueryTerm {
+                token,
+                surface,
+                weight,
+                idf,
+            };
+            if self.docs >= COMMON_MIN_DOCS && df > COMMON * self.docs {
+                common.push(term);
+            } else {
+                terms.push(term);
+            }
+        }
+        if terms.is_empty() {
+            terms = common;
+        }
+        terms.sort_by(|a, b| {
+            (b.weight * b.idf)
+                .total_cmp(&(a.weight * a.idf))
+                .then_with(|| a.token.cmp(&b.token))
+        });
+        terms.truncate(MAX_TERMS);
+        let norm = terms.iter().map(|t| t.weight * t.idf).sum();
+        Ok(MatchQuery { terms, norm })
+    }
+}
+
+/// Sums `field weight × (1 + ln tf)` per token over texts.
+fn weigh(texts: &[(&str, f32)]) -> HashMap<String, (f32, String)> {
+    let mut analyzer = multilingual();
+    let mut weighted: HashMap<String, (f32, String)> = HashMap::new();
+    for (text, w) in texts {
+        let mut counts = HashMap::new();
+        analyse(&mut analyzer, text, &mut counts);
+        for (token, (n, surface)) in counts {
+            if not_topical().contains(&token) {
+                continue;
+            }
+            let e = weighted.entry(token).or_insert((0.0, surface));
+            e.0 += w * (1.0 + (n as f32).ln());
+        }
+    }
+    weighted
+}
+
+/// The query for a need: its title, keywords, and summary + description.
+pub fn need_query(
+    corpus: &Corpus,
+    searcher: &Searcher,
+    title: &str,
+    keywords: &[String],
+    body: &str,
+) -> AppResult<MatchQuery> {
+    let keywords = keywords.join("\n");
+    let weighted = weigh(&[
+        (title, NEED_WEIGHTS[0]),
+        (&keywords, NEED_WEIGHTS[1]),
+        (body, NEED_WEIGHTS[2]),
+    ]);
+    corpus.query(searcher, weighted, usize::MAX)
+}
+
+/// A profile's occurrences of a query's words: per query term, the count in each compared
+/// field; and each field's (quantised, as the index stores it) length.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProfileHits {
+    pub tf: Vec<[u32; 3]>,
+    pub len: [u32; 3],
+}
+
+/// One query word's part of a score.
+#[derive(Debug, Clone)]
+pub struct TermShare {
+    /// Index into the query's terms.
+    pub term: usize,
+    /// Its part of the score (the parts add up to the score).
+    pub value: f32,
+    /// How its occurrences split over the compared fields (sums to 1).
+    pub fields: [f32; 3],
+}
+
+fn saturated_bm25f(
+    q: &MatchQuery,
+    tf: &[[u32; 3]],
+    len: [u32; 3],
+    weights: [f32; 3],
+    avg: [f32; 3],
+) -> (f32, Vec<TermShare>) {
+    if q.is_empty() {
+        return (0.0, Vec::new());
+    }
+    let mut total = 0.0;
+    let mut shares = Vec::new();
+    for (i, (t, counts)) in q.terms.iter().zip(tf).enumerate() {
+        let mut parts = [0.0f32; 3];
+        for k in 0..3 {
+            if counts[k] > 0 {
+                parts[k] = weights[k] * counts[k] as f32 / (1.0 - B + B * len[k] as f32 / avg[k]);
+            }
+        }
+        let x: f32 = parts.iter().sum();
+        if x <= 0.0 {
+            continue;
+        }
+        let value = t.weight * t.idf * x / (K1 + x) / q.norm;
+        total += value;
+        shares.push(TermShare {
+            term: i,
+            value,
+            fields: parts.map(|p| p / x),
+        });
+    }
+    (total, shares)
+}
+
+/// The profile part of a pair's score.
+pub fn profile_score(q: &MatchQuery, corpus: &Corpus, hits: &ProfileHits) -> (f32, Vec<TermShare>) {
+    saturated_bm25f(
+        q,
+        &hits.tf,
+        hits.len,
+        PROFILE_FIELDS.map(|f| f.1),
+        corpus.avg_len,
+    )
+}
+
+/// A profile analysed in memory the way the index analyses it: per token its count in each
+/// compared field, and the field lengths. Used for a single pair and for a profile's needs.
+pub struct AnalysedProfile {
+    tf: HashMap<String, [u32; 3]>,
+    surface: HashMap<String, String>,
+    len: [u32; 3],
+}
+
+impl AnalysedProfile {
+    pub fn new(texts: &FacultyTexts) -> Self {
+        let mut analyzer = multilingual();
+        let mut tf: HashMap<String, [u32; 3]> = HashMap::new();
+        let mut surface = HashMap::new();
+        let mut len = [0u32; 3];
+        for (k, text) in [&texts.keywords, &texts.body, &texts.publications]
+            .into_iter()
+            .enumerate()
+        {
+            let mut counts = HashMap::new();
+            let n = analyse(&mut analyzer, text, &mut counts);
+            // The index stores lengths quantised to one byte; so does this.
+            len[k] = FieldNormReader::id_to_fieldnorm(FieldNormReader::fieldnorm_to_id(n));
+            for (token, (c, s)) in counts {
+                tf.entry(token.clone()).or_default()[k] += c;
+                surface.entry(token).or_insert(s);
+            }
+        }
+        Self { tf, surface, len }
+    }
+
+    pub fn hits(&self, q: &MatchQuery) -> ProfileHits {
+        ProfileHits {
+            tf: q
+                .terms
+                .iter()
+                .map(|t| self.tf.get(&t.token).copied().unwrap_or_default())
+                .collect(),
+            len: self.len,
+        }
+    }
+
+    /// The profile as a query for needs: its keywords, interests/bio and publications.
+    pub fn query(&self, corpus: &Corpus, searcher: &Searcher) -> AppResult<MatchQuery> {
+        let weighted = self
+            .tf
+            .iter()
+            .filter(|(token, _)| !not_topical().contains(*token))
+            .map(|(token, counts)| {
+                let w: f32 = counts
+                    .iter()
+                    .zip(PROFILE_QUERY_WEIGHTS)
+                    .filter(|(c, _)| **c > 0)
+                    .map(|(c, w)| w * (1.0 + (*c as f32).ln()))
+                    .sum();
+                let surface = self.surface.get(token).cloned().unwrap_or_default();
+                (token.clone(), (w, surface))
+            })
+            .collect();
+        let mut q = corpus.query(searcher, weighted, MAX_PROFILE_TERMS * 4)?;
+        q.terms.truncate(MAX_PROFILE_TERMS);
+        q.norm = q.terms.iter().map(|t| t.weight * t.idf).sum();
+        Ok(q)
+    }
+}
+
+/// A publication analysed for matching.
+pub struct AnalysedPublication {
+    /// token → (count in title, count in abstract start)
+    tf: HashMap<String, (u32, u32)>,
+    len: u32,
+    pub year: Option<i32>,
+}
+
+impl AnalysedPublication {
+    pub fn new(title: &str, abstract_: Option<&str>, year: Option<i32>) -> Self {
+        let mut analyzer = multilingual();
+        let mut t = HashMap::new();
+        let mut a = HashMap::new();
+        let mut len = analyse(&mut analyzer, title, &mut t);
+        if let Some(text) = abstract_ {
+            let end = text
+                .char_indices()
+                .nth(ABSTRACT_CHARS)
+                .map_or(text.len(), |(i, _)| i);
+            len += analyse(&mut analyzer, &text[..end], &mut a);
+        }
+        let mut tf: HashMap<String, (u32, u32)> = HashMap::new();
+        for (token, (n, _)) in t {
+            tf.entry(token).or_default().0 = n;
+        }
+        for (token, (n, _)) in a {
+            tf.entry(token).or_default().1 = n;
+        }
+        Self { tf, len, year }
+    }
+}
+
+/// How much a publication of `year` counts in `this_year`.
+pub fn recency(year: Option<i32>, this_year: i32) -> f32 {
+    match year {
+        None => 0.5,
+        Some(y) => {
+            let age = (this_year - y).max(0) as f32;
+            if age <= 3.0 {
+                1.0
+            } else {
+                0.5f32.powf((age - 3.0) / 8.0).max(0.25)
+            }
+        }
+    }
+}
+
+/// One publication's score against a query.
+#[derive(Debug, Clone)]
+pub struct PublicationScore {
+    /// Index into the profile's publications.
+    pub index: usize,
+    /// Coverage × recency.
+    pub score: f32,
+    pub recency: f32,
+    pub terms: Vec<TermShare>,
+}
+
+pub fn publication_score(
+    q: &MatchQuery,
+    index: usize,
+    p: &AnalysedPublication,
+    this_year: i32,
+) -> PublicationScore {
+    let tf: Vec<[u32; 3]> = q
+        .terms
+        .iter()
+        .map(|t| {
+            let (title, abs) = p.tf.get(&t.token).copied().unwrap_or_default();
+            [title, abs, 0]
+        })
+        .collect();
+    let len = p.len.max(1);
+    let (coverage, terms) = saturated_bm25f(
+        q,
+        &tf,
+        [len, len, 1],
+        [PUBLICATION_TITLE_WEIGHT, 1.0, 0.0],
+        [PUBLICATION_AVG_LEN, PUBLICATION_AVG_LEN, 1.0],
+    );
+    let r = recency(p.year, this_year);
+    PublicationScore {
+        index,
+        score: coverage * r,
+        recency: r,
+        terms: terms
+            .into_iter()
+            .map(|mut s| {
+                s.value *= r;
+                s
+            })
+            .collect(),
+    }
+}
+
+/// A pair's score and what it is made of.
+#[derive(Debug, Clone)]
+pub struct PairScore {
+    pub score: f32,
+    pub profile: f32,
+    pub publication: f32,
+    /// Per query word, its part of `score` (they add up to it), largest first.
+    pub terms: Vec<TermShare>,
+    /// The publications that matched, best first.
+    pub publications: Vec<PublicationScore>,
+}
+
+pub fn pair_score(
+    q: &MatchQuery,
+    corpus: &Corpus,
+    hits: &ProfileHits,
+    publications: &[AnalysedPublication],
+    this_year: i32,
+) -> PairScore {
+    let (profile, profile_terms) = profile_score(q, corpus, hits);
+    let mut pubs: Vec<PublicationScore> = publications
+        .iter()
+        .enumerate()
+        .map(|(i, p)| publication_score(q, i, p, this_year))
+        .filter(|p| p.score > 0.0)
+        .collect();
+    pubs.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.index.cmp(&b.index)));
+    let best = pubs.first().map_or(0.0, |p| p.score);
+    let rest = 1.0 - PROFILE_SHARE;
+    let score = PROFILE_SHARE * profile + rest * profile.max(best);
+    // Each word's part: its profile part, plus its part of whichever side the max took.
+    let mut parts: HashMap<usize, TermShare> = HashMap::new();
+    let from_best = best > profile;
+    for s in &profile_terms {
+        let v = s.value * if from_best { PROFILE_SHARE } else { 1.0 };
+        parts.insert(
+            s.term,
+            TermShare {
+                term: s.term,
+                value: v,
+                fields: s.fields,
+            },
+        );
+    }
+    if from_best && let Some(p) = pubs.first() {
+        for s in &p.terms {
+            let e = parts.entry(s.term).or_insert(TermShare {
+                term: s.term,
+                value: 0.0,
+                // Found only in a publication: it is a publications-field match.
+                fields: [0.0, 0.0, 1.0],
+            });
+            e.value += rest * s.value;
+        }
+    }
+    let mut terms: Vec<TermShare> = parts.into_values().collect();
+    terms.sort_by(|a, b| b.value.total_cmp(&a.value).then(a.term.cmp(&b.term)));
+    PairScore {
+        score: score.clamp(0.0, 1.0),
+        profile,
+        publication: best,
+        terms,
+        publications: pubs,
+    }
+}
+
+/// A candidate found in the index: its record id, its first-stage score, and its counts.
+pub struct Candidate {
+    pub id: String,
+    pub rough: f32,
+    pub hits: ProfileHits,
+}
+
+/// Scores every document the filter admits against the query's words over three fields
+/// (postings read directly, no top-k cut-off: every document sharing a word is found), and
+/// returns how many scored above zero and the best `depth` with their per-field counts.
+/// The three fields a query's words are looked up in, their weights and average lengths.
+struct Side {
+    fields: [Field; 3],
+    weights: [f32; 3],
+    avg: [f32; 3],
+}
+
+fn rank(
+    searcher: &Searcher,
+    id_field: Field,
+    filter: &dyn Query,
+    q: &MatchQuery,
+    side: Side,
+    depth: usize,
+) -> AppResult<(usize, Vec<Candidate>)> {
+    let Side {
+        fields,
+        weights,
+        avg,
+    } = side;
+    let weight = filter
+        .weight(EnableScoring::disabled_from_searcher(searcher))
+        .map_err(AppError::internal)?;
+    let mut found: Vec<(f32, DocAddress)> = Vec::new();
+    for (ord, reader) in searcher.segment_readers().iter().enumerate() {
+        let max = reader.max_doc();
+        let mut allowed = BitSet::with_max_value(max);
+        let alive = reader.alive_bitset();
+        weight
+            .for_each_no_score(reader, &mut |docs: &[DocId]| {
+                for d in docs {
+                    if alive.is_none_or(|a| a.is_alive(*d)) {
+                        allowed.insert(*d);
+                    }
+                }
+            })
+            .map_err(AppError::internal)?;
+        if allowed.len() == 0 {
+            continue;
+        }
+        let mut norms = Vec::with_capacity(3);
+        let mut inverted = Vec::with_capacity(3);
+        for f in fields {
+            norms.push(
+                reader
+                    .get_fieldnorms_reader(f)
+                    .map_err(AppError::internal)?,
+            );
+            inverted.push(reader.inverted_index(f).map_err(AppError::internal)?);
+        }
+        let mut score = vec![0f32; max as usize];
+        let mut acc = vec![0f32; max as usize];
+        let mut touched: Vec<DocId> = Vec::new();
+        for t in &q.terms {
+            for k in 0..3 {
+                let term = Term::from_field_text(fields[k], &t.token);
+                let Some(mut p) = inverted[k]
+                    .read_postings(&term, IndexRecordOption::WithFreqs)
+                    .map_err(AppError::internal)?
+                else {
+                    continue;
+                };
+                let mut d = p.doc();
+                while d != TERMINATED {
+                    if allowed.contains(d) {
+                        let len = norms[k].fieldnorm(d) as f32;
+                        let slot = &mut acc[d as usize];
+                        if *slot == 0.0 {
+                            touched.push(d);
+                        }
+                        *slot += weights[k] * p.term_freq() as f32 / (1.0 - B + B * len / avg[k]);
+                    }
+                    d = p.advance();
+                }
+            }
+            let c = t.weight * t.idf / q.norm;
+            for d in touched.drain(..) {
+                let x = std::mem::take(&mut acc[d as usize]);
+                score[d as usize] += c * x / (K1 + x);
+            }
+        }
+        for (d, s) in score.into_iter().enumerate() {
+            if s > 0.0 {
+                found.push((s, DocAddress::new(ord as u32, d as DocId)));
+            }
+        }
+    }
+    let total = found.len();
+    found.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    found.truncate(depth);
+
+    // Second pass over the chosen few: their exact counts per word and field.
+    let mut by_segment: HashMap<u32, Vec<usize>> = HashMap::new();
+    for (i, (_, a)) in found.iter().enumerate() {
+        by_segment.entry(a.segment_ord).or_default().push(i);
+    }
+    let mut hits: Vec<ProfileHits> = found
+        .iter()
+        .map(|_| ProfileHits {
+            tf: vec![[0; 3]; q.terms.len()],
+            len: [0; 3],
+        })
+        .collect();
+    for (ord, mut idx) in by_segment {
+        idx.sort_by_key(|i| found[*i].1.doc_id);
+        let reader = searcher.segment_reader(ord);
+        for (k, &field) in fields.iter().enumerate() {
+            let norms = reader
+                .get_fieldnorms_reader(field)
+                .map_err(AppError::internal)?;
+            for i in &idx {
+                hits[*i].len[k] = norms.fieldnorm(found[*i].1.doc_id);
+            }
+            let inverted = reader.inverted_index(field).map_err(AppError::internal)?;
+            for (ti, t) in q.terms.iter().enumerate() {
+                let term = Term::from_field_text(field, &t.token);
+                let Some(mut p) = inverted
+                    .read_postings(&term, IndexRecordOption::WithFreqs)
+                    .map_err(AppError::internal)?
+                else {
+                    continue;
+                };
+                for i in &idx {
+                    let doc = found[*i].1.doc_id;
+                    if p.doc() > doc {
+                        continue;
+                    }
+                    if p.seek(doc) == doc {
+                        hits[*i].tf[ti][k] = p.term_freq();
+                    }
+                    if p.doc() == TERMINATED {
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    let mut out = Vec::with_capacity(found.len());
+    for ((rough, address), hits) in found.into_iter().zip(hits) {
+        let doc: TantivyDocument = searcher.doc(address).map_err(AppError::internal)?;
+        let id = doc
+            .get_first(id_field)
+            .and_then(|v| v.as_str())
+            .unwrap_or_default()
+            .to_owned();
+        out.push(Candidate { id, rough, hits });
+    }
+    Ok((total, out))
+}
+
+/// Profiles (admitted by `filter`) for a need's query: how many share any word, and the
+/// best `depth` by profile score with their counts.
+pub fn rank_profiles(
+    fields: &Fields,
+    searcher: &Searcher,
+    corpus: &Corpus,
+    filter: &dyn Query,
+    q: &MatchQuery,
+    depth: usize,
+) -> AppResult<(usize, Vec<Candidate>)> {
+    if q.is_empty() {
+        return Ok((0, Vec::new()));
+    }
+    let side = Side {
+        fields: corpus.fields,
+        weights: PROFILE_FIELDS.map(|f| f.1),
+        avg: corpus.avg_len,
+    };
+    rank(searcher, fields.id, filter, q, side, depth)
+}
+
+/// Needs (admitted by `filter`) for a profile's query, by how well the need's title, keywords
+/// and text cover the profile's words: a first cut, which the caller re-scores by the pair
+/// score.
+pub fn rank_needs(
+    fields: &Fields,
+    searcher: &Searcher,
+    corpus: &Corpus,
+    filter: &dyn Query,
+    q: &MatchQuery,
+    depth: usize,
+) -> AppResult<(usize, Vec<String>)> {
+    if q.is_empty() {
+        return Ok((0, Vec::new()));
+    }
+    let side = Side {
+        fields: corpus.need_fields,
+        weights: NEED_FIELDS.map(|f| f.1),
+        avg: corpus.need_avg_len,
+    };
+    let (total, found) = rank(searcher, fields.id, filter, q, side, depth)?;
+    Ok((total, found.into_iter().map(|c| c.id).collect()))
+}

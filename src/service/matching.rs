@@ -1,0 +1,660 @@
+//! Matching use cases: profiles for a need, needs for a profile, and one pair explained.
+//! Callers see only what they may see (the records asked about are looked up through the
+//! same visibility rules as `GET /needs/{id}` and `GET /faculty/{id}`; candidates through the
+//! index's visibility filter built from the same policy). The score itself lives in
+//! `search::matching`.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use chrono::Datelike;
+
+use crate::api::faculty::CollaborationType;
+use crate::api::matching::{
+    ExplainParams, Explanation, FacultyMatch, FacultyMatchParams, FacultyMatches, FacultySummary,
+    NeedMatch, NeedMatchParams, NeedMatches, NeedSummary, PairExplanation, PublicationMatch,
+    TermContribution, WhyNot, WhyNotCode,
+};
+use crate::api::needs::{NeedStatus, NeedVisibility};
+use crate::db::Db;
+use crate::db::search::{self as source, FacultySource, NeedSource};
+use crate::domain::{CountryCode, PublicId};
+use crate::error::{AppError, AppResult, FieldError};
+use crate::search::SearchIndex;
+use crate::search::index::{faculty_texts, key};
+use crate::search::matching::{
+    self as m, AnalysedProfile, AnalysedPublication, Corpus, MatchQuery, PairScore,
+};
+use crate::search::query::{self, Filter, Kind};
+
+use super::policy::Caller;
+use super::search::visible;
+
+const MAX_LIMIT: i64 = 500;
+const MAX_OFFSET: i64 = 10_000;
+/// Candidates re-scored beyond the page asked for, so the page's order is the pair score's.
+const EXTRA_DEPTH: usize = 30;
+const TERMS_SHOWN: usize = 10;
+const PUBLICATIONS_SHOWN: usize = 3;
+
+/// Limit, offset and minimum score, checked.
+struct Page {
+    limit: usize,
+    offset: usize,
+    min_score: f32,
+}
+
+fn page(
+    limit: Option<i64>,
+    offset: Option<i64>,
+    min_score: Option<f32>,
+    errors: &mut Vec<FieldError>,
+) -> Page {
+    let limit = limit.unwrap_or(20);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        errors.push(FieldError::new(
+            "limit",
+            "out_of_range",
+            format!("must be between 1 and {MAX_LIMIT}"),
+        ));
+    }
+    let offset = offset.unwrap_or(0);
+    if !(0..=MAX_OFFSET).contains(&offset) {
+        errors.push(FieldError::new(
+            "offset",
+            "out_of_range",
+            format!("must be between 0 and {MAX_OFFSET}"),
+        ));
+    }
+    let min_score = min_score.unwrap_or(0.0);
+    if !min_score.is_finite() || !(0.0..=1.0).contains(&min_score) {
+        errors.push(FieldError::new(
+            "min_score",
+            "out_of_range",
+            "must be between 0 and 1",
+        ));
+    }
+    Page {
+        limit: limit.clamp(1, MAX_LIMIT) as usize,
+        offset: offset.clamp(0, MAX_OFFSET) as usize,
+        min_score,
+    }
+}
+
+fn id_param(field: &str, value: Option<&str>, errors: &mut Vec<FieldError>) -> Option<String> {
+    let v = value?;
+    let parsed = PublicId::parse(v);
+    if parsed.is_none() {
+        errors.push(FieldError::new(field, "invalid_id", "must be an id"));
+    }
+    parsed
+}
+
+fn country_param(value: Option<&str>, errors: &mut Vec<FieldError>) -> Option<String> {
+    match CountryCode::parse("country", value?) {
+        Ok(c) => Some(c.into_string()),
+        Err(e) => {
+            errors.push(e);
+            None
+        }
+    }
+}
+
+fn this_year() -> i32 {
+    chrono::Utc::now().year()
+}
+
+/// What of a need is matched: its summary and description (not its location).
+fn need_body(n: &NeedSource) -> String {
+    [n.row.summary.as_deref(), n.row.description.as_deref()]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn need_query(
+    corpus: &Corpus,
+    searcher: &tantivy::Searcher,
+    n: &NeedSource,
+) -> AppResult<MatchQuery> {
+    m::need_query(
+        corpus,
+        searcher,
+        &n.row.title,
+        &n.parts.keywords,
+        &need_body(n),
+    )
+}
+
+fn publications(f: &FacultySource) -> Vec<AnalysedPublication> {
+    f.parts
+        .publications
+        .iter()
+        .map(|p| AnalysedPublication::new(&p.title, p.abstract_.as_deref(), p.year))
+        .collect()
+}
+
+fn explanation(q: &MatchQuery, s: &PairScore, need: &NeedSource, f: &FacultySource) -> Explanation {
+    let total = s.score.max(f32::MIN_POSITIVE);
+    let names = m::PROFILE_FIELDS.map(|f| f.0);
+    let terms = s
+        .terms
+        .iter()
+        .take(TERMS_SHOWN)
+        .filter_map(|t| {
+            let term = q.terms.get(t.term)?;
+            Some(TermContribution {
+                term: term.surface.clone(),
+                share: (t.value / total).clamp(0.0, 1.0),
+                fields: names
+                    .iter()
+                    .zip(t.fields)
+                    .filter(|(_, v)| *v > 0.0)
+                    .map(|(n, v)| ((*n).to_owned(), v))
+                    .collect(),
+            })
+        })
+        .collect();
+    let publications = s
+        .publications
+        .iter()
+        .take(PUBLICATIONS_SHOWN)
+        .filter_map(|p| {
+            let row = f.parts.publications.get(p.index)?;
+            Some(PublicationMatch {
+                title: row.title.clone(),
+                year: row.year,
+                score: p.score,
+                recency: p.recency,
+                terms: p
+                    .terms
+                    .iter()
+                    .take(5)
+                    .filter_map(|t| q.terms.get(t.term).map(|t| t.surface.clone()))
+                    .collect(),
+            })
+        })
+        .collect();
+    let theirs: HashSet<String> = f.parts.keywords.iter().map(|k| key(k)).collect();
+    let mut seen = HashSet::new();
+    let shared_keywords = need
+        .parts
+        .keywords
+        .iter()
+        .filter(|k| theirs.contains(&key(k)) && seen.insert(key(k)))
+        .cloned()
+        .collect();
+    Explanation {
+        profile_score: s.profile,
+        best_publication_score: s.publication,
+        terms,
+        publications,
+        shared_keywords,
+    }
+}
+
+fn faculty_summary(f: &FacultySource, names: &HashMap<String, String>) -> FacultySummary {
+    let r = &f.row;
+    FacultySummary {
+        id: r.id.clone(),
+        university_id: r.university_id.clone(),
+        university_name: names.get(&r.university_id).cloned(),
+        name: r.name.clone(),
+        local_name: r.local_name.clone(),
+        title: r.title.clone(),
+        department: r.department.clone(),
+        keywords: f.parts.keywords.clone(),
+        availability: f
+            .parts
+            .availability
+            .iter()
+            .filter_map(|c| CollaborationType::from_db(c))
+            .collect(),
+    }
+}
+
+fn need_summary(n: &NeedSource, names: &HashMap<String, String>) -> AppResult<NeedSummary> {
+    let r = &n.row;
+    Ok(NeedSummary {
+        id: r.id.clone(),
+        company_id: r.company_id.clone(),
+        company_name: names.get(&r.company_id).cloned(),
+        title: r.title.clone(),
+        summary: r.summary.clone(),
+        keywords: n.parts.keywords.clone(),
+        collaboration_types: n
+            .parts
+            .collaboration_types
+            .iter()
+            .filter_map(|c| CollaborationType::from_db(c))
+            .collect(),
+        status: NeedStatus::from_db(&r.status)
+            .ok_or_else(|| AppError::internal(format!("need status {}", r.status)))?,
+        visibility: NeedVisibility::from_db(&r.visibility)
+            .ok_or_else(|| AppError::internal(format!("need visibility {}", r.visibility)))?,
+        deadline: r.deadline,
+    })
+}
+
+/// Runs CPU-bound matching work off the async workers.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> AppResult<T> + Send + 'static,
+) -> AppResult<T> {
+    actix_web::rt::task::spawn_blocking(f)
+        .await
+        .map_err(AppError::internal)?
+}
+
+async fn load_need(db: &Db, caller: Option<&Caller>, id: String) -> AppResult<NeedSource> {
+    // Visibility first, through the same rule as `GET /needs/{id}` (invisible = 404).
+    super::needs::get(db, caller, id.clone()).await?;
+    db.run(move |c| Ok(source::needs(c, std::slice::from_ref(&id))?))
+        .await?
+        .into_iter()
+        .find(|n| n.row.deleted_at.is_none())
+        .ok_or_else(|| AppError::not_found("Need"))
+}
+
+async fn load_profile(db: &Db, caller: Option<&Caller>, id: String) -> AppResult<FacultySource> {
+    super::faculty::get(db, caller, id.clone()).await?;
+    db.run(move |c| Ok(source::faculty(c, std::slice::from_ref(&id))?))
+        .await?
+        .into_iter()
+        .find(|f| f.row.deleted_at.is_none())
+        .ok_or_else(|| AppError::not_found("Faculty profile"))
+}
+
+async fn names(db: &Db, ids: Vec<String>) -> AppResult<HashMap<String, String>> {
+    db.run(move |c| Ok(source::organization_names(c, ids)?))
+        .await
+}
+
+fn sort_and_page<T>(mut scored: Vec<(f32, String, T)>, p: &Page) -> Vec<(f32, T)> {
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+    scored
+        .into_iter()
+        .filter(|(s, _, _)| *s > 0.0 && *s >= p.min_score)
+        .skip(p.offset)
+        .take(p.limit)
+        .map(|(s, _, t)| (s, t))
+        .collect()
+}
+
+/// Profiles for a need, best first.
+pub async fn need_matches(
+    db: &Db,
+    index: &Arc<SearchIndex>,
+    caller: Option<&Caller>,
+    need_id: String,
+    params: NeedMatchParams,
+) -> AppResult<FacultyMatches> {
+    let mut errors = Vec::new();
+    let p = page(params.limit, params.offset, params.min_score, &mut errors);
+    let mut filters = Vec::new();
+    if let Some(u) = id_param(
+        "university_id",
+        params.university_id.as_deref(),
+        &mut errors,
+    ) {
+        filters.push((Filter::Organization, u));
+    }
+    if let Some(c) = country_param(params.country.as_deref(), &mut errors) {
+        filters.push((Filter::Country, c));
+    }
+    if let Some(a) = params.availability {
+        filters.push((Filter::Collaboration, a.as_str().to_owned()));
+    }
+    if !errors.is_empty() {
+        return Err(AppError::query(errors));
+    }
+    let need = load_need(db, caller, need_id).await?;
+    let visible = visible(db, caller, Kind::Faculty).await?;
+    let depth = p.offset + p.limit + EXTRA_DEPTH;
+
+    let idx = index.clone();
+    let need = Arc::new(need);
+    let n = need.clone();
+    let (q, corpus, total, candidates) = blocking(move || {
+        let searcher = idx.searcher();
+        let corpus = Corpus::new(idx.fields(), &searcher)?;
+        let q = need_query(&corpus, &searcher, &n)?;
+        let filter = query::filter(idx.fields(), Kind::Faculty, &visible, &filters);
+        let (total, candidates) =
+            m::rank_profiles(idx.fields(), &searcher, &corpus, &*filter, &q, depth)?;
+        Ok((q, corpus, total, candidates))
+    })
+    .await?;
+
+    let ids: Vec<String> = candidates.iter().map(|c| c.id.clone()).collect();
+    let sources = db.run(move |c| Ok(source::faculty(c, &ids)?)).await?;
+    let names = names(
+        db,
+        sources
+            .iter()
+            .map(|s| s.row.university_id.clone())
+            .chain([need.row.company_id.clone()])
+            .collect(),
+    )
+    .await?;
+    let year = this_year();
+    let items = blocking(move || {
+        let mut by_id: HashMap<String, FacultySource> = sources
+            .into_iter()
+            .filter(|s| s.row.deleted_at.is_none())
+            .map(|s| (s.row.id.clone(), s))
+            .collect();
+        let mut scored = Vec::with_capacity(candidates.len());
+        for c in candidates {
+            let Some(f) = by_id.remove(&c.id) else {
+                continue;
+            };
+            let s = m::pair_score(&q, &corpus, &c.hits, &publications(&f), year);
+            scored.push((s.score, c.id, (s, f)));
+        }
+        sort_and_page(scored, &p)
+            .into_iter()
+            .map(|(score, (s, f))| {
+                Ok(FacultyMatch {
+                    explanation: explanation(&q, &s, &need, &f),
+                    faculty: faculty_summary(&f, &names),
+                    score,
+                })
+            })
+            .collect::<AppResult<Vec<_>>>()
+            .map(|items| (items, p, need))
+    })
+    .await?;
+    let (items, p, need) = items;
+    Ok(FacultyMatches {
+        need_id: need.row.id.clone(),
+        candidates: total,
+        offset: p.offset,
+        limit: p.limit,
+        items,
+    })
+}
+
+/// Open needs the caller may see, for a profile, best first.
+pub async fn faculty_matches(
+    db: &Db,
+    index: &Arc<SearchIndex>,
+    caller: Option<&Caller>,
+    faculty_id: String,
+    params: FacultyMatchParams,
+) -> AppResult<NeedMatches> {
+    let mut errors = Vec::new();
+    let p = page(params.limit, params.offset, params.min_score, &mut errors);
+    let mut filters = vec![(Filter::Status, "open".to_owned())];
+    if let Some(c) = id_param("company_id", params.company_id.as_deref(), &mut errors) {
+        filters.push((Filter::Organization, c));
+    }
+    if let Some(c) = country_param(params.country.as_deref(), &mut errors) {
+        filters.push((Filter::Country, c));
+    }
+    if let Some(a) = params.collaboration_type {
+        filters.push((Filter::Collaboration, a.as_str().to_owned()));
+    }
+    if !errors.is_empty() {
+        return Err(AppError::query(errors));
+    }
+    let profile = Arc::new(load_profile(db, caller, faculty_id).await?);
+    let visible = visible(db, caller, Kind::Need).await?;
+    let depth = p.offset + p.limit + EXTRA_DEPTH;
+
+    let idx = index.clone();
+    let f = profile.clone();
+    let (analysed, corpus, searcher, total, ids) = blocking(move || {
+        let searcher = idx.searcher();
+        let corpus = Corpus::new(idx.fields(), &searcher)?;
+        let analysed = AnalysedProfile::new(&faculty_texts(&f));
+        let q = analysed.query(&corpus, &searcher)?;
+        let filter = query::filter(idx.fields(), Kind::Need, &visible, &filters);
+        let (total, ids) = m::rank_needs(idx.fields(), &searcher, &corpus, &*filter, &q, depth)?;
+        Ok((analysed, corpus, searcher, total, ids))
+    })
+    .await?;
+
+    let needs = db.run(move |c| Ok(source::needs(c, &ids)?)).await?;
+    let names = names(
+        db,
+        needs
+            .iter()
+            .map(|n| n.row.company_id.clone())
+            .chain([profile.row.university_id.clone()])
+            .collect(),
+    )
+    .await?;
+    let year = this_year();
+    let faculty_id = profile.row.id.clone();
+    let (items, p) = blocking(move || {
+        let pubs = publications(&profile);
+        let mut scored = Vec::with_capacity(needs.len());
+        for n in needs {
+            // The index may trail the database by a moment: the database decides.
+            if n.row.deleted_at.is_some() || n.row.status != "open" {
+                continue;
+            }
+            let q = need_query(&corpus, &searcher, &n)?;
+            let s = m::pair_score(&q, &corpus, &analysed.hits(&q), &pubs, year);
+            scored.push((s.score, n.row.id.clone(), (q, s, n)));
+        }
+        let items = sort_and_page(scored, &p)
+            .into_iter()
+            .map(|(score, (q, s, n))| {
+                Ok(NeedMatch {
+                    explanation: explanation(&q, &s, &n, &profile),
+                    need: need_summary(&n, &names)?,
+                    score,
+                })
+            })
+            .collect::<AppResult<Vec<_>>>()?;
+        Ok((items, p))
+    })
+    .await?;
+    Ok(NeedMatches {
+        faculty_id,
+        candidates: total,
+        offset: p.offset,
+        limit: p.limit,
+        items,
+    })
+}
+
+/// The score of one pair, computed as the lists compute it (used by explain and `eval`).
+pub fn score_pair(
+    index: &SearchIndex,
+    need: &NeedSource,
+    profile: &FacultySource,
+    year: i32,
+) -> AppResult<(MatchQuery, PairScore)> {
+    let searcher = index.searcher();
+    let corpus = Corpus::new(index.fields(), &searcher)?;
+    let q = need_query(&corpus, &searcher, need)?;
+    let analysed = AnalysedProfile::new(&faculty_texts(profile));
+    let s = m::pair_score(
+        &q,
+        &corpus,
+        &analysed.hits(&q),
+        &publications(profile),
+        year,
+    );
+    Ok((q, s))
+}
+
+/// One pair: its score and explanation, and whether (and why not) it would be listed.
+pub async fn explain(
+    db: &Db,
+    index: &Arc<SearchIndex>,
+    caller: Option<&Caller>,
+    params: ExplainParams,
+) -> AppResult<PairExplanation> {
+    let mut errors = Vec::new();
+    let need_id = id_param("need_id", Some(&params.need_id), &mut errors);
+    let faculty_id = id_param("faculty_id", Some(&params.faculty_id), &mut errors);
+    let p = page(None, None, params.min_score, &mut errors);
+    let university = id_param(
+        "university_id",
+        params.university_id.as_deref(),
+        &mut errors,
+    );
+    let company = id_param("company_id", params.company_id.as_deref(), &mut errors);
+    let country = country_param(params.country.as_deref(), &mut errors);
+    let (Some(need_id), Some(faculty_id), true) = (need_id, faculty_id, errors.is_empty()) else {
+        return Err(AppError::query(errors));
+    };
+    let need = load_need(db, caller, need_id).await?;
+    let profile = load_profile(db, caller, faculty_id).await?;
+    let names = names(
+        db,
+        vec![
+            need.row.company_id.clone(),
+            profile.row.university_id.clone(),
+        ],
+    )
+    .await?;
+    let idx = index.clone();
+    let year = this_year();
+    let (need, profile, q, s) = blocking(move || {
+        let (q, s) = score_pair(&idx, &need, &profile, year)?;
+        Ok((need, profile, q, s))
+    })
+    .await?;
+
+    let mut reasons = Vec::new();
+    let mut why = |code, list: &str, detail: String| {
+        reasons.push(WhyNot {
+            code,
+            list: list.to_owned(),
+            detail,
+        })
+    };
+    let (to_need, to_faculty) = ("need_matches", "faculty_matches");
+    if s.score <= 0.0 {
+        for list in [to_need, to_faculty] {
+            why(
+                WhyNotCode::NoSharedTerms,
+                list,
+                "the profile has none of the need's words that count".into(),
+            );
+        }
+    } else if s.score < p.min_score {
+        for list in [to_need, to_faculty] {
+            why(
+                WhyNotCode::BelowMinScore,
+                list,
+                format!("score {:.3} is below min_score {}", s.score, p.min_score),
+            );
+        }
+    }
+    if university
+        .as_ref()
+        .is_some_and(|u| *u != profile.row.university_id)
+    {
+        why(
+            WhyNotCode::FilteredOut,
+            to_need,
+            "university_id: the profile is at another university".into(),
+        );
+    }
+    if let Some(c) = &country {
+        if key(c) != key(&profile.country) {
+            why(
+                WhyNotCode::FilteredOut,
+                to_need,
+                format!(
+                    "country: the profile's university is in {}",
+                    profile.country
+                ),
+            );
+        }
+        if key(c) != key(&need.country) {
+            why(
+                WhyNotCode::FilteredOut,
+                to_faculty,
+                format!("country: the need's company is in {}", need.country),
+            );
+        }
+    }
+    if let Some(a) = params.availability
+        && !profile.parts.availability.iter().any(|x| x == a.as_str())
+    {
+        why(
+            WhyNotCode::FilteredOut,
+            to_need,
+            format!(
+                "availability: the profile is not available for {}",
+                a.as_str()
+            ),
+        );
+    }
+    if company.as_ref().is_some_and(|c| *c != need.row.company_id) {
+        why(
+            WhyNotCode::FilteredOut,
+            to_faculty,
+            "company_id: the need belongs to another company".into(),
+        );
+    }
+    if let Some(t) = params.collaboration_type
+        && !need
+            .parts
+            .collaboration_types
+            .iter()
+            .any(|x| x == t.as_str())
+    {
+        why(
+            WhyNotCode::FilteredOut,
+            to_faculty,
+            format!(
+                "collaboration_type: the need does not ask for {}",
+                t.as_str()
+            ),
+        );
+    }
+    if need.row.status != "open" {
+        why(
+            WhyNotCode::NeedNotOpen,
+            to_faculty,
+            format!(
+                "the need is {}; only open needs are matched to profiles",
+                need.row.status
+            ),
+        );
+    }
+    if let Some(detail) = hidden_from_owner(&need, &profile) {
+        why(WhyNotCode::NotVisibleToFaculty, to_faculty, detail);
+    }
+    let listed = |list: &str| {
+        !reasons
+            .iter()
+            .any(|r| r.list == list && r.code != WhyNotCode::NotVisibleToFaculty)
+    };
+    let (in_need_matches, in_faculty_matches) = (listed(to_need), listed(to_faculty));
+    Ok(PairExplanation {
+        explanation: explanation(&q, &s, &need, &profile),
+        need: need_summary(&need, &names)?,
+        faculty: faculty_summary(&profile, &names),
+        score: s.score,
+        in_need_matches,
+        in_faculty_matches,
+        reasons,
+    })
+}
+
+/// Why the profile's owner would not see the need, if they would not (the rule of
+/// `policy::need_scope` seen from the owner's side, without their company memberships).
+fn hidden_from_owner(need: &NeedSource, profile: &FacultySource) -> Option<String> {
+    let invited = need.invited.contains(&profile.row.id);
+    match (need.row.visibility.as_str(), need.row.status.as_str()) {
+        (_, "draft") => Some("the need is a draft: only its company sees it".into()),
+        ("confidential", _) if !invited => Some(
+            "the need is confidential and this professor is not invited: inviting them lets \
+             them see it"
+                .into(),
+        ),
+        ("members", _) if profile.row.owner_user_id.is_none() => {
+            Some("the need is for signed-in members and the profile has no account".into())
+        }
+        _ => None,
+    }
+}

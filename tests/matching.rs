@@ -1,0 +1,619 @@
+//! Matching through the API: both directions, scores in 0..1 that explain themselves, any
+//! pair explained with its why-nots, filters, large limits, visibility, bad input; and the
+//! quality harness on the shipped labelled set.
+
+mod common;
+
+use actix_web::http::Method;
+use common::{TestApp, TestDb};
+use serde_json::{Value, json};
+
+async fn org(app: &TestApp, kind: &str, name: &str, country: &str) -> String {
+    app.create_org(kind, name, country).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+async fn profile(app: &TestApp, body: Value) -> String {
+    let res = app.post("/api/v1/faculty?refresh=wait_for", &body).await;
+    res.expect(201);
+    res.json()["id"].as_str().unwrap().to_owned()
+}
+
+async fn need(app: &TestApp, body: Value) -> String {
+    let res = app.post("/api/v1/needs?refresh=wait_for", &body).await;
+    res.expect(201);
+    res.json()["id"].as_str().unwrap().to_owned()
+}
+
+async fn get(app: &TestApp, token: Option<&str>, path: &str) -> Value {
+    let res = app.call(Method::GET, path, token, &[], None).await;
+    res.expect(200);
+    res.json()
+}
+
+fn ids(list: &Value, side: &str) -> Vec<String> {
+    list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i[side]["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn scores(list: &Value) -> Vec<f64> {
+    list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["score"].as_f64().unwrap())
+        .collect()
+}
+
+struct World {
+    app: TestApp,
+    nycu: String,
+    snu: String,
+    tsmc: String,
+    litho: String,
+    dl: String,
+    net: String,
+    bio: String,
+    ko: String,
+    zh: String,
+    old: String,
+    need_litho: String,
+}
+
+async fn world() -> World {
+    let app = TestApp::spawn().await;
+    let nycu = org(&app, "university", "NYCU", "TW").await;
+    let snu = org(&app, "university", "SNU", "KR").await;
+    let tsmc = org(&app, "company", "TSMC", "TW").await;
+    let litho = profile(&app, json!({"university_id": nycu, "name": "Chen Yu-Ting", "department": "Photonics",
+        "research_interests": "Extreme ultraviolet lithography, overlay metrology and resist chemistry for advanced nodes.",
+        "keywords": ["EUV lithography", "overlay metrology", "photoresist"],
+        "availability": ["sponsored_research", "consulting"],
+        "publications": [
+            {"title": "Stochastic defects in EUV photoresists at 3 nm pitch", "abstract": "We measure stochastic printing failures of chemically amplified resists under EUV exposure and model line-edge roughness.", "year": 2024},
+            {"title": "Machine-learned overlay correction for multi-patterning", "abstract": "Overlay errors between lithography layers are predicted from alignment marks and corrected per field.", "year": 2023}
+        ]})).await;
+    let dl = profile(&app, json!({"university_id": nycu, "name": "Wang Li", "department": "Computer Science",
+        "research_interests": "Deep neural networks for vision; training large models on GPU clusters.",
+        "keywords": ["deep learning", "computer vision"], "availability": ["sponsored_research"],
+        "publications": [{"title": "Efficient vision transformers", "abstract": "A transformer architecture for image recognition with fewer operations.", "year": 2024}]})).await;
+    let net = profile(
+        &app,
+        json!({"university_id": snu, "name": "Park Ji-ho", "department": "Electrical Engineering",
+        "research_interests": "Wireless networks, 5G radio access and edge computing.",
+        "keywords": ["5G", "edge computing"], "availability": ["consulting"]}),
+    )
+    .await;
+    let bio = profile(
+        &app,
+        json!({"university_id": snu, "name": "Lee Soo-jin", "department": "Biomedical Engineering",
+        "research_interests": "Medical imaging with MRI and deep learning for tumour segmentation.",
+        "keywords": ["medical imaging", "MRI"]}),
+    )
+    .await;
+    let ko = profile(
+        &app,
+        json!({"university_id": snu, "name": "Kim Min-jun", "local_name": "김민준",
+        "research_interests": "대규모 언어 모델 학습과 GPU 클러스터 기반 분산 학습 최적화",
+        "keywords": ["대규모 언어 모델", "분산 학습"]}),
+    )
+    .await;
+    let zh = profile(
+        &app,
+        json!({"university_id": nycu, "name": "Lin Mei-Ling", "local_name": "林美玲",
+        "research_interests": "先進製程良率分析與晶圓缺陷檢測，結合機器學習的半導體製程控制。",
+        "keywords": ["良率分析", "缺陷檢測"]}),
+    )
+    .await;
+    // The same lithography work as `litho`'s best paper, but twenty years ago.
+    let old = profile(&app, json!({"university_id": nycu, "name": "Huang Wei", "department": "Photonics",
+        "research_interests": "Optical systems.",
+        "publications": [{"title": "Stochastic defects in EUV photoresists at 3 nm pitch", "abstract": "We measure stochastic printing failures of chemically amplified resists under EUV exposure and model line-edge roughness.", "year": 2004}]})).await;
+    let need_litho = need(&app, json!({"company_id": tsmc, "title": "EUV lithography overlay and resist defects",
+        "summary": "Reduce stochastic defects and overlay error in EUV lithography.",
+        "description": "We look for a partner to study photoresist stochastic defects and overlay metrology for our 2 nm EUV lithography process.",
+        "keywords": ["EUV lithography", "overlay metrology"], "collaboration_types": ["sponsored_research"],
+        "status": "open", "visibility": "public"})).await;
+    World {
+        app,
+        nycu,
+        snu,
+        tsmc,
+        litho,
+        dl,
+        net,
+        bio,
+        ko,
+        zh,
+        old,
+        need_litho,
+    }
+}
+
+#[actix_web::test]
+async fn a_need_finds_the_right_profiles_with_reasons() {
+    let w = world().await;
+    let list = get(
+        &w.app,
+        None,
+        &format!("/api/v1/needs/{}/matches", w.need_litho),
+    )
+    .await;
+    let found = ids(&list, "faculty");
+    assert_eq!(found[0], w.litho, "{list}");
+    // Recent work outranks the same work twenty years ago.
+    assert_eq!(found[1], w.old, "{list}");
+    for unrelated in [&w.net, &w.bio, &w.ko, &w.zh] {
+        assert!(!found.contains(unrelated), "{list}");
+    }
+    let s = scores(&list);
+    assert!(s.windows(2).all(|p| p[0] >= p[1]), "best first: {s:?}");
+    assert!(s.iter().all(|v| *v > 0.0 && *v <= 1.0), "{s:?}");
+    assert_eq!(list["candidates"].as_u64().unwrap() as usize, found.len());
+
+    let top = &list["items"][0];
+    assert_eq!(top["faculty"]["name"], "Chen Yu-Ting");
+    assert_eq!(top["faculty"]["university_name"], "NYCU");
+    let e = &top["explanation"];
+    let terms: Vec<&str> = e["terms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["term"].as_str().unwrap())
+        .collect();
+    for t in ["lithography", "overlay", "euv"] {
+        assert!(terms.contains(&t), "{t} in {terms:?}");
+    }
+    let shares: f64 = e["terms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["share"].as_f64().unwrap())
+        .sum();
+    assert!(shares > 0.5 && shares <= 1.0001, "{shares}");
+    let lithography = e["terms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["term"] == "lithography")
+        .unwrap();
+    assert!(lithography["fields"]["keywords"].as_f64().unwrap() > 0.0);
+    assert_eq!(
+        e["shared_keywords"],
+        json!(["EUV lithography", "overlay metrology"])
+    );
+    let best = &e["publications"][0];
+    assert_eq!(
+        best["title"],
+        "Stochastic defects in EUV photoresists at 3 nm pitch"
+    );
+    assert_eq!(best["recency"], 1.0);
+    assert!(
+        best["terms"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("stochastic"))
+    );
+    let old = &list["items"][1]["explanation"]["publications"][0];
+    assert!(old["recency"].as_f64().unwrap() < 0.5, "{old}");
+}
+
+#[actix_web::test]
+async fn korean_and_chinese_needs_find_korean_and_chinese_profiles() {
+    let w = world().await;
+    let ko_need = need(
+        &w.app,
+        json!({"company_id": w.tsmc, "title": "대규모 언어 모델 분산 학습",
+        "description": "GPU 클러스터에서 대규모 언어 모델 학습 효율을 높일 연구 파트너를 찾습니다.",
+        "status": "open", "visibility": "public"}),
+    )
+    .await;
+    let zh_need = need(
+        &w.app,
+        json!({"company_id": w.tsmc, "title": "晶圓缺陷檢測與良率提升",
+        "description": "希望與教授合作，以機器學習改善先進製程的晶圓缺陷檢測與良率分析。",
+        "status": "open", "visibility": "public"}),
+    )
+    .await;
+    let ko = get(&w.app, None, &format!("/api/v1/needs/{ko_need}/matches")).await;
+    assert_eq!(ids(&ko, "faculty")[0], w.ko, "{ko}");
+    let zh = get(&w.app, None, &format!("/api/v1/needs/{zh_need}/matches")).await;
+    assert_eq!(ids(&zh, "faculty")[0], w.zh, "{zh}");
+    assert!(!ids(&zh, "faculty").contains(&w.ko));
+    // And back: the Korean professor's best open need is the Korean one.
+    let back = get(&w.app, None, &format!("/api/v1/faculty/{}/matches", w.ko)).await;
+    assert_eq!(ids(&back, "need")[0], ko_need, "{back}");
+}
+
+#[actix_web::test]
+async fn a_profile_finds_open_needs_with_the_same_pair_score() {
+    let w = world().await;
+    let other = need(
+        &w.app,
+        json!({"company_id": w.tsmc, "title": "5G edge computing testbed",
+        "description": "Edge computing for private 5G networks in fabs.", "keywords": ["5G"],
+        "status": "open", "visibility": "public"}),
+    )
+    .await;
+    let draft = need(
+        &w.app,
+        json!({"company_id": w.tsmc, "title": "EUV lithography draft idea",
+        "keywords": ["EUV lithography"], "status": "draft", "visibility": "public"}),
+    )
+    .await;
+    let list = get(
+        &w.app,
+        None,
+        &format!("/api/v1/faculty/{}/matches", w.litho),
+    )
+    .await;
+    let found = ids(&list, "need");
+    // The 5G need shares only "edge" (line-edge roughness): far below.
+    assert_eq!(found, vec![w.need_litho.clone(), other.clone()], "{list}");
+    assert!(!found.contains(&draft));
+    let s = scores(&list);
+    assert!(s[1] < s[0] / 3.0, "{s:?}");
+    let item = &list["items"][0];
+    assert_eq!(item["need"]["status"], "open");
+    // The same score as in the need's list and in explain.
+    let from_need = get(
+        &w.app,
+        None,
+        &format!("/api/v1/needs/{}/matches", w.need_litho),
+    )
+    .await;
+    let explained = get(
+        &w.app,
+        None,
+        &format!(
+            "/api/v1/matches/explain?need_id={}&faculty_id={}",
+            w.need_litho, w.litho
+        ),
+    )
+    .await;
+    let a = item["score"].as_f64().unwrap();
+    let b = from_need["items"][0]["score"].as_f64().unwrap();
+    let c = explained["score"].as_f64().unwrap();
+    assert!((a - b).abs() < 1e-5 && (a - c).abs() < 1e-5, "{a} {b} {c}");
+    assert_eq!(explained["in_need_matches"], true);
+    assert_eq!(explained["in_faculty_matches"], true);
+    assert_eq!(explained["reasons"], json!([]));
+}
+
+fn codes(e: &Value) -> Vec<(String, String)> {
+    e["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["code"].as_str().unwrap().to_owned(),
+                r["list"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[actix_web::test]
+async fn explain_says_why_a_pair_is_not_listed() {
+    let w = world().await;
+    let explain = |query: String| {
+        let app = &w.app;
+        async move { get(app, None, &format!("/api/v1/matches/explain?{query}")).await }
+    };
+    // No shared words.
+    let e = explain(format!("need_id={}&faculty_id={}", w.need_litho, w.bio)).await;
+    assert_eq!(e["score"], 0.0);
+    assert_eq!(e["in_need_matches"], false);
+    assert!(codes(&e).contains(&("no_shared_terms".into(), "need_matches".into())));
+    // Filtered out, below min_score.
+    let e = explain(format!(
+        "need_id={}&faculty_id={}&university_id={}&availability=licensing&min_score=0.99",
+        w.need_litho, w.litho, w.snu
+    ))
+    .await;
+    assert!(e["score"].as_f64().unwrap() > 0.0);
+    let c = codes(&e);
+    assert!(
+        c.contains(&("filtered_out".into(), "need_matches".into())),
+        "{c:?}"
+    );
+    assert!(
+        c.contains(&("below_min_score".into(), "need_matches".into())),
+        "{c:?}"
+    );
+    assert_eq!(
+        c.iter().filter(|(code, _)| code == "filtered_out").count(),
+        2,
+        "{c:?}"
+    );
+    // The list agrees: the same filters leave it out.
+    let list = get(
+        &w.app,
+        None,
+        &format!(
+            "/api/v1/needs/{}/matches?university_id={}",
+            w.need_litho, w.snu
+        ),
+    )
+    .await;
+    assert!(!ids(&list, "faculty").contains(&w.litho));
+    let list = get(
+        &w.app,
+        None,
+        &format!(
+            "/api/v1/needs/{}/matches?university_id={}&availability=consulting",
+            w.need_litho, w.nycu
+        ),
+    )
+    .await;
+    assert_eq!(ids(&list, "faculty"), vec![w.litho.clone()]);
+
+    // A closed need is not matched to profiles; the profile side still is.
+    let res = w.app.get(&format!("/api/v1/needs/{}", w.need_litho)).await;
+    let etag = res.header("etag").unwrap();
+    w.app
+        .patch(
+            &format!("/api/v1/needs/{}?refresh=wait_for", w.need_litho),
+            Some(&etag),
+            &json!({"status": "closed"}),
+        )
+        .await
+        .expect(200);
+    let e = explain(format!("need_id={}&faculty_id={}", w.need_litho, w.litho)).await;
+    assert_eq!(e["in_need_matches"], true);
+    assert_eq!(e["in_faculty_matches"], false);
+    assert_eq!(
+        codes(&e),
+        vec![("need_not_open".to_owned(), "faculty_matches".to_owned())]
+    );
+    let list = get(
+        &w.app,
+        None,
+        &format!("/api/v1/faculty/{}/matches", w.litho),
+    )
+    .await;
+    assert!(ids(&list, "need").is_empty(), "{list}");
+}
+
+#[actix_web::test]
+async fn confidential_needs_are_matched_only_for_who_may_see_them() {
+    let w = world().await;
+    let token = w.app.member_token(&w.nycu, "faculty").await;
+    let me = get(&w.app, Some(&token), "/api/v1/me").await;
+    let mine = profile(&w.app, json!({"university_id": w.nycu, "name": "Owner Prof",
+        "research_interests": "EUV lithography overlay metrology", "owner_user_id": me["user"]["id"]})).await;
+    let staff = w.app.member_token(&w.tsmc, "staff").await;
+    let secret = need(
+        &w.app,
+        json!({"company_id": w.tsmc, "title": "Confidential EUV lithography overlay program",
+        "keywords": ["EUV lithography"], "status": "open", "visibility": "confidential"}),
+    )
+    .await;
+    let matches = |t: Option<String>| {
+        let (app, mine) = (&w.app, mine.clone());
+        async move {
+            ids(
+                &get(
+                    app,
+                    t.as_deref(),
+                    &format!("/api/v1/faculty/{mine}/matches"),
+                )
+                .await,
+                "need",
+            )
+        }
+    };
+    assert!(!matches(Some(token.clone())).await.contains(&secret));
+    assert!(!matches(None).await.contains(&secret));
+    assert!(matches(Some(staff.clone())).await.contains(&secret));
+    // The professor cannot see it: explain is 404 for them, and tells the company why.
+    w.app
+        .call(
+            Method::GET,
+            &format!("/api/v1/matches/explain?need_id={secret}&faculty_id={mine}"),
+            Some(&token),
+            &[],
+            None,
+        )
+        .await
+        .expect(404);
+    w.app
+        .call(
+            Method::GET,
+            &format!("/api/v1/needs/{secret}/matches"),
+            Some(&token),
+            &[],
+            None,
+        )
+        .await
+        .expect(404);
+    let e = get(
+        &w.app,
+        Some(&staff),
+        &format!("/api/v1/matches/explain?need_id={secret}&faculty_id={mine}"),
+    )
+    .await;
+    assert!(codes(&e).contains(&("not_visible_to_faculty".into(), "faculty_matches".into())));
+    // Inviting the professor lets them see it in their matches; withdrawing takes it away.
+    w.app
+        .call(
+            Method::POST,
+            &format!("/api/v1/needs/{secret}/invitations?refresh=wait_for"),
+            Some(&staff),
+            &[],
+            Some(&json!({"faculty_id": mine})),
+        )
+        .await
+        .expect(201);
+    assert!(matches(Some(token.clone())).await.contains(&secret));
+    let e = get(
+        &w.app,
+        Some(&token),
+        &format!("/api/v1/matches/explain?need_id={secret}&faculty_id={mine}"),
+    )
+    .await;
+    assert_eq!(e["reasons"], json!([]));
+    w.app
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/needs/{secret}/invitations/{mine}?refresh=wait_for"),
+            Some(&staff),
+            &[],
+            None,
+        )
+        .await
+        .expect(204);
+    assert!(!matches(Some(token)).await.contains(&secret));
+    // Members-only profiles are matched only for signed-in callers.
+    let hidden = profile(
+        &w.app,
+        json!({"university_id": w.nycu, "name": "Members Only",
+        "keywords": ["EUV lithography"], "visibility": "members"}),
+    )
+    .await;
+    let anon = get(
+        &w.app,
+        None,
+        &format!("/api/v1/needs/{}/matches", w.need_litho),
+    )
+    .await;
+    assert!(!ids(&anon, "faculty").contains(&hidden));
+    let signed = get(
+        &w.app,
+        Some(&staff),
+        &format!("/api/v1/needs/{}/matches", w.need_litho),
+    )
+    .await;
+    assert!(ids(&signed, "faculty").contains(&hidden));
+}
+
+#[actix_web::test]
+async fn a_large_limit_returns_every_candidate_and_pages_agree() {
+    let app = TestApp::spawn().await;
+    let uni = org(&app, "university", "NTU", "TW").await;
+    let co = org(&app, "company", "MediaTek", "TW").await;
+    let mut expected = Vec::new();
+    for i in 0..40 {
+        let topic = if i % 4 == 0 {
+            "gardening"
+        } else {
+            "modem firmware"
+        };
+        let id = profile(
+            &app,
+            json!({"university_id": uni, "name": format!("Prof {i}"),
+            "research_interests": format!("{topic} and chip design {i}")}),
+        )
+        .await;
+        if i % 4 != 0 {
+            expected.push(id);
+        }
+    }
+    let n = need(
+        &app,
+        json!({"company_id": co, "title": "Modem firmware", "keywords": ["firmware"],
+        "status": "open", "visibility": "public"}),
+    )
+    .await;
+    let all = get(&app, None, &format!("/api/v1/needs/{n}/matches?limit=500")).await;
+    let mut found = ids(&all, "faculty");
+    assert_eq!(all["candidates"], 30);
+    assert_eq!(found.len(), 30);
+    let first = get(&app, None, &format!("/api/v1/needs/{n}/matches?limit=10")).await;
+    let second = get(
+        &app,
+        None,
+        &format!("/api/v1/needs/{n}/matches?limit=10&offset=10"),
+    )
+    .await;
+    assert_eq!(ids(&first, "faculty"), found[..10].to_vec());
+    assert_eq!(ids(&second, "faculty"), found[10..20].to_vec());
+    found.sort();
+    expected.sort();
+    assert_eq!(found, expected);
+    let none = get(
+        &app,
+        None,
+        &format!("/api/v1/needs/{n}/matches?min_score=1"),
+    )
+    .await;
+    assert_eq!(none["items"], json!([]));
+}
+
+#[actix_web::test]
+async fn bad_parameters_are_400_problems_and_unknown_records_404() {
+    let w = world().await;
+    let n = &w.need_litho;
+    for path in [
+        format!("/api/v1/needs/{n}/matches?limit=0"),
+        format!("/api/v1/needs/{n}/matches?limit=501"),
+        format!("/api/v1/needs/{n}/matches?offset=-1"),
+        format!("/api/v1/needs/{n}/matches?min_score=2"),
+        format!("/api/v1/needs/{n}/matches?min_score=abc"),
+        format!("/api/v1/needs/{n}/matches?min_score=NaN"),
+        format!("/api/v1/needs/{n}/matches?country=Taiwan"),
+        format!("/api/v1/needs/{n}/matches?university_id=nope"),
+        format!("/api/v1/needs/{n}/matches?availability=forever"),
+        format!("/api/v1/needs/{n}/matches?colour=red"),
+        format!("/api/v1/faculty/{}/matches?company_id=nope", w.litho),
+        format!("/api/v1/faculty/{}/matches?collaboration_type=x", w.litho),
+        format!("/api/v1/matches/explain?need_id={n}"),
+        format!(
+            "/api/v1/matches/explain?need_id=nope&faculty_id={}",
+            w.litho
+        ),
+        "/api/v1/needs/not-an-id/matches".to_owned(),
+    ] {
+        let res = w.app.get(&path).await;
+        res.expect(400);
+        res.assert_problem();
+    }
+    for path in [
+        "/api/v1/needs/0190c2a4-0000-7000-8000-000000000000/matches".to_owned(),
+        "/api/v1/faculty/0190c2a4-0000-7000-8000-000000000000/matches".to_owned(),
+        format!(
+            "/api/v1/matches/explain?need_id={n}&faculty_id=0190c2a4-0000-7000-8000-000000000000"
+        ),
+    ] {
+        let res = w.app.get(&path).await;
+        res.expect(404);
+        res.assert_problem();
+    }
+    let _ = (&w.dl, &w.ko);
+}
+
+/// The labelled set shipped under tests/fixtures must keep its quality (figures in the
+/// README; `liaison eval tests/fixtures/match-eval.json` prints them).
+#[actix_web::test]
+async fn quality_on_the_labelled_set_does_not_fall() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = TestDb::new(dir.path());
+    let set = liaison::eval::read(std::path::Path::new("tests/fixtures/match-eval.json")).unwrap();
+    assert!(set.needs.len() >= 30);
+    let report = liaison::eval::run(&set, &db.url, dir.path()).await.unwrap();
+    eprintln!(
+        "nDCG@10 {:.4}, pairwise loss {:.4}",
+        report.ndcg_at_10, report.pairwise_loss
+    );
+    assert!(
+        report.ndcg_at_10 >= NDCG_FLOOR,
+        "nDCG@10 {}",
+        report.ndcg_at_10
+    );
+    assert!(
+        report.pairwise_loss <= LOSS_CEILING,
+        "pairwise loss {}",
+        report.pairwise_loss
+    );
+}
+
+/// What the matcher reached on the set, less a small margin for harmless reorderings.
+const NDCG_FLOOR: f64 = 0.95;
+const LOSS_CEILING: f64 = 0.14;
