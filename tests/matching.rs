@@ -616,4 +616,4 @@ async fn quality_on_the_labelled_set_does_not_fall() {
 
 /// What the matcher reached on the set, less a small margin for harmless reorderings.
 const NDCG_FLOOR: f64 = 0.95;
-const LOSS_CEILING: f64 = 0.14;
+const LOSS_CEILING: f64 = 0.135;

@@ -8,7 +8,7 @@
 //! highest `weight × idf` are kept.
 //!
 //! **Profile score (BM25F).** For each query word, its occurrences in the profile's keywords
-//! (×2.5), interests/bio (×1) and publications (×0.8), each normalised by that field's length
+//! (×2.5), interests/bio (×1) and publications (×1.2), each normalised by that field's length
 //! against the average (b = 0.75), are summed into one frequency `x`, then saturated:
 //! `weight × idf × x / (1.2 + x)`. Dividing the sum by `Σ weight × idf` — what a profile
 //! saturated with every query word would approach — gives a score in 0..1 that does not grow
@@ -41,7 +41,7 @@ const B: f32 = 0.75;
 const NEED_WEIGHTS: [f32; 3] = [2.0, 2.0, 1.0];
 /// Profile fields compared with a need, and their BM25F weights. The name is not compared.
 pub const PROFILE_FIELDS: [(&str, f32); 3] =
-    [("keywords", 2.5), ("body", 1.0), ("publications", 0.8)];
+    [("keywords", 2.5), ("body", 1.0), ("publications", 1.2)];
 /// Need fields a profile's words are looked up in when finding needs for a profile.
 const NEED_FIELDS: [(&str, f32); 3] = [("title", 3.0), ("keywords", 2.5), ("body", 1.0)];
 /// How a profile's fields weigh its words when it looks for needs.
