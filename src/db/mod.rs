@@ -65,6 +65,7 @@ macro_rules! versioned_writes {
 }
 
 pub mod accounts;
+pub mod engagements;
 pub mod faculty;
 pub mod needs;
 pub mod organizations;

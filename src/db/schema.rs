@@ -166,6 +166,32 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    engagements (id) {
+        id -> Text,
+        need_id -> Text,
+        faculty_id -> Text,
+        state -> Text,
+        created_by -> Text,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    engagement_events (seq) {
+        seq -> BigInt,
+        engagement_id -> Text,
+        from_state -> Nullable<Text>,
+        to_state -> Text,
+        actor_user_id -> Text,
+        reason_code -> Nullable<Text>,
+        reason_text -> Nullable<Text>,
+        at -> Timestamp,
+    }
+}
+
 diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(memberships -> organizations (organization_id));
 diesel::joinable!(faculty_keywords -> faculty_profiles (faculty_id));
@@ -175,6 +201,9 @@ diesel::joinable!(need_keywords -> needs (need_id));
 diesel::joinable!(need_collaboration -> needs (need_id));
 diesel::joinable!(need_invitations -> needs (need_id));
 diesel::joinable!(need_invitations -> faculty_profiles (faculty_id));
+diesel::joinable!(engagements -> needs (need_id));
+diesel::joinable!(engagements -> faculty_profiles (faculty_id));
+diesel::joinable!(engagement_events -> engagements (engagement_id));
 diesel::allow_tables_to_appear_in_same_query!(
     organizations,
     users,
@@ -189,4 +218,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     need_collaboration,
     need_invitations,
     search_outbox,
+    engagements,
+    engagement_events,
 );
