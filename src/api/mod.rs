@@ -2,6 +2,7 @@
 //! contract with clients; database rows never leave the `db` layer.
 
 pub mod accounts;
+pub mod engagements;
 pub mod faculty;
 pub mod json;
 pub mod needs;

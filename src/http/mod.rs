@@ -2,6 +2,7 @@
 //! the server. Handlers extract input, call one service function and map the result.
 
 pub mod auth;
+pub mod engagements;
 pub mod extract;
 pub mod faculty;
 pub mod members;
@@ -94,6 +95,7 @@ Every error is `application/problem+json` (RFC 9457) with a stable `code`; see `
         (name = "members", description = "Who belongs to an organization, in which role"),
         (name = "faculty", description = "Faculty profiles and bulk import"),
         (name = "needs", description = "Companies' project needs and invitations"),
+        (name = "engagements", description = "Shortlists, invitations, interest and agreements between a need and a professor"),
         (name = "search", description = "Full-text search over profiles and needs (English, Korean, Chinese)"),
         (name = "organizations", description = "Universities, companies, government bodies and foundations"),
         (name = "operations", description = "Health, readiness, metrics and problem types"),
@@ -161,6 +163,10 @@ fn routes(cfg: &mut ServiceConfig) {
                 .service(needs::invite)
                 .service(needs::invitations)
                 .service(needs::uninvite)
+                .service(engagements::create)
+                .service(engagements::list)
+                .service(engagements::get_one)
+                .service(engagements::transition)
                 .service(search::search),
         );
 }

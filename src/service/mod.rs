@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod auth;
+pub mod engagements;
 pub mod faculty;
 pub mod needs;
 pub mod organizations;
