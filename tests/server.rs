@@ -304,7 +304,7 @@ fn migrate_and_openapi_commands() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("applied 4 migration"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("applied 5 migration"));
     let again = Command::new(BIN)
         .args(["migrate", "--database-url", &db.url])
         .output()
