@@ -203,6 +203,10 @@ pub struct AppError {
     pub headers: Vec<(&'static str, String)>,
     /// Internal cause, for the log only.
     pub cause: Option<String>,
+    /// Extension members of the problem document (RFC 9457 section 3.2), e.g. the current
+    /// state and the allowed next states of a refused transition. Boxed: errors are returned
+    /// everywhere, so the type stays small.
+    pub extensions: Option<Box<serde_json::Map<String, serde_json::Value>>>,
 }
 
 impl AppError {
@@ -213,7 +217,16 @@ impl AppError {
             errors: Vec::new(),
             headers: Vec::new(),
             cause: None,
+            extensions: None,
         }
+    }
+
+    /// Adds an extension member to the problem document.
+    pub fn with_extension(mut self, name: &'static str, value: serde_json::Value) -> Self {
+        self.extensions
+            .get_or_insert_with(Default::default)
+            .insert(name.to_owned(), value);
+        self
     }
 
     pub fn with_errors(mut self, errors: Vec<FieldError>) -> Self {

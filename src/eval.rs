@@ -340,7 +340,11 @@ mod tests {
     #[test]
     fn ndcg_is_one_for_the_ideal_order_and_less_otherwise() {
         assert_eq!(ndcg_at(10, &[3, 2, 0]), Some(1.0));
-        assert!(ndcg_at(10, &[0, 2, 3]).unwrap() < 0.6);
+        // (0 + 3/log2(3) + 7/2) / (7 + 3/log2(3) + 0)
+        let expected = (3.0 / 3f64.log2() + 3.5) / (7.0 + 3.0 / 3f64.log2());
+        assert!((ndcg_at(10, &[0, 2, 3]).unwrap() - expected).abs() < 1e-12);
+        // Only the first k count.
+        assert_eq!(ndcg_at(1, &[3, 0]), Some(1.0));
         assert_eq!(ndcg_at(10, &[0, 0]), None);
     }
 

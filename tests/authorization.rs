@@ -393,6 +393,9 @@ struct Records {
     confidential_need: String,
     members_need: String,
     draft_need: String,
+    /// Engagements of the `Owner`'s profile: one invited, one only shortlisted.
+    invited_engagement: String,
+    shortlisted_engagement: String,
 }
 
 impl Records {
@@ -469,7 +472,7 @@ impl Records {
         )
         .await
         .expect(201);
-        Self {
+        let mut this = Self {
             app,
             uni,
             co,
@@ -480,7 +483,12 @@ impl Records {
             confidential_need,
             members_need,
             draft_need,
-        }
+            invited_engagement: String::new(),
+            shortlisted_engagement: String::new(),
+        };
+        this.invited_engagement = this.fresh_engagement("invited", &[]).await;
+        this.shortlisted_engagement = this.fresh_engagement("shortlisted", &[]).await;
+        this
     }
 
     fn token(&self, who: P) -> Option<&str> {
@@ -499,6 +507,34 @@ impl Records {
             )
             .await;
         res.json()["id"].as_str().unwrap().to_owned()
+    }
+
+    /// An engagement of the `Owner`'s profile with a fresh open need, moved as the operator
+    /// through `moves` after it was created in `start`.
+    async fn fresh_engagement(&self, start: &str, moves: &[&str]) -> String {
+        let need = self.fresh_need().await;
+        let res = self
+            .app
+            .post(
+                "/api/v1/engagements",
+                &json!({"need_id": need, "faculty_id": self.owned, "state": start}),
+            )
+            .await;
+        res.expect(201);
+        let id = res.json()["id"].as_str().unwrap().to_owned();
+        for to in moves {
+            self.app
+                .call(
+                    Method::POST,
+                    &format!("/api/v1/engagements/{id}/transitions"),
+                    Some(&self.app.operator_token),
+                    &[("if-match", "*")],
+                    Some(&json!({"to": to})),
+                )
+                .await
+                .expect(200);
+        }
+        id
     }
 
     async fn fresh_need(&self) -> String {
@@ -532,7 +568,7 @@ fn company(ok: u16, who: P) -> u16 {
 #[actix_web::test]
 async fn profiles_and_needs_matrix() {
     let w = Records::new().await;
-    let rows: [(&str, Expect); 18] = [
+    let rows: [(&str, Expect); 32] = [
         ("create profile", |p| office(201, p)),
         ("update profile", |p| {
             if p == P::Owner { 200 } else { office(200, p) }
@@ -573,6 +609,74 @@ async fn profiles_and_needs_matrix() {
         }),
         ("read draft need", |p| match p {
             P::Operator | P::CoAdmin | P::CoStaff => 200,
+            _ => 404,
+        }),
+        // Engagements: the company shortlists and invites, the profile's owner answers; a
+        // caller who may not see the need (or the engagement) gets 404.
+        ("shortlist faculty", |p| company(201, p)),
+        ("invite faculty by engagement", |p| company(201, p)),
+        ("invite faculty to confidential need", |p| match p {
+            P::InvitedFaculty => 403,
+            P::Anonymous | P::Operator | P::CoAdmin | P::CoStaff => company(201, p),
+            _ => 404,
+        }),
+        ("express interest", |p| match p {
+            P::Anonymous => 401,
+            P::Operator | P::Owner => 201,
+            _ => 403,
+        }),
+        ("express interest in confidential need", |p| match p {
+            P::Anonymous => 401,
+            P::Operator => 201,
+            // The company sees the need but the profile is not theirs to speak for.
+            P::CoAdmin | P::CoStaff | P::InvitedFaculty => 403,
+            _ => 404,
+        }),
+        ("list engagements", |p| {
+            if p == P::Anonymous { 401 } else { 200 }
+        }),
+        ("read invited engagement", |p| match p {
+            P::Anonymous => 401,
+            P::Operator | P::CoAdmin | P::CoStaff | P::Owner => 200,
+            _ => 404,
+        }),
+        ("read shortlisted engagement", |p| match p {
+            P::Anonymous => 401,
+            P::Operator | P::CoAdmin | P::CoStaff => 200,
+            _ => 404,
+        }),
+        ("invite shortlisted", |p| match p {
+            P::Anonymous => 401,
+            P::Operator | P::CoAdmin | P::CoStaff => 200,
+            _ => 404,
+        }),
+        ("accept invitation", |p| match p {
+            P::Anonymous => 401,
+            P::Operator | P::Owner => 200,
+            P::CoAdmin | P::CoStaff => 403,
+            _ => 404,
+        }),
+        ("decline invitation", |p| match p {
+            P::Anonymous => 401,
+            P::Operator | P::Owner => 200,
+            P::CoAdmin | P::CoStaff => 403,
+            _ => 404,
+        }),
+        ("withdraw engagement invitation", |p| match p {
+            P::Anonymous => 401,
+            P::Operator | P::CoAdmin | P::CoStaff => 200,
+            P::Owner => 403,
+            _ => 404,
+        }),
+        ("record agreement", |p| match p {
+            P::Anonymous => 401,
+            P::Operator | P::CoAdmin | P::CoStaff => 200,
+            P::Owner => 403,
+            _ => 404,
+        }),
+        ("end interest", |p| match p {
+            P::Anonymous => 401,
+            P::Operator | P::CoAdmin | P::CoStaff | P::Owner => 200,
             _ => 404,
         }),
     ];
@@ -690,6 +794,76 @@ async fn profiles_and_needs_matrix() {
                     None,
                 ),
                 "read draft need" => (Method::GET, format!("/api/v1/needs/{}", w.draft_need), None),
+                "shortlist faculty" | "invite faculty by engagement" => (
+                    Method::POST,
+                    "/api/v1/engagements".into(),
+                    Some(
+                        json!({"need_id": w.public_need, "faculty_id": w.fresh_profile().await,
+                        "state": if *name == "shortlist faculty" { "shortlisted" } else { "invited" }}),
+                    ),
+                ),
+                "invite faculty to confidential need" => (
+                    Method::POST,
+                    "/api/v1/engagements".into(),
+                    Some(
+                        json!({"need_id": w.confidential_need, "faculty_id": w.fresh_profile().await,
+                        "state": "invited"}),
+                    ),
+                ),
+                "express interest" => (
+                    Method::POST,
+                    "/api/v1/engagements".into(),
+                    Some(
+                        json!({"need_id": w.fresh_need().await, "faculty_id": w.owned,
+                        "state": "interested"}),
+                    ),
+                ),
+                "express interest in confidential need" => (
+                    Method::POST,
+                    "/api/v1/engagements".into(),
+                    Some(
+                        json!({"need_id": w.confidential_need, "faculty_id": w.owned,
+                        "state": "interested"}),
+                    ),
+                ),
+                "list engagements" => (Method::GET, "/api/v1/engagements?limit=100".into(), None),
+                "read invited engagement" => (
+                    Method::GET,
+                    format!("/api/v1/engagements/{}", w.invited_engagement),
+                    None,
+                ),
+                "read shortlisted engagement" => (
+                    Method::GET,
+                    format!("/api/v1/engagements/{}", w.shortlisted_engagement),
+                    None,
+                ),
+                "invite shortlisted"
+                | "accept invitation"
+                | "decline invitation"
+                | "withdraw engagement invitation"
+                | "record agreement"
+                | "end interest" => {
+                    let (start, moves, to): (&str, &[&str], Value) = match *name {
+                        "invite shortlisted" => ("shortlisted", &[], json!({"to": "invited"})),
+                        "accept invitation" => ("invited", &[], json!({"to": "interested"})),
+                        "decline invitation" => (
+                            "invited",
+                            &[],
+                            json!({"to": "declined", "reason_code": "no_capacity"}),
+                        ),
+                        "withdraw engagement invitation" => {
+                            ("invited", &[], json!({"to": "closed"}))
+                        }
+                        "record agreement" => ("invited", &["interested"], json!({"to": "agreed"})),
+                        _ => ("invited", &["interested"], json!({"to": "closed"})),
+                    };
+                    let id = w.fresh_engagement(start, moves).await;
+                    (
+                        Method::POST,
+                        format!("/api/v1/engagements/{id}/transitions"),
+                        Some(to),
+                    )
+                }
                 other => panic!("unknown row {other}"),
             };
             let res = w
@@ -719,6 +893,8 @@ async fn profiles_and_needs_matrix() {
             if method == Method::GET && name.starts_with("read") {
                 let list = if path.starts_with("/api/v1/needs") {
                     "/api/v1/needs?limit=100"
+                } else if path.starts_with("/api/v1/engagements") {
+                    "/api/v1/engagements?limit=100"
                 } else {
                     "/api/v1/faculty?limit=100"
                 };

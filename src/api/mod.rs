@@ -2,6 +2,8 @@
 //! contract with clients; database rows never leave the `db` layer.
 
 pub mod accounts;
+pub mod audit;
+pub mod engagements;
 pub mod faculty;
 pub mod json;
 pub mod matching;

@@ -65,6 +65,8 @@ macro_rules! versioned_writes {
 }
 
 pub mod accounts;
+pub mod audit;
+pub mod engagements;
 pub mod faculty;
 pub mod needs;
 pub mod organizations;

@@ -158,11 +158,59 @@ diesel::table! {
 }
 
 diesel::table! {
+    audit_log (id) {
+        id -> Text,
+        at -> Timestamp,
+        actor_user_id -> Nullable<Text>,
+        action -> Text,
+        entity -> Text,
+        entity_id -> Text,
+        before -> Nullable<Text>,
+        after -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    audit_log_organizations (organization_id, entry_id) {
+        entry_id -> Text,
+        organization_id -> Text,
+    }
+}
+
+diesel::joinable!(audit_log_organizations -> audit_log (entry_id));
+
+diesel::table! {
     search_outbox (seq) {
         seq -> BigInt,
         entity -> Text,
         entity_id -> Text,
         created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    engagements (id) {
+        id -> Text,
+        need_id -> Text,
+        faculty_id -> Text,
+        state -> Text,
+        created_by -> Text,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    engagement_events (seq) {
+        seq -> BigInt,
+        engagement_id -> Text,
+        from_state -> Nullable<Text>,
+        to_state -> Text,
+        actor_user_id -> Text,
+        reason_code -> Nullable<Text>,
+        reason_text -> Nullable<Text>,
+        at -> Timestamp,
     }
 }
 
@@ -175,6 +223,9 @@ diesel::joinable!(need_keywords -> needs (need_id));
 diesel::joinable!(need_collaboration -> needs (need_id));
 diesel::joinable!(need_invitations -> needs (need_id));
 diesel::joinable!(need_invitations -> faculty_profiles (faculty_id));
+diesel::joinable!(engagements -> needs (need_id));
+diesel::joinable!(engagements -> faculty_profiles (faculty_id));
+diesel::joinable!(engagement_events -> engagements (engagement_id));
 diesel::allow_tables_to_appear_in_same_query!(
     organizations,
     users,
@@ -189,4 +240,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     need_collaboration,
     need_invitations,
     search_outbox,
+    audit_log,
+    audit_log_organizations,
+    engagements,
+    engagement_events,
 );

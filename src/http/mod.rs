@@ -1,7 +1,9 @@
 //! The HTTP layer: one route table that is also the OpenAPI document, the middleware, and
 //! the server. Handlers extract input, call one service function and map the result.
 
+pub mod audit;
 pub mod auth;
+pub mod engagements;
 pub mod extract;
 pub mod faculty;
 pub mod matching;
@@ -95,9 +97,11 @@ Every error is `application/problem+json` (RFC 9457) with a stable `code`; see `
         (name = "members", description = "Who belongs to an organization, in which role"),
         (name = "faculty", description = "Faculty profiles and bulk import"),
         (name = "needs", description = "Companies' project needs and invitations"),
+        (name = "engagements", description = "Shortlists, invitations, interest and agreements between a need and a professor"),
         (name = "search", description = "Full-text search over profiles and needs (English, Korean, Chinese)"),
         (name = "matching", description = "Profiles for a need and needs for a profile, with scores that explain themselves"),
         (name = "organizations", description = "Universities, companies, government bodies and foundations"),
+        (name = "audit", description = "Who changed what and when: centres, funded projects, payments, engagements, memberships"),
         (name = "operations", description = "Health, readiness, metrics and problem types"),
     )
 )]
@@ -166,7 +170,12 @@ fn routes(cfg: &mut ServiceConfig) {
                 .service(matching::need_matches)
                 .service(matching::faculty_matches)
                 .service(matching::explain)
-                .service(search::search),
+                .service(engagements::create)
+                .service(engagements::list)
+                .service(engagements::get_one)
+                .service(engagements::transition)
+                .service(search::search)
+                .service(audit::list),
         );
 }
 

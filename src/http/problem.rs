@@ -29,7 +29,12 @@ impl ResponseError for AppError {
                 tracing::warn!(code = %self.code, cause = %cause, "request refused");
             }
         }
-        let mut res = problem_response(self.code, &self.detail, &self.errors);
+        let mut res = problem_with(
+            self.code,
+            &self.detail,
+            &self.errors,
+            self.extensions.as_deref(),
+        );
         for (name, value) in &self.headers {
             if let (Ok(n), Ok(v)) = (
                 header::HeaderName::try_from(*name),

@@ -4,8 +4,8 @@
 //! **The need is the query.** Its words are analysed like all text (English stemmed, CJK as
 //! bigrams); a word's weight is `Σ field weight × (1 + ln tf)` over the need's title (×2),
 //! keywords (×2) and summary + description (×1). Words found in more than a fifth of all
-//! documents carry almost no information and are dropped; of the rest, the 64 with the
-//! highest `weight × idf` are kept.
+//! documents carry almost no information and are dropped; of the 256 heaviest words, the 64
+//! with the highest `weight × idf` are kept.
 //!
 //! **Profile score (BM25F).** For each query word, its occurrences in the profile's keywords
 //! (×2.5), interests/bio (×1) and publications (×1.2), each normalised by that field's length
@@ -31,7 +31,7 @@ use tantivy::schema::{Field, IndexRecordOption, Value};
 use tantivy::tokenizer::{TextAnalyzer, TokenStream};
 use tantivy::{BitSet, DocAddress, DocId, DocSet, Searcher, TERMINATED, TantivyDocument, Term};
 
-use super::analyzer::multilingual;
+use super::analyzer::{StemKey, is_short, multilingual, stem_key, unstemmed, word_stemmer};
 use super::index::{FacultyTexts, Fields};
 use crate::error::{AppError, AppResult};
 
@@ -138,6 +138,9 @@ pub struct Corpus {
     docs: f32,
     avg_len: [f32; 3],
     need_avg_len: [f32; 3],
+    /// Document frequencies looked up so far (a corpus lives for one request, in which many
+    /// queries share words).
+    df: std::sync::Mutex<HashMap<String, u64>>,
 }
 
 impl Corpus {
@@ -183,11 +186,16 @@ impl Corpus {
             docs: searcher.num_docs().max(1) as f32,
             avg_len,
             need_avg_len,
+            df: Default::default(),
         })
     }
 
     /// Documents with the token in any compared field (the largest of the per-field counts).
     fn doc_freq(&self, searcher: &Searcher, token: &str) -> AppResult<u64> {
+        let mut cache = self.df.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(df) = cache.get(token) {
+            return Ok(*df);
+        }
         let mut df = 0;
         for field in self.fields {
             df = df.max(
@@ -196,6 +204,7 @@ impl Corpus {
                     .map_err(AppError::internal)?,
             );
         }
+        cache.insert(token.to_owned(), df);
         Ok(df)
     }
 
@@ -276,7 +285,7 @@ pub fn need_query(
         (&keywords, NEED_WEIGHTS[1]),
         (body, NEED_WEIGHTS[2]),
     ]);
-    corpus.query(searcher, weighted, usize::MAX)
+    corpus.query(searcher, weighted, MAX_TERMS * 4)
 }
 
 /// A profile's occurrences of a query's words: per query term, the count in each compared
@@ -408,12 +417,20 @@ impl AnalysedProfile {
     }
 }
 
-/// A publication analysed for matching.
+/// A publication analysed for matching against any number of queries (a profile's needs).
 pub struct AnalysedPublication {
     /// token → (count in title, count in abstract start)
     tf: HashMap<String, (u32, u32)>,
     len: u32,
     pub year: Option<i32>,
+}
+
+fn abstract_start(text: &str) -> &str {
+    let end = text
+        .char_indices()
+        .nth(ABSTRACT_CHARS)
+        .map_or(text.len(), |(i, _)| i);
+    &text[..end]
 }
 
 impl AnalysedPublication {
@@ -423,11 +440,7 @@ impl AnalysedPublication {
         let mut a = HashMap::new();
         let mut len = analyse(&mut analyzer, title, &mut t);
         if let Some(text) = abstract_ {
-            let end = text
-                .char_indices()
-                .nth(ABSTRACT_CHARS)
-                .map_or(text.len(), |(i, _)| i);
-            len += analyse(&mut analyzer, &text[..end], &mut a);
+            len += analyse(&mut analyzer, abstract_start(text), &mut a);
         }
         let mut tf: HashMap<String, (u32, u32)> = HashMap::new();
         for (token, (n, _)) in t {
@@ -437,6 +450,104 @@ impl AnalysedPublication {
             tf.entry(token).or_default().1 = n;
         }
         Self { tf, len, year }
+    }
+
+    /// Its counts of one query's words.
+    pub fn counts(&self, q: &MatchQuery) -> PublicationCounts {
+        PublicationCounts {
+            tf: q
+                .terms
+                .iter()
+                .map(|t| {
+                    let (title, abs) = self.tf.get(&t.token).copied().unwrap_or_default();
+                    [title, abs, 0]
+                })
+                .collect(),
+            len: self.len,
+            year: self.year,
+        }
+    }
+}
+
+/// A publication's counts of a query's words (title, abstract start) and its length.
+pub struct PublicationCounts {
+    tf: Vec<[u32; 3]>,
+    len: u32,
+    pub year: Option<i32>,
+}
+
+/// Counts one query's words in texts, stemming only the words that can be one of them (the
+/// same tokens as the full analyser: see `analyzer::unstemmed`). Much cheaper than analysing
+/// whole texts, which is what matching a need against many profiles' publications needs.
+pub struct TermCounter<'q> {
+    index: HashMap<&'q str, usize>,
+    keys: std::collections::HashSet<StemKey>,
+    /// Words already stemmed in this counter's texts → the query word they are, if any.
+    seen: HashMap<String, Option<usize>>,
+    terms: usize,
+    pre: TextAnalyzer,
+    stem: TextAnalyzer,
+}
+
+impl<'q> TermCounter<'q> {
+    pub fn new(q: &'q MatchQuery) -> Self {
+        Self {
+            index: q
+                .terms
+                .iter()
+                .enumerate()
+                .map(|(i, t)| (t.token.as_str(), i))
+                .collect(),
+            keys: q.terms.iter().map(|t| stem_key(&t.token)).collect(),
+            seen: HashMap::new(),
+            terms: q.terms.len(),
+            pre: unstemmed(),
+            stem: word_stemmer(),
+        }
+    }
+
+    /// Adds the text's counts of each query word to `counts[i][slot]`; returns its length.
+    fn count(&mut self, text: &str, counts: &mut [[u32; 3]], slot: usize) -> u32 {
+        let mut len = 0;
+        let mut stream = self.pre.token_stream(text);
+        while stream.advance() {
+            len += 1;
+            let word = &stream.token().text;
+            if !is_short(word) && !self.keys.contains(&stem_key(word)) {
+                continue;
+            }
+            let term = match self.seen.get(word.as_str()) {
+                Some(t) => *t,
+                None => {
+                    let mut stemmed = self.stem.token_stream(word);
+                    let t = if stemmed.advance() {
+                        self.index.get(stemmed.token().text.as_str()).copied()
+                    } else {
+                        None
+                    };
+                    self.seen.insert(word.clone(), t);
+                    t
+                }
+            };
+            if let Some(i) = term {
+                counts[i][slot] += 1;
+            }
+        }
+        len
+    }
+
+    pub fn publication(
+        &mut self,
+        title: &str,
+        abstract_: Option<&str>,
+        year: Option<i32>,
+    ) -> PublicationCounts {
+        let mut tf = vec![[0u32; 3]; self.terms];
+        let mut len = self.count(title, &mut tf, 0);
+        if let Some(text) = abstract_ {
+            len += self.count(abstract_start(text), &mut tf, 1);
+        }
+        PublicationCounts { tf, len, year }
     }
 }
 
@@ -469,21 +580,13 @@ pub struct PublicationScore {
 pub fn publication_score(
     q: &MatchQuery,
     index: usize,
-    p: &AnalysedPublication,
+    p: &PublicationCounts,
     this_year: i32,
 ) -> PublicationScore {
-    let tf: Vec<[u32; 3]> = q
-        .terms
-        .iter()
-        .map(|t| {
-            let (title, abs) = p.tf.get(&t.token).copied().unwrap_or_default();
-            [title, abs, 0]
-        })
-        .collect();
     let len = p.len.max(1);
     let (coverage, terms) = saturated_bm25f(
         q,
-        &tf,
+        &p.tf,
         [len, len, 1],
         [PUBLICATION_TITLE_WEIGHT, 1.0, 0.0],
         [PUBLICATION_AVG_LEN, PUBLICATION_AVG_LEN, 1.0],
@@ -519,7 +622,7 @@ pub fn pair_score(
     q: &MatchQuery,
     corpus: &Corpus,
     hits: &ProfileHits,
-    publications: &[AnalysedPublication],
+    publications: &[PublicationCounts],
     this_year: i32,
 ) -> PairScore {
     let (profile, profile_terms) = profile_score(q, corpus, hits);
@@ -667,8 +770,13 @@ fn rank(
         }
     }
     let total = found.len();
-    found.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-    found.truncate(depth);
+    let order =
+        |a: &(f32, DocAddress), b: &(f32, DocAddress)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
+    if found.len() > depth && depth > 0 {
+        found.select_nth_unstable_by(depth - 1, order);
+        found.truncate(depth);
+    }
+    found.sort_by(order);
 
     // Second pass over the chosen few: their exact counts per word and field.
     let mut by_segment: HashMap<u32, Vec<usize>> = HashMap::new();

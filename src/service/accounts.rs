@@ -1,6 +1,7 @@
 //! Use cases for accounts: login, token refresh and logout, the caller's own account,
 //! password change, bootstrap users, and organization members.
 
+use crate::api::audit::{AuditAction, AuditEntity};
 use chrono::{Duration as ChronoDuration, NaiveDateTime};
 
 use crate::api::accounts::{
@@ -407,10 +408,20 @@ pub async fn add_member(
                 updated_at: ts,
             },
         )?;
+        let member = member_view(&m, &user)?;
+        audit_membership(
+            conn,
+            caller.as_ref(),
+            &organization_id,
+            &m.id,
+            AuditAction::Create,
+            None,
+            Some(&member),
+        )?;
         Ok(Versioned {
             version: m.version,
             value: AddedMember {
-                member: member_view(&m, &user)?,
+                member,
                 initial_password: created.then(|| initial.clone()),
             },
         })
@@ -447,11 +458,22 @@ pub async fn update_member(
         if m.role == "admin" && role != Role::Admin {
             keep_an_admin(conn, &organization_id)?;
         }
+        let before = member_view(&m, &user)?;
         let updated = rows::update_membership_role(conn, &m.id, m.version, role.as_str(), now())?
             .ok_or_else(AppError::stale)?;
+        let after = member_view(&updated, &user)?;
+        audit_membership(
+            conn,
+            caller.as_ref(),
+            &organization_id,
+            &m.id,
+            AuditAction::Update,
+            Some(&before),
+            Some(&after),
+        )?;
         Ok(Versioned {
             version: updated.version,
-            value: member_view(&updated, &user)?,
+            value: after,
         })
     })
     .await
@@ -473,18 +495,47 @@ pub async fn remove_member(
                 organization_id: &organization_id,
             },
         )?;
-        let (m, _) = find_member(conn, &organization_id, &user_id)?;
+        let (m, user) = find_member(conn, &organization_id, &user_id)?;
         precondition.check(m.version, false)?;
         if m.role == "admin" {
             keep_an_admin(conn, &organization_id)?;
         }
-        if rows::delete_membership(conn, &m.id, m.version)? {
-            Ok(())
-        } else {
-            Err(AppError::stale())
+        if !rows::delete_membership(conn, &m.id, m.version)? {
+            return Err(AppError::stale());
         }
+        let before = member_view(&m, &user)?;
+        audit_membership(
+            conn,
+            caller.as_ref(),
+            &organization_id,
+            &m.id,
+            AuditAction::Delete,
+            Some(&before),
+            None,
+        )
     })
     .await
+}
+
+fn audit_membership(
+    conn: &mut DbConn,
+    caller: Option<&Caller>,
+    organization_id: &str,
+    membership_id: &str,
+    action: AuditAction,
+    before: Option<&Member>,
+    after: Option<&Member>,
+) -> AppResult<()> {
+    super::audit::record(
+        conn,
+        caller.map(|c| c.user_id.as_str()),
+        action,
+        AuditEntity::Membership,
+        membership_id,
+        &[organization_id],
+        before,
+        after,
+    )
 }
 
 /// An organization must keep at least one admin, or nobody but an operator could manage it.

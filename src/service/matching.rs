@@ -24,6 +24,7 @@ use crate::search::SearchIndex;
 use crate::search::index::{faculty_texts, key};
 use crate::search::matching::{
     self as m, AnalysedProfile, AnalysedPublication, Corpus, MatchQuery, PairScore,
+    PublicationCounts, TermCounter,
 };
 use crate::search::query::{self, Filter, Kind};
 
@@ -33,7 +34,7 @@ use super::search::visible;
 const MAX_LIMIT: i64 = 500;
 const MAX_OFFSET: i64 = 10_000;
 /// Candidates re-scored beyond the page asked for, so the page's order is the pair score's.
-const EXTRA_DEPTH: usize = 30;
+const EXTRA_DEPTH: usize = 20;
 const TERMS_SHOWN: usize = 10;
 const PUBLICATIONS_SHOWN: usize = 3;
 
@@ -127,7 +128,18 @@ fn need_query(
     )
 }
 
-fn publications(f: &FacultySource) -> Vec<AnalysedPublication> {
+/// A profile's publications' counts of one query's words (one counter per query: it
+/// remembers the words it has stemmed).
+fn publication_counts(counter: &mut TermCounter<'_>, f: &FacultySource) -> Vec<PublicationCounts> {
+    f.parts
+        .publications
+        .iter()
+        .map(|p| counter.publication(&p.title, p.abstract_.as_deref(), p.year))
+        .collect()
+}
+
+/// A profile's publications analysed once, to be counted against many queries.
+fn analysed_publications(f: &FacultySource) -> Vec<AnalysedPublication> {
     f.parts
         .publications
         .iter()
@@ -345,11 +357,13 @@ pub async fn need_matches(
             .map(|s| (s.row.id.clone(), s))
             .collect();
         let mut scored = Vec::with_capacity(candidates.len());
+        let mut counter = TermCounter::new(&q);
         for c in candidates {
             let Some(f) = by_id.remove(&c.id) else {
                 continue;
             };
-            let s = m::pair_score(&q, &corpus, &c.hits, &publications(&f), year);
+            let pubs = publication_counts(&mut counter, &f);
+            let s = m::pair_score(&q, &corpus, &c.hits, &pubs, year);
             scored.push((s.score, c.id, (s, f)));
         }
         sort_and_page(scored, &p)
@@ -428,7 +442,7 @@ pub async fn faculty_matches(
     let year = this_year();
     let faculty_id = profile.row.id.clone();
     let (items, p) = blocking(move || {
-        let pubs = publications(&profile);
+        let pubs = analysed_publications(&profile);
         let mut scored = Vec::with_capacity(needs.len());
         for n in needs {
             // The index may trail the database by a moment: the database decides.
@@ -436,7 +450,8 @@ pub async fn faculty_matches(
                 continue;
             }
             let q = need_query(&corpus, &searcher, &n)?;
-            let s = m::pair_score(&q, &corpus, &analysed.hits(&q), &pubs, year);
+            let counts: Vec<PublicationCounts> = pubs.iter().map(|p| p.counts(&q)).collect();
+            let s = m::pair_score(&q, &corpus, &analysed.hits(&q), &counts, year);
             scored.push((s.score, n.row.id.clone(), (q, s, n)));
         }
         let items = sort_and_page(scored, &p)
@@ -476,7 +491,7 @@ pub fn score_pair(
         &q,
         &corpus,
         &analysed.hits(&q),
-        &publications(profile),
+        &publication_counts(&mut TermCounter::new(&q), profile),
         year,
     );
     Ok((q, s))

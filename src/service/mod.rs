@@ -2,7 +2,9 @@
 //! case. Each use case owns its transaction; handlers only translate HTTP to these calls.
 
 pub mod accounts;
+pub mod audit;
 pub mod auth;
+pub mod engagements;
 pub mod faculty;
 pub mod matching;
 pub mod needs;

@@ -330,11 +330,8 @@ pub async fn invite(
         )])
     })?;
     db.write(move |conn| {
-        managed(conn, caller.as_ref(), &need_id)?;
-        let by = caller
-            .as_ref()
-            .map(|c| c.user_id.clone())
-            .unwrap_or_default();
+        let need = managed(conn, caller.as_ref(), &need_id)?;
+        let caller = policy::require_signed_in(caller.as_ref())?;
         if faculty_rows::find_any(conn, &faculty_id)?.is_none_or(|f| f.deleted_at.is_some()) {
             return Err(AppError::validation(vec![FieldError::new(
                 "faculty_id",
@@ -342,8 +339,8 @@ pub async fn invite(
                 "is not the id of a faculty profile",
             )]));
         }
-        let ts = now();
-        let created = rows::invite(conn, &need_id, &faculty_id, &by, ts)?;
+        // An invitation is a move of the engagement workflow, never a separate record.
+        let created = super::engagements::invite(conn, caller, &need, &faculty_id)?;
         let inv = rows::invitations(conn, &need_id)?
             .into_iter()
             .find(|i| i.1 == faculty_id)
@@ -361,8 +358,10 @@ pub async fn uninvite(
 ) -> AppResult<()> {
     let caller = caller.cloned();
     db.write(move |conn| {
-        managed(conn, caller.as_ref(), &need_id)?;
-        if rows::uninvite(conn, &need_id, &faculty_id, now())? {
+        let need = managed(conn, caller.as_ref(), &need_id)?;
+        let caller = policy::require_signed_in(caller.as_ref())?;
+        // Withdrawing closes the engagement under way, so both always agree.
+        if super::engagements::withdraw_invitation(conn, caller, &need, &faculty_id)? {
             Ok(())
         } else {
             Err(AppError::not_found("Invitation"))

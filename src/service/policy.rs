@@ -2,6 +2,7 @@
 //! compares roles. Object-level rules take the organization concerned.
 
 use crate::api::accounts::Role;
+use crate::api::engagements::EngagementState;
 use crate::api::organizations::OrganizationKind;
 use crate::error::{AppError, AppResult};
 
@@ -69,8 +70,67 @@ pub enum Action<'a> {
     ManageNeeds {
         company_id: &'a str,
     },
+    /// Make a move in the engagement workflow (`from: None` creates the engagement) between a
+    /// need of `company_id` and a profile owned by `owner_user_id`. Who makes which move is
+    /// [`ENGAGEMENT_MOVES`].
+    MoveEngagement {
+        company_id: &'a str,
+        owner_user_id: Option<&'a str>,
+        from: Option<EngagementState>,
+        to: EngagementState,
+    },
     /// Bring back something deleted, or look at deleted records.
     Restore,
+}
+
+/// Who makes a move in an engagement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    /// The need's company: its admins and staff.
+    Company,
+    /// The owner of the faculty profile.
+    Faculty,
+    /// Either of them.
+    Either,
+}
+
+/// The engagement workflow: every legal move (`None` = the engagement is created in that state)
+/// and the side that may make it. Anything not listed is illegal for everybody (409); a listed
+/// move made by the wrong side is refused (403). Platform operators may make every listed move.
+pub const ENGAGEMENT_MOVES: &[(Option<EngagementState>, EngagementState, Side)] = {
+    use EngagementState::*;
+    &[
+        (None, Shortlisted, Side::Company),
+        (None, Invited, Side::Company),
+        (None, Interested, Side::Faculty),
+        (Some(Shortlisted), Invited, Side::Company),
+        // A professor who expresses interest in a need that shortlisted them.
+        (Some(Shortlisted), Interested, Side::Faculty),
+        (Some(Shortlisted), Closed, Side::Company),
+        (Some(Invited), Interested, Side::Faculty),
+        (Some(Invited), Declined, Side::Faculty),
+        (Some(Invited), Closed, Side::Company),
+        (Some(Interested), Agreed, Side::Company),
+        // The company ends it, or the professor withdraws their interest.
+        (Some(Interested), Closed, Side::Either),
+    ]
+};
+
+/// Who may move an engagement from `from` to `to`; `None` when nobody may.
+pub fn engagement_move(from: Option<EngagementState>, to: EngagementState) -> Option<Side> {
+    ENGAGEMENT_MOVES
+        .iter()
+        .find(|(f, t, _)| *f == from && *t == to)
+        .map(|(_, _, side)| *side)
+}
+
+/// The states an engagement in `from` may move to (empty when `from` is final).
+pub fn engagement_next_states(from: EngagementState) -> Vec<EngagementState> {
+    ENGAGEMENT_MOVES
+        .iter()
+        .filter(|(f, _, _)| *f == Some(from))
+        .map(|(_, t, _)| *t)
+        .collect()
 }
 
 /// Every write needs credentials: 401 before anything is looked up, so an anonymous write
@@ -111,6 +171,17 @@ pub fn authorize(caller: Option<&Caller>, action: Action<'_>) -> AppResult<()> {
         Action::DeleteFacultyProfile { university_id }
         | Action::ImportFaculty { university_id } => office(university_id),
         Action::ManageNeeds { company_id } => office(company_id),
+        Action::MoveEngagement {
+            company_id,
+            owner_user_id,
+            from,
+            to,
+        } => match engagement_move(from, to) {
+            Some(Side::Company) => office(company_id),
+            Some(Side::Faculty) => owns(owner_user_id),
+            Some(Side::Either) => office(company_id) || owns(owner_user_id),
+            None => false,
+        },
     };
     if allowed {
         Ok(())
@@ -138,6 +209,16 @@ pub fn authorize(caller: Option<&Caller>, action: Action<'_>) -> AppResult<()> {
                 "Only the university's admins and staff may import its profiles"
             }
             Action::ManageNeeds { .. } => "Only the company's admins and staff manage its needs",
+            Action::MoveEngagement { from, to, .. } => match engagement_move(from, to) {
+                Some(Side::Company) => {
+                    "Only the need's company (its admins and staff) may make this move"
+                }
+                Some(Side::Faculty) => "Only the profile's owner may make this move",
+                Some(Side::Either) => {
+                    "Only the need's company or the profile's owner may make this move"
+                }
+                None => "Nobody may make this move",
+            },
             Action::Restore => "Only platform operators see and restore deleted records",
         }))
     }
@@ -194,6 +275,63 @@ pub fn need_scope(
             invited_user: Some(c.user_id.clone()),
             include_deleted,
         },
+    })
+}
+
+/// Which engagements a caller may see: operators all; a company's members those of its needs;
+/// a professor those of the profiles they own once they were invited or said they are
+/// interested (a shortlist, even one closed later, is the company's own note). Anonymous
+/// callers none (401).
+pub fn engagement_scope(
+    caller: Option<&Caller>,
+) -> AppResult<crate::db::engagements::EngagementScope> {
+    let caller = require_signed_in(caller)?;
+    Ok(crate::db::engagements::EngagementScope {
+        all: caller.is_platform_operator,
+        companies: caller
+            .memberships
+            .iter()
+            .filter(|m| m.organization_kind == OrganizationKind::Company)
+            .map(|m| m.organization_id.clone())
+            .collect(),
+        owner_user_id: caller.user_id.clone(),
+        // An engagement is the professor's business from the first event that reached them.
+        disclosed_by: vec![
+            EngagementState::Invited.as_str(),
+            EngagementState::Interested.as_str(),
+        ],
+    })
+}
+
+/// Whose audit entries a caller may read: operators all; otherwise those concerning an
+/// organization the caller is an admin or staff member of (403 for anyone else, and for an
+/// `organization_id` filter naming another organization).
+pub fn audit_scope(
+    caller: Option<&Caller>,
+    organization_id: Option<&str>,
+) -> AppResult<crate::db::audit::AuditScope> {
+    let caller = require_signed_in(caller)?;
+    if caller.is_platform_operator {
+        return Ok(crate::db::audit::AuditScope {
+            all: true,
+            organizations: Vec::new(),
+        });
+    }
+    let organizations: Vec<String> = caller
+        .memberships
+        .iter()
+        .filter(|m| matches!(m.role, Role::Admin | Role::Staff))
+        .map(|m| m.organization_id.clone())
+        .collect();
+    let named_other = organization_id.is_some_and(|o| !organizations.iter().any(|m| m == o));
+    if organizations.is_empty() || named_other {
+        return Err(AppError::forbidden(
+            "Only an organization's admins and staff (and operators) may read its audit log",
+        ));
+    }
+    Ok(crate::db::audit::AuditScope {
+        all: false,
+        organizations,
     })
 }
 

@@ -56,6 +56,14 @@ impl TestDb {
         self.pg_admin.is_some()
     }
 
+    /// Runs raw SQL directly on the test's database and reports whether the database
+    /// accepted it.
+    pub fn try_execute(&self, sql: &str) -> Result<usize, String> {
+        let db = liaison::db::Db::connect(&self.url, 1, std::time::Duration::from_secs(5)).unwrap();
+        db.write_blocking(|c| Ok(diesel::sql_query(sql).execute(c)?))
+            .map_err(|e| e.describe())
+    }
+
     /// Runs raw SQL directly on the test's database, bypassing the service (to simulate faults).
     pub fn execute(&self, sql: &str) {
         let db = liaison::db::Db::connect(&self.url, 1, std::time::Duration::from_secs(5)).unwrap();

@@ -1,0 +1,3 @@
+DROP TABLE audit_log_organizations;
+DROP TABLE audit_log;
+DROP FUNCTION audit_log_immutable();

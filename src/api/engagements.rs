@@ -1,0 +1,169 @@
+//! Engagements: a company and a professor working towards a collaboration on one need, and
+//! the history of how they got there.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+/// Where an engagement stands. `agreed`, `declined` and `closed` are final.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum EngagementState {
+    /// The company's own note: the professor does not see it.
+    Shortlisted,
+    /// The company invited the professor; the professor now sees the need, even if confidential.
+    Invited,
+    /// The professor is interested (after an invitation, or on their own initiative).
+    Interested,
+    /// The professor declined the invitation.
+    Declined,
+    /// The company recorded an agreement.
+    Agreed,
+    /// Ended without agreement (by the company, or by the professor withdrawing interest).
+    Closed,
+}
+
+impl EngagementState {
+    pub const ALL: [Self; 6] = [
+        Self::Shortlisted,
+        Self::Invited,
+        Self::Interested,
+        Self::Declined,
+        Self::Agreed,
+        Self::Closed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Shortlisted => "shortlisted",
+            Self::Invited => "invited",
+            Self::Interested => "interested",
+            Self::Declined => "declined",
+            Self::Agreed => "agreed",
+            Self::Closed => "closed",
+        }
+    }
+
+    pub fn from_db(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+}
+
+/// Why a professor declined an invitation (`other` needs `reason_text`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DeclineReason {
+    NoCapacity,
+    OutOfScope,
+    Timeline,
+    Budget,
+    ConfidentialityTerms,
+    Other,
+}
+
+impl DeclineReason {
+    pub const ALL: [Self; 6] = [
+        Self::NoCapacity,
+        Self::OutOfScope,
+        Self::Timeline,
+        Self::Budget,
+        Self::ConfidentialityTerms,
+        Self::Other,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::NoCapacity => "no_capacity",
+            Self::OutOfScope => "out_of_scope",
+            Self::Timeline => "timeline",
+            Self::Budget => "budget",
+            Self::ConfidentialityTerms => "confidentiality_terms",
+            Self::Other => "other",
+        }
+    }
+
+    pub fn from_db(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(examples(
+    json!({"need_id": "019ac9a4-5b7e-7d2c-9f7a-3c1e2b4d5a6f", "faculty_id": "019ac9a4-6c1d-7e3f-8a9b-0c1d2e3f4a5b", "state": "invited"}),
+    json!({"need_id": "019ac9a4-5b7e-7d2c-9f7a-3c1e2b4d5a6f", "faculty_id": "019ac9a4-6c1d-7e3f-8a9b-0c1d2e3f4a5b", "state": "interested",
+           "reason_text": "Our lab works on exactly this"})
+))]
+pub struct CreateEngagement {
+    pub need_id: String,
+    pub faculty_id: String,
+    /// `shortlisted` or `invited` (the need's company), or `interested` (the profile's owner).
+    pub state: EngagementState,
+    /// An optional note recorded with the first event.
+    #[serde(default)]
+    pub reason_text: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(examples(
+    json!({"to": "interested"}),
+    json!({"to": "declined", "reason_code": "timeline", "reason_text": "Fully booked until spring"}),
+    json!({"to": "declined", "reason_code": "other", "reason_text": "On sabbatical"})
+))]
+pub struct Transition {
+    pub to: EngagementState,
+    /// Only with `to: declined`.
+    #[serde(default)]
+    pub reason_code: Option<DeclineReason>,
+    /// Free text (up to 2,000 characters); required with `reason_code: other`.
+    #[serde(default)]
+    pub reason_text: Option<String>,
+}
+
+/// One state change, as it happened; events are never changed or removed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct EngagementEvent {
+    /// `null` for the event that created the engagement.
+    pub from: Option<EngagementState>,
+    pub to: EngagementState,
+    /// Who made the change.
+    pub actor_user_id: String,
+    pub reason_code: Option<DeclineReason>,
+    pub reason_text: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Engagement {
+    pub id: String,
+    pub need_id: String,
+    pub faculty_id: String,
+    pub state: EngagementState,
+    /// The states this one may move to next (empty when final); who may make each move is in
+    /// the README.
+    pub next_states: Vec<EngagementState>,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// Every state change, oldest first.
+    pub events: Vec<EngagementEvent>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct EngagementList {
+    pub items: Vec<Engagement>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ListEngagements {
+    pub need_id: Option<String>,
+    pub faculty_id: Option<String>,
+    pub state: Option<EngagementState>,
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}

@@ -1,0 +1,213 @@
+//! Engagement rows, their append-only events, and visibility-scoped queries.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::DbConn;
+use super::schema::{engagement_events, engagements, faculty_profiles, needs};
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = engagements)]
+pub struct EngagementRow {
+    pub id: String,
+    pub need_id: String,
+    pub faculty_id: String,
+    pub state: String,
+    pub created_by: String,
+    pub version: i64,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = engagement_events)]
+pub struct EventRow {
+    pub seq: i64,
+    pub engagement_id: String,
+    pub from_state: Option<String>,
+    pub to_state: String,
+    pub actor_user_id: String,
+    pub reason_code: Option<String>,
+    pub reason_text: Option<String>,
+    pub at: NaiveDateTime,
+}
+
+/// An event to append.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = engagement_events)]
+pub struct NewEvent<'a> {
+    pub engagement_id: &'a str,
+    pub from_state: Option<&'a str>,
+    pub to_state: &'a str,
+    pub actor_user_id: &'a str,
+    pub reason_code: Option<&'a str>,
+    pub reason_text: Option<&'a str>,
+    pub at: NaiveDateTime,
+}
+
+/// Which engagements a caller may see; decided by `service::policy`, applied here in SQL.
+#[derive(Debug, Clone, Default)]
+pub struct EngagementScope {
+    /// Everything (operators).
+    pub all: bool,
+    /// Companies whose needs' engagements the caller sees.
+    pub companies: Vec<String>,
+    /// The user whose profiles' engagements they see, once disclosed to them.
+    pub owner_user_id: String,
+    /// An engagement is disclosed to the professor once it has an event into one of these.
+    pub disclosed_by: Vec<&'static str>,
+}
+
+#[derive(Debug, Default)]
+pub struct EngagementFilter {
+    pub need_id: Option<String>,
+    pub faculty_id: Option<String>,
+    pub state: Option<String>,
+    pub after: Option<String>,
+    pub limit: i64,
+}
+
+type Boxed<'a> = engagements::BoxedQuery<'a, <DbConn as diesel::Connection>::Backend>;
+
+fn scoped<'a>(scope: &EngagementScope) -> Boxed<'a> {
+    let q = engagements::table
+        .select(engagements::all_columns)
+        .into_boxed();
+    if scope.all {
+        return q;
+    }
+    let company_needs = needs::table
+        .filter(needs::company_id.eq_any(scope.companies.clone()))
+        .select(needs::id);
+    let owned = faculty_profiles::table
+        .filter(faculty_profiles::owner_user_id.eq(scope.owner_user_id.clone()))
+        .select(faculty_profiles::id);
+    let disclosed = engagement_events::table
+        .filter(engagement_events::to_state.eq_any(scope.disclosed_by.clone()))
+        .select(engagement_events::engagement_id);
+    q.filter(
+        engagements::need_id
+            .eq_any(company_needs)
+            .or(engagements::faculty_id
+                .eq_any(owned)
+                .and(engagements::id.eq_any(disclosed))),
+    )
+}
+
+pub fn insert(
+    conn: &mut DbConn,
+    id: &str,
+    need_id: &str,
+    faculty_id: &str,
+    state: &str,
+    created_by: &str,
+    now: NaiveDateTime,
+) -> QueryResult<EngagementRow> {
+    diesel::insert_into(engagements::table)
+        .values((
+            engagements::id.eq(id),
+            engagements::need_id.eq(need_id),
+            engagements::faculty_id.eq(faculty_id),
+            engagements::state.eq(state),
+            engagements::created_by.eq(created_by),
+            engagements::version.eq(1i64),
+            engagements::created_at.eq(now),
+            engagements::updated_at.eq(now),
+        ))
+        .returning(engagements::all_columns)
+        .get_result(conn)
+}
+
+/// Moves to `state` only if the row is still at `expected_version`; `None` when it was
+/// changed meanwhile.
+pub fn set_state(
+    conn: &mut DbConn,
+    id: &str,
+    expected_version: i64,
+    state: &str,
+    now: NaiveDateTime,
+) -> QueryResult<Option<EngagementRow>> {
+    diesel::update(
+        engagements::table
+            .filter(engagements::id.eq(id))
+            .filter(engagements::version.eq(expected_version)),
+    )
+    .set((
+        engagements::state.eq(state),
+        engagements::version.eq(expected_version + 1),
+        engagements::updated_at.eq(now),
+    ))
+    .returning(engagements::all_columns)
+    .get_result(conn)
+    .optional()
+}
+
+/// Appends to an engagement's history (events are never updated or deleted).
+pub fn add_event(conn: &mut DbConn, event: &NewEvent<'_>) -> QueryResult<()> {
+    diesel::insert_into(engagement_events::table)
+        .values(event)
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// The engagement of a need and a profile, whoever may see it.
+pub fn find_pair(
+    conn: &mut DbConn,
+    need_id: &str,
+    faculty_id: &str,
+) -> QueryResult<Option<EngagementRow>> {
+    engagements::table
+        .filter(engagements::need_id.eq(need_id))
+        .filter(engagements::faculty_id.eq(faculty_id))
+        .select(engagements::all_columns)
+        .first(conn)
+        .optional()
+}
+
+pub fn find_visible(
+    conn: &mut DbConn,
+    scope: &EngagementScope,
+    id: &str,
+) -> QueryResult<Option<EngagementRow>> {
+    scoped(scope)
+        .filter(engagements::id.eq(id.to_owned()))
+        .first(conn)
+        .optional()
+}
+
+pub fn list(
+    conn: &mut DbConn,
+    scope: &EngagementScope,
+    f: &EngagementFilter,
+) -> QueryResult<Vec<EngagementRow>> {
+    let mut q = scoped(scope);
+    if let Some(n) = &f.need_id {
+        q = q.filter(engagements::need_id.eq(n.clone()));
+    }
+    if let Some(p) = &f.faculty_id {
+        q = q.filter(engagements::faculty_id.eq(p.clone()));
+    }
+    if let Some(s) = &f.state {
+        q = q.filter(engagements::state.eq(s.clone()));
+    }
+    if let Some(after) = &f.after {
+        q = q.filter(engagements::id.gt(after.clone()));
+    }
+    q.order(engagements::id.asc()).limit(f.limit).load(conn)
+}
+
+/// The events of these engagements, each list oldest first.
+pub fn events(conn: &mut DbConn, ids: &[String]) -> QueryResult<HashMap<String, Vec<EventRow>>> {
+    let rows: Vec<EventRow> = engagement_events::table
+        .filter(engagement_events::engagement_id.eq_any(ids))
+        .order(engagement_events::seq.asc())
+        .select(engagement_events::all_columns)
+        .load(conn)?;
+    let mut out: HashMap<String, Vec<EventRow>> = HashMap::new();
+    for r in rows {
+        out.entry(r.engagement_id.clone()).or_default().push(r);
+    }
+    Ok(out)
+}

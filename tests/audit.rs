@@ -1,0 +1,290 @@
+//! The audit log through the API: engagements and memberships leave entries with who, when,
+//! before and after; only the organizations' admins and staff (and operators) read them; no
+//! route edits or deletes them, and the database refuses it too.
+
+mod common;
+
+use actix_web::http::Method;
+use common::TestApp;
+use serde_json::{Value, json};
+
+async fn org(app: &TestApp, kind: &str, name: &str) -> String {
+    app.create_org(kind, name, "TW").await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+async fn audit(app: &TestApp, token: Option<&str>, query: &str) -> (u16, Value) {
+    let res = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/audit?{query}"),
+            token,
+            &[],
+            None,
+        )
+        .await;
+    (res.status.as_u16(), res.json())
+}
+
+fn entries(v: &Value) -> Vec<Value> {
+    v["items"].as_array().unwrap().clone()
+}
+
+#[actix_web::test]
+async fn changes_are_recorded_and_read_only_by_those_concerned() {
+    let app = TestApp::spawn().await;
+    let tsmc = org(&app, "company", "TSMC").await;
+    let nycu = org(&app, "university", "NYCU").await;
+    let elsewhere = org(&app, "company", "Elsewhere").await;
+    let staff = app.member_token(&tsmc, "staff").await;
+    let office = app.member_token(&nycu, "staff").await;
+    let prof = app.member_token(&nycu, "faculty").await;
+    let outsider = app.member_token(&elsewhere, "admin").await;
+    let profile = app
+        .post(
+            "/api/v1/faculty",
+            &json!({"university_id": nycu, "name": "Chen", "keywords": ["photonics"]}),
+        )
+        .await
+        .json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let need = app
+        .post(
+            "/api/v1/needs",
+            &json!({"company_id": tsmc, "title": "Photonics", "status": "open", "visibility": "public"}),
+        )
+        .await
+        .json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // An engagement created and moved by the company's staff.
+    let res = app
+        .call(
+            Method::POST,
+            "/api/v1/engagements",
+            Some(&staff),
+            &[],
+            Some(&json!({"need_id": need, "faculty_id": profile, "state": "shortlisted"})),
+        )
+        .await;
+    res.expect(201);
+    let engagement = res.json()["id"].as_str().unwrap().to_owned();
+    let etag = res.header("etag").unwrap();
+    app.call(
+        Method::POST,
+        &format!("/api/v1/engagements/{engagement}/transitions"),
+        Some(&staff),
+        &[("if-match", etag.as_str())],
+        Some(&json!({"to": "closed", "reason_text": "budget moved"})),
+    )
+    .await
+    .expect(200);
+    let me = app
+        .call(Method::GET, "/api/v1/me", Some(&staff), &[], None)
+        .await
+        .json()["user"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let (status, list) = audit(
+        &app,
+        Some(&staff),
+        &format!("entity=engagement&entity_id={engagement}"),
+    )
+    .await;
+    assert_eq!(status, 200, "{list}");
+    let e = entries(&list);
+    assert_eq!(e.len(), 2, "{list}");
+    assert_eq!(e[0]["action"], "create");
+    assert_eq!(e[0]["actor_user_id"], me.as_str());
+    assert!(e[0].get("before").is_none());
+    assert_eq!(e[0]["after"]["state"], "shortlisted");
+    assert_eq!(e[1]["action"], "update");
+    assert_eq!(e[1]["before"]["state"], "shortlisted");
+    assert_eq!(e[1]["after"]["state"], "closed");
+    assert_eq!(e[1]["after"]["reason_text"], "budget moved");
+    assert!(
+        e[1]["changed"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("state"))
+    );
+    let mut orgs: Vec<String> = serde_json::from_value(e[1]["organization_ids"].clone()).unwrap();
+    orgs.sort();
+    let mut expected = vec![tsmc.clone(), nycu.clone()];
+    expected.sort();
+    assert_eq!(orgs, expected);
+    assert!(e[0]["at"].as_str().unwrap() <= e[1]["at"].as_str().unwrap());
+
+    // The university's office sees the same entries; memberships too (its own members).
+    let (status, list) = audit(&app, Some(&office), "entity=engagement").await;
+    assert_eq!(status, 200);
+    assert_eq!(entries(&list).len(), 2);
+    let (_, list) = audit(
+        &app,
+        Some(&office),
+        &format!("entity=membership&organization_id={nycu}"),
+    )
+    .await;
+    let created: Vec<&Value> = entries(&list)
+        .iter()
+        .filter(|e| e["action"] == "create")
+        .map(|_| &Value::Null)
+        .collect();
+    assert_eq!(created.len(), 2, "office and professor memberships: {list}");
+    for e in entries(&list) {
+        assert_eq!(e["organization_ids"], json!([nycu]));
+    }
+
+    // Others: an admin elsewhere sees none of it and may not ask for these organizations;
+    // a professor (not office) and anonymous callers may not read the log at all.
+    let (status, list) = audit(&app, Some(&outsider), "entity=engagement").await;
+    assert_eq!(status, 200);
+    assert_eq!(entries(&list).len(), 0);
+    assert_eq!(
+        audit(&app, Some(&outsider), &format!("organization_id={tsmc}"))
+            .await
+            .0,
+        403
+    );
+    assert_eq!(audit(&app, Some(&prof), "").await.0, 403);
+    assert_eq!(audit(&app, None, "").await.0, 401);
+    // Operators see everything.
+    let (status, list) = audit(&app, Some(&app.operator_token.clone()), "entity=engagement").await;
+    assert_eq!(status, 200);
+    assert_eq!(entries(&list).len(), 2);
+
+    // Filters and pages.
+    let (_, list) = audit(&app, Some(&staff), "action=update").await;
+    assert!(entries(&list).iter().all(|e| e["action"] == "update"));
+    let (_, first) = audit(&app, None.or(Some(&staff)), "limit=1").await;
+    assert_eq!(entries(&first).len(), 1);
+    let cursor = first["next_cursor"].as_str().unwrap().to_owned();
+    let (_, second) = audit(&app, Some(&staff), &format!("limit=1&cursor={cursor}")).await;
+    assert_ne!(entries(&second)[0]["id"], entries(&first)[0]["id"]);
+    for bad in [
+        "entity=planet",
+        "action=erase",
+        "since=yesterday",
+        "entity_id=nope",
+        "colour=red",
+        "limit=0",
+    ] {
+        let (status, v) = audit(&app, Some(&staff), bad).await;
+        assert_eq!(status, 400, "{bad}: {v}");
+    }
+}
+
+#[actix_web::test]
+async fn membership_changes_are_recorded_with_before_and_after() {
+    let app = TestApp::spawn().await;
+    let nycu = org(&app, "university", "NYCU").await;
+    let admin = app.member_token(&nycu, "admin").await;
+    let res = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/organizations/{nycu}/members"),
+            Some(&admin),
+            &[],
+            Some(&json!({"email": "new@example.org", "role": "staff", "display_name": "New"})),
+        )
+        .await;
+    res.expect(201);
+    let user = res.json()["user_id"].as_str().unwrap().to_owned();
+    let etag = res.header("etag").unwrap();
+    let path = format!("/api/v1/organizations/{nycu}/members/{user}");
+    let res = app
+        .call(
+            Method::PATCH,
+            &path,
+            Some(&admin),
+            &[("if-match", etag.as_str())],
+            Some(&json!({"role": "admin"})),
+        )
+        .await;
+    res.expect(200);
+    let etag = res.header("etag").unwrap();
+    app.call(
+        Method::DELETE,
+        &path,
+        Some(&admin),
+        &[("if-match", etag.as_str())],
+        None,
+    )
+    .await
+    .expect(204);
+    let (_, list) = audit(
+        &app,
+        Some(&admin),
+        &format!("entity=membership&organization_id={nycu}"),
+    )
+    .await;
+    let mine: Vec<Value> = entries(&list)
+        .into_iter()
+        .filter(|e| {
+            e["before"]["user_id"] == user.as_str() || e["after"]["user_id"] == user.as_str()
+        })
+        .collect();
+    let actions: Vec<&str> = mine.iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert_eq!(actions, ["create", "update", "delete"], "{list}");
+    assert_eq!(mine[0]["after"]["role"], "staff");
+    assert_eq!(mine[1]["before"]["role"], "staff");
+    assert_eq!(mine[1]["after"]["role"], "admin");
+    assert!(
+        mine[1]["changed"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("role"))
+    );
+    assert_eq!(mine[2]["before"]["role"], "admin");
+    assert!(mine[2].get("after").is_none());
+}
+
+#[actix_web::test]
+async fn entries_cannot_be_changed_through_the_api_or_the_database() {
+    let app = TestApp::spawn().await;
+    let db = &app.db;
+    let nycu = org(&app, "university", "NYCU").await;
+    app.member_token(&nycu, "staff").await;
+    let (_, list) = audit(&app, Some(&app.operator_token.clone()), "").await;
+    let id = entries(&list)[0]["id"].as_str().unwrap().to_owned();
+    for (method, path) in [
+        (Method::DELETE, format!("/api/v1/audit/{id}")),
+        (Method::PATCH, format!("/api/v1/audit/{id}")),
+        (Method::PUT, format!("/api/v1/audit/{id}")),
+        (Method::DELETE, "/api/v1/audit".to_owned()),
+        (Method::POST, "/api/v1/audit".to_owned()),
+    ] {
+        let res = app
+            .call(
+                method.clone(),
+                &path,
+                Some(&app.operator_token.clone()),
+                &[],
+                Some(&json!({})),
+            )
+            .await;
+        let status = res.status.as_u16();
+        assert!(status == 404 || status == 405, "{method} {path}: {status}");
+    }
+    // Even bypassing the service, the database refuses.
+    assert!(
+        db.try_execute(&format!(
+            "UPDATE audit_log SET action = 'create' WHERE id = '{id}'"
+        ))
+        .is_err()
+    );
+    assert!(
+        db.try_execute(&format!("DELETE FROM audit_log WHERE id = '{id}'"))
+            .is_err()
+    );
+    let (_, after) = audit(&app, Some(&app.operator_token.clone()), "").await;
+    assert_eq!(entries(&after).len(), entries(&list).len());
+}
