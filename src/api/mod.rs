@@ -10,6 +10,7 @@ pub mod matching;
 pub mod needs;
 pub mod ops;
 pub mod organizations;
+pub mod reports;
 pub mod search;
 
 use serde::{Deserialize, Deserializer, Serialize};

@@ -71,6 +71,7 @@ pub mod faculty;
 pub mod needs;
 pub mod organizations;
 pub mod outbox;
+pub mod reports;
 pub mod schema;
 pub mod search;
 

@@ -13,6 +13,7 @@ pub mod observe;
 pub mod ops;
 pub mod organizations;
 pub mod problem;
+pub mod reports;
 pub mod search;
 
 use std::sync::Arc;
@@ -101,6 +102,7 @@ Every error is `application/problem+json` (RFC 9457) with a stable `code`; see `
         (name = "search", description = "Full-text search over profiles and needs (English, Korean, Chinese)"),
         (name = "matching", description = "Profiles for a need and needs for a profile, with scores that explain themselves"),
         (name = "organizations", description = "Universities, companies, government bodies and foundations"),
+        (name = "reports", description = "Reports for universities' industry-liaison offices, as JSON or CSV"),
         (name = "audit", description = "Who changed what and when: centres, funded projects, payments, engagements, memberships"),
         (name = "operations", description = "Health, readiness, metrics and problem types"),
     )
@@ -175,7 +177,8 @@ fn routes(cfg: &mut ServiceConfig) {
                 .service(engagements::get_one)
                 .service(engagements::transition)
                 .service(search::search)
-                .service(audit::list),
+                .service(audit::list)
+                .service(reports::funnel),
         );
 }
 

@@ -10,6 +10,7 @@ pub mod matching;
 pub mod needs;
 pub mod organizations;
 pub mod policy;
+pub mod reports;
 pub mod search;
 
 use base64::Engine;

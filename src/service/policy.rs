@@ -79,6 +79,10 @@ pub enum Action<'a> {
         from: Option<EngagementState>,
         to: EngagementState,
     },
+    /// Read a university's liaison reports.
+    ViewReports {
+        university_id: &'a str,
+    },
     /// Bring back something deleted, or look at deleted records.
     Restore,
 }
@@ -171,6 +175,7 @@ pub fn authorize(caller: Option<&Caller>, action: Action<'_>) -> AppResult<()> {
         Action::DeleteFacultyProfile { university_id }
         | Action::ImportFaculty { university_id } => office(university_id),
         Action::ManageNeeds { company_id } => office(company_id),
+        Action::ViewReports { university_id } => office(university_id),
         Action::MoveEngagement {
             company_id,
             owner_user_id,
@@ -219,6 +224,9 @@ pub fn authorize(caller: Option<&Caller>, action: Action<'_>) -> AppResult<()> {
                 }
                 None => "Nobody may make this move",
             },
+            Action::ViewReports { .. } => {
+                "Only the university's admins and staff (and operators) read its reports"
+            }
             Action::Restore => "Only platform operators see and restore deleted records",
         }))
     }

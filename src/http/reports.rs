@@ -1,0 +1,73 @@
+//! `/api/v1/reports/...`: each report as JSON, or as CSV with `?format=csv` or
+//! `Accept: text/csv`.
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse, get, web};
+
+use crate::api::Problem;
+use crate::api::reports::{FunnelReport, ReportFormat, ReportParams};
+use crate::error::AppError;
+use crate::service::reports::{self as svc, Table};
+
+use super::AppState;
+use super::auth::MaybeCaller;
+use super::extract::ApiQuery;
+
+/// CSV when asked for by `format=csv`, or by an `Accept` header preferring `text/csv` and not
+/// naming JSON; JSON otherwise.
+fn wants_csv(req: &HttpRequest, format: Option<ReportFormat>) -> bool {
+    match format {
+        Some(f) => f == ReportFormat::Csv,
+        None => req
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|a| a.contains("text/csv") && !a.contains("application/json")),
+    }
+}
+
+fn respond<T: serde::Serialize>(
+    req: &HttpRequest,
+    format: Option<ReportFormat>,
+    name: &str,
+    report: &T,
+    table: &Table,
+) -> HttpResponse {
+    if wants_csv(req, format) {
+        let mut res = HttpResponse::Ok()
+            .content_type("text/csv; charset=utf-8")
+            .body(table.to_csv());
+        if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}.csv\"")) {
+            res.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+        }
+        res
+    } else {
+        HttpResponse::Ok().json(report)
+    }
+}
+
+/// The conversion funnel for a university's professors: needs → engagements by state →
+/// agreements, with the median time from invitation to the professor's first answer.
+#[utoipa::path(
+    tag = "reports",
+    security(("bearer" = [])),
+    params(ReportParams),
+    responses(
+        (status = 200, description = "The report (as `text/csv` with `format=csv` or `Accept: text/csv`)", body = FunnelReport),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/reports/funnel")]
+pub async fn funnel(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    MaybeCaller(caller): MaybeCaller,
+    ApiQuery(p): ApiQuery<ReportParams>,
+) -> Result<HttpResponse, AppError> {
+    let format = p.format;
+    let (report, table) = svc::funnel(&state.db, caller.as_ref(), p).await?;
+    Ok(respond(&req, format, "funnel", &report, &table))
+}
