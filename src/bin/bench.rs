@@ -34,6 +34,8 @@ struct Args {
     requests: usize,
     database_url: Option<String>,
     keep: bool,
+    /// Measure latency on the database and index a `--keep` run left in `--work`.
+    reuse: bool,
 }
 
 fn parse_args() -> Result<Args> {
@@ -51,6 +53,7 @@ fn parse_args() -> Result<Args> {
         requests: 4_000,
         database_url: None,
         keep: false,
+        reuse: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -67,10 +70,11 @@ fn parse_args() -> Result<Args> {
             "--requests" => a.requests = value()?.parse().context("--requests takes a number")?,
             "--database-url" => a.database_url = Some(value()?),
             "--keep" => a.keep = true,
+            "--reuse" => a.reuse = true,
             other => bail!(
                 "unknown argument {other:?}\n\
                  usage: bench [--faculty 100000] [--needs 20000] [--pubs 10] [--chunk 1000] [--requests 4000]\n\
-                 \x20            [--sbir FILE.jsonl] [--horizon FILE.jsonl] [--liaison PATH] [--work DIR] [--database-url URL] [--keep]"
+                 \x20            [--sbir FILE.jsonl] [--horizon FILE.jsonl] [--liaison PATH] [--work DIR] [--database-url URL] [--keep] [--reuse]"
             ),
         }
     }
@@ -590,6 +594,7 @@ fn main() -> Result<()> {
         horizon.len()
     );
 
+    if !args.reuse {
     let mut create = liaison(&args, &database_url)
         .args([
             "user",
@@ -605,6 +610,7 @@ fn main() -> Result<()> {
     writeln!(create.stdin.take().context("no stdin pipe")?, "{PASSWORD}")?;
     ensure!(create.wait()?.success(), "liaison user create failed");
 
+    }
     let server = start(&args, &database_url)?;
     let mut conn = Conn::open(&server.addr)?;
     let (_, login) = conn.json(
@@ -617,176 +623,19 @@ fn main() -> Result<()> {
         .as_str()
         .with_context(|| format!("login failed: {login}"))?
         .to_owned();
-    let org = |conn: &mut Conn, kind: &str, name: &str, country: &str| -> Result<String> {
-        let (status, v) = conn.json(
-            "POST",
-            "/api/v1/organizations",
-            Some(&token),
-            Some(&json!({"kind": kind, "name": name, "country": country})),
-        )?;
-        ensure!(status == 201, "creating {name} answered {status}: {v}");
-        v["id"]
-            .as_str()
-            .map(str::to_owned)
-            .context("no id in the answer")
-    };
-    let universities: Vec<String> = [
-        ("NYCU", "TW"),
-        ("NTU", "TW"),
-        ("NTHU", "TW"),
-        ("SNU", "KR"),
-        ("KAIST", "KR"),
-        ("POSTECH", "KR"),
-    ]
-    .iter()
-    .map(|(n, c)| org(&mut conn, "university", n, c))
-    .collect::<Result<_>>()?;
-    let companies: Vec<String> = [
-        ("NVIDIA", "US"),
-        ("TSMC", "TW"),
-        ("MediaTek", "TW"),
-        ("AMD", "US"),
-        ("Phison", "TW"),
-        ("Wistron", "TW"),
-        ("Samsung Electronics", "KR"),
-        ("SK hynix", "KR"),
-    ]
-    .iter()
-    .map(|(n, c)| org(&mut conn, "company", n, c))
-    .collect::<Result<_>>()?;
-
-    // Import: NDJSON chunks through POST /api/v1/faculty/import, per university.
-    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
-    let started = Instant::now();
-    let mut imported = 0;
-    let mut rejected = 0;
-    let mut bytes = 0usize;
-    let mut i = 0;
-    while i < args.faculty {
-        let n = args.chunk.min(args.faculty - i);
-        let uni = &universities[(i / args.chunk) % universities.len()];
-        let body: String = (i..i + n)
-            .map(|k| profile_line(k, &mut rng, &sbir, args.pubs) + "\n")
-            .collect();
-        bytes += body.len();
-        let (status, report) = conn.request(
-            "POST",
-            &format!("/api/v1/faculty/import?university_id={uni}"),
-            Some(&token),
-            "application/x-ndjson",
-            body.as_bytes(),
-        )?;
-        let report: Value = serde_json::from_slice(&report).unwrap_or(Value::Null);
-        ensure!(
-            status == 200,
-            "import answered {status}: {}",
-            truncate(&report.to_string(), 2000)
-        );
-        for row in report["rows"]
+    let need_ids = if args.reuse {
+        // The needs the earlier run created: the first 64 open ones.
+        let (status, v) = conn.json("GET", "/api/v1/needs?status=open&limit=64", Some(&token), None)?;
+        ensure!(status == 200, "listing needs answered {status}: {v}");
+        v["items"]
             .as_array()
             .into_iter()
             .flatten()
-            .filter(|r| r["status"] == "rejected")
-        {
-            if rejected < 5 {
-                eprintln!("rejected: {}", truncate(&row.to_string(), 500));
-            }
-            rejected += 1;
-        }
-        imported += report["created"].as_u64().unwrap_or(0) as usize;
-        i += n;
-    }
-    let db_time = started.elapsed();
-    let catch_up = wait_indexed(&server.addr)?;
-    let total_time = started.elapsed();
-    println!();
-    println!(
-        "## Import (POST /api/v1/faculty/import, NDJSON, {} per request)",
-        args.chunk
-    );
-    println!(
-        "profiles imported:               {imported} ({:.0} MB of NDJSON)",
-        bytes as f64 / 1e6
-    );
-    println!(
-        "into the database:               {:.1} s = {:.0} profiles/s",
-        db_time.as_secs_f64(),
-        imported as f64 / db_time.as_secs_f64()
-    );
-    println!(
-        "index caught up after:           +{:.1} s",
-        catch_up.as_secs_f64()
-    );
-    println!(
-        "database + index:                {:.1} s = {:.0} profiles/s",
-        total_time.as_secs_f64(),
-        imported as f64 / total_time.as_secs_f64()
-    );
-
-    // Needs: one POST each, 4 connections.
-    let started = Instant::now();
-    let per = args.needs.div_ceil(4);
-    let handles: Vec<_> = (0..4)
-        .map(|t| {
-            let (addr, token, companies, sbir, horizon) = (
-                server.addr.clone(),
-                token.clone(),
-                companies.clone(),
-                sbir.clone(),
-                horizon.clone(),
-            );
-            let needs = args.needs;
-            std::thread::spawn(move || -> Result<Vec<String>> {
-                let mut conn = Conn::open(&addr)?;
-                let mut ids = Vec::new();
-                let mut rng = Rng(0x2545_f491_4f6c_dd1d + t as u64);
-                for k in (t * per)..((t + 1) * per).min(needs) {
-                    let body = need_body(
-                        k,
-                        &mut rng,
-                        &companies[k % companies.len()],
-                        &sbir,
-                        &horizon,
-                    );
-                    let (status, v) =
-                        conn.json("POST", "/api/v1/needs", Some(&token), Some(&body))?;
-                    ensure!(status == 201, "creating a need answered {status}: {v}");
-                    if ids.len() < 16 {
-                        ids.extend(v["id"].as_str().map(str::to_owned));
-                    }
-                }
-                Ok(ids)
-            })
-        })
-        .collect();
-    let mut need_ids = Vec::new();
-    for h in handles {
-        need_ids.extend(joined(h)??);
-    }
-    let needs_time = started.elapsed();
-    wait_indexed(&server.addr)?;
-    println!(
-        "needs created (POST /api/v1/needs, 4 connections): {} in {:.1} s = {:.0}/s",
-        args.needs,
-        needs_time.as_secs_f64(),
-        args.needs as f64 / needs_time.as_secs_f64()
-    );
-    let index_bytes = dir_size(&args.work.join("index"));
-    let db_bytes = if database_url.starts_with("sqlite") {
-        dir_size(&args.work) - index_bytes
+            .filter_map(|n| n["id"].as_str().map(str::to_owned))
+            .collect::<Vec<_>>()
     } else {
-        0
+        load_corpus(&args, &server, &mut conn, &token, sbir, horizon, &database_url)?
     };
-    println!(
-        "index size on disk:              {:.0} MB",
-        index_bytes as f64 / 1e6
-    );
-    if db_bytes > 0 {
-        println!(
-            "SQLite database on disk:         {:.0} MB",
-            db_bytes as f64 / 1e6
-        );
-    }
 
     // Search latency for a fixed mixed query set.
     let raw_queries: [(&str, &str, bool); 24] = [
@@ -901,4 +750,189 @@ fn main() -> Result<()> {
         let _ = std::fs::remove_dir_all(&args.work);
     }
     Ok(())
+}
+
+/// Creates the organizations, imports the profiles and creates the needs; prints the import
+/// figures and returns some of the needs' ids.
+fn load_corpus(
+    args: &Args,
+    server: &Server,
+    conn: &mut Conn,
+    token: &str,
+    sbir: Vec<Text>,
+    horizon: Vec<Text>,
+    database_url: &str,
+) -> Result<Vec<String>> {
+    let org = |conn: &mut Conn, kind: &str, name: &str, country: &str| -> Result<String> {
+        let (status, v) = conn.json(
+            "POST",
+            "/api/v1/organizations",
+            Some(token),
+            Some(&json!({"kind": kind, "name": name, "country": country})),
+        )?;
+        ensure!(status == 201, "creating {name} answered {status}: {v}");
+        v["id"]
+            .as_str()
+            .map(str::to_owned)
+            .context("no id in the answer")
+    };
+    let universities: Vec<String> = [
+        ("NYCU", "TW"),
+        ("NTU", "TW"),
+        ("NTHU", "TW"),
+        ("SNU", "KR"),
+        ("KAIST", "KR"),
+        ("POSTECH", "KR"),
+    ]
+    .iter()
+    .map(|(n, c)| org(conn, "university", n, c))
+    .collect::<Result<_>>()?;
+    let companies: Vec<String> = [
+        ("NVIDIA", "US"),
+        ("TSMC", "TW"),
+        ("MediaTek", "TW"),
+        ("AMD", "US"),
+        ("Phison", "TW"),
+        ("Wistron", "TW"),
+        ("Samsung Electronics", "KR"),
+        ("SK hynix", "KR"),
+    ]
+    .iter()
+    .map(|(n, c)| org(conn, "company", n, c))
+    .collect::<Result<_>>()?;
+
+    // Import: NDJSON chunks through POST /api/v1/faculty/import, per university.
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let started = Instant::now();
+    let mut imported = 0;
+    let mut rejected = 0;
+    let mut bytes = 0usize;
+    let mut i = 0;
+    while i < args.faculty {
+        let n = args.chunk.min(args.faculty - i);
+        let uni = &universities[(i / args.chunk) % universities.len()];
+        let body: String = (i..i + n)
+            .map(|k| profile_line(k, &mut rng, &sbir, args.pubs) + "\n")
+            .collect();
+        bytes += body.len();
+        let (status, report) = conn.request(
+            "POST",
+            &format!("/api/v1/faculty/import?university_id={uni}"),
+            Some(token),
+            "application/x-ndjson",
+            body.as_bytes(),
+        )?;
+        let report: Value = serde_json::from_slice(&report).unwrap_or(Value::Null);
+        ensure!(
+            status == 200,
+            "import answered {status}: {}",
+            truncate(&report.to_string(), 2000)
+        );
+        for row in report["rows"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|r| r["status"] == "rejected")
+        {
+            if rejected < 5 {
+                eprintln!("rejected: {}", truncate(&row.to_string(), 500));
+            }
+            rejected += 1;
+        }
+        imported += report["created"].as_u64().unwrap_or(0) as usize;
+        i += n;
+    }
+    let db_time = started.elapsed();
+    let catch_up = wait_indexed(&server.addr)?;
+    let total_time = started.elapsed();
+    println!();
+    println!(
+        "## Import (POST /api/v1/faculty/import, NDJSON, {} per request)",
+        args.chunk
+    );
+    println!(
+        "profiles imported:               {imported} ({:.0} MB of NDJSON)",
+        bytes as f64 / 1e6
+    );
+    println!(
+        "into the database:               {:.1} s = {:.0} profiles/s",
+        db_time.as_secs_f64(),
+        imported as f64 / db_time.as_secs_f64()
+    );
+    println!(
+        "index caught up after:           +{:.1} s",
+        catch_up.as_secs_f64()
+    );
+    println!(
+        "database + index:                {:.1} s = {:.0} profiles/s",
+        total_time.as_secs_f64(),
+        imported as f64 / total_time.as_secs_f64()
+    );
+
+    // Needs: one POST each, 4 connections.
+    let started = Instant::now();
+    let per = args.needs.div_ceil(4);
+    let handles: Vec<_> = (0..4)
+        .map(|t| {
+            let (addr, token, companies, sbir, horizon) = (
+                server.addr.clone(),
+                token.to_owned(),
+                companies.clone(),
+                sbir.clone(),
+                horizon.clone(),
+            );
+            let needs = args.needs;
+            std::thread::spawn(move || -> Result<Vec<String>> {
+                let mut conn = Conn::open(&addr)?;
+                let mut ids = Vec::new();
+                let mut rng = Rng(0x2545_f491_4f6c_dd1d + t as u64);
+                for k in (t * per)..((t + 1) * per).min(needs) {
+                    let body = need_body(
+                        k,
+                        &mut rng,
+                        &companies[k % companies.len()],
+                        &sbir,
+                        &horizon,
+                    );
+                    let (status, v) =
+                        conn.json("POST", "/api/v1/needs", Some(&token), Some(&body))?;
+                    ensure!(status == 201, "creating a need answered {status}: {v}");
+                    if ids.len() < 16 {
+                        ids.extend(v["id"].as_str().map(str::to_owned));
+                    }
+                }
+                Ok(ids)
+            })
+        })
+        .collect();
+    let mut need_ids = Vec::new();
+    for h in handles {
+        need_ids.extend(joined(h)??);
+    }
+    let needs_time = started.elapsed();
+    wait_indexed(&server.addr)?;
+    println!(
+        "needs created (POST /api/v1/needs, 4 connections): {} in {:.1} s = {:.0}/s",
+        args.needs,
+        needs_time.as_secs_f64(),
+        args.needs as f64 / needs_time.as_secs_f64()
+    );
+    let index_bytes = dir_size(&args.work.join("index"));
+    let db_bytes = if database_url.starts_with("sqlite") {
+        dir_size(&args.work) - index_bytes
+    } else {
+        0
+    };
+    println!(
+        "index size on disk:              {:.0} MB",
+        index_bytes as f64 / 1e6
+    );
+    if db_bytes > 0 {
+        println!(
+            "SQLite database on disk:         {:.0} MB",
+            db_bytes as f64 / 1e6
+        );
+    }
+
+    Ok(need_ids)
 }
