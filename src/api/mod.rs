@@ -2,12 +2,14 @@
 //! contract with clients; database rows never leave the `db` layer.
 
 pub mod accounts;
+pub mod centers;
 pub mod faculty;
 pub mod json;
 pub mod matching;
 pub mod needs;
 pub mod ops;
 pub mod organizations;
+pub mod projects;
 pub mod search;
 
 use serde::{Deserialize, Deserializer, Serialize};

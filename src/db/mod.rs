@@ -65,10 +65,12 @@ macro_rules! versioned_writes {
 }
 
 pub mod accounts;
+pub mod centers;
 pub mod faculty;
 pub mod needs;
 pub mod organizations;
 pub mod outbox;
+pub mod projects;
 pub mod schema;
 pub mod search;
 

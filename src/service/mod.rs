@@ -3,11 +3,13 @@
 
 pub mod accounts;
 pub mod auth;
+pub mod centers;
 pub mod faculty;
 pub mod matching;
 pub mod needs;
 pub mod organizations;
 pub mod policy;
+pub mod projects;
 pub mod search;
 
 use base64::Engine;
