@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod engagements;
+pub mod centers;
 pub mod faculty;
 pub mod json;
 pub mod matching;
@@ -11,6 +12,7 @@ pub mod needs;
 pub mod ops;
 pub mod organizations;
 pub mod reports;
+pub mod projects;
 pub mod search;
 
 use serde::{Deserialize, Deserializer, Serialize};

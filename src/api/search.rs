@@ -1,10 +1,11 @@
-//! Full-text search over faculty profiles and needs.
+//! Full-text search over faculty profiles, needs and joint lab centres.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::centers::CenterStatus;
 use super::faculty::CollaborationType;
 use super::needs::NeedStatus;
 
@@ -13,6 +14,15 @@ use super::needs::NeedStatus;
 pub enum SearchType {
     Faculty,
     Need,
+    Center,
+}
+
+/// A hit's status: a need's or a centre's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(untagged)]
+pub enum HitStatus {
+    Need(NeedStatus),
+    Center(CenterStatus),
 }
 
 #[derive(Debug, Clone, Deserialize, IntoParams)]
@@ -27,11 +37,11 @@ pub struct SearchParams {
     #[serde(rename = "type")]
     #[param(rename = "type")]
     pub kind: SearchType,
-    /// Profiles of this university (`type=faculty`).
+    /// Profiles of this university (`type=faculty`), or centres it hosts (`type=center`).
     pub university_id: Option<String>,
     /// Needs of this company (`type=need`).
     pub company_id: Option<String>,
-    /// ISO 3166-1 alpha-2 country of the university or company.
+    /// ISO 3166-1 alpha-2 country of the university (host university for centres) or company.
     pub country: Option<String>,
     /// Department, exact match ignoring case (`type=faculty`).
     pub department: Option<String>,
@@ -39,7 +49,7 @@ pub struct SearchParams {
     pub status: Option<NeedStatus>,
     /// Profiles available for, or needs asking for, this kind of collaboration.
     pub collaboration_type: Option<CollaborationType>,
-    /// Keyword, exact match ignoring case.
+    /// Keyword (a centre's focus area), exact match ignoring case.
     pub keyword: Option<String>,
     /// 1–100, default 20.
     pub limit: Option<i64>,
@@ -54,12 +64,13 @@ pub struct SearchHit {
     pub id: String,
     /// BM25 relevance (higher is better; comparable only within one search).
     pub score: f32,
-    /// Profile name (with local-script name) or need title.
+    /// Profile or centre name (with local-script name) or need title.
     pub title: String,
-    /// University (profiles) or company (needs).
+    /// University (profiles), company (needs) or host university (centres).
     pub organization_id: String,
+    /// Need or centre status.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub status: Option<NeedStatus>,
+    pub status: Option<HitStatus>,
     /// Fragments around the matches by field (`title`, `keywords`, `body`): HTML-escaped
     /// text with the matching words in `<b>`.
     pub highlights: BTreeMap<String, String>,
@@ -94,7 +105,8 @@ pub struct SearchResults {
     pub items: Vec<SearchHit>,
     /// Counts over all hits (not just this page): for profiles `university`, `department`,
     /// `keyword`, `collaboration_type`; for needs `company`, `status`, `keyword`,
-    /// `collaboration_type`. At most 20 values each, most frequent first.
+    /// `collaboration_type`; for centres `university`, `status`, `keyword`. At most 20 values
+    /// each, most frequent first.
     pub facets: BTreeMap<String, Vec<FacetValue>>,
 }
 

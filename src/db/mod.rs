@@ -67,11 +67,13 @@ macro_rules! versioned_writes {
 pub mod accounts;
 pub mod audit;
 pub mod engagements;
+pub mod centers;
 pub mod faculty;
 pub mod needs;
 pub mod organizations;
 pub mod outbox;
 pub mod reports;
+pub mod projects;
 pub mod schema;
 pub mod search;
 

@@ -7,12 +7,13 @@ use super::DbConn;
 use super::schema::search_outbox;
 
 /// What an outbox row points at. An organization's row makes the indexer refresh every
-/// profile and need of that organization (they carry its country).
+/// profile, need and hosted centre of that organization (they carry its country).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Entity {
     Faculty,
     Need,
     Organization,
+    Center,
 }
 
 impl Entity {
@@ -21,6 +22,7 @@ impl Entity {
             Self::Faculty => "faculty",
             Self::Need => "need",
             Self::Organization => "organization",
+            Self::Center => "center",
         }
     }
 
@@ -29,6 +31,7 @@ impl Entity {
             "faculty" => Self::Faculty,
             "need" => Self::Need,
             "organization" => Self::Organization,
+            "center" => Self::Center,
             _ => return None,
         })
     }

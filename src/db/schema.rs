@@ -158,6 +158,119 @@ diesel::table! {
 }
 
 diesel::table! {
+    search_outbox (seq) {
+        seq -> BigInt,
+        entity -> Text,
+        entity_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    centers (id) {
+        id -> Text,
+        host_university_id -> Text,
+        name -> Text,
+        local_name -> Nullable<Text>,
+        description -> Nullable<Text>,
+        director_id -> Nullable<Text>,
+        established_date -> Nullable<Date>,
+        renewal_date -> Nullable<Date>,
+        end_date -> Nullable<Date>,
+        status -> Text,
+        visibility -> Text,
+        shared_resources -> Text,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        deleted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    center_partners (center_id, company_id) {
+        center_id -> Text,
+        company_id -> Text,
+        role -> Text,
+    }
+}
+
+diesel::table! {
+    center_members (center_id, faculty_id) {
+        center_id -> Text,
+        faculty_id -> Text,
+    }
+}
+
+diesel::table! {
+    center_focus_areas (center_id, position) {
+        center_id -> Text,
+        position -> Integer,
+        focus_area -> Text,
+        focus_key -> Text,
+    }
+}
+
+diesel::table! {
+    center_funding (center_id, position) {
+        center_id -> Text,
+        position -> Integer,
+        year -> Integer,
+        sponsor_id -> Text,
+        amount_minor -> BigInt,
+        currency -> Text,
+    }
+}
+
+diesel::table! {
+    funded_projects (id) {
+        id -> Text,
+        title -> Text,
+        description -> Nullable<Text>,
+        kind -> Text,
+        sponsor_id -> Text,
+        university_id -> Text,
+        pi_id -> Nullable<Text>,
+        center_id -> Nullable<Text>,
+        need_id -> Nullable<Text>,
+        engagement_id -> Nullable<Text>,
+        amount_minor -> BigInt,
+        currency -> Text,
+        start_date -> Nullable<Date>,
+        end_date -> Nullable<Date>,
+        status -> Text,
+        visibility -> Text,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        deleted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    project_investigators (project_id, faculty_id) {
+        project_id -> Text,
+        faculty_id -> Text,
+    }
+}
+
+diesel::table! {
+    project_payments (id) {
+        id -> Text,
+        project_id -> Text,
+        due_date -> Nullable<Date>,
+        received_date -> Nullable<Date>,
+        amount_minor -> BigInt,
+        currency -> Text,
+        status -> Text,
+        note -> Nullable<Text>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     audit_log (id) {
         id -> Text,
         at -> Timestamp,
@@ -174,17 +287,6 @@ diesel::table! {
     audit_log_organizations (organization_id, entry_id) {
         entry_id -> Text,
         organization_id -> Text,
-    }
-}
-
-diesel::joinable!(audit_log_organizations -> audit_log (entry_id));
-
-diesel::table! {
-    search_outbox (seq) {
-        seq -> BigInt,
-        entity -> Text,
-        entity_id -> Text,
-        created_at -> Timestamp,
     }
 }
 
@@ -223,9 +325,19 @@ diesel::joinable!(need_keywords -> needs (need_id));
 diesel::joinable!(need_collaboration -> needs (need_id));
 diesel::joinable!(need_invitations -> needs (need_id));
 diesel::joinable!(need_invitations -> faculty_profiles (faculty_id));
+diesel::joinable!(center_partners -> centers (center_id));
+diesel::joinable!(center_members -> centers (center_id));
+diesel::joinable!(center_members -> faculty_profiles (faculty_id));
+diesel::joinable!(center_focus_areas -> centers (center_id));
+diesel::joinable!(center_funding -> centers (center_id));
+diesel::joinable!(project_investigators -> funded_projects (project_id));
+diesel::joinable!(project_investigators -> faculty_profiles (faculty_id));
+diesel::joinable!(project_payments -> funded_projects (project_id));
+diesel::joinable!(audit_log_organizations -> audit_log (entry_id));
 diesel::joinable!(engagements -> needs (need_id));
 diesel::joinable!(engagements -> faculty_profiles (faculty_id));
 diesel::joinable!(engagement_events -> engagements (engagement_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     organizations,
     users,
@@ -240,6 +352,14 @@ diesel::allow_tables_to_appear_in_same_query!(
     need_collaboration,
     need_invitations,
     search_outbox,
+    centers,
+    center_partners,
+    center_members,
+    center_focus_areas,
+    center_funding,
+    funded_projects,
+    project_investigators,
+    project_payments,
     audit_log,
     audit_log_organizations,
     engagements,

@@ -6,9 +6,10 @@ use std::collections::HashMap;
 use diesel::prelude::*;
 
 use super::DbConn;
+use super::centers::{CenterParts, CenterRow};
 use super::faculty::{FacultyParts, FacultyRow};
 use super::needs::{NeedParts, NeedRow};
-use super::schema::{faculty_profiles, need_invitations, needs, organizations};
+use super::schema::{centers, faculty_profiles, need_invitations, needs, organizations};
 
 /// A profile as the index needs it.
 pub struct FacultySource {
@@ -142,4 +143,54 @@ pub fn organization_names(
         .load::<(String, String)>(conn)?
         .into_iter()
         .collect())
+}
+
+/// A centre as the index needs it.
+pub struct CenterSource {
+    pub row: CenterRow,
+    pub parts: CenterParts,
+    pub country: String,
+}
+
+/// The centres with these ids that exist (deleted or not).
+pub fn centers(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<CenterSource>> {
+    let rows: Vec<CenterRow> = centers::table
+        .filter(centers::id.eq_any(ids))
+        .select(centers::all_columns)
+        .load(conn)?;
+    let mut parts = super::centers::load_parts(conn, ids)?;
+    let countries = countries(
+        conn,
+        rows.iter().map(|r| r.host_university_id.clone()).collect(),
+    )?;
+    Ok(rows
+        .into_iter()
+        .map(|row| CenterSource {
+            parts: parts.remove(&row.id).unwrap_or_default(),
+            country: countries
+                .get(&row.host_university_id)
+                .cloned()
+                .unwrap_or_default(),
+            row,
+        })
+        .collect())
+}
+
+/// The centres an organization hosts (they carry its country).
+pub fn centers_of_organization(conn: &mut DbConn, org: &str) -> QueryResult<Vec<String>> {
+    centers::table
+        .filter(centers::host_university_id.eq(org))
+        .select(centers::id)
+        .load(conn)
+}
+
+/// Live centre ids after `after`, in id order.
+pub fn live_center_ids(conn: &mut DbConn, after: &str, limit: i64) -> QueryResult<Vec<String>> {
+    centers::table
+        .filter(centers::deleted_at.is_null())
+        .filter(centers::id.gt(after))
+        .order(centers::id.asc())
+        .limit(limit)
+        .select(centers::id)
+        .load(conn)
 }

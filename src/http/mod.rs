@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod auth;
 pub mod engagements;
+pub mod centers;
 pub mod extract;
 pub mod faculty;
 pub mod matching;
@@ -14,6 +15,7 @@ pub mod ops;
 pub mod organizations;
 pub mod problem;
 pub mod reports;
+pub mod projects;
 pub mod search;
 
 use std::sync::Arc;
@@ -99,8 +101,10 @@ Every error is `application/problem+json` (RFC 9457) with a stable `code`; see `
         (name = "faculty", description = "Faculty profiles and bulk import"),
         (name = "needs", description = "Companies' project needs and invitations"),
         (name = "engagements", description = "Shortlists, invitations, interest and agreements between a need and a professor"),
-        (name = "search", description = "Full-text search over profiles and needs (English, Korean, Chinese)"),
+        (name = "search", description = "Full-text search over profiles, needs and centres (English, Korean, Chinese)"),
         (name = "matching", description = "Profiles for a need and needs for a profile, with scores that explain themselves"),
+        (name = "centers", description = "Joint lab centres: a university hosts, companies partner"),
+        (name = "funded-projects", description = "Funded projects and their scheduled and received payments"),
         (name = "organizations", description = "Universities, companies, government bodies and foundations"),
         (name = "reports", description = "Reports for universities' industry-liaison offices, as JSON or CSV"),
         (name = "audit", description = "Who changed what and when: centres, funded projects, payments, engagements, memberships"),
@@ -169,6 +173,22 @@ fn routes(cfg: &mut ServiceConfig) {
                 .service(needs::invite)
                 .service(needs::invitations)
                 .service(needs::uninvite)
+                .service(centers::create)
+                .service(centers::list)
+                .service(centers::get_one)
+                .service(centers::update)
+                .service(centers::remove)
+                .service(centers::restore)
+                .service(projects::create)
+                .service(projects::list)
+                .service(projects::get_one)
+                .service(projects::update)
+                .service(projects::remove)
+                .service(projects::restore)
+                .service(projects::add_payment)
+                .service(projects::payments)
+                .service(projects::update_payment)
+                .service(projects::delete_payment)
                 .service(matching::need_matches)
                 .service(matching::faculty_matches)
                 .service(matching::explain)

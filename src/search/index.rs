@@ -19,12 +19,12 @@ use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Te
 
 use super::analyzer::{MULTILINGUAL, multilingual};
 use crate::db::outbox::{self, Entity};
-use crate::db::search::{self as source, FacultySource, NeedSource};
+use crate::db::search::{self as source, CenterSource, FacultySource, NeedSource};
 use crate::db::{Db, DbConn};
 use crate::error::{AppError, AppResult};
 
 /// Bump when the schema or the analysis changes: an index of another version is rebuilt.
-const SCHEMA_VERSION: u32 = 2;
+const SCHEMA_VERSION: u32 = 3;
 /// Outbox rows applied per database round trip.
 const BATCH: i64 = 500;
 /// Applied outbox rows older than this are deleted (hourly). An index that was away longer
@@ -54,6 +54,9 @@ pub struct Fields {
     pub invited: Field,
     /// The department as written (for facet values; `department` holds the lookup key).
     pub department_label: Field,
+    /// Centres: the organizations (host, partners) and profiles (director, members) whose
+    /// people may see a participants-only centre.
+    pub participant: Field,
 }
 
 fn schema() -> (Schema, Fields) {
@@ -83,6 +86,7 @@ fn schema() -> (Schema, Fields) {
         keyword: b.add_text_field("keyword", STRING | FAST),
         invited: b.add_text_field("invited", STRING),
         department_label: b.add_text_field("department_label", STRING | FAST),
+        participant: b.add_text_field("participant", STRING),
     };
     (b.build(), fields)
 }
@@ -199,6 +203,58 @@ fn need_doc(f: &Fields, s: &NeedSource) -> TantivyDocument {
     doc
 }
 
+/// Shared resources as words: the kind and every value (`gpu H100 64`).
+fn resources_text(json: &str) -> String {
+    let entries: Vec<serde_json::Map<String, serde_json::Value>> =
+        serde_json::from_str(json).unwrap_or_default();
+    entries
+        .iter()
+        .map(|e| {
+            e.iter()
+                .map(|(k, v)| match v {
+                    serde_json::Value::String(s) if k == "kind" => s.replace('_', " "),
+                    serde_json::Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                })
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn center_doc(f: &Fields, s: &CenterSource) -> TantivyDocument {
+    let r = &s.row;
+    let mut doc = TantivyDocument::default();
+    doc.add_text(f.id, &r.id);
+    doc.add_text(f.kind, "center");
+    doc.add_text(
+        f.title,
+        join([Some(r.name.as_str()), r.local_name.as_deref()]),
+    );
+    doc.add_text(f.keywords, s.parts.focus_areas.join("\n"));
+    let resources = resources_text(&r.shared_resources);
+    doc.add_text(
+        f.body,
+        join([r.description.as_deref(), Some(resources.as_str())]),
+    );
+    doc.add_text(f.org, &r.host_university_id);
+    doc.add_text(f.country, key(&s.country));
+    doc.add_text(f.status, &r.status);
+    doc.add_text(f.visibility, &r.visibility);
+    for k in &s.parts.focus_areas {
+        doc.add_text(f.keyword, key(k));
+    }
+    doc.add_text(f.participant, &r.host_university_id);
+    for (company, _) in &s.parts.partners {
+        doc.add_text(f.participant, company);
+    }
+    for p in r.director_id.iter().chain(&s.parts.member_ids) {
+        doc.add_text(f.participant, p);
+    }
+    doc
+}
+
 /// What the commit payload records.
 #[derive(serde::Serialize, serde::Deserialize)]
 struct Payload {
@@ -301,6 +357,7 @@ fn apply(
     f: &Fields,
     faculty: &BTreeSet<String>,
     needs: &BTreeSet<String>,
+    centers: &BTreeSet<String>,
 ) -> AppResult<()> {
     for chunk in faculty.iter().cloned().collect::<Vec<_>>().chunks(200) {
         for id in chunk {
@@ -322,6 +379,18 @@ fn apply(
             if s.row.deleted_at.is_none() {
                 writer
                     .add_document(need_doc(f, &s))
+                    .map_err(AppError::internal)?;
+            }
+        }
+    }
+    for chunk in centers.iter().cloned().collect::<Vec<_>>().chunks(200) {
+        for id in chunk {
+            writer.delete_term(id_term(f, id));
+        }
+        for s in source::centers(conn, chunk)? {
+            if s.row.deleted_at.is_none() {
+                writer
+                    .add_document(center_doc(f, &s))
                     .map_err(AppError::internal)?;
             }
         }
@@ -349,6 +418,7 @@ fn fill(db: &Db, writer: &IndexWriter, f: &Fields) -> AppResult<(i64, usize)> {
                 f,
                 &ids.into_iter().collect(),
                 &BTreeSet::new(),
+                &BTreeSet::new(),
             )?;
             after = last;
         }
@@ -363,6 +433,24 @@ fn fill(db: &Db, writer: &IndexWriter, f: &Fields) -> AppResult<(i64, usize)> {
                 conn,
                 writer,
                 f,
+                &BTreeSet::new(),
+                &ids.into_iter().collect(),
+                &BTreeSet::new(),
+            )?;
+            after = last;
+        }
+        let mut after = String::new();
+        loop {
+            let ids = source::live_center_ids(conn, &after, 1000)?;
+            let Some(last) = ids.last().cloned() else {
+                break;
+            };
+            count += ids.len();
+            apply(
+                conn,
+                writer,
+                f,
+                &BTreeSet::new(),
                 &BTreeSet::new(),
                 &ids.into_iter().collect(),
             )?;
@@ -572,7 +660,7 @@ impl Indexer {
             let more = rows.len() as i64 == BATCH;
             if let Some(last) = rows.last().map(|r| r.0) {
                 let (mut faculty, mut needs) = (BTreeSet::new(), BTreeSet::new());
-                let mut orgs = BTreeSet::new();
+                let (mut orgs, mut centers) = (BTreeSet::new(), BTreeSet::new());
                 for (_, entity, id) in rows {
                     match Entity::from_db(&entity) {
                         Some(Entity::Faculty) => {
@@ -584,6 +672,9 @@ impl Indexer {
                         Some(Entity::Organization) => {
                             orgs.insert(id);
                         }
+                        Some(Entity::Center) => {
+                            centers.insert(id);
+                        }
                         None => tracing::warn!(entity, "unknown outbox entity"),
                     }
                 }
@@ -593,8 +684,9 @@ impl Indexer {
                         let (f, n) = source::of_organization(conn, org)?;
                         faculty.extend(f);
                         needs.extend(n);
+                        centers.extend(source::centers_of_organization(conn, org)?);
                     }
-                    apply(conn, writer, fields, &faculty, &needs)
+                    apply(conn, writer, fields, &faculty, &needs, &centers)
                 })?;
                 seq = last;
                 dirty_since.get_or_insert_with(Instant::now);

@@ -35,6 +35,7 @@ const SNIPPET_SOURCE_CHARS: usize = 1500;
 pub enum Kind {
     Faculty,
     Need,
+    Center,
 }
 
 /// Which documents a caller may see, from `service::policy` (the same rule the database
@@ -47,7 +48,8 @@ pub struct Visible {
     pub visibilities: Vec<&'static str>,
     /// Organizations whose every need the caller sees (drafts, confidential).
     pub member_of: Vec<String>,
-    /// Profiles the caller owns: confidential needs they were invited to are visible.
+    /// Profiles the caller owns: confidential needs they were invited to are visible
+    /// (and, for centres, those they direct or belong to).
     pub invited_profiles: Vec<String>,
 }
 
@@ -125,6 +127,18 @@ fn visibility(f: &Fields, kind: Kind, v: &Visible) -> Option<Box<dyn Query>> {
             }
             Box::new(BooleanQuery::union(either))
         }
+        // Centres: public ones, and those an organization the caller acts for or a profile
+        // they own takes part in (mirrors `db::centers::scoped`).
+        Kind::Center => {
+            let mut may_see = vec![any_of(f.visibility, &v.visibilities)];
+            if !v.member_of.is_empty() {
+                may_see.push(any_of(f.participant, &v.member_of));
+            }
+            if !v.invited_profiles.is_empty() {
+                may_see.push(any_of(f.participant, &v.invited_profiles));
+            }
+            Box::new(BooleanQuery::union(may_see))
+        }
     })
 }
 
@@ -167,6 +181,7 @@ pub fn filter(
         match kind {
             Kind::Faculty => "faculty",
             Kind::Need => "need",
+            Kind::Center => "center",
         },
     )];
     if let Some(v) = visibility(f, kind, visible) {
@@ -210,18 +225,23 @@ pub fn run(index: &SearchIndex, req: &Request) -> AppResult<Results> {
     // Facets: terms aggregations over columnar fields, which count ordinals and resolve only
     // the top values to strings. Each segment contributes its top SEGMENT_SIZE values, so a
     // count can be a slight undercount on a very fragmented index; never an overcount.
-    let facet_fields: [(&str, &str); 4] = match req.kind {
-        Kind::Faculty => [
+    let facet_fields: &[(&str, &str)] = match req.kind {
+        Kind::Faculty => &[
             ("university", "org"),
             ("department", "department_label"),
             ("keyword", "keyword"),
             ("collaboration_type", "collaboration"),
         ],
-        Kind::Need => [
+        Kind::Need => &[
             ("company", "org"),
             ("status", "status"),
             ("keyword", "keyword"),
             ("collaboration_type", "collaboration"),
+        ],
+        Kind::Center => &[
+            ("university", "org"),
+            ("status", "status"),
+            ("keyword", "keyword"),
         ],
     };
     let request: Aggregations = serde_json::from_value(serde_json::Value::Object(
@@ -250,7 +270,7 @@ pub fn run(index: &SearchIndex, req: &Request) -> AppResult<Results> {
         .map_err(AppError::internal)?;
     let aggs = serde_json::to_value(&aggs).map_err(AppError::internal)?;
     let mut facets = BTreeMap::new();
-    for (name, _) in facet_fields {
+    for (name, _) in facet_fields.iter().copied() {
         let values = aggs[name]["buckets"]
             .as_array()
             .into_iter()

@@ -5,12 +5,14 @@ pub mod accounts;
 pub mod audit;
 pub mod auth;
 pub mod engagements;
+pub mod centers;
 pub mod faculty;
 pub mod matching;
 pub mod needs;
 pub mod organizations;
 pub mod policy;
 pub mod reports;
+pub mod projects;
 pub mod search;
 
 use base64::Engine;

@@ -83,6 +83,14 @@ pub enum Action<'a> {
     ViewReports {
         university_id: &'a str,
     },
+    /// Create, edit, delete the joint lab centres a university hosts.
+    ManageCenters {
+        university_id: &'a str,
+    },
+    /// Create, edit, delete the funded projects a university performs, and their payments.
+    ManageFundedProjects {
+        university_id: &'a str,
+    },
     /// Bring back something deleted, or look at deleted records.
     Restore,
 }
@@ -187,6 +195,10 @@ pub fn authorize(caller: Option<&Caller>, action: Action<'_>) -> AppResult<()> {
             Some(Side::Either) => office(company_id) || owns(owner_user_id),
             None => false,
         },
+        // Partners, sponsors and the faculty involved see these records but only the
+        // university's liaison office keeps them.
+        Action::ManageCenters { university_id }
+        | Action::ManageFundedProjects { university_id } => office(university_id),
     };
     if allowed {
         Ok(())
@@ -226,6 +238,12 @@ pub fn authorize(caller: Option<&Caller>, action: Action<'_>) -> AppResult<()> {
             },
             Action::ViewReports { .. } => {
                 "Only the university's admins and staff (and operators) read its reports"
+            }
+            Action::ManageCenters { .. } => {
+                "Only the host university's admins and staff manage its centres"
+            }
+            Action::ManageFundedProjects { .. } => {
+                "Only the performing university's admins and staff manage its funded projects"
             }
             Action::Restore => "Only platform operators see and restore deleted records",
         }))
@@ -341,6 +359,44 @@ pub fn audit_scope(
         all: false,
         organizations,
     })
+}
+
+/// Which centres and funded projects a caller may see: public ones for everybody; for a
+/// signed-in caller also those where an organization they act for (as admin or staff) is the
+/// host, a partner, the performer or the sponsor, and those where they own the profile of the
+/// director, a member, the PI or a co-investigator; everything for operators.
+pub fn participant_scope(
+    caller: Option<&Caller>,
+    include_deleted: bool,
+) -> AppResult<crate::db::centers::ParticipantScope> {
+    if include_deleted {
+        authorize(caller, Action::Restore)?;
+    }
+    Ok(crate::db::centers::ParticipantScope {
+        public: true,
+        include_deleted,
+        ..participation(caller)
+    })
+}
+
+/// Only what the caller takes part in (not what is merely public): who sees a project's
+/// payments.
+pub fn participation(caller: Option<&Caller>) -> crate::db::centers::ParticipantScope {
+    match caller {
+        None => crate::db::centers::ParticipantScope::default(),
+        Some(c) => crate::db::centers::ParticipantScope {
+            all: c.is_platform_operator,
+            public: false,
+            organizations: c
+                .memberships
+                .iter()
+                .filter(|m| matches!(m.role, Role::Admin | Role::Staff))
+                .map(|m| m.organization_id.clone())
+                .collect(),
+            user_id: Some(c.user_id.clone()),
+            include_deleted: false,
+        },
+    }
 }
 
 /// Which roles an organization of a kind can grant: `faculty` only at universities.

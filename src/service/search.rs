@@ -5,8 +5,11 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use crate::api::centers::CenterStatus;
 use crate::api::needs::NeedStatus;
-use crate::api::search::{FacetValue, SearchHit, SearchParams, SearchResults, SearchType};
+use crate::api::search::{
+    FacetValue, HitStatus, SearchHit, SearchParams, SearchResults, SearchType,
+};
 use crate::db::{Db, search as source};
 use crate::domain::{CountryCode, PublicId};
 use crate::error::{AppError, AppResult, FieldError};
@@ -43,6 +46,7 @@ pub async fn search(
     let kind = match p.kind {
         SearchType::Faculty => Kind::Faculty,
         SearchType::Need => Kind::Need,
+        SearchType::Center => Kind::Center,
     };
     let mut filters = Vec::new();
     let mut ids = |field: &str, value: Option<String>| match value.as_deref().map(PublicId::parse) {
@@ -58,31 +62,31 @@ pub async fn search(
         (
             "department",
             p.department,
-            Kind::Faculty,
+            &[Kind::Faculty][..],
             Filter::Department,
         ),
         (
             "university_id",
             university,
-            Kind::Faculty,
+            &[Kind::Faculty, Kind::Center],
             Filter::Organization,
         ),
         (
             "status",
             p.status.map(|s| s.as_str().to_owned()),
-            Kind::Need,
+            &[Kind::Need],
             Filter::Status,
         ),
-        ("company_id", company, Kind::Need, Filter::Organization),
+        ("company_id", company, &[Kind::Need], Filter::Organization),
     ] {
         let Some(v) = value else { continue };
-        if kind == allowed {
+        if allowed.contains(&kind) {
             filters.push((filter, v));
         } else {
-            let t = if allowed == Kind::Faculty {
-                "faculty"
-            } else {
-                "need"
+            let t = match allowed {
+                [Kind::Faculty, Kind::Center] => "faculty or type=center",
+                [Kind::Faculty] => "faculty",
+                _ => "need",
             };
             errors.push(FieldError::new(
                 field,
@@ -121,10 +125,10 @@ pub async fn search(
         .await
         .map_err(AppError::internal)??;
 
-    let org_facet = if kind == Kind::Faculty {
-        "university"
-    } else {
+    let org_facet = if kind == Kind::Need {
         "company"
+    } else {
+        "university"
     };
     let org_ids: Vec<String> = results
         .facets
@@ -166,7 +170,11 @@ pub async fn search(
                 score: h.score,
                 title: h.title,
                 organization_id: h.organization_id,
-                status: h.status.as_deref().and_then(NeedStatus::from_db),
+                status: h.status.as_deref().and_then(|s| match kind {
+                    Kind::Need => NeedStatus::from_db(s).map(HitStatus::Need),
+                    Kind::Center => CenterStatus::from_db(s).map(HitStatus::Center),
+                    Kind::Faculty => None,
+                }),
                 highlights: h.highlights.into_iter().collect(),
             })
             .collect(),
@@ -196,6 +204,22 @@ pub(crate) async fn visible(db: &Db, caller: Option<&Caller>, kind: Kind) -> App
                 visibilities: scope.visibilities,
                 member_of: scope.member_of,
                 invited_profiles,
+            }
+        }
+        Kind::Center => {
+            let scope = policy::participant_scope(caller, false)?;
+            let owned = match scope.user_id.clone() {
+                Some(user) if !scope.all => {
+                    db.run(move |c| Ok(source::owned_profiles(c, &user)?))
+                        .await?
+                }
+                _ => Vec::new(),
+            };
+            Visible {
+                all: scope.all,
+                visibilities: if scope.public { vec!["public"] } else { vec![] },
+                member_of: scope.organizations,
+                invited_profiles: owned,
             }
         }
     })

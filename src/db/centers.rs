@@ -1,0 +1,336 @@
+//! Centre rows, their list-valued parts (partners, members, focus areas, funding), and the
+//! participant-scoped queries that centres and funded projects share.
+
+use std::collections::HashMap;
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+
+use super::DbConn;
+use super::schema::{
+    center_focus_areas, center_funding, center_members, center_partners, centers, faculty_profiles,
+};
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = centers)]
+pub struct CenterRow {
+    pub id: String,
+    pub host_university_id: String,
+    pub name: String,
+    pub local_name: Option<String>,
+    pub description: Option<String>,
+    pub director_id: Option<String>,
+    pub established_date: Option<NaiveDate>,
+    pub renewal_date: Option<NaiveDate>,
+    pub end_date: Option<NaiveDate>,
+    pub status: String,
+    pub visibility: String,
+    pub shared_resources: String,
+    pub version: i64,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub deleted_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, PartialEq, Insertable, AsChangeset)]
+#[diesel(table_name = centers, treat_none_as_null = true)]
+pub struct CenterFields {
+    pub host_university_id: String,
+    pub name: String,
+    pub local_name: Option<String>,
+    pub description: Option<String>,
+    pub director_id: Option<String>,
+    pub established_date: Option<NaiveDate>,
+    pub renewal_date: Option<NaiveDate>,
+    pub end_date: Option<NaiveDate>,
+    pub status: String,
+    pub visibility: String,
+    pub shared_resources: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FundingRow {
+    pub year: i32,
+    pub sponsor_id: String,
+    pub amount_minor: i64,
+    pub currency: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CenterParts {
+    /// (company id, role), in the order given.
+    pub partners: Vec<(String, String)>,
+    pub member_ids: Vec<String>,
+    pub focus_areas: Vec<String>,
+    pub funding: Vec<FundingRow>,
+}
+
+/// Which centres or funded projects a caller may see; decided by `service::policy`, applied
+/// here in SQL.
+#[derive(Debug, Clone, Default)]
+pub struct ParticipantScope {
+    /// Everything (operators).
+    pub all: bool,
+    /// Whatever is marked `public`.
+    pub public: bool,
+    /// Organizations the caller acts for (admin or staff): hosts, partners, performers and
+    /// sponsors among them make a record visible.
+    pub organizations: Vec<String>,
+    /// The user whose live faculty profiles (director, member, PI, co-investigator) make a
+    /// record visible.
+    pub user_id: Option<String>,
+    pub include_deleted: bool,
+}
+
+#[derive(Debug, Default)]
+pub struct CenterFilter {
+    pub host_university_id: Option<String>,
+    pub company_id: Option<String>,
+    pub faculty_id: Option<String>,
+    pub status: Option<String>,
+    pub focus_key: Option<String>,
+    pub after: Option<String>,
+    pub limit: i64,
+}
+
+type Boxed<'a> = centers::BoxedQuery<'a, <DbConn as diesel::Connection>::Backend>;
+
+/// The visibility rule as SQL: operators see all; others see public centres, centres hosted
+/// by or partnered with an organization they act for, and centres whose director or member
+/// profile they own.
+fn scoped<'a>(scope: &ParticipantScope) -> Boxed<'a> {
+    let mut q = centers::table.select(centers::all_columns).into_boxed();
+    if !scope.include_deleted {
+        q = q.filter(centers::deleted_at.is_null());
+    }
+    if scope.all {
+        return q;
+    }
+    let user = scope.user_id.clone().unwrap_or_default();
+    let visibilities: Vec<&str> = if scope.public { vec!["public"] } else { vec![] };
+    let partnered = center_partners::table
+        .filter(center_partners::company_id.eq_any(scope.organizations.clone()))
+        .select(center_partners::center_id);
+    let directed = faculty_profiles::table
+        .filter(faculty_profiles::owner_user_id.eq(user.clone()))
+        .filter(faculty_profiles::deleted_at.is_null())
+        .select(faculty_profiles::id.nullable());
+    let owned = faculty_profiles::table
+        .filter(faculty_profiles::owner_user_id.eq(user))
+        .filter(faculty_profiles::deleted_at.is_null())
+        .select(faculty_profiles::id);
+    let membered = center_members::table
+        .filter(center_members::faculty_id.eq_any(owned))
+        .select(center_members::center_id);
+    q.filter(
+        centers::visibility
+            .eq_any(visibilities)
+            .or(centers::host_university_id.eq_any(scope.organizations.clone()))
+            .or(centers::id.eq_any(partnered))
+            .or(centers::id.eq_any(membered))
+            .or(centers::director_id.eq_any(directed).assume_not_null()),
+    )
+}
+
+pub fn insert(
+    conn: &mut DbConn,
+    id: &str,
+    fields: &CenterFields,
+    now: NaiveDateTime,
+) -> QueryResult<CenterRow> {
+    let row = diesel::insert_into(centers::table)
+        .values((
+            centers::id.eq(id),
+            fields,
+            centers::version.eq(1i64),
+            centers::created_at.eq(now),
+            centers::updated_at.eq(now),
+        ))
+        .returning(centers::all_columns)
+        .get_result(conn)?;
+    super::outbox::enqueue(conn, super::outbox::Entity::Center, id, now)?;
+    Ok(row)
+}
+
+versioned_writes!(
+    centers,
+    CenterRow,
+    CenterFields,
+    super::outbox::Entity::Center
+);
+
+pub fn find_visible(
+    conn: &mut DbConn,
+    scope: &ParticipantScope,
+    id: &str,
+) -> QueryResult<Option<CenterRow>> {
+    scoped(scope)
+        .filter(centers::id.eq(id.to_owned()))
+        .first(conn)
+        .optional()
+}
+
+/// A centre by id whatever the caller (for checks that another record may point at it).
+pub fn find_live(conn: &mut DbConn, id: &str) -> QueryResult<Option<CenterRow>> {
+    centers::table
+        .filter(centers::id.eq(id))
+        .filter(centers::deleted_at.is_null())
+        .select(centers::all_columns)
+        .first(conn)
+        .optional()
+}
+
+pub fn list(
+    conn: &mut DbConn,
+    scope: &ParticipantScope,
+    f: &CenterFilter,
+) -> QueryResult<Vec<CenterRow>> {
+    let mut q = scoped(scope);
+    if let Some(u) = &f.host_university_id {
+        q = q.filter(centers::host_university_id.eq(u.clone()));
+    }
+    if let Some(c) = &f.company_id {
+        q = q.filter(
+            centers::id.eq_any(
+                center_partners::table
+                    .filter(center_partners::company_id.eq(c.clone()))
+                    .select(center_partners::center_id),
+            ),
+        );
+    }
+    if let Some(p) = &f.faculty_id {
+        q = q.filter(
+            centers::director_id.eq(p.clone()).or(centers::id.eq_any(
+                center_members::table
+                    .filter(center_members::faculty_id.eq(p.clone()))
+                    .select(center_members::center_id),
+            )),
+        );
+    }
+    if let Some(s) = &f.status {
+        q = q.filter(centers::status.eq(s.clone()));
+    }
+    if let Some(k) = &f.focus_key {
+        q = q.filter(
+            centers::id.eq_any(
+                center_focus_areas::table
+                    .filter(center_focus_areas::focus_key.eq(k.clone()))
+                    .select(center_focus_areas::center_id),
+            ),
+        );
+    }
+    if let Some(after) = &f.after {
+        q = q.filter(centers::id.gt(after.clone()));
+    }
+    q.order(centers::id.asc()).limit(f.limit).load(conn)
+}
+
+fn position(i: usize) -> i32 {
+    i32::try_from(i).unwrap_or(i32::MAX)
+}
+
+pub fn replace_parts(conn: &mut DbConn, id: &str, parts: &CenterParts) -> QueryResult<()> {
+    diesel::delete(center_partners::table.filter(center_partners::center_id.eq(id)))
+        .execute(conn)?;
+    diesel::delete(center_members::table.filter(center_members::center_id.eq(id))).execute(conn)?;
+    diesel::delete(center_focus_areas::table.filter(center_focus_areas::center_id.eq(id)))
+        .execute(conn)?;
+    diesel::delete(center_funding::table.filter(center_funding::center_id.eq(id))).execute(conn)?;
+    for (company, role) in &parts.partners {
+        diesel::insert_into(center_partners::table)
+            .values((
+                center_partners::center_id.eq(id),
+                center_partners::company_id.eq(company),
+                center_partners::role.eq(role),
+            ))
+            .execute(conn)?;
+    }
+    for faculty in &parts.member_ids {
+        diesel::insert_into(center_members::table)
+            .values((
+                center_members::center_id.eq(id),
+                center_members::faculty_id.eq(faculty),
+            ))
+            .execute(conn)?;
+    }
+    for (i, area) in parts.focus_areas.iter().enumerate() {
+        diesel::insert_into(center_focus_areas::table)
+            .values((
+                center_focus_areas::center_id.eq(id),
+                center_focus_areas::position.eq(position(i)),
+                center_focus_areas::focus_area.eq(area),
+                center_focus_areas::focus_key.eq(area.to_lowercase()),
+            ))
+            .execute(conn)?;
+    }
+    for (i, f) in parts.funding.iter().enumerate() {
+        diesel::insert_into(center_funding::table)
+            .values((
+                center_funding::center_id.eq(id),
+                center_funding::position.eq(position(i)),
+                center_funding::year.eq(f.year),
+                center_funding::sponsor_id.eq(&f.sponsor_id),
+                center_funding::amount_minor.eq(f.amount_minor),
+                center_funding::currency.eq(&f.currency),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// The parts of these centres: partners and members sorted by id (the service stores them
+/// so), focus areas and funding in the order given.
+pub fn load_parts(conn: &mut DbConn, ids: &[String]) -> QueryResult<HashMap<String, CenterParts>> {
+    let mut parts: HashMap<String, CenterParts> = HashMap::new();
+    let partners: Vec<(String, String, String)> = center_partners::table
+        .filter(center_partners::center_id.eq_any(ids))
+        .order((center_partners::center_id, center_partners::company_id))
+        .select((
+            center_partners::center_id,
+            center_partners::company_id,
+            center_partners::role,
+        ))
+        .load(conn)?;
+    for (id, company, role) in partners {
+        parts.entry(id).or_default().partners.push((company, role));
+    }
+    let members: Vec<(String, String)> = center_members::table
+        .filter(center_members::center_id.eq_any(ids))
+        .order((center_members::center_id, center_members::faculty_id))
+        .select((center_members::center_id, center_members::faculty_id))
+        .load(conn)?;
+    for (id, faculty) in members {
+        parts.entry(id).or_default().member_ids.push(faculty);
+    }
+    let areas: Vec<(String, String)> = center_focus_areas::table
+        .filter(center_focus_areas::center_id.eq_any(ids))
+        .order((center_focus_areas::center_id, center_focus_areas::position))
+        .select((
+            center_focus_areas::center_id,
+            center_focus_areas::focus_area,
+        ))
+        .load(conn)?;
+    for (id, area) in areas {
+        parts.entry(id).or_default().focus_areas.push(area);
+    }
+    let funding: Vec<(String, i32, String, i64, String)> = center_funding::table
+        .filter(center_funding::center_id.eq_any(ids))
+        .order((center_funding::center_id, center_funding::position))
+        .select((
+            center_funding::center_id,
+            center_funding::year,
+            center_funding::sponsor_id,
+            center_funding::amount_minor,
+            center_funding::currency,
+        ))
+        .load(conn)?;
+    for (id, year, sponsor_id, amount_minor, currency) in funding {
+        parts.entry(id).or_default().funding.push(FundingRow {
+            year,
+            sponsor_id,
+            amount_minor,
+            currency,
+        });
+    }
+    Ok(parts)
+}

@@ -1,0 +1,275 @@
+//! `/api/v1/funded-projects`: funded projects and their payments.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
+
+use crate::api::Problem;
+use crate::api::projects::{
+    CreateFundedProject, CreatePayment, FundedProject, FundedProjectList, ListFundedProjects,
+    Payment, PaymentList, UpdateFundedProject, UpdatePayment,
+};
+use crate::domain::PublicId;
+use crate::error::{AppError, ErrorCode, FieldError};
+use crate::service::projects as svc;
+
+use super::AppState;
+use super::auth::MaybeCaller;
+use super::extract::{ApiJson, ApiQuery, IfMatch, PathId, conditional_get, versioned};
+
+/// Create a funded project (the performing university's admins and staff).
+#[utoipa::path(
+    tag = "funded-projects",
+    security(("bearer" = [])),
+    request_body = CreateFundedProject,
+    responses(
+        (status = 201, body = FundedProject, headers(("Location" = String), ("ETag" = String))),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/funded-projects")]
+pub async fn create(
+    state: web::Data<AppState>,
+    MaybeCaller(caller): MaybeCaller,
+    ApiJson(body): ApiJson<CreateFundedProject>,
+) -> Result<HttpResponse, AppError> {
+    let created = svc::create(&state.db, caller.as_ref(), body).await?;
+    let mut res = HttpResponse::Created();
+    res.insert_header((
+        header::LOCATION,
+        format!("/api/v1/funded-projects/{}", created.value.id),
+    ));
+    Ok(versioned(res, &created))
+}
+
+/// List the funded projects the caller may see, oldest first.
+#[utoipa::path(
+    tag = "funded-projects",
+    params(ListFundedProjects),
+    responses((status = 200, body = FundedProjectList), (status = 400, body = Problem, content_type = "application/problem+json"))
+)]
+#[get("/funded-projects")]
+pub async fn list(
+    state: web::Data<AppState>,
+    MaybeCaller(caller): MaybeCaller,
+    ApiQuery(q): ApiQuery<ListFundedProjects>,
+) -> Result<web::Json<FundedProjectList>, AppError> {
+    Ok(web::Json(svc::list(&state.db, caller.as_ref(), q).await?))
+}
+
+/// Get a funded project (404 if the caller may not see it).
+#[utoipa::path(
+    tag = "funded-projects",
+    params(("id" = String, Path, description = "Project id")),
+    responses(
+        (status = 200, body = FundedProject, headers(("ETag" = String))),
+        (status = 304, description = "Not modified"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/funded-projects/{id}")]
+pub async fn get_one(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    MaybeCaller(caller): MaybeCaller,
+    PathId(id): PathId,
+) -> Result<HttpResponse, AppError> {
+    Ok(conditional_get(
+        &req,
+        &svc::get(&state.db, caller.as_ref(), id).await?,
+    ))
+}
+
+/// Update a funded project, including its status (proposed → negotiating → active →
+/// completed | terminated); requires `If-Match`.
+#[utoipa::path(
+    tag = "funded-projects",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Project id"), ("If-Match" = String, Header, description = "The ETag from your last read")),
+    request_body = UpdateFundedProject,
+    responses(
+        (status = 200, body = FundedProject, headers(("ETag" = String))),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Status transition not allowed (the problem names the allowed next states)", body = Problem, content_type = "application/problem+json"),
+        (status = 412, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 428, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/funded-projects/{id}")]
+pub async fn update(
+    state: web::Data<AppState>,
+    MaybeCaller(caller): MaybeCaller,
+    PathId(id): PathId,
+    IfMatch(precondition): IfMatch,
+    ApiJson(body): ApiJson<UpdateFundedProject>,
+) -> Result<HttpResponse, AppError> {
+    let updated = svc::update(&state.db, caller.as_ref(), id, precondition, body).await?;
+    Ok(versioned(HttpResponse::Ok(), &updated))
+}
+
+/// Delete a funded project (soft: operators can restore it).
+#[utoipa::path(
+    tag = "funded-projects",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Project id"), ("If-Match" = Option<String>, Header, description = "Only delete this version")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/funded-projects/{id}")]
+pub async fn remove(
+    state: web::Data<AppState>,
+    MaybeCaller(caller): MaybeCaller,
+    PathId(id): PathId,
+    IfMatch(precondition): IfMatch,
+) -> Result<HttpResponse, AppError> {
+    svc::delete(&state.db, caller.as_ref(), id, precondition).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Restore a deleted funded project (platform operators).
+#[utoipa::path(
+    tag = "funded-projects",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Project id")),
+    responses(
+        (status = 200, body = FundedProject),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/funded-projects/{id}/restore")]
+pub async fn restore(
+    state: web::Data<AppState>,
+    MaybeCaller(caller): MaybeCaller,
+    PathId(id): PathId,
+) -> Result<HttpResponse, AppError> {
+    let restored = svc::restore(&state.db, caller.as_ref(), id).await?;
+    Ok(versioned(HttpResponse::Ok(), &restored))
+}
+
+/// Schedule or record a payment (in the project's currency).
+#[utoipa::path(
+    tag = "funded-projects",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Project id")),
+    request_body = CreatePayment,
+    responses(
+        (status = 201, body = Payment, headers(("ETag" = String))),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid payment, e.g. another currency than the project's", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/funded-projects/{id}/payments")]
+pub async fn add_payment(
+    state: web::Data<AppState>,
+    MaybeCaller(caller): MaybeCaller,
+    PathId(id): PathId,
+    ApiJson(body): ApiJson<CreatePayment>,
+) -> Result<HttpResponse, AppError> {
+    let created = svc::add_payment(&state.db, caller.as_ref(), id, body).await?;
+    Ok(versioned(HttpResponse::Created(), &created))
+}
+
+/// The project's payments with totals (its participants only).
+#[utoipa::path(
+    tag = "funded-projects",
+    params(("id" = String, Path, description = "Project id")),
+    responses(
+        (status = 200, body = PaymentList),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/funded-projects/{id}/payments")]
+pub async fn payments(
+    state: web::Data<AppState>,
+    MaybeCaller(caller): MaybeCaller,
+    PathId(id): PathId,
+) -> Result<web::Json<PaymentList>, AppError> {
+    Ok(web::Json(
+        svc::payments(&state.db, caller.as_ref(), id).await?,
+    ))
+}
+
+fn payment_id(req: &HttpRequest) -> Result<String, AppError> {
+    PublicId::parse(req.match_info().get("payment_id").unwrap_or("")).ok_or_else(|| {
+        AppError::new(
+            ErrorCode::InvalidPath,
+            "The payment id in the path is not a valid id",
+        )
+        .with_errors(vec![FieldError::new(
+            "payment_id",
+            "invalid_id",
+            "must be a UUID",
+        )])
+    })
+}
+
+/// Update a payment (e.g. mark it received); requires `If-Match`.
+#[utoipa::path(
+    tag = "funded-projects",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Project id"), ("payment_id" = String, Path, description = "Payment id"), ("If-Match" = String, Header, description = "The payment's ETag")),
+    request_body = UpdatePayment,
+    responses(
+        (status = 200, body = Payment, headers(("ETag" = String))),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 412, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 428, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/funded-projects/{id}/payments/{payment_id}")]
+pub async fn update_payment(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    MaybeCaller(caller): MaybeCaller,
+    PathId(id): PathId,
+    IfMatch(precondition): IfMatch,
+    ApiJson(body): ApiJson<UpdatePayment>,
+) -> Result<HttpResponse, AppError> {
+    let payment = payment_id(&req)?;
+    let updated =
+        svc::update_payment(&state.db, caller.as_ref(), id, payment, precondition, body).await?;
+    Ok(versioned(HttpResponse::Ok(), &updated))
+}
+
+/// Delete a payment (for good: payments are not soft-deleted; cancel one to keep a record).
+#[utoipa::path(
+    tag = "funded-projects",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Project id"), ("payment_id" = String, Path, description = "Payment id"), ("If-Match" = Option<String>, Header, description = "Only delete this version")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 412, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/funded-projects/{id}/payments/{payment_id}")]
+pub async fn delete_payment(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    MaybeCaller(caller): MaybeCaller,
+    PathId(id): PathId,
+    IfMatch(precondition): IfMatch,
+) -> Result<HttpResponse, AppError> {
+    let payment = payment_id(&req)?;
+    svc::delete_payment(&state.db, caller.as_ref(), id, payment, precondition).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
