@@ -3,16 +3,16 @@
 
 pub mod accounts;
 pub mod audit;
-pub mod engagements;
 pub mod centers;
+pub mod engagements;
 pub mod faculty;
 pub mod json;
 pub mod matching;
 pub mod needs;
 pub mod ops;
 pub mod organizations;
-pub mod reports;
 pub mod projects;
+pub mod reports;
 pub mod search;
 
 use serde::{Deserialize, Deserializer, Serialize};

@@ -595,21 +595,20 @@ fn main() -> Result<()> {
     );
 
     if !args.reuse {
-    let mut create = liaison(&args, &database_url)
-        .args([
-            "user",
-            "create",
-            "--email",
-            "bench@liaison.test",
-            "--platform-operator",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .context("cannot run liaison user create")?;
-    writeln!(create.stdin.take().context("no stdin pipe")?, "{PASSWORD}")?;
-    ensure!(create.wait()?.success(), "liaison user create failed");
-
+        let mut create = liaison(&args, &database_url)
+            .args([
+                "user",
+                "create",
+                "--email",
+                "bench@liaison.test",
+                "--platform-operator",
+            ])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .context("cannot run liaison user create")?;
+        writeln!(create.stdin.take().context("no stdin pipe")?, "{PASSWORD}")?;
+        ensure!(create.wait()?.success(), "liaison user create failed");
     }
     let server = start(&args, &database_url)?;
     let mut conn = Conn::open(&server.addr)?;
@@ -625,7 +624,12 @@ fn main() -> Result<()> {
         .to_owned();
     let need_ids = if args.reuse {
         // The needs the earlier run created: the first 64 open ones.
-        let (status, v) = conn.json("GET", "/api/v1/needs?status=open&limit=64", Some(&token), None)?;
+        let (status, v) = conn.json(
+            "GET",
+            "/api/v1/needs?status=open&limit=64",
+            Some(&token),
+            None,
+        )?;
         ensure!(status == 200, "listing needs answered {status}: {v}");
         v["items"]
             .as_array()
@@ -634,7 +638,15 @@ fn main() -> Result<()> {
             .filter_map(|n| n["id"].as_str().map(str::to_owned))
             .collect::<Vec<_>>()
     } else {
-        load_corpus(&args, &server, &mut conn, &token, sbir, horizon, &database_url)?
+        load_corpus(
+            &args,
+            &server,
+            &mut conn,
+            &token,
+            sbir,
+            horizon,
+            &database_url,
+        )?
     };
 
     // Search latency for a fixed mixed query set.

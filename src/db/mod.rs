@@ -66,14 +66,14 @@ macro_rules! versioned_writes {
 
 pub mod accounts;
 pub mod audit;
-pub mod engagements;
 pub mod centers;
+pub mod engagements;
 pub mod faculty;
 pub mod needs;
 pub mod organizations;
 pub mod outbox;
-pub mod reports;
 pub mod projects;
+pub mod reports;
 pub mod schema;
 pub mod search;
 

@@ -3,8 +3,8 @@
 
 pub mod audit;
 pub mod auth;
-pub mod engagements;
 pub mod centers;
+pub mod engagements;
 pub mod extract;
 pub mod faculty;
 pub mod matching;
@@ -14,8 +14,8 @@ pub mod observe;
 pub mod ops;
 pub mod organizations;
 pub mod problem;
-pub mod reports;
 pub mod projects;
+pub mod reports;
 pub mod search;
 
 use std::sync::Arc;

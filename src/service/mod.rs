@@ -4,15 +4,15 @@
 pub mod accounts;
 pub mod audit;
 pub mod auth;
-pub mod engagements;
 pub mod centers;
+pub mod engagements;
 pub mod faculty;
 pub mod matching;
 pub mod needs;
 pub mod organizations;
 pub mod policy;
-pub mod reports;
 pub mod projects;
+pub mod reports;
 pub mod search;
 
 use base64::Engine;
