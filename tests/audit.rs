@@ -288,3 +288,118 @@ async fn entries_cannot_be_changed_through_the_api_or_the_database() {
     let (_, after) = audit(&app, Some(&app.operator_token.clone()), "").await;
     assert_eq!(entries(&after).len(), entries(&list).len());
 }
+
+#[actix_web::test]
+async fn centres_projects_and_payments_are_audited_for_host_and_partners() {
+    let app = TestApp::spawn().await;
+    let uni = org(&app, "university", "KAIST").await;
+    let co = org(&app, "company", "SK hynix").await;
+    let outsider_co = org(&app, "company", "Elsewhere").await;
+    let office = app.member_token(&uni, "staff").await;
+    let partner = app.member_token(&co, "staff").await;
+    let outsider = app.member_token(&outsider_co, "admin").await;
+    let res = app
+        .call(
+            Method::POST,
+            "/api/v1/centers",
+            Some(&office),
+            &[],
+            Some(&json!({"host_university_id": uni, "name": "Memory Center", "status": "active",
+                "partners": [{"company_id": co, "role": "founding_sponsor"}], "visibility": "participants"})),
+        )
+        .await;
+    res.expect(201);
+    let centre = res.json()["id"].as_str().unwrap().to_owned();
+    let etag = res.header("etag").unwrap();
+    app.call(
+        Method::PATCH,
+        &format!("/api/v1/centers/{centre}"),
+        Some(&office),
+        &[("if-match", etag.as_str())],
+        Some(&json!({"name": "HBM Memory Center"})),
+    )
+    .await
+    .expect(200);
+    let res = app
+        .call(
+            Method::POST,
+            "/api/v1/funded-projects",
+            Some(&office),
+            &[],
+            Some(&json!({"title": "HBM thermal", "type": "sponsored_research", "sponsor_id": co,
+                "university_id": uni, "amount_minor": 300_000_000i64, "currency": "KRW",
+                "start_date": "2027-01-01", "end_date": "2028-12-31", "visibility": "participants"})),
+        )
+        .await;
+    res.expect(201);
+    let project = res.json()["id"].as_str().unwrap().to_owned();
+    let res = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/funded-projects/{project}/payments"),
+            Some(&office),
+            &[],
+            Some(&json!({"due_date": "2027-03-31", "amount_minor": 100_000_000i64, "currency": "KRW"})),
+        )
+        .await;
+    res.expect(201);
+    let payment = res.json()["id"].as_str().unwrap().to_owned();
+    let etag = res.header("etag").unwrap();
+    app.call(
+        Method::DELETE,
+        &format!("/api/v1/funded-projects/{project}/payments/{payment}"),
+        Some(&office),
+        &[("if-match", etag.as_str())],
+        None,
+    )
+    .await
+    .expect(204);
+
+    // The partner company's staff see the centre's, project's and payment's entries.
+    for (entity, id, actions) in [
+        ("center", &centre, vec!["create", "update"]),
+        ("funded_project", &project, vec!["create"]),
+        ("payment", &payment, vec!["create", "delete"]),
+    ] {
+        let (status, list) = audit(
+            &app,
+            Some(&partner),
+            &format!("entity={entity}&entity_id={id}"),
+        )
+        .await;
+        assert_eq!(status, 200);
+        let got: Vec<String> = entries(&list)
+            .iter()
+            .map(|e| e["action"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(got, actions, "{entity}: {list}");
+    }
+    let (_, list) = audit(
+        &app,
+        Some(&office),
+        &format!("entity=center&entity_id={centre}"),
+    )
+    .await;
+    let update = &entries(&list)[1];
+    assert_eq!(update["before"]["name"], "Memory Center");
+    assert_eq!(update["after"]["name"], "HBM Memory Center");
+    assert!(
+        update["changed"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("name"))
+    );
+    let (_, list) = audit(
+        &app,
+        Some(&office),
+        &format!("entity=payment&entity_id={payment}"),
+    )
+    .await;
+    assert_eq!(entries(&list)[1]["before"]["amount_minor"], 100_000_000i64);
+    // An unrelated company sees none of it.
+    let (_, list) = audit(&app, Some(&outsider), "").await;
+    assert!(
+        entries(&list).iter().all(|e| e["entity"] == "membership"),
+        "{list}"
+    );
+}

@@ -9,6 +9,7 @@
 //! closed, active → renewing | closed, renewing → active | closed, and closed is final.
 
 use crate::all_valid;
+use crate::api::audit::{AuditAction, AuditEntity};
 use crate::api::centers::{
     Center, CenterList, CenterPartner, CenterStatus, CreateCenter, FundingCommitment, ListCenters,
     ParticipantVisibility, PartnerRole, SharedResource, UpdateCenter,
@@ -490,9 +491,44 @@ pub async fn create(
         let id = PublicId::generate();
         let row = rows::insert(conn, &id, &valid.fields, now())?;
         rows::replace_parts(conn, &id, &valid.parts)?;
-        full_view(conn, row)
+        let after = full_view(conn, row)?;
+        audit(
+            conn,
+            caller.as_ref(),
+            AuditAction::Create,
+            None,
+            Some(&after.value),
+        )?;
+        Ok(after)
     })
     .await
+}
+
+/// Records a change of a centre; it concerns the host university and the partners.
+fn audit(
+    conn: &mut DbConn,
+    caller: Option<&Caller>,
+    action: AuditAction,
+    before: Option<&Center>,
+    after: Option<&Center>,
+) -> AppResult<()> {
+    let Some(c) = after.or(before) else {
+        return Ok(());
+    };
+    let mut orgs: Vec<&str> = vec![c.host_university_id.as_str()];
+    for x in before.into_iter().chain(after) {
+        orgs.extend(x.partners.iter().map(|p| p.company_id.as_str()));
+    }
+    super::audit::record(
+        conn,
+        caller.map(|c| c.user_id.as_str()),
+        action,
+        AuditEntity::Center,
+        &c.id,
+        &orgs,
+        before,
+        after,
+    )
 }
 
 pub async fn get(db: &Db, caller: Option<&Caller>, id: String) -> AppResult<Versioned<Center>> {
@@ -574,10 +610,19 @@ pub async fn update(
             return full_view(conn, current);
         }
         check_references(conn, &valid)?;
+        let before = full_view(conn, current.clone())?;
         let row = rows::update(conn, &id, current.version, &valid.fields, now())?
             .ok_or_else(AppError::stale)?;
         rows::replace_parts(conn, &id, &valid.parts)?;
-        full_view(conn, row)
+        let after = full_view(conn, row)?;
+        audit(
+            conn,
+            caller.as_ref(),
+            AuditAction::Update,
+            Some(&before.value),
+            Some(&after.value),
+        )?;
+        Ok(after)
     })
     .await
 }
@@ -592,8 +637,15 @@ pub async fn delete(
     db.write(move |conn| {
         let current = managed(conn, caller.as_ref(), &id)?;
         precondition.check(current.version, false)?;
+        let before = full_view(conn, current.clone())?;
         if rows::set_deleted(conn, &id, current.version, Some(now()), now())? {
-            Ok(())
+            audit(
+                conn,
+                caller.as_ref(),
+                AuditAction::Delete,
+                Some(&before.value),
+                None,
+            )
         } else {
             Err(AppError::stale())
         }
@@ -604,17 +656,27 @@ pub async fn delete(
 pub async fn restore(db: &Db, caller: Option<&Caller>, id: String) -> AppResult<Versioned<Center>> {
     policy::authorize(caller, Action::Restore)?;
     let scope = policy::participant_scope(caller, true)?;
+    let caller = caller.cloned();
     db.write(move |conn| {
         let current =
             rows::find_visible(conn, &scope, &id)?.ok_or_else(|| AppError::not_found("Centre"))?;
-        if current.deleted_at.is_some()
-            && !rows::set_deleted(conn, &id, current.version, None, now())?
-        {
+        let was_deleted = current.deleted_at.is_some();
+        if was_deleted && !rows::set_deleted(conn, &id, current.version, None, now())? {
             return Err(AppError::stale());
         }
         let row =
             rows::find_visible(conn, &scope, &id)?.ok_or_else(|| AppError::not_found("Centre"))?;
-        full_view(conn, row)
+        let after = full_view(conn, row)?;
+        if was_deleted {
+            audit(
+                conn,
+                caller.as_ref(),
+                AuditAction::Restore,
+                None,
+                Some(&after.value),
+            )?;
+        }
+        Ok(after)
     })
     .await
 }

@@ -9,6 +9,7 @@
 //! completed | terminated, and proposed or negotiating → terminated.
 
 use crate::all_valid;
+use crate::api::audit::{AuditAction, AuditEntity};
 use crate::api::centers::ParticipantVisibility;
 use crate::api::organizations::OrganizationKind;
 use crate::api::projects::{
@@ -205,9 +206,68 @@ pub async fn create(
         let id = PublicId::generate();
         let row = rows::insert(conn, &id, &valid.fields, now())?;
         rows::replace_investigators(conn, &id, &valid.co_investigators)?;
-        full_view(conn, row)
+        let after = full_view(conn, row)?;
+        audit(
+            conn,
+            caller.as_ref(),
+            AuditAction::Create,
+            None,
+            Some(&after.value),
+        )?;
+        Ok(after)
     })
     .await
+}
+
+/// Records a change of a project; it concerns the performing university and the sponsor.
+fn audit(
+    conn: &mut DbConn,
+    caller: Option<&Caller>,
+    action: AuditAction,
+    before: Option<&FundedProject>,
+    after: Option<&FundedProject>,
+) -> AppResult<()> {
+    let Some(p) = after.or(before) else {
+        return Ok(());
+    };
+    let mut orgs: Vec<&str> = Vec::new();
+    for x in before.into_iter().chain(after) {
+        orgs.extend([x.university_id.as_str(), x.sponsor_id.as_str()]);
+    }
+    super::audit::record(
+        conn,
+        caller.map(|c| c.user_id.as_str()),
+        action,
+        AuditEntity::FundedProject,
+        &p.id,
+        &orgs,
+        before,
+        after,
+    )
+}
+
+/// Records a change of a payment of `project`.
+fn audit_payment(
+    conn: &mut DbConn,
+    caller: Option<&Caller>,
+    project: &ProjectRow,
+    action: AuditAction,
+    before: Option<&Payment>,
+    after: Option<&Payment>,
+) -> AppResult<()> {
+    let Some(p) = after.or(before) else {
+        return Ok(());
+    };
+    super::audit::record(
+        conn,
+        caller.map(|c| c.user_id.as_str()),
+        action,
+        AuditEntity::Payment,
+        &p.id,
+        &[project.university_id.as_str(), project.sponsor_id.as_str()],
+        before,
+        after,
+    )
 }
 
 pub async fn get(
@@ -306,10 +366,19 @@ pub async fn update(
                 "the project has payments in its current currency; change or delete them first",
             )]));
         }
+        let before = full_view(conn, current.clone())?;
         let row = rows::update(conn, &id, current.version, &valid.fields, now())?
             .ok_or_else(AppError::stale)?;
         rows::replace_investigators(conn, &id, &valid.co_investigators)?;
-        full_view(conn, row)
+        let after = full_view(conn, row)?;
+        audit(
+            conn,
+            caller.as_ref(),
+            AuditAction::Update,
+            Some(&before.value),
+            Some(&after.value),
+        )?;
+        Ok(after)
     })
     .await
 }
@@ -324,8 +393,15 @@ pub async fn delete(
     db.write(move |conn| {
         let current = managed(conn, caller.as_ref(), &id)?;
         precondition.check(current.version, false)?;
+        let before = full_view(conn, current.clone())?;
         if rows::set_deleted(conn, &id, current.version, Some(now()), now())? {
-            Ok(())
+            audit(
+                conn,
+                caller.as_ref(),
+                AuditAction::Delete,
+                Some(&before.value),
+                None,
+            )
         } else {
             Err(AppError::stale())
         }
@@ -340,17 +416,27 @@ pub async fn restore(
 ) -> AppResult<Versioned<FundedProject>> {
     policy::authorize(caller, Action::Restore)?;
     let scope = policy::participant_scope(caller, true)?;
+    let caller = caller.cloned();
     db.write(move |conn| {
         let current = rows::find_visible(conn, &scope, &id)?
             .ok_or_else(|| AppError::not_found("Funded project"))?;
-        if current.deleted_at.is_some()
-            && !rows::set_deleted(conn, &id, current.version, None, now())?
-        {
+        let was_deleted = current.deleted_at.is_some();
+        if was_deleted && !rows::set_deleted(conn, &id, current.version, None, now())? {
             return Err(AppError::stale());
         }
         let row = rows::find_visible(conn, &scope, &id)?
             .ok_or_else(|| AppError::not_found("Funded project"))?;
-        full_view(conn, row)
+        let after = full_view(conn, row)?;
+        if was_deleted {
+            audit(
+                conn,
+                caller.as_ref(),
+                AuditAction::Restore,
+                None,
+                Some(&after.value),
+            )?;
+        }
+        Ok(after)
     })
     .await
 }
@@ -545,7 +631,16 @@ pub async fn add_payment(
         let project = managed(conn, caller.as_ref(), &project_id)?;
         let fields = valid_payment(&input, &project.currency)?;
         let row = rows::insert_payment(conn, &PublicId::generate(), &project_id, &fields, now())?;
-        payment_view(row)
+        let after = payment_view(row)?;
+        audit_payment(
+            conn,
+            caller.as_ref(),
+            &project,
+            AuditAction::Create,
+            None,
+            Some(&after.value),
+        )?;
+        Ok(after)
     })
     .await
 }
@@ -625,9 +720,19 @@ pub async fn update_payment(
             merged.note = v;
         }
         let fields = valid_payment(&merged, &project.currency)?;
+        let before = payment_view(current.clone())?;
         let row = rows::update_payment(conn, &payment_id, current.version, &fields, now())?
             .ok_or_else(AppError::stale)?;
-        payment_view(row)
+        let after = payment_view(row)?;
+        audit_payment(
+            conn,
+            caller.as_ref(),
+            &project,
+            AuditAction::Update,
+            Some(&before.value),
+            Some(&after.value),
+        )?;
+        Ok(after)
     })
     .await
 }
@@ -641,12 +746,20 @@ pub async fn delete_payment(
 ) -> AppResult<()> {
     let caller = caller.cloned();
     db.write(move |conn| {
-        managed(conn, caller.as_ref(), &project_id)?;
+        let project = managed(conn, caller.as_ref(), &project_id)?;
         let current = rows::find_payment(conn, &project_id, &payment_id)?
             .ok_or_else(|| AppError::not_found("Payment"))?;
         precondition.check(current.version, false)?;
+        let before = payment_view(current.clone())?;
         if rows::delete_payment(conn, &payment_id, current.version)? {
-            Ok(())
+            audit_payment(
+                conn,
+                caller.as_ref(),
+                &project,
+                AuditAction::Delete,
+                Some(&before.value),
+                None,
+            )
         } else {
             Err(AppError::stale())
         }
