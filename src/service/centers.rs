@@ -292,14 +292,14 @@ fn dates(input: &CreateCenter) -> Result<(), Vec<FieldError>> {
             "must be after established_date",
         ));
     }
-    if let Some(r) = renew {
-        if est.is_some_and(|e| r <= e) || end.is_some_and(|x| r >= x) {
-            errors.push(FieldError::new(
-                "renewal_date",
-                "out_of_range",
-                "must be after established_date and before end_date",
-            ));
-        }
+    if let Some(r) = renew
+        && (est.is_some_and(|e| r <= e) || end.is_some_and(|x| r >= x))
+    {
+        errors.push(FieldError::new(
+            "renewal_date",
+            "out_of_range",
+            "must be after established_date and before end_date",
+        ));
     }
     if errors.is_empty() {
         Ok(())
