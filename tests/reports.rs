@@ -237,3 +237,282 @@ async fn bad_report_parameters_are_problems() {
         res.expect(404);
     }
 }
+
+async fn id(res: common::Response) -> String {
+    res.expect(201);
+    res.json()["id"].as_str().unwrap().to_owned()
+}
+
+#[actix_web::test]
+async fn funding_centres_and_faculty_reports_add_up_per_currency() {
+    let app = TestApp::spawn().await;
+    let uni = org(&app, "university", "國立臺灣大學").await;
+    let co = org(&app, "company", "MediaTek").await;
+    let gov = app.create_org("government", "NSTC", "TW").await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let office = app.member_token(&uni, "staff").await;
+    let p1 = id(app
+        .post(
+            "/api/v1/faculty",
+            &json!({"university_id": uni, "name": "Chen", "local_name": "陳"}),
+        )
+        .await)
+    .await;
+    let p2 = id(app
+        .post(
+            "/api/v1/faculty",
+            &json!({"university_id": uni, "name": "Lin"}),
+        )
+        .await)
+    .await;
+    id(app
+        .call(Method::POST, "/api/v1/centers", Some(&office), &[], Some(&json!({
+            "host_university_id": uni, "name": "NTU–MediaTek AI Center", "local_name": "臺大聯發科人工智慧中心",
+            "status": "active", "visibility": "participants", "director_id": p1, "member_ids": [p2],
+            "partners": [{"company_id": co, "role": "founding_sponsor"}],
+            "shared_resources": [{"kind": "gpu", "model": "H100", "count": 64}, {"kind": "hpc_allocation", "gpu_hours": 500000}],
+            "funding": [{"year": 2025, "sponsor_id": co, "amount_minor": 5_000_000_000i64, "currency": "TWD"},
+                        {"year": 2026, "sponsor_id": co, "amount_minor": 5_500_000_000i64, "currency": "TWD"}]})))
+        .await)
+    .await;
+    let project = |body: Value| {
+        let (app, office) = (&app, office.clone());
+        async move {
+            id(app
+                .call(
+                    Method::POST,
+                    "/api/v1/funded-projects",
+                    Some(&office),
+                    &[],
+                    Some(&body),
+                )
+                .await)
+            .await
+        }
+    };
+    let sponsored = project(json!({"title": "Edge inference", "type": "sponsored_research", "sponsor_id": co,
+        "university_id": uni, "principal_investigator_id": p1, "co_investigator_ids": [p2],
+        "amount_minor": 100_000_000i64, "currency": "TWD", "start_date": "2026-01-01", "end_date": "2027-12-31",
+        "status": "active", "visibility": "participants"})).await;
+    let gift = project(json!({"title": "AI building gift", "type": "donation", "sponsor_id": co,
+        "university_id": uni, "principal_investigator_id": p1, "amount_minor": 50_000_000i64, "currency": "USD",
+        "start_date": "2025-03-01", "end_date": "2025-12-31", "status": "active", "visibility": "public"})).await;
+    project(json!({"title": "Supercomputer hours", "type": "government_grant", "sponsor_id": gov,
+        "university_id": uni, "principal_investigator_id": p2, "amount_minor": 20_000_000i64, "currency": "TWD",
+        "start_date": "2026-06-01", "end_date": "2027-06-01", "status": "proposed", "visibility": "public"})).await;
+    project(json!({"title": "Modem consulting", "type": "consulting", "sponsor_id": co,
+        "university_id": uni, "principal_investigator_id": p2, "amount_minor": 5_000_000i64, "currency": "KRW",
+        "start_date": "2026-02-01", "end_date": "2026-08-01", "status": "negotiating", "visibility": "public"})).await;
+    // The gift completes; the sponsored project receives a first payment.
+    let res = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/funded-projects/{gift}"),
+            Some(&office),
+            &[],
+            None,
+        )
+        .await;
+    let etag = res.header("etag").unwrap();
+    app.call(
+        Method::PATCH,
+        &format!("/api/v1/funded-projects/{gift}"),
+        Some(&office),
+        &[("if-match", etag.as_str())],
+        Some(&json!({"status": "completed"})),
+    )
+    .await
+    .expect(200);
+    id(app
+        .call(Method::POST, &format!("/api/v1/funded-projects/{sponsored}/payments"), Some(&office), &[],
+            Some(&json!({"received_date": "2026-02-15", "amount_minor": 30_000_000i64, "currency": "TWD", "status": "received"})))
+        .await)
+    .await;
+
+    let get = |path: String| {
+        let (app, office) = (&app, office.clone());
+        async move {
+            let res = app.call(Method::GET, &path, Some(&office), &[], None).await;
+            res.expect(200);
+            res.json()
+        }
+    };
+    let r = get(format!("/api/v1/reports/funding?university_id={uni}")).await;
+    let row = |year: i64, kind: &str, currency: &str| {
+        r["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["year"] == year && x["type"] == kind && x["currency"] == currency)
+            .cloned()
+            .unwrap_or_else(|| panic!("no {year} {kind} {currency} in {r}"))
+    };
+    assert_eq!(
+        row(2025, "donation", "USD")["committed_minor"],
+        50_000_000i64
+    );
+    assert_eq!(
+        row(2025, "center_commitment", "TWD")["committed_minor"],
+        5_000_000_000i64
+    );
+    let s = row(2026, "sponsored_research", "TWD");
+    assert_eq!(
+        (s["committed_minor"].clone(), s["received_minor"].clone()),
+        (json!(100_000_000i64), json!(30_000_000i64))
+    );
+    assert_eq!(s["sponsor_name"], "MediaTek");
+    assert_eq!(
+        row(2026, "government_grant", "TWD")["pipeline_minor"],
+        20_000_000i64
+    );
+    assert_eq!(
+        row(2026, "consulting", "KRW")["pipeline_minor"],
+        5_000_000i64
+    );
+    let totals: Vec<(String, i64, i64, i64)> = r["totals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["currency"].as_str().unwrap().to_owned(),
+                t["committed_minor"].as_i64().unwrap(),
+                t["pipeline_minor"].as_i64().unwrap(),
+                t["received_minor"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        totals,
+        vec![
+            ("KRW".to_owned(), 0, 5_000_000, 0),
+            ("TWD".to_owned(), 10_600_000_000, 20_000_000, 30_000_000),
+            ("USD".to_owned(), 50_000_000, 0, 0),
+        ]
+    );
+    assert!(
+        r.get("converted").is_none(),
+        "never summed across currencies without rates"
+    );
+    // With rates: exact conversion into the base currency's minor units.
+    let r = get(format!(
+        "/api/v1/reports/funding?university_id={uni}&rates=TWD:0.031,KRW:0.00073&base=USD"
+    ))
+    .await;
+    assert_eq!(
+        r["converted"],
+        json!({"currency": "USD", "committed_minor": 378_600_000i64,
+        "pipeline_minor": 985_000, "received_minor": 930_000})
+    );
+    // A currency without a rate is refused, not guessed.
+    let res = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/reports/funding?university_id={uni}&rates=TWD:0.031&base=USD"),
+            Some(&office),
+            &[],
+            None,
+        )
+        .await;
+    res.expect(400);
+    assert_eq!(res.json()["errors"][0]["code"], "missing_rate");
+    // CSV, with a total row per currency.
+    let res = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/reports/funding?university_id={uni}&format=csv"),
+            Some(&office),
+            &[],
+            None,
+        )
+        .await;
+    let text = res.text();
+    assert!(text.starts_with("\u{feff}year,sponsor_id,sponsor_name,type,currency,"));
+    assert!(
+        text.contains("total,,,,TWD,,10600000000,20000000,30000000\r\n"),
+        "{text}"
+    );
+
+    let c = get(format!("/api/v1/reports/centers?university_id={uni}")).await;
+    let centre = &c["centers"][0];
+    assert_eq!(centre["local_name"], "臺大聯發科人工智慧中心");
+    assert_eq!(centre["director"]["name"], "Chen");
+    assert_eq!(centre["members"][0]["name"], "Lin");
+    assert_eq!(centre["partners"][0]["name"], "MediaTek");
+    assert_eq!(centre["funding_totals"]["TWD"], 10_500_000_000i64);
+    assert_eq!(centre["shared_resources"][0]["count"], 64);
+    let res = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/reports/centers?university_id={uni}"),
+            Some(&office),
+            &[("accept", "text/csv")],
+            None,
+        )
+        .await;
+    let text = res.text();
+    assert!(text.contains("臺大聯發科人工智慧中心"), "{text}");
+    assert!(text.contains(",64,500000,"), "{text}");
+
+    let f = get(format!(
+        "/api/v1/reports/faculty-funding?university_id={uni}"
+    ))
+    .await;
+    let rows: Vec<(String, String, u64, i64, u64)> = f["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| {
+            (
+                x["faculty"]["name"].as_str().unwrap().to_owned(),
+                x["currency"].as_str().unwrap().to_owned(),
+                x["projects_led"].as_u64().unwrap(),
+                x["amount_minor"].as_i64().unwrap(),
+                x["projects_co_investigated"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        vec![
+            ("Chen".to_owned(), "TWD".to_owned(), 1, 100_000_000, 0),
+            ("Lin".to_owned(), "TWD".to_owned(), 0, 0, 1),
+            ("Chen".to_owned(), "USD".to_owned(), 1, 50_000_000, 0),
+        ]
+    );
+
+    // The funnel counts the funded projects that came from needs (none here).
+    let funnel = get(format!("/api/v1/reports/funnel?university_id={uni}")).await;
+    assert_eq!(funnel["funded_projects_from_needs"], 0);
+    // The company may not read the university's reports.
+    let partner = app.member_token(&co, "admin").await;
+    for path in ["funding", "centers", "faculty-funding"] {
+        app.call(
+            Method::GET,
+            &format!("/api/v1/reports/{path}?university_id={uni}"),
+            Some(&partner),
+            &[],
+            None,
+        )
+        .await
+        .expect(403);
+    }
+    for bad in [
+        "rates=TWD:abc&base=USD",
+        "rates=TWD:0.03",
+        "base=US",
+        "rates=TWD:0",
+    ] {
+        app.call(
+            Method::GET,
+            &format!("/api/v1/reports/funding?university_id={uni}&{bad}"),
+            Some(&office),
+            &[],
+            None,
+        )
+        .await
+        .expect(400);
+    }
+}

@@ -51,3 +51,92 @@ pub fn engagements_of_university(
         })
         .collect())
 }
+
+/// A university's live funded projects.
+pub fn projects_of_university(
+    conn: &mut DbConn,
+    university_id: &str,
+) -> QueryResult<Vec<super::projects::ProjectRow>> {
+    use super::schema::funded_projects as p;
+    p::table
+        .filter(p::university_id.eq(university_id.to_owned()))
+        .filter(p::deleted_at.is_null())
+        .select(super::projects::ProjectRow::as_select())
+        .order(p::id.asc())
+        .load(conn)
+}
+
+/// Payments received per project (in the project's currency, which payments always share).
+pub fn received_by_project(
+    conn: &mut DbConn,
+    ids: &[String],
+) -> QueryResult<HashMap<String, i128>> {
+    use super::schema::project_payments as pp;
+    let mut out: HashMap<String, i128> = HashMap::new();
+    for chunk in ids.chunks(500) {
+        for (project, amount) in pp::table
+            .filter(pp::project_id.eq_any(chunk))
+            .filter(pp::status.eq("received"))
+            .select((pp::project_id, pp::amount_minor))
+            .load::<(String, i64)>(conn)?
+        {
+            *out.entry(project).or_default() += i128::from(amount);
+        }
+    }
+    Ok(out)
+}
+
+/// A university's live centres.
+pub fn centers_of_university(
+    conn: &mut DbConn,
+    university_id: &str,
+) -> QueryResult<Vec<super::centers::CenterRow>> {
+    use super::schema::centers as c;
+    c::table
+        .filter(c::host_university_id.eq(university_id.to_owned()))
+        .filter(c::deleted_at.is_null())
+        .select(super::centers::CenterRow::as_select())
+        .order(c::id.asc())
+        .load(conn)
+}
+
+/// Organizations by id: (name, kind).
+pub fn organizations(
+    conn: &mut DbConn,
+    ids: Vec<String>,
+) -> QueryResult<HashMap<String, (String, String)>> {
+    use super::schema::organizations as o;
+    let mut out = HashMap::new();
+    for chunk in ids.chunks(500) {
+        for (id, name, kind) in o::table
+            .filter(o::id.eq_any(chunk))
+            .select((o::id, o::name, o::kind))
+            .load::<(String, String, String)>(conn)?
+        {
+            out.insert(id, (name, kind));
+        }
+    }
+    Ok(out)
+}
+
+/// Profiles by id: (name, local name).
+pub fn profile_names(
+    conn: &mut DbConn,
+    ids: Vec<String>,
+) -> QueryResult<HashMap<String, (String, Option<String>)>> {
+    let mut out = HashMap::new();
+    for chunk in ids.chunks(500) {
+        for (id, name, local) in faculty_profiles::table
+            .filter(faculty_profiles::id.eq_any(chunk))
+            .select((
+                faculty_profiles::id,
+                faculty_profiles::name,
+                faculty_profiles::local_name,
+            ))
+            .load::<(String, String, Option<String>)>(conn)?
+        {
+            out.insert(id, (name, local));
+        }
+    }
+    Ok(out)
+}

@@ -198,7 +198,10 @@ fn routes(cfg: &mut ServiceConfig) {
                 .service(engagements::transition)
                 .service(search::search)
                 .service(audit::list)
-                .service(reports::funnel),
+                .service(reports::funnel)
+                .service(reports::funding)
+                .service(reports::centers)
+                .service(reports::faculty_funding),
         );
 }
 

@@ -5,7 +5,10 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, get, web};
 
 use crate::api::Problem;
-use crate::api::reports::{FunnelReport, ReportFormat, ReportParams};
+use crate::api::reports::{
+    CentersReport, FacultyFundingReport, FundingParams, FundingReport, FunnelReport, ReportFormat,
+    ReportParams,
+};
 use crate::error::AppError;
 use crate::service::reports::{self as svc, Table};
 
@@ -70,4 +73,84 @@ pub async fn funnel(
     let format = p.format;
     let (report, table) = svc::funnel(&state.db, caller.as_ref(), p).await?;
     Ok(respond(&req, format, "funnel", &report, &table))
+}
+
+/// Funding by year × sponsor × type, per currency (integer minor units; committed = active
+/// and completed projects and centre commitments, pipeline = proposed and negotiating,
+/// received = payments received). Never added across currencies unless `rates` and `base`
+/// are given.
+#[utoipa::path(
+    tag = "reports",
+    security(("bearer" = [])),
+    params(FundingParams),
+    responses(
+        (status = 200, description = "The report (as `text/csv` with `format=csv` or `Accept: text/csv`)", body = FundingReport),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/reports/funding")]
+pub async fn funding(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    MaybeCaller(caller): MaybeCaller,
+    ApiQuery(p): ApiQuery<FundingParams>,
+) -> Result<HttpResponse, AppError> {
+    let format = p.format;
+    let (report, table) = svc::funding(&state.db, caller.as_ref(), p).await?;
+    Ok(respond(&req, format, "funding", &report, &table))
+}
+
+/// The university's active and renewing centres: director, members, partners, shared
+/// resources and funding commitments.
+#[utoipa::path(
+    tag = "reports",
+    security(("bearer" = [])),
+    params(ReportParams),
+    responses(
+        (status = 200, description = "The report (as `text/csv` with `format=csv` or `Accept: text/csv`)", body = CentersReport),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/reports/centers")]
+pub async fn centers(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    MaybeCaller(caller): MaybeCaller,
+    ApiQuery(p): ApiQuery<ReportParams>,
+) -> Result<HttpResponse, AppError> {
+    let format = p.format;
+    let (report, table) = svc::centers(&state.db, caller.as_ref(), p).await?;
+    Ok(respond(&req, format, "centers", &report, &table))
+}
+
+/// Industry funding per professor: active and completed company-sponsored projects, each
+/// counted once for its principal investigator, per currency.
+#[utoipa::path(
+    tag = "reports",
+    security(("bearer" = [])),
+    params(ReportParams),
+    responses(
+        (status = 200, description = "The report (as `text/csv` with `format=csv` or `Accept: text/csv`)", body = FacultyFundingReport),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/reports/faculty-funding")]
+pub async fn faculty_funding(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    MaybeCaller(caller): MaybeCaller,
+    ApiQuery(p): ApiQuery<ReportParams>,
+) -> Result<HttpResponse, AppError> {
+    let format = p.format;
+    let (report, table) = svc::faculty_funding(&state.db, caller.as_ref(), p).await?;
+    Ok(respond(&req, format, "faculty-funding", &report, &table))
 }

@@ -8,7 +8,11 @@ use std::collections::BTreeMap;
 use chrono::{NaiveDate, NaiveDateTime};
 
 use crate::api::engagements::EngagementState;
-use crate::api::reports::{FunnelReport, ReportParams};
+use crate::api::reports::{
+    CenterFunding, CenterReportItem, CentersReport, CurrencyTotal, FacultyFundingReport,
+    FacultyFundingRow, FundingParams, FundingReport, FundingRow, FunnelReport, PartnerRef,
+    PersonRef, ReportParams,
+};
 use crate::db::Db;
 use crate::db::engagements::EventRow;
 use crate::domain::PublicId;
@@ -163,13 +167,27 @@ pub async fn funnel(
     let period = authorized(db, caller, &p).await?;
     let (from, to) = period.bounds();
     let uni = period.university_id.clone();
-    let rows = db
+    let (rows, projects) = db
         .run(move |c| {
-            Ok(crate::db::reports::engagements_of_university(
-                c, &uni, from, to,
-            )?)
+            Ok((
+                crate::db::reports::engagements_of_university(c, &uni, from, to)?,
+                crate::db::reports::projects_of_university(c, &uni)?,
+            ))
         })
         .await?;
+    let in_period = |p: &&crate::db::projects::ProjectRow| {
+        from.is_none_or(|f| p.created_at >= f) && to.is_none_or(|t| p.created_at < t)
+    };
+    let from_needs = projects
+        .iter()
+        .filter(in_period)
+        .filter(|p| p.need_id.is_some())
+        .count() as u64;
+    let from_engagements = projects
+        .iter()
+        .filter(in_period)
+        .filter(|p| p.engagement_id.is_some())
+        .count() as u64;
     let mut by_state: BTreeMap<String, u64> = EngagementState::ALL
         .iter()
         .map(|s| (s.as_str().to_owned(), 0))
@@ -203,6 +221,8 @@ pub async fn funnel(
         responded,
         median_hours_to_first_response: median(waits),
         agreed,
+        funded_projects_from_needs: from_needs,
+        funded_projects_from_engagements: from_engagements,
     };
     let mut t = Table::new(&["stage", "count"]);
     t.row(vec!["needs".into(), report.needs.to_string()]);
@@ -214,6 +234,14 @@ pub async fn funnel(
     t.row(vec!["responded".into(), report.responded.to_string()]);
     t.row(vec!["agreed".into(), report.agreed.to_string()]);
     t.row(vec![
+        "funded_projects_from_needs".into(),
+        report.funded_projects_from_needs.to_string(),
+    ]);
+    t.row(vec![
+        "funded_projects_from_engagements".into(),
+        report.funded_projects_from_engagements.to_string(),
+    ]);
+    t.row(vec![
         "median_hours_to_first_response".into(),
         report
             .median_hours_to_first_response
@@ -221,6 +249,586 @@ pub async fn funnel(
             .unwrap_or_default(),
     ]);
     Ok((report, t))
+}
+
+/// Digits after the decimal point of a currency's minor unit (ISO 4217; 2 unless listed).
+pub fn minor_exponent(currency: &str) -> u32 {
+    match currency {
+        "BIF" | "CLP" | "DJF" | "GNF" | "ISK" | "JPY" | "KMF" | "KRW" | "PYG" | "RWF" | "UGX"
+        | "UYI" | "VND" | "VUV" | "XAF" | "XOF" | "XPF" => 0,
+        "BHD" | "IQD" | "JOD" | "KWD" | "LYD" | "OMR" | "TND" => 3,
+        "CLF" | "UYW" => 4,
+        _ => 2,
+    }
+}
+
+/// An exchange rate as an exact decimal: `mantissa / 10^scale`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rate {
+    mantissa: i128,
+    scale: u32,
+}
+
+fn currency_code(field: &str, v: &str) -> Result<String, FieldError> {
+    let c = v.trim().to_ascii_uppercase();
+    if c.len() == 3 && c.bytes().all(|b| b.is_ascii_uppercase()) {
+        Ok(c)
+    } else {
+        Err(FieldError::new(
+            field,
+            "invalid_currency",
+            format!("{v:?} is not an ISO 4217 code"),
+        ))
+    }
+}
+
+/// `TWD:0.031,KRW:0.00073` → rates (positive decimals, at most 12 decimal places).
+pub fn parse_rates(v: &str) -> Result<BTreeMap<String, Rate>, FieldError> {
+    let bad = |why: String| FieldError::new("rates", "invalid_rates", why);
+    let mut out = BTreeMap::new();
+    for part in v.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (code, rate) = part
+            .split_once(':')
+            .ok_or_else(|| bad(format!("{part:?} is not CODE:RATE")))?;
+        let code = currency_code("rates", code)?;
+        let rate = rate.trim();
+        let (int, frac) = rate.split_once('.').unwrap_or((rate, ""));
+        if int.is_empty() && frac.is_empty()
+            || !int.bytes().all(|b| b.is_ascii_digit())
+            || !frac.bytes().all(|b| b.is_ascii_digit())
+            || frac.len() > 12
+            || int.len() > 15
+        {
+            return Err(bad(format!("{rate:?} is not a decimal rate")));
+        }
+        let mantissa: i128 = format!("{int}{frac}")
+            .parse()
+            .map_err(|_| bad(format!("{rate:?} is not a decimal rate")))?;
+        if mantissa == 0 {
+            return Err(bad(format!("the rate of {code} must be above zero")));
+        }
+        out.insert(
+            code,
+            Rate {
+                mantissa,
+                scale: frac.len() as u32,
+            },
+        );
+    }
+    Ok(out)
+}
+
+/// Converts minor units of `from` into minor units of `base` exactly, rounding half away
+/// from zero; `None` on overflow.
+pub fn convert(amount_minor: i128, from: &str, rate: Rate, base: &str) -> Option<i128> {
+    let num = amount_minor
+        .checked_mul(rate.mantissa)?
+        .checked_mul(10i128.checked_pow(minor_exponent(base))?)?;
+    let den = 10i128
+        .checked_pow(rate.scale)?
+        .checked_mul(10i128.checked_pow(minor_exponent(from))?)?;
+    let q = num / den;
+    let r = num % den;
+    Some(if r.abs() * 2 >= den {
+        q + num.signum()
+    } else {
+        q
+    })
+}
+
+fn to_i64(v: i128) -> i64 {
+    i64::try_from(v).unwrap_or(if v < 0 { i64::MIN } else { i64::MAX })
+}
+
+async fn authorized_university(
+    db: &Db,
+    caller: Option<&Caller>,
+    university_id: &str,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+    format: Option<crate::api::reports::ReportFormat>,
+) -> AppResult<Period> {
+    authorized(
+        db,
+        caller,
+        &ReportParams {
+            university_id: university_id.to_owned(),
+            from,
+            to,
+            format,
+        },
+    )
+    .await
+}
+
+/// Funding by year × sponsor × type, per currency; converted totals only with rates.
+pub async fn funding(
+    db: &Db,
+    caller: Option<&Caller>,
+    p: FundingParams,
+) -> AppResult<(FundingReport, Table)> {
+    let mut errors = Vec::new();
+    let rates = match p.rates.as_deref().map(parse_rates).transpose() {
+        Ok(r) => r,
+        Err(e) => {
+            errors.push(e);
+            None
+        }
+    };
+    let base = match p
+        .base
+        .as_deref()
+        .map(|b| currency_code("base", b))
+        .transpose()
+    {
+        Ok(b) => b,
+        Err(e) => {
+            errors.push(e);
+            None
+        }
+    };
+    if rates.is_some() != base.is_some() && errors.is_empty() {
+        errors.push(FieldError::new(
+            "base",
+            "required_together",
+            "`rates` and `base` go together",
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(AppError::query(errors));
+    }
+    let period =
+        authorized_university(db, caller, &p.university_id, p.from, p.to, p.format).await?;
+    let uni = period.university_id.clone();
+    let (projects, centers, received) = db
+        .run(move |c| {
+            let projects = crate::db::reports::projects_of_university(c, &uni)?;
+            let ids: Vec<String> = projects.iter().map(|p| p.id.clone()).collect();
+            let received = crate::db::reports::received_by_project(c, &ids)?;
+            let centers = crate::db::reports::centers_of_university(c, &uni)?;
+            let center_ids: Vec<String> = centers.iter().map(|c| c.id.clone()).collect();
+            let parts = crate::db::centers::load_parts(c, &center_ids)?;
+            Ok((projects, parts, received))
+        })
+        .await?;
+    let in_period = |d: NaiveDate| p.from.is_none_or(|f| d >= f) && p.to.is_none_or(|t| d < t);
+    // (year, sponsor, type, currency) → (count, committed, pipeline, received)
+    let mut cells: BTreeMap<(i32, String, String, String), (u64, i128, i128, i128)> =
+        BTreeMap::new();
+    for pr in &projects {
+        let start = pr.start_date.unwrap_or(pr.created_at.date());
+        if !in_period(start) || pr.status == "terminated" {
+            continue;
+        }
+        let cell = cells
+            .entry((
+                chrono::Datelike::year(&start),
+                pr.sponsor_id.clone(),
+                pr.kind.clone(),
+                pr.currency.clone(),
+            ))
+            .or_default();
+        cell.0 += 1;
+        let amount = i128::from(pr.amount_minor);
+        match pr.status.as_str() {
+            "active" | "completed" => cell.1 += amount,
+            _ => cell.2 += amount,
+        }
+        cell.3 += received.get(&pr.id).copied().unwrap_or_default();
+    }
+    for parts in centers.values() {
+        for f in &parts.funding {
+            let Some(jan1) = NaiveDate::from_ymd_opt(f.year, 1, 1) else {
+                continue;
+            };
+            if !in_period(jan1) {
+                continue;
+            }
+            let cell = cells
+                .entry((
+                    f.year,
+                    f.sponsor_id.clone(),
+                    "center_commitment".to_owned(),
+                    f.currency.clone(),
+                ))
+                .or_default();
+            cell.0 += 1;
+            cell.1 += i128::from(f.amount_minor);
+        }
+    }
+    let sponsor_ids: Vec<String> = cells.keys().map(|k| k.1.clone()).collect();
+    let orgs = db
+        .run(move |c| Ok(crate::db::reports::organizations(c, sponsor_ids)?))
+        .await?;
+    let mut totals: BTreeMap<String, (i128, i128, i128)> = BTreeMap::new();
+    let mut rows = Vec::new();
+    for ((year, sponsor, kind, currency), (count, committed, pipeline, got)) in cells {
+        let t = totals.entry(currency.clone()).or_default();
+        t.0 += committed;
+        t.1 += pipeline;
+        t.2 += got;
+        rows.push(FundingRow {
+            year,
+            sponsor_name: orgs.get(&sponsor).map(|o| o.0.clone()),
+            sponsor_id: sponsor,
+            kind,
+            currency,
+            count,
+            committed_minor: to_i64(committed),
+            pipeline_minor: to_i64(pipeline),
+            received_minor: to_i64(got),
+        });
+    }
+    let converted = match (&rates, &base) {
+        (Some(rates), Some(base)) => {
+            let mut sum = (0i128, 0i128, 0i128);
+            let mut missing = Vec::new();
+            for (currency, (a, b, c)) in &totals {
+                let rate = if currency == base {
+                    Rate {
+                        mantissa: 1,
+                        scale: 0,
+                    }
+                } else if let Some(r) = rates.get(currency) {
+                    *r
+                } else {
+                    missing.push(currency.clone());
+                    continue;
+                };
+                let conv = |v: i128| {
+                    convert(v, currency, rate, base).ok_or_else(|| {
+                        AppError::query(vec![FieldError::new(
+                            "rates",
+                            "overflow",
+                            "the converted amount is too large",
+                        )])
+                    })
+                };
+                sum.0 += conv(*a)?;
+                sum.1 += conv(*b)?;
+                sum.2 += conv(*c)?;
+            }
+            if !missing.is_empty() {
+                return Err(AppError::query(vec![FieldError::new(
+                    "rates",
+                    "missing_rate",
+                    format!("no rate for {}", missing.join(", ")),
+                )]));
+            }
+            Some(CurrencyTotal {
+                currency: base.clone(),
+                committed_minor: to_i64(sum.0),
+                pipeline_minor: to_i64(sum.1),
+                received_minor: to_i64(sum.2),
+            })
+        }
+        _ => None,
+    };
+    let totals: Vec<CurrencyTotal> = totals
+        .into_iter()
+        .map(|(currency, (a, b, c))| CurrencyTotal {
+            currency,
+            committed_minor: to_i64(a),
+            pipeline_minor: to_i64(b),
+            received_minor: to_i64(c),
+        })
+        .collect();
+    let mut t = Table::new(&[
+        "year",
+        "sponsor_id",
+        "sponsor_name",
+        "type",
+        "currency",
+        "count",
+        "committed_minor",
+        "pipeline_minor",
+        "received_minor",
+    ]);
+    for r in &rows {
+        t.row(vec![
+            r.year.to_string(),
+            r.sponsor_id.clone(),
+            r.sponsor_name.clone().unwrap_or_default(),
+            r.kind.clone(),
+            r.currency.clone(),
+            r.count.to_string(),
+            r.committed_minor.to_string(),
+            r.pipeline_minor.to_string(),
+            r.received_minor.to_string(),
+        ]);
+    }
+    for total in totals.iter().chain(converted.as_ref()) {
+        t.row(vec![
+            "total".into(),
+            String::new(),
+            String::new(),
+            String::new(),
+            total.currency.clone(),
+            String::new(),
+            total.committed_minor.to_string(),
+            total.pipeline_minor.to_string(),
+            total.received_minor.to_string(),
+        ]);
+    }
+    Ok((
+        FundingReport {
+            university_id: period.university_id,
+            rows,
+            totals,
+            converted,
+        },
+        t,
+    ))
+}
+
+/// The university's active and renewing centres with members, resources and funding.
+pub async fn centers(
+    db: &Db,
+    caller: Option<&Caller>,
+    p: ReportParams,
+) -> AppResult<(CentersReport, Table)> {
+    let period = authorized(db, caller, &p).await?;
+    let uni = period.university_id.clone();
+    let (rows, mut parts, people, orgs) = db
+        .run(move |c| {
+            let rows: Vec<_> = crate::db::reports::centers_of_university(c, &uni)?
+                .into_iter()
+                .filter(|r| r.status == "active" || r.status == "renewing")
+                .collect();
+            let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+            let parts = crate::db::centers::load_parts(c, &ids)?;
+            let people: Vec<String> = rows
+                .iter()
+                .filter_map(|r| r.director_id.clone())
+                .chain(parts.values().flat_map(|p| p.member_ids.clone()))
+                .collect();
+            let orgs: Vec<String> = parts
+                .values()
+                .flat_map(|p| p.partners.iter().map(|x| x.0.clone()))
+                .collect();
+            Ok((
+                rows,
+                parts,
+                crate::db::reports::profile_names(c, people)?,
+                crate::db::reports::organizations(c, orgs)?,
+            ))
+        })
+        .await?;
+    let person = |id: &str| PersonRef {
+        id: id.to_owned(),
+        name: people.get(id).map(|p| p.0.clone()).unwrap_or_default(),
+        local_name: people.get(id).and_then(|p| p.1.clone()),
+    };
+    let mut t = Table::new(&[
+        "id",
+        "name",
+        "local_name",
+        "status",
+        "established_date",
+        "end_date",
+        "director",
+        "members",
+        "partners",
+        "gpus",
+        "gpu_hours",
+        "lab_square_meters",
+        "funding",
+    ]);
+    let mut centers = Vec::new();
+    for r in rows {
+        let p = parts.remove(&r.id).unwrap_or_default();
+        let resources: serde_json::Value =
+            serde_json::from_str(&r.shared_resources).map_err(AppError::internal)?;
+        let sum = |kind: &str, field: &str| -> i64 {
+            resources
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|x| x["kind"] == kind)
+                .filter_map(|x| x[field].as_i64())
+                .sum()
+        };
+        let mut totals: BTreeMap<String, i64> = BTreeMap::new();
+        for f in &p.funding {
+            let e = totals.entry(f.currency.clone()).or_default();
+            *e = e.saturating_add(f.amount_minor);
+        }
+        let item = CenterReportItem {
+            director: r.director_id.as_deref().map(person),
+            members: p.member_ids.iter().map(|m| person(m)).collect(),
+            partners: p
+                .partners
+                .iter()
+                .map(|(id, role)| PartnerRef {
+                    name: orgs.get(id).map(|o| o.0.clone()),
+                    company_id: id.clone(),
+                    role: role.clone(),
+                })
+                .collect(),
+            funding: p
+                .funding
+                .iter()
+                .map(|f| CenterFunding {
+                    year: f.year,
+                    sponsor_id: f.sponsor_id.clone(),
+                    currency: f.currency.clone(),
+                    amount_minor: f.amount_minor,
+                })
+                .collect(),
+            funding_totals: totals,
+            shared_resources: resources.clone(),
+            id: r.id,
+            name: r.name,
+            local_name: r.local_name,
+            status: r.status,
+            established_date: r.established_date,
+            renewal_date: r.renewal_date,
+            end_date: r.end_date,
+        };
+        t.row(vec![
+            item.id.clone(),
+            item.name.clone(),
+            item.local_name.clone().unwrap_or_default(),
+            item.status.clone(),
+            item.established_date
+                .map(|d| d.to_string())
+                .unwrap_or_default(),
+            item.end_date.map(|d| d.to_string()).unwrap_or_default(),
+            item.director
+                .as_ref()
+                .map(|d| d.name.clone())
+                .unwrap_or_default(),
+            item.members
+                .iter()
+                .map(|m| m.name.as_str())
+                .collect::<Vec<_>>()
+                .join("; "),
+            item.partners
+                .iter()
+                .map(|x| {
+                    format!(
+                        "{} ({})",
+                        x.name.as_deref().unwrap_or(&x.company_id),
+                        x.role
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("; "),
+            sum("gpu", "count").to_string(),
+            sum("hpc_allocation", "gpu_hours").to_string(),
+            sum("lab_space", "square_meters").to_string(),
+            item.funding_totals
+                .iter()
+                .map(|(c, v)| format!("{c} {v}"))
+                .collect::<Vec<_>>()
+                .join("; "),
+        ]);
+        centers.push(item);
+    }
+    Ok((
+        CentersReport {
+            university_id: period.university_id,
+            centers,
+        },
+        t,
+    ))
+}
+
+/// Industry funding per professor: active and completed projects sponsored by companies,
+/// each counted for its principal investigator, per currency.
+pub async fn faculty_funding(
+    db: &Db,
+    caller: Option<&Caller>,
+    p: ReportParams,
+) -> AppResult<(FacultyFundingReport, Table)> {
+    let period = authorized(db, caller, &p).await?;
+    let uni = period.university_id.clone();
+    let (from, to) = (p.from, p.to);
+    let (projects, co, orgs, people) = db
+        .run(move |c| {
+            let projects = crate::db::reports::projects_of_university(c, &uni)?;
+            let sponsors: Vec<String> = projects.iter().map(|p| p.sponsor_id.clone()).collect();
+            let orgs = crate::db::reports::organizations(c, sponsors)?;
+            let projects: Vec<_> = projects
+                .into_iter()
+                .filter(|p| orgs.get(&p.sponsor_id).is_some_and(|o| o.1 == "company"))
+                .filter(|p| p.status == "active" || p.status == "completed")
+                .filter(|p| {
+                    let start = p.start_date.unwrap_or(p.created_at.date());
+                    from.is_none_or(|f| start >= f) && to.is_none_or(|t| start < t)
+                })
+                .collect();
+            let ids: Vec<String> = projects.iter().map(|p| p.id.clone()).collect();
+            let co = crate::db::projects::load_investigators(c, &ids)?;
+            let people: Vec<String> = projects
+                .iter()
+                .filter_map(|p| p.pi_id.clone())
+                .chain(co.values().flatten().cloned())
+                .collect();
+            let people = crate::db::reports::profile_names(c, people)?;
+            Ok((projects, co, orgs, people))
+        })
+        .await?;
+    let _ = orgs;
+    // (faculty, currency) → (led, amount, co-investigated)
+    let mut cells: BTreeMap<(String, String), (u64, i128, u64)> = BTreeMap::new();
+    for pr in &projects {
+        if let Some(pi) = &pr.pi_id {
+            let c = cells.entry((pi.clone(), pr.currency.clone())).or_default();
+            c.0 += 1;
+            c.1 += i128::from(pr.amount_minor);
+        }
+        for f in co.get(&pr.id).into_iter().flatten() {
+            cells.entry((f.clone(), pr.currency.clone())).or_default().2 += 1;
+        }
+    }
+    let mut rows: Vec<FacultyFundingRow> = cells
+        .into_iter()
+        .map(|((id, currency), (led, amount, co))| FacultyFundingRow {
+            faculty: PersonRef {
+                name: people.get(&id).map(|p| p.0.clone()).unwrap_or_default(),
+                local_name: people.get(&id).and_then(|p| p.1.clone()),
+                id,
+            },
+            currency,
+            projects_led: led,
+            amount_minor: to_i64(amount),
+            projects_co_investigated: co,
+        })
+        .collect();
+    rows.sort_by(|a, b| {
+        a.currency
+            .cmp(&b.currency)
+            .then(b.amount_minor.cmp(&a.amount_minor))
+            .then(a.faculty.id.cmp(&b.faculty.id))
+    });
+    let mut t = Table::new(&[
+        "faculty_id",
+        "name",
+        "local_name",
+        "currency",
+        "projects_led",
+        "amount_minor",
+        "projects_co_investigated",
+    ]);
+    for r in &rows {
+        t.row(vec![
+            r.faculty.id.clone(),
+            r.faculty.name.clone(),
+            r.faculty.local_name.clone().unwrap_or_default(),
+            r.currency.clone(),
+            r.projects_led.to_string(),
+            r.amount_minor.to_string(),
+            r.projects_co_investigated.to_string(),
+        ]);
+    }
+    Ok((
+        FacultyFundingReport {
+            university_id: period.university_id,
+            rows,
+        },
+        t,
+    ))
 }
 
 #[cfg(test)]
@@ -236,6 +844,32 @@ mod tests {
             t.to_csv(),
             "\u{feff}name,note\r\n國立陽明交通大學,\"a, \"\"b\"\"\nc\"\r\n서울대학교,plain\r\n"
         );
+    }
+
+    #[test]
+    fn conversion_is_exact_and_respects_minor_units() {
+        let rates = parse_rates("TWD:0.031, KRW:0.00073,JPY:1").unwrap();
+        // 1,000.00 TWD = 31.00 USD
+        assert_eq!(convert(100_000, "TWD", rates["TWD"], "USD"), Some(3_100));
+        // 1,000,000 KRW (no minor unit) = 730.00 USD
+        assert_eq!(convert(1_000_000, "KRW", rates["KRW"], "USD"), Some(73_000));
+        // Half away from zero: 0.05 TWD × 0.031 = 0.00155 USD → 0 cents; 50 TWD → 1.55 USD.
+        assert_eq!(convert(5, "TWD", rates["TWD"], "USD"), Some(0));
+        assert_eq!(convert(5_000, "TWD", rates["TWD"], "USD"), Some(155));
+        assert_eq!(convert(-5_000, "TWD", rates["TWD"], "USD"), Some(-155));
+        // Into a currency without minor units.
+        assert_eq!(convert(100, "JPY", rates["JPY"], "KRW"), Some(100));
+        for bad in [
+            "TWD",
+            "TWD:",
+            "TWD:abc",
+            "TWD:0",
+            "TWD:-1",
+            "TW:1",
+            "TWD:1.0000000000001",
+        ] {
+            assert!(parse_rates(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]
