@@ -130,6 +130,14 @@ fn own_admin(ok: u16) -> fn(Who) -> u16 {
     }
 }
 
+fn office_only(w: Who) -> u16 {
+    match w {
+        Who::Anonymous => 401,
+        Who::Operator | Who::OwnAdmin | Who::OwnStaff => 200,
+        _ => 403,
+    }
+}
+
 #[actix_web::test]
 async fn authorization_matrix() {
     let world = World::new().await;
@@ -174,6 +182,32 @@ async fn authorization_matrix() {
                 _ => 403,
             },
         },
+        // The liaison office's reports and its organization's audit log: its admins and staff.
+        Row {
+            name: "funnel report",
+            method: Method::GET,
+            expect: office_only,
+        },
+        Row {
+            name: "funding report",
+            method: Method::GET,
+            expect: office_only,
+        },
+        Row {
+            name: "centres report",
+            method: Method::GET,
+            expect: office_only,
+        },
+        Row {
+            name: "faculty funding report",
+            method: Method::GET,
+            expect: office_only,
+        },
+        Row {
+            name: "audit log of the organization",
+            method: Method::GET,
+            expect: office_only,
+        },
     ];
     let mut failures = Vec::new();
     let mut cells = 0;
@@ -211,6 +245,16 @@ async fn authorization_matrix() {
                     None,
                 ),
                 "list members" => (format!("/api/v1/organizations/{own}/members"), None),
+                "funnel report" => (format!("/api/v1/reports/funnel?university_id={own}"), None),
+                "funding report" => (format!("/api/v1/reports/funding?university_id={own}"), None),
+                "centres report" => (format!("/api/v1/reports/centers?university_id={own}"), None),
+                "faculty funding report" => (
+                    format!("/api/v1/reports/faculty-funding?university_id={own}"),
+                    None,
+                ),
+                "audit log of the organization" => {
+                    (format!("/api/v1/audit?organization_id={own}"), None)
+                }
                 other => panic!("unknown row {other}"),
             };
             let res = world
