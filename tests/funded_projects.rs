@@ -367,8 +367,9 @@ async fn money_dates_and_references_are_validated() {
             "need_id:unknown_need"
         ]
     );
-    // A visible need and any well-formed engagement id are accepted (engagements are not
-    // checked yet); a government body can sponsor, a donation can have no PI.
+    // A visible need and an engagement of it with a professor of the performing university
+    // are accepted (an unknown engagement is not); a government body can sponsor, a donation
+    // can have no PI.
     let need = id_of(
         f.app
             .post(
@@ -379,12 +380,26 @@ async fn money_dates_and_references_are_validated() {
     )
     .await;
     let ministry = org(&f.app, "government", "Ministry of Science and ICT", "KR").await;
-    let engagement = uuid::Uuid::now_v7().to_string();
+    let engagement = id_of(
+        f.app
+            .post(
+                "/api/v1/engagements",
+                &json!({"need_id": need, "faculty_id": f.pi, "state": "shortlisted"}),
+            )
+            .await,
+    )
+    .await;
     let mut body = project(&f, "Alumni research building", "public");
     body["type"] = json!("donation");
     body["sponsor_id"] = json!(ministry);
     body["principal_investigator_id"] = json!(null);
     body["need_id"] = json!(need);
+    body["engagement_id"] = json!(uuid::Uuid::now_v7().to_string());
+    let res = f
+        .as_office(Method::POST, "/api/v1/funded-projects", None, Some(&body))
+        .await;
+    res.expect(422);
+    assert_eq!(res.json()["errors"][0]["field"], "engagement_id");
     body["engagement_id"] = json!(engagement);
     let id = f.create(&body).await;
     let got = f

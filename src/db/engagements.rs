@@ -152,6 +152,15 @@ pub fn add_event(conn: &mut DbConn, event: &NewEvent<'_>) -> QueryResult<()> {
         .map(|_| ())
 }
 
+/// An engagement by id, whoever may see it (for checking references to it).
+pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<EngagementRow>> {
+    engagements::table
+        .filter(engagements::id.eq(id))
+        .select(engagements::all_columns)
+        .first(conn)
+        .optional()
+}
+
 /// The engagement of a need and a profile, whoever may see it.
 pub fn find_pair(
     conn: &mut DbConn,

@@ -3,8 +3,8 @@
 //! Rules: the performing university is a university; the sponsor is any organization; the PI
 //! is a profile of the performing university, co-investigators profiles of any university;
 //! a centre must be hosted by the performing university; a need must be one the caller may
-//! see; the engagement id is stored as given (engagements arrive in another change); the end
-//! date follows the start date; the amount is integer minor units of an ISO 4217 currency,
+//! see; an engagement must be one with a professor of the performing university (and of the
+//! need, when both are given); the end date follows the start date; the amount is integer minor units of an ISO 4217 currency,
 //! and every payment uses the project's currency. Status: proposed → negotiating → active →
 //! completed | terminated, and proposed or negotiating → terminated.
 
@@ -154,6 +154,26 @@ fn check_references(conn: &mut DbConn, caller: Option<&Caller>, v: &ValidProject
                 "need_id",
                 "unknown_need",
                 "is not the id of a need you can see",
+            ));
+        }
+    }
+    if let Some(e) = &f.engagement_id {
+        // The liaison office may not read engagements themselves: say only whether this one
+        // fits, not what it is.
+        let fits = match crate::db::engagements::find(conn, e)? {
+            None => false,
+            Some(eng) => {
+                let same_need = f.need_id.as_ref().is_none_or(|n| *n == eng.need_id);
+                let here = crate::db::faculty::find_any(conn, &eng.faculty_id)?
+                    .is_some_and(|p| p.university_id == f.university_id);
+                same_need && here
+            }
+        };
+        if !fits {
+            errors.push(FieldError::new(
+                "engagement_id",
+                "unknown_engagement",
+                "is not an engagement of a professor of the performing university (for need_id, when given)",
             ));
         }
     }
