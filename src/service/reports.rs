@@ -361,6 +361,11 @@ async fn authorized_university(
     .await
 }
 
+/// (year, sponsor, type, currency)
+type FundingKey = (i32, String, String, String);
+/// (count, committed, pipeline, received), in minor units
+type FundingSums = (u64, i128, i128, i128);
+
 /// Funding by year × sponsor × type, per currency; converted totals only with rates.
 pub async fn funding(
     db: &Db,
@@ -412,9 +417,7 @@ pub async fn funding(
         })
         .await?;
     let in_period = |d: NaiveDate| p.from.is_none_or(|f| d >= f) && p.to.is_none_or(|t| d < t);
-    // (year, sponsor, type, currency) → (count, committed, pipeline, received)
-    let mut cells: BTreeMap<(i32, String, String, String), (u64, i128, i128, i128)> =
-        BTreeMap::new();
+    let mut cells: BTreeMap<FundingKey, FundingSums> = BTreeMap::new();
     for pr in &projects {
         let start = pr.start_date.unwrap_or(pr.created_at.date());
         if !in_period(start) || pr.status == "terminated" {
