@@ -965,3 +965,381 @@ async fn profiles_and_needs_matrix() {
     );
     assert_eq!(cells, rows.len() * CALLERS.len());
 }
+
+/// Callers for the centres-and-projects matrix: the host (and performing) university's
+/// office and a professor of it outside the records, a professor elsewhere who is a centre
+/// member and a co-investigator, the partner (and sponsor) company, and outsiders.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum J {
+    Anonymous,
+    NoOrg,
+    HostAdmin,
+    HostStaff,
+    HostFaculty,
+    MemberFaculty,
+    PartnerStaff,
+    OtherCoStaff,
+    OtherUniStaff,
+    Operator,
+}
+
+const JOINT: [J; 10] = [
+    J::Anonymous,
+    J::NoOrg,
+    J::HostAdmin,
+    J::HostStaff,
+    J::HostFaculty,
+    J::MemberFaculty,
+    J::PartnerStaff,
+    J::OtherCoStaff,
+    J::OtherUniStaff,
+    J::Operator,
+];
+
+struct Joint {
+    app: TestApp,
+    uni: String,
+    co: String,
+    member: String,
+    tokens: Vec<(J, Option<String>)>,
+    center: String,
+    project: String,
+}
+
+impl Joint {
+    async fn new() -> Self {
+        let app = TestApp::spawn().await;
+        let id = |v: Value| v["id"].as_str().unwrap().to_owned();
+        let uni = id(app.create_org("university", "KAIST", "KR").await);
+        let other_uni = id(app.create_org("university", "NTU", "TW").await);
+        let co = id(app.create_org("company", "SK hynix", "KR").await);
+        let other_co = id(app.create_org("company", "TSMC", "TW").await);
+        let mut tokens = vec![
+            (J::Anonymous, None),
+            (J::Operator, Some(app.operator_token.clone())),
+        ];
+        for (who, org, role) in [
+            (J::HostAdmin, &uni, "admin"),
+            (J::HostStaff, &uni, "staff"),
+            (J::HostFaculty, &uni, "faculty"),
+            (J::MemberFaculty, &other_uni, "faculty"),
+            (J::PartnerStaff, &co, "staff"),
+            (J::OtherCoStaff, &other_co, "staff"),
+            (J::OtherUniStaff, &other_uni, "staff"),
+        ] {
+            tokens.push((who, Some(app.member_token(org, role).await)));
+        }
+        app.create_user("nobody@example.com", common::PASSWORD, false)
+            .await;
+        tokens.push((
+            J::NoOrg,
+            Some(app.login("nobody@example.com", common::PASSWORD).await),
+        ));
+        let member_token = tokens
+            .iter()
+            .find(|(w, _)| *w == J::MemberFaculty)
+            .and_then(|(_, t)| t.clone())
+            .unwrap();
+        let me = app
+            .call(Method::GET, "/api/v1/me", Some(&member_token), &[], None)
+            .await
+            .json();
+        let member = id(app
+            .post(
+                "/api/v1/faculty",
+                &json!({"university_id": other_uni, "name": "Member", "owner_user_id": me["user"]["id"]}),
+            )
+            .await
+            .json());
+        let mut world = Self {
+            app,
+            uni,
+            co,
+            member,
+            tokens,
+            center: String::new(),
+            project: String::new(),
+        };
+        world.center = world.fresh_center("participants").await;
+        world.project = world.fresh_project().await;
+        world
+    }
+
+    fn token(&self, who: J) -> Option<&str> {
+        self.tokens
+            .iter()
+            .find(|(w, _)| *w == who)
+            .and_then(|(_, t)| t.as_deref())
+    }
+
+    fn center_body(&self, visibility: &str) -> Value {
+        json!({"host_university_id": self.uni, "name": "Memory Center",
+               "partners": [{"company_id": self.co, "role": "founding_sponsor"}],
+               "member_ids": [self.member], "visibility": visibility})
+    }
+
+    fn project_body(&self) -> Value {
+        json!({"title": "HBM", "type": "sponsored_research", "sponsor_id": self.co,
+               "university_id": self.uni, "co_investigator_ids": [self.member],
+               "amount_minor": 1000, "currency": "KRW"})
+    }
+
+    async fn fresh_center(&self, visibility: &str) -> String {
+        let res = self
+            .app
+            .post("/api/v1/centers", &self.center_body(visibility))
+            .await;
+        res.expect(201);
+        res.json()["id"].as_str().unwrap().to_owned()
+    }
+
+    async fn fresh_project(&self) -> String {
+        let res = self
+            .app
+            .post("/api/v1/funded-projects", &self.project_body())
+            .await;
+        res.expect(201);
+        res.json()["id"].as_str().unwrap().to_owned()
+    }
+
+    async fn fresh_payment(&self) -> String {
+        let res = self
+            .app
+            .post(
+                &format!("/api/v1/funded-projects/{}/payments", self.project),
+                &json!({"due_date": "2027-01-31", "amount_minor": 10, "currency": "KRW"}),
+            )
+            .await;
+        res.expect(201);
+        format!(
+            "/api/v1/funded-projects/{}/payments/{}",
+            self.project,
+            res.json()["id"].as_str().unwrap()
+        )
+    }
+}
+
+/// The status a caller should get (centres and projects).
+type JointExpect = fn(J) -> u16;
+
+/// The host office manages; participants (partner company, member professor) read only;
+/// everyone else does not even see a participants-only record (404).
+fn office_manages(ok: u16, who: J) -> u16 {
+    match who {
+        J::Anonymous => 401,
+        J::Operator | J::HostAdmin | J::HostStaff => ok,
+        J::PartnerStaff | J::MemberFaculty => 403,
+        _ => 404,
+    }
+}
+
+fn participants_read(who: J) -> u16 {
+    match who {
+        J::Operator | J::HostAdmin | J::HostStaff | J::PartnerStaff | J::MemberFaculty => 200,
+        _ => 404,
+    }
+}
+
+#[actix_web::test]
+async fn centres_and_projects_matrix() {
+    let w = Joint::new().await;
+    let rows: [(&str, JointExpect); 16] = [
+        ("create centre", |j| match j {
+            J::Anonymous => 401,
+            J::Operator | J::HostAdmin | J::HostStaff => 201,
+            _ => 403,
+        }),
+        ("update centre", |j| office_manages(200, j)),
+        ("delete centre", |j| office_manages(204, j)),
+        ("restore centre", |j| match j {
+            J::Anonymous => 401,
+            J::Operator => 200,
+            _ => 403,
+        }),
+        ("read participants-only centre", participants_read),
+        ("read public centre", |_| 200),
+        ("create project", |j| match j {
+            J::Anonymous => 401,
+            J::Operator | J::HostAdmin | J::HostStaff => 201,
+            _ => 403,
+        }),
+        ("update project", |j| office_manages(200, j)),
+        ("delete project", |j| office_manages(204, j)),
+        ("restore project", |j| match j {
+            J::Anonymous => 401,
+            J::Operator => 200,
+            _ => 403,
+        }),
+        ("read participants-only project", participants_read),
+        ("add payment", |j| office_manages(201, j)),
+        ("list payments", participants_read),
+        ("update payment", |j| office_manages(200, j)),
+        ("delete payment", |j| office_manages(204, j)),
+        ("search participants-only centre", participants_read),
+    ];
+    let mut failures = Vec::new();
+    let mut cells = 0;
+    for (name, expect) in &rows {
+        for who in JOINT {
+            let (method, path, body): (Method, String, Option<Value>) = match *name {
+                "create centre" => (
+                    Method::POST,
+                    "/api/v1/centers".into(),
+                    Some(w.center_body("participants")),
+                ),
+                "update centre" => (
+                    Method::PATCH,
+                    format!("/api/v1/centers/{}", w.center),
+                    Some(json!({"description": format!("{who:?}")})),
+                ),
+                "delete centre" => (
+                    Method::DELETE,
+                    format!("/api/v1/centers/{}", w.fresh_center("participants").await),
+                    None,
+                ),
+                "restore centre" => {
+                    let id = w.fresh_center("participants").await;
+                    w.app
+                        .delete(&format!("/api/v1/centers/{id}"), None)
+                        .await
+                        .expect(204);
+                    (Method::POST, format!("/api/v1/centers/{id}/restore"), None)
+                }
+                "read participants-only centre" => {
+                    (Method::GET, format!("/api/v1/centers/{}", w.center), None)
+                }
+                "read public centre" => (
+                    Method::GET,
+                    format!("/api/v1/centers/{}", w.fresh_center("public").await),
+                    None,
+                ),
+                "create project" => (
+                    Method::POST,
+                    "/api/v1/funded-projects".into(),
+                    Some(w.project_body()),
+                ),
+                "update project" => (
+                    Method::PATCH,
+                    format!("/api/v1/funded-projects/{}", w.project),
+                    Some(json!({"description": format!("{who:?}")})),
+                ),
+                "delete project" => (
+                    Method::DELETE,
+                    format!("/api/v1/funded-projects/{}", w.fresh_project().await),
+                    None,
+                ),
+                "restore project" => {
+                    let id = w.fresh_project().await;
+                    w.app
+                        .delete(&format!("/api/v1/funded-projects/{id}"), None)
+                        .await
+                        .expect(204);
+                    (
+                        Method::POST,
+                        format!("/api/v1/funded-projects/{id}/restore"),
+                        None,
+                    )
+                }
+                "read participants-only project" => (
+                    Method::GET,
+                    format!("/api/v1/funded-projects/{}", w.project),
+                    None,
+                ),
+                "add payment" => (
+                    Method::POST,
+                    format!("/api/v1/funded-projects/{}/payments", w.project),
+                    Some(json!({"due_date": "2027-01-31", "amount_minor": 10, "currency": "KRW"})),
+                ),
+                "list payments" => (
+                    Method::GET,
+                    format!("/api/v1/funded-projects/{}/payments", w.project),
+                    None,
+                ),
+                "update payment" => (
+                    Method::PATCH,
+                    w.fresh_payment().await,
+                    Some(json!({"note": format!("{who:?}")})),
+                ),
+                "delete payment" => (Method::DELETE, w.fresh_payment().await, None),
+                "search participants-only centre" => {
+                    // The centre is found in search exactly when its GET succeeds.
+                    w.app
+                        .patch(
+                            &format!("/api/v1/centers/{}?refresh=wait_for", w.center),
+                            Some("*"),
+                            &json!({"focus_areas": ["matrixprobe"]}),
+                        )
+                        .await
+                        .expect(200);
+                    let res = w
+                        .app
+                        .call(
+                            Method::GET,
+                            "/api/v1/search?type=center&q=matrixprobe",
+                            w.token(who),
+                            &[],
+                            None,
+                        )
+                        .await;
+                    cells += 1;
+                    let found = res.text().contains(&w.center);
+                    if found != (expect(who) == 200) {
+                        failures.push(format!("{name} as {who:?}: found = {found}"));
+                    }
+                    continue;
+                }
+                other => panic!("unknown row {other}"),
+            };
+            let res = w
+                .app
+                .call(
+                    method.clone(),
+                    &path,
+                    w.token(who),
+                    &[("if-match", "*")],
+                    body.as_ref(),
+                )
+                .await;
+            cells += 1;
+            let want = expect(who);
+            if res.status.as_u16() != want {
+                failures.push(format!(
+                    "{name} as {who:?}: got {}, want {want}: {}",
+                    res.status,
+                    res.text()
+                ));
+                continue;
+            }
+            if want >= 400 {
+                res.assert_problem();
+            }
+            // What a caller may not read, a list does not show either; what it may, it does.
+            if method == Method::GET && name.starts_with("read") {
+                let list = if path.starts_with("/api/v1/centers") {
+                    "/api/v1/centers?limit=100"
+                } else {
+                    "/api/v1/funded-projects?limit=100"
+                };
+                let id = path.rsplit('/').next().unwrap();
+                let listed = w
+                    .app
+                    .call(Method::GET, list, w.token(who), &[], None)
+                    .await
+                    .text()
+                    .contains(id);
+                if listed != (want == 200) {
+                    failures.push(format!(
+                        "{name} as {who:?}: listed = {listed}, but GET gave {want}"
+                    ));
+                }
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {cells} cells wrong:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert_eq!(cells, rows.len() * JOINT.len());
+}
