@@ -40,6 +40,17 @@ enum Command {
     /// Rebuild the search index from the database alone (stop the service first: it holds
     /// the index while it runs).
     Reindex,
+    /// Run the service on a fresh database loaded with a multilingual demo (Taiwanese and
+    /// Korean universities, companies, profiles, needs, engagements, centres and funded
+    /// projects); prints one login per role. Recreates `--dir` at every start.
+    Demo {
+        /// Folder of the demo's SQLite database and search index, emptied at start (it must
+        /// be empty, missing, or made by an earlier demo). With `--database-url` (or
+        /// LIAISON_DATABASE_URL) the demo loads into that database instead, which must hold
+        /// no organization yet.
+        #[arg(long, default_value = "data/demo")]
+        dir: std::path::PathBuf,
+    },
     /// Measure match quality on a labelled set (JSON; format in the README): prints nDCG@10
     /// and the pairwise ranking loss. Works in a temporary database of its own.
     Eval {
@@ -114,6 +125,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     if let Command::Eval { file, json } = &cli.command {
         return eval(file, *json);
     }
+    let explicit_database = cli.settings.database_url.is_some();
     let settings = cli.settings.resolve()?;
     liaison::telemetry::init(&settings);
     match cli.command {
@@ -152,6 +164,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Demo { dir } => demo(settings, &dir, explicit_database),
         Command::Serve => {
             let state = AppState::open(settings)?;
             actix_web::rt::System::new().block_on(http::serve(state))
@@ -241,6 +254,89 @@ fn read_password_from_stdin() -> anyhow::Result<Option<String>> {
     stdin.lock().read_line(&mut line)?;
     let line = line.trim_end_matches(['\r', '\n']).to_owned();
     Ok((!line.is_empty()).then_some(line))
+}
+
+/// `liaison demo`: a fresh demo folder (database unless one is given, index, signing key),
+/// the demo world loaded through the service layer, indexed, then served.
+fn demo(
+    mut settings: liaison::config::Settings,
+    dir: &std::path::Path,
+    explicit_database: bool,
+) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let marker = dir.join(".liaison-demo");
+    if dir.exists() {
+        let empty = std::fs::read_dir(dir)?.next().is_none();
+        if !empty && !marker.exists() {
+            anyhow::bail!(
+                "{} is not empty and was not made by `liaison demo`; choose another --dir",
+                dir.display()
+            );
+        }
+        std::fs::remove_dir_all(dir)
+            .map_err(|e| anyhow::anyhow!("cannot empty {}: {e}", dir.display()))?;
+    }
+    std::fs::create_dir_all(dir)?;
+    std::fs::write(
+        &marker,
+        "made by `liaison demo`, which empties this folder at every start\n",
+    )?;
+    if !explicit_database {
+        settings.database_url = format!("sqlite://{}", dir.join("liaison.db").display());
+    }
+    settings.index_dir = dir.join("index");
+    let state = AppState::open(settings)?;
+    actix_web::rt::System::new().block_on(async move {
+        let summary = liaison::demo::seed(&state.db, &state.auth).await?;
+        // Serve only once everything loaded is searchable.
+        state
+            .search
+            .wait_for_current(std::time::Duration::from_secs(120))
+            .await
+            .map_err(|e| anyhow::anyhow!(e.describe()))?;
+        let seconds = started.elapsed().as_secs_f64();
+        http::serve_announcing(state, move |addrs| {
+            print_demo_banner(&summary, addrs, seconds);
+        })
+        .await
+    })
+}
+
+fn print_demo_banner(s: &liaison::demo::Summary, addrs: &[std::net::SocketAddr], seconds: f64) {
+    let url = addrs.first().map_or_else(
+        || "http://127.0.0.1:8080".to_owned(),
+        |a| format!("http://{a}"),
+    );
+    let states: Vec<String> = s
+        .engagement_states
+        .iter()
+        .map(|(state, n)| format!("{n} {state}"))
+        .collect();
+    let mut out = format!(
+        "\nLiaison demo ready in {seconds:.1} s at {url}\n\
+         \x20 API docs:  {url}/docs/\n\
+         \x20 loaded:    {} universities, {} companies, {} funders; {} faculty profiles, {} needs;\n\
+         \x20            {} engagements ({}); {} joint centres; {} funded projects with {} payments;\n\
+         \x20            {} accounts\n\
+         \x20 logins (password for all: {}):\n",
+        s.universities,
+        s.companies,
+        s.other_organizations,
+        s.faculty,
+        s.needs,
+        s.engagements,
+        states.join(", "),
+        s.centers,
+        s.projects,
+        s.payments,
+        s.accounts,
+        liaison::demo::PASSWORD,
+    );
+    for (role, email) in &s.logins {
+        out.push_str(&format!("    {role:<44} {email}\n"));
+    }
+    out.push_str("  Everything is fictional and recreated at every start. Ctrl-C stops it.\n");
+    println!("{out}");
 }
 
 /// `liaison eval`: a temporary SQLite database and index, removed afterwards.

@@ -311,6 +311,15 @@ fn segments(path: &str) -> Vec<String> {
 /// Runs the server until SIGTERM or SIGINT, then lets in-flight requests finish (up to the
 /// configured shutdown timeout).
 pub async fn serve(state: AppState) -> anyhow::Result<()> {
+    serve_announcing(state, |_| {}).await
+}
+
+/// [`serve`], calling `listening` with the bound addresses once the socket is open (the demo
+/// prints its logins then).
+pub async fn serve_announcing(
+    state: AppState,
+    listening: impl FnOnce(&[std::net::SocketAddr]),
+) -> anyhow::Result<()> {
     let settings = state.settings.clone();
     let app_state = state.clone();
     let mut server = HttpServer::new(move || build_app(app_state.clone()))
@@ -327,6 +336,7 @@ pub async fn serve(state: AppState) -> anyhow::Result<()> {
             "listening on http://{addr} (docs at http://{addr}/docs/)"
         );
     }
+    listening(&server.addrs());
     server.run().await?;
     // Commit what the indexer has applied, so the next start has less to replay.
     let search = state.search.clone();

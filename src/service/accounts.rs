@@ -233,7 +233,7 @@ pub fn create_user_blocking(
     password: Option<&str>,
     is_platform_operator: bool,
 ) -> AppResult<(User, Option<String>)> {
-    let (key, name) = crate::all_valid!(
+    let (_key, name) = crate::all_valid!(
         key = email_key("email", email),
         name = Text::required("display_name", display_name, 200),
     )?;
@@ -244,11 +244,35 @@ pub fn create_user_blocking(
     let password = password.or(generated.as_deref()).unwrap_or_default();
     check_new_password("password", password).map_err(|e| AppError::validation(vec![e]))?;
     let hash = auth.passwords.hash(password)?;
+    let user = create_user_with_hash_blocking(db, email, &name, &hash, is_platform_operator)?;
+    Ok((user, generated))
+}
+
+/// Creates a user whose password hash is already computed (the demo's accounts share one
+/// password, hashed once).
+pub fn create_user_with_hash_blocking(
+    db: &Db,
+    email: &str,
+    display_name: &str,
+    password_hash: &str,
+    is_platform_operator: bool,
+) -> AppResult<User> {
+    let (key, name) = crate::all_valid!(
+        key = email_key("email", email),
+        name = Text::required("display_name", display_name, 200),
+    )?;
     let email = email.trim().to_owned();
     let user = db.write_blocking(|conn| {
-        insert_user(conn, &email, &key, &name, &hash, is_platform_operator)
+        insert_user(
+            conn,
+            &email,
+            &key,
+            &name,
+            password_hash,
+            is_platform_operator,
+        )
     })?;
-    Ok((user_view(&user), generated))
+    Ok(user_view(&user))
 }
 
 fn insert_user(
@@ -352,14 +376,24 @@ pub async fn add_member(
     let key = email_key("email", &input.email).map_err(|e| AppError::validation(vec![e]))?;
     let name = Text::optional("display_name", input.display_name.as_deref(), 200)
         .map_err(|e| AppError::validation(vec![e]))?;
-    // Hash a one-time password up front (outside the transaction: it is slow); used only if
-    // the account does not exist yet.
+    // A new account gets a one-time password, hashed up front (outside the transaction: it is
+    // slow), and only when the account does not exist yet.
     let initial = random_token(18)?;
-    let auth2 = auth.clone();
-    let initial_for_hash = initial.clone();
-    let hash = actix_web::rt::task::spawn_blocking(move || auth2.passwords.hash(&initial_for_hash))
-        .await
-        .map_err(AppError::internal)??;
+    let lookup = key.clone();
+    let exists = db
+        .run(move |conn| Ok(rows::find_user_by_email(conn, &lookup)?.is_some()))
+        .await?;
+    let hash = if exists {
+        None
+    } else {
+        let auth2 = auth.clone();
+        let initial_for_hash = initial.clone();
+        Some(
+            actix_web::rt::task::spawn_blocking(move || auth2.passwords.hash(&initial_for_hash))
+                .await
+                .map_err(AppError::internal)??,
+        )
+    };
     let email = input.email.trim().to_owned();
     db.write(move |conn| {
         let kind = org_kind(conn, &organization_id)?;
@@ -386,7 +420,14 @@ pub async fn add_member(
                         "is required when no account exists for this email",
                     )]));
                 };
-                (insert_user(conn, &email, &key, name, &hash, false)?, true)
+                // Created between the look-up and now: rare, and answered like any conflict.
+                let Some(hash) = hash.as_deref() else {
+                    return Err(AppError::new(
+                        ErrorCode::Conflict,
+                        "The account changed while it was being added; try again",
+                    ));
+                };
+                (insert_user(conn, &email, &key, name, hash, false)?, true)
             }
         };
         if rows::find_membership(conn, &organization_id, &user.id)?.is_some() {
