@@ -264,6 +264,14 @@ fn demo(
     explicit_database: bool,
 ) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
+    // Before emptying anything: a second demo on the same address (the first still running)
+    // would otherwise wipe the first one's folder only to fail to listen.
+    std::net::TcpListener::bind(&settings.bind).map_err(|e| {
+        anyhow::anyhow!(
+            "cannot listen on {}: {e} (is another demo or service running there? choose another with --bind)",
+            settings.bind
+        )
+    })?;
     let marker = dir.join(".liaison-demo");
     if dir.exists() {
         let empty = std::fs::read_dir(dir)?.next().is_none();

@@ -19,15 +19,19 @@ const PASSWORD: &str = "liaison-demo-2026";
 /// The binary with only what the test sets. On PostgreSQL the demo loads into the test's own
 /// (empty) database; on SQLite it uses its default: a database of its own in `--dir`.
 fn demo_command(db: &TestDb, dir: &std::path::Path) -> Command {
-    demo_on(db.is_postgres().then_some(db.url.as_str()), dir)
+    demo_on(
+        db.is_postgres().then_some(db.url.as_str()),
+        dir,
+        "127.0.0.1:0",
+    )
 }
 
-fn demo_on(database_url: Option<&str>, dir: &std::path::Path) -> Command {
+fn demo_on(database_url: Option<&str>, dir: &std::path::Path, bind: &str) -> Command {
     let mut c = Command::new(BIN);
     c.current_dir(dir.parent().unwrap())
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .args(["demo", "--bind", "127.0.0.1:0", "--workers", "2", "--dir"])
+        .args(["demo", "--bind", bind, "--workers", "2", "--dir"])
         .arg(dir);
     if let Some(url) = database_url {
         c.args(["--database-url", url]);
@@ -335,6 +339,10 @@ fn the_demo_loads_a_multilingual_world_and_the_readme_tour_works_against_it() {
     let (docs, _) = json_docs(&out[2]);
     let top = &docs[0]["items"][0];
     assert_eq!(top["faculty"]["name"], "Chen Yu-Ting");
+    assert_eq!(
+        top["faculty"]["university_name"],
+        "National Taiwan University"
+    );
     assert!(!top["explanation"]["terms"].as_array().unwrap().is_empty());
     let prof_id = top["faculty"]["id"].as_str().unwrap().to_owned();
 
@@ -396,7 +404,7 @@ fn the_demo_loads_a_multilingual_world_and_the_readme_tour_works_against_it() {
     } else {
         format!("sqlite://{}", dir.join("liaison.db").display())
     };
-    let again = demo_on(Some(&url), &tmp.path().join("again"))
+    let again = demo_on(Some(&url), &tmp.path().join("again"), "127.0.0.1:0")
         .output()
         .unwrap();
     assert!(!again.status.success());
@@ -426,5 +434,26 @@ fn the_demo_never_overwrites_what_it_did_not_make() {
     assert_eq!(
         std::fs::read_to_string(dir.join("thesis.tex")).unwrap(),
         "precious"
+    );
+
+    // A demo folder in use by a demo that is still running (its address taken) is left alone.
+    let used = tmp.path().join("running");
+    std::fs::create_dir_all(&used).unwrap();
+    std::fs::write(used.join(".liaison-demo"), "").unwrap();
+    std::fs::write(used.join("liaison.db"), "in use").unwrap();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let out = demo_on(db.is_postgres().then_some(db.url.as_str()), &used, &addr)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("cannot listen on"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(used.join("liaison.db")).unwrap(),
+        "in use"
     );
 }
