@@ -679,9 +679,11 @@ async fn profiles_and_needs_matrix() {
         ("list engagements", |p| {
             if p == P::Anonymous { 401 } else { 200 }
         }),
+        // The profile's university office follows its engagements once disclosed to the
+        // professor (not the company's shortlist), and may not move them.
         ("read invited engagement", |p| match p {
             P::Anonymous => 401,
-            P::Operator | P::CoAdmin | P::CoStaff | P::Owner => 200,
+            P::Operator | P::CoAdmin | P::CoStaff | P::Owner | P::UniAdmin | P::UniStaff => 200,
             _ => 404,
         }),
         ("read shortlisted engagement", |p| match p {
@@ -697,30 +699,31 @@ async fn profiles_and_needs_matrix() {
         ("accept invitation", |p| match p {
             P::Anonymous => 401,
             P::Operator | P::Owner => 200,
-            P::CoAdmin | P::CoStaff => 403,
+            P::CoAdmin | P::CoStaff | P::UniAdmin | P::UniStaff => 403,
             _ => 404,
         }),
         ("decline invitation", |p| match p {
             P::Anonymous => 401,
             P::Operator | P::Owner => 200,
-            P::CoAdmin | P::CoStaff => 403,
+            P::CoAdmin | P::CoStaff | P::UniAdmin | P::UniStaff => 403,
             _ => 404,
         }),
         ("withdraw engagement invitation", |p| match p {
             P::Anonymous => 401,
             P::Operator | P::CoAdmin | P::CoStaff => 200,
-            P::Owner => 403,
+            P::Owner | P::UniAdmin | P::UniStaff => 403,
             _ => 404,
         }),
         ("record agreement", |p| match p {
             P::Anonymous => 401,
             P::Operator | P::CoAdmin | P::CoStaff => 200,
-            P::Owner => 403,
+            P::Owner | P::UniAdmin | P::UniStaff => 403,
             _ => 404,
         }),
         ("end interest", |p| match p {
             P::Anonymous => 401,
             P::Operator | P::CoAdmin | P::CoStaff | P::Owner => 200,
+            P::UniAdmin | P::UniStaff => 403,
             _ => 404,
         }),
     ];

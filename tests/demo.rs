@@ -371,17 +371,21 @@ fn the_demo_loads_a_multilingual_world_and_the_readme_tour_works_against_it() {
     assert_eq!(docs[1]["state"], "interested");
     assert_eq!(docs[1]["events"].as_array().unwrap().len(), 2);
 
-    // 6: the office's funnel and funding, as JSON and CSV.
+    // 6: the office follows the engagement, and pulls its funnel and funding (JSON, CSV).
     let (docs, csv) = json_docs(&out[6]);
-    assert_eq!(docs.len(), 2, "{}", out[6]);
+    assert_eq!(docs.len(), 3, "{}", out[6]);
+    let followed = docs[0]["items"].as_array().unwrap();
+    assert!(followed.iter().any(|e| e["need_id"] == need_id.as_str()));
+    assert!(followed.iter().all(|e| e["state"] == "interested"));
+    let funnel = &docs[1];
     assert!(
-        docs[0]["engagements_by_state"]["interested"]
+        funnel["engagements_by_state"]["interested"]
             .as_u64()
             .unwrap()
             >= 1
     );
-    assert!(docs[0]["agreed"].as_u64().unwrap() >= 1);
-    assert!(!docs[1]["rows"].as_array().unwrap().is_empty());
+    assert!(funnel["agreed"].as_u64().unwrap() >= 1);
+    assert!(!docs[2]["rows"].as_array().unwrap().is_empty());
     assert!(
         csv.starts_with("\u{feff}year,sponsor_id,sponsor_name,type,currency,"),
         "{csv}"

@@ -54,6 +54,8 @@ pub struct EngagementScope {
     pub all: bool,
     /// Companies whose needs' engagements the caller sees.
     pub companies: Vec<String>,
+    /// Universities whose profiles' engagements the caller sees, once disclosed.
+    pub universities: Vec<String>,
     /// The user whose profiles' engagements they see, once disclosed to them.
     pub owner_user_id: String,
     /// An engagement is disclosed to the professor once it has an event into one of these.
@@ -81,8 +83,12 @@ fn scoped<'a>(scope: &EngagementScope) -> Boxed<'a> {
     let company_needs = needs::table
         .filter(needs::company_id.eq_any(scope.companies.clone()))
         .select(needs::id);
-    let owned = faculty_profiles::table
-        .filter(faculty_profiles::owner_user_id.eq(scope.owner_user_id.clone()))
+    let followed = faculty_profiles::table
+        .filter(
+            faculty_profiles::owner_user_id
+                .eq(scope.owner_user_id.clone())
+                .or(faculty_profiles::university_id.eq_any(scope.universities.clone())),
+        )
         .select(faculty_profiles::id);
     let disclosed = engagement_events::table
         .filter(engagement_events::to_state.eq_any(scope.disclosed_by.clone()))
@@ -91,7 +97,7 @@ fn scoped<'a>(scope: &EngagementScope) -> Boxed<'a> {
         engagements::need_id
             .eq_any(company_needs)
             .or(engagements::faculty_id
-                .eq_any(owned)
+                .eq_any(followed)
                 .and(engagements::id.eq_any(disclosed))),
     )
 }

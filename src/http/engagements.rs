@@ -59,7 +59,8 @@ pub async fn create(
 /// List the engagements the caller may see, oldest first, each with its history.
 ///
 /// The need's company sees all of its needs' engagements; a professor those of their profiles
-/// once invited or interested (not a shortlist); operators all.
+/// once invited or interested (not a shortlist), and so does the industry-liaison office
+/// (admins and staff) of the profile's university; operators all.
 #[utoipa::path(
     tag = "engagements",
     security(("bearer" = [])),

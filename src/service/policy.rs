@@ -306,8 +306,10 @@ pub fn need_scope(
 
 /// Which engagements a caller may see: operators all; a company's members those of its needs;
 /// a professor those of the profiles they own once they were invited or said they are
-/// interested (a shortlist, even one closed later, is the company's own note). Anonymous
-/// callers none (401).
+/// interested (a shortlist, even one closed later, is the company's own note); a university's
+/// admins and staff (its industry-liaison office) those of its profiles, once disclosed in
+/// the same way: they track what comes of their professors' engagements, and may not move
+/// them. Anonymous callers none (401).
 pub fn engagement_scope(
     caller: Option<&Caller>,
 ) -> AppResult<crate::db::engagements::EngagementScope> {
@@ -318,6 +320,15 @@ pub fn engagement_scope(
             .memberships
             .iter()
             .filter(|m| m.organization_kind == OrganizationKind::Company)
+            .map(|m| m.organization_id.clone())
+            .collect(),
+        universities: caller
+            .memberships
+            .iter()
+            .filter(|m| {
+                m.organization_kind == OrganizationKind::University
+                    && matches!(m.role, Role::Admin | Role::Staff)
+            })
             .map(|m| m.organization_id.clone())
             .collect(),
         owner_user_id: caller.user_id.clone(),
