@@ -964,3 +964,72 @@ async fn duplicates_needs_that_are_not_open_bad_input_and_lists() {
         .await;
     assert_eq!(res.status.as_u16(), 304);
 }
+
+#[actix_web::test]
+async fn closing_or_awarding_a_need_closes_its_pending_engagements() {
+    let app = TestApp::spawn().await;
+    let co = org(&app, "company", "MediaTek").await;
+    let staff = app.member_token(&co, "staff").await;
+    let staff_id = user_id(&app, &staff).await;
+    for outcome in ["closed", "awarded"] {
+        let n = need(
+            &app,
+            &co,
+            &format!("6G beamforming ({outcome})"),
+            "open",
+            "public",
+        )
+        .await;
+        let mut by_state = Vec::new();
+        for (name, start, moves) in [
+            ("Short", "shortlisted", &[][..]),
+            ("Invited", "invited", &[][..]),
+            ("Keen", "invited", &["interested"][..]),
+            ("Busy", "invited", &["declined"][..]),
+            ("Signed", "invited", &["interested", "agreed"][..]),
+        ] {
+            let (prof, profile) = professor(&app, &format!("{name} {outcome}")).await;
+            let id = engage(&app, &staff, &n, &profile, start).await["id"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+            for to in moves {
+                let mut body = json!({"to": to});
+                if *to == "declined" {
+                    body["reason_code"] = json!("timeline");
+                }
+                let who = if *to == "agreed" { &staff } else { &prof };
+                step(&app, who, &id, body).await.expect(200);
+            }
+            by_state.push((id, moves.last().copied().unwrap_or(start)));
+        }
+        let res = app
+            .call(
+                Method::PATCH,
+                &format!("/api/v1/needs/{n}"),
+                Some(&staff),
+                &[("if-match", "*")],
+                Some(&json!({"status": outcome})),
+            )
+            .await;
+        res.expect(200);
+        assert_eq!(res.json()["status"], outcome);
+        for (id, before) in &by_state {
+            let e = read(&app, Some(&staff), id).await.json();
+            let pending = matches!(*before, "shortlisted" | "invited" | "interested");
+            if pending {
+                assert_eq!(
+                    e["state"], "closed",
+                    "{before} → closed when the need is {outcome}"
+                );
+                let last = e["events"].as_array().unwrap().last().unwrap().clone();
+                assert_eq!(last["from"], *before);
+                assert_eq!(last["to"], "closed");
+                assert_eq!(last["actor_user_id"], json!(staff_id));
+                assert_eq!(last["reason_text"], format!("the need was {outcome}"));
+            } else {
+                assert_eq!(e["state"], *before, "a final state stays");
+            }
+        }
+    }
+}

@@ -167,6 +167,20 @@ pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<EngagementRow>> {
         .optional()
 }
 
+/// A need's engagements in one of `states`, whoever may see them.
+pub fn of_need_in(
+    conn: &mut DbConn,
+    need_id: &str,
+    states: &[&str],
+) -> QueryResult<Vec<EngagementRow>> {
+    engagements::table
+        .filter(engagements::need_id.eq(need_id))
+        .filter(engagements::state.eq_any(states.to_vec()))
+        .select(engagements::all_columns)
+        .order(engagements::id.asc())
+        .load(conn)
+}
+
 /// The engagement of a need and a profile, whoever may see it.
 pub fn find_pair(
     conn: &mut DbConn,

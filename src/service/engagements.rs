@@ -221,6 +221,41 @@ fn apply(
     Ok(row)
 }
 
+/// Closes the engagements of a need that were still under way (shortlisted, invited,
+/// interested), in the caller's transaction, when the need itself is closed or awarded: each
+/// gets a `closed` event by `actor` saying why, so nobody is left waiting on a need that no
+/// longer takes answers. Returns how many were closed.
+pub(crate) fn close_pending_of_need(
+    conn: &mut DbConn,
+    need_id: &str,
+    actor: &str,
+    why: &str,
+    ts: NaiveDateTime,
+) -> AppResult<usize> {
+    let pending: Vec<&str> = EngagementState::ALL
+        .into_iter()
+        .filter(|s| policy::engagement_move(Some(*s), EngagementState::Closed).is_some())
+        .map(EngagementState::as_str)
+        .collect();
+    let rows = rows::of_need_in(conn, need_id, &pending)?;
+    let reason = Reason {
+        code: None,
+        text: Some(why.to_owned()),
+    };
+    for row in &rows {
+        apply(
+            conn,
+            Some(row),
+            (need_id, &row.faculty_id),
+            EngagementState::Closed,
+            actor,
+            &reason,
+            ts,
+        )?;
+    }
+    Ok(rows.len())
+}
+
 /// What the audit log keeps of an engagement.
 fn audit_view(r: &EngagementRow) -> serde_json::Value {
     json!({

@@ -270,9 +270,17 @@ pub async fn update(
             return full_view(conn, current);
         }
         check_open_deadline(&valid, Some(&before.fields))?;
-        let row = rows::update(conn, &id, current.version, &valid.fields, now())?
+        let ts = now();
+        let row = rows::update(conn, &id, current.version, &valid.fields, ts)?
             .ok_or_else(AppError::stale)?;
         rows::replace_parts(conn, &id, &valid.parts)?;
+        if merged.status != current_input.status
+            && matches!(merged.status, NeedStatus::Closed | NeedStatus::Awarded)
+        {
+            let actor = caller.as_ref().map_or("", |c| c.user_id.as_str());
+            let why = format!("the need was {}", merged.status.as_str());
+            super::engagements::close_pending_of_need(conn, &id, actor, &why, ts)?;
+        }
         full_view(conn, row)
     })
     .await
