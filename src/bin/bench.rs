@@ -758,7 +758,8 @@ fn main() -> Result<()> {
         "peak RSS (VmHWM): {peak:.0} MiB; RSS at the end: {now:.0} MiB (anonymous {anon:.0} MiB, mapped files {file:.0} MiB)"
     );
     drop(server);
-    if args.database_url.is_none() && !args.keep {
+    // A reused corpus is kept too: `--reuse` measures it again without reloading it.
+    if args.database_url.is_none() && !args.keep && !args.reuse {
         let _ = std::fs::remove_dir_all(&args.work);
     }
     Ok(())
