@@ -291,6 +291,42 @@ fn serves_shuts_down_gracefully_and_keeps_data_across_restarts() {
     assert_eq!(list["items"].as_array().unwrap().len(), 2);
 }
 
+/// Replicas starting together on a fresh database: every one succeeds, and the migrations
+/// are applied exactly once between them.
+#[test]
+fn concurrent_migrations_apply_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = TestDb::new(dir.path());
+    let children: Vec<_> = (0..4)
+        .map(|_| {
+            Command::new(BIN)
+                .args(["migrate", "--database-url", &db.url])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut applied = 0;
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let n: usize = stdout
+            .split_whitespace()
+            .nth(1)
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("{stdout}"));
+        applied += n;
+    }
+    let migrations = std::fs::read_dir("migrations/sqlite").unwrap().count();
+    assert_eq!(applied, migrations, "each migration applied once in all");
+}
+
 #[test]
 fn migrate_and_openapi_commands() {
     let dir = tempfile::tempdir().unwrap();

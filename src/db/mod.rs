@@ -90,6 +90,9 @@ use crate::error::{AppError, AppResult, ErrorCode};
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+/// Key of the PostgreSQL advisory lock that serialises migrations between processes (an
+/// arbitrary constant, distinct from the outbox's).
+const MIGRATION_LOCK: i64 = 0x006c_6961_6973_6d67;
 
 /// One connection type for both backends; queries written against it run on either.
 #[derive(diesel::MultiConnection)]
@@ -279,14 +282,33 @@ impl Db {
     }
 
     /// Applies pending embedded migrations for this backend.
+    ///
+    /// Processes starting together (replicas of one deployment) take turns: on PostgreSQL
+    /// under a session advisory lock, on SQLite in one immediate transaction. The first applies
+    /// what is pending, the others then find nothing left to do (without this, the second
+    /// would fail on tables the first just made).
     pub fn migrate(&self) -> anyhow::Result<Vec<String>> {
+        use diesel::RunQueryDsl;
         let mut conn = self.pool.get()?;
-        let applied = match &mut *conn {
-            DbConn::Pg(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS),
-            DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS),
-        }
-        .map_err(|e| anyhow::anyhow!("migration failed: {e}"))?;
-        Ok(applied.into_iter().map(|v| v.to_string()).collect())
+        let names = |applied: Vec<diesel::migration::MigrationVersion<'_>>| {
+            applied.into_iter().map(|v| v.to_string()).collect()
+        };
+        let applied: Result<Vec<String>, _> = match &mut *conn {
+            DbConn::Pg(c) => {
+                let lock = format!("SELECT pg_advisory_lock({MIGRATION_LOCK})");
+                diesel::sql_query(lock).execute(c)?;
+                let applied = c.run_pending_migrations(POSTGRES_MIGRATIONS).map(names);
+                let unlock = format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})");
+                diesel::sql_query(unlock).execute(c)?;
+                applied
+            }
+            // One writer at a time: a second process waits (busy_timeout) for the first's
+            // transaction, then finds nothing pending.
+            DbConn::Sqlite(c) => {
+                c.immediate_transaction(|c| c.run_pending_migrations(SQLITE_MIGRATIONS).map(names))
+            }
+        };
+        applied.map_err(|e| anyhow::anyhow!("migration failed: {e}"))
     }
 
     /// Runs blocking work on a connection, on the blocking thread pool (never on an async
