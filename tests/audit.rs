@@ -403,3 +403,80 @@ async fn centres_projects_and_payments_are_audited_for_host_and_partners() {
         "{list}"
     );
 }
+
+#[actix_web::test]
+async fn needs_are_audited_for_their_company_only() {
+    let app = TestApp::spawn().await;
+    let tsmc = org(&app, "company", "TSMC").await;
+    let rival = org(&app, "company", "Rival").await;
+    let staff = app.member_token(&tsmc, "staff").await;
+    let staff_id = app
+        .call(Method::GET, "/api/v1/me", Some(&staff), &[], None)
+        .await
+        .json()["user"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let outsider = app.member_token(&rival, "staff").await;
+    let write = |method: Method, path: String, body: Option<Value>| {
+        let (app, staff) = (&app, &staff);
+        async move {
+            let res = app
+                .call(
+                    method,
+                    &path,
+                    Some(staff),
+                    &[("if-match", "*")],
+                    body.as_ref(),
+                )
+                .await;
+            assert!(res.status.is_success(), "{path}: {}", res.text());
+            res
+        }
+    };
+    let created = write(
+        Method::POST,
+        "/api/v1/needs".into(),
+        Some(
+            json!({"company_id": tsmc, "title": "EUV overlay", "status": "draft",
+                    "visibility": "confidential", "keywords": ["overlay"]}),
+        ),
+    )
+    .await
+    .json();
+    let id = created["id"].as_str().unwrap().to_owned();
+    write(
+        Method::PATCH,
+        format!("/api/v1/needs/{id}"),
+        Some(json!({"title": "EUV overlay metrology"})),
+    )
+    .await;
+    write(Method::DELETE, format!("/api/v1/needs/{id}"), None).await;
+    app.call(
+        Method::POST,
+        &format!("/api/v1/needs/{id}/restore"),
+        Some(&app.operator_token.clone()),
+        &[],
+        None,
+    )
+    .await
+    .expect(200);
+
+    let (status, list) = audit(&app, Some(&staff), &format!("entity=need&entity_id={id}")).await;
+    assert_eq!(status, 200);
+    let log = entries(&list);
+    let actions: Vec<&str> = log.iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert_eq!(actions, ["create", "update", "delete", "restore"]);
+    assert_eq!(log[0]["actor_user_id"], json!(staff_id));
+    assert_eq!(log[0]["before"], Value::Null);
+    assert_eq!(log[0]["after"]["title"], "EUV overlay");
+    assert_eq!(log[1]["before"]["title"], "EUV overlay");
+    assert_eq!(log[1]["after"]["title"], "EUV overlay metrology");
+    assert_eq!(log[2]["after"], Value::Null);
+    assert_eq!(log[3]["before"], Value::Null);
+    assert_eq!(log[3]["after"]["id"], json!(id));
+    // A confidential need's history is its company's: another company sees none of it.
+    let (status, list) = audit(&app, Some(&outsider), "entity=need").await;
+    assert_eq!(status, 200);
+    assert!(entries(&list).is_empty(), "{list}");
+}

@@ -44,6 +44,7 @@ pub enum AuditEntity {
     Payment,
     Engagement,
     Membership,
+    Need,
 }
 
 impl AuditEntity {
@@ -54,6 +55,7 @@ impl AuditEntity {
             Self::Payment => "payment",
             Self::Engagement => "engagement",
             Self::Membership => "membership",
+            Self::Need => "need",
         }
     }
 
@@ -64,6 +66,7 @@ impl AuditEntity {
             "payment" => Self::Payment,
             "engagement" => Self::Engagement,
             "membership" => Self::Membership,
+            "need" => Self::Need,
             _ => return None,
         })
     }

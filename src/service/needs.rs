@@ -4,6 +4,7 @@
 use chrono::NaiveDateTime;
 
 use crate::all_valid;
+use crate::api::audit::{AuditAction, AuditEntity};
 use crate::api::faculty::CollaborationType;
 use crate::api::needs::{
     Budget, CreateNeed, Invitation, InviteFaculty, ListNeeds, Need, NeedList, NeedStatus,
@@ -181,7 +182,15 @@ pub async fn create(
         let id = PublicId::generate();
         let row = rows::insert(conn, &id, &valid.fields, now())?;
         rows::replace_parts(conn, &id, &valid.parts)?;
-        full_view(conn, row)
+        let made = full_view(conn, row)?;
+        audit(
+            conn,
+            caller.as_ref(),
+            AuditAction::Create,
+            None,
+            Some(&made.value),
+        )?;
+        Ok(made)
     })
     .await
 }
@@ -271,6 +280,7 @@ pub async fn update(
         }
         check_open_deadline(&valid, Some(&before.fields))?;
         let ts = now();
+        let before_view = full_view(conn, current.clone())?;
         let row = rows::update(conn, &id, current.version, &valid.fields, ts)?
             .ok_or_else(AppError::stale)?;
         rows::replace_parts(conn, &id, &valid.parts)?;
@@ -281,7 +291,15 @@ pub async fn update(
             let why = format!("the need was {}", merged.status.as_str());
             super::engagements::close_pending_of_need(conn, &id, actor, &why, ts)?;
         }
-        full_view(conn, row)
+        let after = full_view(conn, row)?;
+        audit(
+            conn,
+            caller.as_ref(),
+            AuditAction::Update,
+            Some(&before_view.value),
+            Some(&after.value),
+        )?;
+        Ok(after)
     })
     .await
 }
@@ -296,8 +314,15 @@ pub async fn delete(
     db.write(move |conn| {
         let current = managed(conn, caller.as_ref(), &id)?;
         precondition.check(current.version, false)?;
+        let before = full_view(conn, current.clone())?;
         if rows::set_deleted(conn, &id, current.version, Some(now()), now())? {
-            Ok(())
+            audit(
+                conn,
+                caller.as_ref(),
+                AuditAction::Delete,
+                Some(&before.value),
+                None,
+            )
         } else {
             Err(AppError::stale())
         }
@@ -308,17 +333,27 @@ pub async fn delete(
 pub async fn restore(db: &Db, caller: Option<&Caller>, id: String) -> AppResult<Versioned<Need>> {
     policy::authorize(caller, Action::Restore)?;
     let scope = policy::need_scope(caller, true)?;
+    let caller = caller.cloned();
     db.write(move |conn| {
         let current =
             rows::find_visible(conn, &scope, &id)?.ok_or_else(|| AppError::not_found("Need"))?;
-        if current.deleted_at.is_some()
-            && !rows::set_deleted(conn, &id, current.version, None, now())?
-        {
+        let was_deleted = current.deleted_at.is_some();
+        if was_deleted && !rows::set_deleted(conn, &id, current.version, None, now())? {
             return Err(AppError::stale());
         }
         let row =
             rows::find_visible(conn, &scope, &id)?.ok_or_else(|| AppError::not_found("Need"))?;
-        full_view(conn, row)
+        let after = full_view(conn, row)?;
+        if was_deleted {
+            audit(
+                conn,
+                caller.as_ref(),
+                AuditAction::Restore,
+                None,
+                Some(&after.value),
+            )?;
+        }
+        Ok(after)
     })
     .await
 }
@@ -472,6 +507,29 @@ fn to_input(row: &NeedRow, parts: &NeedParts) -> AppResult<CreateNeed> {
         visibility: NeedVisibility::from_db(&row.visibility)
             .ok_or_else(|| AppError::internal("unknown need visibility"))?,
     })
+}
+
+/// Records a change of a need; it concerns the need's company.
+fn audit(
+    conn: &mut DbConn,
+    caller: Option<&Caller>,
+    action: AuditAction,
+    before: Option<&Need>,
+    after: Option<&Need>,
+) -> AppResult<()> {
+    let Some(n) = after.or(before) else {
+        return Ok(());
+    };
+    super::audit::record(
+        conn,
+        caller.map(|c| c.user_id.as_str()),
+        action,
+        AuditEntity::Need,
+        &n.id,
+        &[n.company_id.as_str()],
+        before,
+        after,
+    )
 }
 
 fn full_view(conn: &mut DbConn, row: NeedRow) -> AppResult<Versioned<Need>> {
