@@ -396,10 +396,12 @@ async fn centres_projects_and_payments_are_audited_for_host_and_partners() {
     )
     .await;
     assert_eq!(entries(&list)[1]["before"]["amount_minor"], 100_000_000i64);
-    // An unrelated company sees none of it.
+    // An unrelated company sees none of it: only the entries of its own organization.
     let (_, list) = audit(&app, Some(&outsider), "").await;
     assert!(
-        entries(&list).iter().all(|e| e["entity"] == "membership"),
+        entries(&list)
+            .iter()
+            .all(|e| e["organization_ids"] == json!([outsider_co])),
         "{list}"
     );
 }
@@ -479,4 +481,54 @@ async fn needs_are_audited_for_their_company_only() {
     let (status, list) = audit(&app, Some(&outsider), "entity=need").await;
     assert_eq!(status, 200);
     assert!(entries(&list).is_empty(), "{list}");
+}
+
+#[actix_web::test]
+async fn organizations_are_audited_for_themselves() {
+    let app = TestApp::spawn().await;
+    let ntu = org(&app, "university", "NTU").await;
+    let other = org(&app, "university", "Other").await;
+    let admin = app.member_token(&ntu, "admin").await;
+    let outsider = app.member_token(&other, "admin").await;
+    app.call(
+        Method::PATCH,
+        &format!("/api/v1/organizations/{ntu}"),
+        Some(&admin),
+        &[("if-match", "*")],
+        Some(&json!({"local_name": "國立臺灣大學"})),
+    )
+    .await
+    .expect(200);
+    let (status, list) = audit(
+        &app,
+        Some(&admin),
+        &format!("entity=organization&entity_id={ntu}"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let log = entries(&list);
+    let actions: Vec<&str> = log.iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert_eq!(actions, ["create", "update"]);
+    assert_eq!(log[1]["before"]["local_name"], Value::Null);
+    assert_eq!(log[1]["after"]["local_name"], "國立臺灣大學");
+    let (_, list) = audit(
+        &app,
+        Some(&outsider),
+        &format!("entity=organization&entity_id={ntu}"),
+    )
+    .await;
+    assert!(entries(&list).is_empty(), "{list}");
+
+    app.delete(&format!("/api/v1/organizations/{other}"), Some("*"))
+        .await
+        .expect(204);
+    let (_, list) = audit(
+        &app,
+        Some(&app.operator_token.clone()),
+        &format!("entity=organization&entity_id={other}&action=delete"),
+    )
+    .await;
+    let log = entries(&list);
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0]["before"]["name"], "Other");
 }

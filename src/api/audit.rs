@@ -45,6 +45,7 @@ pub enum AuditEntity {
     Engagement,
     Membership,
     Need,
+    Organization,
 }
 
 impl AuditEntity {
@@ -56,6 +57,7 @@ impl AuditEntity {
             Self::Engagement => "engagement",
             Self::Membership => "membership",
             Self::Need => "need",
+            Self::Organization => "organization",
         }
     }
 
@@ -67,6 +69,7 @@ impl AuditEntity {
             "engagement" => Self::Engagement,
             "membership" => Self::Membership,
             "need" => Self::Need,
+            "organization" => Self::Organization,
             _ => return None,
         })
     }

@@ -3,6 +3,7 @@
 use chrono::NaiveDateTime;
 
 use crate::all_valid;
+use crate::api::audit::{AuditAction, AuditEntity};
 use crate::api::organizations::{
     CreateOrganization, ListOrganizations, Organization, OrganizationKind, OrganizationList,
     UpdateOrganization,
@@ -67,6 +68,7 @@ pub async fn create(
         &input.country,
         input.website.as_deref(),
     )?;
+    let actor = caller.map(|c| c.user_id.clone());
     db.write(move |conn| {
         let id = PublicId::generate();
         let ts = now();
@@ -84,7 +86,15 @@ pub async fn create(
                 updated_at: ts,
             },
         )?;
-        view(row)
+        let made = view(row)?;
+        audit(
+            conn,
+            actor.as_deref(),
+            AuditAction::Create,
+            None,
+            Some(&made.value),
+        )?;
+        Ok(made)
     })
     .await
 }
@@ -149,6 +159,7 @@ pub async fn update(
     if !nulls.is_empty() {
         return Err(AppError::validation(nulls));
     }
+    let actor = caller.map(|c| c.user_id.clone());
     db.write(move |conn| {
         // Compare-and-swap: a miss means someone changed the row after we read it. A client
         // that named a version gets 412; one that did not (`*`) is retried on the new row.
@@ -180,7 +191,18 @@ pub async fn update(
                 updated_at: now(),
             };
             match rows::update(conn, &id, current.version, &changes)? {
-                Some(row) => return view(row),
+                Some(row) => {
+                    let before = view(current)?;
+                    let after = view(row)?;
+                    audit(
+                        conn,
+                        actor.as_deref(),
+                        AuditAction::Update,
+                        Some(&before.value),
+                        Some(&after.value),
+                    )?;
+                    return Ok(after);
+                }
                 None if matches!(precondition, Precondition::Versions(_)) => {
                     return Err(AppError::stale());
                 }
@@ -206,12 +228,21 @@ pub async fn delete(
             organization_id: &id,
         },
     )?;
+    let actor = caller.map(|c| c.user_id.clone());
     db.write(move |conn| {
         for _ in 0..CAS_ATTEMPTS {
             let current = find_live(conn, &id)?;
             precondition.check(current.version, false)?;
-            if rows::soft_delete(conn, &id, current.version, now())? {
-                return Ok(());
+            let version = current.version;
+            if rows::soft_delete(conn, &id, version, now())? {
+                let before = view(current)?;
+                return audit(
+                    conn,
+                    actor.as_deref(),
+                    AuditAction::Delete,
+                    Some(&before.value),
+                    None,
+                );
             }
             if matches!(precondition, Precondition::Versions(_)) {
                 return Err(AppError::stale());
@@ -222,6 +253,29 @@ pub async fn delete(
         ))
     })
     .await
+}
+
+/// Records a change of an organization; it concerns the organization itself.
+fn audit(
+    conn: &mut DbConn,
+    actor: Option<&str>,
+    action: AuditAction,
+    before: Option<&Organization>,
+    after: Option<&Organization>,
+) -> AppResult<()> {
+    let Some(o) = after.or(before) else {
+        return Ok(());
+    };
+    super::audit::record(
+        conn,
+        actor,
+        action,
+        AuditEntity::Organization,
+        &o.id,
+        &[o.id.as_str()],
+        before,
+        after,
+    )
 }
 
 fn find_live(conn: &mut DbConn, id: &str) -> AppResult<OrganizationRow> {
