@@ -15,7 +15,47 @@ use crate::error::{AppError, AppResult};
 use super::policy::{self, Caller};
 use super::{PageRequest, now};
 
+/// A record whose changes the audit log keeps: which entity it is, its id, and the
+/// organizations a change of it concerns (their admins and staff may read the entry).
+pub trait Audited: Serialize {
+    const ENTITY: AuditEntity;
+    fn audit_id(&self) -> &str;
+    fn concerns(&self) -> Vec<&str>;
+}
+
+/// Records a change of a record by `caller`, with both snapshots. It concerns the
+/// organizations of the record before and after (a change that moves it from one
+/// organization to another concerns both). Nothing to record without either snapshot.
+pub fn change<T: Audited>(
+    conn: &mut DbConn,
+    caller: Option<&Caller>,
+    action: AuditAction,
+    before: Option<&T>,
+    after: Option<&T>,
+) -> AppResult<()> {
+    let Some(current) = after.or(before) else {
+        return Ok(());
+    };
+    let organizations: Vec<&str> = before
+        .into_iter()
+        .chain(after)
+        .flat_map(Audited::concerns)
+        .collect();
+    record(
+        conn,
+        caller.map(|c| c.user_id.as_str()),
+        action,
+        T::ENTITY,
+        current.audit_id(),
+        &organizations,
+        before,
+        after,
+    )
+}
+
 /// Records a change of `entity` made by `actor` (None: not a user, e.g. the command line).
+/// For records that know the organizations they concern, [`change`] says it in one line;
+/// this is for those that must look them up (engagements, memberships, payments).
 #[allow(clippy::too_many_arguments)]
 pub fn record<B: Serialize, A: Serialize>(
     conn: &mut DbConn,

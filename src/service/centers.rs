@@ -8,6 +8,7 @@
 //! positive integer minor units of an ISO 4217 currency; status moves planned → active |
 //! closed, active → renewing | closed, renewing → active | closed, and closed is final.
 
+use super::audit::{self, Audited};
 use crate::all_valid;
 use crate::api::audit::{AuditAction, AuditEntity};
 use crate::api::centers::{
@@ -492,7 +493,7 @@ pub async fn create(
         let row = rows::insert(conn, &id, &valid.fields, now())?;
         rows::replace_parts(conn, &id, &valid.parts)?;
         let after = full_view(conn, row)?;
-        audit(
+        audit::change(
             conn,
             caller.as_ref(),
             AuditAction::Create,
@@ -504,31 +505,17 @@ pub async fn create(
     .await
 }
 
-/// Records a change of a centre; it concerns the host university and the partners.
-fn audit(
-    conn: &mut DbConn,
-    caller: Option<&Caller>,
-    action: AuditAction,
-    before: Option<&Center>,
-    after: Option<&Center>,
-) -> AppResult<()> {
-    let Some(c) = after.or(before) else {
-        return Ok(());
-    };
-    let mut orgs: Vec<&str> = vec![c.host_university_id.as_str()];
-    for x in before.into_iter().chain(after) {
-        orgs.extend(x.partners.iter().map(|p| p.company_id.as_str()));
+/// A centre's changes concern its host university and its partners.
+impl Audited for Center {
+    const ENTITY: AuditEntity = AuditEntity::Center;
+    fn audit_id(&self) -> &str {
+        &self.id
     }
-    super::audit::record(
-        conn,
-        caller.map(|c| c.user_id.as_str()),
-        action,
-        AuditEntity::Center,
-        &c.id,
-        &orgs,
-        before,
-        after,
-    )
+    fn concerns(&self) -> Vec<&str> {
+        std::iter::once(self.host_university_id.as_str())
+            .chain(self.partners.iter().map(|p| p.company_id.as_str()))
+            .collect()
+    }
 }
 
 pub async fn get(db: &Db, caller: Option<&Caller>, id: String) -> AppResult<Versioned<Center>> {
@@ -615,7 +602,7 @@ pub async fn update(
             .ok_or_else(AppError::stale)?;
         rows::replace_parts(conn, &id, &valid.parts)?;
         let after = full_view(conn, row)?;
-        audit(
+        audit::change(
             conn,
             caller.as_ref(),
             AuditAction::Update,
@@ -639,7 +626,7 @@ pub async fn delete(
         precondition.check(current.version, false)?;
         let before = full_view(conn, current.clone())?;
         if rows::set_deleted(conn, &id, current.version, Some(now()), now())? {
-            audit(
+            audit::change(
                 conn,
                 caller.as_ref(),
                 AuditAction::Delete,
@@ -668,7 +655,7 @@ pub async fn restore(db: &Db, caller: Option<&Caller>, id: String) -> AppResult<
             rows::find_visible(conn, &scope, &id)?.ok_or_else(|| AppError::not_found("Centre"))?;
         let after = full_view(conn, row)?;
         if was_deleted {
-            audit(
+            audit::change(
                 conn,
                 caller.as_ref(),
                 AuditAction::Restore,

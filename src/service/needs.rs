@@ -3,6 +3,7 @@
 
 use chrono::NaiveDateTime;
 
+use super::audit::{self, Audited};
 use crate::all_valid;
 use crate::api::audit::{AuditAction, AuditEntity};
 use crate::api::faculty::CollaborationType;
@@ -183,7 +184,7 @@ pub async fn create(
         let row = rows::insert(conn, &id, &valid.fields, now())?;
         rows::replace_parts(conn, &id, &valid.parts)?;
         let made = full_view(conn, row)?;
-        audit(
+        audit::change(
             conn,
             caller.as_ref(),
             AuditAction::Create,
@@ -292,7 +293,7 @@ pub async fn update(
             super::engagements::close_pending_of_need(conn, &id, actor, &why, ts)?;
         }
         let after = full_view(conn, row)?;
-        audit(
+        audit::change(
             conn,
             caller.as_ref(),
             AuditAction::Update,
@@ -316,7 +317,7 @@ pub async fn delete(
         precondition.check(current.version, false)?;
         let before = full_view(conn, current.clone())?;
         if rows::set_deleted(conn, &id, current.version, Some(now()), now())? {
-            audit(
+            audit::change(
                 conn,
                 caller.as_ref(),
                 AuditAction::Delete,
@@ -345,7 +346,7 @@ pub async fn restore(db: &Db, caller: Option<&Caller>, id: String) -> AppResult<
             rows::find_visible(conn, &scope, &id)?.ok_or_else(|| AppError::not_found("Need"))?;
         let after = full_view(conn, row)?;
         if was_deleted {
-            audit(
+            audit::change(
                 conn,
                 caller.as_ref(),
                 AuditAction::Restore,
@@ -509,27 +510,15 @@ fn to_input(row: &NeedRow, parts: &NeedParts) -> AppResult<CreateNeed> {
     })
 }
 
-/// Records a change of a need; it concerns the need's company.
-fn audit(
-    conn: &mut DbConn,
-    caller: Option<&Caller>,
-    action: AuditAction,
-    before: Option<&Need>,
-    after: Option<&Need>,
-) -> AppResult<()> {
-    let Some(n) = after.or(before) else {
-        return Ok(());
-    };
-    super::audit::record(
-        conn,
-        caller.map(|c| c.user_id.as_str()),
-        action,
-        AuditEntity::Need,
-        &n.id,
-        &[n.company_id.as_str()],
-        before,
-        after,
-    )
+/// A need's changes concern its company.
+impl Audited for Need {
+    const ENTITY: AuditEntity = AuditEntity::Need;
+    fn audit_id(&self) -> &str {
+        &self.id
+    }
+    fn concerns(&self) -> Vec<&str> {
+        vec![self.company_id.as_str()]
+    }
 }
 
 fn full_view(conn: &mut DbConn, row: NeedRow) -> AppResult<Versioned<Need>> {

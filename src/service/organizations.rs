@@ -2,6 +2,7 @@
 
 use chrono::NaiveDateTime;
 
+use super::audit::{self, Audited};
 use crate::all_valid;
 use crate::api::audit::{AuditAction, AuditEntity};
 use crate::api::organizations::{
@@ -68,7 +69,7 @@ pub async fn create(
         &input.country,
         input.website.as_deref(),
     )?;
-    let actor = caller.map(|c| c.user_id.clone());
+    let caller = caller.cloned();
     db.write(move |conn| {
         let id = PublicId::generate();
         let ts = now();
@@ -87,9 +88,9 @@ pub async fn create(
             },
         )?;
         let made = view(row)?;
-        audit(
+        audit::change(
             conn,
-            actor.as_deref(),
+            caller.as_ref(),
             AuditAction::Create,
             None,
             Some(&made.value),
@@ -159,7 +160,7 @@ pub async fn update(
     if !nulls.is_empty() {
         return Err(AppError::validation(nulls));
     }
-    let actor = caller.map(|c| c.user_id.clone());
+    let caller = caller.cloned();
     db.write(move |conn| {
         // Compare-and-swap: a miss means someone changed the row after we read it. A client
         // that named a version gets 412; one that did not (`*`) is retried on the new row.
@@ -194,9 +195,9 @@ pub async fn update(
                 Some(row) => {
                     let before = view(current)?;
                     let after = view(row)?;
-                    audit(
+                    audit::change(
                         conn,
-                        actor.as_deref(),
+                        caller.as_ref(),
                         AuditAction::Update,
                         Some(&before.value),
                         Some(&after.value),
@@ -228,7 +229,7 @@ pub async fn delete(
             organization_id: &id,
         },
     )?;
-    let actor = caller.map(|c| c.user_id.clone());
+    let caller = caller.cloned();
     db.write(move |conn| {
         for _ in 0..CAS_ATTEMPTS {
             let current = find_live(conn, &id)?;
@@ -236,9 +237,9 @@ pub async fn delete(
             let version = current.version;
             if rows::soft_delete(conn, &id, version, now())? {
                 let before = view(current)?;
-                return audit(
+                return audit::change(
                     conn,
-                    actor.as_deref(),
+                    caller.as_ref(),
                     AuditAction::Delete,
                     Some(&before.value),
                     None,
@@ -255,27 +256,15 @@ pub async fn delete(
     .await
 }
 
-/// Records a change of an organization; it concerns the organization itself.
-fn audit(
-    conn: &mut DbConn,
-    actor: Option<&str>,
-    action: AuditAction,
-    before: Option<&Organization>,
-    after: Option<&Organization>,
-) -> AppResult<()> {
-    let Some(o) = after.or(before) else {
-        return Ok(());
-    };
-    super::audit::record(
-        conn,
-        actor,
-        action,
-        AuditEntity::Organization,
-        &o.id,
-        &[o.id.as_str()],
-        before,
-        after,
-    )
+/// An organization's changes concern the organization itself.
+impl Audited for Organization {
+    const ENTITY: AuditEntity = AuditEntity::Organization;
+    fn audit_id(&self) -> &str {
+        &self.id
+    }
+    fn concerns(&self) -> Vec<&str> {
+        vec![self.id.as_str()]
+    }
 }
 
 fn find_live(conn: &mut DbConn, id: &str) -> AppResult<OrganizationRow> {

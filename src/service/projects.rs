@@ -8,6 +8,7 @@
 //! and every payment uses the project's currency. Status: proposed → negotiating → active →
 //! completed | terminated, and proposed or negotiating → terminated.
 
+use super::audit::{self, Audited};
 use crate::all_valid;
 use crate::api::audit::{AuditAction, AuditEntity};
 use crate::api::centers::ParticipantVisibility;
@@ -227,7 +228,7 @@ pub async fn create(
         let row = rows::insert(conn, &id, &valid.fields, now())?;
         rows::replace_investigators(conn, &id, &valid.co_investigators)?;
         let after = full_view(conn, row)?;
-        audit(
+        audit::change(
             conn,
             caller.as_ref(),
             AuditAction::Create,
@@ -239,31 +240,15 @@ pub async fn create(
     .await
 }
 
-/// Records a change of a project; it concerns the performing university and the sponsor.
-fn audit(
-    conn: &mut DbConn,
-    caller: Option<&Caller>,
-    action: AuditAction,
-    before: Option<&FundedProject>,
-    after: Option<&FundedProject>,
-) -> AppResult<()> {
-    let Some(p) = after.or(before) else {
-        return Ok(());
-    };
-    let mut orgs: Vec<&str> = Vec::new();
-    for x in before.into_iter().chain(after) {
-        orgs.extend([x.university_id.as_str(), x.sponsor_id.as_str()]);
+/// A project's changes concern the performing university and the sponsor.
+impl Audited for FundedProject {
+    const ENTITY: AuditEntity = AuditEntity::FundedProject;
+    fn audit_id(&self) -> &str {
+        &self.id
     }
-    super::audit::record(
-        conn,
-        caller.map(|c| c.user_id.as_str()),
-        action,
-        AuditEntity::FundedProject,
-        &p.id,
-        &orgs,
-        before,
-        after,
-    )
+    fn concerns(&self) -> Vec<&str> {
+        vec![self.university_id.as_str(), self.sponsor_id.as_str()]
+    }
 }
 
 /// Records a change of a payment of `project`.
@@ -278,7 +263,7 @@ fn audit_payment(
     let Some(p) = after.or(before) else {
         return Ok(());
     };
-    super::audit::record(
+    audit::record(
         conn,
         caller.map(|c| c.user_id.as_str()),
         action,
@@ -391,7 +376,7 @@ pub async fn update(
             .ok_or_else(AppError::stale)?;
         rows::replace_investigators(conn, &id, &valid.co_investigators)?;
         let after = full_view(conn, row)?;
-        audit(
+        audit::change(
             conn,
             caller.as_ref(),
             AuditAction::Update,
@@ -415,7 +400,7 @@ pub async fn delete(
         precondition.check(current.version, false)?;
         let before = full_view(conn, current.clone())?;
         if rows::set_deleted(conn, &id, current.version, Some(now()), now())? {
-            audit(
+            audit::change(
                 conn,
                 caller.as_ref(),
                 AuditAction::Delete,
@@ -448,7 +433,7 @@ pub async fn restore(
             .ok_or_else(|| AppError::not_found("Funded project"))?;
         let after = full_view(conn, row)?;
         if was_deleted {
-            audit(
+            audit::change(
                 conn,
                 caller.as_ref(),
                 AuditAction::Restore,
