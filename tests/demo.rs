@@ -10,6 +10,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use common::TestDb;
+use liaison::api::engagements::EngagementState;
 use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_liaison");
@@ -289,14 +290,8 @@ fn the_demo_loads_a_multilingual_world_and_the_readme_tour_works_against_it() {
     let needs = all_items(&base, &op, "/api/v1/needs");
     assert!(needs.len() >= 50, "{} needs", needs.len());
     let engagements = all_items(&base, &op, "/api/v1/engagements");
-    for state in [
-        "shortlisted",
-        "invited",
-        "interested",
-        "declined",
-        "agreed",
-        "closed",
-    ] {
+    // Every state the service knows, so a new one needs its place in the demo too.
+    for state in EngagementState::ALL.map(EngagementState::as_str) {
         assert!(
             engagements.iter().any(|e| e["state"] == state),
             "an engagement is {state}"

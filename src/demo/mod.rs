@@ -253,7 +253,7 @@ impl Seeder<'_> {
         Ok(match v {
             Value::String(s) => match s.strip_prefix('@') {
                 Some(rest) if rest.starts_with("today") => {
-                    let offset = &rest["today".len()..];
+                    let offset = rest.strip_prefix("today").unwrap_or_default();
                     let days: i64 = if offset.is_empty() {
                         0
                     } else {
@@ -262,7 +262,10 @@ impl Seeder<'_> {
                             .parse()
                             .with_context(|| format!("bad date {s:?}"))?
                     };
-                    Value::String((self.today + chrono::Duration::days(days)).to_string())
+                    let date = chrono::Duration::try_days(days)
+                        .and_then(|d| self.today.checked_add_signed(d))
+                        .ok_or_else(|| anyhow!("date out of range: {s:?}"))?;
+                    Value::String(date.to_string())
                 }
                 Some(key) => Value::String(self.id(key)?),
                 None => Value::String(s),
@@ -430,7 +433,11 @@ impl Seeder<'_> {
             }
         }
         for (user, org, role) in all {
-            let email = self.emails[&user].clone();
+            let email = self
+                .emails
+                .get(&user)
+                .cloned()
+                .ok_or_else(|| anyhow!("membership of unknown account {user:?}"))?;
             accounts::add_member(
                 self.db,
                 Arc::clone(auth),
