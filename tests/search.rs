@@ -107,16 +107,39 @@ async fn english_korean_chinese_and_mixed_text_are_searchable() {
         only(&search(&app, None, &format!("type=faculty&q={}", q("林美玲"))).await),
         zh
     );
-    // Mixed scripts: both the Korean and the English profile match; the Korean one best.
-    let mixed = search(
+    // Mixed scripts. Every word must match by default: only the Korean profile has them all.
+    let all = search(
         &app,
         None,
-        &format!("type=faculty&q={}", q("GPU 클러스터 기반 LLM 학습")),
+        &format!("type=faculty&q={}", q("GPU 클러스터 학습")),
     )
     .await;
+    assert_eq!(ids(&all), vec![ko.clone()]);
+    assert_eq!(all["operator"], "and");
+    // No profile has every word of this one (none says "LLM"), so it is answered with any
+    // word, and says so: the Korean profile first, then the English one (GPU), not the
+    // Chinese one.
+    let mixed_query = format!("type=faculty&q={}", q("GPU 클러스터 기반 LLM 학습"));
+    let mixed = search(&app, None, &mixed_query).await;
+    assert_eq!(mixed["operator"], "or");
     assert_eq!(ids(&mixed)[0], ko);
     assert!(ids(&mixed).contains(&en));
     assert!(!ids(&mixed).contains(&zh));
+    // Asked for explicitly, `and` stays strict and `or` gives the same as above.
+    let strict = search(&app, None, &format!("{mixed_query}&operator=and")).await;
+    assert_eq!(
+        (strict["total"].as_u64(), strict["operator"].as_str()),
+        (Some(0), Some("and"))
+    );
+    let any = search(&app, None, &format!("{mixed_query}&operator=or")).await;
+    assert_eq!(ids(&any), ids(&mixed));
+    // `and` narrows where both profiles have some of the words: only the English profile
+    // schedules GPUs; with `or` the Korean GPU profile follows it.
+    let narrow = search(&app, None, "type=faculty&q=GPU+scheduling").await;
+    assert_eq!(ids(&narrow), vec![en.clone()]);
+    let wide = search(&app, None, "type=faculty&q=GPU+scheduling&operator=or").await;
+    assert_eq!(ids(&wide), vec![en.clone(), ko.clone()]);
+    assert_eq!(wide["total"], 2);
     // Highlights mark the matching words, escaped.
     let hit = &search(&app, None, &format!("type=faculty&q={}", q("半導體"))).await["items"][0];
     assert!(
@@ -295,6 +318,7 @@ async fn bad_queries_and_parameters_are_400_problems() {
         "type=faculty&university_id=nope".to_owned(),
         "type=faculty&country=Taiwan".to_owned(),
         "type=faculty&colour=red".to_owned(),
+        "type=faculty&q=x&operator=xor".to_owned(),
     ] {
         let res = app.get(&format!("/api/v1/search?{query}")).await;
         res.expect(400);

@@ -17,6 +17,17 @@ pub enum SearchType {
     Center,
 }
 
+/// How the words of `q` combine.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Operator {
+    /// Every word must match (in any field).
+    #[default]
+    And,
+    /// Any word may match; documents with more of them rank higher.
+    Or,
+}
+
 /// A hit's status: a need's or a centre's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(untagged)]
@@ -29,10 +40,15 @@ pub enum HitStatus {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct SearchParams {
-    /// Query text in any mix of English, Korean and Chinese. Words are OR-ed and ranked by
-    /// BM25 (titles and keywords weigh more than bodies); `+word` requires, `-word` excludes,
-    /// `"..."` is a phrase, `title:word` targets a field. Omit to browse with filters only.
+    /// Query text in any mix of English, Korean and Chinese. By default every word must
+    /// match (see `operator`); hits are ranked by BM25 (titles and keywords weigh more than
+    /// bodies). `+word` requires, `-word` excludes, `"..."` is a phrase, `title:word` targets
+    /// a field, `a OR b` accepts either. Omit to browse with filters only.
     pub q: Option<String>,
+    /// `and`: a hit has every word of `q`; `or`: any of them, more matching words ranking
+    /// higher. A run of Chinese or Korean characters counts as one word. Unset: `and`, or
+    /// `or` when no document has every word (the response's `operator` tells which).
+    pub operator: Option<Operator>,
     /// What to search.
     #[serde(rename = "type")]
     #[param(rename = "type")]
@@ -87,7 +103,7 @@ pub struct FacetValue {
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[schema(example = json!({
-    "total": 1, "offset": 0, "limit": 20,
+    "total": 1, "operator": "and", "offset": 0, "limit": 20,
     "items": [{"type": "faculty", "id": "019ac9a4-5b7e-7d2c-9f7a-3c1e2b4d5a6f", "score": 7.25,
                "title": "Chen Chien-Hung · 陳建宏",
                "organization_id": "019ac9a4-5b7e-7d2c-9f7a-3c1e2b4d5a60",
@@ -100,6 +116,9 @@ pub struct FacetValue {
 pub struct SearchResults {
     /// Every hit the caller may see, not just this page.
     pub total: usize,
+    /// How the words of `q` were combined: `and` (every word), or `or` (any word) when asked
+    /// for or when, without an explicit `operator`, no document had every word.
+    pub operator: Operator,
     pub offset: usize,
     pub limit: usize,
     pub items: Vec<SearchHit>,

@@ -2,6 +2,7 @@
 //! here is a projection that can be rebuilt from it.
 
 pub mod analyzer;
+mod facets;
 pub mod index;
 pub mod matching;
 pub mod query;

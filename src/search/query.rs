@@ -4,8 +4,6 @@
 
 use std::collections::BTreeMap;
 
-use tantivy::aggregation::agg_req::Aggregations;
-use tantivy::aggregation::{AggContextParams, AggregationCollector, AggregationLimitsGuard};
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{
     AllQuery, BooleanQuery, ConstScoreQuery, Query, QueryParser, TermQuery, TermSetQuery,
@@ -14,6 +12,7 @@ use tantivy::schema::{Field, IndexRecordOption, Value};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{TantivyDocument, Term};
 
+use super::facets::FacetCounts;
 use super::index::{Fields, SearchIndex, key};
 use crate::error::{AppError, AppResult, FieldError};
 
@@ -25,8 +24,6 @@ const BOOSTS: [(&str, f32); 4] = [
     ("publications", 0.8),
 ];
 const FACET_SIZE: usize = 20;
-/// Values each index segment reports per facet before they are merged.
-const SEGMENT_SIZE: usize = 500;
 const SNIPPET_CHARS: usize = 180;
 /// How much of a field's text highlights are looked for in.
 const SNIPPET_SOURCE_CHARS: usize = 1500;
@@ -67,6 +64,8 @@ pub enum Filter {
 pub struct Request {
     pub kind: Kind,
     pub q: Option<String>,
+    /// Whether every word of `q` must match (otherwise any may).
+    pub all_words: bool,
     pub filters: Vec<(Filter, String)>,
     pub visible: Visible,
     pub limit: usize,
@@ -97,12 +96,21 @@ fn term(field: Field, value: &str) -> Box<dyn Query> {
     ))
 }
 
+/// Documents with any of `values` in `field`. A term set compiles an automaton for every
+/// search, which cost more than the rest of the filter; a handful of values (the usual case:
+/// visibility levels, a caller's organizations) are plain term queries instead.
 fn any_of(field: Field, values: &[impl AsRef<str>]) -> Box<dyn Query> {
-    Box::new(TermSetQuery::new(
-        values
-            .iter()
-            .map(|v| Term::from_field_text(field, v.as_ref())),
-    ))
+    const FEW: usize = 16;
+    match values {
+        [one] => term(field, one.as_ref()),
+        few if few.len() <= FEW => Box::new(BooleanQuery::union(
+            few.iter().map(|v| term(field, v.as_ref())).collect(),
+        )),
+        many => Box::new(TermSetQuery::new(
+            many.iter()
+                .map(|v| Term::from_field_text(field, v.as_ref())),
+        )),
+    }
 }
 
 /// The visibility rule as a query (mirrors `db::needs::scoped` and the profile scope).
@@ -158,8 +166,12 @@ fn parser(index: &SearchIndex) -> QueryParser {
 }
 
 /// Parses the caller's query text; malformed syntax is a 400 naming `q`.
-pub fn parse(index: &SearchIndex, q: &str) -> AppResult<Box<dyn Query>> {
-    parser(index).parse_query(q).map_err(|e| {
+pub fn parse(index: &SearchIndex, q: &str, all_words: bool) -> AppResult<Box<dyn Query>> {
+    let mut parser = parser(index);
+    if all_words {
+        parser.set_conjunction_by_default();
+    }
+    parser.parse_query(q).map_err(|e| {
         AppError::query(vec![FieldError::new(
             "q",
             "invalid_query_syntax",
@@ -214,7 +226,7 @@ pub fn run(index: &SearchIndex, req: &Request) -> AppResult<Results> {
     let f = &index.fields;
     let user: Option<Box<dyn Query>> = match req.q.as_deref().map(str::trim) {
         None | Some("") => None,
-        Some(q) => Some(parse(index, q)?),
+        Some(q) => Some(parse(index, q, req.all_words)?),
     };
     let filter = filter(f, req.kind, &req.visible, &req.filters);
     let query: Box<dyn Query> = match &user {
@@ -222,10 +234,8 @@ pub fn run(index: &SearchIndex, req: &Request) -> AppResult<Results> {
         None => Box::new(BooleanQuery::intersection(vec![Box::new(AllQuery), filter])),
     };
 
-    // Facets: terms aggregations over columnar fields, which count ordinals and resolve only
-    // the top values to strings. Each segment contributes its top SEGMENT_SIZE values, so a
-    // count can be a slight undercount on a very fragmented index; never an overcount.
-    let facet_fields: &[(&str, &str)] = match req.kind {
+    // Facets: counted over every hit on columnar fields (see `facets`).
+    let facet_fields: &[(&str, &'static str)] = match req.kind {
         Kind::Faculty => &[
             ("university", "org"),
             ("department", "department_label"),
@@ -244,41 +254,24 @@ pub fn run(index: &SearchIndex, req: &Request) -> AppResult<Results> {
             ("keyword", "keyword"),
         ],
     };
-    let request: Aggregations = serde_json::from_value(serde_json::Value::Object(
-        facet_fields
-            .iter()
-            .map(|(name, field)| {
-                let terms = serde_json::json!({"terms": {"field": field, "size": FACET_SIZE, "segment_size": SEGMENT_SIZE}});
-                ((*name).to_owned(), terms)
-            })
-            .collect(),
-    ))
-    .map_err(AppError::internal)?;
-    let aggs = AggregationCollector::from_aggs(
-        request,
-        AggContextParams::new(
-            AggregationLimitsGuard::default(),
-            index.index.tokenizers().clone(),
-        ),
-    );
+    let counter = FacetCounts::new(facet_fields.iter().map(|(_, field)| *field).collect());
     let searcher = index.searcher();
     let top = TopDocs::with_limit(req.limit.max(1))
         .and_offset(req.offset)
         .order_by_score();
-    let ((total, top), aggs) = searcher
-        .search(&query, &((Count, top), aggs))
+    let ((total, top), counts) = searcher
+        .search(&query, &((Count, top), counter))
         .map_err(AppError::internal)?;
-    let aggs = serde_json::to_value(&aggs).map_err(AppError::internal)?;
-    let mut facets = BTreeMap::new();
-    for (name, _) in facet_fields.iter().copied() {
-        let values = aggs[name]["buckets"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|b| Some((b["key"].as_str()?.to_owned(), b["doc_count"].as_u64()?)))
-            .collect();
-        facets.insert(name.to_owned(), values);
-    }
+    let facets = facet_fields
+        .iter()
+        .zip(counts)
+        .map(|((name, _), counts)| {
+            let mut values: Vec<(String, u64)> = counts.into_iter().collect();
+            values.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+            values.truncate(FACET_SIZE);
+            ((*name).to_owned(), values)
+        })
+        .collect();
 
     let generators: Vec<(&str, Field, SnippetGenerator)> = match &user {
         Some(u) => [

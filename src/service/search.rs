@@ -8,7 +8,7 @@ use std::sync::Arc;
 use crate::api::centers::CenterStatus;
 use crate::api::needs::NeedStatus;
 use crate::api::search::{
-    FacetValue, HitStatus, SearchHit, SearchParams, SearchResults, SearchType,
+    FacetValue, HitStatus, Operator, SearchHit, SearchParams, SearchResults, SearchType,
 };
 use crate::db::{Db, search as source};
 use crate::domain::{CountryCode, PublicId};
@@ -112,18 +112,30 @@ pub async fn search(
     }
 
     let visible = visible(db, caller, kind).await?;
-    let request = query::Request {
+    let mut request = query::Request {
         kind,
         q: p.q,
+        all_words: p.operator.unwrap_or_default() == Operator::And,
         filters,
         visible,
         limit: limit as usize,
         offset: offset as usize,
     };
     let index = index.clone();
-    let results = actix_web::rt::task::spawn_blocking(move || query::run(&index, &request))
-        .await
-        .map_err(AppError::internal)??;
+    // Without an explicit operator, a query no document matches with every word is answered
+    // with any word instead (and says so), rather than with nothing.
+    let relax = p.operator.is_none();
+    let (results, operator) = actix_web::rt::task::spawn_blocking(move || {
+        let results = query::run(&index, &request)?;
+        let blank = request.q.as_deref().is_none_or(|q| q.trim().is_empty());
+        if results.total > 0 || !relax || !request.all_words || blank {
+            return Ok((results, p.operator.unwrap_or_default()));
+        }
+        request.all_words = false;
+        Ok::<_, AppError>((query::run(&index, &request)?, Operator::Or))
+    })
+    .await
+    .map_err(AppError::internal)??;
 
     let org_facet = if kind == Kind::Need {
         "company"
@@ -159,6 +171,7 @@ pub async fn search(
         .collect();
     Ok(SearchResults {
         total: results.total,
+        operator,
         offset: offset as usize,
         limit: limit as usize,
         items: results
