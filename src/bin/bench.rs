@@ -21,6 +21,8 @@ use anyhow::{Context, Result, anyhow, bail, ensure};
 use serde_json::{Value, json};
 
 const PASSWORD: &str = "benchmark password 0123456789";
+/// Runs of each query for the per-query table.
+const PER_QUERY_RUNS: usize = 15;
 
 struct Args {
     liaison: PathBuf,
@@ -36,6 +38,10 @@ struct Args {
     keep: bool,
     /// Measure latency on the database and index a `--keep` run left in `--work`.
     reuse: bool,
+    /// `operator` for the search queries (the service's default when unset).
+    operator: Option<String>,
+    /// Import requests in flight at once.
+    import_connections: usize,
 }
 
 fn parse_args() -> Result<Args> {
@@ -54,6 +60,8 @@ fn parse_args() -> Result<Args> {
         database_url: None,
         keep: false,
         reuse: false,
+        operator: None,
+        import_connections: 2,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -71,10 +79,19 @@ fn parse_args() -> Result<Args> {
             "--database-url" => a.database_url = Some(value()?),
             "--keep" => a.keep = true,
             "--reuse" => a.reuse = true,
+            "--operator" => a.operator = Some(value()?),
+            "--import-connections" => {
+                a.import_connections = value()?
+                    .parse()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .context("--import-connections takes a positive number")?
+            }
             other => bail!(
                 "unknown argument {other:?}\n\
                  usage: bench [--faculty 100000] [--needs 20000] [--pubs 10] [--chunk 1000] [--requests 4000]\n\
-                 \x20            [--sbir FILE.jsonl] [--horizon FILE.jsonl] [--liaison PATH] [--work DIR] [--database-url URL] [--keep] [--reuse]"
+                 \x20            [--sbir FILE.jsonl] [--horizon FILE.jsonl] [--liaison PATH] [--work DIR] [--database-url URL] [--keep] [--reuse]\n\
+                 \x20            [--operator and|or] [--import-connections 2]"
             ),
         }
     }
@@ -698,7 +715,15 @@ fn main() -> Result<()> {
                 })
                 .collect::<Vec<_>>()
                 .join("&");
-            (format!("/api/v1/search?type={kind}&{q}"), *signed_in)
+            let operator = args
+                .operator
+                .as_deref()
+                .map(|o| format!("&operator={o}"))
+                .unwrap_or_default();
+            (
+                format!("/api/v1/search?type={kind}&{q}{operator}"),
+                *signed_in,
+            )
         })
         .collect();
     // Warm up (caches, page faults) before measuring.
@@ -720,6 +745,37 @@ fn main() -> Result<()> {
             percentile(&l, 0.99),
             l.last().copied().unwrap_or(0.0),
             l.len() as f64 / elapsed.as_secs_f64()
+        );
+    }
+
+    // Each query on its own, one at a time: which ones the tail is made of.
+    println!();
+    println!("## Per query (concurrency 1, {PER_QUERY_RUNS} runs each)");
+    println!("| query | signed in | total hits | p50 ms | max ms |");
+    println!("|---|---|---|---|---|");
+    let mut conn = Conn::open(&server.addr)?;
+    for (path, signed_in) in &queries {
+        let mut times = Vec::with_capacity(PER_QUERY_RUNS);
+        let mut total = Value::Null;
+        for _ in 0..PER_QUERY_RUNS {
+            let started = Instant::now();
+            let (status, body) =
+                conn.json("GET", path, signed_in.then_some(token.as_str()), None)?;
+            times.push(started.elapsed().as_secs_f64() * 1000.0);
+            ensure!(status == 200, "{path} answered {status}");
+            total = body["total"].clone();
+        }
+        times.sort_by(|a, b| a.total_cmp(b));
+        let shown = path.trim_start_matches("/api/v1/search?");
+        let shown = form_urlencoded::parse(shown.as_bytes())
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("&");
+        println!(
+            "| `{shown}` | {} | {total} | {:.1} | {:.1} |",
+            if *signed_in { "yes" } else { "no" },
+            percentile(&times, 0.5),
+            times.last().copied().unwrap_or(0.0),
         );
     }
 
@@ -814,54 +870,96 @@ fn load_corpus(
     .map(|(n, c)| org(conn, "company", n, c))
     .collect::<Result<_>>()?;
 
-    // Import: NDJSON chunks through POST /api/v1/faculty/import, per university.
-    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    // Import: NDJSON chunks through POST /api/v1/faculty/import, per university. One thread
+    // writes the chunks ahead (the client's own work is not the service's), and
+    // `--import-connections` requests are in flight at once.
     let started = Instant::now();
-    let mut imported = 0;
-    let mut rejected = 0;
-    let mut bytes = 0usize;
-    let mut i = 0;
-    while i < args.faculty {
-        let n = args.chunk.min(args.faculty - i);
-        let uni = &universities[(i / args.chunk) % universities.len()];
-        let body: String = (i..i + n)
-            .map(|k| profile_line(k, &mut rng, &sbir, args.pubs) + "\n")
-            .collect();
-        bytes += body.len();
-        let (status, report) = conn.request(
-            "POST",
-            &format!("/api/v1/faculty/import?university_id={uni}"),
-            Some(token),
-            "application/x-ndjson",
-            body.as_bytes(),
-        )?;
-        let report: Value = serde_json::from_slice(&report).unwrap_or(Value::Null);
-        ensure!(
-            status == 200,
-            "import answered {status}: {}",
-            truncate(&report.to_string(), 2000)
-        );
-        for row in report["rows"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter(|r| r["status"] == "rejected")
-        {
-            if rejected < 5 {
-                eprintln!("rejected: {}", truncate(&row.to_string(), 500));
+    let (chunks_tx, chunks_rx) = mpsc::sync_channel::<(String, String)>(args.import_connections);
+    let chunks_rx = std::sync::Mutex::new(chunks_rx);
+    let (imported, rejected, bytes) =
+        std::thread::scope(|scope| -> Result<(usize, usize, usize)> {
+            let sbir = &sbir;
+            let writer = scope.spawn(move || -> usize {
+                let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+                let mut bytes = 0;
+                let mut i = 0;
+                while i < args.faculty {
+                    let n = args.chunk.min(args.faculty - i);
+                    let uni = universities[(i / args.chunk) % universities.len()].clone();
+                    let body: String = (i..i + n)
+                        .map(|k| profile_line(k, &mut rng, sbir, args.pubs) + "\n")
+                        .collect();
+                    bytes += body.len();
+                    if chunks_tx.send((uni, body)).is_err() {
+                        break;
+                    }
+                    i += n;
+                }
+                bytes
+            });
+            let senders: Vec<_> = (0..args.import_connections)
+                .map(|_| {
+                    let chunks_rx = &chunks_rx;
+                    scope.spawn(move || -> Result<(usize, usize)> {
+                        let mut conn = Conn::open(&server.addr)?;
+                        let (mut imported, mut rejected) = (0, 0);
+                        loop {
+                            let next = chunks_rx.lock().map_err(|_| anyhow!("poisoned"))?.recv();
+                            let Ok((uni, body)) = next else { break };
+                            let (status, report) = conn.request(
+                                "POST",
+                                &format!("/api/v1/faculty/import?university_id={uni}"),
+                                Some(token),
+                                "application/x-ndjson",
+                                body.as_bytes(),
+                            )?;
+                            let report: Value =
+                                serde_json::from_slice(&report).unwrap_or(Value::Null);
+                            ensure!(
+                                status == 200,
+                                "import answered {status}: {}",
+                                truncate(&report.to_string(), 2000)
+                            );
+                            for row in report["rows"]
+                                .as_array()
+                                .into_iter()
+                                .flatten()
+                                .filter(|r| r["status"] == "rejected")
+                            {
+                                if rejected < 5 {
+                                    eprintln!("rejected: {}", truncate(&row.to_string(), 500));
+                                }
+                                rejected += 1;
+                            }
+                            imported += report["created"].as_u64().unwrap_or(0) as usize;
+                        }
+                        Ok((imported, rejected))
+                    })
+                })
+                .collect();
+            let mut totals = (0, 0, 0);
+            for s in senders {
+                let (i, r) = s
+                    .join()
+                    .map_err(|_| anyhow!("an import thread panicked"))??;
+                totals.0 += i;
+                totals.1 += r;
             }
-            rejected += 1;
-        }
-        imported += report["created"].as_u64().unwrap_or(0) as usize;
-        i += n;
+            totals.2 = writer
+                .join()
+                .map_err(|_| anyhow!("the chunk writer panicked"))?;
+            Ok(totals)
+        })?;
+    if rejected > 0 {
+        println!("rows rejected by the service: {rejected}");
     }
     let db_time = started.elapsed();
     let catch_up = wait_indexed(&server.addr)?;
     let total_time = started.elapsed();
     println!();
     println!(
-        "## Import (POST /api/v1/faculty/import, NDJSON, {} per request)",
-        args.chunk
+        "## Import (POST /api/v1/faculty/import, NDJSON, {} per request, {} at a time)",
+        args.chunk, args.import_connections
     );
     println!(
         "profiles imported:               {imported} ({:.0} MB of NDJSON)",

@@ -9,6 +9,8 @@ pub use country::CountryCode;
 pub use currency::Currency;
 pub use orcid::Orcid;
 
+use std::borrow::Cow;
+
 use crate::error::FieldError;
 
 /// Collects the results of several field parsers into one tuple, or one 422 error listing
@@ -97,13 +99,17 @@ impl Text {
         // meaningful in UTF-8 text (they are what mis-decoded Windows-1252 quotes and dashes
         // leave behind), so they are dropped; in free text, line ends become `\n`. Any other
         // control character is refused.
-        let mut normalised: String = value
-            .chars()
-            .filter(|c| !matches!(*c as u32, 0x7f..=0x9f))
-            .collect();
-        if multiline {
-            normalised = normalised.replace("\r\n", "\n").replace('\r', "\n");
-        }
+        let c1 = |c: char| matches!(c as u32, 0x7f..=0x9f);
+        let normalised: Cow<str> = if value.contains(c1) {
+            Cow::Owned(value.chars().filter(|c| !c1(*c)).collect())
+        } else {
+            Cow::Borrowed(value)
+        };
+        let normalised = if multiline && normalised.contains('\r') {
+            Cow::Owned(normalised.replace("\r\n", "\n").replace('\r', "\n"))
+        } else {
+            normalised
+        };
         let v = normalised.trim();
         if v.is_empty() {
             return Ok(None);
