@@ -491,6 +491,8 @@ pub struct SearchIndex {
     stop: Arc<AtomicBool>,
     thread: Mutex<Option<std::thread::JoinHandle<()>>>,
     db: Db,
+    /// Turns for CPU-bound work on the index: one per core (see `cpu_bound`).
+    turns: tokio::sync::Semaphore,
 }
 
 impl SearchIndex {
@@ -516,6 +518,9 @@ impl SearchIndex {
             stop: Arc::new(AtomicBool::new(false)),
             thread: Mutex::new(None),
             db,
+            turns: tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(2, |n| n.get()) * 2,
+            ),
         });
         let worker = Indexer {
             index: Arc::downgrade(&this),
@@ -532,6 +537,21 @@ impl SearchIndex {
             .spawn(move || worker.run())?;
         *this.thread.lock().unwrap_or_else(|p| p.into_inner()) = Some(handle);
         Ok(this)
+    }
+
+    /// Runs CPU-bound work on the index (a search, a match) on the blocking thread pool, at
+    /// most one per core at a time; the rest wait their turn in arrival order. Sixteen
+    /// searches at once on two cores used to share the cores sixteen ways, so every one of
+    /// them took sixteen times its CPU time; taking turns gives the same throughput with
+    /// less spread and fewer threads, and keeps a burst from piling up work.
+    pub async fn cpu_bound<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> AppResult<T> + Send + 'static,
+    ) -> AppResult<T> {
+        let _turn = self.turns.acquire().await.map_err(AppError::internal)?;
+        actix_web::rt::task::spawn_blocking(f)
+            .await
+            .map_err(AppError::internal)?
     }
 
     pub fn progress(&self) -> Progress {

@@ -249,15 +249,6 @@ fn need_summary(n: &NeedSource, names: &HashMap<String, String>) -> AppResult<Ne
     })
 }
 
-/// Runs CPU-bound matching work off the async workers.
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> AppResult<T> + Send + 'static,
-) -> AppResult<T> {
-    actix_web::rt::task::spawn_blocking(f)
-        .await
-        .map_err(AppError::internal)?
-}
-
 async fn load_need(db: &Db, caller: Option<&Caller>, id: String) -> AppResult<NeedSource> {
     // Visibility first, through the same rule as `GET /needs/{id}` (invisible = 404).
     super::needs::get(db, caller, id.clone()).await?;
@@ -327,16 +318,17 @@ pub async fn need_matches(
     let idx = index.clone();
     let need = Arc::new(need);
     let n = need.clone();
-    let (q, corpus, total, candidates) = blocking(move || {
-        let searcher = idx.searcher();
-        let corpus = Corpus::new(idx.fields(), &searcher)?;
-        let q = need_query(&corpus, &searcher, &n)?;
-        let filter = query::filter(idx.fields(), Kind::Faculty, &visible, &filters);
-        let (total, candidates) =
-            m::rank_profiles(idx.fields(), &searcher, &corpus, &*filter, &q, depth)?;
-        Ok((q, corpus, total, candidates))
-    })
-    .await?;
+    let (q, corpus, total, candidates) = index
+        .cpu_bound(move || {
+            let searcher = idx.searcher();
+            let corpus = Corpus::new(idx.fields(), &searcher)?;
+            let q = need_query(&corpus, &searcher, &n)?;
+            let filter = query::filter(idx.fields(), Kind::Faculty, &visible, &filters);
+            let (total, candidates) =
+                m::rank_profiles(idx.fields(), &searcher, &corpus, &*filter, &q, depth)?;
+            Ok((q, corpus, total, candidates))
+        })
+        .await?;
 
     let ids: Vec<String> = candidates.iter().map(|c| c.id.clone()).collect();
     let sources = db.run(move |c| Ok(source::faculty(c, &ids)?)).await?;
@@ -350,35 +342,36 @@ pub async fn need_matches(
     )
     .await?;
     let year = this_year();
-    let items = blocking(move || {
-        let mut by_id: HashMap<String, FacultySource> = sources
-            .into_iter()
-            .filter(|s| s.row.deleted_at.is_none())
-            .map(|s| (s.row.id.clone(), s))
-            .collect();
-        let mut scored = Vec::with_capacity(candidates.len());
-        let mut counter = TermCounter::new(&q);
-        for c in candidates {
-            let Some(f) = by_id.remove(&c.id) else {
-                continue;
-            };
-            let pubs = publication_counts(&mut counter, &f);
-            let s = m::pair_score(&q, &corpus, &c.hits, &pubs, year);
-            scored.push((s.score, c.id, (s, f)));
-        }
-        sort_and_page(scored, &p)
-            .into_iter()
-            .map(|(score, (s, f))| {
-                Ok(FacultyMatch {
-                    explanation: explanation(&q, &s, &need, &f),
-                    faculty: faculty_summary(&f, &names),
-                    score,
+    let items = index
+        .cpu_bound(move || {
+            let mut by_id: HashMap<String, FacultySource> = sources
+                .into_iter()
+                .filter(|s| s.row.deleted_at.is_none())
+                .map(|s| (s.row.id.clone(), s))
+                .collect();
+            let mut scored = Vec::with_capacity(candidates.len());
+            let mut counter = TermCounter::new(&q);
+            for c in candidates {
+                let Some(f) = by_id.remove(&c.id) else {
+                    continue;
+                };
+                let pubs = publication_counts(&mut counter, &f);
+                let s = m::pair_score(&q, &corpus, &c.hits, &pubs, year);
+                scored.push((s.score, c.id, (s, f)));
+            }
+            sort_and_page(scored, &p)
+                .into_iter()
+                .map(|(score, (s, f))| {
+                    Ok(FacultyMatch {
+                        explanation: explanation(&q, &s, &need, &f),
+                        faculty: faculty_summary(&f, &names),
+                        score,
+                    })
                 })
-            })
-            .collect::<AppResult<Vec<_>>>()
-            .map(|items| (items, p, need))
-    })
-    .await?;
+                .collect::<AppResult<Vec<_>>>()
+                .map(|items| (items, p, need))
+        })
+        .await?;
     let (items, p, need) = items;
     Ok(FacultyMatches {
         need_id: need.row.id.clone(),
@@ -418,16 +411,18 @@ pub async fn faculty_matches(
 
     let idx = index.clone();
     let f = profile.clone();
-    let (analysed, corpus, searcher, total, ids) = blocking(move || {
-        let searcher = idx.searcher();
-        let corpus = Corpus::new(idx.fields(), &searcher)?;
-        let analysed = AnalysedProfile::new(&faculty_texts(&f));
-        let q = analysed.query(&corpus, &searcher)?;
-        let filter = query::filter(idx.fields(), Kind::Need, &visible, &filters);
-        let (total, ids) = m::rank_needs(idx.fields(), &searcher, &corpus, &*filter, &q, depth)?;
-        Ok((analysed, corpus, searcher, total, ids))
-    })
-    .await?;
+    let (analysed, corpus, searcher, total, ids) = index
+        .cpu_bound(move || {
+            let searcher = idx.searcher();
+            let corpus = Corpus::new(idx.fields(), &searcher)?;
+            let analysed = AnalysedProfile::new(&faculty_texts(&f));
+            let q = analysed.query(&corpus, &searcher)?;
+            let filter = query::filter(idx.fields(), Kind::Need, &visible, &filters);
+            let (total, ids) =
+                m::rank_needs(idx.fields(), &searcher, &corpus, &*filter, &q, depth)?;
+            Ok((analysed, corpus, searcher, total, ids))
+        })
+        .await?;
 
     let needs = db.run(move |c| Ok(source::needs(c, &ids)?)).await?;
     let names = names(
@@ -441,32 +436,33 @@ pub async fn faculty_matches(
     .await?;
     let year = this_year();
     let faculty_id = profile.row.id.clone();
-    let (items, p) = blocking(move || {
-        let pubs = analysed_publications(&profile);
-        let mut scored = Vec::with_capacity(needs.len());
-        for n in needs {
-            // The index may trail the database by a moment: the database decides.
-            if n.row.deleted_at.is_some() || n.row.status != "open" {
-                continue;
+    let (items, p) = index
+        .cpu_bound(move || {
+            let pubs = analysed_publications(&profile);
+            let mut scored = Vec::with_capacity(needs.len());
+            for n in needs {
+                // The index may trail the database by a moment: the database decides.
+                if n.row.deleted_at.is_some() || n.row.status != "open" {
+                    continue;
+                }
+                let q = need_query(&corpus, &searcher, &n)?;
+                let counts: Vec<PublicationCounts> = pubs.iter().map(|p| p.counts(&q)).collect();
+                let s = m::pair_score(&q, &corpus, &analysed.hits(&q), &counts, year);
+                scored.push((s.score, n.row.id.clone(), (q, s, n)));
             }
-            let q = need_query(&corpus, &searcher, &n)?;
-            let counts: Vec<PublicationCounts> = pubs.iter().map(|p| p.counts(&q)).collect();
-            let s = m::pair_score(&q, &corpus, &analysed.hits(&q), &counts, year);
-            scored.push((s.score, n.row.id.clone(), (q, s, n)));
-        }
-        let items = sort_and_page(scored, &p)
-            .into_iter()
-            .map(|(score, (q, s, n))| {
-                Ok(NeedMatch {
-                    explanation: explanation(&q, &s, &n, &profile),
-                    need: need_summary(&n, &names)?,
-                    score,
+            let items = sort_and_page(scored, &p)
+                .into_iter()
+                .map(|(score, (q, s, n))| {
+                    Ok(NeedMatch {
+                        explanation: explanation(&q, &s, &n, &profile),
+                        need: need_summary(&n, &names)?,
+                        score,
+                    })
                 })
-            })
-            .collect::<AppResult<Vec<_>>>()?;
-        Ok((items, p))
-    })
-    .await?;
+                .collect::<AppResult<Vec<_>>>()?;
+            Ok((items, p))
+        })
+        .await?;
     Ok(NeedMatches {
         faculty_id,
         candidates: total,
@@ -530,11 +526,12 @@ pub async fn explain(
     .await?;
     let idx = index.clone();
     let year = this_year();
-    let (need, profile, q, s) = blocking(move || {
-        let (q, s) = score_pair(&idx, &need, &profile, year)?;
-        Ok((need, profile, q, s))
-    })
-    .await?;
+    let (need, profile, q, s) = index
+        .cpu_bound(move || {
+            let (q, s) = score_pair(&idx, &need, &profile, year)?;
+            Ok((need, profile, q, s))
+        })
+        .await?;
 
     let mut reasons = Vec::new();
     let mut why = |code, list: &str, detail: String| {

@@ -121,21 +121,22 @@ pub async fn search(
         limit: limit as usize,
         offset: offset as usize,
     };
-    let index = index.clone();
+    let owned = index.clone();
     // Without an explicit operator, a query no document matches with every word is answered
     // with any word instead (and says so), rather than with nothing.
     let relax = p.operator.is_none();
-    let (results, operator) = actix_web::rt::task::spawn_blocking(move || {
-        let results = query::run(&index, &request)?;
-        let blank = request.q.as_deref().is_none_or(|q| q.trim().is_empty());
-        if results.total > 0 || !relax || !request.all_words || blank {
-            return Ok((results, p.operator.unwrap_or_default()));
-        }
-        request.all_words = false;
-        Ok::<_, AppError>((query::run(&index, &request)?, Operator::Or))
-    })
-    .await
-    .map_err(AppError::internal)??;
+    let (results, operator) = index
+        .cpu_bound(move || {
+            let index = &*owned;
+            let results = query::run(index, &request)?;
+            let blank = request.q.as_deref().is_none_or(|q| q.trim().is_empty());
+            if results.total > 0 || !relax || !request.all_words || blank {
+                return Ok((results, p.operator.unwrap_or_default()));
+            }
+            request.all_words = false;
+            Ok((query::run(index, &request)?, Operator::Or))
+        })
+        .await?;
 
     let org_facet = if kind == Kind::Need {
         "company"
