@@ -2,7 +2,7 @@
 //! with field boosts; totals, facet counts and highlighted snippets, all computed on the same
 //! visibility-filtered query, so nothing a caller may not see can leak through any of them.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{
@@ -12,6 +12,7 @@ use tantivy::schema::{Field, IndexRecordOption, Value};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{TantivyDocument, Term};
 
+use super::analyzer::highlighter;
 use super::facets::FacetCounts;
 use super::index::{Fields, SearchIndex, key};
 use crate::error::{AppError, AppResult, FieldError};
@@ -281,9 +282,31 @@ pub fn run(index: &SearchIndex, req: &Request) -> AppResult<Results> {
         ]
         .into_iter()
         .filter_map(|(name, field)| {
-            let mut g = SnippetGenerator::create(&searcher, &**u, field).ok()?;
-            g.set_max_num_chars(SNIPPET_CHARS);
-            Some((name, field, g))
+            // As `SnippetGenerator::create` does, with an analyzer that stems only what can
+            // match (see `analyzer::highlighter`).
+            let mut terms = BTreeSet::new();
+            u.query_terms(&mut |term, _| {
+                if term.field() == field {
+                    terms.insert(term.clone());
+                }
+            });
+            let mut weights = BTreeMap::new();
+            for term in terms {
+                let value = term.value();
+                let Some(text) = value.as_str().map(str::to_owned) else {
+                    continue;
+                };
+                let doc_freq = searcher.doc_freq(&term).ok()?;
+                if doc_freq > 0 {
+                    weights.insert(text, 1.0 / (1.0 + doc_freq as f32));
+                }
+            }
+            let analyzer = highlighter(weights.keys());
+            Some((
+                name,
+                field,
+                SnippetGenerator::new(weights, analyzer, field, SNIPPET_CHARS),
+            ))
         })
         .collect(),
         None => Vec::new(),
