@@ -290,40 +290,47 @@ mod tests {
     use super::*;
 
     #[test]
-    fn file_overrides_defaults_and_rejects_unknown_keys() {
-        let s = Settings::from_toml("bind = \"0.0.0.0:9000\"\nmax_body_bytes = 4096\n").unwrap();
+    fn file_overrides_defaults_and_rejects_unknown_keys() -> anyhow::Result<()> {
+        let s = Settings::from_toml("bind = \"0.0.0.0:9000\"\nmax_body_bytes = 4096\n")?;
         assert_eq!(s.bind, "0.0.0.0:9000");
         assert_eq!(s.max_body_bytes, 4096);
         assert_eq!(s.database_url, Settings::default().database_url);
-        let err = Settings::from_toml("bnid = \"0.0.0.0:9000\"\n").unwrap_err();
+        let Err(err) = Settings::from_toml("bnid = \"0.0.0.0:9000\"\n") else {
+            panic!("an unknown key must be refused")
+        };
         assert!(err.to_string().contains("unknown field"), "{err}");
+        Ok(())
     }
 
     #[test]
-    fn flags_override_file() {
-        let dir = tempfile::tempdir().unwrap();
+    fn flags_override_file() -> anyhow::Result<()> {
+        let dir = tempfile::tempdir()?;
         let path = dir.path().join("liaison.toml");
-        std::fs::write(&path, "bind = \"127.0.0.1:9000\"\nlog_format = \"json\"\n").unwrap();
+        std::fs::write(&path, "bind = \"127.0.0.1:9000\"\nlog_format = \"json\"\n")?;
         let args = SettingsArgs {
             config: Some(path),
             bind: Some("127.0.0.1:9100".into()),
             ..Default::default()
         };
-        let s = args.resolve().unwrap();
+        let s = args.resolve()?;
         assert_eq!(s.bind, "127.0.0.1:9100");
         assert_eq!(s.log_format, LogFormat::Json);
+        Ok(())
     }
 
     #[test]
-    fn bad_values_are_refused_with_the_setting_named() {
+    fn bad_values_are_refused_with_the_setting_named() -> anyhow::Result<()> {
         for (toml, key) in [
             ("bind = \"nowhere\"", "bind"),
             ("database_url = \"mysql://x\"", "database_url"),
             ("database_url = \":memory:\"", "database_url"),
             ("max_body_bytes = 10", "max_body_bytes"),
         ] {
-            let err = Settings::from_toml(toml).unwrap().check().unwrap_err();
+            let Err(err) = Settings::from_toml(toml)?.check() else {
+                panic!("{toml} must be refused")
+            };
             assert!(err.to_string().starts_with(key), "{toml}: {err}");
         }
+        Ok(())
     }
 }

@@ -297,12 +297,16 @@ mod tests {
     fn multiline_text_normalises_line_ends_and_drops_c1_controls() {
         assert_eq!(
             Text::multiline("bio", Some("a\r\nb\rc\u{9d}d\u{7f}"), 100)
-                .unwrap()
+                .ok()
+                .flatten()
                 .as_deref(),
             Some("a\nb\ncd")
         );
         assert!(Text::multiline("bio", Some("bell\u{7}"), 100).is_err());
-        assert_eq!(Text::required("name", "x\u{96}y", 100).unwrap(), "xy");
+        assert_eq!(
+            Text::required("name", "x\u{96}y", 100).ok().as_deref(),
+            Some("xy")
+        );
         assert!(
             Text::required("name", "x\ny", 100).is_err(),
             "single-line fields refuse line breaks"
@@ -312,28 +316,25 @@ mod tests {
     #[test]
     fn text_trims_bounds_and_rejects_controls() {
         assert_eq!(
-            Text::required("n", "  國立陽明交通大學 ", 10).unwrap(),
-            "國立陽明交通大學"
+            Text::required("n", "  國立陽明交通大學 ", 10)
+                .ok()
+                .as_deref(),
+            Some("國立陽明交通大學")
         );
-        assert_eq!(Text::required("n", "  ", 10).unwrap_err().code, "required");
-        assert_eq!(
-            Text::required("n", "서울대학교서울대학교x", 10)
-                .unwrap_err()
-                .code,
-            "too_long"
-        );
-        assert_eq!(
-            Text::required("n", "a\u{0}b", 10).unwrap_err().code,
-            "control_characters"
-        );
-        assert_eq!(Text::optional("n", Some(" "), 10).unwrap(), None);
+        let code = |v| Text::required("n", v, 10).err().map(|e| e.code);
+        assert_eq!(code("  ").as_deref(), Some("required"));
+        assert_eq!(code("서울대학교서울대학교x").as_deref(), Some("too_long"));
+        assert_eq!(code("a\u{0}b").as_deref(), Some("control_characters"));
+        assert_eq!(Text::optional("n", Some(" "), 10).ok(), Some(None));
     }
 
     #[test]
     fn urls_must_be_web_urls() {
         assert_eq!(
-            WebUrl::parse("w", "https://www.kaist.ac.kr").unwrap(),
-            "https://www.kaist.ac.kr/"
+            WebUrl::parse("w", "https://www.kaist.ac.kr")
+                .ok()
+                .as_deref(),
+            Some("https://www.kaist.ac.kr/")
         );
         for bad in [
             "ftp://x.org",
@@ -351,14 +352,15 @@ mod tests {
             name = Text::required("name", "", 5),
             website = WebUrl::parse("website", "nope"),
         );
-        let e = r.unwrap_err();
+        let Err(e) = r else {
+            panic!("both fields are invalid")
+        };
         let fields: Vec<_> = e.errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["name", "website"]);
         let ok = all_valid!(
             a = Text::required("a", "x", 5),
             b = Text::required("b", "y", 5)
-        )
-        .unwrap();
-        assert_eq!(ok, ("x".to_owned(), "y".to_owned()));
+        );
+        assert_eq!(ok.ok(), Some(("x".to_owned(), "y".to_owned())));
     }
 }

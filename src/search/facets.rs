@@ -198,12 +198,12 @@ mod tests {
     /// Several segments, a multi-valued field with a value repeated within a document, and
     /// searches one after the other on the same thread (reused count arrays).
     #[test]
-    fn counts_each_document_once_per_value_across_segments_and_searches() {
+    fn counts_each_document_once_per_value_across_segments_and_searches() -> tantivy::Result<()> {
         let mut b = Schema::builder();
         let kind = b.add_text_field("kind", STRING);
         let kw = b.add_text_field("kw", STRING | FAST);
         let index = Index::create_in_ram(b.build());
-        let mut writer = index.writer_with_num_threads(1, 15_000_000).unwrap();
+        let mut writer = index.writer_with_num_threads(1, 15_000_000)?;
         let docs: [(&str, &[&str]); 6] = [
             ("a", &["x", "y", "x"]),
             ("a", &["y"]),
@@ -218,22 +218,20 @@ mod tests {
             for v in *values {
                 doc.add_text(kw, v);
             }
-            writer.add_document(doc).unwrap();
+            writer.add_document(doc)?;
             if i % 2 == 1 {
-                writer.commit().unwrap();
+                writer.commit()?;
             }
         }
-        writer.commit().unwrap();
-        let searcher = index.reader().unwrap().searcher();
+        writer.commit()?;
+        let searcher = index.reader()?.searcher();
         assert!(searcher.segment_readers().len() >= 3);
-        let count = |query: &dyn tantivy::query::Query| {
-            let counts = searcher
-                .search(query, &FacetCounts::new(vec!["kw", "missing"]))
-                .unwrap();
+        let count = |query: &dyn tantivy::query::Query| -> tantivy::Result<Vec<(String, u64)>> {
+            let counts = searcher.search(query, &FacetCounts::new(vec!["kw", "missing"]))?;
             let mut kw: Vec<(String, u64)> = counts[0].clone().into_iter().collect();
             kw.sort();
             assert!(counts[1].is_empty());
-            kw
+            Ok(kw)
         };
         let pairs = |v: &[(&str, u64)]| -> Vec<(String, u64)> {
             v.iter().map(|(s, n)| ((*s).to_owned(), *n)).collect()
@@ -241,10 +239,11 @@ mod tests {
         let only_a = TermQuery::new(Term::from_field_text(kind, "a"), IndexRecordOption::Basic);
         for _ in 0..2 {
             assert_eq!(
-                count(&AllQuery),
+                count(&AllQuery)?,
                 pairs(&[("w", 1), ("x", 3), ("y", 2), ("z", 2)])
             );
-            assert_eq!(count(&only_a), pairs(&[("w", 1), ("x", 2), ("y", 2)]));
+            assert_eq!(count(&only_a)?, pairs(&[("w", 1), ("x", 2), ("y", 2)]));
         }
+        Ok(())
     }
 }

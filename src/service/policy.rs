@@ -479,9 +479,9 @@ mod tests {
                     organization_id: "a"
                 }
             )
-            .unwrap_err()
-            .code,
-            crate::error::ErrorCode::Unauthenticated
+            .err()
+            .map(|e| e.code),
+            Some(crate::error::ErrorCode::Unauthenticated)
         );
     }
 }

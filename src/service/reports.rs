@@ -851,7 +851,8 @@ mod tests {
 
     #[test]
     fn conversion_is_exact_and_respects_minor_units() {
-        let rates = parse_rates("TWD:0.031, KRW:0.00073,JPY:1").unwrap();
+        let rates = parse_rates("TWD:0.031, KRW:0.00073,JPY:1").unwrap_or_default();
+        assert_eq!(rates.len(), 3);
         // 1,000.00 TWD = 31.00 USD
         assert_eq!(convert(100_000, "TWD", rates["TWD"], "USD"), Some(3_100));
         // 1,000,000 KRW (no minor unit) = 730.00 USD
