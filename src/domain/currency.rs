@@ -52,13 +52,8 @@ mod tests {
     #[test]
     fn sorted_and_parsing() {
         assert!(CODES.windows(2).all(|w| w[0] < w[1]));
-        assert_eq!(
-            Currency::parse("c", "twd")
-                .ok()
-                .map(|c| c.as_str().to_owned())
-                .as_deref(),
-            Some("TWD")
-        );
+        let code = Currency::parse("c", "twd").ok().map(Currency::into_string);
+        assert_eq!(code.as_deref(), Some("TWD"));
         assert!(Currency::parse("c", "KRW").is_ok());
         assert!(Currency::parse("c", "XYZ").is_err());
         assert!(Currency::parse("c", "US").is_err());

@@ -70,13 +70,10 @@ mod tests {
         ] {
             assert!(Orcid::parse("o", ok).is_ok(), "{ok}");
         }
-        assert_eq!(
-            Orcid::parse("o", "000000021694233x")
-                .ok()
-                .map(|o| o.as_str().to_owned())
-                .as_deref(),
-            Some("0000-0002-1694-233X")
-        );
+        let id = Orcid::parse("o", "000000021694233x")
+            .ok()
+            .map(Orcid::into_string);
+        assert_eq!(id.as_deref(), Some("0000-0002-1694-233X"));
     }
 
     #[test]
