@@ -31,7 +31,7 @@ use tantivy::schema::{Field, IndexRecordOption, Value};
 use tantivy::tokenizer::{TextAnalyzer, TokenStream};
 use tantivy::{BitSet, DocAddress, DocId, DocSet, Searcher, TERMINATED, TantivyDocument, Term};
 
-use super::analyzer::{StemKey, is_short, multilingual, stem_key, unstemmed, word_stemmer};
+use super::analyzer::{Stemmable, multilingual, unstemmed, word_stemmer};
 use super::index::{FacultyTexts, Fields};
 use crate::error::{AppError, AppResult};
 
@@ -481,7 +481,7 @@ pub struct PublicationCounts {
 /// whole texts, which is what matching a need against many profiles' publications needs.
 pub struct TermCounter<'q> {
     index: HashMap<&'q str, usize>,
-    keys: std::collections::HashSet<StemKey>,
+    stemmable: Stemmable,
     /// Words already stemmed in this counter's texts → the query word they are, if any.
     seen: HashMap<String, Option<usize>>,
     terms: usize,
@@ -498,7 +498,7 @@ impl<'q> TermCounter<'q> {
                 .enumerate()
                 .map(|(i, t)| (t.token.as_str(), i))
                 .collect(),
-            keys: q.terms.iter().map(|t| stem_key(&t.token)).collect(),
+            stemmable: Stemmable::new(q.terms.iter().map(|t| &t.token)),
             seen: HashMap::new(),
             terms: q.terms.len(),
             pre: unstemmed(),
@@ -513,7 +513,7 @@ impl<'q> TermCounter<'q> {
         while stream.advance() {
             len += 1;
             let word = &stream.token().text;
-            if !is_short(word) && !self.keys.contains(&stem_key(word)) {
+            if !self.stemmable.may_become_one(word) {
                 continue;
             }
             let term = match self.seen.get(word.as_str()) {
