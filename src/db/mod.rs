@@ -174,11 +174,15 @@ impl r2d2::ManageConnection for ConnManager {
                 // WAL lets readers run beside the writer; busy_timeout makes a second writer
                 // (another process, e.g. the CLI) wait instead of failing; synchronous=FULL
                 // makes every commit durable across power loss, not just process crashes.
+                // temp_store=MEMORY keeps statement journals (what a multi-row INSERT keeps
+                // to undo itself) in memory: on disk they were a fifth of a bulk import's
+                // database time, in write system calls.
                 for pragma in [
                     "PRAGMA busy_timeout = 5000",
                     "PRAGMA journal_mode = WAL",
                     "PRAGMA foreign_keys = ON",
                     "PRAGMA synchronous = FULL",
+                    "PRAGMA temp_store = MEMORY",
                 ] {
                     diesel::sql_query(pragma)
                         .execute(&mut conn)
