@@ -91,6 +91,16 @@ fn schema() -> (Schema, Fields) {
     (b.build(), fields)
 }
 
+/// Stored documents are compressed in blocks of this many bytes (tantivy's default: 16 KiB).
+/// Every hit of a search decompresses its block; smaller blocks made that a quarter as costly
+/// for a slightly larger store.
+fn settings() -> tantivy::IndexSettings {
+    tantivy::IndexSettings {
+        docstore_blocksize: 4096,
+        ..Default::default()
+    }
+}
+
 /// Lowercased, trimmed: how filter values are stored and looked up.
 pub fn key(s: &str) -> String {
     s.trim().to_lowercase()
@@ -268,15 +278,20 @@ fn payload_of(index: &Index) -> Option<Payload> {
 }
 
 /// Opens the index in `dir`, or makes a new one when there is none or it is of another
-/// schema version (it is a projection: the database rebuilds it). Returns whether the caller
+/// schema version or settings (it is a projection: the database rebuilds it). Returns whether the caller
 /// must rebuild it from the database.
 fn open_index(dir: &Path) -> anyhow::Result<(Index, Fields, Option<i64>)> {
     let (schema, fields) = schema();
     let existing = if dir.join("meta.json").exists() {
         match Index::open_in_dir(dir) {
-            Ok(index) if index.schema() == schema => payload_of(&index)
-                .filter(|p| p.schema == SCHEMA_VERSION)
-                .map(|p| (index, p.seq)),
+            Ok(index)
+                if index.schema() == schema
+                    && index.settings().docstore_blocksize == settings().docstore_blocksize =>
+            {
+                payload_of(&index)
+                    .filter(|p| p.schema == SCHEMA_VERSION)
+                    .map(|p| (index, p.seq))
+            }
             Ok(_) => None,
             Err(e) => {
                 tracing::warn!(error = %e, "search index unreadable; rebuilding it from the database");
@@ -290,7 +305,13 @@ fn open_index(dir: &Path) -> anyhow::Result<(Index, Fields, Option<i64>)> {
         Some((index, seq)) => (index, Some(seq)),
         None => {
             clear_dir(dir)?;
-            (Index::create_in_dir(dir, schema)?, None)
+            (
+                Index::builder()
+                    .schema(schema)
+                    .settings(settings())
+                    .create_in_dir(dir)?,
+                None,
+            )
         }
     };
     index.tokenizers().register(MULTILINGUAL, multilingual());
@@ -491,8 +512,10 @@ pub struct SearchIndex {
     stop: Arc<AtomicBool>,
     thread: Mutex<Option<std::thread::JoinHandle<()>>>,
     db: Db,
-    /// Turns for CPU-bound work on the index: one per core (see `cpu_bound`).
+    /// Turns for CPU-bound work on the index: two per core (see `cpu_bound`).
     turns: tokio::sync::Semaphore,
+    /// Facet values of the searchable segments, as text.
+    pub(super) facet_values: super::facets::FacetValues,
 }
 
 impl SearchIndex {
@@ -521,6 +544,7 @@ impl SearchIndex {
             turns: tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(2, |n| n.get()) * 2,
             ),
+            facet_values: Default::default(),
         });
         let worker = Indexer {
             index: Arc::downgrade(&this),
@@ -540,10 +564,11 @@ impl SearchIndex {
     }
 
     /// Runs CPU-bound work on the index (a search, a match) on the blocking thread pool, at
-    /// most one per core at a time; the rest wait their turn in arrival order. Sixteen
+    /// most two per core at a time; the rest wait their turn in arrival order. Sixteen
     /// searches at once on two cores used to share the cores sixteen ways, so every one of
     /// them took sixteen times its CPU time; taking turns gives the same throughput with
-    /// less spread and fewer threads, and keeps a burst from piling up work.
+    /// less spread and fewer threads, and keeps a burst from piling up work. (One turn per
+    /// core left the cores idle between turns.)
     pub async fn cpu_bound<T: Send + 'static>(
         &self,
         f: impl FnOnce() -> AppResult<T> + Send + 'static,
@@ -756,5 +781,32 @@ impl SearchIndex {
 
     pub fn fields(&self) -> &Fields {
         &self.fields
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An index written with other settings (tantivy's default block size for stored
+    /// documents, as before they were set) is made anew, as one of another schema version is.
+    #[test]
+    fn an_index_with_other_settings_is_rebuilt() -> anyhow::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let old = Index::create_in_dir(dir.path(), schema().0)?;
+        let mut writer = old.writer_with_num_threads(1, 15_000_000)?;
+        commit(&mut writer, 7)?;
+        drop(writer);
+        drop(old);
+        let (index, _, seq) = open_index(dir.path())?;
+        assert_eq!(seq, None);
+        assert_eq!(index.settings().docstore_blocksize, 4096);
+        // Reopened with our settings, the index and its position are kept.
+        let mut writer = index.writer_with_num_threads(1, 15_000_000)?;
+        commit(&mut writer, 9)?;
+        drop(writer);
+        drop(index);
+        assert_eq!(open_index(dir.path())?.2, Some(9));
+        Ok(())
     }
 }

@@ -255,8 +255,13 @@ pub fn run(index: &SearchIndex, req: &Request) -> AppResult<Results> {
             ("keyword", "keyword"),
         ],
     };
-    let counter = FacetCounts::new(facet_fields.iter().map(|(_, field)| *field).collect());
     let searcher = index.searcher();
+    let counter = FacetCounts::new(
+        facet_fields.iter().map(|(_, field)| *field).collect(),
+        FACET_SIZE,
+        &index.facet_values,
+        &searcher,
+    );
     let top = TopDocs::with_limit(req.limit.max(1))
         .and_offset(req.offset)
         .order_by_score();
@@ -266,12 +271,7 @@ pub fn run(index: &SearchIndex, req: &Request) -> AppResult<Results> {
     let facets = facet_fields
         .iter()
         .zip(counts)
-        .map(|((name, _), counts)| {
-            let mut values: Vec<(String, u64)> = counts.into_iter().collect();
-            values.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-            values.truncate(FACET_SIZE);
-            ((*name).to_owned(), values)
-        })
+        .map(|((name, _), values)| ((*name).to_owned(), values))
         .collect();
 
     let generators: Vec<(&str, Field, SnippetGenerator)> = match &user {
@@ -290,16 +290,23 @@ pub fn run(index: &SearchIndex, req: &Request) -> AppResult<Results> {
                     terms.insert(term.clone());
                 }
             });
+            // Weights only rank a text's fragments against each other, so document
+            // frequencies are taken from the largest segment alone: looking every term up
+            // in every segment cost more than that ranking is worth.
+            let largest = searcher
+                .segment_readers()
+                .iter()
+                .max_by_key(|r| r.num_docs())?
+                .inverted_index(field)
+                .ok()?;
             let mut weights = BTreeMap::new();
             for term in terms {
                 let value = term.value();
                 let Some(text) = value.as_str().map(str::to_owned) else {
                     continue;
                 };
-                let doc_freq = searcher.doc_freq(&term).ok()?;
-                if doc_freq > 0 {
-                    weights.insert(text, 1.0 / (1.0 + doc_freq as f32));
-                }
+                let doc_freq = largest.doc_freq(&term).ok()?;
+                weights.insert(text, 1.0 / (1.0 + doc_freq as f32));
             }
             let analyzer = highlighter(weights.keys());
             Some((
