@@ -91,16 +91,6 @@ fn schema() -> (Schema, Fields) {
     (b.build(), fields)
 }
 
-/// Stored documents are compressed in blocks of this many bytes (tantivy's default: 16 KiB).
-/// Every hit of a search decompresses its block; smaller blocks made that a quarter as costly
-/// for a slightly larger store.
-fn settings() -> tantivy::IndexSettings {
-    tantivy::IndexSettings {
-        docstore_blocksize: 4096,
-        ..Default::default()
-    }
-}
-
 /// Lowercased, trimmed: how filter values are stored and looked up.
 pub fn key(s: &str) -> String {
     s.trim().to_lowercase()
@@ -278,20 +268,15 @@ fn payload_of(index: &Index) -> Option<Payload> {
 }
 
 /// Opens the index in `dir`, or makes a new one when there is none or it is of another
-/// schema version or settings (it is a projection: the database rebuilds it). Returns whether the caller
+/// schema version (it is a projection: the database rebuilds it). Returns whether the caller
 /// must rebuild it from the database.
 fn open_index(dir: &Path) -> anyhow::Result<(Index, Fields, Option<i64>)> {
     let (schema, fields) = schema();
     let existing = if dir.join("meta.json").exists() {
         match Index::open_in_dir(dir) {
-            Ok(index)
-                if index.schema() == schema
-                    && index.settings().docstore_blocksize == settings().docstore_blocksize =>
-            {
-                payload_of(&index)
-                    .filter(|p| p.schema == SCHEMA_VERSION)
-                    .map(|p| (index, p.seq))
-            }
+            Ok(index) if index.schema() == schema => payload_of(&index)
+                .filter(|p| p.schema == SCHEMA_VERSION)
+                .map(|p| (index, p.seq)),
             Ok(_) => None,
             Err(e) => {
                 tracing::warn!(error = %e, "search index unreadable; rebuilding it from the database");
@@ -305,13 +290,7 @@ fn open_index(dir: &Path) -> anyhow::Result<(Index, Fields, Option<i64>)> {
         Some((index, seq)) => (index, Some(seq)),
         None => {
             clear_dir(dir)?;
-            (
-                Index::builder()
-                    .schema(schema)
-                    .settings(settings())
-                    .create_in_dir(dir)?,
-                None,
-            )
+            (Index::create_in_dir(dir, schema)?, None)
         }
     };
     index.tokenizers().register(MULTILINGUAL, multilingual());
@@ -514,7 +493,7 @@ pub struct SearchIndex {
     db: Db,
     /// Turns for CPU-bound work on the index: two per core (see `cpu_bound`).
     turns: tokio::sync::Semaphore,
-    /// Facet values of the searchable segments, as text.
+    /// Facet columns of the searchable segments, read once (see `facets::FacetValues`).
     pub(super) facet_values: super::facets::FacetValues,
 }
 
@@ -781,32 +760,5 @@ impl SearchIndex {
 
     pub fn fields(&self) -> &Fields {
         &self.fields
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// An index written with other settings (tantivy's default block size for stored
-    /// documents, as before they were set) is made anew, as one of another schema version is.
-    #[test]
-    fn an_index_with_other_settings_is_rebuilt() -> anyhow::Result<()> {
-        let dir = tempfile::tempdir()?;
-        let old = Index::create_in_dir(dir.path(), schema().0)?;
-        let mut writer = old.writer_with_num_threads(1, 15_000_000)?;
-        commit(&mut writer, 7)?;
-        drop(writer);
-        drop(old);
-        let (index, _, seq) = open_index(dir.path())?;
-        assert_eq!(seq, None);
-        assert_eq!(index.settings().docstore_blocksize, 4096);
-        // Reopened with our settings, the index and its position are kept.
-        let mut writer = index.writer_with_num_threads(1, 15_000_000)?;
-        commit(&mut writer, 9)?;
-        drop(writer);
-        drop(index);
-        assert_eq!(open_index(dir.path())?.2, Some(9));
-        Ok(())
     }
 }
