@@ -14,91 +14,11 @@ pub const MULTILINGUAL: &str = "liaison_multilingual";
 
 /// The analyzer for every full-text field.
 pub fn multilingual() -> TextAnalyzer {
-    unstemmed_builder().filter_dynamic(RememberingStem).build()
-}
-
-/// Stems of distinct words one analyzer instance remembers before it starts afresh.
-const REMEMBERED_STEMS: usize = 32_768;
-
-/// English stemming that remembers the stems of the words it has seen: indexing stems the same
-/// few thousand words over and over, and stemming was about a sixth of a bulk import's CPU.
-/// Each clone of the analyzer (tantivy takes one per field and segment, and one per query)
-/// starts with nothing remembered and remembers at most `REMEMBERED_STEMS` words.
-#[derive(Clone)]
-struct RememberingStem;
-
-impl TokenFilter for RememberingStem {
-    type Tokenizer<T: Tokenizer> = RememberingStemTokenizer<T>;
-
-    fn transform<T: Tokenizer>(self, inner: T) -> RememberingStemTokenizer<T> {
-        RememberingStemTokenizer {
-            inner,
-            stems: Stems::default(),
-            stemmer: word_stemmer(),
-        }
-    }
-}
-
-type Stems = std::collections::HashMap<Box<str>, Box<str>, foldhash::fast::RandomState>;
-
-#[derive(Clone)]
-pub struct RememberingStemTokenizer<T> {
-    inner: T,
-    stems: Stems,
-    stemmer: TextAnalyzer,
-}
-
-pub struct RememberingStemStream<'a, S> {
-    tail: S,
-    stems: &'a mut Stems,
-    stemmer: &'a mut TextAnalyzer,
-}
-
-impl<T: Tokenizer> Tokenizer for RememberingStemTokenizer<T> {
-    type TokenStream<'a> = RememberingStemStream<'a, T::TokenStream<'a>>;
-
-    fn token_stream<'a>(&'a mut self, text: &'a str) -> Self::TokenStream<'a> {
-        RememberingStemStream {
-            tail: self.inner.token_stream(text),
-            stems: &mut self.stems,
-            stemmer: &mut self.stemmer,
-        }
-    }
-}
-
-impl<S: TokenStream> TokenStream for RememberingStemStream<'_, S> {
-    fn advance(&mut self) -> bool {
-        if !self.tail.advance() {
-            return false;
-        }
-        let token = self.tail.token_mut();
-        if let Some(stem) = self.stems.get(token.text.as_str()) {
-            token.text.clear();
-            token.text.push_str(stem);
-            return true;
-        }
-        let stem = {
-            let mut stemmed = self.stemmer.token_stream(&token.text);
-            stemmed.advance().then(|| stemmed.token().text.clone())
-        };
-        if let Some(stem) = stem {
-            if self.stems.len() >= REMEMBERED_STEMS {
-                self.stems.clear();
-            }
-            self.stems
-                .insert(token.text.as_str().into(), stem.as_str().into());
-            token.text = stem;
-        }
-        true
-    }
-
-    fn token(&self) -> &Token {
-        self.tail.token()
-    }
-
-    fn token_mut(&mut self) -> &mut Token {
-        self.tail.token_mut()
-    }
+    unstemmed_builder()
+        .filter_dynamic(Stem {
+            which: Which::All(Stems::default()),
+        })
+        .build()
 }
 
 fn unstemmed_builder() -> tantivy::tokenizer::TextAnalyzerBuilder {
@@ -132,68 +52,103 @@ pub fn word_stemmer() -> TextAnalyzer {
 /// highlighting.
 pub fn highlighter(query_terms: impl IntoIterator<Item = impl AsRef<str>>) -> TextAnalyzer {
     unstemmed_builder()
-        .filter_dynamic(SelectiveStem {
-            stemmable: std::sync::Arc::new(Stemmable::new(query_terms)),
+        .filter_dynamic(Stem {
+            which: Which::Only(std::sync::Arc::new(Stemmable::new(query_terms))),
         })
         .build()
 }
 
+/// English stemming of the words `which` lets through.
 #[derive(Clone)]
-struct SelectiveStem {
-    stemmable: std::sync::Arc<Stemmable>,
+struct Stem {
+    which: Which,
 }
 
-impl TokenFilter for SelectiveStem {
-    type Tokenizer<T: Tokenizer> = SelectiveStemTokenizer<T>;
+#[derive(Clone)]
+enum Which {
+    /// Every word, remembering the stems of the words seen: indexing stems the same few
+    /// thousand words over and over, and stemming was about a sixth of a bulk import's CPU.
+    /// Each clone of the analyzer (tantivy takes one per field and segment, and one per
+    /// query) starts with nothing remembered and remembers at most `REMEMBERED_STEMS` words.
+    All(Stems),
+    /// Only the words that can become one of a query's terms.
+    Only(std::sync::Arc<Stemmable>),
+}
 
-    fn transform<T: Tokenizer>(self, inner: T) -> SelectiveStemTokenizer<T> {
-        SelectiveStemTokenizer {
+/// Stems of distinct words one analyzer instance remembers before it starts afresh.
+const REMEMBERED_STEMS: usize = 32_768;
+
+type Stems = std::collections::HashMap<Box<str>, Box<str>, foldhash::fast::RandomState>;
+
+impl TokenFilter for Stem {
+    type Tokenizer<T: Tokenizer> = StemTokenizer<T>;
+
+    fn transform<T: Tokenizer>(self, inner: T) -> StemTokenizer<T> {
+        StemTokenizer {
             inner,
-            stemmable: self.stemmable,
+            which: self.which,
             stemmer: word_stemmer(),
         }
     }
 }
 
 #[derive(Clone)]
-pub struct SelectiveStemTokenizer<T> {
+pub struct StemTokenizer<T> {
     inner: T,
-    stemmable: std::sync::Arc<Stemmable>,
+    which: Which,
     stemmer: TextAnalyzer,
 }
 
-pub struct SelectiveStemStream<'a, S> {
+pub struct StemStream<'a, S> {
     tail: S,
-    stemmable: &'a Stemmable,
+    which: &'a mut Which,
     stemmer: &'a mut TextAnalyzer,
 }
 
-impl<T: Tokenizer> Tokenizer for SelectiveStemTokenizer<T> {
-    type TokenStream<'a> = SelectiveStemStream<'a, T::TokenStream<'a>>;
+impl<T: Tokenizer> Tokenizer for StemTokenizer<T> {
+    type TokenStream<'a> = StemStream<'a, T::TokenStream<'a>>;
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> Self::TokenStream<'a> {
-        SelectiveStemStream {
+        StemStream {
             tail: self.inner.token_stream(text),
-            stemmable: &self.stemmable,
+            which: &mut self.which,
             stemmer: &mut self.stemmer,
         }
     }
 }
 
-impl<S: TokenStream> TokenStream for SelectiveStemStream<'_, S> {
+impl<S: TokenStream> TokenStream for StemStream<'_, S> {
     fn advance(&mut self) -> bool {
         if !self.tail.advance() {
             return false;
         }
-        let word = &self.tail.token().text;
-        if self.stemmable.may_become_one(word) {
-            let stem = {
-                let mut stemmed = self.stemmer.token_stream(word);
-                stemmed.advance().then(|| stemmed.token().text.clone())
-            };
-            if let Some(stem) = stem {
-                self.tail.token_mut().text = stem;
+        let token = self.tail.token_mut();
+        match &*self.which {
+            Which::All(stems) => {
+                if let Some(stem) = stems.get(token.text.as_str()) {
+                    token.text.clear();
+                    token.text.push_str(stem);
+                    return true;
+                }
             }
+            Which::Only(stemmable) => {
+                if !stemmable.may_become_one(&token.text) {
+                    return true;
+                }
+            }
+        }
+        let stem = {
+            let mut stemmed = self.stemmer.token_stream(&token.text);
+            stemmed.advance().then(|| stemmed.token().text.clone())
+        };
+        if let Some(stem) = stem {
+            if let Which::All(stems) = &mut *self.which {
+                if stems.len() >= REMEMBERED_STEMS {
+                    stems.clear();
+                }
+                stems.insert(token.text.as_str().into(), stem.as_str().into());
+            }
+            token.text = stem;
         }
         true
     }
