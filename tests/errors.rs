@@ -85,7 +85,7 @@ async fn unknown_routes_are_404_and_wrong_methods_405_with_allow() {
         .await;
     res.expect(405);
     assert_eq!(res.code(), "method_not_allowed");
-    assert_eq!(res.header("allow").as_deref(), Some("GET, POST"));
+    assert_eq!(res.header("allow").as_deref(), Some("GET, HEAD, POST"));
     let id = uuid::Uuid::now_v7();
     let res = app
         .request(
@@ -96,10 +96,23 @@ async fn unknown_routes_are_404_and_wrong_methods_405_with_allow() {
         )
         .await;
     res.expect(405);
-    assert_eq!(res.header("allow").as_deref(), Some("DELETE, GET, PATCH"));
+    assert_eq!(
+        res.header("allow").as_deref(),
+        Some("DELETE, GET, HEAD, PATCH")
+    );
     app.request(Method::DELETE, "/healthz", &[], None)
         .await
         .expect(405);
+    // HEAD is answered wherever GET is (the body is left out on the wire: tests/server.rs),
+    // and is a 405 where GET is not.
+    app.request(Method::HEAD, "/healthz", &[], None)
+        .await
+        .expect(200);
+    let res = app
+        .request(Method::HEAD, "/api/v1/auth/login", &[], None)
+        .await;
+    res.expect(405);
+    assert_eq!(res.header("allow").as_deref(), Some("POST"));
 }
 
 #[actix_web::test]

@@ -484,6 +484,42 @@ fn chunked_bodies_over_the_limit_are_413_problems() {
     );
 }
 
+/// HEAD answers with GET's status and headers, Content-Length included, and no body.
+#[test]
+fn head_answers_like_get_without_a_body() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = TestDb::new(dir.path());
+    bootstrap_operator(
+        dir.path(),
+        &db.url,
+        "ops@liaison.test",
+        "operator password 123",
+    );
+    let server = Server::start(dir.path(), &db.url);
+    let token = login(&server.addr, "ops@liaison.test", "operator password 123");
+    for path in ["/healthz", "/api/v1/organizations", "/api/v1/openapi.json"] {
+        let (status, body) = http(&server.addr, "GET", path, Some(&token), None);
+        assert_eq!(status, 200, "{path}: {body}");
+        let mut s = TcpStream::connect(&server.addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+        write!(
+            s,
+            "HEAD {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Bearer {token}\r\n\r\n"
+        )
+        .unwrap();
+        let mut raw = String::new();
+        s.read_to_string(&mut raw).unwrap();
+        let (head, rest) = raw.split_once("\r\n\r\n").unwrap();
+        assert!(head.starts_with("HTTP/1.1 200"), "{path}: {head}");
+        assert!(
+            head.to_lowercase()
+                .contains(&format!("content-length: {}", body.len())),
+            "{path}: {head}"
+        );
+        assert_eq!(rest, "", "{path}");
+    }
+}
+
 #[test]
 fn flags_beat_environment_which_beats_the_config_file() {
     let dir = tempfile::tempdir().unwrap();

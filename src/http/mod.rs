@@ -273,10 +273,14 @@ impl RouteTable {
                     methods.push(name.to_owned());
                 }
             }
+            // Every GET answers HEAD too (see `observe`).
+            if item.get.is_some() && item.head.is_none() {
+                methods.push("HEAD".to_owned());
+            }
             routes.push((segments(path), methods));
         }
         for fixed in ["/api/v1/openapi.json", "/docs", "/docs/{rest}"] {
-            routes.push((segments(fixed), vec!["GET".to_owned()]));
+            routes.push((segments(fixed), vec!["GET".to_owned(), "HEAD".to_owned()]));
         }
         Self { routes }
     }

@@ -25,7 +25,7 @@ pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub struct RequestId(pub String);
 
 pub async fn observe(
-    req: ServiceRequest,
+    mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let start = Instant::now();
@@ -41,6 +41,11 @@ pub async fn observe(
         m @ ("GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS") => m.to_owned(),
         _ => "OTHER".to_owned(),
     };
+    // HEAD is answered as GET is. The HTTP/1 encoder knows the request on the wire was HEAD:
+    // it sends the GET answer's headers, Content-Length included, and leaves the body out.
+    if req.method() == actix_web::http::Method::HEAD {
+        req.head_mut().method = actix_web::http::Method::GET;
+    }
     // The route template, not the raw path, so that metrics have bounded cardinality.
     let route = req
         .match_pattern()
