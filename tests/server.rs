@@ -121,6 +121,21 @@ impl Drop for Server {
     }
 }
 
+/// A running server with one platform operator, and the operator's token.
+fn server_with_operator(dir: &std::path::Path, db: &TestDb) -> (Server, String) {
+    bootstrap_operator(dir, &db.url, "ops@liaison.test", "operator password 123");
+    let server = Server::start(dir, &db.url);
+    let token = login(&server.addr, "ops@liaison.test", "operator password 123");
+    (server, token)
+}
+
+/// A fresh connection that gives up waiting for an answer after 20 s.
+fn connect(addr: &str) -> TcpStream {
+    let s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    s
+}
+
 /// A minimal HTTP/1.1 exchange over a fresh connection (`Connection: close`).
 fn http(
     addr: &str,
@@ -129,8 +144,7 @@ fn http(
     token: Option<&str>,
     body: Option<&str>,
 ) -> (u16, String) {
-    let mut s = TcpStream::connect(addr).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let mut s = connect(addr);
     let body = body.unwrap_or("");
     let auth = token
         .map(|t| format!("Authorization: Bearer {t}\r\n"))
@@ -234,8 +248,7 @@ fn serves_shuts_down_gracefully_and_keeps_data_across_restarts() {
     // An in-flight request: headers and half the body sent, then SIGTERM, then the rest.
     let payload = r#"{"kind":"company","name":"Wistron","local_name":"緯創資通","country":"TW"}"#;
     let (first, second) = payload.split_at(payload.len() / 2);
-    let mut s = TcpStream::connect(&server.addr).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let mut s = connect(&server.addr);
     write!(
         s,
         "POST /api/v1/organizations HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{first}",
@@ -448,16 +461,8 @@ fn user_create_generates_and_prints_a_password_once_when_none_is_given() {
 fn chunked_bodies_over_the_limit_are_413_problems() {
     let dir = tempfile::tempdir().unwrap();
     let db = TestDb::new(dir.path());
-    bootstrap_operator(
-        dir.path(),
-        &db.url,
-        "ops@liaison.test",
-        "operator password 123",
-    );
-    let server = Server::start(dir.path(), &db.url);
-    let token = login(&server.addr, "ops@liaison.test", "operator password 123");
-    let mut s = TcpStream::connect(&server.addr).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let (server, token) = server_with_operator(dir.path(), &db);
+    let mut s = connect(&server.addr);
     write!(
         s,
         "POST /api/v1/organizations HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
@@ -489,19 +494,11 @@ fn chunked_bodies_over_the_limit_are_413_problems() {
 fn head_answers_like_get_without_a_body() {
     let dir = tempfile::tempdir().unwrap();
     let db = TestDb::new(dir.path());
-    bootstrap_operator(
-        dir.path(),
-        &db.url,
-        "ops@liaison.test",
-        "operator password 123",
-    );
-    let server = Server::start(dir.path(), &db.url);
-    let token = login(&server.addr, "ops@liaison.test", "operator password 123");
+    let (server, token) = server_with_operator(dir.path(), &db);
     for path in ["/healthz", "/api/v1/organizations", "/api/v1/openapi.json"] {
         let (status, body) = http(&server.addr, "GET", path, Some(&token), None);
         assert_eq!(status, 200, "{path}: {body}");
-        let mut s = TcpStream::connect(&server.addr).unwrap();
-        s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+        let mut s = connect(&server.addr);
         write!(
             s,
             "HEAD {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Bearer {token}\r\n\r\n"
