@@ -170,6 +170,29 @@ async fn keywords_and_titles_outrank_bodies_and_publications_count() {
     assert_eq!(res["total"], 3);
     assert_eq!(ids(&res)[0], keyword);
     assert!(ids(&res).contains(&body) && ids(&res).contains(&publication));
+
+    // Publications are indexed without positions: a phrase matches there when all its words
+    // occur, in any order; Korean and Chinese words (phrases of bigrams) are found there too.
+    let korean = profile(&app, json!({"university_id": uni, "name": "Pak Ji-hoon",
+        "publications": [{"title": "GPU 클러스터 기반 분산 학습", "venue": "先進封裝研討會", "year": 2025}]})).await;
+    let q = |s: &str| format!("type=faculty&q={}", q(s));
+    assert_eq!(
+        ids(&search(&app, None, &q("\"silicon photonics\"")).await),
+        vec![publication.clone()]
+    );
+    assert_eq!(
+        ids(&search(&app, None, &q("\"photonics silicon\"")).await),
+        vec![publication]
+    );
+    // Bodies keep positions: both profiles' bios have both words, only one in this order.
+    let exact = search(&app, None, &q("\"materials devices\"")).await;
+    assert_eq!(ids(&exact), vec![body]);
+    assert!(!ids(&exact).contains(&keyword));
+    assert_eq!(
+        ids(&search(&app, None, &q("클러스터 학습")).await),
+        vec![korean.clone()]
+    );
+    assert_eq!(ids(&search(&app, None, &q("先進封裝")).await), vec![korean]);
 }
 
 #[actix_web::test]

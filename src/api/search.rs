@@ -42,8 +42,9 @@ pub enum HitStatus {
 pub struct SearchParams {
     /// Query text in any mix of English, Korean and Chinese. By default every word must
     /// match (see `operator`); hits are ranked by BM25 (titles and keywords weigh more than
-    /// bodies). `+word` requires, `-word` excludes, `"..."` is a phrase, `title:word` targets
-    /// a field, `a OR b` accepts either. Omit to browse with filters only.
+    /// bodies). `+word` requires, `-word` excludes, `"..."` is a phrase (in publications,
+    /// which are indexed without positions: all its words, in any order), `title:word`
+    /// targets a field, `a OR b` accepts either. Omit to browse with filters only.
     pub q: Option<String>,
     /// `and`: a hit has every word of `q`; `or`: any of them, more matching words ranking
     /// higher. A run of Chinese or Korean characters counts as one word. Unset: `and`, or

@@ -495,6 +495,14 @@ fn rss(pid: u32) -> (f64, f64, f64, f64) {
     )
 }
 
+/// The process's memory now, after a phase of the run: which phase leaves what behind.
+fn memory_after(pid: u32, phase: &str) {
+    let (peak, now, anon, file) = rss(pid);
+    println!(
+        "memory after {phase}: RSS {now:.0} MiB (anonymous {anon:.0} MiB, mapped files {file:.0} MiB); peak so far {peak:.0} MiB"
+    );
+}
+
 fn dir_size(path: &Path) -> u64 {
     std::fs::read_dir(path)
         .map(|entries| {
@@ -666,6 +674,7 @@ fn main() -> Result<()> {
             &database_url,
         )?
     };
+    memory_after(server.child.id(), "the load");
 
     // Search latency for a fixed mixed query set.
     let raw_queries: [(&str, &str, bool); 24] = [
@@ -786,6 +795,8 @@ fn main() -> Result<()> {
         .iter()
         .map(|id| (format!("/api/v1/needs/{id}/matches"), true))
         .collect();
+    println!();
+    memory_after(server.child.id(), "the searches");
     if !matches.is_empty() {
         latencies(&server.addr, &token, &matches, 2, matches.len() * 2)?;
         println!();

@@ -24,7 +24,7 @@ use crate::db::{Db, DbConn};
 use crate::error::{AppError, AppResult};
 
 /// Bump when the schema or the analysis changes: an index of another version is rebuilt.
-const SCHEMA_VERSION: u32 = 3;
+const SCHEMA_VERSION: u32 = 4;
 /// Outbox rows applied per database round trip.
 const BATCH: i64 = 500;
 /// Applied outbox rows older than this are deleted (hourly). An index that was away longer
@@ -59,23 +59,31 @@ pub struct Fields {
     pub participant: Field,
 }
 
-fn schema() -> (Schema, Fields) {
+/// Publications are indexed without positions: they were half of the index, and their
+/// positions a large share of what importing and merging cost. A phrase (or a CJK word,
+/// which is a phrase of bigrams) matches publications when all its words occur in them
+/// (see `query::parse`); titles, keywords and bodies keep positions and exact phrases.
+const PUBLICATIONS: IndexRecordOption = IndexRecordOption::WithFreqs;
+
+/// The index's schema; `publications` says how that field is indexed (`query_schema`).
+fn schema_with(publications: IndexRecordOption) -> (Schema, Fields) {
     let mut b = Schema::builder();
-    let text = |stored: bool| {
+    let text_with = |stored: bool, option: IndexRecordOption| {
         let o = TextOptions::default().set_indexing_options(
             TextFieldIndexing::default()
                 .set_tokenizer(MULTILINGUAL)
-                .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+                .set_index_option(option),
         );
         if stored { o.set_stored() } else { o }
     };
+    let text = |stored: bool| text_with(stored, IndexRecordOption::WithFreqsAndPositions);
     let fields = Fields {
         id: b.add_text_field("id", STRING | STORED),
         kind: b.add_text_field("kind", STRING),
         title: b.add_text_field("title", text(true)),
         keywords: b.add_text_field("keywords", text(true)),
         body: b.add_text_field("body", text(true)),
-        publications: b.add_text_field("publications", text(false)),
+        publications: b.add_text_field("publications", text_with(false, publications)),
         org: b.add_text_field("org", STRING | STORED | FAST),
         country: b.add_text_field("country", STRING),
         department: b.add_text_field("department", STRING),
@@ -89,6 +97,18 @@ fn schema() -> (Schema, Fields) {
         participant: b.add_text_field("participant", STRING),
     };
     (b.build(), fields)
+}
+
+pub(super) fn schema() -> (Schema, Fields) {
+    schema_with(PUBLICATIONS)
+}
+
+/// The schema the query parser reads: the index's, with positions on every text field, so
+/// that it builds a phrase wherever the caller's text has one; `query::parse` turns phrases
+/// on fields indexed without positions into all of their words. Same fields in the same
+/// order, so its `Field`s are the index's.
+pub(super) fn query_schema() -> Schema {
+    schema_with(IndexRecordOption::WithFreqsAndPositions).0
 }
 
 /// Lowercased, trimmed: how filter values are stored and looked up.
@@ -495,6 +515,8 @@ pub struct SearchIndex {
     turns: tokio::sync::Semaphore,
     /// Facet columns of the searchable segments, read once (see `facets::FacetValues`).
     pub(super) facet_values: super::facets::FacetValues,
+    /// The caller's query text parser (see `query::parser`).
+    pub(super) parser: tantivy::query::QueryParser,
 }
 
 impl SearchIndex {
@@ -508,6 +530,7 @@ impl SearchIndex {
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
             .try_into()?;
+        let parser = super::query::parser(&index);
         let (progress, _) = tokio::sync::watch::channel(Progress {
             applied: seq.unwrap_or(0),
             rebuilding: seq.is_none(),
@@ -524,6 +547,7 @@ impl SearchIndex {
                 std::thread::available_parallelism().map_or(2, |n| n.get()) * 2,
             ),
             facet_values: Default::default(),
+            parser,
         });
         let worker = Indexer {
             index: Arc::downgrade(&this),

@@ -6,8 +6,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{
-    AllQuery, BooleanQuery, ConstScoreQuery, Query, QueryParser, TermQuery, TermSetQuery,
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, Occur, PhrasePrefixQuery,
+    PhraseQuery, Query, QueryParser, QueryParserError, TermQuery, TermSetQuery,
 };
+use tantivy::query_grammar::{self, UserInputAst};
 use tantivy::schema::{Field, IndexRecordOption, Value};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{TantivyDocument, Term};
@@ -151,33 +153,154 @@ fn visibility(f: &Fields, kind: Kind, v: &Visible) -> Option<Box<dyn Query>> {
     })
 }
 
-fn parser(index: &SearchIndex) -> QueryParser {
-    let schema = index.index.schema();
+/// The parser for the caller's query text over the default fields (`BOOSTS`). It reads
+/// `index::query_schema`, which has positions on every text field, and sets no boosts: the
+/// query it builds for each word is rewritten by `leaf`, which adds the field boosts and
+/// turns phrases on fields without positions into all of their words.
+pub(super) fn parser(index: &tantivy::Index) -> QueryParser {
+    let schema = super::index::query_schema();
     let fields: Vec<Field> = BOOSTS
         .iter()
         .filter_map(|(n, _)| schema.get_field(n).ok())
         .collect();
-    let mut parser = QueryParser::for_index(&index.index, fields);
-    for (name, boost) in BOOSTS {
-        if let Ok(field) = schema.get_field(name) {
-            parser.set_field_boost(field, boost);
-        }
-    }
-    parser
+    QueryParser::new(schema, fields, index.tokenizers().clone())
+}
+
+fn invalid_query(e: impl std::fmt::Display) -> AppError {
+    AppError::query(vec![FieldError::new(
+        "q",
+        "invalid_query_syntax",
+        format!("cannot parse the query: {e}"),
+    )])
 }
 
 /// Parses the caller's query text; malformed syntax is a 400 naming `q`.
+///
+/// The grammar and the meaning of each word are tantivy's parser's. The clauses and boosts
+/// of the text are built here, each word by the parser (see `leaf`), because the parser
+/// wraps what it builds in boosts that cannot be looked into, and a phrase on a field
+/// without positions must become a conjunction before that.
 pub fn parse(index: &SearchIndex, q: &str, all_words: bool) -> AppResult<Box<dyn Query>> {
-    let mut parser = parser(index);
+    parse_with(&index.parser, &index.index.schema(), q, all_words)
+}
+
+fn parse_with(
+    parser: &QueryParser,
+    schema: &tantivy::schema::Schema,
+    q: &str,
+    all_words: bool,
+) -> AppResult<Box<dyn Query>> {
+    let mut parser = parser.clone();
     if all_words {
         parser.set_conjunction_by_default();
     }
-    parser.parse_query(q).map_err(|e| {
-        AppError::query(vec![FieldError::new(
-            "q",
-            "invalid_query_syntax",
-            format!("cannot parse the query: {e}"),
-        )])
+    let ast = query_grammar::parse_query(q)
+        .map_err(|_| invalid_query(QueryParserError::SyntaxError(q.to_owned())))?;
+    // The whole text once through the parser, for its checks of the query as a whole
+    // (e.g. nothing but exclusions is refused).
+    parser
+        .build_query_from_user_input_ast(ast.clone())
+        .map_err(invalid_query)?;
+    let default = if all_words {
+        Occur::Must
+    } else {
+        Occur::Should
+    };
+    Ok(build(&parser, schema, ast, default)?.unwrap_or_else(|| Box::new(EmptyQuery)))
+}
+
+/// The query for a part of the caller's text, as tantivy's parser builds it (clauses left
+/// empty, e.g. by stop words, are dropped); `None` when nothing of it can match.
+fn build(
+    parser: &QueryParser,
+    schema: &tantivy::schema::Schema,
+    ast: UserInputAst,
+    default: Occur,
+) -> AppResult<Option<Box<dyn Query>>> {
+    Ok(match ast {
+        UserInputAst::Clause(clauses) => {
+            let mut built = Vec::with_capacity(clauses.len());
+            for (occur, sub) in clauses {
+                if let Some(query) = build(parser, schema, sub, default)? {
+                    built.push((occur.unwrap_or(default), query));
+                }
+            }
+            (!built.is_empty()).then(|| Box::new(BooleanQuery::new(built)) as Box<dyn Query>)
+        }
+        UserInputAst::Boost(sub, boost) => build(parser, schema, *sub, default)?
+            .map(|q| Box::new(BoostQuery::new(q, boost.into_inner() as f32)) as Box<dyn Query>),
+        UserInputAst::Leaf(word) => {
+            let query = parser
+                .build_query_from_user_input_ast(UserInputAst::Leaf(word))
+                .map_err(invalid_query)?;
+            leaf(query, schema)
+        }
+    })
+}
+
+/// One word (or phrase) of the caller's text, as the parser built it: alone for a field it
+/// names, or a union over the default fields. Adds each field's boost, and turns a phrase on
+/// a field the index keeps without positions into a conjunction of its words.
+fn leaf(query: Box<dyn Query>, schema: &tantivy::schema::Schema) -> Option<Box<dyn Query>> {
+    if query.is::<EmptyQuery>() {
+        return None;
+    }
+    if let Some(union) = query.downcast_ref::<BooleanQuery>() {
+        let clauses: Vec<(Occur, Box<dyn Query>)> = union
+            .clauses()
+            .iter()
+            .filter_map(|(occur, q)| Some((*occur, leaf(q.box_clone(), schema)?)))
+            .collect();
+        return (!clauses.is_empty())
+            .then(|| Box::new(BooleanQuery::new(clauses)) as Box<dyn Query>);
+    }
+    let positions = |field: Field| {
+        schema
+            .get_field_entry(field)
+            .field_type()
+            .get_index_record_option()
+            .is_some_and(|o| o.has_positions())
+    };
+    let words = |terms: Vec<Term>| -> Box<dyn Query> {
+        Box::new(BooleanQuery::intersection(
+            terms
+                .into_iter()
+                .map(|t| {
+                    Box::new(TermQuery::new(t, IndexRecordOption::WithFreqs)) as Box<dyn Query>
+                })
+                .collect(),
+        ))
+    };
+    let (field, query) = if let Some(t) = query.downcast_ref::<TermQuery>() {
+        (t.term().field(), query)
+    } else if let Some(p) = query.downcast_ref::<PhraseQuery>() {
+        let field = p.field();
+        if positions(field) {
+            (field, query)
+        } else {
+            (field, words(p.phrase_terms()))
+        }
+    } else if let Some(p) = query.downcast_ref::<PhrasePrefixQuery>() {
+        // A phrase whose last word is a prefix: on a field without positions, its whole
+        // words (the prefix is left out, so this field matches a little more loosely).
+        let field = p.field();
+        if positions(field) {
+            (field, query)
+        } else {
+            // (`phrase_terms` are the words before the prefix.)
+            let terms = p.phrase_terms();
+            if terms.is_empty() {
+                return None;
+            }
+            (field, words(terms))
+        }
+    } else {
+        return Some(query);
+    };
+    let name = schema.get_field_name(field);
+    Some(match BOOSTS.iter().find(|(n, _)| *n == name) {
+        Some((_, boost)) if *boost != 1.0 => Box::new(BoostQuery::new(query, *boost)),
+        _ => query,
     })
 }
 
@@ -359,4 +482,201 @@ pub fn run(index: &SearchIndex, req: &Request) -> AppResult<Results> {
         hits,
         facets,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use tantivy::collector::TopDocs;
+    use tantivy::schema::Schema;
+    use tantivy::{Index, IndexWriter};
+
+    use super::*;
+    use crate::search::analyzer::{MULTILINGUAL, multilingual};
+    use crate::search::index::{query_schema, schema};
+
+    type Result<T> = anyhow::Result<T>;
+
+    /// (title, body, publications) per document; ids are their positions.
+    const DOCS: [(&str, &str, &str); 6] = [
+        (
+            "Alice Wang",
+            "Training deep neural networks on shared GPU clusters",
+            "Silicon photonics interconnects for AI accelerators",
+        ),
+        (
+            "Bob Lee",
+            "Laser radar for military and civil use",
+            "Photonics of silicon nitride waveguides",
+        ),
+        (
+            "Kim Min-jun",
+            "대규모 언어 모델 학습",
+            "GPU 클러스터 기반 분산 학습 시스템",
+        ),
+        (
+            "Lin Mei-Ling",
+            "先進製程良率分析",
+            "半導體缺陷檢測與深度學習",
+        ),
+        (
+            "Carol Diaz",
+            "Silicon photonics for neural network accelerators",
+            "Laser cooling of atoms",
+        ),
+        (
+            "Dan Park",
+            "Photonics and silicon in one lab; neural computing",
+            "",
+        ),
+    ];
+
+    fn index(schema: Schema, f: &Fields) -> Result<Index> {
+        let index = Index::create_in_ram(schema);
+        index.tokenizers().register(MULTILINGUAL, multilingual());
+        let mut writer: IndexWriter = index.writer_with_num_threads(1, 15_000_000)?;
+        for (i, (title, body, publications)) in DOCS.iter().enumerate() {
+            let mut doc = TantivyDocument::new();
+            doc.add_text(f.id, i.to_string());
+            doc.add_text(f.title, title);
+            doc.add_text(f.body, body);
+            doc.add_text(f.publications, publications);
+            writer.add_document(doc)?;
+        }
+        writer.commit()?;
+        Ok(index)
+    }
+
+    /// (id, score) of every hit, by id.
+    fn hits(index: &Index, f: &Fields, query: &dyn Query) -> Result<Vec<(String, f32)>> {
+        let searcher = index.reader()?.searcher();
+        let top = searcher.search(query, &TopDocs::with_limit(10).order_by_score())?;
+        let mut hits = Vec::new();
+        for (score, address) in top {
+            let doc: TantivyDocument = searcher.doc(address)?;
+            let id = doc
+                .get_first(f.id)
+                .and_then(|v| v.as_str())
+                .unwrap_or_default();
+            hits.push((id.to_owned(), score));
+        }
+        hits.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(hits)
+    }
+
+    fn ids(hits: Vec<(String, f32)>) -> Vec<String> {
+        hits.into_iter().map(|h| h.0).collect()
+    }
+
+    fn ours(index: &Index, q: &str, all_words: bool) -> AppResult<Box<dyn Query>> {
+        parse_with(&parser(index), &index.schema(), q, all_words)
+    }
+
+    /// tantivy's parser with the field boosts, on `index`'s own schema.
+    fn reference(index: &Index, q: &str, all_words: bool) -> Result<Box<dyn Query>> {
+        let schema = index.schema();
+        let mut fields = Vec::new();
+        for (name, _) in BOOSTS {
+            fields.push(schema.get_field(name)?);
+        }
+        let mut parser = QueryParser::for_index(index, fields.clone());
+        for (field, (_, boost)) in fields.into_iter().zip(BOOSTS) {
+            parser.set_field_boost(field, boost);
+        }
+        if all_words {
+            parser.set_conjunction_by_default();
+        }
+        Ok(parser.parse_query(q)?)
+    }
+
+    #[test]
+    fn without_phrases_hits_and_scores_are_the_parsers() -> Result<()> {
+        let (schema, f) = schema();
+        let index = index(schema, &f)?;
+        for q in [
+            "network",
+            "neural networks training",
+            "+laser -military",
+            "title:alice",
+            "gpu^2 neural",
+            "neural OR laser",
+            "(photonics silicon) -title:bob",
+            "the neural",
+            "딥러닝 OR 학습",
+        ] {
+            for all_words in [true, false] {
+                let expected = hits(&index, &f, reference(&index, q, all_words)?.as_ref())?;
+                let got = hits(&index, &f, ours(&index, q, all_words)?.as_ref())?;
+                assert_eq!(
+                    got.iter().map(|h| &h.0).collect::<Vec<_>>(),
+                    expected.iter().map(|h| &h.0).collect::<Vec<_>>(),
+                    "{q} (all words: {all_words})"
+                );
+                for (g, e) in got.iter().zip(&expected) {
+                    assert!(
+                        (g.1 - e.1).abs() < 1e-4,
+                        "{q}: {got:?} against {expected:?}"
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn phrases_are_exact_except_in_publications_where_all_their_words_must_occur() -> Result<()> {
+        let (schema, f) = schema();
+        let index = index(schema, &f)?;
+        let found = |q: &str| -> Result<Vec<String>> {
+            Ok(ids(hits(&index, &f, ours(&index, q, true)?.as_ref())?))
+        };
+        // In order in 0's publications and 4's body; apart in 1's publications (which
+        // matches there) and in 5's body (which does not).
+        assert_eq!(found("\"silicon photonics\"")?, ["0", "1", "4"]);
+        assert_eq!(found("body:\"silicon photonics\"")?, ["4"]);
+        assert_eq!(found("publications:\"silicon photonics\"")?, ["0", "1"]);
+        // Korean and Chinese words are phrases of bigrams: found in publications too.
+        assert_eq!(found("클러스터")?, ["2"]);
+        assert_eq!(found("분산 학습")?, ["2"]);
+        assert_eq!(found("缺陷檢測")?, ["3"]);
+        assert_eq!(found("良率分析")?, ["3"]);
+        // A phrase prefix: exact where there are positions, whole words in publications.
+        assert_eq!(found("\"silicon phot\"*")?, ["0", "1", "4"]);
+        Ok(())
+    }
+
+    #[test]
+    fn phrases_find_what_the_parser_finds_on_an_index_with_positions_everywhere() -> Result<()> {
+        let (schema, f) = schema();
+        let ours_index = index(schema, &f)?;
+        let positions = index(query_schema(), &f)?;
+        // Phrases that, where they occur, occur in order: both readings agree.
+        for q in [
+            "\"neural networks\"",
+            "\"laser cooling\" OR \"laser radar\"",
+            "GPU 클러스터",
+            "半導體 深度學習",
+            "\"distributed systems\"",
+        ] {
+            for all_words in [true, false] {
+                let expected = reference(&positions, q, all_words)?;
+                let got = ours(&ours_index, q, all_words)?;
+                assert_eq!(
+                    ids(hits(&ours_index, &f, got.as_ref())?),
+                    ids(hits(&positions, &f, expected.as_ref())?),
+                    "{q} (all words: {all_words})"
+                );
+            }
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn malformed_or_refused_text_is_a_query_error() -> Result<()> {
+        let (schema, f) = schema();
+        let index = index(schema, &f)?;
+        for q in ["(unbalanced", "nosuchfield:x", "-military"] {
+            assert!(ours(&index, q, true).is_err(), "{q}");
+        }
+        Ok(())
+    }
 }
