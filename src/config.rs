@@ -25,6 +25,9 @@ pub struct Settings {
     /// The search indexer commits at most this often (milliseconds): the bound on how stale
     /// search can be, traded against commit cost.
     pub index_commit_interval_ms: u64,
+    /// How often memory the process freed is given back to the system (milliseconds; 0:
+    /// never). See `memory`.
+    pub memory_release_interval_ms: u64,
     /// Database connections in the pool.
     pub db_pool_size: u32,
     /// Seconds to wait for a pooled connection before answering 503.
@@ -118,6 +121,7 @@ impl Default for Settings {
             max_body_bytes: 1024 * 1024,
             max_import_bytes: 32 * 1024 * 1024,
             index_commit_interval_ms: 250,
+            memory_release_interval_ms: 1000,
             db_pool_size: 8,
             db_timeout_secs: 5,
             workers: 0,
@@ -156,6 +160,8 @@ pub struct SettingsArgs {
     pub max_import_bytes: Option<usize>,
     #[arg(long, env = "LIAISON_INDEX_COMMIT_INTERVAL_MS", global = true)]
     pub index_commit_interval_ms: Option<u64>,
+    #[arg(long, env = "LIAISON_MEMORY_RELEASE_INTERVAL_MS", global = true)]
+    pub memory_release_interval_ms: Option<u64>,
     #[arg(long, env = "LIAISON_DB_POOL_SIZE", global = true)]
     pub db_pool_size: Option<u32>,
     #[arg(long, env = "LIAISON_DB_TIMEOUT_SECS", global = true)]
@@ -209,6 +215,7 @@ impl SettingsArgs {
             max_body_bytes,
             max_import_bytes,
             index_commit_interval_ms,
+            memory_release_interval_ms,
             db_pool_size,
             db_timeout_secs,
             workers,
@@ -261,6 +268,13 @@ impl Settings {
         }
         if !(10..=10_000).contains(&self.index_commit_interval_ms) {
             anyhow::bail!("index_commit_interval_ms: must be between 10 and 10000");
+        }
+        if self.memory_release_interval_ms != 0
+            && !(100..=3_600_000).contains(&self.memory_release_interval_ms)
+        {
+            anyhow::bail!(
+                "memory_release_interval_ms: must be 0 (never) or between 100 and 3600000"
+            );
         }
         if self.db_pool_size == 0 {
             anyhow::bail!("db_pool_size: must be at least 1");

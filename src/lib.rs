@@ -18,6 +18,7 @@ pub mod domain;
 pub mod error;
 pub mod eval;
 pub mod http;
+pub mod memory;
 pub mod search;
 pub mod service;
 pub mod telemetry;

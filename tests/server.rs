@@ -401,6 +401,14 @@ fn bad_configuration_is_refused_with_a_clear_message() {
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("bind:"));
+    let out = Command::new(BIN)
+        .args(["serve", "--memory-release-interval-ms", "5"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("memory_release_interval_ms:"), "{err}");
 }
 
 #[test]

@@ -69,6 +69,11 @@ impl AppState {
             db.clone(),
             Duration::from_millis(settings.index_commit_interval_ms),
         )?;
+        if settings.memory_release_interval_ms > 0 {
+            crate::memory::release_periodically(Duration::from_millis(
+                settings.memory_release_interval_ms,
+            ));
+        }
         let spec = openapi();
         let routes = RouteTable::from_spec(&spec);
         Ok(Self {
