@@ -472,3 +472,45 @@ async fn the_cli_imports_the_same_file_with_the_same_report() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains(".csv"));
 }
+
+/// On PostgreSQL an import leaves the planner's statistics current: right after a bulk load
+/// the planner must not take the tables for empty (it then scanned every publication to load
+/// a few profiles').
+#[actix_web::test]
+async fn a_bulk_import_leaves_the_planner_statistics_current() {
+    let app = TestApp::spawn().await;
+    let uni = university(&app, "KAIST").await;
+    let ndjson: Vec<String> = (0..300)
+        .map(|i| {
+            json!({"external_id": format!("K-{i}"), "name": format!("Researcher {i}"),
+                   "keywords": ["batteries", "solid electrolytes"],
+                   "publications": [{"title": format!("Solid electrolyte interfaces {i}"), "year": 2024},
+                                    {"title": "Lithium metal anodes", "abstract": "Dendrites...", "year": 2023},
+                                    {"title": "Thermal runaway", "year": 2022}]})
+            .to_string()
+        })
+        .collect();
+    let res = import(
+        &app,
+        Some(&app.operator_token),
+        &uni,
+        "application/x-ndjson",
+        ndjson.join("\n"),
+    )
+    .await;
+    res.expect(200);
+    assert_eq!(res.json()["created"], 300);
+    if app.db.is_postgres() {
+        let at_least = |table: &str, rows: u32| {
+            app.db.try_execute(&format!(
+                "DO $$ BEGIN IF (SELECT reltuples FROM pg_class WHERE relname = '{table}' \
+                 AND relnamespace = current_schema()::regnamespace) < {rows} \
+                 THEN RAISE EXCEPTION '{table}: statistics out of date'; END IF; END $$"
+            ))
+        };
+        assert_eq!(at_least("faculty_profiles", 300), Ok(0));
+        assert_eq!(at_least("publications", 900), Ok(0));
+        assert_eq!(at_least("faculty_keywords", 600), Ok(0));
+        assert!(at_least("publications", 901).is_err());
+    }
+}

@@ -76,6 +76,7 @@ pub mod projects;
 pub mod reports;
 pub mod schema;
 pub mod search;
+pub mod statistics;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

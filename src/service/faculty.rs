@@ -810,6 +810,25 @@ pub async fn import(
             report.rows.push(r);
         }
     }
+    if report.created + report.updated > 0 {
+        // What was imported is saved either way: statistics that could not be refreshed now
+        // are autovacuum's to refresh later.
+        let refreshed = db
+            .run(|c| {
+                Ok(crate::db::statistics::refresh(
+                    c,
+                    &crate::db::statistics::FACULTY_TABLES,
+                )?)
+            })
+            .await;
+        match refreshed {
+            Ok(tables) if !tables.is_empty() => {
+                tracing::debug!(?tables, "refreshed planner statistics after an import");
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e.detail, "refreshing planner statistics failed"),
+        }
+    }
     Ok(report)
 }
 
