@@ -386,29 +386,27 @@ fn bad_configuration_is_refused_with_a_clear_message() {
         "bind = \"127.0.0.1:0\"\ndatabse_url = \"x\"\n",
     )
     .unwrap();
-    let out = Command::new(BIN)
-        .args(["serve", "--config", "liaison.toml"])
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("unknown field `databse_url`"), "{err}");
-    let out = Command::new(BIN)
-        .args(["serve", "--bind", "nowhere"])
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("bind:"));
-    let out = Command::new(BIN)
-        .args(["serve", "--memory-release-interval-ms", "5"])
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("memory_release_interval_ms:"), "{err}");
+    for (args, says) in [
+        (
+            &["--config", "liaison.toml"][..],
+            "unknown field `databse_url`",
+        ),
+        (&["--bind", "nowhere"][..], "bind:"),
+        (
+            &["--memory-release-interval-ms", "5"][..],
+            "memory_release_interval_ms:",
+        ),
+    ] {
+        let out = Command::new(BIN)
+            .arg("serve")
+            .args(args)
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(says), "{args:?}: {err}");
+    }
 }
 
 #[test]
