@@ -466,6 +466,10 @@ fn start(args: &Args, database_url: &str) -> Result<Server> {
                         .take_while(|c| !c.is_whitespace())
                         .collect::<String>(),
                 );
+            } else {
+                // Warnings and errors of the service (its log level is `warn`): shown, so
+                // that a failed request can be explained.
+                eprintln!("service: {line}");
             }
         }
     });

@@ -511,8 +511,8 @@ pub struct SearchIndex {
     stop: Arc<AtomicBool>,
     thread: Mutex<Option<std::thread::JoinHandle<()>>>,
     db: Db,
-    /// Turns for CPU-bound work on the index: two per core (see `cpu_bound`).
-    turns: tokio::sync::Semaphore,
+    /// The threads CPU-bound work on the index runs on (see `cpu_bound`).
+    cpu: super::pool::CpuPool,
     /// Facet columns of the searchable segments, read once (see `facets::FacetValues`).
     pub(super) facet_values: super::facets::FacetValues,
     /// The caller's query text parser (see `query::parser`).
@@ -543,9 +543,7 @@ impl SearchIndex {
             stop: Arc::new(AtomicBool::new(false)),
             thread: Mutex::new(None),
             db,
-            turns: tokio::sync::Semaphore::new(
-                std::thread::available_parallelism().map_or(2, |n| n.get()) * 2,
-            ),
+            cpu: super::pool::CpuPool::per_core()?,
             facet_values: Default::default(),
             parser,
         });
@@ -566,20 +564,13 @@ impl SearchIndex {
         Ok(this)
     }
 
-    /// Runs CPU-bound work on the index (a search, a match) on the blocking thread pool, at
-    /// most two per core at a time; the rest wait their turn in arrival order. Sixteen
-    /// searches at once on two cores used to share the cores sixteen ways, so every one of
-    /// them took sixteen times its CPU time; taking turns gives the same throughput with
-    /// less spread and fewer threads, and keeps a burst from piling up work. (One turn per
-    /// core left the cores idle between turns.)
+    /// Runs CPU-bound work on the index (a search, a match) on its own threads, one per
+    /// core, in arrival order (see `pool`).
     pub async fn cpu_bound<T: Send + 'static>(
         &self,
         f: impl FnOnce() -> AppResult<T> + Send + 'static,
     ) -> AppResult<T> {
-        let _turn = self.turns.acquire().await.map_err(AppError::internal)?;
-        actix_web::rt::task::spawn_blocking(f)
-            .await
-            .map_err(AppError::internal)?
+        self.cpu.run(f).await.map_err(AppError::internal)?
     }
 
     pub fn progress(&self) -> Progress {

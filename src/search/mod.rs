@@ -5,6 +5,7 @@ pub mod analyzer;
 mod facets;
 pub mod index;
 pub mod matching;
+mod pool;
 pub mod query;
 
 pub use index::{Progress, SearchIndex};
