@@ -3,40 +3,28 @@
 //! bigrams (a lone character stays a unigram); everything else is split into words that are
 //! lowercased, stripped of English stop words and stemmed ("networks" finds "network").
 //! It needs no dictionary, so it builds and runs offline.
+//!
+//! The steps are those of tantivy's `RemoveLongFilter` (48 bytes), `LowerCaser`,
+//! `StopWordFilter` (English) and `Stemmer` (English) after `CjkBigramTokenizer`, done in one
+//! token stream (`Analyzer`): chained, each step was a call through a boxed stream per word,
+//! and analysis is a fifth of a bulk import and most of highlighting. `reference` builds the
+//! chain, and tests check both give the same tokens at the same positions and offsets.
 
-use tantivy::tokenizer::{
-    Language, LowerCaser, RemoveLongFilter, Stemmer, StopWordFilter, TextAnalyzer, Token,
-    TokenFilter, TokenStream, Tokenizer,
-};
+use tantivy::tokenizer::{Language, Stemmer, TextAnalyzer, Token, TokenStream, Tokenizer};
 
 /// The name the analyzer is registered under in the index.
 pub const MULTILINGUAL: &str = "liaison_multilingual";
 
 /// The analyzer for every full-text field.
 pub fn multilingual() -> TextAnalyzer {
-    unstemmed_builder()
-        .filter_dynamic(Stem {
-            which: Which::All(Stems::default()),
-        })
-        .build()
+    Analyzer::new(Which::All).into()
 }
 
-fn unstemmed_builder() -> tantivy::tokenizer::TextAnalyzerBuilder {
-    let mut builder = TextAnalyzer::builder(CjkBigramTokenizer::default())
-        .filter(RemoveLongFilter::limit(48))
-        .filter(LowerCaser)
-        .dynamic();
-    if let Some(stop) = StopWordFilter::new(Language::English) {
-        builder = builder.filter_dynamic(stop);
-    }
-    builder
-}
-
-/// `multilingual` split in two: every step but stemming, and stemming one word. Together they
-/// give the same tokens; matching uses them to stem only the words that can match a query
-/// (see `Stemmable`).
+/// `multilingual` without the stemming, and stemming one word: together they give the same
+/// tokens. Matching uses them to stem only the words that can match a query (see
+/// `Stemmable`).
 pub fn unstemmed() -> TextAnalyzer {
-    unstemmed_builder().build()
+    Analyzer::new(Which::None).into()
 }
 
 pub fn word_stemmer() -> TextAnalyzer {
@@ -51,114 +39,260 @@ pub fn word_stemmer() -> TextAnalyzer {
 /// one, at the same offsets. Stemming every word of every hit's text was most of the cost of
 /// highlighting.
 pub fn highlighter(query_terms: impl IntoIterator<Item = impl AsRef<str>>) -> TextAnalyzer {
-    unstemmed_builder()
-        .filter_dynamic(Stem {
-            which: Which::Only(std::sync::Arc::new(Stemmable::new(query_terms))),
-        })
-        .build()
+    Analyzer::new(Which::Only(std::sync::Arc::new(Stemmable::new(
+        query_terms,
+    ))))
+    .into()
 }
 
-/// English stemming of the words `which` lets through.
-#[derive(Clone)]
-struct Stem {
-    which: Which,
+/// Tokens longer than this many bytes (before lowercasing) are dropped, as tantivy's
+/// `RemoveLongFilter::limit(48)` does: they are not words (hashes, run-together text).
+const LONGEST: usize = 48;
+
+/// tantivy's English stop words (Lucene's list), all lowercase ASCII of at most 5 bytes.
+fn is_stop_word(word: &str) -> bool {
+    word.len() <= 5
+        && matches!(
+            word,
+            "a" | "an"
+                | "and"
+                | "are"
+                | "as"
+                | "at"
+                | "be"
+                | "but"
+                | "by"
+                | "for"
+                | "if"
+                | "in"
+                | "into"
+                | "is"
+                | "it"
+                | "no"
+                | "not"
+                | "of"
+                | "on"
+                | "or"
+                | "such"
+                | "that"
+                | "the"
+                | "their"
+                | "then"
+                | "there"
+                | "these"
+                | "they"
+                | "this"
+                | "to"
+                | "was"
+                | "will"
+                | "with"
+        )
 }
 
+/// Which words are stemmed.
 #[derive(Clone)]
 enum Which {
-    /// Every word, remembering the stems of the words seen: indexing stems the same few
-    /// thousand words over and over, and stemming was about a sixth of a bulk import's CPU.
-    /// Each clone of the analyzer (tantivy takes one per field and segment, and one per
-    /// query) starts with nothing remembered and remembers at most `REMEMBERED_STEMS` words.
-    All(Stems),
+    /// Every word, remembering the stems of recent words (see `Stems`).
+    All,
     /// Only the words that can become one of a query's terms.
     Only(std::sync::Arc<Stemmable>),
+    /// None.
+    None,
 }
 
-/// Stems of distinct words one analyzer instance remembers before it starts afresh.
-const REMEMBERED_STEMS: usize = 32_768;
+/// Stems of recently seen words: indexing stems the same few thousand words over and over, and
+/// stemming was about a sixth of a bulk import's CPU. A direct-mapped table of `SLOTS` slots
+/// of one cache line each, holding the word and its stem inline: a word's hash picks its slot
+/// and a new word replaces the one there. A map of boxed strings, as before, cost three
+/// cache misses per word (its bucket, its key, its value) and was most of the analysis time.
+/// One table per thread (`STEMS`), not per analyzer: tantivy takes a fresh clone of the
+/// analyzer for every field of every segment it writes, and a commit every 250 ms during a bulk
+/// load started the clones' tables cold (stemming was still a twentieth of the import's CPU). A
+/// thread takes its table (1 MiB) only once it has stemmed `UNREMEMBERED` words: a few
+/// queries' words are not worth one.
+#[derive(Default)]
+struct Stems {
+    slots: Vec<Slot>,
+    /// Words stemmed before the table was taken.
+    unremembered: usize,
+    hasher: foldhash::fast::RandomState,
+}
 
-type Stems = std::collections::HashMap<Box<str>, Box<str>, foldhash::fast::RandomState>;
+const UNREMEMBERED: usize = 1024;
 
-impl TokenFilter for Stem {
-    type Tokenizer<T: Tokenizer> = StemTokenizer<T>;
+thread_local! {
+    static STEMS: std::cell::RefCell<Stems> = std::cell::RefCell::new(Stems::default());
+}
 
-    fn transform<T: Tokenizer>(self, inner: T) -> StemTokenizer<T> {
-        StemTokenizer {
-            inner,
-            which: self.which,
-            stemmer: word_stemmer(),
+const SLOTS: usize = 1 << 14;
+/// The longest word (and stem) kept, in bytes; longer ones are stemmed every time.
+const SLOT_WORD: usize = 31;
+
+#[derive(Clone, Copy)]
+#[repr(C, align(64))]
+struct Slot {
+    word: [u8; SLOT_WORD],
+    word_len: u8,
+    stem: [u8; SLOT_WORD],
+    stem_len: u8,
+}
+
+impl Stems {
+    fn slot(&self, word: &str) -> usize {
+        use std::hash::BuildHasher as _;
+        self.hasher.hash_one(word) as usize & (SLOTS - 1)
+    }
+
+    /// The remembered stem of `word`, if any.
+    fn get(&self, word: &str) -> Option<&str> {
+        let slot = self.slots.get(self.slot(word))?;
+        let len = usize::from(slot.word_len);
+        if len == 0 || slot.word.get(..len) != Some(word.as_bytes()) {
+            return None;
         }
+        std::str::from_utf8(slot.stem.get(..usize::from(slot.stem_len))?).ok()
+    }
+
+    fn remember(&mut self, word: &str, stem: &str) {
+        if word.is_empty() || word.len() > SLOT_WORD || stem.len() > SLOT_WORD {
+            return;
+        }
+        if self.slots.is_empty() {
+            self.unremembered += 1;
+            if self.unremembered < UNREMEMBERED {
+                return;
+            }
+            let empty = Slot {
+                word: [0; SLOT_WORD],
+                word_len: 0,
+                stem: [0; SLOT_WORD],
+                stem_len: 0,
+            };
+            self.slots = vec![empty; SLOTS];
+        }
+        let i = self.slot(word);
+        let slot = &mut self.slots[i];
+        slot.word[..word.len()].copy_from_slice(word.as_bytes());
+        slot.word_len = word.len() as u8;
+        slot.stem[..stem.len()].copy_from_slice(stem.as_bytes());
+        slot.stem_len = stem.len() as u8;
     }
 }
 
+/// The whole analysis in one token stream (see the module's documentation).
 #[derive(Clone)]
-pub struct StemTokenizer<T> {
-    inner: T,
+pub struct Analyzer {
     which: Which,
-    stemmer: TextAnalyzer,
+    stemmer: std::sync::Arc<frostem::Stemmer>,
+    token: Token,
 }
 
-pub struct StemStream<'a, S> {
-    tail: S,
-    which: &'a mut Which,
-    stemmer: &'a mut TextAnalyzer,
-}
-
-impl<T: Tokenizer> Tokenizer for StemTokenizer<T> {
-    type TokenStream<'a> = StemStream<'a, T::TokenStream<'a>>;
-
-    fn token_stream<'a>(&'a mut self, text: &'a str) -> Self::TokenStream<'a> {
-        StemStream {
-            tail: self.inner.token_stream(text),
-            which: &mut self.which,
-            stemmer: &mut self.stemmer,
+impl Analyzer {
+    fn new(which: Which) -> Self {
+        Self {
+            which,
+            // What tantivy's `Stemmer::new(Language::English)` runs.
+            stemmer: std::sync::Arc::new(frostem::Stemmer::new(frostem::Algorithm::English)),
+            token: Token::default(),
         }
     }
 }
 
-impl<S: TokenStream> TokenStream for StemStream<'_, S> {
-    fn advance(&mut self) -> bool {
-        if !self.tail.advance() {
-            return false;
+pub struct AnalyzerStream<'a> {
+    split: Split<'a>,
+    which: &'a Which,
+    stemmer: &'a frostem::Stemmer,
+    token: &'a mut Token,
+}
+
+impl Tokenizer for Analyzer {
+    type TokenStream<'a> = AnalyzerStream<'a>;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> AnalyzerStream<'a> {
+        self.token.reset();
+        AnalyzerStream {
+            split: Split::new(text),
+            which: &self.which,
+            stemmer: &self.stemmer,
+            token: &mut self.token,
         }
-        let token = self.tail.token_mut();
-        match &*self.which {
-            Which::All(stems) => {
-                if let Some(stem) = stems.get(token.text.as_str()) {
+    }
+}
+
+impl AnalyzerStream<'_> {
+    fn stem(&mut self) {
+        let token = &mut *self.token;
+        match self.which {
+            Which::None => return,
+            Which::All => {
+                let remembered = STEMS.with_borrow(|stems| {
+                    let stem = stems.get(&token.text)?;
                     token.text.clear();
                     token.text.push_str(stem);
-                    return true;
+                    Some(())
+                });
+                if remembered.is_some() {
+                    return;
                 }
             }
             Which::Only(stemmable) => {
                 if !stemmable.may_become_one(&token.text) {
-                    return true;
+                    return;
                 }
             }
         }
-        let stem = {
-            let mut stemmed = self.stemmer.token_stream(&token.text);
-            stemmed.advance().then(|| stemmed.token().text.clone())
+        let stem = match self.stemmer.stem(&token.text) {
+            std::borrow::Cow::Borrowed(same) if same.len() == token.text.len() => None,
+            stem => Some(stem.into_owned()),
         };
+        if let Which::All = self.which {
+            STEMS.with_borrow_mut(|stems| {
+                stems.remember(&token.text, stem.as_deref().unwrap_or(&token.text));
+            });
+        }
         if let Some(stem) = stem {
-            if let Which::All(stems) = &mut *self.which {
-                if stems.len() >= REMEMBERED_STEMS {
-                    stems.clear();
-                }
-                stems.insert(token.text.as_str().into(), stem.as_str().into());
-            }
             token.text = stem;
         }
-        true
+    }
+}
+
+impl TokenStream for AnalyzerStream<'_> {
+    fn advance(&mut self) -> bool {
+        loop {
+            let Some(piece) = self.split.next() else {
+                return false;
+            };
+            // Every piece takes a position, kept or not (as the chained filters do).
+            self.token.position = self.token.position.wrapping_add(1);
+            if piece.to - piece.from >= LONGEST {
+                continue;
+            }
+            let raw = &self.split.text[piece.from..piece.to];
+            let text = &mut self.token.text;
+            text.clear();
+            if piece.ascii {
+                text.push_str(raw);
+                text.make_ascii_lowercase();
+            } else {
+                // As `LowerCaser` does: character by character (no final-sigma rule).
+                text.extend(raw.chars().flat_map(char::to_lowercase));
+            }
+            if is_stop_word(text) {
+                continue;
+            }
+            self.token.offset_from = piece.from;
+            self.token.offset_to = piece.to;
+            self.stem();
+            return true;
+        }
     }
 
     fn token(&self) -> &Token {
-        self.tail.token()
+        self.token
     }
 
     fn token_mut(&mut self) -> &mut Token {
-        self.tail.token_mut()
+        self.token
     }
 }
 
@@ -232,19 +366,128 @@ pub fn is_cjk(c: char) -> bool {
     )
 }
 
-/// Splits text into words (non-CJK) and bigrams over CJK runs, streaming with one reused
-/// token (no allocation per token: this runs over every indexed text and every highlight).
+/// One word or CJK bigram: its byte range in the text, and whether it is all ASCII.
+#[derive(Debug, Clone, Copy)]
+struct Piece {
+    from: usize,
+    to: usize,
+    ascii: bool,
+}
+
+/// Splits text into words (runs of letters and digits, other than CJK) and bigrams over CJK
+/// runs. ASCII is looked at byte by byte; other characters are decoded.
+struct Split<'a> {
+    text: &'a str,
+    /// Byte offset of the next character to look at (outside a CJK run).
+    pos: usize,
+    /// Inside a CJK run: where the character that starts the next bigram begins.
+    run: Option<usize>,
+}
+
+impl<'a> Split<'a> {
+    fn new(text: &'a str) -> Self {
+        Self {
+            text,
+            pos: 0,
+            run: None,
+        }
+    }
+
+    fn char_at(&self, at: usize) -> Option<char> {
+        self.text.get(at..).and_then(|r| r.chars().next())
+    }
+
+    fn next(&mut self) -> Option<Piece> {
+        let bytes = self.text.as_bytes();
+        let cjk = |from, to| {
+            Some(Piece {
+                from,
+                to,
+                ascii: false,
+            })
+        };
+        if let Some(first) = self.run {
+            let second = first + self.char_at(first).map_or(0, char::len_utf8);
+            match self.char_at(second) {
+                Some(c) if is_cjk(c) => {
+                    self.run = Some(second);
+                    return cjk(first, second + c.len_utf8());
+                }
+                _ => {
+                    self.run = None;
+                    self.pos = second;
+                }
+            }
+        }
+        // The start of the next word or CJK character. (`pos` is kept in a local: as a
+        // field it was written back to memory at every byte.)
+        let mut pos = self.pos;
+        let start = loop {
+            let Some(&b) = bytes.get(pos) else {
+                self.pos = pos;
+                return None;
+            };
+            if b.is_ascii() {
+                if b.is_ascii_alphanumeric() {
+                    break pos;
+                }
+                pos += 1;
+                continue;
+            }
+            let c = self.char_at(pos)?;
+            if is_cjk(c) {
+                let second = pos + c.len_utf8();
+                return match self.char_at(second) {
+                    Some(d) if is_cjk(d) => {
+                        self.run = Some(second);
+                        cjk(pos, second + d.len_utf8())
+                    }
+                    _ => {
+                        self.pos = second;
+                        cjk(pos, second)
+                    }
+                };
+            }
+            if c.is_alphanumeric() {
+                break pos;
+            }
+            pos += c.len_utf8();
+        };
+        let mut ascii = true;
+        while let Some(&b) = bytes.get(pos) {
+            if b.is_ascii() {
+                if !b.is_ascii_alphanumeric() {
+                    break;
+                }
+                pos += 1;
+                continue;
+            }
+            match self.char_at(pos) {
+                Some(c) if c.is_alphanumeric() && !is_cjk(c) => {
+                    ascii = false;
+                    pos += c.len_utf8();
+                }
+                _ => break,
+            }
+        }
+        self.pos = pos;
+        Some(Piece {
+            from: start,
+            to: pos,
+            ascii,
+        })
+    }
+}
+
+/// The splitting alone, as a tantivy tokenizer (tokens as written, positions counted from 0):
+/// the first step of `reference`.
 #[derive(Clone, Default)]
 pub struct CjkBigramTokenizer {
     token: Token,
 }
 
 pub struct CjkBigramStream<'a> {
-    text: &'a str,
-    /// Byte offset of the next character to look at (outside a CJK run).
-    pos: usize,
-    /// Inside a CJK run: where the character that starts the next bigram begins.
-    run: Option<usize>,
+    split: Split<'a>,
     token: &'a mut Token,
 }
 
@@ -254,72 +497,24 @@ impl Tokenizer for CjkBigramTokenizer {
     fn token_stream<'a>(&'a mut self, text: &'a str) -> CjkBigramStream<'a> {
         self.token.reset();
         CjkBigramStream {
-            text,
-            pos: 0,
-            run: None,
+            split: Split::new(text),
             token: &mut self.token,
         }
     }
 }
 
-impl CjkBigramStream<'_> {
-    fn emit(&mut self, from: usize, to: usize) -> bool {
-        self.token.offset_from = from;
-        self.token.offset_to = to;
-        self.token.position = self.token.position.wrapping_add(1);
-        self.token.text.clear();
-        self.token.text.push_str(&self.text[from..to]);
-        true
-    }
-
-    fn char_at(&self, at: usize) -> Option<char> {
-        self.text.get(at..).and_then(|r| r.chars().next())
-    }
-}
-
 impl TokenStream for CjkBigramStream<'_> {
     fn advance(&mut self) -> bool {
-        loop {
-            if let Some(first) = self.run {
-                let second = first + self.char_at(first).map_or(0, char::len_utf8);
-                match self.char_at(second) {
-                    Some(c) if is_cjk(c) => {
-                        self.run = Some(second);
-                        return self.emit(first, second + c.len_utf8());
-                    }
-                    _ => {
-                        self.run = None;
-                        self.pos = second;
-                    }
-                }
-            }
-            let Some(c) = self.char_at(self.pos) else {
-                return false;
-            };
-            let start = self.pos;
-            if is_cjk(c) {
-                let second = start + c.len_utf8();
-                return match self.char_at(second) {
-                    Some(d) if is_cjk(d) => {
-                        self.run = Some(second);
-                        self.emit(start, second + d.len_utf8())
-                    }
-                    _ => {
-                        self.pos = second;
-                        self.emit(start, second)
-                    }
-                };
-            }
-            if c.is_alphanumeric() {
-                let end = self.text[start..]
-                    .char_indices()
-                    .find(|(_, ch)| !ch.is_alphanumeric() || is_cjk(*ch))
-                    .map_or(self.text.len(), |(i, _)| start + i);
-                self.pos = end;
-                return self.emit(start, end);
-            }
-            self.pos += c.len_utf8();
-        }
+        let Some(piece) = self.split.next() else {
+            return false;
+        };
+        let token = &mut *self.token;
+        token.offset_from = piece.from;
+        token.offset_to = piece.to;
+        token.position = token.position.wrapping_add(1);
+        token.text.clear();
+        token.text.push_str(&self.split.text[piece.from..piece.to]);
+        true
     }
 
     fn token(&self) -> &Token {
@@ -333,7 +528,89 @@ impl TokenStream for CjkBigramStream<'_> {
 
 #[cfg(test)]
 mod tests {
+    use tantivy::tokenizer::{LowerCaser, RemoveLongFilter, StopWordFilter};
+
     use super::*;
+
+    /// tantivy's filters, chained: what `Analyzer` does in one stream (with `stemmed`).
+    fn reference(stemmed: bool) -> TextAnalyzer {
+        let mut builder = TextAnalyzer::builder(CjkBigramTokenizer::default())
+            .filter(RemoveLongFilter::limit(48))
+            .filter(LowerCaser)
+            .dynamic();
+        if let Some(stop) = StopWordFilter::new(Language::English) {
+            builder = builder.filter_dynamic(stop);
+        }
+        if stemmed {
+            builder = builder.filter_dynamic(Stemmer::new(Language::English));
+        }
+        builder.build()
+    }
+
+    /// Every token with its position and offsets.
+    fn tokens(analyzer: &mut TextAnalyzer, text: &str) -> Vec<(String, usize, usize, usize)> {
+        let mut stream = analyzer.token_stream(text);
+        let mut out = Vec::new();
+        while stream.advance() {
+            let t = stream.token();
+            out.push((t.text.clone(), t.position, t.offset_from, t.offset_to));
+        }
+        out
+    }
+
+    fn agrees_with_the_chain(text: &str) {
+        let mut fused = multilingual();
+        // Twice through the same instance: the second time from remembered stems.
+        for _ in 0..2 {
+            assert_eq!(
+                tokens(&mut fused, text),
+                tokens(&mut reference(true), text),
+                "{text:?}"
+            );
+        }
+        assert_eq!(
+            tokens(&mut unstemmed(), text),
+            tokens(&mut reference(false), text),
+            "{text:?}"
+        );
+    }
+
+    #[test]
+    fn one_stream_gives_the_tokens_of_the_chained_filters() {
+        let long = format!(
+            "{} {} {} {}x",
+            "a".repeat(47),
+            "B".repeat(48),
+            "é".repeat(23),
+            "é".repeat(24)
+        );
+        for text in [
+            TRICKY,
+            &long,
+            "A AN AND ARE AS AT BE BUT BY FOR IF IN INTO IS IT NO NOT OF ON OR SUCH THAT THE \
+             THEIR THEN THERE THESE THEY THIS TO WAS WILL WITH and The oF thei theirs",
+            "ΣΊΣΥΦΟΣ ὈΔΥΣΣΕΎΣ Straße İstanbul ǅemal ﬁne",
+            "a1_b2 foo-bar 3.14 x²+y³ ①② Ⅻ ٣٤ क्षत्रिय",
+            "AI晶片 딥러닝model 半導體!GPU ｱｲｳ ＡＢＣ 한 陳 x",
+            "",
+            "  \t\n ,.;",
+        ] {
+            agrees_with_the_chain(text);
+        }
+    }
+
+    /// The same over a real text: `LIAISON_VOCABULARY=file cargo test -- --ignored`.
+    #[test]
+    #[ignore]
+    fn one_stream_agrees_with_the_chain_over_a_corpus() -> std::io::Result<()> {
+        let Ok(path) = std::env::var("LIAISON_VOCABULARY") else {
+            return Ok(());
+        };
+        for line in std::fs::read_to_string(path)?.lines() {
+            agrees_with_the_chain(line);
+        }
+        Ok(())
+    }
 
     /// Where each analyzer finds the query's terms in `text`.
     fn hits(analyzer: &mut TextAnalyzer, text: &str, query: &[String]) -> Vec<(usize, usize)> {
