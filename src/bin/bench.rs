@@ -43,6 +43,8 @@ struct Args {
     operator: Option<String>,
     /// Import requests in flight at once.
     import_connections: usize,
+    /// Measure text analysis alone (no service) and stop.
+    analysis: bool,
 }
 
 fn parse_args() -> Result<Args> {
@@ -63,6 +65,7 @@ fn parse_args() -> Result<Args> {
         reuse: false,
         operator: None,
         import_connections: 2,
+        analysis: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -80,6 +83,7 @@ fn parse_args() -> Result<Args> {
             "--database-url" => a.database_url = Some(value()?),
             "--keep" => a.keep = true,
             "--reuse" => a.reuse = true,
+            "--analysis" => a.analysis = true,
             "--operator" => a.operator = Some(value()?),
             "--import-connections" => {
                 a.import_connections = value()?
@@ -92,7 +96,7 @@ fn parse_args() -> Result<Args> {
                 "unknown argument {other:?}\n\
                  usage: bench [--faculty 100000] [--needs 20000] [--pubs 10] [--chunk 1000] [--requests 4000]\n\
                  \x20            [--sbir FILE.jsonl] [--horizon FILE.jsonl] [--liaison PATH] [--work DIR] [--database-url URL] [--keep] [--reuse]\n\
-                 \x20            [--operator and|or] [--import-connections 2]"
+                 \x20            [--operator and|or] [--import-connections 2] [--analysis]"
             ),
         }
     }
@@ -585,6 +589,44 @@ fn latencies(
     Ok((all, started.elapsed()))
 }
 
+/// `--analysis`: text analysis alone, in MB/s over every SBIR abstract (best of three passes,
+/// one analyzer instance each): tantivy's filters chained, the one-stream analyzer that indexes
+/// and parses queries, and the highlighter for a two-word query.
+fn analysis(sbir: &[Text]) {
+    use liaison::search::analyzer::{highlighter, multilingual, reference_chain};
+    use tantivy::tokenizer::{TextAnalyzer, TokenStream as _};
+    let mb = sbir.iter().map(|t| t.body.len()).sum::<usize>() as f64 / 1e6;
+    println!("## Text analysis ({} abstracts, {mb:.0} MB)", sbir.len());
+    println!("| analyzer | tokens | MB/s |");
+    println!("|---|---|---|");
+    let analyzers: [(&str, TextAnalyzer); 3] = [
+        (
+            "tantivy's filters chained, stemming every word",
+            reference_chain(true),
+        ),
+        ("one stream (indexing, queries)", multilingual()),
+        (
+            "highlighter, 2-word query",
+            highlighter(["neural", "network"]),
+        ),
+    ];
+    for (name, mut analyzer) in analyzers {
+        let (mut best, mut tokens) = (0f64, 0usize);
+        for _ in 0..3 {
+            let started = Instant::now();
+            tokens = 0;
+            for t in sbir {
+                let mut stream = analyzer.token_stream(&t.body);
+                while stream.advance() {
+                    tokens += 1;
+                }
+            }
+            best = best.max(mb / started.elapsed().as_secs_f64());
+        }
+        println!("| {name} | {tokens} | {best:.0} |");
+    }
+}
+
 /// A worker thread's result; a panic in it becomes an error here.
 fn joined<T>(h: std::thread::JoinHandle<T>) -> Result<T> {
     h.join().map_err(|_| anyhow!("a worker thread panicked"))
@@ -612,6 +654,10 @@ fn main() -> Result<()> {
         }
     );
     let sbir = load(&args.sbir, "title", "abstract")?;
+    if args.analysis {
+        analysis(&sbir);
+        return Ok(());
+    }
     let horizon = load(&args.horizon, "title", "description")?;
     ensure!(
         !sbir.is_empty(),

@@ -7,8 +7,9 @@
 //! The steps are those of tantivy's `RemoveLongFilter` (48 bytes), `LowerCaser`,
 //! `StopWordFilter` (English) and `Stemmer` (English) after `CjkBigramTokenizer`, done in one
 //! token stream (`Analyzer`): chained, each step was a call through a boxed stream per word,
-//! and analysis is a fifth of a bulk import and most of highlighting. `reference` builds the
-//! chain, and tests check both give the same tokens at the same positions and offsets.
+//! and analysis is a fifth of a bulk import and most of highlighting. `reference_chain` builds the
+//! chain (`reference_chain`), and tests check both give the same tokens at the same
+//! positions and offsets.
 
 use tantivy::tokenizer::{Language, Stemmer, TextAnalyzer, Token, TokenStream, Tokenizer};
 
@@ -43,6 +44,23 @@ pub fn highlighter(query_terms: impl IntoIterator<Item = impl AsRef<str>>) -> Te
         query_terms,
     ))))
     .into()
+}
+
+/// tantivy's filters, chained: what `Analyzer` does in one stream (stemming when `stemmed`).
+/// Tests check both give the same tokens; the bench (`--analysis`) compares their speed.
+pub fn reference_chain(stemmed: bool) -> TextAnalyzer {
+    use tantivy::tokenizer::{LowerCaser, RemoveLongFilter, StopWordFilter};
+    let mut builder = TextAnalyzer::builder(CjkBigramTokenizer::default())
+        .filter(RemoveLongFilter::limit(LONGEST))
+        .filter(LowerCaser)
+        .dynamic();
+    if let Some(stop) = StopWordFilter::new(Language::English) {
+        builder = builder.filter_dynamic(stop);
+    }
+    if stemmed {
+        builder = builder.filter_dynamic(Stemmer::new(Language::English));
+    }
+    builder.build()
 }
 
 /// Tokens longer than this many bytes (before lowercasing) are dropped, as tantivy's
@@ -528,24 +546,7 @@ impl TokenStream for CjkBigramStream<'_> {
 
 #[cfg(test)]
 mod tests {
-    use tantivy::tokenizer::{LowerCaser, RemoveLongFilter, StopWordFilter};
-
     use super::*;
-
-    /// tantivy's filters, chained: what `Analyzer` does in one stream (with `stemmed`).
-    fn reference(stemmed: bool) -> TextAnalyzer {
-        let mut builder = TextAnalyzer::builder(CjkBigramTokenizer::default())
-            .filter(RemoveLongFilter::limit(48))
-            .filter(LowerCaser)
-            .dynamic();
-        if let Some(stop) = StopWordFilter::new(Language::English) {
-            builder = builder.filter_dynamic(stop);
-        }
-        if stemmed {
-            builder = builder.filter_dynamic(Stemmer::new(Language::English));
-        }
-        builder.build()
-    }
 
     /// Every token with its position and offsets.
     fn tokens(analyzer: &mut TextAnalyzer, text: &str) -> Vec<(String, usize, usize, usize)> {
@@ -564,13 +565,13 @@ mod tests {
         for _ in 0..2 {
             assert_eq!(
                 tokens(&mut fused, text),
-                tokens(&mut reference(true), text),
+                tokens(&mut reference_chain(true), text),
                 "{text:?}"
             );
         }
         assert_eq!(
             tokens(&mut unstemmed(), text),
-            tokens(&mut reference(false), text),
+            tokens(&mut reference_chain(false), text),
             "{text:?}"
         );
     }
