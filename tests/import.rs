@@ -514,3 +514,51 @@ async fn a_bulk_import_leaves_the_planner_statistics_current() {
         assert!(at_least("publications", 901).is_err());
     }
 }
+
+/// A file larger than one transaction takes (1,000 rows, or what 250 ms allows) is imported in
+/// several, with every row reported once, in file order, bad rows included.
+#[actix_web::test]
+async fn a_large_file_is_imported_in_several_transactions_in_order() {
+    let app = TestApp::spawn().await;
+    let uni = university(&app, "NTHU").await;
+    let rows = 1_500;
+    let ndjson: Vec<String> = (0..rows)
+        .map(|i| {
+            if i % 500 == 7 {
+                // No key: rejected, the rest of its transaction saved.
+                json!({"name": format!("Nobody {i}")}).to_string()
+            } else {
+                json!({"external_id": format!("T-{i}"), "name": format!("Researcher {i}"),
+                       "publications": [{"title": format!("Wafer defects {i}"), "year": 2024}]})
+                .to_string()
+            }
+        })
+        .collect();
+    let res = import(
+        &app,
+        Some(&app.operator_token),
+        &uni,
+        "application/x-ndjson",
+        ndjson.join("\n"),
+    )
+    .await;
+    res.expect(200);
+    let report = res.json();
+    assert_eq!(report["created"], rows - 3);
+    assert_eq!(report["rejected"], 3);
+    let numbers: Vec<u64> = report["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["row"].as_u64().unwrap())
+        .collect();
+    assert_eq!(numbers, (1..=rows as u64).collect::<Vec<_>>());
+    let statuses = statuses(&report);
+    for (i, status) in statuses.iter().enumerate() {
+        let expected = if i % 500 == 7 { "rejected" } else { "created" };
+        assert_eq!(status, expected, "row {}", i + 1);
+    }
+    // Saved, not just reported: the last row's profile is there.
+    let last = report["rows"][rows - 1]["id"].clone();
+    profile(&app, &last).await.expect(200);
+}

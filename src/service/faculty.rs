@@ -742,8 +742,13 @@ fn parse_records(university_id: &str, format: ImportFormat, body: &[u8]) -> AppR
     Ok(out)
 }
 
-/// How many rows one transaction takes; each row also runs in its own savepoint.
-const IMPORT_BATCH: usize = 250;
+/// One transaction takes rows until it has run for `IMPORT_BATCH_TIME` or taken
+/// `IMPORT_BATCH` rows; each row also runs in its own savepoint. Commits are what a bulk load
+/// pays per transaction (on SQLite an fsync, while its one writer waits): 250 rows a
+/// transaction imported 1,321–1,325 profiles/s here, 1,000 rows 1,462–1,488. The time bound
+/// keeps what other writers wait for (SQLite has one writer at a time) short on a slow disk.
+const IMPORT_BATCH: usize = 1_000;
+const IMPORT_BATCH_TIME: std::time::Duration = std::time::Duration::from_millis(250);
 
 /// Upserts profiles of one university by their stable key (`external_id`, else ORCID iD).
 /// Every row is reported; valid rows are saved even when others are rejected; importing the
@@ -776,11 +781,11 @@ pub async fn import(
         rejected: 0,
         rows: Vec::with_capacity(records.len()),
     };
-    let mut iter = records.into_iter().peekable();
-    while iter.peek().is_some() {
-        let batch: Vec<_> = iter.by_ref().take(IMPORT_BATCH).collect();
+    let mut pending: std::collections::VecDeque<_> = records.into();
+    while !pending.is_empty() {
+        let batch: Vec<_> = pending.drain(..IMPORT_BATCH.min(pending.len())).collect();
         let uni = university_id.clone();
-        let rows_out = db
+        let (rows_out, left) = db
             .write(move |conn| {
                 let org = org_rows::find(conn, &uni)?;
                 if org
@@ -794,12 +799,22 @@ pub async fn import(
                         "must be the id of a university",
                     )]));
                 }
-                Ok(batch
-                    .into_iter()
-                    .map(|(row, parsed)| import_one(conn, &uni, row, parsed))
-                    .collect::<Vec<_>>())
+                let started = std::time::Instant::now();
+                let mut rows = batch.into_iter();
+                let mut out = Vec::with_capacity(rows.len());
+                for (row, parsed) in rows.by_ref() {
+                    out.push(import_one(conn, &uni, row, parsed));
+                    if started.elapsed() >= IMPORT_BATCH_TIME {
+                        break;
+                    }
+                }
+                Ok((out, rows.collect::<Vec<_>>()))
             })
             .await?;
+        // Rows the time bound left go first into the next transaction, in order.
+        for r in left.into_iter().rev() {
+            pending.push_front(r);
+        }
         for r in rows_out {
             match r.status {
                 ImportStatus::Created => report.created += 1,
