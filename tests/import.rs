@@ -40,6 +40,19 @@ async fn import(
     app.send(req).await
 }
 
+/// NDJSON lines imported by the operator.
+async fn import_ndjson(app: &TestApp, university_id: &str, lines: &[String]) -> Response {
+    let token = Some(app.operator_token.as_str());
+    import(
+        app,
+        token,
+        university_id,
+        "application/x-ndjson",
+        lines.join("\n"),
+    )
+    .await
+}
+
 fn statuses(report: &Value) -> Vec<String> {
     report["rows"]
         .as_array()
@@ -490,14 +503,7 @@ async fn a_bulk_import_leaves_the_planner_statistics_current() {
             .to_string()
         })
         .collect();
-    let res = import(
-        &app,
-        Some(&app.operator_token),
-        &uni,
-        "application/x-ndjson",
-        ndjson.join("\n"),
-    )
-    .await;
+    let res = import_ndjson(&app, &uni, &ndjson).await;
     res.expect(200);
     assert_eq!(res.json()["created"], 300);
     if app.db.is_postgres() {
@@ -534,14 +540,7 @@ async fn a_large_file_is_imported_in_several_transactions_in_order() {
             }
         })
         .collect();
-    let res = import(
-        &app,
-        Some(&app.operator_token),
-        &uni,
-        "application/x-ndjson",
-        ndjson.join("\n"),
-    )
-    .await;
+    let res = import_ndjson(&app, &uni, &ndjson).await;
     res.expect(200);
     let report = res.json();
     assert_eq!(report["created"], rows - 3);

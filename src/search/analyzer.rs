@@ -498,7 +498,7 @@ impl<'a> Split<'a> {
 }
 
 /// The splitting alone, as a tantivy tokenizer (tokens as written, positions counted from 0):
-/// the first step of `reference`.
+/// the first step of `reference_chain`.
 #[derive(Clone, Default)]
 pub struct CjkBigramTokenizer {
     token: Token,
