@@ -53,6 +53,16 @@ async fn import_ndjson(app: &TestApp, university_id: &str, lines: &[String]) -> 
     .await
 }
 
+/// The file row each reported row is about, in report order.
+fn row_numbers(report: &Value) -> Vec<u64> {
+    report["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["row"].as_u64().unwrap())
+        .collect()
+}
+
 fn statuses(report: &Value) -> Vec<String> {
     report["rows"]
         .as_array()
@@ -278,12 +288,7 @@ async fn ndjson_carries_publications_and_csv_updates_do_not_wipe_them() {
         ],
         "{report}"
     );
-    let lines: Vec<u64> = report["rows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["row"].as_u64().unwrap())
-        .collect();
+    let lines = row_numbers(&report);
     assert_eq!(
         lines,
         [1, 3, 4, 5, 6, 7],
@@ -545,13 +550,7 @@ async fn a_large_file_is_imported_in_several_transactions_in_order() {
     let report = res.json();
     assert_eq!(report["created"], rows - 3);
     assert_eq!(report["rejected"], 3);
-    let numbers: Vec<u64> = report["rows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["row"].as_u64().unwrap())
-        .collect();
-    assert_eq!(numbers, (1..=rows as u64).collect::<Vec<_>>());
+    assert_eq!(row_numbers(&report), (1..=rows as u64).collect::<Vec<_>>());
     let statuses = statuses(&report);
     for (i, status) in statuses.iter().enumerate() {
         let expected = if i % 500 == 7 { "rejected" } else { "created" };

@@ -5,10 +5,10 @@
 //! It needs no dictionary, so it builds and runs offline.
 //!
 //! The steps are those of tantivy's `RemoveLongFilter` (48 bytes), `LowerCaser`,
-//! `StopWordFilter` (English) and `Stemmer` (English) after `CjkBigramTokenizer`, done in one
-//! token stream (`Analyzer`): chained, each step was a call through a boxed stream per word,
-//! and analysis is a fifth of a bulk import and most of highlighting. `reference_chain` builds the
-//! chain (`reference_chain`), and tests check both give the same tokens at the same
+//! `StopWordFilter` (English) and `Stemmer` (English) after splitting (`split_only`), done in
+//! one token stream (`Analyzer`): chained, each step was a call through a boxed stream per
+//! word, and analysis is a fifth of a bulk import and most of highlighting.
+//! `reference_chain` builds the chain, and tests check both give the same tokens at the same
 //! positions and offsets.
 
 use tantivy::tokenizer::{Language, Stemmer, TextAnalyzer, Token, TokenStream, Tokenizer};
@@ -26,6 +26,19 @@ pub fn multilingual() -> TextAnalyzer {
 /// `Stemmable`).
 pub fn unstemmed() -> TextAnalyzer {
     Analyzer::new(Which::None).into()
+}
+
+/// The splitting alone: words and CJK bigrams as written, positions counted from 0. The first
+/// step of `reference_chain`.
+pub fn split_only() -> TextAnalyzer {
+    splitter().into()
+}
+
+fn splitter() -> Analyzer {
+    Analyzer {
+        filtered: false,
+        ..Analyzer::new(Which::None)
+    }
 }
 
 pub fn word_stemmer() -> TextAnalyzer {
@@ -50,7 +63,7 @@ pub fn highlighter(query_terms: impl IntoIterator<Item = impl AsRef<str>>) -> Te
 /// Tests check both give the same tokens; the bench (`--analysis`) compares their speed.
 pub fn reference_chain(stemmed: bool) -> TextAnalyzer {
     use tantivy::tokenizer::{LowerCaser, RemoveLongFilter, StopWordFilter};
-    let mut builder = TextAnalyzer::builder(CjkBigramTokenizer::default())
+    let mut builder = TextAnalyzer::builder(splitter())
         .filter(RemoveLongFilter::limit(LONGEST))
         .filter(LowerCaser)
         .dynamic();
@@ -200,6 +213,8 @@ impl Stems {
 /// The whole analysis in one token stream (see the module's documentation).
 #[derive(Clone)]
 pub struct Analyzer {
+    /// Whether words are filtered and lowercased at all (not for `split_only`).
+    filtered: bool,
     which: Which,
     stemmer: std::sync::Arc<frostem::Stemmer>,
     token: Token,
@@ -208,6 +223,7 @@ pub struct Analyzer {
 impl Analyzer {
     fn new(which: Which) -> Self {
         Self {
+            filtered: true,
             which,
             // What tantivy's `Stemmer::new(Language::English)` runs.
             stemmer: std::sync::Arc::new(frostem::Stemmer::new(frostem::Algorithm::English)),
@@ -218,6 +234,7 @@ impl Analyzer {
 
 pub struct AnalyzerStream<'a> {
     split: Split<'a>,
+    filtered: bool,
     which: &'a Which,
     stemmer: &'a frostem::Stemmer,
     token: &'a mut Token,
@@ -230,6 +247,7 @@ impl Tokenizer for Analyzer {
         self.token.reset();
         AnalyzerStream {
             split: Split::new(text),
+            filtered: self.filtered,
             which: &self.which,
             stemmer: &self.stemmer,
             token: &mut self.token,
@@ -282,10 +300,17 @@ impl TokenStream for AnalyzerStream<'_> {
             };
             // Every piece takes a position, kept or not (as the chained filters do).
             self.token.position = self.token.position.wrapping_add(1);
-            if piece.to - piece.from >= LONGEST {
+            let raw = &self.split.text[piece.from..piece.to];
+            if !self.filtered {
+                self.token.text.clear();
+                self.token.text.push_str(raw);
+                self.token.offset_from = piece.from;
+                self.token.offset_to = piece.to;
+                return true;
+            }
+            if raw.len() >= LONGEST {
                 continue;
             }
-            let raw = &self.split.text[piece.from..piece.to];
             let text = &mut self.token.text;
             text.clear();
             if piece.ascii {
@@ -494,53 +519,6 @@ impl<'a> Split<'a> {
             to: pos,
             ascii,
         })
-    }
-}
-
-/// The splitting alone, as a tantivy tokenizer (tokens as written, positions counted from 0):
-/// the first step of `reference_chain`.
-#[derive(Clone, Default)]
-pub struct CjkBigramTokenizer {
-    token: Token,
-}
-
-pub struct CjkBigramStream<'a> {
-    split: Split<'a>,
-    token: &'a mut Token,
-}
-
-impl Tokenizer for CjkBigramTokenizer {
-    type TokenStream<'a> = CjkBigramStream<'a>;
-
-    fn token_stream<'a>(&'a mut self, text: &'a str) -> CjkBigramStream<'a> {
-        self.token.reset();
-        CjkBigramStream {
-            split: Split::new(text),
-            token: &mut self.token,
-        }
-    }
-}
-
-impl TokenStream for CjkBigramStream<'_> {
-    fn advance(&mut self) -> bool {
-        let Some(piece) = self.split.next() else {
-            return false;
-        };
-        let token = &mut *self.token;
-        token.offset_from = piece.from;
-        token.offset_to = piece.to;
-        token.position = token.position.wrapping_add(1);
-        token.text.clear();
-        token.text.push_str(&self.split.text[piece.from..piece.to]);
-        true
-    }
-
-    fn token(&self) -> &Token {
-        self.token
-    }
-
-    fn token_mut(&mut self) -> &mut Token {
-        self.token
     }
 }
 
@@ -773,7 +751,7 @@ mod tests {
     #[test]
     fn offsets_and_positions_point_at_the_original_text() {
         let text = "딥러닝 model, 半導體!";
-        let mut tokenizer = CjkBigramTokenizer::default();
+        let mut tokenizer = split_only();
         let mut stream = tokenizer.token_stream(text);
         let mut seen = Vec::new();
         while stream.advance() {
