@@ -560,3 +560,126 @@ async fn a_large_file_is_imported_in_several_transactions_in_order() {
     let last = report["rows"][rows - 1]["id"].clone();
     profile(&app, &last).await.expect(200);
 }
+
+#[actix_web::test]
+async fn a_key_repeated_in_one_file_updates_the_profile_its_first_row_created() {
+    let app = TestApp::spawn().await;
+    let uni = university(&app, "KAIST").await;
+    let orcid = "0000-0002-1825-0097";
+    let ndjson: Vec<String> = [
+        json!({"external_id": "K-1", "orcid": orcid, "name": "Kim Min-jun",
+               "keywords": ["LLM"]}),
+        json!({"external_id": "K-2", "name": "Lee Ji-woo"}),
+        // The same office id again: the profile the first row made, updated.
+        json!({"external_id": "K-1", "name": "Kim Min-jun", "keywords": ["LLM", "GPU"]}),
+        // Only the ORCID iD of the first row: the same profile again.
+        json!({"orcid": format!("https://orcid.org/{orcid}"), "title": "Professor"}),
+        // A row that repeats itself changes nothing.
+        json!({"external_id": "K-2", "name": "Lee Ji-woo"}),
+        json!({"external_id": "K-3", "name": "Park Seo-yeon"}),
+    ]
+    .iter()
+    .map(Value::to_string)
+    .collect();
+    let res = import_ndjson(&app, &uni, &ndjson).await;
+    res.expect(200);
+    let report = res.json();
+    assert_eq!(
+        statuses(&report),
+        [
+            "created",
+            "created",
+            "updated",
+            "updated",
+            "unchanged",
+            "created"
+        ],
+        "{report}"
+    );
+    assert_eq!(row_numbers(&report), [1, 2, 3, 4, 5, 6]);
+    let id = |i: usize| report["rows"][i]["id"].clone();
+    assert_eq!(id(2), id(0));
+    assert_eq!(id(3), id(0));
+    assert_eq!(id(4), id(1));
+    let kim = profile(&app, &id(0)).await;
+    assert_eq!(kim.header("etag").as_deref(), Some("\"3\""));
+    let kim = kim.json();
+    assert_eq!(kim["keywords"], json!(["LLM", "GPU"]));
+    assert_eq!(kim["title"], "Professor");
+    assert_eq!(kim["orcid"], orcid);
+    let list = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/faculty?university_id={uni}"),
+            Some(&app.operator_token),
+            &[],
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(list["items"].as_array().unwrap().len(), 3, "{list}");
+}
+
+#[actix_web::test]
+async fn a_row_the_database_refuses_is_rejected_alone() {
+    let app = TestApp::spawn().await;
+    let uni = university(&app, "POSTECH").await;
+    // A rule the database enforces that validation does not know (as a constraint added by
+    // an administrator would be): new profiles are written together, and when that fails,
+    // each alone, so only the refused row is reported.
+    let refused = "Refused by the database";
+    if app.db.is_postgres() {
+        app.db.execute(&format!(
+            "CREATE FUNCTION refuse() RETURNS trigger AS $$ BEGIN \
+             IF NEW.title = '{refused}' THEN RAISE EXCEPTION 'refused'; END IF; \
+             RETURN NEW; END $$ LANGUAGE plpgsql"
+        ));
+        app.db.execute(
+            "CREATE TRIGGER refuse BEFORE INSERT ON publications \
+             FOR EACH ROW EXECUTE FUNCTION refuse()",
+        );
+    } else {
+        app.db.execute(&format!(
+            "CREATE TRIGGER refuse BEFORE INSERT ON publications \
+             WHEN NEW.title = '{refused}' BEGIN SELECT RAISE(ABORT, 'refused'); END"
+        ));
+    }
+    let ndjson: Vec<String> = (0..5)
+        .map(|i| {
+            let title = if i == 2 {
+                refused.to_owned()
+            } else {
+                format!("Paper {i}")
+            };
+            json!({"external_id": format!("P-{i}"), "name": format!("Researcher {i}"),
+                   "publications": [{"title": title}]})
+            .to_string()
+        })
+        .collect();
+    let res = import_ndjson(&app, &uni, &ndjson).await;
+    res.expect(200);
+    let report = res.json();
+    assert_eq!(
+        statuses(&report),
+        ["created", "created", "rejected", "created", "created"],
+        "{report}"
+    );
+    assert_eq!(report["rows"][2]["key"], "P-2");
+    assert!(report["rows"][2]["id"].is_null(), "{report}");
+    for i in [0, 1, 3, 4] {
+        let p = profile(&app, &report["rows"][i]["id"]).await;
+        p.expect(200);
+        assert_eq!(p.json()["publications"][0]["title"], format!("Paper {i}"));
+    }
+    let list = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/faculty?university_id={uni}"),
+            Some(&app.operator_token),
+            &[],
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(list["items"].as_array().unwrap().len(), 4, "{list}");
+}

@@ -219,47 +219,103 @@ pub fn replace_parts(conn: &mut DbConn, id: &str, parts: &FacultyParts) -> Query
     diesel::delete(faculty_availability::table.filter(faculty_availability::faculty_id.eq(id)))
         .execute(conn)?;
     diesel::delete(publications::table.filter(publications::faculty_id.eq(id))).execute(conn)?;
-    let keywords: Vec<_> = parts
-        .keywords
+    insert_parts(conn, &[(id, parts)])
+}
+
+/// New profiles, written together: their rows, search outbox entries and parts, in one
+/// multi-row INSERT per table (bulk imports; `insert` writes one). The rows must not exist.
+pub fn insert_many(
+    conn: &mut DbConn,
+    profiles: &[(String, FacultyFields, FacultyParts)],
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    let rows: Vec<_> = profiles
         .iter()
-        .enumerate()
-        .map(|(i, k)| {
+        .map(|(id, fields, _)| {
             (
-                faculty_keywords::faculty_id.eq(id),
-                faculty_keywords::position.eq(i32::try_from(i).unwrap_or(i32::MAX)),
-                faculty_keywords::keyword.eq(k),
-                faculty_keywords::keyword_key.eq(k.to_lowercase()),
+                faculty_profiles::id.eq(id),
+                fields,
+                faculty_profiles::version.eq(1i64),
+                faculty_profiles::created_at.eq(now),
+                faculty_profiles::updated_at.eq(now),
             )
         })
         .collect();
-    let availability: Vec<_> = parts
-        .availability
+    // SQLite binds at most 32,766 parameters per statement: 17 per profile.
+    match conn {
+        DbConn::Sqlite(c) => {
+            for chunk in rows.chunks(1000) {
+                diesel::insert_into(faculty_profiles::table)
+                    .values(chunk.to_vec())
+                    .execute(c)?;
+            }
+        }
+        DbConn::Pg(c) => {
+            for chunk in rows.chunks(1000) {
+                diesel::insert_into(faculty_profiles::table)
+                    .values(chunk.to_vec())
+                    .execute(c)?;
+            }
+        }
+    }
+    let ids: Vec<&str> = profiles.iter().map(|(id, _, _)| id.as_str()).collect();
+    super::outbox::enqueue_many(conn, super::outbox::Entity::Faculty, &ids, now)?;
+    let parts: Vec<(&str, &FacultyParts)> = profiles
         .iter()
-        .map(|c| {
-            (
-                faculty_availability::faculty_id.eq(id),
-                faculty_availability::collaboration_type.eq(c),
-            )
+        .map(|(id, _, parts)| (id.as_str(), parts))
+        .collect();
+    insert_parts(conn, &parts)
+}
+
+/// Inserts the keywords, availability and publications of profiles that have none.
+fn insert_parts(conn: &mut DbConn, profiles: &[(&str, &FacultyParts)]) -> QueryResult<()> {
+    let keywords: Vec<_> = profiles
+        .iter()
+        .flat_map(|(id, parts)| {
+            parts.keywords.iter().enumerate().map(move |(i, k)| {
+                (
+                    faculty_keywords::faculty_id.eq(*id),
+                    faculty_keywords::position.eq(i32::try_from(i).unwrap_or(i32::MAX)),
+                    faculty_keywords::keyword.eq(k),
+                    faculty_keywords::keyword_key.eq(k.to_lowercase()),
+                )
+            })
         })
+        .collect();
+    let availability: Vec<_> = profiles
+        .iter()
+        .flat_map(|(id, parts)| {
+            parts.availability.iter().map(move |c| {
+                (
+                    faculty_availability::faculty_id.eq(*id),
+                    faculty_availability::collaboration_type.eq(c),
+                )
+            })
+        })
+        .collect();
+    let pubs: Vec<&PublicationRow> = profiles
+        .iter()
+        .flat_map(|(_, parts)| &parts.publications)
         .collect();
     // One multi-row INSERT per table (hundreds of publications are common). diesel offers
-    // multi-row inserts only on the concrete connections, hence the match.
+    // multi-row inserts only on the concrete connections, hence the match. SQLite binds at
+    // most 32,766 parameters per statement: 4 per keyword, 2 per availability, 7 per
+    // publication.
     macro_rules! insert_all {
         ($c:expr) => {{
-            if !keywords.is_empty() {
+            for chunk in keywords.chunks(5000) {
                 diesel::insert_into(faculty_keywords::table)
-                    .values(&keywords)
-                    .execute($c)?;
-            }
-            if !availability.is_empty() {
-                diesel::insert_into(faculty_availability::table)
-                    .values(&availability)
-                    .execute($c)?;
-            }
-            // SQLite binds at most 32,766 parameters per statement: 7 per publication.
-            for chunk in parts.publications.chunks(2000) {
-                diesel::insert_into(publications::table)
                     .values(chunk)
+                    .execute($c)?;
+            }
+            for chunk in availability.chunks(5000) {
+                diesel::insert_into(faculty_availability::table)
+                    .values(chunk)
+                    .execute($c)?;
+            }
+            for chunk in pubs.chunks(2000) {
+                diesel::insert_into(publications::table)
+                    .values(chunk.iter().copied().collect::<Vec<_>>())
                     .execute($c)?;
             }
         }};
@@ -269,6 +325,38 @@ pub fn replace_parts(conn: &mut DbConn, id: &str, parts: &FacultyParts) -> Query
         DbConn::Pg(c) => insert_all!(c),
     }
     Ok(())
+}
+
+/// Of these import keys, those a profile of the university holds (deleted ones included, as
+/// in `find_by_key`): `(external ids, ORCID iDs)`.
+pub fn existing_keys(
+    conn: &mut DbConn,
+    university_id: &str,
+    external_ids: &[&str],
+    orcids: &[&str],
+) -> QueryResult<(
+    std::collections::HashSet<String>,
+    std::collections::HashSet<String>,
+)> {
+    let mut found_external = std::collections::HashSet::new();
+    for chunk in external_ids.chunks(500) {
+        let found: Vec<Option<String>> = faculty_profiles::table
+            .filter(faculty_profiles::university_id.eq(university_id))
+            .filter(faculty_profiles::external_id.eq_any(chunk))
+            .select(faculty_profiles::external_id)
+            .load(conn)?;
+        found_external.extend(found.into_iter().flatten());
+    }
+    let mut found_orcids = std::collections::HashSet::new();
+    for chunk in orcids.chunks(500) {
+        let found: Vec<Option<String>> = faculty_profiles::table
+            .filter(faculty_profiles::university_id.eq(university_id))
+            .filter(faculty_profiles::orcid.eq_any(chunk))
+            .select(faculty_profiles::orcid)
+            .load(conn)?;
+        found_orcids.extend(found.into_iter().flatten());
+    }
+    Ok((found_external, found_orcids))
 }
 
 /// Keywords and availability of many profiles, and publications when `with_publications`.

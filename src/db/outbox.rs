@@ -45,17 +45,50 @@ const OUTBOX_LOCK: i64 = 0x006c_6961_6973_6f6e;
 /// handed out in commit order, so an indexer that has read up to `seq` never later sees a
 /// smaller one appear. (SQLite has a single writer, which gives the same order.)
 pub fn enqueue(conn: &mut DbConn, entity: Entity, id: &str, now: NaiveDateTime) -> QueryResult<()> {
-    if let DbConn::Pg(pg) = conn {
-        diesel::sql_query(format!("SELECT pg_advisory_xact_lock({OUTBOX_LOCK})")).execute(pg)?;
+    enqueue_many(conn, entity, &[id], now)
+}
+
+/// [`enqueue`] for many records at once: one multi-row INSERT (bulk imports).
+pub fn enqueue_many(
+    conn: &mut DbConn,
+    entity: Entity,
+    ids: &[&str],
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    if ids.is_empty() {
+        return Ok(());
     }
-    diesel::insert_into(search_outbox::table)
-        .values((
-            search_outbox::entity.eq(entity.as_str()),
-            search_outbox::entity_id.eq(id),
-            search_outbox::created_at.eq(now),
-        ))
-        .execute(conn)
-        .map(|_| ())
+    let rows: Vec<_> = ids
+        .iter()
+        .map(|id| {
+            (
+                search_outbox::entity.eq(entity.as_str()),
+                search_outbox::entity_id.eq(*id),
+                search_outbox::created_at.eq(now),
+            )
+        })
+        .collect();
+    // diesel offers multi-row inserts only on the concrete connections, hence the match.
+    // SQLite binds at most 32,766 parameters per statement: 3 per row.
+    match conn {
+        DbConn::Pg(pg) => {
+            diesel::sql_query(format!("SELECT pg_advisory_xact_lock({OUTBOX_LOCK})"))
+                .execute(pg)?;
+            for chunk in rows.chunks(5000) {
+                diesel::insert_into(search_outbox::table)
+                    .values(chunk)
+                    .execute(pg)?;
+            }
+        }
+        DbConn::Sqlite(c) => {
+            for chunk in rows.chunks(5000) {
+                diesel::insert_into(search_outbox::table)
+                    .values(chunk)
+                    .execute(c)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Rows after `seq`, oldest first.
