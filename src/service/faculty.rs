@@ -779,6 +779,8 @@ pub async fn import(
         .into_iter()
         .map(keyed)
         .collect();
+    // The file is parsed: what it held is in `records` now.
+    drop(body);
     let mut report = ImportReport {
         created: 0,
         updated: 0,
@@ -966,6 +968,9 @@ fn import_rows(
                         errors: Vec::new(),
                     });
                     fresh.push((id, valid.fields, parts));
+                    if fresh.len() == FRESH_GROUP {
+                        write_fresh(conn, &mut fresh, &mut out)?;
+                    }
                 }
                 Err(e) => out.push(rejected(row, Some(key), errors_of(e))),
             }
@@ -977,6 +982,11 @@ fn import_rows(
     write_fresh(conn, &mut fresh, &mut out)?;
     Ok((out, rows_in.collect()))
 }
+
+/// New profiles written together at most: a group's rows are held in memory twice (as
+/// validated, and bound to the statements), so groups stay small beside a transaction's
+/// 1,000 rows; 250 statements fewer per 250 rows is most of the gain.
+const FRESH_GROUP: usize = 250;
 
 /// Writes the new profiles `import_rows` gathered (see there), and empties `fresh`.
 fn write_fresh(
