@@ -239,6 +239,33 @@ async fn filters_facets_and_pages() {
     let unis = all["facets"]["university"].as_array().unwrap();
     assert_eq!(unis.len(), 2);
     assert!(unis.iter().any(|u| u["label"] == "NTU" && u["count"] == 2));
+    // A rename reaches the labels as it reaches the index: shortly after.
+    app.patch(
+        &format!("/api/v1/organizations/{tw}"),
+        Some("\"1\""),
+        &json!({"name": "National Taiwan University"}),
+    )
+    .await
+    .expect(200);
+    let started = Instant::now();
+    loop {
+        let now = search(&app, None, "type=faculty&q=semiconductor").await;
+        let labels: Vec<Value> = now["facets"]["university"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| u["label"].clone())
+            .collect();
+        if labels.contains(&json!("National Taiwan University")) {
+            assert!(labels.contains(&json!("POSTECH")), "{labels:?}");
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "the new name is not shown after 5 s: {labels:?}"
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+    }
 
     let names = |r: &Value| -> Vec<String> {
         let mut v: Vec<String> = r["items"]

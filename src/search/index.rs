@@ -6,7 +6,7 @@
 //! uncommitted work is simply redone. Applying a row loads the record's *current* state from
 //! the database and replaces its document, so redoing is harmless.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -517,6 +517,59 @@ pub struct SearchIndex {
     pub(super) facet_values: super::facets::FacetValues,
     /// The caller's query text parser (see `query::parser`).
     pub(super) parser: tantivy::query::QueryParser,
+    /// Organization names for facet labels (see `organization_names`).
+    labels: Labels,
+}
+
+/// Organization names remembered between searches: looking them up was a database round
+/// trip per search (a twentieth of a search's CPU, half of it SQLite preparing the statement
+/// again for each length of its `IN` list). A rename reaches the index through the outbox
+/// like every other change; the indexer forgets the names then (`forget`), so labels are as
+/// fresh as the hits they label. `generation` keeps a lookup that raced a rename from
+/// remembering the old name.
+#[derive(Default)]
+struct Labels {
+    known: Mutex<(u64, HashMap<String, String>)>,
+}
+
+/// Names remembered at most (organizations are few; this only bounds a pathological case).
+const LABELS_KEPT: usize = 10_000;
+
+impl Labels {
+    /// The remembered names of `ids`, the ids not remembered, and the generation to remember
+    /// those under.
+    fn lookup(&self, ids: Vec<String>) -> (HashMap<String, String>, Vec<String>, u64) {
+        let known = self.known.lock().unwrap_or_else(|p| p.into_inner());
+        let (mut found, mut missing) = (HashMap::new(), Vec::new());
+        for id in ids {
+            match known.1.get(&id) {
+                Some(name) => {
+                    found.insert(id, name.clone());
+                }
+                None => missing.push(id),
+            }
+        }
+        (found, missing, known.0)
+    }
+
+    fn remember(&self, generation: u64, names: &HashMap<String, String>) {
+        let mut known = self.known.lock().unwrap_or_else(|p| p.into_inner());
+        if known.0 != generation {
+            return;
+        }
+        if known.1.len() + names.len() > LABELS_KEPT {
+            known.1.clear();
+        }
+        known
+            .1
+            .extend(names.iter().map(|(k, v)| (k.clone(), v.clone())));
+    }
+
+    fn forget(&self) {
+        let mut known = self.known.lock().unwrap_or_else(|p| p.into_inner());
+        known.0 += 1;
+        known.1.clear();
+    }
 }
 
 impl SearchIndex {
@@ -546,6 +599,7 @@ impl SearchIndex {
             cpu: super::pool::CpuPool::per_core()?,
             facet_values: Default::default(),
             parser,
+            labels: Labels::default(),
         });
         let worker = Indexer {
             index: Arc::downgrade(&this),
@@ -571,6 +625,20 @@ impl SearchIndex {
         f: impl FnOnce() -> AppResult<T> + Send + 'static,
     ) -> AppResult<T> {
         self.cpu.run(f).await.map_err(AppError::internal)?
+    }
+
+    /// The names of these organizations (those that exist), for facet labels.
+    pub async fn organization_names(&self, ids: Vec<String>) -> AppResult<HashMap<String, String>> {
+        let (mut names, missing, generation) = self.labels.lookup(ids);
+        if !missing.is_empty() {
+            let found = self
+                .db
+                .run(move |c| Ok(crate::db::search::organization_names(c, missing)?))
+                .await?;
+            self.labels.remember(generation, &found);
+            names.extend(found);
+        }
+        Ok(names)
     }
 
     pub fn progress(&self) -> Progress {
@@ -716,6 +784,11 @@ impl Indexer {
                         }
                         None => tracing::warn!(entity, "unknown outbox entity"),
                     }
+                }
+                if !orgs.is_empty()
+                    && let Some(index) = self.index.upgrade()
+                {
+                    index.labels.forget();
                 }
                 let (writer, fields) = (&self.writer, &self.fields);
                 self.db.run_blocking(|conn| {

@@ -148,9 +148,7 @@ pub async fn search(
         .get(org_facet)
         .map(|v| v.iter().map(|(id, _)| id.clone()).collect())
         .unwrap_or_default();
-    let names = db
-        .run(move |c| Ok(source::organization_names(c, org_ids)?))
-        .await?;
+    let names = index.organization_names(org_ids).await?;
     let facets: BTreeMap<String, Vec<FacetValue>> = results
         .facets
         .into_iter()
