@@ -35,6 +35,14 @@ const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 /// 15 MB per thread).
 const WRITER_MEMORY: usize = 96 * 1024 * 1024;
 
+/// Segments of about the same size that are merged into one (tantivy's default: 8). A search
+/// pays per segment (each word's postings are looked up, and scorers built, in every one):
+/// after a bulk load of 100,000 profiles the default left 7 segments of 13,000-22,000 and
+/// search at concurrency 16 answered 1,166-1,201 requests/s; merging at 4 left 3 segments
+/// and 1,384-1,422 requests/s (p99 19.5-20.9 -> 16.5-18.1 ms), matching likewise. Merging
+/// more often cost the import nothing measurable (2,535-2,540 vs 2,423-2,560 profiles/s).
+const MERGE_AT_SEGMENTS: usize = 4;
+
 /// The schema's fields.
 #[derive(Clone, Copy)]
 pub struct Fields {
@@ -348,7 +356,7 @@ fn clear_dir(dir: &Path) -> anyhow::Result<()> {
 fn writer(index: &Index, dir: &Path) -> anyhow::Result<IndexWriter> {
     // Indexing is CPU-bound (analysis); up to two threads let bulk loads keep up.
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(2));
-    index
+    let writer: IndexWriter = index
         .writer_with_num_threads(threads, WRITER_MEMORY)
         .map_err(|e| match e {
             tantivy::TantivyError::LockFailure(..) => anyhow::anyhow!(
@@ -356,7 +364,11 @@ fn writer(index: &Index, dir: &Path) -> anyhow::Result<IndexWriter> {
                 dir.display()
             ),
             e => anyhow::anyhow!("cannot open the search index for writing: {e}"),
-        })
+        })?;
+    let mut merges = tantivy::indexer::LogMergePolicy::default();
+    merges.set_min_num_segments(MERGE_AT_SEGMENTS);
+    writer.set_merge_policy(Box::new(merges));
+    Ok(writer)
 }
 
 fn commit(writer: &mut IndexWriter, seq: i64) -> tantivy::Result<()> {
