@@ -56,7 +56,9 @@ pub async fn read_body(
     if declared_len.is_some_and(|n| n > limit) {
         return Err(too_large(limit));
     }
-    let mut body = BytesMut::new();
+    // Sized once from the declared length (at most the limit): growing by doubling copied
+    // the body several times and held up to twice its size.
+    let mut body = BytesMut::with_capacity(declared_len.unwrap_or(0).min(limit));
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|e| {
             AppError::new(ErrorCode::BadRequest, "The request body could not be read").with_cause(e)

@@ -213,7 +213,8 @@ pub async fn import(
         caller.as_ref(),
         q.university_id,
         format,
-        body.to_vec(),
+        // The buffer itself, not a copy of it (the service drops it once parsed).
+        body.into(),
     )
     .await?;
     let refresh = RefreshParams { refresh: q.refresh };
