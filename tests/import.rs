@@ -72,6 +72,21 @@ fn statuses(report: &Value) -> Vec<String> {
         .collect()
 }
 
+/// The university's profiles as the operator lists them.
+async fn listed(app: &TestApp, university_id: &str) -> Vec<Value> {
+    let list = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/faculty?university_id={university_id}"),
+            Some(&app.operator_token),
+            &[],
+            None,
+        )
+        .await
+        .json();
+    list["items"].as_array().unwrap().clone()
+}
+
 async fn profile(app: &TestApp, id: &Value) -> Response {
     app.call(
         Method::GET,
@@ -607,17 +622,7 @@ async fn a_key_repeated_in_one_file_updates_the_profile_its_first_row_created() 
     assert_eq!(kim["keywords"], json!(["LLM", "GPU"]));
     assert_eq!(kim["title"], "Professor");
     assert_eq!(kim["orcid"], orcid);
-    let list = app
-        .call(
-            Method::GET,
-            &format!("/api/v1/faculty?university_id={uni}"),
-            Some(&app.operator_token),
-            &[],
-            None,
-        )
-        .await
-        .json();
-    assert_eq!(list["items"].as_array().unwrap().len(), 3, "{list}");
+    assert_eq!(listed(&app, &uni).await.len(), 3);
 }
 
 #[actix_web::test]
@@ -671,15 +676,5 @@ async fn a_row_the_database_refuses_is_rejected_alone() {
         p.expect(200);
         assert_eq!(p.json()["publications"][0]["title"], format!("Paper {i}"));
     }
-    let list = app
-        .call(
-            Method::GET,
-            &format!("/api/v1/faculty?university_id={uni}"),
-            Some(&app.operator_token),
-            &[],
-            None,
-        )
-        .await
-        .json();
-    assert_eq!(list["items"].as_array().unwrap().len(), 4, "{list}");
+    assert_eq!(listed(&app, &uni).await.len(), 4);
 }

@@ -338,25 +338,25 @@ pub fn existing_keys(
     std::collections::HashSet<String>,
     std::collections::HashSet<String>,
 )> {
-    let mut found_external = std::collections::HashSet::new();
-    for chunk in external_ids.chunks(500) {
-        let found: Vec<Option<String>> = faculty_profiles::table
-            .filter(faculty_profiles::university_id.eq(university_id))
-            .filter(faculty_profiles::external_id.eq_any(chunk))
-            .select(faculty_profiles::external_id)
-            .load(conn)?;
-        found_external.extend(found.into_iter().flatten());
+    // One look-up per key column, in chunks (SQLite binds at most 32,766 parameters).
+    macro_rules! held {
+        ($column:expr, $keys:expr) => {{
+            let mut held = std::collections::HashSet::new();
+            for chunk in $keys.chunks(500) {
+                let found: Vec<Option<String>> = faculty_profiles::table
+                    .filter(faculty_profiles::university_id.eq(university_id))
+                    .filter($column.eq_any(chunk))
+                    .select($column)
+                    .load(conn)?;
+                held.extend(found.into_iter().flatten());
+            }
+            held
+        }};
     }
-    let mut found_orcids = std::collections::HashSet::new();
-    for chunk in orcids.chunks(500) {
-        let found: Vec<Option<String>> = faculty_profiles::table
-            .filter(faculty_profiles::university_id.eq(university_id))
-            .filter(faculty_profiles::orcid.eq_any(chunk))
-            .select(faculty_profiles::orcid)
-            .load(conn)?;
-        found_orcids.extend(found.into_iter().flatten());
-    }
-    Ok((found_external, found_orcids))
+    Ok((
+        held!(faculty_profiles::external_id, external_ids),
+        held!(faculty_profiles::orcid, orcids),
+    ))
 }
 
 /// Keywords and availability of many profiles, and publications when `with_publications`.
