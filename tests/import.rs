@@ -40,17 +40,19 @@ async fn import(
     app.send(req).await
 }
 
-/// NDJSON lines imported by the operator.
-async fn import_ndjson(app: &TestApp, university_id: &str, lines: &[String]) -> Response {
+/// NDJSON lines imported by the operator: the report (the import must answer 200).
+async fn import_ndjson(app: &TestApp, university_id: &str, lines: &[String]) -> Value {
     let token = Some(app.operator_token.as_str());
-    import(
+    let res = import(
         app,
         token,
         university_id,
         "application/x-ndjson",
         lines.join("\n"),
     )
-    .await
+    .await;
+    res.expect(200);
+    res.json()
 }
 
 /// The file row each reported row is about, in report order.
@@ -523,9 +525,7 @@ async fn a_bulk_import_leaves_the_planner_statistics_current() {
             .to_string()
         })
         .collect();
-    let res = import_ndjson(&app, &uni, &ndjson).await;
-    res.expect(200);
-    assert_eq!(res.json()["created"], 300);
+    assert_eq!(import_ndjson(&app, &uni, &ndjson).await["created"], 300);
     if app.db.is_postgres() {
         let at_least = |table: &str, rows: u32| {
             app.db.try_execute(&format!(
@@ -560,9 +560,7 @@ async fn a_large_file_is_imported_in_several_transactions_in_order() {
             }
         })
         .collect();
-    let res = import_ndjson(&app, &uni, &ndjson).await;
-    res.expect(200);
-    let report = res.json();
+    let report = import_ndjson(&app, &uni, &ndjson).await;
     assert_eq!(report["created"], rows - 3);
     assert_eq!(report["rejected"], 3);
     assert_eq!(row_numbers(&report), (1..=rows as u64).collect::<Vec<_>>());
@@ -596,9 +594,7 @@ async fn a_key_repeated_in_one_file_updates_the_profile_its_first_row_created() 
     .iter()
     .map(Value::to_string)
     .collect();
-    let res = import_ndjson(&app, &uni, &ndjson).await;
-    res.expect(200);
-    let report = res.json();
+    let report = import_ndjson(&app, &uni, &ndjson).await;
     assert_eq!(
         statuses(&report),
         [
@@ -661,9 +657,7 @@ async fn a_row_the_database_refuses_is_rejected_alone() {
             .to_string()
         })
         .collect();
-    let res = import_ndjson(&app, &uni, &ndjson).await;
-    res.expect(200);
-    let report = res.json();
+    let report = import_ndjson(&app, &uni, &ndjson).await;
     assert_eq!(
         statuses(&report),
         ["created", "created", "rejected", "created", "created"],
