@@ -666,8 +666,17 @@ fn csv_record(
     })
 }
 
-/// Splits a file into numbered records, each parsed or rejected on its own.
-fn parse_records(university_id: &str, format: ImportFormat, body: &[u8]) -> AppResult<Vec<Record>> {
+/// A file's numbered records, each parsed or rejected on its own, read one at a time as the
+/// import takes them: a file is held in memory once, not also whole as parsed rows. What
+/// refuses the whole file (not UTF-8; a CSV header without a key column, or with unknown or
+/// repeated columns) is found before any row is read.
+type Records<'a> = Box<dyn Iterator<Item = Record> + Send + 'a>;
+
+fn parse_records<'a>(
+    university_id: &'a str,
+    format: ImportFormat,
+    body: &'a [u8],
+) -> AppResult<Records<'a>> {
     let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
     let text = std::str::from_utf8(body).map_err(|e| {
         AppError::validation(vec![FieldError::new(
@@ -676,15 +685,13 @@ fn parse_records(university_id: &str, format: ImportFormat, body: &[u8]) -> AppR
             format!("must be UTF-8 ({e})"),
         )])
     })?;
-    let mut out = Vec::new();
     match format {
-        ImportFormat::Ndjson => {
-            for (i, line) in text.lines().enumerate() {
-                if !line.trim().is_empty() {
-                    out.push((i + 1, ndjson_record(university_id, line)));
-                }
-            }
-        }
+        ImportFormat::Ndjson => Ok(Box::new(
+            text.lines()
+                .enumerate()
+                .filter(|(_, line)| !line.trim().is_empty())
+                .map(move |(i, line)| (i + 1, ndjson_record(university_id, line))),
+        )),
         ImportFormat::Csv => {
             let mut reader = csv::ReaderBuilder::new()
                 .flexible(false)
@@ -731,15 +738,16 @@ fn parse_records(university_id: &str, format: ImportFormat, body: &[u8]) -> AppR
             if !errors.is_empty() {
                 return Err(AppError::validation(errors));
             }
-            for (i, record) in reader.records().enumerate() {
-                let parsed = record
-                    .map_err(|e| vec![FieldError::new("row", "invalid_csv", e.to_string())])
-                    .and_then(|r| csv_record(&headers, &r));
-                out.push((i + 1, parsed));
-            }
+            Ok(Box::new(reader.into_records().enumerate().map(
+                move |(i, record)| {
+                    let parsed = record
+                        .map_err(|e| vec![FieldError::new("row", "invalid_csv", e.to_string())])
+                        .and_then(|r| csv_record(&headers, &r));
+                    (i + 1, parsed)
+                },
+            )))
         }
     }
-    Ok(out)
 }
 
 /// One transaction takes rows until it has run for `IMPORT_BATCH_TIME` or taken
@@ -775,22 +783,23 @@ pub async fn import(
             university_id: &university_id,
         },
     )?;
-    let records: Vec<Keyed> = parse_records(&university_id, format, &body)?
-        .into_iter()
-        .map(keyed)
-        .collect();
-    // The file is parsed: what it held is in `records` now.
-    drop(body);
+    let mut records = parse_records(&university_id, format, &body)?.map(keyed);
     let mut report = ImportReport {
         created: 0,
         updated: 0,
         unchanged: 0,
         rejected: 0,
-        rows: Vec::with_capacity(records.len()),
+        rows: Vec::new(),
     };
-    let mut pending: std::collections::VecDeque<_> = records.into();
-    while !pending.is_empty() {
-        let batch: Vec<_> = pending.drain(..IMPORT_BATCH.min(pending.len())).collect();
+    let mut pending: std::collections::VecDeque<Keyed> = std::collections::VecDeque::new();
+    loop {
+        // Rows left by the last transaction first, then the file's next ones.
+        let wanted = IMPORT_BATCH.saturating_sub(pending.len());
+        pending.extend(records.by_ref().take(wanted));
+        if pending.is_empty() {
+            break;
+        }
+        let batch: Vec<_> = pending.drain(..).collect();
         let uni = university_id.clone();
         let (rows_out, left) = db
             .write(move |conn| {
