@@ -368,13 +368,7 @@ async fn refused_writes_change_nothing() {
     assert_eq!(before, after);
     let members = world
         .app
-        .call(
-            Method::GET,
-            &format!("/api/v1/organizations/{own}/members"),
-            Some(&world.app.operator_token),
-            &[],
-            None,
-        )
+        .operator_get(&format!("/api/v1/organizations/{own}/members"))
         .await
         .json();
     assert!(!members.to_string().contains("intruder@evil.org"));

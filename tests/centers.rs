@@ -33,9 +33,7 @@ async fn professor(app: &TestApp, uni: &str, name: &str) -> (String, String) {
 
 /// GET as the platform operator, expecting 200.
 async fn op_get(app: &TestApp, path: &str) -> Value {
-    let res = app
-        .call(Method::GET, path, Some(&app.operator_token), &[], None)
-        .await;
+    let res = app.operator_get(path).await;
     res.expect(200);
     res.json()
 }
@@ -548,12 +546,7 @@ fn encode(query: &str) -> String {
 }
 
 fn hit_ids(results: &Value) -> Vec<String> {
-    results["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|h| h["id"].as_str().unwrap().to_owned())
-        .collect()
+    common::each(results, "items", |h| h["id"].as_str().unwrap().to_owned())
 }
 
 #[actix_web::test]

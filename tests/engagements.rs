@@ -105,12 +105,7 @@ async fn read(app: &TestApp, token: Option<&str>, id: &str) -> common::Response 
 }
 
 fn ids(list: &Value) -> Vec<String> {
-    list["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["id"].as_str().unwrap().to_owned())
-        .collect()
+    common::each(list, "items", |i| i["id"].as_str().unwrap().to_owned())
 }
 
 async fn listed(app: &TestApp, token: Option<&str>, query: &str) -> Vec<String> {

@@ -403,8 +403,7 @@ async fn deletion_is_soft_and_operators_restore() {
             .is_empty()
     );
     // Operators still see it, and only they may list deleted records or restore.
-    let op = Some(app.operator_token.as_str());
-    let seen = app.call(Method::GET, &path, op, &[], None).await;
+    let seen = app.operator_get(&path).await;
     seen.expect(200);
     assert!(seen.json()["deleted_at"].is_string());
     app.call(
@@ -417,15 +416,9 @@ async fn deletion_is_soft_and_operators_restore() {
     .await
     .expect(403);
     assert_eq!(
-        app.call(
-            Method::GET,
-            "/api/v1/faculty?include_deleted=true",
-            op,
-            &[],
-            None
-        )
-        .await
-        .json()["items"]
+        app.operator_get("/api/v1/faculty?include_deleted=true")
+            .await
+            .json()["items"]
             .as_array()
             .unwrap()
             .len(),

@@ -57,47 +57,25 @@ async fn import_ndjson(app: &TestApp, university_id: &str, lines: &[String]) -> 
 
 /// The file row each reported row is about, in report order.
 fn row_numbers(report: &Value) -> Vec<u64> {
-    report["rows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["row"].as_u64().unwrap())
-        .collect()
+    common::each(report, "rows", |r| r["row"].as_u64().unwrap())
 }
 
 fn statuses(report: &Value) -> Vec<String> {
-    report["rows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["status"].as_str().unwrap().to_owned())
-        .collect()
+    common::each(report, "rows", |r| r["status"].as_str().unwrap().to_owned())
 }
 
 /// The university's profiles as the operator lists them.
 async fn listed(app: &TestApp, university_id: &str) -> Vec<Value> {
     let list = app
-        .call(
-            Method::GET,
-            &format!("/api/v1/faculty?university_id={university_id}"),
-            Some(&app.operator_token),
-            &[],
-            None,
-        )
+        .operator_get(&format!("/api/v1/faculty?university_id={university_id}"))
         .await
         .json();
     list["items"].as_array().unwrap().clone()
 }
 
 async fn profile(app: &TestApp, id: &Value) -> Response {
-    app.call(
-        Method::GET,
-        &format!("/api/v1/faculty/{}", id.as_str().unwrap()),
-        Some(&app.operator_token),
-        &[],
-        None,
-    )
-    .await
+    app.operator_get(&format!("/api/v1/faculty/{}", id.as_str().unwrap()))
+        .await
 }
 
 #[actix_web::test]
@@ -478,15 +456,7 @@ async fn the_cli_imports_the_same_file_with_the_same_report() {
     );
     // The API sees what the CLI wrote, and the CLI's second run changes nothing.
     assert_eq!(
-        app.call(
-            Method::GET,
-            "/api/v1/faculty",
-            Some(&app.operator_token),
-            &[],
-            None
-        )
-        .await
-        .json()["items"]
+        app.operator_get("/api/v1/faculty").await.json()["items"]
             .as_array()
             .unwrap()
             .len(),

@@ -34,21 +34,13 @@ async fn get(app: &TestApp, token: Option<&str>, path: &str) -> Value {
 }
 
 fn ids(list: &Value, side: &str) -> Vec<String> {
-    list["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i[side]["id"].as_str().unwrap().to_owned())
-        .collect()
+    common::each(list, "items", |i| {
+        i[side]["id"].as_str().unwrap().to_owned()
+    })
 }
 
 fn scores(list: &Value) -> Vec<f64> {
-    list["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["score"].as_f64().unwrap())
-        .collect()
+    common::each(list, "items", |i| i["score"].as_f64().unwrap())
 }
 
 struct World {

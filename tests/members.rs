@@ -224,16 +224,8 @@ async fn members_of_unknown_organizations_are_404() {
     )
     .await
     .expect(404);
-    app.call(Method::GET, &base, Some(&app.operator_token), &[], None)
+    app.operator_get(&base).await.expect(404);
+    app.operator_get("/api/v1/organizations/not-an-id/members")
         .await
-        .expect(404);
-    app.call(
-        Method::GET,
-        "/api/v1/organizations/not-an-id/members",
-        Some(&app.operator_token),
-        &[],
-        None,
-    )
-    .await
-    .expect(400);
+        .expect(400);
 }

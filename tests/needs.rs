@@ -28,12 +28,7 @@ fn need(company_id: &str, title: &str) -> Value {
 }
 
 fn titles(list: &Value) -> Vec<String> {
-    list["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["title"].as_str().unwrap().to_owned())
-        .collect()
+    common::each(list, "items", |i| i["title"].as_str().unwrap().to_owned())
 }
 
 /// A professor at a new university who owns a faculty profile: (token, profile id).
@@ -338,16 +333,7 @@ async fn validation_reports_every_bad_field_and_saves_nothing() {
 
     // The only need saved is the one that was valid.
     assert_eq!(titles(&app.get("/api/v1/needs").await.json()), ["Late"]);
-    let list = app
-        .call(
-            Method::GET,
-            "/api/v1/needs",
-            Some(&app.operator_token),
-            &[],
-            None,
-        )
-        .await
-        .json();
+    let list = app.operator_get("/api/v1/needs").await.json();
     assert_eq!(titles(&list), ["Late"]);
 }
 
@@ -528,19 +514,7 @@ async fn lists_filter_and_page_stably() {
     let list = |q: &str| {
         let app = &app;
         let q = q.to_owned();
-        async move {
-            titles(
-                &app.call(
-                    Method::GET,
-                    &format!("/api/v1/needs{q}"),
-                    Some(&app.operator_token),
-                    &[],
-                    None,
-                )
-                .await
-                .json(),
-            )
-        }
+        async move { titles(&app.operator_get(&format!("/api/v1/needs{q}")).await.json()) }
     };
     assert_eq!(list("").await, ["N1", "N2", "N3", "N4", "N5"]);
     assert_eq!(list(&format!("?company_id={a}")).await, ["N1", "N2", "N5"]);
@@ -550,16 +524,7 @@ async fn lists_filter_and_page_stably() {
         list("?collaboration_type=consulting&status=open").await,
         ["N1", "N5"]
     );
-    let first = app
-        .call(
-            Method::GET,
-            "/api/v1/needs?limit=2",
-            Some(&app.operator_token),
-            &[],
-            None,
-        )
-        .await
-        .json();
+    let first = app.operator_get("/api/v1/needs?limit=2").await.json();
     assert_eq!(titles(&first), ["N1", "N2"]);
     let cursor = first["next_cursor"].as_str().unwrap();
     assert_eq!(

@@ -182,15 +182,7 @@ async fn the_funnel_counts_engagements_and_times_answers() {
 
     // Who may read it: the office and operators; not the company, not the professor, not
     // another university's office, not anonymous callers.
-    app.call(
-        Method::GET,
-        &path,
-        Some(&app.operator_token.clone()),
-        &[],
-        None,
-    )
-    .await
-    .expect(200);
+    app.operator_get(&path).await.expect(200);
     app.call(Method::GET, &path, Some(&staff), &[], None)
         .await
         .expect(403);
@@ -226,13 +218,7 @@ async fn bad_report_parameters_are_problems() {
     // A company or an unknown id is not a university.
     for id in [tsmc, "0190c2a4-0000-7000-8000-000000000000".to_owned()] {
         let res = app
-            .call(
-                Method::GET,
-                &format!("/api/v1/reports/funnel?university_id={id}"),
-                Some(&app.operator_token.clone()),
-                &[],
-                None,
-            )
+            .operator_get(&format!("/api/v1/reports/funnel?university_id={id}"))
             .await;
         res.expect(404);
     }

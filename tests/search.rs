@@ -57,12 +57,7 @@ fn only(results: &Value) -> String {
 }
 
 fn ids(results: &Value) -> Vec<String> {
-    results["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["id"].as_str().unwrap().to_owned())
-        .collect()
+    common::each(results, "items", |i| i["id"].as_str().unwrap().to_owned())
 }
 
 #[actix_web::test]

@@ -86,6 +86,16 @@ impl Drop for TestDb {
     }
 }
 
+/// Each entry of `value[key]` (a page's `items`, an import report's `rows`) through `pick`.
+pub fn each<T>(value: &Value, key: &str, pick: impl Fn(&Value) -> T) -> Vec<T> {
+    value[key]
+        .as_array()
+        .unwrap_or_else(|| panic!("no {key} array in {value}"))
+        .iter()
+        .map(pick)
+        .collect()
+}
+
 pub struct TestApp {
     pub svc: RcService<actix_http::Request, ServiceResponse<BoxBody>, actix_web::Error>,
     pub state: AppState,
@@ -291,6 +301,12 @@ impl TestApp {
 
     pub async fn get(&self, path: &str) -> Response {
         self.request(Method::GET, path, &[], None).await
+    }
+
+    /// GET as the platform operator.
+    pub async fn operator_get(&self, path: &str) -> Response {
+        self.call(Method::GET, path, Some(&self.operator_token), &[], None)
+            .await
     }
 
     /// As the platform operator.
