@@ -377,6 +377,164 @@ async fn bad_queries_and_parameters_are_400_problems() {
     assert_eq!(res.json()["errors"][0]["field"], "q");
 }
 
+/// Whatever the query text, the answer is a result or a 400 problem naming `q`, never a 500:
+/// every field of the index (the bookkeeping ones too) in every form the grammar knows, and
+/// text that breaks the grammar, on every type of search.
+#[actix_web::test]
+async fn every_query_text_is_a_result_or_a_400_problem() {
+    let app = TestApp::spawn().await;
+    let uni = org(&app, "university", "NTU", "TW").await;
+    let company = org(&app, "company", "Acer", "TW").await;
+    profile(
+        &app,
+        json!({"university_id": uni, "name": "Ada Chen", "research_interests": "GPU clusters",
+               "keywords": ["photonics"], "visibility": "public"}),
+    )
+    .await;
+    need(
+        &app,
+        json!({"company_id": company, "title": "GPU scheduling", "summary": "Clusters",
+               "status": "open", "visibility": "public"}),
+    )
+    .await;
+    let fields = [
+        "title",
+        "keywords",
+        "body",
+        "publications",
+        "id",
+        "kind",
+        "org",
+        "country",
+        "department",
+        "status",
+        "visibility",
+        "collaboration",
+        "keyword",
+        "invited",
+        "department_label",
+        "participant",
+        "nosuch",
+    ];
+    let forms = [
+        "{f}:*",
+        "{f}:gpu",
+        "{f}:[a TO b]",
+        "{f}:{a TO *}",
+        "{f}:>a",
+        "{f}:/g.*/",
+        "{f}: IN [a b]",
+        "{f}:\"gpu clusters\"",
+        "{f}:\"gpu clu\"*",
+        "{f}:(gpu OR x)",
+        "{f}:gpu^2",
+        "{f}:\"gpu clusters\"~2",
+        "-{f}:x gpu",
+    ];
+    let mut texts: Vec<String> = fields
+        .iter()
+        .flat_map(|f| forms.iter().map(move |form| form.replace("{f}", f)))
+        .collect();
+    texts.extend(
+        [
+            "*",
+            "* -gpu",
+            "NOT gpu",
+            "gpu AND",
+            "OR",
+            "AND OR NOT",
+            "\"",
+            "\\",
+            "(",
+            ")",
+            "^",
+            "~",
+            ":",
+            "a:b:c",
+            "+-gpu",
+            "\"unterminated",
+            "-",
+            "--gpu",
+            "gpu^-1",
+            "gpu^1e40",
+            "gpu^abc",
+            "gpu~",
+            "\"\"",
+            "()",
+            "(())",
+            "gpu:",
+            ":gpu",
+            "[",
+            "]",
+            "{",
+            "}",
+            "gpu TO",
+            "IN [",
+            "!",
+            "&&",
+            "||",
+            "🚀 GPU",
+            "分散式 訓練",
+            "-*",
+            "title:",
+            "title:\"\"",
+            "\u{0}",
+            "a\u{0}b",
+            "NOT NOT gpu",
+            "+*",
+        ]
+        .map(String::from),
+    );
+    let deep = |n: usize| format!("{}gpu{}", "(".repeat(n), ")".repeat(n));
+    texts.extend([
+        deep(10_000),
+        deep(50),
+        "NOT ".repeat(400) + "gpu",
+        "gpu ".repeat(400),
+    ]);
+    for kind in ["faculty", "need", "center"] {
+        for text in &texts {
+            for operator in ["and", "or"] {
+                let path = format!(
+                    "/api/v1/search?type={kind}&operator={operator}&q={}",
+                    q(text)
+                );
+                let res = app.get(&path).await;
+                match res.status.as_u16() {
+                    200 => {}
+                    400 => {
+                        let p = res.json();
+                        assert_eq!(p["code"], "invalid_query", "{text}: {p}");
+                        assert_eq!(p["errors"][0]["field"], "q", "{text}: {p}");
+                    }
+                    other => panic!("{kind} {text:?}: {other} {}", res.text()),
+                }
+            }
+        }
+    }
+    // The bounds are named in the problem.
+    let res = app
+        .get(&format!("/api/v1/search?type=faculty&q={}", q(&deep(50))))
+        .await;
+    res.expect(400);
+    let p = res.json();
+    assert_eq!(p["errors"][0]["code"], "too_deeply_nested", "{p}");
+    assert!(
+        p["errors"][0]["message"].as_str().unwrap().contains("10"),
+        "{p}"
+    );
+    for (text, code) in [
+        ("body:*", "unsupported_query"),
+        ("invited:x", "unknown_field"),
+    ] {
+        let res = app
+            .get(&format!("/api/v1/search?type=need&q={}", q(text)))
+            .await;
+        res.expect(400);
+        assert_eq!(res.json()["errors"][0]["code"], code, "{text}");
+    }
+}
+
 #[actix_web::test]
 async fn writes_become_searchable_and_deletes_disappear() {
     let app = TestApp::spawn().await;

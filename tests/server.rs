@@ -523,6 +523,37 @@ fn head_answers_like_get_without_a_body() {
     }
 }
 
+/// Query text nested 10,000 levels deep once overflowed a search thread's stack and aborted
+/// the process. Now it is a 400 naming the bound, and the same server answers the next search.
+#[test]
+fn deeply_nested_query_text_is_refused_and_the_server_keeps_serving() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = TestDb::new(dir.path());
+    let server = Server::start(dir.path(), &db.url);
+    let nested = |n: usize| format!("{}gpu{}", "(".repeat(n), ")".repeat(n));
+    for (text, code) in [
+        (nested(10_000), "too_long"),
+        (nested(998), "too_deeply_nested"),
+        ("NOT ".repeat(499) + "gpu", "too_deeply_nested"),
+    ] {
+        // Parentheses may stand unescaped in a query string; spaces may not.
+        let path = format!("/api/v1/search?type=faculty&q={}", text.replace(' ', "+"));
+        let (status, body) = http(&server.addr, "GET", &path, None, None);
+        assert_eq!(status, 400, "{body}");
+        let p: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(p["errors"][0]["field"], "q", "{p}");
+        assert_eq!(p["errors"][0]["code"], code, "{p}");
+    }
+    let (status, body) = http(
+        &server.addr,
+        "GET",
+        "/api/v1/search?type=faculty&q=gpu",
+        None,
+        None,
+    );
+    assert_eq!(status, 200, "{body}");
+}
+
 #[test]
 fn flags_beat_environment_which_beats_the_config_file() {
     let dir = tempfile::tempdir().unwrap();

@@ -15,6 +15,11 @@ use std::sync::{Arc, Condvar, Mutex};
 
 type Job = Box<dyn FnOnce() + Send>;
 
+/// Each thread's stack. Query text is bounded before it is parsed (`query::MAX_QUERY_DEPTH`);
+/// this is the margin behind that bound, since a stack overflow cannot be caught and ends the
+/// whole process. (Rust's default for spawned threads is 2 MiB; the memory is only reserved.)
+const STACK_BYTES: usize = 16 * 1024 * 1024;
+
 #[derive(Default)]
 struct Queue {
     jobs: Mutex<VecDeque<Job>>,
@@ -68,6 +73,7 @@ impl CpuPool {
             let queue = queue.clone();
             std::thread::Builder::new()
                 .name(format!("liaison-cpu-{n}"))
+                .stack_size(STACK_BYTES)
                 .spawn(move || {
                     while let Some(job) = queue.next() {
                         // A panicking job only loses its own answer (its caller sees `Lost`).

@@ -9,7 +9,7 @@ use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, Occur, PhrasePrefixQuery,
     PhraseQuery, Query, QueryParser, QueryParserError, TermQuery, TermSetQuery,
 };
-use tantivy::query_grammar::{self, UserInputAst};
+use tantivy::query_grammar::{self, UserInputAst, UserInputLeaf};
 use tantivy::schema::{Field, IndexRecordOption, Value};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{TantivyDocument, Term};
@@ -26,6 +26,16 @@ const BOOSTS: [(&str, f32); 4] = [
     ("body", 1.0),
     ("publications", 0.8),
 ];
+/// Bounds on the caller's query text, checked before tantivy's grammar sees it. The grammar
+/// parses nesting (parentheses, `NOT`) by recursion, and text nested a few thousand levels
+/// deep overflowed a search thread's stack, which aborts the whole process. The bounds are far
+/// above what a person types (a pasted abstract is a few hundred words; nobody nests ten
+/// levels) and far below what a thread's stack holds.
+pub const MAX_QUERY_CHARS: usize = 2_000;
+/// Parentheses open at once, plus every `NOT` (each is a level of the grammar's recursion).
+pub const MAX_QUERY_DEPTH: usize = 10;
+/// Words, phrases and other leaves of the query.
+pub const MAX_QUERY_CLAUSES: usize = 128;
 const FACET_SIZE: usize = 20;
 const SNIPPET_CHARS: usize = 180;
 /// How much of a field's text highlights are looked for in.
@@ -167,11 +177,115 @@ pub(super) fn parser(index: &tantivy::Index) -> QueryParser {
 }
 
 fn invalid_query(e: impl std::fmt::Display) -> AppError {
-    AppError::query(vec![FieldError::new(
-        "q",
+    refused(
         "invalid_query_syntax",
         format!("cannot parse the query: {e}"),
-    )])
+    )
+}
+
+fn refused(code: &str, message: String) -> AppError {
+    AppError::query(vec![FieldError::new("q", code, message)])
+}
+
+/// Refuses text too long or nested too deeply for the grammar to be given it (see
+/// `MAX_QUERY_CHARS`). Parentheses inside a phrase are words, not nesting; `NOT` is counted
+/// wherever it stands, which can only overcount.
+fn check_size(q: &str) -> AppResult<()> {
+    let chars = q.chars().count();
+    if chars > MAX_QUERY_CHARS {
+        return Err(refused(
+            "too_long",
+            format!("must be at most {MAX_QUERY_CHARS} characters (this one has {chars})"),
+        ));
+    }
+    let (mut open, mut deepest, mut quoted, mut escaped) = (0usize, 0usize, false, false);
+    for c in q.chars() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' => escaped = true,
+            '"' => quoted = !quoted,
+            '(' if !quoted => {
+                open += 1;
+                deepest = deepest.max(open);
+            }
+            ')' if !quoted => open = open.saturating_sub(1),
+            _ => {}
+        }
+    }
+    let nots = q
+        .split(|c: char| c.is_whitespace() || c == '(' || c == ')')
+        .filter(|w| *w == "NOT")
+        .count();
+    if deepest + nots > MAX_QUERY_DEPTH {
+        return Err(refused(
+            "too_deeply_nested",
+            format!(
+                "may nest at most {MAX_QUERY_DEPTH} levels (parentheses open at once plus each \
+                 NOT); this one nests {}",
+                deepest + nots
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Refuses what the parsed text asks for that search does not offer: more than
+/// `MAX_QUERY_CLAUSES` leaves, a field other than the text fields of `BOOSTS` (the rest of
+/// the schema is the service's bookkeeping: visibility, invitations), and the leaves that
+/// are not about words (`field:*`, ranges, regular expressions), which tantivy answers only
+/// on columnar fields and would fail at search time.
+fn check_leaves(ast: &UserInputAst) -> AppResult<()> {
+    fn walk<'a>(ast: &'a UserInputAst, leaves: &mut Vec<&'a UserInputLeaf>) {
+        match ast {
+            UserInputAst::Clause(clauses) => clauses.iter().for_each(|(_, a)| walk(a, leaves)),
+            UserInputAst::Boost(a, _) => walk(a, leaves),
+            UserInputAst::Leaf(leaf) => leaves.push(leaf),
+        }
+    }
+    let mut leaves = Vec::new();
+    walk(ast, &mut leaves);
+    if leaves.len() > MAX_QUERY_CLAUSES {
+        return Err(refused(
+            "too_many_clauses",
+            format!(
+                "may have at most {MAX_QUERY_CLAUSES} words and phrases (this one has {})",
+                leaves.len()
+            ),
+        ));
+    }
+    let searchable = || {
+        let names: Vec<&str> = BOOSTS.iter().map(|(n, _)| *n).collect();
+        names.join(", ")
+    };
+    for leaf in leaves {
+        let field = match leaf {
+            UserInputLeaf::Literal(l) => l.field_name.as_deref(),
+            UserInputLeaf::Set { field, .. } => field.as_deref(),
+            UserInputLeaf::All => None,
+            UserInputLeaf::Exists { .. }
+            | UserInputLeaf::Range { .. }
+            | UserInputLeaf::Regex { .. } => {
+                return Err(refused(
+                    "unsupported_query",
+                    format!(
+                        "`field:*`, ranges and regular expressions are not supported; search \
+                         for words or phrases, optionally in one of the fields {}",
+                        searchable()
+                    ),
+                ));
+            }
+        };
+        if let Some(name) = field.filter(|n| !BOOSTS.iter().any(|(b, _)| b == n)) {
+            return Err(refused(
+                "unknown_field",
+                format!(
+                    "`{name}` is not a field that can be searched; the fields are {}",
+                    searchable()
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Parses the caller's query text; malformed syntax is a 400 naming `q`.
@@ -194,8 +308,10 @@ fn parse_with(
     if all_words {
         parser.set_conjunction_by_default();
     }
+    check_size(q)?;
     let ast = query_grammar::parse_query(q)
         .map_err(|_| invalid_query(QueryParserError::SyntaxError(q.to_owned())))?;
+    check_leaves(&ast)?;
     // The whole text once through the parser, for its checks of the query as a whole
     // (e.g. nothing but exclusions is refused).
     parser
@@ -683,11 +799,59 @@ mod tests {
         Ok(())
     }
 
+    /// The code of the one problem with `q`, or `None` if the text is accepted.
+    fn refusal(index: &Index, q: &str) -> Option<String> {
+        let e = ours(index, q, true).err()?;
+        assert_eq!(e.code, crate::error::ErrorCode::InvalidQuery, "{q}");
+        assert_eq!(e.errors.len(), 1, "{q}");
+        assert_eq!(e.errors[0].field, "q", "{q}");
+        Some(e.errors[0].code.clone())
+    }
+
     #[test]
     fn malformed_or_refused_text_is_a_query_error() -> Result<()> {
         let (index, _) = fixture()?;
-        for q in ["(unbalanced", "nosuchfield:x", "-military"] {
-            assert!(ours(&index, q, true).is_err(), "{q}");
+        let nested = |n: usize| format!("{}gpu{}", "(".repeat(n), ")".repeat(n));
+        // (The grammar keeps one of repeated words: these are all different.)
+        let words = |n: usize| (0..n).map(|i| format!("w{i} ")).collect::<String>();
+        let cases = [
+            ("(unbalanced", "invalid_query_syntax"),
+            ("-military", "invalid_query_syntax"),
+            ("nosuchfield:x", "unknown_field"),
+            // The schema's bookkeeping fields are not the caller's to search.
+            ("invited:x", "unknown_field"),
+            ("visibility:confidential", "unknown_field"),
+            ("body:*", "unsupported_query"),
+            ("invited:*", "unsupported_query"),
+            ("title:[a TO z]", "unsupported_query"),
+            ("title:/al.*/", "unsupported_query"),
+            (&words(MAX_QUERY_CLAUSES + 1), "too_many_clauses"),
+            (&"x".repeat(MAX_QUERY_CHARS + 1), "too_long"),
+            (&nested(10_000), "too_long"),
+            (&nested(MAX_QUERY_DEPTH + 1), "too_deeply_nested"),
+            (
+                &format!("{}gpu", "NOT ".repeat(MAX_QUERY_DEPTH + 1)),
+                "too_deeply_nested",
+            ),
+            (
+                &format!("a {}", "NOT b ".repeat(MAX_QUERY_DEPTH + 1)),
+                "too_deeply_nested",
+            ),
+        ];
+        for (q, code) in cases {
+            assert_eq!(refusal(&index, q).as_deref(), Some(code), "{q}");
+        }
+        // Just inside every bound, and parentheses inside a phrase are words, not nesting.
+        let phrase = format!("\"{}\"", "(".repeat(50));
+        for q in [
+            nested(MAX_QUERY_DEPTH),
+            words(MAX_QUERY_CLAUSES),
+            "x".repeat(MAX_QUERY_CHARS),
+            phrase,
+            "title:(neural OR laser) keywords:gpu".to_owned(),
+            "*".to_owned(),
+        ] {
+            assert_eq!(refusal(&index, &q), None, "{q}");
         }
         Ok(())
     }
