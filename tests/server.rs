@@ -773,3 +773,157 @@ fn the_search_index_survives_kill_9_and_rebuilds_from_the_database() {
     let server = Server::start(dir.path(), &db.url);
     wait_for_search(&server.addr, "crashtest", &created);
 }
+
+/// A segment file cut short, overwritten with zeros or deleted while the service is stopped:
+/// at start the index is verified and rebuilt from the database, and every search answers
+/// (phrases too, which read positions). Each kind of damage once, each on a fresh rebuild.
+#[test]
+fn a_damaged_index_is_rebuilt_from_the_database_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = TestDb::new(dir.path());
+    let (mut server, token) = server_with_operator(dir.path(), &db);
+    let (status, body) = http(
+        &server.addr,
+        "POST",
+        "/api/v1/organizations",
+        Some(&token),
+        Some(r#"{"kind":"university","name":"NTHU","country":"TW"}"#),
+    );
+    assert_eq!(status, 201, "{body}");
+    let uni = serde_json::from_str::<serde_json::Value>(&body).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut created = Vec::new();
+    for i in 0..12 {
+        let body = serde_json::json!({"university_id": uni, "name": format!("P{i}"),
+            "keywords": ["damagetest"], "research_interests": "silicon photonics for accelerators"});
+        let (status, body) = http(
+            &server.addr,
+            "POST",
+            "/api/v1/faculty?refresh=wait_for",
+            Some(&token),
+            Some(&body.to_string()),
+        );
+        assert_eq!(status, 201, "{body}");
+        created.push(
+            serde_json::from_str::<serde_json::Value>(&body).unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    server.terminate();
+    assert!(server.wait().success());
+
+    let index = dir.path().join("index");
+    // The largest file of the index with this extension.
+    let largest = |ext: &str| -> std::path::PathBuf {
+        std::fs::read_dir(&index)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == ext))
+            .max_by_key(|p| std::fs::metadata(p).unwrap().len())
+            .unwrap_or_else(|| panic!("no .{ext} file in the index"))
+    };
+    let cut_short = |p: std::path::PathBuf| {
+        let len = std::fs::metadata(&p).unwrap().len();
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&p)
+            .unwrap()
+            .set_len(len / 2)
+            .unwrap();
+    };
+    let zeros = |p: std::path::PathBuf| {
+        let len = std::fs::metadata(&p).unwrap().len() as usize;
+        std::fs::write(&p, vec![0u8; len]).unwrap();
+    };
+    let damages: [(&str, &dyn Fn()); 5] = [
+        ("store cut short", &|| cut_short(largest("store"))),
+        ("idx cut short", &|| cut_short(largest("idx"))),
+        ("term cut short", &|| cut_short(largest("term"))),
+        ("zeros in idx", &|| zeros(largest("idx"))),
+        ("pos deleted", &|| {
+            std::fs::remove_file(largest("pos")).unwrap();
+        }),
+    ];
+    for (what, damage) in damages {
+        damage();
+        let mut server = Server::start(dir.path(), &db.url);
+        wait_for_search(&server.addr, "damagetest", &created);
+        let (total, _) = search_ids(&server.addr, "%22silicon+photonics%22");
+        assert_eq!(total, created.len() as u64, "{what}");
+        let (status, body) = http(&server.addr, "GET", "/readyz", None, None);
+        assert_eq!(status, 200, "{what}: {body}");
+        server.terminate();
+        assert!(server.wait().success(), "{what}");
+        let log = server.log.lock().unwrap().clone();
+        assert!(log.contains("search index damaged"), "{what}: {log}");
+    }
+}
+
+/// Zeros written over a postings file while the service runs: the search that fails has the
+/// index verified, and the indexer rebuilds it from the database while the service answers.
+#[test]
+fn an_index_damaged_while_serving_is_rebuilt_after_a_failed_search() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = TestDb::new(dir.path());
+    let (server, token) = server_with_operator(dir.path(), &db);
+    let (status, body) = http(
+        &server.addr,
+        "POST",
+        "/api/v1/organizations",
+        Some(&token),
+        Some(r#"{"kind":"university","name":"NCKU","country":"TW"}"#),
+    );
+    assert_eq!(status, 201, "{body}");
+    let uni = serde_json::from_str::<serde_json::Value>(&body).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let created = cli_import(
+        dir.path(),
+        &db.url,
+        &uni,
+        &(0..50)
+            .map(|i| format!("E-{i},P{i},livedamage\n"))
+            .fold("external_id,name,keywords\n".to_owned(), |a, b| a + &b),
+    );
+    wait_for_search(&server.addr, "livedamage", &created);
+    let idx = std::fs::read_dir(dir.path().join("index"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "idx"))
+        .max_by_key(|p| std::fs::metadata(p).unwrap().len())
+        .unwrap();
+    // In place, without truncating: the service maps the file.
+    let len = std::fs::metadata(&idx).unwrap().len() as usize;
+    let mut f = std::fs::OpenOptions::new().write(true).open(&idx).unwrap();
+    f.write_all(&vec![0u8; len]).unwrap();
+    drop(f);
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let mut failed = 0;
+    loop {
+        let (status, _) = http(
+            &server.addr,
+            "GET",
+            "/api/v1/search?type=faculty&q=livedamage&limit=100",
+            None,
+            None,
+        );
+        if status == 200 && search_ids(&server.addr, "livedamage").0 == created.len() as u64 {
+            break;
+        }
+        failed += 1;
+        assert!(
+            std::time::Instant::now() < deadline,
+            "search still fails 30 s after the damage ({status}): {}",
+            server.log.lock().unwrap()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let log = server.log.lock().unwrap().clone();
+    assert!(failed > 0, "the damage was never noticed by a search");
+    assert!(log.contains("search index damaged"), "{log}");
+}

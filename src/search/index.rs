@@ -302,9 +302,15 @@ fn open_index(dir: &Path) -> anyhow::Result<(Index, Fields, Option<i64>)> {
     let (schema, fields) = schema();
     let existing = if dir.join("meta.json").exists() {
         match Index::open_in_dir(dir) {
-            Ok(index) if index.schema() == schema => payload_of(&index)
-                .filter(|p| p.schema == SCHEMA_VERSION)
-                .map(|p| (index, p.seq)),
+            Ok(index) if index.schema() == schema => match verify(&index) {
+                Ok(()) => payload_of(&index)
+                    .filter(|p| p.schema == SCHEMA_VERSION)
+                    .map(|p| (index, p.seq)),
+                Err(damage) => {
+                    tracing::warn!(%damage, "search index damaged; rebuilding it from the database");
+                    None
+                }
+            },
             Ok(_) => None,
             Err(e) => {
                 tracing::warn!(error = %e, "search index unreadable; rebuilding it from the database");
@@ -323,6 +329,37 @@ fn open_index(dir: &Path) -> anyhow::Result<(Index, Fields, Option<i64>)> {
     };
     index.tokenizers().register(MULTILINGUAL, multilingual());
     Ok((index, fields, seq))
+}
+
+/// Checks that every file of the committed segments is there and whole (tantivy's footer
+/// checksums; about a second per gigabyte). A file cut short stopped the service at start
+/// ("File corrupted"), and zeros in a postings file or a missing positions file let it start
+/// and answer most searches with 500; a damaged index is rebuilt from the database instead.
+fn verify(index: &Index) -> Result<(), String> {
+    use tantivy::Directory as _;
+    use tantivy::index::SegmentComponent as C;
+    let metas = index
+        .searchable_segment_metas()
+        .map_err(|e| e.to_string())?;
+    let dir = index.directory();
+    for meta in &metas {
+        let mut components = vec![C::Postings, C::Positions, C::FastFields, C::FieldNorms];
+        components.extend([C::Terms, C::Store]);
+        if meta.has_deletes() {
+            components.push(C::Delete);
+        }
+        for component in components {
+            let path = meta.relative_path(component);
+            if !dir.exists(&path).map_err(|e| e.to_string())? {
+                return Err(format!("{} is missing", path.display()));
+            }
+        }
+    }
+    match index.validate_checksum() {
+        Ok(damaged) if damaged.is_empty() => Ok(()),
+        Ok(damaged) => Err(format!("checksums do not match in {damaged:?}")),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 /// Removes an old index's files (and nothing that is not a file).
@@ -531,6 +568,10 @@ pub struct SearchIndex {
     pub(super) parser: tantivy::query::QueryParser,
     /// Organization names for facet labels (see `organization_names`).
     labels: Labels,
+    /// Set when a search finds the index's files damaged; the indexer then rebuilds it.
+    damaged: Arc<AtomicBool>,
+    /// When the index was last verified after a failed search (`check_after_failure`).
+    last_check: Mutex<Option<Instant>>,
 }
 
 /// Organization names remembered between searches: looking them up was a database round
@@ -612,6 +653,8 @@ impl SearchIndex {
             facet_values: Default::default(),
             parser,
             labels: Labels::default(),
+            damaged: Arc::new(AtomicBool::new(false)),
+            last_check: Mutex::new(None),
         });
         let worker = Indexer {
             index: Arc::downgrade(&this),
@@ -619,6 +662,7 @@ impl SearchIndex {
             fields,
             db: this.db.clone(),
             stop: this.stop.clone(),
+            damaged: this.damaged.clone(),
             interval: commit_interval,
             committed: seq,
             last_prune: Instant::now(),
@@ -636,7 +680,47 @@ impl SearchIndex {
         &self,
         f: impl FnOnce() -> AppResult<T> + Send + 'static,
     ) -> AppResult<T> {
-        self.cpu.run(f).await.map_err(AppError::internal)?
+        // A job that panicked (tantivy panics on some damaged files) counts as failed too.
+        let result = self
+            .cpu
+            .run(f)
+            .await
+            .unwrap_or_else(|e| Err(AppError::internal(e)));
+        if result
+            .as_ref()
+            .is_err_and(|e| e.code == crate::error::ErrorCode::Internal)
+        {
+            self.check_after_failure();
+        }
+        result
+    }
+
+    /// A search or match failed inside the index: verifies its files (on a thread of its own,
+    /// at most once a minute) and, if they are damaged, has the indexer rebuild it from the
+    /// database. Search answers meanwhile from what is there, as during a rebuild at start.
+    fn check_after_failure(&self) {
+        const AT_MOST_EVERY: Duration = Duration::from_secs(60);
+        {
+            let mut last = self.last_check.lock().unwrap_or_else(|p| p.into_inner());
+            if last.is_some_and(|t| t.elapsed() < AT_MOST_EVERY) {
+                return;
+            }
+            *last = Some(Instant::now());
+        }
+        let (index, damaged, changes) =
+            (self.index.clone(), self.damaged.clone(), self.db.changes());
+        let spawned = std::thread::Builder::new()
+            .name("liaison-index-check".into())
+            .spawn(move || {
+                if let Err(damage) = verify(&index) {
+                    tracing::error!(%damage, "search index damaged; rebuilding it from the database");
+                    damaged.store(true, Ordering::SeqCst);
+                    changes.notify();
+                }
+            });
+        if let Err(e) = spawned {
+            tracing::warn!(error = %e, "could not start the search index check");
+        }
     }
 
     /// The names of these organizations (those that exist), for facet labels.
@@ -695,6 +779,7 @@ struct Indexer {
     fields: Fields,
     db: Db,
     stop: Arc<AtomicBool>,
+    damaged: Arc<AtomicBool>,
     interval: Duration,
     /// The outbox position of the last commit (`None`: the index must be rebuilt first).
     committed: Option<i64>,
@@ -814,6 +899,10 @@ impl Indexer {
                 })?;
                 seq = last;
                 dirty_since.get_or_insert_with(Instant::now);
+            }
+            if self.damaged.swap(false, Ordering::SeqCst) {
+                self.committed = None;
+                return Ok(false);
             }
             let stopping = self.stop.load(Ordering::SeqCst) || self.index.strong_count() == 0;
             let due = self.committed.is_some_and(|c| c < seq)
