@@ -56,8 +56,12 @@ pub struct Settings {
     /// Signing and verification keys, newest first: the first key that is not `retired` signs
     /// (unless `jwt_secret` is set); every listed key verifies until removed.
     pub jwt_keys: Vec<JwtKeyConfig>,
-    /// Failed logins per account and per client address within the window before 429.
+    /// Failed password checks of one account from one client address within the window
+    /// before each further attempt from there waits (1 s, then twice as long each time).
     pub login_max_failures: u32,
+    /// Failed password checks from one client address, over all accounts, within the window
+    /// before that address gets 429 until the window has passed.
+    pub login_max_failures_per_client: u32,
     /// The login throttling window, in seconds.
     pub login_window_secs: u64,
 }
@@ -136,6 +140,7 @@ impl Default for Settings {
             jwt_secret_kid: "primary".to_owned(),
             jwt_keys: Vec::new(),
             login_max_failures: 5,
+            login_max_failures_per_client: 50,
             login_window_secs: 15 * 60,
         }
     }
@@ -194,6 +199,8 @@ pub struct SettingsArgs {
     pub jwt_secret_kid: Option<String>,
     #[arg(long, env = "LIAISON_LOGIN_MAX_FAILURES", global = true)]
     pub login_max_failures: Option<u32>,
+    #[arg(long, env = "LIAISON_LOGIN_MAX_FAILURES_PER_CLIENT", global = true)]
+    pub login_max_failures_per_client: Option<u32>,
     #[arg(long, env = "LIAISON_LOGIN_WINDOW_SECS", global = true)]
     pub login_window_secs: Option<u64>,
 }
@@ -228,6 +235,7 @@ impl SettingsArgs {
             refresh_token_ttl_secs,
             jwt_secret_kid,
             login_max_failures,
+            login_max_failures_per_client,
             login_window_secs
         );
         if let Some(secret) = &self.jwt_secret {

@@ -238,7 +238,7 @@ async fn repeated_failures_are_throttled_per_account_and_per_client() {
     assert_eq!(res.code(), "too_many_requests");
 
     // Per client: failures spread over many accounts from one address are throttled too.
-    let app = TestApp::spawn_with(|s| s.login_max_failures = 3).await;
+    let app = TestApp::spawn_with(|s| s.login_max_failures_per_client = 3).await;
     for i in 0..3 {
         app.call(
             Method::POST,
@@ -259,6 +259,93 @@ async fn repeated_failures_are_throttled_per_account_and_per_client() {
     )
     .await
     .expect(429);
+}
+
+/// `path` with a JSON body from the client address `from` (`as` bearer token, if any).
+async fn post_from(
+    app: &TestApp,
+    from: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Value,
+) -> common::Response {
+    let mut req = actix_web::test::TestRequest::post()
+        .uri(path)
+        .peer_addr(format!("{from}:40000").parse().unwrap())
+        .insert_header(("content-type", "application/json"))
+        .set_payload(body.to_string());
+    if let Some(t) = token {
+        req = req.insert_header(("authorization", format!("Bearer {t}")));
+    }
+    app.send(req).await
+}
+
+/// A stranger's wrong passwords cannot lock the owner out: they slow down only the
+/// stranger's own address, with growing delays, and the owner's right password from another
+/// address goes through.
+#[actix_web::test]
+async fn a_stranger_cannot_lock_an_account_and_delays_grow_for_the_guesser() {
+    let app = TestApp::spawn_with(|s| s.login_max_failures = 3).await;
+    let login = |from: &'static str, password: &'static str| {
+        let app = &app;
+        async move {
+            post_from(
+                app,
+                from,
+                "/api/v1/auth/login",
+                None,
+                json!({"email": "operator@liaison.test", "password": password}),
+            )
+            .await
+        }
+    };
+    for _ in 0..3 {
+        login("203.0.113.9", "wrong wrong wrong").await.expect(401);
+    }
+    let res = login("203.0.113.9", PASSWORD).await;
+    res.expect(429);
+    assert_eq!(res.header("retry-after").as_deref(), Some("1"));
+    // The owner, elsewhere, is not held up.
+    login("198.51.100.7", PASSWORD).await.expect(200);
+    // The stranger, having waited, fails again and now waits twice as long.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    login("203.0.113.9", "wrong again wrong").await.expect(401);
+    let res = login("203.0.113.9", "wrong again wrong").await;
+    res.expect(429);
+    assert_eq!(res.header("retry-after").as_deref(), Some("2"));
+}
+
+/// A stolen access token does not buy unlimited guesses at the current password.
+#[actix_web::test]
+async fn password_changes_are_throttled_like_logins() {
+    let app = TestApp::spawn_with(|s| s.login_max_failures = 3).await;
+    let token = app.operator_token.clone();
+    let change = |from: &'static str, current: &'static str| {
+        let (app, token) = (&app, token.clone());
+        async move {
+            post_from(
+                app,
+                from,
+                "/api/v1/me/password",
+                Some(&token),
+                json!({"current_password": current, "new_password": "a brand new password 42"}),
+            )
+            .await
+        }
+    };
+    for _ in 0..3 {
+        let res = change("203.0.113.9", "not my password").await;
+        res.expect(422);
+    }
+    let res = change("203.0.113.9", PASSWORD).await;
+    res.expect(429);
+    assert!(res.header("retry-after").is_some());
+    // Nothing changed: the old password still logs in.
+    app.login("operator@liaison.test", PASSWORD).await;
+    // The owner from their own address changes it.
+    change("198.51.100.7", PASSWORD).await.expect(204);
+    app.login("operator@liaison.test", "a brand new password 42")
+        .await;
 }
 
 fn now() -> u64 {

@@ -165,10 +165,13 @@ pub async fn me(
         (status = 204, description = "Changed"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Wrong current password or weak new one", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many wrong current passwords; see Retry-After", body = Problem, content_type = "application/problem+json",
+         headers(("Retry-After" = u64))),
     )
 )]
 #[post("/me/password")]
 pub async fn change_password(
+    req: HttpRequest,
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
     ApiJson(body): ApiJson<ChangePassword>,
@@ -179,6 +182,7 @@ pub async fn change_password(
         &caller,
         body.current_password,
         body.new_password,
+        client_address(&req),
     )
     .await?;
     Ok(HttpResponse::NoContent().finish())

@@ -16,7 +16,7 @@ use crate::db::{Db, DbConn};
 use crate::domain::{PublicId, Text};
 use crate::error::{AppError, AppResult, ErrorCode, FieldError};
 
-use super::auth::{Auth, check_new_password, random_token, token_digest};
+use super::auth::{Attempt, Auth, check_new_password, random_token, token_digest};
 use super::policy::{self, Action, Caller, CallerMembership};
 use super::{PageRequest, Precondition, Versioned, now};
 
@@ -39,8 +39,8 @@ pub async fn login(
     client: String,
 ) -> AppResult<TokenPair> {
     let key = email.trim().to_lowercase();
-    let throttle_keys = vec![format!("account:{key}"), format!("client:{client}")];
-    auth.throttle.check(&throttle_keys)?;
+    let attempt = Attempt::new(&format!("account:{key}"), &client);
+    auth.throttle.check(&attempt)?;
     let auth2 = auth.clone();
     let user = db
         .run(move |conn| {
@@ -52,10 +52,10 @@ pub async fn login(
         })
         .await?;
     let Some(user) = user else {
-        auth.throttle.record_failure(&throttle_keys);
+        auth.throttle.record_failure(&attempt);
         return Err(invalid_credentials());
     };
-    auth.throttle.clear(&throttle_keys[0]);
+    auth.throttle.succeeded(&attempt);
     let family = PublicId::generate();
     let auth2 = auth.clone();
     db.write(move |conn| issue_pair(conn, &auth2, &user.id, &family))
@@ -196,23 +196,32 @@ pub async fn change_password(
     caller: &Caller,
     current: String,
     new: String,
+    client: String,
 ) -> AppResult<()> {
     check_new_password("new_password", &new).map_err(|e| AppError::validation(vec![e]))?;
+    // Throttled like a login: a stolen access token must not buy unlimited guesses.
+    let attempt = Attempt::new(&format!("user:{}", caller.user_id), &client);
+    auth.throttle.check(&attempt)?;
     let id = caller.user_id.clone();
     let auth2 = auth.clone();
     let new_hash = db
         .run(move |conn| {
             let user = rows::find_user(conn, &id)?.ok_or_else(|| AppError::not_found("User"))?;
             if !auth2.passwords.verify(&current, Some(&user.password_hash)) {
-                return Err(AppError::validation(vec![FieldError::new(
-                    "current_password",
-                    "incorrect",
-                    "is not your current password",
-                )]));
+                return Ok(None);
             }
-            auth2.passwords.hash(&new)
+            auth2.passwords.hash(&new).map(Some)
         })
         .await?;
+    let Some(new_hash) = new_hash else {
+        auth.throttle.record_failure(&attempt);
+        return Err(AppError::validation(vec![FieldError::new(
+            "current_password",
+            "incorrect",
+            "is not your current password",
+        )]));
+    };
+    auth.throttle.succeeded(&attempt);
     let id = caller.user_id.clone();
     db.write(move |conn| {
         let ts = now();

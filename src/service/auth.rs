@@ -342,59 +342,110 @@ pub fn unix_now() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
-/// Counts failed logins per key (account, client address) in a sliding window. Kept in
-/// memory: one process's view, which is what a single-node deployment needs; replicas each
-/// throttle on their own (documented).
+/// One password check to throttle: whose password is guessed at (an account) and from where
+/// (the client address).
+pub struct Attempt {
+    pair: String,
+    client: String,
+}
+
+impl Attempt {
+    /// `subject` names the account (`account:<email>` for logins, `user:<id>` for password
+    /// changes); `client` is the client address.
+    pub fn new(subject: &str, client: &str) -> Self {
+        Self {
+            pair: format!("{subject} from {client}"),
+            client: format!("client:{client}"),
+        }
+    }
+}
+
+/// Failed password checks in a sliding window, per account and client address together and
+/// per client address alone.
+///
+/// Failures are never counted per account alone: that let anyone lock any account (the
+/// operator's too) by failing five times, after which the owner's right password from
+/// another address was refused as well. Instead, one address guessing at one account gets
+/// `free` tries, then waits 1 s before the next, then 2, 4, ... up to the window; and one
+/// address failing on any accounts `per_client` times waits until the window has passed.
+/// An owner elsewhere is never held up by a stranger's failures. Guessing from many
+/// addresses is slowed per address and by the argon2 cost of every check; passwords are at
+/// least 12 characters.
+///
+/// Kept in memory: one process's view, which is what a single-node deployment needs;
+/// replicas each throttle on their own (documented).
 pub struct Throttle {
-    max_failures: usize,
+    free: usize,
+    per_client: usize,
     window: Duration,
     failures: Mutex<HashMap<String, VecDeque<Instant>>>,
 }
 
 impl Throttle {
-    pub fn new(max_failures: u32, window: Duration) -> Self {
+    pub fn new(free: u32, per_client: u32, window: Duration) -> Self {
+        let count = |n: u32| usize::try_from(n.max(1)).unwrap_or(usize::MAX);
         Self {
-            max_failures: usize::try_from(max_failures.max(1)).unwrap_or(usize::MAX),
+            free: count(free),
+            per_client: count(per_client),
             window,
             failures: Mutex::new(HashMap::new()),
         }
     }
 
-    /// `Err(429)` with the seconds to wait if any key is over its limit.
-    pub fn check(&self, keys: &[String]) -> AppResult<()> {
-        let now = Instant::now();
-        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        let mut wait = Duration::ZERO;
-        for key in keys {
-            if let Some(q) = map.get_mut(key) {
-                while q
-                    .front()
-                    .is_some_and(|t| now.duration_since(*t) >= self.window)
-                {
-                    q.pop_front();
-                }
-                if q.len() >= self.max_failures
-                    && let Some(oldest) = q.front()
-                {
-                    wait = wait.max(self.window.saturating_sub(now.duration_since(*oldest)));
-                }
-            }
-        }
+    /// `Err(429)` with the seconds to wait if this attempt must wait.
+    pub fn check(&self, attempt: &Attempt) -> AppResult<()> {
+        let wait = self.wait_at(attempt, Instant::now());
         if wait.is_zero() {
             return Ok(());
         }
-        let secs = wait.as_secs().max(1);
+        let secs = wait.as_secs_f64().ceil().max(1.0) as u64;
         Err(AppError::new(
             ErrorCode::TooManyRequests,
-            format!("Too many failed logins; try again in {secs} seconds"),
+            format!("Too many failed password checks; try again in {secs} seconds"),
         )
         .with_header("retry-after", secs.to_string()))
     }
 
-    pub fn record_failure(&self, keys: &[String]) {
-        let now = Instant::now();
+    /// How long this attempt must wait at `now`.
+    fn wait_at(&self, attempt: &Attempt, now: Instant) -> Duration {
         let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        for key in keys {
+        let mut recent = |key: &str| -> Option<VecDeque<Instant>> {
+            let q = map.get_mut(key)?;
+            while q
+                .front()
+                .is_some_and(|t| now.duration_since(*t) >= self.window)
+            {
+                q.pop_front();
+            }
+            Some(q.clone())
+        };
+        let mut wait = Duration::ZERO;
+        if let Some(q) = recent(&attempt.pair)
+            && q.len() >= self.free
+            && let Some(last) = q.back()
+        {
+            let doublings = u32::try_from(q.len() - self.free)
+                .unwrap_or(u32::MAX)
+                .min(30);
+            let delay = Duration::from_secs(1u64 << doublings).min(self.window);
+            wait = delay.saturating_sub(now.duration_since(*last));
+        }
+        if let Some(q) = recent(&attempt.client)
+            && q.len() >= self.per_client
+            && let Some(oldest) = q.front()
+        {
+            wait = wait.max(self.window.saturating_sub(now.duration_since(*oldest)));
+        }
+        wait
+    }
+
+    pub fn record_failure(&self, attempt: &Attempt) {
+        self.record_failure_at(attempt, Instant::now());
+    }
+
+    fn record_failure_at(&self, attempt: &Attempt, now: Instant) {
+        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        for key in [&attempt.pair, &attempt.client] {
             map.entry(key.clone()).or_default().push_back(now);
         }
         // Bound memory: forget keys whose failures have all left the window.
@@ -406,11 +457,13 @@ impl Throttle {
         }
     }
 
-    pub fn clear(&self, key: &str) {
+    /// The right password: this address's failures on this account are forgotten (those
+    /// counted against the address stay).
+    pub fn succeeded(&self, attempt: &Attempt) {
         self.failures
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .remove(key);
+            .remove(&attempt.pair);
     }
 }
 
@@ -429,9 +482,52 @@ impl Auth {
             passwords: Passwords::new()?,
             throttle: Throttle::new(
                 settings.login_max_failures,
+                settings.login_max_failures_per_client,
                 Duration::from_secs(settings.login_window_secs),
             ),
             refresh_ttl: settings.refresh_token_ttl_secs,
         })
+    }
+}
+
+#[cfg(test)]
+mod throttle_tests {
+    use super::*;
+
+    #[test]
+    fn delays_grow_per_account_and_address_and_an_address_has_a_cap() {
+        let t = Throttle::new(3, 10, Duration::from_secs(900));
+        let start = Instant::now();
+        let at = |s: u64| start + Duration::from_secs(s);
+        let stranger = Attempt::new("account:ops@x", "203.0.113.9");
+        let owner = Attempt::new("account:ops@x", "198.51.100.7");
+        for _ in 0..3 {
+            assert_eq!(t.wait_at(&stranger, at(0)), Duration::ZERO);
+            t.record_failure_at(&stranger, at(0));
+        }
+        // Then 1 s, 2 s, 4 s, ... after the last failure.
+        let mut now = 0;
+        for delay in [1, 2, 4, 8, 16] {
+            assert_eq!(t.wait_at(&stranger, at(now)), Duration::from_secs(delay));
+            now += delay;
+            assert_eq!(t.wait_at(&stranger, at(now)), Duration::ZERO);
+            t.record_failure_at(&stranger, at(now));
+        }
+        // The owner, from elsewhere, is not held up at all.
+        assert_eq!(t.wait_at(&owner, at(now)), Duration::ZERO);
+        // The stranger's address reached its cap (8 of 10): two more failures on other
+        // accounts and it waits until its oldest failure leaves the window.
+        for i in 0..2 {
+            t.record_failure_at(
+                &Attempt::new(&format!("account:{i}@x"), "203.0.113.9"),
+                at(now),
+            );
+        }
+        let other = Attempt::new("account:new@x", "203.0.113.9");
+        assert_eq!(t.wait_at(&other, at(now)), Duration::from_secs(900 - now));
+        assert_eq!(t.wait_at(&other, at(900)), Duration::ZERO);
+        // Success forgets the pair's failures.
+        t.succeeded(&stranger);
+        assert_eq!(t.wait_at(&stranger, at(900)), Duration::ZERO);
     }
 }
