@@ -748,3 +748,87 @@ async fn search_never_shows_what_the_caller_may_not_see() {
     .expect(204);
     assert_eq!(sees(Some(invited)).await, (signed_in, 1));
 }
+
+/// Scores must not reveal documents the caller cannot see. With statistics over the whole
+/// index, a company's score for its own draft moved when a competitor wrote the same word
+/// into confidential and draft needs (and a match list's scores with it): the company could
+/// learn the word was there. Scores come from the statistics of public documents only.
+#[actix_web::test]
+async fn scores_do_not_depend_on_documents_the_caller_cannot_see() {
+    let app = TestApp::spawn().await;
+    let acme = org(&app, "company", "Acme", "US").await;
+    let rival = org(&app, "company", "Rival", "US").await;
+    let uni = org(&app, "university", "NTU", "TW").await;
+    let staff = app.member_token(&acme, "staff").await;
+    for (name, interests) in [
+        ("Ada", "kestrel lidar calibration for autonomous vehicles"),
+        ("Bo", "lidar perception and sensor fusion"),
+        ("Cy", "battery chemistry"),
+    ] {
+        profile(
+            &app,
+            json!({"university_id": uni, "name": name, "research_interests": interests, "visibility": "public"}),
+        )
+        .await;
+    }
+    let draft = need(
+        &app,
+        json!({"company_id": acme, "title": "Kestrel lidar calibration", "status": "draft",
+               "summary": "Calibrating kestrel lidar units on vehicles"}),
+    )
+    .await;
+    let observe = || {
+        let (app, staff, draft) = (&app, staff.clone(), draft.clone());
+        async move {
+            let found = search(
+                app,
+                Some(&staff),
+                &format!("type=need&q={}", q("kestrel lidar")),
+            )
+            .await;
+            assert_eq!(ids(&found), vec![draft.clone()]);
+            let matches = app
+                .call(
+                    Method::GET,
+                    &format!("/api/v1/needs/{draft}/matches"),
+                    Some(&staff),
+                    &[],
+                    None,
+                )
+                .await;
+            matches.expect(200);
+            let m = matches.json();
+            let scores: Vec<f64> = common::each(&m, "items", |i| i["score"].as_f64().unwrap());
+            assert!(!scores.is_empty(), "{m}");
+            (found["items"][0]["score"].as_f64().unwrap(), scores)
+        }
+    };
+    let before = observe().await;
+    for i in 0..6 {
+        let (status, visibility) = if i % 2 == 0 {
+            ("open", "confidential")
+        } else {
+            ("draft", "public")
+        };
+        need(
+            &app,
+            json!({"company_id": rival, "title": format!("Kestrel programme {i}"), "status": status,
+                   "visibility": visibility, "summary": "kestrel kestrel lidar"}),
+        )
+        .await;
+    }
+    let after = observe().await;
+    assert_eq!(
+        before, after,
+        "scores moved with documents the caller cannot see"
+    );
+    // A public need of the rival's is visible to everyone and counts.
+    need(
+        &app,
+        json!({"company_id": rival, "title": "Kestrel study", "status": "open",
+               "visibility": "public", "summary": "kestrel"}),
+    )
+    .await;
+    let public = observe().await;
+    assert_ne!(before.0, public.0, "public documents are the statistics");
+}

@@ -572,6 +572,8 @@ pub struct SearchIndex {
     damaged: Arc<AtomicBool>,
     /// When the index was last verified after a failed search (`check_after_failure`).
     last_check: Mutex<Option<Instant>>,
+    /// Statistics of the public documents of the latest searcher generation (see `stats`).
+    public_stats: Mutex<Option<Arc<super::stats::PublicStats>>>,
 }
 
 /// Organization names remembered between searches: looking them up was a database round
@@ -655,6 +657,7 @@ impl SearchIndex {
             labels: Labels::default(),
             damaged: Arc::new(AtomicBool::new(false)),
             last_check: Mutex::new(None),
+            public_stats: Mutex::new(None),
         });
         let worker = Indexer {
             index: Arc::downgrade(&this),
@@ -945,6 +948,28 @@ impl Indexer {
 impl SearchIndex {
     pub fn searcher(&self) -> tantivy::Searcher {
         self.reader.searcher()
+    }
+
+    /// The statistics every score is computed with, for `searcher` (see `stats`): made once
+    /// per searcher generation.
+    pub fn public_stats(
+        &self,
+        searcher: &tantivy::Searcher,
+    ) -> AppResult<Arc<super::stats::PublicStats>> {
+        let generation = searcher.generation().generation_id();
+        let cached = self.public_stats.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(s) = cached.as_ref().filter(|s| s.generation() == generation) {
+            return Ok(s.clone());
+        }
+        drop(cached);
+        let made = Arc::new(
+            super::stats::PublicStats::new(&self.fields, searcher).map_err(AppError::internal)?,
+        );
+        let mut cached = self.public_stats.lock().unwrap_or_else(|p| p.into_inner());
+        if cached.as_ref().is_none_or(|s| s.generation() < generation) {
+            *cached = Some(made.clone());
+        }
+        Ok(made)
     }
 
     pub fn fields(&self) -> &Fields {

@@ -24,6 +24,8 @@
 
 use std::collections::HashMap;
 
+use super::stats::PublicStats;
+use std::sync::Arc;
 use tantivy::fieldnorm::FieldNormReader;
 use tantivy::postings::Postings;
 use tantivy::query::{EnableScoring, Query};
@@ -141,52 +143,38 @@ pub struct Corpus {
     /// Document frequencies looked up so far (a corpus lives for one request, in which many
     /// queries share words).
     df: std::sync::Mutex<HashMap<String, u64>>,
+    stats: Arc<PublicStats>,
 }
 
 impl Corpus {
-    pub fn new(fields: &Fields, searcher: &Searcher) -> AppResult<Self> {
+    /// The statistics of the public documents (`stats`): no score depends on a document the
+    /// caller may not see.
+    pub fn new(fields: &Fields, stats: Arc<PublicStats>) -> AppResult<Self> {
         let profile_fields = [fields.keywords, fields.body, fields.publications];
         let need_fields = [fields.title, fields.keywords, fields.body];
-        let mut max_doc = 0u64;
-        for r in searcher.segment_readers() {
-            max_doc += u64::from(r.max_doc());
-        }
-        let count = |kind: &str| -> AppResult<u64> {
-            searcher
-                .doc_freq(&Term::from_field_text(fields.kind, kind))
-                .map_err(AppError::internal)
-        };
-        let faculty = count("faculty")?.max(1) as f32;
-        let tokens = |field: Field| -> AppResult<f32> {
-            let mut n = 0u64;
-            for r in searcher.segment_readers() {
-                n += r
-                    .inverted_index(field)
-                    .map_err(AppError::internal)?
-                    .total_num_tokens();
-            }
-            Ok(n as f32)
-        };
+        let faculty = stats.faculty() as f32;
+        let tokens = |field: Field| stats.tokens(field) as f32;
         // Publications exist only on profiles, titles are names on profiles; the averages
         // are taken over the documents that have the field's kind of content.
-        let all = (max_doc.max(1)) as f32;
+        let all = stats.docs() as f32;
         let avg_len = [
-            (tokens(profile_fields[0])? / all).max(1.0),
-            (tokens(profile_fields[1])? / all).max(1.0),
-            (tokens(profile_fields[2])? / faculty).max(1.0),
+            (tokens(profile_fields[0]) / all).max(1.0),
+            (tokens(profile_fields[1]) / all).max(1.0),
+            (tokens(profile_fields[2]) / faculty).max(1.0),
         ];
         let need_avg_len = [
-            (tokens(need_fields[0])? / all).max(1.0),
+            (tokens(need_fields[0]) / all).max(1.0),
             avg_len[0],
             avg_len[1],
         ];
         Ok(Self {
             fields: profile_fields,
             need_fields,
-            docs: searcher.num_docs().max(1) as f32,
+            docs: all,
             avg_len,
             need_avg_len,
             df: Default::default(),
+            stats,
         })
     }
 
@@ -199,8 +187,8 @@ impl Corpus {
         let mut df = 0;
         for field in self.fields {
             df = df.max(
-                searcher
-                    .doc_freq(&Term::from_field_text(field, token))
+                self.stats
+                    .public_doc_freq(searcher, &Term::from_field_text(field, token))
                     .map_err(AppError::internal)?,
             );
         }

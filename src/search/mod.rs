@@ -7,6 +7,7 @@ pub mod index;
 pub mod matching;
 mod pool;
 pub mod query;
+pub mod stats;
 
 pub use index::{Progress, SearchIndex};
 

@@ -504,8 +504,10 @@ pub fn run(index: &SearchIndex, req: &Request) -> AppResult<Results> {
     let top = TopDocs::with_limit(req.limit.max(1))
         .and_offset(req.offset)
         .order_by_score();
+    // Scores from the statistics of public documents only: see `stats`.
+    let stats = index.public_stats(&searcher)?;
     let ((total, top), counts) = searcher
-        .search(&query, &((Count, top), counter))
+        .search_with_statistics_provider(&query, &((Count, top), counter), &stats.bm25(&searcher))
         .map_err(AppError::internal)?;
     let facets = facet_fields
         .iter()
@@ -529,22 +531,15 @@ pub fn run(index: &SearchIndex, req: &Request) -> AppResult<Results> {
                     terms.insert(term.clone());
                 }
             });
-            // Weights only rank a text's fragments against each other, so document
-            // frequencies are taken from the largest segment alone: looking every term up
-            // in every segment cost more than that ranking is worth.
-            let largest = searcher
-                .segment_readers()
-                .iter()
-                .max_by_key(|r| r.num_docs())?
-                .inverted_index(field)
-                .ok()?;
+            // Weights rank a text's fragments against each other; from the public
+            // statistics too, so that which fragment is shown says nothing of hidden documents.
             let mut weights = BTreeMap::new();
             for term in terms {
                 let value = term.value();
                 let Some(text) = value.as_str().map(str::to_owned) else {
                     continue;
                 };
-                let doc_freq = largest.doc_freq(&term).ok()?;
+                let doc_freq = stats.public_doc_freq(&searcher, &term).ok()?;
                 weights.insert(text, 1.0 / (1.0 + doc_freq as f32));
             }
             let analyzer = highlighter(weights.keys());

@@ -321,7 +321,7 @@ pub async fn need_matches(
     let (q, corpus, total, candidates) = index
         .cpu_bound(move || {
             let searcher = idx.searcher();
-            let corpus = Corpus::new(idx.fields(), &searcher)?;
+            let corpus = Corpus::new(idx.fields(), idx.public_stats(&searcher)?)?;
             let q = need_query(&corpus, &searcher, &n)?;
             let filter = query::filter(idx.fields(), Kind::Faculty, &visible, &filters);
             let (total, candidates) =
@@ -414,7 +414,7 @@ pub async fn faculty_matches(
     let (analysed, corpus, searcher, total, ids) = index
         .cpu_bound(move || {
             let searcher = idx.searcher();
-            let corpus = Corpus::new(idx.fields(), &searcher)?;
+            let corpus = Corpus::new(idx.fields(), idx.public_stats(&searcher)?)?;
             let analysed = AnalysedProfile::new(&faculty_texts(&f));
             let q = analysed.query(&corpus, &searcher)?;
             let filter = query::filter(idx.fields(), Kind::Need, &visible, &filters);
@@ -480,7 +480,7 @@ pub fn score_pair(
     year: i32,
 ) -> AppResult<(MatchQuery, PairScore)> {
     let searcher = index.searcher();
-    let corpus = Corpus::new(index.fields(), &searcher)?;
+    let corpus = Corpus::new(index.fields(), index.public_stats(&searcher)?)?;
     let q = need_query(&corpus, &searcher, need)?;
     let analysed = AnalysedProfile::new(&faculty_texts(profile));
     let s = m::pair_score(
