@@ -22,6 +22,9 @@ use tantivy::{BitSet, DocId, DocSet, Searcher, TERMINATED, Term};
 use super::index::Fields;
 use super::query::{self, Kind, Visible};
 
+/// Word frequencies remembered per generation at most (a few MB).
+const DF_KEPT: usize = 50_000;
+
 pub struct PublicStats {
     generation: u64,
     /// Per segment (in the searcher's order): the live public documents.
@@ -132,10 +135,12 @@ impl PublicStats {
                 d = postings.advance();
             }
         }
-        self.df
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(term.clone(), n);
+        let mut df = self.df.lock().unwrap_or_else(|p| p.into_inner());
+        // Bounded: a generation of a quiet index lives long and meets many words.
+        if df.len() >= DF_KEPT {
+            df.clear();
+        }
+        df.insert(term.clone(), n);
         Ok(n)
     }
 
