@@ -166,6 +166,16 @@ fn login(addr: &str, email: &str, password: &str) -> String {
     v["access_token"].as_str().unwrap().to_owned()
 }
 
+/// POSTs `body` to `path` as `token`, expects 201, and returns the new resource's id.
+fn create(addr: &str, token: &str, path: &str, body: &str) -> String {
+    let (status, body) = http(addr, "POST", path, Some(token), Some(body));
+    assert_eq!(status, 201, "{body}");
+    serde_json::from_str::<serde_json::Value>(&body).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
 fn read_response(s: &mut TcpStream) -> (u16, String) {
     let mut raw = String::new();
     s.read_to_string(&mut raw).unwrap();
@@ -670,37 +680,19 @@ fn the_search_index_survives_kill_9_and_rebuilds_from_the_database() {
     );
     let mut server = Server::start(dir.path(), &db.url);
     let token = login(&server.addr, "ops@liaison.test", "operator password 123");
-    let (status, body) = http(
+    let uni = create(
         &server.addr,
-        "POST",
+        &token,
         "/api/v1/organizations",
-        Some(&token),
-        Some(r#"{"kind":"university","name":"NYCU","country":"TW"}"#),
+        r#"{"kind":"university","name":"NYCU","country":"TW"}"#,
     );
-    assert_eq!(status, 201, "{body}");
-    let uni = serde_json::from_str::<serde_json::Value>(&body).unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
     let mut created = Vec::new();
     for i in 0..40 {
         // The first half waits until searchable; the rest may still be in flight at the kill.
         let refresh = if i < 20 { "?refresh=wait_for" } else { "" };
         let body = serde_json::json!({"university_id": uni, "name": format!("P{i}"), "keywords": ["crashtest"]});
-        let (status, body) = http(
-            &server.addr,
-            "POST",
-            &format!("/api/v1/faculty{refresh}"),
-            Some(&token),
-            Some(&body.to_string()),
-        );
-        assert_eq!(status, 201, "{body}");
-        created.push(
-            serde_json::from_str::<serde_json::Value>(&body).unwrap()["id"]
-                .as_str()
-                .unwrap()
-                .to_owned(),
-        );
+        let path = format!("/api/v1/faculty{refresh}");
+        created.push(create(&server.addr, &token, &path, &body.to_string()));
     }
     // kill -9: no chance to commit anything more.
     server.child.kill().unwrap();
@@ -782,36 +774,18 @@ fn a_damaged_index_is_rebuilt_from_the_database_at_start() {
     let dir = tempfile::tempdir().unwrap();
     let db = TestDb::new(dir.path());
     let (mut server, token) = server_with_operator(dir.path(), &db);
-    let (status, body) = http(
+    let uni = create(
         &server.addr,
-        "POST",
+        &token,
         "/api/v1/organizations",
-        Some(&token),
-        Some(r#"{"kind":"university","name":"NTHU","country":"TW"}"#),
+        r#"{"kind":"university","name":"NTHU","country":"TW"}"#,
     );
-    assert_eq!(status, 201, "{body}");
-    let uni = serde_json::from_str::<serde_json::Value>(&body).unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
     let mut created = Vec::new();
     for i in 0..12 {
         let body = serde_json::json!({"university_id": uni, "name": format!("P{i}"),
             "keywords": ["damagetest"], "research_interests": "silicon photonics for accelerators"});
-        let (status, body) = http(
-            &server.addr,
-            "POST",
-            "/api/v1/faculty?refresh=wait_for",
-            Some(&token),
-            Some(&body.to_string()),
-        );
-        assert_eq!(status, 201, "{body}");
-        created.push(
-            serde_json::from_str::<serde_json::Value>(&body).unwrap()["id"]
-                .as_str()
-                .unwrap()
-                .to_owned(),
-        );
+        let path = "/api/v1/faculty?refresh=wait_for";
+        created.push(create(&server.addr, &token, path, &body.to_string()));
     }
     server.terminate();
     assert!(server.wait().success());
@@ -870,18 +844,12 @@ fn an_index_damaged_while_serving_is_rebuilt_after_a_failed_search() {
     let dir = tempfile::tempdir().unwrap();
     let db = TestDb::new(dir.path());
     let (server, token) = server_with_operator(dir.path(), &db);
-    let (status, body) = http(
+    let uni = create(
         &server.addr,
-        "POST",
+        &token,
         "/api/v1/organizations",
-        Some(&token),
-        Some(r#"{"kind":"university","name":"NCKU","country":"TW"}"#),
+        r#"{"kind":"university","name":"NCKU","country":"TW"}"#,
     );
-    assert_eq!(status, 201, "{body}");
-    let uni = serde_json::from_str::<serde_json::Value>(&body).unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
     let created = cli_import(
         dir.path(),
         &db.url,
