@@ -185,9 +185,18 @@ fn check(set: &EvalSet) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Loads the set into the (empty or not) database at `database_url`, indexes it under
-/// `work`, and scores it.
-pub async fn run(set: &EvalSet, database_url: &str, work: &Path) -> anyhow::Result<Report> {
+/// A set loaded into a database and indexed: its ids by key.
+struct Loaded {
+    db: Db,
+    index: std::sync::Arc<SearchIndex>,
+    operator: Caller,
+    faculty: HashMap<String, String>,
+    needs: HashMap<String, String>,
+}
+
+/// Loads the set's profiles (public) and needs (open, public) into the (empty or not)
+/// database at `database_url` through the service layer, and indexes them under `work`.
+async fn load(set: &EvalSet, database_url: &str, work: &Path) -> anyhow::Result<Loaded> {
     check(set)?;
     let db = Db::connect(database_url, 4, Duration::from_secs(30))?;
     db.migrate()?;
@@ -254,7 +263,25 @@ pub async fn run(set: &EvalSet, database_url: &str, work: &Path) -> anyhow::Resu
     {
         bail!("the index did not catch up within 10 minutes");
     }
+    Ok(Loaded {
+        db,
+        index,
+        operator,
+        faculty: faculty_ids,
+        needs: need_ids,
+    })
+}
 
+/// Loads the set into the (empty or not) database at `database_url`, indexes it under
+/// `work`, and scores it.
+pub async fn run(set: &EvalSet, database_url: &str, work: &Path) -> anyhow::Result<Report> {
+    let Loaded {
+        db,
+        index,
+        faculty: faculty_ids,
+        needs: need_ids,
+        ..
+    } = load(set, database_url, work).await?;
     let year = chrono::Datelike::year(&chrono::Utc::now());
     let mut per_item = Vec::new();
     let (mut wrong, mut weight, mut ndcgs, mut losses, mut candidates) =
@@ -326,6 +353,186 @@ pub async fn run(set: &EvalSet, database_url: &str, work: &Path) -> anyhow::Resu
     })
 }
 
+/// The development set from real text: SBIR awards (title, abstract, year, firm), as in
+/// `../shared/data/sbir-abstracts.jsonl.gz`. Every firm with at least `DEV_MIN_AWARDS` awards
+/// becomes a profile; its most recent award (latest year, then title) becomes a need, to which
+/// the firm is the one relevant answer; the profile's publications are up to
+/// `DEV_PUBLICATIONS` of its other awards, most recent first, leaving out those with the
+/// need's title (a Phase II award often repeats its Phase I's title and text, which would
+/// make the task a look-up). Built from the file each time, so no copy of the corpus ships.
+pub const DEV_MIN_AWARDS: usize = 6;
+pub const DEV_PUBLICATIONS: usize = 10;
+
+#[derive(Debug, Deserialize)]
+struct Award {
+    title: String,
+    #[serde(default, rename = "abstract")]
+    abstract_: Option<String>,
+    firm: String,
+    #[serde(default)]
+    year: Option<i32>,
+}
+
+/// Profiles and needs of the development set; `relevant[i]` is the key of the profile that
+/// answers `needs[i]`.
+pub struct DevSet {
+    pub faculty: Vec<EvalFaculty>,
+    pub needs: Vec<EvalNeed>,
+    pub relevant: Vec<String>,
+}
+
+/// Builds the development set from an SBIR file (`.jsonl`, or `.jsonl.gz`); `firms` keeps only
+/// the first so many firms (by name), for a quicker run.
+pub fn dev_set(path: &Path, firms: Option<usize>) -> anyhow::Result<DevSet> {
+    use std::io::BufRead;
+    let file =
+        std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let reader: Box<dyn BufRead> = if path.extension().is_some_and(|e| e == "gz") {
+        Box::new(std::io::BufReader::new(flate2::read::GzDecoder::new(file)))
+    } else {
+        Box::new(std::io::BufReader::new(file))
+    };
+    let mut by_firm: std::collections::BTreeMap<String, Vec<Award>> = Default::default();
+    for (n, line) in reader.lines().enumerate() {
+        let line = line.with_context(|| format!("{}: line {}", path.display(), n + 1))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let award: Award = serde_json::from_str(&line)
+            .with_context(|| format!("{}: line {}", path.display(), n + 1))?;
+        by_firm
+            .entry(award.firm.trim().to_owned())
+            .or_default()
+            .push(award);
+    }
+    let title_key = |t: &str| t.trim().to_lowercase();
+    let mut set = DevSet {
+        faculty: Vec::new(),
+        needs: Vec::new(),
+        relevant: Vec::new(),
+    };
+    let chosen = by_firm
+        .into_iter()
+        .filter(|(_, awards)| awards.len() >= DEV_MIN_AWARDS)
+        .take(firms.unwrap_or(usize::MAX));
+    for (i, (firm, mut awards)) in chosen.enumerate() {
+        awards.sort_by(|a, b| b.year.cmp(&a.year).then_with(|| a.title.cmp(&b.title)));
+        let need = awards.remove(0);
+        let key = format!("firm-{i}");
+        let publications = awards
+            .into_iter()
+            .filter(|a| title_key(&a.title) != title_key(&need.title))
+            .take(DEV_PUBLICATIONS)
+            .map(|a| EvalPublication {
+                title: a.title,
+                abstract_: a.abstract_,
+                year: a.year,
+                venue: None,
+            })
+            .collect();
+        set.faculty.push(EvalFaculty {
+            key: key.clone(),
+            name: firm,
+            local_name: None,
+            title: None,
+            department: None,
+            research_interests: None,
+            bio: None,
+            keywords: Vec::new(),
+            publications,
+        });
+        set.needs.push(EvalNeed {
+            key: format!("need-{i}"),
+            title: need.title,
+            summary: None,
+            description: need.abstract_,
+            keywords: Vec::new(),
+        });
+        set.relevant.push(key);
+    }
+    if set.needs.is_empty() {
+        bail!("{}: no firm has {DEV_MIN_AWARDS} awards", path.display());
+    }
+    Ok(set)
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DevReport {
+    pub needs: usize,
+    pub profiles: usize,
+    /// Mean reciprocal rank of the relevant profile (0 where it is not ranked at all).
+    pub mrr: f64,
+    pub recall_at_10: f64,
+    /// With one relevant profile: `1 / log2(rank + 1)` within the first 10, else 0.
+    pub ndcg_at_10: f64,
+    /// Needs whose relevant profile shares no word with them (not ranked at all).
+    pub unranked: usize,
+    /// Per need: the relevant profile's rank (1-based), if ranked.
+    pub ranks: Vec<Option<usize>>,
+}
+
+/// Loads the development set, then ranks every profile for every need through the match
+/// list of the API (`GET /needs/{id}/matches`, as the operator, page after page until the
+/// relevant profile appears or the list ends).
+pub async fn run_dev(set: &DevSet, database_url: &str, work: &Path) -> anyhow::Result<DevReport> {
+    let labelled = EvalSet {
+        description: None,
+        faculty: set.faculty.clone(),
+        needs: set.needs.clone(),
+        items: Vec::new(),
+    };
+    let loaded = load(&labelled, database_url, work).await?;
+    const PAGE: i64 = 500;
+    let mut ranks = Vec::with_capacity(set.needs.len());
+    for (need, relevant) in set.needs.iter().zip(&set.relevant) {
+        let (need_id, want) = (&loaded.needs[&need.key], &loaded.faculty[relevant]);
+        let mut rank = None;
+        let mut offset = 0;
+        loop {
+            let page = crate::service::matching::need_matches(
+                &loaded.db,
+                &loaded.index,
+                Some(&loaded.operator),
+                need_id.clone(),
+                crate::api::matching::NeedMatchParams {
+                    limit: Some(PAGE),
+                    offset: Some(offset),
+                    ..Default::default()
+                },
+            )
+            .await
+            .map_err(|e| anyhow!(e.describe()))?;
+            if let Some(at) = page.items.iter().position(|m| &m.faculty.id == want) {
+                rank = Some(offset as usize + at + 1);
+                break;
+            }
+            if (page.items.len() as i64) < PAGE {
+                break;
+            }
+            offset += PAGE;
+        }
+        ranks.push(rank);
+    }
+    loaded.index.shutdown();
+    let n = ranks.len().max(1) as f64;
+    let sum = |f: &dyn Fn(usize) -> f64| ranks.iter().flatten().map(|r| f(*r)).sum::<f64>() / n;
+    Ok(DevReport {
+        needs: ranks.len(),
+        profiles: set.faculty.len(),
+        mrr: sum(&|r| 1.0 / r as f64),
+        recall_at_10: sum(&|r| if r <= 10 { 1.0 } else { 0.0 }),
+        ndcg_at_10: sum(&|r| {
+            if r <= 10 {
+                1.0 / ((r + 1) as f64).log2()
+            } else {
+                0.0
+            }
+        }),
+        unranked: ranks.iter().filter(|r| r.is_none()).count(),
+        ranks,
+    })
+}
+
 /// Reads a labelled set from a file.
 pub fn read(path: &Path) -> anyhow::Result<EvalSet> {
     let text =
@@ -336,6 +543,53 @@ pub fn read(path: &Path) -> anyhow::Result<EvalSet> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_development_set_takes_each_firms_latest_award_as_its_need() -> anyhow::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("sbir.jsonl");
+        let mut lines = Vec::new();
+        let award = |firm: &str, title: &str, year: i32| {
+            serde_json::json!({"title": title, "abstract": format!("{title} text"), "firm": firm,
+                               "year": year, "agency": "x", "phase": "Phase I"})
+            .to_string()
+        };
+        // Seven awards; the latest (2020) repeats an older title, which is left out.
+        for (y, t) in [
+            (2010, "A"),
+            (2011, "B"),
+            (2012, "C"),
+            (2013, "D"),
+            (2014, "E"),
+        ] {
+            lines.push(award("Optics Inc", t, y));
+        }
+        lines.push(award("Optics Inc", "Lidar", 2015));
+        lines.push(award("Optics Inc ", "Lidar", 2020));
+        // Five awards: too few.
+        for (y, t) in [
+            (2010, "P"),
+            (2011, "Q"),
+            (2012, "R"),
+            (2013, "S"),
+            (2014, "T"),
+        ] {
+            lines.push(award("Small LLC", t, y));
+        }
+        std::fs::write(&path, lines.join("\n"))?;
+        let set = dev_set(&path, None)?;
+        assert_eq!(set.faculty.len(), 1);
+        assert_eq!(set.faculty[0].name, "Optics Inc");
+        assert_eq!(set.needs[0].title, "Lidar");
+        let titles: Vec<&str> = set.faculty[0]
+            .publications
+            .iter()
+            .map(|p| p.title.as_str())
+            .collect();
+        assert_eq!(titles, ["E", "D", "C", "B", "A"]);
+        assert_eq!(set.relevant, [set.faculty[0].key.clone()]);
+        Ok(())
+    }
 
     #[test]
     fn ndcg_is_one_for_the_ideal_order_and_less_otherwise() {

@@ -55,8 +55,17 @@ enum Command {
     /// Measure match quality on a labelled set (JSON; format in the README): prints nDCG@10
     /// and the pairwise ranking loss. Works in a temporary database of its own.
     Eval {
-        /// The labelled set.
-        file: std::path::PathBuf,
+        /// The labelled set (see the README's "Match quality").
+        #[arg(required_unless_present = "sbir", conflicts_with = "sbir")]
+        file: Option<std::path::PathBuf>,
+        /// Instead, the development set built from real SBIR awards (a .jsonl or .jsonl.gz
+        /// file such as ../shared/data/sbir-abstracts.jsonl.gz): every firm with six or more
+        /// awards is a profile, its latest award a need; reports MRR, recall@10 and nDCG@10.
+        #[arg(long)]
+        sbir: Option<std::path::PathBuf>,
+        /// With --sbir: only the first N firms (by name), for a quicker run.
+        #[arg(long, requires = "sbir")]
+        firms: Option<usize>,
         /// Print the full report (per item rankings) as JSON.
         #[arg(long)]
         json: bool,
@@ -123,8 +132,18 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         print!("{}", http::openapi_json());
         return Ok(());
     }
-    if let Command::Eval { file, json } = &cli.command {
-        return eval(file, *json);
+    if let Command::Eval {
+        file,
+        sbir,
+        firms,
+        json,
+    } = &cli.command
+    {
+        return match (file, sbir) {
+            (_, Some(sbir)) => eval_dev(sbir, *firms, *json),
+            (Some(file), None) => eval(file, *json),
+            (None, None) => anyhow::bail!("name a labelled set, or --sbir FILE"),
+        };
     }
     let explicit_database = cli.settings.database_url.is_some();
     let settings = cli.settings.resolve()?;
@@ -377,6 +396,32 @@ fn eval(file: &std::path::Path, json: bool) -> anyhow::Result<()> {
         report.ndcg_at_10,
         report.pairwise_loss,
         report.pairwise_loss_per_item,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// `liaison eval --sbir FILE`: the development set, in a temporary SQLite database and index.
+fn eval_dev(file: &std::path::Path, firms: Option<usize>, json: bool) -> anyhow::Result<()> {
+    let set = liaison::eval::dev_set(file, firms)?;
+    let work = std::env::temp_dir().join(format!("liaison-eval-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&work)?;
+    let url = format!("sqlite://{}", work.join("eval.db").display());
+    let started = std::time::Instant::now();
+    let report = actix_web::rt::System::new().block_on(liaison::eval::run_dev(&set, &url, &work));
+    let _ = std::fs::remove_dir_all(&work);
+    let report = report?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    }
+    println!(
+        "needs {}  profiles {}  MRR {:.4}  recall@10 {:.4}  nDCG@10 {:.4}  unranked {}  in {:.1} s",
+        report.needs,
+        report.profiles,
+        report.mrr,
+        report.recall_at_10,
+        report.ndcg_at_10,
+        report.unranked,
         started.elapsed().as_secs_f64()
     );
     Ok(())
