@@ -456,25 +456,84 @@ pub fn dev_set(path: &Path, firms: Option<usize>) -> anyhow::Result<DevSet> {
     Ok(set)
 }
 
+/// How one direction of the development set ranked: each query's one relevant answer.
 #[derive(Debug, Clone, Serialize)]
-pub struct DevReport {
-    pub needs: usize,
-    pub profiles: usize,
-    /// Mean reciprocal rank of the relevant profile (0 where it is not ranked at all).
+pub struct DevRanking {
+    /// Queries ranked (needs, or profiles).
+    pub queries: usize,
+    /// Candidates each query ranks (profiles, or needs).
+    pub candidates: usize,
+    /// Mean reciprocal rank of the relevant answer (0 where it is not ranked at all).
     pub mrr: f64,
     pub recall_at_10: f64,
-    /// With one relevant profile: `1 / log2(rank + 1)` within the first 10, else 0.
+    /// With one relevant answer: `1 / log2(rank + 1)` within the first 10, else 0.
     pub ndcg_at_10: f64,
-    /// Needs whose relevant profile shares no word with them (not ranked at all).
+    /// Queries whose relevant answer shares no word with them (not ranked at all).
     pub unranked: usize,
-    /// Per need: the relevant profile's rank (1-based), if ranked.
+    /// Per query: the relevant answer's rank (1-based), if ranked.
     pub ranks: Vec<Option<usize>>,
 }
 
-/// Loads the development set, then ranks every profile for every need through the match
-/// list of the API (`GET /needs/{id}/matches`, as the operator, page after page until the
-/// relevant profile appears or the list ends).
+impl DevRanking {
+    fn new(ranks: Vec<Option<usize>>, candidates: usize) -> Self {
+        let n = ranks.len().max(1) as f64;
+        let sum = |f: &dyn Fn(usize) -> f64| ranks.iter().flatten().map(|r| f(*r)).sum::<f64>() / n;
+        Self {
+            queries: ranks.len(),
+            candidates,
+            mrr: sum(&|r| 1.0 / r as f64),
+            recall_at_10: sum(&|r| if r <= 10 { 1.0 } else { 0.0 }),
+            ndcg_at_10: sum(&|r| {
+                if r <= 10 {
+                    1.0 / ((r + 1) as f64).log2()
+                } else {
+                    0.0
+                }
+            }),
+            unranked: ranks.iter().filter(|r| r.is_none()).count(),
+            ranks,
+        }
+    }
+}
+
+/// Both directions of the development set.
+#[derive(Debug, Clone, Serialize)]
+pub struct DevReport {
+    /// A company's view: every need ranks all profiles (`GET /needs/{id}/matches`).
+    pub needs_to_profiles: DevRanking,
+    /// A professor's view: every profile ranks all needs (`GET /faculty/{id}/matches`).
+    pub profiles_to_needs: DevRanking,
+}
+
+/// Pages through a match list (`page(offset)` gives one page's ids, in order) until `want`
+/// appears or the list ends: its 1-based rank.
+async fn rank_of<F, Fut>(want: &str, mut page: F) -> anyhow::Result<Option<usize>>
+where
+    F: FnMut(i64) -> Fut,
+    Fut: std::future::Future<Output = crate::error::AppResult<Vec<String>>>,
+{
+    let mut offset = 0;
+    loop {
+        let ids = page(offset).await.map_err(|e| anyhow!(e.describe()))?;
+        if let Some(at) = ids.iter().position(|id| id == want) {
+            return Ok(Some(offset as usize + at + 1));
+        }
+        if (ids.len() as i64) < DEV_PAGE {
+            return Ok(None);
+        }
+        offset += DEV_PAGE;
+    }
+}
+
+const DEV_PAGE: i64 = 500;
+
+/// Loads the development set, then ranks through the API's match lists, as the operator,
+/// page after page until the relevant answer appears or the list ends: every profile for
+/// every need (`GET /needs/{id}/matches`), and every need for every profile
+/// (`GET /faculty/{id}/matches`).
 pub async fn run_dev(set: &DevSet, database_url: &str, work: &Path) -> anyhow::Result<DevReport> {
+    use crate::api::matching::{FacultyMatchParams, NeedMatchParams};
+    use crate::service::matching::{faculty_matches, need_matches};
     let labelled = EvalSet {
         description: None,
         faculty: set.faculty.clone(),
@@ -482,54 +541,40 @@ pub async fn run_dev(set: &DevSet, database_url: &str, work: &Path) -> anyhow::R
         items: Vec::new(),
     };
     let loaded = load(&labelled, database_url, work).await?;
-    const PAGE: i64 = 500;
-    let mut ranks = Vec::with_capacity(set.needs.len());
+    let (db, index, operator) = (&loaded.db, &loaded.index, Some(&loaded.operator));
+    let mut to_profiles = Vec::with_capacity(set.needs.len());
+    let mut to_needs = Vec::with_capacity(set.needs.len());
     for (need, relevant) in set.needs.iter().zip(&set.relevant) {
-        let (need_id, want) = (&loaded.needs[&need.key], &loaded.faculty[relevant]);
-        let mut rank = None;
-        let mut offset = 0;
-        loop {
-            let page = crate::service::matching::need_matches(
-                &loaded.db,
-                &loaded.index,
-                Some(&loaded.operator),
-                need_id.clone(),
-                crate::api::matching::NeedMatchParams {
-                    limit: Some(PAGE),
+        let (need_id, profile_id) = (&loaded.needs[&need.key], &loaded.faculty[relevant]);
+        to_profiles.push(
+            rank_of(profile_id, |offset| async move {
+                let params = NeedMatchParams {
+                    limit: Some(DEV_PAGE),
                     offset: Some(offset),
                     ..Default::default()
-                },
-            )
-            .await
-            .map_err(|e| anyhow!(e.describe()))?;
-            if let Some(at) = page.items.iter().position(|m| &m.faculty.id == want) {
-                rank = Some(offset as usize + at + 1);
-                break;
-            }
-            if (page.items.len() as i64) < PAGE {
-                break;
-            }
-            offset += PAGE;
-        }
-        ranks.push(rank);
+                };
+                let page = need_matches(db, index, operator, need_id.clone(), params).await?;
+                Ok(page.items.into_iter().map(|m| m.faculty.id).collect())
+            })
+            .await?,
+        );
+        to_needs.push(
+            rank_of(need_id, |offset| async move {
+                let params = FacultyMatchParams {
+                    limit: Some(DEV_PAGE),
+                    offset: Some(offset),
+                    ..Default::default()
+                };
+                let page = faculty_matches(db, index, operator, profile_id.clone(), params).await?;
+                Ok(page.items.into_iter().map(|m| m.need.id).collect())
+            })
+            .await?,
+        );
     }
     loaded.index.shutdown();
-    let n = ranks.len().max(1) as f64;
-    let sum = |f: &dyn Fn(usize) -> f64| ranks.iter().flatten().map(|r| f(*r)).sum::<f64>() / n;
     Ok(DevReport {
-        needs: ranks.len(),
-        profiles: set.faculty.len(),
-        mrr: sum(&|r| 1.0 / r as f64),
-        recall_at_10: sum(&|r| if r <= 10 { 1.0 } else { 0.0 }),
-        ndcg_at_10: sum(&|r| {
-            if r <= 10 {
-                1.0 / ((r + 1) as f64).log2()
-            } else {
-                0.0
-            }
-        }),
-        unranked: ranks.iter().filter(|r| r.is_none()).count(),
-        ranks,
+        needs_to_profiles: DevRanking::new(to_profiles, set.faculty.len()),
+        profiles_to_needs: DevRanking::new(to_needs, set.needs.len()),
     })
 }
 

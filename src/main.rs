@@ -414,16 +414,16 @@ fn eval_dev(file: &std::path::Path, firms: Option<usize>, json: bool) -> anyhow:
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     }
-    println!(
-        "needs {}  profiles {}  MRR {:.4}  recall@10 {:.4}  nDCG@10 {:.4}  unranked {}  in {:.1} s",
-        report.needs,
-        report.profiles,
-        report.mrr,
-        report.recall_at_10,
-        report.ndcg_at_10,
-        report.unranked,
-        started.elapsed().as_secs_f64()
-    );
+    for (view, r) in [
+        ("needs rank profiles", &report.needs_to_profiles),
+        ("profiles rank needs", &report.profiles_to_needs),
+    ] {
+        println!(
+            "{view}: {} x {}  MRR {:.4}  recall@10 {:.4}  nDCG@10 {:.4}  unranked {}",
+            r.queries, r.candidates, r.mrr, r.recall_at_10, r.ndcg_at_10, r.unranked
+        );
+    }
+    println!("in {:.1} s", started.elapsed().as_secs_f64());
     Ok(())
 }
 
