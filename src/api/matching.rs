@@ -71,7 +71,9 @@ pub struct ExplainParams {
 /// One word of the need and its part in the score.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct TermContribution {
-    /// The word as the need writes it (CJK text: a two-character piece).
+    /// The word as the need writes it (CJK text: a two-character piece); when the profile
+    /// has it only in another language or spelling, the glossary's pair, the profile's form
+    /// first: `分散式訓練 ≈ distributed training`.
     pub term: String,
     /// Its share of the score, 0..1 (the shares of all words add up to 1).
     pub share: f32,
@@ -91,7 +93,7 @@ pub struct PublicationMatch {
     /// 1 for work of the last three years, halving every eight years after (at least 0.25;
     /// 0.5 when the year is unknown).
     pub recency: f32,
-    /// The need's words it contains, strongest first.
+    /// The need's words it contains, strongest first (glossary pairs as in `terms`).
     pub terms: Vec<String>,
 }
 

@@ -3,6 +3,7 @@
 
 pub mod analyzer;
 mod facets;
+pub mod glossary;
 pub mod index;
 pub mod matching;
 mod pool;

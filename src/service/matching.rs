@@ -150,22 +150,36 @@ fn analysed_publications(f: &FacultySource) -> Vec<AnalysedPublication> {
 fn explanation(q: &MatchQuery, s: &PairScore, need: &NeedSource, f: &FacultySource) -> Explanation {
     let total = s.score.max(f32::MIN_POSITIVE);
     let names = m::PROFILE_FIELDS.map(|f| f.0);
-    let terms = s
-        .terms
-        .iter()
-        .take(TERMS_SHOWN)
-        .filter_map(|t| {
-            let term = q.terms.get(t.term)?;
-            Some(TermContribution {
-                term: term.surface.clone(),
-                share: (t.value / total).clamp(0.0, 1.0),
-                fields: names
-                    .iter()
-                    .zip(t.fields)
-                    .filter(|(_, v)| *v > 0.0)
-                    .map(|(n, v)| ((*n).to_owned(), v))
-                    .collect(),
-            })
+    // One row per written term: the pieces of a term found through the glossary share one.
+    let mut rows: Vec<(String, f32, [f32; 3])> = Vec::new();
+    for t in &s.terms {
+        let Some(term) = q.terms.get(t.term) else {
+            continue;
+        };
+        let label = term.label(t.via);
+        let full = rows.len() >= TERMS_SHOWN;
+        match rows.iter_mut().find(|r| r.0 == label) {
+            Some(row) => {
+                for k in 0..3 {
+                    row.2[k] += t.fields[k] * t.value;
+                }
+                row.1 += t.value;
+            }
+            None if !full => rows.push((label, t.value, t.fields.map(|f| f * t.value))),
+            None => {}
+        }
+    }
+    let terms = rows
+        .into_iter()
+        .map(|(term, value, fields)| TermContribution {
+            term,
+            share: (value / total).clamp(0.0, 1.0),
+            fields: names
+                .iter()
+                .zip(fields)
+                .filter(|(_, v)| *v > 0.0)
+                .map(|(n, v)| ((*n).to_owned(), v / value.max(f32::MIN_POSITIVE)))
+                .collect(),
         })
         .collect();
     let publications = s
@@ -174,17 +188,22 @@ fn explanation(q: &MatchQuery, s: &PairScore, need: &NeedSource, f: &FacultySour
         .take(PUBLICATIONS_SHOWN)
         .filter_map(|p| {
             let row = f.parts.publications.get(p.index)?;
+            let mut terms: Vec<String> = Vec::new();
+            for t in &p.terms {
+                let Some(term) = q.terms.get(t.term) else {
+                    continue;
+                };
+                let label = term.label(t.via);
+                if terms.len() < 5 && !terms.contains(&label) {
+                    terms.push(label);
+                }
+            }
             Some(PublicationMatch {
                 title: row.title.clone(),
                 year: row.year,
                 score: p.score,
                 recency: p.recency,
-                terms: p
-                    .terms
-                    .iter()
-                    .take(5)
-                    .filter_map(|t| q.terms.get(t.term).map(|t| t.surface.clone()))
-                    .collect(),
+                terms,
             })
         })
         .collect();
