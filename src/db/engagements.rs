@@ -73,7 +73,7 @@ pub struct EngagementFilter {
 
 type Boxed<'a> = engagements::BoxedQuery<'a, <DbConn as diesel::Connection>::Backend>;
 
-fn scoped<'a>(scope: &EngagementScope) -> Boxed<'a> {
+pub(super) fn scoped<'a>(scope: &EngagementScope) -> Boxed<'a> {
     let q = engagements::table
         .select(engagements::all_columns)
         .into_boxed();
@@ -204,6 +204,33 @@ pub fn find_visible(
         .filter(engagements::id.eq(id.to_owned()))
         .first(conn)
         .optional()
+}
+
+/// Which of these engagements the scope lets see, each with its need's company.
+pub fn visible_among(
+    conn: &mut DbConn,
+    scope: &EngagementScope,
+    ids: &[String],
+) -> QueryResult<HashMap<String, String>> {
+    let mut out = HashMap::new();
+    // In chunks: SQLite limits the number of bound parameters.
+    for chunk in ids.chunks(500) {
+        let rows: Vec<EngagementRow> = scoped(scope)
+            .filter(engagements::id.eq_any(chunk.to_vec()))
+            .load(conn)?;
+        let need_ids: Vec<&str> = rows.iter().map(|r| r.need_id.as_str()).collect();
+        let companies: HashMap<String, String> = needs::table
+            .filter(needs::id.eq_any(need_ids))
+            .select((needs::id, needs::company_id))
+            .load::<(String, String)>(conn)?
+            .into_iter()
+            .collect();
+        for r in rows {
+            let company = companies.get(&r.need_id).cloned().unwrap_or_default();
+            out.insert(r.id, company);
+        }
+    }
+    Ok(out)
 }
 
 pub fn list(

@@ -333,11 +333,36 @@ pub fn engagement_scope(
             .collect(),
         owner_user_id: caller.user_id.clone(),
         // An engagement is the professor's business from the first event that reached them.
-        disclosed_by: vec![
-            EngagementState::Invited.as_str(),
-            EngagementState::Interested.as_str(),
-        ],
+        disclosed_by: DISCLOSING.iter().map(|s| s.as_str()).collect(),
     })
+}
+
+/// The states through which an engagement reaches the professor's side (the profile's owner
+/// and its university's office).
+const DISCLOSING: [EngagementState; 2] = [EngagementState::Invited, EngagementState::Interested];
+
+/// Whether an engagement in `state` had certainly reached the professor's side: a disclosing
+/// state, or one that only moves from disclosed states lead to (declined, agreed). `closed`
+/// also ends a shortlist that never reached anybody, so it does not say.
+pub fn engagement_disclosed(state: EngagementState) -> bool {
+    let mut into = ENGAGEMENT_MOVES
+        .iter()
+        .filter(|(_, t, _)| *t == state)
+        .peekable();
+    DISCLOSING.contains(&state)
+        || (into.peek().is_some() && into.all(|(f, _, _)| f.is_some_and(engagement_disclosed)))
+}
+
+/// Whether a caller with `scope` could see an engagement of a need of `company_id` while it
+/// was in `state` (what the audit log asks of each snapshot): the company's side in every
+/// state, the professor's side once it was disclosed. Whether they see it now is the scope's
+/// to say.
+pub fn engagement_state_visible(
+    scope: &crate::db::engagements::EngagementScope,
+    company_id: &str,
+    state: EngagementState,
+) -> bool {
+    scope.all || scope.companies.iter().any(|c| c == company_id) || engagement_disclosed(state)
 }
 
 /// Whose audit entries a caller may read: operators all; otherwise those concerning an
@@ -429,6 +454,16 @@ mod tests {
                 role,
             }],
         }
+    }
+
+    #[test]
+    fn an_engagement_is_disclosed_once_it_was_invited_or_interested() {
+        use EngagementState::*;
+        let disclosed: Vec<_> = EngagementState::ALL
+            .into_iter()
+            .filter(|s| engagement_disclosed(*s))
+            .collect();
+        assert_eq!(disclosed, vec![Invited, Interested, Declined, Agreed]);
     }
 
     #[test]

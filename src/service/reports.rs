@@ -126,15 +126,20 @@ pub fn csv_text(s: &str) -> String {
     }
 }
 
-/// Checked report parameters.
+/// Checked report parameters, and what the reader may see: a report counts and names only
+/// what the GET endpoints would show them (the same scopes), so a company's private
+/// shortlist is not in its professor's university's funnel.
 pub struct Period {
     pub university_id: String,
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
+    pub engagements: crate::db::engagements::EngagementScope,
+    /// Centres and funded projects.
+    pub records: crate::db::centers::ParticipantScope,
 }
 
 impl Period {
-    fn parse(p: &ReportParams) -> AppResult<Self> {
+    fn parse(caller: Option<&Caller>, p: &ReportParams) -> AppResult<Self> {
         let mut errors = Vec::new();
         let university_id = PublicId::parse(&p.university_id);
         if university_id.is_none() {
@@ -154,6 +159,8 @@ impl Period {
                 university_id,
                 from: p.from,
                 to: p.to,
+                engagements: policy::engagement_scope(caller)?,
+                records: policy::participant_scope(caller, false)?,
             }),
             _ => Err(AppError::query(errors)),
         }
@@ -169,7 +176,7 @@ impl Period {
 
 /// Checks the caller may read the university's reports (404 for an unknown university).
 async fn authorized(db: &Db, caller: Option<&Caller>, p: &ReportParams) -> AppResult<Period> {
-    let period = Period::parse(p)?;
+    let period = Period::parse(caller, p)?;
     let id = period.university_id.clone();
     let kind = db
         .run(move |c| {
@@ -234,11 +241,12 @@ pub async fn funnel(
     let period = authorized(db, caller, &p).await?;
     let (from, to) = period.bounds();
     let uni = period.university_id.clone();
+    let (engagements, records) = (period.engagements.clone(), period.records.clone());
     let (rows, projects) = db
         .run(move |c| {
             Ok((
-                crate::db::reports::engagements_of_university(c, &uni, from, to)?,
-                crate::db::reports::projects_of_university(c, &uni)?,
+                crate::db::reports::engagements_of_university(c, &engagements, &uni, from, to)?,
+                crate::db::reports::projects_of_university(c, &records, &uni)?,
             ))
         })
         .await?;
@@ -471,12 +479,13 @@ pub async fn funding(
     let period =
         authorized_university(db, caller, &p.university_id, p.from, p.to, p.format).await?;
     let uni = period.university_id.clone();
+    let records = period.records.clone();
     let (projects, centers, received) = db
         .run(move |c| {
-            let projects = crate::db::reports::projects_of_university(c, &uni)?;
+            let projects = crate::db::reports::projects_of_university(c, &records, &uni)?;
             let ids: Vec<String> = projects.iter().map(|p| p.id.clone()).collect();
             let received = crate::db::reports::received_by_project(c, &ids)?;
-            let centers = crate::db::reports::centers_of_university(c, &uni)?;
+            let centers = crate::db::reports::centers_of_university(c, &records, &uni)?;
             let center_ids: Vec<String> = centers.iter().map(|c| c.id.clone()).collect();
             let parts = crate::db::centers::load_parts(c, &center_ids)?;
             Ok((projects, parts, received))
@@ -658,9 +667,10 @@ pub async fn centers(
 ) -> AppResult<(CentersReport, Table)> {
     let period = authorized(db, caller, &p).await?;
     let uni = period.university_id.clone();
+    let records = period.records.clone();
     let (rows, mut parts, people, orgs) = db
         .run(move |c| {
-            let rows: Vec<_> = crate::db::reports::centers_of_university(c, &uni)?
+            let rows: Vec<_> = crate::db::reports::centers_of_university(c, &records, &uni)?
                 .into_iter()
                 .filter(|r| r.status == "active" || r.status == "renewing")
                 .collect();
@@ -821,9 +831,10 @@ pub async fn faculty_funding(
     let period = authorized(db, caller, &p).await?;
     let uni = period.university_id.clone();
     let (from, to) = (p.from, p.to);
+    let records = period.records.clone();
     let (projects, co, orgs, people) = db
         .run(move |c| {
-            let projects = crate::db::reports::projects_of_university(c, &uni)?;
+            let projects = crate::db::reports::projects_of_university(c, &records, &uni)?;
             let sponsors: Vec<String> = projects.iter().map(|p| p.sponsor_id.clone()).collect();
             let orgs = crate::db::reports::organizations(c, sponsors)?;
             let projects: Vec<_> = projects
