@@ -374,6 +374,32 @@ pub async fn list_members(
     .await
 }
 
+/// One member with its version (the ETag that changing or removing it checks); visible to
+/// whoever may see the member list.
+pub async fn get_member(
+    db: &Db,
+    caller: Option<&Caller>,
+    organization_id: String,
+    user_id: String,
+) -> AppResult<Versioned<Member>> {
+    let caller = caller.cloned();
+    db.run(move |conn| {
+        org_kind(conn, &organization_id)?;
+        policy::authorize(
+            caller.as_ref(),
+            Action::ViewMembers {
+                organization_id: &organization_id,
+            },
+        )?;
+        let (m, user) = find_member(conn, &organization_id, &user_id)?;
+        Ok(Versioned {
+            version: m.version,
+            value: member_view(&m, &user)?,
+        })
+    })
+    .await
+}
+
 pub async fn add_member(
     db: &Db,
     auth: std::sync::Arc<Auth>,
