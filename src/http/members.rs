@@ -63,8 +63,9 @@ pub async fn list(
     ))
 }
 
-/// Add a member (an organization admin or operator). If no account exists for the email, one
-/// is created and its one-time password returned once.
+/// Add a member directly (platform operators only: the bootstrap path; everyone else invites
+/// with `POST /organizations/{id}/invitations`). If no account exists for the email, one is
+/// created and its one-time password returned once.
 #[utoipa::path(
     tag = "members",
     security(("bearer" = [])),
