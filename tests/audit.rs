@@ -188,19 +188,35 @@ async fn membership_changes_are_recorded_with_before_and_after() {
     let app = TestApp::spawn().await;
     let nycu = org(&app, "university", "NYCU").await;
     let admin = app.member_token(&nycu, "admin").await;
+    // The admin invites; the account joins by accepting.
     let res = app
         .call(
             Method::POST,
-            &format!("/api/v1/organizations/{nycu}/members"),
+            &format!("/api/v1/organizations/{nycu}/invitations"),
             Some(&admin),
             &[],
-            Some(&json!({"email": "new@example.org", "role": "staff", "display_name": "New"})),
+            Some(&json!({"email": "new@example.org", "role": "staff"})),
         )
         .await;
     res.expect(201);
-    let user = res.json()["user_id"].as_str().unwrap().to_owned();
-    let etag = res.header("etag").unwrap();
+    let invitation = res.json()["id"].as_str().unwrap().to_owned();
+    let user = app
+        .create_user("new@example.org", common::PASSWORD, false)
+        .await;
+    let token = app.login("new@example.org", common::PASSWORD).await;
+    app.call(
+        Method::POST,
+        &format!("/api/v1/me/invitations/{invitation}/accept"),
+        Some(&token),
+        &[],
+        None,
+    )
+    .await
+    .expect(200);
     let path = format!("/api/v1/organizations/{nycu}/members/{user}");
+    let res = app.call(Method::GET, &path, Some(&admin), &[], None).await;
+    res.expect(200);
+    let etag = res.header("etag").unwrap();
     let res = app
         .call(
             Method::PATCH,
@@ -246,6 +262,25 @@ async fn membership_changes_are_recorded_with_before_and_after() {
     );
     assert_eq!(mine[2]["before"]["role"], "admin");
     assert!(mine[2].get("after").is_none());
+    // Joining is the member's own act; the invitation's life is recorded too.
+    assert_eq!(mine[0]["actor_user_id"], user.as_str());
+    let (_, list) = audit(
+        &app,
+        Some(&admin),
+        &format!("entity=invitation&entity_id={invitation}"),
+    )
+    .await;
+    let found = entries(&list);
+    let steps: Vec<(&str, &str)> = found
+        .iter()
+        .map(|e| {
+            (
+                e["action"].as_str().unwrap(),
+                e["after"]["status"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(steps, [("create", "pending"), ("update", "accepted")]);
 }
 
 #[actix_web::test]

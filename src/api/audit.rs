@@ -44,6 +44,8 @@ pub enum AuditEntity {
     Payment,
     Engagement,
     Membership,
+    /// An invitation to join an organization (created, then accepted, declined or revoked).
+    Invitation,
     Need,
     Organization,
 }
@@ -56,6 +58,7 @@ impl AuditEntity {
             Self::Payment => "payment",
             Self::Engagement => "engagement",
             Self::Membership => "membership",
+            Self::Invitation => "invitation",
             Self::Need => "need",
             Self::Organization => "organization",
         }
@@ -68,6 +71,7 @@ impl AuditEntity {
             "payment" => Self::Payment,
             "engagement" => Self::Engagement,
             "membership" => Self::Membership,
+            "invitation" => Self::Invitation,
             "need" => Self::Need,
             "organization" => Self::Organization,
             _ => return None,

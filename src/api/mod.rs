@@ -6,6 +6,7 @@ pub mod audit;
 pub mod centers;
 pub mod engagements;
 pub mod faculty;
+pub mod invitations;
 pub mod json;
 pub mod matching;
 pub mod needs;

@@ -69,6 +69,7 @@ pub mod audit;
 pub mod centers;
 pub mod engagements;
 pub mod faculty;
+pub mod invitations;
 pub mod needs;
 pub mod organizations;
 pub mod outbox;

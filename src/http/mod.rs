@@ -7,6 +7,7 @@ pub mod centers;
 pub mod engagements;
 pub mod extract;
 pub mod faculty;
+pub mod invitations;
 pub mod matching;
 pub mod members;
 pub mod needs;
@@ -102,7 +103,7 @@ Every error is `application/problem+json` (RFC 9457) with a stable `code`; see `
     modifiers(&BearerAuth),
     tags(
         (name = "auth", description = "Log in, refresh and log out; the caller's own account"),
-        (name = "members", description = "Who belongs to an organization, in which role"),
+        (name = "members", description = "Who belongs to an organization, in which role, and invitations to join"),
         (name = "faculty", description = "Faculty profiles and bulk import"),
         (name = "needs", description = "Companies' project needs and invitations"),
         (name = "engagements", description = "Shortlists, invitations, interest and agreements between a need and a professor"),
@@ -112,7 +113,7 @@ Every error is `application/problem+json` (RFC 9457) with a stable `code`; see `
         (name = "funded-projects", description = "Funded projects and their scheduled and received payments"),
         (name = "organizations", description = "Universities, companies, government bodies and foundations"),
         (name = "reports", description = "Reports for universities' industry-liaison offices, as JSON or CSV"),
-        (name = "audit", description = "Who changed what and when: centres, funded projects, payments, engagements, memberships"),
+        (name = "audit", description = "Who changed what and when: centres, funded projects, payments, engagements, memberships, invitations"),
         (name = "operations", description = "Health, readiness, metrics and problem types"),
     )
 )]
@@ -154,8 +155,15 @@ fn routes(cfg: &mut ServiceConfig) {
                 .service(organizations::remove)
                 .service(members::list)
                 .service(members::add)
+                .service(members::get_one)
                 .service(members::update)
                 .service(members::remove)
+                .service(invitations::invite)
+                .service(invitations::list)
+                .service(invitations::revoke)
+                .service(invitations::mine)
+                .service(invitations::accept)
+                .service(invitations::decline)
                 .service(auth::login)
                 .service(auth::refresh)
                 .service(auth::logout)
@@ -192,6 +200,7 @@ fn routes(cfg: &mut ServiceConfig) {
                 .service(projects::restore)
                 .service(projects::add_payment)
                 .service(projects::payments)
+                .service(projects::get_payment)
                 .service(projects::update_payment)
                 .service(projects::delete_payment)
                 .service(matching::need_matches)

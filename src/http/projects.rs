@@ -217,6 +217,32 @@ fn payment_id(req: &HttpRequest) -> Result<String, AppError> {
     })
 }
 
+/// One payment, with the `ETag` that updating or deleting it checks (its project's
+/// participants only).
+#[utoipa::path(
+    tag = "funded-projects",
+    params(("id" = String, Path, description = "Project id"), ("payment_id" = String, Path, description = "Payment id")),
+    responses(
+        (status = 200, body = Payment, headers(("ETag" = String))),
+        (status = 304, description = "Not modified"),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/funded-projects/{id}/payments/{payment_id}")]
+pub async fn get_payment(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    MaybeCaller(caller): MaybeCaller,
+    PathId(id): PathId,
+) -> Result<HttpResponse, AppError> {
+    let payment = payment_id(&req)?;
+    let found = svc::payment(&state.db, caller.as_ref(), id, payment).await?;
+    Ok(conditional_get(&req, &found))
+}
+
 /// Update a payment (e.g. mark it received); requires `If-Match`.
 #[utoipa::path(
     tag = "funded-projects",

@@ -51,6 +51,8 @@ pub enum Action<'a> {
     ManageMembers {
         organization_id: &'a str,
     },
+    /// Make an account a member without its consent (the bootstrap path).
+    AddMemberDirectly,
     /// Create a profile at a university, possibly owned by `owner_user_id`.
     CreateFacultyProfile {
         university_id: &'a str,
@@ -164,6 +166,9 @@ pub fn authorize(caller: Option<&Caller>, action: Action<'_>) -> AppResult<()> {
     let allowed = match action {
         // Organizations are the roots of every right; only operators create or delete them.
         Action::CreateOrganization | Action::DeleteOrganization { .. } | Action::Restore => false,
+        // Anyone else invites, and an account joins only by accepting: an admin must not
+        // enrol other people's accounts, nor learn which addresses have one.
+        Action::AddMemberDirectly => false,
         Action::UpdateOrganization { organization_id }
         | Action::ManageMembers { organization_id } => caller.is_admin_of(organization_id),
         Action::ViewMembers { organization_id } => caller.role_in(organization_id).is_some(),
@@ -213,6 +218,9 @@ pub fn authorize(caller: Option<&Caller>, action: Action<'_>) -> AppResult<()> {
                 "Only this organization's admins and platform operators manage its members"
             }
             Action::ViewMembers { .. } => "Only this organization's members may see its members",
+            Action::AddMemberDirectly => {
+                "Only platform operators add members directly; invite the address with POST /api/v1/organizations/{id}/invitations, and its account joins by accepting"
+            }
             Action::CreateFacultyProfile { .. } => {
                 "Only the university's admins and staff (or a professor for their own profile) create profiles there"
             }
