@@ -281,6 +281,10 @@ async fn membership_changes_are_recorded_with_before_and_after() {
         })
         .collect();
     assert_eq!(steps, [("create", "pending"), ("update", "accepted")]);
+    // Invited addresses are the admins' to see, as the invitation list is: not the staff's.
+    let staff = app.member_token(&nycu, "staff").await;
+    let (_, list) = audit(&app, Some(&staff), "entity=invitation").await;
+    assert!(entries(&list).is_empty(), "{list}");
 }
 
 #[actix_web::test]

@@ -141,7 +141,7 @@ fn view(row: EntryRow, organization_ids: Vec<String>) -> AppResult<AuditEntry> {
 /// that state is already in the entry's organizations (the participants before and after
 /// the change); for an engagement it is its state: a company's shortlist that never reached
 /// the professor stays the company's, even once it does. Organizations and memberships are
-/// their organization's own.
+/// their organization's own; invitations its admins' (who alone may list them).
 struct Visibility {
     engagements: EngagementScope,
     needs: NeedScope,
@@ -149,6 +149,8 @@ struct Visibility {
     records: ParticipantScope,
     /// A payment: what takes part in its project (payments are never public).
     payments: ParticipantScope,
+    /// Organizations whose invitations the reader may list (`None`: all, an operator).
+    invitations: Option<Vec<String>>,
 }
 
 impl Visibility {
@@ -166,6 +168,17 @@ impl Visibility {
             payments: ParticipantScope {
                 include_deleted: true,
                 ..policy::participation(caller)
+            },
+            invitations: match caller {
+                Some(c) if c.is_platform_operator => None,
+                Some(c) => Some(
+                    c.memberships
+                        .iter()
+                        .filter(|m| m.role == crate::api::accounts::Role::Admin)
+                        .map(|m| m.organization_id.clone())
+                        .collect(),
+                ),
+                None => Some(Vec::new()),
             },
         })
     }
@@ -209,6 +222,12 @@ impl Visibility {
                     snapshot_field(r, "project_id").is_some_and(|p| paid.contains(&p))
                 }
                 Some(AuditEntity::Organization | AuditEntity::Membership) => true,
+                // Invited addresses are for who may list the invitations: the admins.
+                Some(AuditEntity::Invitation) => {
+                    snapshot_field(r, "organization_id").is_some_and(|o| {
+                        self.invitations.as_ref().is_none_or(|admin| admin.contains(&o))
+                    })
+                }
                 None => false,
             })
             .collect())
