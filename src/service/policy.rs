@@ -42,6 +42,11 @@ pub enum Action<'a> {
     UpdateOrganization {
         organization_id: &'a str,
     },
+    /// Change an organization's kind: what its members may do and which records it may hold
+    /// follow from the kind, so it is not the organization's own to change.
+    ChangeOrganizationKind {
+        organization_id: &'a str,
+    },
     DeleteOrganization {
         organization_id: &'a str,
     },
@@ -163,7 +168,10 @@ pub fn authorize(caller: Option<&Caller>, action: Action<'_>) -> AppResult<()> {
     let owns = |owner: Option<&str>| owner == Some(caller.user_id.as_str());
     let allowed = match action {
         // Organizations are the roots of every right; only operators create or delete them.
-        Action::CreateOrganization | Action::DeleteOrganization { .. } | Action::Restore => false,
+        Action::CreateOrganization
+        | Action::DeleteOrganization { .. }
+        | Action::ChangeOrganizationKind { .. }
+        | Action::Restore => false,
         Action::UpdateOrganization { organization_id }
         | Action::ManageMembers { organization_id } => caller.is_admin_of(organization_id),
         Action::ViewMembers { organization_id } => caller.role_in(organization_id).is_some(),
@@ -206,6 +214,9 @@ pub fn authorize(caller: Option<&Caller>, action: Action<'_>) -> AppResult<()> {
         Err(AppError::forbidden(match action {
             Action::CreateOrganization => "Only platform operators create organizations",
             Action::DeleteOrganization { .. } => "Only platform operators delete organizations",
+            Action::ChangeOrganizationKind { .. } => {
+                "An organization's kind is fixed after creation; only platform operators may correct it"
+            }
             Action::UpdateOrganization { .. } => {
                 "Only this organization's admins and platform operators may change it"
             }
