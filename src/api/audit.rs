@@ -46,6 +46,8 @@ pub enum AuditEntity {
     Membership,
     Need,
     Organization,
+    /// Who owns a faculty profile: linking it to an account, or unlinking it.
+    FacultyProfile,
 }
 
 impl AuditEntity {
@@ -58,6 +60,7 @@ impl AuditEntity {
             Self::Membership => "membership",
             Self::Need => "need",
             Self::Organization => "organization",
+            Self::FacultyProfile => "faculty_profile",
         }
     }
 
@@ -70,6 +73,7 @@ impl AuditEntity {
             "membership" => Self::Membership,
             "need" => Self::Need,
             "organization" => Self::Organization,
+            "faculty_profile" => Self::FacultyProfile,
             _ => return None,
         })
     }

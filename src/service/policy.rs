@@ -65,6 +65,13 @@ pub enum Action<'a> {
         university_id: &'a str,
         owner_user_id: Option<&'a str>,
     },
+    /// Link a profile of a university to the account `owner_user_id` (`None`: unlink it).
+    /// The owner reads the confidential needs the professor was invited to and makes the
+    /// professor's moves in engagements, so who owns a profile is not profile content.
+    LinkFacultyProfile {
+        university_id: &'a str,
+        owner_user_id: Option<&'a str>,
+    },
     DeleteFacultyProfile {
         university_id: &'a str,
     },
@@ -188,6 +195,16 @@ pub fn authorize(caller: Option<&Caller>, action: Action<'_>) -> AppResult<()> {
             university_id,
             owner_user_id,
         } => office(university_id) || owns(owner_user_id),
+        // The university's admins (not every member of its office) decide which account is
+        // which professor; a professor may link a profile they create to themselves. That the
+        // account is the university's faculty member is checked against the data.
+        Action::LinkFacultyProfile {
+            university_id,
+            owner_user_id,
+        } => {
+            caller.is_admin_of(university_id)
+                || (caller.role_in(university_id) == Some(Role::Faculty) && owns(owner_user_id))
+        }
         Action::DeleteFacultyProfile { university_id }
         | Action::ImportFaculty { university_id } => office(university_id),
         Action::ManageNeeds { company_id } => office(company_id),
@@ -229,6 +246,9 @@ pub fn authorize(caller: Option<&Caller>, action: Action<'_>) -> AppResult<()> {
             }
             Action::EditFacultyProfile { .. } => {
                 "Only the profile's owner and the university's admins and staff may change it"
+            }
+            Action::LinkFacultyProfile { .. } => {
+                "Only the university's admins and platform operators link a profile to an account (owner_user_id); staff edit its content"
             }
             Action::DeleteFacultyProfile { .. } => {
                 "Only the university's admins and staff may delete its profiles"
