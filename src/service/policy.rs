@@ -363,12 +363,22 @@ pub fn engagement_scope(
             .map(|m| m.organization_id.clone())
             .collect(),
         owner_user_id: caller.user_id.clone(),
-        // An engagement is the professor's business from the first event that reached them.
-        disclosed_by: vec![
-            EngagementState::Invited.as_str(),
-            EngagementState::Interested.as_str(),
-        ],
+        disclosed_by: DISCLOSED_BY.iter().map(|s| s.as_str()).collect(),
     })
+}
+
+/// An engagement is the professor's business from the first event that reached them: an
+/// invitation, or their own interest. What came before (a shortlist, and its closing) is the
+/// company's own note.
+pub const DISCLOSED_BY: [EngagementState; 2] =
+    [EngagementState::Invited, EngagementState::Interested];
+
+/// Whether the caller sees the whole history of an engagement on a need of `company_id`:
+/// operators and the company's members do; everyone else who sees it (the professor, their
+/// university's office) sees it from its first [`DISCLOSED_BY`] event on, so that neither the
+/// company's private notes nor when it first considered the professor show.
+pub fn sees_whole_engagement(caller: &Caller, company_id: &str) -> bool {
+    caller.is_platform_operator || caller.role_in(company_id).is_some()
 }
 
 /// Whose audit entries a caller may read: operators all; otherwise those concerning an
