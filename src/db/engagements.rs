@@ -130,8 +130,8 @@ pub fn insert(
 /// to it (its events, in order, as they were) and the funded projects that named `old`; `old`
 /// itself is removed. The unique pair index allows one engagement per pair, so the new one can
 /// only be written once the old one is gone. For a professor's interest in a need whose
-/// company had only shortlisted them: see `service::engagements::create`.
-#[allow(clippy::too_many_arguments)]
+/// company had only shortlisted them: see `service::engagements::create`. `None` (nothing
+/// written) when `old` was changed or removed meanwhile (compare-and-swap on its version).
 pub fn replace(
     conn: &mut DbConn,
     old: &EngagementRow,
@@ -139,8 +139,19 @@ pub fn replace(
     state: &str,
     created_by: &str,
     now: NaiveDateTime,
-) -> QueryResult<EngagementRow> {
+) -> QueryResult<Option<EngagementRow>> {
     use super::schema::funded_projects;
+    // Lock the old row at the version that was read: a concurrent move cannot slip in between.
+    let locked = diesel::update(
+        engagements::table
+            .filter(engagements::id.eq(&old.id))
+            .filter(engagements::version.eq(old.version)),
+    )
+    .set(engagements::version.eq(old.version))
+    .execute(conn)?;
+    if locked != 1 {
+        return Ok(None);
+    }
     let history = events(conn, std::slice::from_ref(&old.id))?
         .remove(&old.id)
         .unwrap_or_default();
@@ -173,7 +184,7 @@ pub fn replace(
     diesel::update(funded_projects::table.filter(funded_projects::engagement_id.eq(&old.id)))
         .set(funded_projects::engagement_id.eq(id))
         .execute(conn)?;
-    Ok(row)
+    Ok(Some(row))
 }
 
 /// The company of each need named (needs of any state, deleted ones too).

@@ -174,7 +174,13 @@ fn apply_in_place_of(
     let before = current.map(audit_view);
     let (row, from) = match (current, hidden) {
         (None, Some(old)) => {
-            let row = rows::replace(conn, old, &PublicId::generate(), to.as_str(), actor, ts)?;
+            let row = rows::replace(conn, old, &PublicId::generate(), to.as_str(), actor, ts)?
+                .ok_or_else(|| {
+                    AppError::new(
+                        ErrorCode::Conflict,
+                        "The engagement for this need and profile changed meanwhile; try again",
+                    )
+                })?;
             // The old id leaves the log as deleted; like the shortlist it was, the entry is
             // the company's alone.
             let company = need_row(conn, need_id)?.company_id;
