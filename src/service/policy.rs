@@ -473,6 +473,32 @@ mod tests {
     }
 
     #[test]
+    fn only_admins_link_profiles_and_only_operators_change_kinds() {
+        let link = |owner| Action::LinkFacultyProfile {
+            university_id: "a",
+            owner_user_id: owner,
+        };
+        let kind = Action::ChangeOrganizationKind {
+            organization_id: "a",
+        };
+        assert!(authorize(Some(&member("a", Role::Admin)), link(Some("p"))).is_ok());
+        assert!(authorize(Some(&member("a", Role::Admin)), link(None)).is_ok());
+        assert!(authorize(Some(&member("b", Role::Admin)), link(Some("p"))).is_err());
+        assert!(authorize(Some(&member("a", Role::Staff)), link(Some("p"))).is_err());
+        assert!(authorize(Some(&member("a", Role::Staff)), link(Some("u"))).is_err());
+        // A professor links a profile to themselves only.
+        assert!(authorize(Some(&member("a", Role::Faculty)), link(Some("u"))).is_ok());
+        assert!(authorize(Some(&member("a", Role::Faculty)), link(Some("p"))).is_err());
+        assert!(authorize(Some(&member("a", Role::Admin)), kind).is_err());
+        let operator = Caller {
+            is_platform_operator: true,
+            ..member("b", Role::Staff)
+        };
+        assert!(authorize(Some(&operator), kind).is_ok());
+        assert!(authorize(Some(&operator), link(Some("p"))).is_ok());
+    }
+
+    #[test]
     fn admins_manage_only_their_own_organization() {
         let admin = member("a", Role::Admin);
         assert!(
