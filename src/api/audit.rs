@@ -48,6 +48,8 @@ pub enum AuditEntity {
     Invitation,
     Need,
     Organization,
+    /// Who owns a faculty profile: linking it to an account, or unlinking it.
+    FacultyProfile,
 }
 
 impl AuditEntity {
@@ -61,6 +63,7 @@ impl AuditEntity {
             Self::Invitation => "invitation",
             Self::Need => "need",
             Self::Organization => "organization",
+            Self::FacultyProfile => "faculty_profile",
         }
     }
 
@@ -74,6 +77,7 @@ impl AuditEntity {
             "invitation" => Self::Invitation,
             "need" => Self::Need,
             "organization" => Self::Organization,
+            "faculty_profile" => Self::FacultyProfile,
             _ => return None,
         })
     }

@@ -121,7 +121,8 @@ pub struct Transition {
     pub reason_text: Option<String>,
 }
 
-/// One state change, as it happened; events are never changed or removed.
+/// One state change, as it happened; events are never changed (a professor's interest that
+/// takes the place of a shortlist they could not see carries its events over).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct EngagementEvent {
     /// `null` for the event that created the engagement.
@@ -146,7 +147,9 @@ pub struct Engagement {
     pub created_by: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
-    /// Every state change, oldest first.
+    /// Every state change, oldest first. The need's company and operators see them all; the
+    /// professor and their university's office from the first invitation or interest on (and
+    /// `created_by` / `created_at` are that event's): a shortlist is the company's own note.
     pub events: Vec<EngagementEvent>,
 }
 

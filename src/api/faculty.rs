@@ -99,7 +99,9 @@ pub struct Publication {
 pub struct CreateFacultyProfile {
     /// The university (an organization of kind `university`).
     pub university_id: String,
-    /// The professor's own account, if they maintain the profile themselves.
+    /// The professor's own account, if they maintain the profile themselves: a faculty member
+    /// of the university (422 `not_faculty_member` otherwise). Set by the university's admins
+    /// and operators (403 for its staff), or by a professor for themselves; audited.
     #[serde(default)]
     pub owner_user_id: Option<String>,
     /// The office's own identifier: a stable key for imports.
@@ -166,6 +168,8 @@ fn default_profile_visibility() -> ProfileVisibility {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"department": "인공지능학과", "keywords": ["LLM", "반도체", "GPU"], "email": null}))]
 pub struct UpdateFacultyProfile {
+    /// Link the profile to a faculty member of its university, or unlink it (`null`): the
+    /// university's admins and operators only (403 for anyone else); audited.
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
     pub owner_user_id: Option<Option<String>>,

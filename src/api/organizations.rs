@@ -64,6 +64,9 @@ pub struct CreateOrganization {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"local_name": "국립서울대학교", "website": null}))]
 pub struct UpdateOrganization {
+    /// Fixed after creation: only platform operators may correct it (403 for anyone else), and
+    /// not while members hold roles the new kind cannot grant or the organization holds
+    /// records of its present kind (409).
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<OrganizationKind>)]
     pub kind: Option<Option<OrganizationKind>>,

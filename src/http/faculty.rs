@@ -20,7 +20,8 @@ use super::extract::{
 use super::search::settle;
 use crate::api::search::RefreshParams;
 
-/// Create a faculty profile (the university's admins and staff; a professor for their own).
+/// Create a faculty profile (the university's admins and staff; a professor for their own;
+/// only admins and operators link it to another account with `owner_user_id`).
 #[utoipa::path(
     tag = "faculty",
     security(("bearer" = [])),
@@ -90,7 +91,8 @@ pub async fn get_one(
     ))
 }
 
-/// Update a profile (merge-patch; requires `If-Match`).
+/// Update a profile (merge-patch; requires `If-Match`; only the university's admins and
+/// operators change `owner_user_id`).
 #[utoipa::path(
     tag = "faculty",
     security(("bearer" = [])),

@@ -140,8 +140,9 @@ fn view(row: EntryRow, organization_ids: Vec<String>) -> AppResult<AuditEntry> {
 /// could see it in the state the entry recorded. For centres, funded projects and payments
 /// that state is already in the entry's organizations (the participants before and after
 /// the change); for an engagement it is its state: a company's shortlist that never reached
-/// the professor stays the company's, even once it does. Organizations and memberships are
-/// their organization's own; invitations its admins' (who alone may list them).
+/// the professor stays the company's, even once it does. Organizations, memberships and the
+/// owners of a university's profiles are their organization's own; invitations its admins'
+/// (who alone may list them).
 struct Visibility {
     engagements: EngagementScope,
     needs: NeedScope,
@@ -221,7 +222,12 @@ impl Visibility {
                 Some(AuditEntity::Payment) => {
                     snapshot_field(r, "project_id").is_some_and(|p| paid.contains(&p))
                 }
-                Some(AuditEntity::Organization | AuditEntity::Membership) => true,
+                // The university's office keeps all its profiles, whoever owns them.
+                Some(
+                    AuditEntity::Organization
+                    | AuditEntity::Membership
+                    | AuditEntity::FacultyProfile,
+                ) => true,
                 // Invited addresses are for who may list the invitations: the admins.
                 Some(AuditEntity::Invitation) => {
                     snapshot_field(r, "organization_id").is_some_and(|o| {
