@@ -309,6 +309,16 @@ impl AppError {
 }
 
 impl AppError {
+    /// What went wrong, for a log line: the code and the internal cause when there is one (a
+    /// server fault's detail is the generic public message, which names no cause), else the
+    /// detail.
+    pub fn log_message(&self) -> String {
+        match &self.cause {
+            Some(cause) => format!("{}: {cause}", self.code),
+            None => format!("{}: {}", self.code, self.detail),
+        }
+    }
+
     /// For the command line and start-up, where the operator should see the cause too.
     pub fn describe(&self) -> String {
         match &self.cause {

@@ -895,3 +895,42 @@ fn an_index_damaged_while_serving_is_rebuilt_after_a_failed_search() {
     assert!(failed > 0, "the damage was never noticed by a search");
     assert!(log.contains("search index damaged"), "{log}");
 }
+
+/// The indexer cannot write its commit (its folder replaced by a file, as a full or
+/// read-only disk would refuse it): its log line names that cause, not the public "could
+/// not complete the request" that says nothing to an operator.
+#[test]
+fn the_indexer_logs_the_cause_of_its_failures() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = TestDb::new(dir.path());
+    let (server, token) = server_with_operator(dir.path(), &db);
+    let uni = create(
+        &server.addr,
+        &token,
+        "/api/v1/organizations",
+        r#"{"kind":"university","name":"NCCU","country":"TW"}"#,
+    );
+    let index = dir.path().join("index");
+    std::fs::remove_dir_all(&index).unwrap();
+    // A file where the folder was: nothing can be created inside it (even as root).
+    std::fs::write(&index, b"not a folder").unwrap();
+    let body = serde_json::json!({"university_id": uni, "name": "P", "keywords": ["logtest"]});
+    create(&server.addr, &token, "/api/v1/faculty", &body.to_string());
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let line = loop {
+        let log = server.log.lock().unwrap().clone();
+        if let Some(line) = log.lines().find(|l| l.contains("search indexer failed")) {
+            break line.to_owned();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no indexer failure logged: {log}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(
+        line.contains("Not a directory"),
+        "the cause is named: {line}"
+    );
+    assert!(!line.contains("could not complete the request"), "{line}");
+}
