@@ -32,6 +32,9 @@ pub struct Settings {
     pub db_pool_size: u32,
     /// Seconds to wait for a pooled connection before answering 503.
     pub db_timeout_secs: u64,
+    /// `/readyz` answers within this many milliseconds: a check that has not answered by
+    /// then (a database that does not answer, a hung disk) counts as failing.
+    pub readyz_timeout_ms: u64,
     /// HTTP worker threads; 0 means one per CPU core.
     pub workers: usize,
     /// Seconds in-flight requests get to finish after SIGTERM/SIGINT.
@@ -128,6 +131,7 @@ impl Default for Settings {
             memory_release_interval_ms: 1000,
             db_pool_size: 8,
             db_timeout_secs: 5,
+            readyz_timeout_ms: 1000,
             workers: 0,
             shutdown_timeout_secs: 30,
             log_format: LogFormat::Text,
@@ -171,6 +175,8 @@ pub struct SettingsArgs {
     pub db_pool_size: Option<u32>,
     #[arg(long, env = "LIAISON_DB_TIMEOUT_SECS", global = true)]
     pub db_timeout_secs: Option<u64>,
+    #[arg(long, env = "LIAISON_READYZ_TIMEOUT_MS", global = true)]
+    pub readyz_timeout_ms: Option<u64>,
     #[arg(long, env = "LIAISON_WORKERS", global = true)]
     pub workers: Option<usize>,
     #[arg(long, env = "LIAISON_SHUTDOWN_TIMEOUT_SECS", global = true)]
@@ -225,6 +231,7 @@ impl SettingsArgs {
             memory_release_interval_ms,
             db_pool_size,
             db_timeout_secs,
+            readyz_timeout_ms,
             workers,
             shutdown_timeout_secs,
             log_format,
@@ -289,6 +296,9 @@ impl Settings {
         }
         if self.db_timeout_secs == 0 {
             anyhow::bail!("db_timeout_secs: must be at least 1");
+        }
+        if !(10..=60_000).contains(&self.readyz_timeout_ms) {
+            anyhow::bail!("readyz_timeout_ms: must be between 10 and 60000");
         }
         if self.workers > 512 {
             anyhow::bail!("workers: must be at most 512");

@@ -166,3 +166,48 @@ async fn readyz_is_503_when_the_database_does_not_answer() {
     assert_eq!(failing, ["database"]);
     assert!(!res.text().contains("__diesel"), "no internals in the body");
 }
+
+/// A database that does not answer (here: every pooled connection held, as by a stalled
+/// query) made `/readyz` wait for the pool twice over (10 s by default); it answers 503 within
+/// its own `readyz_timeout_ms`, naming the database.
+#[actix_web::test]
+async fn readyz_answers_within_its_timeout_when_the_database_does_not() {
+    let app = TestApp::spawn_with(|s| {
+        s.db_pool_size = 1;
+        s.db_timeout_secs = 5;
+        s.readyz_timeout_ms = 300;
+    })
+    .await;
+    app.get("/readyz").await.expect(200);
+    // Another thread takes the only pooled connection and keeps it until told.
+    let (held_tx, held) = std::sync::mpsc::channel::<()>();
+    let (release, release_rx) = std::sync::mpsc::channel::<()>();
+    let db = app.state.db.clone();
+    let holder = std::thread::spawn(move || {
+        db.run_blocking(|_conn| {
+            held_tx.send(()).unwrap();
+            let _ = release_rx.recv_timeout(std::time::Duration::from_secs(30));
+            Ok(())
+        })
+    });
+    held.recv().unwrap();
+    let started = std::time::Instant::now();
+    let res = app.get("/readyz").await;
+    let elapsed = started.elapsed();
+    res.expect(503);
+    assert!(
+        elapsed < std::time::Duration::from_secs(2),
+        "answered after {elapsed:?}"
+    );
+    let failing: Vec<_> = res.json()["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["ok"] == false)
+        .map(|c| c["name"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(failing, ["database"]);
+    release.send(()).unwrap();
+    holder.join().unwrap().unwrap();
+    app.get("/readyz").await.expect(200);
+}

@@ -1,5 +1,7 @@
 //! Operational endpoints: liveness, readiness and Prometheus metrics.
 
+use std::time::Duration;
+
 use actix_web::{HttpResponse, get, web};
 
 use crate::api::Problem;
@@ -19,41 +21,67 @@ pub async fn healthz() -> web::Json<Health> {
     })
 }
 
-/// Readiness: the database answers and the index folder is writable.
+/// Readiness: the database answers and the index folder is writable, within
+/// `readyz_timeout_ms`.
 #[utoipa::path(
     tag = "operations",
     responses(
         (status = 200, description = "Ready to serve", body = Readiness),
-        (status = 503, description = "A dependency is failing; `checks` says which", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "A dependency is failing or did not answer in time; `checks` says which", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
-    let database = match state.db.ping().await {
-        Ok(()) => Check {
-            name: "database".into(),
-            ok: true,
-            detail: None,
-        },
-        Err(e) => {
-            tracing::warn!(error = %e, cause = ?e.cause, "readiness: database check failed");
+    // Both checks run at once under one deadline: a probe that waits for an unreachable
+    // database (the pool retries connecting for `db_timeout_secs`, twice over) is taken for
+    // a dead process, and a load balancer needs the answer sooner than its own timeout. A
+    // check still running at the deadline finishes on the blocking pool, bounded by its own
+    // timeouts; only its answer is no longer waited for.
+    let deadline = Duration::from_millis(state.settings.readyz_timeout_ms);
+    let db = state.db.clone();
+    let database = tokio::time::timeout(deadline, async move {
+        db.ping().await?;
+        db.run(|c| Ok(crate::db::outbox::latest(c)?)).await
+    });
+    let index_dir = state.index.clone();
+    let index = tokio::time::timeout(deadline, web::block(move || index_dir.check_writable()));
+    let (database, index) = futures_util::future::join(database, index).await;
+    let (database, latest) = match database {
+        Ok(Ok(latest)) => (
             Check {
                 name: "database".into(),
+                ok: true,
+                detail: None,
+            },
+            Some(latest),
+        ),
+        failed => {
+            let detail = match failed {
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %e.log_message(), "readiness: database check failed");
+                    "database unreachable".to_owned()
+                }
+                _ => {
+                    tracing::warn!(?deadline, "readiness: the database did not answer in time");
+                    format!("database did not answer within {} ms", deadline.as_millis())
+                }
+            };
+            let check = Check {
+                name: "database".into(),
                 ok: false,
-                detail: Some("database unreachable".into()),
-            }
+                detail: Some(detail),
+            };
+            (check, None)
         }
     };
-    let index_dir = state.index.clone();
-    let writable = web::block(move || index_dir.check_writable()).await;
-    let index = match writable {
-        Ok(Ok(())) => Check {
+    let index = match index {
+        Ok(Ok(Ok(()))) => Check {
             name: "index".into(),
             ok: true,
             detail: None,
         },
         other => {
-            tracing::warn!(result = ?other.map(|r| r.map_err(|e| e.kind())), "readiness: index check failed");
+            tracing::warn!(result = ?other.map(|r| r.map(|r| r.map_err(|e| e.kind()))), "readiness: index check failed");
             Check {
                 name: "index".into(),
                 ok: false,
@@ -63,11 +91,7 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     };
     let checks = vec![database, index];
     let progress = state.search.progress();
-    let latest = state
-        .db
-        .run(|c| Ok(crate::db::outbox::latest(c)?))
-        .await
-        .unwrap_or(progress.applied);
+    let latest = latest.unwrap_or(progress.applied);
     let search = Some(SearchLag {
         applied: progress.applied,
         latest,
