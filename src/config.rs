@@ -35,6 +35,9 @@ pub struct Settings {
     /// `/readyz` answers within this many milliseconds: a check that has not answered by
     /// then (a database that does not answer, a hung disk) counts as failing.
     pub readyz_timeout_ms: u64,
+    /// When set, `/metrics` answers only requests with `Authorization: Bearer <this token>`
+    /// (401 otherwise); unset, it is open to anyone who can reach it.
+    pub metrics_token: Option<Secret>,
     /// HTTP worker threads; 0 means one per CPU core.
     pub workers: usize,
     /// Seconds in-flight requests get to finish after SIGTERM/SIGINT.
@@ -132,6 +135,7 @@ impl Default for Settings {
             db_pool_size: 8,
             db_timeout_secs: 5,
             readyz_timeout_ms: 1000,
+            metrics_token: None,
             workers: 0,
             shutdown_timeout_secs: 30,
             log_format: LogFormat::Text,
@@ -177,6 +181,14 @@ pub struct SettingsArgs {
     pub db_timeout_secs: Option<u64>,
     #[arg(long, env = "LIAISON_READYZ_TIMEOUT_MS", global = true)]
     pub readyz_timeout_ms: Option<u64>,
+    /// Bearer token `/metrics` requires (prefer the environment variable: flags show up in `ps`).
+    #[arg(
+        long,
+        env = "LIAISON_METRICS_TOKEN",
+        global = true,
+        hide_env_values = true
+    )]
+    pub metrics_token: Option<Secret>,
     #[arg(long, env = "LIAISON_WORKERS", global = true)]
     pub workers: Option<usize>,
     #[arg(long, env = "LIAISON_SHUTDOWN_TIMEOUT_SECS", global = true)]
@@ -248,6 +260,9 @@ impl SettingsArgs {
         if let Some(secret) = &self.jwt_secret {
             s.jwt_secret = Some(secret.clone());
         }
+        if let Some(token) = &self.metrics_token {
+            s.metrics_token = Some(token.clone());
+        }
         s.check()?;
         Ok(s)
     }
@@ -307,6 +322,11 @@ impl Settings {
             && secret.0.len() < 32
         {
             anyhow::bail!("jwt_secret: must be at least 32 bytes");
+        }
+        if let Some(token) = &self.metrics_token
+            && token.0.len() < 16
+        {
+            anyhow::bail!("metrics_token: must be at least 16 bytes");
         }
         if self.access_token_ttl_secs == 0 || self.refresh_token_ttl_secs == 0 {
             anyhow::bail!("access_token_ttl_secs / refresh_token_ttl_secs: must be positive");

@@ -211,3 +211,168 @@ async fn readyz_answers_within_its_timeout_when_the_database_does_not() {
     holder.join().unwrap().unwrap();
     app.get("/readyz").await.expect(200);
 }
+
+/// The headers every response carries, and what `/docs/` is allowed to load.
+#[actix_web::test]
+async fn every_response_carries_security_headers() {
+    let app = TestApp::spawn().await;
+    let org = app.create_org("company", "Phison", "TW").await;
+    let org_path = format!("/api/v1/organizations/{}", org["id"].as_str().unwrap());
+    let bad_json = app
+        .request(
+            Method::POST,
+            "/api/v1/auth/login",
+            &[("content-type", "application/json")],
+            None,
+        )
+        .await;
+    for (what, res) in [
+        ("health", app.get("/healthz").await),
+        ("a read", app.get(&org_path).await),
+        ("a 404", app.get("/nope").await),
+        (
+            "a 405",
+            app.request(Method::PUT, "/healthz", &[], None).await,
+        ),
+        ("a 400", bad_json),
+        ("the spec", app.get("/api/v1/openapi.json").await),
+        (
+            "a CSV",
+            app.operator_get("/api/v1/reports/funding?format=csv").await,
+        ),
+    ] {
+        assert_eq!(
+            res.header("x-content-type-options").as_deref(),
+            Some("nosniff"),
+            "{what}"
+        );
+        assert_eq!(
+            res.header("x-frame-options").as_deref(),
+            Some("DENY"),
+            "{what}"
+        );
+        let csp = res.header("content-security-policy").unwrap_or_default();
+        assert!(csp.starts_with("default-src 'none'"), "{what}: {csp}");
+        assert!(csp.contains("frame-ancestors 'none'"), "{what}: {csp}");
+    }
+
+    // The docs page: its own policy, which allows exactly what the page loads.
+    let page = app.get("/docs/").await;
+    page.expect(200);
+    assert_eq!(page.header("x-frame-options").as_deref(), Some("DENY"));
+    assert_eq!(
+        page.header("x-content-type-options").as_deref(),
+        Some("nosniff")
+    );
+    let csp = page.header("content-security-policy").unwrap();
+    for directive in [
+        "default-src 'none'",
+        "script-src 'self';",
+        "connect-src 'self'",
+        "img-src 'self' data:",
+        "frame-ancestors 'none'",
+    ] {
+        assert!(csp.contains(directive), "{directive} in {csp}");
+    }
+    assert!(!csp.contains("unsafe-eval"), "{csp}");
+    let html = page.text();
+    // No inline script (the policy would block it): every <script> names a file.
+    assert_eq!(
+        html.matches("<script").count(),
+        html.matches("<script src=\"./").count(),
+        "{html}"
+    );
+    // Everything it loads is on this origin, and served.
+    for reference in html
+        .split(['"', '\''])
+        .filter(|s| s.ends_with(".js") || s.ends_with(".css") || s.ends_with(".png"))
+    {
+        assert!(!reference.contains("//"), "{reference} from another origin");
+        let path = format!("/docs/{}", reference.trim_start_matches("./"));
+        app.get(&path).await.expect(200);
+    }
+    let init = app.get("/docs/swagger-initializer.js").await;
+    init.expect(200);
+    assert!(
+        init.text().contains("/api/v1/openapi.json"),
+        "{}",
+        init.text()
+    );
+}
+
+/// Token answers and answers to requests with credentials are never stored by a browser or
+/// proxy; anonymous public reads may be.
+#[actix_web::test]
+async fn credentials_and_tokens_are_never_stored() {
+    let app = TestApp::spawn().await;
+    let login = app
+        .request(
+            Method::POST,
+            "/api/v1/auth/login",
+            &[],
+            Some(&serde_json::json!({"email": "operator@liaison.test", "password": common::PASSWORD})),
+        )
+        .await;
+    login.expect(200);
+    assert_eq!(login.header("cache-control").as_deref(), Some("no-store"));
+    let refresh_token = login.json()["refresh_token"].as_str().unwrap().to_owned();
+    let refreshed = app
+        .request(
+            Method::POST,
+            "/api/v1/auth/refresh",
+            &[],
+            Some(&serde_json::json!({"refresh_token": refresh_token})),
+        )
+        .await;
+    refreshed.expect(200);
+    assert_eq!(
+        refreshed.header("cache-control").as_deref(),
+        Some("no-store")
+    );
+    let me = app.operator_get("/api/v1/me").await;
+    me.expect(200);
+    assert_eq!(me.header("cache-control").as_deref(), Some("no-store"));
+    let forged = app
+        .call(
+            Method::GET,
+            "/api/v1/me",
+            Some("forged.token.value"),
+            &[],
+            None,
+        )
+        .await;
+    forged.expect(401);
+    assert_eq!(forged.header("cache-control").as_deref(), Some("no-store"));
+    let public = app.get("/api/v1/organizations").await;
+    public.expect(200);
+    assert_eq!(public.header("cache-control"), None);
+}
+
+/// With `metrics_token` set, `/metrics` answers only that bearer token.
+#[actix_web::test]
+async fn metrics_can_require_a_token() {
+    let token = "metrics-token-0123456789";
+    let app = TestApp::spawn_with(|s| {
+        s.metrics_token = Some(liaison::config::Secret(token.to_owned()));
+    })
+    .await;
+    let res = app.get("/metrics").await;
+    res.expect(401);
+    assert_eq!(res.code(), "unauthenticated");
+    assert_eq!(res.header("www-authenticate").as_deref(), Some("Bearer"));
+    // Another valid credential is not the metrics token.
+    app.operator_get("/metrics").await.expect(401);
+    let wrong = format!("{token}x");
+    app.call(Method::GET, "/metrics", Some(&wrong), &[], None)
+        .await
+        .expect(401);
+    let res = app
+        .call(Method::GET, "/metrics", Some(token), &[], None)
+        .await;
+    res.expect(200);
+    assert!(
+        res.text().contains("liaison_http_requests_total"),
+        "{}",
+        res.text()
+    );
+}

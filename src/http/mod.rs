@@ -7,6 +7,7 @@ pub mod centers;
 pub mod engagements;
 pub mod extract;
 pub mod faculty;
+pub mod headers;
 pub mod matching;
 pub mod members;
 pub mod needs;
@@ -252,6 +253,8 @@ pub fn build_app(
         .into_app()
         .default_service(web::to(problem::fallback))
         .wrap(from_fn(observe::observe))
+        // Outermost, so that every answer gets the headers, `observe`'s problems included.
+        .wrap(from_fn(headers::secure))
 }
 
 /// Paths and methods of the route table, to tell a wrong method (405) from a wrong path (404).

@@ -2,11 +2,13 @@
 
 use std::time::Duration;
 
-use actix_web::{HttpResponse, get, web};
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, get, web};
+use sha2::{Digest, Sha256};
 
 use crate::api::Problem;
 use crate::api::ops::{Check, Health, Readiness, SearchLag};
-use crate::error::ErrorCode;
+use crate::error::{AppError, ErrorCode};
 
 use super::AppState;
 use super::problem::problem_with;
@@ -127,11 +129,33 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
 /// Prometheus metrics: request counts and latency histograms by route and status.
 #[utoipa::path(
     tag = "operations",
-    responses((status = 200, description = "Prometheus text exposition format", content_type = "text/plain; version=0.0.4", body = String))
+    responses(
+        (status = 200, description = "Prometheus text exposition format", content_type = "text/plain; version=0.0.4", body = String),
+        (status = 401, description = "`metrics_token` is configured and the request does not carry it as `Authorization: Bearer <token>`", body = Problem, content_type = "application/problem+json"),
+    )
 )]
 #[get("/metrics")]
-pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
-    HttpResponse::Ok()
+pub async fn metrics(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    if let Some(token) = &state.settings.metrics_token {
+        let given = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or_default();
+        // Compared as digests, so the time taken says nothing about how much of it matched.
+        if Sha256::digest(given.trim().as_bytes()) != Sha256::digest(token.0.as_bytes()) {
+            return Err(AppError::new(
+                ErrorCode::Unauthenticated,
+                "Metrics require the configured token (Authorization: Bearer <metrics_token>)",
+            )
+            .with_header("www-authenticate", "Bearer".to_owned()));
+        }
+    }
+    Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(state.metrics.render())
+        .body(state.metrics.render()))
 }
