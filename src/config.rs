@@ -22,6 +22,9 @@ pub struct Settings {
     pub max_body_bytes: usize,
     /// Largest accepted bulk-import body (CSV or NDJSON), in bytes.
     pub max_import_bytes: usize,
+    /// Seconds a request body may take to arrive (plus one second per 64 KiB received, so
+    /// that a large import on a slow link is not cut off); slower gets 408.
+    pub body_timeout_secs: u64,
     /// The search indexer commits at most this often (milliseconds): the bound on how stale
     /// search can be, traded against commit cost.
     pub index_commit_interval_ms: u64,
@@ -130,6 +133,7 @@ impl Default for Settings {
             index_dir: PathBuf::from("index"),
             max_body_bytes: 1024 * 1024,
             max_import_bytes: 32 * 1024 * 1024,
+            body_timeout_secs: 30,
             index_commit_interval_ms: 250,
             memory_release_interval_ms: 1000,
             db_pool_size: 8,
@@ -171,6 +175,8 @@ pub struct SettingsArgs {
     pub max_body_bytes: Option<usize>,
     #[arg(long, env = "LIAISON_MAX_IMPORT_BYTES", global = true)]
     pub max_import_bytes: Option<usize>,
+    #[arg(long, env = "LIAISON_BODY_TIMEOUT_SECS", global = true)]
+    pub body_timeout_secs: Option<u64>,
     #[arg(long, env = "LIAISON_INDEX_COMMIT_INTERVAL_MS", global = true)]
     pub index_commit_interval_ms: Option<u64>,
     #[arg(long, env = "LIAISON_MEMORY_RELEASE_INTERVAL_MS", global = true)]
@@ -239,6 +245,7 @@ impl SettingsArgs {
             index_dir,
             max_body_bytes,
             max_import_bytes,
+            body_timeout_secs,
             index_commit_interval_ms,
             memory_release_interval_ms,
             db_pool_size,
@@ -295,6 +302,9 @@ impl Settings {
         }
         if self.max_import_bytes < 1024 {
             anyhow::bail!("max_import_bytes: must be at least 1024");
+        }
+        if !(1..=3600).contains(&self.body_timeout_secs) {
+            anyhow::bail!("body_timeout_secs: must be between 1 and 3600");
         }
         if !(10..=10_000).contains(&self.index_commit_interval_ms) {
             anyhow::bail!("index_commit_interval_ms: must be between 10 and 10000");

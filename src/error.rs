@@ -26,6 +26,8 @@ pub enum ErrorCode {
     UnsupportedMediaType,
     /// The body is larger than the configured limit.
     PayloadTooLarge,
+    /// The body did not arrive in time (`body_timeout_secs`, extended for large bodies).
+    RequestTimeout,
     /// The body is well-formed but its content breaks a rule; see `errors`.
     ValidationFailed,
     /// No resource at this address (or not one the caller may see).
@@ -66,6 +68,7 @@ impl ErrorCode {
         Self::InvalidHeader,
         Self::UnsupportedMediaType,
         Self::PayloadTooLarge,
+        Self::RequestTimeout,
         Self::ValidationFailed,
         Self::NotFound,
         Self::MethodNotAllowed,
@@ -96,6 +99,7 @@ impl ErrorCode {
             Self::NotFound => (404, "Not found"),
             Self::MethodNotAllowed => (405, "Method not allowed"),
             Self::NotAcceptable => (406, "Not acceptable"),
+            Self::RequestTimeout => (408, "Request timeout"),
             Self::Conflict => (409, "Conflict"),
             Self::PreconditionFailed => (412, "Precondition failed"),
             Self::PayloadTooLarge => (413, "Payload too large"),
@@ -125,6 +129,7 @@ impl ErrorCode {
             Self::InvalidHeader => "invalid_header",
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::PayloadTooLarge => "payload_too_large",
+            Self::RequestTimeout => "request_timeout",
             Self::ValidationFailed => "validation_failed",
             Self::NotFound => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
@@ -151,6 +156,7 @@ impl ErrorCode {
             404 => Self::NotFound,
             405 => Self::MethodNotAllowed,
             406 => Self::NotAcceptable,
+            408 => Self::RequestTimeout,
             409 => Self::Conflict,
             412 => Self::PreconditionFailed,
             413 => Self::PayloadTooLarge,

@@ -63,11 +63,17 @@ struct Server {
 
 impl Server {
     fn start(dir: &std::path::Path, db_url: &str) -> Self {
+        Self::start_with(dir, db_url, &[])
+    }
+
+    /// [`Server::start`] with more settings in its environment.
+    fn start_with(dir: &std::path::Path, db_url: &str, env: &[(&str, &str)]) -> Self {
         let mut child = command(dir, db_url)
             .arg("serve")
             .env("LIAISON_BIND", "127.0.0.1:0")
             .env("LIAISON_WORKERS", "1")
             .env("LIAISON_SHUTDOWN_TIMEOUT_SECS", "10")
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -933,4 +939,48 @@ fn the_indexer_logs_the_cause_of_its_failures() {
         "the cause is named: {line}"
     );
     assert!(!line.contains("could not complete the request"), "{line}");
+}
+
+/// A body trickled a byte at a time (a quarter second apart, 40 bytes) is cut off with a 408
+/// problem once `body_timeout_secs` has passed, the connection is closed, and the server
+/// answers the next request. Without the deadline the trickle held the request for as long
+/// as it lasted.
+#[test]
+fn a_slow_body_times_out_with_408_and_the_server_keeps_serving() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = TestDb::new(dir.path());
+    let server = Server::start_with(dir.path(), &db.url, &[("LIAISON_BODY_TIMEOUT_SECS", "2")]);
+    let mut s = connect(&server.addr);
+    let body = format!("{{\"email\":\"{}\"}}", "x".repeat(28));
+    assert_eq!(body.len(), 40);
+    write!(
+        s,
+        "POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .unwrap();
+    let started = std::time::Instant::now();
+    let mut writer = s.try_clone().unwrap();
+    let trickle = std::thread::spawn(move || {
+        for byte in body.bytes() {
+            if writer.write_all(&[byte]).is_err() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(250));
+        }
+    });
+    let mut raw = String::new();
+    let _ = s.read_to_string(&mut raw);
+    let elapsed = started.elapsed();
+    assert!(raw.starts_with("HTTP/1.1 408"), "after {elapsed:?}: {raw}");
+    assert!(elapsed < Duration::from_secs(6), "after {elapsed:?}");
+    assert!(
+        raw.to_lowercase()
+            .contains("content-type: application/problem+json"),
+        "{raw}"
+    );
+    assert!(raw.contains("\"code\":\"request_timeout\""), "{raw}");
+    trickle.join().unwrap();
+    let (status, body) = http(&server.addr, "GET", "/healthz", None, None);
+    assert_eq!(status, 200, "{body}");
 }

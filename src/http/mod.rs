@@ -18,6 +18,7 @@ pub mod problem;
 pub mod projects;
 pub mod reports;
 pub mod search;
+pub mod timeout;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -219,7 +220,50 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         .configure(routes)
         .split_for_parts();
     spec.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    declare_shared_responses(&mut spec);
     spec
+}
+
+/// Answers that come from the machinery around every handler rather than from any one of
+/// them: declared once as shared responses, and referenced from each operation they apply
+/// to (an operation that declares its own keeps it).
+fn declare_shared_responses(spec: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+    let problem = || {
+        ContentBuilder::new()
+            .schema(Some(Ref::from_schema_name("Problem")))
+            .build()
+    };
+    let components = spec.components.get_or_insert_with(Default::default);
+    components.responses.insert(
+        "RequestTimeout".to_owned(),
+        RefOr::T(
+            ResponseBuilder::new()
+                .description(
+                    "The body did not arrive within `body_timeout_secs` (plus a second per 64 KiB \
+                     received); the connection is closed",
+                )
+                .content(problem::PROBLEM_JSON, problem())
+                .build(),
+        ),
+    );
+    for item in spec.paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ];
+        for op in operations.into_iter().flatten() {
+            if op.request_body.is_some() {
+                op.responses
+                    .responses
+                    .entry("408".to_owned())
+                    .or_insert_with(|| RefOr::Ref(Ref::from_response_name("RequestTimeout")));
+            }
+        }
+    }
 }
 
 /// The document as committed in `openapi/openapi.json`.
@@ -252,6 +296,7 @@ pub fn build_app(
         .configure(routes)
         .into_app()
         .default_service(web::to(problem::fallback))
+        .wrap(from_fn(timeout::body_deadline))
         .wrap(from_fn(observe::observe))
         // Outermost, so that every answer gets the headers, `observe`'s problems included.
         .wrap(from_fn(headers::secure))
