@@ -35,6 +35,14 @@ pub struct Settings {
     pub db_pool_size: u32,
     /// Seconds to wait for a pooled connection before answering 503.
     pub db_timeout_secs: u64,
+    /// Longest wait for a database lock (PostgreSQL `lock_timeout`, SQLite `busy_timeout`)
+    /// before the request answers 503 with `Retry-After`.
+    pub db_lock_timeout_ms: u64,
+    /// Longest database statement (PostgreSQL `statement_timeout`).
+    pub db_statement_timeout_secs: u64,
+    /// Longest a transaction may sit idle before PostgreSQL ends its session, freeing its
+    /// locks (`idle_in_transaction_session_timeout`): bounds what a frozen replica holds.
+    pub db_idle_in_transaction_timeout_secs: u64,
     /// `/readyz` answers within this many milliseconds: a check that has not answered by
     /// then (a database that does not answer, a hung disk) counts as failing.
     pub readyz_timeout_ms: u64,
@@ -138,6 +146,9 @@ impl Default for Settings {
             memory_release_interval_ms: 1000,
             db_pool_size: 8,
             db_timeout_secs: 5,
+            db_lock_timeout_ms: 3000,
+            db_statement_timeout_secs: 30,
+            db_idle_in_transaction_timeout_secs: 60,
             readyz_timeout_ms: 1000,
             metrics_token: None,
             workers: 0,
@@ -185,6 +196,16 @@ pub struct SettingsArgs {
     pub db_pool_size: Option<u32>,
     #[arg(long, env = "LIAISON_DB_TIMEOUT_SECS", global = true)]
     pub db_timeout_secs: Option<u64>,
+    #[arg(long, env = "LIAISON_DB_LOCK_TIMEOUT_MS", global = true)]
+    pub db_lock_timeout_ms: Option<u64>,
+    #[arg(long, env = "LIAISON_DB_STATEMENT_TIMEOUT_SECS", global = true)]
+    pub db_statement_timeout_secs: Option<u64>,
+    #[arg(
+        long,
+        env = "LIAISON_DB_IDLE_IN_TRANSACTION_TIMEOUT_SECS",
+        global = true
+    )]
+    pub db_idle_in_transaction_timeout_secs: Option<u64>,
     #[arg(long, env = "LIAISON_READYZ_TIMEOUT_MS", global = true)]
     pub readyz_timeout_ms: Option<u64>,
     /// Bearer token `/metrics` requires (prefer the environment variable: flags show up in `ps`).
@@ -250,6 +271,9 @@ impl SettingsArgs {
             memory_release_interval_ms,
             db_pool_size,
             db_timeout_secs,
+            db_lock_timeout_ms,
+            db_statement_timeout_secs,
+            db_idle_in_transaction_timeout_secs,
             readyz_timeout_ms,
             workers,
             shutdown_timeout_secs,
@@ -288,6 +312,16 @@ impl Settings {
     }
 
     /// Rejects values that would only fail later, with a message that names the setting.
+    /// The bounds on waits inside the database these settings give.
+    pub fn db_timeouts(&self) -> crate::db::DbTimeouts {
+        use std::time::Duration;
+        crate::db::DbTimeouts {
+            lock: Duration::from_millis(self.db_lock_timeout_ms),
+            statement: Duration::from_secs(self.db_statement_timeout_secs),
+            idle_in_transaction: Duration::from_secs(self.db_idle_in_transaction_timeout_secs),
+        }
+    }
+
     pub fn check(&self) -> anyhow::Result<()> {
         crate::db::DatabaseUrl::parse(&self.database_url)
             .map_err(|e| anyhow::anyhow!("database_url: {e}"))?;
@@ -321,6 +355,15 @@ impl Settings {
         }
         if self.db_timeout_secs == 0 {
             anyhow::bail!("db_timeout_secs: must be at least 1");
+        }
+        if !(1..=600_000).contains(&self.db_lock_timeout_ms) {
+            anyhow::bail!("db_lock_timeout_ms: must be between 1 and 600000");
+        }
+        if !(1..=86_400).contains(&self.db_statement_timeout_secs) {
+            anyhow::bail!("db_statement_timeout_secs: must be between 1 and 86400");
+        }
+        if !(1..=86_400).contains(&self.db_idle_in_transaction_timeout_secs) {
+            anyhow::bail!("db_idle_in_transaction_timeout_secs: must be between 1 and 86400");
         }
         if !(10..=60_000).contains(&self.readyz_timeout_ms) {
             anyhow::bail!("readyz_timeout_ms: must be between 10 and 60000");

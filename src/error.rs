@@ -304,13 +304,26 @@ impl AppError {
         e
     }
 
+    /// A dependency (the database) failed or did not answer: 503 with `Retry-After`, for
+    /// this request only.
     pub fn unavailable(cause: impl fmt::Display) -> Self {
-        let mut e = Self::new(
+        Self::new(
             ErrorCode::ServiceUnavailable,
             "The service is temporarily unavailable; try again shortly",
-        );
-        e.cause = Some(cause.to_string());
-        e
+        )
+        .with_header("retry-after", "1".to_owned())
+        .with_cause(cause)
+    }
+
+    /// A wait inside the database ran out (a lock held by another writer, a statement that
+    /// ran too long): 503 with `Retry-After`, for this request only; nothing was changed.
+    pub fn busy(cause: impl fmt::Display) -> Self {
+        Self::new(
+            ErrorCode::ServiceUnavailable,
+            "The database is busy with other changes; nothing was changed, try again shortly",
+        )
+        .with_header("retry-after", "1".to_owned())
+        .with_cause(cause)
     }
 }
 

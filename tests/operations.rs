@@ -376,3 +376,62 @@ async fn metrics_can_require_a_token() {
         res.text()
     );
 }
+
+/// Another writer holds the lock a write needs (on PostgreSQL the outbox's ordering lock, as
+/// a replica frozen in the middle of an import did; on SQLite the write lock, as another
+/// process's transaction does). The write answers 503 with `Retry-After` within the lock
+/// timeout instead of waiting as long as the holder likes, reads and readiness keep
+/// answering, and the write goes through once the lock is free.
+#[actix_web::test]
+async fn a_held_lock_makes_writes_503_within_the_lock_timeout_while_reads_go_on() {
+    use diesel::Connection as _;
+    use diesel::connection::SimpleConnection as _;
+    use std::time::{Duration, Instant};
+    let app = TestApp::spawn_with(|s| s.db_lock_timeout_ms = 500).await;
+    let uni = app.create_org("university", "NTHU", "TW").await;
+    let (locked_tx, locked) = std::sync::mpsc::channel::<()>();
+    let (release, release_rx) = std::sync::mpsc::channel::<()>();
+    let url = app.db.url.clone();
+    let holder = std::thread::spawn(move || {
+        let hold = |c: &mut dyn diesel::connection::SimpleConnection, begin: &str| {
+            c.batch_execute(begin).unwrap();
+            locked_tx.send(()).unwrap();
+            let _ = release_rx.recv_timeout(Duration::from_secs(30));
+            c.batch_execute("ROLLBACK").unwrap();
+        };
+        if url.starts_with("postgres") {
+            let mut c = diesel::PgConnection::establish(&url).unwrap();
+            let lock = liaison::db::outbox::OUTBOX_LOCK;
+            hold(
+                &mut c,
+                &format!("BEGIN; SELECT pg_advisory_xact_lock({lock})"),
+            );
+        } else {
+            let path = url.strip_prefix("sqlite://").unwrap();
+            let mut c = diesel::SqliteConnection::establish(path).unwrap();
+            hold(&mut c, "BEGIN IMMEDIATE");
+        }
+    });
+    locked.recv().unwrap();
+
+    // A new profile: a change the search index follows, so it goes through the outbox.
+    let body = serde_json::json!({"university_id": uni["id"], "name": "Prof. Lin"});
+    let started = Instant::now();
+    let res = tokio::time::timeout(Duration::from_secs(15), app.post("/api/v1/faculty", &body))
+        .await
+        .expect("the write waited for the lock's holder");
+    let elapsed = started.elapsed();
+    res.expect(503);
+    assert!(
+        elapsed < Duration::from_secs(3),
+        "answered after {elapsed:?}"
+    );
+    assert_eq!(res.header("retry-after").as_deref(), Some("1"));
+    assert!(!res.text().contains("lock"), "no internals: {}", res.text());
+    app.get("/api/v1/organizations").await.expect(200);
+    app.get("/readyz").await.expect(200);
+
+    release.send(()).unwrap();
+    holder.join().unwrap();
+    app.post("/api/v1/faculty", &body).await.expect(201);
+}

@@ -56,10 +56,11 @@ impl AppState {
     pub fn open(settings: Settings) -> anyhow::Result<Self> {
         // Keys first: a deployment without a usable signing key must not start at all.
         let auth = crate::service::auth::Auth::from_settings(&settings)?;
-        let db = Db::connect(
+        let db = Db::connect_with(
             &settings.database_url,
             settings.db_pool_size,
             Duration::from_secs(settings.db_timeout_secs),
+            settings.db_timeouts(),
         )?;
         let applied = db.migrate()?;
         if !applied.is_empty() {
@@ -228,6 +229,8 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 /// them: declared once as shared responses, and referenced from each operation they apply
 /// to (an operation that declares its own keeps it).
 fn declare_shared_responses(spec: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::header::HeaderBuilder;
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
     use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
     let problem = || {
         ContentBuilder::new()
@@ -247,7 +250,33 @@ fn declare_shared_responses(spec: &mut utoipa::openapi::OpenApi) {
                 .build(),
         ),
     );
-    for item in spec.paths.paths.values_mut() {
+    components.responses.insert(
+        "ServiceUnavailable".to_owned(),
+        RefOr::T(
+            ResponseBuilder::new()
+                .description(
+                    "The database did not answer in time: no free connection, or a lock or \
+                     statement wait ran out (`db_lock_timeout_ms`, `db_statement_timeout_secs`). \
+                     Nothing was changed; retry after `Retry-After` seconds",
+                )
+                .header(
+                    "Retry-After",
+                    HeaderBuilder::new()
+                        .schema(Some(
+                            ObjectBuilder::new()
+                                .schema_type(Type::Integer)
+                                .minimum(Some(0)),
+                        ))
+                        .description(Some("Seconds to wait before retrying"))
+                        .build(),
+                )
+                .content(problem::PROBLEM_JSON, problem())
+                .build(),
+        ),
+    );
+    for (path, item) in spec.paths.paths.iter_mut() {
+        // Every operation of the API reads or writes the database.
+        let uses_database = path.starts_with("/api/v1/");
         let operations = [
             &mut item.get,
             &mut item.put,
@@ -256,11 +285,16 @@ fn declare_shared_responses(spec: &mut utoipa::openapi::OpenApi) {
             &mut item.patch,
         ];
         for op in operations.into_iter().flatten() {
+            let responses = &mut op.responses.responses;
             if op.request_body.is_some() {
-                op.responses
-                    .responses
+                responses
                     .entry("408".to_owned())
                     .or_insert_with(|| RefOr::Ref(Ref::from_response_name("RequestTimeout")));
+            }
+            if uses_database {
+                responses
+                    .entry("503".to_owned())
+                    .or_insert_with(|| RefOr::Ref(Ref::from_response_name("ServiceUnavailable")));
             }
         }
     }
