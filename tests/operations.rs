@@ -385,7 +385,6 @@ async fn metrics_can_require_a_token() {
 #[actix_web::test]
 async fn a_held_lock_makes_writes_503_within_the_lock_timeout_while_reads_go_on() {
     use diesel::Connection as _;
-    use diesel::connection::SimpleConnection as _;
     use std::time::{Duration, Instant};
     let app = TestApp::spawn_with(|s| s.db_lock_timeout_ms = 500).await;
     let uni = app.create_org("university", "NTHU", "TW").await;
