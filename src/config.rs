@@ -430,6 +430,15 @@ mod tests {
             ("database_url = \"mysql://x\"", "database_url"),
             ("database_url = \":memory:\"", "database_url"),
             ("max_body_bytes = 10", "max_body_bytes"),
+            ("body_timeout_secs = 0", "body_timeout_secs"),
+            ("readyz_timeout_ms = 0", "readyz_timeout_ms"),
+            ("db_lock_timeout_ms = 0", "db_lock_timeout_ms"),
+            ("db_statement_timeout_secs = 0", "db_statement_timeout_secs"),
+            (
+                "db_idle_in_transaction_timeout_secs = 0",
+                "db_idle_in_transaction_timeout_secs",
+            ),
+            ("metrics_token = \"short\"", "metrics_token"),
         ] {
             let Err(err) = Settings::from_toml(toml)?.check() else {
                 panic!("{toml} must be refused")

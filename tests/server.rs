@@ -984,3 +984,78 @@ fn a_slow_body_times_out_with_408_and_the_server_keeps_serving() {
     let (status, body) = http(&server.addr, "GET", "/healthz", None, None);
     assert_eq!(status, 200, "{body}");
 }
+
+/// PostgreSQL stops answering (a frozen proxy in front of it passes nothing on, as a network
+/// partition or a stopped server would): `/readyz` still answers 503 naming the database
+/// within `readyz_timeout_ms`, and the process keeps answering. (SQLite has no network to
+/// lose; tests/operations.rs holds every pooled connection instead, on both backends.)
+#[test]
+fn readyz_answers_in_time_when_postgres_stops_answering() {
+    use std::net::TcpListener;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let dir = tempfile::tempdir().unwrap();
+    let db = TestDb::new(dir.path());
+    if !db.is_postgres() {
+        return;
+    }
+    // postgres://user@HOST:PORT/name -> the same through the proxy.
+    let (head, rest) = db.url.split_once('@').unwrap();
+    let (upstream, name) = rest.split_once('/').unwrap();
+    let upstream = upstream.to_owned();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let proxied = format!("{head}@{}/{name}", listener.local_addr().unwrap());
+    let frozen = Arc::new(AtomicBool::new(false));
+    let pump = |mut from: TcpStream, mut to: TcpStream, frozen: Arc<AtomicBool>| {
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 16 * 1024];
+            while let Ok(n) = from.read(&mut buf) {
+                while frozen.load(Ordering::SeqCst) {
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                if n == 0 || to.write_all(&buf[..n]).is_err() {
+                    return;
+                }
+            }
+        });
+    };
+    let proxy_frozen = frozen.clone();
+    std::thread::spawn(move || {
+        for client in listener.incoming().map_while(Result::ok) {
+            let Ok(server) = TcpStream::connect(&upstream) else {
+                continue;
+            };
+            let (c2, s2) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+            pump(client, server, proxy_frozen.clone());
+            pump(s2, c2, proxy_frozen.clone());
+        }
+    });
+    let server = Server::start_with(
+        dir.path(),
+        &proxied,
+        &[("LIAISON_READYZ_TIMEOUT_MS", "1000")],
+    );
+    let (status, body) = http(&server.addr, "GET", "/readyz", None, None);
+    assert_eq!(status, 200, "{body}");
+
+    frozen.store(true, Ordering::SeqCst);
+    let started = std::time::Instant::now();
+    let (status, body) = http(&server.addr, "GET", "/readyz", None, None);
+    let elapsed = started.elapsed();
+    assert_eq!(status, 503, "{body}");
+    assert!(
+        elapsed < Duration::from_secs(3),
+        "answered after {elapsed:?}"
+    );
+    let p: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let failing: Vec<_> = p["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["ok"] == false)
+        .map(|c| c["name"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(failing, ["database"], "{p}");
+    let (status, _) = http(&server.addr, "GET", "/healthz", None, None);
+    assert_eq!(status, 200);
+}
