@@ -7,6 +7,7 @@ pub mod centers;
 pub mod engagements;
 pub mod extract;
 pub mod faculty;
+pub mod headers;
 pub mod invitations;
 pub mod matching;
 pub mod members;
@@ -18,6 +19,7 @@ pub mod problem;
 pub mod projects;
 pub mod reports;
 pub mod search;
+pub mod timeout;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -55,10 +57,11 @@ impl AppState {
     pub fn open(settings: Settings) -> anyhow::Result<Self> {
         // Keys first: a deployment without a usable signing key must not start at all.
         let auth = crate::service::auth::Auth::from_settings(&settings)?;
-        let db = Db::connect(
+        let db = Db::connect_with(
             &settings.database_url,
             settings.db_pool_size,
             Duration::from_secs(settings.db_timeout_secs),
+            settings.db_timeouts(),
         )?;
         let applied = db.migrate()?;
         if !applied.is_empty() {
@@ -227,7 +230,83 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         .configure(routes)
         .split_for_parts();
     spec.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    declare_shared_responses(&mut spec);
     spec
+}
+
+/// Answers that come from the machinery around every handler rather than from any one of
+/// them: declared once as shared responses, and referenced from each operation they apply
+/// to (an operation that declares its own keeps it).
+fn declare_shared_responses(spec: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::header::HeaderBuilder;
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+    let problem = || {
+        ContentBuilder::new()
+            .schema(Some(Ref::from_schema_name("Problem")))
+            .build()
+    };
+    let components = spec.components.get_or_insert_with(Default::default);
+    components.responses.insert(
+        "RequestTimeout".to_owned(),
+        RefOr::T(
+            ResponseBuilder::new()
+                .description(
+                    "The body did not arrive within `body_timeout_secs` (plus a second per 64 KiB \
+                     received); the connection is closed",
+                )
+                .content(problem::PROBLEM_JSON, problem())
+                .build(),
+        ),
+    );
+    components.responses.insert(
+        "ServiceUnavailable".to_owned(),
+        RefOr::T(
+            ResponseBuilder::new()
+                .description(
+                    "The database did not answer in time: no free connection, or a lock or \
+                     statement wait ran out (`db_lock_timeout_ms`, `db_statement_timeout_secs`). \
+                     Nothing was changed; retry after `Retry-After` seconds",
+                )
+                .header(
+                    "Retry-After",
+                    HeaderBuilder::new()
+                        .schema(Some(
+                            ObjectBuilder::new()
+                                .schema_type(Type::Integer)
+                                .minimum(Some(0)),
+                        ))
+                        .description(Some("Seconds to wait before retrying"))
+                        .build(),
+                )
+                .content(problem::PROBLEM_JSON, problem())
+                .build(),
+        ),
+    );
+    for (path, item) in spec.paths.paths.iter_mut() {
+        // Every operation of the API reads or writes the database.
+        let uses_database = path.starts_with("/api/v1/");
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ];
+        for op in operations.into_iter().flatten() {
+            let responses = &mut op.responses.responses;
+            if op.request_body.is_some() {
+                responses
+                    .entry("408".to_owned())
+                    .or_insert_with(|| RefOr::Ref(Ref::from_response_name("RequestTimeout")));
+            }
+            if uses_database {
+                responses
+                    .entry("503".to_owned())
+                    .or_insert_with(|| RefOr::Ref(Ref::from_response_name("ServiceUnavailable")));
+            }
+        }
+    }
 }
 
 /// The document as committed in `openapi/openapi.json`.
@@ -260,7 +339,10 @@ pub fn build_app(
         .configure(routes)
         .into_app()
         .default_service(web::to(problem::fallback))
+        .wrap(from_fn(timeout::body_deadline))
         .wrap(from_fn(observe::observe))
+        // Outermost, so that every answer gets the headers, `observe`'s problems included.
+        .wrap(from_fn(headers::secure))
 }
 
 /// Paths and methods of the route table, to tell a wrong method (405) from a wrong path (404).
