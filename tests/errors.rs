@@ -115,6 +115,27 @@ async fn unknown_routes_are_404_and_wrong_methods_405_with_allow() {
     assert_eq!(res.header("allow").as_deref(), Some("POST"));
 }
 
+/// `/faculty/import` takes only POST; its other methods fell through to `/faculty/{id}` and
+/// answered 400 `invalid_path` ("import" is not an id), or 404 with HEAD.
+#[actix_web::test]
+async fn wrong_methods_on_faculty_import_are_405_not_a_profile_id() {
+    let app = TestApp::spawn().await;
+    for method in [
+        Method::GET,
+        Method::HEAD,
+        Method::PATCH,
+        Method::DELETE,
+        Method::PUT,
+    ] {
+        let res = app
+            .request(method.clone(), "/api/v1/faculty/import", &[], None)
+            .await;
+        res.expect(405);
+        assert_eq!(res.code(), "method_not_allowed", "{method}");
+        assert_eq!(res.header("allow").as_deref(), Some("POST"), "{method}");
+    }
+}
+
 #[actix_web::test]
 async fn bad_path_and_query_parameters_are_400_with_the_parameter_named() {
     let app = TestApp::spawn().await;

@@ -164,6 +164,8 @@ pub struct ListEngagements {
     pub need_id: Option<String>,
     pub faculty_id: Option<String>,
     pub state: Option<EngagementState>,
+    /// Page size, 1-100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
     pub cursor: Option<String>,
 }

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod auth;
 pub mod centers;
+pub mod contract;
 pub mod engagements;
 pub mod extract;
 pub mod faculty;
@@ -98,7 +99,14 @@ matching in both directions, joint lab centres and funded projects.\n\n\
 Every error is `application/problem+json` (RFC 9457) with a stable `code`; see `/problems/{code}`.",
         license(name = "Apache-2.0", identifier = "Apache-2.0"),
     ),
-    components(schemas(crate::api::Problem, crate::error::FieldError, crate::error::ErrorCode)),
+    // Enums that only query parameters use: `IntoParams` refers to them without defining them.
+    components(schemas(
+        crate::api::Problem,
+        crate::error::FieldError,
+        crate::error::ErrorCode,
+        crate::api::search::Refresh,
+        crate::api::reports::ReportFormat,
+    )),
     modifiers(&BearerAuth),
     tags(
         (name = "auth", description = "Log in, refresh and log out; the caller's own account"),
@@ -161,8 +169,10 @@ fn routes(cfg: &mut ServiceConfig) {
                 .service(auth::logout)
                 .service(auth::me)
                 .service(auth::change_password)
-                // `/faculty/import` before `/faculty/{id}` routes so that it is not taken for an id.
+                // `/faculty/import` before `/faculty/{id}` routes so that it is not taken for an id;
+                // its other methods answer 405 here rather than fall through to `/faculty/{id}`.
                 .service(faculty::import)
+                .route("/faculty/import", web::route().to(problem::fallback))
                 .service(faculty::create)
                 .service(faculty::list)
                 .service(faculty::get_one)
@@ -218,6 +228,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         .configure(routes)
         .split_for_parts();
     spec.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    contract::apply(&mut spec);
     spec
 }
 
@@ -290,20 +301,30 @@ impl RouteTable {
         Self { routes }
     }
 
-    /// The methods allowed on a concrete path, if any route template matches it.
+    /// The methods allowed on a concrete path, if any route template matches it. Where a
+    /// literal segment and a parameter both match (`/faculty/import`, `/faculty/{id}`), the
+    /// literal wins, as it does in the router: only the most literal templates count.
     pub fn allowed_methods(&self, path: &str) -> Option<Vec<String>> {
         let parts: Vec<&str> = path.trim_end_matches('/').split('/').collect();
-        let mut methods: Vec<String> = Vec::new();
-        for (template, m) in &self.routes {
-            let matches = template.len() == parts.len()
-                && template
-                    .iter()
-                    .zip(&parts)
-                    .all(|(t, p)| t.starts_with('{') || t == p);
-            if matches {
-                methods.extend(m.iter().cloned());
-            }
-        }
+        let literals =
+            |template: &[String]| template.iter().filter(|t| !t.starts_with('{')).count();
+        let matching: Vec<&(Vec<String>, Vec<String>)> = self
+            .routes
+            .iter()
+            .filter(|(template, _)| {
+                template.len() == parts.len()
+                    && template
+                        .iter()
+                        .zip(&parts)
+                        .all(|(t, p)| t.starts_with('{') || t == p)
+            })
+            .collect();
+        let most = matching.iter().map(|(t, _)| literals(t)).max()?;
+        let mut methods: Vec<String> = matching
+            .iter()
+            .filter(|(t, _)| literals(t) == most)
+            .flat_map(|(_, m)| m.iter().cloned())
+            .collect();
         methods.sort();
         methods.dedup();
         (!methods.is_empty()).then_some(methods)
