@@ -127,13 +127,10 @@ fn shared_responses(op: &mut Operation) {
     }
     // Wherever a bearer token may be sent, a bad one is a 401 (never a silent downgrade to
     // anonymous); operations open to anonymous callers list `{}` beside `bearer`.
-    let takes_bearer = op.security.iter().flatten().any(|req| {
-        serde_json::to_value(req)
-            .ok()
-            .and_then(|v| v.as_object().map(|o| o.contains_key("bearer")))
-            .unwrap_or(false)
-    });
-    if takes_bearer {
+    if security_names(op)
+        .iter()
+        .any(|names| names.iter().any(|n| n == "bearer"))
+    {
         need(ErrorCode::Unauthenticated);
     }
 
@@ -169,6 +166,29 @@ fn shared_responses(op: &mut Operation) {
             }
         }
     }
+}
+
+/// The scheme names of each of the operation's security alternatives (`{}` is an empty one).
+fn security_names(op: &Operation) -> Vec<Vec<String>> {
+    op.security
+        .iter()
+        .flatten()
+        .map(|req| match serde_json::to_value(req) {
+            Ok(serde_json::Value::Object(o)) => o.keys().cloned().collect(),
+            _ => Vec::new(),
+        })
+        .collect()
+}
+
+/// Whether the operation may only be called with a bearer token: it names `bearer` and has no
+/// anonymous (`{}`) alternative. The server refuses anonymous calls to these before reading
+/// anything else of the request (`auth::require_bearer`), as the document promises.
+pub fn requires_bearer(op: &Operation) -> bool {
+    let alternatives = security_names(op);
+    !alternatives.is_empty()
+        && alternatives
+            .iter()
+            .all(|names| names.iter().any(|n| n == "bearer"))
 }
 
 /// A problem response with the given description.

@@ -262,18 +262,23 @@ pub fn build_app(
         .configure(routes)
         .into_app()
         .default_service(web::to(problem::fallback))
+        .wrap(from_fn(auth::require_bearer))
         .wrap(from_fn(observe::observe))
 }
 
-/// Paths and methods of the route table, to tell a wrong method (405) from a wrong path (404).
+/// Paths and methods of the route table, to tell a wrong method (405) from a wrong path (404),
+/// and the operations that the document says need a bearer token.
 #[derive(Debug, Default)]
 pub struct RouteTable {
     routes: Vec<(Vec<String>, Vec<String>)>,
+    /// (method, path template) of every operation whose only security is `bearer`.
+    bearer_only: std::collections::HashSet<(String, String)>,
 }
 
 impl RouteTable {
     pub fn from_spec(spec: &utoipa::openapi::OpenApi) -> Self {
         let mut routes = Vec::new();
+        let mut bearer_only = std::collections::HashSet::new();
         for (path, item) in &spec.paths.paths {
             let mut methods = Vec::new();
             for (name, op) in [
@@ -285,8 +290,10 @@ impl RouteTable {
                 ("HEAD", &item.head),
                 ("OPTIONS", &item.options),
             ] {
-                if op.is_some() {
-                    methods.push(name.to_owned());
+                let Some(op) = op else { continue };
+                methods.push(name.to_owned());
+                if contract::requires_bearer(op) {
+                    bearer_only.insert((name.to_owned(), path.clone()));
                 }
             }
             // Every GET answers HEAD too (see `observe`).
@@ -298,7 +305,17 @@ impl RouteTable {
         for fixed in ["/api/v1/openapi.json", "/docs", "/docs/{rest}"] {
             routes.push((segments(fixed), vec!["GET".to_owned(), "HEAD".to_owned()]));
         }
-        Self { routes }
+        Self {
+            routes,
+            bearer_only,
+        }
+    }
+
+    /// Whether the operation at this route template (as the router matched it) may only be
+    /// called with a bearer token.
+    pub fn requires_bearer(&self, method: &str, template: &str) -> bool {
+        self.bearer_only
+            .contains(&(method.to_owned(), template.to_owned()))
     }
 
     /// The methods allowed on a concrete path, if any route template matches it. Where a
