@@ -138,7 +138,7 @@ pub struct FundingCommitment {
     /// Minor units (e.g. cents); KRW and JPY have none. Must be positive.
     pub amount_minor: i64,
     /// ISO 4217, e.g. `KRW`, `TWD`, `USD`.
-    #[schema(pattern = "^[A-Za-z]{3}$")]
+    #[schema(value_type = super::IsoCurrency)]
     pub currency: String,
 }
 

@@ -76,7 +76,7 @@ pub struct Budget {
     pub min: i64,
     pub max: i64,
     /// ISO 4217, e.g. `KRW`, `TWD`, `USD`.
-    #[schema(pattern = "^[A-Za-z]{3}$")]
+    #[schema(value_type = super::IsoCurrency)]
     pub currency: String,
 }
 

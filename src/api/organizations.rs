@@ -53,7 +53,7 @@ pub struct CreateOrganization {
     #[serde(default)]
     pub local_name: Option<String>,
     /// ISO 3166-1 alpha-2 country code, e.g. `TW`, `KR`.
-    #[schema(pattern = "^[A-Za-z]{2}$")]
+    #[schema(value_type = super::IsoCountry)]
     pub country: String,
     /// Absolute http(s) URL.
     #[serde(default)]
@@ -77,7 +77,7 @@ pub struct UpdateOrganization {
     #[schema(value_type = Option<String>)]
     pub local_name: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = String, pattern = "^[A-Za-z]{2}$")]
+    #[schema(value_type = super::IsoCountry)]
     pub country: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
@@ -96,6 +96,7 @@ pub struct Organization {
     pub kind: OrganizationKind,
     pub name: String,
     pub local_name: Option<String>,
+    #[schema(value_type = super::IsoCountry)]
     pub country: String,
     pub website: Option<String>,
     pub created_at: DateTime<Utc>,
@@ -117,7 +118,7 @@ pub struct ListOrganizations {
     /// Only organizations of this kind.
     pub kind: Option<OrganizationKind>,
     /// Only organizations in this country (ISO 3166-1 alpha-2).
-    #[param(pattern = "^[A-Za-z]{2}$")]
+    #[param(value_type = Option<crate::api::IsoCountry>)]
     pub country: Option<String>,
     /// Page size, 1-100 (default 20).
     #[param(minimum = 1, maximum = 100)]

@@ -130,7 +130,7 @@ pub struct CreateFundedProject {
     /// Total amount in integer minor units (0 or more).
     pub amount_minor: i64,
     /// ISO 4217; every payment of the project uses it too.
-    #[schema(pattern = "^[A-Za-z]{3}$")]
+    #[schema(value_type = super::IsoCurrency)]
     pub currency: String,
     #[serde(default)]
     pub start_date: Option<NaiveDate>,
@@ -180,7 +180,7 @@ pub struct UpdateFundedProject {
     #[serde(default)]
     pub amount_minor: Option<i64>,
     #[serde(default)]
-    #[schema(pattern = "^[A-Za-z]{3}$")]
+    #[schema(value_type = Option<super::IsoCurrency>)]
     pub currency: Option<String>,
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<NaiveDate>)]
@@ -291,7 +291,7 @@ pub struct CreatePayment {
     /// Positive, in integer minor units.
     pub amount_minor: i64,
     /// Must be the project's currency.
-    #[schema(pattern = "^[A-Za-z]{3}$")]
+    #[schema(value_type = super::IsoCurrency)]
     pub currency: String,
     #[serde(default = "default_payment_status")]
     pub status: PaymentStatus,
@@ -317,7 +317,7 @@ pub struct UpdatePayment {
     #[serde(default)]
     pub amount_minor: Option<i64>,
     #[serde(default)]
-    #[schema(pattern = "^[A-Za-z]{3}$")]
+    #[schema(value_type = Option<super::IsoCurrency>)]
     pub currency: Option<String>,
     #[serde(default)]
     pub status: Option<PaymentStatus>,

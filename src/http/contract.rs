@@ -10,25 +10,44 @@
 
 use std::collections::BTreeMap;
 
+use utoipa::Number;
 use utoipa::openapi::path::{Operation, Parameter, ParameterIn, PathItem};
-use utoipa::openapi::schema::{KnownFormat, SchemaFormat};
+use utoipa::openapi::schema::{
+    AdditionalProperties, ArrayItems, KnownFormat, Object, SchemaFormat, SchemaType, Type,
+};
 use utoipa::openapi::{Content, OpenApi, Ref, RefOr, Required, Response, ResponseBuilder, Schema};
 
 use crate::error::ErrorCode;
 
 use super::problem::PROBLEM_JSON;
 
-/// Applies every rule to every operation of `spec`.
+/// Applies every rule to every operation and schema of `spec`.
 pub fn apply(spec: &mut OpenApi) {
     for item in spec.paths.paths.values_mut() {
         for op in operations_mut(item) {
             qualify_operation_id(op);
-            ids_are_uuids(op);
+            parameter_rules(op);
             shared_responses(op);
             describe_responses(op);
         }
     }
+    if let Some(components) = spec.components.as_mut() {
+        for (name, schema) in components.schemas.iter_mut() {
+            if CLOSED_UNIONS.contains(&name.as_str()) {
+                close_variants(schema);
+            }
+            schema_rules(schema);
+        }
+    }
 }
+
+/// Internally tagged enums that deny unknown fields: serde refuses an unknown member in any
+/// variant, but utoipa leaves the variants open.
+const CLOSED_UNIONS: &[&str] = &["SharedResource"];
+
+/// What `IfMatch` accepts: `*` or a list of quoted entity tags, each possibly weak (RFC 9110).
+const IF_MATCH_PATTERN: &str =
+    r#"^[ \t]*(\*|(W/)?"[!#-~]*")([ \t]*,[ \t]*(\*|(W/)?"[!#-~]*"))*[ \t]*$"#;
 
 fn operations_mut(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
     [
@@ -70,14 +89,107 @@ fn is_id(p: &Parameter) -> bool {
         && (p.name == "id" || p.name.ends_with("_id"))
 }
 
-fn ids_are_uuids(op: &mut Operation) {
+/// Ids are UUIDs, `If-Match` is a list of entity tags, integers fit their format.
+fn parameter_rules(op: &mut Operation) {
     for p in op.parameters.iter_mut().flatten() {
         let RefOr::T(p) = p else { continue };
-        if !is_id(p) {
-            continue;
+        let id = is_id(p);
+        let if_match = p.parameter_in == ParameterIn::Header && p.name == "If-Match";
+        if let Some(schema) = p.schema.as_mut() {
+            if let RefOr::T(Schema::Object(s)) = schema {
+                if id {
+                    s.format = Some(SchemaFormat::KnownFormat(KnownFormat::Uuid));
+                }
+                if if_match {
+                    s.pattern = Some(IF_MATCH_PATTERN.to_owned());
+                }
+            }
+            schema_rules(schema);
         }
-        if let Some(RefOr::T(Schema::Object(s))) = p.schema.as_mut() {
-            s.format = Some(SchemaFormat::KnownFormat(KnownFormat::Uuid));
+    }
+}
+
+/// Whether a property holds one of our ids: `id` and `…_id`, except `external_id`, which is a
+/// university's own key for a profile.
+fn is_id_property(name: &str) -> bool {
+    name == "id" || (name.ends_with("_id") && name != "external_id")
+}
+
+/// Rules for every schema, walked through properties, items and alternatives: properties
+/// holding ids (`…_id`, lists `…_ids`) are UUIDs, and integers are bounded by their format
+/// (serde refuses a number that does not fit: 422, not a value to generate as valid).
+fn schema_rules(schema: &mut RefOr<Schema>) {
+    let RefOr::T(schema) = schema else { return };
+    match schema {
+        Schema::Object(o) => {
+            bound_integer(o);
+            for (name, prop) in o.properties.iter_mut() {
+                if is_id_property(name) {
+                    set_uuid(prop);
+                } else if name.ends_with("_ids") {
+                    if let RefOr::T(Schema::Array(a)) = prop {
+                        if let ArrayItems::RefOrSchema(items) = &mut a.items {
+                            set_uuid(items);
+                        }
+                    }
+                }
+                schema_rules(prop);
+            }
+        }
+        Schema::Array(a) => {
+            if let ArrayItems::RefOrSchema(items) = &mut a.items {
+                schema_rules(items);
+            }
+        }
+        Schema::OneOf(x) => x.items.iter_mut().for_each(schema_rules),
+        Schema::AllOf(x) => x.items.iter_mut().for_each(schema_rules),
+        Schema::AnyOf(x) => x.items.iter_mut().for_each(schema_rules),
+        _ => {}
+    }
+}
+
+fn set_uuid(schema: &mut RefOr<Schema>) {
+    if let RefOr::T(Schema::Object(o)) = schema {
+        if is_type(o, Type::String) {
+            o.format = Some(SchemaFormat::KnownFormat(KnownFormat::Uuid));
+        }
+    }
+}
+
+fn is_type(o: &Object, t: Type) -> bool {
+    match &o.schema_type {
+        SchemaType::Type(x) => *x == t,
+        SchemaType::Array(xs) => xs.contains(&t),
+        _ => false,
+    }
+}
+
+fn bound_integer(o: &mut Object) {
+    let (min, max) = match &o.format {
+        Some(SchemaFormat::KnownFormat(KnownFormat::Int32)) => {
+            (i64::from(i32::MIN), i64::from(i32::MAX))
+        }
+        Some(SchemaFormat::KnownFormat(KnownFormat::Int64)) => (i64::MIN, i64::MAX),
+        _ => return,
+    };
+    if !is_type(o, Type::Integer) {
+        return;
+    }
+    let as_number = |v: i64| Number::Int(isize::try_from(v).unwrap_or(isize::MAX));
+    if o.minimum.is_none() && o.exclusive_minimum.is_none() {
+        o.minimum = Some(as_number(min));
+    }
+    if o.maximum.is_none() && o.exclusive_maximum.is_none() {
+        o.maximum = Some(as_number(max));
+    }
+}
+
+fn close_variants(schema: &mut RefOr<Schema>) {
+    if let RefOr::T(Schema::OneOf(one_of)) = schema {
+        for variant in &mut one_of.items {
+            if let RefOr::T(Schema::Object(o)) = variant {
+                o.additional_properties = Some(Box::new(AdditionalProperties::FreeForm(false)));
+            }
         }
     }
 }
