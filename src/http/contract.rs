@@ -126,12 +126,11 @@ fn schema_rules(schema: &mut RefOr<Schema>) {
             for (name, prop) in o.properties.iter_mut() {
                 if is_id_property(name) {
                     set_uuid(prop);
-                } else if name.ends_with("_ids") {
-                    if let RefOr::T(Schema::Array(a)) = prop {
-                        if let ArrayItems::RefOrSchema(items) = &mut a.items {
-                            set_uuid(items);
-                        }
-                    }
+                } else if name.ends_with("_ids")
+                    && let RefOr::T(Schema::Array(a)) = prop
+                    && let ArrayItems::RefOrSchema(items) = &mut a.items
+                {
+                    set_uuid(items);
                 }
                 schema_rules(prop);
             }
@@ -149,10 +148,10 @@ fn schema_rules(schema: &mut RefOr<Schema>) {
 }
 
 fn set_uuid(schema: &mut RefOr<Schema>) {
-    if let RefOr::T(Schema::Object(o)) = schema {
-        if is_type(o, Type::String) {
-            o.format = Some(SchemaFormat::KnownFormat(KnownFormat::Uuid));
-        }
+    if let RefOr::T(Schema::Object(o)) = schema
+        && is_type(o, Type::String)
+    {
+        o.format = Some(SchemaFormat::KnownFormat(KnownFormat::Uuid));
     }
 }
 
