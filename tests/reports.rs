@@ -222,7 +222,10 @@ async fn bad_report_parameters_are_problems() {
         format!("university_id={nycu}&format=xlsx"),
         format!("university_id={nycu}&colour=red"),
     ] {
-        let res = app.get(&format!("/api/v1/reports/funnel?{q}")).await;
+        // As the operator: a stranger is told to authenticate before anything else.
+        let res = app
+            .operator_get(&format!("/api/v1/reports/funnel?{q}"))
+            .await;
         res.expect(400);
         res.assert_problem();
     }

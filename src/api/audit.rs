@@ -98,7 +98,8 @@ pub struct ListAudit {
     pub since: Option<DateTime<Utc>>,
     /// Entries before this time (RFC 3339).
     pub until: Option<DateTime<Utc>>,
-    /// 1–200, default 50.
+    /// Page size, 1-100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
     /// From the previous page's `next_cursor`.
     pub cursor: Option<String>,

@@ -107,6 +107,7 @@ pub struct CreateFacultyProfile {
     /// The office's own identifier: a stable key for imports.
     #[serde(default)]
     pub external_id: Option<String>,
+    #[schema(min_length = 1)]
     pub name: String,
     #[serde(default)]
     pub local_name: Option<String>,
@@ -176,8 +177,9 @@ pub struct UpdateFacultyProfile {
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
     pub external_id: Option<Option<String>>,
+    /// Required: may be left out, but not cleared (`null` is refused).
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = String, min_length = 1)]
     pub name: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
@@ -261,6 +263,8 @@ pub struct ListFaculty {
     pub collaboration_type: Option<CollaborationType>,
     /// Operators only: include deleted profiles.
     pub include_deleted: Option<bool>,
+    /// Page size, 1-100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
     pub cursor: Option<String>,
 }

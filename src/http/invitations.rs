@@ -72,7 +72,7 @@ pub async fn invite(
     )
 )]
 #[get("/organizations/{id}/invitations")]
-pub async fn list(
+pub async fn list_invitations(
     state: web::Data<AppState>,
     MaybeCaller(caller): MaybeCaller,
     PathId(id): PathId,

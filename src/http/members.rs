@@ -20,6 +20,7 @@ use super::extract::{ApiJson, ApiQuery, IfMatch, PathId, conditional_get, versio
 #[into_params(parameter_in = Query)]
 pub struct ListMembers {
     /// Page size, 1-100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod auth;
 pub mod centers;
+pub mod contract;
 pub mod engagements;
 pub mod extract;
 pub mod faculty;
@@ -102,7 +103,14 @@ matching in both directions, joint lab centres and funded projects.\n\n\
 Every error is `application/problem+json` (RFC 9457) with a stable `code`; see `/problems/{code}`.",
         license(name = "Apache-2.0", identifier = "Apache-2.0"),
     ),
-    components(schemas(crate::api::Problem, crate::error::FieldError, crate::error::ErrorCode)),
+    // Enums that only query parameters use: `IntoParams` refers to them without defining them.
+    components(schemas(
+        crate::api::Problem,
+        crate::error::FieldError,
+        crate::error::ErrorCode,
+        crate::api::search::Refresh,
+        crate::api::reports::ReportFormat,
+    )),
     modifiers(&BearerAuth),
     tags(
         (name = "auth", description = "Log in, refresh and log out; the caller's own account"),
@@ -162,7 +170,7 @@ fn routes(cfg: &mut ServiceConfig) {
                 .service(members::update)
                 .service(members::remove)
                 .service(invitations::invite)
-                .service(invitations::list)
+                .service(invitations::list_invitations)
                 .service(invitations::revoke)
                 .service(invitations::mine)
                 .service(invitations::accept)
@@ -172,8 +180,10 @@ fn routes(cfg: &mut ServiceConfig) {
                 .service(auth::logout)
                 .service(auth::me)
                 .service(auth::change_password)
-                // `/faculty/import` before `/faculty/{id}` routes so that it is not taken for an id.
+                // `/faculty/import` before `/faculty/{id}` routes so that it is not taken for an id;
+                // its other methods answer 405 here rather than fall through to `/faculty/{id}`.
                 .service(faculty::import)
+                .route("/faculty/import", web::route().to(problem::fallback))
                 .service(faculty::create)
                 .service(faculty::list)
                 .service(faculty::get_one)
@@ -231,6 +241,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         .split_for_parts();
     spec.info.version = env!("CARGO_PKG_VERSION").to_owned();
     declare_shared_responses(&mut spec);
+    contract::apply(&mut spec);
     spec
 }
 
@@ -340,20 +351,26 @@ pub fn build_app(
         .into_app()
         .default_service(web::to(problem::fallback))
         .wrap(from_fn(timeout::body_deadline))
+        // Outside the body's deadline: a stranger is refused before their body is read.
+        .wrap(from_fn(auth::require_bearer))
         .wrap(from_fn(observe::observe))
         // Outermost, so that every answer gets the headers, `observe`'s problems included.
         .wrap(from_fn(headers::secure))
 }
 
-/// Paths and methods of the route table, to tell a wrong method (405) from a wrong path (404).
+/// Paths and methods of the route table, to tell a wrong method (405) from a wrong path (404),
+/// and the operations that the document says need a bearer token.
 #[derive(Debug, Default)]
 pub struct RouteTable {
     routes: Vec<(Vec<String>, Vec<String>)>,
+    /// (method, path template) of every operation whose only security is `bearer`.
+    bearer_only: std::collections::HashSet<(String, String)>,
 }
 
 impl RouteTable {
     pub fn from_spec(spec: &utoipa::openapi::OpenApi) -> Self {
         let mut routes = Vec::new();
+        let mut bearer_only = std::collections::HashSet::new();
         for (path, item) in &spec.paths.paths {
             let mut methods = Vec::new();
             for (name, op) in [
@@ -365,8 +382,10 @@ impl RouteTable {
                 ("HEAD", &item.head),
                 ("OPTIONS", &item.options),
             ] {
-                if op.is_some() {
-                    methods.push(name.to_owned());
+                let Some(op) = op else { continue };
+                methods.push(name.to_owned());
+                if contract::requires_bearer(op) {
+                    bearer_only.insert((name.to_owned(), path.clone()));
                 }
             }
             // Every GET answers HEAD too (see `observe`).
@@ -378,23 +397,43 @@ impl RouteTable {
         for fixed in ["/api/v1/openapi.json", "/docs", "/docs/{rest}"] {
             routes.push((segments(fixed), vec!["GET".to_owned(), "HEAD".to_owned()]));
         }
-        Self { routes }
+        Self {
+            routes,
+            bearer_only,
+        }
     }
 
-    /// The methods allowed on a concrete path, if any route template matches it.
+    /// Whether the operation at this route template (as the router matched it) may only be
+    /// called with a bearer token.
+    pub fn requires_bearer(&self, method: &str, template: &str) -> bool {
+        self.bearer_only
+            .contains(&(method.to_owned(), template.to_owned()))
+    }
+
+    /// The methods allowed on a concrete path, if any route template matches it. Where a
+    /// literal segment and a parameter both match (`/faculty/import`, `/faculty/{id}`), the
+    /// literal wins, as it does in the router: only the most literal templates count.
     pub fn allowed_methods(&self, path: &str) -> Option<Vec<String>> {
         let parts: Vec<&str> = path.trim_end_matches('/').split('/').collect();
-        let mut methods: Vec<String> = Vec::new();
-        for (template, m) in &self.routes {
-            let matches = template.len() == parts.len()
-                && template
-                    .iter()
-                    .zip(&parts)
-                    .all(|(t, p)| t.starts_with('{') || t == p);
-            if matches {
-                methods.extend(m.iter().cloned());
-            }
-        }
+        let literals =
+            |template: &[String]| template.iter().filter(|t| !t.starts_with('{')).count();
+        let matching: Vec<&(Vec<String>, Vec<String>)> = self
+            .routes
+            .iter()
+            .filter(|(template, _)| {
+                template.len() == parts.len()
+                    && template
+                        .iter()
+                        .zip(&parts)
+                        .all(|(t, p)| t.starts_with('{') || t == p)
+            })
+            .collect();
+        let most = matching.iter().map(|(t, _)| literals(t)).max()?;
+        let mut methods: Vec<String> = matching
+            .iter()
+            .filter(|(t, _)| literals(t) == most)
+            .flat_map(|(_, m)| m.iter().cloned())
+            .collect();
         methods.sort();
         methods.dedup();
         (!methods.is_empty()).then_some(methods)

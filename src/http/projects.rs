@@ -46,8 +46,15 @@ pub async fn create(
 /// List the funded projects the caller may see, oldest first.
 #[utoipa::path(
     tag = "funded-projects",
+    // Open to anyone; a bearer token, if sent, must be valid.
+    security((), ("bearer" = [])),
     params(ListFundedProjects),
-    responses((status = 200, body = FundedProjectList), (status = 400, body = Problem, content_type = "application/problem+json"))
+    responses(
+        (status = 200, body = FundedProjectList),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`include_deleted` without a valid token (or a bad token)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`include_deleted` by someone who is not a platform operator", body = Problem, content_type = "application/problem+json"),
+    )
 )]
 #[get("/funded-projects")]
 pub async fn list(
@@ -61,6 +68,8 @@ pub async fn list(
 /// Get a funded project (404 if the caller may not see it).
 #[utoipa::path(
     tag = "funded-projects",
+    // Open to anyone; a bearer token, if sent, must be valid.
+    security((), ("bearer" = [])),
     params(("id" = String, Path, description = "Project id")),
     responses(
         (status = 200, body = FundedProject, headers(("ETag" = String))),
@@ -184,6 +193,8 @@ pub async fn add_payment(
 /// The project's payments with totals (its participants only).
 #[utoipa::path(
     tag = "funded-projects",
+    // Open to anyone; a bearer token, if sent, must be valid.
+    security((), ("bearer" = [])),
     params(("id" = String, Path, description = "Project id")),
     responses(
         (status = 200, body = PaymentList),

@@ -231,7 +231,9 @@ impl Visibility {
                 // Invited addresses are for who may list the invitations: the admins.
                 Some(AuditEntity::Invitation) => {
                     snapshot_field(r, "organization_id").is_some_and(|o| {
-                        self.invitations.as_ref().is_none_or(|admin| admin.contains(&o))
+                        self.invitations
+                            .as_ref()
+                            .is_none_or(|admin| admin.contains(&o))
                     })
                 }
                 None => false,
