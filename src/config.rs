@@ -22,6 +22,9 @@ pub struct Settings {
     pub max_body_bytes: usize,
     /// Largest accepted bulk-import body (CSV or NDJSON), in bytes.
     pub max_import_bytes: usize,
+    /// Seconds a request body may take to arrive (plus one second per 64 KiB received, so
+    /// that a large import on a slow link is not cut off); slower gets 408.
+    pub body_timeout_secs: u64,
     /// The search indexer commits at most this often (milliseconds): the bound on how stale
     /// search can be, traded against commit cost.
     pub index_commit_interval_ms: u64,
@@ -32,6 +35,20 @@ pub struct Settings {
     pub db_pool_size: u32,
     /// Seconds to wait for a pooled connection before answering 503.
     pub db_timeout_secs: u64,
+    /// Longest wait for a database lock (PostgreSQL `lock_timeout`, SQLite `busy_timeout`)
+    /// before the request answers 503 with `Retry-After`.
+    pub db_lock_timeout_ms: u64,
+    /// Longest database statement (PostgreSQL `statement_timeout`).
+    pub db_statement_timeout_secs: u64,
+    /// Longest a transaction may sit idle before PostgreSQL ends its session, freeing its
+    /// locks (`idle_in_transaction_session_timeout`): bounds what a frozen replica holds.
+    pub db_idle_in_transaction_timeout_secs: u64,
+    /// `/readyz` answers within this many milliseconds: a check that has not answered by
+    /// then (a database that does not answer, a hung disk) counts as failing.
+    pub readyz_timeout_ms: u64,
+    /// When set, `/metrics` answers only requests with `Authorization: Bearer <this token>`
+    /// (401 otherwise); unset, it is open to anyone who can reach it.
+    pub metrics_token: Option<Secret>,
     /// HTTP worker threads; 0 means one per CPU core.
     pub workers: usize,
     /// Seconds in-flight requests get to finish after SIGTERM/SIGINT.
@@ -124,10 +141,16 @@ impl Default for Settings {
             index_dir: PathBuf::from("index"),
             max_body_bytes: 1024 * 1024,
             max_import_bytes: 32 * 1024 * 1024,
+            body_timeout_secs: 30,
             index_commit_interval_ms: 250,
             memory_release_interval_ms: 1000,
             db_pool_size: 8,
             db_timeout_secs: 5,
+            db_lock_timeout_ms: 3000,
+            db_statement_timeout_secs: 30,
+            db_idle_in_transaction_timeout_secs: 60,
+            readyz_timeout_ms: 1000,
+            metrics_token: None,
             workers: 0,
             shutdown_timeout_secs: 30,
             log_format: LogFormat::Text,
@@ -163,6 +186,8 @@ pub struct SettingsArgs {
     pub max_body_bytes: Option<usize>,
     #[arg(long, env = "LIAISON_MAX_IMPORT_BYTES", global = true)]
     pub max_import_bytes: Option<usize>,
+    #[arg(long, env = "LIAISON_BODY_TIMEOUT_SECS", global = true)]
+    pub body_timeout_secs: Option<u64>,
     #[arg(long, env = "LIAISON_INDEX_COMMIT_INTERVAL_MS", global = true)]
     pub index_commit_interval_ms: Option<u64>,
     #[arg(long, env = "LIAISON_MEMORY_RELEASE_INTERVAL_MS", global = true)]
@@ -171,6 +196,26 @@ pub struct SettingsArgs {
     pub db_pool_size: Option<u32>,
     #[arg(long, env = "LIAISON_DB_TIMEOUT_SECS", global = true)]
     pub db_timeout_secs: Option<u64>,
+    #[arg(long, env = "LIAISON_DB_LOCK_TIMEOUT_MS", global = true)]
+    pub db_lock_timeout_ms: Option<u64>,
+    #[arg(long, env = "LIAISON_DB_STATEMENT_TIMEOUT_SECS", global = true)]
+    pub db_statement_timeout_secs: Option<u64>,
+    #[arg(
+        long,
+        env = "LIAISON_DB_IDLE_IN_TRANSACTION_TIMEOUT_SECS",
+        global = true
+    )]
+    pub db_idle_in_transaction_timeout_secs: Option<u64>,
+    #[arg(long, env = "LIAISON_READYZ_TIMEOUT_MS", global = true)]
+    pub readyz_timeout_ms: Option<u64>,
+    /// Bearer token `/metrics` requires (prefer the environment variable: flags show up in `ps`).
+    #[arg(
+        long,
+        env = "LIAISON_METRICS_TOKEN",
+        global = true,
+        hide_env_values = true
+    )]
+    pub metrics_token: Option<Secret>,
     #[arg(long, env = "LIAISON_WORKERS", global = true)]
     pub workers: Option<usize>,
     #[arg(long, env = "LIAISON_SHUTDOWN_TIMEOUT_SECS", global = true)]
@@ -221,10 +266,15 @@ impl SettingsArgs {
             index_dir,
             max_body_bytes,
             max_import_bytes,
+            body_timeout_secs,
             index_commit_interval_ms,
             memory_release_interval_ms,
             db_pool_size,
             db_timeout_secs,
+            db_lock_timeout_ms,
+            db_statement_timeout_secs,
+            db_idle_in_transaction_timeout_secs,
+            readyz_timeout_ms,
             workers,
             shutdown_timeout_secs,
             log_format,
@@ -240,6 +290,9 @@ impl SettingsArgs {
         );
         if let Some(secret) = &self.jwt_secret {
             s.jwt_secret = Some(secret.clone());
+        }
+        if let Some(token) = &self.metrics_token {
+            s.metrics_token = Some(token.clone());
         }
         s.check()?;
         Ok(s)
@@ -259,6 +312,16 @@ impl Settings {
     }
 
     /// Rejects values that would only fail later, with a message that names the setting.
+    /// The bounds on waits inside the database these settings give.
+    pub fn db_timeouts(&self) -> crate::db::DbTimeouts {
+        use std::time::Duration;
+        crate::db::DbTimeouts {
+            lock: Duration::from_millis(self.db_lock_timeout_ms),
+            statement: Duration::from_secs(self.db_statement_timeout_secs),
+            idle_in_transaction: Duration::from_secs(self.db_idle_in_transaction_timeout_secs),
+        }
+    }
+
     pub fn check(&self) -> anyhow::Result<()> {
         crate::db::DatabaseUrl::parse(&self.database_url)
             .map_err(|e| anyhow::anyhow!("database_url: {e}"))?;
@@ -273,6 +336,9 @@ impl Settings {
         }
         if self.max_import_bytes < 1024 {
             anyhow::bail!("max_import_bytes: must be at least 1024");
+        }
+        if !(1..=3600).contains(&self.body_timeout_secs) {
+            anyhow::bail!("body_timeout_secs: must be between 1 and 3600");
         }
         if !(10..=10_000).contains(&self.index_commit_interval_ms) {
             anyhow::bail!("index_commit_interval_ms: must be between 10 and 10000");
@@ -290,6 +356,18 @@ impl Settings {
         if self.db_timeout_secs == 0 {
             anyhow::bail!("db_timeout_secs: must be at least 1");
         }
+        if !(1..=600_000).contains(&self.db_lock_timeout_ms) {
+            anyhow::bail!("db_lock_timeout_ms: must be between 1 and 600000");
+        }
+        if !(1..=86_400).contains(&self.db_statement_timeout_secs) {
+            anyhow::bail!("db_statement_timeout_secs: must be between 1 and 86400");
+        }
+        if !(1..=86_400).contains(&self.db_idle_in_transaction_timeout_secs) {
+            anyhow::bail!("db_idle_in_transaction_timeout_secs: must be between 1 and 86400");
+        }
+        if !(10..=60_000).contains(&self.readyz_timeout_ms) {
+            anyhow::bail!("readyz_timeout_ms: must be between 10 and 60000");
+        }
         if self.workers > 512 {
             anyhow::bail!("workers: must be at most 512");
         }
@@ -297,6 +375,11 @@ impl Settings {
             && secret.0.len() < 32
         {
             anyhow::bail!("jwt_secret: must be at least 32 bytes");
+        }
+        if let Some(token) = &self.metrics_token
+            && token.0.len() < 16
+        {
+            anyhow::bail!("metrics_token: must be at least 16 bytes");
         }
         if self.access_token_ttl_secs == 0 || self.refresh_token_ttl_secs == 0 {
             anyhow::bail!("access_token_ttl_secs / refresh_token_ttl_secs: must be positive");
@@ -347,6 +430,15 @@ mod tests {
             ("database_url = \"mysql://x\"", "database_url"),
             ("database_url = \":memory:\"", "database_url"),
             ("max_body_bytes = 10", "max_body_bytes"),
+            ("body_timeout_secs = 0", "body_timeout_secs"),
+            ("readyz_timeout_ms = 0", "readyz_timeout_ms"),
+            ("db_lock_timeout_ms = 0", "db_lock_timeout_ms"),
+            ("db_statement_timeout_secs = 0", "db_statement_timeout_secs"),
+            (
+                "db_idle_in_transaction_timeout_secs = 0",
+                "db_idle_in_transaction_timeout_secs",
+            ),
+            ("metrics_token = \"short\"", "metrics_token"),
         ] {
             let Err(err) = Settings::from_toml(toml)?.check() else {
                 panic!("{toml} must be refused")

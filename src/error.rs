@@ -26,6 +26,8 @@ pub enum ErrorCode {
     UnsupportedMediaType,
     /// The body is larger than the configured limit.
     PayloadTooLarge,
+    /// The body did not arrive in time (`body_timeout_secs`, extended for large bodies).
+    RequestTimeout,
     /// The body is well-formed but its content breaks a rule; see `errors`.
     ValidationFailed,
     /// No resource at this address (or not one the caller may see).
@@ -66,6 +68,7 @@ impl ErrorCode {
         Self::InvalidHeader,
         Self::UnsupportedMediaType,
         Self::PayloadTooLarge,
+        Self::RequestTimeout,
         Self::ValidationFailed,
         Self::NotFound,
         Self::MethodNotAllowed,
@@ -96,6 +99,7 @@ impl ErrorCode {
             Self::NotFound => (404, "Not found"),
             Self::MethodNotAllowed => (405, "Method not allowed"),
             Self::NotAcceptable => (406, "Not acceptable"),
+            Self::RequestTimeout => (408, "Request timeout"),
             Self::Conflict => (409, "Conflict"),
             Self::PreconditionFailed => (412, "Precondition failed"),
             Self::PayloadTooLarge => (413, "Payload too large"),
@@ -125,6 +129,7 @@ impl ErrorCode {
             Self::InvalidHeader => "invalid_header",
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::PayloadTooLarge => "payload_too_large",
+            Self::RequestTimeout => "request_timeout",
             Self::ValidationFailed => "validation_failed",
             Self::NotFound => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
@@ -151,6 +156,7 @@ impl ErrorCode {
             404 => Self::NotFound,
             405 => Self::MethodNotAllowed,
             406 => Self::NotAcceptable,
+            408 => Self::RequestTimeout,
             409 => Self::Conflict,
             412 => Self::PreconditionFailed,
             413 => Self::PayloadTooLarge,
@@ -298,17 +304,40 @@ impl AppError {
         e
     }
 
+    /// A dependency (the database) failed or did not answer: 503 with `Retry-After`, for
+    /// this request only.
     pub fn unavailable(cause: impl fmt::Display) -> Self {
-        let mut e = Self::new(
+        Self::new(
             ErrorCode::ServiceUnavailable,
             "The service is temporarily unavailable; try again shortly",
-        );
-        e.cause = Some(cause.to_string());
-        e
+        )
+        .with_header("retry-after", "1".to_owned())
+        .with_cause(cause)
+    }
+
+    /// A wait inside the database ran out (a lock held by another writer, a statement that
+    /// ran too long): 503 with `Retry-After`, for this request only; nothing was changed.
+    pub fn busy(cause: impl fmt::Display) -> Self {
+        Self::new(
+            ErrorCode::ServiceUnavailable,
+            "The database is busy with other changes; nothing was changed, try again shortly",
+        )
+        .with_header("retry-after", "1".to_owned())
+        .with_cause(cause)
     }
 }
 
 impl AppError {
+    /// What went wrong, for a log line: the code and the internal cause when there is one (a
+    /// server fault's detail is the generic public message, which names no cause), else the
+    /// detail.
+    pub fn log_message(&self) -> String {
+        match &self.cause {
+            Some(cause) => format!("{}: {cause}", self.code),
+            None => format!("{}: {}", self.code, self.detail),
+        }
+    }
+
     /// For the command line and start-up, where the operator should see the cause too.
     pub fn describe(&self) -> String {
         match &self.cause {

@@ -123,10 +123,11 @@ async fn changes_are_recorded_and_read_only_by_those_concerned() {
     assert_eq!(orgs, expected);
     assert!(e[0]["at"].as_str().unwrap() <= e[1]["at"].as_str().unwrap());
 
-    // The university's office sees the same entries; memberships too (its own members).
+    // The university's office does not see a shortlist that never reached the professor
+    // (nor `GET /engagements` shows it to them); it sees its memberships (its own members).
     let (status, list) = audit(&app, Some(&office), "entity=engagement").await;
     assert_eq!(status, 200);
-    assert_eq!(entries(&list).len(), 2);
+    assert_eq!(entries(&list).len(), 0, "{list}");
     let (_, list) = audit(
         &app,
         Some(&office),
@@ -187,19 +188,35 @@ async fn membership_changes_are_recorded_with_before_and_after() {
     let app = TestApp::spawn().await;
     let nycu = org(&app, "university", "NYCU").await;
     let admin = app.member_token(&nycu, "admin").await;
+    // The admin invites; the account joins by accepting.
     let res = app
         .call(
             Method::POST,
-            &format!("/api/v1/organizations/{nycu}/members"),
+            &format!("/api/v1/organizations/{nycu}/invitations"),
             Some(&admin),
             &[],
-            Some(&json!({"email": "new@example.org", "role": "staff", "display_name": "New"})),
+            Some(&json!({"email": "new@example.org", "role": "staff"})),
         )
         .await;
     res.expect(201);
-    let user = res.json()["user_id"].as_str().unwrap().to_owned();
-    let etag = res.header("etag").unwrap();
+    let invitation = res.json()["id"].as_str().unwrap().to_owned();
+    let user = app
+        .create_user("new@example.org", common::PASSWORD, false)
+        .await;
+    let token = app.login("new@example.org", common::PASSWORD).await;
+    app.call(
+        Method::POST,
+        &format!("/api/v1/me/invitations/{invitation}/accept"),
+        Some(&token),
+        &[],
+        None,
+    )
+    .await
+    .expect(200);
     let path = format!("/api/v1/organizations/{nycu}/members/{user}");
+    let res = app.call(Method::GET, &path, Some(&admin), &[], None).await;
+    res.expect(200);
+    let etag = res.header("etag").unwrap();
     let res = app
         .call(
             Method::PATCH,
@@ -245,6 +262,29 @@ async fn membership_changes_are_recorded_with_before_and_after() {
     );
     assert_eq!(mine[2]["before"]["role"], "admin");
     assert!(mine[2].get("after").is_none());
+    // Joining is the member's own act; the invitation's life is recorded too.
+    assert_eq!(mine[0]["actor_user_id"], user.as_str());
+    let (_, list) = audit(
+        &app,
+        Some(&admin),
+        &format!("entity=invitation&entity_id={invitation}"),
+    )
+    .await;
+    let found = entries(&list);
+    let steps: Vec<(&str, &str)> = found
+        .iter()
+        .map(|e| {
+            (
+                e["action"].as_str().unwrap(),
+                e["after"]["status"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(steps, [("create", "pending"), ("update", "accepted")]);
+    // Invited addresses are the admins' to see, as the invitation list is: not the staff's.
+    let staff = app.member_token(&nycu, "staff").await;
+    let (_, list) = audit(&app, Some(&staff), "entity=invitation").await;
+    assert!(entries(&list).is_empty(), "{list}");
 }
 
 #[actix_web::test]
@@ -531,4 +571,181 @@ async fn organizations_are_audited_for_themselves() {
     let log = entries(&list);
     assert_eq!(log.len(), 1);
     assert_eq!(log[0]["before"]["name"], "Other");
+}
+
+/// An audit entry is shown only to someone who could see its engagement in the state it
+/// recorded, as `GET /engagements` does: a company's shortlist stays out of the professor's
+/// university's audit log and funnel, before and after the engagement reaches the
+/// professor; the company and operators see every entry.
+#[actix_web::test]
+async fn a_company_shortlist_stays_out_of_the_university_audit_log_and_funnel() {
+    let app = TestApp::spawn().await;
+    let tsmc = org(&app, "company", "TSMC").await;
+    let nycu = org(&app, "university", "NYCU").await;
+    let staff = app.member_token(&tsmc, "staff").await;
+    let office = app.member_token(&nycu, "staff").await;
+    let prof = app.member_token(&nycu, "faculty").await;
+    let owner = app
+        .call(Method::GET, "/api/v1/me", Some(&prof), &[], None)
+        .await
+        .json()["user"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let id = |v: Value| v["id"].as_str().unwrap().to_owned();
+    let chen = id(app
+        .post(
+            "/api/v1/faculty",
+            &json!({"university_id": nycu, "name": "Chen", "owner_user_id": owner}),
+        )
+        .await
+        .json());
+    let lin = id(app
+        .post(
+            "/api/v1/faculty",
+            &json!({"university_id": nycu, "name": "Lin"}),
+        )
+        .await
+        .json());
+    let need = id(app
+        .post(
+            "/api/v1/needs",
+            &json!({"company_id": tsmc, "title": "Photonics", "status": "open", "visibility": "public"}),
+        )
+        .await
+        .json());
+    let shortlist = |faculty: String| {
+        let (app, staff, need) = (&app, staff.clone(), need.clone());
+        async move {
+            let res = app
+                .call(
+                    Method::POST,
+                    "/api/v1/engagements",
+                    Some(&staff),
+                    &[],
+                    Some(&json!({"need_id": need, "faculty_id": faculty, "state": "shortlisted"})),
+                )
+                .await;
+            res.expect(201);
+            (id(res.json()), res.header("etag").unwrap())
+        }
+    };
+    let transition = |who: String, e: String, etag: String, to: &'static str| {
+        let app = &app;
+        async move {
+            let res = app
+                .call(
+                    Method::POST,
+                    &format!("/api/v1/engagements/{e}/transitions"),
+                    Some(&who),
+                    &[("if-match", etag.as_str())],
+                    Some(&json!({"to": to})),
+                )
+                .await;
+            res.expect(200);
+            res.header("etag").unwrap()
+        }
+    };
+    let funnel = |token: String| {
+        let (app, nycu) = (&app, nycu.clone());
+        async move {
+            let res = app
+                .call(
+                    Method::GET,
+                    &format!("/api/v1/reports/funnel?university_id={nycu}"),
+                    Some(&token),
+                    &[],
+                    None,
+                )
+                .await;
+            res.expect(200);
+            res.json()
+        }
+    };
+    let states = |v: &Value| -> Vec<(String, String)> {
+        entries(v)
+            .iter()
+            .map(|e| {
+                let s = |x: &Value| x["state"].as_str().unwrap_or("-").to_owned();
+                (s(&e["before"]), s(&e["after"]))
+            })
+            .collect()
+    };
+    let pair = |a: &str, b: &str| (a.to_owned(), b.to_owned());
+
+    // Two private shortlists: one closed unseen, one later invited.
+    let (closed, etag) = shortlist(lin.clone()).await;
+    transition(staff.clone(), closed.clone(), etag, "closed").await;
+    let (invited, etag) = shortlist(chen.clone()).await;
+    let (_, list) = audit(&app, Some(&office), "entity=engagement").await;
+    assert_eq!(entries(&list).len(), 0, "{list}");
+    let (_, list) = audit(&app, Some(&office), &format!("organization_id={nycu}")).await;
+    assert!(
+        entries(&list).iter().all(|e| e["entity"] != "engagement"),
+        "{list}"
+    );
+    let r = funnel(office.clone()).await;
+    assert_eq!(
+        (r["needs"].clone(), r["engagements"].clone()),
+        (json!(0), json!(0)),
+        "{r}"
+    );
+    assert_eq!(r["engagements_by_state"]["shortlisted"], 0);
+
+    // Invited: the invitation and what follows are the university's to see, the shortlist
+    // before it is not (even though the engagement now is).
+    let etag = transition(staff.clone(), invited.clone(), etag, "invited").await;
+    transition(prof.clone(), invited.clone(), etag, "interested").await;
+    let (_, list) = audit(&app, Some(&office), "entity=engagement").await;
+    assert_eq!(
+        states(&list),
+        vec![
+            pair("shortlisted", "invited"),
+            pair("invited", "interested")
+        ],
+        "{list}"
+    );
+    assert!(
+        entries(&list)
+            .iter()
+            .all(|e| e["entity_id"] == invited.as_str())
+    );
+    // Pages skip what the reader may not see.
+    let (_, first) = audit(&app, Some(&office), "entity=engagement&limit=1").await;
+    assert_eq!(states(&first), vec![pair("shortlisted", "invited")]);
+    let cursor = first["next_cursor"].as_str().unwrap().to_owned();
+    let (_, second) = audit(
+        &app,
+        Some(&office),
+        &format!("entity=engagement&limit=1&cursor={cursor}"),
+    )
+    .await;
+    assert_eq!(states(&second), vec![pair("invited", "interested")]);
+    assert!(second.get("next_cursor").is_none(), "{second}");
+    let r = funnel(office.clone()).await;
+    assert_eq!(
+        (r["needs"].clone(), r["engagements"].clone()),
+        (json!(1), json!(1)),
+        "{r}"
+    );
+    assert_eq!(r["engagements_by_state"]["interested"], 1);
+    assert_eq!(r["engagements_by_state"]["closed"], 0);
+    assert_eq!(r["invited"], 1);
+
+    // The company and operators see every entry; the operator's funnel counts everything.
+    let all = vec![
+        pair("-", "shortlisted"),
+        pair("shortlisted", "closed"),
+        pair("-", "shortlisted"),
+        pair("shortlisted", "invited"),
+        pair("invited", "interested"),
+    ];
+    let (_, list) = audit(&app, Some(&staff), "entity=engagement").await;
+    assert_eq!(states(&list), all, "{list}");
+    let operator = app.operator_token.clone();
+    let (_, list) = audit(&app, Some(&operator), "entity=engagement").await;
+    assert_eq!(states(&list), all, "{list}");
+    let r = funnel(operator).await;
+    assert_eq!(r["engagements"], 2, "{r}");
+    assert_eq!(r["engagements_by_state"]["closed"], 1);
 }

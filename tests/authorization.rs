@@ -158,10 +158,22 @@ async fn authorization_matrix() {
             method: Method::DELETE,
             expect: operator_only(204),
         },
+        // Adding an account without its consent is the operator's bootstrap path; admins
+        // invite, and the account joins by accepting.
         Row {
             name: "add member",
             method: Method::POST,
+            expect: operator_only(201),
+        },
+        Row {
+            name: "invite member",
+            method: Method::POST,
             expect: own_admin(201),
+        },
+        Row {
+            name: "list invitations",
+            method: Method::GET,
+            expect: own_admin(200),
         },
         Row {
             name: "change member role",
@@ -230,6 +242,13 @@ async fn authorization_matrix() {
                         json!({"email": format!("n-{}@own.edu", uuid::Uuid::new_v4().simple()), "role": "staff", "display_name": "N"}),
                     ),
                 ),
+                "invite member" => (
+                    format!("/api/v1/organizations/{own}/invitations"),
+                    Some(
+                        json!({"email": format!("n-{}@own.edu", uuid::Uuid::new_v4().simple()), "role": "staff"}),
+                    ),
+                ),
+                "list invitations" => (format!("/api/v1/organizations/{own}/invitations"), None),
                 "change member role" => (
                     format!(
                         "/api/v1/organizations/{own}/members/{}",
@@ -366,6 +385,18 @@ async fn refused_writes_change_nothing() {
         .await
         .json();
     assert_eq!(before, after);
+    // Its own admin may not enrol an account directly either (it invites).
+    world
+        .app
+        .call(
+            Method::POST,
+            &format!("/api/v1/organizations/{own}/members"),
+            world.token(Who::OwnAdmin),
+            &[],
+            Some(&json!({"email": "intruder@evil.org", "role": "admin", "display_name": "I"})),
+        )
+        .await
+        .expect(403);
     let members = world
         .app
         .operator_get(&format!("/api/v1/organizations/{own}/members"))

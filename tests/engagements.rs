@@ -277,7 +277,12 @@ async fn a_company_and_a_professor_walk_an_engagement_to_agreement() {
     let times: Vec<&str> = events.iter().map(|e| e["at"].as_str().unwrap()).collect();
     assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
     assert_eq!(done["updated_at"].as_str().unwrap(), times[3]);
-    assert_eq!(read(&app, Some(&prof), &id).await.json(), done);
+    // The professor sees it from the invitation on: the shortlist before it, with any note the
+    // company made, is the company's own.
+    let mut theirs = done.clone();
+    theirs["events"].as_array_mut().unwrap().remove(0);
+    theirs["created_at"] = done["events"][1]["at"].clone();
+    assert_eq!(read(&app, Some(&prof), &id).await.json(), theirs);
 
     // Final: nothing moves it any more.
     let res = step(&app, &staff, &id, json!({"to": "closed"})).await;
@@ -755,15 +760,20 @@ async fn a_professor_says_they_are_interested_in_a_need_they_can_see() {
     res.expect(200);
     assert_eq!(res.json()["state"], "agreed");
 
-    // Interest in a need that had shortlisted them turns the shortlist into interest.
+    // Interest in a need that had shortlisted them is answered as if there were no shortlist
+    // (see interest_answers_the_same_whether_or_not_the_company_shortlisted_them).
     let other = need(&app, &co, "Motor drives", "open", "members").await;
     let shortlisted = engage(&app, &staff, &other, &profile, "shortlisted").await;
     let res = post(interest(&other, &profile)).await;
-    res.expect(200);
+    res.expect(201);
     let e = res.json();
-    assert_eq!(e["id"], shortlisted["id"]);
+    assert_ne!(e["id"], shortlisted["id"]);
     assert_eq!(e["state"], "interested");
-    let moves: Vec<(Value, Value)> = e["events"]
+    // The company sees one engagement for the pair, its shortlist in the history.
+    let theirs = read(&app, Some(&staff), e["id"].as_str().unwrap())
+        .await
+        .json();
+    let moves: Vec<(Value, Value)> = theirs["events"]
         .as_array()
         .unwrap()
         .iter()
@@ -773,8 +783,12 @@ async fn a_professor_says_they_are_interested_in_a_need_they_can_see() {
         moves,
         [
             (Value::Null, json!("shortlisted")),
-            (json!("shortlisted"), json!("interested"))
+            (Value::Null, json!("interested"))
         ]
+    );
+    assert_eq!(
+        listed(&app, Some(&staff), &format!("?need_id={other}")).await,
+        [e["id"].as_str().unwrap()]
     );
 }
 
@@ -1027,4 +1041,151 @@ async fn closing_or_awarding_a_need_closes_its_pending_engagements() {
             }
         }
     }
+}
+
+/// Issue 19, item 9: a professor learned of a company's hidden shortlist because expressing
+/// interest answered differently (409 "there already is an engagement", later 200 with the
+/// shortlist in the history) when the company had shortlisted them. Now interest is answered
+/// the same with or without a shortlist (also one the company closed again), and nothing the
+/// professor or their university's office reads afterwards shows it; the company keeps its
+/// history.
+#[actix_web::test]
+async fn interest_answers_the_same_whether_or_not_the_company_shortlisted_them() {
+    const NOTE: &str = "Private: cheaper than the other candidate";
+    let app = TestApp::spawn().await;
+    let co = org(&app, "company", "Foxconn").await;
+    let staff = app.member_token(&co, "staff").await;
+    let (prof, profile) = professor(&app, "Wu").await;
+    let prof_id = user_id(&app, &prof).await;
+    let uni = app
+        .operator_get(&format!("/api/v1/faculty/{profile}"))
+        .await
+        .json()["university_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let office = app.member_token(&uni, "staff").await;
+    let plain = need(&app, &co, "Battery packs", "open", "public").await;
+    let listed_need = need(&app, &co, "Cell chemistry", "open", "public").await;
+    let closed_need = need(&app, &co, "Thermal runaway", "open", "public").await;
+    let mut shortlists = Vec::new();
+    for n in [&listed_need, &closed_need] {
+        let res = app
+            .call(
+                Method::POST,
+                "/api/v1/engagements",
+                Some(&staff),
+                &[],
+                Some(
+                    &json!({"need_id": n, "faculty_id": profile, "state": "shortlisted",
+                             "reason_text": NOTE}),
+                ),
+            )
+            .await;
+        res.expect(201);
+        shortlists.push(res.json()["id"].as_str().unwrap().to_owned());
+    }
+    step(&app, &staff, &shortlists[1], json!({"to": "closed"}))
+        .await
+        .expect(200);
+
+    // The same answer for all three: 201, a new id, ETag "1", the professor's event first.
+    let redact = |mut e: Value| {
+        for key in ["id", "need_id", "created_at", "updated_at"] {
+            e[key] = json!("…");
+        }
+        e["events"][0]["at"] = json!("…");
+        e
+    };
+    let mut answers = Vec::new();
+    for n in [&plain, &listed_need, &closed_need] {
+        let e = engage(&app, &prof, n, &profile, "interested").await;
+        assert!(!shortlists.contains(&e["id"].as_str().unwrap().to_owned()));
+        assert_eq!(e["created_at"], e["events"][0]["at"]);
+        answers.push(e);
+    }
+    let expected = json!({
+        "id": "…", "need_id": "…", "faculty_id": profile, "state": "interested",
+        "next_states": ["agreed", "closed"], "created_by": prof_id,
+        "created_at": "…", "updated_at": "…",
+        "events": [{"from": null, "to": "interested", "actor_user_id": prof_id,
+                    "reason_code": null, "reason_text": null, "at": "…"}]
+    });
+    for e in &answers {
+        assert_eq!(redact(e.clone()), expected);
+    }
+
+    // Afterwards: what the professor and their university's office read is the same for the
+    // three, and never shows the shortlist or the company's note.
+    for token in [&prof, &office] {
+        for e in &answers {
+            let id = e["id"].as_str().unwrap();
+            let one = read(&app, Some(token), id).await;
+            one.expect(200);
+            assert_eq!(one.header("etag").as_deref(), Some("\"1\""));
+            assert_eq!(one.json(), *e);
+        }
+        let all = app
+            .call(Method::GET, "/api/v1/engagements", Some(token), &[], None)
+            .await;
+        all.expect(200);
+        assert_eq!(all.json()["items"], json!(answers));
+        for old in &shortlists {
+            read(&app, Some(token), old).await.expect(404);
+        }
+    }
+    let audit = app
+        .call(Method::GET, "/api/v1/audit", Some(&prof), &[], None)
+        .await;
+    audit.expect(403);
+    let audit = app
+        .call(
+            Method::GET,
+            "/api/v1/audit?entity=engagement&action=delete",
+            Some(&office),
+            &[],
+            None,
+        )
+        .await;
+    audit.expect(200);
+    assert_eq!(audit.json()["items"], json!([]));
+
+    // Saying it again is a 409 naming the engagement, alike for the three.
+    for (n, e) in [&plain, &listed_need, &closed_need].iter().zip(&answers) {
+        let again = app
+            .call(
+                Method::POST,
+                "/api/v1/engagements",
+                Some(&prof),
+                &[],
+                Some(&json!({"need_id": n, "faculty_id": profile, "state": "interested"})),
+            )
+            .await;
+        again.expect(409);
+        assert_eq!(again.json()["engagement_id"], e["id"]);
+        assert_eq!(again.json()["current_state"], "interested");
+    }
+
+    // The company keeps its history (its note included) in the one engagement of the pair.
+    let theirs = read(&app, Some(&staff), answers[2]["id"].as_str().unwrap()).await;
+    theirs.expect(200);
+    let moves: Vec<(Value, Value, Value)> = theirs.json()["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["from"].clone(), e["to"].clone(), e["reason_text"].clone()))
+        .collect();
+    assert_eq!(
+        moves,
+        [
+            (Value::Null, json!("shortlisted"), json!(NOTE)),
+            (json!("shortlisted"), json!("closed"), Value::Null),
+            (Value::Null, json!("interested"), Value::Null),
+        ]
+    );
+    assert_eq!(
+        listed(&app, Some(&staff), &format!("?need_id={listed_need}")).await,
+        [answers[1]["id"].as_str().unwrap()]
+    );
+    read(&app, Some(&staff), &shortlists[0]).await.expect(404);
 }

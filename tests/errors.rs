@@ -14,6 +14,7 @@ async fn malformed_json_is_400() {
     for body in ["{\"kind\": ", "{}}", "", "nul"] {
         let req = TestRequest::post()
             .uri("/api/v1/organizations")
+            .insert_header(("authorization", format!("Bearer {}", app.operator_token)))
             .insert_header(("content-type", "application/json"))
             .set_payload(body);
         let res = app.send(req).await;
@@ -32,6 +33,7 @@ async fn wrong_content_type_is_415() {
     ] {
         let mut req = TestRequest::post()
             .uri("/api/v1/organizations")
+            .insert_header(("authorization", format!("Bearer {}", app.operator_token)))
             .set_payload(r#"{"kind":"company","name":"x","country":"TW"}"#);
         if let Some(ct) = ct {
             req = req.insert_header(("content-type", ct));
@@ -113,6 +115,66 @@ async fn unknown_routes_are_404_and_wrong_methods_405_with_allow() {
         .await;
     res.expect(405);
     assert_eq!(res.header("allow").as_deref(), Some("POST"));
+}
+
+/// `/faculty/import` takes only POST; its other methods fell through to `/faculty/{id}` and
+/// answered 400 `invalid_path` ("import" is not an id), or 404 with HEAD.
+#[actix_web::test]
+async fn wrong_methods_on_faculty_import_are_405_not_a_profile_id() {
+    let app = TestApp::spawn().await;
+    for method in [
+        Method::GET,
+        Method::HEAD,
+        Method::PATCH,
+        Method::DELETE,
+        Method::PUT,
+    ] {
+        let res = app
+            .request(method.clone(), "/api/v1/faculty/import", &[], None)
+            .await;
+        res.expect(405);
+        assert_eq!(res.code(), "method_not_allowed", "{method}");
+        assert_eq!(res.header("allow").as_deref(), Some("POST"), "{method}");
+    }
+}
+
+/// An operation that needs a bearer token answers a caller without one 401 whatever else is
+/// wrong with the request, as the OpenAPI document says: before, a stranger got 400 about a
+/// malformed `If-Match` or a report's dates, and 422 about an invitation's body.
+#[actix_web::test]
+async fn strangers_get_401_before_any_input_is_read() {
+    let app = TestApp::spawn().await;
+    let id = uuid::Uuid::now_v7();
+    let res = app
+        .request(
+            Method::PATCH,
+            &format!("/api/v1/faculty/{id}"),
+            &[("if-match", "not-a-tag")],
+            Some(&json!({"name": "x"})),
+        )
+        .await;
+    res.expect(401);
+    assert_eq!(res.code(), "unauthenticated");
+    assert_eq!(res.header("www-authenticate").as_deref(), Some("Bearer"));
+    app.get(&format!(
+        "/api/v1/reports/funnel?university_id={id}&from=2001-01-01&to=2000-01-01"
+    ))
+    .await
+    .expect(401);
+    app.call(
+        Method::POST,
+        &format!("/api/v1/needs/{id}/invitations"),
+        None,
+        &[],
+        Some(&json!({"faculty_id": "nope"})),
+    )
+    .await
+    .expect(401);
+    app.get("/api/v1/organizations/not-an-id/members")
+        .await
+        .expect(401);
+    // Operations open to anyone still read their input first.
+    app.get("/api/v1/faculty/not-an-id").await.expect(400);
 }
 
 #[actix_web::test]

@@ -443,3 +443,182 @@ async fn deletion_is_soft_and_operators_restore() {
         .await
         .expect(200);
 }
+
+/// Issue 19, item 3: a university's office set `owner_user_id` to itself (or to anyone, a
+/// company's staff included) and so read the confidential needs the professor was invited to
+/// and made the professor's moves. Who owns a profile is not its content: only the university's
+/// admins and operators link a profile, only to a faculty member of that university, and
+/// every link is audited; staff edit the content.
+#[actix_web::test]
+async fn only_admins_link_a_profile_and_only_to_their_faculty_with_an_audit_entry() {
+    let app = TestApp::spawn().await;
+    let uni = university(&app, "NTU").await;
+    let other_uni = university(&app, "NCKU").await;
+    let co = app.create_org("company", "ASE", "TW").await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let me = |token: String| {
+        let app = &app;
+        async move {
+            let id = app
+                .call(Method::GET, "/api/v1/me", Some(&token), &[], None)
+                .await
+                .json()["user"]["id"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+            (token, id)
+        }
+    };
+    let (admin, _) = me(app.member_token(&uni, "admin").await).await;
+    let (staff, staff_id) = me(app.member_token(&uni, "staff").await).await;
+    let (_, prof_id) = me(app.member_token(&uni, "faculty").await).await;
+    let (_, elsewhere_id) = me(app.member_token(&other_uni, "faculty").await).await;
+    let (_, co_staff_id) = me(app.member_token(&co, "staff").await).await;
+    let send = |method: Method, path: String, token: String, body: Value| {
+        let app = &app;
+        async move {
+            app.call(
+                method,
+                &path,
+                Some(&token),
+                &[("if-match", "*")],
+                Some(&body),
+            )
+            .await
+        }
+    };
+    let mut body = profile(&uni, "Chen Chien-hung");
+    body["orcid"] = json!(null);
+
+    // Staff create profiles, but not linked to an account: 403, and nothing is created.
+    for owner in [&staff_id, &prof_id, &co_staff_id] {
+        let mut linked = body.clone();
+        linked["owner_user_id"] = json!(owner);
+        let res = send(
+            Method::POST,
+            "/api/v1/faculty".into(),
+            staff.clone(),
+            linked,
+        )
+        .await;
+        res.expect(403);
+        assert_eq!(res.code(), "forbidden");
+    }
+    let listed = app
+        .get(&format!("/api/v1/faculty?university_id={uni}"))
+        .await;
+    assert_eq!(listed.json()["items"], json!([]));
+    let res = send(
+        Method::POST,
+        "/api/v1/faculty".into(),
+        staff.clone(),
+        body.clone(),
+    )
+    .await;
+    res.expect(201);
+    let path = res.header("location").unwrap();
+
+    // Staff edit the content but never the owner: not to themselves, not to anyone.
+    for owner in [&staff_id, &prof_id, &co_staff_id] {
+        let res = send(
+            Method::PATCH,
+            path.clone(),
+            staff.clone(),
+            json!({"owner_user_id": owner, "title": "Taken over"}),
+        )
+        .await;
+        res.expect(403);
+    }
+    let stored = app.operator_get(&path).await;
+    assert_eq!(stored.json()["owner_user_id"], Value::Null);
+    assert_eq!(stored.json()["title"], "Professor");
+    assert_eq!(stored.header("etag").as_deref(), Some("\"1\""));
+
+    // Admins and operators link only to a faculty member of this university: 422 otherwise.
+    for (token, owner) in [
+        (&admin, &staff_id),
+        (&admin, &co_staff_id),
+        (&admin, &elsewhere_id),
+        (&app.operator_token, &co_staff_id),
+        (
+            &app.operator_token,
+            &"0190c2a4-0000-7000-8000-000000000000".to_owned(),
+        ),
+    ] {
+        let res = send(
+            Method::PATCH,
+            path.clone(),
+            token.clone(),
+            json!({"owner_user_id": owner}),
+        )
+        .await;
+        res.expect(422);
+        let errors = res.json()["errors"].clone();
+        assert_eq!(errors[0]["field"], "owner_user_id", "{errors}");
+        assert_eq!(errors[0]["code"], "not_faculty_member", "{errors}");
+        let mut created = body.clone();
+        created["owner_user_id"] = json!(owner);
+        created["name"] = json!("Not Created");
+        send(
+            Method::POST,
+            "/api/v1/faculty".into(),
+            token.clone(),
+            created,
+        )
+        .await
+        .expect(422);
+    }
+    assert_eq!(
+        app.operator_get(&path).await.header("etag").as_deref(),
+        Some("\"1\"")
+    );
+    let res = send(
+        Method::PATCH,
+        path.clone(),
+        admin.clone(),
+        json!({"owner_user_id": prof_id}),
+    )
+    .await;
+    res.expect(200);
+    assert_eq!(res.json()["owner_user_id"], json!(prof_id));
+    // Staff still edit its content; unlinking is the admins' too.
+    send(
+        Method::PATCH,
+        path.clone(),
+        staff.clone(),
+        json!({"title": "Chair Professor"}),
+    )
+    .await
+    .expect(200);
+    send(
+        Method::PATCH,
+        path.clone(),
+        staff.clone(),
+        json!({"owner_user_id": null}),
+    )
+    .await
+    .expect(403);
+
+    // Every link is in the audit log, for the university's admins and staff.
+    let profile_id = path.rsplit('/').next().unwrap();
+    let res = app
+        .call(
+            Method::GET,
+            "/api/v1/audit?entity=faculty_profile",
+            Some(&staff),
+            &[],
+            None,
+        )
+        .await;
+    res.expect(200);
+    let entries = res.json()["items"].clone();
+    assert_eq!(entries.as_array().unwrap().len(), 1, "{entries}");
+    assert_eq!(entries[0]["action"], "update");
+    assert_eq!(entries[0]["entity_id"], json!(profile_id));
+    assert_eq!(entries[0]["organization_ids"], json!([uni]));
+    assert_eq!(entries[0]["before"]["owner_user_id"], Value::Null);
+    assert_eq!(entries[0]["after"]["owner_user_id"], json!(prof_id));
+    assert_eq!(entries[0]["changed"], json!(["owner_user_id"]));
+}

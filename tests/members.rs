@@ -1,10 +1,11 @@
-//! Organization members: add (existing or new accounts), list, change role, remove, and the
-//! rules that keep an organization manageable.
+//! Organization members: the operator adds accounts directly, admins invite and accounts join
+//! by accepting; list, read, change role, remove, and the rules that keep an organization
+//! manageable.
 
 mod common;
 
 use actix_web::http::Method;
-use common::{PASSWORD, TestApp};
+use common::{PASSWORD, Response, TestApp};
 use serde_json::json;
 
 #[actix_web::test]
@@ -13,10 +14,9 @@ async fn admins_manage_their_members_end_to_end() {
     let org = app
         .create_org("university", "National Taiwan University", "TW")
         .await;
-    let base = format!(
-        "/api/v1/organizations/{}/members",
-        org["id"].as_str().unwrap()
-    );
+    let org_id = org["id"].as_str().unwrap().to_owned();
+    let base = format!("/api/v1/organizations/{org_id}/members");
+    let invitations = format!("/api/v1/organizations/{org_id}/invitations");
 
     // The operator appoints an admin (a new account: a one-time password comes back once).
     let res = app
@@ -34,101 +34,172 @@ async fn admins_manage_their_members_end_to_end() {
             .ends_with(admin["user_id"].as_str().unwrap())
     );
     let admin_token = app.login("ilo-head@ntu.edu.tw", initial).await;
+    let as_admin = |method: Method, path: String, body: Option<serde_json::Value>| {
+        let app = &app;
+        let token = admin_token.clone();
+        async move {
+            app.call(method, &path, Some(&token), &[], body.as_ref())
+                .await
+        }
+    };
 
-    // The admin adds an existing account (no password in the answer) and a new one.
+    // The admin cannot enrol accounts directly: it invites an existing account and an
+    // address that has none yet.
+    as_admin(
+        Method::POST,
+        base.clone(),
+        Some(json!({"email": "prof.lin@ntu.edu.tw", "role": "faculty", "display_name": "x"})),
+    )
+    .await
+    .expect(403);
     app.create_user("prof.lin@ntu.edu.tw", PASSWORD, false)
         .await;
-    let res = app
-        .call(
-            Method::POST,
-            &base,
-            Some(&admin_token),
-            &[],
-            Some(&json!({"email": "PROF.LIN@ntu.edu.tw", "role": "faculty"})),
-        )
-        .await;
-    res.expect(201);
-    assert!(res.json().get("initial_password").is_none());
-    assert_eq!(res.json()["display_name"], "prof.lin@ntu.edu.tw");
-    let prof_id = res.json()["user_id"].as_str().unwrap().to_owned();
-    app.call(
+    let res = as_admin(
         Method::POST,
-        &base,
-        Some(&admin_token),
-        &[],
-        Some(&json!({"email": "staff@ntu.edu.tw", "role": "staff", "display_name": "ILO staff"})),
+        invitations.clone(),
+        Some(json!({"email": "PROF.LIN@ntu.edu.tw", "role": "faculty"})),
+    )
+    .await;
+    res.expect(201);
+    assert_eq!(res.json()["status"], "pending");
+    assert_eq!(
+        res.json()["organization_name"],
+        "National Taiwan University"
+    );
+    as_admin(
+        Method::POST,
+        invitations.clone(),
+        Some(json!({"email": "staff@ntu.edu.tw", "role": "staff"})),
     )
     .await
     .expect(201);
 
-    // Duplicates, missing names for new accounts and misplaced roles are refused.
-    app.call(
-        Method::POST,
-        &base,
-        Some(&admin_token),
-        &[],
-        Some(&json!({"email": "prof.lin@ntu.edu.tw", "role": "staff"})),
-    )
-    .await
-    .expect(409);
-    let res = app
-        .call(
-            Method::POST,
-            &base,
-            Some(&admin_token),
-            &[],
-            Some(&json!({"email": "new@ntu.edu.tw", "role": "staff"})),
-        )
-        .await;
-    res.expect(422);
-    assert_eq!(res.json()["errors"][0]["field"], "display_name");
-    let res = app
-        .call(
-            Method::POST,
-            &base,
-            Some(&admin_token),
-            &[],
-            Some(&json!({"email": "not-an-email", "role": "staff", "display_name": "x"})),
-        )
-        .await;
-    res.expect(422);
-    assert_eq!(res.json()["errors"][0]["code"], "invalid_email");
-
-    // List, oldest first, paginated.
-    let res = app
+    // The professor sees the invitation and accepts it.
+    let prof_token = app.login("prof.lin@ntu.edu.tw", PASSWORD).await;
+    let mine = app
         .call(
             Method::GET,
-            &format!("{base}?limit=2"),
-            Some(&admin_token),
-            &[],
-            None,
-        )
-        .await;
-    res.expect(200);
-    let page = res.json();
-    assert_eq!(page["items"].as_array().unwrap().len(), 2);
-    let cursor = page["next_cursor"].as_str().unwrap();
-    let rest = app
-        .call(
-            Method::GET,
-            &format!("{base}?limit=2&cursor={cursor}"),
-            Some(&admin_token),
+            "/api/v1/me/invitations",
+            Some(&prof_token),
             &[],
             None,
         )
         .await
         .json();
+    assert_eq!(mine["items"].as_array().unwrap().len(), 1, "{mine}");
+    let invitation = mine["items"][0]["id"].as_str().unwrap().to_owned();
+    let res = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/me/invitations/{invitation}/accept"),
+            Some(&prof_token),
+            &[],
+            None,
+        )
+        .await;
+    res.expect(200);
+    assert_eq!(res.json()["status"], "accepted");
+    let me = app
+        .call(Method::GET, "/api/v1/me", Some(&prof_token), &[], None)
+        .await
+        .json();
+    assert_eq!(me["memberships"][0]["role"], "faculty");
+    let prof_id = me["user"]["id"].as_str().unwrap().to_owned();
+
+    // The address without an account keeps its invitation until the account is created.
+    app.create_user("staff@ntu.edu.tw", PASSWORD, false).await;
+    let staff_token = app.login("staff@ntu.edu.tw", PASSWORD).await;
+    let mine = app
+        .call(
+            Method::GET,
+            "/api/v1/me/invitations",
+            Some(&staff_token),
+            &[],
+            None,
+        )
+        .await
+        .json();
+    let invitation = mine["items"][0]["id"].as_str().unwrap().to_owned();
+    app.call(
+        Method::POST,
+        &format!("/api/v1/me/invitations/{invitation}/accept"),
+        Some(&staff_token),
+        &[],
+        None,
+    )
+    .await
+    .expect(200);
+
+    // Members and pending invitations are refused again; so are bad addresses and roles.
+    for (email, role) in [
+        ("prof.lin@ntu.edu.tw", "staff"),
+        ("staff@ntu.edu.tw", "staff"),
+    ] {
+        as_admin(
+            Method::POST,
+            invitations.clone(),
+            Some(json!({"email": email, "role": role})),
+        )
+        .await
+        .expect(409);
+    }
+    as_admin(
+        Method::POST,
+        invitations.clone(),
+        Some(json!({"email": "later@ntu.edu.tw", "role": "staff"})),
+    )
+    .await
+    .expect(201);
+    as_admin(
+        Method::POST,
+        invitations.clone(),
+        Some(json!({"email": "later@ntu.edu.tw", "role": "admin"})),
+    )
+    .await
+    .expect(409);
+    let res = as_admin(
+        Method::POST,
+        invitations.clone(),
+        Some(json!({"email": "not-an-email", "role": "staff"})),
+    )
+    .await;
+    res.expect(422);
+    assert_eq!(res.json()["errors"][0]["code"], "invalid_email");
+
+    // The admin lists invitations, all or by status.
+    let all = as_admin(Method::GET, invitations.clone(), None)
+        .await
+        .json();
+    assert_eq!(all["items"].as_array().unwrap().len(), 3);
+    let pending = as_admin(Method::GET, format!("{invitations}?status=pending"), None)
+        .await
+        .json();
+    assert_eq!(pending["items"][0]["email"], "later@ntu.edu.tw");
+    assert_eq!(pending["items"].as_array().unwrap().len(), 1);
+
+    // List, oldest first, paginated.
+    let res = as_admin(Method::GET, format!("{base}?limit=2"), None).await;
+    res.expect(200);
+    let page = res.json();
+    assert_eq!(page["items"].as_array().unwrap().len(), 2);
+    let cursor = page["next_cursor"].as_str().unwrap();
+    let rest = as_admin(Method::GET, format!("{base}?limit=2&cursor={cursor}"), None)
+        .await
+        .json();
     assert_eq!(rest["items"].as_array().unwrap().len(), 1);
     assert!(rest.get("next_cursor").is_none());
 
-    // Change a role: If-Match required and checked.
+    // Change a role: If-Match required and checked, with the ETag a GET gives.
     let member = format!("{base}/{prof_id}");
-    app.call(
+    let res = as_admin(Method::GET, member.clone(), None).await;
+    res.expect(200);
+    assert_eq!(res.json()["role"], "faculty");
+    let etag = res.header("etag").unwrap();
+    assert_eq!(etag, "\"1\"");
+    as_admin(
         Method::PATCH,
-        &member,
-        Some(&admin_token),
-        &[],
-        Some(&json!({"role": "staff"})),
+        member.clone(),
+        Some(json!({"role": "staff"})),
     )
     .await
     .expect(428);
@@ -146,7 +217,7 @@ async fn admins_manage_their_members_end_to_end() {
             Method::PATCH,
             &member,
             Some(&admin_token),
-            &[("if-match", "\"1\"")],
+            &[("if-match", etag.as_str())],
             Some(&json!({"role": "staff"})),
         )
         .await;
@@ -156,21 +227,332 @@ async fn admins_manage_their_members_end_to_end() {
 
     // Remove.
     assert_eq!(
-        app.call(Method::DELETE, &member, Some(&admin_token), &[], None)
+        as_admin(Method::DELETE, member.clone(), None)
             .await
             .status
             .as_u16(),
         204
     );
-    app.call(Method::DELETE, &member, Some(&admin_token), &[], None)
+    as_admin(Method::DELETE, member.clone(), None)
         .await
         .expect(404);
-    let prof_token = app.login("prof.lin@ntu.edu.tw", PASSWORD).await;
+    as_admin(Method::GET, member.clone(), None)
+        .await
+        .expect(404);
     let me = app
         .call(Method::GET, "/api/v1/me", Some(&prof_token), &[], None)
         .await
         .json();
     assert!(me["memberships"].as_array().unwrap().is_empty());
+}
+
+/// An admin of a new company, and the company's invitations path.
+async fn company_admin(app: &TestApp) -> (String, String) {
+    let org = app.create_org("company", "MediaTek", "TW").await;
+    let org_id = org["id"].as_str().unwrap();
+    (
+        app.member_token(org_id, "admin").await,
+        format!("/api/v1/organizations/{org_id}/invitations"),
+    )
+}
+
+async fn invite(app: &TestApp, admin: &str, invitations: &str, email: &str) -> Response {
+    app.call(
+        Method::POST,
+        invitations,
+        Some(admin),
+        &[],
+        Some(&json!({"email": email, "role": "staff"})),
+    )
+    .await
+}
+
+async fn answer(app: &TestApp, token: &str, invitation: &str, verb: &str) -> Response {
+    app.call(
+        Method::POST,
+        &format!("/api/v1/me/invitations/{invitation}/{verb}"),
+        Some(token),
+        &[],
+        None,
+    )
+    .await
+}
+
+async fn member_emails(app: &TestApp, invitations: &str) -> Vec<String> {
+    let members = invitations.replace("/invitations", "/members");
+    common::each(&app.operator_get(&members).await.json(), "items", |m| {
+        m["email"].as_str().unwrap().to_owned()
+    })
+}
+
+#[actix_web::test]
+async fn inviting_answers_the_same_whether_or_not_the_address_has_an_account() {
+    let app = TestApp::spawn().await;
+    let (admin, invitations) = company_admin(&app).await;
+    app.create_user("has-account@example.org", PASSWORD, false)
+        .await;
+    let known = invite(&app, &admin, &invitations, "has-account@example.org").await;
+    let unknown = invite(&app, &admin, &invitations, "no-account@example.org").await;
+    // Apart from what differs by construction (its id, the address, the time), the two
+    // answers are the same document with the same status and headers.
+    let redact = |res: &Response| {
+        let mut v = res.json();
+        for key in ["id", "email", "created_at", "updated_at"] {
+            assert!(v[key].is_string(), "{key} in {v}");
+            v[key] = json!("[redacted]");
+        }
+        let mut headers: Vec<String> = res
+            .headers
+            .iter()
+            .map(|(k, _)| k.as_str().to_owned())
+            .collect();
+        headers.sort();
+        (res.status, v, headers)
+    };
+    assert_eq!(redact(&known), redact(&unknown));
+    assert_eq!(known.json()["email"], "has-account@example.org");
+    assert!(known.json().get("user_id").is_none());
+    assert!(known.json().get("display_name").is_none());
+    // And neither address is a member yet.
+    let members = member_emails(&app, &invitations).await;
+    assert!(!members.iter().any(|m| m.ends_with("account@example.org")));
+    let token = app.login("has-account@example.org", PASSWORD).await;
+    let me = app
+        .call(Method::GET, "/api/v1/me", Some(&token), &[], None)
+        .await
+        .json();
+    assert!(me["memberships"].as_array().unwrap().is_empty());
+}
+
+#[actix_web::test]
+async fn an_account_joins_only_by_accepting_and_declining_adds_nothing() {
+    let app = TestApp::spawn().await;
+    let (admin, invitations) = company_admin(&app).await;
+    app.create_user("engineer@example.org", PASSWORD, false)
+        .await;
+    let token = app.login("engineer@example.org", PASSWORD).await;
+
+    // Declined: nothing changes, and it cannot be accepted afterwards.
+    let first = invite(&app, &admin, &invitations, "engineer@example.org").await;
+    first.expect(201);
+    let first = first.json()["id"].as_str().unwrap().to_owned();
+    let res = answer(&app, &token, &first, "decline").await;
+    res.expect(200);
+    assert_eq!(res.json()["status"], "declined");
+    assert_eq!(
+        answer(&app, &token, &first, "accept").await.code(),
+        "conflict"
+    );
+    assert!(
+        !member_emails(&app, &invitations)
+            .await
+            .contains(&"engineer@example.org".to_owned())
+    );
+    let mine = app
+        .call(
+            Method::GET,
+            "/api/v1/me/invitations",
+            Some(&token),
+            &[],
+            None,
+        )
+        .await
+        .json();
+    assert!(mine["items"].as_array().unwrap().is_empty(), "{mine}");
+
+    // Invited again and accepted: a member; neither answer can be given twice.
+    let second = invite(&app, &admin, &invitations, "engineer@example.org").await;
+    second.expect(201);
+    let second = second.json()["id"].as_str().unwrap().to_owned();
+    answer(&app, &token, &second, "accept").await.expect(200);
+    assert!(
+        member_emails(&app, &invitations)
+            .await
+            .contains(&"engineer@example.org".to_owned())
+    );
+    answer(&app, &token, &second, "accept").await.expect(409);
+    answer(&app, &token, &second, "decline").await.expect(409);
+    assert_eq!(
+        member_emails(&app, &invitations)
+            .await
+            .iter()
+            .filter(|m| *m == "engineer@example.org")
+            .count(),
+        1
+    );
+}
+
+#[actix_web::test]
+async fn only_the_invited_account_answers_and_admins_revoke_pending_invitations() {
+    let app = TestApp::spawn().await;
+    let (admin, invitations) = company_admin(&app).await;
+    let (other_admin, other_invitations) = company_admin(&app).await;
+    app.create_user("invitee@example.org", PASSWORD, false)
+        .await;
+    app.create_user("stranger@example.org", PASSWORD, false)
+        .await;
+    let invitee = app.login("invitee@example.org", PASSWORD).await;
+    let stranger = app.login("stranger@example.org", PASSWORD).await;
+    let res = invite(&app, &admin, &invitations, "invitee@example.org").await;
+    res.expect(201);
+    let id = res.json()["id"].as_str().unwrap().to_owned();
+
+    // A stranger, and the inviting admin itself, cannot answer it: it is not theirs (404).
+    for token in [&stranger, &admin] {
+        for verb in ["accept", "decline"] {
+            assert_eq!(answer(&app, token, &id, verb).await.code(), "not_found");
+        }
+    }
+    assert!(
+        !member_emails(&app, &invitations)
+            .await
+            .contains(&"stranger@example.org".to_owned())
+    );
+    // Another organization's admin neither sees nor revokes it.
+    let revoke = format!("{invitations}/{id}");
+    app.call(Method::GET, &invitations, Some(&other_admin), &[], None)
+        .await
+        .expect(403);
+    app.call(Method::DELETE, &revoke, Some(&other_admin), &[], None)
+        .await
+        .expect(403);
+    app.call(
+        Method::DELETE,
+        &format!("{other_invitations}/{id}"),
+        Some(&other_admin),
+        &[],
+        None,
+    )
+    .await
+    .expect(404);
+    // Anonymous callers are 401.
+    app.call(Method::GET, "/api/v1/me/invitations", None, &[], None)
+        .await
+        .expect(401);
+    app.call(
+        Method::POST,
+        &format!("/api/v1/me/invitations/{id}/accept"),
+        None,
+        &[],
+        None,
+    )
+    .await
+    .expect(401);
+
+    // Revoked: the invitee can no longer accept, and it cannot be revoked twice.
+    app.call(Method::DELETE, &revoke, Some(&admin), &[], None)
+        .await
+        .expect(204);
+    let mine = app
+        .call(
+            Method::GET,
+            "/api/v1/me/invitations",
+            Some(&invitee),
+            &[],
+            None,
+        )
+        .await
+        .json();
+    assert!(mine["items"].as_array().unwrap().is_empty());
+    answer(&app, &invitee, &id, "accept").await.expect(409);
+    app.call(Method::DELETE, &revoke, Some(&admin), &[], None)
+        .await
+        .expect(409);
+    assert!(
+        !member_emails(&app, &invitations)
+            .await
+            .contains(&"invitee@example.org".to_owned())
+    );
+    let listed = app
+        .call(Method::GET, &invitations, Some(&admin), &[], None)
+        .await
+        .json();
+    assert_eq!(listed["items"][0]["status"], "revoked");
+}
+
+#[actix_web::test]
+async fn bad_invitation_requests_are_4xx_problems_that_change_nothing() {
+    let app = TestApp::spawn().await;
+    let (admin, invitations) = company_admin(&app).await;
+    let token = app
+        .member_token(invitations.split('/').nth(4).unwrap(), "staff")
+        .await;
+    let unknown = uuid::Uuid::now_v7();
+    for (method, path, who, want) in [
+        (
+            Method::POST,
+            "/api/v1/me/invitations/not-an-id/accept".to_owned(),
+            &token,
+            400,
+        ),
+        (
+            Method::POST,
+            "/api/v1/me/invitations/not-an-id/decline".to_owned(),
+            &token,
+            400,
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/me/invitations/{unknown}/accept"),
+            &token,
+            404,
+        ),
+        (
+            Method::DELETE,
+            format!("{invitations}/not-an-id"),
+            &admin,
+            400,
+        ),
+        (
+            Method::DELETE,
+            format!("{invitations}/{unknown}"),
+            &admin,
+            404,
+        ),
+        (
+            Method::GET,
+            format!("{invitations}?status=maybe"),
+            &admin,
+            400,
+        ),
+        (Method::GET, format!("{invitations}?limit=0"), &admin, 400),
+        (
+            Method::GET,
+            "/api/v1/organizations/not-an-id/invitations".to_owned(),
+            &admin,
+            400,
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/organizations/{unknown}/invitations"),
+            &admin,
+            404,
+        ),
+    ] {
+        let res = app.call(method.clone(), &path, Some(who), &[], None).await;
+        assert_eq!(res.status.as_u16(), want, "{method} {path}: {}", res.text());
+        res.assert_problem();
+    }
+    for (body, field) in [
+        (json!({"email": "x@example.org", "role": "faculty"}), "role"),
+        (json!({"email": "x@example.org", "role": "owner"}), "role"),
+        (json!({"email": "x@example.org"}), "role"),
+        (
+            json!({"email": "x@example.org", "role": "staff", "display_name": "X"}),
+            "display_name",
+        ),
+    ] {
+        let res = app
+            .call(Method::POST, &invitations, Some(&admin), &[], Some(&body))
+            .await;
+        res.expect(422);
+        assert_eq!(res.json()["errors"][0]["field"], field, "{body}");
+    }
+    let listed = app
+        .call(Method::GET, &invitations, Some(&admin), &[], None)
+        .await
+        .json();
+    assert!(listed["items"].as_array().unwrap().is_empty());
 }
 
 #[actix_web::test]

@@ -166,3 +166,271 @@ async fn readyz_is_503_when_the_database_does_not_answer() {
     assert_eq!(failing, ["database"]);
     assert!(!res.text().contains("__diesel"), "no internals in the body");
 }
+
+/// A database that does not answer (here: every pooled connection held, as by a stalled
+/// query) made `/readyz` wait for the pool twice over (10 s by default); it answers 503 within
+/// its own `readyz_timeout_ms`, naming the database.
+#[actix_web::test]
+async fn readyz_answers_within_its_timeout_when_the_database_does_not() {
+    let app = TestApp::spawn_with(|s| {
+        s.db_pool_size = 1;
+        s.db_timeout_secs = 5;
+        s.readyz_timeout_ms = 300;
+    })
+    .await;
+    app.get("/readyz").await.expect(200);
+    // Another thread takes the only pooled connection and keeps it until told.
+    let (held_tx, held) = std::sync::mpsc::channel::<()>();
+    let (release, release_rx) = std::sync::mpsc::channel::<()>();
+    let db = app.state.db.clone();
+    let holder = std::thread::spawn(move || {
+        db.run_blocking(|_conn| {
+            held_tx.send(()).unwrap();
+            let _ = release_rx.recv_timeout(std::time::Duration::from_secs(30));
+            Ok(())
+        })
+    });
+    held.recv().unwrap();
+    let started = std::time::Instant::now();
+    let res = app.get("/readyz").await;
+    let elapsed = started.elapsed();
+    res.expect(503);
+    assert!(
+        elapsed < std::time::Duration::from_secs(2),
+        "answered after {elapsed:?}"
+    );
+    let failing: Vec<_> = res.json()["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["ok"] == false)
+        .map(|c| c["name"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(failing, ["database"]);
+    release.send(()).unwrap();
+    holder.join().unwrap().unwrap();
+    app.get("/readyz").await.expect(200);
+}
+
+/// The headers every response carries, and what `/docs/` is allowed to load.
+#[actix_web::test]
+async fn every_response_carries_security_headers() {
+    let app = TestApp::spawn().await;
+    let org = app.create_org("company", "Phison", "TW").await;
+    let org_path = format!("/api/v1/organizations/{}", org["id"].as_str().unwrap());
+    let bad_json = app
+        .request(
+            Method::POST,
+            "/api/v1/auth/login",
+            &[("content-type", "application/json")],
+            None,
+        )
+        .await;
+    for (what, res) in [
+        ("health", app.get("/healthz").await),
+        ("a read", app.get(&org_path).await),
+        ("a 404", app.get("/nope").await),
+        (
+            "a 405",
+            app.request(Method::PUT, "/healthz", &[], None).await,
+        ),
+        ("a 400", bad_json),
+        ("the spec", app.get("/api/v1/openapi.json").await),
+        (
+            "a CSV",
+            app.operator_get("/api/v1/reports/funding?format=csv").await,
+        ),
+    ] {
+        assert_eq!(
+            res.header("x-content-type-options").as_deref(),
+            Some("nosniff"),
+            "{what}"
+        );
+        assert_eq!(
+            res.header("x-frame-options").as_deref(),
+            Some("DENY"),
+            "{what}"
+        );
+        let csp = res.header("content-security-policy").unwrap_or_default();
+        assert!(csp.starts_with("default-src 'none'"), "{what}: {csp}");
+        assert!(csp.contains("frame-ancestors 'none'"), "{what}: {csp}");
+    }
+
+    // The docs page: its own policy, which allows exactly what the page loads.
+    let page = app.get("/docs/").await;
+    page.expect(200);
+    assert_eq!(page.header("x-frame-options").as_deref(), Some("DENY"));
+    assert_eq!(
+        page.header("x-content-type-options").as_deref(),
+        Some("nosniff")
+    );
+    let csp = page.header("content-security-policy").unwrap();
+    for directive in [
+        "default-src 'none'",
+        "script-src 'self';",
+        "connect-src 'self'",
+        "img-src 'self' data:",
+        "frame-ancestors 'none'",
+    ] {
+        assert!(csp.contains(directive), "{directive} in {csp}");
+    }
+    assert!(!csp.contains("unsafe-eval"), "{csp}");
+    let html = page.text();
+    // No inline script (the policy would block it): every <script> names a file.
+    assert_eq!(
+        html.matches("<script").count(),
+        html.matches("<script src=\"./").count(),
+        "{html}"
+    );
+    // Everything it loads is on this origin, and served.
+    for reference in html
+        .split(['"', '\''])
+        .filter(|s| s.ends_with(".js") || s.ends_with(".css") || s.ends_with(".png"))
+    {
+        assert!(!reference.contains("//"), "{reference} from another origin");
+        let path = format!("/docs/{}", reference.trim_start_matches("./"));
+        app.get(&path).await.expect(200);
+    }
+    let init = app.get("/docs/swagger-initializer.js").await;
+    init.expect(200);
+    assert!(
+        init.text().contains("/api/v1/openapi.json"),
+        "{}",
+        init.text()
+    );
+}
+
+/// Token answers and answers to requests with credentials are never stored by a browser or
+/// proxy; anonymous public reads may be.
+#[actix_web::test]
+async fn credentials_and_tokens_are_never_stored() {
+    let app = TestApp::spawn().await;
+    let login = app
+        .request(
+            Method::POST,
+            "/api/v1/auth/login",
+            &[],
+            Some(&serde_json::json!({"email": "operator@liaison.test", "password": common::PASSWORD})),
+        )
+        .await;
+    login.expect(200);
+    assert_eq!(login.header("cache-control").as_deref(), Some("no-store"));
+    let refresh_token = login.json()["refresh_token"].as_str().unwrap().to_owned();
+    let refreshed = app
+        .request(
+            Method::POST,
+            "/api/v1/auth/refresh",
+            &[],
+            Some(&serde_json::json!({"refresh_token": refresh_token})),
+        )
+        .await;
+    refreshed.expect(200);
+    assert_eq!(
+        refreshed.header("cache-control").as_deref(),
+        Some("no-store")
+    );
+    let me = app.operator_get("/api/v1/me").await;
+    me.expect(200);
+    assert_eq!(me.header("cache-control").as_deref(), Some("no-store"));
+    let forged = app
+        .call(
+            Method::GET,
+            "/api/v1/me",
+            Some("forged.token.value"),
+            &[],
+            None,
+        )
+        .await;
+    forged.expect(401);
+    assert_eq!(forged.header("cache-control").as_deref(), Some("no-store"));
+    let public = app.get("/api/v1/organizations").await;
+    public.expect(200);
+    assert_eq!(public.header("cache-control"), None);
+}
+
+/// With `metrics_token` set, `/metrics` answers only that bearer token.
+#[actix_web::test]
+async fn metrics_can_require_a_token() {
+    let token = "metrics-token-0123456789";
+    let app = TestApp::spawn_with(|s| {
+        s.metrics_token = Some(liaison::config::Secret(token.to_owned()));
+    })
+    .await;
+    let res = app.get("/metrics").await;
+    res.expect(401);
+    assert_eq!(res.code(), "unauthenticated");
+    assert_eq!(res.header("www-authenticate").as_deref(), Some("Bearer"));
+    // Another valid credential is not the metrics token.
+    app.operator_get("/metrics").await.expect(401);
+    let wrong = format!("{token}x");
+    app.call(Method::GET, "/metrics", Some(&wrong), &[], None)
+        .await
+        .expect(401);
+    let res = app
+        .call(Method::GET, "/metrics", Some(token), &[], None)
+        .await;
+    res.expect(200);
+    assert!(
+        res.text().contains("liaison_http_requests_total"),
+        "{}",
+        res.text()
+    );
+}
+
+/// Another writer holds the lock a write needs (on PostgreSQL the outbox's ordering lock, as
+/// a replica frozen in the middle of an import did; on SQLite the write lock, as another
+/// process's transaction does). The write answers 503 with `Retry-After` within the lock
+/// timeout instead of waiting as long as the holder likes, reads and readiness keep
+/// answering, and the write goes through once the lock is free.
+#[actix_web::test]
+async fn a_held_lock_makes_writes_503_within_the_lock_timeout_while_reads_go_on() {
+    use diesel::Connection as _;
+    use std::time::{Duration, Instant};
+    let app = TestApp::spawn_with(|s| s.db_lock_timeout_ms = 500).await;
+    let uni = app.create_org("university", "NTHU", "TW").await;
+    let (locked_tx, locked) = std::sync::mpsc::channel::<()>();
+    let (release, release_rx) = std::sync::mpsc::channel::<()>();
+    let url = app.db.url.clone();
+    let holder = std::thread::spawn(move || {
+        let hold = |c: &mut dyn diesel::connection::SimpleConnection, begin: &str| {
+            c.batch_execute(begin).unwrap();
+            locked_tx.send(()).unwrap();
+            let _ = release_rx.recv_timeout(Duration::from_secs(30));
+            c.batch_execute("ROLLBACK").unwrap();
+        };
+        if url.starts_with("postgres") {
+            let mut c = diesel::PgConnection::establish(&url).unwrap();
+            let lock = liaison::db::outbox::OUTBOX_LOCK;
+            hold(
+                &mut c,
+                &format!("BEGIN; SELECT pg_advisory_xact_lock({lock})"),
+            );
+        } else {
+            let path = url.strip_prefix("sqlite://").unwrap();
+            let mut c = diesel::SqliteConnection::establish(path).unwrap();
+            hold(&mut c, "BEGIN IMMEDIATE");
+        }
+    });
+    locked.recv().unwrap();
+
+    // A new profile: a change the search index follows, so it goes through the outbox.
+    let body = serde_json::json!({"university_id": uni["id"], "name": "Prof. Lin"});
+    let started = Instant::now();
+    let res = tokio::time::timeout(Duration::from_secs(15), app.post("/api/v1/faculty", &body))
+        .await
+        .expect("the write waited for the lock's holder");
+    let elapsed = started.elapsed();
+    res.expect(503);
+    assert!(
+        elapsed < Duration::from_secs(3),
+        "answered after {elapsed:?}"
+    );
+    assert_eq!(res.header("retry-after").as_deref(), Some("1"));
+    assert!(!res.text().contains("lock"), "no internals: {}", res.text());
+    app.get("/api/v1/organizations").await.expect(200);
+    app.get("/readyz").await.expect(200);
+
+    release.send(()).unwrap();
+    holder.join().unwrap();
+    app.post("/api/v1/faculty", &body).await.expect(201);
+}

@@ -2,8 +2,9 @@
 
 mod common;
 
+use actix_web::http::Method;
 use common::TestApp;
-use serde_json::json;
+use serde_json::{Value, json};
 
 #[actix_web::test]
 async fn create_then_get_round_trips_multilingual_names() {
@@ -376,4 +377,125 @@ async fn concurrent_updates_with_the_same_etag_let_exactly_one_win() {
         };
         assert_eq!(app.get(&path).await.json()["name"], winner["name"]);
     }
+}
+
+/// Issue 19, item 4: a company's admin turned it into a university, then created faculty
+/// profiles and read university reports. The kind is fixed after creation; only an operator
+/// may correct it, and only while nothing the organization holds depends on it.
+#[actix_web::test]
+async fn only_an_operator_changes_a_kind_and_not_while_members_or_records_depend_on_it() {
+    let app = TestApp::spawn().await;
+    let co = app.create_org("company", "Quanta", "TW").await;
+    let co_id = co["id"].as_str().unwrap();
+    let path = format!("/api/v1/organizations/{co_id}");
+    let admin = app.member_token(co_id, "admin").await;
+    let patch = |token: &str, body: Value| {
+        let (app, path, token) = (&app, path.clone(), token.to_owned());
+        async move {
+            app.call(
+                Method::PATCH,
+                &path,
+                Some(&token),
+                &[("if-match", "*")],
+                Some(&body),
+            )
+            .await
+        }
+    };
+
+    // The admin edits the organization, but not its kind (also not together with other fields).
+    let res = patch(&admin, json!({"kind": "university"})).await;
+    res.expect(403);
+    assert_eq!(res.code(), "forbidden");
+    patch(&admin, json!({"kind": "university", "name": "Quanta U"}))
+        .await
+        .expect(403);
+    let unchanged = app.get(&path).await;
+    assert_eq!(unchanged.json(), co);
+    assert_eq!(unchanged.header("etag").as_deref(), Some("\"1\""));
+    // Naming the kind it already has is no change of kind.
+    let res = patch(
+        &admin,
+        json!({"kind": "company", "name": "Quanta Computer"}),
+    )
+    .await;
+    res.expect(200);
+    assert_eq!(res.json()["kind"], "company");
+    // Still a company: it cannot keep faculty profiles.
+    let res = app
+        .call(
+            Method::POST,
+            "/api/v1/faculty",
+            Some(&admin),
+            &[],
+            Some(&json!({"university_id": co_id, "name": "Taken Over"})),
+        )
+        .await;
+    res.expect(422);
+    assert_eq!(res.json()["errors"][0]["code"], "not_a_university");
+
+    // A university's admin cannot either.
+    let uni = app.create_org("university", "NTHU", "TW").await;
+    let uni_id = uni["id"].as_str().unwrap();
+    let uni_admin = app.member_token(uni_id, "admin").await;
+    app.call(
+        Method::PATCH,
+        &format!("/api/v1/organizations/{uni_id}"),
+        Some(&uni_admin),
+        &[("if-match", "*")],
+        Some(&json!({"kind": "company"})),
+    )
+    .await
+    .expect(403);
+
+    // The operator may, but not while members hold roles the new kind cannot grant...
+    app.member_token(uni_id, "faculty").await;
+    let res = app
+        .patch(
+            &format!("/api/v1/organizations/{uni_id}"),
+            Some("*"),
+            &json!({"kind": "company"}),
+        )
+        .await;
+    res.expect(409);
+    let codes = common::each(&res.json(), "errors", |e| {
+        (e["field"].clone(), e["code"].clone())
+    });
+    assert_eq!(codes, [(json!("kind"), json!("roles_do_not_fit"))]);
+    assert_eq!(
+        app.get(&format!("/api/v1/organizations/{uni_id}"))
+            .await
+            .json()["kind"],
+        "university"
+    );
+
+    // ...nor while it holds records only its present kind may hold.
+    app.post(
+        "/api/v1/needs",
+        &json!({"company_id": co_id, "title": "Thermal design", "status": "draft"}),
+    )
+    .await
+    .expect(201);
+    let res = app
+        .patch(&path, Some("*"), &json!({"kind": "university"}))
+        .await;
+    res.expect(409);
+    let codes = common::each(&res.json(), "errors", |e| e["code"].clone());
+    assert_eq!(codes, [json!("kind_in_use")]);
+    assert_eq!(app.get(&path).await.json()["kind"], "company");
+
+    // An organization created with the wrong kind, with nothing depending on it yet: corrected.
+    let wrong = app.create_org("company", "Academia Sinica", "TW").await;
+    let wrong_id = wrong["id"].as_str().unwrap();
+    app.member_token(wrong_id, "admin").await;
+    app.member_token(wrong_id, "staff").await;
+    let res = app
+        .patch(
+            &format!("/api/v1/organizations/{wrong_id}"),
+            Some("*"),
+            &json!({"kind": "university"}),
+        )
+        .await;
+    res.expect(200);
+    assert_eq!(res.json()["kind"], "university");
 }

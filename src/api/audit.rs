@@ -44,8 +44,12 @@ pub enum AuditEntity {
     Payment,
     Engagement,
     Membership,
+    /// An invitation to join an organization (created, then accepted, declined or revoked).
+    Invitation,
     Need,
     Organization,
+    /// Who owns a faculty profile: linking it to an account, or unlinking it.
+    FacultyProfile,
 }
 
 impl AuditEntity {
@@ -56,8 +60,10 @@ impl AuditEntity {
             Self::Payment => "payment",
             Self::Engagement => "engagement",
             Self::Membership => "membership",
+            Self::Invitation => "invitation",
             Self::Need => "need",
             Self::Organization => "organization",
+            Self::FacultyProfile => "faculty_profile",
         }
     }
 
@@ -68,8 +74,10 @@ impl AuditEntity {
             "payment" => Self::Payment,
             "engagement" => Self::Engagement,
             "membership" => Self::Membership,
+            "invitation" => Self::Invitation,
             "need" => Self::Need,
             "organization" => Self::Organization,
+            "faculty_profile" => Self::FacultyProfile,
             _ => return None,
         })
     }
@@ -90,7 +98,8 @@ pub struct ListAudit {
     pub since: Option<DateTime<Utc>>,
     /// Entries before this time (RFC 3339).
     pub until: Option<DateTime<Utc>>,
-    /// 1–200, default 50.
+    /// Page size, 1-100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
     /// From the previous page's `next_cursor`.
     pub cursor: Option<String>,

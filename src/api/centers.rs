@@ -137,6 +137,8 @@ pub struct FundingCommitment {
     pub sponsor_id: String,
     /// Minor units (e.g. cents); KRW and JPY have none. Must be positive.
     pub amount_minor: i64,
+    /// ISO 4217, e.g. `KRW`, `TWD`, `USD`.
+    #[schema(value_type = super::IsoCurrency)]
     pub currency: String,
 }
 
@@ -283,6 +285,8 @@ pub struct ListCenters {
     pub focus_area: Option<String>,
     /// Operators only: include deleted centres.
     pub include_deleted: Option<bool>,
+    /// Page size, 1-100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
     pub cursor: Option<String>,
 }

@@ -98,10 +98,30 @@ pub struct CreateEngagement {
     pub need_id: String,
     pub faculty_id: String,
     /// `shortlisted` or `invited` (the need's company), or `interested` (the profile's owner).
+    #[schema(schema_with = opening_state)]
     pub state: EngagementState,
     /// An optional note recorded with the first event.
     #[serde(default)]
     pub reason_text: Option<String>,
+}
+
+/// The states an engagement can begin in; the others are reached by transitions only.
+fn opening_state() -> utoipa::openapi::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .description(Some(
+            "`shortlisted` or `invited` (the need's company), or `interested` (the profile's owner).",
+        ))
+        .enum_values(Some(
+            [
+                EngagementState::Shortlisted,
+                EngagementState::Invited,
+                EngagementState::Interested,
+            ]
+            .map(EngagementState::as_str),
+        ))
+        .build()
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
@@ -121,7 +141,8 @@ pub struct Transition {
     pub reason_text: Option<String>,
 }
 
-/// One state change, as it happened; events are never changed or removed.
+/// One state change, as it happened; events are never changed (a professor's interest that
+/// takes the place of a shortlist they could not see carries its events over).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct EngagementEvent {
     /// `null` for the event that created the engagement.
@@ -146,7 +167,9 @@ pub struct Engagement {
     pub created_by: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
-    /// Every state change, oldest first.
+    /// Every state change, oldest first. The need's company and operators see them all; the
+    /// professor and their university's office from the first invitation or interest on (and
+    /// `created_by` / `created_at` are that event's): a shortlist is the company's own note.
     pub events: Vec<EngagementEvent>,
 }
 
@@ -164,6 +187,8 @@ pub struct ListEngagements {
     pub need_id: Option<String>,
     pub faculty_id: Option<String>,
     pub state: Option<EngagementState>,
+    /// Page size, 1-100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
     pub cursor: Option<String>,
 }

@@ -99,12 +99,15 @@ pub struct Publication {
 pub struct CreateFacultyProfile {
     /// The university (an organization of kind `university`).
     pub university_id: String,
-    /// The professor's own account, if they maintain the profile themselves.
+    /// The professor's own account, if they maintain the profile themselves: a faculty member
+    /// of the university (422 `not_faculty_member` otherwise). Set by the university's admins
+    /// and operators (403 for its staff), or by a professor for themselves; audited.
     #[serde(default)]
     pub owner_user_id: Option<String>,
     /// The office's own identifier: a stable key for imports.
     #[serde(default)]
     pub external_id: Option<String>,
+    #[schema(min_length = 1)]
     pub name: String,
     #[serde(default)]
     pub local_name: Option<String>,
@@ -166,14 +169,17 @@ fn default_profile_visibility() -> ProfileVisibility {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"department": "인공지능학과", "keywords": ["LLM", "반도체", "GPU"], "email": null}))]
 pub struct UpdateFacultyProfile {
+    /// Link the profile to a faculty member of its university, or unlink it (`null`): the
+    /// university's admins and operators only (403 for anyone else); audited.
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
     pub owner_user_id: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
     pub external_id: Option<Option<String>>,
+    /// Required: may be left out, but not cleared (`null` is refused).
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = String, min_length = 1)]
     pub name: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
@@ -257,6 +263,8 @@ pub struct ListFaculty {
     pub collaboration_type: Option<CollaborationType>,
     /// Operators only: include deleted profiles.
     pub include_deleted: Option<bool>,
+    /// Page size, 1-100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
     pub cursor: Option<String>,
 }

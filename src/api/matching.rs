@@ -17,14 +17,18 @@ pub struct NeedMatchParams {
     /// Only profiles of this university.
     pub university_id: Option<String>,
     /// ISO 3166-1 alpha-2 country of the profile's university.
+    #[param(value_type = Option<crate::api::IsoCountry>)]
     pub country: Option<String>,
     /// Only profiles available for this kind of collaboration.
     pub availability: Option<CollaborationType>,
     /// Only matches scoring at least this (0..1).
+    #[param(minimum = 0, maximum = 1)]
     pub min_score: Option<f32>,
     /// 1–500, default 20. A large limit returns every profile that scores above zero.
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
     /// Matches to skip (with `limit`, for pages).
+    #[param(minimum = 0, maximum = 10000)]
     pub offset: Option<i64>,
 }
 
@@ -36,14 +40,18 @@ pub struct FacultyMatchParams {
     /// Only needs of this company.
     pub company_id: Option<String>,
     /// ISO 3166-1 alpha-2 country of the need's company.
+    #[param(value_type = Option<crate::api::IsoCountry>)]
     pub country: Option<String>,
     /// Only needs asking for this kind of collaboration.
     pub collaboration_type: Option<CollaborationType>,
     /// Only matches scoring at least this (0..1).
+    #[param(minimum = 0, maximum = 1)]
     pub min_score: Option<f32>,
     /// 1–500, default 20. A large limit returns every need that scores above zero.
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
     /// Matches to skip (with `limit`, for pages).
+    #[param(minimum = 0, maximum = 10000)]
     pub offset: Option<i64>,
 }
 
@@ -57,6 +65,7 @@ pub struct ExplainParams {
     /// As in the need's matches.
     pub university_id: Option<String>,
     /// As in either list: the profile's or the need's country must be this.
+    #[param(value_type = Option<crate::api::IsoCountry>)]
     pub country: Option<String>,
     /// As in the need's matches.
     pub availability: Option<CollaborationType>,
@@ -65,6 +74,7 @@ pub struct ExplainParams {
     /// As in the profile's matches.
     pub collaboration_type: Option<CollaborationType>,
     /// As in either list.
+    #[param(minimum = 0, maximum = 1)]
     pub min_score: Option<f32>,
 }
 

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod centers;
 pub mod engagements;
 pub mod faculty;
+pub mod invitations;
 pub mod json;
 pub mod matching;
 pub mod needs;
@@ -47,6 +48,55 @@ pub struct Problem {
     /// Per-field errors (validation failures, bad parameters).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+}
+
+/// An ISO 3166-1 alpha-2 country code, documented as the list of assigned codes the service
+/// accepts (input may also be in lower case; answers are upper case).
+pub struct IsoCountry;
+
+impl utoipa::PartialSchema for IsoCountry {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        code_list(
+            "An assigned ISO 3166-1 alpha-2 country code, e.g. `TW`, `KR`, `US`.",
+            crate::domain::country::CODES,
+        )
+    }
+}
+
+impl utoipa::ToSchema for IsoCountry {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "CountryCode".into()
+    }
+}
+
+/// An ISO 4217 currency code, documented as the list of active codes the service accepts.
+pub struct IsoCurrency;
+
+impl utoipa::PartialSchema for IsoCurrency {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        code_list(
+            "An active ISO 4217 currency code, e.g. `KRW`, `TWD`, `USD`.",
+            crate::domain::currency::CODES,
+        )
+    }
+}
+
+impl utoipa::ToSchema for IsoCurrency {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "CurrencyCode".into()
+    }
+}
+
+fn code_list(
+    description: &str,
+    codes: &[&str],
+) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .description(Some(description))
+        .enum_values(Some(codes.iter().copied()))
+        .into()
 }
 
 /// Cursor pagination parameters shared by every list endpoint.

@@ -75,6 +75,8 @@ pub struct Budget {
     /// Minor units (e.g. cents); KRW and JPY have none, so 1 = ₩1.
     pub min: i64,
     pub max: i64,
+    /// ISO 4217, e.g. `KRW`, `TWD`, `USD`.
+    #[schema(value_type = super::IsoCurrency)]
     pub currency: String,
 }
 
@@ -94,6 +96,7 @@ pub struct Budget {
 pub struct CreateNeed {
     /// The company (an organization of kind `company`).
     pub company_id: String,
+    #[schema(min_length = 1, max_length = 300)]
     pub title: String,
     #[serde(default)]
     pub summary: Option<String>,
@@ -106,7 +109,9 @@ pub struct CreateNeed {
     pub collaboration_types: Vec<CollaborationType>,
     #[serde(default)]
     pub budget: Option<Budget>,
+    /// 1-240.
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 240)]
     pub duration_months: Option<i32>,
     #[serde(default)]
     pub deadline: Option<NaiveDate>,
@@ -134,8 +139,9 @@ fn default_need_visibility() -> NeedVisibility {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"status": "open", "deadline": "2027-06-30"}))]
 pub struct UpdateNeed {
+    /// Required: may be left out, but not cleared (`null` is refused).
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = String, min_length = 1, max_length = 300)]
     pub title: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
@@ -151,7 +157,7 @@ pub struct UpdateNeed {
     #[schema(value_type = Option<Budget>)]
     pub budget: Option<Option<Budget>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<i32>)]
+    #[schema(value_type = Option<i32>, minimum = 1, maximum = 240)]
     pub duration_months: Option<Option<i32>>,
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<NaiveDate>)]
@@ -207,6 +213,8 @@ pub struct ListNeeds {
     pub collaboration_type: Option<CollaborationType>,
     /// Operators only: include deleted needs.
     pub include_deleted: Option<bool>,
+    /// Page size, 1-100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
     pub cursor: Option<String>,
 }

@@ -47,11 +47,13 @@ impl OrganizationKind {
 pub struct CreateOrganization {
     pub kind: OrganizationKind,
     /// Name in English (1-200 characters).
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     /// Name in its local script, e.g. 國立陽明交通大學 or 서울대학교 (at most 200 characters).
     #[serde(default)]
     pub local_name: Option<String>,
     /// ISO 3166-1 alpha-2 country code, e.g. `TW`, `KR`.
+    #[schema(value_type = super::IsoCountry)]
     pub country: String,
     /// Absolute http(s) URL.
     #[serde(default)]
@@ -59,22 +61,26 @@ pub struct CreateOrganization {
 }
 
 /// A partial update (JSON merge-patch semantics): omitted fields stay as they are; `null`
-/// clears an optional field (and is refused for a required one).
+/// clears an optional field (and is refused for a required one, so `kind`, `name` and
+/// `country` are documented as not nullable).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"local_name": "국립서울대학교", "website": null}))]
 pub struct UpdateOrganization {
+    /// Fixed after creation: only platform operators may correct it (403 for anyone else), and
+    /// not while members hold roles the new kind cannot grant or the organization holds
+    /// records of its present kind (409).
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<OrganizationKind>)]
+    #[schema(value_type = OrganizationKind)]
     pub kind: Option<Option<OrganizationKind>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = String, min_length = 1, max_length = 200)]
     pub name: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
     pub local_name: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = super::IsoCountry)]
     pub country: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
@@ -93,6 +99,7 @@ pub struct Organization {
     pub kind: OrganizationKind,
     pub name: String,
     pub local_name: Option<String>,
+    #[schema(value_type = super::IsoCountry)]
     pub country: String,
     pub website: Option<String>,
     pub created_at: DateTime<Utc>,
@@ -114,8 +121,10 @@ pub struct ListOrganizations {
     /// Only organizations of this kind.
     pub kind: Option<OrganizationKind>,
     /// Only organizations in this country (ISO 3166-1 alpha-2).
+    #[param(value_type = Option<crate::api::IsoCountry>)]
     pub country: Option<String>,
     /// Page size, 1-100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,

@@ -130,6 +130,7 @@ pub struct CreateFundedProject {
     /// Total amount in integer minor units (0 or more).
     pub amount_minor: i64,
     /// ISO 4217; every payment of the project uses it too.
+    #[schema(value_type = super::IsoCurrency)]
     pub currency: String,
     #[serde(default)]
     pub start_date: Option<NaiveDate>,
@@ -179,6 +180,7 @@ pub struct UpdateFundedProject {
     #[serde(default)]
     pub amount_minor: Option<i64>,
     #[serde(default)]
+    #[schema(value_type = Option<super::IsoCurrency>)]
     pub currency: Option<String>,
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<NaiveDate>)]
@@ -243,6 +245,8 @@ pub struct ListFundedProjects {
     pub kind: Option<ProjectType>,
     /// Operators only: include deleted projects.
     pub include_deleted: Option<bool>,
+    /// Page size, 1-100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
     pub cursor: Option<String>,
 }
@@ -287,6 +291,7 @@ pub struct CreatePayment {
     /// Positive, in integer minor units.
     pub amount_minor: i64,
     /// Must be the project's currency.
+    #[schema(value_type = super::IsoCurrency)]
     pub currency: String,
     #[serde(default = "default_payment_status")]
     pub status: PaymentStatus,
@@ -312,6 +317,7 @@ pub struct UpdatePayment {
     #[serde(default)]
     pub amount_minor: Option<i64>,
     #[serde(default)]
+    #[schema(value_type = Option<super::IsoCurrency>)]
     pub currency: Option<String>,
     #[serde(default)]
     pub status: Option<PaymentStatus>,

@@ -73,6 +73,7 @@ pub struct FundingParams {
     /// of each currency in `base`. Without them, amounts are never added across currencies.
     pub rates: Option<String>,
     /// The currency `rates` convert into (ISO 4217), e.g. `USD`.
+    #[param(value_type = Option<super::IsoCurrency>)]
     pub base: Option<String>,
 }
 

@@ -29,12 +29,47 @@ pub enum Operator {
 }
 
 /// A hit's status: a need's or a centre's.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum HitStatus {
     Need(NeedStatus),
     Center(CenterStatus),
 }
+
+/// Documented as one enum of every need and centre status. Derived, it was a `oneOf` of the
+/// two enums, and since both have `closed`, a closed need or centre matched both branches and
+/// a valid answer failed validation.
+impl utoipa::PartialSchema for HitStatus {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        let needs = [
+            NeedStatus::Draft,
+            NeedStatus::Open,
+            NeedStatus::Closed,
+            NeedStatus::Awarded,
+        ]
+        .map(NeedStatus::as_str);
+        let centres = [
+            CenterStatus::Planned,
+            CenterStatus::Active,
+            CenterStatus::Renewing,
+            CenterStatus::Closed,
+        ]
+        .map(CenterStatus::as_str);
+        let mut values: Vec<&str> = needs.into_iter().chain(centres).collect();
+        let mut seen = std::collections::HashSet::new();
+        values.retain(|v| seen.insert(*v));
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .description(Some(
+                "A need's status (`type=need`) or a centre's (`type=center`).",
+            ))
+            .enum_values(Some(values))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for HitStatus {}
 
 #[derive(Debug, Clone, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -59,6 +94,7 @@ pub struct SearchParams {
     /// Needs of this company (`type=need`).
     pub company_id: Option<String>,
     /// ISO 3166-1 alpha-2 country of the university (host university for centres) or company.
+    #[param(value_type = Option<crate::api::IsoCountry>)]
     pub country: Option<String>,
     /// Department, exact match ignoring case (`type=faculty`).
     pub department: Option<String>,
@@ -69,8 +105,10 @@ pub struct SearchParams {
     /// Keyword (a centre's focus area), exact match ignoring case.
     pub keyword: Option<String>,
     /// 1–100, default 20.
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
     /// Hits to skip, 0–10000 (with `limit`, for pages).
+    #[param(minimum = 0, maximum = 10000)]
     pub offset: Option<i64>,
 }
 

@@ -98,7 +98,7 @@ type Boxed<'a> = centers::BoxedQuery<'a, <DbConn as diesel::Connection>::Backend
 /// The visibility rule as SQL: operators see all; others see public centres, centres hosted
 /// by or partnered with an organization they act for, and centres whose director or member
 /// profile they own.
-fn scoped<'a>(scope: &ParticipantScope) -> Boxed<'a> {
+pub(super) fn scoped<'a>(scope: &ParticipantScope) -> Boxed<'a> {
     let mut q = centers::table.select(centers::all_columns).into_boxed();
     if !scope.include_deleted {
         q = q.filter(centers::deleted_at.is_null());
@@ -130,6 +130,22 @@ fn scoped<'a>(scope: &ParticipantScope) -> Boxed<'a> {
             .or(centers::id.eq_any(membered))
             .or(centers::director_id.eq_any(directed).assume_not_null()),
     )
+}
+
+/// Which of these records the scope lets see.
+pub fn visible_among(
+    conn: &mut DbConn,
+    scope: &ParticipantScope,
+    ids: &[String],
+) -> QueryResult<std::collections::HashSet<String>> {
+    let mut out = std::collections::HashSet::new();
+    for chunk in ids.chunks(500) {
+        let rows: Vec<CenterRow> = scoped(scope)
+            .filter(centers::id.eq_any(chunk.to_vec()))
+            .load(conn)?;
+        out.extend(rows.into_iter().map(|r| r.id));
+    }
+    Ok(out)
 }
 
 pub fn insert(

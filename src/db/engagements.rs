@@ -73,7 +73,7 @@ pub struct EngagementFilter {
 
 type Boxed<'a> = engagements::BoxedQuery<'a, <DbConn as diesel::Connection>::Backend>;
 
-fn scoped<'a>(scope: &EngagementScope) -> Boxed<'a> {
+pub(super) fn scoped<'a>(scope: &EngagementScope) -> Boxed<'a> {
     let q = engagements::table
         .select(engagements::all_columns)
         .into_boxed();
@@ -124,6 +124,79 @@ pub fn insert(
         ))
         .returning(engagements::all_columns)
         .get_result(conn)
+}
+
+/// Inserts a new engagement of the same pair in place of `old`, carrying `old`'s history over
+/// to it (its events, in order, as they were) and the funded projects that named `old`; `old`
+/// itself is removed. The unique pair index allows one engagement per pair, so the new one can
+/// only be written once the old one is gone. For a professor's interest in a need whose
+/// company had only shortlisted them: see `service::engagements::create`. `None` (nothing
+/// written) when `old` was changed or removed meanwhile (compare-and-swap on its version).
+pub fn replace(
+    conn: &mut DbConn,
+    old: &EngagementRow,
+    id: &str,
+    state: &str,
+    created_by: &str,
+    now: NaiveDateTime,
+) -> QueryResult<Option<EngagementRow>> {
+    use super::schema::funded_projects;
+    // Lock the old row at the version that was read: a concurrent move cannot slip in between.
+    let locked = diesel::update(
+        engagements::table
+            .filter(engagements::id.eq(&old.id))
+            .filter(engagements::version.eq(old.version)),
+    )
+    .set(engagements::version.eq(old.version))
+    .execute(conn)?;
+    if locked != 1 {
+        return Ok(None);
+    }
+    let history = events(conn, std::slice::from_ref(&old.id))?
+        .remove(&old.id)
+        .unwrap_or_default();
+    diesel::delete(engagement_events::table.filter(engagement_events::engagement_id.eq(&old.id)))
+        .execute(conn)?;
+    diesel::delete(engagements::table.filter(engagements::id.eq(&old.id))).execute(conn)?;
+    let row = insert(
+        conn,
+        id,
+        &old.need_id,
+        &old.faculty_id,
+        state,
+        created_by,
+        now,
+    )?;
+    for e in &history {
+        add_event(
+            conn,
+            &NewEvent {
+                engagement_id: id,
+                from_state: e.from_state.as_deref(),
+                to_state: &e.to_state,
+                actor_user_id: &e.actor_user_id,
+                reason_code: e.reason_code.as_deref(),
+                reason_text: e.reason_text.as_deref(),
+                at: e.at,
+            },
+        )?;
+    }
+    diesel::update(funded_projects::table.filter(funded_projects::engagement_id.eq(&old.id)))
+        .set(funded_projects::engagement_id.eq(id))
+        .execute(conn)?;
+    Ok(Some(row))
+}
+
+/// The company of each need named (needs of any state, deleted ones too).
+pub fn companies_of(
+    conn: &mut DbConn,
+    need_ids: &[String],
+) -> QueryResult<HashMap<String, String>> {
+    let rows: Vec<(String, String)> = needs::table
+        .filter(needs::id.eq_any(need_ids))
+        .select((needs::id, needs::company_id))
+        .load(conn)?;
+    Ok(rows.into_iter().collect())
 }
 
 /// Moves to `state` only if the row is still at `expected_version`; `None` when it was
@@ -204,6 +277,33 @@ pub fn find_visible(
         .filter(engagements::id.eq(id.to_owned()))
         .first(conn)
         .optional()
+}
+
+/// Which of these engagements the scope lets see, each with its need's company.
+pub fn visible_among(
+    conn: &mut DbConn,
+    scope: &EngagementScope,
+    ids: &[String],
+) -> QueryResult<HashMap<String, String>> {
+    let mut out = HashMap::new();
+    // In chunks: SQLite limits the number of bound parameters.
+    for chunk in ids.chunks(500) {
+        let rows: Vec<EngagementRow> = scoped(scope)
+            .filter(engagements::id.eq_any(chunk.to_vec()))
+            .load(conn)?;
+        let need_ids: Vec<&str> = rows.iter().map(|r| r.need_id.as_str()).collect();
+        let companies: HashMap<String, String> = needs::table
+            .filter(needs::id.eq_any(need_ids))
+            .select((needs::id, needs::company_id))
+            .load::<(String, String)>(conn)?
+            .into_iter()
+            .collect();
+        for r in rows {
+            let company = companies.get(&r.need_id).cloned().unwrap_or_default();
+            out.insert(r.id, company);
+        }
+    }
+    Ok(out)
 }
 
 pub fn list(

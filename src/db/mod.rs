@@ -69,6 +69,7 @@ pub mod audit;
 pub mod centers;
 pub mod engagements;
 pub mod faculty;
+pub mod invitations;
 pub mod needs;
 pub mod organizations;
 pub mod outbox;
@@ -153,11 +154,67 @@ impl DatabaseUrl {
     }
 }
 
+/// Bounds on every wait inside the database, set on each pooled connection. Without them one
+/// stalled writer stalled everyone: a replica frozen (SIGSTOP) in the middle of a transaction
+/// kept the outbox's ordering lock, every other replica's writes queued behind it for the
+/// whole freeze, and their pools ran dry, so reads, login and `/readyz` failed too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DbTimeouts {
+    /// Longest wait for a lock (PostgreSQL `lock_timeout`; SQLite `busy_timeout`, and the
+    /// wait for this process's own writer turn). The request then answers 503.
+    pub lock: Duration,
+    /// Longest statement (PostgreSQL `statement_timeout`). Every statement the service runs
+    /// is bounded by a page, a batch or an id list, so only a stuck one meets it.
+    pub statement: Duration,
+    /// Longest a transaction may sit idle (PostgreSQL
+    /// `idle_in_transaction_session_timeout`): the server ends the session of a frozen
+    /// process, which frees every lock it held.
+    pub idle_in_transaction: Duration,
+}
+
+impl Default for DbTimeouts {
+    fn default() -> Self {
+        Self {
+            lock: Duration::from_millis(3000),
+            statement: Duration::from_secs(30),
+            idle_in_transaction: Duration::from_secs(60),
+        }
+    }
+}
+
+impl DbTimeouts {
+    /// What a connection runs to apply these bounds.
+    fn statements(&self, backend: Backend) -> Vec<String> {
+        match backend {
+            Backend::Postgres => vec![
+                format!("SET lock_timeout = {}", self.lock.as_millis()),
+                format!("SET statement_timeout = {}", self.statement.as_millis()),
+                format!(
+                    "SET idle_in_transaction_session_timeout = {}",
+                    self.idle_in_transaction.as_millis()
+                ),
+            ],
+            Backend::Sqlite => vec![format!("PRAGMA busy_timeout = {}", self.lock.as_millis())],
+        }
+    }
+
+    /// For migrations, which may rightly wait for another process's migrations and run long
+    /// on a large table: no statement bound, and a lock wait of ten minutes.
+    fn patient() -> Self {
+        Self {
+            lock: Duration::from_secs(600),
+            statement: Duration::ZERO,
+            idle_in_transaction: Duration::ZERO,
+        }
+    }
+}
+
 /// Opens connections for the pool, choosing the backend from the URL (diesel's own
 /// `MultiConnection::establish` would try PostgreSQL first and treat anything else as a path).
 #[derive(Debug)]
 struct ConnManager {
     url: DatabaseUrl,
+    timeouts: DbTimeouts,
 }
 
 impl r2d2::ManageConnection for ConnManager {
@@ -166,25 +223,33 @@ impl r2d2::ManageConnection for ConnManager {
 
     fn connect(&self) -> Result<DbConn, Self::Error> {
         match self.url.backend {
-            Backend::Postgres => PgConnection::establish(&self.url.target)
-                .map(DbConn::Pg)
-                .map_err(diesel::r2d2::Error::ConnectionError),
+            Backend::Postgres => {
+                let mut conn = PgConnection::establish(&self.url.target)
+                    .map_err(diesel::r2d2::Error::ConnectionError)?;
+                for set in self.timeouts.statements(Backend::Postgres) {
+                    diesel::sql_query(set)
+                        .execute(&mut conn)
+                        .map_err(diesel::r2d2::Error::QueryError)?;
+                }
+                Ok(DbConn::Pg(conn))
+            }
             Backend::Sqlite => {
                 let mut conn = SqliteConnection::establish(&self.url.target)
                     .map_err(diesel::r2d2::Error::ConnectionError)?;
-                // WAL lets readers run beside the writer; busy_timeout makes a second writer
-                // (another process, e.g. the CLI) wait instead of failing; synchronous=FULL
+                // WAL lets readers run beside the writer; busy_timeout (the lock timeout, set
+                // below) makes a second writer (another process, e.g. the CLI) wait a bounded
+                // time instead of failing at once; synchronous=FULL
                 // makes every commit durable across power loss, not just process crashes.
                 // temp_store=MEMORY keeps statement journals (what a multi-row INSERT keeps
                 // to undo itself) in memory: on disk they were a fifth of a bulk import's
                 // database time, in write system calls.
-                for pragma in [
-                    "PRAGMA busy_timeout = 5000",
+                let busy = self.timeouts.statements(Backend::Sqlite);
+                for pragma in busy.iter().map(String::as_str).chain([
                     "PRAGMA journal_mode = WAL",
                     "PRAGMA foreign_keys = ON",
                     "PRAGMA synchronous = FULL",
                     "PRAGMA temp_store = MEMORY",
-                ] {
+                ]) {
                     diesel::sql_query(pragma)
                         .execute(&mut conn)
                         .map_err(diesel::r2d2::Error::QueryError)?;
@@ -211,8 +276,10 @@ pub struct Db {
     /// SQLite allows one writer at a time, and a deferred transaction that reads before it
     /// writes can fail with SQLITE_BUSY instead of waiting. Serialising write transactions
     /// inside the process removes that failure within one process; a second process writing
-    /// at the same moment (e.g. a CLI import) can still make one of them fail.
-    sqlite_writer: Arc<Mutex<()>>,
+    /// at the same moment (e.g. a CLI import) can still make one of them fail. Waiting for
+    /// the turn is bounded by the lock timeout like any other lock.
+    sqlite_writer: Arc<WriterTurn>,
+    timeouts: DbTimeouts,
     changes: Arc<ChangeSignal>,
 }
 
@@ -243,9 +310,53 @@ impl ChangeSignal {
     }
 }
 
+/// A lock whose wait is bounded: the turn of this process's one SQLite writer.
+#[derive(Default)]
+struct WriterTurn {
+    taken: Mutex<bool>,
+    freed: std::sync::Condvar,
+}
+
+struct Turn<'a>(&'a WriterTurn);
+
+impl WriterTurn {
+    /// Waits at most `timeout` for the turn. A poisoned lock only means another writer
+    /// panicked; its transaction rolled back, so carry on.
+    fn take(&self, timeout: Duration) -> Option<Turn<'_>> {
+        let taken = self.taken.lock().unwrap_or_else(|p| p.into_inner());
+        let (mut taken, _) = self
+            .freed
+            .wait_timeout_while(taken, timeout, |t| *t)
+            .unwrap_or_else(|p| p.into_inner());
+        if *taken {
+            return None;
+        }
+        *taken = true;
+        Some(Turn(self))
+    }
+}
+
+impl Drop for Turn<'_> {
+    fn drop(&mut self) {
+        *self.0.taken.lock().unwrap_or_else(|p| p.into_inner()) = false;
+        self.0.freed.notify_one();
+    }
+}
+
 impl Db {
-    /// Connects (creating the SQLite file and its folder if missing) and checks one connection.
+    /// Connects (creating the SQLite file and its folder if missing) and checks one connection,
+    /// with the default [`DbTimeouts`].
     pub fn connect(url: &str, pool_size: u32, timeout: Duration) -> anyhow::Result<Self> {
+        Self::connect_with(url, pool_size, timeout, DbTimeouts::default())
+    }
+
+    /// [`Db::connect`] with these bounds on waits inside the database.
+    pub fn connect_with(
+        url: &str,
+        pool_size: u32,
+        timeout: Duration,
+        timeouts: DbTimeouts,
+    ) -> anyhow::Result<Self> {
         let url = DatabaseUrl::parse(url)?;
         if url.backend == Backend::Sqlite {
             let path = std::path::Path::new(&url.target);
@@ -260,12 +371,13 @@ impl Db {
             .max_size(pool_size.max(1))
             .min_idle(Some(1))
             .connection_timeout(timeout)
-            .build(ConnManager { url })
+            .build(ConnManager { url, timeouts })
             .map_err(|e| anyhow::anyhow!("cannot connect to the database: {e}"))?;
         Ok(Self {
             pool,
             backend,
-            sqlite_writer: Arc::new(Mutex::new(())),
+            sqlite_writer: Arc::new(WriterTurn::default()),
+            timeouts,
             changes: Arc::new(ChangeSignal::default()),
         })
     }
@@ -295,6 +407,10 @@ impl Db {
     pub fn migrate(&self) -> anyhow::Result<Vec<String>> {
         use diesel::RunQueryDsl;
         let mut conn = self.pool.get()?;
+        let patient = DbTimeouts::patient().statements(self.backend);
+        for set in &patient {
+            diesel::sql_query(set).execute(&mut *conn)?;
+        }
         let names = |applied: Vec<diesel::migration::MigrationVersion<'_>>| {
             applied.into_iter().map(|v| v.to_string()).collect()
         };
@@ -313,6 +429,10 @@ impl Db {
                 c.immediate_transaction(|c| c.run_pending_migrations(SQLITE_MIGRATIONS).map(names))
             }
         };
+        // The connection goes back to the pool: with the service's bounds again.
+        for set in self.timeouts.statements(self.backend) {
+            diesel::sql_query(set).execute(&mut *conn)?;
+        }
         applied.map_err(|e| anyhow::anyhow!("migration failed: {e}"))
     }
 
@@ -350,10 +470,12 @@ impl Db {
     where
         F: FnOnce(&mut DbConn) -> AppResult<T>,
     {
-        let _guard = match self.backend {
-            // A poisoned lock only means another writer panicked; the database itself is
-            // consistent (its transaction rolled back), so carry on.
-            Backend::Sqlite => Some(self.sqlite_writer.lock().unwrap_or_else(|p| p.into_inner())),
+        let _turn = match self.backend {
+            Backend::Sqlite => {
+                Some(self.sqlite_writer.take(self.timeouts.lock).ok_or_else(|| {
+                    AppError::busy("waited too long for this process's writer turn")
+                })?)
+            }
             Backend::Postgres => None,
         };
         let mut conn = self.pool.get().map_err(AppError::unavailable)?;
@@ -392,9 +514,30 @@ impl From<DieselError> for AppError {
             DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
                 AppError::unavailable(info.message())
             }
+            DieselError::DatabaseError(_, info) if waited_too_long(info.message()) => {
+                AppError::busy(info.message())
+            }
             other => AppError::internal(other),
         }
     }
+}
+
+/// Whether a database error says a wait ran out (see [`DbTimeouts`]) or a lock could not be
+/// had, rather than that the statement was wrong. diesel reports neither PostgreSQL's
+/// SQLSTATE (55P03 lock_not_available, 57014 query_canceled, 40P01 deadlock_detected) nor
+/// SQLite's SQLITE_BUSY as a kind, so the messages tell; PostgreSQL's are those of a server
+/// with English messages (`lc_messages`), the default.
+fn waited_too_long(message: &str) -> bool {
+    [
+        "lock timeout",
+        "statement timeout",
+        "deadlock detected",
+        "could not obtain lock",
+        "database is locked",
+        "database table is locked",
+    ]
+    .iter()
+    .any(|m| message.contains(m))
 }
 
 impl From<diesel::r2d2::PoolError> for AppError {

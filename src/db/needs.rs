@@ -82,7 +82,7 @@ type Boxed<'a> = needs::BoxedQuery<'a, <DbConn as diesel::Connection>::Backend>;
 /// The visibility rule as SQL: operators see all; others see non-draft needs whose visibility
 /// they qualify for, confidential needs they are invited to, and everything of their own
 /// companies.
-fn scoped<'a>(scope: &NeedScope) -> Boxed<'a> {
+pub(super) fn scoped<'a>(scope: &NeedScope) -> Boxed<'a> {
     let mut q = needs::table.select(needs::all_columns).into_boxed();
     if !scope.include_deleted {
         q = q.filter(needs::deleted_at.is_null());
@@ -139,6 +139,22 @@ pub fn find_visible(
         .filter(needs::id.eq(id.to_owned()))
         .first(conn)
         .optional()
+}
+
+/// Which of these needs the scope lets see.
+pub fn visible_among(
+    conn: &mut DbConn,
+    scope: &NeedScope,
+    ids: &[String],
+) -> QueryResult<std::collections::HashSet<String>> {
+    let mut out = std::collections::HashSet::new();
+    for chunk in ids.chunks(500) {
+        let rows: Vec<NeedRow> = scoped(scope)
+            .filter(needs::id.eq_any(chunk.to_vec()))
+            .load(conn)?;
+        out.extend(rows.into_iter().map(|r| r.id));
+    }
+    Ok(out)
 }
 
 pub fn list(conn: &mut DbConn, scope: &NeedScope, f: &NeedFilter) -> QueryResult<Vec<NeedRow>> {

@@ -143,3 +143,59 @@ pub fn soft_delete(
     .execute(conn)?;
     Ok(n == 1)
 }
+
+/// The roles held in an organization (each once), whoever holds them.
+pub fn roles_held(conn: &mut DbConn, organization_id: &str) -> QueryResult<Vec<String>> {
+    use super::schema::memberships;
+    memberships::table
+        .filter(memberships::organization_id.eq(organization_id))
+        .select(memberships::role)
+        .distinct()
+        .load(conn)
+}
+
+/// What an organization keeps that only its present kind may keep (deleted records too, since
+/// an operator can restore them): needs for a company; faculty profiles, hosted centres and
+/// performed funded projects for a university. Named for the error that refuses a change of
+/// kind.
+pub fn records_of_kind(
+    conn: &mut DbConn,
+    organization_id: &str,
+    kind: &str,
+) -> QueryResult<Vec<&'static str>> {
+    use super::schema::{centers, faculty_profiles, funded_projects, needs};
+    let mut found = Vec::new();
+    let mut note = |present: bool, what: &'static str| {
+        if present {
+            found.push(what);
+        }
+    };
+    match kind {
+        "company" => {
+            let n: i64 = needs::table
+                .filter(needs::company_id.eq(organization_id))
+                .count()
+                .get_result(conn)?;
+            note(n > 0, "needs");
+        }
+        "university" => {
+            let n: i64 = faculty_profiles::table
+                .filter(faculty_profiles::university_id.eq(organization_id))
+                .count()
+                .get_result(conn)?;
+            note(n > 0, "faculty profiles");
+            let n: i64 = centers::table
+                .filter(centers::host_university_id.eq(organization_id))
+                .count()
+                .get_result(conn)?;
+            note(n > 0, "hosted centres");
+            let n: i64 = funded_projects::table
+                .filter(funded_projects::university_id.eq(organization_id))
+                .count()
+                .get_result(conn)?;
+            note(n > 0, "funded projects");
+        }
+        _ => {}
+    }
+    Ok(found)
+}

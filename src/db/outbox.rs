@@ -38,12 +38,15 @@ impl Entity {
 }
 
 /// Key of the PostgreSQL advisory lock that orders outbox inserts (an arbitrary constant).
-const OUTBOX_LOCK: i64 = 0x006c_6961_6973_6f6e;
+pub const OUTBOX_LOCK: i64 = 0x006c_6961_6973_6f6e;
 
 /// Records, inside the caller's transaction, that `id` changed. On PostgreSQL the insert first
 /// takes a transaction-scoped advisory lock, held until commit: sequence numbers are then
 /// handed out in commit order, so an indexer that has read up to `seq` never later sees a
-/// smaller one appear. (SQLite has a single writer, which gives the same order.)
+/// smaller one appear. (SQLite has a single writer, which gives the same order.) The lock
+/// lives no longer than the transaction, whose length the session's
+/// `idle_in_transaction_session_timeout` bounds even when its process is frozen, and others
+/// wait for it at most `lock_timeout` (see `DbTimeouts`): a stalled writer cannot stall the rest.
 pub fn enqueue(conn: &mut DbConn, entity: Entity, id: &str, now: NaiveDateTime) -> QueryResult<()> {
     enqueue_many(conn, entity, &[id], now)
 }

@@ -73,7 +73,7 @@ type Boxed<'a> = funded_projects::BoxedQuery<'a, <DbConn as diesel::Connection>:
 /// The visibility rule as SQL: operators see all; others see public projects, projects
 /// performed or sponsored by an organization they act for, and projects whose PI or
 /// co-investigator profile they own.
-fn scoped<'a>(scope: &ParticipantScope) -> Boxed<'a> {
+pub(super) fn scoped<'a>(scope: &ParticipantScope) -> Boxed<'a> {
     let mut q = funded_projects::table
         .select(funded_projects::all_columns)
         .into_boxed();
@@ -104,6 +104,22 @@ fn scoped<'a>(scope: &ParticipantScope) -> Boxed<'a> {
             .or(funded_projects::id.eq_any(co_investigated))
             .or(funded_projects::pi_id.eq_any(led).assume_not_null()),
     )
+}
+
+/// Which of these records the scope lets see.
+pub fn visible_among(
+    conn: &mut DbConn,
+    scope: &ParticipantScope,
+    ids: &[String],
+) -> QueryResult<std::collections::HashSet<String>> {
+    let mut out = std::collections::HashSet::new();
+    for chunk in ids.chunks(500) {
+        let rows: Vec<ProjectRow> = scoped(scope)
+            .filter(funded_projects::id.eq_any(chunk.to_vec()))
+            .load(conn)?;
+        out.extend(rows.into_iter().map(|r| r.id));
+    }
+    Ok(out)
 }
 
 pub fn insert(

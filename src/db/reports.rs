@@ -1,4 +1,6 @@
-//! What the liaison offices' reports read.
+//! What the liaison offices' reports read: through the same visibility scopes as the GET
+//! endpoints (decided in `service::policy`), so a report never counts or names what its
+//! reader could not see there.
 
 use std::collections::HashMap;
 
@@ -6,23 +8,25 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::DbConn;
-use super::engagements::{EngagementRow, EventRow};
+use super::centers::ParticipantScope;
+use super::engagements::{EngagementRow, EngagementScope, EventRow};
 use super::schema::{engagement_events, engagements, faculty_profiles};
 
-/// Engagements with a university's profiles (created in `[from, to)`), with their events in
-/// order.
+/// Engagements with a university's profiles (created in `[from, to)`) that `scope` lets see,
+/// with their events in order.
 pub fn engagements_of_university(
     conn: &mut DbConn,
+    scope: &EngagementScope,
     university_id: &str,
     from: Option<NaiveDateTime>,
     to: Option<NaiveDateTime>,
 ) -> QueryResult<Vec<(EngagementRow, Vec<EventRow>)>> {
-    let mut q = engagements::table
-        .inner_join(faculty_profiles::table.on(faculty_profiles::id.eq(engagements::faculty_id)))
+    let profiles = faculty_profiles::table
         .filter(faculty_profiles::university_id.eq(university_id.to_owned()))
-        .select(EngagementRow::as_select())
-        .order(engagements::id.asc())
-        .into_boxed();
+        .select(faculty_profiles::id);
+    let mut q = super::engagements::scoped(scope)
+        .filter(engagements::faculty_id.eq_any(profiles))
+        .order(engagements::id.asc());
     if let Some(f) = from {
         q = q.filter(engagements::created_at.ge(f));
     }
@@ -52,16 +56,15 @@ pub fn engagements_of_university(
         .collect())
 }
 
-/// A university's live funded projects.
+/// A university's funded projects that `scope` lets see.
 pub fn projects_of_university(
     conn: &mut DbConn,
+    scope: &ParticipantScope,
     university_id: &str,
 ) -> QueryResult<Vec<super::projects::ProjectRow>> {
     use super::schema::funded_projects as p;
-    p::table
+    super::projects::scoped(scope)
         .filter(p::university_id.eq(university_id.to_owned()))
-        .filter(p::deleted_at.is_null())
-        .select(super::projects::ProjectRow::as_select())
         .order(p::id.asc())
         .load(conn)
 }
@@ -86,16 +89,15 @@ pub fn received_by_project(
     Ok(out)
 }
 
-/// A university's live centres.
+/// The centres a university hosts that `scope` lets see.
 pub fn centers_of_university(
     conn: &mut DbConn,
+    scope: &ParticipantScope,
     university_id: &str,
 ) -> QueryResult<Vec<super::centers::CenterRow>> {
     use super::schema::centers as c;
-    c::table
+    super::centers::scoped(scope)
         .filter(c::host_university_id.eq(university_id.to_owned()))
-        .filter(c::deleted_at.is_null())
-        .select(super::centers::CenterRow::as_select())
         .order(c::id.asc())
         .load(conn)
 }

@@ -45,6 +45,20 @@ diesel::table! {
 }
 
 diesel::table! {
+    member_invitations (id) {
+        id -> Text,
+        organization_id -> Text,
+        email -> Text,
+        email_key -> Text,
+        role -> Text,
+        status -> Text,
+        invited_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     refresh_tokens (id) {
         id -> Text,
         family_id -> Text,
@@ -318,6 +332,7 @@ diesel::table! {
 
 diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(memberships -> organizations (organization_id));
+diesel::joinable!(member_invitations -> organizations (organization_id));
 diesel::joinable!(faculty_keywords -> faculty_profiles (faculty_id));
 diesel::joinable!(faculty_availability -> faculty_profiles (faculty_id));
 diesel::joinable!(publications -> faculty_profiles (faculty_id));
@@ -342,6 +357,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     organizations,
     users,
     memberships,
+    member_invitations,
     refresh_tokens,
     faculty_profiles,
     faculty_keywords,

@@ -1,8 +1,8 @@
 //! Parse, don't validate: newtypes that can only hold valid values. Each parser takes the
 //! field name so that its error lands on the right field of a 422 response.
 
-mod country;
-mod currency;
+pub mod country;
+pub mod currency;
 mod orcid;
 
 pub use country::CountryCode;

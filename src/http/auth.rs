@@ -3,9 +3,11 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use actix_web::dev::Payload;
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::header;
-use actix_web::{FromRequest, HttpRequest, HttpResponse, get, post, web};
+use actix_web::middleware::Next;
+use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError, get, post, web};
 
 use crate::api::Problem;
 use crate::api::accounts::{ChangePassword, Login, Me, RefreshRequest, TokenPair};
@@ -67,6 +69,32 @@ impl FromRequest for AuthCaller {
                 .ok_or_else(|| AppError::unauthenticated("no credentials"))
         })
     }
+}
+
+/// Refuses a call without an `Authorization` header to an operation that the OpenAPI document
+/// says needs a bearer token, before anything else of the request is read. Handlers check
+/// their caller too, but only after their extractors have read the path, headers and body:
+/// a stranger got 400 or 422 about input to an operation they may not call at all, where the
+/// document (and a client) expects 401.
+pub async fn require_bearer(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let refuse = !req.headers().contains_key(header::AUTHORIZATION)
+        && req.app_data::<web::Data<AppState>>().is_some_and(|state| {
+            req.match_pattern().is_some_and(|template| {
+                state
+                    .routes
+                    .requires_bearer(req.method().as_str(), &template)
+            })
+        });
+    if refuse {
+        let res = AppError::unauthenticated("no credentials").error_response();
+        return Ok(req.into_response(res));
+    }
+    next.call(req)
+        .await
+        .map(ServiceResponse::map_into_boxed_body)
 }
 
 /// The client address used for login throttling: the TCP peer (forwarding headers are not

@@ -46,8 +46,15 @@ pub async fn create(
 /// List the centres the caller may see, oldest first.
 #[utoipa::path(
     tag = "centers",
+    // Open to anyone; a bearer token, if sent, must be valid.
+    security((), ("bearer" = [])),
     params(ListCenters),
-    responses((status = 200, body = CenterList), (status = 400, body = Problem, content_type = "application/problem+json"))
+    responses(
+        (status = 200, body = CenterList),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`include_deleted` without a valid token (or a bad token)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`include_deleted` by someone who is not a platform operator", body = Problem, content_type = "application/problem+json"),
+    )
 )]
 #[get("/centers")]
 pub async fn list(
@@ -61,6 +68,8 @@ pub async fn list(
 /// Get a centre (404 if the caller may not see it).
 #[utoipa::path(
     tag = "centers",
+    // Open to anyone; a bearer token, if sent, must be valid.
+    security((), ("bearer" = [])),
     params(("id" = String, Path, description = "Centre id")),
     responses(
         (status = 200, body = Center, headers(("ETag" = String))),

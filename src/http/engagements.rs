@@ -19,7 +19,9 @@ use super::search::settle;
 /// Start an engagement for a need and a faculty profile.
 ///
 /// `shortlisted` or `invited` by the need's company; `interested` by the profile's owner, for
-/// a need they can see (it turns a shortlist of theirs into interest: 200).
+/// a need they can see: answered alike whether or not the company shortlisted them (a
+/// shortlist the caller may not see gives way to a new engagement that keeps its history for
+/// the company).
 #[utoipa::path(
     tag = "engagements",
     security(("bearer" = [])),
@@ -27,7 +29,7 @@ use super::search::settle;
     request_body = CreateEngagement,
     responses(
         (status = 201, body = Engagement, headers(("Location" = String), ("ETag" = String))),
-        (status = 200, description = "A professor's interest turned the company's shortlist into `interested`", body = Engagement, headers(("ETag" = String))),
+        (status = 200, description = "Interest from someone who sees the company's shortlist (an operator) moved it to `interested`", body = Engagement, headers(("ETag" = String))),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "The need or profile is not one the caller may see", body = Problem, content_type = "application/problem+json"),

@@ -6,6 +6,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 use actix_web::dev::Payload;
+use actix_web::error::PayloadError;
 use actix_web::http::header::{self, HeaderMap};
 use actix_web::web::BytesMut;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
@@ -60,8 +61,14 @@ pub async fn read_body(
     // the body several times and held up to twice its size.
     let mut body = BytesMut::with_capacity(declared_len.unwrap_or(0).min(limit));
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| {
-            AppError::new(ErrorCode::BadRequest, "The request body could not be read").with_cause(e)
+        let chunk = chunk.map_err(|e| match e {
+            // The body's deadline passed (see `timeout`).
+            PayloadError::Io(e) if e.kind() == std::io::ErrorKind::TimedOut => AppError::new(
+                ErrorCode::RequestTimeout,
+                "The request body did not arrive in time",
+            ),
+            e => AppError::new(ErrorCode::BadRequest, "The request body could not be read")
+                .with_cause(e),
         })?;
         if body.len() + chunk.len() > limit {
             return Err(too_large(limit));

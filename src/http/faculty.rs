@@ -20,7 +20,8 @@ use super::extract::{
 use super::search::settle;
 use crate::api::search::RefreshParams;
 
-/// Create a faculty profile (the university's admins and staff; a professor for their own).
+/// Create a faculty profile (the university's admins and staff; a professor for their own;
+/// only admins and operators link it to another account with `owner_user_id`).
 #[utoipa::path(
     tag = "faculty",
     security(("bearer" = [])),
@@ -31,6 +32,7 @@ use crate::api::search::RefreshParams;
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Another profile of the university has this `external_id` or ORCID iD", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/faculty")]
@@ -52,10 +54,14 @@ pub async fn create(
 /// List the profiles the caller may see, oldest first.
 #[utoipa::path(
     tag = "faculty",
+    // Open to anyone; a bearer token, if sent, must be valid.
+    security((), ("bearer" = [])),
     params(ListFaculty),
     responses(
         (status = 200, body = FacultyList),
         (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`include_deleted` without a valid token (or a bad token)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`include_deleted` by someone who is not a platform operator", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/faculty")]
@@ -70,6 +76,8 @@ pub async fn list(
 /// Get a profile with its publications (404 if the caller may not see it).
 #[utoipa::path(
     tag = "faculty",
+    // Open to anyone; a bearer token, if sent, must be valid.
+    security((), ("bearer" = [])),
     params(("id" = String, Path, description = "Profile id")),
     responses(
         (status = 200, body = FacultyProfile, headers(("ETag" = String))),
@@ -90,7 +98,8 @@ pub async fn get_one(
     ))
 }
 
-/// Update a profile (merge-patch; requires `If-Match`).
+/// Update a profile (merge-patch; requires `If-Match`; only the university's admins and
+/// operators change `owner_user_id`).
 #[utoipa::path(
     tag = "faculty",
     security(("bearer" = [])),
@@ -104,6 +113,7 @@ pub async fn get_one(
         (status = 412, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
         (status = 428, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Another profile of the university has this `external_id` or ORCID iD", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[patch("/faculty/{id}")]
@@ -154,6 +164,7 @@ pub async fn remove(
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Another profile of the university has taken this one's `external_id` or ORCID iD meanwhile", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/faculty/{id}/restore")]

@@ -19,6 +19,8 @@ use super::extract::{ApiQuery, PathId};
 /// be visible to the caller.
 #[utoipa::path(
     tag = "matching",
+    // Open to anyone; a bearer token, if sent, must be valid.
+    security((), ("bearer" = [])),
     params(("id" = String, Path, description = "Need id"), NeedMatchParams),
     responses(
         (status = 200, body = FacultyMatches),
@@ -43,6 +45,8 @@ pub async fn need_matches(
 /// need's matches.
 #[utoipa::path(
     tag = "matching",
+    // Open to anyone; a bearer token, if sent, must be valid.
+    security((), ("bearer" = [])),
     params(("id" = String, Path, description = "Faculty profile id"), FacultyMatchParams),
     responses(
         (status = 200, body = NeedMatches),
@@ -67,6 +71,8 @@ pub async fn faculty_matches(
 /// open, or the professor cannot see the need). Both must be visible to the caller.
 #[utoipa::path(
     tag = "matching",
+    // Open to anyone; a bearer token, if sent, must be valid.
+    security((), ("bearer" = [])),
     params(ExplainParams),
     responses(
         (status = 200, body = PairExplanation),

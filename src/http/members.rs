@@ -13,13 +13,14 @@ use crate::service::accounts as svc;
 
 use super::AppState;
 use super::auth::MaybeCaller;
-use super::extract::{ApiJson, ApiQuery, IfMatch, PathId, versioned};
+use super::extract::{ApiJson, ApiQuery, IfMatch, PathId, conditional_get, versioned};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ListMembers {
     /// Page size, 1-100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
@@ -63,8 +64,9 @@ pub async fn list(
     ))
 }
 
-/// Add a member (an organization admin or operator). If no account exists for the email, one
-/// is created and its one-time password returned once.
+/// Add a member directly (platform operators only: the bootstrap path; everyone else invites
+/// with `POST /organizations/{id}/invitations`). If no account exists for the email, one is
+/// created and its one-time password returned once.
 #[utoipa::path(
     tag = "members",
     security(("bearer" = [])),
@@ -103,6 +105,36 @@ pub async fn add(
         ),
     ));
     Ok(versioned(res, &added))
+}
+
+/// One member, with the `ETag` that changing its role or removing it checks (same visibility
+/// as the member list).
+#[utoipa::path(
+    tag = "members",
+    security(("bearer" = [])),
+    params(
+        ("id" = String, Path, description = "Organization id"),
+        ("user_id" = String, Path, description = "The member's user id"),
+    ),
+    responses(
+        (status = 200, body = Member, headers(("ETag" = String))),
+        (status = 304, description = "Not modified (If-None-Match)"),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/organizations/{id}/members/{user_id}")]
+pub async fn get_one(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    MaybeCaller(caller): MaybeCaller,
+    PathId(id): PathId,
+) -> Result<HttpResponse, AppError> {
+    let user_id = user_id(&req)?;
+    let found = svc::get_member(&state.db, caller.as_ref(), id, user_id).await?;
+    Ok(conditional_get(&req, &found))
 }
 
 /// Change a member's role (requires `If-Match`).
@@ -147,13 +179,14 @@ pub async fn update(
     Ok(versioned(HttpResponse::Ok(), &updated))
 }
 
-/// Remove a member.
+/// Remove a member (`If-Match` optional).
 #[utoipa::path(
     tag = "members",
     security(("bearer" = [])),
     params(
         ("id" = String, Path, description = "Organization id"),
         ("user_id" = String, Path, description = "The member's user id"),
+        ("If-Match" = Option<String>, Header, description = "Only remove this version"),
     ),
     responses(
         (status = 204, description = "Removed"),
@@ -161,6 +194,7 @@ pub async fn update(
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Would leave no admin", body = Problem, content_type = "application/problem+json"),
+        (status = 412, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[delete("/organizations/{id}/members/{user_id}")]

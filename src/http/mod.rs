@@ -4,9 +4,12 @@
 pub mod audit;
 pub mod auth;
 pub mod centers;
+pub mod contract;
 pub mod engagements;
 pub mod extract;
 pub mod faculty;
+pub mod headers;
+pub mod invitations;
 pub mod matching;
 pub mod members;
 pub mod needs;
@@ -17,6 +20,7 @@ pub mod problem;
 pub mod projects;
 pub mod reports;
 pub mod search;
+pub mod timeout;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -54,10 +58,11 @@ impl AppState {
     pub fn open(settings: Settings) -> anyhow::Result<Self> {
         // Keys first: a deployment without a usable signing key must not start at all.
         let auth = crate::service::auth::Auth::from_settings(&settings)?;
-        let db = Db::connect(
+        let db = Db::connect_with(
             &settings.database_url,
             settings.db_pool_size,
             Duration::from_secs(settings.db_timeout_secs),
+            settings.db_timeouts(),
         )?;
         let applied = db.migrate()?;
         if !applied.is_empty() {
@@ -98,11 +103,18 @@ matching in both directions, joint lab centres and funded projects.\n\n\
 Every error is `application/problem+json` (RFC 9457) with a stable `code`; see `/problems/{code}`.",
         license(name = "Apache-2.0", identifier = "Apache-2.0"),
     ),
-    components(schemas(crate::api::Problem, crate::error::FieldError, crate::error::ErrorCode)),
+    // Enums that only query parameters use: `IntoParams` refers to them without defining them.
+    components(schemas(
+        crate::api::Problem,
+        crate::error::FieldError,
+        crate::error::ErrorCode,
+        crate::api::search::Refresh,
+        crate::api::reports::ReportFormat,
+    )),
     modifiers(&BearerAuth),
     tags(
         (name = "auth", description = "Log in, refresh and log out; the caller's own account"),
-        (name = "members", description = "Who belongs to an organization, in which role"),
+        (name = "members", description = "Who belongs to an organization, in which role, and invitations to join"),
         (name = "faculty", description = "Faculty profiles and bulk import"),
         (name = "needs", description = "Companies' project needs and invitations"),
         (name = "engagements", description = "Shortlists, invitations, interest and agreements between a need and a professor"),
@@ -112,7 +124,7 @@ Every error is `application/problem+json` (RFC 9457) with a stable `code`; see `
         (name = "funded-projects", description = "Funded projects and their scheduled and received payments"),
         (name = "organizations", description = "Universities, companies, government bodies and foundations"),
         (name = "reports", description = "Reports for universities' industry-liaison offices, as JSON or CSV"),
-        (name = "audit", description = "Who changed what and when: centres, funded projects, payments, engagements, memberships"),
+        (name = "audit", description = "Who changed what and when: centres, funded projects, payments, engagements, memberships, invitations"),
         (name = "operations", description = "Health, readiness, metrics and problem types"),
     )
 )]
@@ -154,15 +166,24 @@ fn routes(cfg: &mut ServiceConfig) {
                 .service(organizations::remove)
                 .service(members::list)
                 .service(members::add)
+                .service(members::get_one)
                 .service(members::update)
                 .service(members::remove)
+                .service(invitations::invite)
+                .service(invitations::list_invitations)
+                .service(invitations::revoke)
+                .service(invitations::mine)
+                .service(invitations::accept)
+                .service(invitations::decline)
                 .service(auth::login)
                 .service(auth::refresh)
                 .service(auth::logout)
                 .service(auth::me)
                 .service(auth::change_password)
-                // `/faculty/import` before `/faculty/{id}` routes so that it is not taken for an id.
+                // `/faculty/import` before `/faculty/{id}` routes so that it is not taken for an id;
+                // its other methods answer 405 here rather than fall through to `/faculty/{id}`.
                 .service(faculty::import)
+                .route("/faculty/import", web::route().to(problem::fallback))
                 .service(faculty::create)
                 .service(faculty::list)
                 .service(faculty::get_one)
@@ -192,6 +213,7 @@ fn routes(cfg: &mut ServiceConfig) {
                 .service(projects::restore)
                 .service(projects::add_payment)
                 .service(projects::payments)
+                .service(projects::get_payment)
                 .service(projects::update_payment)
                 .service(projects::delete_payment)
                 .service(matching::need_matches)
@@ -218,7 +240,84 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         .configure(routes)
         .split_for_parts();
     spec.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    declare_shared_responses(&mut spec);
+    contract::apply(&mut spec);
     spec
+}
+
+/// Answers that come from the machinery around every handler rather than from any one of
+/// them: declared once as shared responses, and referenced from each operation they apply
+/// to (an operation that declares its own keeps it).
+fn declare_shared_responses(spec: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::header::HeaderBuilder;
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+    let problem = || {
+        ContentBuilder::new()
+            .schema(Some(Ref::from_schema_name("Problem")))
+            .build()
+    };
+    let components = spec.components.get_or_insert_with(Default::default);
+    components.responses.insert(
+        "RequestTimeout".to_owned(),
+        RefOr::T(
+            ResponseBuilder::new()
+                .description(
+                    "The body did not arrive within `body_timeout_secs` (plus a second per 64 KiB \
+                     received); the connection is closed",
+                )
+                .content(problem::PROBLEM_JSON, problem())
+                .build(),
+        ),
+    );
+    components.responses.insert(
+        "ServiceUnavailable".to_owned(),
+        RefOr::T(
+            ResponseBuilder::new()
+                .description(
+                    "The database did not answer in time: no free connection, or a lock or \
+                     statement wait ran out (`db_lock_timeout_ms`, `db_statement_timeout_secs`). \
+                     Nothing was changed; retry after `Retry-After` seconds",
+                )
+                .header(
+                    "Retry-After",
+                    HeaderBuilder::new()
+                        .schema(Some(
+                            ObjectBuilder::new()
+                                .schema_type(Type::Integer)
+                                .minimum(Some(0)),
+                        ))
+                        .description(Some("Seconds to wait before retrying"))
+                        .build(),
+                )
+                .content(problem::PROBLEM_JSON, problem())
+                .build(),
+        ),
+    );
+    for (path, item) in spec.paths.paths.iter_mut() {
+        // Every operation of the API reads or writes the database.
+        let uses_database = path.starts_with("/api/v1/");
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ];
+        for op in operations.into_iter().flatten() {
+            let responses = &mut op.responses.responses;
+            if op.request_body.is_some() {
+                responses
+                    .entry("408".to_owned())
+                    .or_insert_with(|| RefOr::Ref(Ref::from_response_name("RequestTimeout")));
+            }
+            if uses_database {
+                responses
+                    .entry("503".to_owned())
+                    .or_insert_with(|| RefOr::Ref(Ref::from_response_name("ServiceUnavailable")));
+            }
+        }
+    }
 }
 
 /// The document as committed in `openapi/openapi.json`.
@@ -251,18 +350,27 @@ pub fn build_app(
         .configure(routes)
         .into_app()
         .default_service(web::to(problem::fallback))
+        .wrap(from_fn(timeout::body_deadline))
+        // Outside the body's deadline: a stranger is refused before their body is read.
+        .wrap(from_fn(auth::require_bearer))
         .wrap(from_fn(observe::observe))
+        // Outermost, so that every answer gets the headers, `observe`'s problems included.
+        .wrap(from_fn(headers::secure))
 }
 
-/// Paths and methods of the route table, to tell a wrong method (405) from a wrong path (404).
+/// Paths and methods of the route table, to tell a wrong method (405) from a wrong path (404),
+/// and the operations that the document says need a bearer token.
 #[derive(Debug, Default)]
 pub struct RouteTable {
     routes: Vec<(Vec<String>, Vec<String>)>,
+    /// (method, path template) of every operation whose only security is `bearer`.
+    bearer_only: std::collections::HashSet<(String, String)>,
 }
 
 impl RouteTable {
     pub fn from_spec(spec: &utoipa::openapi::OpenApi) -> Self {
         let mut routes = Vec::new();
+        let mut bearer_only = std::collections::HashSet::new();
         for (path, item) in &spec.paths.paths {
             let mut methods = Vec::new();
             for (name, op) in [
@@ -274,8 +382,10 @@ impl RouteTable {
                 ("HEAD", &item.head),
                 ("OPTIONS", &item.options),
             ] {
-                if op.is_some() {
-                    methods.push(name.to_owned());
+                let Some(op) = op else { continue };
+                methods.push(name.to_owned());
+                if contract::requires_bearer(op) {
+                    bearer_only.insert((name.to_owned(), path.clone()));
                 }
             }
             // Every GET answers HEAD too (see `observe`).
@@ -287,23 +397,43 @@ impl RouteTable {
         for fixed in ["/api/v1/openapi.json", "/docs", "/docs/{rest}"] {
             routes.push((segments(fixed), vec!["GET".to_owned(), "HEAD".to_owned()]));
         }
-        Self { routes }
+        Self {
+            routes,
+            bearer_only,
+        }
     }
 
-    /// The methods allowed on a concrete path, if any route template matches it.
+    /// Whether the operation at this route template (as the router matched it) may only be
+    /// called with a bearer token.
+    pub fn requires_bearer(&self, method: &str, template: &str) -> bool {
+        self.bearer_only
+            .contains(&(method.to_owned(), template.to_owned()))
+    }
+
+    /// The methods allowed on a concrete path, if any route template matches it. Where a
+    /// literal segment and a parameter both match (`/faculty/import`, `/faculty/{id}`), the
+    /// literal wins, as it does in the router: only the most literal templates count.
     pub fn allowed_methods(&self, path: &str) -> Option<Vec<String>> {
         let parts: Vec<&str> = path.trim_end_matches('/').split('/').collect();
-        let mut methods: Vec<String> = Vec::new();
-        for (template, m) in &self.routes {
-            let matches = template.len() == parts.len()
-                && template
-                    .iter()
-                    .zip(&parts)
-                    .all(|(t, p)| t.starts_with('{') || t == p);
-            if matches {
-                methods.extend(m.iter().cloned());
-            }
-        }
+        let literals =
+            |template: &[String]| template.iter().filter(|t| !t.starts_with('{')).count();
+        let matching: Vec<&(Vec<String>, Vec<String>)> = self
+            .routes
+            .iter()
+            .filter(|(template, _)| {
+                template.len() == parts.len()
+                    && template
+                        .iter()
+                        .zip(&parts)
+                        .all(|(t, p)| t.starts_with('{') || t == p)
+            })
+            .collect();
+        let most = matching.iter().map(|(t, _)| literals(t)).max()?;
+        let mut methods: Vec<String> = matching
+            .iter()
+            .filter(|(t, _)| literals(t) == most)
+            .flat_map(|(_, m)| m.iter().cloned())
+            .collect();
         methods.sort();
         methods.dedup();
         (!methods.is_empty()).then_some(methods)

@@ -49,8 +49,15 @@ pub async fn create(
 /// List the needs the caller may see, oldest first.
 #[utoipa::path(
     tag = "needs",
+    // Open to anyone; a bearer token, if sent, must be valid.
+    security((), ("bearer" = [])),
     params(ListNeeds),
-    responses((status = 200, body = NeedList), (status = 400, body = Problem, content_type = "application/problem+json"))
+    responses(
+        (status = 200, body = NeedList),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`include_deleted` without a valid token (or a bad token)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`include_deleted` by someone who is not a platform operator", body = Problem, content_type = "application/problem+json"),
+    )
 )]
 #[get("/needs")]
 pub async fn list(
@@ -64,6 +71,8 @@ pub async fn list(
 /// Get a need (404 if the caller may not see it).
 #[utoipa::path(
     tag = "needs",
+    // Open to anyone; a bearer token, if sent, must be valid.
+    security((), ("bearer" = [])),
     params(("id" = String, Path, description = "Need id")),
     responses(
         (status = 200, body = Need, headers(("ETag" = String))),
@@ -174,6 +183,7 @@ pub async fn restore(
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The engagement with this professor is in a state that cannot be invited", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/needs/{id}/invitations")]
@@ -230,6 +240,7 @@ pub async fn invitations(
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The engagement has gone past the invitation", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[delete("/needs/{id}/invitations/{faculty_id}")]

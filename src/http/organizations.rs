@@ -83,7 +83,7 @@ pub async fn get_one(
     Ok(conditional_get(&req, &found))
 }
 
-/// Update an organization (its admins and operators; merge-patch; requires `If-Match`).
+/// Update an organization (its admins and operators; merge-patch; requires `If-Match`; only operators change `kind`).
 #[utoipa::path(
     tag = "organizations",
     security(("bearer" = [])),
@@ -96,8 +96,9 @@ pub async fn get_one(
         (status = 200, body = Organization, headers(("ETag" = String))),
         (status = 400, description = "Malformed JSON, id or header", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not allowed", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not allowed (a change of `kind` by anyone but an operator included)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such organization", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A change of `kind` while members or records depend on the present kind (`roles_do_not_fit`, `kind_in_use`)", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "Changed since you read it", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
         (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),

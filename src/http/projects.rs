@@ -46,8 +46,15 @@ pub async fn create(
 /// List the funded projects the caller may see, oldest first.
 #[utoipa::path(
     tag = "funded-projects",
+    // Open to anyone; a bearer token, if sent, must be valid.
+    security((), ("bearer" = [])),
     params(ListFundedProjects),
-    responses((status = 200, body = FundedProjectList), (status = 400, body = Problem, content_type = "application/problem+json"))
+    responses(
+        (status = 200, body = FundedProjectList),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`include_deleted` without a valid token (or a bad token)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`include_deleted` by someone who is not a platform operator", body = Problem, content_type = "application/problem+json"),
+    )
 )]
 #[get("/funded-projects")]
 pub async fn list(
@@ -61,6 +68,8 @@ pub async fn list(
 /// Get a funded project (404 if the caller may not see it).
 #[utoipa::path(
     tag = "funded-projects",
+    // Open to anyone; a bearer token, if sent, must be valid.
+    security((), ("bearer" = [])),
     params(("id" = String, Path, description = "Project id")),
     responses(
         (status = 200, body = FundedProject, headers(("ETag" = String))),
@@ -184,6 +193,8 @@ pub async fn add_payment(
 /// The project's payments with totals (its participants only).
 #[utoipa::path(
     tag = "funded-projects",
+    // Open to anyone; a bearer token, if sent, must be valid.
+    security((), ("bearer" = [])),
     params(("id" = String, Path, description = "Project id")),
     responses(
         (status = 200, body = PaymentList),
@@ -215,6 +226,32 @@ fn payment_id(req: &HttpRequest) -> Result<String, AppError> {
             "must be a UUID",
         )])
     })
+}
+
+/// One payment, with the `ETag` that updating or deleting it checks (its project's
+/// participants only).
+#[utoipa::path(
+    tag = "funded-projects",
+    params(("id" = String, Path, description = "Project id"), ("payment_id" = String, Path, description = "Payment id")),
+    responses(
+        (status = 200, body = Payment, headers(("ETag" = String))),
+        (status = 304, description = "Not modified"),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/funded-projects/{id}/payments/{payment_id}")]
+pub async fn get_payment(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    MaybeCaller(caller): MaybeCaller,
+    PathId(id): PathId,
+) -> Result<HttpResponse, AppError> {
+    let payment = payment_id(&req)?;
+    let found = svc::payment(&state.db, caller.as_ref(), id, payment).await?;
+    Ok(conditional_get(&req, &found))
 }
 
 /// Update a payment (e.g. mark it received); requires `If-Match`.

@@ -18,6 +18,8 @@ use super::extract::ApiQuery;
 /// `total`, facets and highlights.
 #[utoipa::path(
     tag = "search",
+    // Open to anyone; a bearer token, if sent, must be valid.
+    security((), ("bearer" = [])),
     params(SearchParams),
     responses(
         (status = 200, body = SearchResults),

@@ -800,10 +800,10 @@ impl Indexer {
                     let _ = self.writer.rollback();
                     if self.stop.load(Ordering::SeqCst) || self.index.strong_count() == 0 {
                         // Shutting down: what is committed stays; the rest is replayed at start.
-                        tracing::warn!(error = %e.detail, "search indexer stopped after an error");
+                        tracing::warn!(error = %e.log_message(), "search indexer stopped after an error");
                         break;
                     }
-                    tracing::error!(error = %e.detail, "search indexer failed; retrying from the last commit");
+                    tracing::error!(error = %e.log_message(), "search indexer failed; retrying from the last commit");
                     std::thread::sleep(backoff);
                     backoff = (backoff * 2).min(Duration::from_secs(5));
                 }
@@ -926,7 +926,9 @@ impl Indexer {
                 {
                     Ok(n) if n > 0 => tracing::info!(rows = n, "pruned applied search outbox rows"),
                     Ok(_) => {}
-                    Err(e) => tracing::warn!(error = %e.detail, "search outbox pruning failed"),
+                    Err(e) => {
+                        tracing::warn!(error = %e.log_message(), "search outbox pruning failed")
+                    }
                 }
             }
             if stopping && self.committed == Some(seq) {

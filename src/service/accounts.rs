@@ -374,6 +374,34 @@ pub async fn list_members(
     .await
 }
 
+/// One member with its version (the ETag that changing or removing it checks); visible to
+/// whoever may see the member list.
+pub async fn get_member(
+    db: &Db,
+    caller: Option<&Caller>,
+    organization_id: String,
+    user_id: String,
+) -> AppResult<Versioned<Member>> {
+    let caller = caller.cloned();
+    db.run(move |conn| {
+        org_kind(conn, &organization_id)?;
+        policy::authorize(
+            caller.as_ref(),
+            Action::ViewMembers {
+                organization_id: &organization_id,
+            },
+        )?;
+        let (m, user) = find_member(conn, &organization_id, &user_id)?;
+        Ok(Versioned {
+            version: m.version,
+            value: member_view(&m, &user)?,
+        })
+    })
+    .await
+}
+
+/// Adds an account to an organization directly, creating it when the address has none: the
+/// platform operator's bootstrap path. Everyone else invites (`service::invitations`).
 pub async fn add_member(
     db: &Db,
     auth: std::sync::Arc<Auth>,
@@ -381,6 +409,9 @@ pub async fn add_member(
     organization_id: String,
     input: AddMember,
 ) -> AppResult<Versioned<AddedMember>> {
+    // Before anything looks at the address: how long a refusal takes must not depend on
+    // whether an account exists (a new one's password is hashed below).
+    policy::authorize(caller, Action::AddMemberDirectly)?;
     let caller = caller.cloned();
     let key = email_key("email", &input.email).map_err(|e| AppError::validation(vec![e]))?;
     let name = Text::optional("display_name", input.display_name.as_deref(), 200)
@@ -406,12 +437,7 @@ pub async fn add_member(
     let email = input.email.trim().to_owned();
     db.write(move |conn| {
         let kind = org_kind(conn, &organization_id)?;
-        policy::authorize(
-            caller.as_ref(),
-            Action::ManageMembers {
-                organization_id: &organization_id,
-            },
-        )?;
+        policy::authorize(caller.as_ref(), Action::AddMemberDirectly)?;
         if !policy::role_fits(kind, input.role) {
             return Err(AppError::validation(vec![FieldError::new(
                 "role",
@@ -567,7 +593,7 @@ pub async fn remove_member(
     .await
 }
 
-fn audit_membership(
+pub(super) fn audit_membership(
     conn: &mut DbConn,
     caller: Option<&Caller>,
     organization_id: &str,
@@ -624,7 +650,7 @@ fn user_view(u: &UserRow) -> User {
     }
 }
 
-fn member_view(m: &MembershipRow, u: &UserRow) -> AppResult<Member> {
+pub(super) fn member_view(m: &MembershipRow, u: &UserRow) -> AppResult<Member> {
     Ok(Member {
         user_id: u.id.clone(),
         email: u.email.clone(),

@@ -1,13 +1,20 @@
 //! The audit log: `record` is the one way changes are written to it (inside the change's own
 //! transaction, so an entry exists exactly when its change does); `list` reads it for the
-//! admins and staff of the organizations concerned, and operators. There is no way to edit or
-//! delete an entry.
+//! admins and staff of the organizations concerned, and operators, showing an entry only to
+//! those who could see its record in the state it recorded (see [`Visibility`]). There is no
+//! way to edit or delete an entry.
+
+use std::collections::HashMap;
 
 use chrono::NaiveDateTime;
 use serde::Serialize;
 
 use crate::api::audit::{AuditAction, AuditEntity, AuditEntry, AuditList, ListAudit};
+use crate::api::engagements::EngagementState;
 use crate::db::audit::{self as rows, AuditFilter, Change, EntryRow};
+use crate::db::centers::ParticipantScope;
+use crate::db::engagements::EngagementScope;
+use crate::db::needs::NeedScope;
 use crate::db::{Db, DbConn};
 use crate::domain::PublicId;
 use crate::error::{AppError, AppResult};
@@ -127,8 +134,146 @@ fn view(row: EntryRow, organization_ids: Vec<String>) -> AppResult<AuditEntry> {
     })
 }
 
+/// Which entries a reader may see beyond the organizations they concern: an entry is shown
+/// only to someone who can see its record now, through the same scopes as the GET endpoints
+/// (deleted records included: a record's trail outlives it, for those who saw it), and who
+/// could see it in the state the entry recorded. For centres, funded projects and payments
+/// that state is already in the entry's organizations (the participants before and after
+/// the change); for an engagement it is its state: a company's shortlist that never reached
+/// the professor stays the company's, even once it does. Organizations, memberships and the
+/// owners of a university's profiles are their organization's own; invitations its admins'
+/// (who alone may list them).
+struct Visibility {
+    engagements: EngagementScope,
+    needs: NeedScope,
+    /// Centres and funded projects.
+    records: ParticipantScope,
+    /// A payment: what takes part in its project (payments are never public).
+    payments: ParticipantScope,
+    /// Organizations whose invitations the reader may list (`None`: all, an operator).
+    invitations: Option<Vec<String>>,
+}
+
+impl Visibility {
+    fn of(caller: Option<&Caller>) -> AppResult<Self> {
+        Ok(Self {
+            engagements: policy::engagement_scope(caller)?,
+            needs: NeedScope {
+                include_deleted: true,
+                ..policy::need_scope(caller, false)?
+            },
+            records: ParticipantScope {
+                include_deleted: true,
+                ..policy::participant_scope(caller, false)?
+            },
+            payments: ParticipantScope {
+                include_deleted: true,
+                ..policy::participation(caller)
+            },
+            invitations: match caller {
+                Some(c) if c.is_platform_operator => None,
+                Some(c) => Some(
+                    c.memberships
+                        .iter()
+                        .filter(|m| m.role == crate::api::accounts::Role::Admin)
+                        .map(|m| m.organization_id.clone())
+                        .collect(),
+                ),
+                None => Some(Vec::new()),
+            },
+        })
+    }
+
+    /// The entries of `found` the reader may see, in order.
+    fn keep(&self, conn: &mut DbConn, found: Vec<EntryRow>) -> AppResult<Vec<EntryRow>> {
+        let ids = |entity: AuditEntity| -> Vec<String> {
+            found
+                .iter()
+                .filter(|r| r.entity == entity.as_str())
+                .map(|r| r.entity_id.clone())
+                .collect()
+        };
+        let engagements = crate::db::engagements::visible_among(
+            conn,
+            &self.engagements,
+            &ids(AuditEntity::Engagement),
+        )?;
+        let needs = crate::db::needs::visible_among(conn, &self.needs, &ids(AuditEntity::Need))?;
+        let centers =
+            crate::db::centers::visible_among(conn, &self.records, &ids(AuditEntity::Center))?;
+        let projects = crate::db::projects::visible_among(
+            conn,
+            &self.records,
+            &ids(AuditEntity::FundedProject),
+        )?;
+        let paid_projects: Vec<String> = found
+            .iter()
+            .filter(|r| r.entity == AuditEntity::Payment.as_str())
+            .filter_map(|r| snapshot_field(r, "project_id"))
+            .collect();
+        let paid = crate::db::projects::visible_among(conn, &self.payments, &paid_projects)?;
+        Ok(found
+            .into_iter()
+            .filter(|r| match AuditEntity::from_db(&r.entity) {
+                Some(AuditEntity::Engagement) => self.engagement_entry_visible(&engagements, r),
+                Some(AuditEntity::Need) => needs.contains(&r.entity_id),
+                Some(AuditEntity::Center) => centers.contains(&r.entity_id),
+                Some(AuditEntity::FundedProject) => projects.contains(&r.entity_id),
+                Some(AuditEntity::Payment) => {
+                    snapshot_field(r, "project_id").is_some_and(|p| paid.contains(&p))
+                }
+                // The university's office keeps all its profiles, whoever owns them.
+                Some(
+                    AuditEntity::Organization
+                    | AuditEntity::Membership
+                    | AuditEntity::FacultyProfile,
+                ) => true,
+                // Invited addresses are for who may list the invitations: the admins.
+                Some(AuditEntity::Invitation) => {
+                    snapshot_field(r, "organization_id").is_some_and(|o| {
+                        self.invitations
+                            .as_ref()
+                            .is_none_or(|admin| admin.contains(&o))
+                    })
+                }
+                None => false,
+            })
+            .collect())
+    }
+
+    /// Visible now, and in the state before or after the change (a change shows both: closing
+    /// an engagement the professor was interested in is theirs to see too).
+    fn engagement_entry_visible(&self, visible: &HashMap<String, String>, r: &EntryRow) -> bool {
+        let Some(company) = visible.get(&r.entity_id) else {
+            return false;
+        };
+        [&r.before, &r.after]
+            .into_iter()
+            .filter_map(|s| state_of(s.as_deref()))
+            .any(|state| policy::engagement_state_visible(&self.engagements, company, state))
+    }
+}
+
+/// A top-level text field of an entry's snapshot (the one after the change, else before).
+fn snapshot_field(r: &EntryRow, key: &str) -> Option<String> {
+    let snapshot = r.after.as_deref().or(r.before.as_deref())?;
+    let v: serde_json::Value = serde_json::from_str(snapshot).ok()?;
+    v.get(key)?.as_str().map(str::to_owned)
+}
+
+fn state_of(snapshot: Option<&str>) -> Option<EngagementState> {
+    let v: serde_json::Value = serde_json::from_str(snapshot?).ok()?;
+    EngagementState::from_db(v.get("state")?.as_str()?)
+}
+
 pub async fn list(db: &Db, caller: Option<&Caller>, q: ListAudit) -> AppResult<AuditList> {
     let scope = policy::audit_scope(caller, q.organization_id.as_deref())?;
+    // Operators see every entry; everyone else through the records' own scopes.
+    let visibility = if scope.all {
+        None
+    } else {
+        Some(Visibility::of(caller)?)
+    };
     let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
     let filter = AuditFilter {
         entity: q.entity.map(|e| e.as_str().to_owned()),
@@ -142,7 +287,32 @@ pub async fn list(db: &Db, caller: Option<&Caller>, q: ListAudit) -> AppResult<A
         limit: page.limit + 1,
     };
     db.run(move |conn| {
-        let found = rows::list(conn, &scope, &filter)?;
+        // Entries the reader may not see are skipped in SQL by organization and here by
+        // record: read on in batches until the page (and one more, for the cursor) is full.
+        let batch = filter.limit.max(200);
+        let mut found = Vec::new();
+        let mut after = filter.after.clone();
+        loop {
+            let read = rows::list(
+                conn,
+                &scope,
+                &AuditFilter {
+                    after: after.clone(),
+                    limit: batch,
+                    ..filter.clone()
+                },
+            )?;
+            let more = read.len() as i64 == batch;
+            after = read.last().map(|r| r.id.clone()).or(after);
+            match &visibility {
+                Some(v) => found.extend(v.keep(conn, read)?),
+                None => found.extend(read),
+            }
+            if found.len() as i64 >= filter.limit || !more {
+                break;
+            }
+        }
+        found.truncate(usize::try_from(filter.limit).unwrap_or(usize::MAX));
         let (found, next_cursor) = page.finish(found, |r| &r.id);
         let ids: Vec<String> = found.iter().map(|r| r.id.clone()).collect();
         let mut orgs = rows::organizations_of(conn, &ids)?;

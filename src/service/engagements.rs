@@ -144,6 +144,27 @@ fn owner_of(conn: &mut DbConn, faculty_id: &str) -> AppResult<Option<String>> {
 fn apply(
     conn: &mut DbConn,
     current: Option<&EngagementRow>,
+    pair: (&str, &str),
+    to: EngagementState,
+    actor: &str,
+    reason: &Reason,
+    ts: NaiveDateTime,
+) -> AppResult<EngagementRow> {
+    apply_in_place_of(conn, current, None, pair, to, actor, reason, ts)
+}
+
+/// [`apply`], creating the engagement (`current` is `None`) in place of `hidden`, an engagement
+/// of the same pair the caller may not see: the new one gets its own id, version and first
+/// event, as if there had been none, and carries `hidden`'s history over (which only the
+/// company and operators see: [`policy::sees_whole_engagement`]).
+#[expect(
+    clippy::too_many_arguments,
+    reason = "apply's arguments and the engagement it replaces"
+)]
+fn apply_in_place_of(
+    conn: &mut DbConn,
+    current: Option<&EngagementRow>,
+    hidden: Option<&EngagementRow>,
     (need_id, faculty_id): (&str, &str),
     to: EngagementState,
     actor: &str,
@@ -151,8 +172,31 @@ fn apply(
     ts: NaiveDateTime,
 ) -> AppResult<EngagementRow> {
     let before = current.map(audit_view);
-    let (row, from) = match current {
-        None => (
+    let (row, from) = match (current, hidden) {
+        (None, Some(old)) => {
+            let row = rows::replace(conn, old, &PublicId::generate(), to.as_str(), actor, ts)?
+                .ok_or_else(|| {
+                    AppError::new(
+                        ErrorCode::Conflict,
+                        "The engagement for this need and profile changed meanwhile; try again",
+                    )
+                })?;
+            // The old id leaves the log as deleted; like the shortlist it was, the entry is
+            // the company's alone.
+            let company = need_row(conn, need_id)?.company_id;
+            super::audit::record(
+                conn,
+                Some(actor),
+                AuditAction::Delete,
+                AuditEntity::Engagement,
+                &old.id,
+                &[company.as_str()],
+                Some(&audit_view(old)),
+                None::<&serde_json::Value>,
+            )?;
+            (row, None)
+        }
+        (None, None) => (
             rows::insert(
                 conn,
                 &PublicId::generate(),
@@ -164,7 +208,7 @@ fn apply(
             )?,
             None,
         ),
-        Some(c) => (
+        (Some(c), _) => (
             rows::set_state(conn, &c.id, c.version, to.as_str(), ts)?
                 .ok_or_else(AppError::stale)?,
             Some(c.state.as_str()),
@@ -304,14 +348,22 @@ pub async fn create(
         };
         policy::authorize(Some(&caller), action)?;
         check_need_accepts(&need, to)?;
-        let current = rows::find_pair(conn, &need_id, &faculty_id)?;
+        let mut current = rows::find_pair(conn, &need_id, &faculty_id)?;
+        let mut hidden = None;
         if let Some(existing) = &current {
             let from = state_of(existing)?;
-            // A professor saying they are interested in a need that shortlisted them: the
-            // shortlist becomes their interest (they could not have known about it).
-            if !(from == EngagementState::Shortlisted && to == EngagementState::Interested) {
-                let scope = policy::engagement_scope(Some(&caller))?;
-                let visible = rows::find_visible(conn, &scope, &existing.id)?.is_some();
+            let scope = policy::engagement_scope(Some(&caller))?;
+            let visible = rows::find_visible(conn, &scope, &existing.id)?.is_some();
+            if !visible && to == EngagementState::Interested {
+                // A professor's interest in a need whose company shortlisted them (and perhaps
+                // closed the shortlist again) without telling them: answered exactly as if
+                // there were no engagement (201, a new id, version 1, their event first), so
+                // that nothing tells them of the shortlist; the company keeps its history.
+                hidden = current.take();
+            } else if !(visible
+                && from == EngagementState::Shortlisted
+                && to == EngagementState::Interested)
+            {
                 let mut e = AppError::new(
                     ErrorCode::Conflict,
                     "There already is an engagement for this need and profile (one per pair); move it with its transitions",
@@ -322,32 +374,37 @@ pub async fn create(
                         .with_extension("current_state", json!(from));
                 }
                 return Err(e);
+            } else {
+                // Someone who sees the shortlist (the company's own member who also owns the
+                // profile; an operator): the shortlist moves on to interest.
+                if let Action::MoveEngagement { from, .. } = &mut action {
+                    *from = Some(EngagementState::Shortlisted);
+                }
+                policy::authorize(Some(&caller), action)?;
             }
-            if let Action::MoveEngagement { from, .. } = &mut action {
-                *from = Some(EngagementState::Shortlisted);
-            }
-            policy::authorize(Some(&caller), action)?;
         }
-        let row = apply(
+        let row = apply_in_place_of(
             conn,
             current.as_ref(),
+            hidden.as_ref(),
             (&need_id, &faculty_id),
             to,
             &caller.user_id,
             &reason,
             now(),
         )?;
-        Ok((current.is_none(), full_view(conn, row)?))
+        Ok((current.is_none(), full_view(conn, &caller, row)?))
     })
     .await
 }
 
 pub async fn get(db: &Db, caller: Option<&Caller>, id: String) -> AppResult<Versioned<Engagement>> {
     let scope = policy::engagement_scope(caller)?;
+    let caller = policy::require_signed_in(caller)?.clone();
     db.run(move |conn| {
         let row = rows::find_visible(conn, &scope, &id)?
             .ok_or_else(|| AppError::not_found("Engagement"))?;
-        full_view(conn, row)
+        full_view(conn, &caller, row)
     })
     .await
 }
@@ -358,6 +415,7 @@ pub async fn list(
     q: ListEngagements,
 ) -> AppResult<EngagementList> {
     let scope = policy::engagement_scope(caller)?;
+    let caller = policy::require_signed_in(caller)?.clone();
     let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
     let filter = EngagementFilter {
         need_id: PublicId::query_param("need_id", q.need_id.as_deref())?,
@@ -371,11 +429,16 @@ pub async fn list(
         let (found, next_cursor) = page.finish(found, |r| &r.id);
         let ids: Vec<String> = found.iter().map(|r| r.id.clone()).collect();
         let mut events = rows::events(conn, &ids)?;
+        let need_ids: Vec<String> = found.iter().map(|r| r.need_id.clone()).collect();
+        let companies = rows::companies_of(conn, &need_ids)?;
         let items = found
             .into_iter()
             .map(|r| {
                 let ev = events.remove(&r.id).unwrap_or_default();
-                view(r, ev).map(|v| v.value)
+                let whole = companies
+                    .get(&r.need_id)
+                    .is_some_and(|c| policy::sees_whole_engagement(&caller, c));
+                view(r, ev, whole).map(|v| v.value)
             })
             .collect::<AppResult<_>>()?;
         Ok(EngagementList { items, next_cursor })
@@ -426,7 +489,7 @@ pub async fn transition(
             &reason,
             now(),
         )?;
-        full_view(conn, row)
+        full_view(conn, &caller, row)
     })
     .await
 }
@@ -538,16 +601,42 @@ pub(crate) fn withdraw_invitation(
     Ok(true)
 }
 
-fn full_view(conn: &mut DbConn, row: EngagementRow) -> AppResult<Versioned<Engagement>> {
+/// An engagement as `caller` sees it (see [`view`]).
+fn full_view(
+    conn: &mut DbConn,
+    caller: &Caller,
+    row: EngagementRow,
+) -> AppResult<Versioned<Engagement>> {
     let events = rows::events(conn, std::slice::from_ref(&row.id))?
         .remove(&row.id)
         .unwrap_or_default();
-    view(row, events)
+    let whole = policy::sees_whole_engagement(caller, &need_row(conn, &row.need_id)?.company_id);
+    view(row, events, whole)
 }
 
-fn view(row: EngagementRow, events: Vec<EventRow>) -> AppResult<Versioned<Engagement>> {
+/// An engagement with its history: the `whole` history for the company and operators;
+/// otherwise from its first event that reached the professor on
+/// ([`policy::DISCLOSED_BY`]), and created by whom and when that event says.
+fn view(
+    row: EngagementRow,
+    mut events: Vec<EventRow>,
+    whole: bool,
+) -> AppResult<Versioned<Engagement>> {
     let state = state_of(&row)?;
     let bad = || AppError::internal("unknown engagement state or reason in an event");
+    let (mut created_by, mut created_at) = (row.created_by, row.created_at);
+    if !whole {
+        let disclosed = policy::DISCLOSED_BY.map(EngagementState::as_str);
+        let first = events
+            .iter()
+            .position(|e| disclosed.contains(&e.to_state.as_str()))
+            .unwrap_or(events.len());
+        events.drain(..first);
+        if let Some(e) = events.first() {
+            created_by.clone_from(&e.actor_user_id);
+            created_at = e.at;
+        }
+    }
     let events = events
         .into_iter()
         .map(|e| {
@@ -577,8 +666,8 @@ fn view(row: EngagementRow, events: Vec<EventRow>) -> AppResult<Versioned<Engage
             faculty_id: row.faculty_id,
             state,
             next_states: policy::engagement_next_states(state),
-            created_by: row.created_by,
-            created_at: row.created_at.and_utc(),
+            created_by,
+            created_at: created_at.and_utc(),
             updated_at: row.updated_at.and_utc(),
             events,
         },

@@ -16,8 +16,11 @@ use crate::db::{Db, DbConn, accounts as account_rows, organizations as org_rows}
 use crate::domain::{Email, Orcid, PublicId, Text};
 use crate::error::{AppError, AppResult, FieldError};
 
+use super::audit::{self, Audited};
 use super::policy::{self, Action, Caller};
 use super::{PageRequest, Precondition, Versioned, now};
+use crate::api::accounts::Role;
+use crate::api::audit::{AuditAction, AuditEntity};
 
 const SHORT: usize = 200;
 const MAX_PUBLICATIONS: usize = 2000;
@@ -186,8 +189,8 @@ fn parse_publications(input: &[Publication]) -> Result<Vec<Publication>, Vec<Fie
     }
 }
 
-/// Checks references inside the transaction: the university exists and is a university; the
-/// owner, if any, is a live user.
+/// Checks references inside the transaction: the university exists and is a university. (The
+/// owner is checked when it changes: [`link_owner`].)
 fn check_references(conn: &mut DbConn, valid: &ValidProfile) -> AppResult<()> {
     let org = org_rows::find(conn, &valid.fields.university_id)?;
     if org
@@ -201,16 +204,83 @@ fn check_references(conn: &mut DbConn, valid: &ValidProfile) -> AppResult<()> {
             "must be the id of an organization of kind university",
         )]));
     }
-    if let Some(owner) = &valid.fields.owner_user_id
-        && account_rows::find_user(conn, owner)?.is_none()
-    {
-        return Err(AppError::validation(vec![FieldError::new(
-            "owner_user_id",
-            "unknown_user",
-            "is not the id of a user",
-        )]));
-    }
     Ok(())
+}
+
+/// The owner as a request names it: absent, or an empty string, is no owner.
+fn requested_owner(owner: Option<&str>) -> Option<&str> {
+    owner.map(str::trim).filter(|o| !o.is_empty())
+}
+
+/// Who owns a profile, as the audit log keeps it.
+#[derive(serde::Serialize)]
+struct Ownership<'a> {
+    id: &'a str,
+    university_id: &'a str,
+    name: &'a str,
+    owner_user_id: Option<&'a str>,
+}
+
+/// A change of owner concerns the profile's university: its admins and staff read the entry.
+impl Audited for Ownership<'_> {
+    const ENTITY: AuditEntity = AuditEntity::FacultyProfile;
+    fn audit_id(&self) -> &str {
+        self.id
+    }
+    fn concerns(&self) -> Vec<&str> {
+        vec![self.university_id]
+    }
+}
+
+/// A profile is linked only to an account that is a faculty member of its university (422
+/// `not_faculty_member` otherwise; a user who does not exist is not one either). Checked
+/// before the write, once the caller was allowed to link ([`Action::LinkFacultyProfile`]).
+fn check_owner(conn: &mut DbConn, valid: &ValidProfile) -> AppResult<()> {
+    let Some(owner) = valid.fields.owner_user_id.as_deref() else {
+        return Ok(());
+    };
+    let member = account_rows::find_user(conn, owner)?.is_some()
+        && account_rows::find_membership(conn, &valid.fields.university_id, owner)?
+            .is_some_and(|m| Role::from_db(&m.role) == Some(Role::Faculty));
+    if member {
+        Ok(())
+    } else {
+        Err(AppError::validation(vec![FieldError::new(
+            "owner_user_id",
+            "not_faculty_member",
+            "must be the id of a user who is a faculty member of the profile's university",
+        )]))
+    }
+}
+
+/// Audits a link of a profile to an account, or its unlinking, in the write's transaction.
+/// `before` is the stored profile (`None` on create), `after` the row as written.
+fn link_owner(
+    conn: &mut DbConn,
+    caller: Option<&Caller>,
+    before: Option<&FacultyRow>,
+    after: &FacultyRow,
+) -> AppResult<()> {
+    fn ownership<'a>(after: &'a FacultyRow, owner: &'a FacultyRow) -> Ownership<'a> {
+        Ownership {
+            id: &after.id,
+            university_id: &after.university_id,
+            name: &after.name,
+            owner_user_id: owner.owner_user_id.as_deref(),
+        }
+    }
+    let before = before.map(|b| ownership(after, b));
+    audit::change(
+        conn,
+        caller,
+        if before.is_some() {
+            AuditAction::Update
+        } else {
+            AuditAction::Create
+        },
+        before.as_ref(),
+        Some(&ownership(after, after)),
+    )
 }
 
 pub async fn create(
@@ -220,18 +290,32 @@ pub async fn create(
 ) -> AppResult<Versioned<FacultyProfile>> {
     let caller = caller.cloned();
     db.write(move |conn| {
+        let owner = requested_owner(input.owner_user_id.as_deref());
         policy::authorize(
             caller.as_ref(),
             Action::CreateFacultyProfile {
                 university_id: input.university_id.trim(),
-                owner_user_id: input.owner_user_id.as_deref(),
+                owner_user_id: owner,
             },
         )?;
+        if owner.is_some() {
+            policy::authorize(
+                caller.as_ref(),
+                Action::LinkFacultyProfile {
+                    university_id: input.university_id.trim(),
+                    owner_user_id: owner,
+                },
+            )?;
+        }
         let valid = ValidProfile::parse(&input)?;
         check_references(conn, &valid)?;
+        check_owner(conn, &valid)?;
         let id = PublicId::generate();
         let row = rows::insert(conn, &id, &valid.fields, now())?;
         rows::replace_parts(conn, &id, &valid.parts(&id))?;
+        if row.owner_user_id.is_some() {
+            link_owner(conn, caller.as_ref(), None, &row)?;
+        }
         full_view(conn, row)
     })
     .await
@@ -312,16 +396,18 @@ pub async fn update(
             },
         )?;
         precondition.check(current.version, true)?;
-        // Handing a profile to another owner is the office's decision, not the owner's.
+        // Handing a profile to another owner (or to none) is not an edit of its content.
         let new_owner = patch
             .owner_user_id
             .as_ref()
-            .map(|o| o.as_deref().map(str::trim).filter(|o| !o.is_empty()));
-        if new_owner.is_some_and(|o| o != current.owner_user_id.as_deref()) {
+            .map(|o| requested_owner(o.as_deref()));
+        let relinks = new_owner.is_some_and(|o| o != current.owner_user_id.as_deref());
+        if let Some(owner) = new_owner.filter(|_| relinks) {
             policy::authorize(
                 caller.as_ref(),
-                Action::DeleteFacultyProfile {
+                Action::LinkFacultyProfile {
                     university_id: &current.university_id,
+                    owner_user_id: owner,
                 },
             )?;
         }
@@ -332,9 +418,15 @@ pub async fn update(
             return full_view(conn, current);
         }
         check_references(conn, &valid)?;
+        if relinks {
+            check_owner(conn, &valid)?;
+        }
         let row = rows::update(conn, &id, current.version, &valid.fields, now())?
             .ok_or_else(AppError::stale)?;
         rows::replace_parts(conn, &id, &valid.parts(&id))?;
+        if row.owner_user_id != current.owner_user_id {
+            link_owner(conn, caller.as_ref(), Some(&current), &row)?;
+        }
         full_view(conn, row)
     })
     .await

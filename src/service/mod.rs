@@ -7,6 +7,7 @@ pub mod auth;
 pub mod centers;
 pub mod engagements;
 pub mod faculty;
+pub mod invitations;
 pub mod matching;
 pub mod needs;
 pub mod organizations;

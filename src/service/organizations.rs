@@ -167,8 +167,13 @@ pub async fn update(
         for _ in 0..CAS_ATTEMPTS {
             let current = find_live(conn, &id)?;
             precondition.check(current.version, true)?;
+            let kind = kind_of(&current)?;
+            let new_kind = patch.kind.flatten().unwrap_or(kind);
+            if new_kind != kind {
+                check_kind_change(conn, caller.as_ref(), &current, new_kind)?;
+            }
             let merged = ValidOrganization::parse(
-                patch.kind.flatten().unwrap_or(kind_of(&current)?),
+                new_kind,
                 merge(&patch.name, &Some(current.name.clone())).unwrap_or_default(),
                 merge(&patch.local_name, &current.local_name),
                 merge(&patch.country, &Some(current.country.clone())).unwrap_or_default(),
@@ -254,6 +259,64 @@ pub async fn delete(
         ))
     })
     .await
+}
+
+/// A change of kind: only operators may make it (403), and only while nothing the
+/// organization holds depends on its present kind (409): members whose role the new kind does
+/// not grant (a university's faculty, for a company) would keep powers they may no longer have,
+/// and its needs, or its profiles, centres and projects, would belong to the wrong kind of
+/// organization. Those are moved or removed first, deliberately, rather than as a side effect.
+fn check_kind_change(
+    conn: &mut DbConn,
+    caller: Option<&Caller>,
+    current: &OrganizationRow,
+    new_kind: OrganizationKind,
+) -> AppResult<()> {
+    policy::authorize(
+        caller,
+        Action::ChangeOrganizationKind {
+            organization_id: &current.id,
+        },
+    )?;
+    let mut errors = Vec::new();
+    let misfits: Vec<String> = rows::roles_held(conn, &current.id)?
+        .into_iter()
+        .filter(|r| {
+            crate::api::accounts::Role::from_db(r).is_none_or(|r| !policy::role_fits(new_kind, r))
+        })
+        .collect();
+    if !misfits.is_empty() {
+        errors.push(FieldError::new(
+            "kind",
+            "roles_do_not_fit",
+            format!(
+                "members hold roles a {} cannot grant ({}); change or remove those memberships first",
+                new_kind.as_str(),
+                misfits.join(", ")
+            ),
+        ));
+    }
+    let held = rows::records_of_kind(conn, &current.id, &current.kind)?;
+    if !held.is_empty() {
+        errors.push(FieldError::new(
+            "kind",
+            "kind_in_use",
+            format!(
+                "the organization holds {} that only a {} may hold",
+                held.join(", "),
+                current.kind
+            ),
+        ));
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(AppError::new(
+            crate::error::ErrorCode::Conflict,
+            "The organization's kind cannot change while what it holds depends on it",
+        )
+        .with_errors(errors))
+    }
 }
 
 /// An organization's changes concern the organization itself.

@@ -42,6 +42,11 @@ pub enum Action<'a> {
     UpdateOrganization {
         organization_id: &'a str,
     },
+    /// Change an organization's kind: what its members may do and which records it may hold
+    /// follow from the kind, so it is not the organization's own to change.
+    ChangeOrganizationKind {
+        organization_id: &'a str,
+    },
     DeleteOrganization {
         organization_id: &'a str,
     },
@@ -51,12 +56,21 @@ pub enum Action<'a> {
     ManageMembers {
         organization_id: &'a str,
     },
+    /// Make an account a member without its consent (the bootstrap path).
+    AddMemberDirectly,
     /// Create a profile at a university, possibly owned by `owner_user_id`.
     CreateFacultyProfile {
         university_id: &'a str,
         owner_user_id: Option<&'a str>,
     },
     EditFacultyProfile {
+        university_id: &'a str,
+        owner_user_id: Option<&'a str>,
+    },
+    /// Link a profile of a university to the account `owner_user_id` (`None`: unlink it).
+    /// The owner reads the confidential needs the professor was invited to and makes the
+    /// professor's moves in engagements, so who owns a profile is not profile content.
+    LinkFacultyProfile {
         university_id: &'a str,
         owner_user_id: Option<&'a str>,
     },
@@ -163,7 +177,13 @@ pub fn authorize(caller: Option<&Caller>, action: Action<'_>) -> AppResult<()> {
     let owns = |owner: Option<&str>| owner == Some(caller.user_id.as_str());
     let allowed = match action {
         // Organizations are the roots of every right; only operators create or delete them.
-        Action::CreateOrganization | Action::DeleteOrganization { .. } | Action::Restore => false,
+        Action::CreateOrganization
+        | Action::DeleteOrganization { .. }
+        | Action::ChangeOrganizationKind { .. }
+        | Action::Restore => false,
+        // Anyone else invites, and an account joins only by accepting: an admin must not
+        // enrol other people's accounts, nor learn which addresses have one.
+        Action::AddMemberDirectly => false,
         Action::UpdateOrganization { organization_id }
         | Action::ManageMembers { organization_id } => caller.is_admin_of(organization_id),
         Action::ViewMembers { organization_id } => caller.role_in(organization_id).is_some(),
@@ -180,6 +200,16 @@ pub fn authorize(caller: Option<&Caller>, action: Action<'_>) -> AppResult<()> {
             university_id,
             owner_user_id,
         } => office(university_id) || owns(owner_user_id),
+        // The university's admins (not every member of its office) decide which account is
+        // which professor; a professor may link a profile they create to themselves. That the
+        // account is the university's faculty member is checked against the data.
+        Action::LinkFacultyProfile {
+            university_id,
+            owner_user_id,
+        } => {
+            caller.is_admin_of(university_id)
+                || (caller.role_in(university_id) == Some(Role::Faculty) && owns(owner_user_id))
+        }
         Action::DeleteFacultyProfile { university_id }
         | Action::ImportFaculty { university_id } => office(university_id),
         Action::ManageNeeds { company_id } => office(company_id),
@@ -206,6 +236,9 @@ pub fn authorize(caller: Option<&Caller>, action: Action<'_>) -> AppResult<()> {
         Err(AppError::forbidden(match action {
             Action::CreateOrganization => "Only platform operators create organizations",
             Action::DeleteOrganization { .. } => "Only platform operators delete organizations",
+            Action::ChangeOrganizationKind { .. } => {
+                "An organization's kind is fixed after creation; only platform operators may correct it"
+            }
             Action::UpdateOrganization { .. } => {
                 "Only this organization's admins and platform operators may change it"
             }
@@ -213,11 +246,17 @@ pub fn authorize(caller: Option<&Caller>, action: Action<'_>) -> AppResult<()> {
                 "Only this organization's admins and platform operators manage its members"
             }
             Action::ViewMembers { .. } => "Only this organization's members may see its members",
+            Action::AddMemberDirectly => {
+                "Only platform operators add members directly; invite the address with POST /api/v1/organizations/{id}/invitations, and its account joins by accepting"
+            }
             Action::CreateFacultyProfile { .. } => {
                 "Only the university's admins and staff (or a professor for their own profile) create profiles there"
             }
             Action::EditFacultyProfile { .. } => {
                 "Only the profile's owner and the university's admins and staff may change it"
+            }
+            Action::LinkFacultyProfile { .. } => {
+                "Only the university's admins and platform operators link a profile to an account (owner_user_id); staff edit its content"
             }
             Action::DeleteFacultyProfile { .. } => {
                 "Only the university's admins and staff may delete its profiles"
@@ -332,12 +371,46 @@ pub fn engagement_scope(
             .map(|m| m.organization_id.clone())
             .collect(),
         owner_user_id: caller.user_id.clone(),
-        // An engagement is the professor's business from the first event that reached them.
-        disclosed_by: vec![
-            EngagementState::Invited.as_str(),
-            EngagementState::Interested.as_str(),
-        ],
+        disclosed_by: DISCLOSED_BY.iter().map(|s| s.as_str()).collect(),
     })
+}
+
+/// An engagement is the professor's business from the first event that reached them: an
+/// invitation, or their own interest. What came before (a shortlist, and its closing) is the
+/// company's own note.
+pub const DISCLOSED_BY: [EngagementState; 2] =
+    [EngagementState::Invited, EngagementState::Interested];
+
+/// Whether an engagement in `state` had certainly reached the professor's side: a disclosing
+/// state, or one that only moves from disclosed states lead to (declined, agreed). `closed`
+/// also ends a shortlist that never reached anybody, so it does not say.
+pub fn engagement_disclosed(state: EngagementState) -> bool {
+    let mut into = ENGAGEMENT_MOVES
+        .iter()
+        .filter(|(_, t, _)| *t == state)
+        .peekable();
+    DISCLOSED_BY.contains(&state)
+        || (into.peek().is_some() && into.all(|(f, _, _)| f.is_some_and(engagement_disclosed)))
+}
+
+/// Whether a caller with `scope` could see an engagement of a need of `company_id` while it
+/// was in `state` (what the audit log asks of each snapshot): the company's side in every
+/// state, the professor's side once it was disclosed. Whether they see it now is the scope's
+/// to say.
+pub fn engagement_state_visible(
+    scope: &crate::db::engagements::EngagementScope,
+    company_id: &str,
+    state: EngagementState,
+) -> bool {
+    scope.all || scope.companies.iter().any(|c| c == company_id) || engagement_disclosed(state)
+}
+
+/// Whether the caller sees the whole history of an engagement on a need of `company_id`:
+/// operators and the company's members do; everyone else who sees it (the professor, their
+/// university's office) sees it from its first [`DISCLOSED_BY`] event on, so that neither the
+/// company's private notes nor when it first considered the professor show.
+pub fn sees_whole_engagement(caller: &Caller, company_id: &str) -> bool {
+    caller.is_platform_operator || caller.role_in(company_id).is_some()
 }
 
 /// Whose audit entries a caller may read: operators all; otherwise those concerning an
@@ -429,6 +502,42 @@ mod tests {
                 role,
             }],
         }
+    }
+
+    #[test]
+    fn an_engagement_is_disclosed_once_it_was_invited_or_interested() {
+        use EngagementState::*;
+        let disclosed: Vec<_> = EngagementState::ALL
+            .into_iter()
+            .filter(|s| engagement_disclosed(*s))
+            .collect();
+        assert_eq!(disclosed, vec![Invited, Interested, Declined, Agreed]);
+    }
+
+    #[test]
+    fn only_admins_link_profiles_and_only_operators_change_kinds() {
+        let link = |owner| Action::LinkFacultyProfile {
+            university_id: "a",
+            owner_user_id: owner,
+        };
+        let kind = Action::ChangeOrganizationKind {
+            organization_id: "a",
+        };
+        assert!(authorize(Some(&member("a", Role::Admin)), link(Some("p"))).is_ok());
+        assert!(authorize(Some(&member("a", Role::Admin)), link(None)).is_ok());
+        assert!(authorize(Some(&member("b", Role::Admin)), link(Some("p"))).is_err());
+        assert!(authorize(Some(&member("a", Role::Staff)), link(Some("p"))).is_err());
+        assert!(authorize(Some(&member("a", Role::Staff)), link(Some("u"))).is_err());
+        // A professor links a profile to themselves only.
+        assert!(authorize(Some(&member("a", Role::Faculty)), link(Some("u"))).is_ok());
+        assert!(authorize(Some(&member("a", Role::Faculty)), link(Some("p"))).is_err());
+        assert!(authorize(Some(&member("a", Role::Admin)), kind).is_err());
+        let operator = Caller {
+            is_platform_operator: true,
+            ..member("b", Role::Staff)
+        };
+        assert!(authorize(Some(&operator), kind).is_ok());
+        assert!(authorize(Some(&operator), link(Some("p"))).is_ok());
     }
 
     #[test]

@@ -657,20 +657,9 @@ pub async fn payments(
     caller: Option<&Caller>,
     project_id: String,
 ) -> AppResult<PaymentList> {
-    let visible = policy::participant_scope(caller, false)?;
-    let participating = policy::participation(caller);
-    let signed_in = caller.is_some();
+    let caller = caller.cloned();
     db.run(move |conn| {
-        let project = rows::find_visible(conn, &visible, &project_id)?
-            .ok_or_else(|| AppError::not_found("Funded project"))?;
-        if rows::find_visible(conn, &participating, &project_id)?.is_none() {
-            if !signed_in {
-                return Err(AppError::unauthenticated("no credentials"));
-            }
-            return Err(AppError::forbidden(
-                "Only the project's participants see its payments",
-            ));
-        }
+        let project = participating_project(conn, caller.as_ref(), &project_id)?;
         let mut items = Vec::new();
         let (mut scheduled, mut received) = (0i64, 0i64);
         for row in rows::payments(conn, &project_id)? {
@@ -689,6 +678,46 @@ pub async fn payments(
         })
     })
     .await
+}
+
+/// One payment with its version (the ETag that updating or deleting it checks); seen by
+/// whoever sees the project's payments.
+pub async fn payment(
+    db: &Db,
+    caller: Option<&Caller>,
+    project_id: String,
+    payment_id: String,
+) -> AppResult<Versioned<Payment>> {
+    let caller = caller.cloned();
+    db.run(move |conn| {
+        participating_project(conn, caller.as_ref(), &project_id)?;
+        let row = rows::find_payment(conn, &project_id, &payment_id)?
+            .ok_or_else(|| AppError::not_found("Payment"))?;
+        payment_view(row)
+    })
+    .await
+}
+
+/// The project, if the caller takes part in it: a project the caller cannot see at all is
+/// 404; one it sees but does not take part in (a public project) is 403 (401 anonymously).
+fn participating_project(
+    conn: &mut DbConn,
+    caller: Option<&Caller>,
+    project_id: &str,
+) -> AppResult<ProjectRow> {
+    let visible = policy::participant_scope(caller, false)?;
+    let participating = policy::participation(caller);
+    let project = rows::find_visible(conn, &visible, project_id)?
+        .ok_or_else(|| AppError::not_found("Funded project"))?;
+    if rows::find_visible(conn, &participating, project_id)?.is_none() {
+        if caller.is_none() {
+            return Err(AppError::unauthenticated("no credentials"));
+        }
+        return Err(AppError::forbidden(
+            "Only the project's participants see its payments",
+        ));
+    }
+    Ok(project)
 }
 
 pub async fn update_payment(

@@ -20,11 +20,57 @@ use crate::error::{AppError, AppResult, FieldError};
 
 use super::policy::{self, Action, Caller};
 
+/// One cell of a report table. Numbers are built only from numeric values, so they are the
+/// only cells written as they are; every text cell goes through the spreadsheet-formula guard
+/// in [`Table::to_csv`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cell(CellKind);
+
+#[derive(Debug, Clone, PartialEq)]
+enum CellKind {
+    Text(String),
+    Number(String),
+}
+
+impl Cell {
+    pub fn text(s: impl Into<String>) -> Self {
+        Self(CellKind::Text(s.into()))
+    }
+
+    /// A decimal number with `places` digits after the point.
+    pub fn decimal(v: f64, places: usize) -> Self {
+        Self(CellKind::Number(format!("{v:.places$}")))
+    }
+}
+
+impl From<String> for Cell {
+    fn from(s: String) -> Self {
+        Self::text(s)
+    }
+}
+
+impl From<&str> for Cell {
+    fn from(s: &str) -> Self {
+        Self::text(s)
+    }
+}
+
+macro_rules! integer_cells {
+    ($($t:ty),*) => {$(
+        impl From<$t> for Cell {
+            fn from(v: $t) -> Self {
+                Self(CellKind::Number(v.to_string()))
+            }
+        }
+    )*};
+}
+integer_cells!(i32, i64, u64, i128);
+
 /// A report as a table: what the CSV form shows.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Table {
     pub columns: Vec<String>,
-    pub rows: Vec<Vec<String>>,
+    pub rows: Vec<Vec<Cell>>,
 }
 
 impl Table {
@@ -35,23 +81,27 @@ impl Table {
         }
     }
 
-    pub fn row(&mut self, cells: Vec<String>) {
+    pub fn row(&mut self, cells: Vec<Cell>) {
         self.rows.push(cells);
     }
 
     /// RFC 4180: CRLF line ends; fields with a comma, quote, CR or LF quoted, quotes doubled;
-    /// preceded by a UTF-8 byte-order mark.
+    /// preceded by a UTF-8 byte-order mark. Text cells that a spreadsheet would read as a
+    /// formula are neutralised (see [`csv_text`]); number cells are written as they are, so
+    /// `-5` stays a number.
     pub fn to_csv(&self) -> String {
-        fn field(s: &str) -> String {
-            if s.contains([',', '"', '\r', '\n']) {
-                format!("\"{}\"", s.replace('"', "\"\""))
-            } else {
-                s.to_owned()
-            }
-        }
         let mut out = String::from("\u{feff}");
-        for line in std::iter::once(&self.columns).chain(&self.rows) {
-            let cells: Vec<String> = line.iter().map(|c| field(c)).collect();
+        let header = self.columns.iter().map(|c| csv_text(c));
+        out.push_str(&header.collect::<Vec<_>>().join(","));
+        out.push_str("\r\n");
+        for row in &self.rows {
+            let cells: Vec<String> = row
+                .iter()
+                .map(|c| match &c.0 {
+                    CellKind::Text(s) => csv_text(s),
+                    CellKind::Number(n) => n.clone(),
+                })
+                .collect();
             out.push_str(&cells.join(","));
             out.push_str("\r\n");
         }
@@ -59,15 +109,37 @@ impl Table {
     }
 }
 
-/// Checked report parameters.
+/// One text field of a CSV file. Spreadsheet programs run a cell that begins with `=`, `+`,
+/// `-`, `@`, tab or carriage return as a formula (`=HYPERLINK(...)` in a centre's name would
+/// run on the office's computer), so such a cell gets a leading `'` and is quoted (OWASP's
+/// CSV-injection rule). The stored data and the JSON answers are unchanged: only the CSV form
+/// is guarded. Otherwise RFC 4180: a field with a comma, quote, CR or LF is quoted, quotes
+/// doubled.
+pub fn csv_text(s: &str) -> String {
+    let formula = s.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if formula {
+        format!("\"'{}\"", s.replace('"', "\"\""))
+    } else if s.contains([',', '"', '\r', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_owned()
+    }
+}
+
+/// Checked report parameters, and what the reader may see: a report counts and names only
+/// what the GET endpoints would show them (the same scopes), so a company's private
+/// shortlist is not in its professor's university's funnel.
 pub struct Period {
     pub university_id: String,
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
+    pub engagements: crate::db::engagements::EngagementScope,
+    /// Centres and funded projects.
+    pub records: crate::db::centers::ParticipantScope,
 }
 
 impl Period {
-    fn parse(p: &ReportParams) -> AppResult<Self> {
+    fn parse(caller: Option<&Caller>, p: &ReportParams) -> AppResult<Self> {
         let mut errors = Vec::new();
         let university_id = PublicId::parse(&p.university_id);
         if university_id.is_none() {
@@ -87,6 +159,8 @@ impl Period {
                 university_id,
                 from: p.from,
                 to: p.to,
+                engagements: policy::engagement_scope(caller)?,
+                records: policy::participant_scope(caller, false)?,
             }),
             _ => Err(AppError::query(errors)),
         }
@@ -102,7 +176,7 @@ impl Period {
 
 /// Checks the caller may read the university's reports (404 for an unknown university).
 async fn authorized(db: &Db, caller: Option<&Caller>, p: &ReportParams) -> AppResult<Period> {
-    let period = Period::parse(p)?;
+    let period = Period::parse(caller, p)?;
     let id = period.university_id.clone();
     let kind = db
         .run(move |c| {
@@ -167,11 +241,12 @@ pub async fn funnel(
     let period = authorized(db, caller, &p).await?;
     let (from, to) = period.bounds();
     let uni = period.university_id.clone();
+    let (engagements, records) = (period.engagements.clone(), period.records.clone());
     let (rows, projects) = db
         .run(move |c| {
             Ok((
-                crate::db::reports::engagements_of_university(c, &uni, from, to)?,
-                crate::db::reports::projects_of_university(c, &uni)?,
+                crate::db::reports::engagements_of_university(c, &engagements, &uni, from, to)?,
+                crate::db::reports::projects_of_university(c, &records, &uni)?,
             ))
         })
         .await?;
@@ -225,28 +300,27 @@ pub async fn funnel(
         funded_projects_from_engagements: from_engagements,
     };
     let mut t = Table::new(&["stage", "count"]);
-    t.row(vec!["needs".into(), report.needs.to_string()]);
-    t.row(vec!["engagements".into(), report.engagements.to_string()]);
+    t.row(vec!["needs".into(), report.needs.into()]);
+    t.row(vec!["engagements".into(), report.engagements.into()]);
     for (state, n) in &report.engagements_by_state {
-        t.row(vec![format!("engagements_{state}"), n.to_string()]);
+        t.row(vec![format!("engagements_{state}").into(), (*n).into()]);
     }
-    t.row(vec!["invited".into(), report.invited.to_string()]);
-    t.row(vec!["responded".into(), report.responded.to_string()]);
-    t.row(vec!["agreed".into(), report.agreed.to_string()]);
+    t.row(vec!["invited".into(), report.invited.into()]);
+    t.row(vec!["responded".into(), report.responded.into()]);
+    t.row(vec!["agreed".into(), report.agreed.into()]);
     t.row(vec![
         "funded_projects_from_needs".into(),
-        report.funded_projects_from_needs.to_string(),
+        report.funded_projects_from_needs.into(),
     ]);
     t.row(vec![
         "funded_projects_from_engagements".into(),
-        report.funded_projects_from_engagements.to_string(),
+        report.funded_projects_from_engagements.into(),
     ]);
     t.row(vec![
         "median_hours_to_first_response".into(),
         report
             .median_hours_to_first_response
-            .map(|h| format!("{h:.2}"))
-            .unwrap_or_default(),
+            .map_or_else(|| Cell::text(""), |h| Cell::decimal(h, 2)),
     ]);
     Ok((report, t))
 }
@@ -405,12 +479,13 @@ pub async fn funding(
     let period =
         authorized_university(db, caller, &p.university_id, p.from, p.to, p.format).await?;
     let uni = period.university_id.clone();
+    let records = period.records.clone();
     let (projects, centers, received) = db
         .run(move |c| {
-            let projects = crate::db::reports::projects_of_university(c, &uni)?;
+            let projects = crate::db::reports::projects_of_university(c, &records, &uni)?;
             let ids: Vec<String> = projects.iter().map(|p| p.id.clone()).collect();
             let received = crate::db::reports::received_by_project(c, &ids)?;
-            let centers = crate::db::reports::centers_of_university(c, &uni)?;
+            let centers = crate::db::reports::centers_of_university(c, &records, &uni)?;
             let center_ids: Vec<String> = centers.iter().map(|c| c.id.clone()).collect();
             let parts = crate::db::centers::load_parts(c, &center_ids)?;
             Ok((projects, parts, received))
@@ -549,28 +624,28 @@ pub async fn funding(
     ]);
     for r in &rows {
         t.row(vec![
-            r.year.to_string(),
-            r.sponsor_id.clone(),
-            r.sponsor_name.clone().unwrap_or_default(),
-            r.kind.clone(),
-            r.currency.clone(),
-            r.count.to_string(),
-            r.committed_minor.to_string(),
-            r.pipeline_minor.to_string(),
-            r.received_minor.to_string(),
+            r.year.into(),
+            r.sponsor_id.clone().into(),
+            r.sponsor_name.clone().unwrap_or_default().into(),
+            r.kind.clone().into(),
+            r.currency.clone().into(),
+            r.count.into(),
+            r.committed_minor.into(),
+            r.pipeline_minor.into(),
+            r.received_minor.into(),
         ]);
     }
     for total in totals.iter().chain(converted.as_ref()) {
         t.row(vec![
             "total".into(),
-            String::new(),
-            String::new(),
-            String::new(),
-            total.currency.clone(),
-            String::new(),
-            total.committed_minor.to_string(),
-            total.pipeline_minor.to_string(),
-            total.received_minor.to_string(),
+            "".into(),
+            "".into(),
+            "".into(),
+            total.currency.clone().into(),
+            "".into(),
+            total.committed_minor.into(),
+            total.pipeline_minor.into(),
+            total.received_minor.into(),
         ]);
     }
     Ok((
@@ -592,9 +667,10 @@ pub async fn centers(
 ) -> AppResult<(CentersReport, Table)> {
     let period = authorized(db, caller, &p).await?;
     let uni = period.university_id.clone();
+    let records = period.records.clone();
     let (rows, mut parts, people, orgs) = db
         .run(move |c| {
-            let rows: Vec<_> = crate::db::reports::centers_of_university(c, &uni)?
+            let rows: Vec<_> = crate::db::reports::centers_of_university(c, &records, &uni)?
                 .into_iter()
                 .filter(|r| r.status == "active" || r.status == "renewing")
                 .collect();
@@ -689,23 +765,29 @@ pub async fn centers(
             end_date: r.end_date,
         };
         t.row(vec![
-            item.id.clone(),
-            item.name.clone(),
-            item.local_name.clone().unwrap_or_default(),
-            item.status.clone(),
+            item.id.clone().into(),
+            item.name.clone().into(),
+            item.local_name.clone().unwrap_or_default().into(),
+            item.status.clone().into(),
             item.established_date
                 .map(|d| d.to_string())
-                .unwrap_or_default(),
-            item.end_date.map(|d| d.to_string()).unwrap_or_default(),
+                .unwrap_or_default()
+                .into(),
+            item.end_date
+                .map(|d| d.to_string())
+                .unwrap_or_default()
+                .into(),
             item.director
                 .as_ref()
                 .map(|d| d.name.clone())
-                .unwrap_or_default(),
+                .unwrap_or_default()
+                .into(),
             item.members
                 .iter()
                 .map(|m| m.name.as_str())
                 .collect::<Vec<_>>()
-                .join("; "),
+                .join("; ")
+                .into(),
             item.partners
                 .iter()
                 .map(|x| {
@@ -716,15 +798,17 @@ pub async fn centers(
                     )
                 })
                 .collect::<Vec<_>>()
-                .join("; "),
-            sum("gpu", "count").to_string(),
-            sum("hpc_allocation", "gpu_hours").to_string(),
-            sum("lab_space", "square_meters").to_string(),
+                .join("; ")
+                .into(),
+            sum("gpu", "count").into(),
+            sum("hpc_allocation", "gpu_hours").into(),
+            sum("lab_space", "square_meters").into(),
             item.funding_totals
                 .iter()
                 .map(|(c, v)| format!("{c} {v}"))
                 .collect::<Vec<_>>()
-                .join("; "),
+                .join("; ")
+                .into(),
         ]);
         centers.push(item);
     }
@@ -747,9 +831,10 @@ pub async fn faculty_funding(
     let period = authorized(db, caller, &p).await?;
     let uni = period.university_id.clone();
     let (from, to) = (p.from, p.to);
+    let records = period.records.clone();
     let (projects, co, orgs, people) = db
         .run(move |c| {
-            let projects = crate::db::reports::projects_of_university(c, &uni)?;
+            let projects = crate::db::reports::projects_of_university(c, &records, &uni)?;
             let sponsors: Vec<String> = projects.iter().map(|p| p.sponsor_id.clone()).collect();
             let orgs = crate::db::reports::organizations(c, sponsors)?;
             let projects: Vec<_> = projects
@@ -816,13 +901,13 @@ pub async fn faculty_funding(
     ]);
     for r in &rows {
         t.row(vec![
-            r.faculty.id.clone(),
-            r.faculty.name.clone(),
-            r.faculty.local_name.clone().unwrap_or_default(),
-            r.currency.clone(),
-            r.projects_led.to_string(),
-            r.amount_minor.to_string(),
-            r.projects_co_investigated.to_string(),
+            r.faculty.id.clone().into(),
+            r.faculty.name.clone().into(),
+            r.faculty.local_name.clone().unwrap_or_default().into(),
+            r.currency.clone().into(),
+            r.projects_led.into(),
+            r.amount_minor.into(),
+            r.projects_co_investigated.into(),
         ]);
     }
     Ok((
@@ -847,6 +932,29 @@ mod tests {
             t.to_csv(),
             "\u{feff}name,note\r\n國立陽明交通大學,\"a, \"\"b\"\"\nc\"\r\n서울대학교,plain\r\n"
         );
+    }
+
+    #[test]
+    fn csv_text_cells_that_a_spreadsheet_would_run_are_neutralised() {
+        for lead in ['=', '+', '-', '@', '\t', '\r'] {
+            assert_eq!(
+                csv_text(&format!("{lead}SUM(A1)")),
+                format!("\"'{lead}SUM(A1)\"")
+            );
+        }
+        // Quotes inside are still doubled; the rule looks at the first character only.
+        assert_eq!(
+            csv_text("=HYPERLINK(\"http://x\",\"y\")"),
+            "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\""
+        );
+        assert_eq!(csv_text("a=b-c"), "a=b-c");
+        assert_eq!(csv_text(" =1"), " =1");
+        assert_eq!(csv_text(""), "");
+        // Numbers are not text: a negative amount stays a number, text that looks like one
+        // does not.
+        let mut t = Table::new(&["n", "text", "decimal"]);
+        t.row(vec![(-5i64).into(), "-5".into(), Cell::decimal(-1.5, 2)]);
+        assert_eq!(t.to_csv(), "\u{feff}n,text,decimal\r\n-5,\"'-5\",-1.50\r\n");
     }
 
     #[test]

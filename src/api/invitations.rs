@@ -1,0 +1,84 @@
+//! Invitations to join an organization: what an admin sends, what the invited account sees.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::accounts::Role;
+use super::organizations::OrganizationKind;
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(examples(json!({"email": "minjun.kim@snu.ac.kr", "role": "faculty"})))]
+pub struct InviteMember {
+    pub email: String,
+    pub role: Role,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum InvitationStatus {
+    /// Waiting for the invited account to accept or decline.
+    Pending,
+    /// The account accepted and is a member.
+    Accepted,
+    /// The account declined; nothing changed.
+    Declined,
+    /// The organization's admin withdrew it before it was answered.
+    Revoked,
+}
+
+impl InvitationStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Accepted => "accepted",
+            Self::Declined => "declined",
+            Self::Revoked => "revoked",
+        }
+    }
+
+    pub fn from_db(s: &str) -> Option<Self> {
+        Some(match s {
+            "pending" => Self::Pending,
+            "accepted" => Self::Accepted,
+            "declined" => Self::Declined,
+            "revoked" => Self::Revoked,
+            _ => return None,
+        })
+    }
+}
+
+/// An invitation of an email address to join an organization in a role. It says nothing about
+/// whether an account with that address exists.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct MemberInvitation {
+    pub id: String,
+    pub organization_id: String,
+    pub organization_name: String,
+    pub organization_kind: OrganizationKind,
+    pub email: String,
+    pub role: Role,
+    pub status: InvitationStatus,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct MemberInvitationList {
+    pub items: Vec<MemberInvitation>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ListInvitations {
+    /// Only invitations in this status.
+    pub status: Option<InvitationStatus>,
+    /// Page size, 1-100 (default 20).
+    pub limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}

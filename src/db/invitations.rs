@@ -1,0 +1,137 @@
+//! Invitations to join an organization (`member_invitations`).
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::DbConn;
+use super::schema::{member_invitations, organizations};
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = member_invitations)]
+pub struct InvitationRow {
+    pub id: String,
+    pub organization_id: String,
+    pub email: String,
+    pub email_key: String,
+    pub role: String,
+    pub status: String,
+    pub invited_by: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = member_invitations)]
+pub struct NewInvitation<'a> {
+    pub id: &'a str,
+    pub organization_id: &'a str,
+    pub email: &'a str,
+    pub email_key: &'a str,
+    pub role: &'a str,
+    pub status: &'a str,
+    pub invited_by: Option<&'a str>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+pub fn insert(conn: &mut DbConn, new: &NewInvitation<'_>) -> QueryResult<InvitationRow> {
+    diesel::insert_into(member_invitations::table)
+        .values(new)
+        .returning(member_invitations::all_columns)
+        .get_result(conn)
+}
+
+/// An invitation with its organization's name and kind (the organization must be live).
+pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<(InvitationRow, String, String)>> {
+    member_invitations::table
+        .inner_join(organizations::table)
+        .filter(member_invitations::id.eq(id))
+        .filter(organizations::deleted_at.is_null())
+        .select((
+            member_invitations::all_columns,
+            organizations::name,
+            organizations::kind,
+        ))
+        .first(conn)
+        .optional()
+}
+
+/// The pending invitation of an address to an organization, if any.
+pub fn find_pending(
+    conn: &mut DbConn,
+    organization_id: &str,
+    email_key: &str,
+) -> QueryResult<Option<InvitationRow>> {
+    member_invitations::table
+        .filter(member_invitations::organization_id.eq(organization_id))
+        .filter(member_invitations::email_key.eq(email_key))
+        .filter(member_invitations::status.eq("pending"))
+        .select(member_invitations::all_columns)
+        .first(conn)
+        .optional()
+}
+
+/// An organization's invitations (optionally of one status), in id order after `after`.
+pub fn of_organization(
+    conn: &mut DbConn,
+    organization_id: &str,
+    status: Option<&str>,
+    after: Option<&str>,
+    limit: i64,
+) -> QueryResult<Vec<InvitationRow>> {
+    let mut q = member_invitations::table
+        .filter(member_invitations::organization_id.eq(organization_id))
+        .select(member_invitations::all_columns)
+        .into_boxed();
+    if let Some(status) = status {
+        q = q.filter(member_invitations::status.eq(status.to_owned()));
+    }
+    if let Some(after) = after {
+        q = q.filter(member_invitations::id.gt(after.to_owned()));
+    }
+    q.order(member_invitations::id.asc())
+        .limit(limit)
+        .load(conn)
+}
+
+/// The pending invitations of an address to live organizations, with each organization's
+/// name and kind, oldest first.
+pub fn pending_for(
+    conn: &mut DbConn,
+    email_key: &str,
+) -> QueryResult<Vec<(InvitationRow, String, String)>> {
+    member_invitations::table
+        .inner_join(organizations::table)
+        .filter(member_invitations::email_key.eq(email_key))
+        .filter(member_invitations::status.eq("pending"))
+        .filter(organizations::deleted_at.is_null())
+        .order(member_invitations::id.asc())
+        .select((
+            member_invitations::all_columns,
+            organizations::name,
+            organizations::kind,
+        ))
+        .load(conn)
+}
+
+/// Moves a pending invitation to `status` (accepted, declined, revoked); `None` when it is no
+/// longer pending, so that of two concurrent answers exactly one wins.
+pub fn settle(
+    conn: &mut DbConn,
+    id: &str,
+    status: &str,
+    now: NaiveDateTime,
+) -> QueryResult<Option<InvitationRow>> {
+    diesel::update(
+        member_invitations::table
+            .filter(member_invitations::id.eq(id))
+            .filter(member_invitations::status.eq("pending")),
+    )
+    .set((
+        member_invitations::status.eq(status),
+        member_invitations::updated_at.eq(now),
+    ))
+    .returning(member_invitations::all_columns)
+    .get_result(conn)
+    .optional()
+}
