@@ -410,7 +410,10 @@ mod tests {
         for r in found {
             // `#/components/{kind}/{name}`: schemas, responses, ...
             let mut parts = r.trim_start_matches("#/components/").splitn(2, '/');
-            let (kind, name) = (parts.next().unwrap(), parts.next().unwrap_or_default());
+            let (kind, name) = (
+                parts.next().unwrap_or_default(),
+                parts.next().unwrap_or_default(),
+            );
             assert!(
                 doc["components"][kind].get(name).is_some(),
                 "{r} is referenced but not defined"
