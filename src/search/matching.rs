@@ -848,44 +848,48 @@ pub fn pair_score(
 }
 
 /// Documents of a segment (among `allowed`) whose field has every piece of a form, with the
-/// count of its rarest piece there.
+/// count of its rarest piece there: the rarest piece's postings, each document looked up in
+/// the others' (pieces are CJK bigrams, some of them common).
 fn whole_form(
     inverted: &InvertedIndexReader,
     field: Field,
     pieces: &[String],
     allowed: &BitSet,
 ) -> AppResult<Vec<(DocId, u32)>> {
-    let mut found: Option<HashMap<DocId, u32>> = None;
+    let mut postings = Vec::with_capacity(pieces.len());
     for piece in pieces {
         let term = Term::from_field_text(field, piece);
-        let Some(mut p) = inverted
+        match inverted
             .read_postings(&term, IndexRecordOption::WithFreqs)
             .map_err(AppError::internal)?
-        else {
-            return Ok(Vec::new());
-        };
-        let mut here = HashMap::new();
-        let mut d = p.doc();
-        while d != TERMINATED {
-            if allowed.contains(d) {
-                let tf = p.term_freq();
-                match &found {
-                    None => {
-                        here.insert(d, tf);
-                    }
-                    Some(before) => {
-                        if let Some(b) = before.get(&d) {
-                            here.insert(d, tf.min(*b));
-                        }
-                    }
-                }
-            }
-            d = p.advance();
+        {
+            Some(p) => postings.push(p),
+            None => return Ok(Vec::new()),
         }
-        found = Some(here);
     }
-    let mut out: Vec<(DocId, u32)> = found.unwrap_or_default().into_iter().collect();
-    out.sort_unstable();
+    postings.sort_by_key(|p| p.doc_freq());
+    let Some((first, others)) = postings.split_first_mut() else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    let mut d = first.doc();
+    'docs: while d != TERMINATED {
+        if allowed.contains(d) {
+            let mut tf = first.term_freq();
+            for p in others.iter_mut() {
+                if p.doc() > d || p.seek(d) != d {
+                    if p.doc() == TERMINATED {
+                        break 'docs;
+                    }
+                    d = first.advance();
+                    continue 'docs;
+                }
+                tf = tf.min(p.term_freq());
+            }
+            out.push((d, tf));
+        }
+        d = first.advance();
+    }
     Ok(out)
 }
 
