@@ -3,7 +3,7 @@
 //! labelled (need, profile) pair with the pair score the match lists use, and reports
 //! nDCG@10 and the pairwise weighted ranking loss.
 //!
-//! The file format is documented in the README ("Match quality") and by these types.
+//! The file format is documented in docs/api.md ("Match quality") and by these types.
 
 use std::collections::HashMap;
 use std::path::Path;

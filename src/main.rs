@@ -52,10 +52,10 @@ enum Command {
         #[arg(long, default_value = "data/demo")]
         dir: std::path::PathBuf,
     },
-    /// Measure match quality on a labelled set (JSON; format in the README): prints nDCG@10
+    /// Measure match quality on a labelled set (JSON; format in docs/api.md): prints nDCG@10
     /// and the pairwise ranking loss. Works in a temporary database of its own.
     Eval {
-        /// The labelled set (see the README's "Match quality").
+        /// The labelled set (see docs/api.md, "Match quality").
         #[arg(required_unless_present = "sbir", conflicts_with = "sbir")]
         file: Option<std::path::PathBuf>,
         /// Instead, the development set built from real SBIR awards (a .jsonl or .jsonl.gz

@@ -1,5 +1,5 @@
 //! The search benchmark program still runs end to end (a tiny corpus, so it takes seconds):
-//! it must not rot between the runs that produce the README's figures.
+//! it must not rot between the runs that produce the figures in bench/README.md.
 
 mod common;
 

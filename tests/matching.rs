@@ -644,7 +644,7 @@ async fn bad_parameters_are_400_problems_and_unknown_records_404() {
 }
 
 /// The labelled set shipped under tests/fixtures must keep its quality (figures in the
-/// README; `liaison eval tests/fixtures/match-eval.json` prints them).
+/// bench/README.md; `liaison eval tests/fixtures/match-eval.json` prints them).
 #[actix_web::test]
 async fn quality_on_the_labelled_set_does_not_fall() {
     let dir = tempfile::tempdir().unwrap();
@@ -703,7 +703,7 @@ const LOSS_CEILING: f64 = 0.105;
 
 /// The development set from real text, end to end on a small file in its format: every
 /// firm's latest award ranks every firm's profile, and every profile every award, through the
-/// API's match lists, and the report counts ranks the way the README's figures do.
+/// API's match lists, and the report counts ranks the way the figures in bench/README.md do.
 #[actix_web::test]
 async fn the_development_set_ranks_every_profile_through_the_match_list() {
     let dir = tempfile::tempdir().unwrap();

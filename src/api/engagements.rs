@@ -162,7 +162,7 @@ pub struct Engagement {
     pub faculty_id: String,
     pub state: EngagementState,
     /// The states this one may move to next (empty when final); who may make each move is in
-    /// the README.
+    /// docs/api.md.
     pub next_states: Vec<EngagementState>,
     pub created_by: String,
     pub created_at: DateTime<Utc>,

@@ -43,7 +43,7 @@ pub struct Problem {
     pub status: u16,
     /// What went wrong with this request, for a person.
     pub detail: String,
-    /// Stable machine-readable code (see the README's error table).
+    /// Stable machine-readable code (see docs/api.md, Errors).
     pub code: String,
     /// Per-field errors (validation failures, bad parameters).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

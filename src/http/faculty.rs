@@ -184,7 +184,7 @@ pub async fn restore(
     tag = "faculty",
     security(("bearer" = [])),
     params(ImportQuery),
-    request_body(content = String, description = "CSV with a header row (columns in the README) or NDJSON, UTF-8 with or without BOM",
+    request_body(content = String, description = "CSV with a header row (columns in docs/api.md) or NDJSON, UTF-8 with or without BOM",
                  content_type = "text/csv"),
     responses(
         (status = 200, description = "Per-row report; valid rows were saved", body = ImportReport),

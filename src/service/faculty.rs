@@ -618,7 +618,7 @@ pub enum ImportFormat {
     Ndjson,
 }
 
-/// The CSV columns, in the README's order. Lists are separated by `;`.
+/// The CSV columns, in the order docs/api.md gives. Lists are separated by `;`.
 pub const CSV_COLUMNS: [&str; 13] = [
     "external_id",
     "orcid",
