@@ -196,21 +196,29 @@ async fn a_need_finds_the_right_profiles_with_reasons() {
     assert!(old["recency"].as_f64().unwrap() < 0.5, "{old}");
 }
 
+/// An open, public need of the world's company with this title and description.
+async fn open_need(w: &World, title: &str, description: &str) -> String {
+    need(
+        &w.app,
+        json!({"company_id": w.tsmc, "title": title, "description": description,
+        "status": "open", "visibility": "public"}),
+    )
+    .await
+}
+
 #[actix_web::test]
 async fn korean_and_chinese_needs_find_korean_and_chinese_profiles() {
     let w = world().await;
-    let ko_need = need(
-        &w.app,
-        json!({"company_id": w.tsmc, "title": "대규모 언어 모델 분산 학습",
-        "description": "GPU 클러스터에서 대규모 언어 모델 학습 효율을 높일 연구 파트너를 찾습니다.",
-        "status": "open", "visibility": "public"}),
+    let ko_need = open_need(
+        &w,
+        "대규모 언어 모델 분산 학습",
+        "GPU 클러스터에서 대규모 언어 모델 학습 효율을 높일 연구 파트너를 찾습니다.",
     )
     .await;
-    let zh_need = need(
-        &w.app,
-        json!({"company_id": w.tsmc, "title": "晶圓缺陷檢測與良率提升",
-        "description": "希望與教授合作，以機器學習改善先進製程的晶圓缺陷檢測與良率分析。",
-        "status": "open", "visibility": "public"}),
+    let zh_need = open_need(
+        &w,
+        "晶圓缺陷檢測與良率提升",
+        "希望與教授合作，以機器學習改善先進製程的晶圓缺陷檢測與良率分析。",
     )
     .await;
     let ko = get(&w.app, None, &format!("/api/v1/needs/{ko_need}/matches")).await;
@@ -228,18 +236,16 @@ async fn korean_and_chinese_needs_find_korean_and_chinese_profiles() {
 #[actix_web::test]
 async fn needs_find_profiles_written_in_another_language_and_say_through_which_terms() {
     let w = world().await;
-    let english = need(
-        &w.app,
-        json!({"company_id": w.tsmc, "title": "Machine learning for wafer defect inspection",
-        "description": "Improve defect inspection and yield on our wafers with machine learning.",
-        "status": "open", "visibility": "public"}),
+    let english = open_need(
+        &w,
+        "Machine learning for wafer defect inspection",
+        "Improve defect inspection and yield on our wafers with machine learning.",
     )
     .await;
-    let chinese = need(
-        &w.app,
-        json!({"company_id": w.tsmc, "title": "極紫外光微影的光阻缺陷",
-        "description": "尋找研究極紫外光微影與光阻的教授合作。",
-        "status": "open", "visibility": "public"}),
+    let chinese = open_need(
+        &w,
+        "極紫外光微影的光阻缺陷",
+        "尋找研究極紫外光微影與光阻的教授合作。",
     )
     .await;
     let found = get(&w.app, None, &format!("/api/v1/needs/{english}/matches")).await;
