@@ -402,10 +402,26 @@ async fn deletion_is_soft_and_operators_restore() {
             .unwrap()
             .is_empty()
     );
-    // Operators still see it, and only they may list deleted records or restore.
-    let seen = app.operator_get(&path).await;
+    // A deleted record is gone for everyone who does not ask for it, operators included;
+    // only operators may ask for it, list deleted records or restore.
+    app.operator_get(&path).await.expect(404);
+    let seen = app
+        .operator_get(&format!("{path}?include_deleted=true"))
+        .await;
     seen.expect(200);
     assert!(seen.json()["deleted_at"].is_string());
+    app.call(
+        Method::GET,
+        &format!("{path}?include_deleted=true"),
+        Some(&staff),
+        &[],
+        None,
+    )
+    .await
+    .expect(403);
+    app.get(&format!("{path}?include_deleted=true"))
+        .await
+        .expect(401);
     app.call(
         Method::GET,
         "/api/v1/faculty?include_deleted=true",

@@ -220,6 +220,14 @@ async fn a_company_posts_a_need_and_walks_it_through_its_statuses() {
     app.call(Method::GET, &path, Some(&staff), &[], None)
         .await
         .expect(404);
+    // Gone for operators too unless they ask for it (a client's DELETE-then-GET sees 404).
+    app.operator_get(&path).await.expect(404);
+    assert!(
+        app.operator_get(&format!("{path}?include_deleted=true"))
+            .await
+            .json()["deleted_at"]
+            .is_string()
+    );
     app.call(
         Method::POST,
         &format!("{path}/restore"),

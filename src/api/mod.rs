@@ -21,6 +21,17 @@ use utoipa::ToSchema;
 
 use crate::error::FieldError;
 
+/// Query parameters of a single record's `GET`: a deleted record answers 404 like any other
+/// record the caller cannot see, unless a platform operator asks for it by name.
+#[derive(Debug, Clone, Copy, Default, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ReadParams {
+    /// Operators only: answer with the record even if it is deleted (to inspect before a
+    /// restore).
+    pub include_deleted: Option<bool>,
+}
+
 /// An RFC 9457 problem document; every error response has this shape
 /// (`Content-Type: application/problem+json`).
 #[derive(Debug, Serialize, Deserialize, ToSchema)]

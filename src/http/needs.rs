@@ -3,10 +3,10 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 
-use crate::api::Problem;
 use crate::api::needs::{
     CreateNeed, Invitation, InviteFaculty, ListNeeds, Need, NeedList, UpdateNeed,
 };
+use crate::api::{Problem, ReadParams};
 use crate::domain::PublicId;
 use crate::error::{AppError, ErrorCode, FieldError};
 use crate::service::needs as svc;
@@ -73,11 +73,13 @@ pub async fn list(
     tag = "needs",
     // Open to anyone; a bearer token, if sent, must be valid.
     security((), ("bearer" = [])),
-    params(("id" = String, Path, description = "Need id")),
+    params(("id" = String, Path, description = "Need id"), ReadParams),
     responses(
         (status = 200, body = Need, headers(("ETag" = String))),
         (status = 304, description = "Not modified"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`include_deleted` without a valid token (or a bad token)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`include_deleted` by someone who is not a platform operator", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/needs/{id}")]
@@ -86,10 +88,17 @@ pub async fn get_one(
     state: web::Data<AppState>,
     MaybeCaller(caller): MaybeCaller,
     PathId(id): PathId,
+    ApiQuery(read): ApiQuery<ReadParams>,
 ) -> Result<HttpResponse, AppError> {
     Ok(conditional_get(
         &req,
-        &svc::get(&state.db, caller.as_ref(), id).await?,
+        &svc::get(
+            &state.db,
+            caller.as_ref(),
+            id,
+            read.include_deleted.unwrap_or(false),
+        )
+        .await?,
     ))
 }
 

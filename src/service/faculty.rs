@@ -325,8 +325,9 @@ pub async fn get(
     db: &Db,
     caller: Option<&Caller>,
     id: String,
+    include_deleted: bool,
 ) -> AppResult<Versioned<FacultyProfile>> {
-    let scope = policy::faculty_scope(caller, caller.is_some_and(|c| c.is_platform_operator))?;
+    let scope = policy::faculty_scope(caller, include_deleted)?;
     db.run(move |conn| {
         let row = rows::find_visible(conn, &scope, &id)?
             .ok_or_else(|| AppError::not_found("Faculty profile"))?;

@@ -270,7 +270,7 @@ fn need_summary(n: &NeedSource, names: &HashMap<String, String>) -> AppResult<Ne
 
 async fn load_need(db: &Db, caller: Option<&Caller>, id: String) -> AppResult<NeedSource> {
     // Visibility first, through the same rule as `GET /needs/{id}` (invisible = 404).
-    super::needs::get(db, caller, id.clone()).await?;
+    super::needs::get(db, caller, id.clone(), false).await?;
     db.run(move |c| Ok(source::needs(c, std::slice::from_ref(&id))?))
         .await?
         .into_iter()
@@ -279,7 +279,7 @@ async fn load_need(db: &Db, caller: Option<&Caller>, id: String) -> AppResult<Ne
 }
 
 async fn load_profile(db: &Db, caller: Option<&Caller>, id: String) -> AppResult<FacultySource> {
-    super::faculty::get(db, caller, id.clone()).await?;
+    super::faculty::get(db, caller, id.clone(), false).await?;
     db.run(move |c| Ok(source::faculty(c, std::slice::from_ref(&id))?))
         .await?
         .into_iter()

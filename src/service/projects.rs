@@ -279,8 +279,9 @@ pub async fn get(
     db: &Db,
     caller: Option<&Caller>,
     id: String,
+    include_deleted: bool,
 ) -> AppResult<Versioned<FundedProject>> {
-    let scope = policy::participant_scope(caller, caller.is_some_and(|c| c.is_platform_operator))?;
+    let scope = policy::participant_scope(caller, include_deleted)?;
     db.run(move |conn| {
         let row = rows::find_visible(conn, &scope, &id)?
             .ok_or_else(|| AppError::not_found("Funded project"))?;
