@@ -295,6 +295,31 @@ fn payload_of(index: &Index) -> Option<Payload> {
     serde_json::from_str(metas.payload.as_deref()?).ok()
 }
 
+/// The file whose lock says which process owns the index directory. Taken before anything
+/// looks at the directory: a second process (`liaison reindex` beside a running service) that
+/// inspected the files first could catch the owner mid-merge, take the index for damaged and
+/// clear it, the owner's writer lock with it. Not a `*.lock` name, so `clear_dir` keeps it.
+const OWNER_FILE: &str = "liaison.owner";
+
+/// Takes the directory's owner lock for as long as the returned file is open (the kernel
+/// drops it when the process ends, however it ends).
+fn own(dir: &Path) -> anyhow::Result<std::fs::File> {
+    std::fs::create_dir_all(dir)?;
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(dir.join(OWNER_FILE))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(anyhow::anyhow!(
+            "the search index in {} is in use by another process (is `liaison serve` running?)",
+            dir.display()
+        )),
+        Err(std::fs::TryLockError::Error(e)) => Err(e.into()),
+    }
+}
+
 /// Opens the index in `dir`, or makes a new one when there is none or it is of another
 /// schema version (it is a projection: the database rebuilds it). Returns whether the caller
 /// must rebuild it from the database.
@@ -532,7 +557,7 @@ fn fill(db: &Db, writer: &IndexWriter, f: &Fields) -> AppResult<(i64, usize)> {
 /// `liaison reindex`: rebuilds the index in `dir` from the database alone. Refuses while a
 /// running service holds the index. Returns (documents, outbox position).
 pub fn rebuild(db: &Db, dir: &Path) -> anyhow::Result<(usize, i64)> {
-    std::fs::create_dir_all(dir)?;
+    let _owner = own(dir)?;
     let (index, fields, _) = open_index(dir)?;
     let mut writer = writer(&index, dir)?;
     let (seq, count) = fill(db, &writer, &fields).map_err(|e| anyhow::anyhow!(e.describe()))?;
@@ -574,6 +599,8 @@ pub struct SearchIndex {
     last_check: Mutex<Option<Instant>>,
     /// Statistics of the public documents of the latest searcher generation (see `stats`).
     public_stats: Mutex<Option<Arc<super::stats::PublicStats>>>,
+    /// Held while the index is open (see `own`).
+    _owner: std::fs::File,
 }
 
 /// Organization names remembered between searches: looking them up was a database round
@@ -632,6 +659,7 @@ impl SearchIndex {
     /// unreadable index is rebuilt from the database in the background; search answers from
     /// what is there meanwhile and `/readyz` shows it.
     pub fn open(dir: &Path, db: Db, commit_interval: Duration) -> anyhow::Result<Arc<Self>> {
+        let owner = own(dir)?;
         let (index, fields, seq) = open_index(dir)?;
         let writer = writer(&index, dir)?;
         let reader = index
@@ -658,6 +686,7 @@ impl SearchIndex {
             damaged: Arc::new(AtomicBool::new(false)),
             last_check: Mutex::new(None),
             public_stats: Mutex::new(None),
+            _owner: owner,
         });
         let worker = Indexer {
             index: Arc::downgrade(&this),
