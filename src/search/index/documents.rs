@@ -1,10 +1,63 @@
 //! How records become documents: which records are indexed, how each is loaded from the
 //! database, and which of its texts and values go into which field.
 
+use diesel::QueryResult;
 use tantivy::TantivyDocument;
 
 use super::fields::{Fields, key};
-use crate::db::search::{CenterSource, FacultySource, NeedSource};
+use crate::db::DbConn;
+use crate::db::outbox::Entity;
+use crate::db::search::{self as source, CenterSource, FacultySource, NeedSource};
+use crate::error::AppResult;
+
+/// One kind of indexed record: how the indexer finds its records and makes their documents.
+/// Indexing a new kind of record is one more entry of [`INDEXED`] (with its loader in
+/// `db::search` and its document here).
+pub(super) struct Indexed {
+    /// What the outbox calls it.
+    pub(super) entity: Entity,
+    /// At most `limit` live ids after `after`, in id order (a rebuild pages through them).
+    pub(super) live_ids: fn(&mut DbConn, &str, i64) -> QueryResult<Vec<String>>,
+    /// The ids of an organization's records: they carry its country, so a change of the
+    /// organization changes their documents.
+    pub(super) of_organization: fn(&mut DbConn, &str) -> QueryResult<Vec<String>>,
+    /// The documents of the live records among `ids` (a deleted record has none).
+    pub(super) documents: fn(&mut DbConn, &Fields, &[String]) -> AppResult<Vec<TantivyDocument>>,
+}
+
+/// Every indexed kind of record, in the order the indexer applies them.
+pub(super) const INDEXED: [Indexed; 3] = [
+    Indexed {
+        entity: Entity::Faculty,
+        live_ids: source::live_faculty_ids,
+        of_organization: source::faculty_of_organization,
+        documents: |conn, f, ids| {
+            let live = source::faculty(conn, ids)?.into_iter();
+            let live = live.filter(|s| s.row.deleted_at.is_none());
+            Ok(live.map(|s| faculty_doc(f, &s)).collect())
+        },
+    },
+    Indexed {
+        entity: Entity::Need,
+        live_ids: source::live_need_ids,
+        of_organization: source::needs_of_organization,
+        documents: |conn, f, ids| {
+            let live = source::needs(conn, ids)?.into_iter();
+            let live = live.filter(|s| s.row.deleted_at.is_none());
+            Ok(live.map(|s| need_doc(f, &s)).collect())
+        },
+    },
+    Indexed {
+        entity: Entity::Center,
+        live_ids: source::live_center_ids,
+        of_organization: source::centers_of_organization,
+        documents: |conn, f, ids| {
+            let live = source::centers(conn, ids)?.into_iter();
+            let live = live.filter(|s| s.row.deleted_at.is_none());
+            Ok(live.map(|s| center_doc(f, &s)).collect())
+        },
+    },
+];
 
 fn join<'a>(parts: impl IntoIterator<Item = Option<&'a str>>) -> String {
     parts
@@ -51,7 +104,7 @@ pub fn faculty_texts(s: &FacultySource) -> FacultyTexts {
     }
 }
 
-pub(super) fn faculty_doc(f: &Fields, s: &FacultySource) -> TantivyDocument {
+fn faculty_doc(f: &Fields, s: &FacultySource) -> TantivyDocument {
     let r = &s.row;
     let texts = faculty_texts(s);
     let mut doc = TantivyDocument::default();
@@ -82,7 +135,7 @@ pub(super) fn faculty_doc(f: &Fields, s: &FacultySource) -> TantivyDocument {
     doc
 }
 
-pub(super) fn need_doc(f: &Fields, s: &NeedSource) -> TantivyDocument {
+fn need_doc(f: &Fields, s: &NeedSource) -> TantivyDocument {
     let r = &s.row;
     let mut doc = TantivyDocument::default();
     doc.add_text(f.id, &r.id);
@@ -133,7 +186,7 @@ fn resources_text(json: &str) -> String {
         .join("\n")
 }
 
-pub(super) fn center_doc(f: &Fields, s: &CenterSource) -> TantivyDocument {
+fn center_doc(f: &Fields, s: &CenterSource) -> TantivyDocument {
     let r = &s.row;
     let mut doc = TantivyDocument::default();
     doc.add_text(f.id, &r.id);

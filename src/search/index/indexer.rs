@@ -1,19 +1,18 @@
 //! The indexer thread: the one owner of the `IndexWriter`, following the database's search
 //! outbox, committing in batches, and rebuilding the index when it must.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use tantivy::{IndexWriter, Term};
 
-use super::documents::{center_doc, faculty_doc, need_doc};
+use super::documents::{INDEXED, Indexed};
 use super::fields::Fields;
 use super::storage::commit;
 use super::{Progress, SearchIndex};
 use crate::db::outbox::{self, Entity};
-use crate::db::search as source;
 use crate::db::{Db, DbConn};
 use crate::error::{AppError, AppResult};
 
@@ -138,21 +137,15 @@ impl Indexer {
                 .run_blocking(|c| Ok(outbox::after(c, seq, BATCH)?))?;
             let more = rows.len() as i64 == BATCH;
             if let Some(last) = rows.last().map(|r| r.0) {
-                let (mut faculty, mut needs) = (BTreeSet::new(), BTreeSet::new());
-                let (mut orgs, mut centers) = (BTreeSet::new(), BTreeSet::new());
+                let mut changed: HashMap<Entity, BTreeSet<String>> = HashMap::new();
+                let mut orgs = BTreeSet::new();
                 for (_, entity, id) in rows {
                     match Entity::from_db(&entity) {
-                        Some(Entity::Faculty) => {
-                            faculty.insert(id);
-                        }
-                        Some(Entity::Need) => {
-                            needs.insert(id);
-                        }
                         Some(Entity::Organization) => {
                             orgs.insert(id);
                         }
-                        Some(Entity::Center) => {
-                            centers.insert(id);
+                        Some(entity) => {
+                            changed.entry(entity).or_default().insert(id);
                         }
                         None => tracing::warn!(entity, "unknown outbox entity"),
                     }
@@ -165,12 +158,17 @@ impl Indexer {
                 let (writer, fields) = (&self.writer, &self.fields);
                 self.db.run_blocking(|conn| {
                     for org in &orgs {
-                        let (f, n) = source::of_organization(conn, org)?;
-                        faculty.extend(f);
-                        needs.extend(n);
-                        centers.extend(source::centers_of_organization(conn, org)?);
+                        for indexed in &INDEXED {
+                            let ids = (indexed.of_organization)(conn, org)?;
+                            changed.entry(indexed.entity).or_default().extend(ids);
+                        }
                     }
-                    apply(conn, writer, fields, &faculty, &needs, &centers)
+                    for indexed in &INDEXED {
+                        if let Some(ids) = changed.get(&indexed.entity) {
+                            apply(conn, writer, fields, indexed, ids)?;
+                        }
+                    }
+                    Ok(())
                 })?;
                 seq = last;
                 dirty_since.get_or_insert_with(Instant::now);
@@ -222,49 +220,21 @@ fn id_term(f: &Fields, id: &str) -> Term {
     Term::from_field_text(f.id, id)
 }
 
-/// Replaces the documents of these records with their current state (or drops them).
+/// Replaces the documents of these records of one kind with their current state (or drops
+/// them).
 fn apply(
     conn: &mut DbConn,
     writer: &IndexWriter,
     f: &Fields,
-    faculty: &BTreeSet<String>,
-    needs: &BTreeSet<String>,
-    centers: &BTreeSet<String>,
+    indexed: &Indexed,
+    ids: &BTreeSet<String>,
 ) -> AppResult<()> {
-    for chunk in faculty.iter().cloned().collect::<Vec<_>>().chunks(200) {
+    for chunk in ids.iter().cloned().collect::<Vec<_>>().chunks(200) {
         for id in chunk {
             writer.delete_term(id_term(f, id));
         }
-        for s in source::faculty(conn, chunk)? {
-            if s.row.deleted_at.is_none() {
-                writer
-                    .add_document(faculty_doc(f, &s))
-                    .map_err(AppError::internal)?;
-            }
-        }
-    }
-    for chunk in needs.iter().cloned().collect::<Vec<_>>().chunks(200) {
-        for id in chunk {
-            writer.delete_term(id_term(f, id));
-        }
-        for s in source::needs(conn, chunk)? {
-            if s.row.deleted_at.is_none() {
-                writer
-                    .add_document(need_doc(f, &s))
-                    .map_err(AppError::internal)?;
-            }
-        }
-    }
-    for chunk in centers.iter().cloned().collect::<Vec<_>>().chunks(200) {
-        for id in chunk {
-            writer.delete_term(id_term(f, id));
-        }
-        for s in source::centers(conn, chunk)? {
-            if s.row.deleted_at.is_none() {
-                writer
-                    .add_document(center_doc(f, &s))
-                    .map_err(AppError::internal)?;
-            }
+        for doc in (indexed.documents)(conn, f, chunk)? {
+            writer.add_document(doc).map_err(AppError::internal)?;
         }
     }
     Ok(())
@@ -277,56 +247,17 @@ pub(super) fn fill(db: &Db, writer: &IndexWriter, f: &Fields) -> AppResult<(i64,
         let seq = outbox::latest(conn)?;
         writer.delete_all_documents().map_err(AppError::internal)?;
         let mut count = 0;
-        let mut after = String::new();
-        loop {
-            let ids = source::live_faculty_ids(conn, &after, 1000)?;
-            let Some(last) = ids.last().cloned() else {
-                break;
-            };
-            count += ids.len();
-            apply(
-                conn,
-                writer,
-                f,
-                &ids.into_iter().collect(),
-                &BTreeSet::new(),
-                &BTreeSet::new(),
-            )?;
-            after = last;
-        }
-        let mut after = String::new();
-        loop {
-            let ids = source::live_need_ids(conn, &after, 1000)?;
-            let Some(last) = ids.last().cloned() else {
-                break;
-            };
-            count += ids.len();
-            apply(
-                conn,
-                writer,
-                f,
-                &BTreeSet::new(),
-                &ids.into_iter().collect(),
-                &BTreeSet::new(),
-            )?;
-            after = last;
-        }
-        let mut after = String::new();
-        loop {
-            let ids = source::live_center_ids(conn, &after, 1000)?;
-            let Some(last) = ids.last().cloned() else {
-                break;
-            };
-            count += ids.len();
-            apply(
-                conn,
-                writer,
-                f,
-                &BTreeSet::new(),
-                &BTreeSet::new(),
-                &ids.into_iter().collect(),
-            )?;
-            after = last;
+        for indexed in &INDEXED {
+            let mut after = String::new();
+            loop {
+                let ids = (indexed.live_ids)(conn, &after, 1000)?;
+                let Some(last) = ids.last().cloned() else {
+                    break;
+                };
+                count += ids.len();
+                apply(conn, writer, f, indexed, &ids.into_iter().collect())?;
+                after = last;
+            }
         }
         Ok((seq, count))
     })
