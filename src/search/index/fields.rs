@@ -30,8 +30,8 @@ pub struct Fields {
     pub participant: Field,
 }
 
-/// Publications are indexed without positions: they were half of the index, and their
-/// positions a large share of what importing and merging cost. A phrase (or a CJK word,
+/// Publications are indexed without positions: they are the bulk of the index, and their
+/// positions would be a large share of what importing and merging cost. A phrase (or a CJK word,
 /// which is a phrase of bigrams) matches publications when all its words occur in them
 /// (see `query::parse`); titles, keywords and bodies keep positions and exact phrases.
 const PUBLICATIONS: IndexRecordOption = IndexRecordOption::WithFreqs;

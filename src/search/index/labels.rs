@@ -3,9 +3,9 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-/// Organization names remembered between searches: looking them up was a database round
-/// trip per search (a twentieth of a search's CPU, half of it SQLite preparing the statement
-/// again for each length of its `IN` list). A rename reaches the index through the outbox
+/// Organization names remembered between searches, so that labelling facets is not a database
+/// round trip per search (SQLite also prepares the statement again for each length of its
+/// `IN` list). A rename reaches the index through the outbox
 /// like every other change; the indexer forgets the names then (`forget`), so labels are as
 /// fresh as the hits they label. `generation` keeps a lookup that raced a rename from
 /// remembering the old name.

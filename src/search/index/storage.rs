@@ -15,11 +15,9 @@ const SCHEMA_VERSION: u32 = 4;
 const WRITER_MEMORY: usize = 96 * 1024 * 1024;
 
 /// Segments of about the same size that are merged into one (tantivy's default: 8). A search
-/// pays per segment (each word's postings are looked up, and scorers built, in every one):
-/// after a bulk load of 100,000 profiles the default left 7 segments of 13,000-22,000 and
-/// search at concurrency 16 answered 1,166-1,201 requests/s; merging at 4 left 3 segments
-/// and 1,384-1,422 requests/s (p99 19.5-20.9 -> 16.5-18.1 ms), matching likewise. Merging
-/// more often cost the import nothing measurable (2,535-2,540 vs 2,423-2,560 profiles/s).
+/// pays per segment (each word's postings are looked up, and scorers built, in every one), so
+/// fewer segments answer more searches, while merging more often costs a bulk import nothing
+/// measurable (figures in bench/README.md, "Segments of about the same size are merged at 4").
 const MERGE_AT_SEGMENTS: usize = 4;
 
 /// What the commit payload records.
@@ -71,9 +69,10 @@ pub(super) fn open_index(dir: &Path) -> anyhow::Result<(Index, Fields, Option<i6
 }
 
 /// Checks that every file of the committed segments is there and whole (tantivy's footer
-/// checksums; about a second per gigabyte). A file cut short stopped the service at start
-/// ("File corrupted"), and zeros in a postings file or a missing positions file let it start
-/// and answer most searches with 500; a damaged index is rebuilt from the database instead.
+/// checksums; about a second per gigabyte). tantivy refuses to open an index with a file cut
+/// short ("File corrupted"), and opens one with zeros in a postings file or a missing
+/// positions file only to fail most searches; a damaged index is rebuilt from the database
+/// instead, since it is a projection of it.
 pub(super) fn verify(index: &Index) -> Result<(), String> {
     use tantivy::Directory as _;
     use tantivy::index::SegmentComponent as C;

@@ -250,11 +250,10 @@ fn parse_records<'a>(
 
 /// One transaction takes rows until it has run for `IMPORT_BATCH_TIME` or taken
 /// `IMPORT_BATCH` rows; each row also runs in its own savepoint. Commits are what a bulk load
-/// pays per transaction (on SQLite an fsync, while its one writer waits): 250 rows a
-/// transaction imported 1,321–1,406 profiles/s here at 30,000 profiles, 1,000 rows or 250 ms
-/// 1,530–1,543 (at 100,000 one pair of runs showed no difference: 1,198 vs 1,193). The time
-/// bound keeps what other writers wait for (SQLite has one writer at a time) short on a slow
-/// disk.
+/// pays per transaction (on SQLite an fsync, while its one writer waits), so a transaction
+/// takes many rows (figures in bench/README.md, "An import transaction takes rows until 250
+/// ms or 1,000 rows"). The time bound keeps what other writers wait for (SQLite has one
+/// writer at a time) short on a slow disk.
 const IMPORT_BATCH: usize = 1_000;
 const IMPORT_BATCH_TIME: std::time::Duration = std::time::Duration::from_millis(250);
 
