@@ -1,4 +1,4 @@
-//! The `liaison` command: serve, migrate, openapi.
+//! The `liaison` command: serve, migrate, openapi, user, import, reindex, demo, eval.
 
 // A panic in the service is a 500 or a crash: errors are returned, never unwrapped. Unit tests
 // too return Result and use `?` (clippy.toml does not exempt them); only `panic!` and
