@@ -1,7 +1,7 @@
-//! The `liaison` command: serve, migrate, openapi.
+//! The `liaison` command: serve, migrate, openapi, user, import, reindex, demo, eval.
 
 // A panic in the service is a 500 or a crash: errors are returned, never unwrapped. Unit tests
-// too return Result and use `?` (clippy.toml no longer exempts them); only `panic!` and
+// too return Result and use `?` (clippy.toml does not exempt them); only `panic!` and
 // `assert!` are allowed there, as the failing assertion itself.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 

@@ -88,17 +88,20 @@ pub fn needs(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<NeedSource>> 
         .collect())
 }
 
-/// The profiles and needs of an organization (whose country they carry).
-pub fn of_organization(conn: &mut DbConn, org: &str) -> QueryResult<(Vec<String>, Vec<String>)> {
-    let faculty = faculty_profiles::table
+/// The profiles of a university (they carry its country).
+pub fn faculty_of_organization(conn: &mut DbConn, org: &str) -> QueryResult<Vec<String>> {
+    faculty_profiles::table
         .filter(faculty_profiles::university_id.eq(org))
         .select(faculty_profiles::id)
-        .load(conn)?;
-    let needs = needs::table
+        .load(conn)
+}
+
+/// The needs of a company (they carry its country).
+pub fn needs_of_organization(conn: &mut DbConn, org: &str) -> QueryResult<Vec<String>> {
+    needs::table
         .filter(needs::company_id.eq(org))
         .select(needs::id)
-        .load(conn)?;
-    Ok((faculty, needs))
+        .load(conn)
 }
 
 /// Live profile ids after `after`, in id order (for a rebuild, page by page).

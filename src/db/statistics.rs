@@ -2,8 +2,8 @@
 //!
 //! PostgreSQL plans from statistics that autovacuum gathers some time after a table changes,
 //! and never where it is off. Right after a bulk import the planner would take the tables
-//! for (nearly) empty: one matching query then read all 1,000,000 publications in a parallel
-//! sequential scan to load 40 candidates' (263 ms instead of a few). Bulk imports call
+//! for (nearly) empty and plan a matching query as a sequential scan of every publication to
+//! load a few candidates' (bench/README.md has the figures). Bulk imports call
 //! [`refresh`] when they end, so the statistics follow the load at once.
 
 use diesel::prelude::*;

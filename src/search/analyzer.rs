@@ -6,8 +6,8 @@
 //!
 //! The steps are those of tantivy's `RemoveLongFilter` (48 bytes), `LowerCaser`,
 //! `StopWordFilter` (English) and `Stemmer` (English) after splitting (`split_only`), done in
-//! one token stream (`Analyzer`): chained, each step was a call through a boxed stream per
-//! word, and analysis is a fifth of a bulk import and most of highlighting.
+//! one token stream (`Analyzer`): chained, each step is a call through a boxed stream per
+//! word, and analysis is a large share of a bulk import and most of highlighting.
 //! `reference_chain` builds the chain, and tests check both give the same tokens at the same
 //! positions and offsets.
 
@@ -51,7 +51,7 @@ pub fn word_stemmer() -> TextAnalyzer {
 /// one of the query's terms (see `Stemmable`), and leaves the rest as they are, since they
 /// match nothing either way. Every token that matches with `multilingual` matches with this
 /// one, and every token is at the same offsets, so fragments are the same. Stemming every word
-/// of every hit's text was most of the cost of highlighting.
+/// of every hit's text would be most of the cost of highlighting.
 pub fn highlighter(query_terms: impl IntoIterator<Item = impl AsRef<str>>) -> TextAnalyzer {
     Analyzer::new(Which::Only(std::sync::Arc::new(Stemmable::new(
         query_terms,
@@ -132,15 +132,15 @@ enum Which {
 }
 
 /// Stems of recently seen words: indexing stems the same few thousand words over and over, and
-/// stemming was about a sixth of a bulk import's CPU. A direct-mapped table of `SLOTS` slots
-/// of one cache line each, holding the word and its stem inline: a word's hash picks its slot
-/// and a new word replaces the one there. A map of boxed strings, as before, cost three
-/// cache misses per word (its bucket, its key, its value) and was most of the analysis time.
-/// One table per thread (`STEMS`), not per analyzer: tantivy takes a fresh clone of the
-/// analyzer for every field of every segment it writes, and a commit every 250 ms during a bulk
-/// load started the clones' tables cold (stemming was still a twentieth of the import's CPU). A
+/// stemming is costly. A direct-mapped table of `SLOTS` slots of one cache line each, holding
+/// the word and its stem inline: a word's hash picks its slot and a new word replaces the one
+/// there, so a word costs one cache miss where a map of boxed strings costs three (its
+/// bucket, its key, its value). One table per thread (`STEMS`), not per analyzer: tantivy
+/// takes a fresh clone of the analyzer for every field of every segment it writes, and with a
+/// commit every 250 ms during a bulk load, tables per clone would keep starting cold. A
 /// thread takes its table (1 MiB) only once it has stemmed `UNREMEMBERED` words: a few
-/// queries' words are not worth one.
+/// queries' words are not worth one. (Figures: bench/README.md, "Text analysis in one token
+/// stream".)
 #[derive(Default)]
 struct Stems {
     slots: Vec<Slot>,
@@ -463,7 +463,7 @@ impl<'a> Split<'a> {
             }
         }
         // The start of the next word or CJK character. (`pos` is kept in a local: as a
-        // field it was written back to memory at every byte.)
+        // field it would be written back to memory at every byte.)
         let mut pos = self.pos;
         let start = loop {
             let Some(&b) = bytes.get(pos) else {

@@ -6,7 +6,8 @@
 //! dictionary of many values), and no intermediate JSON is built. Each segment's columns are
 //! read once into plain arrays (`FacetValues`: each document's ordinals, and the values as
 //! text): segments never change, and reading the column for every hit and resolving
-//! ordinals through the dictionary on every search were about a fifth of a search's CPU.
+//! ordinals through the dictionary on every search would cost a sizeable share of a search's
+//! CPU (bench/README.md, "Facet columns read once per segment").
 //!
 //! Across segments: each puts forward its most frequent values (`candidates`); the values
 //! shown are the most frequent among those, and each is then counted exactly in every
@@ -94,8 +95,8 @@ struct Kept {
 }
 
 /// Each document's ordinals, distinct and in order, in one array: reading them from the
-/// column (its optional or multi-valued index, then the bit-packed values) for every hit was
-/// most of the cost of counting. Four bytes per document and value.
+/// column (its optional or multi-valued index, then the bit-packed values) for every hit
+/// would be most of the cost of counting. Four bytes per document and value.
 struct DocOrds {
     /// Document `d`'s ordinals are `ords[starts[d]..starts[d + 1]]`.
     starts: Vec<u32>,

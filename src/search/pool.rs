@@ -1,12 +1,12 @@
 //! The threads that run CPU-bound work on the index (searches, matches): one per core, taking
 //! jobs in arrival order from one queue.
 //!
-//! Before, each job waited for one of a fixed number of turns on the async executor and then
-//! ran on the shared blocking pool. A turn was given back only once the async worker that
-//! held it ran again, so at concurrency 16 the cores sat idle a fifth of the time between
-//! turns while requests queued. Here a thread that finishes a job takes the next one at once,
+//! Dedicated threads rather than turns on the async executor plus the shared blocking pool: a
+//! turn is given back only when the async worker holding it runs again, so cores idle between
+//! turns while requests queue. Here a thread that finishes a job takes the next one at once,
 //! and the jobs queued behind it do not share the cores with it: each takes about its own CPU
 //! time once started, which is what keeps the slow end of the latencies close to the middle.
+//! (The figures are in bench/README.md, "Searches and matches run on their own threads".)
 
 use std::collections::VecDeque;
 use std::panic::AssertUnwindSafe;

@@ -565,7 +565,7 @@ pub fn run(index: &SearchIndex, req: &Request) -> AppResult<Results> {
             .iter()
             .filter_map(|(name, field, g)| {
                 // Highlights come from the start of long texts only: analysing whole
-                // descriptions for every hit was the largest cost of a search.
+                // descriptions for every hit would be the largest cost of a search.
                 let full = doc
                     .get_first(*field)
                     .and_then(|v| v.as_str())

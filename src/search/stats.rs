@@ -8,8 +8,8 @@
 //! on nothing but documents everyone can read and the scored document itself.
 //!
 //! One set of statistics per searcher generation: which documents are public per segment,
-//! their count per kind and their field lengths are found once (a few milliseconds at
-//! 100,000 profiles); document frequencies are counted per word when first asked for and
+//! their count per kind and their field lengths are found once (a few milliseconds for a
+//! large index); document frequencies are counted per word when first asked for and
 //! remembered for the generation.
 
 use std::collections::HashMap;

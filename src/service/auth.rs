@@ -363,9 +363,9 @@ impl Attempt {
 /// Failed password checks in a sliding window, per account and client address together and
 /// per client address alone.
 ///
-/// Failures are never counted per account alone: that let anyone lock any account (the
-/// operator's too) by failing five times, after which the owner's right password from
-/// another address was refused as well. Instead, one address guessing at one account gets
+/// Failures are never counted per account alone: that would let anyone lock any account (the
+/// operator's too) by failing a few times, after which the owner's right password from
+/// another address would be refused as well. Instead, one address guessing at one account gets
 /// `free` tries, then waits 1 s before the next, then 2, 4, ... up to the window; and one
 /// address failing on any accounts `per_client` times waits until the window has passed.
 /// An owner elsewhere is never held up by a stranger's failures. Guessing from many

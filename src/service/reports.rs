@@ -435,10 +435,57 @@ async fn authorized_university(
     .await
 }
 
-/// (year, sponsor, type, currency)
-type FundingKey = (i32, String, String, String);
-/// (count, committed, pipeline, received), in minor units
-type FundingSums = (u64, i128, i128, i128);
+/// One line of the funding report before sponsors are named: rows sort by these fields in
+/// this order.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct FundingKey {
+    year: i32,
+    sponsor_id: String,
+    kind: String,
+    currency: String,
+}
+
+/// Sums of one currency, in minor units: `i128` so that adding never overflows (a report
+/// shows them clamped to `i64`).
+#[derive(Debug, Clone, Copy, Default)]
+struct Amounts {
+    /// Active and completed projects, and centre commitments.
+    committed: i128,
+    /// Projects not yet under way.
+    pipeline: i128,
+    /// Payments received.
+    received: i128,
+}
+
+impl Amounts {
+    fn add(&mut self, other: Amounts) {
+        self.committed += other.committed;
+        self.pipeline += other.pipeline;
+        self.received += other.received;
+    }
+
+    fn total(self, currency: String) -> CurrencyTotal {
+        CurrencyTotal {
+            currency,
+            committed_minor: to_i64(self.committed),
+            pipeline_minor: to_i64(self.pipeline),
+            received_minor: to_i64(self.received),
+        }
+    }
+}
+
+/// What a funding line adds up: how many projects or commitments, and their amounts.
+#[derive(Debug, Clone, Copy, Default)]
+struct FundingSums {
+    count: u64,
+    amounts: Amounts,
+}
+
+/// Exchange rates into one base currency, as a funding report's parameters give them.
+struct Conversion {
+    rates: BTreeMap<String, Rate>,
+    base: String,
+}
 
 /// Funding by year × sponsor × type, per currency; converted totals only with rates.
 pub async fn funding(
@@ -446,6 +493,55 @@ pub async fn funding(
     caller: Option<&Caller>,
     p: FundingParams,
 ) -> AppResult<(FundingReport, Table)> {
+    let conversion = conversion(&p)?;
+    let period =
+        authorized_university(db, caller, &p.university_id, p.from, p.to, p.format).await?;
+    let lines = funding_lines(db, &period).await?;
+    let sponsor_ids: Vec<String> = lines.keys().map(|k| k.sponsor_id.clone()).collect();
+    let orgs = db
+        .run(move |c| Ok(crate::db::reports::organizations(c, sponsor_ids)?))
+        .await?;
+    let mut totals: BTreeMap<String, Amounts> = BTreeMap::new();
+    let mut rows = Vec::new();
+    for (key, sums) in lines {
+        totals
+            .entry(key.currency.clone())
+            .or_default()
+            .add(sums.amounts);
+        rows.push(FundingRow {
+            year: key.year,
+            sponsor_name: orgs.get(&key.sponsor_id).map(|o| o.0.clone()),
+            sponsor_id: key.sponsor_id,
+            kind: key.kind,
+            currency: key.currency,
+            count: sums.count,
+            committed_minor: to_i64(sums.amounts.committed),
+            pipeline_minor: to_i64(sums.amounts.pipeline),
+            received_minor: to_i64(sums.amounts.received),
+        });
+    }
+    let converted = match &conversion {
+        Some(conversion) => Some(converted_total(&totals, conversion)?),
+        None => None,
+    };
+    let totals: Vec<CurrencyTotal> = totals
+        .into_iter()
+        .map(|(currency, amounts)| amounts.total(currency))
+        .collect();
+    let table = funding_table(&rows, &totals, converted.as_ref());
+    Ok((
+        FundingReport {
+            university_id: period.university_id,
+            rows,
+            totals,
+            converted,
+        },
+        table,
+    ))
+}
+
+/// Checks `rates` and `base`, which go together: `None` when neither is given.
+fn conversion(p: &FundingParams) -> AppResult<Option<Conversion>> {
     let mut errors = Vec::new();
     let rates = match p.rates.as_deref().map(parse_rates).transpose() {
         Ok(r) => r,
@@ -476,8 +572,15 @@ pub async fn funding(
     if !errors.is_empty() {
         return Err(AppError::query(errors));
     }
-    let period =
-        authorized_university(db, caller, &p.university_id, p.from, p.to, p.format).await?;
+    Ok(rates
+        .zip(base)
+        .map(|(rates, base)| Conversion { rates, base }))
+}
+
+/// The funding the reader may see of the period's university, summed per line: funded
+/// projects by the year they start (terminated ones left out), centre commitments by their
+/// year.
+async fn funding_lines(db: &Db, period: &Period) -> AppResult<BTreeMap<FundingKey, FundingSums>> {
     let uni = period.university_id.clone();
     let records = period.records.clone();
     let (projects, centers, received) = db
@@ -491,28 +594,29 @@ pub async fn funding(
             Ok((projects, parts, received))
         })
         .await?;
-    let in_period = |d: NaiveDate| p.from.is_none_or(|f| d >= f) && p.to.is_none_or(|t| d < t);
-    let mut cells: BTreeMap<FundingKey, FundingSums> = BTreeMap::new();
+    let (from, to) = (period.from, period.to);
+    let in_period = |d: NaiveDate| from.is_none_or(|f| d >= f) && to.is_none_or(|t| d < t);
+    let mut lines: BTreeMap<FundingKey, FundingSums> = BTreeMap::new();
     for pr in &projects {
         let start = pr.start_date.unwrap_or(pr.created_at.date());
         if !in_period(start) || pr.status == "terminated" {
             continue;
         }
-        let cell = cells
-            .entry((
-                chrono::Datelike::year(&start),
-                pr.sponsor_id.clone(),
-                pr.kind.clone(),
-                pr.currency.clone(),
-            ))
+        let line = lines
+            .entry(FundingKey {
+                year: chrono::Datelike::year(&start),
+                sponsor_id: pr.sponsor_id.clone(),
+                kind: pr.kind.clone(),
+                currency: pr.currency.clone(),
+            })
             .or_default();
-        cell.0 += 1;
+        line.count += 1;
         let amount = i128::from(pr.amount_minor);
         match pr.status.as_str() {
-            "active" | "completed" => cell.1 += amount,
-            _ => cell.2 += amount,
+            "active" | "completed" => line.amounts.committed += amount,
+            _ => line.amounts.pipeline += amount,
         }
-        cell.3 += received.get(&pr.id).copied().unwrap_or_default();
+        line.amounts.received += received.get(&pr.id).copied().unwrap_or_default();
     }
     for parts in centers.values() {
         for f in &parts.funding {
@@ -522,95 +626,74 @@ pub async fn funding(
             if !in_period(jan1) {
                 continue;
             }
-            let cell = cells
-                .entry((
-                    f.year,
-                    f.sponsor_id.clone(),
-                    "center_commitment".to_owned(),
-                    f.currency.clone(),
-                ))
+            let line = lines
+                .entry(FundingKey {
+                    year: f.year,
+                    sponsor_id: f.sponsor_id.clone(),
+                    kind: "center_commitment".to_owned(),
+                    currency: f.currency.clone(),
+                })
                 .or_default();
-            cell.0 += 1;
-            cell.1 += i128::from(f.amount_minor);
+            line.count += 1;
+            line.amounts.committed += i128::from(f.amount_minor);
         }
     }
-    let sponsor_ids: Vec<String> = cells.keys().map(|k| k.1.clone()).collect();
-    let orgs = db
-        .run(move |c| Ok(crate::db::reports::organizations(c, sponsor_ids)?))
-        .await?;
-    let mut totals: BTreeMap<String, (i128, i128, i128)> = BTreeMap::new();
-    let mut rows = Vec::new();
-    for ((year, sponsor, kind, currency), (count, committed, pipeline, got)) in cells {
-        let t = totals.entry(currency.clone()).or_default();
-        t.0 += committed;
-        t.1 += pipeline;
-        t.2 += got;
-        rows.push(FundingRow {
-            year,
-            sponsor_name: orgs.get(&sponsor).map(|o| o.0.clone()),
-            sponsor_id: sponsor,
-            kind,
-            currency,
-            count,
-            committed_minor: to_i64(committed),
-            pipeline_minor: to_i64(pipeline),
-            received_minor: to_i64(got),
+    Ok(lines)
+}
+
+/// Every currency's totals in the base currency, added up. A currency without a rate, or an
+/// amount too large to convert, is a 400.
+fn converted_total(
+    totals: &BTreeMap<String, Amounts>,
+    conversion: &Conversion,
+) -> AppResult<CurrencyTotal> {
+    let Conversion { rates, base } = conversion;
+    let mut sum = Amounts::default();
+    let mut missing = Vec::new();
+    for (currency, amounts) in totals {
+        let rate = if currency == base {
+            Rate {
+                mantissa: 1,
+                scale: 0,
+            }
+        } else if let Some(r) = rates.get(currency) {
+            *r
+        } else {
+            missing.push(currency.clone());
+            continue;
+        };
+        let conv = |v: i128| {
+            convert(v, currency, rate, base).ok_or_else(|| {
+                AppError::query(vec![FieldError::new(
+                    "rates",
+                    "overflow",
+                    "the converted amount is too large",
+                )])
+            })
+        };
+        sum.add(Amounts {
+            committed: conv(amounts.committed)?,
+            pipeline: conv(amounts.pipeline)?,
+            received: conv(amounts.received)?,
         });
     }
-    let converted = match (&rates, &base) {
-        (Some(rates), Some(base)) => {
-            let mut sum = (0i128, 0i128, 0i128);
-            let mut missing = Vec::new();
-            for (currency, (a, b, c)) in &totals {
-                let rate = if currency == base {
-                    Rate {
-                        mantissa: 1,
-                        scale: 0,
-                    }
-                } else if let Some(r) = rates.get(currency) {
-                    *r
-                } else {
-                    missing.push(currency.clone());
-                    continue;
-                };
-                let conv = |v: i128| {
-                    convert(v, currency, rate, base).ok_or_else(|| {
-                        AppError::query(vec![FieldError::new(
-                            "rates",
-                            "overflow",
-                            "the converted amount is too large",
-                        )])
-                    })
-                };
-                sum.0 += conv(*a)?;
-                sum.1 += conv(*b)?;
-                sum.2 += conv(*c)?;
-            }
-            if !missing.is_empty() {
-                return Err(AppError::query(vec![FieldError::new(
-                    "rates",
-                    "missing_rate",
-                    format!("no rate for {}", missing.join(", ")),
-                )]));
-            }
-            Some(CurrencyTotal {
-                currency: base.clone(),
-                committed_minor: to_i64(sum.0),
-                pipeline_minor: to_i64(sum.1),
-                received_minor: to_i64(sum.2),
-            })
-        }
-        _ => None,
-    };
-    let totals: Vec<CurrencyTotal> = totals
-        .into_iter()
-        .map(|(currency, (a, b, c))| CurrencyTotal {
-            currency,
-            committed_minor: to_i64(a),
-            pipeline_minor: to_i64(b),
-            received_minor: to_i64(c),
-        })
-        .collect();
+    if !missing.is_empty() {
+        return Err(AppError::query(vec![FieldError::new(
+            "rates",
+            "missing_rate",
+            format!("no rate for {}", missing.join(", ")),
+        )]));
+    }
+    Ok(sum.total(base.clone()))
+}
+
+/// The CSV form: one row per line, then one `total` row per currency and one for the
+/// converted total.
+fn funding_table(
+    rows: &[FundingRow],
+    totals: &[CurrencyTotal],
+    converted: Option<&CurrencyTotal>,
+) -> Table {
     let mut t = Table::new(&[
         "year",
         "sponsor_id",
@@ -622,7 +705,7 @@ pub async fn funding(
         "pipeline_minor",
         "received_minor",
     ]);
-    for r in &rows {
+    for r in rows {
         t.row(vec![
             r.year.into(),
             r.sponsor_id.clone().into(),
@@ -635,7 +718,7 @@ pub async fn funding(
             r.received_minor.into(),
         ]);
     }
-    for total in totals.iter().chain(converted.as_ref()) {
+    for total in totals.iter().chain(converted) {
         t.row(vec![
             "total".into(),
             "".into(),
@@ -648,15 +731,7 @@ pub async fn funding(
             total.received_minor.into(),
         ]);
     }
-    Ok((
-        FundingReport {
-            university_id: period.university_id,
-            rows,
-            totals,
-            converted,
-        },
-        t,
-    ))
+    t
 }
 
 /// The university's active and renewing centres with members, resources and funding.

@@ -26,131 +26,192 @@ pub async fn search(
     caller: Option<&Caller>,
     p: SearchParams,
 ) -> AppResult<SearchResults> {
-    let mut errors = Vec::new();
-    let limit = p.limit.unwrap_or(20);
-    if !(1..=100).contains(&limit) {
-        errors.push(FieldError::new(
-            "limit",
-            "out_of_range",
-            "must be between 1 and 100",
-        ));
-    }
-    let offset = p.offset.unwrap_or(0);
-    if !(0..=MAX_OFFSET).contains(&offset) {
-        errors.push(FieldError::new(
-            "offset",
-            "out_of_range",
-            format!("must be between 0 and {MAX_OFFSET}"),
-        ));
-    }
-    let kind = match p.kind {
-        SearchType::Faculty => Kind::Faculty,
-        SearchType::Need => Kind::Need,
-        SearchType::Center => Kind::Center,
+    let Checked {
+        search_type,
+        kind,
+        q,
+        operator,
+        filters,
+        limit,
+        offset,
+    } = Checked::parse(p)?;
+    let request = query::Request {
+        kind,
+        q,
+        all_words: operator.unwrap_or_default() == Operator::And,
+        filters,
+        visible: visible(db, caller, kind).await?,
+        limit,
+        offset,
     };
-    let mut filters = Vec::new();
-    let mut ids = |field: &str, value: Option<String>| match value.as_deref().map(PublicId::parse) {
-        Some(None) => {
-            errors.push(FieldError::new(field, "invalid_id", "must be an id"));
-            None
-        }
-        other => other.flatten(),
-    };
-    let university = ids("university_id", p.university_id);
-    let company = ids("company_id", p.company_id);
-    for (field, value, allowed, filter) in [
-        (
-            "department",
-            p.department,
-            &[Kind::Faculty][..],
-            Filter::Department,
-        ),
-        (
-            "university_id",
-            university,
-            &[Kind::Faculty, Kind::Center],
-            Filter::Organization,
-        ),
-        (
-            "status",
-            p.status.map(|s| s.as_str().to_owned()),
-            &[Kind::Need],
-            Filter::Status,
-        ),
-        ("company_id", company, &[Kind::Need], Filter::Organization),
-    ] {
-        let Some(v) = value else { continue };
-        if allowed.contains(&kind) {
-            filters.push((filter, v));
-        } else {
-            let t = match allowed {
-                [Kind::Faculty, Kind::Center] => "faculty or type=center",
-                [Kind::Faculty] => "faculty",
-                _ => "need",
-            };
+    let (results, operator) = run(index, request, operator).await?;
+    let facets = labelled_facets(index, kind, results.facets).await?;
+    Ok(SearchResults {
+        total: results.total,
+        operator,
+        offset,
+        limit,
+        items: results
+            .hits
+            .into_iter()
+            .map(|h| hit(search_type, kind, h))
+            .collect(),
+        facets,
+    })
+}
+
+/// Search parameters, checked: every problem is reported at once, as a 400.
+struct Checked {
+    search_type: SearchType,
+    kind: Kind,
+    q: Option<String>,
+    operator: Option<Operator>,
+    filters: Vec<(Filter, String)>,
+    limit: usize,
+    offset: usize,
+}
+
+impl Checked {
+    fn parse(p: SearchParams) -> AppResult<Self> {
+        let mut errors = Vec::new();
+        let limit = p.limit.unwrap_or(20);
+        if !(1..=100).contains(&limit) {
             errors.push(FieldError::new(
-                field,
-                "not_applicable",
-                format!("applies only to type={t}"),
+                "limit",
+                "out_of_range",
+                "must be between 1 and 100",
             ));
         }
-    }
-    if let Some(c) = p.country {
-        match CountryCode::parse("country", &c) {
-            Ok(c) => filters.push((Filter::Country, c.into_string())),
-            Err(e) => errors.push(e),
+        let offset = p.offset.unwrap_or(0);
+        if !(0..=MAX_OFFSET).contains(&offset) {
+            errors.push(FieldError::new(
+                "offset",
+                "out_of_range",
+                format!("must be between 0 and {MAX_OFFSET}"),
+            ));
         }
+        let kind = match p.kind {
+            SearchType::Faculty => Kind::Faculty,
+            SearchType::Need => Kind::Need,
+            SearchType::Center => Kind::Center,
+        };
+        let mut filters = Vec::new();
+        let mut ids =
+            |field: &str, value: Option<String>| match value.as_deref().map(PublicId::parse) {
+                Some(None) => {
+                    errors.push(FieldError::new(field, "invalid_id", "must be an id"));
+                    None
+                }
+                other => other.flatten(),
+            };
+        let university = ids("university_id", p.university_id);
+        let company = ids("company_id", p.company_id);
+        for (field, value, allowed, filter) in [
+            (
+                "department",
+                p.department,
+                &[Kind::Faculty][..],
+                Filter::Department,
+            ),
+            (
+                "university_id",
+                university,
+                &[Kind::Faculty, Kind::Center],
+                Filter::Organization,
+            ),
+            (
+                "status",
+                p.status.map(|s| s.as_str().to_owned()),
+                &[Kind::Need],
+                Filter::Status,
+            ),
+            ("company_id", company, &[Kind::Need], Filter::Organization),
+        ] {
+            let Some(v) = value else { continue };
+            if allowed.contains(&kind) {
+                filters.push((filter, v));
+            } else {
+                let t = match allowed {
+                    [Kind::Faculty, Kind::Center] => "faculty or type=center",
+                    [Kind::Faculty] => "faculty",
+                    _ => "need",
+                };
+                errors.push(FieldError::new(
+                    field,
+                    "not_applicable",
+                    format!("applies only to type={t}"),
+                ));
+            }
+        }
+        if let Some(c) = p.country {
+            match CountryCode::parse("country", &c) {
+                Ok(c) => filters.push((Filter::Country, c.into_string())),
+                Err(e) => errors.push(e),
+            }
+        }
+        if let Some(c) = p.collaboration_type {
+            filters.push((Filter::Collaboration, c.as_str().to_owned()));
+        }
+        if let Some(k) = p.keyword.filter(|k| !k.trim().is_empty()) {
+            filters.push((Filter::Keyword, k));
+        }
+        if !errors.is_empty() {
+            return Err(AppError::query(errors));
+        }
+        Ok(Self {
+            search_type: p.kind,
+            kind,
+            q: p.q,
+            operator: p.operator,
+            filters,
+            limit: limit as usize,
+            offset: offset as usize,
+        })
     }
-    if let Some(c) = p.collaboration_type {
-        filters.push((Filter::Collaboration, c.as_str().to_owned()));
-    }
-    if let Some(k) = p.keyword.filter(|k| !k.trim().is_empty()) {
-        filters.push((Filter::Keyword, k));
-    }
-    if !errors.is_empty() {
-        return Err(AppError::query(errors));
-    }
+}
 
-    let visible = visible(db, caller, kind).await?;
-    let mut request = query::Request {
-        kind,
-        q: p.q,
-        all_words: p.operator.unwrap_or_default() == Operator::And,
-        filters,
-        visible,
-        limit: limit as usize,
-        offset: offset as usize,
-    };
+/// Runs the query on the index's threads. Without an explicit operator, a query no document
+/// matches with every word is answered with any word instead (and says so), rather than with
+/// nothing.
+async fn run(
+    index: &Arc<SearchIndex>,
+    mut request: query::Request,
+    operator: Option<Operator>,
+) -> AppResult<(query::Results, Operator)> {
     let owned = index.clone();
-    // Without an explicit operator, a query no document matches with every word is answered
-    // with any word instead (and says so), rather than with nothing.
-    let relax = p.operator.is_none();
-    let (results, operator) = index
+    let relax = operator.is_none();
+    index
         .cpu_bound(move || {
             let index = &*owned;
             let results = query::run(index, &request)?;
             let blank = request.q.as_deref().is_none_or(|q| q.trim().is_empty());
             if results.total > 0 || !relax || !request.all_words || blank {
-                return Ok((results, p.operator.unwrap_or_default()));
+                return Ok((results, operator.unwrap_or_default()));
             }
             request.all_words = false;
             Ok((query::run(index, &request)?, Operator::Or))
         })
-        .await?;
+        .await
+}
 
+/// The facets with their organization values (universities, or companies for needs)
+/// labelled with the organizations' names.
+async fn labelled_facets(
+    index: &SearchIndex,
+    kind: Kind,
+    facets: BTreeMap<String, Vec<(String, u64)>>,
+) -> AppResult<BTreeMap<String, Vec<FacetValue>>> {
     let org_facet = if kind == Kind::Need {
         "company"
     } else {
         "university"
     };
-    let org_ids: Vec<String> = results
-        .facets
+    let org_ids: Vec<String> = facets
         .get(org_facet)
         .map(|v| v.iter().map(|(id, _)| id.clone()).collect())
         .unwrap_or_default();
     let names = index.organization_names(org_ids).await?;
-    let facets: BTreeMap<String, Vec<FacetValue>> = results
-        .facets
+    Ok(facets
         .into_iter()
         .map(|(name, values)| {
             let values = values
@@ -167,31 +228,23 @@ pub async fn search(
                 .collect();
             (name, values)
         })
-        .collect();
-    Ok(SearchResults {
-        total: results.total,
-        operator,
-        offset: offset as usize,
-        limit: limit as usize,
-        items: results
-            .hits
-            .into_iter()
-            .map(|h| SearchHit {
-                kind: p.kind,
-                id: h.id,
-                score: h.score,
-                title: h.title,
-                organization_id: h.organization_id,
-                status: h.status.as_deref().and_then(|s| match kind {
-                    Kind::Need => NeedStatus::from_db(s).map(HitStatus::Need),
-                    Kind::Center => CenterStatus::from_db(s).map(HitStatus::Center),
-                    Kind::Faculty => None,
-                }),
-                highlights: h.highlights.into_iter().collect(),
-            })
-            .collect(),
-        facets,
-    })
+        .collect())
+}
+
+fn hit(search_type: SearchType, kind: Kind, h: query::Hit) -> SearchHit {
+    SearchHit {
+        kind: search_type,
+        id: h.id,
+        score: h.score,
+        title: h.title,
+        organization_id: h.organization_id,
+        status: h.status.as_deref().and_then(|s| match kind {
+            Kind::Need => NeedStatus::from_db(s).map(HitStatus::Need),
+            Kind::Center => CenterStatus::from_db(s).map(HitStatus::Center),
+            Kind::Faculty => None,
+        }),
+        highlights: h.highlights.into_iter().collect(),
+    }
 }
 
 /// The caller's rights as the index's visibility filter: the scopes `policy` decides for the
