@@ -2,7 +2,7 @@
 //! password change, bootstrap users, and organization members.
 
 use crate::api::audit::{AuditAction, AuditEntity};
-use chrono::{Duration as ChronoDuration, NaiveDateTime};
+use chrono::Duration as ChronoDuration;
 
 use crate::api::accounts::{
     AddMember, AddedMember, Me, Member, MemberList, MembershipSummary, Role, TokenPair, User,
@@ -636,17 +636,13 @@ fn find_member(
     Ok((m, user))
 }
 
-fn utc(t: NaiveDateTime) -> chrono::DateTime<chrono::Utc> {
-    t.and_utc()
-}
-
 fn user_view(u: &UserRow) -> User {
     User {
         id: u.id.clone(),
         email: u.email.clone(),
         display_name: u.display_name.clone(),
         is_platform_operator: u.is_platform_operator,
-        created_at: utc(u.created_at),
+        created_at: u.created_at.and_utc(),
     }
 }
 
@@ -656,7 +652,7 @@ pub(super) fn member_view(m: &MembershipRow, u: &UserRow) -> AppResult<Member> {
         email: u.email.clone(),
         display_name: u.display_name.clone(),
         role: Role::from_db(&m.role).ok_or_else(|| AppError::internal("unknown role"))?,
-        created_at: utc(m.created_at),
-        updated_at: utc(m.updated_at),
+        created_at: m.created_at.and_utc(),
+        updated_at: m.updated_at.and_utc(),
     })
 }

@@ -6,7 +6,6 @@
 
 use std::collections::HashMap;
 
-use chrono::NaiveDateTime;
 use serde::Serialize;
 
 use crate::api::audit::{AuditAction, AuditEntity, AuditEntry, AuditList, ListAudit};
@@ -91,10 +90,6 @@ pub fn record<B: Serialize, A: Serialize>(
     Ok(())
 }
 
-fn utc(t: NaiveDateTime) -> chrono::DateTime<chrono::Utc> {
-    chrono::DateTime::from_naive_utc_and_offset(t, chrono::Utc)
-}
-
 fn changed(before: Option<&serde_json::Value>, after: Option<&serde_json::Value>) -> Vec<String> {
     let empty = serde_json::Map::new();
     let b = before.and_then(|v| v.as_object()).unwrap_or(&empty);
@@ -125,7 +120,7 @@ fn view(row: EntryRow, organization_ids: Vec<String>) -> AppResult<AuditEntry> {
         entity: AuditEntity::from_db(&row.entity)
             .ok_or_else(|| AppError::internal(format!("audit entity {}", row.entity)))?,
         id: row.id,
-        at: utc(row.at),
+        at: row.at.and_utc(),
         actor_user_id: row.actor_user_id,
         entity_id: row.entity_id,
         organization_ids,

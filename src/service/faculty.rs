@@ -1,6 +1,6 @@
 //! Use cases for faculty profiles: create, read, list, update, delete/restore, bulk import.
 
-use chrono::{Datelike, NaiveDateTime};
+use chrono::Datelike;
 use diesel::Connection;
 
 use crate::all_valid;
@@ -563,10 +563,6 @@ fn publication_view(p: PublicationRow) -> Publication {
     }
 }
 
-fn utc(t: NaiveDateTime) -> chrono::DateTime<chrono::Utc> {
-    t.and_utc()
-}
-
 fn full_view(conn: &mut DbConn, row: FacultyRow) -> AppResult<Versioned<FacultyProfile>> {
     let (mut parts, _) = rows::load_parts(conn, std::slice::from_ref(&row.id), true)?;
     let p = parts.remove(&row.id).unwrap_or_default();
@@ -602,9 +598,9 @@ fn view(
             publication_count,
             availability: input.availability,
             visibility: input.visibility,
-            created_at: utc(row.created_at),
-            updated_at: utc(row.updated_at),
-            deleted_at: row.deleted_at.map(utc),
+            created_at: row.created_at.and_utc(),
+            updated_at: row.updated_at.and_utc(),
+            deleted_at: row.deleted_at.map(|t| t.and_utc()),
         },
     })
 }

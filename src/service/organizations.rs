@@ -1,7 +1,5 @@
 //! Use cases for organizations.
 
-use chrono::NaiveDateTime;
-
 use super::audit::{self, Audited};
 use crate::all_valid;
 use crate::api::audit::{AuditAction, AuditEntity};
@@ -351,10 +349,6 @@ fn kind_of(row: &OrganizationRow) -> AppResult<OrganizationKind> {
     })
 }
 
-fn utc(t: NaiveDateTime) -> chrono::DateTime<chrono::Utc> {
-    t.and_utc()
-}
-
 fn view(row: OrganizationRow) -> AppResult<Versioned<Organization>> {
     let kind = kind_of(&row)?;
     Ok(Versioned {
@@ -366,8 +360,8 @@ fn view(row: OrganizationRow) -> AppResult<Versioned<Organization>> {
             local_name: row.local_name,
             country: row.country,
             website: row.website,
-            created_at: utc(row.created_at),
-            updated_at: utc(row.updated_at),
+            created_at: row.created_at.and_utc(),
+            updated_at: row.updated_at.and_utc(),
         },
     })
 }
