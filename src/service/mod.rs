@@ -10,6 +10,7 @@ pub mod faculty;
 pub mod invitations;
 pub mod matching;
 pub mod needs;
+pub mod ops;
 pub mod organizations;
 pub mod policy;
 pub mod projects;
