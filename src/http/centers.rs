@@ -12,7 +12,7 @@ use crate::service::centers as svc;
 use super::AppState;
 use super::auth::MaybeCaller;
 use super::extract::{ApiJson, ApiQuery, IfMatch, PathId, conditional_get, versioned};
-use super::search::settle;
+use super::refresh::settle;
 
 /// Create a centre (the host university's admins and staff).
 #[utoipa::path(

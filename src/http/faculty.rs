@@ -17,7 +17,7 @@ use super::extract::{
     ApiJson, ApiQuery, IfMatch, PathId, conditional_get, content_length, media_type, read_body,
     versioned,
 };
-use super::search::settle;
+use super::refresh::settle;
 use crate::api::search::RefreshParams;
 
 /// Create a faculty profile (the university's admins and staff; a professor for their own;

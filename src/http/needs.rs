@@ -14,7 +14,7 @@ use crate::service::needs as svc;
 use super::AppState;
 use super::auth::MaybeCaller;
 use super::extract::{ApiJson, ApiQuery, IfMatch, PathId, conditional_get, versioned};
-use super::search::settle;
+use super::refresh::settle;
 use crate::api::search::RefreshParams;
 
 /// Create a need (the company's admins and staff).
