@@ -172,7 +172,7 @@ versioned_writes!(
     centers,
     CenterRow,
     CenterFields,
-    super::outbox::Entity::Center
+    Some(super::outbox::Entity::Center)
 );
 
 pub fn find_visible(

@@ -111,7 +111,7 @@ versioned_writes!(
     faculty_profiles,
     FacultyRow,
     FacultyFields,
-    super::outbox::Entity::Faculty
+    Some(super::outbox::Entity::Faculty)
 );
 
 /// Any row, deleted or not (callers apply visibility).

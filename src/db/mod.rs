@@ -2,13 +2,23 @@
 //! and the helpers that keep blocking database work off the async worker threads.
 
 /// The compare-and-swap writes of a versioned, soft-deletable table (`id`, `version`,
-/// `updated_at`, `deleted_at`) that the search index follows: one definition for every such
-/// table, and one place that writes the outbox row for each change.
+/// `updated_at`, `deleted_at`): one definition for every such table, and one place that
+/// writes the search outbox row for each change of a table the index follows (`$indexed`:
+/// `Some(outbox::Entity::…)`, or `None` for a table the index does not hold).
 macro_rules! versioned_writes {
-    ($table:ident, $row:ty, $fields:ty, $entity:expr) => {
+    ($table:ident, $row:ty, $fields:ty, $indexed:expr) => {
+        impl $crate::db::VersionedRow for $row {
+            fn version(&self) -> i64 {
+                self.version
+            }
+            fn deleted_at(&self) -> Option<chrono::NaiveDateTime> {
+                self.deleted_at
+            }
+        }
+
         /// Applies `fields` only if the row is live and still at `expected_version`; returns
         /// the new row, or `None` when it is gone or was changed meanwhile. Records the change
-        /// in the search outbox.
+        /// in the search outbox when the index follows the table.
         pub fn update(
             conn: &mut $crate::db::DbConn,
             id: &str,
@@ -30,14 +40,15 @@ macro_rules! versioned_writes {
             .returning($table::all_columns)
             .get_result(conn)
             .optional()?;
-            if row.is_some() {
-                $crate::db::outbox::enqueue(conn, $entity, id, now)?;
+            if let (Some(entity), Some(_)) = ($indexed, &row) {
+                $crate::db::outbox::enqueue(conn, entity, id, now)?;
             }
             Ok(row)
         }
 
         /// Sets (delete) or clears (restore) `deleted_at` if the row is still at
-        /// `expected_version`; returns whether it was. Records the change in the search outbox.
+        /// `expected_version`; returns whether it was. Records the change in the search outbox
+        /// when the index follows the table.
         pub fn set_deleted(
             conn: &mut $crate::db::DbConn,
             id: &str,
@@ -56,8 +67,8 @@ macro_rules! versioned_writes {
                 $table::updated_at.eq(now),
             ))
             .execute(conn)?;
-            if n == 1 {
-                $crate::db::outbox::enqueue(conn, $entity, id, now)?;
+            if let (Some(entity), 1) = ($indexed, n) {
+                $crate::db::outbox::enqueue(conn, entity, id, now)?;
             }
             Ok(n == 1)
         }
@@ -101,6 +112,12 @@ const MIGRATION_LOCK: i64 = 0x006c_6961_6973_6d67;
 pub enum DbConn {
     Pg(PgConnection),
     Sqlite(SqliteConnection),
+}
+
+/// A row of a table written by `versioned_writes!`: what a compare-and-swap write checks.
+pub trait VersionedRow {
+    fn version(&self) -> i64;
+    fn deleted_at(&self) -> Option<chrono::NaiveDateTime>;
 }
 
 /// Which backend a database URL selects.

@@ -128,7 +128,12 @@ pub fn insert(
     Ok(row)
 }
 
-versioned_writes!(needs, NeedRow, NeedFields, super::outbox::Entity::Need);
+versioned_writes!(
+    needs,
+    NeedRow,
+    NeedFields,
+    Some(super::outbox::Entity::Need)
+);
 
 pub fn find_visible(
     conn: &mut DbConn,

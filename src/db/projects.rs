@@ -140,51 +140,7 @@ pub fn insert(
         .get_result(conn)
 }
 
-/// Applies `fields` only if the project is live and still at `expected_version`.
-pub fn update(
-    conn: &mut DbConn,
-    id: &str,
-    expected_version: i64,
-    fields: &ProjectFields,
-    now: NaiveDateTime,
-) -> QueryResult<Option<ProjectRow>> {
-    diesel::update(
-        funded_projects::table
-            .filter(funded_projects::id.eq(id))
-            .filter(funded_projects::version.eq(expected_version))
-            .filter(funded_projects::deleted_at.is_null()),
-    )
-    .set((
-        fields,
-        funded_projects::version.eq(expected_version + 1),
-        funded_projects::updated_at.eq(now),
-    ))
-    .returning(funded_projects::all_columns)
-    .get_result(conn)
-    .optional()
-}
-
-/// Sets (delete) or clears (restore) `deleted_at` if still at `expected_version`.
-pub fn set_deleted(
-    conn: &mut DbConn,
-    id: &str,
-    expected_version: i64,
-    deleted_at: Option<NaiveDateTime>,
-    now: NaiveDateTime,
-) -> QueryResult<bool> {
-    let n = diesel::update(
-        funded_projects::table
-            .filter(funded_projects::id.eq(id))
-            .filter(funded_projects::version.eq(expected_version)),
-    )
-    .set((
-        funded_projects::deleted_at.eq(deleted_at),
-        funded_projects::version.eq(expected_version + 1),
-        funded_projects::updated_at.eq(now),
-    ))
-    .execute(conn)?;
-    Ok(n == 1)
-}
+versioned_writes!(funded_projects, ProjectRow, ProjectFields, None);
 
 pub fn find_visible(
     conn: &mut DbConn,

@@ -8,6 +8,7 @@ use crate::api::needs::{
 };
 use crate::api::{Problem, ReadParams};
 use crate::error::AppError;
+use crate::service::lifecycle;
 use crate::service::needs as svc;
 
 use super::AppState;
@@ -153,7 +154,9 @@ pub async fn remove(
     IfMatch(precondition): IfMatch,
     ApiQuery(refresh): ApiQuery<RefreshParams>,
 ) -> Result<HttpResponse, AppError> {
-    svc::delete(&state.db, caller.as_ref(), id, precondition).await?;
+    lifecycle::NEEDS
+        .delete(&state.db, caller.as_ref(), id, precondition)
+        .await?;
     settle(&state, refresh, HttpResponse::NoContent().finish()).await
 }
 
@@ -176,7 +179,9 @@ pub async fn restore(
     PathId(id): PathId,
     ApiQuery(refresh): ApiQuery<RefreshParams>,
 ) -> Result<HttpResponse, AppError> {
-    let restored = svc::restore(&state.db, caller.as_ref(), id).await?;
+    let restored = lifecycle::NEEDS
+        .restore(&state.db, caller.as_ref(), id)
+        .await?;
     settle(&state, refresh, versioned(HttpResponse::Ok(), &restored)).await
 }
 

@@ -9,6 +9,7 @@ use crate::api::projects::{
 };
 use crate::api::{Problem, ReadParams};
 use crate::error::AppError;
+use crate::service::lifecycle;
 use crate::service::projects as svc;
 
 use super::AppState;
@@ -149,7 +150,9 @@ pub async fn remove(
     PathId(id): PathId,
     IfMatch(precondition): IfMatch,
 ) -> Result<HttpResponse, AppError> {
-    svc::delete(&state.db, caller.as_ref(), id, precondition).await?;
+    lifecycle::PROJECTS
+        .delete(&state.db, caller.as_ref(), id, precondition)
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -171,7 +174,9 @@ pub async fn restore(
     MaybeCaller(caller): MaybeCaller,
     PathId(id): PathId,
 ) -> Result<HttpResponse, AppError> {
-    let restored = svc::restore(&state.db, caller.as_ref(), id).await?;
+    let restored = lifecycle::PROJECTS
+        .restore(&state.db, caller.as_ref(), id)
+        .await?;
     Ok(versioned(HttpResponse::Ok(), &restored))
 }
 

@@ -433,56 +433,6 @@ pub async fn update(
     .await
 }
 
-/// Soft delete: the profile disappears for everyone but operators, who can restore it.
-pub async fn delete(
-    db: &Db,
-    caller: Option<&Caller>,
-    id: String,
-    precondition: Precondition,
-) -> AppResult<()> {
-    policy::require_signed_in(caller)?;
-    let caller = caller.cloned();
-    db.write(move |conn| {
-        let scope = policy::faculty_scope(caller.as_ref(), false)?;
-        let current = rows::find_visible(conn, &scope, &id)?
-            .ok_or_else(|| AppError::not_found("Faculty profile"))?;
-        policy::authorize(
-            caller.as_ref(),
-            Action::DeleteFacultyProfile {
-                university_id: &current.university_id,
-            },
-        )?;
-        precondition.check(current.version, false)?;
-        if rows::set_deleted(conn, &id, current.version, Some(now()), now())? {
-            Ok(())
-        } else {
-            Err(AppError::stale())
-        }
-    })
-    .await
-}
-
-pub async fn restore(
-    db: &Db,
-    caller: Option<&Caller>,
-    id: String,
-) -> AppResult<Versioned<FacultyProfile>> {
-    policy::authorize(caller, Action::Restore)?;
-    db.write(move |conn| {
-        let current =
-            rows::find_any(conn, &id)?.ok_or_else(|| AppError::not_found("Faculty profile"))?;
-        if current.deleted_at.is_some()
-            && !rows::set_deleted(conn, &id, current.version, None, now())?
-        {
-            return Err(AppError::stale());
-        }
-        let row =
-            rows::find_any(conn, &id)?.ok_or_else(|| AppError::not_found("Faculty profile"))?;
-        full_view(conn, row)
-    })
-    .await
-}
-
 fn merge(mut base: CreateFacultyProfile, p: UpdateFacultyProfile) -> CreateFacultyProfile {
     fn set(target: &mut Option<String>, v: Option<Option<String>>) {
         if let Some(v) = v {
@@ -563,7 +513,10 @@ fn publication_view(p: PublicationRow) -> Publication {
     }
 }
 
-fn full_view(conn: &mut DbConn, row: FacultyRow) -> AppResult<Versioned<FacultyProfile>> {
+pub(super) fn full_view(
+    conn: &mut DbConn,
+    row: FacultyRow,
+) -> AppResult<Versioned<FacultyProfile>> {
     let (mut parts, _) = rows::load_parts(conn, std::slice::from_ref(&row.id), true)?;
     let p = parts.remove(&row.id).unwrap_or_default();
     let n = p.publications.len();

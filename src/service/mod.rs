@@ -8,6 +8,7 @@ pub mod centers;
 pub mod engagements;
 pub mod faculty;
 pub mod invitations;
+pub mod lifecycle;
 pub mod matching;
 pub mod needs;
 pub mod ops;
