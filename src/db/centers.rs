@@ -132,22 +132,6 @@ pub(super) fn scoped<'a>(scope: &ParticipantScope) -> Boxed<'a> {
     )
 }
 
-/// Which of these records the scope lets see.
-pub fn visible_among(
-    conn: &mut DbConn,
-    scope: &ParticipantScope,
-    ids: &[String],
-) -> QueryResult<std::collections::HashSet<String>> {
-    let mut out = std::collections::HashSet::new();
-    for chunk in ids.chunks(500) {
-        let rows: Vec<CenterRow> = scoped(scope)
-            .filter(centers::id.eq_any(chunk.to_vec()))
-            .load(conn)?;
-        out.extend(rows.into_iter().map(|r| r.id));
-    }
-    Ok(out)
-}
-
 pub fn insert(
     conn: &mut DbConn,
     id: &str,
@@ -174,17 +158,7 @@ versioned_writes!(
     CenterFields,
     Some(super::outbox::Entity::Center)
 );
-
-pub fn find_visible(
-    conn: &mut DbConn,
-    scope: &ParticipantScope,
-    id: &str,
-) -> QueryResult<Option<CenterRow>> {
-    scoped(scope)
-        .filter(centers::id.eq(id.to_owned()))
-        .first(conn)
-        .optional()
-}
+scoped_reads!(centers, CenterRow, ParticipantScope);
 
 /// A centre by id whatever the caller (for checks that another record may point at it).
 pub fn find_live(conn: &mut DbConn, id: &str) -> QueryResult<Option<CenterRow>> {

@@ -75,6 +75,41 @@ macro_rules! versioned_writes {
     };
 }
 
+/// The reads of a table whose module states its visibility rule as `scoped(scope)`: one
+/// record, and which of many, a scope lets see.
+macro_rules! scoped_reads {
+    ($table:ident, $row:ty, $scope:ty) => {
+        /// The record, if the scope lets see it.
+        pub fn find_visible(
+            conn: &mut $crate::db::DbConn,
+            scope: &$scope,
+            id: &str,
+        ) -> diesel::QueryResult<Option<$row>> {
+            scoped(scope)
+                .filter($table::id.eq(id.to_owned()))
+                .first(conn)
+                .optional()
+        }
+
+        /// Which of these records the scope lets see.
+        pub fn visible_among(
+            conn: &mut $crate::db::DbConn,
+            scope: &$scope,
+            ids: &[String],
+        ) -> diesel::QueryResult<std::collections::HashSet<String>> {
+            let mut out = std::collections::HashSet::new();
+            // In chunks: SQLite limits the number of bound parameters.
+            for chunk in ids.chunks(500) {
+                let rows: Vec<$row> = scoped(scope)
+                    .filter($table::id.eq_any(chunk.to_vec()))
+                    .load(conn)?;
+                out.extend(rows.into_iter().map(|r| r.id));
+            }
+            Ok(out)
+        }
+    };
+}
+
 pub mod accounts;
 pub mod audit;
 pub mod centers;

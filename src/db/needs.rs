@@ -134,33 +134,7 @@ versioned_writes!(
     NeedFields,
     Some(super::outbox::Entity::Need)
 );
-
-pub fn find_visible(
-    conn: &mut DbConn,
-    scope: &NeedScope,
-    id: &str,
-) -> QueryResult<Option<NeedRow>> {
-    scoped(scope)
-        .filter(needs::id.eq(id.to_owned()))
-        .first(conn)
-        .optional()
-}
-
-/// Which of these needs the scope lets see.
-pub fn visible_among(
-    conn: &mut DbConn,
-    scope: &NeedScope,
-    ids: &[String],
-) -> QueryResult<std::collections::HashSet<String>> {
-    let mut out = std::collections::HashSet::new();
-    for chunk in ids.chunks(500) {
-        let rows: Vec<NeedRow> = scoped(scope)
-            .filter(needs::id.eq_any(chunk.to_vec()))
-            .load(conn)?;
-        out.extend(rows.into_iter().map(|r| r.id));
-    }
-    Ok(out)
-}
+scoped_reads!(needs, NeedRow, NeedScope);
 
 pub fn list(conn: &mut DbConn, scope: &NeedScope, f: &NeedFilter) -> QueryResult<Vec<NeedRow>> {
     let mut q = scoped(scope);

@@ -106,22 +106,6 @@ pub(super) fn scoped<'a>(scope: &ParticipantScope) -> Boxed<'a> {
     )
 }
 
-/// Which of these records the scope lets see.
-pub fn visible_among(
-    conn: &mut DbConn,
-    scope: &ParticipantScope,
-    ids: &[String],
-) -> QueryResult<std::collections::HashSet<String>> {
-    let mut out = std::collections::HashSet::new();
-    for chunk in ids.chunks(500) {
-        let rows: Vec<ProjectRow> = scoped(scope)
-            .filter(funded_projects::id.eq_any(chunk.to_vec()))
-            .load(conn)?;
-        out.extend(rows.into_iter().map(|r| r.id));
-    }
-    Ok(out)
-}
-
 pub fn insert(
     conn: &mut DbConn,
     id: &str,
@@ -141,17 +125,7 @@ pub fn insert(
 }
 
 versioned_writes!(funded_projects, ProjectRow, ProjectFields, None);
-
-pub fn find_visible(
-    conn: &mut DbConn,
-    scope: &ParticipantScope,
-    id: &str,
-) -> QueryResult<Option<ProjectRow>> {
-    scoped(scope)
-        .filter(funded_projects::id.eq(id.to_owned()))
-        .first(conn)
-        .optional()
-}
+scoped_reads!(funded_projects, ProjectRow, ParticipantScope);
 
 pub fn list(
     conn: &mut DbConn,
