@@ -6,10 +6,10 @@ use std::collections::HashMap;
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
-use super::DbConn;
 use super::schema::{
     center_focus_areas, center_funding, center_members, center_partners, centers, faculty_profiles,
 };
+use super::{DbConn, Seek};
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
 #[diesel(table_name = centers)]
@@ -89,8 +89,6 @@ pub struct CenterFilter {
     pub faculty_id: Option<String>,
     pub status: Option<String>,
     pub focus_key: Option<String>,
-    pub after: Option<String>,
-    pub limit: i64,
 }
 
 type Boxed<'a> = centers::BoxedQuery<'a, <DbConn as diesel::Connection>::Backend>;
@@ -174,6 +172,7 @@ pub fn list(
     conn: &mut DbConn,
     scope: &ParticipantScope,
     f: &CenterFilter,
+    page: &Seek,
 ) -> QueryResult<Vec<CenterRow>> {
     let mut q = scoped(scope);
     if let Some(u) = &f.host_university_id {
@@ -209,10 +208,7 @@ pub fn list(
             ),
         );
     }
-    if let Some(after) = &f.after {
-        q = q.filter(centers::id.gt(after.clone()));
-    }
-    q.order(centers::id.asc()).limit(f.limit).load(conn)
+    seek!(q, centers::id, page).load(conn)
 }
 
 fn position(i: usize) -> i32 {

@@ -110,6 +110,18 @@ macro_rules! scoped_reads {
     };
 }
 
+/// Reads a page of a [`Seek`] from a boxed query of a table keyed by `$id`: the rows whose id
+/// sorts after the seek's, in id order, at most its limit.
+macro_rules! seek {
+    ($query:expr, $id:expr, $seek:expr) => {{
+        let mut query = $query;
+        if let Some(after) = &$seek.after {
+            query = query.filter($id.gt(after.clone()));
+        }
+        query.order($id.asc()).limit($seek.limit)
+    }};
+}
+
 pub mod accounts;
 pub mod audit;
 pub mod centers;
@@ -147,6 +159,14 @@ const MIGRATION_LOCK: i64 = 0x006c_6961_6973_6d67;
 pub enum DbConn {
     Pg(PgConnection),
     Sqlite(SqliteConnection),
+}
+
+/// Where a page of a list keyed by id starts, and how many rows to read: those whose id sorts
+/// after `after`, in id order (ids are UUIDv7, so creation order), at most `limit`.
+#[derive(Debug, Clone, Default)]
+pub struct Seek {
+    pub after: Option<String>,
+    pub limit: i64,
 }
 
 /// A row of a table written by `versioned_writes!`: what a compare-and-swap write checks.

@@ -3,8 +3,8 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
-use super::DbConn;
 use super::schema::{faculty_profiles, need_collaboration, need_invitations, need_keywords, needs};
+use super::{DbConn, Seek};
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
 #[diesel(table_name = needs)]
@@ -67,8 +67,6 @@ pub struct NeedFilter {
     pub status: Option<String>,
     pub keyword_key: Option<String>,
     pub collaboration_type: Option<String>,
-    pub after: Option<String>,
-    pub limit: i64,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -136,7 +134,12 @@ versioned_writes!(
 );
 scoped_reads!(needs, NeedRow, NeedScope);
 
-pub fn list(conn: &mut DbConn, scope: &NeedScope, f: &NeedFilter) -> QueryResult<Vec<NeedRow>> {
+pub fn list(
+    conn: &mut DbConn,
+    scope: &NeedScope,
+    f: &NeedFilter,
+    page: &Seek,
+) -> QueryResult<Vec<NeedRow>> {
     let mut q = scoped(scope);
     if let Some(c) = &f.company_id {
         q = q.filter(needs::company_id.eq(c.clone()));
@@ -162,10 +165,7 @@ pub fn list(conn: &mut DbConn, scope: &NeedScope, f: &NeedFilter) -> QueryResult
             ),
         );
     }
-    if let Some(after) = &f.after {
-        q = q.filter(needs::id.gt(after.clone()));
-    }
-    q.order(needs::id.asc()).limit(f.limit).load(conn)
+    seek!(q, needs::id, page).load(conn)
 }
 
 pub fn replace_parts(conn: &mut DbConn, id: &str, parts: &NeedParts) -> QueryResult<()> {

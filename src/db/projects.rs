@@ -6,9 +6,9 @@ use std::collections::HashMap;
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
-use super::DbConn;
 use super::centers::ParticipantScope;
 use super::schema::{faculty_profiles, funded_projects, project_investigators, project_payments};
+use super::{DbConn, Seek};
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
 #[diesel(table_name = funded_projects)]
@@ -64,8 +64,6 @@ pub struct ProjectFilter {
     pub faculty_id: Option<String>,
     pub status: Option<String>,
     pub kind: Option<String>,
-    pub after: Option<String>,
-    pub limit: i64,
 }
 
 type Boxed<'a> = funded_projects::BoxedQuery<'a, <DbConn as diesel::Connection>::Backend>;
@@ -131,6 +129,7 @@ pub fn list(
     conn: &mut DbConn,
     scope: &ParticipantScope,
     f: &ProjectFilter,
+    page: &Seek,
 ) -> QueryResult<Vec<ProjectRow>> {
     let mut q = scoped(scope);
     if let Some(v) = &f.university_id {
@@ -162,10 +161,7 @@ pub fn list(
     if let Some(v) = &f.kind {
         q = q.filter(funded_projects::kind.eq(v.clone()));
     }
-    if let Some(after) = &f.after {
-        q = q.filter(funded_projects::id.gt(after.clone()));
-    }
-    q.order(funded_projects::id.asc()).limit(f.limit).load(conn)
+    seek!(q, funded_projects::id, page).load(conn)
 }
 
 pub fn replace_investigators(conn: &mut DbConn, id: &str, faculty: &[String]) -> QueryResult<()> {

@@ -358,13 +358,10 @@ pub async fn list_members(
                 organization_id: &organization_id,
             },
         )?;
-        let found = rows::members_of(
-            conn,
-            &organization_id,
-            page.after.as_deref(),
-            page.limit + 1,
+        let (found, next_cursor) = page.read(
+            |seek| rows::members_of(conn, &organization_id, seek),
+            |(m, _)| &m.id,
         )?;
-        let (found, next_cursor) = page.finish(found, |(m, _)| &m.id);
         let items = found
             .iter()
             .map(|(m, u)| member_view(m, u))

@@ -14,7 +14,7 @@ use crate::db::audit::{self as rows, AuditFilter, Change, EntryRow};
 use crate::db::centers::ParticipantScope;
 use crate::db::engagements::EngagementScope;
 use crate::db::needs::NeedScope;
-use crate::db::{Db, DbConn};
+use crate::db::{Db, DbConn, Seek};
 use crate::domain::PublicId;
 use crate::error::{AppError, AppResult};
 
@@ -278,23 +278,22 @@ pub async fn list(db: &Db, caller: Option<&Caller>, q: ListAudit) -> AppResult<A
         action: q.action.map(|a| a.as_str().to_owned()),
         since: q.since.map(|t| t.naive_utc()),
         until: q.until.map(|t| t.naive_utc()),
-        after: page.after.clone(),
-        limit: page.limit + 1,
     };
     db.run(move |conn| {
         // Entries the reader may not see are skipped in SQL by organization and here by
         // record: read on in batches until the page (and one more, for the cursor) is full.
-        let batch = filter.limit.max(200);
+        let wanted = page.seek();
+        let batch = wanted.limit.max(200);
         let mut found = Vec::new();
-        let mut after = filter.after.clone();
+        let mut after = wanted.after.clone();
         loop {
             let read = rows::list(
                 conn,
                 &scope,
-                &AuditFilter {
+                &filter,
+                &Seek {
                     after: after.clone(),
                     limit: batch,
-                    ..filter.clone()
                 },
             )?;
             let more = read.len() as i64 == batch;
@@ -303,11 +302,11 @@ pub async fn list(db: &Db, caller: Option<&Caller>, q: ListAudit) -> AppResult<A
                 Some(v) => found.extend(v.keep(conn, read)?),
                 None => found.extend(read),
             }
-            if found.len() as i64 >= filter.limit || !more {
+            if found.len() as i64 >= wanted.limit || !more {
                 break;
             }
         }
-        found.truncate(usize::try_from(filter.limit).unwrap_or(usize::MAX));
+        found.truncate(usize::try_from(wanted.limit).unwrap_or(usize::MAX));
         let (found, next_cursor) = page.finish(found, |r| &r.id);
         let ids: Vec<String> = found.iter().map(|r| r.id.clone()).collect();
         let mut orgs = rows::organizations_of(conn, &ids)?;

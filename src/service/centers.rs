@@ -545,12 +545,10 @@ pub async fn list(db: &Db, caller: Option<&Caller>, q: ListCenters) -> AppResult
         faculty_id: PublicId::query_param("faculty_id", q.faculty_id.as_deref())?,
         status: q.status.map(|s| s.as_str().to_owned()),
         focus_key: q.focus_area.map(|k| k.trim().to_lowercase()),
-        after: page.after.clone(),
-        limit: page.limit + 1,
     };
     db.run(move |conn| {
-        let found = rows::list(conn, &scope, &filter)?;
-        let (found, next_cursor) = page.finish(found, |r| &r.id);
+        let (found, next_cursor) =
+            page.read(|seek| rows::list(conn, &scope, &filter, seek), |r| &r.id)?;
         let ids: Vec<String> = found.iter().map(|r| r.id.clone()).collect();
         let mut parts = rows::load_parts(conn, &ids)?;
         let items = found

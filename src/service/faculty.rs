@@ -345,12 +345,10 @@ pub async fn list(db: &Db, caller: Option<&Caller>, q: ListFaculty) -> AppResult
         department: q.department.map(|d| d.trim().to_owned()),
         keyword_key: q.keyword.map(|k| k.trim().to_lowercase()),
         collaboration_type: q.collaboration_type.map(|c| c.as_str().to_owned()),
-        after: page.after.clone(),
-        limit: page.limit + 1,
     };
     db.run(move |conn| {
-        let found = rows::list(conn, &scope, &filter)?;
-        let (found, next_cursor) = page.finish(found, |r| &r.id);
+        let (found, next_cursor) =
+            page.read(|seek| rows::list(conn, &scope, &filter, seek), |r| &r.id)?;
         let ids: Vec<String> = found.iter().map(|r| r.id.clone()).collect();
         let (mut parts, counts) = rows::load_parts(conn, &ids, false)?;
         let items = found

@@ -115,12 +115,9 @@ pub async fn list(db: &Db, query: ListOrganizations) -> AppResult<OrganizationLi
     let filter = OrganizationFilter {
         kind: query.kind.map(|k| k.as_str().to_owned()),
         country,
-        after: page.after.clone(),
-        limit: page.limit + 1,
     };
     db.run(move |conn| {
-        let found = rows::list(conn, &filter)?;
-        let (found, next_cursor) = page.finish(found, |r| &r.id);
+        let (found, next_cursor) = page.read(|seek| rows::list(conn, &filter, seek), |r| &r.id)?;
         let items = found
             .into_iter()
             .map(|r| view(r).map(|v| v.value))

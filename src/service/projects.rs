@@ -305,12 +305,10 @@ pub async fn list(
         faculty_id: PublicId::query_param("faculty_id", q.faculty_id.as_deref())?,
         status: q.status.map(|s| s.as_str().to_owned()),
         kind: q.kind.map(|k| k.as_str().to_owned()),
-        after: page.after.clone(),
-        limit: page.limit + 1,
     };
     db.run(move |conn| {
-        let found = rows::list(conn, &scope, &filter)?;
-        let (found, next_cursor) = page.finish(found, |r| &r.id);
+        let (found, next_cursor) =
+            page.read(|seek| rows::list(conn, &scope, &filter, seek), |r| &r.id)?;
         let ids: Vec<String> = found.iter().map(|r| r.id.clone()).collect();
         let mut co = rows::load_investigators(conn, &ids)?;
         let items = found
