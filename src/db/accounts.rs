@@ -3,8 +3,8 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::DbConn;
 use super::schema::{memberships, organizations, refresh_tokens, users};
+use super::{DbConn, Seek};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = users)]
@@ -161,23 +161,19 @@ pub fn memberships_of(
         .load(conn)
 }
 
-/// Members of an organization with their user rows, in id order after `after`.
+/// A page of an organization's members with their user rows.
 pub fn members_of(
     conn: &mut DbConn,
     organization_id: &str,
-    after: Option<&str>,
-    limit: i64,
+    page: &Seek,
 ) -> QueryResult<Vec<(MembershipRow, UserRow)>> {
-    let mut q = memberships::table
+    let q = memberships::table
         .inner_join(users::table)
         .filter(memberships::organization_id.eq(organization_id))
         .filter(users::deleted_at.is_null())
         .select((memberships::all_columns, users::all_columns))
         .into_boxed();
-    if let Some(after) = after {
-        q = q.filter(memberships::id.gt(after.to_owned()));
-    }
-    q.order(memberships::id.asc()).limit(limit).load(conn)
+    seek!(q, memberships::id, page).load(conn)
 }
 
 pub fn find_membership(

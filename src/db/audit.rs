@@ -5,8 +5,8 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::DbConn;
 use super::schema::{audit_log, audit_log_organizations};
+use super::{DbConn, Seek};
 
 /// A change to record.
 pub struct Change<'a> {
@@ -81,17 +81,16 @@ pub struct AuditFilter {
     pub action: Option<String>,
     pub since: Option<NaiveDateTime>,
     pub until: Option<NaiveDateTime>,
-    pub after: Option<String>,
-    pub limit: i64,
 }
 
 /// Entries in the scope matching the filter, oldest first (ids are time-ordered).
-pub fn list(conn: &mut DbConn, scope: &AuditScope, f: &AuditFilter) -> QueryResult<Vec<EntryRow>> {
-    let mut q = audit_log::table
-        .select(EntryRow::as_select())
-        .order(audit_log::id.asc())
-        .limit(f.limit)
-        .into_boxed();
+pub fn list(
+    conn: &mut DbConn,
+    scope: &AuditScope,
+    f: &AuditFilter,
+    page: &Seek,
+) -> QueryResult<Vec<EntryRow>> {
+    let mut q = audit_log::table.select(EntryRow::as_select()).into_boxed();
     if !scope.all {
         q = q.filter(
             audit_log::id.eq_any(
@@ -131,10 +130,7 @@ pub fn list(conn: &mut DbConn, scope: &AuditScope, f: &AuditFilter) -> QueryResu
     if let Some(v) = f.until {
         q = q.filter(audit_log::at.lt(v));
     }
-    if let Some(a) = &f.after {
-        q = q.filter(audit_log::id.gt(a.clone()));
-    }
-    q.load(conn)
+    seek!(q, audit_log::id, page).load(conn)
 }
 
 /// The organizations of entries (for the views).

@@ -6,10 +6,10 @@ use std::collections::HashMap;
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
-use super::DbConn;
 use super::schema::{
     center_focus_areas, center_funding, center_members, center_partners, centers, faculty_profiles,
 };
+use super::{DbConn, Seek};
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
 #[diesel(table_name = centers)]
@@ -89,8 +89,6 @@ pub struct CenterFilter {
     pub faculty_id: Option<String>,
     pub status: Option<String>,
     pub focus_key: Option<String>,
-    pub after: Option<String>,
-    pub limit: i64,
 }
 
 type Boxed<'a> = centers::BoxedQuery<'a, <DbConn as diesel::Connection>::Backend>;
@@ -132,22 +130,6 @@ pub(super) fn scoped<'a>(scope: &ParticipantScope) -> Boxed<'a> {
     )
 }
 
-/// Which of these records the scope lets see.
-pub fn visible_among(
-    conn: &mut DbConn,
-    scope: &ParticipantScope,
-    ids: &[String],
-) -> QueryResult<std::collections::HashSet<String>> {
-    let mut out = std::collections::HashSet::new();
-    for chunk in ids.chunks(500) {
-        let rows: Vec<CenterRow> = scoped(scope)
-            .filter(centers::id.eq_any(chunk.to_vec()))
-            .load(conn)?;
-        out.extend(rows.into_iter().map(|r| r.id));
-    }
-    Ok(out)
-}
-
 pub fn insert(
     conn: &mut DbConn,
     id: &str,
@@ -172,19 +154,9 @@ versioned_writes!(
     centers,
     CenterRow,
     CenterFields,
-    super::outbox::Entity::Center
+    Some(super::outbox::Entity::Center)
 );
-
-pub fn find_visible(
-    conn: &mut DbConn,
-    scope: &ParticipantScope,
-    id: &str,
-) -> QueryResult<Option<CenterRow>> {
-    scoped(scope)
-        .filter(centers::id.eq(id.to_owned()))
-        .first(conn)
-        .optional()
-}
+scoped_reads!(centers, CenterRow, ParticipantScope);
 
 /// A centre by id whatever the caller (for checks that another record may point at it).
 pub fn find_live(conn: &mut DbConn, id: &str) -> QueryResult<Option<CenterRow>> {
@@ -200,6 +172,7 @@ pub fn list(
     conn: &mut DbConn,
     scope: &ParticipantScope,
     f: &CenterFilter,
+    page: &Seek,
 ) -> QueryResult<Vec<CenterRow>> {
     let mut q = scoped(scope);
     if let Some(u) = &f.host_university_id {
@@ -235,10 +208,7 @@ pub fn list(
             ),
         );
     }
-    if let Some(after) = &f.after {
-        q = q.filter(centers::id.gt(after.clone()));
-    }
-    q.order(centers::id.asc()).limit(f.limit).load(conn)
+    seek!(q, centers::id, page).load(conn)
 }
 
 fn position(i: usize) -> i32 {

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::DbConn;
 use super::schema::{engagement_events, engagements, faculty_profiles, needs};
+use super::{DbConn, Seek};
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
 #[diesel(table_name = engagements)]
@@ -67,8 +67,6 @@ pub struct EngagementFilter {
     pub need_id: Option<String>,
     pub faculty_id: Option<String>,
     pub state: Option<String>,
-    pub after: Option<String>,
-    pub limit: i64,
 }
 
 type Boxed<'a> = engagements::BoxedQuery<'a, <DbConn as diesel::Connection>::Backend>;
@@ -310,6 +308,7 @@ pub fn list(
     conn: &mut DbConn,
     scope: &EngagementScope,
     f: &EngagementFilter,
+    page: &Seek,
 ) -> QueryResult<Vec<EngagementRow>> {
     let mut q = scoped(scope);
     if let Some(n) = &f.need_id {
@@ -321,10 +320,7 @@ pub fn list(
     if let Some(s) = &f.state {
         q = q.filter(engagements::state.eq(s.clone()));
     }
-    if let Some(after) = &f.after {
-        q = q.filter(engagements::id.gt(after.clone()));
-    }
-    q.order(engagements::id.asc()).limit(f.limit).load(conn)
+    seek!(q, engagements::id, page).load(conn)
 }
 
 /// The events of these engagements, each list oldest first.

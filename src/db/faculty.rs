@@ -3,8 +3,8 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::DbConn;
 use super::schema::{faculty_availability, faculty_keywords, faculty_profiles, publications};
+use super::{DbConn, Seek};
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
 #[diesel(table_name = faculty_profiles)]
@@ -75,8 +75,6 @@ pub struct FacultyFilter {
     pub department: Option<String>,
     pub keyword_key: Option<String>,
     pub collaboration_type: Option<String>,
-    pub after: Option<String>,
-    pub limit: i64,
 }
 
 /// The list-valued parts of a profile.
@@ -111,7 +109,7 @@ versioned_writes!(
     faculty_profiles,
     FacultyRow,
     FacultyFields,
-    super::outbox::Entity::Faculty
+    Some(super::outbox::Entity::Faculty)
 );
 
 /// Any row, deleted or not (callers apply visibility).
@@ -172,6 +170,7 @@ pub fn list(
     conn: &mut DbConn,
     scope: &FacultyScope,
     f: &FacultyFilter,
+    page: &Seek,
 ) -> QueryResult<Vec<FacultyRow>> {
     let mut q = faculty_profiles::table
         .filter(faculty_profiles::visibility.eq_any(scope.visibilities.clone()))
@@ -204,12 +203,7 @@ pub fn list(
             ),
         );
     }
-    if let Some(after) = &f.after {
-        q = q.filter(faculty_profiles::id.gt(after.clone()));
-    }
-    q.order(faculty_profiles::id.asc())
-        .limit(f.limit)
-        .load(conn)
+    seek!(q, faculty_profiles::id, page).load(conn)
 }
 
 /// Replaces a profile's keywords, availability and publications.

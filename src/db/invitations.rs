@@ -3,8 +3,8 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::DbConn;
 use super::schema::{member_invitations, organizations};
+use super::{DbConn, Seek};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = member_invitations)]
@@ -71,13 +71,12 @@ pub fn find_pending(
         .optional()
 }
 
-/// An organization's invitations (optionally of one status), in id order after `after`.
+/// A page of an organization's invitations (optionally of one status).
 pub fn of_organization(
     conn: &mut DbConn,
     organization_id: &str,
     status: Option<&str>,
-    after: Option<&str>,
-    limit: i64,
+    page: &Seek,
 ) -> QueryResult<Vec<InvitationRow>> {
     let mut q = member_invitations::table
         .filter(member_invitations::organization_id.eq(organization_id))
@@ -86,12 +85,7 @@ pub fn of_organization(
     if let Some(status) = status {
         q = q.filter(member_invitations::status.eq(status.to_owned()));
     }
-    if let Some(after) = after {
-        q = q.filter(member_invitations::id.gt(after.to_owned()));
-    }
-    q.order(member_invitations::id.asc())
-        .limit(limit)
-        .load(conn)
+    seek!(q, member_invitations::id, page).load(conn)
 }
 
 /// The pending invitations of an address to live organizations, with each organization's

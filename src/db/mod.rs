@@ -2,13 +2,23 @@
 //! and the helpers that keep blocking database work off the async worker threads.
 
 /// The compare-and-swap writes of a versioned, soft-deletable table (`id`, `version`,
-/// `updated_at`, `deleted_at`) that the search index follows: one definition for every such
-/// table, and one place that writes the outbox row for each change.
+/// `updated_at`, `deleted_at`): one definition for every such table, and one place that
+/// writes the search outbox row for each change of a table the index follows (`$indexed`:
+/// `Some(outbox::Entity::…)`, or `None` for a table the index does not hold).
 macro_rules! versioned_writes {
-    ($table:ident, $row:ty, $fields:ty, $entity:expr) => {
+    ($table:ident, $row:ty, $fields:ty, $indexed:expr) => {
+        impl $crate::db::VersionedRow for $row {
+            fn version(&self) -> i64 {
+                self.version
+            }
+            fn deleted_at(&self) -> Option<chrono::NaiveDateTime> {
+                self.deleted_at
+            }
+        }
+
         /// Applies `fields` only if the row is live and still at `expected_version`; returns
         /// the new row, or `None` when it is gone or was changed meanwhile. Records the change
-        /// in the search outbox.
+        /// in the search outbox when the index follows the table.
         pub fn update(
             conn: &mut $crate::db::DbConn,
             id: &str,
@@ -30,14 +40,15 @@ macro_rules! versioned_writes {
             .returning($table::all_columns)
             .get_result(conn)
             .optional()?;
-            if row.is_some() {
-                $crate::db::outbox::enqueue(conn, $entity, id, now)?;
+            if let (Some(entity), Some(_)) = ($indexed, &row) {
+                $crate::db::outbox::enqueue(conn, entity, id, now)?;
             }
             Ok(row)
         }
 
         /// Sets (delete) or clears (restore) `deleted_at` if the row is still at
-        /// `expected_version`; returns whether it was. Records the change in the search outbox.
+        /// `expected_version`; returns whether it was. Records the change in the search outbox
+        /// when the index follows the table.
         pub fn set_deleted(
             conn: &mut $crate::db::DbConn,
             id: &str,
@@ -56,12 +67,59 @@ macro_rules! versioned_writes {
                 $table::updated_at.eq(now),
             ))
             .execute(conn)?;
-            if n == 1 {
-                $crate::db::outbox::enqueue(conn, $entity, id, now)?;
+            if let (Some(entity), 1) = ($indexed, n) {
+                $crate::db::outbox::enqueue(conn, entity, id, now)?;
             }
             Ok(n == 1)
         }
     };
+}
+
+/// The reads of a table whose module states its visibility rule as `scoped(scope)`: one
+/// record, and which of many, a scope lets see.
+macro_rules! scoped_reads {
+    ($table:ident, $row:ty, $scope:ty) => {
+        /// The record, if the scope lets see it.
+        pub fn find_visible(
+            conn: &mut $crate::db::DbConn,
+            scope: &$scope,
+            id: &str,
+        ) -> diesel::QueryResult<Option<$row>> {
+            scoped(scope)
+                .filter($table::id.eq(id.to_owned()))
+                .first(conn)
+                .optional()
+        }
+
+        /// Which of these records the scope lets see.
+        pub fn visible_among(
+            conn: &mut $crate::db::DbConn,
+            scope: &$scope,
+            ids: &[String],
+        ) -> diesel::QueryResult<std::collections::HashSet<String>> {
+            let mut out = std::collections::HashSet::new();
+            // In chunks: SQLite limits the number of bound parameters.
+            for chunk in ids.chunks(500) {
+                let rows: Vec<$row> = scoped(scope)
+                    .filter($table::id.eq_any(chunk.to_vec()))
+                    .load(conn)?;
+                out.extend(rows.into_iter().map(|r| r.id));
+            }
+            Ok(out)
+        }
+    };
+}
+
+/// Reads a page of a [`Seek`] from a boxed query of a table keyed by `$id`: the rows whose id
+/// sorts after the seek's, in id order, at most its limit.
+macro_rules! seek {
+    ($query:expr, $id:expr, $seek:expr) => {{
+        let mut query = $query;
+        if let Some(after) = &$seek.after {
+            query = query.filter($id.gt(after.clone()));
+        }
+        query.order($id.asc()).limit($seek.limit)
+    }};
 }
 
 pub mod accounts;
@@ -101,6 +159,20 @@ const MIGRATION_LOCK: i64 = 0x006c_6961_6973_6d67;
 pub enum DbConn {
     Pg(PgConnection),
     Sqlite(SqliteConnection),
+}
+
+/// Where a page of a list keyed by id starts, and how many rows to read: those whose id sorts
+/// after `after`, in id order (ids are UUIDv7, so creation order), at most `limit`.
+#[derive(Debug, Clone, Default)]
+pub struct Seek {
+    pub after: Option<String>,
+    pub limit: i64,
+}
+
+/// A row of a table written by `versioned_writes!`: what a compare-and-swap write checks.
+pub trait VersionedRow {
+    fn version(&self) -> i64;
+    fn deleted_at(&self) -> Option<chrono::NaiveDateTime>;
 }
 
 /// Which backend a database URL selects.

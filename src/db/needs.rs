@@ -3,8 +3,8 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
-use super::DbConn;
 use super::schema::{faculty_profiles, need_collaboration, need_invitations, need_keywords, needs};
+use super::{DbConn, Seek};
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
 #[diesel(table_name = needs)]
@@ -67,8 +67,6 @@ pub struct NeedFilter {
     pub status: Option<String>,
     pub keyword_key: Option<String>,
     pub collaboration_type: Option<String>,
-    pub after: Option<String>,
-    pub limit: i64,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -128,36 +126,20 @@ pub fn insert(
     Ok(row)
 }
 
-versioned_writes!(needs, NeedRow, NeedFields, super::outbox::Entity::Need);
+versioned_writes!(
+    needs,
+    NeedRow,
+    NeedFields,
+    Some(super::outbox::Entity::Need)
+);
+scoped_reads!(needs, NeedRow, NeedScope);
 
-pub fn find_visible(
+pub fn list(
     conn: &mut DbConn,
     scope: &NeedScope,
-    id: &str,
-) -> QueryResult<Option<NeedRow>> {
-    scoped(scope)
-        .filter(needs::id.eq(id.to_owned()))
-        .first(conn)
-        .optional()
-}
-
-/// Which of these needs the scope lets see.
-pub fn visible_among(
-    conn: &mut DbConn,
-    scope: &NeedScope,
-    ids: &[String],
-) -> QueryResult<std::collections::HashSet<String>> {
-    let mut out = std::collections::HashSet::new();
-    for chunk in ids.chunks(500) {
-        let rows: Vec<NeedRow> = scoped(scope)
-            .filter(needs::id.eq_any(chunk.to_vec()))
-            .load(conn)?;
-        out.extend(rows.into_iter().map(|r| r.id));
-    }
-    Ok(out)
-}
-
-pub fn list(conn: &mut DbConn, scope: &NeedScope, f: &NeedFilter) -> QueryResult<Vec<NeedRow>> {
+    f: &NeedFilter,
+    page: &Seek,
+) -> QueryResult<Vec<NeedRow>> {
     let mut q = scoped(scope);
     if let Some(c) = &f.company_id {
         q = q.filter(needs::company_id.eq(c.clone()));
@@ -183,10 +165,7 @@ pub fn list(conn: &mut DbConn, scope: &NeedScope, f: &NeedFilter) -> QueryResult
             ),
         );
     }
-    if let Some(after) = &f.after {
-        q = q.filter(needs::id.gt(after.clone()));
-    }
-    q.order(needs::id.asc()).limit(f.limit).load(conn)
+    seek!(q, needs::id, page).load(conn)
 }
 
 pub fn replace_parts(conn: &mut DbConn, id: &str, parts: &NeedParts) -> QueryResult<()> {

@@ -3,8 +3,8 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::DbConn;
 use super::schema::organizations;
+use super::{DbConn, Seek};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = organizations)]
@@ -47,14 +47,11 @@ pub struct OrganizationChanges<'a> {
     pub updated_at: NaiveDateTime,
 }
 
-/// Filters and keyset position for listing.
+/// Filters for listing.
 #[derive(Debug, Default)]
 pub struct OrganizationFilter {
     pub kind: Option<String>,
     pub country: Option<String>,
-    /// Return rows whose id sorts after this one.
-    pub after: Option<String>,
-    pub limit: i64,
 }
 
 pub fn insert(conn: &mut DbConn, new: &NewOrganization<'_>) -> QueryResult<OrganizationRow> {
@@ -75,7 +72,11 @@ pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<OrganizationRow>>
 }
 
 /// Live organizations in id order (ids are UUIDv7, so this is creation order).
-pub fn list(conn: &mut DbConn, filter: &OrganizationFilter) -> QueryResult<Vec<OrganizationRow>> {
+pub fn list(
+    conn: &mut DbConn,
+    filter: &OrganizationFilter,
+    page: &Seek,
+) -> QueryResult<Vec<OrganizationRow>> {
     let mut query = organizations::table
         .filter(organizations::deleted_at.is_null())
         .select(organizations::all_columns)
@@ -86,13 +87,7 @@ pub fn list(conn: &mut DbConn, filter: &OrganizationFilter) -> QueryResult<Vec<O
     if let Some(country) = &filter.country {
         query = query.filter(organizations::country.eq(country.clone()));
     }
-    if let Some(after) = &filter.after {
-        query = query.filter(organizations::id.gt(after.clone()));
-    }
-    query
-        .order(organizations::id.asc())
-        .limit(filter.limit)
-        .load(conn)
+    seek!(query, organizations::id, page).load(conn)
 }
 
 /// Applies `changes` only if the row is live and still at `expected_version`; returns the new

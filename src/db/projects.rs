@@ -6,9 +6,9 @@ use std::collections::HashMap;
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
-use super::DbConn;
 use super::centers::ParticipantScope;
 use super::schema::{faculty_profiles, funded_projects, project_investigators, project_payments};
+use super::{DbConn, Seek};
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
 #[diesel(table_name = funded_projects)]
@@ -64,8 +64,6 @@ pub struct ProjectFilter {
     pub faculty_id: Option<String>,
     pub status: Option<String>,
     pub kind: Option<String>,
-    pub after: Option<String>,
-    pub limit: i64,
 }
 
 type Boxed<'a> = funded_projects::BoxedQuery<'a, <DbConn as diesel::Connection>::Backend>;
@@ -106,22 +104,6 @@ pub(super) fn scoped<'a>(scope: &ParticipantScope) -> Boxed<'a> {
     )
 }
 
-/// Which of these records the scope lets see.
-pub fn visible_among(
-    conn: &mut DbConn,
-    scope: &ParticipantScope,
-    ids: &[String],
-) -> QueryResult<std::collections::HashSet<String>> {
-    let mut out = std::collections::HashSet::new();
-    for chunk in ids.chunks(500) {
-        let rows: Vec<ProjectRow> = scoped(scope)
-            .filter(funded_projects::id.eq_any(chunk.to_vec()))
-            .load(conn)?;
-        out.extend(rows.into_iter().map(|r| r.id));
-    }
-    Ok(out)
-}
-
 pub fn insert(
     conn: &mut DbConn,
     id: &str,
@@ -140,67 +122,14 @@ pub fn insert(
         .get_result(conn)
 }
 
-/// Applies `fields` only if the project is live and still at `expected_version`.
-pub fn update(
-    conn: &mut DbConn,
-    id: &str,
-    expected_version: i64,
-    fields: &ProjectFields,
-    now: NaiveDateTime,
-) -> QueryResult<Option<ProjectRow>> {
-    diesel::update(
-        funded_projects::table
-            .filter(funded_projects::id.eq(id))
-            .filter(funded_projects::version.eq(expected_version))
-            .filter(funded_projects::deleted_at.is_null()),
-    )
-    .set((
-        fields,
-        funded_projects::version.eq(expected_version + 1),
-        funded_projects::updated_at.eq(now),
-    ))
-    .returning(funded_projects::all_columns)
-    .get_result(conn)
-    .optional()
-}
-
-/// Sets (delete) or clears (restore) `deleted_at` if still at `expected_version`.
-pub fn set_deleted(
-    conn: &mut DbConn,
-    id: &str,
-    expected_version: i64,
-    deleted_at: Option<NaiveDateTime>,
-    now: NaiveDateTime,
-) -> QueryResult<bool> {
-    let n = diesel::update(
-        funded_projects::table
-            .filter(funded_projects::id.eq(id))
-            .filter(funded_projects::version.eq(expected_version)),
-    )
-    .set((
-        funded_projects::deleted_at.eq(deleted_at),
-        funded_projects::version.eq(expected_version + 1),
-        funded_projects::updated_at.eq(now),
-    ))
-    .execute(conn)?;
-    Ok(n == 1)
-}
-
-pub fn find_visible(
-    conn: &mut DbConn,
-    scope: &ParticipantScope,
-    id: &str,
-) -> QueryResult<Option<ProjectRow>> {
-    scoped(scope)
-        .filter(funded_projects::id.eq(id.to_owned()))
-        .first(conn)
-        .optional()
-}
+versioned_writes!(funded_projects, ProjectRow, ProjectFields, None);
+scoped_reads!(funded_projects, ProjectRow, ParticipantScope);
 
 pub fn list(
     conn: &mut DbConn,
     scope: &ParticipantScope,
     f: &ProjectFilter,
+    page: &Seek,
 ) -> QueryResult<Vec<ProjectRow>> {
     let mut q = scoped(scope);
     if let Some(v) = &f.university_id {
@@ -232,10 +161,7 @@ pub fn list(
     if let Some(v) = &f.kind {
         q = q.filter(funded_projects::kind.eq(v.clone()));
     }
-    if let Some(after) = &f.after {
-        q = q.filter(funded_projects::id.gt(after.clone()));
-    }
-    q.order(funded_projects::id.asc()).limit(f.limit).load(conn)
+    seek!(q, funded_projects::id, page).load(conn)
 }
 
 pub fn replace_investigators(conn: &mut DbConn, id: &str, faculty: &[String]) -> QueryResult<()> {

@@ -8,11 +8,12 @@ use crate::api::search::RefreshParams;
 use crate::api::{Problem, ReadParams};
 use crate::error::AppError;
 use crate::service::centers as svc;
+use crate::service::lifecycle;
 
 use super::AppState;
 use super::auth::MaybeCaller;
 use super::extract::{ApiJson, ApiQuery, IfMatch, PathId, conditional_get, versioned};
-use super::search::settle;
+use super::refresh::settle;
 
 /// Create a centre (the host university's admins and staff).
 #[utoipa::path(
@@ -150,7 +151,9 @@ pub async fn remove(
     IfMatch(precondition): IfMatch,
     ApiQuery(refresh): ApiQuery<RefreshParams>,
 ) -> Result<HttpResponse, AppError> {
-    svc::delete(&state.db, caller.as_ref(), id, precondition).await?;
+    lifecycle::CENTERS
+        .delete(&state.db, caller.as_ref(), id, precondition)
+        .await?;
     settle(&state, refresh, HttpResponse::NoContent().finish()).await
 }
 
@@ -173,6 +176,8 @@ pub async fn restore(
     PathId(id): PathId,
     ApiQuery(refresh): ApiQuery<RefreshParams>,
 ) -> Result<HttpResponse, AppError> {
-    let restored = svc::restore(&state.db, caller.as_ref(), id).await?;
+    let restored = lifecycle::CENTERS
+        .restore(&state.db, caller.as_ref(), id)
+        .await?;
     settle(&state, refresh, versioned(HttpResponse::Ok(), &restored)).await
 }

@@ -14,7 +14,7 @@ use crate::service::engagements as svc;
 use super::AppState;
 use super::auth::MaybeCaller;
 use super::extract::{ApiJson, ApiQuery, IfMatch, PathId, conditional_get, versioned};
-use super::search::settle;
+use super::refresh::settle;
 
 /// Start an engagement for a need and a faculty profile.
 ///

@@ -152,23 +152,50 @@ impl<T: DeserializeOwned> FromRequest for ApiQuery<T> {
     }
 }
 
-/// The id in a resource path (`/organizations/{id}`), checked to be one of our ids.
-pub struct PathId(pub String);
+/// Reads the id in the path parameter `name` (`{id}`, `{user_id}`, …): 400 `invalid_path`
+/// naming the parameter unless it is one of our ids.
+fn path_id(req: &HttpRequest, name: &str) -> Result<String, AppError> {
+    PublicId::parse(req.match_info().get(name).unwrap_or("")).ok_or_else(|| {
+        AppError::new(
+            ErrorCode::InvalidPath,
+            format!(
+                "The {} in the path is not a valid id",
+                name.replace('_', " ")
+            ),
+        )
+        .with_errors(vec![FieldError::new(name, "invalid_id", "must be a UUID")])
+    })
+}
 
-impl FromRequest for PathId {
-    type Error = AppError;
-    type Future = std::future::Ready<Result<Self, AppError>>;
+/// Declares an extractor for the id in one path parameter; the type names the parameter, so
+/// a handler reads each id of its path the same way.
+macro_rules! path_ids {
+    ($($(#[$doc:meta])* $extractor:ident = $name:literal;)+) => {$(
+        $(#[$doc])*
+        pub struct $extractor(pub String);
 
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let raw = req.match_info().get("id").unwrap_or("");
-        std::future::ready(PublicId::parse(raw).map(PathId).ok_or_else(|| {
-            AppError::new(
-                ErrorCode::InvalidPath,
-                "The id in the path is not a valid id",
-            )
-            .with_errors(vec![FieldError::new("id", "invalid_id", "must be a UUID")])
-        }))
-    }
+        impl FromRequest for $extractor {
+            type Error = AppError;
+            type Future = std::future::Ready<Result<Self, AppError>>;
+
+            fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+                std::future::ready(path_id(req, $name).map($extractor))
+            }
+        }
+    )+};
+}
+
+path_ids! {
+    /// The id in a resource path (`/organizations/{id}`), checked to be one of our ids.
+    PathId = "id";
+    /// `{user_id}`: a member's user id (`/organizations/{id}/members/{user_id}`).
+    PathUserId = "user_id";
+    /// `{invitation_id}`: an invitation to join an organization.
+    PathInvitationId = "invitation_id";
+    /// `{faculty_id}`: a profile invited to a need (`/needs/{id}/invitations/{faculty_id}`).
+    PathFacultyId = "faculty_id";
+    /// `{payment_id}`: a payment of a funded project.
+    PathPaymentId = "payment_id";
 }
 
 /// The `If-Match` precondition of a write.

@@ -10,6 +10,7 @@ use crate::api::faculty::{
 use crate::api::{Problem, ReadParams};
 use crate::error::{AppError, ErrorCode};
 use crate::service::faculty::{self as svc, ImportFormat};
+use crate::service::lifecycle;
 
 use super::AppState;
 use super::auth::MaybeCaller;
@@ -17,7 +18,7 @@ use super::extract::{
     ApiJson, ApiQuery, IfMatch, PathId, conditional_get, content_length, media_type, read_body,
     versioned,
 };
-use super::search::settle;
+use super::refresh::settle;
 use crate::api::search::RefreshParams;
 
 /// Create a faculty profile (the university's admins and staff; a professor for their own;
@@ -159,7 +160,9 @@ pub async fn remove(
     IfMatch(precondition): IfMatch,
     ApiQuery(refresh): ApiQuery<RefreshParams>,
 ) -> Result<HttpResponse, AppError> {
-    svc::delete(&state.db, caller.as_ref(), id, precondition).await?;
+    lifecycle::FACULTY
+        .delete(&state.db, caller.as_ref(), id, precondition)
+        .await?;
     settle(&state, refresh, HttpResponse::NoContent().finish()).await
 }
 
@@ -183,7 +186,9 @@ pub async fn restore(
     PathId(id): PathId,
     ApiQuery(refresh): ApiQuery<RefreshParams>,
 ) -> Result<HttpResponse, AppError> {
-    let restored = svc::restore(&state.db, caller.as_ref(), id).await?;
+    let restored = lifecycle::FACULTY
+        .restore(&state.db, caller.as_ref(), id)
+        .await?;
     settle(&state, refresh, versioned(HttpResponse::Ok(), &restored)).await
 }
 

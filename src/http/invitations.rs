@@ -1,33 +1,18 @@
 //! Invitations to join an organization: `/api/v1/organizations/{id}/invitations` for those who
 //! manage its members, `/api/v1/me/invitations` for the invited account.
 
-use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
+use actix_web::{HttpResponse, delete, get, post, web};
 
 use crate::api::Problem;
 use crate::api::invitations::{
     InviteMember, ListInvitations, MemberInvitation, MemberInvitationList,
 };
-use crate::domain::PublicId;
-use crate::error::{AppError, ErrorCode, FieldError};
+use crate::error::AppError;
 use crate::service::invitations as svc;
 
 use super::AppState;
 use super::auth::{AuthCaller, MaybeCaller};
-use super::extract::{ApiJson, ApiQuery, PathId};
-
-fn invitation_id(req: &HttpRequest) -> Result<String, AppError> {
-    PublicId::parse(req.match_info().get("invitation_id").unwrap_or("")).ok_or_else(|| {
-        AppError::new(
-            ErrorCode::InvalidPath,
-            "The invitation id in the path is not a valid id",
-        )
-        .with_errors(vec![FieldError::new(
-            "invitation_id",
-            "invalid_id",
-            "must be a UUID",
-        )])
-    })
-}
+use super::extract::{ApiJson, ApiQuery, PathId, PathInvitationId};
 
 /// Invite an email address to join (the organization's admins and operators). The answer is
 /// the same whether or not an account exists for the address; its account joins only by
@@ -102,12 +87,11 @@ pub async fn list_invitations(
 )]
 #[delete("/organizations/{id}/invitations/{invitation_id}")]
 pub async fn revoke(
-    req: HttpRequest,
     state: web::Data<AppState>,
     MaybeCaller(caller): MaybeCaller,
     PathId(id): PathId,
+    PathInvitationId(invitation): PathInvitationId,
 ) -> Result<HttpResponse, AppError> {
-    let invitation = invitation_id(&req)?;
     svc::revoke(&state.db, caller.as_ref(), id, invitation).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -144,11 +128,10 @@ pub async fn mine(
 )]
 #[post("/me/invitations/{invitation_id}/accept")]
 pub async fn accept(
-    req: HttpRequest,
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
+    PathInvitationId(invitation): PathInvitationId,
 ) -> Result<web::Json<MemberInvitation>, AppError> {
-    let invitation = invitation_id(&req)?;
     Ok(web::Json(
         svc::accept(&state.db, &caller, invitation).await?,
     ))
@@ -169,11 +152,10 @@ pub async fn accept(
 )]
 #[post("/me/invitations/{invitation_id}/decline")]
 pub async fn decline(
-    req: HttpRequest,
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
+    PathInvitationId(invitation): PathInvitationId,
 ) -> Result<web::Json<MemberInvitation>, AppError> {
-    let invitation = invitation_id(&req)?;
     Ok(web::Json(
         svc::decline(&state.db, &caller, invitation).await?,
     ))

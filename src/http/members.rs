@@ -7,13 +7,12 @@ use utoipa::IntoParams;
 
 use crate::api::Problem;
 use crate::api::accounts::{AddMember, AddedMember, Member, MemberList, UpdateMember};
-use crate::domain::PublicId;
-use crate::error::{AppError, ErrorCode, FieldError};
+use crate::error::AppError;
 use crate::service::accounts as svc;
 
 use super::AppState;
 use super::auth::MaybeCaller;
-use super::extract::{ApiJson, ApiQuery, IfMatch, PathId, conditional_get, versioned};
+use super::extract::{ApiJson, ApiQuery, IfMatch, PathId, PathUserId, conditional_get, versioned};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -24,20 +23,6 @@ pub struct ListMembers {
     pub limit: Option<i64>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
-}
-
-fn user_id(req: &HttpRequest) -> Result<String, AppError> {
-    PublicId::parse(req.match_info().get("user_id").unwrap_or("")).ok_or_else(|| {
-        AppError::new(
-            ErrorCode::InvalidPath,
-            "The user id in the path is not a valid id",
-        )
-        .with_errors(vec![FieldError::new(
-            "user_id",
-            "invalid_id",
-            "must be a UUID",
-        )])
-    })
 }
 
 /// List an organization's members (its members and operators).
@@ -131,8 +116,8 @@ pub async fn get_one(
     state: web::Data<AppState>,
     MaybeCaller(caller): MaybeCaller,
     PathId(id): PathId,
+    PathUserId(user_id): PathUserId,
 ) -> Result<HttpResponse, AppError> {
-    let user_id = user_id(&req)?;
     let found = svc::get_member(&state.db, caller.as_ref(), id, user_id).await?;
     Ok(conditional_get(&req, &found))
 }
@@ -159,14 +144,13 @@ pub async fn get_one(
 )]
 #[patch("/organizations/{id}/members/{user_id}")]
 pub async fn update(
-    req: HttpRequest,
     state: web::Data<AppState>,
     MaybeCaller(caller): MaybeCaller,
     PathId(id): PathId,
+    PathUserId(user_id): PathUserId,
     IfMatch(precondition): IfMatch,
     ApiJson(body): ApiJson<UpdateMember>,
 ) -> Result<HttpResponse, AppError> {
-    let user_id = user_id(&req)?;
     let updated = svc::update_member(
         &state.db,
         caller.as_ref(),
@@ -199,13 +183,12 @@ pub async fn update(
 )]
 #[delete("/organizations/{id}/members/{user_id}")]
 pub async fn remove(
-    req: HttpRequest,
     state: web::Data<AppState>,
     MaybeCaller(caller): MaybeCaller,
     PathId(id): PathId,
+    PathUserId(user_id): PathUserId,
     IfMatch(precondition): IfMatch,
 ) -> Result<HttpResponse, AppError> {
-    let user_id = user_id(&req)?;
     svc::remove_member(&state.db, caller.as_ref(), id, user_id, precondition).await?;
     Ok(HttpResponse::NoContent().finish())
 }

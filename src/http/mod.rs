@@ -18,6 +18,7 @@ pub mod ops;
 pub mod organizations;
 pub mod problem;
 pub mod projects;
+pub mod refresh;
 pub mod reports;
 pub mod search;
 pub mod timeout;

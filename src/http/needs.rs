@@ -7,14 +7,16 @@ use crate::api::needs::{
     CreateNeed, Invitation, InviteFaculty, ListNeeds, Need, NeedList, UpdateNeed,
 };
 use crate::api::{Problem, ReadParams};
-use crate::domain::PublicId;
-use crate::error::{AppError, ErrorCode, FieldError};
+use crate::error::AppError;
+use crate::service::lifecycle;
 use crate::service::needs as svc;
 
 use super::AppState;
 use super::auth::MaybeCaller;
-use super::extract::{ApiJson, ApiQuery, IfMatch, PathId, conditional_get, versioned};
-use super::search::settle;
+use super::extract::{
+    ApiJson, ApiQuery, IfMatch, PathFacultyId, PathId, conditional_get, versioned,
+};
+use super::refresh::settle;
 use crate::api::search::RefreshParams;
 
 /// Create a need (the company's admins and staff).
@@ -152,7 +154,9 @@ pub async fn remove(
     IfMatch(precondition): IfMatch,
     ApiQuery(refresh): ApiQuery<RefreshParams>,
 ) -> Result<HttpResponse, AppError> {
-    svc::delete(&state.db, caller.as_ref(), id, precondition).await?;
+    lifecycle::NEEDS
+        .delete(&state.db, caller.as_ref(), id, precondition)
+        .await?;
     settle(&state, refresh, HttpResponse::NoContent().finish()).await
 }
 
@@ -175,7 +179,9 @@ pub async fn restore(
     PathId(id): PathId,
     ApiQuery(refresh): ApiQuery<RefreshParams>,
 ) -> Result<HttpResponse, AppError> {
-    let restored = svc::restore(&state.db, caller.as_ref(), id).await?;
+    let restored = lifecycle::NEEDS
+        .restore(&state.db, caller.as_ref(), id)
+        .await?;
     settle(&state, refresh, versioned(HttpResponse::Ok(), &restored)).await
 }
 
@@ -254,24 +260,12 @@ pub async fn invitations(
 )]
 #[delete("/needs/{id}/invitations/{faculty_id}")]
 pub async fn uninvite(
-    req: HttpRequest,
     state: web::Data<AppState>,
     MaybeCaller(caller): MaybeCaller,
     PathId(id): PathId,
+    PathFacultyId(faculty_id): PathFacultyId,
     ApiQuery(refresh): ApiQuery<RefreshParams>,
 ) -> Result<HttpResponse, AppError> {
-    let faculty_id =
-        PublicId::parse(req.match_info().get("faculty_id").unwrap_or("")).ok_or_else(|| {
-            AppError::new(
-                ErrorCode::InvalidPath,
-                "The faculty id in the path is not a valid id",
-            )
-            .with_errors(vec![FieldError::new(
-                "faculty_id",
-                "invalid_id",
-                "must be a UUID",
-            )])
-        })?;
     svc::uninvite(&state.db, caller.as_ref(), id, faculty_id).await?;
     settle(&state, refresh, HttpResponse::NoContent().finish()).await
 }

@@ -7,8 +7,9 @@ use actix_web::{HttpRequest, HttpResponse, get, web};
 use sha2::{Digest, Sha256};
 
 use crate::api::Problem;
-use crate::api::ops::{Check, Health, Readiness, SearchLag};
+use crate::api::ops::{Health, Readiness};
 use crate::error::{AppError, ErrorCode};
+use crate::service::ops as svc;
 
 use super::AppState;
 use super::problem::problem_with;
@@ -34,96 +35,19 @@ pub async fn healthz() -> web::Json<Health> {
 )]
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
-    // Both checks run at once under one deadline: a probe that waits for an unreachable
-    // database (the pool retries connecting for `db_timeout_secs`, twice over) is taken for
-    // a dead process, and a load balancer needs the answer sooner than its own timeout. A
-    // check still running at the deadline finishes on the blocking pool, bounded by its own
-    // timeouts; only its answer is no longer waited for.
     let deadline = Duration::from_millis(state.settings.readyz_timeout_ms);
-    let db = state.db.clone();
-    let database = tokio::time::timeout(deadline, async move {
-        db.ping().await?;
-        db.run(|c| Ok(crate::db::outbox::latest(c)?)).await
-    });
-    let index_dir = state.index.clone();
-    let index = tokio::time::timeout(deadline, web::block(move || index_dir.check_writable()));
-    let (database, index) = futures_util::future::join(database, index).await;
-    let (database, latest) = match database {
-        Ok(Ok(latest)) => (
-            Check {
-                name: "database".into(),
-                ok: true,
-                detail: None,
-            },
-            Some(latest),
-        ),
-        failed => {
-            let detail = match failed {
-                Ok(Err(e)) => {
-                    tracing::warn!(error = %e.log_message(), "readiness: database check failed");
-                    "database unreachable".to_owned()
-                }
-                _ => {
-                    tracing::warn!(?deadline, "readiness: the database did not answer in time");
-                    format!("database did not answer within {} ms", deadline.as_millis())
-                }
-            };
-            let check = Check {
-                name: "database".into(),
-                ok: false,
-                detail: Some(detail),
-            };
-            (check, None)
-        }
-    };
-    let index = match index {
-        Ok(Ok(Ok(()))) => Check {
-            name: "index".into(),
-            ok: true,
-            detail: None,
-        },
-        other => {
-            tracing::warn!(result = ?other.map(|r| r.map(|r| r.map_err(|e| e.kind()))), "readiness: index check failed");
-            Check {
-                name: "index".into(),
-                ok: false,
-                detail: Some("index folder not writable".into()),
-            }
-        }
-    };
-    let checks = vec![database, index];
-    let progress = state.search.progress();
-    let latest = latest.unwrap_or(progress.applied);
-    let search = Some(SearchLag {
-        applied: progress.applied,
-        latest,
-        lag: (latest - progress.applied).max(0),
-        rebuilding: progress.rebuilding,
-    });
-    if checks.iter().all(|c| c.ok) {
-        HttpResponse::Ok().json(Readiness {
-            status: "ready".into(),
-            checks,
-            search,
-        })
-    } else {
-        let failing: Vec<_> = checks
-            .iter()
-            .filter(|c| !c.ok)
-            .map(|c| c.name.as_str())
-            .collect();
-        let detail = format!("Not ready: {} failing", failing.join(", "));
-        problem_with(
-            ErrorCode::ServiceUnavailable,
-            &detail,
-            &[],
-            Some(Readiness {
-                status: "unavailable".into(),
-                checks,
-                search,
-            }),
-        )
+    let readiness = svc::readiness(&state.db, &state.index, &state.search, deadline).await;
+    if readiness.checks.iter().all(|c| c.ok) {
+        return HttpResponse::Ok().json(readiness);
     }
+    let failing: Vec<_> = readiness
+        .checks
+        .iter()
+        .filter(|c| !c.ok)
+        .map(|c| c.name.as_str())
+        .collect();
+    let detail = format!("Not ready: {} failing", failing.join(", "));
+    problem_with(ErrorCode::ServiceUnavailable, &detail, &[], Some(readiness))
 }
 
 /// Prometheus metrics: request counts and latency histograms by route and status.

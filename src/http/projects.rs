@@ -8,13 +8,15 @@ use crate::api::projects::{
     Payment, PaymentList, UpdateFundedProject, UpdatePayment,
 };
 use crate::api::{Problem, ReadParams};
-use crate::domain::PublicId;
-use crate::error::{AppError, ErrorCode, FieldError};
+use crate::error::AppError;
+use crate::service::lifecycle;
 use crate::service::projects as svc;
 
 use super::AppState;
 use super::auth::MaybeCaller;
-use super::extract::{ApiJson, ApiQuery, IfMatch, PathId, conditional_get, versioned};
+use super::extract::{
+    ApiJson, ApiQuery, IfMatch, PathId, PathPaymentId, conditional_get, versioned,
+};
 
 /// Create a funded project (the performing university's admins and staff).
 #[utoipa::path(
@@ -148,7 +150,9 @@ pub async fn remove(
     PathId(id): PathId,
     IfMatch(precondition): IfMatch,
 ) -> Result<HttpResponse, AppError> {
-    svc::delete(&state.db, caller.as_ref(), id, precondition).await?;
+    lifecycle::PROJECTS
+        .delete(&state.db, caller.as_ref(), id, precondition)
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -170,7 +174,9 @@ pub async fn restore(
     MaybeCaller(caller): MaybeCaller,
     PathId(id): PathId,
 ) -> Result<HttpResponse, AppError> {
-    let restored = svc::restore(&state.db, caller.as_ref(), id).await?;
+    let restored = lifecycle::PROJECTS
+        .restore(&state.db, caller.as_ref(), id)
+        .await?;
     Ok(versioned(HttpResponse::Ok(), &restored))
 }
 
@@ -223,20 +229,6 @@ pub async fn payments(
     ))
 }
 
-fn payment_id(req: &HttpRequest) -> Result<String, AppError> {
-    PublicId::parse(req.match_info().get("payment_id").unwrap_or("")).ok_or_else(|| {
-        AppError::new(
-            ErrorCode::InvalidPath,
-            "The payment id in the path is not a valid id",
-        )
-        .with_errors(vec![FieldError::new(
-            "payment_id",
-            "invalid_id",
-            "must be a UUID",
-        )])
-    })
-}
-
 /// One payment, with the `ETag` that updating or deleting it checks (its project's
 /// participants only).
 #[utoipa::path(
@@ -257,8 +249,8 @@ pub async fn get_payment(
     state: web::Data<AppState>,
     MaybeCaller(caller): MaybeCaller,
     PathId(id): PathId,
+    PathPaymentId(payment): PathPaymentId,
 ) -> Result<HttpResponse, AppError> {
-    let payment = payment_id(&req)?;
     let found = svc::payment(&state.db, caller.as_ref(), id, payment).await?;
     Ok(conditional_get(&req, &found))
 }
@@ -281,14 +273,13 @@ pub async fn get_payment(
 )]
 #[patch("/funded-projects/{id}/payments/{payment_id}")]
 pub async fn update_payment(
-    req: HttpRequest,
     state: web::Data<AppState>,
     MaybeCaller(caller): MaybeCaller,
     PathId(id): PathId,
+    PathPaymentId(payment): PathPaymentId,
     IfMatch(precondition): IfMatch,
     ApiJson(body): ApiJson<UpdatePayment>,
 ) -> Result<HttpResponse, AppError> {
-    let payment = payment_id(&req)?;
     let updated =
         svc::update_payment(&state.db, caller.as_ref(), id, payment, precondition, body).await?;
     Ok(versioned(HttpResponse::Ok(), &updated))
@@ -309,13 +300,12 @@ pub async fn update_payment(
 )]
 #[delete("/funded-projects/{id}/payments/{payment_id}")]
 pub async fn delete_payment(
-    req: HttpRequest,
     state: web::Data<AppState>,
     MaybeCaller(caller): MaybeCaller,
     PathId(id): PathId,
+    PathPaymentId(payment): PathPaymentId,
     IfMatch(precondition): IfMatch,
 ) -> Result<HttpResponse, AppError> {
-    let payment = payment_id(&req)?;
     svc::delete_payment(&state.db, caller.as_ref(), id, payment, precondition).await?;
     Ok(HttpResponse::NoContent().finish())
 }

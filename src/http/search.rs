@@ -1,12 +1,9 @@
-//! `/api/v1/search`, and read-your-writes for the endpoints that change indexed records.
+//! `/api/v1/search`: full-text search over faculty profiles and needs.
 
-use std::time::Duration;
-
-use actix_web::http::header::{HeaderName, HeaderValue};
-use actix_web::{HttpResponse, get, web};
+use actix_web::{get, web};
 
 use crate::api::Problem;
-use crate::api::search::{Refresh, RefreshParams, SearchParams, SearchResults};
+use crate::api::search::{SearchParams, SearchResults};
 use crate::error::AppError;
 use crate::service::search as svc;
 
@@ -35,31 +32,4 @@ pub async fn search(
     Ok(web::Json(
         svc::search(&state.db, &state.search, caller.as_ref(), params).await?,
     ))
-}
-
-/// How long `refresh=wait_for` waits at most.
-const WAIT_FOR: Duration = Duration::from_secs(10);
-
-/// After a successful write: with `refresh=wait_for`, waits until the change is searchable.
-/// Sets `Search-Refresh: done` (or `timeout` when it took longer than 10 s).
-pub async fn settle(
-    state: &AppState,
-    refresh: RefreshParams,
-    mut res: HttpResponse,
-) -> Result<HttpResponse, AppError> {
-    if refresh.refresh == Some(Refresh::WaitFor) && res.status().is_success() {
-        // The write has committed: whatever happens while waiting, the answer stays a success.
-        let done = match state.search.wait_for_current(WAIT_FOR).await {
-            Ok(done) => done,
-            Err(e) => {
-                tracing::warn!(error = %e, "refresh=wait_for could not wait");
-                false
-            }
-        };
-        res.headers_mut().insert(
-            HeaderName::from_static("search-refresh"),
-            HeaderValue::from_static(if done { "done" } else { "timeout" }),
-        );
-    }
-    Ok(res)
 }

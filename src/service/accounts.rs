@@ -2,7 +2,7 @@
 //! password change, bootstrap users, and organization members.
 
 use crate::api::audit::{AuditAction, AuditEntity};
-use chrono::{Duration as ChronoDuration, NaiveDateTime};
+use chrono::Duration as ChronoDuration;
 
 use crate::api::accounts::{
     AddMember, AddedMember, Me, Member, MemberList, MembershipSummary, Role, TokenPair, User,
@@ -358,13 +358,10 @@ pub async fn list_members(
                 organization_id: &organization_id,
             },
         )?;
-        let found = rows::members_of(
-            conn,
-            &organization_id,
-            page.after.as_deref(),
-            page.limit + 1,
+        let (found, next_cursor) = page.read(
+            |seek| rows::members_of(conn, &organization_id, seek),
+            |(m, _)| &m.id,
         )?;
-        let (found, next_cursor) = page.finish(found, |(m, _)| &m.id);
         let items = found
             .iter()
             .map(|(m, u)| member_view(m, u))
@@ -636,17 +633,13 @@ fn find_member(
     Ok((m, user))
 }
 
-fn utc(t: NaiveDateTime) -> chrono::DateTime<chrono::Utc> {
-    t.and_utc()
-}
-
 fn user_view(u: &UserRow) -> User {
     User {
         id: u.id.clone(),
         email: u.email.clone(),
         display_name: u.display_name.clone(),
         is_platform_operator: u.is_platform_operator,
-        created_at: utc(u.created_at),
+        created_at: u.created_at.and_utc(),
     }
 }
 
@@ -656,7 +649,7 @@ pub(super) fn member_view(m: &MembershipRow, u: &UserRow) -> AppResult<Member> {
         email: u.email.clone(),
         display_name: u.display_name.clone(),
         role: Role::from_db(&m.role).ok_or_else(|| AppError::internal("unknown role"))?,
-        created_at: utc(m.created_at),
-        updated_at: utc(m.updated_at),
+        created_at: m.created_at.and_utc(),
+        updated_at: m.updated_at.and_utc(),
     })
 }

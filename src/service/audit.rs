@@ -6,7 +6,6 @@
 
 use std::collections::HashMap;
 
-use chrono::NaiveDateTime;
 use serde::Serialize;
 
 use crate::api::audit::{AuditAction, AuditEntity, AuditEntry, AuditList, ListAudit};
@@ -15,7 +14,7 @@ use crate::db::audit::{self as rows, AuditFilter, Change, EntryRow};
 use crate::db::centers::ParticipantScope;
 use crate::db::engagements::EngagementScope;
 use crate::db::needs::NeedScope;
-use crate::db::{Db, DbConn};
+use crate::db::{Db, DbConn, Seek};
 use crate::domain::PublicId;
 use crate::error::{AppError, AppResult};
 
@@ -91,10 +90,6 @@ pub fn record<B: Serialize, A: Serialize>(
     Ok(())
 }
 
-fn utc(t: NaiveDateTime) -> chrono::DateTime<chrono::Utc> {
-    chrono::DateTime::from_naive_utc_and_offset(t, chrono::Utc)
-}
-
 fn changed(before: Option<&serde_json::Value>, after: Option<&serde_json::Value>) -> Vec<String> {
     let empty = serde_json::Map::new();
     let b = before.and_then(|v| v.as_object()).unwrap_or(&empty);
@@ -125,7 +120,7 @@ fn view(row: EntryRow, organization_ids: Vec<String>) -> AppResult<AuditEntry> {
         entity: AuditEntity::from_db(&row.entity)
             .ok_or_else(|| AppError::internal(format!("audit entity {}", row.entity)))?,
         id: row.id,
-        at: utc(row.at),
+        at: row.at.and_utc(),
         actor_user_id: row.actor_user_id,
         entity_id: row.entity_id,
         organization_ids,
@@ -283,23 +278,22 @@ pub async fn list(db: &Db, caller: Option<&Caller>, q: ListAudit) -> AppResult<A
         action: q.action.map(|a| a.as_str().to_owned()),
         since: q.since.map(|t| t.naive_utc()),
         until: q.until.map(|t| t.naive_utc()),
-        after: page.after.clone(),
-        limit: page.limit + 1,
     };
     db.run(move |conn| {
         // Entries the reader may not see are skipped in SQL by organization and here by
         // record: read on in batches until the page (and one more, for the cursor) is full.
-        let batch = filter.limit.max(200);
+        let wanted = page.seek();
+        let batch = wanted.limit.max(200);
         let mut found = Vec::new();
-        let mut after = filter.after.clone();
+        let mut after = wanted.after.clone();
         loop {
             let read = rows::list(
                 conn,
                 &scope,
-                &AuditFilter {
+                &filter,
+                &Seek {
                     after: after.clone(),
                     limit: batch,
-                    ..filter.clone()
                 },
             )?;
             let more = read.len() as i64 == batch;
@@ -308,11 +302,11 @@ pub async fn list(db: &Db, caller: Option<&Caller>, q: ListAudit) -> AppResult<A
                 Some(v) => found.extend(v.keep(conn, read)?),
                 None => found.extend(read),
             }
-            if found.len() as i64 >= filter.limit || !more {
+            if found.len() as i64 >= wanted.limit || !more {
                 break;
             }
         }
-        found.truncate(usize::try_from(filter.limit).unwrap_or(usize::MAX));
+        found.truncate(usize::try_from(wanted.limit).unwrap_or(usize::MAX));
         let (found, next_cursor) = page.finish(found, |r| &r.id);
         let ids: Vec<String> = found.iter().map(|r| r.id.clone()).collect();
         let mut orgs = rows::organizations_of(conn, &ids)?;

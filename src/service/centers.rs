@@ -545,12 +545,10 @@ pub async fn list(db: &Db, caller: Option<&Caller>, q: ListCenters) -> AppResult
         faculty_id: PublicId::query_param("faculty_id", q.faculty_id.as_deref())?,
         status: q.status.map(|s| s.as_str().to_owned()),
         focus_key: q.focus_area.map(|k| k.trim().to_lowercase()),
-        after: page.after.clone(),
-        limit: page.limit + 1,
     };
     db.run(move |conn| {
-        let found = rows::list(conn, &scope, &filter)?;
-        let (found, next_cursor) = page.finish(found, |r| &r.id);
+        let (found, next_cursor) =
+            page.read(|seek| rows::list(conn, &scope, &filter, seek), |r| &r.id)?;
         let ids: Vec<String> = found.iter().map(|r| r.id.clone()).collect();
         let mut parts = rows::load_parts(conn, &ids)?;
         let items = found
@@ -567,7 +565,11 @@ pub async fn list(db: &Db, caller: Option<&Caller>, q: ListCenters) -> AppResult
 
 /// Loads a centre the caller can see and may manage: 404 when invisible, 403 when visible
 /// but not theirs to manage (partners and members read only).
-fn managed(conn: &mut DbConn, caller: Option<&Caller>, id: &str) -> AppResult<CenterRow> {
+pub(super) fn managed(
+    conn: &mut DbConn,
+    caller: Option<&Caller>,
+    id: &str,
+) -> AppResult<CenterRow> {
     policy::require_signed_in(caller)?;
     let scope = policy::participant_scope(caller, false)?;
     let row = rows::find_visible(conn, &scope, id)?.ok_or_else(|| AppError::not_found("Centre"))?;
@@ -614,60 +616,6 @@ pub async fn update(
             Some(&before.value),
             Some(&after.value),
         )?;
-        Ok(after)
-    })
-    .await
-}
-
-pub async fn delete(
-    db: &Db,
-    caller: Option<&Caller>,
-    id: String,
-    precondition: Precondition,
-) -> AppResult<()> {
-    let caller = caller.cloned();
-    db.write(move |conn| {
-        let current = managed(conn, caller.as_ref(), &id)?;
-        precondition.check(current.version, false)?;
-        let before = full_view(conn, current.clone())?;
-        if rows::set_deleted(conn, &id, current.version, Some(now()), now())? {
-            audit::change(
-                conn,
-                caller.as_ref(),
-                AuditAction::Delete,
-                Some(&before.value),
-                None,
-            )
-        } else {
-            Err(AppError::stale())
-        }
-    })
-    .await
-}
-
-pub async fn restore(db: &Db, caller: Option<&Caller>, id: String) -> AppResult<Versioned<Center>> {
-    policy::authorize(caller, Action::Restore)?;
-    let scope = policy::participant_scope(caller, true)?;
-    let caller = caller.cloned();
-    db.write(move |conn| {
-        let current =
-            rows::find_visible(conn, &scope, &id)?.ok_or_else(|| AppError::not_found("Centre"))?;
-        let was_deleted = current.deleted_at.is_some();
-        if was_deleted && !rows::set_deleted(conn, &id, current.version, None, now())? {
-            return Err(AppError::stale());
-        }
-        let row =
-            rows::find_visible(conn, &scope, &id)?.ok_or_else(|| AppError::not_found("Centre"))?;
-        let after = full_view(conn, row)?;
-        if was_deleted {
-            audit::change(
-                conn,
-                caller.as_ref(),
-                AuditAction::Restore,
-                None,
-                Some(&after.value),
-            )?;
-        }
         Ok(after)
     })
     .await
@@ -755,7 +703,7 @@ fn to_input(row: &CenterRow, parts: &CenterParts) -> AppResult<CreateCenter> {
     })
 }
 
-fn full_view(conn: &mut DbConn, row: CenterRow) -> AppResult<Versioned<Center>> {
+pub(super) fn full_view(conn: &mut DbConn, row: CenterRow) -> AppResult<Versioned<Center>> {
     let parts = rows::load_parts(conn, std::slice::from_ref(&row.id))?
         .remove(&row.id)
         .unwrap_or_default();

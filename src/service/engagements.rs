@@ -421,12 +421,10 @@ pub async fn list(
         need_id: PublicId::query_param("need_id", q.need_id.as_deref())?,
         faculty_id: PublicId::query_param("faculty_id", q.faculty_id.as_deref())?,
         state: q.state.map(|s| s.as_str().to_owned()),
-        after: page.after.clone(),
-        limit: page.limit + 1,
     };
     db.run(move |conn| {
-        let found = rows::list(conn, &scope, &filter)?;
-        let (found, next_cursor) = page.finish(found, |r| &r.id);
+        let (found, next_cursor) =
+            page.read(|seek| rows::list(conn, &scope, &filter, seek), |r| &r.id)?;
         let ids: Vec<String> = found.iter().map(|r| r.id.clone()).collect();
         let mut events = rows::events(conn, &ids)?;
         let need_ids: Vec<String> = found.iter().map(|r| r.need_id.clone()).collect();

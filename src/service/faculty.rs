@@ -1,7 +1,7 @@
 //! Use cases for faculty profiles: create, read, list, update, delete/restore, and bulk
 //! import (in [`import`]).
 
-use chrono::{Datelike, NaiveDateTime};
+use chrono::Datelike;
 
 use crate::all_valid;
 use crate::api::faculty::{
@@ -348,12 +348,10 @@ pub async fn list(db: &Db, caller: Option<&Caller>, q: ListFaculty) -> AppResult
         department: q.department.map(|d| d.trim().to_owned()),
         keyword_key: q.keyword.map(|k| k.trim().to_lowercase()),
         collaboration_type: q.collaboration_type.map(|c| c.as_str().to_owned()),
-        after: page.after.clone(),
-        limit: page.limit + 1,
     };
     db.run(move |conn| {
-        let found = rows::list(conn, &scope, &filter)?;
-        let (found, next_cursor) = page.finish(found, |r| &r.id);
+        let (found, next_cursor) =
+            page.read(|seek| rows::list(conn, &scope, &filter, seek), |r| &r.id)?;
         let ids: Vec<String> = found.iter().map(|r| r.id.clone()).collect();
         let (mut parts, counts) = rows::load_parts(conn, &ids, false)?;
         let items = found
@@ -431,56 +429,6 @@ pub async fn update(
         if row.owner_user_id != current.owner_user_id {
             link_owner(conn, caller.as_ref(), Some(&current), &row)?;
         }
-        full_view(conn, row)
-    })
-    .await
-}
-
-/// Soft delete: the profile disappears for everyone but operators, who can restore it.
-pub async fn delete(
-    db: &Db,
-    caller: Option<&Caller>,
-    id: String,
-    precondition: Precondition,
-) -> AppResult<()> {
-    policy::require_signed_in(caller)?;
-    let caller = caller.cloned();
-    db.write(move |conn| {
-        let scope = policy::faculty_scope(caller.as_ref(), false)?;
-        let current = rows::find_visible(conn, &scope, &id)?
-            .ok_or_else(|| AppError::not_found("Faculty profile"))?;
-        policy::authorize(
-            caller.as_ref(),
-            Action::DeleteFacultyProfile {
-                university_id: &current.university_id,
-            },
-        )?;
-        precondition.check(current.version, false)?;
-        if rows::set_deleted(conn, &id, current.version, Some(now()), now())? {
-            Ok(())
-        } else {
-            Err(AppError::stale())
-        }
-    })
-    .await
-}
-
-pub async fn restore(
-    db: &Db,
-    caller: Option<&Caller>,
-    id: String,
-) -> AppResult<Versioned<FacultyProfile>> {
-    policy::authorize(caller, Action::Restore)?;
-    db.write(move |conn| {
-        let current =
-            rows::find_any(conn, &id)?.ok_or_else(|| AppError::not_found("Faculty profile"))?;
-        if current.deleted_at.is_some()
-            && !rows::set_deleted(conn, &id, current.version, None, now())?
-        {
-            return Err(AppError::stale());
-        }
-        let row =
-            rows::find_any(conn, &id)?.ok_or_else(|| AppError::not_found("Faculty profile"))?;
         full_view(conn, row)
     })
     .await
@@ -566,11 +514,10 @@ fn publication_view(p: PublicationRow) -> Publication {
     }
 }
 
-fn utc(t: NaiveDateTime) -> chrono::DateTime<chrono::Utc> {
-    t.and_utc()
-}
-
-fn full_view(conn: &mut DbConn, row: FacultyRow) -> AppResult<Versioned<FacultyProfile>> {
+pub(super) fn full_view(
+    conn: &mut DbConn,
+    row: FacultyRow,
+) -> AppResult<Versioned<FacultyProfile>> {
     let (mut parts, _) = rows::load_parts(conn, std::slice::from_ref(&row.id), true)?;
     let p = parts.remove(&row.id).unwrap_or_default();
     let n = p.publications.len();
@@ -605,9 +552,9 @@ fn view(
             publication_count,
             availability: input.availability,
             visibility: input.visibility,
-            created_at: utc(row.created_at),
-            updated_at: utc(row.updated_at),
-            deleted_at: row.deleted_at.map(utc),
+            created_at: row.created_at.and_utc(),
+            updated_at: row.updated_at.and_utc(),
+            deleted_at: row.deleted_at.map(|t| t.and_utc()),
         },
     })
 }

@@ -117,14 +117,11 @@ pub async fn list(
                 organization_id: &organization_id,
             },
         )?;
-        let found = rows::of_organization(
-            conn,
-            &organization_id,
-            q.status.map(InvitationStatus::as_str),
-            page.after.as_deref(),
-            page.limit + 1,
+        let status = q.status.map(InvitationStatus::as_str);
+        let (found, next_cursor) = page.read(
+            |seek| rows::of_organization(conn, &organization_id, status, seek),
+            |r| &r.id,
         )?;
-        let (found, next_cursor) = page.finish(found, |r| &r.id);
         let items = found
             .into_iter()
             .map(|r| view(r, name.clone(), kind))

@@ -8,8 +8,10 @@ pub mod centers;
 pub mod engagements;
 pub mod faculty;
 pub mod invitations;
+pub mod lifecycle;
 pub mod matching;
 pub mod needs;
+pub mod ops;
 pub mod organizations;
 pub mod policy;
 pub mod projects;
@@ -21,6 +23,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{NaiveDateTime, Utc};
 
 use crate::api::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
+use crate::db::Seek;
 use crate::domain::PublicId;
 use crate::error::{AppError, AppResult, ErrorCode, FieldError};
 
@@ -115,7 +118,27 @@ impl PageRequest {
         }
     }
 
-    /// Splits one extra fetched row off into a cursor: callers fetch `limit + 1` rows.
+    /// What to read: the rows after the cursor, one more than the page holds, so that
+    /// [`PageRequest::finish`] can tell whether another page follows.
+    pub fn seek(&self) -> Seek {
+        Seek {
+            after: self.after.clone(),
+            limit: self.limit + 1,
+        }
+    }
+
+    /// Reads one page: `read` loads the rows of [`PageRequest::seek`], and the extra row
+    /// becomes the next cursor.
+    pub fn read<R>(
+        &self,
+        read: impl FnOnce(&Seek) -> diesel::QueryResult<Vec<R>>,
+        id: impl Fn(&R) -> &str,
+    ) -> AppResult<(Vec<R>, Option<String>)> {
+        let rows = read(&self.seek())?;
+        Ok(self.finish(rows, id))
+    }
+
+    /// Splits the extra row of a [`PageRequest::seek`] off into a cursor.
     pub fn finish<R>(&self, mut rows: Vec<R>, id: impl Fn(&R) -> &str) -> (Vec<R>, Option<String>) {
         let limit = usize::try_from(self.limit).unwrap_or(usize::MAX);
         let next = if rows.len() > limit {

@@ -220,12 +220,10 @@ pub async fn list(db: &Db, caller: Option<&Caller>, q: ListNeeds) -> AppResult<N
         status: q.status.map(|s| s.as_str().to_owned()),
         keyword_key: q.keyword.map(|k| k.trim().to_lowercase()),
         collaboration_type: q.collaboration_type.map(|c| c.as_str().to_owned()),
-        after: page.after.clone(),
-        limit: page.limit + 1,
     };
     db.run(move |conn| {
-        let found = rows::list(conn, &scope, &filter)?;
-        let (found, next_cursor) = page.finish(found, |r| &r.id);
+        let (found, next_cursor) =
+            page.read(|seek| rows::list(conn, &scope, &filter, seek), |r| &r.id)?;
         let ids: Vec<String> = found.iter().map(|r| r.id.clone()).collect();
         let mut parts = rows::load_parts(conn, &ids)?;
         let items = found
@@ -242,7 +240,7 @@ pub async fn list(db: &Db, caller: Option<&Caller>, q: ListNeeds) -> AppResult<N
 
 /// Loads a need the caller can see and may manage: 404 when invisible (so confidential needs
 /// do not reveal that they exist), 403 when visible but not theirs to manage.
-fn managed(conn: &mut DbConn, caller: Option<&Caller>, id: &str) -> AppResult<NeedRow> {
+pub(super) fn managed(conn: &mut DbConn, caller: Option<&Caller>, id: &str) -> AppResult<NeedRow> {
     policy::require_signed_in(caller)?;
     let scope = policy::need_scope(caller, false)?;
     let row = rows::find_visible(conn, &scope, id)?.ok_or_else(|| AppError::not_found("Need"))?;
@@ -305,60 +303,6 @@ pub async fn update(
             Some(&before_view.value),
             Some(&after.value),
         )?;
-        Ok(after)
-    })
-    .await
-}
-
-pub async fn delete(
-    db: &Db,
-    caller: Option<&Caller>,
-    id: String,
-    precondition: Precondition,
-) -> AppResult<()> {
-    let caller = caller.cloned();
-    db.write(move |conn| {
-        let current = managed(conn, caller.as_ref(), &id)?;
-        precondition.check(current.version, false)?;
-        let before = full_view(conn, current.clone())?;
-        if rows::set_deleted(conn, &id, current.version, Some(now()), now())? {
-            audit::change(
-                conn,
-                caller.as_ref(),
-                AuditAction::Delete,
-                Some(&before.value),
-                None,
-            )
-        } else {
-            Err(AppError::stale())
-        }
-    })
-    .await
-}
-
-pub async fn restore(db: &Db, caller: Option<&Caller>, id: String) -> AppResult<Versioned<Need>> {
-    policy::authorize(caller, Action::Restore)?;
-    let scope = policy::need_scope(caller, true)?;
-    let caller = caller.cloned();
-    db.write(move |conn| {
-        let current =
-            rows::find_visible(conn, &scope, &id)?.ok_or_else(|| AppError::not_found("Need"))?;
-        let was_deleted = current.deleted_at.is_some();
-        if was_deleted && !rows::set_deleted(conn, &id, current.version, None, now())? {
-            return Err(AppError::stale());
-        }
-        let row =
-            rows::find_visible(conn, &scope, &id)?.ok_or_else(|| AppError::not_found("Need"))?;
-        let after = full_view(conn, row)?;
-        if was_deleted {
-            audit::change(
-                conn,
-                caller.as_ref(),
-                AuditAction::Restore,
-                None,
-                Some(&after.value),
-            )?;
-        }
         Ok(after)
     })
     .await
@@ -526,7 +470,7 @@ impl Audited for Need {
     }
 }
 
-fn full_view(conn: &mut DbConn, row: NeedRow) -> AppResult<Versioned<Need>> {
+pub(super) fn full_view(conn: &mut DbConn, row: NeedRow) -> AppResult<Versioned<Need>> {
     let parts = rows::load_parts(conn, std::slice::from_ref(&row.id))?
         .remove(&row.id)
         .unwrap_or_default();

@@ -1,7 +1,5 @@
 //! Use cases for organizations.
 
-use chrono::NaiveDateTime;
-
 use super::audit::{self, Audited};
 use crate::all_valid;
 use crate::api::audit::{AuditAction, AuditEntity};
@@ -117,12 +115,9 @@ pub async fn list(db: &Db, query: ListOrganizations) -> AppResult<OrganizationLi
     let filter = OrganizationFilter {
         kind: query.kind.map(|k| k.as_str().to_owned()),
         country,
-        after: page.after.clone(),
-        limit: page.limit + 1,
     };
     db.run(move |conn| {
-        let found = rows::list(conn, &filter)?;
-        let (found, next_cursor) = page.finish(found, |r| &r.id);
+        let (found, next_cursor) = page.read(|seek| rows::list(conn, &filter, seek), |r| &r.id)?;
         let items = found
             .into_iter()
             .map(|r| view(r).map(|v| v.value))
@@ -351,10 +346,6 @@ fn kind_of(row: &OrganizationRow) -> AppResult<OrganizationKind> {
     })
 }
 
-fn utc(t: NaiveDateTime) -> chrono::DateTime<chrono::Utc> {
-    t.and_utc()
-}
-
 fn view(row: OrganizationRow) -> AppResult<Versioned<Organization>> {
     let kind = kind_of(&row)?;
     Ok(Versioned {
@@ -366,8 +357,8 @@ fn view(row: OrganizationRow) -> AppResult<Versioned<Organization>> {
             local_name: row.local_name,
             country: row.country,
             website: row.website,
-            created_at: utc(row.created_at),
-            updated_at: utc(row.updated_at),
+            created_at: row.created_at.and_utc(),
+            updated_at: row.updated_at.and_utc(),
         },
     })
 }

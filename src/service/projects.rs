@@ -305,12 +305,10 @@ pub async fn list(
         faculty_id: PublicId::query_param("faculty_id", q.faculty_id.as_deref())?,
         status: q.status.map(|s| s.as_str().to_owned()),
         kind: q.kind.map(|k| k.as_str().to_owned()),
-        after: page.after.clone(),
-        limit: page.limit + 1,
     };
     db.run(move |conn| {
-        let found = rows::list(conn, &scope, &filter)?;
-        let (found, next_cursor) = page.finish(found, |r| &r.id);
+        let (found, next_cursor) =
+            page.read(|seek| rows::list(conn, &scope, &filter, seek), |r| &r.id)?;
         let ids: Vec<String> = found.iter().map(|r| r.id.clone()).collect();
         let mut co = rows::load_investigators(conn, &ids)?;
         let items = found
@@ -327,7 +325,11 @@ pub async fn list(
 
 /// Loads a project the caller can see and may manage: 404 when invisible, 403 when visible
 /// but not theirs to manage (sponsors and investigators read only).
-fn managed(conn: &mut DbConn, caller: Option<&Caller>, id: &str) -> AppResult<ProjectRow> {
+pub(super) fn managed(
+    conn: &mut DbConn,
+    caller: Option<&Caller>,
+    id: &str,
+) -> AppResult<ProjectRow> {
     policy::require_signed_in(caller)?;
     let scope = policy::participant_scope(caller, false)?;
     let row = rows::find_visible(conn, &scope, id)?
@@ -384,64 +386,6 @@ pub async fn update(
             Some(&before.value),
             Some(&after.value),
         )?;
-        Ok(after)
-    })
-    .await
-}
-
-pub async fn delete(
-    db: &Db,
-    caller: Option<&Caller>,
-    id: String,
-    precondition: Precondition,
-) -> AppResult<()> {
-    let caller = caller.cloned();
-    db.write(move |conn| {
-        let current = managed(conn, caller.as_ref(), &id)?;
-        precondition.check(current.version, false)?;
-        let before = full_view(conn, current.clone())?;
-        if rows::set_deleted(conn, &id, current.version, Some(now()), now())? {
-            audit::change(
-                conn,
-                caller.as_ref(),
-                AuditAction::Delete,
-                Some(&before.value),
-                None,
-            )
-        } else {
-            Err(AppError::stale())
-        }
-    })
-    .await
-}
-
-pub async fn restore(
-    db: &Db,
-    caller: Option<&Caller>,
-    id: String,
-) -> AppResult<Versioned<FundedProject>> {
-    policy::authorize(caller, Action::Restore)?;
-    let scope = policy::participant_scope(caller, true)?;
-    let caller = caller.cloned();
-    db.write(move |conn| {
-        let current = rows::find_visible(conn, &scope, &id)?
-            .ok_or_else(|| AppError::not_found("Funded project"))?;
-        let was_deleted = current.deleted_at.is_some();
-        if was_deleted && !rows::set_deleted(conn, &id, current.version, None, now())? {
-            return Err(AppError::stale());
-        }
-        let row = rows::find_visible(conn, &scope, &id)?
-            .ok_or_else(|| AppError::not_found("Funded project"))?;
-        let after = full_view(conn, row)?;
-        if was_deleted {
-            audit::change(
-                conn,
-                caller.as_ref(),
-                AuditAction::Restore,
-                None,
-                Some(&after.value),
-            )?;
-        }
         Ok(after)
     })
     .await
@@ -514,7 +458,7 @@ fn to_input(row: &ProjectRow, co: &[String]) -> AppResult<CreateFundedProject> {
     })
 }
 
-fn full_view(conn: &mut DbConn, row: ProjectRow) -> AppResult<Versioned<FundedProject>> {
+pub(super) fn full_view(conn: &mut DbConn, row: ProjectRow) -> AppResult<Versioned<FundedProject>> {
     let co = rows::load_investigators(conn, std::slice::from_ref(&row.id))?
         .remove(&row.id)
         .unwrap_or_default();
