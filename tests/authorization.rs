@@ -41,14 +41,8 @@ struct World {
 impl World {
     async fn new() -> Self {
         let app = TestApp::spawn().await;
-        let own = app.create_org("university", "Own University", "TW").await["id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        let other = app.create_org("university", "Other University", "KR").await["id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let own = app.org_id("university", "Own University", "TW").await;
+        let other = app.org_id("university", "Other University", "KR").await;
         let mut tokens = vec![
             (Who::Anonymous, None),
             (Who::Operator, Some(app.operator_token.clone())),
@@ -78,6 +72,7 @@ impl World {
         let email = format!("victim-{}@own.edu", uuid::Uuid::new_v4().simple());
         let res = self
             .app
+            .operator()
             .post(
                 &format!("/api/v1/organizations/{}/members", self.own),
                 &json!({"email": email, "role": "staff", "display_name": "V"}),
@@ -278,13 +273,9 @@ async fn authorization_matrix() {
             };
             let res = world
                 .app
-                .call(
-                    row.method.clone(),
-                    &path,
-                    world.token(who),
-                    &[("if-match", "*")],
-                    body.as_ref(),
-                )
+                .caller(world.token(who))
+                .if_match("*")
+                .request(row.method.clone(), &path, body.as_ref())
                 .await;
             cells += 1;
             let want = (row.expect)(who);
@@ -308,13 +299,8 @@ async fn authorization_matrix() {
     for who in EVERYONE {
         let res = world
             .app
-            .call(
-                Method::DELETE,
-                &format!("/api/v1/organizations/{own}"),
-                world.token(who),
-                &[],
-                None,
-            )
+            .caller(world.token(who))
+            .delete(&format!("/api/v1/organizations/{own}"))
             .await;
         cells += 1;
         let want = (delete.expect)(who);
@@ -340,79 +326,60 @@ async fn refused_writes_change_nothing() {
     let own = world.own.clone();
     let before = world
         .app
-        .call(
-            Method::GET,
-            &format!("/api/v1/organizations/{own}"),
-            None,
-            &[],
-            None,
-        )
+        .anonymous()
+        .get(&format!("/api/v1/organizations/{own}"))
         .await
         .json();
     for who in [Who::OwnStaff, Who::OwnFaculty, Who::OtherAdmin] {
         world
             .app
-            .call(
-                Method::PATCH,
+            .caller(world.token(who))
+            .if_match("*")
+            .patch(
                 &format!("/api/v1/organizations/{own}"),
-                world.token(who),
-                &[("if-match", "*")],
-                Some(&json!({"name": "Hijacked"})),
+                &json!({"name": "Hijacked"}),
             )
             .await
             .expect(403);
         world
             .app
-            .call(
-                Method::POST,
+            .caller(world.token(who))
+            .post(
                 &format!("/api/v1/organizations/{own}/members"),
-                world.token(who),
-                &[],
-                Some(&json!({"email": "intruder@evil.org", "role": "admin", "display_name": "I"})),
+                &json!({"email": "intruder@evil.org", "role": "admin", "display_name": "I"}),
             )
             .await
             .expect(403);
     }
     let after = world
         .app
-        .call(
-            Method::GET,
-            &format!("/api/v1/organizations/{own}"),
-            None,
-            &[],
-            None,
-        )
+        .anonymous()
+        .get(&format!("/api/v1/organizations/{own}"))
         .await
         .json();
     assert_eq!(before, after);
     // Its own admin may not enrol an account directly either (it invites).
     world
         .app
-        .call(
-            Method::POST,
+        .caller(world.token(Who::OwnAdmin))
+        .post(
             &format!("/api/v1/organizations/{own}/members"),
-            world.token(Who::OwnAdmin),
-            &[],
-            Some(&json!({"email": "intruder@evil.org", "role": "admin", "display_name": "I"})),
+            &json!({"email": "intruder@evil.org", "role": "admin", "display_name": "I"}),
         )
         .await
         .expect(403);
     let members = world
         .app
-        .operator_get(&format!("/api/v1/organizations/{own}/members"))
+        .operator()
+        .get(&format!("/api/v1/organizations/{own}/members"))
         .await
         .json();
     assert!(!members.to_string().contains("intruder@evil.org"));
     // And nobody can make themselves an operator or join another organization on their own.
     let other_admin_me = world
         .app
-        .call(
-            Method::GET,
-            "/api/v1/me",
-            world.token(Who::OtherAdmin),
-            &[],
-            None,
-        )
+        .caller(world.token(Who::OtherAdmin))
+        .get("/api/v1/me")
         .await
         .json();
     assert_eq!(other_admin_me["memberships"].as_array().unwrap().len(), 1);
@@ -507,15 +474,11 @@ impl Records {
                 .clone()
                 .unwrap();
             let app = &app;
-            async move {
-                app.call(Method::GET, "/api/v1/me", Some(&token), &[], None)
-                    .await
-                    .json()["user"]["id"]
-                    .clone()
-            }
+            async move { app.as_(&token).get("/api/v1/me").await.json()["user"]["id"].clone() }
         };
-        let owned = id(app.post("/api/v1/faculty", &json!({"university_id": uni, "name": "Owned", "owner_user_id": user_of(P::Owner).await})).await.json());
+        let owned = id(app.operator().post("/api/v1/faculty", &json!({"university_id": uni, "name": "Owned", "owner_user_id": user_of(P::Owner).await})).await.json());
         let hidden = id(app
+            .operator()
             .post(
                 "/api/v1/faculty",
                 &json!({"university_id": uni, "name": "Hidden", "visibility": "members"}),
@@ -523,24 +486,25 @@ impl Records {
             .await
             .json());
         let invited = id(app
-            .post("/api/v1/faculty", &json!({"university_id": other_uni, "name": "Invited", "owner_user_id": user_of(P::InvitedFaculty).await}))
+            .operator().post("/api/v1/faculty", &json!({"university_id": other_uni, "name": "Invited", "owner_user_id": user_of(P::InvitedFaculty).await}))
             .await
             .json());
         let need = |title: &str, status: &str, visibility: &str| {
             let body = json!({"company_id": co, "title": title, "status": status, "visibility": visibility});
             let app = &app;
-            async move { id(app.post("/api/v1/needs", &body).await.json()) }
+            async move { id(app.operator().post("/api/v1/needs", &body).await.json()) }
         };
         let public_need = need("Public need", "open", "public").await;
         let confidential_need = need("Confidential need", "open", "confidential").await;
         let members_need = need("Members need", "open", "members").await;
         let draft_need = need("Draft need", "draft", "public").await;
-        app.post(
-            &format!("/api/v1/needs/{confidential_need}/invitations"),
-            &json!({"faculty_id": invited}),
-        )
-        .await
-        .expect(201);
+        app.operator()
+            .post(
+                &format!("/api/v1/needs/{confidential_need}/invitations"),
+                &json!({"faculty_id": invited}),
+            )
+            .await
+            .expect(201);
         let mut this = Self {
             app,
             uni,
@@ -570,6 +534,7 @@ impl Records {
     async fn fresh_profile(&self) -> String {
         let res = self
             .app
+            .operator()
             .post(
                 "/api/v1/faculty",
                 &json!({"university_id": self.uni, "name": "Fresh"}),
@@ -584,6 +549,7 @@ impl Records {
         let need = self.fresh_need().await;
         let res = self
             .app
+            .operator()
             .post(
                 "/api/v1/engagements",
                 &json!({"need_id": need, "faculty_id": self.owned, "state": start}),
@@ -593,12 +559,11 @@ impl Records {
         let id = res.json()["id"].as_str().unwrap().to_owned();
         for to in moves {
             self.app
-                .call(
-                    Method::POST,
+                .operator()
+                .if_match("*")
+                .post(
                     &format!("/api/v1/engagements/{id}/transitions"),
-                    Some(&self.app.operator_token),
-                    &[("if-match", "*")],
-                    Some(&json!({"to": to})),
+                    &json!({"to": to}),
                 )
                 .await
                 .expect(200);
@@ -608,7 +573,11 @@ impl Records {
 
     async fn fresh_need(&self) -> String {
         let body = json!({"company_id": self.co, "title": "Fresh need", "status": "open", "visibility": "public"});
-        self.app.post("/api/v1/needs", &body).await.json()["id"]
+        self.app
+            .operator()
+            .post("/api/v1/needs", &body)
+            .await
+            .json()["id"]
             .as_str()
             .unwrap()
             .to_owned()
@@ -780,7 +749,8 @@ async fn profiles_and_needs_matrix() {
                 "restore profile" => {
                     let id = w.fresh_profile().await;
                     w.app
-                        .delete(&format!("/api/v1/faculty/{id}"), None)
+                        .operator()
+                        .delete(&format!("/api/v1/faculty/{id}"))
                         .await
                         .expect(204);
                     (Method::POST, format!("/api/v1/faculty/{id}/restore"), None)
@@ -831,7 +801,8 @@ async fn profiles_and_needs_matrix() {
                 "restore need" => {
                     let id = w.fresh_need().await;
                     w.app
-                        .delete(&format!("/api/v1/needs/{id}"), None)
+                        .operator()
+                        .delete(&format!("/api/v1/needs/{id}"))
                         .await
                         .expect(204);
                     (Method::POST, format!("/api/v1/needs/{id}/restore"), None)
@@ -850,6 +821,7 @@ async fn profiles_and_needs_matrix() {
                     let profile = w.fresh_profile().await;
                     let invitations = format!("/api/v1/needs/{}/invitations", w.public_need);
                     w.app
+                        .operator()
                         .post(&invitations, &json!({"faculty_id": profile}))
                         .await
                         .expect(201);
@@ -940,13 +912,9 @@ async fn profiles_and_needs_matrix() {
             };
             let res = w
                 .app
-                .call(
-                    method.clone(),
-                    &path,
-                    w.token(who),
-                    &[("if-match", "*")],
-                    body.as_ref(),
-                )
+                .caller(w.token(who))
+                .if_match("*")
+                .request(method.clone(), &path, body.as_ref())
                 .await;
             cells += 1;
             let want = expect(who);
@@ -973,7 +941,8 @@ async fn profiles_and_needs_matrix() {
                 let id = path.rsplit('/').next().unwrap();
                 let listed = w
                     .app
-                    .call(Method::GET, list, w.token(who), &[], None)
+                    .caller(w.token(who))
+                    .get(list)
                     .await
                     .text()
                     .contains(id);
@@ -1068,15 +1037,9 @@ impl Joint {
             .find(|(w, _)| *w == J::MemberFaculty)
             .and_then(|(_, t)| t.clone())
             .unwrap();
-        let me = app
-            .call(Method::GET, "/api/v1/me", Some(&member_token), &[], None)
-            .await
-            .json();
+        let me = app.as_(&member_token).get("/api/v1/me").await.json();
         let member = id(app
-            .post(
-                "/api/v1/faculty",
-                &json!({"university_id": other_uni, "name": "Member", "owner_user_id": me["user"]["id"]}),
-            )
+            .operator().post("/api/v1/faculty", &json!({"university_id": other_uni, "name": "Member", "owner_user_id": me["user"]["id"]}))
             .await
             .json());
         let mut world = Self {
@@ -1115,6 +1078,7 @@ impl Joint {
     async fn fresh_center(&self, visibility: &str) -> String {
         let res = self
             .app
+            .operator()
             .post("/api/v1/centers", &self.center_body(visibility))
             .await;
         res.expect(201);
@@ -1124,6 +1088,7 @@ impl Joint {
     async fn fresh_project(&self) -> String {
         let res = self
             .app
+            .operator()
             .post("/api/v1/funded-projects", &self.project_body())
             .await;
         res.expect(201);
@@ -1133,6 +1098,7 @@ impl Joint {
     async fn fresh_payment(&self) -> String {
         let res = self
             .app
+            .operator()
             .post(
                 &format!("/api/v1/funded-projects/{}/payments", self.project),
                 &json!({"due_date": "2027-01-31", "amount_minor": 10, "currency": "KRW"}),
@@ -1228,7 +1194,8 @@ async fn centres_and_projects_matrix() {
                 "restore centre" => {
                     let id = w.fresh_center("participants").await;
                     w.app
-                        .delete(&format!("/api/v1/centers/{id}"), None)
+                        .operator()
+                        .delete(&format!("/api/v1/centers/{id}"))
                         .await
                         .expect(204);
                     (Method::POST, format!("/api/v1/centers/{id}/restore"), None)
@@ -1259,7 +1226,8 @@ async fn centres_and_projects_matrix() {
                 "restore project" => {
                     let id = w.fresh_project().await;
                     w.app
-                        .delete(&format!("/api/v1/funded-projects/{id}"), None)
+                        .operator()
+                        .delete(&format!("/api/v1/funded-projects/{id}"))
                         .await
                         .expect(204);
                     (
@@ -1292,22 +1260,18 @@ async fn centres_and_projects_matrix() {
                 "search participants-only centre" => {
                     // The centre is found in search exactly when its GET succeeds.
                     w.app
+                        .operator()
+                        .if_match("*")
                         .patch(
                             &format!("/api/v1/centers/{}?refresh=wait_for", w.center),
-                            Some("*"),
                             &json!({"focus_areas": ["matrixprobe"]}),
                         )
                         .await
                         .expect(200);
                     let res = w
                         .app
-                        .call(
-                            Method::GET,
-                            "/api/v1/search?type=center&q=matrixprobe",
-                            w.token(who),
-                            &[],
-                            None,
-                        )
+                        .caller(w.token(who))
+                        .get("/api/v1/search?type=center&q=matrixprobe")
                         .await;
                     cells += 1;
                     let found = res.text().contains(&w.center);
@@ -1320,13 +1284,9 @@ async fn centres_and_projects_matrix() {
             };
             let res = w
                 .app
-                .call(
-                    method.clone(),
-                    &path,
-                    w.token(who),
-                    &[("if-match", "*")],
-                    body.as_ref(),
-                )
+                .caller(w.token(who))
+                .if_match("*")
+                .request(method.clone(), &path, body.as_ref())
                 .await;
             cells += 1;
             let want = expect(who);
@@ -1351,7 +1311,8 @@ async fn centres_and_projects_matrix() {
                 let id = path.rsplit('/').next().unwrap();
                 let listed = w
                     .app
-                    .call(Method::GET, list, w.token(who), &[], None)
+                    .caller(w.token(who))
+                    .get(list)
                     .await
                     .text()
                     .contains(id);

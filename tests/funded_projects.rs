@@ -7,13 +7,6 @@ use actix_web::http::Method;
 use common::TestApp;
 use serde_json::{Value, json};
 
-async fn org(app: &TestApp, kind: &str, name: &str, country: &str) -> String {
-    app.create_org(kind, name, country).await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
 async fn id_of(res: common::Response) -> String {
     res.expect(201);
     res.json()["id"].as_str().unwrap().to_owned()
@@ -34,38 +27,36 @@ struct Fixture {
 
 async fn fixture() -> Fixture {
     let app = TestApp::spawn().await;
-    let uni = org(&app, "university", "KAIST", "KR").await;
-    let other_uni = org(&app, "university", "National Taiwan University", "TW").await;
-    let sponsor = org(&app, "company", "SK hynix", "KR").await;
-    let other_co = org(&app, "company", "TSMC", "TW").await;
+    let uni = app.org_id("university", "KAIST", "KR").await;
+    let other_uni = app
+        .org_id("university", "National Taiwan University", "TW")
+        .await;
+    let sponsor = app.org_id("company", "SK hynix", "KR").await;
+    let other_co = app.org_id("company", "TSMC", "TW").await;
     let pi = id_of(
-        app.post(
-            "/api/v1/faculty",
-            &json!({"university_id": uni, "name": "Park Ji-hoon"}),
-        )
-        .await,
+        app.operator()
+            .post(
+                "/api/v1/faculty",
+                &json!({"university_id": uni, "name": "Park Ji-hoon"}),
+            )
+            .await,
     )
     .await;
     let token = app.member_token(&other_uni, "faculty").await;
-    let me = app
-        .call(Method::GET, "/api/v1/me", Some(&token), &[], None)
-        .await
-        .json();
+    let me = app.as_(&token).get("/api/v1/me").await.json();
     let co = id_of(
-        app.post(
-            "/api/v1/faculty",
-            &json!({"university_id": other_uni, "name": "Lin Wei-ting", "owner_user_id": me["user"]["id"]}),
-        )
+        app.operator().post("/api/v1/faculty", &json!({"university_id": other_uni, "name": "Lin Wei-ting", "owner_user_id": me["user"]["id"]}))
         .await,
     )
     .await;
     let center = id_of(
-        app.post(
-            "/api/v1/centers",
-            &json!({"host_university_id": uni, "name": "KAIST–SK hynix Memory Center",
+        app.operator()
+            .post(
+                "/api/v1/centers",
+                &json!({"host_university_id": uni, "name": "KAIST–SK hynix Memory Center",
                     "partners": [{"company_id": sponsor, "role": "founding_sponsor"}]}),
-        )
-        .await,
+            )
+            .await,
     )
     .await;
     let office = app.member_token(&uni, "staff").await;
@@ -110,7 +101,9 @@ impl Fixture {
     ) -> common::Response {
         let headers: Vec<(&str, &str)> = if_match.map(|m| ("if-match", m)).into_iter().collect();
         self.app
-            .call(method, path, Some(&self.office), &headers, body)
+            .as_(&self.office)
+            .headers(&headers)
+            .request(method, path, body)
             .await
     }
 
@@ -263,6 +256,7 @@ async fn a_project_moves_through_its_statuses_and_illegal_moves_are_409() {
         .await
         .expect(403);
     f.app
+        .operator()
         .post(&format!("{path}/restore"), &json!({}))
         .await
         .expect(200);
@@ -320,6 +314,7 @@ async fn money_dates_and_references_are_validated() {
     // the university is a university, the need is one the caller can see.
     let other_center = id_of(
         f.app
+            .operator()
             .post(
                 "/api/v1/centers",
                 &json!({"host_university_id": f.other_uni, "name": "NTU Lab",
@@ -330,10 +325,7 @@ async fn money_dates_and_references_are_validated() {
     .await;
     let confidential = id_of(
         f.app
-            .post(
-                "/api/v1/needs",
-                &json!({"company_id": f.sponsor, "title": "Secret", "status": "open", "visibility": "confidential"}),
-            )
+            .operator().post("/api/v1/needs", &json!({"company_id": f.sponsor, "title": "Secret", "status": "open", "visibility": "confidential"}))
             .await,
     )
     .await;
@@ -372,16 +364,17 @@ async fn money_dates_and_references_are_validated() {
     // can have no PI.
     let need = id_of(
         f.app
-            .post(
-                "/api/v1/needs",
-                &json!({"company_id": f.sponsor, "title": "Public", "status": "open", "visibility": "public"}),
-            )
+            .operator().post("/api/v1/needs", &json!({"company_id": f.sponsor, "title": "Public", "status": "open", "visibility": "public"}))
             .await,
     )
     .await;
-    let ministry = org(&f.app, "government", "Ministry of Science and ICT", "KR").await;
+    let ministry = f
+        .app
+        .org_id("government", "Ministry of Science and ICT", "KR")
+        .await;
     let engagement = id_of(
         f.app
+            .operator()
             .post(
                 "/api/v1/engagements",
                 &json!({"need_id": need, "faculty_id": f.pi, "state": "shortlisted"}),
@@ -426,11 +419,13 @@ async fn money_dates_and_references_are_validated() {
     assert_eq!(listed["items"].as_array().unwrap().len(), 1);
     body["university_id"] = json!(f.sponsor);
     f.app
+        .operator()
         .post("/api/v1/funded-projects", &body)
         .await
         .expect(422);
     body["type"] = json!("grant");
     f.app
+        .operator()
         .post("/api/v1/funded-projects", &body)
         .await
         .expect(422);
@@ -566,21 +561,16 @@ async fn payments_are_in_the_project_currency_and_only_participants_see_them() {
         (Some(outsider.as_str()), 403),
         (None, 401),
     ] {
-        let res = f.app.call(Method::GET, &payments, token, &[], None).await;
+        let res = f.app.caller(token).get(&payments).await;
         assert_eq!(res.status.as_u16(), want, "{}", res.text());
         // The project itself is public.
         f.app
-            .call(
-                Method::GET,
-                &format!("/api/v1/funded-projects/{id}"),
-                token,
-                &[],
-                None,
-            )
+            .caller(token)
+            .get(&format!("/api/v1/funded-projects/{id}"))
             .await
             .expect(200);
         // Only the performing university's office changes payments.
-        let res = f.app.call(Method::DELETE, &one, token, &[], None).await;
+        let res = f.app.caller(token).delete(&one).await;
         assert_eq!(res.status.as_u16(), if token.is_none() { 401 } else { 403 });
     }
 
@@ -600,13 +590,8 @@ async fn payments_are_in_the_project_currency_and_only_participants_see_them() {
     let hidden = f.create(&project(&f, "Hidden", "participants")).await;
     let res = f
         .app
-        .call(
-            Method::GET,
-            &format!("/api/v1/funded-projects/{hidden}/payments"),
-            Some(&outsider),
-            &[],
-            None,
-        )
+        .as_(&outsider)
+        .get(&format!("/api/v1/funded-projects/{hidden}/payments"))
         .await;
     res.expect(404);
 }
@@ -624,15 +609,12 @@ async fn sponsors_and_investigators_read_the_office_manages_others_see_public_on
     let pi_owner = {
         // The PI's profile gets an owner: a professor at the performing university.
         let token = f.app.member_token(&f.uni, "faculty").await;
-        let me = f
-            .app
-            .call(Method::GET, "/api/v1/me", Some(&token), &[], None)
-            .await
-            .json();
+        let me = f.app.as_(&token).get("/api/v1/me").await.json();
         f.app
+            .operator()
+            .if_match("*")
             .patch(
                 &format!("/api/v1/faculty/{}", f.pi),
-                Some("*"),
                 &json!({"owner_user_id": me["user"]["id"]}),
             )
             .await
@@ -657,18 +639,14 @@ async fn sponsors_and_investigators_read_the_office_manages_others_see_public_on
         let token = token.map(String::as_str);
         let res = f
             .app
-            .call(
-                Method::GET,
-                &format!("/api/v1/funded-projects/{hidden}"),
-                token,
-                &[],
-                None,
-            )
+            .caller(token)
+            .get(&format!("/api/v1/funded-projects/{hidden}"))
             .await;
         assert_eq!(res.status.as_u16(), if sees { 200 } else { 404 }, "{who}");
         let list = f
             .app
-            .call(Method::GET, "/api/v1/funded-projects", token, &[], None)
+            .caller(token)
+            .get("/api/v1/funded-projects")
             .await
             .json();
         let ids: Vec<&str> = list["items"]
@@ -681,12 +659,11 @@ async fn sponsors_and_investigators_read_the_office_manages_others_see_public_on
         assert!(ids.contains(&public.as_str()), "{who}");
         let res = f
             .app
-            .call(
-                Method::PATCH,
+            .caller(token)
+            .if_match("*")
+            .patch(
                 &format!("/api/v1/funded-projects/{hidden}"),
-                token,
-                &[("if-match", "*")],
-                Some(&json!({"description": who})),
+                &json!({"description": who}),
             )
             .await;
         let want = match (who, token, sees) {
@@ -700,25 +677,15 @@ async fn sponsors_and_investigators_read_the_office_manages_others_see_public_on
     // The PI's own faculty filter finds both projects.
     let mine = f
         .app
-        .call(
-            Method::GET,
-            &format!("/api/v1/funded-projects?faculty_id={}", f.pi),
-            Some(&pi_owner),
-            &[],
-            None,
-        )
+        .as_(&pi_owner)
+        .get(&format!("/api/v1/funded-projects?faculty_id={}", f.pi))
         .await
         .json();
     assert_eq!(mine["items"].as_array().unwrap().len(), 2);
     // The sponsor cannot create projects for the university.
     f.app
-        .call(
-            Method::POST,
-            "/api/v1/funded-projects",
-            Some(&sponsor_admin),
-            &[],
-            Some(&project(&f, "x", "public")),
-        )
+        .as_(&sponsor_admin)
+        .post("/api/v1/funded-projects", &project(&f, "x", "public"))
         .await
         .expect(403);
 }

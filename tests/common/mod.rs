@@ -101,7 +101,7 @@ pub struct TestApp {
     pub state: AppState,
     pub db: TestDb,
     pub dir: tempfile::TempDir,
-    /// The bearer token `get`/`post`/`patch`/`delete` send: a platform operator's.
+    /// A platform operator's bearer token (what `operator()` sends).
     pub operator_token: String,
 }
 
@@ -225,12 +225,10 @@ impl TestApp {
     /// Logs in through the API and returns the access token.
     pub async fn login(&self, email: &str, password: &str) -> String {
         let res = self
-            .call(
-                Method::POST,
+            .anonymous()
+            .post(
                 "/api/v1/auth/login",
-                None,
-                &[],
-                Some(&serde_json::json!({"email": email, "password": password})),
+                &serde_json::json!({"email": email, "password": password}),
             )
             .await;
         res.expect(200);
@@ -241,6 +239,7 @@ impl TestApp {
     pub async fn member_token(&self, org_id: &str, role: &str) -> String {
         let email = format!("{role}-{}@example.org", uuid::Uuid::new_v4().simple());
         let res = self
+            .operator()
             .post(
                 &format!("/api/v1/organizations/{org_id}/members"),
                 &serde_json::json!({"email": email, "role": role, "display_name": role}),
@@ -251,23 +250,31 @@ impl TestApp {
         self.login(&email, &password).await
     }
 
-    /// A request with an explicit bearer token (or none).
-    pub async fn call(
-        &self,
-        method: Method,
-        path: &str,
-        token: Option<&str>,
-        headers: &[(&str, &str)],
-        body: Option<&Value>,
-    ) -> Response {
-        let bearer = token.map(|t| format!("Bearer {t}"));
-        let mut all: Vec<(&str, &str)> = headers.to_vec();
-        if let Some(b) = &bearer {
-            all.push(("authorization", b.as_str()));
-        }
-        self.request(method, path, &all, body).await
+    /// Requests made with this bearer token.
+    pub fn as_<'a>(&'a self, token: &'a str) -> Caller<'a> {
+        self.caller(Some(token))
     }
 
+    /// Requests made without credentials.
+    pub fn anonymous(&self) -> Caller<'_> {
+        self.caller(None)
+    }
+
+    /// Requests made as the platform operator.
+    pub fn operator(&self) -> Caller<'_> {
+        self.caller(Some(&self.operator_token))
+    }
+
+    /// Requests made as whoever a table names: with this token, or anonymously for `None`.
+    pub fn caller<'a>(&'a self, token: Option<&'a str>) -> Caller<'a> {
+        Caller {
+            app: self,
+            token,
+            headers: Vec::new(),
+        }
+    }
+
+    /// Sends a request built by hand (a malformed body, an odd header), as it is.
     pub async fn send(&self, req: TestRequest) -> Response {
         let res = actix_web::test::call_service(&self.svc, req.to_request()).await;
         let status = res.status();
@@ -280,74 +287,18 @@ impl TestApp {
         }
     }
 
-    pub async fn request(
-        &self,
-        method: Method,
-        path: &str,
-        headers: &[(&str, &str)],
-        body: Option<&Value>,
-    ) -> Response {
-        let mut req = TestRequest::default().method(method).uri(path);
-        for (k, v) in headers {
-            req = req.insert_header((*k, *v));
-        }
-        if let Some(b) = body {
-            req = req
-                .insert_header(("content-type", "application/json"))
-                .set_payload(b.to_string());
-        }
-        self.send(req).await
+    /// Creates an organization (as the operator) and returns its id.
+    pub async fn org_id(&self, kind: &str, name: &str, country: &str) -> String {
+        self.create_org(kind, name, country).await["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
     }
 
-    pub async fn get(&self, path: &str) -> Response {
-        self.request(Method::GET, path, &[], None).await
-    }
-
-    /// GET as the platform operator.
-    pub async fn operator_get(&self, path: &str) -> Response {
-        self.call(Method::GET, path, Some(&self.operator_token), &[], None)
-            .await
-    }
-
-    /// As the platform operator.
-    pub async fn post(&self, path: &str, body: &Value) -> Response {
-        self.call(
-            Method::POST,
-            path,
-            Some(&self.operator_token),
-            &[],
-            Some(body),
-        )
-        .await
-    }
-
-    pub async fn patch(&self, path: &str, if_match: Option<&str>, body: &Value) -> Response {
-        let headers: Vec<(&str, &str)> = if_match.map(|m| ("if-match", m)).into_iter().collect();
-        self.call(
-            Method::PATCH,
-            path,
-            Some(&self.operator_token),
-            &headers,
-            Some(body),
-        )
-        .await
-    }
-
-    pub async fn delete(&self, path: &str, if_match: Option<&str>) -> Response {
-        let headers: Vec<(&str, &str)> = if_match.map(|m| ("if-match", m)).into_iter().collect();
-        self.call(
-            Method::DELETE,
-            path,
-            Some(&self.operator_token),
-            &headers,
-            None,
-        )
-        .await
-    }
-
-    /// Creates an organization and returns its JSON.
+    /// Creates an organization (as the operator) and returns its JSON.
     pub async fn create_org(&self, kind: &str, name: &str, country: &str) -> Value {
         let res = self
+            .operator()
             .post(
                 "/api/v1/organizations",
                 &serde_json::json!({"kind": kind, "name": name, "country": country}),
@@ -355,5 +306,76 @@ impl TestApp {
             .await;
         res.expect(201);
         res.json()
+    }
+}
+
+/// One caller's requests: who asks (a token or none) and the headers to send with the
+/// next request, e.g. `app.as_(&token).if_match("\"3\"").patch(path, &body)`.
+#[must_use = "a caller sends nothing until one of get/post/patch/put/delete/request is awaited"]
+pub struct Caller<'a> {
+    app: &'a TestApp,
+    token: Option<&'a str>,
+    headers: Vec<(String, String)>,
+}
+
+impl Caller<'_> {
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    pub fn headers(self, headers: &[(&str, &str)]) -> Self {
+        headers
+            .iter()
+            .fold(self, |caller, (name, value)| caller.header(name, value))
+    }
+
+    pub fn if_match(self, etag: &str) -> Self {
+        self.header("if-match", etag)
+    }
+
+    pub fn if_none_match(self, etag: &str) -> Self {
+        self.header("if-none-match", etag)
+    }
+
+    pub fn accept(self, media_type: &str) -> Self {
+        self.header("accept", media_type)
+    }
+
+    pub async fn get(self, path: &str) -> Response {
+        self.request(Method::GET, path, None).await
+    }
+
+    pub async fn post(self, path: &str, body: &Value) -> Response {
+        self.request(Method::POST, path, Some(body)).await
+    }
+
+    pub async fn put(self, path: &str, body: &Value) -> Response {
+        self.request(Method::PUT, path, Some(body)).await
+    }
+
+    pub async fn patch(self, path: &str, body: &Value) -> Response {
+        self.request(Method::PATCH, path, Some(body)).await
+    }
+
+    pub async fn delete(self, path: &str) -> Response {
+        self.request(Method::DELETE, path, None).await
+    }
+
+    /// Any method, with a JSON body or none.
+    pub async fn request(self, method: Method, path: &str, body: Option<&Value>) -> Response {
+        let mut req = TestRequest::default().method(method).uri(path);
+        for (name, value) in &self.headers {
+            req = req.insert_header((name.as_str(), value.as_str()));
+        }
+        if let Some(token) = self.token {
+            req = req.insert_header(("authorization", format!("Bearer {token}")));
+        }
+        if let Some(b) = body {
+            req = req
+                .insert_header(("content-type", "application/json"))
+                .set_payload(b.to_string());
+        }
+        self.app.send(req).await
     }
 }
