@@ -5,7 +5,7 @@ mod common;
 
 use actix_web::http::Method;
 use actix_web::test::TestRequest;
-use common::TestApp;
+use common::{TestApp, scrub};
 use serde_json::json;
 
 #[actix_web::test]
@@ -259,4 +259,71 @@ async fn problem_types_resolve() {
     res.expect(200);
     assert_eq!(res.json()["status"], 422);
     app.anonymous().get("/problems/nope").await.expect(404);
+}
+
+/// A representative problem document of each status, whole: what a client reads.
+#[actix_web::test]
+async fn problem_documents_read_as_a_whole() {
+    let app = TestApp::spawn().await;
+    let uni = app.org_id("university", "NTHU", "TW").await;
+    let org = format!("/api/v1/organizations/{uni}");
+    let faculty = app.member_token(&uni, "faculty").await;
+    let missing = "/api/v1/organizations/0190a5b0-0000-7000-8000-000000000000";
+    let mut documents = serde_json::Map::new();
+    for (name, res) in [
+        (
+            "400 a malformed id in the path",
+            app.anonymous().get("/api/v1/faculty/not-an-id").await,
+        ),
+        (
+            "401 no token",
+            app.anonymous()
+                .if_match("*")
+                .patch(&org, &json!({"name": "X"}))
+                .await,
+        ),
+        (
+            "403 a professor renames the university",
+            app.as_(&faculty)
+                .if_match("*")
+                .patch(&org, &json!({"name": "X"}))
+                .await,
+        ),
+        (
+            "404 no such organization",
+            app.anonymous().get(missing).await,
+        ),
+        (
+            "409 a university with professors becomes a company",
+            app.operator()
+                .if_match("*")
+                .patch(&org, &json!({"kind": "company"}))
+                .await,
+        ),
+        (
+            "412 a stale If-Match",
+            app.operator()
+                .if_match("\"999\"")
+                .patch(&org, &json!({"name": "X"}))
+                .await,
+        ),
+        (
+            "422 an organization without a name or country",
+            app.operator()
+                .post(
+                    "/api/v1/organizations",
+                    &json!({"kind": "company", "name": ""}),
+                )
+                .await,
+        ),
+        (
+            "428 no If-Match",
+            app.operator().patch(&org, &json!({"name": "X"})).await,
+        ),
+    ] {
+        let status: u16 = name[..3].parse().unwrap();
+        res.expect(status);
+        documents.insert(name.to_owned(), res.json());
+    }
+    insta::assert_json_snapshot!("problem_documents", scrub(&documents.into()));
 }

@@ -379,3 +379,104 @@ impl Caller<'_> {
         self.app.send(req).await
     }
 }
+
+/// What changes from run to run, replaced for a snapshot: ids (UUIDs) by `[id N]`, numbered
+/// in order of first appearance (so that the same id reads the same everywhere in one
+/// document), and timestamps by `[time]`. Dates (without a time) are data and stay.
+#[derive(Default)]
+pub struct Scrub {
+    ids: Vec<String>,
+}
+
+impl Scrub {
+    pub fn json(&mut self, value: &Value) -> Value {
+        match value {
+            Value::String(s) => Value::String(self.text(s)),
+            Value::Array(items) => Value::Array(items.iter().map(|v| self.json(v)).collect()),
+            Value::Object(map) => Value::Object(
+                map.iter()
+                    .map(|(k, v)| (self.text(k), self.json(v)))
+                    .collect(),
+            ),
+            other => other.clone(),
+        }
+    }
+
+    pub fn text(&mut self, text: &str) -> String {
+        let b = text.as_bytes();
+        let mut out = String::with_capacity(text.len());
+        let mut i = 0;
+        while i < b.len() {
+            if let Some(len) = uuid_at(&b[i..]) {
+                let id = &text[i..i + len];
+                let n = match self.ids.iter().position(|known| known == id) {
+                    Some(n) => n,
+                    None => {
+                        self.ids.push(id.to_owned());
+                        self.ids.len() - 1
+                    }
+                };
+                out.push_str(&format!("[id {}]", n + 1));
+                i += len;
+            } else if let Some(len) = timestamp_at(&b[i..]) {
+                out.push_str("[time]");
+                i += len;
+            } else {
+                let ch = text[i..].chars().next().unwrap();
+                out.push(ch);
+                i += ch.len_utf8();
+            }
+        }
+        out
+    }
+
+    /// A CSV answer as its snapshot shows it: scrubbed, with its byte-order mark and its
+    /// CRLF line ends written out (`<BOM>`, `\r`), since a text snapshot compares lines.
+    pub fn csv(&mut self, text: &str) -> String {
+        self.text(text)
+            .replace('\u{feff}', "<BOM>")
+            .replace("\r\n", "\\r\n")
+    }
+}
+
+/// One scrubbed JSON document (see [`Scrub`]).
+pub fn scrub(value: &Value) -> Value {
+    Scrub::default().json(value)
+}
+
+fn shape_at(b: &[u8], shape: &str) -> bool {
+    b.len() >= shape.len()
+        && shape.bytes().zip(b).all(|(s, &c)| match s {
+            b'x' => c.is_ascii_hexdigit(),
+            b'9' => c.is_ascii_digit(),
+            _ => s == c,
+        })
+}
+
+fn uuid_at(b: &[u8]) -> Option<usize> {
+    let shape = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
+    (shape_at(b, shape) && !b.get(shape.len()).is_some_and(u8::is_ascii_hexdigit))
+        .then_some(shape.len())
+}
+
+/// `2026-12-06T10:00:00` (or with a space for the `T`), with optional fraction and zone
+/// (`Z`, `+09:00`).
+fn timestamp_at(b: &[u8]) -> Option<usize> {
+    let shape = "9999-99-99T99:99:99";
+    if !shape_at(b, shape) && !shape_at(b, "9999-99-99 99:99:99") {
+        return None;
+    }
+    let mut i = shape.len();
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        while b.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        }
+    }
+    if b.get(i) == Some(&b'Z') {
+        i += 1;
+    } else if matches!(b.get(i), Some(b'+' | b'-')) && shape_at(&b[i + 1..], "99:99") {
+        i += 6;
+    }
+    Some(i)
+}
