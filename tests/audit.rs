@@ -37,17 +37,11 @@ async fn changes_are_recorded_and_read_only_by_those_concerned() {
             &json!({"university_id": nycu, "name": "Chen", "keywords": ["photonics"]}),
         )
         .await
-        .json()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+        .id();
     let need = app
         .operator().post("/api/v1/needs", &json!({"company_id": tsmc, "title": "Photonics", "status": "open", "visibility": "public"}))
         .await
-        .json()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+        .id();
 
     // An engagement created and moved by the company's staff.
     let res = app
@@ -58,7 +52,7 @@ async fn changes_are_recorded_and_read_only_by_those_concerned() {
         )
         .await;
     res.expect(201);
-    let engagement = res.json()["id"].as_str().unwrap().to_owned();
+    let engagement = res.id();
     let etag = res.header("etag").unwrap();
     app.as_(&staff)
         .if_match(etag.as_str())
@@ -177,7 +171,7 @@ async fn membership_changes_are_recorded_with_before_and_after() {
         )
         .await;
     res.expect(201);
-    let invitation = res.json()["id"].as_str().unwrap().to_owned();
+    let invitation = res.id();
     let user = app
         .create_user("new@example.org", common::PASSWORD, false)
         .await;
@@ -307,7 +301,7 @@ async fn centres_projects_and_payments_are_audited_for_host_and_partners() {
                 "partners": [{"company_id": co, "role": "founding_sponsor"}], "visibility": "participants"}))
         .await;
     res.expect(201);
-    let centre = res.json()["id"].as_str().unwrap().to_owned();
+    let centre = res.id();
     let etag = res.header("etag").unwrap();
     app.as_(&office)
         .if_match(etag.as_str())
@@ -323,7 +317,7 @@ async fn centres_projects_and_payments_are_audited_for_host_and_partners() {
                 "start_date": "2027-01-01", "end_date": "2028-12-31", "visibility": "participants"}))
         .await;
     res.expect(201);
-    let project = res.json()["id"].as_str().unwrap().to_owned();
+    let project = res.id();
     let res = app
         .as_(&office)
         .post(
@@ -332,7 +326,7 @@ async fn centres_projects_and_payments_are_audited_for_host_and_partners() {
         )
         .await;
     res.expect(201);
-    let payment = res.json()["id"].as_str().unwrap().to_owned();
+    let payment = res.id();
     let etag = res.header("etag").unwrap();
     app.as_(&office)
         .if_match(etag.as_str())

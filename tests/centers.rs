@@ -6,21 +6,6 @@ mod common;
 use common::TestApp;
 use serde_json::{Value, json};
 
-/// A member of `uni` in the faculty role who owns a profile there: (token, profile id).
-async fn professor(app: &TestApp, uni: &str, name: &str) -> (String, String) {
-    let token = app.member_token(uni, "faculty").await;
-    let me = app.as_(&token).get("/api/v1/me").await.json();
-    let res = app
-        .operator()
-        .post(
-            "/api/v1/faculty",
-            &json!({"university_id": uni, "name": name, "owner_user_id": me["user"]["id"]}),
-        )
-        .await;
-    res.expect(201);
-    (token, res.json()["id"].as_str().unwrap().to_owned())
-}
-
 /// GET as the platform operator, expecting 200.
 async fn op_get(app: &TestApp, path: &str) -> Value {
     let res = app.operator().get(path).await;
@@ -37,7 +22,7 @@ async fn profile(app: &TestApp, uni: &str, name: &str) -> String {
         )
         .await;
     res.expect(201);
-    res.json()["id"].as_str().unwrap().to_owned()
+    res.id()
 }
 
 struct Fixture {
@@ -66,7 +51,9 @@ async fn fixture() -> Fixture {
     let co = app.org_id("company", "MediaTek", "TW").await;
     let other_co = app.org_id("company", "Samsung Electronics", "KR").await;
     let director = profile(&app, &uni, "Chen Chien-Hung").await;
-    let member = professor(&app, &other_uni, "Kim Min-jun").await;
+    let member = app
+        .professor(&other_uni, json!({"name": "Kim Min-jun"}))
+        .await;
     Fixture {
         app,
         uni,
@@ -369,7 +356,10 @@ async fn participants_read_only_the_host_office_manages_outsiders_see_public_onl
     let hidden_path = format!("/api/v1/centers/{}", hidden["id"].as_str().unwrap());
     let partner = app.member_token(&f.co, "staff").await;
     let outsider_co = app.member_token(&f.other_co, "admin").await;
-    let host_faculty = professor(app, &f.uni, "Not A Member").await.0;
+    let host_faculty = app
+        .professor(&f.uni, json!({"name": "Not A Member"}))
+        .await
+        .0;
     let other_uni_staff = app.member_token(&f.other_uni, "staff").await;
     let admin = app.member_token(&f.uni, "admin").await;
     let names = |list: Value| -> Vec<String> {
@@ -515,7 +505,7 @@ async fn centres_are_searchable_by_name_focus_and_resources_within_visibility() 
         .await;
     korean.expect(201);
     assert_eq!(korean.header("search-refresh").as_deref(), Some("done"));
-    let korean = korean.json()["id"].as_str().unwrap().to_owned();
+    let korean = korean.id();
     let chinese = app
         .operator()
         .post(
@@ -523,10 +513,7 @@ async fn centres_are_searchable_by_name_focus_and_resources_within_visibility() 
             &centre(&f, "NYCU–MediaTek Joint AI Lab", "public"),
         )
         .await
-        .json()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+        .id();
 
     // Anonymous: the public centre by its Chinese name, focus area or resources; never the other.
     for q in [

@@ -17,30 +17,13 @@ const STATES: [&str; 6] = [
     "closed",
 ];
 
-async fn user_id(app: &TestApp, token: &str) -> String {
-    app.as_(token).get("/api/v1/me").await.json()["user"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
 /// A professor at a new university who owns a faculty profile: (token, profile id).
 async fn professor(app: &TestApp, name: &str) -> (String, String) {
     let uni = app
         .org_id("university", &format!("{name} University"), "TW")
         .await;
-    let token = app.member_token(&uni, "faculty").await;
-    let me = user_id(app, &token).await;
-    let profile = app
-        .operator()
-        .post(
-            "/api/v1/faculty?refresh=wait_for",
-            &json!({"university_id": uni, "name": name, "owner_user_id": me,
-                    "keywords": ["photonics"]}),
-        )
-        .await;
-    profile.expect(201);
-    (token, profile.json()["id"].as_str().unwrap().to_owned())
+    app.professor(&uni, json!({"name": name, "keywords": ["photonics"]}))
+        .await
 }
 
 /// A need of `company`, as the operator.
@@ -54,7 +37,7 @@ async fn need(app: &TestApp, company: &str, title: &str, status: &str, visibilit
         )
         .await;
     res.expect(201);
-    res.json()["id"].as_str().unwrap().to_owned()
+    res.id()
 }
 
 async fn engage(app: &TestApp, token: &str, need: &str, profile: &str, state: &str) -> Value {
@@ -126,9 +109,9 @@ async fn a_company_and_a_professor_walk_an_engagement_to_agreement() {
     let app = TestApp::spawn().await;
     let co = app.org_id("company", "TSMC", "TW").await;
     let staff = app.member_token(&co, "staff").await;
-    let staff_id = user_id(&app, &staff).await;
+    let staff_id = app.user_id(&staff).await;
     let (prof, profile) = professor(&app, "Lin").await;
-    let prof_id = user_id(&app, &prof).await;
+    let prof_id = app.user_id(&prof).await;
     let n = need(&app, &co, "Silicon photonics packaging", "open", "public").await;
 
     let created = engage(&app, &staff, &n, &profile, "shortlisted").await;
@@ -622,7 +605,7 @@ async fn a_professor_says_they_are_interested_in_a_need_they_can_see() {
     let staff = app.member_token(&co, "staff").await;
     let (prof, profile) = professor(&app, "Huang").await;
     let (_, someone_else) = professor(&app, "Other").await;
-    let prof_id = user_id(&app, &prof).await;
+    let prof_id = app.user_id(&prof).await;
     let public = need(&app, &co, "Power electronics", "open", "public").await;
     let secret = need(&app, &co, "Secret inverter", "open", "confidential").await;
     let draft = need(&app, &co, "Draft idea", "draft", "public").await;
@@ -869,7 +852,7 @@ async fn closing_or_awarding_a_need_closes_its_pending_engagements() {
     let app = TestApp::spawn().await;
     let co = app.org_id("company", "MediaTek", "TW").await;
     let staff = app.member_token(&co, "staff").await;
-    let staff_id = user_id(&app, &staff).await;
+    let staff_id = app.user_id(&staff).await;
     for outcome in ["closed", "awarded"] {
         let n = need(
             &app,
@@ -942,7 +925,7 @@ async fn interest_answers_the_same_whether_or_not_the_company_shortlisted_them()
     let co = app.org_id("company", "Foxconn", "TW").await;
     let staff = app.member_token(&co, "staff").await;
     let (prof, profile) = professor(&app, "Wu").await;
-    let prof_id = user_id(&app, &prof).await;
+    let prof_id = app.user_id(&prof).await;
     let uni = app
         .operator()
         .get(&format!("/api/v1/faculty/{profile}"))
@@ -966,7 +949,7 @@ async fn interest_answers_the_same_whether_or_not_the_company_shortlisted_them()
             )
             .await;
         res.expect(201);
-        shortlists.push(res.json()["id"].as_str().unwrap().to_owned());
+        shortlists.push(res.id());
     }
     step(&app, &staff, &shortlists[1], json!({"to": "closed"}))
         .await

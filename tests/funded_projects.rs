@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 async fn id_of(res: common::Response) -> String {
     res.expect(201);
-    res.json()["id"].as_str().unwrap().to_owned()
+    res.id()
 }
 
 struct Fixture {

@@ -13,7 +13,7 @@ async fn profile(app: &TestApp, body: Value) -> String {
         .post("/api/v1/faculty?refresh=wait_for", &body)
         .await;
     res.expect(201);
-    res.json()["id"].as_str().unwrap().to_owned()
+    res.id()
 }
 
 async fn need(app: &TestApp, body: Value) -> String {
@@ -22,7 +22,7 @@ async fn need(app: &TestApp, body: Value) -> String {
         .post("/api/v1/needs?refresh=wait_for", &body)
         .await;
     res.expect(201);
-    res.json()["id"].as_str().unwrap().to_owned()
+    res.id()
 }
 
 async fn get(app: &TestApp, token: Option<&str>, path: &str) -> Value {

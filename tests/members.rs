@@ -298,7 +298,7 @@ async fn an_account_joins_only_by_accepting_and_declining_adds_nothing() {
     // Declined: nothing changes, and it cannot be accepted afterwards.
     let first = invite(&app, &admin, &invitations, "engineer@example.org").await;
     first.expect(201);
-    let first = first.json()["id"].as_str().unwrap().to_owned();
+    let first = first.id();
     let res = answer(&app, &token, &first, "decline").await;
     res.expect(200);
     assert_eq!(res.json()["status"], "declined");
@@ -317,7 +317,7 @@ async fn an_account_joins_only_by_accepting_and_declining_adds_nothing() {
     // Invited again and accepted: a member; neither answer can be given twice.
     let second = invite(&app, &admin, &invitations, "engineer@example.org").await;
     second.expect(201);
-    let second = second.json()["id"].as_str().unwrap().to_owned();
+    let second = second.id();
     answer(&app, &token, &second, "accept").await.expect(200);
     assert!(
         member_emails(&app, &invitations)
@@ -349,7 +349,7 @@ async fn only_the_invited_account_answers_and_admins_revoke_pending_invitations(
     let stranger = app.login("stranger@example.org", PASSWORD).await;
     let res = invite(&app, &admin, &invitations, "invitee@example.org").await;
     res.expect(201);
-    let id = res.json()["id"].as_str().unwrap().to_owned();
+    let id = res.id();
 
     // A stranger, and the inviting admin itself, cannot answer it: it is not theirs (404).
     for token in [&stranger, &admin] {

@@ -29,17 +29,7 @@ async fn professor(app: &TestApp, name: &str) -> (String, String) {
     let uni = app
         .org_id("university", &format!("{name} University"), "KR")
         .await;
-    let token = app.member_token(&uni, "faculty").await;
-    let me = app.as_(&token).get("/api/v1/me").await.json();
-    let profile = app
-        .operator()
-        .post(
-            "/api/v1/faculty",
-            &json!({"university_id": uni, "name": name, "owner_user_id": me["user"]["id"]}),
-        )
-        .await;
-    profile.expect(201);
-    (token, profile.json()["id"].as_str().unwrap().to_owned())
+    app.professor(&uni, json!({"name": name})).await
 }
 
 #[actix_web::test]

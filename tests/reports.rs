@@ -6,13 +6,6 @@ mod common;
 use common::{Scrub, TestApp, scrub};
 use serde_json::{Value, json};
 
-async fn me(app: &TestApp, token: &str) -> String {
-    app.as_(token).get("/api/v1/me").await.json()["user"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
 async fn post(app: &TestApp, token: &str, path: &str, body: Value) -> common::Response {
     app.as_(token).post(path, &body).await
 }
@@ -26,7 +19,7 @@ async fn the_funnel_counts_engagements_and_times_answers() {
     let office = app.member_token(&nycu, "staff").await;
     let staff = app.member_token(&tsmc, "staff").await;
     let prof = app.member_token(&nycu, "faculty").await;
-    let owner = me(&app, &prof).await;
+    let owner = app.user_id(&prof).await;
     let mine = app
         .operator()
         .post(
@@ -34,10 +27,7 @@ async fn the_funnel_counts_engagements_and_times_answers() {
             &json!({"university_id": nycu, "name": "Chen", "owner_user_id": owner}),
         )
         .await
-        .json()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+        .id();
     let plain = app
         .operator()
         .post(
@@ -45,10 +35,7 @@ async fn the_funnel_counts_engagements_and_times_answers() {
             &json!({"university_id": nycu, "name": "Lin"}),
         )
         .await
-        .json()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+        .id();
     let elsewhere = app
         .operator()
         .post(
@@ -56,19 +43,13 @@ async fn the_funnel_counts_engagements_and_times_answers() {
             &json!({"university_id": other_uni, "name": "Kim"}),
         )
         .await
-        .json()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+        .id();
     let need = |title: &'static str| {
         let (app, tsmc) = (&app, tsmc.clone());
         async move {
             app.operator().post("/api/v1/needs", &json!({"company_id": tsmc, "title": title, "status": "open", "visibility": "public"}))
             .await
-            .json()["id"]
-            .as_str()
-            .unwrap()
-            .to_owned()
+            .id()
         }
     };
     let (a, b) = (need("Lithography").await, need("Packaging").await);
@@ -81,7 +62,7 @@ async fn the_funnel_counts_engagements_and_times_answers() {
     )
     .await;
     res.expect(201);
-    let e = res.json()["id"].as_str().unwrap().to_owned();
+    let e = res.id();
     let etag = res.header("etag").unwrap();
     app.as_(&prof)
         .if_match(etag.as_str())
@@ -213,7 +194,7 @@ async fn bad_report_parameters_are_problems() {
 
 async fn id(res: common::Response) -> String {
     res.expect(201);
-    res.json()["id"].as_str().unwrap().to_owned()
+    res.id()
 }
 
 #[actix_web::test]

@@ -18,7 +18,7 @@ async fn profile(app: &TestApp, body: Value) -> String {
         .await;
     res.expect(201);
     assert_eq!(res.header("search-refresh").as_deref(), Some("done"));
-    res.json()["id"].as_str().unwrap().to_owned()
+    res.id()
 }
 
 async fn need(app: &TestApp, body: Value) -> String {
@@ -27,7 +27,7 @@ async fn need(app: &TestApp, body: Value) -> String {
         .post("/api/v1/needs?refresh=wait_for", &body)
         .await;
     res.expect(201);
-    res.json()["id"].as_str().unwrap().to_owned()
+    res.id()
 }
 
 async fn search(app: &TestApp, token: Option<&str>, query: &str) -> Value {
@@ -550,7 +550,7 @@ async fn writes_become_searchable_and_deletes_disappear() {
             &json!({"university_id": uni, "name": "Fresh", "keywords": ["metamaterials"]}),
         )
         .await;
-    let id = res.json()["id"].as_str().unwrap().to_owned();
+    let id = res.id();
     let started = Instant::now();
     while search(&app, None, "type=faculty&q=metamaterials").await["total"] != 1 {
         assert!(

@@ -78,10 +78,7 @@ impl Joint {
                 &json!({"university_id": other_uni, "name": "Member", "owner_user_id": me["user"]["id"]}),
             )
             .await
-            .json()["id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+            .id();
         let mut world = Self {
             app,
             cast,
@@ -115,7 +112,7 @@ impl Joint {
             .post("/api/v1/centers", &self.center_body(visibility))
             .await;
         res.expect(201);
-        res.json()["id"].as_str().unwrap().to_owned()
+        res.id()
     }
 
     pub async fn fresh_project(&self) -> String {
@@ -125,7 +122,7 @@ impl Joint {
             .post("/api/v1/funded-projects", &self.project_body())
             .await;
         res.expect(201);
-        res.json()["id"].as_str().unwrap().to_owned()
+        res.id()
     }
 
     pub async fn fresh_payment(&self) -> String {

@@ -146,7 +146,7 @@ impl Records {
                 &json!({"university_id": self.uni, "name": "Fresh"}),
             )
             .await;
-        res.json()["id"].as_str().unwrap().to_owned()
+        res.id()
     }
 
     /// An engagement of the `Owner`'s profile with a fresh open need, moved as the operator
@@ -162,7 +162,7 @@ impl Records {
             )
             .await;
         res.expect(201);
-        let id = res.json()["id"].as_str().unwrap().to_owned();
+        let id = res.id();
         for to in moves {
             self.app
                 .operator()
@@ -179,14 +179,7 @@ impl Records {
 
     pub async fn fresh_need(&self) -> String {
         let body = json!({"company_id": self.co, "title": "Fresh need", "status": "open", "visibility": "public"});
-        self.app
-            .operator()
-            .post("/api/v1/needs", &body)
-            .await
-            .json()["id"]
-            .as_str()
-            .unwrap()
-            .to_owned()
+        self.app.operator().post("/api/v1/needs", &body).await.id()
     }
 }
 

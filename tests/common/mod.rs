@@ -160,6 +160,16 @@ impl Response {
         p
     }
 
+    /// The `id` of the JSON answer (a created or read record).
+    #[track_caller]
+    pub fn id(&self) -> String {
+        let body = self.json();
+        body["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no id in {body}"))
+            .to_owned()
+    }
+
     #[track_caller]
     pub fn code(&self) -> String {
         self.assert_problem()["code"].as_str().unwrap().to_owned()
@@ -248,6 +258,27 @@ impl TestApp {
         res.expect(201);
         let password = res.json()["initial_password"].as_str().unwrap().to_owned();
         self.login(&email, &password).await
+    }
+
+    /// The user id of a token's account.
+    pub async fn user_id(&self, token: &str) -> String {
+        let me = self.as_(token).get("/api/v1/me").await;
+        me.expect(200);
+        me.json()["user"]["id"].as_str().unwrap().to_owned()
+    }
+
+    /// A new faculty member of `university_id` who owns a new profile there (created by the
+    /// operator from `profile`, which need not name the university): (token, profile id).
+    pub async fn professor(&self, university_id: &str, mut profile: Value) -> (String, String) {
+        let token = self.member_token(university_id, "faculty").await;
+        profile["university_id"] = university_id.into();
+        profile["owner_user_id"] = self.user_id(&token).await.into();
+        let res = self
+            .operator()
+            .post("/api/v1/faculty?refresh=wait_for", &profile)
+            .await;
+        res.expect(201);
+        (token, res.id())
     }
 
     /// Requests made with this bearer token.
