@@ -8,21 +8,11 @@ use common::{TestApp, TestDb};
 use serde_json::{Value, json};
 
 async fn profile(app: &TestApp, body: Value) -> String {
-    let res = app
-        .operator()
-        .post("/api/v1/faculty?refresh=wait_for", &body)
-        .await;
-    res.expect(201);
-    res.id()
+    app.create_indexed("/api/v1/faculty", &body).await
 }
 
 async fn need(app: &TestApp, body: Value) -> String {
-    let res = app
-        .operator()
-        .post("/api/v1/needs?refresh=wait_for", &body)
-        .await;
-    res.expect(201);
-    res.id()
+    app.create_indexed("/api/v1/needs", &body).await
 }
 
 async fn get(app: &TestApp, token: Option<&str>, path: &str) -> Value {

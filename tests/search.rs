@@ -12,22 +12,11 @@ use serde_json::{Value, json};
 
 /// Creates a profile as the operator and waits until it is searchable.
 async fn profile(app: &TestApp, body: Value) -> String {
-    let res = app
-        .operator()
-        .post("/api/v1/faculty?refresh=wait_for", &body)
-        .await;
-    res.expect(201);
-    assert_eq!(res.header("search-refresh").as_deref(), Some("done"));
-    res.id()
+    app.create_indexed("/api/v1/faculty", &body).await
 }
 
 async fn need(app: &TestApp, body: Value) -> String {
-    let res = app
-        .operator()
-        .post("/api/v1/needs?refresh=wait_for", &body)
-        .await;
-    res.expect(201);
-    res.id()
+    app.create_indexed("/api/v1/needs", &body).await
 }
 
 async fn search(app: &TestApp, token: Option<&str>, query: &str) -> Value {

@@ -281,6 +281,18 @@ impl TestApp {
         (token, res.id())
     }
 
+    /// Creates a record as the operator at `collection` (e.g. `/api/v1/needs`), waiting until
+    /// search shows it, and returns its id.
+    pub async fn create_indexed(&self, collection: &str, body: &Value) -> String {
+        let res = self
+            .operator()
+            .post(&format!("{collection}?refresh=wait_for"), body)
+            .await;
+        res.expect(201);
+        assert_eq!(res.header("search-refresh").as_deref(), Some("done"));
+        res.id()
+    }
+
     /// Requests made with this bearer token.
     pub fn as_<'a>(&'a self, token: &'a str) -> Caller<'a> {
         self.caller(Some(token))
