@@ -3,7 +3,6 @@
 
 mod common;
 
-use actix_web::http::Method;
 use common::TestApp;
 use serde_json::{Value, json};
 
@@ -92,24 +91,11 @@ fn project(f: &Fixture, title: &str, visibility: &str) -> Value {
 }
 
 impl Fixture {
-    async fn as_office(
-        &self,
-        method: Method,
-        path: &str,
-        if_match: Option<&str>,
-        body: Option<&Value>,
-    ) -> common::Response {
-        let headers: Vec<(&str, &str)> = if_match.map(|m| ("if-match", m)).into_iter().collect();
-        self.app
-            .as_(&self.office)
-            .headers(&headers)
-            .request(method, path, body)
-            .await
-    }
-
     async fn create(&self, body: &Value) -> String {
         id_of(
-            self.as_office(Method::POST, "/api/v1/funded-projects", None, Some(body))
+            self.app
+                .as_(&self.office)
+                .post("/api/v1/funded-projects", body)
                 .await,
         )
         .await
@@ -120,11 +106,11 @@ impl Fixture {
 async fn a_project_moves_through_its_statuses_and_illegal_moves_are_409() {
     let f = fixture().await;
     let res = f
-        .as_office(
-            Method::POST,
+        .app
+        .as_(&f.office)
+        .post(
             "/api/v1/funded-projects",
-            None,
-            Some(&project(&f, "HBM thermal", "participants")),
+            &project(&f, "HBM thermal", "participants"),
         )
         .await;
     res.expect(201);
@@ -141,16 +127,14 @@ async fn a_project_moves_through_its_statuses_and_illegal_moves_are_409() {
     assert_eq!(p["amount_minor"], 300_000_000i64);
     assert_eq!(p["center_id"], f.center.as_str());
     assert_eq!(p["co_investigator_ids"], json!([f.co_investigator.1]));
-    assert_eq!(f.as_office(Method::GET, &path, None, None).await.json(), p);
+    assert_eq!(f.app.as_(&f.office).get(&path).await.json(), p);
 
     // proposed → active skips negotiation: 409, naming the allowed next states.
     let res = f
-        .as_office(
-            Method::PATCH,
-            &path,
-            Some("\"1\""),
-            Some(&json!({"status": "active"})),
-        )
+        .app
+        .as_(&f.office)
+        .if_match("\"1\"")
+        .patch(&path, &json!({"status": "active"}))
         .await;
     res.expect(409);
     let problem = res.json();
@@ -162,26 +146,21 @@ async fn a_project_moves_through_its_statuses_and_illegal_moves_are_409() {
             .contains("allowed next states: negotiating, terminated"),
         "{problem}"
     );
-    f.as_office(
-        Method::PATCH,
-        &path,
-        None,
-        Some(&json!({"status": "negotiating"})),
-    )
-    .await
-    .expect(428);
+    f.app
+        .as_(&f.office)
+        .patch(&path, &json!({"status": "negotiating"}))
+        .await
+        .expect(428);
     for (status, etag) in [
         ("negotiating", "\"2\""),
         ("active", "\"3\""),
         ("completed", "\"4\""),
     ] {
         let res = f
-            .as_office(
-                Method::PATCH,
-                &path,
-                Some("*"),
-                Some(&json!({"status": status})),
-            )
+            .app
+            .as_(&f.office)
+            .if_match("*")
+            .patch(&path, &json!({"status": status}))
             .await;
         res.expect(200);
         assert_eq!(res.header("etag").as_deref(), Some(etag));
@@ -189,12 +168,10 @@ async fn a_project_moves_through_its_statuses_and_illegal_moves_are_409() {
     }
     for back in ["active", "terminated", "proposed"] {
         let res = f
-            .as_office(
-                Method::PATCH,
-                &path,
-                Some("*"),
-                Some(&json!({"status": back})),
-            )
+            .app
+            .as_(&f.office)
+            .if_match("*")
+            .patch(&path, &json!({"status": back}))
             .await;
         res.expect(409);
         assert!(
@@ -210,7 +187,10 @@ async fn a_project_moves_through_its_statuses_and_illegal_moves_are_409() {
         let id = f.create(&project(&f, "To be terminated", "public")).await;
         let path = format!("/api/v1/funded-projects/{id}");
         for s in path_to_terminated.iter().chain(&["terminated"]) {
-            f.as_office(Method::PATCH, &path, Some("*"), Some(&json!({"status": s})))
+            f.app
+                .as_(&f.office)
+                .if_match("*")
+                .patch(&path, &json!({"status": s}))
                 .await
                 .expect(200);
         }
@@ -220,7 +200,9 @@ async fn a_project_moves_through_its_statuses_and_illegal_moves_are_409() {
     body["status"] = json!("active");
     f.create(&body).await;
     body["status"] = json!("completed");
-    f.as_office(Method::POST, "/api/v1/funded-projects", None, Some(&body))
+    f.app
+        .as_(&f.office)
+        .post("/api/v1/funded-projects", &body)
         .await
         .expect(422);
 
@@ -228,14 +210,11 @@ async fn a_project_moves_through_its_statuses_and_illegal_moves_are_409() {
     let list = |q: &'static str| {
         let f = &f;
         async move {
-            f.as_office(
-                Method::GET,
-                &format!("/api/v1/funded-projects?{q}"),
-                None,
-                None,
-            )
-            .await
-            .json()["items"]
+            f.app
+                .as_(&f.office)
+                .get(&format!("/api/v1/funded-projects?{q}"))
+                .await
+                .json()["items"]
                 .as_array()
                 .unwrap()
                 .len()
@@ -245,21 +224,9 @@ async fn a_project_moves_through_its_statuses_and_illegal_moves_are_409() {
     assert_eq!(list("status=terminated").await, 3);
     assert_eq!(list("status=completed&type=sponsored_research").await, 1);
     assert_eq!(list("type=donation").await, 0);
-    f.as_office(Method::DELETE, &path, None, None)
-        .await
-        .expect(204);
-    f.as_office(Method::GET, &path, None, None)
-        .await
-        .expect(404);
+    f.app.as_(&f.office).delete(&path).await.expect(204);
     assert_eq!(list("").await, 4);
-    f.as_office(Method::POST, &format!("{path}/restore"), None, None)
-        .await
-        .expect(403);
-    f.app
-        .operator()
-        .post(&format!("{path}/restore"), &json!({}))
-        .await
-        .expect(200);
+    f.app.assert_deleted_then_restored(&path, &f.office).await;
     assert_eq!(list("").await, 5);
 }
 
@@ -273,7 +240,9 @@ async fn money_dates_and_references_are_validated() {
     body["end_date"] = json!("2027-12-31");
     body["co_investigator_ids"] = json!(["nope"]);
     let res = f
-        .as_office(Method::POST, "/api/v1/funded-projects", None, Some(&body))
+        .app
+        .as_(&f.office)
+        .post("/api/v1/funded-projects", &body)
         .await;
     res.expect(422);
     let fields: Vec<String> = res.json()["errors"]
@@ -304,7 +273,9 @@ async fn money_dates_and_references_are_validated() {
         let mut body = project(&f, "Float", "public");
         body["amount_minor"] = bad;
         let res = f
-            .as_office(Method::POST, "/api/v1/funded-projects", None, Some(&body))
+            .app
+            .as_(&f.office)
+            .post("/api/v1/funded-projects", &body)
             .await;
         res.expect(422);
         assert_eq!(res.json()["errors"][0]["field"], "amount_minor");
@@ -335,7 +306,9 @@ async fn money_dates_and_references_are_validated() {
     body["need_id"] = json!(confidential);
     body["sponsor_id"] = json!(uuid::Uuid::now_v7().to_string());
     let res = f
-        .as_office(Method::POST, "/api/v1/funded-projects", None, Some(&body))
+        .app
+        .as_(&f.office)
+        .post("/api/v1/funded-projects", &body)
         .await;
     res.expect(422);
     let fields: Vec<String> = res.json()["errors"]
@@ -389,31 +362,27 @@ async fn money_dates_and_references_are_validated() {
     body["need_id"] = json!(need);
     body["engagement_id"] = json!(uuid::Uuid::now_v7().to_string());
     let res = f
-        .as_office(Method::POST, "/api/v1/funded-projects", None, Some(&body))
+        .app
+        .as_(&f.office)
+        .post("/api/v1/funded-projects", &body)
         .await;
     res.expect(422);
     assert_eq!(res.json()["errors"][0]["field"], "engagement_id");
     body["engagement_id"] = json!(engagement);
     let id = f.create(&body).await;
     let got = f
-        .as_office(
-            Method::GET,
-            &format!("/api/v1/funded-projects/{id}"),
-            None,
-            None,
-        )
+        .app
+        .as_(&f.office)
+        .get(&format!("/api/v1/funded-projects/{id}"))
         .await
         .json();
     assert_eq!(got["engagement_id"], engagement.as_str());
     assert_eq!(got["need_id"], need.as_str());
     assert_eq!(got["principal_investigator_id"], Value::Null);
     let listed = f
-        .as_office(
-            Method::GET,
-            &format!("/api/v1/funded-projects?need_id={need}"),
-            None,
-            None,
-        )
+        .app
+        .as_(&f.office)
+        .get(&format!("/api/v1/funded-projects?need_id={need}"))
         .await
         .json();
     assert_eq!(listed["items"].as_array().unwrap().len(), 1);
@@ -437,24 +406,14 @@ async fn payments_are_in_the_project_currency_and_only_participants_see_them() {
     let id = f.create(&project(&f, "HBM thermal", "public")).await;
     let payments = format!("/api/v1/funded-projects/{id}/payments");
     let res = f
-        .as_office(
-            Method::POST,
-            &payments,
-            None,
-            Some(&json!({"due_date": "2027-03-31", "amount_minor": 100_000_000i64, "currency": "KRW", "note": "1차 지급"})),
-        )
+        .app.as_(&f.office).post(&payments, &json!({"due_date": "2027-03-31", "amount_minor": 100_000_000i64, "currency": "KRW", "note": "1차 지급"}))
         .await;
     res.expect(201);
     assert_eq!(res.header("etag").as_deref(), Some("\"1\""));
     let first = res.json();
     assert_eq!(first["status"], "scheduled");
     assert_eq!(first["project_id"], id.as_str());
-    f.as_office(
-        Method::POST,
-        &payments,
-        None,
-        Some(&json!({"received_date": "2027-01-15", "amount_minor": 50_000_000i64, "currency": "krw", "status": "received"})),
-    )
+    f.app.as_(&f.office).post(&payments, &json!({"received_date": "2027-01-15", "amount_minor": 50_000_000i64, "currency": "krw", "status": "received"}))
     .await
     .expect(201);
 
@@ -491,9 +450,7 @@ async fn payments_are_in_the_project_currency_and_only_participants_see_them() {
             "invalid_value",
         ),
     ] {
-        let res = f
-            .as_office(Method::POST, &payments, None, Some(&body))
-            .await;
+        let res = f.app.as_(&f.office).post(&payments, &body).await;
         res.expect(422);
         let e = &res.json()["errors"][0];
         assert_eq!(e["field"], field, "{body}");
@@ -502,7 +459,7 @@ async fn payments_are_in_the_project_currency_and_only_participants_see_them() {
         }
     }
 
-    let list = f.as_office(Method::GET, &payments, None, None).await;
+    let list = f.app.as_(&f.office).get(&payments).await;
     list.expect(200);
     let list = list.json();
     assert_eq!(list["items"].as_array().unwrap().len(), 2);
@@ -513,37 +470,40 @@ async fn payments_are_in_the_project_currency_and_only_participants_see_them() {
     // Mark the first received: If-Match required; currency stays checked on patch.
     let one = format!("{payments}/{}", first["id"].as_str().unwrap());
     let mark = json!({"status": "received", "received_date": "2027-04-02"});
-    f.as_office(Method::PATCH, &one, None, Some(&mark))
-        .await
-        .expect(428);
-    f.as_office(Method::PATCH, &one, Some("\"9\""), Some(&mark))
+    f.app.as_(&f.office).patch(&one, &mark).await.expect(428);
+    f.app
+        .as_(&f.office)
+        .if_match("\"9\"")
+        .patch(&one, &mark)
         .await
         .expect(412);
-    f.as_office(
-        Method::PATCH,
-        &one,
-        Some("\"1\""),
-        Some(&json!({"currency": "JPY"})),
-    )
-    .await
-    .expect(422);
+    f.app
+        .as_(&f.office)
+        .if_match("\"1\"")
+        .patch(&one, &json!({"currency": "JPY"}))
+        .await
+        .expect(422);
     let res = f
-        .as_office(Method::PATCH, &one, Some("\"1\""), Some(&mark))
+        .app
+        .as_(&f.office)
+        .if_match("\"1\"")
+        .patch(&one, &mark)
         .await;
     res.expect(200);
     assert_eq!(res.header("etag").as_deref(), Some("\"2\""));
     assert_eq!(res.json()["received_date"], "2027-04-02");
-    let list = f.as_office(Method::GET, &payments, None, None).await.json();
+    let list = f.app.as_(&f.office).get(&payments).await.json();
     assert_eq!(list["scheduled_minor"], 0);
     assert_eq!(list["received_minor"], 150_000_000i64);
 
     // The project's currency cannot drift from its payments'.
     let res = f
-        .as_office(
-            Method::PATCH,
+        .app
+        .as_(&f.office)
+        .if_match("*")
+        .patch(
             &format!("/api/v1/funded-projects/{id}"),
-            Some("*"),
-            Some(&json!({"currency": "USD"})),
+            &json!({"currency": "USD"}),
         )
         .await;
     res.expect(422);
@@ -575,16 +535,19 @@ async fn payments_are_in_the_project_currency_and_only_participants_see_them() {
     }
 
     // Delete for good; unknown ids are 404, malformed ones 400.
-    f.as_office(Method::DELETE, &one, Some("\"2\""), None)
+    f.app
+        .as_(&f.office)
+        .if_match("\"2\"")
+        .delete(&one)
         .await
         .expect(204);
-    f.as_office(Method::DELETE, &one, None, None)
-        .await
-        .expect(404);
-    f.as_office(Method::DELETE, &format!("{payments}/nope"), None, None)
+    f.app.as_(&f.office).delete(&one).await.expect(404);
+    f.app
+        .as_(&f.office)
+        .delete(&format!("{payments}/nope"))
         .await
         .expect(400);
-    let list = f.as_office(Method::GET, &payments, None, None).await.json();
+    let list = f.app.as_(&f.office).get(&payments).await.json();
     assert_eq!(list["items"].as_array().unwrap().len(), 1);
     // Payments of an invisible project are as absent as the project.
     let hidden = f.create(&project(&f, "Hidden", "participants")).await;

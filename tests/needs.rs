@@ -3,7 +3,6 @@
 
 mod common;
 
-use actix_web::http::Method;
 use common::{PASSWORD, TestApp};
 use serde_json::{Value, json};
 
@@ -131,27 +130,8 @@ async fn a_company_posts_a_need_and_walks_it_through_its_statuses() {
         .delete(&path)
         .await
         .expect(204);
-    app.as_(&staff).get(&path).await.expect(404);
-    // Gone for operators too unless they ask for it (a client's DELETE-then-GET sees 404).
-    app.operator().get(&path).await.expect(404);
-    assert!(
-        app.operator()
-            .get(&format!("{path}?include_deleted=true"))
-            .await
-            .json()["deleted_at"]
-            .is_string()
-    );
-    app.as_(&staff)
-        .request(Method::POST, &format!("{path}/restore"), None)
-        .await
-        .expect(403);
-    let restored = app
-        .operator()
-        .post(&format!("{path}/restore"), &json!({}))
-        .await;
-    restored.expect(200);
-    assert_eq!(restored.json()["status"], "awarded");
-    app.as_(&staff).get(&path).await.expect(200);
+    let restored = app.assert_deleted_then_restored(&path, &staff).await;
+    assert_eq!(restored["status"], "awarded");
 }
 
 #[actix_web::test]

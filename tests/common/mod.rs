@@ -293,6 +293,33 @@ impl TestApp {
         res.id()
     }
 
+    /// The soft-delete contract, for a record at `path` that `member` (who could read it) has
+    /// just deleted: it is gone (404) for the member and for operators, unless an operator
+    /// asks with `include_deleted=true` (which shows `deleted_at`); only operators restore it
+    /// (the member gets 403), and then the member reads it again. Returns the restored record.
+    pub async fn assert_deleted_then_restored(&self, path: &str, member: &str) -> Value {
+        self.as_(member).get(path).await.expect(404);
+        // A client's DELETE-then-GET sees 404, operators' too, unless they ask for it.
+        self.operator().get(path).await.expect(404);
+        let seen = self
+            .operator()
+            .get(&format!("{path}?include_deleted=true"))
+            .await;
+        seen.expect(200);
+        assert!(seen.json()["deleted_at"].is_string(), "{}", seen.text());
+        self.as_(member)
+            .request(Method::POST, &format!("{path}/restore"), None)
+            .await
+            .expect(403);
+        let restored = self
+            .operator()
+            .post(&format!("{path}/restore"), &serde_json::json!({}))
+            .await;
+        restored.expect(200);
+        self.as_(member).get(path).await.expect(200);
+        restored.json()
+    }
+
     /// Requests made with this bearer token.
     pub fn as_<'a>(&'a self, token: &'a str) -> Caller<'a> {
         self.caller(Some(token))
