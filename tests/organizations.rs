@@ -92,23 +92,17 @@ async fn list_pages_with_a_cursor_in_creation_order_and_filters() {
         .anonymous()
         .get("/api/v1/organizations?kind=university")
         .await;
-    let names: Vec<_> = res.json()["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|o| o["name"].as_str().unwrap().to_owned())
-        .collect();
+    let names = common::each(&res.json(), "items", |o| {
+        o["name"].as_str().unwrap().to_owned()
+    });
     assert_eq!(names, ["KAIST", "National Taiwan University"]);
     let res = app
         .anonymous()
         .get("/api/v1/organizations?country=tw&kind=company")
         .await;
-    let names: Vec<_> = res.json()["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|o| o["name"].as_str().unwrap().to_owned())
-        .collect();
+    let names = common::each(&res.json(), "items", |o| {
+        o["name"].as_str().unwrap().to_owned()
+    });
     assert_eq!(names, ["MediaTek"]);
 }
 
