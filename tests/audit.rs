@@ -8,22 +8,10 @@ use actix_web::http::Method;
 use common::TestApp;
 use serde_json::{Value, json};
 
-async fn org(app: &TestApp, kind: &str, name: &str) -> String {
-    app.create_org(kind, name, "TW").await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
 async fn audit(app: &TestApp, token: Option<&str>, query: &str) -> (u16, Value) {
     let res = app
-        .call(
-            Method::GET,
-            &format!("/api/v1/audit?{query}"),
-            token,
-            &[],
-            None,
-        )
+        .caller(token)
+        .get(&format!("/api/v1/audit?{query}"))
         .await;
     (res.status.as_u16(), res.json())
 }
@@ -35,60 +23,46 @@ fn entries(v: &Value) -> Vec<Value> {
 #[actix_web::test]
 async fn changes_are_recorded_and_read_only_by_those_concerned() {
     let app = TestApp::spawn().await;
-    let tsmc = org(&app, "company", "TSMC").await;
-    let nycu = org(&app, "university", "NYCU").await;
-    let elsewhere = org(&app, "company", "Elsewhere").await;
+    let tsmc = app.org_id("company", "TSMC", "TW").await;
+    let nycu = app.org_id("university", "NYCU", "TW").await;
+    let elsewhere = app.org_id("company", "Elsewhere", "TW").await;
     let staff = app.member_token(&tsmc, "staff").await;
     let office = app.member_token(&nycu, "staff").await;
     let prof = app.member_token(&nycu, "faculty").await;
     let outsider = app.member_token(&elsewhere, "admin").await;
     let profile = app
+        .operator()
         .post(
             "/api/v1/faculty",
             &json!({"university_id": nycu, "name": "Chen", "keywords": ["photonics"]}),
         )
         .await
-        .json()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+        .id();
     let need = app
-        .post(
-            "/api/v1/needs",
-            &json!({"company_id": tsmc, "title": "Photonics", "status": "open", "visibility": "public"}),
-        )
+        .operator().post("/api/v1/needs", &json!({"company_id": tsmc, "title": "Photonics", "status": "open", "visibility": "public"}))
         .await
-        .json()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+        .id();
 
     // An engagement created and moved by the company's staff.
     let res = app
-        .call(
-            Method::POST,
+        .as_(&staff)
+        .post(
             "/api/v1/engagements",
-            Some(&staff),
-            &[],
-            Some(&json!({"need_id": need, "faculty_id": profile, "state": "shortlisted"})),
+            &json!({"need_id": need, "faculty_id": profile, "state": "shortlisted"}),
         )
         .await;
     res.expect(201);
-    let engagement = res.json()["id"].as_str().unwrap().to_owned();
+    let engagement = res.id();
     let etag = res.header("etag").unwrap();
-    app.call(
-        Method::POST,
-        &format!("/api/v1/engagements/{engagement}/transitions"),
-        Some(&staff),
-        &[("if-match", etag.as_str())],
-        Some(&json!({"to": "closed", "reason_text": "budget moved"})),
-    )
-    .await
-    .expect(200);
-    let me = app
-        .call(Method::GET, "/api/v1/me", Some(&staff), &[], None)
+    app.as_(&staff)
+        .if_match(etag.as_str())
+        .post(
+            &format!("/api/v1/engagements/{engagement}/transitions"),
+            &json!({"to": "closed", "reason_text": "budget moved"}),
+        )
         .await
-        .json()["user"]["id"]
+        .expect(200);
+    let me = app.as_(&staff).get("/api/v1/me").await.json()["user"]["id"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -186,57 +160,46 @@ async fn changes_are_recorded_and_read_only_by_those_concerned() {
 #[actix_web::test]
 async fn membership_changes_are_recorded_with_before_and_after() {
     let app = TestApp::spawn().await;
-    let nycu = org(&app, "university", "NYCU").await;
+    let nycu = app.org_id("university", "NYCU", "TW").await;
     let admin = app.member_token(&nycu, "admin").await;
     // The admin invites; the account joins by accepting.
     let res = app
-        .call(
-            Method::POST,
+        .as_(&admin)
+        .post(
             &format!("/api/v1/organizations/{nycu}/invitations"),
-            Some(&admin),
-            &[],
-            Some(&json!({"email": "new@example.org", "role": "staff"})),
+            &json!({"email": "new@example.org", "role": "staff"}),
         )
         .await;
     res.expect(201);
-    let invitation = res.json()["id"].as_str().unwrap().to_owned();
+    let invitation = res.id();
     let user = app
         .create_user("new@example.org", common::PASSWORD, false)
         .await;
     let token = app.login("new@example.org", common::PASSWORD).await;
-    app.call(
-        Method::POST,
-        &format!("/api/v1/me/invitations/{invitation}/accept"),
-        Some(&token),
-        &[],
-        None,
-    )
-    .await
-    .expect(200);
+    app.as_(&token)
+        .request(
+            Method::POST,
+            &format!("/api/v1/me/invitations/{invitation}/accept"),
+            None,
+        )
+        .await
+        .expect(200);
     let path = format!("/api/v1/organizations/{nycu}/members/{user}");
-    let res = app.call(Method::GET, &path, Some(&admin), &[], None).await;
+    let res = app.as_(&admin).get(&path).await;
     res.expect(200);
     let etag = res.header("etag").unwrap();
     let res = app
-        .call(
-            Method::PATCH,
-            &path,
-            Some(&admin),
-            &[("if-match", etag.as_str())],
-            Some(&json!({"role": "admin"})),
-        )
+        .as_(&admin)
+        .if_match(etag.as_str())
+        .patch(&path, &json!({"role": "admin"}))
         .await;
     res.expect(200);
     let etag = res.header("etag").unwrap();
-    app.call(
-        Method::DELETE,
-        &path,
-        Some(&admin),
-        &[("if-match", etag.as_str())],
-        None,
-    )
-    .await
-    .expect(204);
+    app.as_(&admin)
+        .if_match(etag.as_str())
+        .delete(&path)
+        .await
+        .expect(204);
     let (_, list) = audit(
         &app,
         Some(&admin),
@@ -291,7 +254,7 @@ async fn membership_changes_are_recorded_with_before_and_after() {
 async fn entries_cannot_be_changed_through_the_api_or_the_database() {
     let app = TestApp::spawn().await;
     let db = &app.db;
-    let nycu = org(&app, "university", "NYCU").await;
+    let nycu = app.org_id("university", "NYCU", "TW").await;
     app.member_token(&nycu, "staff").await;
     let (_, list) = audit(&app, Some(&app.operator_token.clone()), "").await;
     let id = entries(&list)[0]["id"].as_str().unwrap().to_owned();
@@ -303,13 +266,8 @@ async fn entries_cannot_be_changed_through_the_api_or_the_database() {
         (Method::POST, "/api/v1/audit".to_owned()),
     ] {
         let res = app
-            .call(
-                method.clone(),
-                &path,
-                Some(&app.operator_token.clone()),
-                &[],
-                Some(&json!({})),
-            )
+            .operator()
+            .request(method.clone(), &path, Some(&json!({})))
             .await;
         let status = res.status.as_u16();
         assert!(status == 404 || status == 405, "{method} {path}: {status}");
@@ -332,68 +290,51 @@ async fn entries_cannot_be_changed_through_the_api_or_the_database() {
 #[actix_web::test]
 async fn centres_projects_and_payments_are_audited_for_host_and_partners() {
     let app = TestApp::spawn().await;
-    let uni = org(&app, "university", "KAIST").await;
-    let co = org(&app, "company", "SK hynix").await;
-    let outsider_co = org(&app, "company", "Elsewhere").await;
+    let uni = app.org_id("university", "KAIST", "TW").await;
+    let co = app.org_id("company", "SK hynix", "TW").await;
+    let outsider_co = app.org_id("company", "Elsewhere", "TW").await;
     let office = app.member_token(&uni, "staff").await;
     let partner = app.member_token(&co, "staff").await;
     let outsider = app.member_token(&outsider_co, "admin").await;
     let res = app
-        .call(
-            Method::POST,
-            "/api/v1/centers",
-            Some(&office),
-            &[],
-            Some(&json!({"host_university_id": uni, "name": "Memory Center", "status": "active",
-                "partners": [{"company_id": co, "role": "founding_sponsor"}], "visibility": "participants"})),
-        )
+        .as_(&office).post("/api/v1/centers", &json!({"host_university_id": uni, "name": "Memory Center", "status": "active",
+                "partners": [{"company_id": co, "role": "founding_sponsor"}], "visibility": "participants"}))
         .await;
     res.expect(201);
-    let centre = res.json()["id"].as_str().unwrap().to_owned();
+    let centre = res.id();
     let etag = res.header("etag").unwrap();
-    app.call(
-        Method::PATCH,
-        &format!("/api/v1/centers/{centre}"),
-        Some(&office),
-        &[("if-match", etag.as_str())],
-        Some(&json!({"name": "HBM Memory Center"})),
-    )
-    .await
-    .expect(200);
+    app.as_(&office)
+        .if_match(etag.as_str())
+        .patch(
+            &format!("/api/v1/centers/{centre}"),
+            &json!({"name": "HBM Memory Center"}),
+        )
+        .await
+        .expect(200);
     let res = app
-        .call(
-            Method::POST,
-            "/api/v1/funded-projects",
-            Some(&office),
-            &[],
-            Some(&json!({"title": "HBM thermal", "type": "sponsored_research", "sponsor_id": co,
+        .as_(&office).post("/api/v1/funded-projects", &json!({"title": "HBM thermal", "type": "sponsored_research", "sponsor_id": co,
                 "university_id": uni, "amount_minor": 300_000_000i64, "currency": "KRW",
-                "start_date": "2027-01-01", "end_date": "2028-12-31", "visibility": "participants"})),
-        )
+                "start_date": "2027-01-01", "end_date": "2028-12-31", "visibility": "participants"}))
         .await;
     res.expect(201);
-    let project = res.json()["id"].as_str().unwrap().to_owned();
+    let project = res.id();
     let res = app
-        .call(
-            Method::POST,
+        .as_(&office)
+        .post(
             &format!("/api/v1/funded-projects/{project}/payments"),
-            Some(&office),
-            &[],
-            Some(&json!({"due_date": "2027-03-31", "amount_minor": 100_000_000i64, "currency": "KRW"})),
+            &json!({"due_date": "2027-03-31", "amount_minor": 100_000_000i64, "currency": "KRW"}),
         )
         .await;
     res.expect(201);
-    let payment = res.json()["id"].as_str().unwrap().to_owned();
+    let payment = res.id();
     let etag = res.header("etag").unwrap();
-    app.call(
-        Method::DELETE,
-        &format!("/api/v1/funded-projects/{project}/payments/{payment}"),
-        Some(&office),
-        &[("if-match", etag.as_str())],
-        None,
-    )
-    .await
-    .expect(204);
+    app.as_(&office)
+        .if_match(etag.as_str())
+        .delete(&format!(
+            "/api/v1/funded-projects/{project}/payments/{payment}"
+        ))
+        .await
+        .expect(204);
 
     // The partner company's staff see the centre's, project's and payment's entries.
     for (entity, id, actions) in [
@@ -449,13 +390,10 @@ async fn centres_projects_and_payments_are_audited_for_host_and_partners() {
 #[actix_web::test]
 async fn needs_are_audited_for_their_company_only() {
     let app = TestApp::spawn().await;
-    let tsmc = org(&app, "company", "TSMC").await;
-    let rival = org(&app, "company", "Rival").await;
+    let tsmc = app.org_id("company", "TSMC", "TW").await;
+    let rival = app.org_id("company", "Rival", "TW").await;
     let staff = app.member_token(&tsmc, "staff").await;
-    let staff_id = app
-        .call(Method::GET, "/api/v1/me", Some(&staff), &[], None)
-        .await
-        .json()["user"]["id"]
+    let staff_id = app.as_(&staff).get("/api/v1/me").await.json()["user"]["id"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -464,13 +402,9 @@ async fn needs_are_audited_for_their_company_only() {
         let (app, staff) = (&app, &staff);
         async move {
             let res = app
-                .call(
-                    method,
-                    &path,
-                    Some(staff),
-                    &[("if-match", "*")],
-                    body.as_ref(),
-                )
+                .as_(staff)
+                .if_match("*")
+                .request(method, &path, body.as_ref())
                 .await;
             assert!(res.status.is_success(), "{path}: {}", res.text());
             res
@@ -494,15 +428,10 @@ async fn needs_are_audited_for_their_company_only() {
     )
     .await;
     write(Method::DELETE, format!("/api/v1/needs/{id}"), None).await;
-    app.call(
-        Method::POST,
-        &format!("/api/v1/needs/{id}/restore"),
-        Some(&app.operator_token.clone()),
-        &[],
-        None,
-    )
-    .await
-    .expect(200);
+    app.operator()
+        .request(Method::POST, &format!("/api/v1/needs/{id}/restore"), None)
+        .await
+        .expect(200);
 
     let (status, list) = audit(&app, Some(&staff), &format!("entity=need&entity_id={id}")).await;
     assert_eq!(status, 200);
@@ -526,19 +455,18 @@ async fn needs_are_audited_for_their_company_only() {
 #[actix_web::test]
 async fn organizations_are_audited_for_themselves() {
     let app = TestApp::spawn().await;
-    let ntu = org(&app, "university", "NTU").await;
-    let other = org(&app, "university", "Other").await;
+    let ntu = app.org_id("university", "NTU", "TW").await;
+    let other = app.org_id("university", "Other", "TW").await;
     let admin = app.member_token(&ntu, "admin").await;
     let outsider = app.member_token(&other, "admin").await;
-    app.call(
-        Method::PATCH,
-        &format!("/api/v1/organizations/{ntu}"),
-        Some(&admin),
-        &[("if-match", "*")],
-        Some(&json!({"local_name": "國立臺灣大學"})),
-    )
-    .await
-    .expect(200);
+    app.as_(&admin)
+        .if_match("*")
+        .patch(
+            &format!("/api/v1/organizations/{ntu}"),
+            &json!({"local_name": "國立臺灣大學"}),
+        )
+        .await
+        .expect(200);
     let (status, list) = audit(
         &app,
         Some(&admin),
@@ -559,7 +487,9 @@ async fn organizations_are_audited_for_themselves() {
     .await;
     assert!(entries(&list).is_empty(), "{list}");
 
-    app.delete(&format!("/api/v1/organizations/{other}"), Some("*"))
+    app.operator()
+        .if_match("*")
+        .delete(&format!("/api/v1/organizations/{other}"))
         .await
         .expect(204);
     let (_, list) = audit(
@@ -580,20 +510,18 @@ async fn organizations_are_audited_for_themselves() {
 #[actix_web::test]
 async fn a_company_shortlist_stays_out_of_the_university_audit_log_and_funnel() {
     let app = TestApp::spawn().await;
-    let tsmc = org(&app, "company", "TSMC").await;
-    let nycu = org(&app, "university", "NYCU").await;
+    let tsmc = app.org_id("company", "TSMC", "TW").await;
+    let nycu = app.org_id("university", "NYCU", "TW").await;
     let staff = app.member_token(&tsmc, "staff").await;
     let office = app.member_token(&nycu, "staff").await;
     let prof = app.member_token(&nycu, "faculty").await;
-    let owner = app
-        .call(Method::GET, "/api/v1/me", Some(&prof), &[], None)
-        .await
-        .json()["user"]["id"]
+    let owner = app.as_(&prof).get("/api/v1/me").await.json()["user"]["id"]
         .as_str()
         .unwrap()
         .to_owned();
     let id = |v: Value| v["id"].as_str().unwrap().to_owned();
     let chen = id(app
+        .operator()
         .post(
             "/api/v1/faculty",
             &json!({"university_id": nycu, "name": "Chen", "owner_user_id": owner}),
@@ -601,6 +529,7 @@ async fn a_company_shortlist_stays_out_of_the_university_audit_log_and_funnel() 
         .await
         .json());
     let lin = id(app
+        .operator()
         .post(
             "/api/v1/faculty",
             &json!({"university_id": nycu, "name": "Lin"}),
@@ -608,22 +537,17 @@ async fn a_company_shortlist_stays_out_of_the_university_audit_log_and_funnel() 
         .await
         .json());
     let need = id(app
-        .post(
-            "/api/v1/needs",
-            &json!({"company_id": tsmc, "title": "Photonics", "status": "open", "visibility": "public"}),
-        )
+        .operator().post("/api/v1/needs", &json!({"company_id": tsmc, "title": "Photonics", "status": "open", "visibility": "public"}))
         .await
         .json());
     let shortlist = |faculty: String| {
         let (app, staff, need) = (&app, staff.clone(), need.clone());
         async move {
             let res = app
-                .call(
-                    Method::POST,
+                .as_(&staff)
+                .post(
                     "/api/v1/engagements",
-                    Some(&staff),
-                    &[],
-                    Some(&json!({"need_id": need, "faculty_id": faculty, "state": "shortlisted"})),
+                    &json!({"need_id": need, "faculty_id": faculty, "state": "shortlisted"}),
                 )
                 .await;
             res.expect(201);
@@ -634,12 +558,11 @@ async fn a_company_shortlist_stays_out_of_the_university_audit_log_and_funnel() 
         let app = &app;
         async move {
             let res = app
-                .call(
-                    Method::POST,
+                .as_(&who)
+                .if_match(etag.as_str())
+                .post(
                     &format!("/api/v1/engagements/{e}/transitions"),
-                    Some(&who),
-                    &[("if-match", etag.as_str())],
-                    Some(&json!({"to": to})),
+                    &json!({"to": to}),
                 )
                 .await;
             res.expect(200);
@@ -650,13 +573,8 @@ async fn a_company_shortlist_stays_out_of_the_university_audit_log_and_funnel() 
         let (app, nycu) = (&app, nycu.clone());
         async move {
             let res = app
-                .call(
-                    Method::GET,
-                    &format!("/api/v1/reports/funnel?university_id={nycu}"),
-                    Some(&token),
-                    &[],
-                    None,
-                )
+                .as_(&token)
+                .get(&format!("/api/v1/reports/funnel?university_id={nycu}"))
                 .await;
             res.expect(200);
             res.json()

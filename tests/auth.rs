@@ -4,7 +4,6 @@
 
 mod common;
 
-use actix_web::http::Method;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use common::{PASSWORD, TEST_SECRET, TestApp};
@@ -16,12 +15,10 @@ const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
 
 async fn login_pair(app: &TestApp, email: &str, password: &str) -> Value {
     let res = app
-        .call(
-            Method::POST,
+        .anonymous()
+        .post(
             "/api/v1/auth/login",
-            None,
-            &[],
-            Some(&json!({"email": email, "password": password})),
+            &json!({"email": email, "password": password}),
         )
         .await;
     res.expect(200);
@@ -29,8 +26,7 @@ async fn login_pair(app: &TestApp, email: &str, password: &str) -> Value {
 }
 
 async fn me(app: &TestApp, token: &str) -> common::Response {
-    app.call(Method::GET, "/api/v1/me", Some(token), &[], None)
-        .await
+    app.as_(token).get("/api/v1/me").await
 }
 
 #[actix_web::test]
@@ -39,8 +35,7 @@ async fn login_returns_a_bearer_pair_and_me_shows_memberships() {
     let org = app.create_org("university", "KAIST", "KR").await;
     let org_id = org["id"].as_str().unwrap();
     let res = app
-        .post(&format!("/api/v1/organizations/{org_id}/members"),
-              &json!({"email": "Minjun.Kim@KAIST.ac.kr", "role": "faculty", "display_name": "김민준"}))
+        .operator().post(&format!("/api/v1/organizations/{org_id}/members"), &json!({"email": "Minjun.Kim@KAIST.ac.kr", "role": "faculty", "display_name": "김민준"}))
         .await;
     res.expect(201);
     let initial = res.json()["initial_password"].as_str().unwrap().to_owned();
@@ -71,21 +66,17 @@ async fn login_returns_a_bearer_pair_and_me_shows_memberships() {
 async fn wrong_password_and_unknown_email_get_the_same_answer() {
     let app = TestApp::spawn().await;
     let wrong = app
-        .call(
-            Method::POST,
+        .anonymous()
+        .post(
             "/api/v1/auth/login",
-            None,
-            &[],
-            Some(&json!({"email": "operator@liaison.test", "password": "not the password"})),
+            &json!({"email": "operator@liaison.test", "password": "not the password"}),
         )
         .await;
     let unknown = app
-        .call(
-            Method::POST,
+        .anonymous()
+        .post(
             "/api/v1/auth/login",
-            None,
-            &[],
-            Some(&json!({"email": "nobody@liaison.test", "password": "not the password"})),
+            &json!({"email": "nobody@liaison.test", "password": "not the password"}),
         )
         .await;
     wrong.expect(401);
@@ -102,10 +93,7 @@ async fn refresh_rotates_and_reuse_revokes_the_whole_family() {
     let refresh = |token: &str| {
         let body = json!({"refresh_token": token});
         let app = &app;
-        async move {
-            app.call(Method::POST, "/api/v1/auth/refresh", None, &[], Some(&body))
-                .await
-        }
+        async move { app.anonymous().post("/api/v1/auth/refresh", &body).await }
     };
     let second = refresh(first["refresh_token"].as_str().unwrap()).await;
     second.expect(200);
@@ -136,16 +124,16 @@ async fn logout_revokes_the_refresh_token() {
     let app = TestApp::spawn().await;
     let pair = login_pair(&app, "operator@liaison.test", PASSWORD).await;
     let body = json!({"refresh_token": pair["refresh_token"]});
-    let res = app
-        .call(Method::POST, "/api/v1/auth/logout", None, &[], Some(&body))
-        .await;
+    let res = app.anonymous().post("/api/v1/auth/logout", &body).await;
     assert_eq!(res.status.as_u16(), 204);
-    app.call(Method::POST, "/api/v1/auth/refresh", None, &[], Some(&body))
+    app.anonymous()
+        .post("/api/v1/auth/refresh", &body)
         .await
         .expect(401);
     // Idempotent.
     assert_eq!(
-        app.call(Method::POST, "/api/v1/auth/logout", None, &[], Some(&body))
+        app.anonymous()
+            .post("/api/v1/auth/logout", &body)
             .await
             .status
             .as_u16(),
@@ -163,16 +151,7 @@ async fn password_change_checks_the_old_one_and_ends_other_sessions() {
         let body = json!({"current_password": current, "new_password": new});
         let app = &app;
         let token = token.to_owned();
-        async move {
-            app.call(
-                Method::POST,
-                "/api/v1/me/password",
-                Some(&token),
-                &[],
-                Some(&body),
-            )
-            .await
-        }
+        async move { app.as_(&token).post("/api/v1/me/password", &body).await }
     };
     let res = change("wrong password here", "a new long password").await;
     res.expect(422);
@@ -188,30 +167,27 @@ async fn password_change_checks_the_old_one_and_ends_other_sessions() {
         204
     );
 
-    app.call(
-        Method::POST,
-        "/api/v1/auth/login",
-        None,
-        &[],
-        Some(&json!({"email": "prof@ntu.edu.tw", "password": PASSWORD})),
-    )
-    .await
-    .expect(401);
+    app.anonymous()
+        .post(
+            "/api/v1/auth/login",
+            &json!({"email": "prof@ntu.edu.tw", "password": PASSWORD}),
+        )
+        .await
+        .expect(401);
     login_pair(&app, "prof@ntu.edu.tw", "a new long password").await;
     let body = json!({"refresh_token": pair["refresh_token"]});
-    app.call(Method::POST, "/api/v1/auth/refresh", None, &[], Some(&body))
+    app.anonymous()
+        .post("/api/v1/auth/refresh", &body)
         .await
         .expect(401);
     // Unauthenticated password change is refused.
-    app.call(
-        Method::POST,
-        "/api/v1/me/password",
-        None,
-        &[],
-        Some(&json!({"current_password": "x", "new_password": "y"})),
-    )
-    .await
-    .expect(401);
+    app.anonymous()
+        .post(
+            "/api/v1/me/password",
+            &json!({"current_password": "x", "new_password": "y"}),
+        )
+        .await
+        .expect(401);
 }
 
 #[actix_web::test]
@@ -220,10 +196,7 @@ async fn repeated_failures_are_throttled_per_account_and_per_client() {
     let attempt = |email: &str, password: &str| {
         let body = json!({"email": email, "password": password});
         let app = &app;
-        async move {
-            app.call(Method::POST, "/api/v1/auth/login", None, &[], Some(&body))
-                .await
-        }
+        async move { app.anonymous().post("/api/v1/auth/login", &body).await }
     };
     for _ in 0..3 {
         attempt("operator@liaison.test", "wrong wrong wrong")
@@ -240,25 +213,21 @@ async fn repeated_failures_are_throttled_per_account_and_per_client() {
     // Per client: failures spread over many accounts from one address are throttled too.
     let app = TestApp::spawn_with(|s| s.login_max_failures_per_client = 3).await;
     for i in 0..3 {
-        app.call(
-            Method::POST,
+        app.anonymous()
+            .post(
+                "/api/v1/auth/login",
+                &json!({"email": format!("u{i}@x.org"), "password": "nope nope"}),
+            )
+            .await
+            .expect(401);
+    }
+    app.anonymous()
+        .post(
             "/api/v1/auth/login",
-            None,
-            &[],
-            Some(&json!({"email": format!("u{i}@x.org"), "password": "nope nope"})),
+            &json!({"email": "u9@x.org", "password": "nope nope"}),
         )
         .await
-        .expect(401);
-    }
-    app.call(
-        Method::POST,
-        "/api/v1/auth/login",
-        None,
-        &[],
-        Some(&json!({"email": "u9@x.org", "password": "nope nope"})),
-    )
-    .await
-    .expect(429);
+        .expect(429);
 }
 
 /// `path` with a JSON body from the client address `from` (`as` bearer token, if any).
@@ -485,40 +454,27 @@ async fn forged_or_stale_credentials_are_401() {
         &good,
     ] {
         let res = app
-            .call(
-                Method::GET,
-                "/api/v1/me",
-                None,
-                &[("authorization", header)],
-                None,
-            )
+            .anonymous()
+            .header("authorization", header)
+            .get("/api/v1/me")
             .await;
         assert_eq!(res.status.as_u16(), 401, "{header:?}");
     }
     // No Authorization at all.
-    app.call(Method::GET, "/api/v1/me", None, &[], None)
-        .await
-        .expect(401);
+    app.anonymous().get("/api/v1/me").await.expect(401);
     // Public reads do not look at credentials; a write with an invalid token is 401, never
     // treated as anonymous.
-    app.call(
-        Method::GET,
-        "/api/v1/organizations",
-        Some("not.a.jwt"),
-        &[],
-        None,
-    )
-    .await
-    .expect(200);
-    app.call(
-        Method::POST,
-        "/api/v1/organizations",
-        Some("not.a.jwt"),
-        &[],
-        Some(&json!({"kind": "company", "name": "x", "country": "TW"})),
-    )
-    .await
-    .expect(401);
+    app.as_("not.a.jwt")
+        .get("/api/v1/organizations")
+        .await
+        .expect(200);
+    app.as_("not.a.jwt")
+        .post(
+            "/api/v1/organizations",
+            &json!({"kind": "company", "name": "x", "country": "TW"}),
+        )
+        .await
+        .expect(401);
 
     // Disabled, then deleted users: their still-unexpired tokens stop working at once.
     let (db, email) = (app.state.db.clone(), "prof@snu.ac.kr");
@@ -530,15 +486,13 @@ async fn forged_or_stale_credentials_are_401() {
     .unwrap()
     .unwrap();
     me(&app, &good).await.expect(401);
-    app.call(
-        Method::POST,
-        "/api/v1/auth/login",
-        None,
-        &[],
-        Some(&json!({"email": email, "password": PASSWORD})),
-    )
-    .await
-    .expect(401);
+    app.anonymous()
+        .post(
+            "/api/v1/auth/login",
+            &json!({"email": email, "password": PASSWORD}),
+        )
+        .await
+        .expect(401);
     actix_web::rt::task::spawn_blocking(move || {
         liaison::service::accounts::set_user_state_blocking(&db, email, false, false)
     })

@@ -3,50 +3,26 @@
 
 mod common;
 
-use actix_web::http::Method;
 use common::TestApp;
 use serde_json::{Value, json};
 
-async fn org(app: &TestApp, kind: &str, name: &str, country: &str) -> String {
-    app.create_org(kind, name, country).await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
-/// A member of `uni` in the faculty role who owns a profile there: (token, profile id).
-async fn professor(app: &TestApp, uni: &str, name: &str) -> (String, String) {
-    let token = app.member_token(uni, "faculty").await;
-    let me = app
-        .call(Method::GET, "/api/v1/me", Some(&token), &[], None)
-        .await
-        .json();
-    let res = app
-        .post(
-            "/api/v1/faculty",
-            &json!({"university_id": uni, "name": name, "owner_user_id": me["user"]["id"]}),
-        )
-        .await;
-    res.expect(201);
-    (token, res.json()["id"].as_str().unwrap().to_owned())
-}
-
 /// GET as the platform operator, expecting 200.
 async fn op_get(app: &TestApp, path: &str) -> Value {
-    let res = app.operator_get(path).await;
+    let res = app.operator().get(path).await;
     res.expect(200);
     res.json()
 }
 
 async fn profile(app: &TestApp, uni: &str, name: &str) -> String {
     let res = app
+        .operator()
         .post(
             "/api/v1/faculty",
             &json!({"university_id": uni, "name": name}),
         )
         .await;
     res.expect(201);
-    res.json()["id"].as_str().unwrap().to_owned()
+    res.id()
 }
 
 struct Fixture {
@@ -62,18 +38,22 @@ struct Fixture {
 
 async fn fixture() -> Fixture {
     let app = TestApp::spawn().await;
-    let uni = org(
-        &app,
-        "university",
-        "National Yang Ming Chiao Tung University",
-        "TW",
-    )
-    .await;
-    let other_uni = org(&app, "university", "Seoul National University", "KR").await;
-    let co = org(&app, "company", "MediaTek", "TW").await;
-    let other_co = org(&app, "company", "Samsung Electronics", "KR").await;
+    let uni = app
+        .org_id(
+            "university",
+            "National Yang Ming Chiao Tung University",
+            "TW",
+        )
+        .await;
+    let other_uni = app
+        .org_id("university", "Seoul National University", "KR")
+        .await;
+    let co = app.org_id("company", "MediaTek", "TW").await;
+    let other_co = app.org_id("company", "Samsung Electronics", "KR").await;
     let director = profile(&app, &uni, "Chen Chien-Hung").await;
-    let member = professor(&app, &other_uni, "Kim Min-jun").await;
+    let member = app
+        .professor(&other_uni, json!({"name": "Kim Min-jun"}))
+        .await;
     Fixture {
         app,
         uni,
@@ -118,12 +98,10 @@ async fn a_host_office_runs_a_centre_through_its_life() {
     let app = &f.app;
     let staff = app.member_token(&f.uni, "staff").await;
     let res = app
-        .call(
-            Method::POST,
+        .as_(&staff)
+        .post(
             "/api/v1/centers",
-            Some(&staff),
-            &[],
-            Some(&centre(&f, "NYCU–MediaTek Joint AI Lab", "participants")),
+            &centre(&f, "NYCU–MediaTek Joint AI Lab", "participants"),
         )
         .await;
     res.expect(201);
@@ -154,18 +132,10 @@ async fn a_host_office_runs_a_centre_through_its_life() {
     assert_eq!(c["funding"][1]["amount_minor"], 5_500_000_000i64);
     assert_eq!(c["renewal_date"], "2026-12-31");
 
-    let got = app.call(Method::GET, &path, Some(&staff), &[], None).await;
+    let got = app.as_(&staff).get(&path).await;
     got.expect(200);
     assert_eq!(got.json(), c);
-    let not_modified = app
-        .call(
-            Method::GET,
-            &path,
-            Some(&staff),
-            &[("if-none-match", "\"1\"")],
-            None,
-        )
-        .await;
+    let not_modified = app.as_(&staff).if_none_match("\"1\"").get(&path).await;
     assert_eq!(not_modified.status.as_u16(), 304);
 
     // Updates need the ETag.
@@ -174,8 +144,7 @@ async fn a_host_office_runs_a_centre_through_its_life() {
         let path = path.clone();
         async move {
             let headers: Vec<(&str, &str)> = etag.map(|e| ("if-match", e)).into_iter().collect();
-            app.call(Method::PATCH, &path, Some(&staff), &headers, Some(&body))
-                .await
+            app.as_(&staff).headers(&headers).patch(&path, &body).await
         }
     };
     assert_eq!(
@@ -245,34 +214,16 @@ async fn a_host_office_runs_a_centre_through_its_life() {
     assert_eq!(c["shared_resources"], json!([]));
 
     // Soft delete; operators see it with include_deleted and restore it.
-    app.call(Method::DELETE, &path, Some(&staff), &[], None)
-        .await
-        .expect(204);
-    app.call(Method::GET, &path, Some(&staff), &[], None)
-        .await
-        .expect(404);
-    let listed = app
-        .call(Method::GET, "/api/v1/centers", Some(&staff), &[], None)
-        .await
-        .json();
+    app.as_(&staff).delete(&path).await.expect(204);
+    let listed = app.as_(&staff).get("/api/v1/centers").await.json();
     assert_eq!(listed["items"], json!([]));
-    app.call(
-        Method::GET,
-        "/api/v1/centers?include_deleted=true",
-        Some(&staff),
-        &[],
-        None,
-    )
-    .await
-    .expect(403);
+    app.as_(&staff)
+        .get("/api/v1/centers?include_deleted=true")
+        .await
+        .expect(403);
     let all = op_get(app, "/api/v1/centers?include_deleted=true").await;
     assert_eq!(all["items"].as_array().unwrap().len(), 1);
-    app.post(&format!("{path}/restore"), &json!({}))
-        .await
-        .expect(200);
-    app.call(Method::GET, &path, Some(&staff), &[], None)
-        .await
-        .expect(200);
+    app.assert_deleted_then_restored(&path, &staff).await;
 }
 
 #[actix_web::test]
@@ -290,7 +241,7 @@ async fn bad_centres_are_422_problems_naming_every_field() {
     ]);
     body["shared_resources"] = json!([{"kind": "gpu", "model": "", "count": 0}, {"kind": "lab_space", "square_meters": -1}]);
     body["name"] = json!("  ");
-    let res = app.post("/api/v1/centers", &body).await;
+    let res = app.operator().post("/api/v1/centers", &body).await;
     res.expect(422);
     let p = res.json();
     let fields: Vec<(&str, &str)> = p["errors"]
@@ -321,7 +272,7 @@ async fn bad_centres_are_422_problems_naming_every_field() {
     body["partners"] = json!([{"company_id": f.other_uni, "role": "member"}]);
     body["funding"] = json!([]);
     body["member_ids"] = json!([uuid::Uuid::now_v7().to_string()]);
-    let res = app.post("/api/v1/centers", &body).await;
+    let res = app.operator().post("/api/v1/centers", &body).await;
     res.expect(422);
     let codes: Vec<String> = res.json()["errors"]
         .as_array()
@@ -371,7 +322,7 @@ async fn bad_centres_are_422_problems_naming_every_field() {
         for (k, v) in patch.as_object().unwrap() {
             body[k] = v.clone();
         }
-        let res = app.post("/api/v1/centers", &body).await;
+        let res = app.operator().post("/api/v1/centers", &body).await;
         res.expect(422);
         let p = res.json();
         assert!(
@@ -388,17 +339,22 @@ async fn participants_read_only_the_host_office_manages_outsiders_see_public_onl
     let f = fixture().await;
     let app = &f.app;
     let hidden = app
+        .operator()
         .post("/api/v1/centers", &centre(&f, "Hidden Lab", "participants"))
         .await
         .json();
     let public = app
+        .operator()
         .post("/api/v1/centers", &centre(&f, "Open Lab", "public"))
         .await
         .json();
     let hidden_path = format!("/api/v1/centers/{}", hidden["id"].as_str().unwrap());
     let partner = app.member_token(&f.co, "staff").await;
     let outsider_co = app.member_token(&f.other_co, "admin").await;
-    let host_faculty = professor(app, &f.uni, "Not A Member").await.0;
+    let host_faculty = app
+        .professor(&f.uni, json!({"name": "Not A Member"}))
+        .await
+        .0;
     let other_uni_staff = app.member_token(&f.other_uni, "staff").await;
     let admin = app.member_token(&f.uni, "admin").await;
     let names = |list: Value| -> Vec<String> {
@@ -429,16 +385,13 @@ async fn participants_read_only_the_host_office_manages_outsiders_see_public_onl
         ),
     ] {
         let token = token.map(String::as_str);
-        let got = app.call(Method::GET, &hidden_path, token, &[], None).await;
+        let got = app.caller(token).get(&hidden_path).await;
         assert_eq!(
             got.status.as_u16(),
             if sees_hidden { 200 } else { 404 },
             "{who}"
         );
-        let list = app
-            .call(Method::GET, "/api/v1/centers", token, &[], None)
-            .await
-            .json();
+        let list = app.caller(token).get("/api/v1/centers").await.json();
         let want: Vec<&str> = if sees_hidden {
             vec!["Hidden Lab", "Open Lab"]
         } else {
@@ -446,13 +399,9 @@ async fn participants_read_only_the_host_office_manages_outsiders_see_public_onl
         };
         assert_eq!(names(list), want, "{who}");
         let res = app
-            .call(
-                Method::PATCH,
-                &hidden_path,
-                token,
-                &[("if-match", "*")],
-                Some(&json!({"description": who})),
-            )
+            .caller(token)
+            .if_match("*")
+            .patch(&hidden_path, &json!({"description": who}))
             .await;
         let want = match (token, sees_hidden, manages) {
             (None, _, _) => 401,
@@ -466,17 +415,11 @@ async fn participants_read_only_the_host_office_manages_outsiders_see_public_onl
         }
         // Everyone may read the public centre; only the office may change it.
         let public_path = format!("/api/v1/centers/{}", public["id"].as_str().unwrap());
-        app.call(Method::GET, &public_path, token, &[], None)
-            .await
-            .expect(200);
+        app.caller(token).get(&public_path).await.expect(200);
         let res = app
-            .call(
-                Method::DELETE,
-                &public_path,
-                token,
-                &[("if-match", "\"999\"")],
-                None,
-            )
+            .caller(token)
+            .if_match("\"999\"")
+            .delete(&public_path)
             .await;
         let want = match (token, manages) {
             (None, _) => 401,
@@ -501,26 +444,16 @@ async fn participants_read_only_the_host_office_manages_outsiders_see_public_onl
     assert_eq!(by("focus_area=LLM%20INFERENCE".into()).await.len(), 2);
     assert_eq!(by("status=active".into()).await.len(), 0);
     assert_eq!(by("limit=1".into()).await, ["Hidden Lab"]);
-    app.call(
-        Method::GET,
-        "/api/v1/centers?company_id=nope",
-        None,
-        &[],
-        None,
-    )
-    .await
-    .expect(400);
+    app.anonymous()
+        .get("/api/v1/centers?company_id=nope")
+        .await
+        .expect(400);
 }
 
 async fn search(app: &TestApp, token: Option<&str>, query: &str) -> Value {
     let res = app
-        .call(
-            Method::GET,
-            &format!("/api/v1/search?type=center&{}", encode(query)),
-            token,
-            &[],
-            None,
-        )
+        .caller(token)
+        .get(&format!("/api/v1/search?type=center&{}", encode(query)))
         .await;
     res.expect(200);
     res.json()
@@ -561,20 +494,21 @@ async fn centres_are_searchable_by_name_focus_and_resources_within_visibility() 
     korean["focus_areas"] = json!(["반도체", "neuromorphic computing"]);
     korean["partners"] = json!([{"company_id": f.other_co, "role": "founding_sponsor"}]);
     korean["funding"] = json!([]);
-    let korean = app.post("/api/v1/centers?refresh=wait_for", &korean).await;
+    let korean = app
+        .operator()
+        .post("/api/v1/centers?refresh=wait_for", &korean)
+        .await;
     korean.expect(201);
     assert_eq!(korean.header("search-refresh").as_deref(), Some("done"));
-    let korean = korean.json()["id"].as_str().unwrap().to_owned();
+    let korean = korean.id();
     let chinese = app
+        .operator()
         .post(
             "/api/v1/centers?refresh=wait_for",
             &centre(&f, "NYCU–MediaTek Joint AI Lab", "public"),
         )
         .await
-        .json()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+        .id();
 
     // Anonymous: the public centre by its Chinese name, focus area or resources; never the other.
     for q in [
@@ -646,13 +580,8 @@ async fn centres_are_searchable_by_name_focus_and_resources_within_visibility() 
 
     // Filters of other kinds are refused; country works.
     let res = app
-        .call(
-            Method::GET,
-            "/api/v1/search?type=center&status=open",
-            None,
-            &[],
-            None,
-        )
+        .anonymous()
+        .get("/api/v1/search?type=center&status=open")
         .await;
     res.expect(400);
     assert_eq!(
@@ -662,35 +591,32 @@ async fn centres_are_searchable_by_name_focus_and_resources_within_visibility() 
 
     // Changes follow: made public, the Korean centre appears for everyone; deleted, it leaves.
     let path = format!("/api/v1/centers/{korean}");
-    app.patch(
-        &format!("{path}?refresh=wait_for"),
-        Some("*"),
-        &json!({"visibility": "public"}),
-    )
-    .await
-    .expect(200);
+    app.operator()
+        .if_match("*")
+        .patch(
+            &format!("{path}?refresh=wait_for"),
+            &json!({"visibility": "public"}),
+        )
+        .await
+        .expect(200);
     assert_eq!(
         hit_ids(&search(app, None, "q=인공지능").await),
         std::slice::from_ref(&korean)
     );
-    app.call(
-        Method::DELETE,
-        &format!("{path}?refresh=wait_for"),
-        Some(&app.operator_token),
-        &[],
-        None,
-    )
-    .await
-    .expect(204);
+    app.operator()
+        .delete(&format!("{path}?refresh=wait_for"))
+        .await
+        .expect(204);
     assert!(hit_ids(&search(app, None, "q=인공지능").await).is_empty());
     // And a renamed host country carries over (the organization change reindexes centres).
-    app.patch(
-        &format!("/api/v1/organizations/{}", f.uni),
-        Some("*"),
-        &json!({"country": "JP"}),
-    )
-    .await
-    .expect(200);
+    app.operator()
+        .if_match("*")
+        .patch(
+            &format!("/api/v1/organizations/{}", f.uni),
+            &json!({"country": "JP"}),
+        )
+        .await
+        .expect(200);
     let mut found = Vec::new();
     for _ in 0..50 {
         found = hit_ids(&search(app, None, "country=jp").await);

@@ -17,41 +17,19 @@ const STATES: [&str; 6] = [
     "closed",
 ];
 
-async fn org(app: &TestApp, kind: &str, name: &str) -> String {
-    app.create_org(kind, name, "TW").await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
-async fn user_id(app: &TestApp, token: &str) -> String {
-    app.call(Method::GET, "/api/v1/me", Some(token), &[], None)
-        .await
-        .json()["user"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
 /// A professor at a new university who owns a faculty profile: (token, profile id).
 async fn professor(app: &TestApp, name: &str) -> (String, String) {
-    let uni = org(app, "university", &format!("{name} University")).await;
-    let token = app.member_token(&uni, "faculty").await;
-    let me = user_id(app, &token).await;
-    let profile = app
-        .post(
-            "/api/v1/faculty?refresh=wait_for",
-            &json!({"university_id": uni, "name": name, "owner_user_id": me,
-                    "keywords": ["photonics"]}),
-        )
+    let uni = app
+        .org_id("university", &format!("{name} University"), "TW")
         .await;
-    profile.expect(201);
-    (token, profile.json()["id"].as_str().unwrap().to_owned())
+    app.professor(&uni, json!({"name": name, "keywords": ["photonics"]}))
+        .await
 }
 
 /// A need of `company`, as the operator.
 async fn need(app: &TestApp, company: &str, title: &str, status: &str, visibility: &str) -> String {
     let res = app
+        .operator()
         .post(
             "/api/v1/needs?refresh=wait_for",
             &json!({"company_id": company, "title": title, "status": status,
@@ -59,17 +37,15 @@ async fn need(app: &TestApp, company: &str, title: &str, status: &str, visibilit
         )
         .await;
     res.expect(201);
-    res.json()["id"].as_str().unwrap().to_owned()
+    res.id()
 }
 
 async fn engage(app: &TestApp, token: &str, need: &str, profile: &str, state: &str) -> Value {
     let res = app
-        .call(
-            Method::POST,
+        .as_(token)
+        .post(
             "/api/v1/engagements?refresh=wait_for",
-            Some(token),
-            &[],
-            Some(&json!({"need_id": need, "faculty_id": profile, "state": state})),
+            &json!({"need_id": need, "faculty_id": profile, "state": state}),
         )
         .await;
     res.expect(201);
@@ -83,25 +59,19 @@ async fn engage(app: &TestApp, token: &str, need: &str, profile: &str, state: &s
 
 /// Moves an engagement with `If-Match: *` and returns the response.
 async fn step(app: &TestApp, token: &str, id: &str, body: Value) -> common::Response {
-    app.call(
-        Method::POST,
-        &format!("/api/v1/engagements/{id}/transitions?refresh=wait_for"),
-        Some(token),
-        &[("if-match", "*")],
-        Some(&body),
-    )
-    .await
+    app.as_(token)
+        .if_match("*")
+        .post(
+            &format!("/api/v1/engagements/{id}/transitions?refresh=wait_for"),
+            &body,
+        )
+        .await
 }
 
 async fn read(app: &TestApp, token: Option<&str>, id: &str) -> common::Response {
-    app.call(
-        Method::GET,
-        &format!("/api/v1/engagements/{id}"),
-        token,
-        &[],
-        None,
-    )
-    .await
+    app.caller(token)
+        .get(&format!("/api/v1/engagements/{id}"))
+        .await
 }
 
 fn ids(list: &Value) -> Vec<String> {
@@ -110,13 +80,8 @@ fn ids(list: &Value) -> Vec<String> {
 
 async fn listed(app: &TestApp, token: Option<&str>, query: &str) -> Vec<String> {
     let res = app
-        .call(
-            Method::GET,
-            &format!("/api/v1/engagements{query}"),
-            token,
-            &[],
-            None,
-        )
+        .caller(token)
+        .get(&format!("/api/v1/engagements{query}"))
         .await;
     res.expect(200);
     ids(&res.json())
@@ -124,23 +89,10 @@ async fn listed(app: &TestApp, token: Option<&str>, query: &str) -> Vec<String> 
 
 /// Whether the caller sees the need, asked both ways: `GET /needs/{id}` and search.
 async fn sees_need(app: &TestApp, token: &str, need: &str) -> bool {
-    let one = app
-        .call(
-            Method::GET,
-            &format!("/api/v1/needs/{need}"),
-            Some(token),
-            &[],
-            None,
-        )
-        .await;
+    let one = app.as_(token).get(&format!("/api/v1/needs/{need}")).await;
     let found = app
-        .call(
-            Method::GET,
-            "/api/v1/search?type=need&q=photonics",
-            Some(token),
-            &[],
-            None,
-        )
+        .as_(token)
+        .get("/api/v1/search?type=need&q=photonics")
         .await
         .json();
     let in_search = ids(&found).contains(&need.to_owned());
@@ -155,11 +107,11 @@ async fn sees_need(app: &TestApp, token: &str, need: &str) -> bool {
 #[actix_web::test]
 async fn a_company_and_a_professor_walk_an_engagement_to_agreement() {
     let app = TestApp::spawn().await;
-    let co = org(&app, "company", "TSMC").await;
+    let co = app.org_id("company", "TSMC", "TW").await;
     let staff = app.member_token(&co, "staff").await;
-    let staff_id = user_id(&app, &staff).await;
+    let staff_id = app.user_id(&staff).await;
     let (prof, profile) = professor(&app, "Lin").await;
-    let prof_id = user_id(&app, &prof).await;
+    let prof_id = app.user_id(&prof).await;
     let n = need(&app, &co, "Silicon photonics packaging", "open", "public").await;
 
     let created = engage(&app, &staff, &n, &profile, "shortlisted").await;
@@ -185,31 +137,17 @@ async fn a_company_and_a_professor_walk_an_engagement_to_agreement() {
 
     // Moves need the current ETag, like every other write.
     let invite = json!({"to": "invited", "reason_text": "Your 2025 paper on co-packaged optics"});
-    app.call(Method::POST, &path, Some(&staff), &[], Some(&invite))
+    app.as_(&staff).post(&path, &invite).await.expect(428);
+    app.as_(&staff)
+        .if_match("\"9\"")
+        .post(&path, &invite)
         .await
-        .expect(428);
-    app.call(
-        Method::POST,
-        &path,
-        Some(&staff),
-        &[("if-match", "\"9\"")],
-        Some(&invite),
-    )
-    .await
-    .expect(412);
+        .expect(412);
     assert_eq!(
         read(&app, Some(&staff), &id).await.json()["state"],
         "shortlisted"
     );
-    let res = app
-        .call(
-            Method::POST,
-            &path,
-            Some(&staff),
-            &[("if-match", "\"1\"")],
-            Some(&invite),
-        )
-        .await;
+    let res = app.as_(&staff).if_match("\"1\"").post(&path, &invite).await;
     res.expect(200);
     assert_eq!(res.header("etag").as_deref(), Some("\"2\""));
     assert_eq!(res.json()["state"], "invited");
@@ -220,24 +158,19 @@ async fn a_company_and_a_professor_walk_an_engagement_to_agreement() {
     assert_eq!(seen.header("etag").as_deref(), Some("\"2\""));
     assert_eq!(listed(&app, Some(&prof), "").await, [id.as_str()]);
     let res = app
-        .call(
-            Method::POST,
+        .as_(&prof)
+        .if_match("\"2\"")
+        .post(
             &path,
-            Some(&prof),
-            &[("if-match", "\"2\"")],
-            Some(&json!({"to": "interested", "reason_text": "Happy to talk.\nAvailable from March."})),
+            &json!({"to": "interested", "reason_text": "Happy to talk.\nAvailable from March."}),
         )
         .await;
     res.expect(200);
     assert_eq!(res.json()["next_states"], json!(["agreed", "closed"]));
     let res = app
-        .call(
-            Method::POST,
-            &path,
-            Some(&staff),
-            &[("if-match", "\"3\"")],
-            Some(&json!({"to": "agreed"})),
-        )
+        .as_(&staff)
+        .if_match("\"3\"")
+        .post(&path, &json!({"to": "agreed"}))
         .await;
     res.expect(200);
     let done = res.json();
@@ -295,7 +228,7 @@ async fn a_company_and_a_professor_walk_an_engagement_to_agreement() {
 #[actix_web::test]
 async fn every_move_outside_the_workflow_is_409_and_changes_nothing() {
     let app = TestApp::spawn().await;
-    let co = org(&app, "company", "MediaTek").await;
+    let co = app.org_id("company", "MediaTek", "TW").await;
     let n = need(&app, &co, "5G modem power", "open", "public").await;
     let op = app.operator_token.clone();
     // One engagement in each state, moved by the operator (who may make every legal move).
@@ -351,7 +284,7 @@ async fn every_move_outside_the_workflow_is_409_and_changes_nothing() {
 #[actix_web::test]
 async fn each_side_makes_only_its_own_moves() {
     let app = TestApp::spawn().await;
-    let co = org(&app, "company", "ASE").await;
+    let co = app.org_id("company", "ASE", "TW").await;
     let staff = app.member_token(&co, "admin").await;
     let (prof, profile) = professor(&app, "Wu").await;
     let n = need(&app, &co, "Fan-out packaging", "open", "public").await;
@@ -401,7 +334,7 @@ async fn each_side_makes_only_its_own_moves() {
 #[actix_web::test]
 async fn declines_carry_a_reason_from_the_list_and_bad_input_is_a_problem() {
     let app = TestApp::spawn().await;
-    let co = org(&app, "company", "Foxconn").await;
+    let co = app.org_id("company", "Foxconn", "TW").await;
     let staff = app.member_token(&co, "staff").await;
     let n = need(&app, &co, "EV battery thermal", "open", "public").await;
     let mut invited = Vec::new();
@@ -469,11 +402,11 @@ async fn declines_carry_a_reason_from_the_list_and_bad_input_is_a_problem() {
     )
     .await;
     let res = app
-        .call(
+        .as_(prof)
+        .if_match("*")
+        .request(
             Method::POST,
             &format!("/api/v1/engagements/{id}/transitions"),
-            Some(prof),
-            &[("if-match", "*")],
             None,
         )
         .await;
@@ -495,12 +428,11 @@ async fn declines_carry_a_reason_from_the_list_and_bad_input_is_a_problem() {
         .set_payload("{\"to\": \"declined\"}");
     app.send(req).await.expect(400);
     let res = app
-        .call(
-            Method::POST,
+        .as_(prof)
+        .if_match("3")
+        .post(
             &format!("/api/v1/engagements/{id}/transitions"),
-            Some(prof),
-            &[("if-match", "3")],
-            Some(&json!({"to": "declined"})),
+            &json!({"to": "declined"}),
         )
         .await;
     res.expect(400);
@@ -542,7 +474,7 @@ async fn declines_carry_a_reason_from_the_list_and_bad_input_is_a_problem() {
 #[actix_web::test]
 async fn an_invitation_opens_a_confidential_need_and_ending_it_closes_it_again() {
     let app = TestApp::spawn().await;
-    let co = org(&app, "company", "NVIDIA").await;
+    let co = app.org_id("company", "NVIDIA", "TW").await;
     let staff = app.member_token(&co, "staff").await;
     let secret = need(
         &app,
@@ -556,10 +488,7 @@ async fn an_invitation_opens_a_confidential_need_and_ending_it_closes_it_again()
     let invited_profiles = || {
         let (app, staff, invitations) = (&app, staff.clone(), invitations.clone());
         async move {
-            let list = app
-                .call(Method::GET, &invitations, Some(&staff), &[], None)
-                .await
-                .json();
+            let list = app.as_(&staff).get(&invitations).await.json();
             let mut found: Vec<String> = list
                 .as_array()
                 .unwrap()
@@ -621,53 +550,36 @@ async fn an_invitation_opens_a_confidential_need_and_ending_it_closes_it_again()
     // The invitations endpoints are the same workflow: inviting there starts an engagement in
     // `invited`, withdrawing closes it (with an event), and either way the view follows.
     let (c, c_profile) = professor(&app, "Gamma").await;
-    app.call(
-        Method::POST,
-        &format!("{invitations}?refresh=wait_for"),
-        Some(&staff),
-        &[],
-        Some(&json!({"faculty_id": c_profile})),
-    )
-    .await
-    .expect(201);
-    assert!(sees_need(&app, &c, &secret).await);
-    let mine = app
-        .call(Method::GET, "/api/v1/engagements", Some(&c), &[], None)
+    app.as_(&staff)
+        .post(
+            &format!("{invitations}?refresh=wait_for"),
+            &json!({"faculty_id": c_profile}),
+        )
         .await
-        .json();
+        .expect(201);
+    assert!(sees_need(&app, &c, &secret).await);
+    let mine = app.as_(&c).get("/api/v1/engagements").await.json();
     assert_eq!(mine["items"].as_array().unwrap().len(), 1);
     let id = mine["items"][0]["id"].as_str().unwrap().to_owned();
     assert_eq!(mine["items"][0]["state"], "invited");
     // Inviting again changes nothing; the engagement itself cannot be created twice.
-    app.call(
-        Method::POST,
-        &invitations,
-        Some(&staff),
-        &[],
-        Some(&json!({"faculty_id": c_profile})),
-    )
-    .await
-    .expect(200);
+    app.as_(&staff)
+        .post(&invitations, &json!({"faculty_id": c_profile}))
+        .await
+        .expect(200);
     let res = app
-        .call(
-            Method::POST,
+        .as_(&staff)
+        .post(
             "/api/v1/engagements",
-            Some(&staff),
-            &[],
-            Some(&json!({"need_id": secret, "faculty_id": c_profile, "state": "invited"})),
+            &json!({"need_id": secret, "faculty_id": c_profile, "state": "invited"}),
         )
         .await;
     res.expect(409);
     assert_eq!(res.json()["engagement_id"], json!(id));
-    app.call(
-        Method::DELETE,
-        &format!("{invitations}/{c_profile}?refresh=wait_for"),
-        Some(&staff),
-        &[],
-        None,
-    )
-    .await
-    .expect(204);
+    app.as_(&staff)
+        .delete(&format!("{invitations}/{c_profile}?refresh=wait_for"))
+        .await
+        .expect(204);
     assert!(!sees_need(&app, &c, &secret).await);
     let closed = read(&app, Some(&c), &id).await.json();
     assert_eq!(closed["state"], "closed");
@@ -678,15 +590,10 @@ async fn an_invitation_opens_a_confidential_need_and_ending_it_closes_it_again()
     );
     assert_eq!(last["reason_text"], "invitation withdrawn");
     // A closed engagement is not reopened by inviting again.
-    app.call(
-        Method::POST,
-        &invitations,
-        Some(&staff),
-        &[],
-        Some(&json!({"faculty_id": c_profile})),
-    )
-    .await
-    .expect(409);
+    app.as_(&staff)
+        .post(&invitations, &json!({"faculty_id": c_profile}))
+        .await
+        .expect(409);
     assert!(!sees_need(&app, &c, &secret).await);
     assert!(invited_profiles().await.is_empty());
 }
@@ -694,35 +601,27 @@ async fn an_invitation_opens_a_confidential_need_and_ending_it_closes_it_again()
 #[actix_web::test]
 async fn a_professor_says_they_are_interested_in_a_need_they_can_see() {
     let app = TestApp::spawn().await;
-    let co = org(&app, "company", "Delta").await;
+    let co = app.org_id("company", "Delta", "TW").await;
     let staff = app.member_token(&co, "staff").await;
     let (prof, profile) = professor(&app, "Huang").await;
     let (_, someone_else) = professor(&app, "Other").await;
-    let prof_id = user_id(&app, &prof).await;
+    let prof_id = app.user_id(&prof).await;
     let public = need(&app, &co, "Power electronics", "open", "public").await;
     let secret = need(&app, &co, "Secret inverter", "open", "confidential").await;
     let draft = need(&app, &co, "Draft idea", "draft", "public").await;
     let closed = need(&app, &co, "Old need", "open", "public").await;
-    app.patch(
-        &format!("/api/v1/needs/{closed}"),
-        Some("*"),
-        &json!({"status": "closed"}),
-    )
-    .await
-    .expect(200);
+    app.operator()
+        .if_match("*")
+        .patch(
+            &format!("/api/v1/needs/{closed}"),
+            &json!({"status": "closed"}),
+        )
+        .await
+        .expect(200);
     let interest = |n: &str, p: &str| json!({"need_id": n, "faculty_id": p, "state": "interested"});
     let post = |body: Value| {
         let (app, prof) = (&app, prof.clone());
-        async move {
-            app.call(
-                Method::POST,
-                "/api/v1/engagements",
-                Some(&prof),
-                &[],
-                Some(&body),
-            )
-            .await
-        }
+        async move { app.as_(&prof).post("/api/v1/engagements", &body).await }
     };
 
     // Needs they cannot see do not exist for them; a closed one takes no interest.
@@ -795,8 +694,8 @@ async fn a_professor_says_they_are_interested_in_a_need_they_can_see() {
 #[actix_web::test]
 async fn duplicates_needs_that_are_not_open_bad_input_and_lists() {
     let app = TestApp::spawn().await;
-    let co = org(&app, "company", "UMC").await;
-    let rival_co = org(&app, "company", "GlobalFoundries").await;
+    let co = app.org_id("company", "UMC", "TW").await;
+    let rival_co = app.org_id("company", "GlobalFoundries", "TW").await;
     let staff = app.member_token(&co, "staff").await;
     let rival = app.member_token(&rival_co, "admin").await;
     let (prof, profile) = professor(&app, "Kao").await;
@@ -806,16 +705,7 @@ async fn duplicates_needs_that_are_not_open_bad_input_and_lists() {
 
     let create = |body: Value| {
         let (app, staff) = (&app, staff.clone());
-        async move {
-            app.call(
-                Method::POST,
-                "/api/v1/engagements",
-                Some(&staff),
-                &[],
-                Some(&body),
-            )
-            .await
-        }
+        async move { app.as_(&staff).post("/api/v1/engagements", &body).await }
     };
     // A draft may be shortlisted for, not invited to.
     create(json!({"need_id": draft, "faculty_id": profile, "state": "invited"}))
@@ -861,25 +751,21 @@ async fn duplicates_needs_that_are_not_open_bad_input_and_lists() {
     create(json!({"need_id": open, "faculty_id": other_profile, "state": "shortlisted", "reason_text": "a\u{0}b"}))
         .await
         .expect(422);
-    app.call(
-        Method::POST,
-        "/api/v1/engagements",
-        None,
-        &[],
-        Some(&json!({"need_id": open, "faculty_id": other_profile, "state": "shortlisted"})),
-    )
-    .await
-    .expect(401);
+    app.anonymous()
+        .post(
+            "/api/v1/engagements",
+            &json!({"need_id": open, "faculty_id": other_profile, "state": "shortlisted"}),
+        )
+        .await
+        .expect(401);
     // Another company may not engage anyone for this company's need.
-    app.call(
-        Method::POST,
-        "/api/v1/engagements",
-        Some(&rival),
-        &[],
-        Some(&json!({"need_id": open, "faculty_id": other_profile, "state": "shortlisted"})),
-    )
-    .await
-    .expect(403);
+    app.as_(&rival)
+        .post(
+            "/api/v1/engagements",
+            &json!({"need_id": open, "faculty_id": other_profile, "state": "shortlisted"}),
+        )
+        .await
+        .expect(403);
 
     // Lists: only what the caller may see, filtered and paged.
     let second = engage(&app, &staff, &open, &other_profile, "invited").await;
@@ -907,13 +793,8 @@ async fn duplicates_needs_that_are_not_open_bad_input_and_lists() {
         [third["id"].as_str().unwrap()]
     );
     let page = app
-        .call(
-            Method::GET,
-            "/api/v1/engagements?limit=3",
-            Some(&staff),
-            &[],
-            None,
-        )
+        .as_(&staff)
+        .get("/api/v1/engagements?limit=3")
         .await
         .json();
     assert_eq!(ids(&page), all[..3]);
@@ -940,9 +821,7 @@ async fn duplicates_needs_that_are_not_open_bad_input_and_lists() {
     read(&app, None, first["id"].as_str().unwrap())
         .await
         .expect(401);
-    app.call(Method::GET, "/api/v1/engagements", None, &[], None)
-        .await
-        .expect(401);
+    app.anonymous().get("/api/v1/engagements").await.expect(401);
     for q in [
         "?state=pending",
         "?need_id=1",
@@ -950,26 +829,20 @@ async fn duplicates_needs_that_are_not_open_bad_input_and_lists() {
         "?cursor=!!",
         "?colour=red",
     ] {
-        app.call(
-            Method::GET,
-            &format!("/api/v1/engagements{q}"),
-            Some(&staff),
-            &[],
-            None,
-        )
-        .await
-        .expect(400);
+        app.as_(&staff)
+            .get(&format!("/api/v1/engagements{q}"))
+            .await
+            .expect(400);
     }
     let res = read(&app, Some(&staff), first["id"].as_str().unwrap()).await;
     let etag = res.header("etag").unwrap();
     let res = app
-        .call(
-            Method::GET,
-            &format!("/api/v1/engagements/{}", first["id"].as_str().unwrap()),
-            Some(&staff),
-            &[("if-none-match", etag.as_str())],
-            None,
-        )
+        .as_(&staff)
+        .if_none_match(etag.as_str())
+        .get(&format!(
+            "/api/v1/engagements/{}",
+            first["id"].as_str().unwrap()
+        ))
         .await;
     assert_eq!(res.status.as_u16(), 304);
 }
@@ -977,9 +850,9 @@ async fn duplicates_needs_that_are_not_open_bad_input_and_lists() {
 #[actix_web::test]
 async fn closing_or_awarding_a_need_closes_its_pending_engagements() {
     let app = TestApp::spawn().await;
-    let co = org(&app, "company", "MediaTek").await;
+    let co = app.org_id("company", "MediaTek", "TW").await;
     let staff = app.member_token(&co, "staff").await;
-    let staff_id = user_id(&app, &staff).await;
+    let staff_id = app.user_id(&staff).await;
     for outcome in ["closed", "awarded"] {
         let n = need(
             &app,
@@ -1013,13 +886,9 @@ async fn closing_or_awarding_a_need_closes_its_pending_engagements() {
             by_state.push((id, moves.last().copied().unwrap_or(start)));
         }
         let res = app
-            .call(
-                Method::PATCH,
-                &format!("/api/v1/needs/{n}"),
-                Some(&staff),
-                &[("if-match", "*")],
-                Some(&json!({"status": outcome})),
-            )
+            .as_(&staff)
+            .if_match("*")
+            .patch(&format!("/api/v1/needs/{n}"), &json!({"status": outcome}))
             .await;
         res.expect(200);
         assert_eq!(res.json()["status"], outcome);
@@ -1053,12 +922,13 @@ async fn closing_or_awarding_a_need_closes_its_pending_engagements() {
 async fn interest_answers_the_same_whether_or_not_the_company_shortlisted_them() {
     const NOTE: &str = "Private: cheaper than the other candidate";
     let app = TestApp::spawn().await;
-    let co = org(&app, "company", "Foxconn").await;
+    let co = app.org_id("company", "Foxconn", "TW").await;
     let staff = app.member_token(&co, "staff").await;
     let (prof, profile) = professor(&app, "Wu").await;
-    let prof_id = user_id(&app, &prof).await;
+    let prof_id = app.user_id(&prof).await;
     let uni = app
-        .operator_get(&format!("/api/v1/faculty/{profile}"))
+        .operator()
+        .get(&format!("/api/v1/faculty/{profile}"))
         .await
         .json()["university_id"]
         .as_str()
@@ -1071,19 +941,15 @@ async fn interest_answers_the_same_whether_or_not_the_company_shortlisted_them()
     let mut shortlists = Vec::new();
     for n in [&listed_need, &closed_need] {
         let res = app
-            .call(
-                Method::POST,
+            .as_(&staff)
+            .post(
                 "/api/v1/engagements",
-                Some(&staff),
-                &[],
-                Some(
-                    &json!({"need_id": n, "faculty_id": profile, "state": "shortlisted",
+                &json!({"need_id": n, "faculty_id": profile, "state": "shortlisted",
                              "reason_text": NOTE}),
-                ),
             )
             .await;
         res.expect(201);
-        shortlists.push(res.json()["id"].as_str().unwrap().to_owned());
+        shortlists.push(res.id());
     }
     step(&app, &staff, &shortlists[1], json!({"to": "closed"}))
         .await
@@ -1125,27 +991,18 @@ async fn interest_answers_the_same_whether_or_not_the_company_shortlisted_them()
             assert_eq!(one.header("etag").as_deref(), Some("\"1\""));
             assert_eq!(one.json(), *e);
         }
-        let all = app
-            .call(Method::GET, "/api/v1/engagements", Some(token), &[], None)
-            .await;
+        let all = app.as_(token).get("/api/v1/engagements").await;
         all.expect(200);
         assert_eq!(all.json()["items"], json!(answers));
         for old in &shortlists {
             read(&app, Some(token), old).await.expect(404);
         }
     }
-    let audit = app
-        .call(Method::GET, "/api/v1/audit", Some(&prof), &[], None)
-        .await;
+    let audit = app.as_(&prof).get("/api/v1/audit").await;
     audit.expect(403);
     let audit = app
-        .call(
-            Method::GET,
-            "/api/v1/audit?entity=engagement&action=delete",
-            Some(&office),
-            &[],
-            None,
-        )
+        .as_(&office)
+        .get("/api/v1/audit?entity=engagement&action=delete")
         .await;
     audit.expect(200);
     assert_eq!(audit.json()["items"], json!([]));
@@ -1153,12 +1010,10 @@ async fn interest_answers_the_same_whether_or_not_the_company_shortlisted_them()
     // Saying it again is a 409 naming the engagement, alike for the three.
     for (n, e) in [&plain, &listed_need, &closed_need].iter().zip(&answers) {
         let again = app
-            .call(
-                Method::POST,
+            .as_(&prof)
+            .post(
                 "/api/v1/engagements",
-                Some(&prof),
-                &[],
-                Some(&json!({"need_id": n, "faculty_id": profile, "state": "interested"})),
+                &json!({"need_id": n, "faculty_id": profile, "state": "interested"}),
             )
             .await;
         again.expect(409);

@@ -5,7 +5,7 @@ mod common;
 
 use actix_web::http::Method;
 use actix_web::test::TestRequest;
-use common::TestApp;
+use common::{TestApp, scrub};
 use serde_json::json;
 
 #[actix_web::test]
@@ -55,14 +55,17 @@ async fn wrong_content_type_is_415() {
 async fn oversized_bodies_are_413_at_the_configured_limit() {
     let app = TestApp::spawn_with(|s| s.max_body_bytes = 2048).await;
     let big = json!({"kind": "company", "name": "x".repeat(3000), "country": "TW"});
-    let res = app.post("/api/v1/organizations", &big).await;
+    let res = app.operator().post("/api/v1/organizations", &big).await;
     res.expect(413);
     assert_eq!(res.code(), "payload_too_large");
     // Just under the limit is parsed (and then validated).
     let ok = json!({"kind": "company", "name": "x".repeat(1500), "country": "TW"});
-    app.post("/api/v1/organizations", &ok).await.expect(422);
+    app.operator()
+        .post("/api/v1/organizations", &ok)
+        .await
+        .expect(422);
     assert!(
-        app.get("/api/v1/organizations").await.json()["items"]
+        app.anonymous().get("/api/v1/organizations").await.json()["items"]
             .as_array()
             .unwrap()
             .is_empty()
@@ -78,40 +81,37 @@ async fn unknown_routes_are_404_and_wrong_methods_405_with_allow() {
         "/api/v2/organizations",
         "/api/v1/organizations/x/y/z",
     ] {
-        let res = app.get(path).await;
+        let res = app.anonymous().get(path).await;
         res.expect(404);
         assert_eq!(res.code(), "not_found");
     }
     let res = app
-        .request(Method::PUT, "/api/v1/organizations", &[], None)
+        .anonymous()
+        .request(Method::PUT, "/api/v1/organizations", None)
         .await;
     res.expect(405);
     assert_eq!(res.code(), "method_not_allowed");
     assert_eq!(res.header("allow").as_deref(), Some("GET, HEAD, POST"));
     let id = uuid::Uuid::now_v7();
     let res = app
-        .request(
-            Method::POST,
-            &format!("/api/v1/organizations/{id}"),
-            &[],
-            None,
-        )
+        .anonymous()
+        .request(Method::POST, &format!("/api/v1/organizations/{id}"), None)
         .await;
     res.expect(405);
     assert_eq!(
         res.header("allow").as_deref(),
         Some("DELETE, GET, HEAD, PATCH")
     );
-    app.request(Method::DELETE, "/healthz", &[], None)
-        .await
-        .expect(405);
+    app.anonymous().delete("/healthz").await.expect(405);
     // HEAD is answered wherever GET is (the body is left out on the wire: tests/server.rs),
     // and is a 405 where GET is not.
-    app.request(Method::HEAD, "/healthz", &[], None)
+    app.anonymous()
+        .request(Method::HEAD, "/healthz", None)
         .await
         .expect(200);
     let res = app
-        .request(Method::HEAD, "/api/v1/auth/login", &[], None)
+        .anonymous()
+        .request(Method::HEAD, "/api/v1/auth/login", None)
         .await;
     res.expect(405);
     assert_eq!(res.header("allow").as_deref(), Some("POST"));
@@ -130,7 +130,8 @@ async fn wrong_methods_on_faculty_import_are_405_not_a_profile_id() {
         Method::PUT,
     ] {
         let res = app
-            .request(method.clone(), "/api/v1/faculty/import", &[], None)
+            .anonymous()
+            .request(method.clone(), "/api/v1/faculty/import", None)
             .await;
         res.expect(405);
         assert_eq!(res.code(), "method_not_allowed", "{method}");
@@ -146,44 +147,48 @@ async fn strangers_get_401_before_any_input_is_read() {
     let app = TestApp::spawn().await;
     let id = uuid::Uuid::now_v7();
     let res = app
-        .request(
-            Method::PATCH,
-            &format!("/api/v1/faculty/{id}"),
-            &[("if-match", "not-a-tag")],
-            Some(&json!({"name": "x"})),
-        )
+        .anonymous()
+        .if_match("not-a-tag")
+        .patch(&format!("/api/v1/faculty/{id}"), &json!({"name": "x"}))
         .await;
     res.expect(401);
     assert_eq!(res.code(), "unauthenticated");
     assert_eq!(res.header("www-authenticate").as_deref(), Some("Bearer"));
-    app.get(&format!(
-        "/api/v1/reports/funnel?university_id={id}&from=2001-01-01&to=2000-01-01"
-    ))
-    .await
-    .expect(401);
-    app.call(
-        Method::POST,
-        &format!("/api/v1/needs/{id}/invitations"),
-        None,
-        &[],
-        Some(&json!({"faculty_id": "nope"})),
-    )
-    .await
-    .expect(401);
-    app.get("/api/v1/organizations/not-an-id/members")
+    app.anonymous()
+        .get(&format!(
+            "/api/v1/reports/funnel?university_id={id}&from=2001-01-01&to=2000-01-01"
+        ))
+        .await
+        .expect(401);
+    app.anonymous()
+        .post(
+            &format!("/api/v1/needs/{id}/invitations"),
+            &json!({"faculty_id": "nope"}),
+        )
+        .await
+        .expect(401);
+    app.anonymous()
+        .get("/api/v1/organizations/not-an-id/members")
         .await
         .expect(401);
     // Operations open to anyone still read their input first.
-    app.get("/api/v1/faculty/not-an-id").await.expect(400);
+    app.anonymous()
+        .get("/api/v1/faculty/not-an-id")
+        .await
+        .expect(400);
 }
 
 #[actix_web::test]
 async fn bad_path_and_query_parameters_are_400_with_the_parameter_named() {
     let app = TestApp::spawn().await;
-    let res = app.get("/api/v1/organizations/not-a-uuid").await;
+    let res = app
+        .anonymous()
+        .get("/api/v1/organizations/not-a-uuid")
+        .await;
     res.expect(400);
     assert_eq!(res.code(), "invalid_path");
-    app.get(&format!("/api/v1/organizations/{}", uuid::Uuid::now_v7()))
+    app.anonymous()
+        .get(&format!("/api/v1/organizations/{}", uuid::Uuid::now_v7()))
         .await
         .expect(404);
 
@@ -197,7 +202,10 @@ async fn bad_path_and_query_parameters_are_400_with_the_parameter_named() {
         ("country=XX", "country"),
         ("colour=blue", "colour"),
     ] {
-        let res = app.get(&format!("/api/v1/organizations?{query}")).await;
+        let res = app
+            .anonymous()
+            .get(&format!("/api/v1/organizations?{query}"))
+            .await;
         res.expect(400);
         let p = res.json();
         assert_eq!(p["code"], "invalid_query", "{query}");
@@ -210,10 +218,14 @@ async fn malformed_if_match_is_400() {
     let app = TestApp::spawn().await;
     let org = app.create_org("company", "Phison", "TW").await;
     let path = format!("/api/v1/organizations/{}", org["id"].as_str().unwrap());
-    let res = app.patch(&path, Some("1"), &json!({"name": "y"})).await;
+    let res = app
+        .operator()
+        .if_match("1")
+        .patch(&path, &json!({"name": "y"}))
+        .await;
     res.expect(400);
     assert_eq!(res.code(), "invalid_header");
-    assert_eq!(app.get(&path).await.json()["name"], "Phison");
+    assert_eq!(app.anonymous().get(&path).await.json()["name"], "Phison");
 }
 
 #[actix_web::test]
@@ -223,7 +235,7 @@ async fn server_faults_are_500_without_internals() {
     // Break the database under the service: the table disappears.
     app.db
         .execute("ALTER TABLE organizations RENAME TO organizations_gone");
-    let res = app.get("/api/v1/organizations").await;
+    let res = app.anonymous().get("/api/v1/organizations").await;
     res.expect(500);
     assert_eq!(res.code(), "internal");
     let text = res.text().to_lowercase();
@@ -243,8 +255,75 @@ async fn server_faults_are_500_without_internals() {
 #[actix_web::test]
 async fn problem_types_resolve() {
     let app = TestApp::spawn().await;
-    let res = app.get("/problems/validation_failed").await;
+    let res = app.anonymous().get("/problems/validation_failed").await;
     res.expect(200);
     assert_eq!(res.json()["status"], 422);
-    app.get("/problems/nope").await.expect(404);
+    app.anonymous().get("/problems/nope").await.expect(404);
+}
+
+/// A representative problem document of each status, whole: what a client reads.
+#[actix_web::test]
+async fn problem_documents_read_as_a_whole() {
+    let app = TestApp::spawn().await;
+    let uni = app.org_id("university", "NTHU", "TW").await;
+    let org = format!("/api/v1/organizations/{uni}");
+    let faculty = app.member_token(&uni, "faculty").await;
+    let missing = "/api/v1/organizations/0190a5b0-0000-7000-8000-000000000000";
+    let mut documents = serde_json::Map::new();
+    for (name, res) in [
+        (
+            "400 a malformed id in the path",
+            app.anonymous().get("/api/v1/faculty/not-an-id").await,
+        ),
+        (
+            "401 no token",
+            app.anonymous()
+                .if_match("*")
+                .patch(&org, &json!({"name": "X"}))
+                .await,
+        ),
+        (
+            "403 a professor renames the university",
+            app.as_(&faculty)
+                .if_match("*")
+                .patch(&org, &json!({"name": "X"}))
+                .await,
+        ),
+        (
+            "404 no such organization",
+            app.anonymous().get(missing).await,
+        ),
+        (
+            "409 a university with professors becomes a company",
+            app.operator()
+                .if_match("*")
+                .patch(&org, &json!({"kind": "company"}))
+                .await,
+        ),
+        (
+            "412 a stale If-Match",
+            app.operator()
+                .if_match("\"999\"")
+                .patch(&org, &json!({"name": "X"}))
+                .await,
+        ),
+        (
+            "422 an organization without a name or country",
+            app.operator()
+                .post(
+                    "/api/v1/organizations",
+                    &json!({"kind": "company", "name": ""}),
+                )
+                .await,
+        ),
+        (
+            "428 no If-Match",
+            app.operator().patch(&org, &json!({"name": "X"})).await,
+        ),
+    ] {
+        let status: u16 = name[..3].parse().unwrap();
+        res.expect(status);
+        documents.insert(name.to_owned(), res.json());
+    }
+    insta::assert_json_snapshot!("problem_documents", scrub(&documents.into()));
 }

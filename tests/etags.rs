@@ -110,68 +110,68 @@ async fn every_resource_that_takes_if_match_is_readable_with_its_etag() {
     app.member_token(&co, "admin").await;
     let members = format!("/api/v1/organizations/{co}/members");
     let member = created(
-        app.post(
-            &members,
-            &json!({"email": "analyst@skhynix.com", "role": "staff", "display_name": "Analyst"}),
-        )
+        app.operator().post(&members, &json!({"email": "analyst@skhynix.com", "role": "staff", "display_name": "Analyst"}))
         .await,
     )
     .await;
     let profile = id(&created(
-        app.post(
-            "/api/v1/faculty?refresh=wait_for",
-            &json!({"university_id": uni, "name": "Park Ji-hoon", "keywords": ["memory"]}),
-        )
-        .await,
+        app.operator()
+            .post(
+                "/api/v1/faculty?refresh=wait_for",
+                &json!({"university_id": uni, "name": "Park Ji-hoon", "keywords": ["memory"]}),
+            )
+            .await,
     )
     .await);
     let need = id(&created(
-        app.post(
-            "/api/v1/needs?refresh=wait_for",
-            &json!({"company_id": co, "title": "HBM thermal design", "status": "open",
+        app.operator()
+            .post(
+                "/api/v1/needs?refresh=wait_for",
+                &json!({"company_id": co, "title": "HBM thermal design", "status": "open",
                     "visibility": "public", "keywords": ["memory"]}),
-        )
-        .await,
+            )
+            .await,
     )
     .await);
     let engagement = id(&created(
-        app.call(
-            Method::POST,
-            "/api/v1/engagements",
-            Some(&staff),
-            &[],
-            Some(&json!({"need_id": need, "faculty_id": profile, "state": "shortlisted"})),
-        )
-        .await,
+        app.as_(&staff)
+            .post(
+                "/api/v1/engagements",
+                &json!({"need_id": need, "faculty_id": profile, "state": "shortlisted"}),
+            )
+            .await,
     )
     .await);
     let center = id(&created(
-        app.post(
-            "/api/v1/centers",
-            &json!({"host_university_id": uni, "name": "KAIST–SK hynix Memory Center",
+        app.operator()
+            .post(
+                "/api/v1/centers",
+                &json!({"host_university_id": uni, "name": "KAIST–SK hynix Memory Center",
                     "partners": [{"company_id": co, "role": "founding_sponsor"}]}),
-        )
-        .await,
+            )
+            .await,
     )
     .await);
     let project = id(&created(
-        app.post(
-            "/api/v1/funded-projects",
-            &json!({"title": "HBM thermal", "type": "sponsored_research", "sponsor_id": co,
+        app.operator()
+            .post(
+                "/api/v1/funded-projects",
+                &json!({"title": "HBM thermal", "type": "sponsored_research", "sponsor_id": co,
                     "university_id": uni, "principal_investigator_id": profile,
                     "amount_minor": 300_000_000i64, "currency": "KRW",
                     "start_date": "2027-01-01", "end_date": "2028-12-31"}),
-        )
-        .await,
+            )
+            .await,
     )
     .await);
     let payment = id(&created(
-        app.post(
-            &format!("/api/v1/funded-projects/{project}/payments"),
-            &json!({"due_date": "2027-03-01", "amount_minor": 100_000_000i64,
+        app.operator()
+            .post(
+                &format!("/api/v1/funded-projects/{project}/payments"),
+                &json!({"due_date": "2027-03-01", "amount_minor": 100_000_000i64,
                     "currency": "KRW", "status": "scheduled"}),
-        )
-        .await,
+            )
+            .await,
     )
     .await);
 
@@ -274,32 +274,22 @@ async fn every_resource_that_takes_if_match_is_readable_with_its_etag() {
         } else {
             app.operator_token.as_str()
         };
-        let read = app
-            .call(Method::GET, resource, Some(token), &[], None)
-            .await;
+        let read = app.as_(token).get(resource).await;
         read.expect(200);
         let etag = read
             .header("etag")
             .unwrap_or_else(|| panic!("GET {resource} has no ETag"));
         // A stale tag is refused, so the write really checks the tag the GET gave.
         let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
-        app.call(
-            method.clone(),
-            path,
-            Some(token),
-            &[("if-match", "\"999\"")],
-            body.as_ref(),
-        )
-        .await
-        .expect(412);
+        app.as_(token)
+            .if_match("\"999\"")
+            .request(method.clone(), path, body.as_ref())
+            .await
+            .expect(412);
         let res = app
-            .call(
-                method,
-                path,
-                Some(token),
-                &[("if-match", &etag)],
-                body.as_ref(),
-            )
+            .as_(token)
+            .if_match(&etag)
+            .request(method, path, body.as_ref())
             .await;
         assert!(
             res.status.is_success(),

@@ -7,13 +7,6 @@ use actix_web::http::Method;
 use common::{PASSWORD, TestApp};
 use serde_json::{Value, json};
 
-async fn university(app: &TestApp, name: &str) -> String {
-    app.create_org("university", name, "TW").await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
 fn profile(university_id: &str, name: &str) -> Value {
     json!({
         "university_id": university_id, "name": name, "local_name": "陳建宏", "title": "Professor",
@@ -32,8 +25,9 @@ fn profile(university_id: &str, name: &str) -> Value {
 #[actix_web::test]
 async fn full_profile_round_trip_with_publications() {
     let app = TestApp::spawn().await;
-    let uni = university(&app, "NYCU").await;
+    let uni = app.org_id("university", "NYCU", "TW").await;
     let res = app
+        .operator()
         .post("/api/v1/faculty", &profile(&uni, "Chen Chien-Hung"))
         .await;
     res.expect(201);
@@ -50,7 +44,7 @@ async fn full_profile_round_trip_with_publications() {
     assert_eq!(p["publications"][1]["title"], "GPU 클러스터 기반 LLM 학습");
     assert_eq!(p["publication_count"], 2);
     assert_eq!(p["orcid"], "0000-0002-1825-0097");
-    let got = app.get(&res.header("location").unwrap()).await;
+    let got = app.anonymous().get(&res.header("location").unwrap()).await;
     got.expect(200);
     assert_eq!(got.json(), p);
     assert_eq!(got.header("etag").as_deref(), Some("\"1\""));
@@ -61,12 +55,15 @@ async fn full_profile_round_trip_with_publications() {
         .collect();
     let path = res.header("location").unwrap();
     let res = app
-        .patch(&path, Some("\"1\""), &json!({"publications": pubs}))
+        .operator()
+        .if_match("\"1\"")
+        .patch(&path, &json!({"publications": pubs}))
         .await;
     res.expect(200);
     assert_eq!(res.json()["publication_count"], 400);
     // Lists show the count, not the publications.
     let list = app
+        .anonymous()
         .get(&format!("/api/v1/faculty?university_id={uni}"))
         .await
         .json();
@@ -77,16 +74,13 @@ async fn full_profile_round_trip_with_publications() {
 #[actix_web::test]
 async fn validation_reports_every_bad_field() {
     let app = TestApp::spawn().await;
-    let uni = university(&app, "NTU").await;
-    let company = app.create_org("company", "TSMC", "TW").await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let uni = app.org_id("university", "NTU", "TW").await;
+    let company = app.org_id("company", "TSMC", "TW").await;
     let mut bad = profile(&uni, "");
     bad["orcid"] = json!("0000-0002-1825-0098");
     bad["email"] = json!("not-an-email");
     bad["publications"] = json!([{"title": "ok", "year": 1500}, {"title": "", "doi": "nope"}]);
-    let res = app.post("/api/v1/faculty", &bad).await;
+    let res = app.operator().post("/api/v1/faculty", &bad).await;
     res.expect(422);
     let fields: Vec<String> = res.json()["errors"]
         .as_array()
@@ -105,6 +99,7 @@ async fn validation_reports_every_bad_field() {
         assert!(fields.contains(&f.to_owned()), "{f} in {fields:?}");
     }
     let res = app
+        .operator()
         .post(
             "/api/v1/faculty",
             &json!({"university_id": company, "name": "x"}),
@@ -113,6 +108,7 @@ async fn validation_reports_every_bad_field() {
     res.expect(422);
     assert_eq!(res.json()["errors"][0]["code"], "not_a_university");
     let res = app
+        .operator()
         .post(
             "/api/v1/faculty",
             &json!({"university_id": uni, "name": "x", "availability": ["golf"]}),
@@ -120,7 +116,7 @@ async fn validation_reports_every_bad_field() {
         .await;
     res.expect(422);
     assert!(
-        app.get("/api/v1/faculty").await.json()["items"]
+        app.anonymous().get("/api/v1/faculty").await.json()["items"]
             .as_array()
             .unwrap()
             .is_empty()
@@ -130,22 +126,17 @@ async fn validation_reports_every_bad_field() {
 #[actix_web::test]
 async fn members_only_profiles_are_hidden_from_anonymous_callers() {
     let app = TestApp::spawn().await;
-    let uni = university(&app, "NTHU").await;
+    let uni = app.org_id("university", "NTHU", "TW").await;
     let mut p = profile(&uni, "Hidden Professor");
     p["visibility"] = json!("members");
-    let hidden = app.post("/api/v1/faculty", &p).await.json();
+    let hidden = app.operator().post("/api/v1/faculty", &p).await.json();
     let mut p = profile(&uni, "Public Professor");
     p["orcid"] = json!(null);
-    app.post("/api/v1/faculty", &p).await.expect(201);
+    app.operator().post("/api/v1/faculty", &p).await.expect(201);
     let path = format!("/api/v1/faculty/{}", hidden["id"].as_str().unwrap());
 
-    app.call(Method::GET, &path, None, &[], None)
-        .await
-        .expect(404);
-    let anon = app
-        .call(Method::GET, "/api/v1/faculty", None, &[], None)
-        .await
-        .json();
+    app.anonymous().get(&path).await.expect(404);
+    let anon = app.anonymous().get("/api/v1/faculty").await.json();
     let names: Vec<_> = anon["items"]
         .as_array()
         .unwrap()
@@ -157,13 +148,9 @@ async fn members_only_profiles_are_hidden_from_anonymous_callers() {
     app.create_user("someone@company.com", PASSWORD, false)
         .await;
     let token = app.login("someone@company.com", PASSWORD).await;
-    app.call(Method::GET, &path, Some(&token), &[], None)
-        .await
-        .expect(200);
+    app.as_(&token).get(&path).await.expect(200);
     assert_eq!(
-        app.call(Method::GET, "/api/v1/faculty", Some(&token), &[], None)
-            .await
-            .json()["items"]
+        app.as_(&token).get("/api/v1/faculty").await.json()["items"]
             .as_array()
             .unwrap()
             .len(),
@@ -174,121 +161,91 @@ async fn members_only_profiles_are_hidden_from_anonymous_callers() {
 #[actix_web::test]
 async fn a_professor_edits_their_own_profile_and_no_one_elses() {
     let app = TestApp::spawn().await;
-    let uni = university(&app, "SNU").await;
+    let uni = app.org_id("university", "SNU", "TW").await;
     let prof = app.member_token(&uni, "faculty").await;
-    let prof_id = app
-        .call(Method::GET, "/api/v1/me", Some(&prof), &[], None)
-        .await
-        .json()["user"]["id"]
+    let prof_id = app.as_(&prof).get("/api/v1/me").await.json()["user"]["id"]
         .as_str()
         .unwrap()
         .to_owned();
     // The professor creates their own profile (and may not create one for someone else).
     let mut mine = profile(&uni, "Kim Min-jun");
     mine["owner_user_id"] = json!(prof_id);
-    let res = app
-        .call(
-            Method::POST,
-            "/api/v1/faculty",
-            Some(&prof),
-            &[],
-            Some(&mine),
-        )
-        .await;
+    let res = app.as_(&prof).post("/api/v1/faculty", &mine).await;
     res.expect(201);
     let mine_path = res.header("location").unwrap();
     let mut other = profile(&uni, "Someone Else");
     other["orcid"] = json!(null);
-    app.call(
-        Method::POST,
-        "/api/v1/faculty",
-        Some(&prof),
-        &[],
-        Some(&other),
-    )
-    .await
-    .expect(403);
+    app.as_(&prof)
+        .post("/api/v1/faculty", &other)
+        .await
+        .expect(403);
     let other_path = app
+        .operator()
         .post("/api/v1/faculty", &other)
         .await
         .header("location")
         .unwrap();
 
-    app.call(
-        Method::PATCH,
-        &mine_path,
-        Some(&prof),
-        &[("if-match", "\"1\"")],
-        Some(&json!({"department": "인공지능학과"})),
-    )
-    .await
-    .expect(200);
-    app.call(
-        Method::PATCH,
-        &other_path,
-        Some(&prof),
-        &[("if-match", "*")],
-        Some(&json!({"department": "x"})),
-    )
-    .await
-    .expect(403);
-    // The owner may not hand the profile to someone else, nor delete the office's record.
-    app.call(
-        Method::PATCH,
-        &mine_path,
-        Some(&prof),
-        &[("if-match", "*")],
-        Some(&json!({"owner_user_id": null})),
-    )
-    .await
-    .expect(403);
-    app.call(Method::DELETE, &mine_path, Some(&prof), &[], None)
+    app.as_(&prof)
+        .if_match("\"1\"")
+        .patch(&mine_path, &json!({"department": "인공지능학과"}))
+        .await
+        .expect(200);
+    app.as_(&prof)
+        .if_match("*")
+        .patch(&other_path, &json!({"department": "x"}))
         .await
         .expect(403);
+    // The owner may not hand the profile to someone else, nor delete the office's record.
+    app.as_(&prof)
+        .if_match("*")
+        .patch(&mine_path, &json!({"owner_user_id": null}))
+        .await
+        .expect(403);
+    app.as_(&prof).delete(&mine_path).await.expect(403);
     // The university's staff may edit both.
     let staff = app.member_token(&uni, "staff").await;
-    app.call(
-        Method::PATCH,
-        &other_path,
-        Some(&staff),
-        &[("if-match", "*")],
-        Some(&json!({"department": "EE"})),
-    )
-    .await
-    .expect(200);
-    app.call(
-        Method::PATCH,
-        &mine_path,
-        Some(&staff),
-        &[("if-match", "*")],
-        Some(&json!({"title": "Professor"})),
-    )
-    .await
-    .expect(200);
+    app.as_(&staff)
+        .if_match("*")
+        .patch(&other_path, &json!({"department": "EE"}))
+        .await
+        .expect(200);
+    app.as_(&staff)
+        .if_match("*")
+        .patch(&mine_path, &json!({"title": "Professor"}))
+        .await
+        .expect(200);
 }
 
 #[actix_web::test]
 async fn etags_guard_updates() {
     let app = TestApp::spawn().await;
-    let uni = university(&app, "KAIST").await;
+    let uni = app.org_id("university", "KAIST", "TW").await;
     let path = app
+        .operator()
         .post("/api/v1/faculty", &profile(&uni, "A"))
         .await
         .header("location")
         .unwrap();
-    app.patch(&path, None, &json!({"title": "x"}))
+    app.operator()
+        .patch(&path, &json!({"title": "x"}))
         .await
         .expect(428);
-    app.patch(&path, Some("\"2\""), &json!({"title": "x"}))
+    app.operator()
+        .if_match("\"2\"")
+        .patch(&path, &json!({"title": "x"}))
         .await
         .expect(412);
-    app.patch(&path, Some("\"1\""), &json!({"name": null}))
+    app.operator()
+        .if_match("\"1\"")
+        .patch(&path, &json!({"name": null}))
         .await
         .expect(422);
     let res = app
+        .operator()
+        .if_match("\"1\"")
         .patch(
             &path,
-            Some("\"1\""),
             &json!({"title": "Distinguished Professor", "email": null}),
         )
         .await;
@@ -298,14 +255,12 @@ async fn etags_guard_updates() {
     assert_eq!(res.json()["name"], "A");
     // A no-op keeps the version.
     assert_eq!(
-        app.patch(
-            &path,
-            Some("\"2\""),
-            &json!({"title": "Distinguished Professor"})
-        )
-        .await
-        .header("etag")
-        .as_deref(),
+        app.operator()
+            .if_match("\"2\"")
+            .patch(&path, &json!({"title": "Distinguished Professor"}))
+            .await
+            .header("etag")
+            .as_deref(),
         Some("\"2\"")
     );
 }
@@ -313,15 +268,15 @@ async fn etags_guard_updates() {
 #[actix_web::test]
 async fn lists_filter_and_page_stably() {
     let app = TestApp::spawn().await;
-    let a = university(&app, "POSTECH").await;
-    let b = university(&app, "NTU").await;
+    let a = app.org_id("university", "POSTECH", "TW").await;
+    let b = app.org_id("university", "NTU", "TW").await;
     for (uni, name, dept, kw, avail) in [
         (&a, "P1", "Physics", "quantum", "consulting"),
         (&a, "P2", "Chemistry", "Catalysis", "licensing"),
         (&b, "P3", "Physics", "QUANTUM", "consulting"),
         (&b, "P4", "Physics", "optics", "joint_lab"),
     ] {
-        app.post("/api/v1/faculty", &json!({"university_id": uni, "name": name, "department": dept, "keywords": [kw], "availability": [avail]})).await.expect(201);
+        app.operator().post("/api/v1/faculty", &json!({"university_id": uni, "name": name, "department": dept, "keywords": [kw], "availability": [avail]})).await.expect(201);
     }
     let names = |v: Value| -> Vec<String> {
         v["items"]
@@ -333,31 +288,44 @@ async fn lists_filter_and_page_stably() {
     };
     assert_eq!(
         names(
-            app.get(&format!("/api/v1/faculty?university_id={a}"))
+            app.anonymous()
+                .get(&format!("/api/v1/faculty?university_id={a}"))
                 .await
                 .json()
         ),
         ["P1", "P2"]
     );
     assert_eq!(
-        names(app.get("/api/v1/faculty?department=Physics").await.json()),
+        names(
+            app.anonymous()
+                .get("/api/v1/faculty?department=Physics")
+                .await
+                .json()
+        ),
         ["P1", "P3", "P4"]
     );
     assert_eq!(
-        names(app.get("/api/v1/faculty?keyword=Quantum").await.json()),
-        ["P1", "P3"]
-    );
-    assert_eq!(
         names(
-            app.get("/api/v1/faculty?collaboration_type=consulting&department=Physics")
+            app.anonymous()
+                .get("/api/v1/faculty?keyword=Quantum")
                 .await
                 .json()
         ),
         ["P1", "P3"]
     );
-    let first = app.get("/api/v1/faculty?limit=3").await.json();
+    assert_eq!(
+        names(
+            app.anonymous()
+                .get("/api/v1/faculty?collaboration_type=consulting&department=Physics")
+                .await
+                .json()
+        ),
+        ["P1", "P3"]
+    );
+    let first = app.anonymous().get("/api/v1/faculty?limit=3").await.json();
     assert_eq!(names(first.clone()), ["P1", "P2", "P3"]);
     let rest = app
+        .anonymous()
         .get(&format!(
             "/api/v1/faculty?limit=3&cursor={}",
             first["next_cursor"].as_str().unwrap()
@@ -365,10 +333,12 @@ async fn lists_filter_and_page_stably() {
         .await
         .json();
     assert_eq!(names(rest), ["P4"]);
-    app.get("/api/v1/faculty?collaboration_type=golf")
+    app.anonymous()
+        .get("/api/v1/faculty?collaboration_type=golf")
         .await
         .expect(400);
-    app.get("/api/v1/faculty?university_id=nope")
+    app.anonymous()
+        .get("/api/v1/faculty?university_id=nope")
         .await
         .expect(400);
 }
@@ -376,63 +346,39 @@ async fn lists_filter_and_page_stably() {
 #[actix_web::test]
 async fn deletion_is_soft_and_operators_restore() {
     let app = TestApp::spawn().await;
-    let uni = university(&app, "NCKU").await;
+    let uni = app.org_id("university", "NCKU", "TW").await;
     let created = app
+        .operator()
         .post("/api/v1/faculty", &profile(&uni, "Gone Soon"))
         .await
         .json();
     let id = created["id"].as_str().unwrap();
     let path = format!("/api/v1/faculty/{id}");
     let staff = app.member_token(&uni, "staff").await;
-    assert_eq!(
-        app.call(Method::DELETE, &path, Some(&staff), &[], None)
-            .await
-            .status
-            .as_u16(),
-        204
-    );
-    app.call(Method::GET, &path, Some(&staff), &[], None)
-        .await
-        .expect(404);
+    assert_eq!(app.as_(&staff).delete(&path).await.status.as_u16(), 204);
     assert!(
-        app.call(Method::GET, "/api/v1/faculty", Some(&staff), &[], None)
-            .await
-            .json()["items"]
+        app.as_(&staff).get("/api/v1/faculty").await.json()["items"]
             .as_array()
             .unwrap()
             .is_empty()
     );
     // A deleted record is gone for everyone who does not ask for it, operators included;
     // only operators may ask for it, list deleted records or restore.
-    app.operator_get(&path).await.expect(404);
-    let seen = app
-        .operator_get(&format!("{path}?include_deleted=true"))
-        .await;
-    seen.expect(200);
-    assert!(seen.json()["deleted_at"].is_string());
-    app.call(
-        Method::GET,
-        &format!("{path}?include_deleted=true"),
-        Some(&staff),
-        &[],
-        None,
-    )
-    .await
-    .expect(403);
-    app.get(&format!("{path}?include_deleted=true"))
+    app.as_(&staff)
+        .get(&format!("{path}?include_deleted=true"))
+        .await
+        .expect(403);
+    app.anonymous()
+        .get(&format!("{path}?include_deleted=true"))
         .await
         .expect(401);
-    app.call(
-        Method::GET,
-        "/api/v1/faculty?include_deleted=true",
-        Some(&staff),
-        &[],
-        None,
-    )
-    .await
-    .expect(403);
+    app.as_(&staff)
+        .get("/api/v1/faculty?include_deleted=true")
+        .await
+        .expect(403);
     assert_eq!(
-        app.operator_get("/api/v1/faculty?include_deleted=true")
+        app.operator()
+            .get("/api/v1/faculty?include_deleted=true")
             .await
             .json()["items"]
             .as_array()
@@ -440,24 +386,12 @@ async fn deletion_is_soft_and_operators_restore() {
             .len(),
         1
     );
-    app.get("/api/v1/faculty?include_deleted=true")
+    app.anonymous()
+        .get("/api/v1/faculty?include_deleted=true")
         .await
         .expect(401);
-    app.call(
-        Method::POST,
-        &format!("{path}/restore"),
-        Some(&staff),
-        &[],
-        None,
-    )
-    .await
-    .expect(403);
-    let restored = app.post(&format!("{path}/restore"), &json!({})).await;
-    restored.expect(200);
-    assert!(restored.json().get("deleted_at").is_none());
-    app.call(Method::GET, &path, Some(&staff), &[], None)
-        .await
-        .expect(200);
+    let restored = app.assert_deleted_then_restored(&path, &staff).await;
+    assert!(restored.get("deleted_at").is_none());
 }
 
 /// Issue 19, item 3: a university's office set `owner_user_id` to itself (or to anyone, a
@@ -468,19 +402,13 @@ async fn deletion_is_soft_and_operators_restore() {
 #[actix_web::test]
 async fn only_admins_link_a_profile_and_only_to_their_faculty_with_an_audit_entry() {
     let app = TestApp::spawn().await;
-    let uni = university(&app, "NTU").await;
-    let other_uni = university(&app, "NCKU").await;
-    let co = app.create_org("company", "ASE", "TW").await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let uni = app.org_id("university", "NTU", "TW").await;
+    let other_uni = app.org_id("university", "NCKU", "TW").await;
+    let co = app.org_id("company", "ASE", "TW").await;
     let me = |token: String| {
         let app = &app;
         async move {
-            let id = app
-                .call(Method::GET, "/api/v1/me", Some(&token), &[], None)
-                .await
-                .json()["user"]["id"]
+            let id = app.as_(&token).get("/api/v1/me").await.json()["user"]["id"]
                 .as_str()
                 .unwrap()
                 .to_owned();
@@ -495,14 +423,10 @@ async fn only_admins_link_a_profile_and_only_to_their_faculty_with_an_audit_entr
     let send = |method: Method, path: String, token: String, body: Value| {
         let app = &app;
         async move {
-            app.call(
-                method,
-                &path,
-                Some(&token),
-                &[("if-match", "*")],
-                Some(&body),
-            )
-            .await
+            app.as_(&token)
+                .if_match("*")
+                .request(method, &path, Some(&body))
+                .await
         }
     };
     let mut body = profile(&uni, "Chen Chien-hung");
@@ -523,6 +447,7 @@ async fn only_admins_link_a_profile_and_only_to_their_faculty_with_an_audit_entr
         assert_eq!(res.code(), "forbidden");
     }
     let listed = app
+        .anonymous()
         .get(&format!("/api/v1/faculty?university_id={uni}"))
         .await;
     assert_eq!(listed.json()["items"], json!([]));
@@ -547,7 +472,7 @@ async fn only_admins_link_a_profile_and_only_to_their_faculty_with_an_audit_entr
         .await;
         res.expect(403);
     }
-    let stored = app.operator_get(&path).await;
+    let stored = app.operator().get(&path).await;
     assert_eq!(stored.json()["owner_user_id"], Value::Null);
     assert_eq!(stored.json()["title"], "Professor");
     assert_eq!(stored.header("etag").as_deref(), Some("\"1\""));
@@ -587,7 +512,7 @@ async fn only_admins_link_a_profile_and_only_to_their_faculty_with_an_audit_entr
         .expect(422);
     }
     assert_eq!(
-        app.operator_get(&path).await.header("etag").as_deref(),
+        app.operator().get(&path).await.header("etag").as_deref(),
         Some("\"1\"")
     );
     let res = send(
@@ -620,13 +545,8 @@ async fn only_admins_link_a_profile_and_only_to_their_faculty_with_an_audit_entr
     // Every link is in the audit log, for the university's admins and staff.
     let profile_id = path.rsplit('/').next().unwrap();
     let res = app
-        .call(
-            Method::GET,
-            "/api/v1/audit?entity=faculty_profile",
-            Some(&staff),
-            &[],
-            None,
-        )
+        .as_(&staff)
+        .get("/api/v1/audit?entity=faculty_profile")
         .await;
     res.expect(200);
     let entries = res.json()["items"].clone();

@@ -3,20 +3,12 @@
 
 mod common;
 
-use actix_web::http::Method;
 use common::TestApp;
 use serde_json::{Value, json};
 
-async fn org(app: &TestApp, kind: &str, name: &str, country: &str) -> String {
-    app.create_org(kind, name, country).await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
 async fn id_of(res: common::Response) -> String {
     res.expect(201);
-    res.json()["id"].as_str().unwrap().to_owned()
+    res.id()
 }
 
 struct Fixture {
@@ -34,38 +26,36 @@ struct Fixture {
 
 async fn fixture() -> Fixture {
     let app = TestApp::spawn().await;
-    let uni = org(&app, "university", "KAIST", "KR").await;
-    let other_uni = org(&app, "university", "National Taiwan University", "TW").await;
-    let sponsor = org(&app, "company", "SK hynix", "KR").await;
-    let other_co = org(&app, "company", "TSMC", "TW").await;
+    let uni = app.org_id("university", "KAIST", "KR").await;
+    let other_uni = app
+        .org_id("university", "National Taiwan University", "TW")
+        .await;
+    let sponsor = app.org_id("company", "SK hynix", "KR").await;
+    let other_co = app.org_id("company", "TSMC", "TW").await;
     let pi = id_of(
-        app.post(
-            "/api/v1/faculty",
-            &json!({"university_id": uni, "name": "Park Ji-hoon"}),
-        )
-        .await,
+        app.operator()
+            .post(
+                "/api/v1/faculty",
+                &json!({"university_id": uni, "name": "Park Ji-hoon"}),
+            )
+            .await,
     )
     .await;
     let token = app.member_token(&other_uni, "faculty").await;
-    let me = app
-        .call(Method::GET, "/api/v1/me", Some(&token), &[], None)
-        .await
-        .json();
+    let me = app.as_(&token).get("/api/v1/me").await.json();
     let co = id_of(
-        app.post(
-            "/api/v1/faculty",
-            &json!({"university_id": other_uni, "name": "Lin Wei-ting", "owner_user_id": me["user"]["id"]}),
-        )
+        app.operator().post("/api/v1/faculty", &json!({"university_id": other_uni, "name": "Lin Wei-ting", "owner_user_id": me["user"]["id"]}))
         .await,
     )
     .await;
     let center = id_of(
-        app.post(
-            "/api/v1/centers",
-            &json!({"host_university_id": uni, "name": "KAIST–SK hynix Memory Center",
+        app.operator()
+            .post(
+                "/api/v1/centers",
+                &json!({"host_university_id": uni, "name": "KAIST–SK hynix Memory Center",
                     "partners": [{"company_id": sponsor, "role": "founding_sponsor"}]}),
-        )
-        .await,
+            )
+            .await,
     )
     .await;
     let office = app.member_token(&uni, "staff").await;
@@ -101,22 +91,11 @@ fn project(f: &Fixture, title: &str, visibility: &str) -> Value {
 }
 
 impl Fixture {
-    async fn as_office(
-        &self,
-        method: Method,
-        path: &str,
-        if_match: Option<&str>,
-        body: Option<&Value>,
-    ) -> common::Response {
-        let headers: Vec<(&str, &str)> = if_match.map(|m| ("if-match", m)).into_iter().collect();
-        self.app
-            .call(method, path, Some(&self.office), &headers, body)
-            .await
-    }
-
     async fn create(&self, body: &Value) -> String {
         id_of(
-            self.as_office(Method::POST, "/api/v1/funded-projects", None, Some(body))
+            self.app
+                .as_(&self.office)
+                .post("/api/v1/funded-projects", body)
                 .await,
         )
         .await
@@ -127,11 +106,11 @@ impl Fixture {
 async fn a_project_moves_through_its_statuses_and_illegal_moves_are_409() {
     let f = fixture().await;
     let res = f
-        .as_office(
-            Method::POST,
+        .app
+        .as_(&f.office)
+        .post(
             "/api/v1/funded-projects",
-            None,
-            Some(&project(&f, "HBM thermal", "participants")),
+            &project(&f, "HBM thermal", "participants"),
         )
         .await;
     res.expect(201);
@@ -148,16 +127,14 @@ async fn a_project_moves_through_its_statuses_and_illegal_moves_are_409() {
     assert_eq!(p["amount_minor"], 300_000_000i64);
     assert_eq!(p["center_id"], f.center.as_str());
     assert_eq!(p["co_investigator_ids"], json!([f.co_investigator.1]));
-    assert_eq!(f.as_office(Method::GET, &path, None, None).await.json(), p);
+    assert_eq!(f.app.as_(&f.office).get(&path).await.json(), p);
 
     // proposed → active skips negotiation: 409, naming the allowed next states.
     let res = f
-        .as_office(
-            Method::PATCH,
-            &path,
-            Some("\"1\""),
-            Some(&json!({"status": "active"})),
-        )
+        .app
+        .as_(&f.office)
+        .if_match("\"1\"")
+        .patch(&path, &json!({"status": "active"}))
         .await;
     res.expect(409);
     let problem = res.json();
@@ -169,26 +146,21 @@ async fn a_project_moves_through_its_statuses_and_illegal_moves_are_409() {
             .contains("allowed next states: negotiating, terminated"),
         "{problem}"
     );
-    f.as_office(
-        Method::PATCH,
-        &path,
-        None,
-        Some(&json!({"status": "negotiating"})),
-    )
-    .await
-    .expect(428);
+    f.app
+        .as_(&f.office)
+        .patch(&path, &json!({"status": "negotiating"}))
+        .await
+        .expect(428);
     for (status, etag) in [
         ("negotiating", "\"2\""),
         ("active", "\"3\""),
         ("completed", "\"4\""),
     ] {
         let res = f
-            .as_office(
-                Method::PATCH,
-                &path,
-                Some("*"),
-                Some(&json!({"status": status})),
-            )
+            .app
+            .as_(&f.office)
+            .if_match("*")
+            .patch(&path, &json!({"status": status}))
             .await;
         res.expect(200);
         assert_eq!(res.header("etag").as_deref(), Some(etag));
@@ -196,12 +168,10 @@ async fn a_project_moves_through_its_statuses_and_illegal_moves_are_409() {
     }
     for back in ["active", "terminated", "proposed"] {
         let res = f
-            .as_office(
-                Method::PATCH,
-                &path,
-                Some("*"),
-                Some(&json!({"status": back})),
-            )
+            .app
+            .as_(&f.office)
+            .if_match("*")
+            .patch(&path, &json!({"status": back}))
             .await;
         res.expect(409);
         assert!(
@@ -217,7 +187,10 @@ async fn a_project_moves_through_its_statuses_and_illegal_moves_are_409() {
         let id = f.create(&project(&f, "To be terminated", "public")).await;
         let path = format!("/api/v1/funded-projects/{id}");
         for s in path_to_terminated.iter().chain(&["terminated"]) {
-            f.as_office(Method::PATCH, &path, Some("*"), Some(&json!({"status": s})))
+            f.app
+                .as_(&f.office)
+                .if_match("*")
+                .patch(&path, &json!({"status": s}))
                 .await
                 .expect(200);
         }
@@ -227,7 +200,9 @@ async fn a_project_moves_through_its_statuses_and_illegal_moves_are_409() {
     body["status"] = json!("active");
     f.create(&body).await;
     body["status"] = json!("completed");
-    f.as_office(Method::POST, "/api/v1/funded-projects", None, Some(&body))
+    f.app
+        .as_(&f.office)
+        .post("/api/v1/funded-projects", &body)
         .await
         .expect(422);
 
@@ -235,14 +210,11 @@ async fn a_project_moves_through_its_statuses_and_illegal_moves_are_409() {
     let list = |q: &'static str| {
         let f = &f;
         async move {
-            f.as_office(
-                Method::GET,
-                &format!("/api/v1/funded-projects?{q}"),
-                None,
-                None,
-            )
-            .await
-            .json()["items"]
+            f.app
+                .as_(&f.office)
+                .get(&format!("/api/v1/funded-projects?{q}"))
+                .await
+                .json()["items"]
                 .as_array()
                 .unwrap()
                 .len()
@@ -252,20 +224,9 @@ async fn a_project_moves_through_its_statuses_and_illegal_moves_are_409() {
     assert_eq!(list("status=terminated").await, 3);
     assert_eq!(list("status=completed&type=sponsored_research").await, 1);
     assert_eq!(list("type=donation").await, 0);
-    f.as_office(Method::DELETE, &path, None, None)
-        .await
-        .expect(204);
-    f.as_office(Method::GET, &path, None, None)
-        .await
-        .expect(404);
+    f.app.as_(&f.office).delete(&path).await.expect(204);
     assert_eq!(list("").await, 4);
-    f.as_office(Method::POST, &format!("{path}/restore"), None, None)
-        .await
-        .expect(403);
-    f.app
-        .post(&format!("{path}/restore"), &json!({}))
-        .await
-        .expect(200);
+    f.app.assert_deleted_then_restored(&path, &f.office).await;
     assert_eq!(list("").await, 5);
 }
 
@@ -279,7 +240,9 @@ async fn money_dates_and_references_are_validated() {
     body["end_date"] = json!("2027-12-31");
     body["co_investigator_ids"] = json!(["nope"]);
     let res = f
-        .as_office(Method::POST, "/api/v1/funded-projects", None, Some(&body))
+        .app
+        .as_(&f.office)
+        .post("/api/v1/funded-projects", &body)
         .await;
     res.expect(422);
     let fields: Vec<String> = res.json()["errors"]
@@ -310,7 +273,9 @@ async fn money_dates_and_references_are_validated() {
         let mut body = project(&f, "Float", "public");
         body["amount_minor"] = bad;
         let res = f
-            .as_office(Method::POST, "/api/v1/funded-projects", None, Some(&body))
+            .app
+            .as_(&f.office)
+            .post("/api/v1/funded-projects", &body)
             .await;
         res.expect(422);
         assert_eq!(res.json()["errors"][0]["field"], "amount_minor");
@@ -320,6 +285,7 @@ async fn money_dates_and_references_are_validated() {
     // the university is a university, the need is one the caller can see.
     let other_center = id_of(
         f.app
+            .operator()
             .post(
                 "/api/v1/centers",
                 &json!({"host_university_id": f.other_uni, "name": "NTU Lab",
@@ -330,10 +296,7 @@ async fn money_dates_and_references_are_validated() {
     .await;
     let confidential = id_of(
         f.app
-            .post(
-                "/api/v1/needs",
-                &json!({"company_id": f.sponsor, "title": "Secret", "status": "open", "visibility": "confidential"}),
-            )
+            .operator().post("/api/v1/needs", &json!({"company_id": f.sponsor, "title": "Secret", "status": "open", "visibility": "confidential"}))
             .await,
     )
     .await;
@@ -343,7 +306,9 @@ async fn money_dates_and_references_are_validated() {
     body["need_id"] = json!(confidential);
     body["sponsor_id"] = json!(uuid::Uuid::now_v7().to_string());
     let res = f
-        .as_office(Method::POST, "/api/v1/funded-projects", None, Some(&body))
+        .app
+        .as_(&f.office)
+        .post("/api/v1/funded-projects", &body)
         .await;
     res.expect(422);
     let fields: Vec<String> = res.json()["errors"]
@@ -372,16 +337,17 @@ async fn money_dates_and_references_are_validated() {
     // can have no PI.
     let need = id_of(
         f.app
-            .post(
-                "/api/v1/needs",
-                &json!({"company_id": f.sponsor, "title": "Public", "status": "open", "visibility": "public"}),
-            )
+            .operator().post("/api/v1/needs", &json!({"company_id": f.sponsor, "title": "Public", "status": "open", "visibility": "public"}))
             .await,
     )
     .await;
-    let ministry = org(&f.app, "government", "Ministry of Science and ICT", "KR").await;
+    let ministry = f
+        .app
+        .org_id("government", "Ministry of Science and ICT", "KR")
+        .await;
     let engagement = id_of(
         f.app
+            .operator()
             .post(
                 "/api/v1/engagements",
                 &json!({"need_id": need, "faculty_id": f.pi, "state": "shortlisted"}),
@@ -396,41 +362,39 @@ async fn money_dates_and_references_are_validated() {
     body["need_id"] = json!(need);
     body["engagement_id"] = json!(uuid::Uuid::now_v7().to_string());
     let res = f
-        .as_office(Method::POST, "/api/v1/funded-projects", None, Some(&body))
+        .app
+        .as_(&f.office)
+        .post("/api/v1/funded-projects", &body)
         .await;
     res.expect(422);
     assert_eq!(res.json()["errors"][0]["field"], "engagement_id");
     body["engagement_id"] = json!(engagement);
     let id = f.create(&body).await;
     let got = f
-        .as_office(
-            Method::GET,
-            &format!("/api/v1/funded-projects/{id}"),
-            None,
-            None,
-        )
+        .app
+        .as_(&f.office)
+        .get(&format!("/api/v1/funded-projects/{id}"))
         .await
         .json();
     assert_eq!(got["engagement_id"], engagement.as_str());
     assert_eq!(got["need_id"], need.as_str());
     assert_eq!(got["principal_investigator_id"], Value::Null);
     let listed = f
-        .as_office(
-            Method::GET,
-            &format!("/api/v1/funded-projects?need_id={need}"),
-            None,
-            None,
-        )
+        .app
+        .as_(&f.office)
+        .get(&format!("/api/v1/funded-projects?need_id={need}"))
         .await
         .json();
     assert_eq!(listed["items"].as_array().unwrap().len(), 1);
     body["university_id"] = json!(f.sponsor);
     f.app
+        .operator()
         .post("/api/v1/funded-projects", &body)
         .await
         .expect(422);
     body["type"] = json!("grant");
     f.app
+        .operator()
         .post("/api/v1/funded-projects", &body)
         .await
         .expect(422);
@@ -442,24 +406,14 @@ async fn payments_are_in_the_project_currency_and_only_participants_see_them() {
     let id = f.create(&project(&f, "HBM thermal", "public")).await;
     let payments = format!("/api/v1/funded-projects/{id}/payments");
     let res = f
-        .as_office(
-            Method::POST,
-            &payments,
-            None,
-            Some(&json!({"due_date": "2027-03-31", "amount_minor": 100_000_000i64, "currency": "KRW", "note": "1차 지급"})),
-        )
+        .app.as_(&f.office).post(&payments, &json!({"due_date": "2027-03-31", "amount_minor": 100_000_000i64, "currency": "KRW", "note": "1차 지급"}))
         .await;
     res.expect(201);
     assert_eq!(res.header("etag").as_deref(), Some("\"1\""));
     let first = res.json();
     assert_eq!(first["status"], "scheduled");
     assert_eq!(first["project_id"], id.as_str());
-    f.as_office(
-        Method::POST,
-        &payments,
-        None,
-        Some(&json!({"received_date": "2027-01-15", "amount_minor": 50_000_000i64, "currency": "krw", "status": "received"})),
-    )
+    f.app.as_(&f.office).post(&payments, &json!({"received_date": "2027-01-15", "amount_minor": 50_000_000i64, "currency": "krw", "status": "received"}))
     .await
     .expect(201);
 
@@ -496,9 +450,7 @@ async fn payments_are_in_the_project_currency_and_only_participants_see_them() {
             "invalid_value",
         ),
     ] {
-        let res = f
-            .as_office(Method::POST, &payments, None, Some(&body))
-            .await;
+        let res = f.app.as_(&f.office).post(&payments, &body).await;
         res.expect(422);
         let e = &res.json()["errors"][0];
         assert_eq!(e["field"], field, "{body}");
@@ -507,7 +459,7 @@ async fn payments_are_in_the_project_currency_and_only_participants_see_them() {
         }
     }
 
-    let list = f.as_office(Method::GET, &payments, None, None).await;
+    let list = f.app.as_(&f.office).get(&payments).await;
     list.expect(200);
     let list = list.json();
     assert_eq!(list["items"].as_array().unwrap().len(), 2);
@@ -518,37 +470,40 @@ async fn payments_are_in_the_project_currency_and_only_participants_see_them() {
     // Mark the first received: If-Match required; currency stays checked on patch.
     let one = format!("{payments}/{}", first["id"].as_str().unwrap());
     let mark = json!({"status": "received", "received_date": "2027-04-02"});
-    f.as_office(Method::PATCH, &one, None, Some(&mark))
-        .await
-        .expect(428);
-    f.as_office(Method::PATCH, &one, Some("\"9\""), Some(&mark))
+    f.app.as_(&f.office).patch(&one, &mark).await.expect(428);
+    f.app
+        .as_(&f.office)
+        .if_match("\"9\"")
+        .patch(&one, &mark)
         .await
         .expect(412);
-    f.as_office(
-        Method::PATCH,
-        &one,
-        Some("\"1\""),
-        Some(&json!({"currency": "JPY"})),
-    )
-    .await
-    .expect(422);
+    f.app
+        .as_(&f.office)
+        .if_match("\"1\"")
+        .patch(&one, &json!({"currency": "JPY"}))
+        .await
+        .expect(422);
     let res = f
-        .as_office(Method::PATCH, &one, Some("\"1\""), Some(&mark))
+        .app
+        .as_(&f.office)
+        .if_match("\"1\"")
+        .patch(&one, &mark)
         .await;
     res.expect(200);
     assert_eq!(res.header("etag").as_deref(), Some("\"2\""));
     assert_eq!(res.json()["received_date"], "2027-04-02");
-    let list = f.as_office(Method::GET, &payments, None, None).await.json();
+    let list = f.app.as_(&f.office).get(&payments).await.json();
     assert_eq!(list["scheduled_minor"], 0);
     assert_eq!(list["received_minor"], 150_000_000i64);
 
     // The project's currency cannot drift from its payments'.
     let res = f
-        .as_office(
-            Method::PATCH,
+        .app
+        .as_(&f.office)
+        .if_match("*")
+        .patch(
             &format!("/api/v1/funded-projects/{id}"),
-            Some("*"),
-            Some(&json!({"currency": "USD"})),
+            &json!({"currency": "USD"}),
         )
         .await;
     res.expect(422);
@@ -566,47 +521,40 @@ async fn payments_are_in_the_project_currency_and_only_participants_see_them() {
         (Some(outsider.as_str()), 403),
         (None, 401),
     ] {
-        let res = f.app.call(Method::GET, &payments, token, &[], None).await;
+        let res = f.app.caller(token).get(&payments).await;
         assert_eq!(res.status.as_u16(), want, "{}", res.text());
         // The project itself is public.
         f.app
-            .call(
-                Method::GET,
-                &format!("/api/v1/funded-projects/{id}"),
-                token,
-                &[],
-                None,
-            )
+            .caller(token)
+            .get(&format!("/api/v1/funded-projects/{id}"))
             .await
             .expect(200);
         // Only the performing university's office changes payments.
-        let res = f.app.call(Method::DELETE, &one, token, &[], None).await;
+        let res = f.app.caller(token).delete(&one).await;
         assert_eq!(res.status.as_u16(), if token.is_none() { 401 } else { 403 });
     }
 
     // Delete for good; unknown ids are 404, malformed ones 400.
-    f.as_office(Method::DELETE, &one, Some("\"2\""), None)
+    f.app
+        .as_(&f.office)
+        .if_match("\"2\"")
+        .delete(&one)
         .await
         .expect(204);
-    f.as_office(Method::DELETE, &one, None, None)
-        .await
-        .expect(404);
-    f.as_office(Method::DELETE, &format!("{payments}/nope"), None, None)
+    f.app.as_(&f.office).delete(&one).await.expect(404);
+    f.app
+        .as_(&f.office)
+        .delete(&format!("{payments}/nope"))
         .await
         .expect(400);
-    let list = f.as_office(Method::GET, &payments, None, None).await.json();
+    let list = f.app.as_(&f.office).get(&payments).await.json();
     assert_eq!(list["items"].as_array().unwrap().len(), 1);
     // Payments of an invisible project are as absent as the project.
     let hidden = f.create(&project(&f, "Hidden", "participants")).await;
     let res = f
         .app
-        .call(
-            Method::GET,
-            &format!("/api/v1/funded-projects/{hidden}/payments"),
-            Some(&outsider),
-            &[],
-            None,
-        )
+        .as_(&outsider)
+        .get(&format!("/api/v1/funded-projects/{hidden}/payments"))
         .await;
     res.expect(404);
 }
@@ -624,15 +572,12 @@ async fn sponsors_and_investigators_read_the_office_manages_others_see_public_on
     let pi_owner = {
         // The PI's profile gets an owner: a professor at the performing university.
         let token = f.app.member_token(&f.uni, "faculty").await;
-        let me = f
-            .app
-            .call(Method::GET, "/api/v1/me", Some(&token), &[], None)
-            .await
-            .json();
+        let me = f.app.as_(&token).get("/api/v1/me").await.json();
         f.app
+            .operator()
+            .if_match("*")
             .patch(
                 &format!("/api/v1/faculty/{}", f.pi),
-                Some("*"),
                 &json!({"owner_user_id": me["user"]["id"]}),
             )
             .await
@@ -657,18 +602,14 @@ async fn sponsors_and_investigators_read_the_office_manages_others_see_public_on
         let token = token.map(String::as_str);
         let res = f
             .app
-            .call(
-                Method::GET,
-                &format!("/api/v1/funded-projects/{hidden}"),
-                token,
-                &[],
-                None,
-            )
+            .caller(token)
+            .get(&format!("/api/v1/funded-projects/{hidden}"))
             .await;
         assert_eq!(res.status.as_u16(), if sees { 200 } else { 404 }, "{who}");
         let list = f
             .app
-            .call(Method::GET, "/api/v1/funded-projects", token, &[], None)
+            .caller(token)
+            .get("/api/v1/funded-projects")
             .await
             .json();
         let ids: Vec<&str> = list["items"]
@@ -681,12 +622,11 @@ async fn sponsors_and_investigators_read_the_office_manages_others_see_public_on
         assert!(ids.contains(&public.as_str()), "{who}");
         let res = f
             .app
-            .call(
-                Method::PATCH,
+            .caller(token)
+            .if_match("*")
+            .patch(
                 &format!("/api/v1/funded-projects/{hidden}"),
-                token,
-                &[("if-match", "*")],
-                Some(&json!({"description": who})),
+                &json!({"description": who}),
             )
             .await;
         let want = match (who, token, sees) {
@@ -700,25 +640,15 @@ async fn sponsors_and_investigators_read_the_office_manages_others_see_public_on
     // The PI's own faculty filter finds both projects.
     let mine = f
         .app
-        .call(
-            Method::GET,
-            &format!("/api/v1/funded-projects?faculty_id={}", f.pi),
-            Some(&pi_owner),
-            &[],
-            None,
-        )
+        .as_(&pi_owner)
+        .get(&format!("/api/v1/funded-projects?faculty_id={}", f.pi))
         .await
         .json();
     assert_eq!(mine["items"].as_array().unwrap().len(), 2);
     // The sponsor cannot create projects for the university.
     f.app
-        .call(
-            Method::POST,
-            "/api/v1/funded-projects",
-            Some(&sponsor_admin),
-            &[],
-            Some(&project(&f, "x", "public")),
-        )
+        .as_(&sponsor_admin)
+        .post("/api/v1/funded-projects", &project(&f, "x", "public"))
         .await
         .expect(403);
 }

@@ -4,7 +4,6 @@
 
 mod common;
 
-use actix_web::http::Method;
 use actix_web::test::TestRequest;
 use common::{Response, TestApp};
 use serde_json::{Value, json};
@@ -13,13 +12,6 @@ const SAMPLE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/tests/fixtures/faculty-sample.csv"
 );
-
-async fn university(app: &TestApp, name: &str) -> String {
-    app.create_org("university", name, "TW").await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
 
 async fn import(
     app: &TestApp,
@@ -67,21 +59,23 @@ fn statuses(report: &Value) -> Vec<String> {
 /// The university's profiles as the operator lists them.
 async fn listed(app: &TestApp, university_id: &str) -> Vec<Value> {
     let list = app
-        .operator_get(&format!("/api/v1/faculty?university_id={university_id}"))
+        .operator()
+        .get(&format!("/api/v1/faculty?university_id={university_id}"))
         .await
         .json();
     list["items"].as_array().unwrap().clone()
 }
 
 async fn profile(app: &TestApp, id: &Value) -> Response {
-    app.operator_get(&format!("/api/v1/faculty/{}", id.as_str().unwrap()))
+    app.operator()
+        .get(&format!("/api/v1/faculty/{}", id.as_str().unwrap()))
         .await
 }
 
 #[actix_web::test]
 async fn the_sample_csv_imports_and_a_second_import_changes_nothing() {
     let app = TestApp::spawn().await;
-    let uni = university(&app, "NYCU").await;
+    let uni = app.org_id("university", "NYCU", "TW").await;
     let staff = app.member_token(&uni, "staff").await;
     let file = std::fs::read(SAMPLE).unwrap();
     assert!(
@@ -141,13 +135,8 @@ async fn the_sample_csv_imports_and_a_second_import_changes_nothing() {
 
     // The members-only row stays hidden from anonymous callers.
     let anon = app
-        .call(
-            Method::GET,
-            &format!("/api/v1/faculty?university_id={uni}"),
-            None,
-            &[],
-            None,
-        )
+        .anonymous()
+        .get(&format!("/api/v1/faculty?university_id={uni}"))
         .await
         .json();
     assert_eq!(anon["items"].as_array().unwrap().len(), 2);
@@ -182,7 +171,7 @@ async fn the_sample_csv_imports_and_a_second_import_changes_nothing() {
 #[actix_web::test]
 async fn valid_rows_are_saved_while_bad_rows_are_reported() {
     let app = TestApp::spawn().await;
-    let uni = university(&app, "NTHU").await;
+    let uni = app.org_id("university", "NTHU", "TW").await;
     let staff = app.member_token(&uni, "staff").await;
     let csv = "external_id,orcid,name,email,availability,keywords\n\
                A-1,,Good One,good@example.edu,consulting,optics;photonics\n\
@@ -222,6 +211,7 @@ async fn valid_rows_are_saved_while_bad_rows_are_reported() {
         (Some(2), Some(6))
     );
     let names: Vec<String> = app
+        .anonymous()
         .get(&format!("/api/v1/faculty?university_id={uni}"))
         .await
         .json()["items"]
@@ -251,7 +241,7 @@ async fn valid_rows_are_saved_while_bad_rows_are_reported() {
 #[actix_web::test]
 async fn ndjson_carries_publications_and_csv_updates_do_not_wipe_them() {
     let app = TestApp::spawn().await;
-    let uni = university(&app, "SNU").await;
+    let uni = app.org_id("university", "SNU", "TW").await;
     let ndjson = [
         json!({"orcid": "https://orcid.org/0000-0002-1825-0097", "name": "Park Ji-hoon", "local_name": "박지훈",
                "keywords": ["반도체", "HBM"], "visibility": "members",
@@ -322,12 +312,9 @@ async fn ndjson_carries_publications_and_csv_updates_do_not_wipe_them() {
 #[actix_web::test]
 async fn only_the_universitys_office_may_import_and_bad_files_change_nothing() {
     let app = TestApp::spawn().await;
-    let uni = university(&app, "KAIST").await;
-    let other = university(&app, "POSTECH").await;
-    let company = app.create_org("company", "Samsung Electronics", "KR").await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let uni = app.org_id("university", "KAIST", "TW").await;
+    let other = app.org_id("university", "POSTECH", "TW").await;
+    let company = app.org_id("company", "Samsung Electronics", "KR").await;
     let csv = "external_id,name\nK-1,Kim\n";
     import(&app, None, &uni, "text/csv", csv).await.expect(401);
     for (org, role) in [
@@ -394,7 +381,7 @@ async fn only_the_universitys_office_may_import_and_bad_files_change_nothing() {
         .await;
     res.expect(400);
     assert!(
-        app.get("/api/v1/faculty").await.json()["items"]
+        app.anonymous().get("/api/v1/faculty").await.json()["items"]
             .as_array()
             .unwrap()
             .is_empty(),
@@ -412,7 +399,7 @@ async fn only_the_universitys_office_may_import_and_bad_files_change_nothing() {
 #[actix_web::test]
 async fn imports_over_the_configured_size_are_413() {
     let app = TestApp::spawn_with(|s| s.max_import_bytes = 1024).await;
-    let uni = university(&app, "NCKU").await;
+    let uni = app.org_id("university", "NCKU", "TW").await;
     let mut csv = String::from("external_id,name\n");
     for i in 0..100 {
         csv.push_str(&format!("N-{i},Professor {i}\n"));
@@ -421,7 +408,7 @@ async fn imports_over_the_configured_size_are_413() {
         .await
         .expect(413);
     assert!(
-        app.get("/api/v1/faculty").await.json()["items"]
+        app.anonymous().get("/api/v1/faculty").await.json()["items"]
             .as_array()
             .unwrap()
             .is_empty()
@@ -431,7 +418,7 @@ async fn imports_over_the_configured_size_are_413() {
 #[actix_web::test]
 async fn the_cli_imports_the_same_file_with_the_same_report() {
     let app = TestApp::spawn().await;
-    let uni = university(&app, "NTU").await;
+    let uni = app.org_id("university", "NTU", "TW").await;
     let run = |file: &str| {
         std::process::Command::new(env!("CARGO_BIN_EXE_liaison"))
             .current_dir(app.dir.path())
@@ -456,7 +443,7 @@ async fn the_cli_imports_the_same_file_with_the_same_report() {
     );
     // The API sees what the CLI wrote, and the CLI's second run changes nothing.
     assert_eq!(
-        app.operator_get("/api/v1/faculty").await.json()["items"]
+        app.operator().get("/api/v1/faculty").await.json()["items"]
             .as_array()
             .unwrap()
             .len(),
@@ -484,7 +471,7 @@ async fn the_cli_imports_the_same_file_with_the_same_report() {
 #[actix_web::test]
 async fn a_bulk_import_leaves_the_planner_statistics_current() {
     let app = TestApp::spawn().await;
-    let uni = university(&app, "KAIST").await;
+    let uni = app.org_id("university", "KAIST", "TW").await;
     let ndjson: Vec<String> = (0..300)
         .map(|i| {
             json!({"external_id": format!("K-{i}"), "name": format!("Researcher {i}"),
@@ -516,7 +503,7 @@ async fn a_bulk_import_leaves_the_planner_statistics_current() {
 #[actix_web::test]
 async fn a_large_file_is_imported_in_several_transactions_in_order() {
     let app = TestApp::spawn().await;
-    let uni = university(&app, "NTHU").await;
+    let uni = app.org_id("university", "NTHU", "TW").await;
     let rows = 1_500;
     let ndjson: Vec<String> = (0..rows)
         .map(|i| {
@@ -547,7 +534,7 @@ async fn a_large_file_is_imported_in_several_transactions_in_order() {
 #[actix_web::test]
 async fn a_key_repeated_in_one_file_updates_the_profile_its_first_row_created() {
     let app = TestApp::spawn().await;
-    let uni = university(&app, "KAIST").await;
+    let uni = app.org_id("university", "KAIST", "TW").await;
     let orcid = "0000-0002-1825-0097";
     let ndjson: Vec<String> = [
         json!({"external_id": "K-1", "orcid": orcid, "name": "Kim Min-jun",
@@ -594,7 +581,7 @@ async fn a_key_repeated_in_one_file_updates_the_profile_its_first_row_created() 
 #[actix_web::test]
 async fn a_row_the_database_refuses_is_rejected_alone() {
     let app = TestApp::spawn().await;
-    let uni = university(&app, "POSTECH").await;
+    let uni = app.org_id("university", "POSTECH", "TW").await;
     // A rule the database enforces that validation does not know (as a constraint added by
     // an administrator would be): new profiles are written together, and when that fails,
     // each alone, so only the refused row is reported.

@@ -4,31 +4,19 @@
 
 mod common;
 
-use actix_web::http::Method;
 use common::{TestApp, TestDb};
 use serde_json::{Value, json};
 
-async fn org(app: &TestApp, kind: &str, name: &str, country: &str) -> String {
-    app.create_org(kind, name, country).await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
 async fn profile(app: &TestApp, body: Value) -> String {
-    let res = app.post("/api/v1/faculty?refresh=wait_for", &body).await;
-    res.expect(201);
-    res.json()["id"].as_str().unwrap().to_owned()
+    app.create_indexed("/api/v1/faculty", &body).await
 }
 
 async fn need(app: &TestApp, body: Value) -> String {
-    let res = app.post("/api/v1/needs?refresh=wait_for", &body).await;
-    res.expect(201);
-    res.json()["id"].as_str().unwrap().to_owned()
+    app.create_indexed("/api/v1/needs", &body).await
 }
 
 async fn get(app: &TestApp, token: Option<&str>, path: &str) -> Value {
-    let res = app.call(Method::GET, path, token, &[], None).await;
+    let res = app.caller(token).get(path).await;
     res.expect(200);
     res.json()
 }
@@ -60,9 +48,9 @@ struct World {
 
 async fn world() -> World {
     let app = TestApp::spawn().await;
-    let nycu = org(&app, "university", "NYCU", "TW").await;
-    let snu = org(&app, "university", "SNU", "KR").await;
-    let tsmc = org(&app, "company", "TSMC", "TW").await;
+    let nycu = app.org_id("university", "NYCU", "TW").await;
+    let snu = app.org_id("university", "SNU", "KR").await;
+    let tsmc = app.org_id("company", "TSMC", "TW").await;
     let litho = profile(&app, json!({"university_id": nycu, "name": "Chen Yu-Ting", "department": "Photonics",
         "research_interests": "Extreme ultraviolet lithography, overlay metrology and resist chemistry for advanced nodes.",
         "keywords": ["EUV lithography", "overlay metrology", "photoresist"],
@@ -416,12 +404,17 @@ async fn explain_says_why_a_pair_is_not_listed() {
     assert_eq!(ids(&list, "faculty"), vec![w.litho.clone()]);
 
     // A closed need is not matched to profiles; the profile side still is.
-    let res = w.app.get(&format!("/api/v1/needs/{}", w.need_litho)).await;
+    let res = w
+        .app
+        .anonymous()
+        .get(&format!("/api/v1/needs/{}", w.need_litho))
+        .await;
     let etag = res.header("etag").unwrap();
     w.app
+        .operator()
+        .if_match(&etag)
         .patch(
             &format!("/api/v1/needs/{}?refresh=wait_for", w.need_litho),
-            Some(&etag),
             &json!({"status": "closed"}),
         )
         .await
@@ -475,23 +468,15 @@ async fn confidential_needs_are_matched_only_for_who_may_see_them() {
     assert!(matches(Some(staff.clone())).await.contains(&secret));
     // The professor cannot see it: explain is 404 for them, and tells the company why.
     w.app
-        .call(
-            Method::GET,
-            &format!("/api/v1/matches/explain?need_id={secret}&faculty_id={mine}"),
-            Some(&token),
-            &[],
-            None,
-        )
+        .as_(&token)
+        .get(&format!(
+            "/api/v1/matches/explain?need_id={secret}&faculty_id={mine}"
+        ))
         .await
         .expect(404);
     w.app
-        .call(
-            Method::GET,
-            &format!("/api/v1/needs/{secret}/matches"),
-            Some(&token),
-            &[],
-            None,
-        )
+        .as_(&token)
+        .get(&format!("/api/v1/needs/{secret}/matches"))
         .await
         .expect(404);
     let e = get(
@@ -503,12 +488,10 @@ async fn confidential_needs_are_matched_only_for_who_may_see_them() {
     assert!(codes(&e).contains(&("not_visible_to_faculty".into(), "faculty_matches".into())));
     // Inviting the professor lets them see it in their matches; withdrawing takes it away.
     w.app
-        .call(
-            Method::POST,
+        .as_(&staff)
+        .post(
             &format!("/api/v1/needs/{secret}/invitations?refresh=wait_for"),
-            Some(&staff),
-            &[],
-            Some(&json!({"faculty_id": mine})),
+            &json!({"faculty_id": mine}),
         )
         .await
         .expect(201);
@@ -521,13 +504,10 @@ async fn confidential_needs_are_matched_only_for_who_may_see_them() {
     .await;
     assert_eq!(e["reasons"], json!([]));
     w.app
-        .call(
-            Method::DELETE,
-            &format!("/api/v1/needs/{secret}/invitations/{mine}?refresh=wait_for"),
-            Some(&staff),
-            &[],
-            None,
-        )
+        .as_(&staff)
+        .delete(&format!(
+            "/api/v1/needs/{secret}/invitations/{mine}?refresh=wait_for"
+        ))
         .await
         .expect(204);
     assert!(!matches(Some(token)).await.contains(&secret));
@@ -557,8 +537,8 @@ async fn confidential_needs_are_matched_only_for_who_may_see_them() {
 #[actix_web::test]
 async fn a_large_limit_returns_every_candidate_and_pages_agree() {
     let app = TestApp::spawn().await;
-    let uni = org(&app, "university", "NTU", "TW").await;
-    let co = org(&app, "company", "MediaTek", "TW").await;
+    let uni = app.org_id("university", "NTU", "TW").await;
+    let co = app.org_id("company", "MediaTek", "TW").await;
     let mut expected = Vec::new();
     for i in 0..40 {
         let topic = if i % 4 == 0 {
@@ -631,7 +611,7 @@ async fn bad_parameters_are_400_problems_and_unknown_records_404() {
         ),
         "/api/v1/needs/not-an-id/matches".to_owned(),
     ] {
-        let res = w.app.get(&path).await;
+        let res = w.app.anonymous().get(&path).await;
         res.expect(400);
         res.assert_problem();
     }
@@ -642,7 +622,7 @@ async fn bad_parameters_are_400_problems_and_unknown_records_404() {
             "/api/v1/matches/explain?need_id={n}&faculty_id=0190c2a4-0000-7000-8000-000000000000"
         ),
     ] {
-        let res = w.app.get(&path).await;
+        let res = w.app.anonymous().get(&path).await;
         res.expect(404);
         res.assert_problem();
     }

@@ -20,6 +20,7 @@ async fn admins_manage_their_members_end_to_end() {
 
     // The operator appoints an admin (a new account: a one-time password comes back once).
     let res = app
+        .operator()
         .post(
             &base,
             &json!({"email": "ilo-head@ntu.edu.tw", "role": "admin", "display_name": "陳建宏"}),
@@ -37,10 +38,7 @@ async fn admins_manage_their_members_end_to_end() {
     let as_admin = |method: Method, path: String, body: Option<serde_json::Value>| {
         let app = &app;
         let token = admin_token.clone();
-        async move {
-            app.call(method, &path, Some(&token), &[], body.as_ref())
-                .await
-        }
+        async move { app.as_(&token).request(method, &path, body.as_ref()).await }
     };
 
     // The admin cannot enrol accounts directly: it invites an existing account and an
@@ -77,32 +75,23 @@ async fn admins_manage_their_members_end_to_end() {
     // The professor sees the invitation and accepts it.
     let prof_token = app.login("prof.lin@ntu.edu.tw", PASSWORD).await;
     let mine = app
-        .call(
-            Method::GET,
-            "/api/v1/me/invitations",
-            Some(&prof_token),
-            &[],
-            None,
-        )
+        .as_(&prof_token)
+        .get("/api/v1/me/invitations")
         .await
         .json();
     assert_eq!(mine["items"].as_array().unwrap().len(), 1, "{mine}");
     let invitation = mine["items"][0]["id"].as_str().unwrap().to_owned();
     let res = app
-        .call(
+        .as_(&prof_token)
+        .request(
             Method::POST,
             &format!("/api/v1/me/invitations/{invitation}/accept"),
-            Some(&prof_token),
-            &[],
             None,
         )
         .await;
     res.expect(200);
     assert_eq!(res.json()["status"], "accepted");
-    let me = app
-        .call(Method::GET, "/api/v1/me", Some(&prof_token), &[], None)
-        .await
-        .json();
+    let me = app.as_(&prof_token).get("/api/v1/me").await.json();
     assert_eq!(me["memberships"][0]["role"], "faculty");
     let prof_id = me["user"]["id"].as_str().unwrap().to_owned();
 
@@ -110,25 +99,19 @@ async fn admins_manage_their_members_end_to_end() {
     app.create_user("staff@ntu.edu.tw", PASSWORD, false).await;
     let staff_token = app.login("staff@ntu.edu.tw", PASSWORD).await;
     let mine = app
-        .call(
-            Method::GET,
-            "/api/v1/me/invitations",
-            Some(&staff_token),
-            &[],
-            None,
-        )
+        .as_(&staff_token)
+        .get("/api/v1/me/invitations")
         .await
         .json();
     let invitation = mine["items"][0]["id"].as_str().unwrap().to_owned();
-    app.call(
-        Method::POST,
-        &format!("/api/v1/me/invitations/{invitation}/accept"),
-        Some(&staff_token),
-        &[],
-        None,
-    )
-    .await
-    .expect(200);
+    app.as_(&staff_token)
+        .request(
+            Method::POST,
+            &format!("/api/v1/me/invitations/{invitation}/accept"),
+            None,
+        )
+        .await
+        .expect(200);
 
     // Members and pending invitations are refused again; so are bad addresses and roles.
     for (email, role) in [
@@ -203,23 +186,15 @@ async fn admins_manage_their_members_end_to_end() {
     )
     .await
     .expect(428);
-    app.call(
-        Method::PATCH,
-        &member,
-        Some(&admin_token),
-        &[("if-match", "\"7\"")],
-        Some(&json!({"role": "staff"})),
-    )
-    .await
-    .expect(412);
+    app.as_(&admin_token)
+        .if_match("\"7\"")
+        .patch(&member, &json!({"role": "staff"}))
+        .await
+        .expect(412);
     let res = app
-        .call(
-            Method::PATCH,
-            &member,
-            Some(&admin_token),
-            &[("if-match", etag.as_str())],
-            Some(&json!({"role": "staff"})),
-        )
+        .as_(&admin_token)
+        .if_match(etag.as_str())
+        .patch(&member, &json!({"role": "staff"}))
         .await;
     res.expect(200);
     assert_eq!(res.json()["role"], "staff");
@@ -239,10 +214,7 @@ async fn admins_manage_their_members_end_to_end() {
     as_admin(Method::GET, member.clone(), None)
         .await
         .expect(404);
-    let me = app
-        .call(Method::GET, "/api/v1/me", Some(&prof_token), &[], None)
-        .await
-        .json();
+    let me = app.as_(&prof_token).get("/api/v1/me").await.json();
     assert!(me["memberships"].as_array().unwrap().is_empty());
 }
 
@@ -257,30 +229,24 @@ async fn company_admin(app: &TestApp) -> (String, String) {
 }
 
 async fn invite(app: &TestApp, admin: &str, invitations: &str, email: &str) -> Response {
-    app.call(
-        Method::POST,
-        invitations,
-        Some(admin),
-        &[],
-        Some(&json!({"email": email, "role": "staff"})),
-    )
-    .await
+    app.as_(admin)
+        .post(invitations, &json!({"email": email, "role": "staff"}))
+        .await
 }
 
 async fn answer(app: &TestApp, token: &str, invitation: &str, verb: &str) -> Response {
-    app.call(
-        Method::POST,
-        &format!("/api/v1/me/invitations/{invitation}/{verb}"),
-        Some(token),
-        &[],
-        None,
-    )
-    .await
+    app.as_(token)
+        .request(
+            Method::POST,
+            &format!("/api/v1/me/invitations/{invitation}/{verb}"),
+            None,
+        )
+        .await
 }
 
 async fn member_emails(app: &TestApp, invitations: &str) -> Vec<String> {
     let members = invitations.replace("/invitations", "/members");
-    common::each(&app.operator_get(&members).await.json(), "items", |m| {
+    common::each(&app.operator().get(&members).await.json(), "items", |m| {
         m["email"].as_str().unwrap().to_owned()
     })
 }
@@ -317,10 +283,7 @@ async fn inviting_answers_the_same_whether_or_not_the_address_has_an_account() {
     let members = member_emails(&app, &invitations).await;
     assert!(!members.iter().any(|m| m.ends_with("account@example.org")));
     let token = app.login("has-account@example.org", PASSWORD).await;
-    let me = app
-        .call(Method::GET, "/api/v1/me", Some(&token), &[], None)
-        .await
-        .json();
+    let me = app.as_(&token).get("/api/v1/me").await.json();
     assert!(me["memberships"].as_array().unwrap().is_empty());
 }
 
@@ -335,7 +298,7 @@ async fn an_account_joins_only_by_accepting_and_declining_adds_nothing() {
     // Declined: nothing changes, and it cannot be accepted afterwards.
     let first = invite(&app, &admin, &invitations, "engineer@example.org").await;
     first.expect(201);
-    let first = first.json()["id"].as_str().unwrap().to_owned();
+    let first = first.id();
     let res = answer(&app, &token, &first, "decline").await;
     res.expect(200);
     assert_eq!(res.json()["status"], "declined");
@@ -348,22 +311,13 @@ async fn an_account_joins_only_by_accepting_and_declining_adds_nothing() {
             .await
             .contains(&"engineer@example.org".to_owned())
     );
-    let mine = app
-        .call(
-            Method::GET,
-            "/api/v1/me/invitations",
-            Some(&token),
-            &[],
-            None,
-        )
-        .await
-        .json();
+    let mine = app.as_(&token).get("/api/v1/me/invitations").await.json();
     assert!(mine["items"].as_array().unwrap().is_empty(), "{mine}");
 
     // Invited again and accepted: a member; neither answer can be given twice.
     let second = invite(&app, &admin, &invitations, "engineer@example.org").await;
     second.expect(201);
-    let second = second.json()["id"].as_str().unwrap().to_owned();
+    let second = second.id();
     answer(&app, &token, &second, "accept").await.expect(200);
     assert!(
         member_emails(&app, &invitations)
@@ -395,7 +349,7 @@ async fn only_the_invited_account_answers_and_admins_revoke_pending_invitations(
     let stranger = app.login("stranger@example.org", PASSWORD).await;
     let res = invite(&app, &admin, &invitations, "invitee@example.org").await;
     res.expect(201);
-    let id = res.json()["id"].as_str().unwrap().to_owned();
+    let id = res.id();
 
     // A stranger, and the inviting admin itself, cannot answer it: it is not theirs (404).
     for token in [&stranger, &admin] {
@@ -410,63 +364,38 @@ async fn only_the_invited_account_answers_and_admins_revoke_pending_invitations(
     );
     // Another organization's admin neither sees nor revokes it.
     let revoke = format!("{invitations}/{id}");
-    app.call(Method::GET, &invitations, Some(&other_admin), &[], None)
+    app.as_(&other_admin).get(&invitations).await.expect(403);
+    app.as_(&other_admin).delete(&revoke).await.expect(403);
+    app.as_(&other_admin)
+        .delete(&format!("{other_invitations}/{id}"))
         .await
-        .expect(403);
-    app.call(Method::DELETE, &revoke, Some(&other_admin), &[], None)
-        .await
-        .expect(403);
-    app.call(
-        Method::DELETE,
-        &format!("{other_invitations}/{id}"),
-        Some(&other_admin),
-        &[],
-        None,
-    )
-    .await
-    .expect(404);
+        .expect(404);
     // Anonymous callers are 401.
-    app.call(Method::GET, "/api/v1/me/invitations", None, &[], None)
+    app.anonymous()
+        .get("/api/v1/me/invitations")
         .await
         .expect(401);
-    app.call(
-        Method::POST,
-        &format!("/api/v1/me/invitations/{id}/accept"),
-        None,
-        &[],
-        None,
-    )
-    .await
-    .expect(401);
-
-    // Revoked: the invitee can no longer accept, and it cannot be revoked twice.
-    app.call(Method::DELETE, &revoke, Some(&admin), &[], None)
-        .await
-        .expect(204);
-    let mine = app
-        .call(
-            Method::GET,
-            "/api/v1/me/invitations",
-            Some(&invitee),
-            &[],
+    app.anonymous()
+        .request(
+            Method::POST,
+            &format!("/api/v1/me/invitations/{id}/accept"),
             None,
         )
         .await
-        .json();
+        .expect(401);
+
+    // Revoked: the invitee can no longer accept, and it cannot be revoked twice.
+    app.as_(&admin).delete(&revoke).await.expect(204);
+    let mine = app.as_(&invitee).get("/api/v1/me/invitations").await.json();
     assert!(mine["items"].as_array().unwrap().is_empty());
     answer(&app, &invitee, &id, "accept").await.expect(409);
-    app.call(Method::DELETE, &revoke, Some(&admin), &[], None)
-        .await
-        .expect(409);
+    app.as_(&admin).delete(&revoke).await.expect(409);
     assert!(
         !member_emails(&app, &invitations)
             .await
             .contains(&"invitee@example.org".to_owned())
     );
-    let listed = app
-        .call(Method::GET, &invitations, Some(&admin), &[], None)
-        .await
-        .json();
+    let listed = app.as_(&admin).get(&invitations).await.json();
     assert_eq!(listed["items"][0]["status"], "revoked");
 }
 
@@ -529,7 +458,7 @@ async fn bad_invitation_requests_are_4xx_problems_that_change_nothing() {
             404,
         ),
     ] {
-        let res = app.call(method.clone(), &path, Some(who), &[], None).await;
+        let res = app.as_(who).request(method.clone(), &path, None).await;
         assert_eq!(res.status.as_u16(), want, "{method} {path}: {}", res.text());
         res.assert_problem();
     }
@@ -542,16 +471,11 @@ async fn bad_invitation_requests_are_4xx_problems_that_change_nothing() {
             "display_name",
         ),
     ] {
-        let res = app
-            .call(Method::POST, &invitations, Some(&admin), &[], Some(&body))
-            .await;
+        let res = app.as_(&admin).post(&invitations, &body).await;
         res.expect(422);
         assert_eq!(res.json()["errors"][0]["field"], field, "{body}");
     }
-    let listed = app
-        .call(Method::GET, &invitations, Some(&admin), &[], None)
-        .await
-        .json();
+    let listed = app.as_(&admin).get(&invitations).await.json();
     assert!(listed["items"].as_array().unwrap().is_empty());
 }
 
@@ -564,6 +488,7 @@ async fn the_last_admin_cannot_be_removed_or_demoted() {
         org["id"].as_str().unwrap()
     );
     let admin = app
+        .operator()
         .post(
             &base,
             &json!({"email": "admin@mediatek.com", "role": "admin", "display_name": "A"}),
@@ -571,12 +496,15 @@ async fn the_last_admin_cannot_be_removed_or_demoted() {
         .await
         .json();
     let path = format!("{base}/{}", admin["user_id"].as_str().unwrap());
-    app.patch(&path, Some("*"), &json!({"role": "staff"}))
+    app.operator()
+        .if_match("*")
+        .patch(&path, &json!({"role": "staff"}))
         .await
         .expect(409);
-    app.delete(&path, None).await.expect(409);
+    app.operator().delete(&path).await.expect(409);
     // Faculty is a university role.
     let res = app
+        .operator()
         .post(
             &base,
             &json!({"email": "x@mediatek.com", "role": "faculty", "display_name": "X"}),
@@ -585,13 +513,16 @@ async fn the_last_admin_cannot_be_removed_or_demoted() {
     res.expect(422);
     assert_eq!(res.json()["errors"][0]["code"], "role_not_allowed");
     // With a second admin, the first can step down.
-    app.post(
-        &base,
-        &json!({"email": "admin2@mediatek.com", "role": "admin", "display_name": "B"}),
-    )
-    .await
-    .expect(201);
-    app.patch(&path, Some("*"), &json!({"role": "staff"}))
+    app.operator()
+        .post(
+            &base,
+            &json!({"email": "admin2@mediatek.com", "role": "admin", "display_name": "B"}),
+        )
+        .await
+        .expect(201);
+    app.operator()
+        .if_match("*")
+        .patch(&path, &json!({"role": "staff"}))
         .await
         .expect(200);
 }
@@ -600,14 +531,16 @@ async fn the_last_admin_cannot_be_removed_or_demoted() {
 async fn members_of_unknown_organizations_are_404() {
     let app = TestApp::spawn().await;
     let base = format!("/api/v1/organizations/{}/members", uuid::Uuid::now_v7());
-    app.post(
-        &base,
-        &json!({"email": "a@b.org", "role": "staff", "display_name": "A"}),
-    )
-    .await
-    .expect(404);
-    app.operator_get(&base).await.expect(404);
-    app.operator_get("/api/v1/organizations/not-an-id/members")
+    app.operator()
+        .post(
+            &base,
+            &json!({"email": "a@b.org", "role": "staff", "display_name": "A"}),
+        )
+        .await
+        .expect(404);
+    app.operator().get(&base).await.expect(404);
+    app.operator()
+        .get("/api/v1/organizations/not-an-id/members")
         .await
         .expect(400);
 }

@@ -3,16 +3,8 @@
 
 mod common;
 
-use actix_web::http::Method;
 use common::{PASSWORD, TestApp};
 use serde_json::{Value, json};
-
-async fn org(app: &TestApp, kind: &str, name: &str) -> String {
-    app.create_org(kind, name, "KR").await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
 
 fn need(company_id: &str, title: &str) -> Value {
     json!({
@@ -33,35 +25,20 @@ fn titles(list: &Value) -> Vec<String> {
 
 /// A professor at a new university who owns a faculty profile: (token, profile id).
 async fn professor(app: &TestApp, name: &str) -> (String, String) {
-    let uni = org(app, "university", &format!("{name} University")).await;
-    let token = app.member_token(&uni, "faculty").await;
-    let me = app
-        .call(Method::GET, "/api/v1/me", Some(&token), &[], None)
-        .await
-        .json();
-    let profile = app
-        .post(
-            "/api/v1/faculty",
-            &json!({"university_id": uni, "name": name, "owner_user_id": me["user"]["id"]}),
-        )
+    let uni = app
+        .org_id("university", &format!("{name} University"), "KR")
         .await;
-    profile.expect(201);
-    (token, profile.json()["id"].as_str().unwrap().to_owned())
+    app.professor(&uni, json!({"name": name})).await
 }
 
 #[actix_web::test]
 async fn a_company_posts_a_need_and_walks_it_through_its_statuses() {
     let app = TestApp::spawn().await;
-    let sk = org(&app, "company", "SK hynix").await;
+    let sk = app.org_id("company", "SK hynix", "KR").await;
     let staff = app.member_token(&sk, "staff").await;
     let res = app
-        .call(
-            Method::POST,
-            "/api/v1/needs",
-            Some(&staff),
-            &[],
-            Some(&need(&sk, "HBM thermal management")),
-        )
+        .as_(&staff)
+        .post("/api/v1/needs", &need(&sk, "HBM thermal management"))
         .await;
     res.expect(201);
     let created = res.json();
@@ -86,175 +63,87 @@ async fn a_company_posts_a_need_and_walks_it_through_its_statuses() {
     );
 
     // A draft is the company's own business.
-    app.call(Method::GET, &path, None, &[], None)
-        .await
-        .expect(404);
-    let other = org(&app, "company", "Samsung Electronics").await;
+    app.anonymous().get(&path).await.expect(404);
+    let other = app.org_id("company", "Samsung Electronics", "KR").await;
     let rival = app.member_token(&other, "staff").await;
-    app.call(Method::GET, &path, Some(&rival), &[], None)
-        .await
-        .expect(404);
-    assert!(
-        titles(
-            &app.call(Method::GET, "/api/v1/needs", Some(&rival), &[], None)
-                .await
-                .json()
-        )
-        .is_empty()
-    );
-    assert_eq!(
-        app.call(Method::GET, &path, Some(&staff), &[], None)
-            .await
-            .json(),
-        created
-    );
+    app.as_(&rival).get(&path).await.expect(404);
+    assert!(titles(&app.as_(&rival).get("/api/v1/needs").await.json()).is_empty());
+    assert_eq!(app.as_(&staff).get(&path).await.json(), created);
 
     // Opening it needs the current ETag.
     let open = json!({"status": "open"});
-    app.call(Method::PATCH, &path, Some(&staff), &[], Some(&open))
+    app.as_(&staff).patch(&path, &open).await.expect(428);
+    app.as_(&staff)
+        .if_match("\"7\"")
+        .patch(&path, &open)
         .await
-        .expect(428);
-    app.call(
-        Method::PATCH,
-        &path,
-        Some(&staff),
-        &[("if-match", "\"7\"")],
-        Some(&open),
-    )
-    .await
-    .expect(412);
+        .expect(412);
     assert_eq!(
-        app.call(Method::GET, &path, Some(&staff), &[], None)
-            .await
-            .json()["status"],
+        app.as_(&staff).get(&path).await.json()["status"],
         "draft",
         "a 412 changes nothing"
     );
-    let res = app
-        .call(
-            Method::PATCH,
-            &path,
-            Some(&staff),
-            &[("if-match", "\"1\"")],
-            Some(&open),
-        )
-        .await;
+    let res = app.as_(&staff).if_match("\"1\"").patch(&path, &open).await;
     res.expect(200);
     assert_eq!(res.header("etag").as_deref(), Some("\"2\""));
-    app.call(Method::GET, &path, None, &[], None)
-        .await
-        .expect(200);
+    app.anonymous().get(&path).await.expect(200);
     assert_eq!(
-        titles(
-            &app.call(Method::GET, "/api/v1/needs", None, &[], None)
-                .await
-                .json()
-        ),
+        titles(&app.anonymous().get("/api/v1/needs").await.json()),
         ["HBM thermal management"]
     );
 
     // The rival may read but not write.
-    app.call(
-        Method::PATCH,
-        &path,
-        Some(&rival),
-        &[("if-match", "*")],
-        Some(&json!({"title": "mine"})),
-    )
-    .await
-    .expect(403);
-    app.call(Method::DELETE, &path, Some(&rival), &[], None)
+    app.as_(&rival)
+        .if_match("*")
+        .patch(&path, &json!({"title": "mine"}))
         .await
         .expect(403);
+    app.as_(&rival).delete(&path).await.expect(403);
 
     // Only forward transitions.
-    app.call(
-        Method::PATCH,
-        &path,
-        Some(&staff),
-        &[("if-match", "*")],
-        Some(&json!({"status": "draft"})),
-    )
-    .await
-    .expect(409);
-    app.call(
-        Method::PATCH,
-        &path,
-        Some(&staff),
-        &[("if-match", "*")],
-        Some(&json!({"status": "awarded"})),
-    )
-    .await
-    .expect(200);
+    app.as_(&staff)
+        .if_match("*")
+        .patch(&path, &json!({"status": "draft"}))
+        .await
+        .expect(409);
+    app.as_(&staff)
+        .if_match("*")
+        .patch(&path, &json!({"status": "awarded"}))
+        .await
+        .expect(200);
     let res = app
-        .call(
-            Method::PATCH,
-            &path,
-            Some(&staff),
-            &[("if-match", "*")],
-            Some(&json!({"status": "open"})),
-        )
+        .as_(&staff)
+        .if_match("*")
+        .patch(&path, &json!({"status": "open"}))
         .await;
     res.expect(409);
     assert_eq!(res.code(), "conflict");
-    app.call(
-        Method::PATCH,
-        &path,
-        Some(&staff),
-        &[("if-match", "*")],
-        Some(&json!({"status": "closed"})),
-    )
-    .await
-    .expect(409);
+    app.as_(&staff)
+        .if_match("*")
+        .patch(&path, &json!({"status": "closed"}))
+        .await
+        .expect(409);
 
     // Delete is soft; operators restore.
-    app.call(
-        Method::DELETE,
-        &path,
-        Some(&staff),
-        &[("if-match", "\"3\"")],
-        None,
-    )
-    .await
-    .expect(204);
-    app.call(Method::GET, &path, Some(&staff), &[], None)
+    app.as_(&staff)
+        .if_match("\"3\"")
+        .delete(&path)
         .await
-        .expect(404);
-    // Gone for operators too unless they ask for it (a client's DELETE-then-GET sees 404).
-    app.operator_get(&path).await.expect(404);
-    assert!(
-        app.operator_get(&format!("{path}?include_deleted=true"))
-            .await
-            .json()["deleted_at"]
-            .is_string()
-    );
-    app.call(
-        Method::POST,
-        &format!("{path}/restore"),
-        Some(&staff),
-        &[],
-        None,
-    )
-    .await
-    .expect(403);
-    let restored = app.post(&format!("{path}/restore"), &json!({})).await;
-    restored.expect(200);
-    assert_eq!(restored.json()["status"], "awarded");
-    app.call(Method::GET, &path, Some(&staff), &[], None)
-        .await
-        .expect(200);
+        .expect(204);
+    let restored = app.assert_deleted_then_restored(&path, &staff).await;
+    assert_eq!(restored["status"], "awarded");
 }
 
 #[actix_web::test]
 async fn validation_reports_every_bad_field_and_saves_nothing() {
     let app = TestApp::spawn().await;
-    let tsmc = org(&app, "company", "TSMC").await;
-    let uni = org(&app, "university", "NTHU").await;
+    let tsmc = app.org_id("company", "TSMC", "KR").await;
+    let uni = app.org_id("university", "NTHU", "KR").await;
     let mut bad = need(&tsmc, "  ");
     bad["budget"] = json!({"min": 500, "max": 100, "currency": "XYZ"});
     bad["duration_months"] = json!(0);
     bad["keywords"] = json!(["ok", "", "k".repeat(101)]);
-    let res = app.post("/api/v1/needs", &bad).await;
+    let res = app.operator().post("/api/v1/needs", &bad).await;
     res.expect(422);
     let fields: Vec<String> = res.json()["errors"]
         .as_array()
@@ -275,16 +164,16 @@ async fn validation_reports_every_bad_field_and_saves_nothing() {
     // Enumerations and dates are checked while reading the body.
     let mut bad = need(&tsmc, "x");
     bad["collaboration_types"] = json!(["golf"]);
-    app.post("/api/v1/needs", &bad).await.expect(422);
+    app.operator().post("/api/v1/needs", &bad).await.expect(422);
     let mut bad = need(&tsmc, "x");
     bad["visibility"] = json!("secret");
-    app.post("/api/v1/needs", &bad).await.expect(422);
+    app.operator().post("/api/v1/needs", &bad).await.expect(422);
     let mut bad = need(&tsmc, "x");
     bad["deadline"] = json!("2027-02-30");
-    app.post("/api/v1/needs", &bad).await.expect(422);
+    app.operator().post("/api/v1/needs", &bad).await.expect(422);
 
     // A need belongs to a company.
-    let res = app.post("/api/v1/needs", &need(&uni, "x")).await;
+    let res = app.operator().post("/api/v1/needs", &need(&uni, "x")).await;
     res.expect(422);
     assert_eq!(res.json()["errors"][0]["code"], "not_a_company");
 
@@ -292,64 +181,72 @@ async fn validation_reports_every_bad_field_and_saves_nothing() {
     let mut past = need(&tsmc, "Late");
     past["deadline"] = json!("2020-01-01");
     past["status"] = json!("open");
-    let res = app.post("/api/v1/needs", &past).await;
+    let res = app.operator().post("/api/v1/needs", &past).await;
     res.expect(422);
     assert_eq!(res.json()["errors"][0]["field"], "deadline");
     past["status"] = json!("draft");
-    let draft = app.post("/api/v1/needs", &past).await;
+    let draft = app.operator().post("/api/v1/needs", &past).await;
     draft.expect(201);
     let path = draft.header("location").unwrap();
-    app.patch(&path, Some("\"1\""), &json!({"status": "open"}))
+    app.operator()
+        .if_match("\"1\"")
+        .patch(&path, &json!({"status": "open"}))
         .await
         .expect(422);
-    app.patch(
-        &path,
-        Some("\"1\""),
-        &json!({"status": "open", "deadline": "2099-01-01"}),
-    )
-    .await
-    .expect(200);
-    app.patch(&path, Some("\"2\""), &json!({"deadline": "2021-01-01"}))
+    app.operator()
+        .if_match("\"1\"")
+        .patch(&path, &json!({"status": "open", "deadline": "2099-01-01"}))
+        .await
+        .expect(200);
+    app.operator()
+        .if_match("\"2\"")
+        .patch(&path, &json!({"deadline": "2021-01-01"}))
         .await
         .expect(422);
-    app.patch(&path, Some("\"2\""), &json!({"title": null}))
+    app.operator()
+        .if_match("\"2\"")
+        .patch(&path, &json!({"title": null}))
         .await
         .expect(422);
-    app.patch(
-        &path,
-        Some("\"2\""),
-        &json!({"budget": {"min": 1, "max": 2, "currency": "US$"}}),
-    )
-    .await
-    .expect(422);
+    app.operator()
+        .if_match("\"2\"")
+        .patch(
+            &path,
+            &json!({"budget": {"min": 1, "max": 2, "currency": "US$"}}),
+        )
+        .await
+        .expect(422);
 
     // An open need whose deadline has since passed can still be edited and closed.
     app.db.execute(&format!(
         "UPDATE needs SET deadline = '2021-06-30' WHERE id = '{}'",
         draft.json()["id"].as_str().unwrap()
     ));
-    app.patch(
-        &path,
-        Some("\"2\""),
-        &json!({"summary": "Extended to 2.5D packaging"}),
-    )
-    .await
-    .expect(200);
-    app.patch(&path, Some("\"3\""), &json!({"status": "closed"}))
+    app.operator()
+        .if_match("\"2\"")
+        .patch(&path, &json!({"summary": "Extended to 2.5D packaging"}))
+        .await
+        .expect(200);
+    app.operator()
+        .if_match("\"3\"")
+        .patch(&path, &json!({"status": "closed"}))
         .await
         .expect(200);
 
     // The only need saved is the one that was valid.
-    assert_eq!(titles(&app.get("/api/v1/needs").await.json()), ["Late"]);
-    let list = app.operator_get("/api/v1/needs").await.json();
+    assert_eq!(
+        titles(&app.anonymous().get("/api/v1/needs").await.json()),
+        ["Late"]
+    );
+    let list = app.operator().get("/api/v1/needs").await.json();
     assert_eq!(titles(&list), ["Late"]);
 }
 
 #[actix_web::test]
 async fn confidential_needs_show_only_to_the_company_operators_and_invited_faculty() {
     let app = TestApp::spawn().await;
-    let nvidia = org(&app, "company", "NVIDIA").await;
-    let amd = org(&app, "company", "AMD").await;
+    let nvidia = app.org_id("company", "NVIDIA", "KR").await;
+    let amd = app.org_id("company", "AMD", "KR").await;
     let staff = app.member_token(&nvidia, "staff").await;
     let rival = app.member_token(&amd, "admin").await;
     let (invited, invited_profile) = professor(&app, "Chen").await;
@@ -361,28 +258,15 @@ async fn confidential_needs_show_only_to_the_company_operators_and_invited_facul
     let mut secret = need(&nvidia, "Next-generation GPU interconnect");
     secret["visibility"] = json!("confidential");
     secret["status"] = json!("open");
-    let created = app
-        .call(
-            Method::POST,
-            "/api/v1/needs",
-            Some(&staff),
-            &[],
-            Some(&secret),
-        )
-        .await;
+    let created = app.as_(&staff).post("/api/v1/needs", &secret).await;
     created.expect(201);
     let path = created.header("location").unwrap();
     let mut members = need(&nvidia, "Members-only GPU scheduling");
     members["visibility"] = json!("members");
     members["status"] = json!("open");
     let members_path = app
-        .call(
-            Method::POST,
-            "/api/v1/needs",
-            Some(&staff),
-            &[],
-            Some(&members),
-        )
+        .as_(&staff)
+        .post("/api/v1/needs", &members)
         .await
         .header("location")
         .unwrap();
@@ -390,11 +274,10 @@ async fn confidential_needs_show_only_to_the_company_operators_and_invited_facul
     let sees = |token: Option<String>| {
         let (app, path) = (&app, path.clone());
         async move {
-            let one = app
-                .call(Method::GET, &path, token.as_deref(), &[], None)
-                .await;
+            let one = app.caller(token.as_deref()).get(&path).await;
             let list = app
-                .call(Method::GET, "/api/v1/needs", token.as_deref(), &[], None)
+                .caller(token.as_deref())
+                .get("/api/v1/needs")
                 .await
                 .json();
             let listed = titles(&list).contains(&"Next-generation GPU interconnect".to_owned());
@@ -418,92 +301,57 @@ async fn confidential_needs_show_only_to_the_company_operators_and_invited_facul
     assert!(sees(Some(app.operator_token.clone())).await);
 
     // Members-only: any signed-in user, nobody anonymous.
-    app.call(Method::GET, &members_path, None, &[], None)
-        .await
-        .expect(404);
-    app.call(Method::GET, &members_path, Some(&stranger), &[], None)
-        .await
-        .expect(200);
-    app.call(Method::GET, &members_path, Some(&rival), &[], None)
-        .await
-        .expect(200);
+    app.anonymous().get(&members_path).await.expect(404);
+    app.as_(&stranger).get(&members_path).await.expect(200);
+    app.as_(&rival).get(&members_path).await.expect(200);
 
     // The rival cannot invite anyone to a need it cannot see, nor learn the invitations.
     let invitations = format!("{path}/invitations");
     let body = json!({"faculty_id": invited_profile});
-    app.call(Method::POST, &invitations, Some(&rival), &[], Some(&body))
-        .await
-        .expect(404);
-    app.call(Method::GET, &invitations, Some(&rival), &[], None)
-        .await
-        .expect(404);
-    app.call(Method::POST, &invitations, Some(&invited), &[], Some(&body))
+    app.as_(&rival).post(&invitations, &body).await.expect(404);
+    app.as_(&rival).get(&invitations).await.expect(404);
+    app.as_(&invited)
+        .post(&invitations, &body)
         .await
         .expect(404);
     let res = app
-        .call(
-            Method::POST,
-            &invitations,
-            Some(&staff),
-            &[],
-            Some(&json!({"faculty_id": "nope"})),
-        )
+        .as_(&staff)
+        .post(&invitations, &json!({"faculty_id": "nope"}))
         .await;
     res.expect(422);
 
     // Invited: the profile's owner sees it; inviting twice is idempotent.
-    app.call(Method::POST, &invitations, Some(&staff), &[], Some(&body))
-        .await
-        .expect(201);
-    app.call(Method::POST, &invitations, Some(&staff), &[], Some(&body))
-        .await
-        .expect(200);
+    app.as_(&staff).post(&invitations, &body).await.expect(201);
+    app.as_(&staff).post(&invitations, &body).await.expect(200);
     assert!(sees(Some(invited.clone())).await);
     assert!(!sees(Some(uninvited.clone())).await);
-    let listed = app
-        .call(Method::GET, &invitations, Some(&staff), &[], None)
-        .await
-        .json();
+    let listed = app.as_(&staff).get(&invitations).await.json();
     assert_eq!(listed.as_array().unwrap().len(), 1);
     assert_eq!(listed[0]["faculty_id"], json!(invited_profile));
     // An invited professor may read, not write.
-    app.call(
-        Method::PATCH,
-        &path,
-        Some(&invited),
-        &[("if-match", "*")],
-        Some(&json!({"title": "x"})),
-    )
-    .await
-    .expect(403);
+    app.as_(&invited)
+        .if_match("*")
+        .patch(&path, &json!({"title": "x"}))
+        .await
+        .expect(403);
 
     // Withdrawn: hidden again.
-    app.call(
-        Method::DELETE,
-        &format!("{invitations}/{invited_profile}"),
-        Some(&staff),
-        &[],
-        None,
-    )
-    .await
-    .expect(204);
-    app.call(
-        Method::DELETE,
-        &format!("{invitations}/{invited_profile}"),
-        Some(&staff),
-        &[],
-        None,
-    )
-    .await
-    .expect(404);
+    app.as_(&staff)
+        .delete(&format!("{invitations}/{invited_profile}"))
+        .await
+        .expect(204);
+    app.as_(&staff)
+        .delete(&format!("{invitations}/{invited_profile}"))
+        .await
+        .expect(404);
     assert!(!sees(Some(invited)).await);
 }
 
 #[actix_web::test]
 async fn lists_filter_and_page_stably() {
     let app = TestApp::spawn().await;
-    let a = org(&app, "company", "MediaTek").await;
-    let b = org(&app, "company", "Phison").await;
+    let a = app.org_id("company", "MediaTek", "KR").await;
+    let b = app.org_id("company", "Phison", "KR").await;
     for (company, title, status, kw, kind) in [
         (&a, "N1", "open", "5G", "consulting"),
         (&a, "N2", "draft", "5g", "consulting"),
@@ -511,18 +359,26 @@ async fn lists_filter_and_page_stably() {
         (&b, "N4", "open", "5G", "joint_lab"),
         (&a, "N5", "open", "SoC", "consulting"),
     ] {
-        app.post(
-            "/api/v1/needs",
-            &json!({"company_id": company, "title": title, "status": status, "keywords": [kw],
+        app.operator()
+            .post(
+                "/api/v1/needs",
+                &json!({"company_id": company, "title": title, "status": status, "keywords": [kw],
                     "collaboration_types": [kind], "visibility": "public"}),
-        )
-        .await
-        .expect(201);
+            )
+            .await
+            .expect(201);
     }
     let list = |q: &str| {
         let app = &app;
         let q = q.to_owned();
-        async move { titles(&app.operator_get(&format!("/api/v1/needs{q}")).await.json()) }
+        async move {
+            titles(
+                &app.operator()
+                    .get(&format!("/api/v1/needs{q}"))
+                    .await
+                    .json(),
+            )
+        }
     };
     assert_eq!(list("").await, ["N1", "N2", "N3", "N4", "N5"]);
     assert_eq!(list(&format!("?company_id={a}")).await, ["N1", "N2", "N5"]);
@@ -532,7 +388,7 @@ async fn lists_filter_and_page_stably() {
         list("?collaboration_type=consulting&status=open").await,
         ["N1", "N5"]
     );
-    let first = app.operator_get("/api/v1/needs?limit=2").await.json();
+    let first = app.operator().get("/api/v1/needs?limit=2").await.json();
     assert_eq!(titles(&first), ["N1", "N2"]);
     let cursor = first["next_cursor"].as_str().unwrap();
     assert_eq!(
@@ -541,11 +397,23 @@ async fn lists_filter_and_page_stably() {
     );
     // Anonymous callers see the same order without the draft.
     assert_eq!(
-        titles(&app.get("/api/v1/needs").await.json()),
+        titles(&app.anonymous().get("/api/v1/needs").await.json()),
         ["N1", "N3", "N4", "N5"]
     );
-    app.get("/api/v1/needs?status=pending").await.expect(400);
-    app.get("/api/v1/needs?company_id=1").await.expect(400);
-    app.get("/api/v1/needs?limit=0").await.expect(400);
-    app.get("/api/v1/needs?cursor=!!").await.expect(400);
+    app.anonymous()
+        .get("/api/v1/needs?status=pending")
+        .await
+        .expect(400);
+    app.anonymous()
+        .get("/api/v1/needs?company_id=1")
+        .await
+        .expect(400);
+    app.anonymous()
+        .get("/api/v1/needs?limit=0")
+        .await
+        .expect(400);
+    app.anonymous()
+        .get("/api/v1/needs?cursor=!!")
+        .await
+        .expect(400);
 }

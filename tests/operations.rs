@@ -8,10 +8,10 @@ use common::TestApp;
 #[actix_web::test]
 async fn healthz_and_readyz_report_ok() {
     let app = TestApp::spawn().await;
-    let res = app.get("/healthz").await;
+    let res = app.anonymous().get("/healthz").await;
     res.expect(200);
     assert_eq!(res.json()["status"], "ok");
-    let res = app.get("/readyz").await;
+    let res = app.anonymous().get("/readyz").await;
     res.expect(200);
     let body = res.json();
     assert_eq!(body["status"], "ready");
@@ -31,7 +31,7 @@ async fn readyz_is_503_when_the_index_folder_is_not_writable() {
     std::fs::remove_dir_all(&index).unwrap();
     // A file where the folder should be: nothing can be created inside it (even as root).
     std::fs::write(&index, b"not a folder").unwrap();
-    let res = app.get("/readyz").await;
+    let res = app.anonymous().get("/readyz").await;
     res.expect(503);
     let p = res.json();
     assert_eq!(p["code"], "service_unavailable");
@@ -54,10 +54,10 @@ async fn metrics_count_requests_by_route_template_and_status() {
     let app = TestApp::spawn().await;
     let org = app.create_org("company", "SK hynix", "KR").await;
     let path = format!("/api/v1/organizations/{}", org["id"].as_str().unwrap());
-    app.get(&path).await.expect(200);
-    app.get(&path).await.expect(200);
-    app.get("/nope").await.expect(404);
-    let res = app.get("/metrics").await;
+    app.anonymous().get(&path).await.expect(200);
+    app.anonymous().get(&path).await.expect(200);
+    app.anonymous().get("/nope").await.expect(404);
+    let res = app.anonymous().get("/metrics").await;
     res.expect(200);
     assert!(
         res.header("content-type")
@@ -78,27 +78,21 @@ async fn metrics_count_requests_by_route_template_and_status() {
 #[actix_web::test]
 async fn every_response_carries_a_request_id() {
     let app = TestApp::spawn().await;
-    let res = app.get("/healthz").await;
+    let res = app.anonymous().get("/healthz").await;
     assert_eq!(res.header("x-request-id").unwrap().len(), 36);
     let res = app
-        .request(
-            Method::GET,
-            "/nope",
-            &[("x-request-id", "client-abc.123")],
-            None,
-        )
+        .anonymous()
+        .header("x-request-id", "client-abc.123")
+        .get("/nope")
         .await;
     assert_eq!(
         res.header("x-request-id").as_deref(),
         Some("client-abc.123")
     );
     let res = app
-        .request(
-            Method::GET,
-            "/healthz",
-            &[("x-request-id", "bad id\twith spaces")],
-            None,
-        )
+        .anonymous()
+        .header("x-request-id", "bad id\twith spaces")
+        .get("/healthz")
         .await;
     assert_ne!(
         res.header("x-request-id").as_deref(),
@@ -109,20 +103,20 @@ async fn every_response_carries_a_request_id() {
 #[actix_web::test]
 async fn docs_and_spec_are_served_offline() {
     let app = TestApp::spawn().await;
-    let spec = app.get("/api/v1/openapi.json").await;
+    let spec = app.anonymous().get("/api/v1/openapi.json").await;
     spec.expect(200);
     let spec = spec.json();
     assert_eq!(spec["openapi"], "3.1.0");
     assert!(spec["paths"]["/api/v1/organizations/{id}"]["patch"].is_object());
-    let res = app.get("/docs").await;
+    let res = app.anonymous().get("/docs").await;
     assert!(res.status.is_redirection());
-    let page = app.get("/docs/").await;
+    let page = app.anonymous().get("/docs/").await;
     page.expect(200);
     assert!(
         page.text().contains("swagger"),
         "the docs page is Swagger UI"
     );
-    let js = app.get("/docs/swagger-ui-bundle.js").await;
+    let js = app.anonymous().get("/docs/swagger-ui-bundle.js").await;
     js.expect(200);
     assert!(
         js.body.len() > 100_000,
@@ -149,11 +143,11 @@ fn committed_openapi_matches_the_code() {
 #[actix_web::test]
 async fn readyz_is_503_when_the_database_does_not_answer() {
     let app = TestApp::spawn().await;
-    app.get("/readyz").await.expect(200);
+    app.anonymous().get("/readyz").await.expect(200);
     // The schema disappears under the service (as if the database were replaced).
     app.db
         .execute("ALTER TABLE __diesel_schema_migrations RENAME TO gone");
-    let res = app.get("/readyz").await;
+    let res = app.anonymous().get("/readyz").await;
     res.expect(503);
     let p = res.json();
     let failing: Vec<_> = p["checks"]
@@ -178,7 +172,7 @@ async fn readyz_answers_within_its_timeout_when_the_database_does_not() {
         s.readyz_timeout_ms = 300;
     })
     .await;
-    app.get("/readyz").await.expect(200);
+    app.anonymous().get("/readyz").await.expect(200);
     // Another thread takes the only pooled connection and keeps it until told.
     let (held_tx, held) = std::sync::mpsc::channel::<()>();
     let (release, release_rx) = std::sync::mpsc::channel::<()>();
@@ -192,7 +186,7 @@ async fn readyz_answers_within_its_timeout_when_the_database_does_not() {
     });
     held.recv().unwrap();
     let started = std::time::Instant::now();
-    let res = app.get("/readyz").await;
+    let res = app.anonymous().get("/readyz").await;
     let elapsed = started.elapsed();
     res.expect(503);
     assert!(
@@ -209,7 +203,7 @@ async fn readyz_answers_within_its_timeout_when_the_database_does_not() {
     assert_eq!(failing, ["database"]);
     release.send(()).unwrap();
     holder.join().unwrap().unwrap();
-    app.get("/readyz").await.expect(200);
+    app.anonymous().get("/readyz").await.expect(200);
 }
 
 /// The headers every response carries, and what `/docs/` is allowed to load.
@@ -219,26 +213,28 @@ async fn every_response_carries_security_headers() {
     let org = app.create_org("company", "Phison", "TW").await;
     let org_path = format!("/api/v1/organizations/{}", org["id"].as_str().unwrap());
     let bad_json = app
-        .request(
-            Method::POST,
-            "/api/v1/auth/login",
-            &[("content-type", "application/json")],
-            None,
-        )
+        .anonymous()
+        .header("content-type", "application/json")
+        .request(Method::POST, "/api/v1/auth/login", None)
         .await;
     for (what, res) in [
-        ("health", app.get("/healthz").await),
-        ("a read", app.get(&org_path).await),
-        ("a 404", app.get("/nope").await),
+        ("health", app.anonymous().get("/healthz").await),
+        ("a read", app.anonymous().get(&org_path).await),
+        ("a 404", app.anonymous().get("/nope").await),
         (
             "a 405",
-            app.request(Method::PUT, "/healthz", &[], None).await,
+            app.anonymous().request(Method::PUT, "/healthz", None).await,
         ),
         ("a 400", bad_json),
-        ("the spec", app.get("/api/v1/openapi.json").await),
+        (
+            "the spec",
+            app.anonymous().get("/api/v1/openapi.json").await,
+        ),
         (
             "a CSV",
-            app.operator_get("/api/v1/reports/funding?format=csv").await,
+            app.operator()
+                .get("/api/v1/reports/funding?format=csv")
+                .await,
         ),
     ] {
         assert_eq!(
@@ -257,7 +253,7 @@ async fn every_response_carries_security_headers() {
     }
 
     // The docs page: its own policy, which allows exactly what the page loads.
-    let page = app.get("/docs/").await;
+    let page = app.anonymous().get("/docs/").await;
     page.expect(200);
     assert_eq!(page.header("x-frame-options").as_deref(), Some("DENY"));
     assert_eq!(
@@ -289,9 +285,9 @@ async fn every_response_carries_security_headers() {
     {
         assert!(!reference.contains("//"), "{reference} from another origin");
         let path = format!("/docs/{}", reference.trim_start_matches("./"));
-        app.get(&path).await.expect(200);
+        app.anonymous().get(&path).await.expect(200);
     }
-    let init = app.get("/docs/swagger-initializer.js").await;
+    let init = app.anonymous().get("/docs/swagger-initializer.js").await;
     init.expect(200);
     assert!(
         init.text().contains("/api/v1/openapi.json"),
@@ -306,22 +302,20 @@ async fn every_response_carries_security_headers() {
 async fn credentials_and_tokens_are_never_stored() {
     let app = TestApp::spawn().await;
     let login = app
-        .request(
-            Method::POST,
+        .anonymous()
+        .post(
             "/api/v1/auth/login",
-            &[],
-            Some(&serde_json::json!({"email": "operator@liaison.test", "password": common::PASSWORD})),
+            &serde_json::json!({"email": "operator@liaison.test", "password": common::PASSWORD}),
         )
         .await;
     login.expect(200);
     assert_eq!(login.header("cache-control").as_deref(), Some("no-store"));
     let refresh_token = login.json()["refresh_token"].as_str().unwrap().to_owned();
     let refreshed = app
-        .request(
-            Method::POST,
+        .anonymous()
+        .post(
             "/api/v1/auth/refresh",
-            &[],
-            Some(&serde_json::json!({"refresh_token": refresh_token})),
+            &serde_json::json!({"refresh_token": refresh_token}),
         )
         .await;
     refreshed.expect(200);
@@ -329,21 +323,13 @@ async fn credentials_and_tokens_are_never_stored() {
         refreshed.header("cache-control").as_deref(),
         Some("no-store")
     );
-    let me = app.operator_get("/api/v1/me").await;
+    let me = app.operator().get("/api/v1/me").await;
     me.expect(200);
     assert_eq!(me.header("cache-control").as_deref(), Some("no-store"));
-    let forged = app
-        .call(
-            Method::GET,
-            "/api/v1/me",
-            Some("forged.token.value"),
-            &[],
-            None,
-        )
-        .await;
+    let forged = app.as_("forged.token.value").get("/api/v1/me").await;
     forged.expect(401);
     assert_eq!(forged.header("cache-control").as_deref(), Some("no-store"));
-    let public = app.get("/api/v1/organizations").await;
+    let public = app.anonymous().get("/api/v1/organizations").await;
     public.expect(200);
     assert_eq!(public.header("cache-control"), None);
 }
@@ -356,19 +342,15 @@ async fn metrics_can_require_a_token() {
         s.metrics_token = Some(liaison::config::Secret(token.to_owned()));
     })
     .await;
-    let res = app.get("/metrics").await;
+    let res = app.anonymous().get("/metrics").await;
     res.expect(401);
     assert_eq!(res.code(), "unauthenticated");
     assert_eq!(res.header("www-authenticate").as_deref(), Some("Bearer"));
     // Another valid credential is not the metrics token.
-    app.operator_get("/metrics").await.expect(401);
+    app.operator().get("/metrics").await.expect(401);
     let wrong = format!("{token}x");
-    app.call(Method::GET, "/metrics", Some(&wrong), &[], None)
-        .await
-        .expect(401);
-    let res = app
-        .call(Method::GET, "/metrics", Some(token), &[], None)
-        .await;
+    app.as_(&wrong).get("/metrics").await.expect(401);
+    let res = app.as_(token).get("/metrics").await;
     res.expect(200);
     assert!(
         res.text().contains("liaison_http_requests_total"),
@@ -416,9 +398,12 @@ async fn a_held_lock_makes_writes_503_within_the_lock_timeout_while_reads_go_on(
     // A new profile: a change the search index follows, so it goes through the outbox.
     let body = serde_json::json!({"university_id": uni["id"], "name": "Prof. Lin"});
     let started = Instant::now();
-    let res = tokio::time::timeout(Duration::from_secs(15), app.post("/api/v1/faculty", &body))
-        .await
-        .expect("the write waited for the lock's holder");
+    let res = tokio::time::timeout(
+        Duration::from_secs(15),
+        app.operator().post("/api/v1/faculty", &body),
+    )
+    .await
+    .expect("the write waited for the lock's holder");
     let elapsed = started.elapsed();
     res.expect(503);
     assert!(
@@ -427,10 +412,16 @@ async fn a_held_lock_makes_writes_503_within_the_lock_timeout_while_reads_go_on(
     );
     assert_eq!(res.header("retry-after").as_deref(), Some("1"));
     assert!(!res.text().contains("lock"), "no internals: {}", res.text());
-    app.get("/api/v1/organizations").await.expect(200);
-    app.get("/readyz").await.expect(200);
+    app.anonymous()
+        .get("/api/v1/organizations")
+        .await
+        .expect(200);
+    app.anonymous().get("/readyz").await.expect(200);
 
     release.send(()).unwrap();
     holder.join().unwrap();
-    app.post("/api/v1/faculty", &body).await.expect(201);
+    app.operator()
+        .post("/api/v1/faculty", &body)
+        .await
+        .expect(201);
 }

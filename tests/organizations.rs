@@ -2,7 +2,6 @@
 
 mod common;
 
-use actix_web::http::Method;
 use common::TestApp;
 use serde_json::{Value, json};
 
@@ -10,11 +9,8 @@ use serde_json::{Value, json};
 async fn create_then_get_round_trips_multilingual_names() {
     let app = TestApp::spawn().await;
     let res = app
-        .post(
-            "/api/v1/organizations",
-            &json!({"kind": "university", "name": "National Yang Ming Chiao Tung University",
-                    "local_name": "國立陽明交通大學", "country": "tw", "website": "https://www.nycu.edu.tw"}),
-        )
+        .operator().post("/api/v1/organizations", &json!({"kind": "university", "name": "National Yang Ming Chiao Tung University",
+                    "local_name": "國立陽明交通大學", "country": "tw", "website": "https://www.nycu.edu.tw"}))
         .await;
     res.expect(201);
     let created = res.json();
@@ -29,19 +25,17 @@ async fn create_then_get_round_trips_multilingual_names() {
     assert_eq!(created["local_name"], "國立陽明交通大學");
     assert_eq!(created["website"], "https://www.nycu.edu.tw/");
 
-    let got = app.get(&res.header("location").unwrap()).await;
+    let got = app.anonymous().get(&res.header("location").unwrap()).await;
     got.expect(200);
     assert_eq!(got.json(), created);
     assert_eq!(got.header("etag").as_deref(), Some("\"1\""));
 
     let korean = app
-        .post(
-            "/api/v1/organizations",
-            &json!({"kind": "university", "name": "Seoul National University", "local_name": "서울대학교", "country": "KR"}),
-        )
+        .operator().post("/api/v1/organizations", &json!({"kind": "university", "name": "Seoul National University", "local_name": "서울대학교", "country": "KR"}))
         .await;
     korean.expect(201);
     let got = app
+        .anonymous()
         .get(&format!(
             "/api/v1/organizations/{}",
             korean.json()["id"].as_str().unwrap()
@@ -56,23 +50,9 @@ async fn conditional_get_answers_304() {
     let app = TestApp::spawn().await;
     let org = app.create_org("company", "TSMC", "TW").await;
     let path = format!("/api/v1/organizations/{}", org["id"].as_str().unwrap());
-    let res = app
-        .request(
-            actix_web::http::Method::GET,
-            &path,
-            &[("if-none-match", "\"1\"")],
-            None,
-        )
-        .await;
+    let res = app.anonymous().if_none_match("\"1\"").get(&path).await;
     assert_eq!(res.status.as_u16(), 304);
-    let res = app
-        .request(
-            actix_web::http::Method::GET,
-            &path,
-            &[("if-none-match", "\"7\"")],
-            None,
-        )
-        .await;
+    let res = app.anonymous().if_none_match("\"7\"").get(&path).await;
     res.expect(200);
 }
 
@@ -87,18 +67,13 @@ async fn list_pages_with_a_cursor_in_creation_order_and_filters() {
         ("company", "MediaTek", "TW"),
         ("foundation", "Alumni Foundation", "TW"),
     ] {
-        ids.push(
-            app.create_org(kind, name, country).await["id"]
-                .as_str()
-                .unwrap()
-                .to_owned(),
-        );
+        ids.push(app.org_id(kind, name, country).await);
     }
     let mut seen = Vec::new();
     let mut url = "/api/v1/organizations?limit=2".to_owned();
     let mut pages = 0;
     loop {
-        let res = app.get(&url).await;
+        let res = app.anonymous().get(&url).await;
         res.expect(200);
         let body = res.json();
         let items = body["items"].as_array().unwrap();
@@ -113,23 +88,21 @@ async fn list_pages_with_a_cursor_in_creation_order_and_filters() {
     assert_eq!(pages, 3);
     assert_eq!(seen, ids, "every organization once, in creation order");
 
-    let res = app.get("/api/v1/organizations?kind=university").await;
-    let names: Vec<_> = res.json()["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|o| o["name"].as_str().unwrap().to_owned())
-        .collect();
+    let res = app
+        .anonymous()
+        .get("/api/v1/organizations?kind=university")
+        .await;
+    let names = common::each(&res.json(), "items", |o| {
+        o["name"].as_str().unwrap().to_owned()
+    });
     assert_eq!(names, ["KAIST", "National Taiwan University"]);
     let res = app
+        .anonymous()
         .get("/api/v1/organizations?country=tw&kind=company")
         .await;
-    let names: Vec<_> = res.json()["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|o| o["name"].as_str().unwrap().to_owned())
-        .collect();
+    let names = common::each(&res.json(), "items", |o| {
+        o["name"].as_str().unwrap().to_owned()
+    });
     assert_eq!(names, ["MediaTek"]);
 }
 
@@ -137,17 +110,15 @@ async fn list_pages_with_a_cursor_in_creation_order_and_filters() {
 async fn updates_need_a_current_etag_and_change_nothing_otherwise() {
     let app = TestApp::spawn().await;
     let res = app
-        .post(
-            "/api/v1/organizations",
-            &json!({"kind": "university", "name": "POSTECH", "local_name": "포항공과대학교", "country": "KR"}),
-        )
+        .operator().post("/api/v1/organizations", &json!({"kind": "university", "name": "POSTECH", "local_name": "포항공과대학교", "country": "KR"}))
         .await;
     let org = res.json();
     let path = format!("/api/v1/organizations/{}", org["id"].as_str().unwrap());
 
     // No If-Match: 428, nothing changes.
     assert_eq!(
-        app.patch(&path, None, &json!({"name": "X"}))
+        app.operator()
+            .patch(&path, &json!({"name": "X"}))
             .await
             .expect(428)
             .code(),
@@ -155,7 +126,9 @@ async fn updates_need_a_current_etag_and_change_nothing_otherwise() {
     );
     // Stale If-Match: 412, nothing changes.
     assert_eq!(
-        app.patch(&path, Some("\"9\""), &json!({"name": "X"}))
+        app.operator()
+            .if_match("\"9\"")
+            .patch(&path, &json!({"name": "X"}))
             .await
             .expect(412)
             .code(),
@@ -163,7 +136,9 @@ async fn updates_need_a_current_etag_and_change_nothing_otherwise() {
     );
     // Invalid content: 422, nothing changes.
     let bad = app
-        .patch(&path, Some("\"1\""), &json!({"country": "ZZ", "name": ""}))
+        .operator()
+        .if_match("\"1\"")
+        .patch(&path, &json!({"country": "ZZ", "name": ""}))
         .await;
     bad.expect(422);
     let fields: Vec<_> = bad.json()["errors"]
@@ -173,13 +148,13 @@ async fn updates_need_a_current_etag_and_change_nothing_otherwise() {
         .map(|e| e["field"].as_str().unwrap().to_owned())
         .collect();
     assert_eq!(fields, ["name", "country"]);
-    let unchanged = app.get(&path).await;
+    let unchanged = app.anonymous().get(&path).await;
     assert_eq!(unchanged.json(), org);
     assert_eq!(unchanged.header("etag").as_deref(), Some("\"1\""));
 
     // Current If-Match: applied; null clears an optional field; omitted fields stay.
     let ok = app
-        .patch(&path, Some("\"1\""), &json!({"name": "Pohang University of Science and Technology", "local_name": null, "website": "https://postech.ac.kr"}))
+        .operator().if_match("\"1\"").patch(&path, &json!({"name": "Pohang University of Science and Technology", "local_name": null, "website": "https://postech.ac.kr"}))
         .await;
     ok.expect(200);
     assert_eq!(ok.header("etag").as_deref(), Some("\"2\""));
@@ -188,14 +163,18 @@ async fn updates_need_a_current_etag_and_change_nothing_otherwise() {
     assert!(body["local_name"].is_null());
     assert_eq!(body["country"], "KR");
     assert_eq!(body["created_at"], org["created_at"]);
-    assert_eq!(app.get(&path).await.json(), body);
+    assert_eq!(app.anonymous().get(&path).await.json(), body);
 
     // The old ETag is now stale.
-    app.patch(&path, Some("\"1\""), &json!({"name": "Y"}))
+    app.operator()
+        .if_match("\"1\"")
+        .patch(&path, &json!({"name": "Y"}))
         .await
         .expect(412);
     // `*` matches any current version.
-    app.patch(&path, Some("*"), &json!({"name": "POSTECH"}))
+    app.operator()
+        .if_match("*")
+        .patch(&path, &json!({"name": "POSTECH"}))
         .await
         .expect(200);
 }
@@ -211,15 +190,29 @@ async fn delete_is_soft_and_respects_if_match() {
         )
         .await;
     let path = format!("/api/v1/organizations/{}", org["id"].as_str().unwrap());
-    app.delete(&path, Some("\"5\"")).await.expect(412);
-    app.get(&path).await.expect(200);
-    assert_eq!(app.delete(&path, Some("\"1\"")).await.status.as_u16(), 204);
-    app.get(&path).await.expect(404);
-    app.delete(&path, None).await.expect(404);
-    app.patch(&path, Some("*"), &json!({"name": "x"}))
+    app.operator()
+        .if_match("\"5\"")
+        .delete(&path)
+        .await
+        .expect(412);
+    app.anonymous().get(&path).await.expect(200);
+    assert_eq!(
+        app.operator()
+            .if_match("\"1\"")
+            .delete(&path)
+            .await
+            .status
+            .as_u16(),
+        204
+    );
+    app.anonymous().get(&path).await.expect(404);
+    app.operator().delete(&path).await.expect(404);
+    app.operator()
+        .if_match("*")
+        .patch(&path, &json!({"name": "x"}))
         .await
         .expect(404);
-    let list = app.get("/api/v1/organizations").await.json();
+    let list = app.anonymous().get("/api/v1/organizations").await.json();
     assert!(list["items"].as_array().unwrap().is_empty());
     // The row is kept (soft delete) for reports and restore.
     let kept = app
@@ -242,11 +235,8 @@ async fn delete_is_soft_and_respects_if_match() {
 async fn create_reports_every_invalid_field_and_writes_nothing() {
     let app = TestApp::spawn().await;
     let res = app
-        .post(
-            "/api/v1/organizations",
-            &json!({"kind": "university", "name": " ", "country": "XX", "website": "ftp://example.org",
-                    "local_name": "a".repeat(201)}),
-        )
+        .operator().post("/api/v1/organizations", &json!({"kind": "university", "name": " ", "country": "XX", "website": "ftp://example.org",
+                    "local_name": "a".repeat(201)}))
         .await;
     res.expect(422);
     let p = res.json();
@@ -291,7 +281,7 @@ async fn create_reports_every_invalid_field_and_writes_nothing() {
         ),
         (json!(["not", "an", "object"]), "body", "invalid_type"),
     ] {
-        let res = app.post("/api/v1/organizations", &body).await;
+        let res = app.operator().post("/api/v1/organizations", &body).await;
         res.expect(422);
         let e = &res.json()["errors"][0];
         assert_eq!(
@@ -301,7 +291,7 @@ async fn create_reports_every_invalid_field_and_writes_nothing() {
         );
     }
     assert!(
-        app.get("/api/v1/organizations").await.json()["items"]
+        app.anonymous().get("/api/v1/organizations").await.json()["items"]
             .as_array()
             .unwrap()
             .is_empty()
@@ -314,11 +304,9 @@ async fn null_for_a_required_field_is_422_and_an_empty_patch_changes_nothing() {
     let org = app.create_org("company", "NVIDIA", "US").await;
     let path = format!("/api/v1/organizations/{}", org["id"].as_str().unwrap());
     let res = app
-        .patch(
-            &path,
-            Some("\"1\""),
-            &json!({"name": null, "country": null}),
-        )
+        .operator()
+        .if_match("\"1\"")
+        .patch(&path, &json!({"name": null, "country": null}))
         .await;
     res.expect(422);
     let fields: Vec<_> = res.json()["errors"]
@@ -328,7 +316,11 @@ async fn null_for_a_required_field_is_422_and_an_empty_patch_changes_nothing() {
         .map(|e| e["field"].as_str().unwrap().to_owned())
         .collect();
     assert_eq!(fields, ["name", "country"]);
-    let res = app.patch(&path, Some("\"1\""), &json!({})).await;
+    let res = app
+        .operator()
+        .if_match("\"1\"")
+        .patch(&path, &json!({}))
+        .await;
     res.expect(200);
     assert_eq!(
         res.header("etag").as_deref(),
@@ -336,7 +328,9 @@ async fn null_for_a_required_field_is_422_and_an_empty_patch_changes_nothing() {
         "no change, no new version"
     );
     let res = app
-        .patch(&path, Some("\"1\""), &json!({"name": "NVIDIA"}))
+        .operator()
+        .if_match("\"1\"")
+        .patch(&path, &json!({"name": "NVIDIA"}))
         .await;
     assert_eq!(res.header("etag").as_deref(), Some("\"1\""));
 }
@@ -347,18 +341,14 @@ async fn concurrent_updates_with_the_same_etag_let_exactly_one_win() {
     let org = app.create_org("company", "AMD", "US").await;
     let path = format!("/api/v1/organizations/{}", org["id"].as_str().unwrap());
     for round in 0..5 {
-        let etag = app.get(&path).await.header("etag").unwrap();
+        let etag = app.anonymous().get(&path).await.header("etag").unwrap();
         let (a, b) = futures_util::future::join(
-            app.patch(
-                &path,
-                Some(&etag),
-                &json!({"name": format!("AMD a{round}")}),
-            ),
-            app.patch(
-                &path,
-                Some(&etag),
-                &json!({"name": format!("AMD b{round}")}),
-            ),
+            app.operator()
+                .if_match(&etag)
+                .patch(&path, &json!({"name": format!("AMD a{round}")})),
+            app.operator()
+                .if_match(&etag)
+                .patch(&path, &json!({"name": format!("AMD b{round}")})),
         )
         .await;
         let mut statuses = [a.status.as_u16(), b.status.as_u16()];
@@ -375,7 +365,10 @@ async fn concurrent_updates_with_the_same_etag_let_exactly_one_win() {
         } else {
             b.json()
         };
-        assert_eq!(app.get(&path).await.json()["name"], winner["name"]);
+        assert_eq!(
+            app.anonymous().get(&path).await.json()["name"],
+            winner["name"]
+        );
     }
 }
 
@@ -391,16 +384,7 @@ async fn only_an_operator_changes_a_kind_and_not_while_members_or_records_depend
     let admin = app.member_token(co_id, "admin").await;
     let patch = |token: &str, body: Value| {
         let (app, path, token) = (&app, path.clone(), token.to_owned());
-        async move {
-            app.call(
-                Method::PATCH,
-                &path,
-                Some(&token),
-                &[("if-match", "*")],
-                Some(&body),
-            )
-            .await
-        }
+        async move { app.as_(&token).if_match("*").patch(&path, &body).await }
     };
 
     // The admin edits the organization, but not its kind (also not together with other fields).
@@ -410,7 +394,7 @@ async fn only_an_operator_changes_a_kind_and_not_while_members_or_records_depend
     patch(&admin, json!({"kind": "university", "name": "Quanta U"}))
         .await
         .expect(403);
-    let unchanged = app.get(&path).await;
+    let unchanged = app.anonymous().get(&path).await;
     assert_eq!(unchanged.json(), co);
     assert_eq!(unchanged.header("etag").as_deref(), Some("\"1\""));
     // Naming the kind it already has is no change of kind.
@@ -423,12 +407,10 @@ async fn only_an_operator_changes_a_kind_and_not_while_members_or_records_depend
     assert_eq!(res.json()["kind"], "company");
     // Still a company: it cannot keep faculty profiles.
     let res = app
-        .call(
-            Method::POST,
+        .as_(&admin)
+        .post(
             "/api/v1/faculty",
-            Some(&admin),
-            &[],
-            Some(&json!({"university_id": co_id, "name": "Taken Over"})),
+            &json!({"university_id": co_id, "name": "Taken Over"}),
         )
         .await;
     res.expect(422);
@@ -438,22 +420,22 @@ async fn only_an_operator_changes_a_kind_and_not_while_members_or_records_depend
     let uni = app.create_org("university", "NTHU", "TW").await;
     let uni_id = uni["id"].as_str().unwrap();
     let uni_admin = app.member_token(uni_id, "admin").await;
-    app.call(
-        Method::PATCH,
-        &format!("/api/v1/organizations/{uni_id}"),
-        Some(&uni_admin),
-        &[("if-match", "*")],
-        Some(&json!({"kind": "company"})),
-    )
-    .await
-    .expect(403);
+    app.as_(&uni_admin)
+        .if_match("*")
+        .patch(
+            &format!("/api/v1/organizations/{uni_id}"),
+            &json!({"kind": "company"}),
+        )
+        .await
+        .expect(403);
 
     // The operator may, but not while members hold roles the new kind cannot grant...
     app.member_token(uni_id, "faculty").await;
     let res = app
+        .operator()
+        .if_match("*")
         .patch(
             &format!("/api/v1/organizations/{uni_id}"),
-            Some("*"),
             &json!({"kind": "company"}),
         )
         .await;
@@ -463,26 +445,30 @@ async fn only_an_operator_changes_a_kind_and_not_while_members_or_records_depend
     });
     assert_eq!(codes, [(json!("kind"), json!("roles_do_not_fit"))]);
     assert_eq!(
-        app.get(&format!("/api/v1/organizations/{uni_id}"))
+        app.anonymous()
+            .get(&format!("/api/v1/organizations/{uni_id}"))
             .await
             .json()["kind"],
         "university"
     );
 
     // ...nor while it holds records only its present kind may hold.
-    app.post(
-        "/api/v1/needs",
-        &json!({"company_id": co_id, "title": "Thermal design", "status": "draft"}),
-    )
-    .await
-    .expect(201);
+    app.operator()
+        .post(
+            "/api/v1/needs",
+            &json!({"company_id": co_id, "title": "Thermal design", "status": "draft"}),
+        )
+        .await
+        .expect(201);
     let res = app
-        .patch(&path, Some("*"), &json!({"kind": "university"}))
+        .operator()
+        .if_match("*")
+        .patch(&path, &json!({"kind": "university"}))
         .await;
     res.expect(409);
     let codes = common::each(&res.json(), "errors", |e| e["code"].clone());
     assert_eq!(codes, [json!("kind_in_use")]);
-    assert_eq!(app.get(&path).await.json()["kind"], "company");
+    assert_eq!(app.anonymous().get(&path).await.json()["kind"], "company");
 
     // An organization created with the wrong kind, with nothing depending on it yet: corrected.
     let wrong = app.create_org("company", "Academia Sinica", "TW").await;
@@ -490,9 +476,10 @@ async fn only_an_operator_changes_a_kind_and_not_while_members_or_records_depend
     app.member_token(wrong_id, "admin").await;
     app.member_token(wrong_id, "staff").await;
     let res = app
+        .operator()
+        .if_match("*")
         .patch(
             &format!("/api/v1/organizations/{wrong_id}"),
-            Some("*"),
             &json!({"kind": "university"}),
         )
         .await;

@@ -3,83 +3,53 @@
 
 mod common;
 
-use actix_web::http::Method;
-use common::TestApp;
+use common::{Scrub, TestApp, scrub};
 use serde_json::{Value, json};
 
-async fn org(app: &TestApp, kind: &str, name: &str) -> String {
-    app.create_org(kind, name, "TW").await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
-async fn me(app: &TestApp, token: &str) -> String {
-    app.call(Method::GET, "/api/v1/me", Some(token), &[], None)
-        .await
-        .json()["user"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
 async fn post(app: &TestApp, token: &str, path: &str, body: Value) -> common::Response {
-    app.call(Method::POST, path, Some(token), &[], Some(&body))
-        .await
+    app.as_(token).post(path, &body).await
 }
 
 #[actix_web::test]
 async fn the_funnel_counts_engagements_and_times_answers() {
     let app = TestApp::spawn().await;
-    let nycu = org(&app, "university", "國立陽明交通大學").await;
-    let other_uni = org(&app, "university", "Other").await;
-    let tsmc = org(&app, "company", "TSMC").await;
+    let nycu = app.org_id("university", "國立陽明交通大學", "TW").await;
+    let other_uni = app.org_id("university", "Other", "TW").await;
+    let tsmc = app.org_id("company", "TSMC", "TW").await;
     let office = app.member_token(&nycu, "staff").await;
     let staff = app.member_token(&tsmc, "staff").await;
     let prof = app.member_token(&nycu, "faculty").await;
-    let owner = me(&app, &prof).await;
+    let owner = app.user_id(&prof).await;
     let mine = app
+        .operator()
         .post(
             "/api/v1/faculty",
             &json!({"university_id": nycu, "name": "Chen", "owner_user_id": owner}),
         )
         .await
-        .json()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+        .id();
     let plain = app
+        .operator()
         .post(
             "/api/v1/faculty",
             &json!({"university_id": nycu, "name": "Lin"}),
         )
         .await
-        .json()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+        .id();
     let elsewhere = app
+        .operator()
         .post(
             "/api/v1/faculty",
             &json!({"university_id": other_uni, "name": "Kim"}),
         )
         .await
-        .json()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+        .id();
     let need = |title: &'static str| {
         let (app, tsmc) = (&app, tsmc.clone());
         async move {
-            app.post(
-                "/api/v1/needs",
-                &json!({"company_id": tsmc, "title": title, "status": "open", "visibility": "public"}),
-            )
+            app.operator().post("/api/v1/needs", &json!({"company_id": tsmc, "title": title, "status": "open", "visibility": "public"}))
             .await
-            .json()["id"]
-            .as_str()
-            .unwrap()
-            .to_owned()
+            .id()
         }
     };
     let (a, b) = (need("Lithography").await, need("Packaging").await);
@@ -92,17 +62,16 @@ async fn the_funnel_counts_engagements_and_times_answers() {
     )
     .await;
     res.expect(201);
-    let e = res.json()["id"].as_str().unwrap().to_owned();
+    let e = res.id();
     let etag = res.header("etag").unwrap();
-    app.call(
-        Method::POST,
-        &format!("/api/v1/engagements/{e}/transitions"),
-        Some(&prof),
-        &[("if-match", etag.as_str())],
-        Some(&json!({"to": "interested"})),
-    )
-    .await
-    .expect(200);
+    app.as_(&prof)
+        .if_match(etag.as_str())
+        .post(
+            &format!("/api/v1/engagements/{e}/transitions"),
+            &json!({"to": "interested"}),
+        )
+        .await
+        .expect(200);
     // Shortlisted only (the company's own note: not counted for the office, as
     // `GET /engagements` does not show it to them); and one at another university (not
     // counted).
@@ -124,7 +93,7 @@ async fn the_funnel_counts_engagements_and_times_answers() {
     .expect(201);
 
     let path = format!("/api/v1/reports/funnel?university_id={nycu}");
-    let res = app.call(Method::GET, &path, Some(&office), &[], None).await;
+    let res = app.as_(&office).get(&path).await;
     res.expect(200);
     let r = res.json();
     assert_eq!(r["needs"], 1, "{r}");
@@ -136,25 +105,14 @@ async fn the_funnel_counts_engagements_and_times_answers() {
     assert_eq!(r["responded"], 1);
     let hours = r["median_hours_to_first_response"].as_f64().unwrap();
     assert!((0.0..0.1).contains(&hours), "{hours}");
+    insta::assert_json_snapshot!("funnel", scrub(&r), {
+        ".median_hours_to_first_response" => "[hours]",
+    });
 
     // CSV, by parameter or by Accept header: BOM, CRLF, one row per stage.
     for res in [
-        app.call(
-            Method::GET,
-            &format!("{path}&format=csv"),
-            Some(&office),
-            &[],
-            None,
-        )
-        .await,
-        app.call(
-            Method::GET,
-            &path,
-            Some(&office),
-            &[("accept", "text/csv")],
-            None,
-        )
-        .await,
+        app.as_(&office).get(&format!("{path}&format=csv")).await,
+        app.as_(&office).accept("text/csv").get(&path).await,
     ] {
         res.expect(200);
         assert!(res.header("content-type").unwrap().starts_with("text/csv"));
@@ -165,27 +123,29 @@ async fn the_funnel_counts_engagements_and_times_answers() {
         );
         let text = res.text();
         assert!(text.starts_with('\u{feff}'), "{text:?}");
-        assert!(text.contains("stage,count\r\n"));
-        assert!(text.contains("engagements_interested,1\r\n"));
-        assert!(text.contains("needs,1\r\n"));
+        // The median is seconds of this run: checked, then left out of the snapshot.
+        let median = "median_hours_to_first_response,";
+        let (before, after) = text.split_once(median).expect("a median row");
+        let (hours, rest) = after.split_once("\r\n").unwrap();
+        assert!(
+            (0.0..0.1).contains(&hours.parse::<f64>().unwrap()),
+            "{hours}"
+        );
+        let text = format!("{before}{median}[hours]\r\n{rest}");
+        insta::assert_snapshot!("funnel_csv", Scrub::default().csv(&text));
     }
 
     // A period that excludes everything.
     let res = app
-        .call(
-            Method::GET,
-            &format!("{path}&from=2000-01-01&to=2000-02-01"),
-            Some(&office),
-            &[],
-            None,
-        )
+        .as_(&office)
+        .get(&format!("{path}&from=2000-01-01&to=2000-02-01"))
         .await;
     assert_eq!(res.json()["engagements"], 0);
 
     // Who may read it: the office and operators (who see every engagement, the shortlist
     // too); not the company, not the professor, not another university's office, not
     // anonymous callers.
-    let all = app.operator_get(&path).await.json();
+    let all = app.operator().get(&path).await.json();
     assert_eq!(
         (
             all["needs"].clone(),
@@ -194,26 +154,18 @@ async fn the_funnel_counts_engagements_and_times_answers() {
         (json!(2), json!(1)),
         "{all}"
     );
-    app.call(Method::GET, &path, Some(&staff), &[], None)
-        .await
-        .expect(403);
-    app.call(Method::GET, &path, Some(&prof), &[], None)
-        .await
-        .expect(403);
+    app.as_(&staff).get(&path).await.expect(403);
+    app.as_(&prof).get(&path).await.expect(403);
     let other_office = app.member_token(&other_uni, "admin").await;
-    app.call(Method::GET, &path, Some(&other_office), &[], None)
-        .await
-        .expect(403);
-    app.call(Method::GET, &path, None, &[], None)
-        .await
-        .expect(401);
+    app.as_(&other_office).get(&path).await.expect(403);
+    app.anonymous().get(&path).await.expect(401);
 }
 
 #[actix_web::test]
 async fn bad_report_parameters_are_problems() {
     let app = TestApp::spawn().await;
-    let nycu = org(&app, "university", "NYCU").await;
-    let tsmc = org(&app, "company", "TSMC").await;
+    let nycu = app.org_id("university", "NYCU", "TW").await;
+    let tsmc = app.org_id("company", "TSMC", "TW").await;
     for q in [
         "".to_owned(),
         "university_id=nope".to_owned(),
@@ -224,7 +176,8 @@ async fn bad_report_parameters_are_problems() {
     ] {
         // As the operator: a stranger is told to authenticate before anything else.
         let res = app
-            .operator_get(&format!("/api/v1/reports/funnel?{q}"))
+            .operator()
+            .get(&format!("/api/v1/reports/funnel?{q}"))
             .await;
         res.expect(400);
         res.assert_problem();
@@ -232,7 +185,8 @@ async fn bad_report_parameters_are_problems() {
     // A company or an unknown id is not a university.
     for id in [tsmc, "0190c2a4-0000-7000-8000-000000000000".to_owned()] {
         let res = app
-            .operator_get(&format!("/api/v1/reports/funnel?university_id={id}"))
+            .operator()
+            .get(&format!("/api/v1/reports/funnel?university_id={id}"))
             .await;
         res.expect(404);
     }
@@ -240,20 +194,18 @@ async fn bad_report_parameters_are_problems() {
 
 async fn id(res: common::Response) -> String {
     res.expect(201);
-    res.json()["id"].as_str().unwrap().to_owned()
+    res.id()
 }
 
 #[actix_web::test]
 async fn funding_centres_and_faculty_reports_add_up_per_currency() {
     let app = TestApp::spawn().await;
-    let uni = org(&app, "university", "國立臺灣大學").await;
-    let co = org(&app, "company", "MediaTek").await;
-    let gov = app.create_org("government", "NSTC", "TW").await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let uni = app.org_id("university", "國立臺灣大學", "TW").await;
+    let co = app.org_id("company", "MediaTek", "TW").await;
+    let gov = app.org_id("government", "NSTC", "TW").await;
     let office = app.member_token(&uni, "staff").await;
     let p1 = id(app
+        .operator()
         .post(
             "/api/v1/faculty",
             &json!({"university_id": uni, "name": "Chen", "local_name": "陳"}),
@@ -261,6 +213,7 @@ async fn funding_centres_and_faculty_reports_add_up_per_currency() {
         .await)
     .await;
     let p2 = id(app
+        .operator()
         .post(
             "/api/v1/faculty",
             &json!({"university_id": uni, "name": "Lin"}),
@@ -268,26 +221,21 @@ async fn funding_centres_and_faculty_reports_add_up_per_currency() {
         .await)
     .await;
     id(app
-        .call(Method::POST, "/api/v1/centers", Some(&office), &[], Some(&json!({
+        .as_(&office).post("/api/v1/centers", &json!({
             "host_university_id": uni, "name": "NTU–MediaTek AI Center", "local_name": "臺大聯發科人工智慧中心",
             "status": "active", "visibility": "participants", "director_id": p1, "member_ids": [p2],
             "partners": [{"company_id": co, "role": "founding_sponsor"}],
             "shared_resources": [{"kind": "gpu", "model": "H100", "count": 64}, {"kind": "hpc_allocation", "gpu_hours": 500000}],
             "funding": [{"year": 2025, "sponsor_id": co, "amount_minor": 5_000_000_000i64, "currency": "TWD"},
-                        {"year": 2026, "sponsor_id": co, "amount_minor": 5_500_000_000i64, "currency": "TWD"}]})))
+                        {"year": 2026, "sponsor_id": co, "amount_minor": 5_500_000_000i64, "currency": "TWD"}]}))
         .await)
     .await;
     let project = |body: Value| {
         let (app, office) = (&app, office.clone());
         async move {
             id(app
-                .call(
-                    Method::POST,
-                    "/api/v1/funded-projects",
-                    Some(&office),
-                    &[],
-                    Some(&body),
-                )
+                .as_(&office)
+                .post("/api/v1/funded-projects", &body)
                 .await)
             .await
         }
@@ -307,34 +255,27 @@ async fn funding_centres_and_faculty_reports_add_up_per_currency() {
         "start_date": "2026-02-01", "end_date": "2026-08-01", "status": "negotiating", "visibility": "public"})).await;
     // The gift completes; the sponsored project receives a first payment.
     let res = app
-        .call(
-            Method::GET,
-            &format!("/api/v1/funded-projects/{gift}"),
-            Some(&office),
-            &[],
-            None,
-        )
+        .as_(&office)
+        .get(&format!("/api/v1/funded-projects/{gift}"))
         .await;
     let etag = res.header("etag").unwrap();
-    app.call(
-        Method::PATCH,
-        &format!("/api/v1/funded-projects/{gift}"),
-        Some(&office),
-        &[("if-match", etag.as_str())],
-        Some(&json!({"status": "completed"})),
-    )
-    .await
-    .expect(200);
+    app.as_(&office)
+        .if_match(etag.as_str())
+        .patch(
+            &format!("/api/v1/funded-projects/{gift}"),
+            &json!({"status": "completed"}),
+        )
+        .await
+        .expect(200);
     id(app
-        .call(Method::POST, &format!("/api/v1/funded-projects/{sponsored}/payments"), Some(&office), &[],
-            Some(&json!({"received_date": "2026-02-15", "amount_minor": 30_000_000i64, "currency": "TWD", "status": "received"})))
+        .as_(&office).post(&format!("/api/v1/funded-projects/{sponsored}/payments"), &json!({"received_date": "2026-02-15", "amount_minor": 30_000_000i64, "currency": "TWD", "status": "received"}))
         .await)
     .await;
 
     let get = |path: String| {
         let (app, office) = (&app, office.clone());
         async move {
-            let res = app.call(Method::GET, &path, Some(&office), &[], None).await;
+            let res = app.as_(&office).get(&path).await;
             res.expect(200);
             res.json()
         }
@@ -396,6 +337,7 @@ async fn funding_centres_and_faculty_reports_add_up_per_currency() {
         r.get("converted").is_none(),
         "never summed across currencies without rates"
     );
+    insta::assert_json_snapshot!("funding", scrub(&r));
     // With rates: exact conversion into the base currency's minor units.
     let r = get(format!(
         "/api/v1/reports/funding?university_id={uni}&rates=TWD:0.031,KRW:0.00073&base=USD"
@@ -408,32 +350,22 @@ async fn funding_centres_and_faculty_reports_add_up_per_currency() {
     );
     // A currency without a rate is refused, not guessed.
     let res = app
-        .call(
-            Method::GET,
-            &format!("/api/v1/reports/funding?university_id={uni}&rates=TWD:0.031&base=USD"),
-            Some(&office),
-            &[],
-            None,
-        )
+        .as_(&office)
+        .get(&format!(
+            "/api/v1/reports/funding?university_id={uni}&rates=TWD:0.031&base=USD"
+        ))
         .await;
     res.expect(400);
     assert_eq!(res.json()["errors"][0]["code"], "missing_rate");
     // CSV, with a total row per currency.
     let res = app
-        .call(
-            Method::GET,
-            &format!("/api/v1/reports/funding?university_id={uni}&format=csv"),
-            Some(&office),
-            &[],
-            None,
-        )
+        .as_(&office)
+        .get(&format!(
+            "/api/v1/reports/funding?university_id={uni}&format=csv"
+        ))
         .await;
     let text = res.text();
-    assert!(text.starts_with("\u{feff}year,sponsor_id,sponsor_name,type,currency,"));
-    assert!(
-        text.contains("total,,,,TWD,,10600000000,20000000,30000000\r\n"),
-        "{text}"
-    );
+    insta::assert_snapshot!("funding_csv", Scrub::default().csv(&text));
 
     let c = get(format!("/api/v1/reports/centers?university_id={uni}")).await;
     let centre = &c["centers"][0];
@@ -443,18 +375,14 @@ async fn funding_centres_and_faculty_reports_add_up_per_currency() {
     assert_eq!(centre["partners"][0]["name"], "MediaTek");
     assert_eq!(centre["funding_totals"]["TWD"], 10_500_000_000i64);
     assert_eq!(centre["shared_resources"][0]["count"], 64);
+    insta::assert_json_snapshot!("centers", scrub(&c));
     let res = app
-        .call(
-            Method::GET,
-            &format!("/api/v1/reports/centers?university_id={uni}"),
-            Some(&office),
-            &[("accept", "text/csv")],
-            None,
-        )
+        .as_(&office)
+        .accept("text/csv")
+        .get(&format!("/api/v1/reports/centers?university_id={uni}"))
         .await;
     let text = res.text();
-    assert!(text.contains("臺大聯發科人工智慧中心"), "{text}");
-    assert!(text.contains(",64,500000,"), "{text}");
+    insta::assert_snapshot!("centers_csv", Scrub::default().csv(&text));
 
     let f = get(format!(
         "/api/v1/reports/faculty-funding?university_id={uni}"
@@ -474,6 +402,15 @@ async fn funding_centres_and_faculty_reports_add_up_per_currency() {
             )
         })
         .collect();
+    insta::assert_json_snapshot!("faculty_funding", scrub(&f));
+    let csv = app
+        .as_(&office)
+        .get(&format!(
+            "/api/v1/reports/faculty-funding?university_id={uni}&format=csv"
+        ))
+        .await;
+    csv.expect(200);
+    insta::assert_snapshot!("faculty_funding_csv", Scrub::default().csv(&csv.text()));
     assert_eq!(
         rows,
         vec![
@@ -489,15 +426,10 @@ async fn funding_centres_and_faculty_reports_add_up_per_currency() {
     // The company may not read the university's reports.
     let partner = app.member_token(&co, "admin").await;
     for path in ["funding", "centers", "faculty-funding"] {
-        app.call(
-            Method::GET,
-            &format!("/api/v1/reports/{path}?university_id={uni}"),
-            Some(&partner),
-            &[],
-            None,
-        )
-        .await
-        .expect(403);
+        app.as_(&partner)
+            .get(&format!("/api/v1/reports/{path}?university_id={uni}"))
+            .await
+            .expect(403);
     }
     for bad in [
         "rates=TWD:abc&base=USD",
@@ -505,15 +437,12 @@ async fn funding_centres_and_faculty_reports_add_up_per_currency() {
         "base=US",
         "rates=TWD:0",
     ] {
-        app.call(
-            Method::GET,
-            &format!("/api/v1/reports/funding?university_id={uni}&{bad}"),
-            Some(&office),
-            &[],
-            None,
-        )
-        .await
-        .expect(400);
+        app.as_(&office)
+            .get(&format!(
+                "/api/v1/reports/funding?university_id={uni}&{bad}"
+            ))
+            .await
+            .expect(400);
     }
 }
 
@@ -523,7 +452,7 @@ async fn funding_centres_and_faculty_reports_add_up_per_currency() {
 #[actix_web::test]
 async fn csv_reports_never_carry_spreadsheet_formulas() {
     let app = TestApp::spawn().await;
-    let uni = org(&app, "university", "NTU").await;
+    let uni = app.org_id("university", "NTU", "TW").await;
     let office = app.member_token(&uni, "staff").await;
     let leads = ['=', '+', '-', '@', '\t', '\r'];
     let mut names = Vec::new();
@@ -533,8 +462,9 @@ async fn csv_reports_never_carry_spreadsheet_formulas() {
         let professor = format!("{lead}SUM(1+1) prof {i}");
         let centre = format!("{lead}cmd|' /C calc'!A0 centre {i}");
         let local = format!("{lead}陳 {i}");
-        let co = org(&app, "company", &company).await;
+        let co = app.org_id("company", &company, "TW").await;
         let prof = id(app
+            .operator()
             .post(
                 "/api/v1/faculty",
                 &json!({"university_id": uni, "name": professor, "local_name": local}),
@@ -542,23 +472,21 @@ async fn csv_reports_never_carry_spreadsheet_formulas() {
             .await)
         .await;
         let centre_id = id(app
-            .call(Method::POST, "/api/v1/centers", Some(&office), &[], Some(&json!({
+            .as_(&office).post("/api/v1/centers", &json!({
                 "host_university_id": uni, "name": centre, "status": "active", "visibility": "public",
                 "director_id": prof, "partners": [{"company_id": co, "role": "founding_sponsor"}],
-                "funding": [{"year": 2026, "sponsor_id": co, "amount_minor": 1000, "currency": "TWD"}]})))
+                "funding": [{"year": 2026, "sponsor_id": co, "amount_minor": 1000, "currency": "TWD"}]}))
             .await)
         .await;
         id(app
-            .call(
-                Method::POST,
+            .as_(&office)
+            .post(
                 "/api/v1/funded-projects",
-                Some(&office),
-                &[],
-                Some(&json!({
+                &json!({
                 "title": "Edge inference", "type": "sponsored_research", "sponsor_id": co,
                 "university_id": uni, "principal_investigator_id": prof, "amount_minor": 5000,
                 "currency": "TWD", "start_date": "2026-01-01", "end_date": "2027-01-01",
-                "status": "active", "visibility": "public"})),
+                "status": "active", "visibility": "public"}),
             )
             .await)
         .await;
@@ -587,7 +515,7 @@ async fn csv_reports_never_carry_spreadsheet_formulas() {
             if csv { "&format=csv" } else { "" }
         );
         async move {
-            let res = app.call(Method::GET, &path, Some(&office), &[], None).await;
+            let res = app.as_(&office).get(&path).await;
             res.expect(200);
             res
         }

@@ -10,36 +10,19 @@ use actix_web::http::Method;
 use common::{PASSWORD, TestApp};
 use serde_json::{Value, json};
 
-async fn org(app: &TestApp, kind: &str, name: &str, country: &str) -> String {
-    app.create_org(kind, name, country).await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
 /// Creates a profile as the operator and waits until it is searchable.
 async fn profile(app: &TestApp, body: Value) -> String {
-    let res = app.post("/api/v1/faculty?refresh=wait_for", &body).await;
-    res.expect(201);
-    assert_eq!(res.header("search-refresh").as_deref(), Some("done"));
-    res.json()["id"].as_str().unwrap().to_owned()
+    app.create_indexed("/api/v1/faculty", &body).await
 }
 
 async fn need(app: &TestApp, body: Value) -> String {
-    let res = app.post("/api/v1/needs?refresh=wait_for", &body).await;
-    res.expect(201);
-    res.json()["id"].as_str().unwrap().to_owned()
+    app.create_indexed("/api/v1/needs", &body).await
 }
 
 async fn search(app: &TestApp, token: Option<&str>, query: &str) -> Value {
     let res = app
-        .call(
-            Method::GET,
-            &format!("/api/v1/search?{query}"),
-            token,
-            &[],
-            None,
-        )
+        .caller(token)
+        .get(&format!("/api/v1/search?{query}"))
         .await;
     res.expect(200);
     res.json()
@@ -63,8 +46,8 @@ fn ids(results: &Value) -> Vec<String> {
 #[actix_web::test]
 async fn english_korean_chinese_and_mixed_text_are_searchable() {
     let app = TestApp::spawn().await;
-    let nycu = org(&app, "university", "NYCU", "TW").await;
-    let snu = org(&app, "university", "SNU", "KR").await;
+    let nycu = app.org_id("university", "NYCU", "TW").await;
+    let snu = app.org_id("university", "SNU", "KR").await;
     let en = profile(&app, json!({"university_id": nycu, "name": "Alice Wang", "department": "Computer Science",
         "research_interests": "Scheduling deep neural network training on shared GPU clusters", "keywords": ["distributed systems"]})).await;
     let ko = profile(&app, json!({"university_id": snu, "name": "Kim Min-jun", "local_name": "김민준",
@@ -150,7 +133,7 @@ async fn english_korean_chinese_and_mixed_text_are_searchable() {
 #[actix_web::test]
 async fn keywords_and_titles_outrank_bodies_and_publications_count() {
     let app = TestApp::spawn().await;
-    let uni = org(&app, "university", "KAIST", "KR").await;
+    let uni = app.org_id("university", "KAIST", "KR").await;
     let body = profile(&app, json!({"university_id": uni, "name": "Body Match",
         "bio": "Some work touches photonics among many other subjects in materials, devices and optics labs."})).await;
     let keyword = profile(
@@ -193,8 +176,8 @@ async fn keywords_and_titles_outrank_bodies_and_publications_count() {
 #[actix_web::test]
 async fn filters_facets_and_pages() {
     let app = TestApp::spawn().await;
-    let tw = org(&app, "university", "NTU", "TW").await;
-    let kr = org(&app, "university", "POSTECH", "KR").await;
+    let tw = app.org_id("university", "NTU", "TW").await;
+    let kr = app.org_id("university", "POSTECH", "KR").await;
     for (uni, name, dept, kw, avail) in [
         (
             &tw,
@@ -235,13 +218,14 @@ async fn filters_facets_and_pages() {
     assert_eq!(unis.len(), 2);
     assert!(unis.iter().any(|u| u["label"] == "NTU" && u["count"] == 2));
     // A rename reaches the labels as it reaches the index: shortly after.
-    app.patch(
-        &format!("/api/v1/organizations/{tw}"),
-        Some("\"1\""),
-        &json!({"name": "National Taiwan University"}),
-    )
-    .await
-    .expect(200);
+    app.operator()
+        .if_match("\"1\"")
+        .patch(
+            &format!("/api/v1/organizations/{tw}"),
+            &json!({"name": "National Taiwan University"}),
+        )
+        .await
+        .expect(200);
     let started = Instant::now();
     loop {
         let now = search(&app, None, "type=faculty&q=semiconductor").await;
@@ -328,17 +312,19 @@ async fn filters_facets_and_pages() {
 
     // Organization changes reach the index: moving POSTECH's country moves its profiles.
     let etag = app
+        .anonymous()
         .get(&format!("/api/v1/organizations/{kr}"))
         .await
         .header("etag")
         .unwrap();
-    app.patch(
-        &format!("/api/v1/organizations/{kr}"),
-        Some(&etag),
-        &json!({"country": "JP"}),
-    )
-    .await
-    .expect(200);
+    app.operator()
+        .if_match(&etag)
+        .patch(
+            &format!("/api/v1/organizations/{kr}"),
+            &json!({"country": "JP"}),
+        )
+        .await
+        .expect(200);
     let deadline = Instant::now() + Duration::from_secs(5);
     while search(&app, None, "type=faculty&country=JP").await["total"] != 2 {
         assert!(Instant::now() < deadline, "organization change not indexed");
@@ -365,10 +351,14 @@ async fn bad_queries_and_parameters_are_400_problems() {
         "type=faculty&colour=red".to_owned(),
         "type=faculty&q=x&operator=xor".to_owned(),
     ] {
-        let res = app.get(&format!("/api/v1/search?{query}")).await;
+        let res = app
+            .anonymous()
+            .get(&format!("/api/v1/search?{query}"))
+            .await;
         res.expect(400);
     }
     let res = app
+        .anonymous()
         .get(&format!(
             "/api/v1/search?type=faculty&q={}",
             q("(unbalanced")
@@ -383,8 +373,8 @@ async fn bad_queries_and_parameters_are_400_problems() {
 #[actix_web::test]
 async fn every_query_text_is_a_result_or_a_400_problem() {
     let app = TestApp::spawn().await;
-    let uni = org(&app, "university", "NTU", "TW").await;
-    let company = org(&app, "company", "Acer", "TW").await;
+    let uni = app.org_id("university", "NTU", "TW").await;
+    let company = app.org_id("company", "Acer", "TW").await;
     profile(
         &app,
         json!({"university_id": uni, "name": "Ada Chen", "research_interests": "GPU clusters",
@@ -499,7 +489,7 @@ async fn every_query_text_is_a_result_or_a_400_problem() {
                     "/api/v1/search?type={kind}&operator={operator}&q={}",
                     q(text)
                 );
-                let res = app.get(&path).await;
+                let res = app.anonymous().get(&path).await;
                 match res.status.as_u16() {
                     200 => {}
                     400 => {
@@ -514,6 +504,7 @@ async fn every_query_text_is_a_result_or_a_400_problem() {
     }
     // The bounds are named in the problem.
     let res = app
+        .anonymous()
         .get(&format!("/api/v1/search?type=faculty&q={}", q(&deep(50))))
         .await;
     res.expect(400);
@@ -528,6 +519,7 @@ async fn every_query_text_is_a_result_or_a_400_problem() {
         ("invited:x", "unknown_field"),
     ] {
         let res = app
+            .anonymous()
             .get(&format!("/api/v1/search?type=need&q={}", q(text)))
             .await;
         res.expect(400);
@@ -538,15 +530,16 @@ async fn every_query_text_is_a_result_or_a_400_problem() {
 #[actix_web::test]
 async fn writes_become_searchable_and_deletes_disappear() {
     let app = TestApp::spawn().await;
-    let uni = org(&app, "university", "NTHU", "TW").await;
+    let uni = app.org_id("university", "NTHU", "TW").await;
     // Without wait_for: searchable shortly after (the indexer commits every 250 ms).
     let res = app
+        .operator()
         .post(
             "/api/v1/faculty",
             &json!({"university_id": uni, "name": "Fresh", "keywords": ["metamaterials"]}),
         )
         .await;
-    let id = res.json()["id"].as_str().unwrap().to_owned();
+    let id = res.id();
     let started = Instant::now();
     while search(&app, None, "type=faculty&q=metamaterials").await["total"] != 1 {
         assert!(
@@ -557,15 +550,14 @@ async fn writes_become_searchable_and_deletes_disappear() {
     }
     // Updates replace the document: the old keyword is gone, the new one found.
     let path = format!("/api/v1/faculty/{id}");
-    app.call(
-        Method::PATCH,
-        &format!("{path}?refresh=wait_for"),
-        Some(&app.operator_token),
-        &[("if-match", "\"1\"")],
-        Some(&json!({"keywords": ["spintronics"]})),
-    )
-    .await
-    .expect(200);
+    app.operator()
+        .if_match("\"1\"")
+        .patch(
+            &format!("{path}?refresh=wait_for"),
+            &json!({"keywords": ["spintronics"]}),
+        )
+        .await
+        .expect(200);
     assert_eq!(
         search(&app, None, "type=faculty&q=metamaterials").await["total"],
         0
@@ -575,28 +567,22 @@ async fn writes_become_searchable_and_deletes_disappear() {
         1
     );
     // Deletes drop it; restore brings it back.
-    app.call(
-        Method::DELETE,
-        &format!("{path}?refresh=wait_for"),
-        Some(&app.operator_token),
-        &[],
-        None,
-    )
-    .await
-    .expect(204);
+    app.operator()
+        .delete(&format!("{path}?refresh=wait_for"))
+        .await
+        .expect(204);
     assert_eq!(
         search(&app, None, "type=faculty&q=spintronics").await["total"],
         0
     );
-    app.call(
-        Method::POST,
-        &format!("{path}/restore?refresh=wait_for"),
-        Some(&app.operator_token),
-        &[],
-        None,
-    )
-    .await
-    .expect(200);
+    app.operator()
+        .request(
+            Method::POST,
+            &format!("{path}/restore?refresh=wait_for"),
+            None,
+        )
+        .await
+        .expect(200);
     assert_eq!(
         search(&app, None, "type=faculty&q=spintronics").await["total"],
         1
@@ -617,7 +603,7 @@ async fn writes_become_searchable_and_deletes_disappear() {
         1
     );
     // Readiness reports the index position.
-    let ready = app.get("/readyz").await.json();
+    let ready = app.anonymous().get("/readyz").await.json();
     assert_eq!(ready["search"]["lag"], 0, "{ready}");
     assert!(ready["search"]["applied"].as_i64().unwrap() >= 5);
 }
@@ -625,19 +611,16 @@ async fn writes_become_searchable_and_deletes_disappear() {
 #[actix_web::test]
 async fn search_never_shows_what_the_caller_may_not_see() {
     let app = TestApp::spawn().await;
-    let nvidia = org(&app, "company", "NVIDIA", "US").await;
-    let amd = org(&app, "company", "AMD", "US").await;
-    let uni = org(&app, "university", "NYCU", "TW").await;
+    let nvidia = app.org_id("company", "NVIDIA", "US").await;
+    let amd = app.org_id("company", "AMD", "US").await;
+    let uni = app.org_id("university", "NYCU", "TW").await;
     let staff = app.member_token(&nvidia, "staff").await;
     let rival = app.member_token(&amd, "staff").await;
     let prof = |name: &'static str| {
         let (app, uni) = (&app, uni.clone());
         async move {
             let token = app.member_token(&uni, "faculty").await;
-            let me = app
-                .call(Method::GET, "/api/v1/me", Some(&token), &[], None)
-                .await
-                .json();
+            let me = app.as_(&token).get("/api/v1/me").await.json();
             let id = profile(
                 app,
                 json!({"university_id": uni, "name": name, "owner_user_id": me["user"]["id"]}),
@@ -726,26 +709,19 @@ async fn search_never_shows_what_the_caller_may_not_see() {
 
     // Invited: the professor now finds it; withdrawn: gone again.
     let invitations = format!("/api/v1/needs/{secret}/invitations");
-    app.call(
-        Method::POST,
-        &format!("{invitations}?refresh=wait_for"),
-        Some(&staff),
-        &[],
-        Some(&json!({"faculty_id": invited_profile})),
-    )
-    .await
-    .expect(201);
+    app.as_(&staff)
+        .post(
+            &format!("{invitations}?refresh=wait_for"),
+            &json!({"faculty_id": invited_profile}),
+        )
+        .await
+        .expect(201);
     assert_eq!(sees(Some(invited.clone())).await, (invited_sees, 1));
     assert_eq!(sees(Some(uninvited)).await, (signed_in.clone(), 1));
-    app.call(
-        Method::DELETE,
-        &format!("{invitations}/{invited_profile}?refresh=wait_for"),
-        Some(&staff),
-        &[],
-        None,
-    )
-    .await
-    .expect(204);
+    app.as_(&staff)
+        .delete(&format!("{invitations}/{invited_profile}?refresh=wait_for"))
+        .await
+        .expect(204);
     assert_eq!(sees(Some(invited)).await, (signed_in, 1));
 }
 
@@ -756,9 +732,9 @@ async fn search_never_shows_what_the_caller_may_not_see() {
 #[actix_web::test]
 async fn scores_do_not_depend_on_documents_the_caller_cannot_see() {
     let app = TestApp::spawn().await;
-    let acme = org(&app, "company", "Acme", "US").await;
-    let rival = org(&app, "company", "Rival", "US").await;
-    let uni = org(&app, "university", "NTU", "TW").await;
+    let acme = app.org_id("company", "Acme", "US").await;
+    let rival = app.org_id("company", "Rival", "US").await;
+    let uni = app.org_id("university", "NTU", "TW").await;
     let staff = app.member_token(&acme, "staff").await;
     for (name, interests) in [
         ("Ada", "kestrel lidar calibration for autonomous vehicles"),
@@ -788,13 +764,8 @@ async fn scores_do_not_depend_on_documents_the_caller_cannot_see() {
             .await;
             assert_eq!(ids(&found), vec![draft.clone()]);
             let matches = app
-                .call(
-                    Method::GET,
-                    &format!("/api/v1/needs/{draft}/matches"),
-                    Some(&staff),
-                    &[],
-                    None,
-                )
+                .as_(&staff)
+                .get(&format!("/api/v1/needs/{draft}/matches"))
                 .await;
             matches.expect(200);
             let m = matches.json();

@@ -101,7 +101,7 @@ pub struct TestApp {
     pub state: AppState,
     pub db: TestDb,
     pub dir: tempfile::TempDir,
-    /// The bearer token `get`/`post`/`patch`/`delete` send: a platform operator's.
+    /// A platform operator's bearer token (what `operator()` sends).
     pub operator_token: String,
 }
 
@@ -158,6 +158,16 @@ impl Response {
             format!("/problems/{}", p["code"].as_str().unwrap())
         );
         p
+    }
+
+    /// The `id` of the JSON answer (a created or read record).
+    #[track_caller]
+    pub fn id(&self) -> String {
+        let body = self.json();
+        body["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no id in {body}"))
+            .to_owned()
     }
 
     #[track_caller]
@@ -225,12 +235,10 @@ impl TestApp {
     /// Logs in through the API and returns the access token.
     pub async fn login(&self, email: &str, password: &str) -> String {
         let res = self
-            .call(
-                Method::POST,
+            .anonymous()
+            .post(
                 "/api/v1/auth/login",
-                None,
-                &[],
-                Some(&serde_json::json!({"email": email, "password": password})),
+                &serde_json::json!({"email": email, "password": password}),
             )
             .await;
         res.expect(200);
@@ -241,6 +249,7 @@ impl TestApp {
     pub async fn member_token(&self, org_id: &str, role: &str) -> String {
         let email = format!("{role}-{}@example.org", uuid::Uuid::new_v4().simple());
         let res = self
+            .operator()
             .post(
                 &format!("/api/v1/organizations/{org_id}/members"),
                 &serde_json::json!({"email": email, "role": role, "display_name": role}),
@@ -251,23 +260,91 @@ impl TestApp {
         self.login(&email, &password).await
     }
 
-    /// A request with an explicit bearer token (or none).
-    pub async fn call(
-        &self,
-        method: Method,
-        path: &str,
-        token: Option<&str>,
-        headers: &[(&str, &str)],
-        body: Option<&Value>,
-    ) -> Response {
-        let bearer = token.map(|t| format!("Bearer {t}"));
-        let mut all: Vec<(&str, &str)> = headers.to_vec();
-        if let Some(b) = &bearer {
-            all.push(("authorization", b.as_str()));
-        }
-        self.request(method, path, &all, body).await
+    /// The user id of a token's account.
+    pub async fn user_id(&self, token: &str) -> String {
+        let me = self.as_(token).get("/api/v1/me").await;
+        me.expect(200);
+        me.json()["user"]["id"].as_str().unwrap().to_owned()
     }
 
+    /// A new faculty member of `university_id` who owns a new profile there (created by the
+    /// operator from `profile`, which need not name the university): (token, profile id).
+    pub async fn professor(&self, university_id: &str, mut profile: Value) -> (String, String) {
+        let token = self.member_token(university_id, "faculty").await;
+        profile["university_id"] = university_id.into();
+        profile["owner_user_id"] = self.user_id(&token).await.into();
+        let res = self
+            .operator()
+            .post("/api/v1/faculty?refresh=wait_for", &profile)
+            .await;
+        res.expect(201);
+        (token, res.id())
+    }
+
+    /// Creates a record as the operator at `collection` (e.g. `/api/v1/needs`), waiting until
+    /// search shows it, and returns its id.
+    pub async fn create_indexed(&self, collection: &str, body: &Value) -> String {
+        let res = self
+            .operator()
+            .post(&format!("{collection}?refresh=wait_for"), body)
+            .await;
+        res.expect(201);
+        assert_eq!(res.header("search-refresh").as_deref(), Some("done"));
+        res.id()
+    }
+
+    /// The soft-delete contract, for a record at `path` that `member` (who could read it) has
+    /// just deleted: it is gone (404) for the member and for operators, unless an operator
+    /// asks with `include_deleted=true` (which shows `deleted_at`); only operators restore it
+    /// (the member gets 403), and then the member reads it again. Returns the restored record.
+    pub async fn assert_deleted_then_restored(&self, path: &str, member: &str) -> Value {
+        self.as_(member).get(path).await.expect(404);
+        // A client's DELETE-then-GET sees 404, operators' too, unless they ask for it.
+        self.operator().get(path).await.expect(404);
+        let seen = self
+            .operator()
+            .get(&format!("{path}?include_deleted=true"))
+            .await;
+        seen.expect(200);
+        assert!(seen.json()["deleted_at"].is_string(), "{}", seen.text());
+        self.as_(member)
+            .request(Method::POST, &format!("{path}/restore"), None)
+            .await
+            .expect(403);
+        let restored = self
+            .operator()
+            .post(&format!("{path}/restore"), &serde_json::json!({}))
+            .await;
+        restored.expect(200);
+        self.as_(member).get(path).await.expect(200);
+        restored.json()
+    }
+
+    /// Requests made with this bearer token.
+    pub fn as_<'a>(&'a self, token: &'a str) -> Caller<'a> {
+        self.caller(Some(token))
+    }
+
+    /// Requests made without credentials.
+    pub fn anonymous(&self) -> Caller<'_> {
+        self.caller(None)
+    }
+
+    /// Requests made as the platform operator.
+    pub fn operator(&self) -> Caller<'_> {
+        self.caller(Some(&self.operator_token))
+    }
+
+    /// Requests made as whoever a table names: with this token, or anonymously for `None`.
+    pub fn caller<'a>(&'a self, token: Option<&'a str>) -> Caller<'a> {
+        Caller {
+            app: self,
+            token,
+            headers: Vec::new(),
+        }
+    }
+
+    /// Sends a request built by hand (a malformed body, an odd header), as it is.
     pub async fn send(&self, req: TestRequest) -> Response {
         let res = actix_web::test::call_service(&self.svc, req.to_request()).await;
         let status = res.status();
@@ -280,74 +357,18 @@ impl TestApp {
         }
     }
 
-    pub async fn request(
-        &self,
-        method: Method,
-        path: &str,
-        headers: &[(&str, &str)],
-        body: Option<&Value>,
-    ) -> Response {
-        let mut req = TestRequest::default().method(method).uri(path);
-        for (k, v) in headers {
-            req = req.insert_header((*k, *v));
-        }
-        if let Some(b) = body {
-            req = req
-                .insert_header(("content-type", "application/json"))
-                .set_payload(b.to_string());
-        }
-        self.send(req).await
+    /// Creates an organization (as the operator) and returns its id.
+    pub async fn org_id(&self, kind: &str, name: &str, country: &str) -> String {
+        self.create_org(kind, name, country).await["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
     }
 
-    pub async fn get(&self, path: &str) -> Response {
-        self.request(Method::GET, path, &[], None).await
-    }
-
-    /// GET as the platform operator.
-    pub async fn operator_get(&self, path: &str) -> Response {
-        self.call(Method::GET, path, Some(&self.operator_token), &[], None)
-            .await
-    }
-
-    /// As the platform operator.
-    pub async fn post(&self, path: &str, body: &Value) -> Response {
-        self.call(
-            Method::POST,
-            path,
-            Some(&self.operator_token),
-            &[],
-            Some(body),
-        )
-        .await
-    }
-
-    pub async fn patch(&self, path: &str, if_match: Option<&str>, body: &Value) -> Response {
-        let headers: Vec<(&str, &str)> = if_match.map(|m| ("if-match", m)).into_iter().collect();
-        self.call(
-            Method::PATCH,
-            path,
-            Some(&self.operator_token),
-            &headers,
-            Some(body),
-        )
-        .await
-    }
-
-    pub async fn delete(&self, path: &str, if_match: Option<&str>) -> Response {
-        let headers: Vec<(&str, &str)> = if_match.map(|m| ("if-match", m)).into_iter().collect();
-        self.call(
-            Method::DELETE,
-            path,
-            Some(&self.operator_token),
-            &headers,
-            None,
-        )
-        .await
-    }
-
-    /// Creates an organization and returns its JSON.
+    /// Creates an organization (as the operator) and returns its JSON.
     pub async fn create_org(&self, kind: &str, name: &str, country: &str) -> Value {
         let res = self
+            .operator()
             .post(
                 "/api/v1/organizations",
                 &serde_json::json!({"kind": kind, "name": name, "country": country}),
@@ -356,4 +377,176 @@ impl TestApp {
         res.expect(201);
         res.json()
     }
+}
+
+/// One caller's requests: who asks (a token or none) and the headers to send with the
+/// next request, e.g. `app.as_(&token).if_match("\"3\"").patch(path, &body)`.
+#[must_use = "a caller sends nothing until one of get/post/patch/put/delete/request is awaited"]
+pub struct Caller<'a> {
+    app: &'a TestApp,
+    token: Option<&'a str>,
+    headers: Vec<(String, String)>,
+}
+
+impl Caller<'_> {
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    pub fn headers(self, headers: &[(&str, &str)]) -> Self {
+        headers
+            .iter()
+            .fold(self, |caller, (name, value)| caller.header(name, value))
+    }
+
+    pub fn if_match(self, etag: &str) -> Self {
+        self.header("if-match", etag)
+    }
+
+    pub fn if_none_match(self, etag: &str) -> Self {
+        self.header("if-none-match", etag)
+    }
+
+    pub fn accept(self, media_type: &str) -> Self {
+        self.header("accept", media_type)
+    }
+
+    pub async fn get(self, path: &str) -> Response {
+        self.request(Method::GET, path, None).await
+    }
+
+    pub async fn post(self, path: &str, body: &Value) -> Response {
+        self.request(Method::POST, path, Some(body)).await
+    }
+
+    pub async fn put(self, path: &str, body: &Value) -> Response {
+        self.request(Method::PUT, path, Some(body)).await
+    }
+
+    pub async fn patch(self, path: &str, body: &Value) -> Response {
+        self.request(Method::PATCH, path, Some(body)).await
+    }
+
+    pub async fn delete(self, path: &str) -> Response {
+        self.request(Method::DELETE, path, None).await
+    }
+
+    /// Any method, with a JSON body or none.
+    pub async fn request(self, method: Method, path: &str, body: Option<&Value>) -> Response {
+        let mut req = TestRequest::default().method(method).uri(path);
+        for (name, value) in &self.headers {
+            req = req.insert_header((name.as_str(), value.as_str()));
+        }
+        if let Some(token) = self.token {
+            req = req.insert_header(("authorization", format!("Bearer {token}")));
+        }
+        if let Some(b) = body {
+            req = req
+                .insert_header(("content-type", "application/json"))
+                .set_payload(b.to_string());
+        }
+        self.app.send(req).await
+    }
+}
+
+/// What changes from run to run, replaced for a snapshot: ids (UUIDs) by `[id N]`, numbered
+/// in order of first appearance (so that the same id reads the same everywhere in one
+/// document), and timestamps by `[time]`. Dates (without a time) are data and stay.
+#[derive(Default)]
+pub struct Scrub {
+    ids: Vec<String>,
+}
+
+impl Scrub {
+    pub fn json(&mut self, value: &Value) -> Value {
+        match value {
+            Value::String(s) => Value::String(self.text(s)),
+            Value::Array(items) => Value::Array(items.iter().map(|v| self.json(v)).collect()),
+            Value::Object(map) => Value::Object(
+                map.iter()
+                    .map(|(k, v)| (self.text(k), self.json(v)))
+                    .collect(),
+            ),
+            other => other.clone(),
+        }
+    }
+
+    pub fn text(&mut self, text: &str) -> String {
+        let b = text.as_bytes();
+        let mut out = String::with_capacity(text.len());
+        let mut i = 0;
+        while i < b.len() {
+            if let Some(len) = uuid_at(&b[i..]) {
+                let id = &text[i..i + len];
+                let n = match self.ids.iter().position(|known| known == id) {
+                    Some(n) => n,
+                    None => {
+                        self.ids.push(id.to_owned());
+                        self.ids.len() - 1
+                    }
+                };
+                out.push_str(&format!("[id {}]", n + 1));
+                i += len;
+            } else if let Some(len) = timestamp_at(&b[i..]) {
+                out.push_str("[time]");
+                i += len;
+            } else {
+                let ch = text[i..].chars().next().unwrap();
+                out.push(ch);
+                i += ch.len_utf8();
+            }
+        }
+        out
+    }
+
+    /// A CSV answer as its snapshot shows it: scrubbed, with its byte-order mark and its
+    /// CRLF line ends written out (`<BOM>`, `\r`), since a text snapshot compares lines.
+    pub fn csv(&mut self, text: &str) -> String {
+        self.text(text)
+            .replace('\u{feff}', "<BOM>")
+            .replace("\r\n", "\\r\n")
+    }
+}
+
+/// One scrubbed JSON document (see [`Scrub`]).
+pub fn scrub(value: &Value) -> Value {
+    Scrub::default().json(value)
+}
+
+fn shape_at(b: &[u8], shape: &str) -> bool {
+    b.len() >= shape.len()
+        && shape.bytes().zip(b).all(|(s, &c)| match s {
+            b'x' => c.is_ascii_hexdigit(),
+            b'9' => c.is_ascii_digit(),
+            _ => s == c,
+        })
+}
+
+fn uuid_at(b: &[u8]) -> Option<usize> {
+    let shape = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
+    (shape_at(b, shape) && !b.get(shape.len()).is_some_and(u8::is_ascii_hexdigit))
+        .then_some(shape.len())
+}
+
+/// `2026-12-06T10:00:00` (or with a space for the `T`), with optional fraction and zone
+/// (`Z`, `+09:00`).
+fn timestamp_at(b: &[u8]) -> Option<usize> {
+    let shape = "9999-99-99T99:99:99";
+    if !shape_at(b, shape) && !shape_at(b, "9999-99-99 99:99:99") {
+        return None;
+    }
+    let mut i = shape.len();
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        while b.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        }
+    }
+    if b.get(i) == Some(&b'Z') {
+        i += 1;
+    } else if matches!(b.get(i), Some(b'+' | b'-')) && shape_at(&b[i + 1..], "99:99") {
+        i += 6;
+    }
+    Some(i)
 }

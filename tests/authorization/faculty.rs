@@ -1,0 +1,77 @@
+//! Faculty profiles: the university's office manages them, the owner edits their own, and a
+//! members-only profile is hidden from strangers.
+
+use actix_web::http::Method;
+use actix_web::test::TestRequest;
+use serde_json::json;
+
+use crate::Persona::{self, *};
+use crate::records::{CALLERS, Records, office};
+use crate::{Expect, Op, run_matrix};
+
+async fn operation(w: &Records, row: &str, who: Persona) -> Op {
+    match row {
+        "create profile" => Op::Request(
+            Method::POST,
+            "/api/v1/faculty".into(),
+            Some(json!({"university_id": w.uni, "name": "New"})),
+        ),
+        "update profile" => Op::Request(
+            Method::PATCH,
+            format!("/api/v1/faculty/{}", w.owned),
+            Some(json!({"title": format!("{who:?}")})),
+        ),
+        "update members-only profile" => Op::Request(
+            Method::PATCH,
+            format!("/api/v1/faculty/{}", w.hidden),
+            Some(json!({"title": format!("{who:?}")})),
+        ),
+        "delete profile" => Op::Request(
+            Method::DELETE,
+            format!("/api/v1/faculty/{}", w.fresh_profile().await),
+            None,
+        ),
+        "restore profile" => {
+            let id = w.fresh_profile().await;
+            w.app
+                .operator()
+                .delete(&format!("/api/v1/faculty/{id}"))
+                .await
+                .expect(204);
+            Op::Request(Method::POST, format!("/api/v1/faculty/{id}/restore"), None)
+        }
+        "import profiles" => Op::Raw(Box::new(
+            TestRequest::post()
+                .uri(&format!("/api/v1/faculty/import?university_id={}", w.uni))
+                .insert_header(("content-type", "text/csv"))
+                .set_payload(format!("external_id,name\n{who:?},Imported\n")),
+        )),
+        "read members-only profile" => {
+            Op::Request(Method::GET, format!("/api/v1/faculty/{}", w.hidden), None)
+        }
+        other => panic!("unknown row {other}"),
+    }
+}
+
+#[actix_web::test]
+async fn profiles_matrix() {
+    let w = Records::new().await;
+    let rows: [(&str, Expect); 7] = [
+        ("create profile", |p| office(201, p)),
+        ("update profile", |p| {
+            if p == Owner { 200 } else { office(200, p) }
+        }),
+        ("update members-only profile", |p| office(200, p)),
+        ("delete profile", |p| office(204, p)),
+        ("restore profile", |p| match p {
+            Anonymous => 401,
+            Operator => 200,
+            _ => 403,
+        }),
+        ("import profiles", |p| office(200, p)),
+        ("read members-only profile", |p| {
+            if p == Anonymous { 404 } else { 200 }
+        }),
+    ];
+    run_matrix(&w, &rows, &CALLERS, operation).await;
+}
