@@ -11,8 +11,9 @@
 //! (×2.5), interests/bio (×1) and publications (×1.2), each normalised by that field's length
 //! against the average (b = 0.75), are summed into one frequency `x`, then saturated:
 //! `weight × idf × x / (k1 + x)` (k1 = 3). Dividing the sum by `Σ weight × idf` — what a profile
-//! saturated with every query word would approach — gives a score in 0..1 that does not grow
-//! with the length of the need, so scores compare across needs.
+//! saturated with every query word would approach — plus a fixed prior gives a score in 0..1
+//! that does not grow with the length of the need, so scores compare across needs, while a
+//! need of only a few words cannot make a profile that shares them look like a full match.
 //!
 //! **Across languages.** A word inside a glossary term (`glossary`) also counts where the
 //! text has the term in another script: in a need saying `distributed training`, a
@@ -62,6 +63,13 @@ pub const PROFILE_FIELDS: [(&str, f32); 3] =
 const NEED_FIELDS: [(&str, f32); 3] = [("title", 3.0), ("keywords", 2.5), ("body", 1.0)];
 /// How a profile's fields weigh its words when it looks for needs.
 const PROFILE_QUERY_WEIGHTS: [f32; 3] = [2.0, 1.0, 0.5];
+/// Added to every need's norm, in `weight × idf` units (a need of 64 words weighs about
+/// 600–1,500): a need of a few words is only weak evidence, and without it a profile that
+/// happens to share those words scores as high as one covering a detailed need, so thin needs
+/// crowd the top of a profile's list. Within one need's list it changes no order. The
+/// development set, 300 firms, profiles ranking needs: MRR 0.5293 → 0.6106 (100: 0.5917,
+/// 500: 0.5983, 1,000: 0.5947); needs ranking profiles unchanged.
+const EVIDENCE_PRIOR: f32 = 250.0;
 /// Words kept per query.
 const MAX_TERMS: usize = 64;
 /// Alternatives kept per word (a word in many glossary terms, like `learning`).
@@ -172,7 +180,8 @@ fn translate(tokens: &[String], out: &mut HashMap<String, Vec<Alternative>>) {
 #[derive(Debug, Clone, Default)]
 pub struct MatchQuery {
     pub terms: Vec<QueryTerm>,
-    /// `Σ weight × idf`: the score of a profile saturated with every word.
+    /// `Σ weight × idf + EVIDENCE_PRIOR`: what a profile saturated with every word would
+    /// approach, plus the prior (0 when the need has no usable word).
     norm: f32,
 }
 
@@ -334,7 +343,12 @@ impl Corpus {
                 .then_with(|| a.token.cmp(&b.token))
         });
         terms.truncate(keep);
-        let norm = terms.iter().map(|t| t.weight * t.idf).sum();
+        let evidence: f32 = terms.iter().map(|t| t.weight * t.idf).sum();
+        let norm = if evidence > 0.0 {
+            evidence + EVIDENCE_PRIOR
+        } else {
+            0.0
+        };
         Ok(MatchQuery { terms, norm })
     }
 }
