@@ -124,8 +124,10 @@ async fn docs_and_spec_are_served_offline() {
     );
 }
 
-/// `openapi/openapi.json` must be what the code generates. To refresh it after changing the
-/// API: `cargo run -- openapi > openapi/openapi.json` (or run this test with UPDATE_OPENAPI=1).
+/// `openapi/openapi.json` must be what the code generates. The committed file is the
+/// whole-document snapshot (one copy, reviewed in diffs like any insta snapshot). To refresh
+/// it after changing the API: `cargo run -- openapi > openapi/openapi.json` (or run this test
+/// with UPDATE_OPENAPI=1).
 #[test]
 fn committed_openapi_matches_the_code() {
     let generated = liaison::http::openapi_json();
@@ -134,10 +136,34 @@ fn committed_openapi_matches_the_code() {
         std::fs::write(path, &generated).unwrap();
     }
     let committed = std::fs::read_to_string(path).unwrap_or_default();
-    assert!(
-        committed == generated,
-        "openapi/openapi.json is out of date: run `cargo run -- openapi > openapi/openapi.json`"
-    );
+    if committed != generated {
+        // Where the two part, as a snapshot diff would show it.
+        let old: Vec<&str> = committed.lines().collect();
+        let new: Vec<&str> = generated.lines().collect();
+        let at = old.iter().zip(&new).take_while(|(a, b)| a == b).count();
+        let around = |lines: &[&str]| {
+            lines[at.saturating_sub(3).min(lines.len())..(at + 4).min(lines.len())].join("\n")
+        };
+        panic!(
+            "openapi/openapi.json is out of date at line {}: run `cargo run -- openapi > \
+             openapi/openapi.json`\n--- committed\n{}\n+++ generated\n{}",
+            at + 1,
+            around(&old),
+            around(&new)
+        );
+    }
+}
+
+/// The document the service serves is the committed one, whole.
+#[actix_web::test]
+async fn the_served_openapi_document_is_the_committed_one() {
+    let app = TestApp::spawn().await;
+    let served = app.anonymous().get("/api/v1/openapi.json").await;
+    served.expect(200);
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/openapi.json");
+    let committed: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    assert_eq!(served.json(), committed);
 }
 
 #[actix_web::test]
