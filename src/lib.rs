@@ -4,7 +4,8 @@
 //! map and the rules):
 //! - [`http`]: handlers, extractors, problem+json, the route table that is also the OpenAPI
 //!   document; it opens the database and the index at start.
-//! - [`api`]: request and response types.
+//! - [`dto`]: data transfer objects, the request and response bodies (serde + OpenAPI
+//!   schemas); never database rows.
 //! - [`service`]: the rules and use cases, each owning its transaction; [`service::policy`]
 //!   decides every permission.
 //! - [`search`]: the tantivy index, a projection of the database that its indexer keeps up
@@ -22,11 +23,11 @@
 // `assert!` are allowed there, as the failing assertion itself.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-pub mod api;
 pub mod config;
 pub mod db;
 pub mod demo;
 pub mod domain;
+pub mod dto;
 pub mod error;
 pub mod eval;
 pub mod http;

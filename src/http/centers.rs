@@ -3,9 +3,9 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 
-use crate::api::centers::{Center, CenterList, CreateCenter, ListCenters, UpdateCenter};
-use crate::api::search::RefreshParams;
-use crate::api::{Problem, ReadParams};
+use crate::dto::centers::{Center, CenterList, CreateCenter, ListCenters, UpdateCenter};
+use crate::dto::search::RefreshParams;
+use crate::dto::{Problem, ReadParams};
 use crate::error::AppError;
 use crate::service::centers as svc;
 use crate::service::lifecycle;

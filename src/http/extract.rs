@@ -42,7 +42,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
                 ));
             }
             let body = read_body(payload, declared_len, limit).await?;
-            crate::api::json::parse(&body).map(ApiJson)
+            crate::dto::json::parse(&body).map(ApiJson)
         })
     }
 }
@@ -137,7 +137,7 @@ impl<T: DeserializeOwned> FromRequest for ApiQuery<T> {
                 .map(ApiQuery)
                 .map_err(|e| {
                     let path = e.path().to_string();
-                    let fe = crate::api::json::field_error(&path, &e.into_inner().to_string());
+                    let fe = crate::dto::json::field_error(&path, &e.into_inner().to_string());
                     let fe = if fe.field == "body" {
                         FieldError {
                             field: "query".into(),
@@ -309,7 +309,7 @@ mod tests {
 
     #[test]
     fn json_errors_name_the_field() {
-        let Err(e) = crate::api::json::parse::<Body>(br#"{"name": 1}"#) else {
+        let Err(e) = crate::dto::json::parse::<Body>(br#"{"name": 1}"#) else {
             panic!("must be refused")
         };
         assert_eq!(
@@ -320,14 +320,14 @@ mod tests {
             ),
             (ErrorCode::ValidationFailed, "name", "invalid_type")
         );
-        let Err(e) = crate::api::json::parse::<Body>(br#"{}"#) else {
+        let Err(e) = crate::dto::json::parse::<Body>(br#"{}"#) else {
             panic!("must be refused")
         };
         assert_eq!(
             (e.errors[0].field.as_str(), e.errors[0].code.as_str()),
             ("name", "required")
         );
-        let Err(e) = crate::api::json::parse::<Body>(br#"{"name": "x", "nmae": 2}"#) else {
+        let Err(e) = crate::dto::json::parse::<Body>(br#"{"name": "x", "nmae": 2}"#) else {
             panic!("must be refused")
         };
         assert_eq!(
@@ -335,19 +335,19 @@ mod tests {
             ("nmae", "unknown_field")
         );
         assert_eq!(
-            crate::api::json::parse::<Body>(br#"{"name": "#)
+            crate::dto::json::parse::<Body>(br#"{"name": "#)
                 .err()
                 .map(|e| e.code),
             Some(ErrorCode::MalformedJson)
         );
         assert_eq!(
-            crate::api::json::parse::<Body>(br#"{"name": "x"} x"#)
+            crate::dto::json::parse::<Body>(br#"{"name": "x"} x"#)
                 .err()
                 .map(|e| e.code),
             Some(ErrorCode::MalformedJson)
         );
         assert_eq!(
-            crate::api::json::parse::<Body>(b"").err().map(|e| e.code),
+            crate::dto::json::parse::<Body>(b"").err().map(|e| e.code),
             Some(ErrorCode::MalformedJson)
         );
     }

@@ -1,19 +1,19 @@
 //! Use cases for accounts: login, token refresh and logout, the caller's own account,
 //! password change, bootstrap users, and organization members.
 
-use crate::api::audit::{AuditAction, AuditEntity};
+use crate::dto::audit::{AuditAction, AuditEntity};
 use chrono::Duration as ChronoDuration;
 
-use crate::api::accounts::{
-    AddMember, AddedMember, Me, Member, MemberList, MembershipSummary, Role, TokenPair, User,
-};
-use crate::api::organizations::OrganizationKind;
 use crate::db::accounts::{
     self as rows, MembershipRow, NewMembership, NewRefreshToken, NewUser, UserRow,
 };
 use crate::db::organizations as org_rows;
 use crate::db::{Db, DbConn};
 use crate::domain::{PublicId, Text};
+use crate::dto::accounts::{
+    AddMember, AddedMember, Me, Member, MemberList, MembershipSummary, Role, TokenPair, User,
+};
+use crate::dto::organizations::OrganizationKind;
 use crate::error::{AppError, AppResult, ErrorCode, FieldError};
 
 use super::auth::{Attempt, Auth, check_new_password, random_token, token_digest};

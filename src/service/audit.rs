@@ -8,14 +8,14 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
-use crate::api::audit::{AuditAction, AuditEntity, AuditEntry, AuditList, ListAudit};
-use crate::api::engagements::EngagementState;
 use crate::db::audit::{self as rows, AuditFilter, Change, EntryRow};
 use crate::db::centers::ParticipantScope;
 use crate::db::engagements::EngagementScope;
 use crate::db::needs::NeedScope;
 use crate::db::{Db, DbConn, Seek};
 use crate::domain::PublicId;
+use crate::dto::audit::{AuditAction, AuditEntity, AuditEntry, AuditList, ListAudit};
+use crate::dto::engagements::EngagementState;
 use crate::error::{AppError, AppResult};
 
 use super::policy::{self, Caller};
@@ -170,7 +170,7 @@ impl Visibility {
                 Some(c) => Some(
                     c.memberships
                         .iter()
-                        .filter(|m| m.role == crate::api::accounts::Role::Admin)
+                        .filter(|m| m.role == crate::dto::accounts::Role::Admin)
                         .map(|m| m.organization_id.clone())
                         .collect(),
                 ),

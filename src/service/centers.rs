@@ -10,17 +10,17 @@
 
 use super::audit::{self, Audited};
 use crate::all_valid;
-use crate::api::audit::{AuditAction, AuditEntity};
-use crate::api::centers::{
-    Center, CenterList, CenterPartner, CenterStatus, CreateCenter, FundingCommitment, ListCenters,
-    ParticipantVisibility, PartnerRole, SharedResource, UpdateCenter,
-};
-use crate::api::organizations::OrganizationKind;
 use crate::db::centers::{
     self as rows, CenterFields, CenterFilter, CenterParts, CenterRow, FundingRow,
 };
 use crate::db::{Db, DbConn, faculty as faculty_rows, organizations as org_rows};
 use crate::domain::{Currency, PublicId, Text};
+use crate::dto::audit::{AuditAction, AuditEntity};
+use crate::dto::centers::{
+    Center, CenterList, CenterPartner, CenterStatus, CreateCenter, FundingCommitment, ListCenters,
+    ParticipantVisibility, PartnerRole, SharedResource, UpdateCenter,
+};
+use crate::dto::organizations::OrganizationKind;
 use crate::error::{AppError, AppResult, ErrorCode, FieldError};
 
 use super::policy::{self, Action, Caller};

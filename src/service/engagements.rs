@@ -8,15 +8,15 @@ use chrono::NaiveDateTime;
 use serde_json::json;
 
 use crate::all_valid;
-use crate::api::audit::{AuditAction, AuditEntity};
-use crate::api::engagements::{
-    CreateEngagement, DeclineReason, Engagement, EngagementEvent, EngagementList, EngagementState,
-    ListEngagements, Transition,
-};
 use crate::db::engagements::{self as rows, EngagementFilter, EngagementRow, EventRow, NewEvent};
 use crate::db::needs::{self as need_rows, NeedRow, NeedScope};
 use crate::db::{Db, DbConn, faculty as faculty_rows};
 use crate::domain::{PublicId, Text};
+use crate::dto::audit::{AuditAction, AuditEntity};
+use crate::dto::engagements::{
+    CreateEngagement, DeclineReason, Engagement, EngagementEvent, EngagementList, EngagementState,
+    ListEngagements, Transition,
+};
 use crate::error::{AppError, AppResult, ErrorCode, FieldError};
 
 use super::policy::{self, Action, Caller};

@@ -4,23 +4,23 @@
 use chrono::Datelike;
 
 use crate::all_valid;
-use crate::api::faculty::{
-    CollaborationType, CreateFacultyProfile, FacultyList, FacultyProfile, ListFaculty,
-    ProfileVisibility, Publication, UpdateFacultyProfile,
-};
-use crate::api::organizations::OrganizationKind;
 use crate::db::faculty::{
     self as rows, FacultyFields, FacultyFilter, FacultyParts, FacultyRow, PublicationRow,
 };
 use crate::db::{Db, DbConn, accounts as account_rows, organizations as org_rows};
 use crate::domain::{Email, Orcid, PublicId, Text};
+use crate::dto::faculty::{
+    CollaborationType, CreateFacultyProfile, FacultyList, FacultyProfile, ListFaculty,
+    ProfileVisibility, Publication, UpdateFacultyProfile,
+};
+use crate::dto::organizations::OrganizationKind;
 use crate::error::{AppError, AppResult, FieldError};
 
 use super::audit::{self, Audited};
 use super::policy::{self, Action, Caller};
 use super::{PageRequest, Precondition, Versioned, now};
-use crate::api::accounts::Role;
-use crate::api::audit::{AuditAction, AuditEntity};
+use crate::dto::accounts::Role;
+use crate::dto::audit::{AuditAction, AuditEntity};
 
 mod import;
 pub use import::{CSV_COLUMNS, ImportFormat, import};

@@ -7,17 +7,17 @@
 //! account simply waits: once an account with that address is created, it finds the
 //! invitation at `GET /me/invitations`. Until it is answered the admin may revoke it.
 
-use crate::api::accounts::Role;
-use crate::api::audit::{AuditAction, AuditEntity};
-use crate::api::invitations::{
-    InvitationStatus, InviteMember, ListInvitations, MemberInvitation, MemberInvitationList,
-};
-use crate::api::organizations::OrganizationKind;
 use crate::db::accounts::{self as account_rows, NewMembership};
 use crate::db::invitations::{self as rows, InvitationRow, NewInvitation};
 use crate::db::organizations as org_rows;
 use crate::db::{Db, DbConn};
 use crate::domain::PublicId;
+use crate::dto::accounts::Role;
+use crate::dto::audit::{AuditAction, AuditEntity};
+use crate::dto::invitations::{
+    InvitationStatus, InviteMember, ListInvitations, MemberInvitation, MemberInvitationList,
+};
+use crate::dto::organizations::OrganizationKind;
 use crate::error::{AppError, AppResult, ErrorCode, FieldError};
 
 use super::accounts::{audit_membership, email_key, member_view};

@@ -9,16 +9,16 @@ use std::sync::Arc;
 
 use chrono::Datelike;
 
-use crate::api::faculty::CollaborationType;
-use crate::api::matching::{
+use crate::db::Db;
+use crate::db::search::{self as source, FacultySource, NeedSource};
+use crate::domain::{CountryCode, PublicId};
+use crate::dto::faculty::CollaborationType;
+use crate::dto::matching::{
     ExplainParams, Explanation, FacultyMatch, FacultyMatchParams, FacultyMatches, FacultySummary,
     NeedMatch, NeedMatchParams, NeedMatches, NeedSummary, PairExplanation, PublicationMatch,
     TermContribution, WhyNot, WhyNotCode,
 };
-use crate::api::needs::{NeedStatus, NeedVisibility};
-use crate::db::Db;
-use crate::db::search::{self as source, FacultySource, NeedSource};
-use crate::domain::{CountryCode, PublicId};
+use crate::dto::needs::{NeedStatus, NeedVisibility};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::search::SearchIndex;
 use crate::search::index::{faculty_texts, key};

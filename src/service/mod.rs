@@ -22,9 +22,9 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{NaiveDateTime, Utc};
 
-use crate::api::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 use crate::db::Seek;
 use crate::domain::PublicId;
+use crate::dto::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 use crate::error::{AppError, AppResult, ErrorCode, FieldError};
 
 /// A resource plus its version, which the HTTP layer turns into an `ETag`.

@@ -5,16 +5,16 @@ use chrono::NaiveDateTime;
 
 use super::audit::{self, Audited};
 use crate::all_valid;
-use crate::api::audit::{AuditAction, AuditEntity};
-use crate::api::faculty::CollaborationType;
-use crate::api::needs::{
-    Budget, CreateNeed, Invitation, InviteFaculty, ListNeeds, Need, NeedList, NeedStatus,
-    NeedVisibility, UpdateNeed,
-};
-use crate::api::organizations::OrganizationKind;
 use crate::db::needs::{self as rows, NeedFields, NeedFilter, NeedParts, NeedRow};
 use crate::db::{Db, DbConn, faculty as faculty_rows, organizations as org_rows};
 use crate::domain::{Currency, PublicId, Text};
+use crate::dto::audit::{AuditAction, AuditEntity};
+use crate::dto::faculty::CollaborationType;
+use crate::dto::needs::{
+    Budget, CreateNeed, Invitation, InviteFaculty, ListNeeds, Need, NeedList, NeedStatus,
+    NeedVisibility, UpdateNeed,
+};
+use crate::dto::organizations::OrganizationKind;
 use crate::error::{AppError, AppResult, ErrorCode, FieldError};
 
 use super::policy::{self, Action, Caller};

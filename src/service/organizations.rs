@@ -2,16 +2,16 @@
 
 use super::audit::{self, Audited};
 use crate::all_valid;
-use crate::api::audit::{AuditAction, AuditEntity};
-use crate::api::organizations::{
-    CreateOrganization, ListOrganizations, Organization, OrganizationKind, OrganizationList,
-    UpdateOrganization,
-};
 use crate::db::organizations::{
     self as rows, NewOrganization, OrganizationChanges, OrganizationFilter, OrganizationRow,
 };
 use crate::db::{Db, DbConn};
 use crate::domain::{CountryCode, PublicId, Text, WebUrl};
+use crate::dto::audit::{AuditAction, AuditEntity};
+use crate::dto::organizations::{
+    CreateOrganization, ListOrganizations, Organization, OrganizationKind, OrganizationList,
+    UpdateOrganization,
+};
 use crate::error::{AppError, AppResult, FieldError};
 
 use super::policy::{self, Action, Caller};
@@ -277,7 +277,7 @@ fn check_kind_change(
     let misfits: Vec<String> = rows::roles_held(conn, &current.id)?
         .into_iter()
         .filter(|r| {
-            crate::api::accounts::Role::from_db(r).is_none_or(|r| !policy::role_fits(new_kind, r))
+            crate::dto::accounts::Role::from_db(r).is_none_or(|r| !policy::role_fits(new_kind, r))
         })
         .collect();
     if !misfits.is_empty() {

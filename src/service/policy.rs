@@ -1,9 +1,9 @@
 //! The one place that decides who may do what. Every use case asks here; nothing else
 //! compares roles. Object-level rules take the organization concerned.
 
-use crate::api::accounts::Role;
-use crate::api::engagements::EngagementState;
-use crate::api::organizations::OrganizationKind;
+use crate::dto::accounts::Role;
+use crate::dto::engagements::EngagementState;
+use crate::dto::organizations::OrganizationKind;
 use crate::error::{AppError, AppResult};
 
 /// An authenticated caller, as loaded for this request (so a disabled user, a removed

@@ -10,19 +10,19 @@
 
 use super::audit::{self, Audited};
 use crate::all_valid;
-use crate::api::audit::{AuditAction, AuditEntity};
-use crate::api::centers::ParticipantVisibility;
-use crate::api::organizations::OrganizationKind;
-use crate::api::projects::{
-    CreateFundedProject, CreatePayment, FundedProject, FundedProjectList, ListFundedProjects,
-    Payment, PaymentList, PaymentStatus, ProjectStatus, ProjectType, UpdateFundedProject,
-    UpdatePayment,
-};
 use crate::db::projects::{
     self as rows, PaymentFields, PaymentRow, ProjectFields, ProjectFilter, ProjectRow,
 };
 use crate::db::{Db, DbConn, centers as center_rows, needs as need_rows};
 use crate::domain::{Currency, PublicId, Text};
+use crate::dto::audit::{AuditAction, AuditEntity};
+use crate::dto::centers::ParticipantVisibility;
+use crate::dto::organizations::OrganizationKind;
+use crate::dto::projects::{
+    CreateFundedProject, CreatePayment, FundedProject, FundedProjectList, ListFundedProjects,
+    Payment, PaymentList, PaymentStatus, ProjectStatus, ProjectType, UpdateFundedProject,
+    UpdatePayment,
+};
 use crate::error::{AppError, AppResult, FieldError};
 
 use super::centers::{

@@ -7,15 +7,15 @@ use std::collections::BTreeMap;
 
 use chrono::{NaiveDate, NaiveDateTime};
 
-use crate::api::engagements::EngagementState;
-use crate::api::reports::{
+use crate::db::Db;
+use crate::db::engagements::EventRow;
+use crate::domain::PublicId;
+use crate::dto::engagements::EngagementState;
+use crate::dto::reports::{
     CenterFunding, CenterReportItem, CentersReport, CurrencyTotal, FacultyFundingReport,
     FacultyFundingRow, FundingParams, FundingReport, FundingRow, FunnelReport, PartnerRef,
     PersonRef, ReportParams,
 };
-use crate::db::Db;
-use crate::db::engagements::EventRow;
-use crate::domain::PublicId;
 use crate::error::{AppError, AppResult, FieldError};
 
 use super::policy::{self, Action, Caller};
@@ -420,7 +420,7 @@ async fn authorized_university(
     university_id: &str,
     from: Option<NaiveDate>,
     to: Option<NaiveDate>,
-    format: Option<crate::api::reports::ReportFormat>,
+    format: Option<crate::dto::reports::ReportFormat>,
 ) -> AppResult<Period> {
     authorized(
         db,

@@ -5,13 +5,13 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::api::centers::CenterStatus;
-use crate::api::needs::NeedStatus;
-use crate::api::search::{
-    FacetValue, HitStatus, Operator, SearchHit, SearchParams, SearchResults, SearchType,
-};
 use crate::db::{Db, search as source};
 use crate::domain::{CountryCode, PublicId};
+use crate::dto::centers::CenterStatus;
+use crate::dto::needs::NeedStatus;
+use crate::dto::search::{
+    FacetValue, HitStatus, Operator, SearchHit, SearchParams, SearchResults, SearchType,
+};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::search::SearchIndex;
 use crate::search::query::{self, Filter, Kind, Visible};

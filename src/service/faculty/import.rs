@@ -3,14 +3,14 @@
 
 use diesel::Connection;
 
-use crate::api::faculty::{
-    CollaborationType, CreateFacultyProfile, ImportReport, ImportRow, ImportStatus,
-    ProfileVisibility, UpdateFacultyProfile,
-};
-use crate::api::organizations::OrganizationKind;
 use crate::db::faculty::{self as rows, FacultyFields, FacultyParts};
 use crate::db::{Db, DbConn, organizations as org_rows};
 use crate::domain::{Orcid, PublicId};
+use crate::dto::faculty::{
+    CollaborationType, CreateFacultyProfile, ImportReport, ImportRow, ImportStatus,
+    ProfileVisibility, UpdateFacultyProfile,
+};
+use crate::dto::organizations::OrganizationKind;
 use crate::error::{AppError, AppResult, FieldError};
 
 use super::{ValidProfile, merge, to_input};
@@ -58,7 +58,7 @@ fn errors_of(e: AppError) -> Vec<FieldError> {
 /// repeat it); ownership is granted through the API, never by a file.
 fn ndjson_record(university_id: &str, line: &str) -> Result<UpdateFacultyProfile, Vec<FieldError>> {
     let mut value: serde_json::Value =
-        crate::api::json::parse(line.as_bytes()).map_err(errors_of)?;
+        crate::dto::json::parse(line.as_bytes()).map_err(errors_of)?;
     let obj = value.as_object_mut().ok_or_else(|| {
         vec![FieldError::new(
             "row",
@@ -85,7 +85,7 @@ fn ndjson_record(university_id: &str, line: &str) -> Result<UpdateFacultyProfile
             )]);
         }
     }
-    crate::api::json::from_value(value).map_err(errors_of)
+    crate::dto::json::from_value(value).map_err(errors_of)
 }
 
 /// One CSV row as a patch of the columns the header names.

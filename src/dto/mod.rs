@@ -1,5 +1,5 @@
-//! Request and response types of the public API (serde + OpenAPI schemas). These are the
-//! contract with clients; database rows never leave the `db` layer.
+//! Data transfer objects: the request and response bodies of the public API (serde + OpenAPI
+//! schemas). These are the contract with clients; database rows never leave the `db` layer.
 
 pub mod accounts;
 pub mod audit;

@@ -121,7 +121,7 @@ pub struct ListOrganizations {
     /// Only organizations of this kind.
     pub kind: Option<OrganizationKind>,
     /// Only organizations in this country (ISO 3166-1 alpha-2).
-    #[param(value_type = Option<crate::api::IsoCountry>)]
+    #[param(value_type = Option<crate::dto::IsoCountry>)]
     pub country: Option<String>,
     /// Page size, 1-100 (default 20).
     #[param(minimum = 1, maximum = 100)]

@@ -309,5 +309,5 @@ pub struct ImportQuery {
     /// The university whose profiles these are.
     pub university_id: String,
     /// `wait_for`: answer only once the imported changes are searchable.
-    pub refresh: Option<crate::api::search::Refresh>,
+    pub refresh: Option<crate::dto::search::Refresh>,
 }
