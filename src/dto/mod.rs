@@ -32,6 +32,13 @@ pub struct ReadParams {
     pub include_deleted: Option<bool>,
 }
 
+impl ReadParams {
+    /// Whether the caller asked for the record even if it is deleted (absent means no).
+    pub fn include_deleted(&self) -> bool {
+        self.include_deleted.unwrap_or(false)
+    }
+}
+
 /// An RFC 9457 problem document; every error response has this shape
 /// (`Content-Type: application/problem+json`).
 #[derive(Debug, Serialize, Deserialize, ToSchema)]

@@ -91,13 +91,7 @@ pub async fn get_one(
 ) -> Result<HttpResponse, AppError> {
     Ok(conditional_get(
         &req,
-        &svc::get(
-            &state.db,
-            caller.as_ref(),
-            id,
-            read.include_deleted.unwrap_or(false),
-        )
-        .await?,
+        &svc::get(&state.db, caller.as_ref(), id, read.include_deleted()).await?,
     ))
 }
 
