@@ -9,144 +9,105 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-/// Stable, machine-readable error codes. The wire name (`code` in a problem) never changes once
-/// published; add new variants rather than renaming.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ErrorCode {
-    /// The request body is not syntactically valid JSON.
-    MalformedJson,
-    /// A query string parameter is missing, malformed or out of range.
-    InvalidQuery,
-    /// A path parameter (such as an id) is malformed.
-    InvalidPath,
-    /// A request header is malformed.
-    InvalidHeader,
-    /// The body's `Content-Type` is not one this endpoint accepts.
-    UnsupportedMediaType,
-    /// The body is larger than the configured limit.
-    PayloadTooLarge,
-    /// The body did not arrive in time (`body_timeout_secs`, extended for large bodies).
-    RequestTimeout,
-    /// The body is well-formed but its content breaks a rule; see `errors`.
-    ValidationFailed,
-    /// No resource at this address (or not one the caller may see).
-    NotFound,
-    /// The resource exists but does not support this HTTP method.
-    MethodNotAllowed,
-    /// The change conflicts with the current state (e.g. a duplicate).
-    Conflict,
-    /// The `If-Match` header does not match the resource's current `ETag`.
-    PreconditionFailed,
-    /// The operation requires an `If-Match` header.
-    PreconditionRequired,
-    /// The endpoint cannot produce a representation the client accepts.
-    NotAcceptable,
-    /// The service (or a dependency) is temporarily unavailable.
-    ServiceUnavailable,
-    /// An unexpected server fault; the cause is logged, never returned.
-    Internal,
-    /// A generic client error for statuses without a more specific code.
-    BadRequest,
-    /// No valid credentials: missing, malformed, expired or forged token, or a user that is
-    /// disabled or deleted.
-    Unauthenticated,
-    /// Login with a wrong email or password (deliberately not saying which).
-    InvalidCredentials,
-    /// Authenticated, but not allowed to do this.
-    Forbidden,
-    /// Too many attempts; retry after `Retry-After` seconds.
-    TooManyRequests,
+/// Declares the error codes once: each variant's doc comment, wire name, HTTP status and
+/// title. The enum, its serialisation and OpenAPI schema, `ALL`, `status`, `title` and
+/// `as_str` all come from this one table, so they cannot disagree; `tests/vocabulary.rs`
+/// ties docs/api.md's table to it.
+///
+/// The wire name is matched as a `tt`, not a `literal`: utoipa's derive does not look inside
+/// the invisible group a `literal` fragment arrives in, and would publish the Rust names.
+macro_rules! error_codes {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident {
+            $($(#[doc = $doc:literal])+ $variant:ident = $wire:tt => ($status:literal, $title:literal),)+
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+        pub enum $name {
+            $($(#[doc = $doc])+ #[serde(rename = $wire)] $variant,)+
+        }
+
+        impl $name {
+            /// Every code, in declaration order.
+            pub const ALL: &'static [$name] = &[$(Self::$variant,)+];
+
+            /// The HTTP status a problem with this code has.
+            pub fn status(self) -> u16 {
+                match self {
+                    $(Self::$variant => $status,)+
+                }
+            }
+
+            /// The problem's `title`: the same for every problem with this code.
+            pub fn title(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $title,)+
+                }
+            }
+
+            /// The wire name, e.g. `validation_failed`.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $wire,)+
+                }
+            }
+        }
+    };
+}
+
+error_codes! {
+    /// Stable, machine-readable error codes. The wire name (`code` in a problem) never changes once
+    /// published; add new variants rather than renaming.
+    pub enum ErrorCode {
+        /// The request body is not syntactically valid JSON.
+        MalformedJson = "malformed_json" => (400, "Malformed JSON"),
+        /// A query string parameter is missing, malformed or out of range.
+        InvalidQuery = "invalid_query" => (400, "Invalid query parameter"),
+        /// A path parameter (such as an id) is malformed.
+        InvalidPath = "invalid_path" => (400, "Invalid path parameter"),
+        /// A request header is malformed.
+        InvalidHeader = "invalid_header" => (400, "Invalid header"),
+        /// The body's `Content-Type` is not one this endpoint accepts.
+        UnsupportedMediaType = "unsupported_media_type" => (415, "Unsupported media type"),
+        /// The body is larger than the configured limit.
+        PayloadTooLarge = "payload_too_large" => (413, "Payload too large"),
+        /// The body did not arrive in time (`body_timeout_secs`, extended for large bodies).
+        RequestTimeout = "request_timeout" => (408, "Request timeout"),
+        /// The body is well-formed but its content breaks a rule; see `errors`.
+        ValidationFailed = "validation_failed" => (422, "Validation failed"),
+        /// No resource at this address (or not one the caller may see).
+        NotFound = "not_found" => (404, "Not found"),
+        /// The resource exists but does not support this HTTP method.
+        MethodNotAllowed = "method_not_allowed" => (405, "Method not allowed"),
+        /// The change conflicts with the current state (e.g. a duplicate).
+        Conflict = "conflict" => (409, "Conflict"),
+        /// The `If-Match` header does not match the resource's current `ETag`.
+        PreconditionFailed = "precondition_failed" => (412, "Precondition failed"),
+        /// The operation requires an `If-Match` header.
+        PreconditionRequired = "precondition_required" => (428, "Precondition required"),
+        /// The endpoint cannot produce a representation the client accepts.
+        NotAcceptable = "not_acceptable" => (406, "Not acceptable"),
+        /// The service (or a dependency) is temporarily unavailable.
+        ServiceUnavailable = "service_unavailable" => (503, "Service unavailable"),
+        /// An unexpected server fault; the cause is logged, never returned.
+        Internal = "internal" => (500, "Internal server error"),
+        /// A generic client error for statuses without a more specific code.
+        BadRequest = "bad_request" => (400, "Bad request"),
+        /// No valid credentials: missing, malformed, expired or forged token, or a user that is
+        /// disabled or deleted.
+        Unauthenticated = "unauthenticated" => (401, "Unauthenticated"),
+        /// Login with a wrong email or password (deliberately not saying which).
+        InvalidCredentials = "invalid_credentials" => (401, "Invalid credentials"),
+        /// Authenticated, but not allowed to do this.
+        Forbidden = "forbidden" => (403, "Forbidden"),
+        /// Too many attempts; retry after `Retry-After` seconds.
+        TooManyRequests = "too_many_requests" => (429, "Too many requests"),
+    }
 }
 
 impl ErrorCode {
-    /// Every code, for the documentation table.
-    pub const ALL: &'static [ErrorCode] = &[
-        Self::MalformedJson,
-        Self::InvalidQuery,
-        Self::InvalidPath,
-        Self::InvalidHeader,
-        Self::UnsupportedMediaType,
-        Self::PayloadTooLarge,
-        Self::RequestTimeout,
-        Self::ValidationFailed,
-        Self::NotFound,
-        Self::MethodNotAllowed,
-        Self::Conflict,
-        Self::PreconditionFailed,
-        Self::PreconditionRequired,
-        Self::NotAcceptable,
-        Self::ServiceUnavailable,
-        Self::Internal,
-        Self::BadRequest,
-        Self::Unauthenticated,
-        Self::InvalidCredentials,
-        Self::Forbidden,
-        Self::TooManyRequests,
-    ];
-
-    /// The HTTP status and human title that belong to this code.
-    pub fn status_and_title(self) -> (u16, &'static str) {
-        match self {
-            Self::MalformedJson => (400, "Malformed JSON"),
-            Self::InvalidQuery => (400, "Invalid query parameter"),
-            Self::InvalidPath => (400, "Invalid path parameter"),
-            Self::InvalidHeader => (400, "Invalid header"),
-            Self::BadRequest => (400, "Bad request"),
-            Self::Unauthenticated => (401, "Unauthenticated"),
-            Self::InvalidCredentials => (401, "Invalid credentials"),
-            Self::Forbidden => (403, "Forbidden"),
-            Self::NotFound => (404, "Not found"),
-            Self::MethodNotAllowed => (405, "Method not allowed"),
-            Self::NotAcceptable => (406, "Not acceptable"),
-            Self::RequestTimeout => (408, "Request timeout"),
-            Self::Conflict => (409, "Conflict"),
-            Self::PreconditionFailed => (412, "Precondition failed"),
-            Self::PayloadTooLarge => (413, "Payload too large"),
-            Self::UnsupportedMediaType => (415, "Unsupported media type"),
-            Self::ValidationFailed => (422, "Validation failed"),
-            Self::PreconditionRequired => (428, "Precondition required"),
-            Self::TooManyRequests => (429, "Too many requests"),
-            Self::Internal => (500, "Internal server error"),
-            Self::ServiceUnavailable => (503, "Service unavailable"),
-        }
-    }
-
-    pub fn status(self) -> u16 {
-        self.status_and_title().0
-    }
-
-    pub fn title(self) -> &'static str {
-        self.status_and_title().1
-    }
-
-    /// The wire name, e.g. `validation_failed`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::MalformedJson => "malformed_json",
-            Self::InvalidQuery => "invalid_query",
-            Self::InvalidPath => "invalid_path",
-            Self::InvalidHeader => "invalid_header",
-            Self::UnsupportedMediaType => "unsupported_media_type",
-            Self::PayloadTooLarge => "payload_too_large",
-            Self::RequestTimeout => "request_timeout",
-            Self::ValidationFailed => "validation_failed",
-            Self::NotFound => "not_found",
-            Self::MethodNotAllowed => "method_not_allowed",
-            Self::Conflict => "conflict",
-            Self::PreconditionFailed => "precondition_failed",
-            Self::PreconditionRequired => "precondition_required",
-            Self::NotAcceptable => "not_acceptable",
-            Self::ServiceUnavailable => "service_unavailable",
-            Self::Internal => "internal",
-            Self::BadRequest => "bad_request",
-            Self::Unauthenticated => "unauthenticated",
-            Self::InvalidCredentials => "invalid_credentials",
-            Self::Forbidden => "forbidden",
-            Self::TooManyRequests => "too_many_requests",
-        }
-    }
-
     /// The code a bare HTTP status maps to when nothing more specific is known
     /// (used for responses produced outside our handlers, e.g. by the router).
     pub fn for_status(status: u16) -> Self {

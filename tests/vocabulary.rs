@@ -1,0 +1,71 @@
+//! The vocabularies a client reads in docs/api.md are the ones the code declares: every table
+//! there lists exactly the codes of its enum, with the same wire names, statuses and titles,
+//! so the documentation cannot drift from the code (or the code from what was published).
+
+use std::collections::BTreeSet;
+
+use liaison::error::ErrorCode;
+
+const API_MD: &str = include_str!("../docs/api.md");
+
+/// The rows of the first table after `heading` in docs/api.md whose header row is `header`,
+/// each split into trimmed cells.
+fn table(heading: &str, header: &str) -> Vec<Vec<String>> {
+    let Some(start) = API_MD.find(heading) else {
+        panic!("docs/api.md has no heading {heading:?}");
+    };
+    let section = &API_MD[start..];
+    let Some(at) = section.find(header) else {
+        panic!("docs/api.md has no table {header:?} under {heading:?}");
+    };
+    section[at..]
+        .lines()
+        .skip(2) // the header and the |---| row
+        .take_while(|l| l.starts_with('|'))
+        .map(|l| {
+            l.trim_matches('|')
+                .split(" | ")
+                .map(|c| c.trim().to_owned())
+                .collect()
+        })
+        .collect()
+}
+
+fn unquote(cell: &str) -> String {
+    cell.trim_matches('`').to_owned()
+}
+
+#[test]
+fn the_error_table_lists_every_code_with_its_status_and_title() {
+    let documented: BTreeSet<(String, u16, String)> =
+        table("## Errors", "| status | `code` | title | when |")
+            .into_iter()
+            .map(|row| {
+                let status = row[0].parse().unwrap_or(0);
+                (unquote(&row[1]), status, row[2].clone())
+            })
+            .collect();
+    let declared: BTreeSet<(String, u16, String)> = ErrorCode::ALL
+        .iter()
+        .map(|c| (c.as_str().to_owned(), c.status(), c.title().to_owned()))
+        .collect();
+    assert_eq!(
+        documented, declared,
+        "docs/api.md's error table and ErrorCode differ"
+    );
+    assert_eq!(
+        declared.len(),
+        ErrorCode::ALL.len(),
+        "a wire name is used twice"
+    );
+}
+
+#[test]
+fn error_codes_serialise_to_their_wire_names() {
+    for code in ErrorCode::ALL {
+        assert_eq!(
+            serde_json::to_value(code).ok(),
+            Some(serde_json::Value::from(code.as_str())),
+        );
+    }
+}
