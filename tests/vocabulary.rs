@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use liaison::error::ErrorCode;
+use liaison::error::{ErrorCode, FieldCode};
 
 const API_MD: &str = include_str!("../docs/api.md");
 
@@ -68,4 +68,38 @@ fn error_codes_serialise_to_their_wire_names() {
             Some(serde_json::Value::from(code.as_str())),
         );
     }
+}
+
+#[test]
+fn the_field_code_table_lists_every_code_with_its_meaning() {
+    let documented: BTreeSet<(String, String)> = table("### Field codes", "| `code` | meaning |")
+        .into_iter()
+        .map(|row| (unquote(&row[0]), row[1].clone()))
+        .collect();
+    let declared: BTreeSet<(String, String)> = FieldCode::ALL
+        .iter()
+        .map(|c| (c.as_str().to_owned(), c.meaning().to_owned()))
+        .collect();
+    assert_eq!(
+        documented, declared,
+        "docs/api.md's field codes and FieldCode differ"
+    );
+    assert_eq!(
+        declared.len(),
+        FieldCode::ALL.len(),
+        "a wire name is used twice"
+    );
+}
+
+#[test]
+fn field_codes_serialise_to_their_wire_names_and_back() {
+    let problems = ErrorCode::ALL.iter().map(|c| FieldCode::Problem(*c));
+    for code in FieldCode::ALL.iter().copied().chain(problems) {
+        let json = serde_json::to_value(code).ok();
+        assert_eq!(json, Some(serde_json::Value::from(code.as_str())));
+        let back: Option<FieldCode> = json.and_then(|j| serde_json::from_value(j).ok());
+        // `invalid_header` is both a field code and an error code: it reads back as the former.
+        assert_eq!(back.map(FieldCode::as_str), Some(code.as_str()));
+    }
+    assert!(serde_json::from_value::<FieldCode>("no_such_code".into()).is_err());
 }

@@ -15,7 +15,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::domain::PublicId;
-use crate::error::{AppError, ErrorCode, FieldError};
+use crate::error::{AppError, ErrorCode, FieldCode, FieldError};
 use crate::service::{Precondition, Versioned};
 
 use super::AppState;
@@ -163,7 +163,11 @@ fn path_id(req: &HttpRequest, name: &str) -> Result<String, AppError> {
                 name.replace('_', " ")
             ),
         )
-        .with_errors(vec![FieldError::new(name, "invalid_id", "must be a UUID")])
+        .with_errors(vec![FieldError::new(
+            name,
+            FieldCode::InvalidId,
+            "must be a UUID",
+        )])
     })
 }
 
@@ -256,7 +260,7 @@ fn bad_if_match() -> AppError {
     )
     .with_errors(vec![FieldError::new(
         "If-Match",
-        "invalid_header",
+        FieldCode::InvalidHeader,
         "malformed entity tag",
     )])
 }

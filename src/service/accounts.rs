@@ -14,7 +14,7 @@ use crate::dto::accounts::{
     AddMember, AddedMember, Me, Member, MemberList, MembershipSummary, Role, TokenPair, User,
 };
 use crate::dto::organizations::OrganizationKind;
-use crate::error::{AppError, AppResult, ErrorCode, FieldError};
+use crate::error::{AppError, AppResult, ErrorCode, FieldCode, FieldError};
 
 use super::auth::{Attempt, Auth, check_new_password, random_token, token_digest};
 use super::policy::{self, Action, Caller, CallerMembership};
@@ -217,7 +217,7 @@ pub async fn change_password(
         auth.throttle.record_failure(&attempt);
         return Err(AppError::validation(vec![FieldError::new(
             "current_password",
-            "incorrect",
+            FieldCode::Incorrect,
             "is not your current password",
         )]));
     };
@@ -438,7 +438,7 @@ pub async fn add_member(
         if !policy::role_fits(kind, input.role) {
             return Err(AppError::validation(vec![FieldError::new(
                 "role",
-                "role_not_allowed",
+                FieldCode::RoleNotAllowed,
                 "faculty members belong to universities",
             )]));
         }
@@ -448,7 +448,7 @@ pub async fn add_member(
                 let Some(name) = name.as_deref() else {
                     return Err(AppError::validation(vec![FieldError::new(
                         "display_name",
-                        "required",
+                        FieldCode::Required,
                         "is required when no account exists for this email",
                     )]));
                 };
@@ -524,7 +524,7 @@ pub async fn update_member(
         if !policy::role_fits(kind, role) {
             return Err(AppError::validation(vec![FieldError::new(
                 "role",
-                "role_not_allowed",
+                FieldCode::RoleNotAllowed,
                 "faculty members belong to universities",
             )]));
         }

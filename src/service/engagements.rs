@@ -17,7 +17,7 @@ use crate::dto::engagements::{
     CreateEngagement, DeclineReason, Engagement, EngagementEvent, EngagementList, EngagementState,
     ListEngagements, Transition,
 };
-use crate::error::{AppError, AppResult, ErrorCode, FieldError};
+use crate::error::{AppError, AppResult, ErrorCode, FieldCode, FieldError};
 
 use super::policy::{self, Action, Caller};
 use super::{PageRequest, Precondition, Versioned, now};
@@ -41,7 +41,7 @@ impl Reason {
         let code = match code {
             Some(_) if to != EngagementState::Declined => Err(FieldError::new(
                 "reason_code",
-                "not_allowed",
+                FieldCode::NotAllowed,
                 "only a move to `declined` takes a reason code",
             )),
             c => Ok(c),
@@ -53,7 +53,7 @@ impl Reason {
         if code == Some(DeclineReason::Other) && text.is_none() {
             return Err(AppError::validation(vec![FieldError::new(
                 "reason_text",
-                "required",
+                FieldCode::Required,
                 "must say why when `reason_code` is `other`",
             )]));
         }
@@ -62,7 +62,8 @@ impl Reason {
 }
 
 fn parse_id(field: &str, value: &str) -> Result<String, FieldError> {
-    PublicId::parse(value).ok_or_else(|| FieldError::new(field, "invalid_id", "must be an id"))
+    PublicId::parse(value)
+        .ok_or_else(|| FieldError::new(field, FieldCode::InvalidId, "must be an id"))
 }
 
 fn state_of(row: &EngagementRow) -> AppResult<EngagementState> {
@@ -323,7 +324,7 @@ pub async fn create(
         }
         _ => Err(FieldError::new(
             "state",
-            "invalid_value",
+            FieldCode::InvalidValue,
             "a new engagement is shortlisted, invited or interested",
         )),
     };

@@ -14,7 +14,7 @@ use crate::dto::faculty::{
     ProfileVisibility, Publication, UpdateFacultyProfile,
 };
 use crate::dto::organizations::OrganizationKind;
-use crate::error::{AppError, AppResult, FieldError};
+use crate::error::{AppError, AppResult, FieldCode, FieldError};
 
 use super::audit::{self, Audited};
 use super::policy::{self, Action, Caller};
@@ -42,9 +42,9 @@ impl ValidProfile {
     fn parse(input: &CreateFacultyProfile) -> AppResult<Self> {
         let owner = match input.owner_user_id.as_deref().map(str::trim) {
             None | Some("") => Ok(None),
-            Some(v) => PublicId::parse(v)
-                .map(Some)
-                .ok_or_else(|| FieldError::new("owner_user_id", "invalid_id", "must be a user id")),
+            Some(v) => PublicId::parse(v).map(Some).ok_or_else(|| {
+                FieldError::new("owner_user_id", FieldCode::InvalidId, "must be a user id")
+            }),
         };
         let identity = all_valid!(
             external_id = Text::optional("external_id", input.external_id.as_deref(), SHORT),
@@ -128,7 +128,7 @@ fn parse_publications(input: &[Publication]) -> Result<Vec<Publication>, Vec<Fie
     if input.len() > MAX_PUBLICATIONS {
         return Err(vec![FieldError::new(
             "publications",
-            "too_many",
+            FieldCode::TooMany,
             format!("must have at most {MAX_PUBLICATIONS} entries"),
         )]);
     }
@@ -140,7 +140,7 @@ fn parse_publications(input: &[Publication]) -> Result<Vec<Publication>, Vec<Fie
         let year = match p.year {
             Some(y) if !(1900..=this_year + 1).contains(&y) => Err(FieldError::new(
                 f("year"),
-                "out_of_range",
+                FieldCode::OutOfRange,
                 format!("must be between 1900 and {}", this_year + 1),
             )),
             y => Ok(y),
@@ -161,7 +161,7 @@ fn parse_publications(input: &[Publication]) -> Result<Vec<Publication>, Vec<Fie
                 } else {
                     Err(FieldError::new(
                         f("doi"),
-                        "invalid_doi",
+                        FieldCode::InvalidDoi,
                         "must be a DOI such as 10.1145/3620665.3640366",
                     ))
                 }
@@ -203,7 +203,7 @@ fn check_references(conn: &mut DbConn, valid: &ValidProfile) -> AppResult<()> {
     {
         return Err(AppError::validation(vec![FieldError::new(
             "university_id",
-            "not_a_university",
+            FieldCode::NotAUniversity,
             "must be the id of an organization of kind university",
         )]));
     }
@@ -250,7 +250,7 @@ fn check_owner(conn: &mut DbConn, valid: &ValidProfile) -> AppResult<()> {
     } else {
         Err(AppError::validation(vec![FieldError::new(
             "owner_user_id",
-            "not_faculty_member",
+            FieldCode::NotFacultyMember,
             "must be the id of a user who is a faculty member of the profile's university",
         )]))
     }
@@ -379,7 +379,13 @@ pub async fn update(
         .name
         .as_ref()
         .filter(|n| n.is_none())
-        .map(|_| FieldError::new("name", "required", "cannot be null: it is required"))
+        .map(|_| {
+            FieldError::new(
+                "name",
+                FieldCode::Required,
+                "cannot be null: it is required",
+            )
+        })
         .into_iter()
         .collect();
     if !nulls.is_empty() {

@@ -18,7 +18,7 @@ use crate::dto::invitations::{
     InvitationStatus, InviteMember, ListInvitations, MemberInvitation, MemberInvitationList,
 };
 use crate::dto::organizations::OrganizationKind;
-use crate::error::{AppError, AppResult, ErrorCode, FieldError};
+use crate::error::{AppError, AppResult, ErrorCode, FieldCode, FieldError};
 
 use super::accounts::{audit_membership, email_key, member_view};
 use super::audit::{self, Audited};
@@ -314,7 +314,7 @@ fn caller_email_key(conn: &mut DbConn, user_id: &str) -> AppResult<String> {
 fn role_not_allowed() -> AppError {
     AppError::validation(vec![FieldError::new(
         "role",
-        "role_not_allowed",
+        FieldCode::RoleNotAllowed,
         "faculty members belong to universities",
     )])
 }

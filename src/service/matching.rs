@@ -19,7 +19,7 @@ use crate::dto::matching::{
     TermContribution, WhyNot, WhyNotCode,
 };
 use crate::dto::needs::{NeedStatus, NeedVisibility};
-use crate::error::{AppError, AppResult, FieldError};
+use crate::error::{AppError, AppResult, FieldCode, FieldError};
 use crate::search::SearchIndex;
 use crate::search::index::{faculty_texts, key};
 use crate::search::matching::{
@@ -55,7 +55,7 @@ fn page(
     if !(1..=MAX_LIMIT).contains(&limit) {
         errors.push(FieldError::new(
             "limit",
-            "out_of_range",
+            FieldCode::OutOfRange,
             format!("must be between 1 and {MAX_LIMIT}"),
         ));
     }
@@ -63,7 +63,7 @@ fn page(
     if !(0..=MAX_OFFSET).contains(&offset) {
         errors.push(FieldError::new(
             "offset",
-            "out_of_range",
+            FieldCode::OutOfRange,
             format!("must be between 0 and {MAX_OFFSET}"),
         ));
     }
@@ -71,7 +71,7 @@ fn page(
     if !min_score.is_finite() || !(0.0..=1.0).contains(&min_score) {
         errors.push(FieldError::new(
             "min_score",
-            "out_of_range",
+            FieldCode::OutOfRange,
             "must be between 0 and 1",
         ));
     }
@@ -86,7 +86,11 @@ fn id_param(field: &str, value: Option<&str>, errors: &mut Vec<FieldError>) -> O
     let v = value?;
     let parsed = PublicId::parse(v);
     if parsed.is_none() {
-        errors.push(FieldError::new(field, "invalid_id", "must be an id"));
+        errors.push(FieldError::new(
+            field,
+            FieldCode::InvalidId,
+            "must be an id",
+        ));
     }
     parsed
 }

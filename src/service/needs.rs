@@ -15,7 +15,7 @@ use crate::dto::needs::{
     NeedVisibility, UpdateNeed,
 };
 use crate::dto::organizations::OrganizationKind;
-use crate::error::{AppError, AppResult, ErrorCode, FieldError};
+use crate::error::{AppError, AppResult, ErrorCode, FieldCode, FieldError};
 
 use super::policy::{self, Action, Caller};
 use super::{PageRequest, Precondition, Versioned, now};
@@ -40,14 +40,14 @@ fn parse_budget(b: Option<&Budget>) -> Result<ValidBudget, Vec<FieldError>> {
     if b.min < 0 {
         errors.push(FieldError::new(
             "budget.min",
-            "out_of_range",
+            FieldCode::OutOfRange,
             "must not be negative",
         ));
     }
     if b.max < b.min {
         errors.push(FieldError::new(
             "budget.max",
-            "less_than_min",
+            FieldCode::LessThanMin,
             "must be at least budget.min",
         ));
     }
@@ -62,7 +62,7 @@ impl ValidNeed {
         let duration = match input.duration_months {
             Some(d) if !(1..=240).contains(&d) => Err(FieldError::new(
                 "duration_months",
-                "out_of_range",
+                FieldCode::OutOfRange,
                 "must be between 1 and 240",
             )),
             d => Ok(d),
@@ -134,7 +134,7 @@ fn check_open_deadline(valid: &ValidNeed, before: Option<&NeedFields>) -> AppRes
     {
         return Err(AppError::validation(vec![FieldError::new(
             "deadline",
-            "in_the_past",
+            FieldCode::InThePast,
             "must not be in the past when the need is open",
         )]));
     }
@@ -150,7 +150,7 @@ fn check_company(conn: &mut DbConn, company_id: &str) -> AppResult<()> {
     {
         return Err(AppError::validation(vec![FieldError::new(
             "company_id",
-            "not_a_company",
+            FieldCode::NotACompany,
             "must be the id of an organization of kind company",
         )]));
     }
@@ -173,7 +173,7 @@ pub async fn create(
         if !matches!(input.status, NeedStatus::Draft | NeedStatus::Open) {
             return Err(AppError::validation(vec![FieldError::new(
                 "status",
-                "invalid_value",
+                FieldCode::InvalidValue,
                 "a new need is draft or open",
             )]));
         }
@@ -264,7 +264,7 @@ pub async fn update(
     if patch.title.as_ref().is_some_and(Option::is_none) {
         return Err(AppError::validation(vec![FieldError::new(
             "title",
-            "required",
+            FieldCode::Required,
             "cannot be null: it is required",
         )]));
     }
@@ -318,7 +318,7 @@ pub async fn invite(
     let faculty_id = PublicId::parse(&input.faculty_id).ok_or_else(|| {
         AppError::validation(vec![FieldError::new(
             "faculty_id",
-            "invalid_id",
+            FieldCode::InvalidId,
             "must be a faculty profile id",
         )])
     })?;
@@ -328,7 +328,7 @@ pub async fn invite(
         if faculty_rows::find_any(conn, &faculty_id)?.is_none_or(|f| f.deleted_at.is_some()) {
             return Err(AppError::validation(vec![FieldError::new(
                 "faculty_id",
-                "unknown_profile",
+                FieldCode::UnknownProfile,
                 "is not the id of a faculty profile",
             )]));
         }

@@ -12,7 +12,7 @@ use crate::dto::organizations::{
     CreateOrganization, ListOrganizations, Organization, OrganizationKind, OrganizationList,
     UpdateOrganization,
 };
-use crate::error::{AppError, AppResult, FieldError};
+use crate::error::{AppError, AppResult, FieldCode, FieldError};
 
 use super::policy::{self, Action, Caller};
 use super::{PageRequest, Precondition, Versioned, now};
@@ -150,7 +150,7 @@ pub async fn update(
     ]
     .into_iter()
     .filter(|(_, null)| *null)
-    .map(|(f, _)| FieldError::new(f, "required", "cannot be null: it is required"))
+    .map(|(f, _)| FieldError::new(f, FieldCode::Required, "cannot be null: it is required"))
     .collect();
     if !nulls.is_empty() {
         return Err(AppError::validation(nulls));
@@ -283,7 +283,7 @@ fn check_kind_change(
     if !misfits.is_empty() {
         errors.push(FieldError::new(
             "kind",
-            "roles_do_not_fit",
+            FieldCode::RolesDoNotFit,
             format!(
                 "members hold roles a {} cannot grant ({}); change or remove those memberships first",
                 new_kind.as_str(),
@@ -295,7 +295,7 @@ fn check_kind_change(
     if !held.is_empty() {
         errors.push(FieldError::new(
             "kind",
-            "kind_in_use",
+            FieldCode::KindInUse,
             format!(
                 "the organization holds {} that only a {} may hold",
                 held.join(", "),

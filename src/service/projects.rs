@@ -23,7 +23,7 @@ use crate::dto::projects::{
     Payment, PaymentList, PaymentStatus, ProjectStatus, ProjectType, UpdateFundedProject,
     UpdatePayment,
 };
-use crate::error::{AppError, AppResult, FieldError};
+use crate::error::{AppError, AppResult, FieldCode, FieldError};
 
 use super::centers::{
     amount, body_id, id_list, live_profile, optional_id, org_of_kind, transition_conflict,
@@ -42,7 +42,7 @@ impl ValidProject {
         let dates = match (input.start_date, input.end_date) {
             (Some(s), Some(e)) if e <= s => Err(FieldError::new(
                 "end_date",
-                "before_start",
+                FieldCode::BeforeStart,
                 "must be after start_date",
             )),
             _ => Ok(()),
@@ -135,13 +135,13 @@ fn check_references(conn: &mut DbConn, caller: Option<&Caller>, v: &ValidProject
         match center_rows::find_live(conn, c)? {
             None => errors.push(FieldError::new(
                 "center_id",
-                "unknown_center",
+                FieldCode::UnknownCenter,
                 "is not the id of a centre",
             )),
             Some(center) if center.host_university_id != f.university_id => {
                 errors.push(FieldError::new(
                     "center_id",
-                    "wrong_university",
+                    FieldCode::WrongUniversity,
                     "must be a centre hosted by the performing university",
                 ))
             }
@@ -153,7 +153,7 @@ fn check_references(conn: &mut DbConn, caller: Option<&Caller>, v: &ValidProject
         if need_rows::find_visible(conn, &scope, n)?.is_none() {
             errors.push(FieldError::new(
                 "need_id",
-                "unknown_need",
+                FieldCode::UnknownNeed,
                 "is not the id of a need you can see",
             ));
         }
@@ -173,7 +173,7 @@ fn check_references(conn: &mut DbConn, caller: Option<&Caller>, v: &ValidProject
         if !fits {
             errors.push(FieldError::new(
                 "engagement_id",
-                "unknown_engagement",
+                FieldCode::UnknownEngagement,
                 "is not an engagement of a professor of the performing university (for need_id, when given)",
             ));
         }
@@ -218,7 +218,7 @@ pub async fn create(
         ) {
             return Err(AppError::validation(vec![FieldError::new(
                 "status",
-                "invalid_value",
+                FieldCode::InvalidValue,
                 "a new project is proposed, negotiating or active",
             )]));
         }
@@ -370,7 +370,7 @@ pub async fn update(
         {
             return Err(AppError::validation(vec![FieldError::new(
                 "currency",
-                "payments_in_other_currency",
+                FieldCode::PaymentsInOtherCurrency,
                 "the project has payments in its current currency; change or delete them first",
             )]));
         }
@@ -505,7 +505,7 @@ fn valid_payment(input: &CreatePayment, project_currency: &str) -> AppResult<Pay
         } else {
             Err(FieldError::new(
                 "currency",
-                "currency_mismatch",
+                FieldCode::CurrencyMismatch,
                 format!("must be the project's currency, {project_currency}"),
             ))
         }
@@ -513,12 +513,12 @@ fn valid_payment(input: &CreatePayment, project_currency: &str) -> AppResult<Pay
     let dates = match input.status {
         PaymentStatus::Scheduled if input.due_date.is_none() => Err(FieldError::new(
             "due_date",
-            "required",
+            FieldCode::Required,
             "a scheduled payment needs a due date",
         )),
         PaymentStatus::Received if input.received_date.is_none() => Err(FieldError::new(
             "received_date",
-            "required",
+            FieldCode::Required,
             "a received payment needs the date it was received",
         )),
         _ => Ok(()),

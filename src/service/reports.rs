@@ -16,7 +16,7 @@ use crate::dto::reports::{
     FacultyFundingRow, FundingParams, FundingReport, FundingRow, FunnelReport, PartnerRef,
     PersonRef, ReportParams,
 };
-use crate::error::{AppError, AppResult, FieldError};
+use crate::error::{AppError, AppResult, FieldCode, FieldError};
 
 use super::policy::{self, Action, Caller};
 
@@ -145,14 +145,18 @@ impl Period {
         if university_id.is_none() {
             errors.push(FieldError::new(
                 "university_id",
-                "invalid_id",
+                FieldCode::InvalidId,
                 "must be an id",
             ));
         }
         if let (Some(f), Some(t)) = (p.from, p.to)
             && t <= f
         {
-            errors.push(FieldError::new("to", "before_from", "must be after `from`"));
+            errors.push(FieldError::new(
+                "to",
+                FieldCode::BeforeFrom,
+                "must be after `from`",
+            ));
         }
         match university_id {
             Some(university_id) if errors.is_empty() => Ok(Self {
@@ -350,7 +354,7 @@ fn currency_code(field: &str, v: &str) -> Result<String, FieldError> {
     } else {
         Err(FieldError::new(
             field,
-            "invalid_currency",
+            FieldCode::InvalidCurrency,
             format!("{v:?} is not an ISO 4217 code"),
         ))
     }
@@ -358,7 +362,7 @@ fn currency_code(field: &str, v: &str) -> Result<String, FieldError> {
 
 /// `TWD:0.031,KRW:0.00073` → rates (positive decimals, at most 12 decimal places).
 pub fn parse_rates(v: &str) -> Result<BTreeMap<String, Rate>, FieldError> {
-    let bad = |why: String| FieldError::new("rates", "invalid_rates", why);
+    let bad = |why: String| FieldError::new("rates", FieldCode::InvalidRates, why);
     let mut out = BTreeMap::new();
     for part in v.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         let (code, rate) = part
@@ -565,7 +569,7 @@ fn conversion(p: &FundingParams) -> AppResult<Option<Conversion>> {
     if rates.is_some() != base.is_some() && errors.is_empty() {
         errors.push(FieldError::new(
             "base",
-            "required_together",
+            FieldCode::RequiredTogether,
             "`rates` and `base` go together",
         ));
     }
@@ -666,7 +670,7 @@ fn converted_total(
             convert(v, currency, rate, base).ok_or_else(|| {
                 AppError::query(vec![FieldError::new(
                     "rates",
-                    "overflow",
+                    FieldCode::Overflow,
                     "the converted amount is too large",
                 )])
             })
@@ -680,7 +684,7 @@ fn converted_total(
     if !missing.is_empty() {
         return Err(AppError::query(vec![FieldError::new(
             "rates",
-            "missing_rate",
+            FieldCode::MissingRate,
             format!("no rate for {}", missing.join(", ")),
         )]));
     }

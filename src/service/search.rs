@@ -12,7 +12,7 @@ use crate::dto::needs::NeedStatus;
 use crate::dto::search::{
     FacetValue, HitStatus, Operator, SearchHit, SearchParams, SearchResults, SearchType,
 };
-use crate::error::{AppError, AppResult, FieldError};
+use crate::error::{AppError, AppResult, FieldCode, FieldError};
 use crate::search::SearchIndex;
 use crate::search::query::{self, Filter, Kind, Visible};
 
@@ -78,7 +78,7 @@ impl Checked {
         if !(1..=100).contains(&limit) {
             errors.push(FieldError::new(
                 "limit",
-                "out_of_range",
+                FieldCode::OutOfRange,
                 "must be between 1 and 100",
             ));
         }
@@ -86,7 +86,7 @@ impl Checked {
         if !(0..=MAX_OFFSET).contains(&offset) {
             errors.push(FieldError::new(
                 "offset",
-                "out_of_range",
+                FieldCode::OutOfRange,
                 format!("must be between 0 and {MAX_OFFSET}"),
             ));
         }
@@ -99,7 +99,11 @@ impl Checked {
         let mut ids =
             |field: &str, value: Option<String>| match value.as_deref().map(PublicId::parse) {
                 Some(None) => {
-                    errors.push(FieldError::new(field, "invalid_id", "must be an id"));
+                    errors.push(FieldError::new(
+                        field,
+                        FieldCode::InvalidId,
+                        "must be an id",
+                    ));
                     None
                 }
                 other => other.flatten(),
@@ -138,7 +142,7 @@ impl Checked {
                 };
                 errors.push(FieldError::new(
                     field,
-                    "not_applicable",
+                    FieldCode::NotApplicable,
                     format!("applies only to type={t}"),
                 ));
             }
