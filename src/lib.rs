@@ -13,7 +13,7 @@
 //! - [`db`]: diesel on SQLite or PostgreSQL.
 //!
 //! Beside the layers, used by any of them: [`domain`] (the validated value types input is
-//! parsed into), [`error`] (the one error type and its codes), [`config`] (settings),
+//! parsed into, and the enums stored as text), [`error`] (the one error type and its codes), [`config`] (settings),
 //! [`telemetry`] (logging) and [`memory`] (returning freed memory to the system). On top of
 //! the service, as `http` is: [`demo`] (`liaison demo`'s world) and [`eval`] (match quality
 //! on a labelled set). The `liaison` command is `main.rs`; `bin/bench.rs` is the benchmark.

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use super::schema::{faculty_availability, faculty_keywords, faculty_profiles, publications};
 use super::{DbConn, Seek};
+use crate::domain::stored::ProfileVisibility;
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
 #[diesel(table_name = faculty_profiles)]
@@ -22,7 +23,7 @@ pub struct FacultyRow {
     pub research_interests: Option<String>,
     pub bio: Option<String>,
     pub languages: String,
-    pub visibility: String,
+    pub visibility: ProfileVisibility,
     pub version: i64,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
@@ -45,7 +46,7 @@ pub struct FacultyFields {
     pub research_interests: Option<String>,
     pub bio: Option<String>,
     pub languages: String,
-    pub visibility: String,
+    pub visibility: ProfileVisibility,
 }
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
@@ -64,7 +65,7 @@ pub struct PublicationRow {
 #[derive(Debug, Clone)]
 pub struct FacultyScope {
     /// Allowed `visibility` values.
-    pub visibilities: Vec<&'static str>,
+    pub visibilities: Vec<ProfileVisibility>,
     /// Deleted profiles too (operators).
     pub include_deleted: bool,
 }

@@ -4,6 +4,7 @@
 pub mod country;
 pub mod currency;
 mod orcid;
+pub mod stored;
 
 pub use country::CountryCode;
 pub use currency::Currency;

@@ -6,35 +6,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::double_option;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum OrganizationKind {
-    University,
-    Company,
-    Government,
-    Foundation,
-}
-
-impl OrganizationKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::University => "university",
-            Self::Company => "company",
-            Self::Government => "government",
-            Self::Foundation => "foundation",
-        }
-    }
-
-    pub fn from_db(s: &str) -> Option<Self> {
-        Some(match s {
-            "university" => Self::University,
-            "company" => Self::Company,
-            "government" => Self::Government,
-            "foundation" => Self::Foundation,
-            _ => return None,
-        })
-    }
-}
+pub use crate::domain::stored::OrganizationKind;
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -18,7 +18,7 @@ use crate::domain::{Currency, PublicId, Text};
 use crate::dto::audit::{AuditAction, AuditEntity};
 use crate::dto::centers::{
     Center, CenterList, CenterPartner, CenterStatus, CreateCenter, FundingCommitment, ListCenters,
-    ParticipantVisibility, PartnerRole, SharedResource, UpdateCenter,
+    PartnerRole, SharedResource, UpdateCenter,
 };
 use crate::dto::organizations::OrganizationKind;
 use crate::error::{AppError, AppResult, ErrorCode, FieldCode, FieldError};
@@ -113,9 +113,9 @@ pub(crate) fn transition_conflict(what: &str, from: &str, to: &str, allowed: &[&
     )])
 }
 
-fn partners(input: &[CenterPartner]) -> Result<Vec<(String, String)>, Vec<FieldError>> {
+fn partners(input: &[CenterPartner]) -> Result<Vec<(String, PartnerRole)>, Vec<FieldError>> {
     let mut errors = Vec::new();
-    let mut out: Vec<(String, String)> = Vec::new();
+    let mut out: Vec<(String, PartnerRole)> = Vec::new();
     for (i, p) in input.iter().enumerate() {
         let field = format!("partners[{i}].company_id");
         match body_id(&field, &p.company_id) {
@@ -124,7 +124,7 @@ fn partners(input: &[CenterPartner]) -> Result<Vec<(String, String)>, Vec<FieldE
                 FieldCode::Duplicate,
                 "lists a company that is already a partner",
             )),
-            Ok(id) => out.push((id, p.role.as_str().to_owned())),
+            Ok(id) => out.push((id, p.role)),
             Err(e) => errors.push(e),
         }
     }
@@ -347,8 +347,8 @@ impl ValidCenter {
                 established_date: input.established_date,
                 renewal_date: input.renewal_date,
                 end_date: input.end_date,
-                status: input.status.as_str().to_owned(),
-                visibility: input.visibility.as_str().to_owned(),
+                status: input.status,
+                visibility: input.visibility,
                 shared_resources: resources,
             },
             parts: CenterParts {
@@ -373,7 +373,7 @@ pub(crate) fn org_of_kind(
     let ok = match (&found, kind) {
         (None, _) => false,
         (Some(_), None) => true,
-        (Some(o), Some(k)) => OrganizationKind::from_db(&o.kind) == Some(k),
+        (Some(o), Some(k)) => o.kind == k,
     };
     if !ok {
         errors.push(match kind {
@@ -549,7 +549,7 @@ pub async fn list(db: &Db, caller: Option<&Caller>, q: ListCenters) -> AppResult
         )?,
         company_id: PublicId::query_param("company_id", q.company_id.as_deref())?,
         faculty_id: PublicId::query_param("faculty_id", q.faculty_id.as_deref())?,
-        status: q.status.map(|s| s.as_str().to_owned()),
+        status: q.status,
         focus_key: q.focus_area.map(|k| k.trim().to_lowercase()),
     };
     db.run(move |conn| {
@@ -677,22 +677,18 @@ fn to_input(row: &CenterRow, parts: &CenterParts) -> AppResult<CreateCenter> {
         partners: parts
             .partners
             .iter()
-            .map(|(company_id, role)| {
-                Ok(CenterPartner {
-                    company_id: company_id.clone(),
-                    role: PartnerRole::from_db(role)
-                        .ok_or_else(|| AppError::internal("unknown partner role"))?,
-                })
+            .map(|(company_id, role)| CenterPartner {
+                company_id: company_id.clone(),
+                role: *role,
             })
-            .collect::<AppResult<_>>()?,
+            .collect(),
         director_id: row.director_id.clone(),
         member_ids: parts.member_ids.clone(),
         focus_areas: parts.focus_areas.clone(),
         established_date: row.established_date,
         renewal_date: row.renewal_date,
         end_date: row.end_date,
-        status: CenterStatus::from_db(&row.status)
-            .ok_or_else(|| AppError::internal("unknown centre status"))?,
+        status: row.status,
         shared_resources,
         funding: parts
             .funding
@@ -704,8 +700,7 @@ fn to_input(row: &CenterRow, parts: &CenterParts) -> AppResult<CreateCenter> {
                 currency: f.currency.clone(),
             })
             .collect(),
-        visibility: ParticipantVisibility::from_db(&row.visibility)
-            .ok_or_else(|| AppError::internal("unknown centre visibility"))?,
+        visibility: row.visibility,
     })
 }
 

@@ -10,8 +10,8 @@ use crate::db::faculty::{
 use crate::db::{Db, DbConn, accounts as account_rows, organizations as org_rows};
 use crate::domain::{Email, Orcid, PublicId, Text};
 use crate::dto::faculty::{
-    CollaborationType, CreateFacultyProfile, FacultyList, FacultyProfile, ListFaculty,
-    ProfileVisibility, Publication, UpdateFacultyProfile,
+    CollaborationType, CreateFacultyProfile, FacultyList, FacultyProfile, ListFaculty, Publication,
+    UpdateFacultyProfile,
 };
 use crate::dto::organizations::OrganizationKind;
 use crate::error::{AppError, AppResult, FieldCode, FieldError};
@@ -90,7 +90,7 @@ impl ValidProfile {
                 research_interests: interests,
                 bio,
                 languages: serde_json::to_string(&languages).unwrap_or_else(|_| "[]".into()),
-                visibility: input.visibility.as_str().to_owned(),
+                visibility: input.visibility,
             },
             keywords,
             availability,
@@ -196,11 +196,7 @@ fn parse_publications(input: &[Publication]) -> Result<Vec<Publication>, Vec<Fie
 /// owner is checked when it changes: [`link_owner`].)
 fn check_references(conn: &mut DbConn, valid: &ValidProfile) -> AppResult<()> {
     let org = org_rows::find(conn, &valid.fields.university_id)?;
-    if org
-        .as_ref()
-        .and_then(|o| OrganizationKind::from_db(&o.kind))
-        != Some(OrganizationKind::University)
-    {
+    if org.as_ref().map(|o| o.kind) != Some(OrganizationKind::University) {
         return Err(AppError::validation(vec![FieldError::new(
             "university_id",
             FieldCode::NotAUniversity,
@@ -244,7 +240,7 @@ fn check_owner(conn: &mut DbConn, valid: &ValidProfile) -> AppResult<()> {
     };
     let member = account_rows::find_user(conn, owner)?.is_some()
         && account_rows::find_membership(conn, &valid.fields.university_id, owner)?
-            .is_some_and(|m| Role::from_db(&m.role) == Some(Role::Faculty));
+            .is_some_and(|m| m.role == Role::Faculty);
     if member {
         Ok(())
     } else {
@@ -482,7 +478,7 @@ fn to_input(row: &FacultyRow, parts: FacultyParts) -> AppResult<CreateFacultyPro
     let mut availability: Vec<CollaborationType> = parts
         .availability
         .iter()
-        .filter_map(|c| CollaborationType::from_db(c))
+        .filter_map(|c| CollaborationType::from_wire(c))
         .collect();
     availability.sort();
     Ok(CreateFacultyProfile {
@@ -505,8 +501,7 @@ fn to_input(row: &FacultyRow, parts: FacultyParts) -> AppResult<CreateFacultyPro
             .map(publication_view)
             .collect(),
         availability,
-        visibility: ProfileVisibility::from_db(&row.visibility)
-            .ok_or_else(|| AppError::internal("unknown profile visibility"))?,
+        visibility: row.visibility,
     })
 }
 

@@ -244,7 +244,7 @@ fn faculty_summary(f: &FacultySource, names: &HashMap<String, String>) -> Facult
             .parts
             .availability
             .iter()
-            .filter_map(|c| CollaborationType::from_db(c))
+            .filter_map(|c| CollaborationType::from_wire(c))
             .collect(),
     }
 }
@@ -262,12 +262,10 @@ fn need_summary(n: &NeedSource, names: &HashMap<String, String>) -> AppResult<Ne
             .parts
             .collaboration_types
             .iter()
-            .filter_map(|c| CollaborationType::from_db(c))
+            .filter_map(|c| CollaborationType::from_wire(c))
             .collect(),
-        status: NeedStatus::from_db(&r.status)
-            .ok_or_else(|| AppError::internal(format!("need status {}", r.status)))?,
-        visibility: NeedVisibility::from_db(&r.visibility)
-            .ok_or_else(|| AppError::internal(format!("need visibility {}", r.visibility)))?,
+        status: r.status,
+        visibility: r.visibility,
         deadline: r.deadline,
     })
 }
@@ -415,7 +413,7 @@ pub async fn faculty_matches(
 ) -> AppResult<NeedMatches> {
     let mut errors = Vec::new();
     let p = page(params.limit, params.offset, params.min_score, &mut errors);
-    let mut filters = vec![(Filter::Status, "open".to_owned())];
+    let mut filters = vec![(Filter::Status, NeedStatus::Open.as_str().to_owned())];
     if let Some(c) = id_param("company_id", params.company_id.as_deref(), &mut errors) {
         filters.push((Filter::Organization, c));
     }
@@ -465,7 +463,7 @@ pub async fn faculty_matches(
             let mut scored = Vec::with_capacity(needs.len());
             for n in needs {
                 // The index may trail the database by a moment: the database decides.
-                if n.row.deleted_at.is_some() || n.row.status != "open" {
+                if n.row.deleted_at.is_some() || n.row.status != NeedStatus::Open {
                     continue;
                 }
                 let q = need_query(&corpus, &searcher, &n)?;
@@ -646,7 +644,7 @@ pub async fn explain(
             ),
         );
     }
-    if need.row.status != "open" {
+    if need.row.status != NeedStatus::Open {
         why(
             WhyNotCode::NeedNotOpen,
             to_faculty,
@@ -680,14 +678,14 @@ pub async fn explain(
 /// `policy::need_scope` seen from the owner's side, without their company memberships).
 fn hidden_from_owner(need: &NeedSource, profile: &FacultySource) -> Option<String> {
     let invited = need.invited.contains(&profile.row.id);
-    match (need.row.visibility.as_str(), need.row.status.as_str()) {
-        (_, "draft") => Some("the need is a draft: only its company sees it".into()),
-        ("confidential", _) if !invited => Some(
+    match (need.row.visibility, need.row.status) {
+        (_, NeedStatus::Draft) => Some("the need is a draft: only its company sees it".into()),
+        (NeedVisibility::Confidential, _) if !invited => Some(
             "the need is confidential and this professor is not invited: inviting them lets \
              them see it"
                 .into(),
         ),
-        ("members", _) if profile.row.owner_user_id.is_none() => {
+        (NeedVisibility::Members, _) if profile.row.owner_user_id.is_none() => {
             Some("the need is for signed-in members and the profile has no account".into())
         }
         _ => None,

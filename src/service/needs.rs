@@ -12,7 +12,7 @@ use crate::dto::audit::{AuditAction, AuditEntity};
 use crate::dto::faculty::CollaborationType;
 use crate::dto::needs::{
     Budget, CreateNeed, Invitation, InviteFaculty, ListNeeds, Need, NeedList, NeedStatus,
-    NeedVisibility, UpdateNeed,
+    UpdateNeed,
 };
 use crate::dto::organizations::OrganizationKind;
 use crate::error::{AppError, AppResult, ErrorCode, FieldCode, FieldError};
@@ -92,8 +92,8 @@ impl ValidNeed {
                 deadline: input.deadline,
                 location,
                 remote: input.remote,
-                status: input.status.as_str().to_owned(),
-                visibility: input.visibility.as_str().to_owned(),
+                status: input.status,
+                visibility: input.visibility,
             },
             parts: NeedParts {
                 keywords,
@@ -127,8 +127,8 @@ fn check_transition(from: NeedStatus, to: NeedStatus) -> AppResult<()> {
 fn check_open_deadline(valid: &ValidNeed, before: Option<&NeedFields>) -> AppResult<()> {
     let today = chrono::Utc::now().date_naive();
     let opening_or_moving =
-        before.is_none_or(|b| b.status != "open" || b.deadline != valid.fields.deadline);
-    if valid.fields.status == "open"
+        before.is_none_or(|b| b.status != NeedStatus::Open || b.deadline != valid.fields.deadline);
+    if valid.fields.status == NeedStatus::Open
         && opening_or_moving
         && valid.fields.deadline.is_some_and(|d| d < today)
     {
@@ -143,11 +143,7 @@ fn check_open_deadline(valid: &ValidNeed, before: Option<&NeedFields>) -> AppRes
 
 fn check_company(conn: &mut DbConn, company_id: &str) -> AppResult<()> {
     let org = org_rows::find(conn, company_id)?;
-    if org
-        .as_ref()
-        .and_then(|o| OrganizationKind::from_db(&o.kind))
-        != Some(OrganizationKind::Company)
-    {
+    if org.as_ref().map(|o| o.kind) != Some(OrganizationKind::Company) {
         return Err(AppError::validation(vec![FieldError::new(
             "company_id",
             FieldCode::NotACompany,
@@ -217,7 +213,7 @@ pub async fn list(db: &Db, caller: Option<&Caller>, q: ListNeeds) -> AppResult<N
     let company_id = PublicId::query_param("company_id", q.company_id.as_deref())?;
     let filter = NeedFilter {
         company_id,
-        status: q.status.map(|s| s.as_str().to_owned()),
+        status: q.status,
         keyword_key: q.keyword.map(|k| k.trim().to_lowercase()),
         collaboration_type: q.collaboration_type.map(|c| c.as_str().to_owned()),
     };
@@ -442,7 +438,7 @@ fn to_input(row: &NeedRow, parts: &NeedParts) -> AppResult<CreateNeed> {
             let mut types: Vec<_> = parts
                 .collaboration_types
                 .iter()
-                .filter_map(|c| CollaborationType::from_db(c))
+                .filter_map(|c| CollaborationType::from_wire(c))
                 .collect();
             types.sort();
             types
@@ -452,10 +448,8 @@ fn to_input(row: &NeedRow, parts: &NeedParts) -> AppResult<CreateNeed> {
         deadline: row.deadline,
         location: row.location.clone(),
         remote: row.remote,
-        status: NeedStatus::from_db(&row.status)
-            .ok_or_else(|| AppError::internal("unknown need status"))?,
-        visibility: NeedVisibility::from_db(&row.visibility)
-            .ok_or_else(|| AppError::internal("unknown need visibility"))?,
+        status: row.status,
+        visibility: row.visibility,
     })
 }
 

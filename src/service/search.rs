@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use crate::db::{Db, search as source};
 use crate::domain::{CountryCode, PublicId};
-use crate::dto::centers::CenterStatus;
+use crate::dto::centers::{CenterStatus, ParticipantVisibility};
 use crate::dto::needs::NeedStatus;
 use crate::dto::search::{
     FacetValue, HitStatus, Operator, SearchHit, SearchParams, SearchResults, SearchType,
@@ -243,8 +243,8 @@ fn hit(search_type: SearchType, kind: Kind, h: query::Hit) -> SearchHit {
         title: h.title,
         organization_id: h.organization_id,
         status: h.status.as_deref().and_then(|s| match kind {
-            Kind::Need => NeedStatus::from_db(s).map(HitStatus::Need),
-            Kind::Center => CenterStatus::from_db(s).map(HitStatus::Center),
+            Kind::Need => NeedStatus::from_wire(s).map(HitStatus::Need),
+            Kind::Center => CenterStatus::from_wire(s).map(HitStatus::Center),
             Kind::Faculty => None,
         }),
         highlights: h.highlights.into_iter().collect(),
@@ -256,7 +256,11 @@ fn hit(search_type: SearchType, kind: Kind, h: query::Hit) -> SearchHit {
 pub(crate) async fn visible(db: &Db, caller: Option<&Caller>, kind: Kind) -> AppResult<Visible> {
     Ok(match kind {
         Kind::Faculty => Visible {
-            visibilities: policy::faculty_scope(caller, false)?.visibilities,
+            visibilities: policy::faculty_scope(caller, false)?
+                .visibilities
+                .iter()
+                .map(|v| v.as_str())
+                .collect(),
             ..Default::default()
         },
         Kind::Need => {
@@ -270,7 +274,7 @@ pub(crate) async fn visible(db: &Db, caller: Option<&Caller>, kind: Kind) -> App
             };
             Visible {
                 all: scope.all,
-                visibilities: scope.visibilities,
+                visibilities: scope.visibilities.iter().map(|v| v.as_str()).collect(),
                 member_of: scope.member_of,
                 invited_profiles,
             }
@@ -286,7 +290,11 @@ pub(crate) async fn visible(db: &Db, caller: Option<&Caller>, kind: Kind) -> App
             };
             Visible {
                 all: scope.all,
-                visibilities: if scope.public { vec!["public"] } else { vec![] },
+                visibilities: if scope.public {
+                    vec![ParticipantVisibility::Public.as_str()]
+                } else {
+                    vec![]
+                },
                 member_of: scope.organizations,
                 invited_profiles: owned,
             }

@@ -119,7 +119,8 @@ fn csv_record(
         items
             .into_iter()
             .filter_map(|a| {
-                let found = CollaborationType::from_db(&a.to_lowercase().replace([' ', '-'], "_"));
+                let found =
+                    CollaborationType::from_wire(&a.to_lowercase().replace([' ', '-'], "_"));
                 if found.is_none() {
                     errors.push(FieldError::new(
                         "availability",
@@ -133,7 +134,7 @@ fn csv_record(
     });
     let visibility = match cell("visibility").flatten() {
         None => None,
-        Some(v) => ProfileVisibility::from_db(&v.to_lowercase()).or_else(|| {
+        Some(v) => ProfileVisibility::from_wire(&v.to_lowercase()).or_else(|| {
             errors.push(FieldError::new(
                 "visibility",
                 FieldCode::InvalidValue,
@@ -303,11 +304,7 @@ pub async fn import(
         let (rows_out, left) = db
             .write(move |conn| {
                 let org = org_rows::find(conn, &uni)?;
-                if org
-                    .as_ref()
-                    .and_then(|o| OrganizationKind::from_db(&o.kind))
-                    != Some(OrganizationKind::University)
-                {
+                if org.as_ref().map(|o| o.kind) != Some(OrganizationKind::University) {
                     return Err(AppError::query(vec![FieldError::new(
                         "university_id",
                         FieldCode::NotAUniversity,
