@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 use super::schema::{faculty_profiles, need_collaboration, need_invitations, need_keywords, needs};
 use super::{DbConn, Seek};
-use crate::domain::stored::{NeedStatus, NeedVisibility};
+use crate::domain::stored::{CollaborationType, NeedStatus, NeedVisibility};
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
 #[diesel(table_name = needs)]
@@ -67,13 +67,13 @@ pub struct NeedFilter {
     pub company_id: Option<String>,
     pub status: Option<NeedStatus>,
     pub keyword_key: Option<String>,
-    pub collaboration_type: Option<String>,
+    pub collaboration_type: Option<CollaborationType>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct NeedParts {
     pub keywords: Vec<String>,
-    pub collaboration_types: Vec<String>,
+    pub collaboration_types: Vec<CollaborationType>,
 }
 
 type Boxed<'a> = needs::BoxedQuery<'a, <DbConn as diesel::Connection>::Backend>;
@@ -161,7 +161,7 @@ pub fn list(
         q = q.filter(
             needs::id.eq_any(
                 need_collaboration::table
-                    .filter(need_collaboration::collaboration_type.eq(c.clone()))
+                    .filter(need_collaboration::collaboration_type.eq(*c))
                     .select(need_collaboration::need_id),
             ),
         );
@@ -207,7 +207,7 @@ pub fn load_parts(
     for (id, k) in keywords {
         parts.entry(id).or_default().keywords.push(k);
     }
-    let types: Vec<(String, String)> = need_collaboration::table
+    let types: Vec<(String, CollaborationType)> = need_collaboration::table
         .filter(need_collaboration::need_id.eq_any(ids))
         .order((
             need_collaboration::need_id,

@@ -101,11 +101,7 @@ impl ValidProfile {
     fn parts(&self, id: &str) -> FacultyParts {
         FacultyParts {
             keywords: self.keywords.clone(),
-            availability: self
-                .availability
-                .iter()
-                .map(|c| c.as_str().to_owned())
-                .collect(),
+            availability: self.availability.clone(),
             publications: self
                 .publications
                 .iter()
@@ -343,7 +339,7 @@ pub async fn list(db: &Db, caller: Option<&Caller>, q: ListFaculty) -> AppResult
         university_id,
         department: q.department.map(|d| d.trim().to_owned()),
         keyword_key: q.keyword.map(|k| k.trim().to_lowercase()),
-        collaboration_type: q.collaboration_type.map(|c| c.as_str().to_owned()),
+        collaboration_type: q.collaboration_type,
     };
     db.run(move |conn| {
         let (found, next_cursor) =
@@ -475,11 +471,7 @@ fn merge(mut base: CreateFacultyProfile, p: UpdateFacultyProfile) -> CreateFacul
 /// The stored profile as a create request, so that patches and imports merge and compare
 /// in one shape.
 fn to_input(row: &FacultyRow, parts: FacultyParts) -> AppResult<CreateFacultyProfile> {
-    let mut availability: Vec<CollaborationType> = parts
-        .availability
-        .iter()
-        .filter_map(|c| CollaborationType::from_wire(c))
-        .collect();
+    let mut availability = parts.availability;
     availability.sort();
     Ok(CreateFacultyProfile {
         university_id: row.university_id.clone(),

@@ -12,7 +12,6 @@ use chrono::Datelike;
 use crate::db::Db;
 use crate::db::search::{self as source, FacultySource, NeedSource};
 use crate::domain::{CountryCode, PublicId};
-use crate::dto::faculty::CollaborationType;
 use crate::dto::matching::{
     ExplainParams, Explanation, FacultyMatch, FacultyMatchParams, FacultyMatches, FacultySummary,
     NeedMatch, NeedMatchParams, NeedMatches, NeedSummary, PairExplanation, PublicationMatch,
@@ -240,12 +239,7 @@ fn faculty_summary(f: &FacultySource, names: &HashMap<String, String>) -> Facult
         title: r.title.clone(),
         department: r.department.clone(),
         keywords: f.parts.keywords.clone(),
-        availability: f
-            .parts
-            .availability
-            .iter()
-            .filter_map(|c| CollaborationType::from_wire(c))
-            .collect(),
+        availability: f.parts.availability.clone(),
     }
 }
 
@@ -258,12 +252,7 @@ fn need_summary(n: &NeedSource, names: &HashMap<String, String>) -> AppResult<Ne
         title: r.title.clone(),
         summary: r.summary.clone(),
         keywords: n.parts.keywords.clone(),
-        collaboration_types: n
-            .parts
-            .collaboration_types
-            .iter()
-            .filter_map(|c| CollaborationType::from_wire(c))
-            .collect(),
+        collaboration_types: n.parts.collaboration_types.clone(),
         status: r.status,
         visibility: r.visibility,
         deadline: r.deadline,
@@ -610,7 +599,7 @@ pub async fn explain(
         }
     }
     if let Some(a) = params.availability
-        && !profile.parts.availability.iter().any(|x| x == a.as_str())
+        && !profile.parts.availability.contains(&a)
     {
         why(
             WhyNotCode::FilteredOut,
@@ -629,11 +618,7 @@ pub async fn explain(
         );
     }
     if let Some(t) = params.collaboration_type
-        && !need
-            .parts
-            .collaboration_types
-            .iter()
-            .any(|x| x == t.as_str())
+        && !need.parts.collaboration_types.contains(&t)
     {
         why(
             WhyNotCode::FilteredOut,

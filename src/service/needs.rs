@@ -97,7 +97,7 @@ impl ValidNeed {
             },
             parts: NeedParts {
                 keywords,
-                collaboration_types: types.iter().map(|c| c.as_str().to_owned()).collect(),
+                collaboration_types: types,
             },
         })
     }
@@ -215,7 +215,7 @@ pub async fn list(db: &Db, caller: Option<&Caller>, q: ListNeeds) -> AppResult<N
         company_id,
         status: q.status,
         keyword_key: q.keyword.map(|k| k.trim().to_lowercase()),
-        collaboration_type: q.collaboration_type.map(|c| c.as_str().to_owned()),
+        collaboration_type: q.collaboration_type,
     };
     db.run(move |conn| {
         let (found, next_cursor) =
@@ -435,11 +435,7 @@ fn to_input(row: &NeedRow, parts: &NeedParts) -> AppResult<CreateNeed> {
         description: row.description.clone(),
         keywords: parts.keywords.clone(),
         collaboration_types: {
-            let mut types: Vec<_> = parts
-                .collaboration_types
-                .iter()
-                .filter_map(|c| CollaborationType::from_wire(c))
-                .collect();
+            let mut types = parts.collaboration_types.clone();
             types.sort();
             types
         },

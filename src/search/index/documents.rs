@@ -130,7 +130,7 @@ fn faculty_doc(f: &Fields, s: &FacultySource) -> TantivyDocument {
         doc.add_text(f.keyword, key(k));
     }
     for c in &s.parts.availability {
-        doc.add_text(f.collaboration, c);
+        doc.add_text(f.collaboration, c.as_str());
     }
     doc
 }
@@ -158,7 +158,7 @@ fn need_doc(f: &Fields, s: &NeedSource) -> TantivyDocument {
         doc.add_text(f.keyword, key(k));
     }
     for c in &s.parts.collaboration_types {
-        doc.add_text(f.collaboration, c);
+        doc.add_text(f.collaboration, c.as_str());
     }
     for p in &s.invited {
         doc.add_text(f.invited, p);
