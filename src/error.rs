@@ -9,144 +9,105 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-/// Stable, machine-readable error codes. The wire name (`code` in a problem) never changes once
-/// published; add new variants rather than renaming.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ErrorCode {
-    /// The request body is not syntactically valid JSON.
-    MalformedJson,
-    /// A query string parameter is missing, malformed or out of range.
-    InvalidQuery,
-    /// A path parameter (such as an id) is malformed.
-    InvalidPath,
-    /// A request header is malformed.
-    InvalidHeader,
-    /// The body's `Content-Type` is not one this endpoint accepts.
-    UnsupportedMediaType,
-    /// The body is larger than the configured limit.
-    PayloadTooLarge,
-    /// The body did not arrive in time (`body_timeout_secs`, extended for large bodies).
-    RequestTimeout,
-    /// The body is well-formed but its content breaks a rule; see `errors`.
-    ValidationFailed,
-    /// No resource at this address (or not one the caller may see).
-    NotFound,
-    /// The resource exists but does not support this HTTP method.
-    MethodNotAllowed,
-    /// The change conflicts with the current state (e.g. a duplicate).
-    Conflict,
-    /// The `If-Match` header does not match the resource's current `ETag`.
-    PreconditionFailed,
-    /// The operation requires an `If-Match` header.
-    PreconditionRequired,
-    /// The endpoint cannot produce a representation the client accepts.
-    NotAcceptable,
-    /// The service (or a dependency) is temporarily unavailable.
-    ServiceUnavailable,
-    /// An unexpected server fault; the cause is logged, never returned.
-    Internal,
-    /// A generic client error for statuses without a more specific code.
-    BadRequest,
-    /// No valid credentials: missing, malformed, expired or forged token, or a user that is
-    /// disabled or deleted.
-    Unauthenticated,
-    /// Login with a wrong email or password (deliberately not saying which).
-    InvalidCredentials,
-    /// Authenticated, but not allowed to do this.
-    Forbidden,
-    /// Too many attempts; retry after `Retry-After` seconds.
-    TooManyRequests,
+/// Declares the error codes once: each variant's doc comment, wire name, HTTP status and
+/// title. The enum, its serialisation and OpenAPI schema, `ALL`, `status`, `title` and
+/// `as_str` all come from this one table, so they cannot disagree; `tests/vocabulary.rs`
+/// ties docs/api.md's table to it.
+///
+/// The wire name is matched as a `tt`, not a `literal`: utoipa's derive does not look inside
+/// the invisible group a `literal` fragment arrives in, and would publish the Rust names.
+macro_rules! error_codes {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident {
+            $($(#[doc = $doc:literal])+ $variant:ident = $wire:tt => ($status:literal, $title:literal),)+
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+        pub enum $name {
+            $($(#[doc = $doc])+ #[serde(rename = $wire)] $variant,)+
+        }
+
+        impl $name {
+            /// Every code, in declaration order.
+            pub const ALL: &'static [$name] = &[$(Self::$variant,)+];
+
+            /// The HTTP status a problem with this code has.
+            pub fn status(self) -> u16 {
+                match self {
+                    $(Self::$variant => $status,)+
+                }
+            }
+
+            /// The problem's `title`: the same for every problem with this code.
+            pub fn title(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $title,)+
+                }
+            }
+
+            /// The wire name, e.g. `validation_failed`.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $wire,)+
+                }
+            }
+        }
+    };
+}
+
+error_codes! {
+    /// Stable, machine-readable error codes. The wire name (`code` in a problem) never changes once
+    /// published; add new variants rather than renaming.
+    pub enum ErrorCode {
+        /// The request body is not syntactically valid JSON.
+        MalformedJson = "malformed_json" => (400, "Malformed JSON"),
+        /// A query string parameter is missing, malformed or out of range.
+        InvalidQuery = "invalid_query" => (400, "Invalid query parameter"),
+        /// A path parameter (such as an id) is malformed.
+        InvalidPath = "invalid_path" => (400, "Invalid path parameter"),
+        /// A request header is malformed.
+        InvalidHeader = "invalid_header" => (400, "Invalid header"),
+        /// The body's `Content-Type` is not one this endpoint accepts.
+        UnsupportedMediaType = "unsupported_media_type" => (415, "Unsupported media type"),
+        /// The body is larger than the configured limit.
+        PayloadTooLarge = "payload_too_large" => (413, "Payload too large"),
+        /// The body did not arrive in time (`body_timeout_secs`, extended for large bodies).
+        RequestTimeout = "request_timeout" => (408, "Request timeout"),
+        /// The body is well-formed but its content breaks a rule; see `errors`.
+        ValidationFailed = "validation_failed" => (422, "Validation failed"),
+        /// No resource at this address (or not one the caller may see).
+        NotFound = "not_found" => (404, "Not found"),
+        /// The resource exists but does not support this HTTP method.
+        MethodNotAllowed = "method_not_allowed" => (405, "Method not allowed"),
+        /// The change conflicts with the current state (e.g. a duplicate).
+        Conflict = "conflict" => (409, "Conflict"),
+        /// The `If-Match` header does not match the resource's current `ETag`.
+        PreconditionFailed = "precondition_failed" => (412, "Precondition failed"),
+        /// The operation requires an `If-Match` header.
+        PreconditionRequired = "precondition_required" => (428, "Precondition required"),
+        /// The endpoint cannot produce a representation the client accepts.
+        NotAcceptable = "not_acceptable" => (406, "Not acceptable"),
+        /// The service (or a dependency) is temporarily unavailable.
+        ServiceUnavailable = "service_unavailable" => (503, "Service unavailable"),
+        /// An unexpected server fault; the cause is logged, never returned.
+        Internal = "internal" => (500, "Internal server error"),
+        /// A generic client error for statuses without a more specific code.
+        BadRequest = "bad_request" => (400, "Bad request"),
+        /// No valid credentials: missing, malformed, expired or forged token, or a user that is
+        /// disabled or deleted.
+        Unauthenticated = "unauthenticated" => (401, "Unauthenticated"),
+        /// Login with a wrong email or password (deliberately not saying which).
+        InvalidCredentials = "invalid_credentials" => (401, "Invalid credentials"),
+        /// Authenticated, but not allowed to do this.
+        Forbidden = "forbidden" => (403, "Forbidden"),
+        /// Too many attempts; retry after `Retry-After` seconds.
+        TooManyRequests = "too_many_requests" => (429, "Too many requests"),
+    }
 }
 
 impl ErrorCode {
-    /// Every code, for the documentation table.
-    pub const ALL: &'static [ErrorCode] = &[
-        Self::MalformedJson,
-        Self::InvalidQuery,
-        Self::InvalidPath,
-        Self::InvalidHeader,
-        Self::UnsupportedMediaType,
-        Self::PayloadTooLarge,
-        Self::RequestTimeout,
-        Self::ValidationFailed,
-        Self::NotFound,
-        Self::MethodNotAllowed,
-        Self::Conflict,
-        Self::PreconditionFailed,
-        Self::PreconditionRequired,
-        Self::NotAcceptable,
-        Self::ServiceUnavailable,
-        Self::Internal,
-        Self::BadRequest,
-        Self::Unauthenticated,
-        Self::InvalidCredentials,
-        Self::Forbidden,
-        Self::TooManyRequests,
-    ];
-
-    /// The HTTP status and human title that belong to this code.
-    pub fn status_and_title(self) -> (u16, &'static str) {
-        match self {
-            Self::MalformedJson => (400, "Malformed JSON"),
-            Self::InvalidQuery => (400, "Invalid query parameter"),
-            Self::InvalidPath => (400, "Invalid path parameter"),
-            Self::InvalidHeader => (400, "Invalid header"),
-            Self::BadRequest => (400, "Bad request"),
-            Self::Unauthenticated => (401, "Unauthenticated"),
-            Self::InvalidCredentials => (401, "Invalid credentials"),
-            Self::Forbidden => (403, "Forbidden"),
-            Self::NotFound => (404, "Not found"),
-            Self::MethodNotAllowed => (405, "Method not allowed"),
-            Self::NotAcceptable => (406, "Not acceptable"),
-            Self::RequestTimeout => (408, "Request timeout"),
-            Self::Conflict => (409, "Conflict"),
-            Self::PreconditionFailed => (412, "Precondition failed"),
-            Self::PayloadTooLarge => (413, "Payload too large"),
-            Self::UnsupportedMediaType => (415, "Unsupported media type"),
-            Self::ValidationFailed => (422, "Validation failed"),
-            Self::PreconditionRequired => (428, "Precondition required"),
-            Self::TooManyRequests => (429, "Too many requests"),
-            Self::Internal => (500, "Internal server error"),
-            Self::ServiceUnavailable => (503, "Service unavailable"),
-        }
-    }
-
-    pub fn status(self) -> u16 {
-        self.status_and_title().0
-    }
-
-    pub fn title(self) -> &'static str {
-        self.status_and_title().1
-    }
-
-    /// The wire name, e.g. `validation_failed`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::MalformedJson => "malformed_json",
-            Self::InvalidQuery => "invalid_query",
-            Self::InvalidPath => "invalid_path",
-            Self::InvalidHeader => "invalid_header",
-            Self::UnsupportedMediaType => "unsupported_media_type",
-            Self::PayloadTooLarge => "payload_too_large",
-            Self::RequestTimeout => "request_timeout",
-            Self::ValidationFailed => "validation_failed",
-            Self::NotFound => "not_found",
-            Self::MethodNotAllowed => "method_not_allowed",
-            Self::Conflict => "conflict",
-            Self::PreconditionFailed => "precondition_failed",
-            Self::PreconditionRequired => "precondition_required",
-            Self::NotAcceptable => "not_acceptable",
-            Self::ServiceUnavailable => "service_unavailable",
-            Self::Internal => "internal",
-            Self::BadRequest => "bad_request",
-            Self::Unauthenticated => "unauthenticated",
-            Self::InvalidCredentials => "invalid_credentials",
-            Self::Forbidden => "forbidden",
-            Self::TooManyRequests => "too_many_requests",
-        }
-    }
-
     /// The code a bare HTTP status maps to when nothing more specific is known
     /// (used for responses produced outside our handlers, e.g. by the router).
     pub fn for_status(status: u16) -> Self {
@@ -177,22 +138,221 @@ impl fmt::Display for ErrorCode {
     }
 }
 
+/// Declares the field-error codes once: each code's one-line meaning (its doc comment) and
+/// wire name. `tests/vocabulary.rs` ties docs/api.md's table of field codes to it.
+macro_rules! field_codes {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident {
+            $(#[doc = $doc:literal] $variant:ident = $wire:tt,)+
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum $name {
+            $(#[doc = $doc] $variant,)+
+            /// A whole import row refused for the reason this problem code names.
+            Problem(ErrorCode),
+        }
+
+        impl $name {
+            /// Every code of the table, in declaration order (not [`Self::Problem`]).
+            pub const ALL: &'static [$name] = &[$(Self::$variant,)+];
+
+            /// The wire name, e.g. `out_of_range`.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $wire,)+
+                    Self::Problem(code) => code.as_str(),
+                }
+            }
+
+            /// What the code means, as docs/api.md says it.
+            pub fn meaning(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $doc.trim(),)+
+                    Self::Problem(code) => code.title(),
+                }
+            }
+
+            /// The code with this wire name: one of the table, else a problem code.
+            pub fn from_wire(s: &str) -> Option<Self> {
+                match s {
+                    $($wire => Some(Self::$variant),)+
+                    _ => ErrorCode::ALL
+                        .iter()
+                        .find(|c| c.as_str() == s)
+                        .map(|c| Self::Problem(*c)),
+                }
+            }
+        }
+    };
+}
+
+field_codes! {
+    /// Stable, machine-readable reasons a field is refused (`errors[].code` of a problem). Like
+    /// [`ErrorCode`], a wire name never changes once published.
+    pub enum FieldCode {
+        /// An end of a period is not after its start (`to` before `from`).
+        BeforeFrom = "before_from",
+        /// An end date is not after the start date it belongs with.
+        BeforeStart = "before_start",
+        /// Text contains control characters it may not hold.
+        ControlCharacters = "control_characters",
+        /// An amount is not in the currency of the record it belongs to.
+        CurrencyMismatch = "currency_mismatch",
+        /// The value names a deleted record, which an operator must restore first.
+        Deleted = "deleted",
+        /// The value repeats an entry that already exists.
+        Duplicate = "duplicate",
+        /// A column appears twice in an import file's header.
+        DuplicateColumn = "duplicate_column",
+        /// A date lies in the past where it must not.
+        InThePast = "in_the_past",
+        /// A password is not the current one.
+        Incorrect = "incorrect",
+        /// The value cannot be read for a reason with no more specific code.
+        Invalid = "invalid",
+        /// Not an assigned ISO 3166-1 alpha-2 country code.
+        InvalidCountry = "invalid_country",
+        /// An import file is not valid CSV.
+        InvalidCsv = "invalid_csv",
+        /// Not an active ISO 4217 currency code.
+        InvalidCurrency = "invalid_currency",
+        /// Not a cursor returned by this endpoint.
+        InvalidCursor = "invalid_cursor",
+        /// Not a DOI.
+        InvalidDoi = "invalid_doi",
+        /// Not an email address.
+        InvalidEmail = "invalid_email",
+        /// An import file is not UTF-8.
+        InvalidEncoding = "invalid_encoding",
+        /// A request header is malformed.
+        InvalidHeader = "invalid_header",
+        /// Not an id.
+        InvalidId = "invalid_id",
+        /// Not an ORCID iD (shape or check digit).
+        InvalidOrcid = "invalid_orcid",
+        /// Search text the query grammar cannot parse.
+        InvalidQuerySyntax = "invalid_query_syntax",
+        /// Exchange rates that cannot be read.
+        InvalidRates = "invalid_rates",
+        /// A status the record cannot move to from its current one.
+        InvalidTransition = "invalid_transition",
+        /// A JSON value of the wrong type.
+        InvalidType = "invalid_type",
+        /// Not an absolute http or https URL with a host and without credentials.
+        InvalidUrl = "invalid_url",
+        /// A value outside the ones this field takes.
+        InvalidValue = "invalid_value",
+        /// An organization's kind cannot change while it holds records only its kind may hold.
+        KindInUse = "kind_in_use",
+        /// A maximum is less than its minimum.
+        LessThanMin = "less_than_min",
+        /// A value differs from the one the request already fixes.
+        Mismatch = "mismatch",
+        /// An import file's header lacks a required column.
+        MissingColumn = "missing_column",
+        /// No exchange rate for a currency the report must convert.
+        MissingRate = "missing_rate",
+        /// Not the id of an organization of kind `company`.
+        NotACompany = "not_a_company",
+        /// Not the id of an organization of kind `foundation`.
+        NotAFoundation = "not_a_foundation",
+        /// Not the id of an organization of kind `government`.
+        NotAGovernment = "not_a_government",
+        /// Not one of the centre's partner companies.
+        NotAPartner = "not_a_partner",
+        /// Not the id of an organization of kind `university`.
+        NotAUniversity = "not_a_university",
+        /// A field this request may not set.
+        NotAllowed = "not_allowed",
+        /// A parameter that does not apply to the other parameters given.
+        NotApplicable = "not_applicable",
+        /// Not a user who is a faculty member of the university concerned.
+        NotFacultyMember = "not_faculty_member",
+        /// A number or date outside the range allowed.
+        OutOfRange = "out_of_range",
+        /// A computed amount too large to represent.
+        Overflow = "overflow",
+        /// A project's currency cannot change while it has payments in the current one.
+        PaymentsInOtherCurrency = "payments_in_other_currency",
+        /// A required value is missing, empty or null.
+        Required = "required",
+        /// Values that must be given together or not at all.
+        RequiredTogether = "required_together",
+        /// A role this kind of organization cannot grant.
+        RoleNotAllowed = "role_not_allowed",
+        /// An organization's kind cannot change while members hold roles the new kind cannot grant.
+        RolesDoNotFit = "roles_do_not_fit",
+        /// Search text nested more deeply than allowed.
+        TooDeeplyNested = "too_deeply_nested",
+        /// Text longer than allowed.
+        TooLong = "too_long",
+        /// A list with more entries than allowed.
+        TooMany = "too_many",
+        /// Search text with more words and phrases than allowed.
+        TooManyClauses = "too_many_clauses",
+        /// Text shorter than required.
+        TooShort = "too_short",
+        /// Not the id of a centre.
+        UnknownCenter = "unknown_center",
+        /// An import file's header names a column that does not exist.
+        UnknownColumn = "unknown_column",
+        /// Not the id of an engagement that fits the record.
+        UnknownEngagement = "unknown_engagement",
+        /// A field this body, query or file does not have.
+        UnknownField = "unknown_field",
+        /// Not the id of a need the caller can see.
+        UnknownNeed = "unknown_need",
+        /// Not the id of an organization.
+        UnknownOrganization = "unknown_organization",
+        /// Not the id of a faculty profile.
+        UnknownProfile = "unknown_profile",
+        /// Search syntax that is not supported (`field:*`, ranges, regular expressions).
+        UnsupportedQuery = "unsupported_query",
+        /// A record of another university than the one in charge.
+        WrongUniversity = "wrong_university",
+    }
+}
+
+impl fmt::Display for FieldCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for FieldCode {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for FieldCode {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Self::from_wire(&s)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown field code `{s}`")))
+    }
+}
+
 /// One problem with one input field (or parameter, or header).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct FieldError {
     /// Dotted path of the offending field, e.g. `country` or `publications[3].year`.
     pub field: String,
     /// Stable machine-readable reason, e.g. `required`, `too_long`, `invalid_country`.
-    pub code: String,
+    #[schema(value_type = String)]
+    pub code: FieldCode,
     /// Human-readable explanation.
     pub message: String,
 }
 
 impl FieldError {
-    pub fn new(field: impl Into<String>, code: &str, message: impl Into<String>) -> Self {
+    pub fn new(field: impl Into<String>, code: FieldCode, message: impl Into<String>) -> Self {
         Self {
             field: field.into(),
-            code: code.to_owned(),
+            code,
             message: message.into(),
         }
     }

@@ -208,7 +208,7 @@ async fn load(set: &EvalSet, database_url: &str, work: &Path) -> anyhow::Result<
     let describe =
         |what: String| move |e: crate::error::AppError| anyhow!("{what}: {}", e.describe());
     let org = |kind: &str, name: &str| {
-        serde_json::from_value::<crate::api::organizations::CreateOrganization>(
+        serde_json::from_value::<crate::dto::organizations::CreateOrganization>(
             serde_json::json!({"kind": kind, "name": name, "country": "TW"}),
         )
     };
@@ -532,7 +532,7 @@ const DEV_PAGE: i64 = 500;
 /// every need (`GET /needs/{id}/matches`), and every need for every profile
 /// (`GET /faculty/{id}/matches`).
 pub async fn run_dev(set: &DevSet, database_url: &str, work: &Path) -> anyhow::Result<DevReport> {
-    use crate::api::matching::{FacultyMatchParams, NeedMatchParams};
+    use crate::dto::matching::{FacultyMatchParams, NeedMatchParams};
     use crate::service::matching::{faculty_matches, need_matches};
     let labelled = EvalSet {
         description: None,

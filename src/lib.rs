@@ -4,7 +4,8 @@
 //! map and the rules):
 //! - [`http`]: handlers, extractors, problem+json, the route table that is also the OpenAPI
 //!   document; it opens the database and the index at start.
-//! - [`api`]: request and response types.
+//! - [`dto`]: data transfer objects, the request and response bodies (serde + OpenAPI
+//!   schemas); never database rows.
 //! - [`service`]: the rules and use cases, each owning its transaction; [`service::policy`]
 //!   decides every permission.
 //! - [`search`]: the tantivy index, a projection of the database that its indexer keeps up
@@ -12,7 +13,7 @@
 //! - [`db`]: diesel on SQLite or PostgreSQL.
 //!
 //! Beside the layers, used by any of them: [`domain`] (the validated value types input is
-//! parsed into), [`error`] (the one error type and its codes), [`config`] (settings),
+//! parsed into, and the enums stored as text), [`error`] (the one error type and its codes), [`config`] (settings),
 //! [`telemetry`] (logging) and [`memory`] (returning freed memory to the system). On top of
 //! the service, as `http` is: [`demo`] (`liaison demo`'s world) and [`eval`] (match quality
 //! on a labelled set). The `liaison` command is `main.rs`; `bin/bench.rs` is the benchmark.
@@ -22,11 +23,11 @@
 // `assert!` are allowed there, as the failing assertion itself.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-pub mod api;
 pub mod config;
 pub mod db;
 pub mod demo;
 pub mod domain;
+pub mod dto;
 pub mod error;
 pub mod eval;
 pub mod http;

@@ -10,7 +10,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use common::TestDb;
-use liaison::api::engagements::EngagementState;
+use liaison::dto::engagements::EngagementState;
 use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_liaison");

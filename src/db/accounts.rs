@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use super::schema::{memberships, organizations, refresh_tokens, users};
 use super::{DbConn, Seek};
+use crate::domain::stored::{OrganizationKind, Role};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = users)]
@@ -43,7 +44,7 @@ pub struct MembershipRow {
     pub id: String,
     pub user_id: String,
     pub organization_id: String,
-    pub role: String,
+    pub role: Role,
     pub version: i64,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
@@ -55,7 +56,7 @@ pub struct NewMembership<'a> {
     pub id: &'a str,
     pub user_id: &'a str,
     pub organization_id: &'a str,
-    pub role: &'a str,
+    pub role: Role,
     pub version: i64,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
@@ -147,7 +148,7 @@ pub fn set_user_flags(
 pub fn memberships_of(
     conn: &mut DbConn,
     user_id: &str,
-) -> QueryResult<Vec<(MembershipRow, String, String)>> {
+) -> QueryResult<Vec<(MembershipRow, OrganizationKind, String)>> {
     memberships::table
         .inner_join(organizations::table)
         .filter(memberships::user_id.eq(user_id))
@@ -200,7 +201,7 @@ pub fn update_membership_role(
     conn: &mut DbConn,
     id: &str,
     expected_version: i64,
-    role: &str,
+    role: Role,
     now: NaiveDateTime,
 ) -> QueryResult<Option<MembershipRow>> {
     diesel::update(
@@ -232,7 +233,7 @@ pub fn count_admins(conn: &mut DbConn, organization_id: &str) -> QueryResult<i64
     memberships::table
         .inner_join(users::table)
         .filter(memberships::organization_id.eq(organization_id))
-        .filter(memberships::role.eq("admin"))
+        .filter(memberships::role.eq(Role::Admin))
         .filter(users::deleted_at.is_null())
         .filter(users::disabled.eq(false))
         .count()

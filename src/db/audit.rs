@@ -7,13 +7,14 @@ use diesel::prelude::*;
 
 use super::schema::{audit_log, audit_log_organizations};
 use super::{DbConn, Seek};
+use crate::domain::stored::{AuditAction, AuditEntity};
 
 /// A change to record.
 pub struct Change<'a> {
     /// The user who made it (`None` for the command line and other non-user actors).
     pub actor_user_id: Option<&'a str>,
-    pub action: &'a str,
-    pub entity: &'a str,
+    pub action: AuditAction,
+    pub entity: AuditEntity,
     pub entity_id: &'a str,
     /// The organizations it concerns: their admins and staff may read the entry.
     pub organizations: &'a [&'a str],
@@ -28,8 +29,8 @@ pub struct EntryRow {
     pub id: String,
     pub at: NaiveDateTime,
     pub actor_user_id: Option<String>,
-    pub action: String,
-    pub entity: String,
+    pub action: AuditAction,
+    pub entity: AuditEntity,
     pub entity_id: String,
     pub before: Option<String>,
     pub after: Option<String>,
@@ -74,11 +75,11 @@ pub struct AuditScope {
 
 #[derive(Debug, Clone, Default)]
 pub struct AuditFilter {
-    pub entity: Option<String>,
+    pub entity: Option<AuditEntity>,
     pub entity_id: Option<String>,
     pub actor_user_id: Option<String>,
     pub organization_id: Option<String>,
-    pub action: Option<String>,
+    pub action: Option<AuditAction>,
     pub since: Option<NaiveDateTime>,
     pub until: Option<NaiveDateTime>,
 }
@@ -113,7 +114,7 @@ pub fn list(
         );
     }
     if let Some(v) = &f.entity {
-        q = q.filter(audit_log::entity.eq(v.clone()));
+        q = q.filter(audit_log::entity.eq(*v));
     }
     if let Some(v) = &f.entity_id {
         q = q.filter(audit_log::entity_id.eq(v.clone()));
@@ -122,7 +123,7 @@ pub fn list(
         q = q.filter(audit_log::actor_user_id.eq(v.clone()));
     }
     if let Some(v) = &f.action {
-        q = q.filter(audit_log::action.eq(v.clone()));
+        q = q.filter(audit_log::action.eq(*v));
     }
     if let Some(v) = f.since {
         q = q.filter(audit_log::at.ge(v));

@@ -10,6 +10,7 @@ use super::schema::{
     center_focus_areas, center_funding, center_members, center_partners, centers, faculty_profiles,
 };
 use super::{DbConn, Seek};
+use crate::domain::stored::{CenterStatus, ParticipantVisibility, PartnerRole};
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
 #[diesel(table_name = centers)]
@@ -23,8 +24,8 @@ pub struct CenterRow {
     pub established_date: Option<NaiveDate>,
     pub renewal_date: Option<NaiveDate>,
     pub end_date: Option<NaiveDate>,
-    pub status: String,
-    pub visibility: String,
+    pub status: CenterStatus,
+    pub visibility: ParticipantVisibility,
     pub shared_resources: String,
     pub version: i64,
     pub created_at: NaiveDateTime,
@@ -43,8 +44,8 @@ pub struct CenterFields {
     pub established_date: Option<NaiveDate>,
     pub renewal_date: Option<NaiveDate>,
     pub end_date: Option<NaiveDate>,
-    pub status: String,
-    pub visibility: String,
+    pub status: CenterStatus,
+    pub visibility: ParticipantVisibility,
     pub shared_resources: String,
 }
 
@@ -59,7 +60,7 @@ pub struct FundingRow {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CenterParts {
     /// (company id, role), in the order given.
-    pub partners: Vec<(String, String)>,
+    pub partners: Vec<(String, PartnerRole)>,
     pub member_ids: Vec<String>,
     pub focus_areas: Vec<String>,
     pub funding: Vec<FundingRow>,
@@ -87,7 +88,7 @@ pub struct CenterFilter {
     pub host_university_id: Option<String>,
     pub company_id: Option<String>,
     pub faculty_id: Option<String>,
-    pub status: Option<String>,
+    pub status: Option<CenterStatus>,
     pub focus_key: Option<String>,
 }
 
@@ -105,7 +106,11 @@ pub(super) fn scoped<'a>(scope: &ParticipantScope) -> Boxed<'a> {
         return q;
     }
     let user = scope.user_id.clone().unwrap_or_default();
-    let visibilities: Vec<&str> = if scope.public { vec!["public"] } else { vec![] };
+    let visibilities: Vec<ParticipantVisibility> = if scope.public {
+        vec![ParticipantVisibility::Public]
+    } else {
+        vec![]
+    };
     let partnered = center_partners::table
         .filter(center_partners::company_id.eq_any(scope.organizations.clone()))
         .select(center_partners::center_id);
@@ -197,7 +202,7 @@ pub fn list(
         );
     }
     if let Some(s) = &f.status {
-        q = q.filter(centers::status.eq(s.clone()));
+        q = q.filter(centers::status.eq(*s));
     }
     if let Some(k) = &f.focus_key {
         q = q.filter(
@@ -268,7 +273,7 @@ pub fn replace_parts(conn: &mut DbConn, id: &str, parts: &CenterParts) -> QueryR
 /// so), focus areas and funding in the order given.
 pub fn load_parts(conn: &mut DbConn, ids: &[String]) -> QueryResult<HashMap<String, CenterParts>> {
     let mut parts: HashMap<String, CenterParts> = HashMap::new();
-    let partners: Vec<(String, String, String)> = center_partners::table
+    let partners: Vec<(String, String, PartnerRole)> = center_partners::table
         .filter(center_partners::center_id.eq_any(ids))
         .order((center_partners::center_id, center_partners::company_id))
         .select((

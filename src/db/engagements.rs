@@ -7,6 +7,7 @@ use diesel::prelude::*;
 
 use super::schema::{engagement_events, engagements, faculty_profiles, needs};
 use super::{DbConn, Seek};
+use crate::domain::stored::{DeclineReason, EngagementState};
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
 #[diesel(table_name = engagements)]
@@ -14,7 +15,7 @@ pub struct EngagementRow {
     pub id: String,
     pub need_id: String,
     pub faculty_id: String,
-    pub state: String,
+    pub state: EngagementState,
     pub created_by: String,
     pub version: i64,
     pub created_at: NaiveDateTime,
@@ -26,10 +27,10 @@ pub struct EngagementRow {
 pub struct EventRow {
     pub seq: i64,
     pub engagement_id: String,
-    pub from_state: Option<String>,
-    pub to_state: String,
+    pub from_state: Option<EngagementState>,
+    pub to_state: EngagementState,
     pub actor_user_id: String,
-    pub reason_code: Option<String>,
+    pub reason_code: Option<DeclineReason>,
     pub reason_text: Option<String>,
     pub at: NaiveDateTime,
 }
@@ -39,10 +40,10 @@ pub struct EventRow {
 #[diesel(table_name = engagement_events)]
 pub struct NewEvent<'a> {
     pub engagement_id: &'a str,
-    pub from_state: Option<&'a str>,
-    pub to_state: &'a str,
+    pub from_state: Option<EngagementState>,
+    pub to_state: EngagementState,
     pub actor_user_id: &'a str,
-    pub reason_code: Option<&'a str>,
+    pub reason_code: Option<DeclineReason>,
     pub reason_text: Option<&'a str>,
     pub at: NaiveDateTime,
 }
@@ -59,14 +60,14 @@ pub struct EngagementScope {
     /// The user whose profiles' engagements they see, once disclosed to them.
     pub owner_user_id: String,
     /// An engagement is disclosed to the professor once it has an event into one of these.
-    pub disclosed_by: Vec<&'static str>,
+    pub disclosed_by: Vec<EngagementState>,
 }
 
 #[derive(Debug, Default)]
 pub struct EngagementFilter {
     pub need_id: Option<String>,
     pub faculty_id: Option<String>,
-    pub state: Option<String>,
+    pub state: Option<EngagementState>,
 }
 
 type Boxed<'a> = engagements::BoxedQuery<'a, <DbConn as diesel::Connection>::Backend>;
@@ -105,7 +106,7 @@ pub fn insert(
     id: &str,
     need_id: &str,
     faculty_id: &str,
-    state: &str,
+    state: EngagementState,
     created_by: &str,
     now: NaiveDateTime,
 ) -> QueryResult<EngagementRow> {
@@ -134,7 +135,7 @@ pub fn replace(
     conn: &mut DbConn,
     old: &EngagementRow,
     id: &str,
-    state: &str,
+    state: EngagementState,
     created_by: &str,
     now: NaiveDateTime,
 ) -> QueryResult<Option<EngagementRow>> {
@@ -170,10 +171,10 @@ pub fn replace(
             conn,
             &NewEvent {
                 engagement_id: id,
-                from_state: e.from_state.as_deref(),
-                to_state: &e.to_state,
+                from_state: e.from_state,
+                to_state: e.to_state,
                 actor_user_id: &e.actor_user_id,
-                reason_code: e.reason_code.as_deref(),
+                reason_code: e.reason_code,
                 reason_text: e.reason_text.as_deref(),
                 at: e.at,
             },
@@ -203,7 +204,7 @@ pub fn set_state(
     conn: &mut DbConn,
     id: &str,
     expected_version: i64,
-    state: &str,
+    state: EngagementState,
     now: NaiveDateTime,
 ) -> QueryResult<Option<EngagementRow>> {
     diesel::update(
@@ -242,7 +243,7 @@ pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<EngagementRow>> {
 pub fn of_need_in(
     conn: &mut DbConn,
     need_id: &str,
-    states: &[&str],
+    states: &[EngagementState],
 ) -> QueryResult<Vec<EngagementRow>> {
     engagements::table
         .filter(engagements::need_id.eq(need_id))
@@ -318,7 +319,7 @@ pub fn list(
         q = q.filter(engagements::faculty_id.eq(p.clone()));
     }
     if let Some(s) = &f.state {
-        q = q.filter(engagements::state.eq(s.clone()));
+        q = q.filter(engagements::state.eq(*s));
     }
     seek!(q, engagements::id, page).load(conn)
 }

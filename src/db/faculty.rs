@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use super::schema::{faculty_availability, faculty_keywords, faculty_profiles, publications};
 use super::{DbConn, Seek};
+use crate::domain::stored::{CollaborationType, ProfileVisibility};
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
 #[diesel(table_name = faculty_profiles)]
@@ -22,7 +23,7 @@ pub struct FacultyRow {
     pub research_interests: Option<String>,
     pub bio: Option<String>,
     pub languages: String,
-    pub visibility: String,
+    pub visibility: ProfileVisibility,
     pub version: i64,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
@@ -45,7 +46,7 @@ pub struct FacultyFields {
     pub research_interests: Option<String>,
     pub bio: Option<String>,
     pub languages: String,
-    pub visibility: String,
+    pub visibility: ProfileVisibility,
 }
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
@@ -64,7 +65,7 @@ pub struct PublicationRow {
 #[derive(Debug, Clone)]
 pub struct FacultyScope {
     /// Allowed `visibility` values.
-    pub visibilities: Vec<&'static str>,
+    pub visibilities: Vec<ProfileVisibility>,
     /// Deleted profiles too (operators).
     pub include_deleted: bool,
 }
@@ -74,14 +75,14 @@ pub struct FacultyFilter {
     pub university_id: Option<String>,
     pub department: Option<String>,
     pub keyword_key: Option<String>,
-    pub collaboration_type: Option<String>,
+    pub collaboration_type: Option<CollaborationType>,
 }
 
 /// The list-valued parts of a profile.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct FacultyParts {
     pub keywords: Vec<String>,
-    pub availability: Vec<String>,
+    pub availability: Vec<CollaborationType>,
     pub publications: Vec<PublicationRow>,
 }
 
@@ -198,7 +199,7 @@ pub fn list(
         q = q.filter(
             faculty_profiles::id.eq_any(
                 faculty_availability::table
-                    .filter(faculty_availability::collaboration_type.eq(c.clone()))
+                    .filter(faculty_availability::collaboration_type.eq(*c))
                     .select(faculty_availability::faculty_id),
             ),
         );
@@ -372,7 +373,7 @@ pub fn load_parts(
     for (id, k) in keywords {
         parts.entry(id).or_default().keywords.push(k);
     }
-    let availability: Vec<(String, String)> = faculty_availability::table
+    let availability: Vec<(String, CollaborationType)> = faculty_availability::table
         .filter(faculty_availability::faculty_id.eq_any(ids))
         .order((
             faculty_availability::faculty_id,

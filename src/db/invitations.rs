@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use super::schema::{member_invitations, organizations};
 use super::{DbConn, Seek};
+use crate::domain::stored::{InvitationStatus, OrganizationKind, Role};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = member_invitations)]
@@ -13,8 +14,8 @@ pub struct InvitationRow {
     pub organization_id: String,
     pub email: String,
     pub email_key: String,
-    pub role: String,
-    pub status: String,
+    pub role: Role,
+    pub status: InvitationStatus,
     pub invited_by: Option<String>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
@@ -27,8 +28,8 @@ pub struct NewInvitation<'a> {
     pub organization_id: &'a str,
     pub email: &'a str,
     pub email_key: &'a str,
-    pub role: &'a str,
-    pub status: &'a str,
+    pub role: Role,
+    pub status: InvitationStatus,
     pub invited_by: Option<&'a str>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
@@ -42,7 +43,10 @@ pub fn insert(conn: &mut DbConn, new: &NewInvitation<'_>) -> QueryResult<Invitat
 }
 
 /// An invitation with its organization's name and kind (the organization must be live).
-pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<(InvitationRow, String, String)>> {
+pub fn find(
+    conn: &mut DbConn,
+    id: &str,
+) -> QueryResult<Option<(InvitationRow, String, OrganizationKind)>> {
     member_invitations::table
         .inner_join(organizations::table)
         .filter(member_invitations::id.eq(id))
@@ -65,7 +69,7 @@ pub fn find_pending(
     member_invitations::table
         .filter(member_invitations::organization_id.eq(organization_id))
         .filter(member_invitations::email_key.eq(email_key))
-        .filter(member_invitations::status.eq("pending"))
+        .filter(member_invitations::status.eq(InvitationStatus::Pending))
         .select(member_invitations::all_columns)
         .first(conn)
         .optional()
@@ -93,11 +97,11 @@ pub fn of_organization(
 pub fn pending_for(
     conn: &mut DbConn,
     email_key: &str,
-) -> QueryResult<Vec<(InvitationRow, String, String)>> {
+) -> QueryResult<Vec<(InvitationRow, String, OrganizationKind)>> {
     member_invitations::table
         .inner_join(organizations::table)
         .filter(member_invitations::email_key.eq(email_key))
-        .filter(member_invitations::status.eq("pending"))
+        .filter(member_invitations::status.eq(InvitationStatus::Pending))
         .filter(organizations::deleted_at.is_null())
         .order(member_invitations::id.asc())
         .select((
@@ -113,13 +117,13 @@ pub fn pending_for(
 pub fn settle(
     conn: &mut DbConn,
     id: &str,
-    status: &str,
+    status: InvitationStatus,
     now: NaiveDateTime,
 ) -> QueryResult<Option<InvitationRow>> {
     diesel::update(
         member_invitations::table
             .filter(member_invitations::id.eq(id))
-            .filter(member_invitations::status.eq("pending")),
+            .filter(member_invitations::status.eq(InvitationStatus::Pending)),
     )
     .set((
         member_invitations::status.eq(status),

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use super::schema::{faculty_profiles, need_collaboration, need_invitations, need_keywords, needs};
 use super::{DbConn, Seek};
+use crate::domain::stored::{CollaborationType, NeedStatus, NeedVisibility};
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
 #[diesel(table_name = needs)]
@@ -21,8 +22,8 @@ pub struct NeedRow {
     pub deadline: Option<NaiveDate>,
     pub location: Option<String>,
     pub remote: bool,
-    pub status: String,
-    pub visibility: String,
+    pub status: NeedStatus,
+    pub visibility: NeedVisibility,
     pub version: i64,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
@@ -43,8 +44,8 @@ pub struct NeedFields {
     pub deadline: Option<NaiveDate>,
     pub location: Option<String>,
     pub remote: bool,
-    pub status: String,
-    pub visibility: String,
+    pub status: NeedStatus,
+    pub visibility: NeedVisibility,
 }
 
 /// Which needs a caller may see; decided by `service::policy`, applied here in SQL.
@@ -53,7 +54,7 @@ pub struct NeedScope {
     /// Everything (operators).
     pub all: bool,
     /// Non-draft needs with one of these visibilities.
-    pub visibilities: Vec<&'static str>,
+    pub visibilities: Vec<NeedVisibility>,
     /// Companies whose every need (drafts and confidential ones too) the caller sees.
     pub member_of: Vec<String>,
     /// The user whose invited profiles make confidential needs visible.
@@ -64,15 +65,15 @@ pub struct NeedScope {
 #[derive(Debug, Default)]
 pub struct NeedFilter {
     pub company_id: Option<String>,
-    pub status: Option<String>,
+    pub status: Option<NeedStatus>,
     pub keyword_key: Option<String>,
-    pub collaboration_type: Option<String>,
+    pub collaboration_type: Option<CollaborationType>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct NeedParts {
     pub keywords: Vec<String>,
-    pub collaboration_types: Vec<String>,
+    pub collaboration_types: Vec<CollaborationType>,
 }
 
 type Boxed<'a> = needs::BoxedQuery<'a, <DbConn as diesel::Connection>::Backend>;
@@ -96,7 +97,7 @@ pub(super) fn scoped<'a>(scope: &NeedScope) -> Boxed<'a> {
         .select(need_invitations::need_id);
     q.filter(
         needs::status
-            .ne("draft")
+            .ne(NeedStatus::Draft)
             .and(
                 needs::visibility
                     .eq_any(scope.visibilities.clone())
@@ -145,7 +146,7 @@ pub fn list(
         q = q.filter(needs::company_id.eq(c.clone()));
     }
     if let Some(s) = &f.status {
-        q = q.filter(needs::status.eq(s.clone()));
+        q = q.filter(needs::status.eq(*s));
     }
     if let Some(k) = &f.keyword_key {
         q = q.filter(
@@ -160,7 +161,7 @@ pub fn list(
         q = q.filter(
             needs::id.eq_any(
                 need_collaboration::table
-                    .filter(need_collaboration::collaboration_type.eq(c.clone()))
+                    .filter(need_collaboration::collaboration_type.eq(*c))
                     .select(need_collaboration::need_id),
             ),
         );
@@ -206,7 +207,7 @@ pub fn load_parts(
     for (id, k) in keywords {
         parts.entry(id).or_default().keywords.push(k);
     }
-    let types: Vec<(String, String)> = need_collaboration::table
+    let types: Vec<(String, CollaborationType)> = need_collaboration::table
         .filter(need_collaboration::need_id.eq_any(ids))
         .order((
             need_collaboration::need_id,

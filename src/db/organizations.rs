@@ -5,12 +5,13 @@ use diesel::prelude::*;
 
 use super::schema::organizations;
 use super::{DbConn, Seek};
+use crate::domain::stored::{OrganizationKind, Role};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = organizations)]
 pub struct OrganizationRow {
     pub id: String,
-    pub kind: String,
+    pub kind: OrganizationKind,
     pub name: String,
     pub local_name: Option<String>,
     pub country: String,
@@ -25,7 +26,7 @@ pub struct OrganizationRow {
 #[diesel(table_name = organizations)]
 pub struct NewOrganization<'a> {
     pub id: &'a str,
-    pub kind: &'a str,
+    pub kind: OrganizationKind,
     pub name: &'a str,
     pub local_name: Option<&'a str>,
     pub country: &'a str,
@@ -39,7 +40,7 @@ pub struct NewOrganization<'a> {
 #[derive(Debug, AsChangeset)]
 #[diesel(table_name = organizations, treat_none_as_null = true)]
 pub struct OrganizationChanges<'a> {
-    pub kind: &'a str,
+    pub kind: OrganizationKind,
     pub name: &'a str,
     pub local_name: Option<&'a str>,
     pub country: &'a str,
@@ -50,7 +51,7 @@ pub struct OrganizationChanges<'a> {
 /// Filters for listing.
 #[derive(Debug, Default)]
 pub struct OrganizationFilter {
-    pub kind: Option<String>,
+    pub kind: Option<OrganizationKind>,
     pub country: Option<String>,
 }
 
@@ -82,7 +83,7 @@ pub fn list(
         .select(organizations::all_columns)
         .into_boxed();
     if let Some(kind) = &filter.kind {
-        query = query.filter(organizations::kind.eq(kind.clone()));
+        query = query.filter(organizations::kind.eq(*kind));
     }
     if let Some(country) = &filter.country {
         query = query.filter(organizations::country.eq(country.clone()));
@@ -140,7 +141,7 @@ pub fn soft_delete(
 }
 
 /// The roles held in an organization (each once), whoever holds them.
-pub fn roles_held(conn: &mut DbConn, organization_id: &str) -> QueryResult<Vec<String>> {
+pub fn roles_held(conn: &mut DbConn, organization_id: &str) -> QueryResult<Vec<Role>> {
     use super::schema::memberships;
     memberships::table
         .filter(memberships::organization_id.eq(organization_id))
@@ -156,7 +157,7 @@ pub fn roles_held(conn: &mut DbConn, organization_id: &str) -> QueryResult<Vec<S
 pub fn records_of_kind(
     conn: &mut DbConn,
     organization_id: &str,
-    kind: &str,
+    kind: OrganizationKind,
 ) -> QueryResult<Vec<&'static str>> {
     use super::schema::{centers, faculty_profiles, funded_projects, needs};
     let mut found = Vec::new();
@@ -166,14 +167,14 @@ pub fn records_of_kind(
         }
     };
     match kind {
-        "company" => {
+        OrganizationKind::Company => {
             let n: i64 = needs::table
                 .filter(needs::company_id.eq(organization_id))
                 .count()
                 .get_result(conn)?;
             note(n > 0, "needs");
         }
-        "university" => {
+        OrganizationKind::University => {
             let n: i64 = faculty_profiles::table
                 .filter(faculty_profiles::university_id.eq(organization_id))
                 .count()

@@ -9,6 +9,7 @@ use diesel::prelude::*;
 use super::centers::ParticipantScope;
 use super::schema::{faculty_profiles, funded_projects, project_investigators, project_payments};
 use super::{DbConn, Seek};
+use crate::domain::stored::{ParticipantVisibility, PaymentStatus, ProjectStatus, ProjectType};
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
 #[diesel(table_name = funded_projects)]
@@ -16,7 +17,7 @@ pub struct ProjectRow {
     pub id: String,
     pub title: String,
     pub description: Option<String>,
-    pub kind: String,
+    pub kind: ProjectType,
     pub sponsor_id: String,
     pub university_id: String,
     pub pi_id: Option<String>,
@@ -27,8 +28,8 @@ pub struct ProjectRow {
     pub currency: String,
     pub start_date: Option<NaiveDate>,
     pub end_date: Option<NaiveDate>,
-    pub status: String,
-    pub visibility: String,
+    pub status: ProjectStatus,
+    pub visibility: ParticipantVisibility,
     pub version: i64,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
@@ -40,7 +41,7 @@ pub struct ProjectRow {
 pub struct ProjectFields {
     pub title: String,
     pub description: Option<String>,
-    pub kind: String,
+    pub kind: ProjectType,
     pub sponsor_id: String,
     pub university_id: String,
     pub pi_id: Option<String>,
@@ -51,8 +52,8 @@ pub struct ProjectFields {
     pub currency: String,
     pub start_date: Option<NaiveDate>,
     pub end_date: Option<NaiveDate>,
-    pub status: String,
-    pub visibility: String,
+    pub status: ProjectStatus,
+    pub visibility: ParticipantVisibility,
 }
 
 #[derive(Debug, Default)]
@@ -62,8 +63,8 @@ pub struct ProjectFilter {
     pub center_id: Option<String>,
     pub need_id: Option<String>,
     pub faculty_id: Option<String>,
-    pub status: Option<String>,
-    pub kind: Option<String>,
+    pub status: Option<ProjectStatus>,
+    pub kind: Option<ProjectType>,
 }
 
 type Boxed<'a> = funded_projects::BoxedQuery<'a, <DbConn as diesel::Connection>::Backend>;
@@ -82,7 +83,11 @@ pub(super) fn scoped<'a>(scope: &ParticipantScope) -> Boxed<'a> {
         return q;
     }
     let user = scope.user_id.clone().unwrap_or_default();
-    let visibilities: Vec<&str> = if scope.public { vec!["public"] } else { vec![] };
+    let visibilities: Vec<ParticipantVisibility> = if scope.public {
+        vec![ParticipantVisibility::Public]
+    } else {
+        vec![]
+    };
     let led = faculty_profiles::table
         .filter(faculty_profiles::owner_user_id.eq(user.clone()))
         .filter(faculty_profiles::deleted_at.is_null())
@@ -156,10 +161,10 @@ pub fn list(
         );
     }
     if let Some(v) = &f.status {
-        q = q.filter(funded_projects::status.eq(v.clone()));
+        q = q.filter(funded_projects::status.eq(*v));
     }
     if let Some(v) = &f.kind {
-        q = q.filter(funded_projects::kind.eq(v.clone()));
+        q = q.filter(funded_projects::kind.eq(*v));
     }
     seek!(q, funded_projects::id, page).load(conn)
 }
@@ -210,7 +215,7 @@ pub struct PaymentRow {
     pub received_date: Option<NaiveDate>,
     pub amount_minor: i64,
     pub currency: String,
-    pub status: String,
+    pub status: PaymentStatus,
     pub note: Option<String>,
     pub version: i64,
     pub created_at: NaiveDateTime,
@@ -224,7 +229,7 @@ pub struct PaymentFields {
     pub received_date: Option<NaiveDate>,
     pub amount_minor: i64,
     pub currency: String,
-    pub status: String,
+    pub status: PaymentStatus,
     pub note: Option<String>,
 }
 

@@ -11,6 +11,7 @@ use super::DbConn;
 use super::centers::ParticipantScope;
 use super::engagements::{EngagementRow, EngagementScope, EventRow};
 use super::schema::{engagement_events, engagements, faculty_profiles};
+use crate::domain::stored::{OrganizationKind, PaymentStatus};
 
 /// Engagements with a university's profiles (created in `[from, to)`) that `scope` lets see,
 /// with their events in order.
@@ -79,7 +80,7 @@ pub fn received_by_project(
     for chunk in ids.chunks(500) {
         for (project, amount) in pp::table
             .filter(pp::project_id.eq_any(chunk))
-            .filter(pp::status.eq("received"))
+            .filter(pp::status.eq(PaymentStatus::Received))
             .select((pp::project_id, pp::amount_minor))
             .load::<(String, i64)>(conn)?
         {
@@ -106,14 +107,14 @@ pub fn centers_of_university(
 pub fn organizations(
     conn: &mut DbConn,
     ids: Vec<String>,
-) -> QueryResult<HashMap<String, (String, String)>> {
+) -> QueryResult<HashMap<String, (String, OrganizationKind)>> {
     use super::schema::organizations as o;
     let mut out = HashMap::new();
     for chunk in ids.chunks(500) {
         for (id, name, kind) in o::table
             .filter(o::id.eq_any(chunk))
             .select((o::id, o::name, o::kind))
-            .load::<(String, String, String)>(conn)?
+            .load::<(String, String, OrganizationKind)>(conn)?
         {
             out.insert(id, (name, kind));
         }

@@ -22,13 +22,13 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 
-use crate::api::accounts::{AddMember, Role};
-use crate::api::centers::{CenterStatus, UpdateCenter};
-use crate::api::engagements::{CreateEngagement, EngagementState, Transition};
-use crate::api::needs::{NeedStatus, UpdateNeed};
-use crate::api::organizations::{CreateOrganization, ListOrganizations};
-use crate::api::projects::{ProjectStatus, UpdateFundedProject};
 use crate::db::Db;
+use crate::dto::accounts::{AddMember, Role};
+use crate::dto::centers::{CenterStatus, UpdateCenter};
+use crate::dto::engagements::{CreateEngagement, EngagementState, Transition};
+use crate::dto::needs::{NeedStatus, UpdateNeed};
+use crate::dto::organizations::{CreateOrganization, ListOrganizations};
+use crate::dto::projects::{ProjectStatus, UpdateFundedProject};
 use crate::error::AppError;
 use crate::service::auth::Auth;
 use crate::service::policy::{Caller, Side};
@@ -396,7 +396,7 @@ impl Seeder<'_> {
     }
 
     async fn organizations(&mut self, world: &World) -> anyhow::Result<()> {
-        use crate::api::organizations::OrganizationKind as Kind;
+        use crate::dto::organizations::OrganizationKind as Kind;
         for org in &world.organizations {
             let made =
                 organizations::create(self.db, Some(self.caller("operator")?), org.body.clone())

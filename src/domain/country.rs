@@ -1,6 +1,6 @@
 //! ISO 3166-1 alpha-2 country codes.
 
-use crate::error::FieldError;
+use crate::error::{FieldCode, FieldError};
 
 /// The officially assigned ISO 3166-1 alpha-2 codes (249), sorted for binary search.
 pub const CODES: &[&str] = &[
@@ -34,7 +34,7 @@ impl CountryCode {
         } else {
             Err(FieldError::new(
                 field,
-                "invalid_country",
+                FieldCode::InvalidCountry,
                 "must be an ISO 3166-1 alpha-2 country code such as TW, KR or US",
             ))
         }

@@ -1,6 +1,6 @@
 //! ISO 4217 currency codes.
 
-use crate::error::FieldError;
+use crate::error::{FieldCode, FieldError};
 
 /// Active ISO 4217 alphabetic codes (sorted for binary search).
 pub const CODES: &[&str] = &[
@@ -30,7 +30,7 @@ impl Currency {
         } else {
             Err(FieldError::new(
                 field,
-                "invalid_currency",
+                FieldCode::InvalidCurrency,
                 "must be an ISO 4217 currency code such as KRW, TWD or USD",
             ))
         }

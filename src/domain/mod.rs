@@ -4,6 +4,7 @@
 pub mod country;
 pub mod currency;
 mod orcid;
+pub mod stored;
 
 pub use country::CountryCode;
 pub use currency::Currency;
@@ -11,7 +12,7 @@ pub use orcid::Orcid;
 
 use std::borrow::Cow;
 
-use crate::error::FieldError;
+use crate::error::{FieldCode, FieldError};
 
 /// Collects the results of several field parsers into one tuple, or one 422 error listing
 /// every invalid field (not just the first).
@@ -73,7 +74,11 @@ impl Text {
     pub fn required(field: &str, value: &str, max_chars: usize) -> Result<String, FieldError> {
         match Self::clean(field, value, max_chars, false)? {
             Some(v) => Ok(v),
-            None => Err(FieldError::new(field, "required", "must not be empty")),
+            None => Err(FieldError::new(
+                field,
+                FieldCode::Required,
+                "must not be empty",
+            )),
         }
     }
 
@@ -118,7 +123,7 @@ impl Text {
         if n > max_chars {
             return Err(FieldError::new(
                 field,
-                "too_long",
+                FieldCode::TooLong,
                 format!("must be at most {max_chars} characters (got {n})"),
             ));
         }
@@ -127,7 +132,7 @@ impl Text {
         {
             return Err(FieldError::new(
                 field,
-                "control_characters",
+                FieldCode::ControlCharacters,
                 "must not contain control characters",
             ));
         }
@@ -167,7 +172,7 @@ impl Text {
         if out.len() > max_items {
             return Err(FieldError::new(
                 field,
-                "too_many",
+                FieldCode::TooMany,
                 format!("must have at most {max_items} entries"),
             ));
         }
@@ -195,7 +200,7 @@ impl Email {
         } else {
             Err(FieldError::new(
                 field,
-                "invalid_email",
+                FieldCode::InvalidEmail,
                 "must be an email address",
             ))
         }
@@ -220,14 +225,14 @@ impl WebUrl {
         let invalid = || {
             FieldError::new(
                 field,
-                "invalid_url",
+                FieldCode::InvalidUrl,
                 "must be an absolute http:// or https:// URL with a host",
             )
         };
         if v.len() > Self::MAX_LEN {
             return Err(FieldError::new(
                 field,
-                "too_long",
+                FieldCode::TooLong,
                 format!("must be at most {} bytes", Self::MAX_LEN),
             ));
         }
@@ -238,7 +243,7 @@ impl WebUrl {
         if !url.username().is_empty() || url.password().is_some() {
             return Err(FieldError::new(
                 field,
-                "invalid_url",
+                FieldCode::InvalidUrl,
                 "must not contain credentials",
             ));
         }
@@ -280,7 +285,7 @@ impl PublicId {
                 Self::parse(v).ok_or_else(|| {
                     crate::error::AppError::query(vec![FieldError::new(
                         field,
-                        "invalid_id",
+                        FieldCode::InvalidId,
                         "must be an id",
                     )])
                 })
@@ -321,10 +326,10 @@ mod tests {
                 .as_deref(),
             Some("國立陽明交通大學")
         );
-        let code = |v| Text::required("n", v, 10).err().map(|e| e.code);
-        assert_eq!(code("  ").as_deref(), Some("required"));
-        assert_eq!(code("서울대학교서울대학교x").as_deref(), Some("too_long"));
-        assert_eq!(code("a\u{0}b").as_deref(), Some("control_characters"));
+        let code = |v| Text::required("n", v, 10).err().map(|e| e.code.as_str());
+        assert_eq!(code("  "), Some("required"));
+        assert_eq!(code("서울대학교서울대학교x"), Some("too_long"));
+        assert_eq!(code("a\u{0}b"), Some("control_characters"));
         assert_eq!(Text::optional("n", Some(" "), 10).ok(), Some(None));
     }
 

@@ -1,6 +1,6 @@
 //! ORCID iDs: 16 characters in four groups, the last a ISO 7064 MOD 11-2 check character.
 
-use crate::error::FieldError;
+use crate::error::{FieldCode, FieldError};
 
 /// A checksum-valid ORCID iD in its canonical `0000-0002-1825-0097` form (input may also be a
 /// `https://orcid.org/...` URL or lack the hyphens).
@@ -15,7 +15,7 @@ impl Orcid {
             .or_else(|| v.strip_prefix("http://orcid.org/"))
             .unwrap_or(v);
         let chars: Vec<char> = v.chars().filter(|c| *c != '-').collect();
-        let invalid = |msg: &str| FieldError::new(field, "invalid_orcid", msg);
+        let invalid = |msg: &str| FieldError::new(field, FieldCode::InvalidOrcid, msg);
         if chars.len() != 16
             || !chars[..15].iter().all(char::is_ascii_digit)
             || !(chars[15].is_ascii_digit() || chars[15] == 'X' || chars[15] == 'x')
@@ -86,7 +86,7 @@ mod tests {
             "0000-0002-1825-00970",
         ] {
             assert_eq!(
-                Orcid::parse("o", bad).err().map(|e| e.code).as_deref(),
+                Orcid::parse("o", bad).err().map(|e| e.code.as_str()),
                 Some("invalid_orcid"),
                 "{bad}"
             );

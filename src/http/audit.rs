@@ -2,8 +2,8 @@
 
 use actix_web::{get, web};
 
-use crate::api::Problem;
-use crate::api::audit::{AuditList, ListAudit};
+use crate::dto::Problem;
+use crate::dto::audit::{AuditList, ListAudit};
 use crate::error::AppError;
 use crate::service::audit as svc;
 

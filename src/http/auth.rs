@@ -9,8 +9,8 @@ use actix_web::http::header;
 use actix_web::middleware::Next;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError, get, post, web};
 
-use crate::api::Problem;
-use crate::api::accounts::{ChangePassword, Login, Me, RefreshRequest, TokenPair};
+use crate::dto::Problem;
+use crate::dto::accounts::{ChangePassword, Login, Me, RefreshRequest, TokenPair};
 use crate::error::AppError;
 use crate::service::accounts as svc;
 use crate::service::policy::Caller;

@@ -3,9 +3,9 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 
-use crate::api::centers::{Center, CenterList, CreateCenter, ListCenters, UpdateCenter};
-use crate::api::search::RefreshParams;
-use crate::api::{Problem, ReadParams};
+use crate::dto::centers::{Center, CenterList, CreateCenter, ListCenters, UpdateCenter};
+use crate::dto::search::RefreshParams;
+use crate::dto::{Problem, ReadParams};
 use crate::error::AppError;
 use crate::service::centers as svc;
 use crate::service::lifecycle;
@@ -90,13 +90,7 @@ pub async fn get_one(
 ) -> Result<HttpResponse, AppError> {
     Ok(conditional_get(
         &req,
-        &svc::get(
-            &state.db,
-            caller.as_ref(),
-            id,
-            read.include_deleted.unwrap_or(false),
-        )
-        .await?,
+        &svc::get(&state.db, caller.as_ref(), id, read.include_deleted()).await?,
     ))
 }
 

@@ -3,11 +3,11 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 
-use crate::api::Problem;
-use crate::api::engagements::{
+use crate::dto::Problem;
+use crate::dto::engagements::{
     CreateEngagement, Engagement, EngagementList, ListEngagements, Transition,
 };
-use crate::api::search::RefreshParams;
+use crate::dto::search::RefreshParams;
 use crate::error::AppError;
 use crate::service::engagements as svc;
 

@@ -15,7 +15,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::domain::PublicId;
-use crate::error::{AppError, ErrorCode, FieldError};
+use crate::error::{AppError, ErrorCode, FieldCode, FieldError};
 use crate::service::{Precondition, Versioned};
 
 use super::AppState;
@@ -42,7 +42,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
                 ));
             }
             let body = read_body(payload, declared_len, limit).await?;
-            crate::api::json::parse(&body).map(ApiJson)
+            crate::dto::json::parse(&body).map(ApiJson)
         })
     }
 }
@@ -137,7 +137,7 @@ impl<T: DeserializeOwned> FromRequest for ApiQuery<T> {
                 .map(ApiQuery)
                 .map_err(|e| {
                     let path = e.path().to_string();
-                    let fe = crate::api::json::field_error(&path, &e.into_inner().to_string());
+                    let fe = crate::dto::json::field_error(&path, &e.into_inner().to_string());
                     let fe = if fe.field == "body" {
                         FieldError {
                             field: "query".into(),
@@ -163,7 +163,11 @@ fn path_id(req: &HttpRequest, name: &str) -> Result<String, AppError> {
                 name.replace('_', " ")
             ),
         )
-        .with_errors(vec![FieldError::new(name, "invalid_id", "must be a UUID")])
+        .with_errors(vec![FieldError::new(
+            name,
+            FieldCode::InvalidId,
+            "must be a UUID",
+        )])
     })
 }
 
@@ -256,7 +260,7 @@ fn bad_if_match() -> AppError {
     )
     .with_errors(vec![FieldError::new(
         "If-Match",
-        "invalid_header",
+        FieldCode::InvalidHeader,
         "malformed entity tag",
     )])
 }
@@ -309,7 +313,7 @@ mod tests {
 
     #[test]
     fn json_errors_name_the_field() {
-        let Err(e) = crate::api::json::parse::<Body>(br#"{"name": 1}"#) else {
+        let Err(e) = crate::dto::json::parse::<Body>(br#"{"name": 1}"#) else {
             panic!("must be refused")
         };
         assert_eq!(
@@ -320,14 +324,14 @@ mod tests {
             ),
             (ErrorCode::ValidationFailed, "name", "invalid_type")
         );
-        let Err(e) = crate::api::json::parse::<Body>(br#"{}"#) else {
+        let Err(e) = crate::dto::json::parse::<Body>(br#"{}"#) else {
             panic!("must be refused")
         };
         assert_eq!(
             (e.errors[0].field.as_str(), e.errors[0].code.as_str()),
             ("name", "required")
         );
-        let Err(e) = crate::api::json::parse::<Body>(br#"{"name": "x", "nmae": 2}"#) else {
+        let Err(e) = crate::dto::json::parse::<Body>(br#"{"name": "x", "nmae": 2}"#) else {
             panic!("must be refused")
         };
         assert_eq!(
@@ -335,19 +339,19 @@ mod tests {
             ("nmae", "unknown_field")
         );
         assert_eq!(
-            crate::api::json::parse::<Body>(br#"{"name": "#)
+            crate::dto::json::parse::<Body>(br#"{"name": "#)
                 .err()
                 .map(|e| e.code),
             Some(ErrorCode::MalformedJson)
         );
         assert_eq!(
-            crate::api::json::parse::<Body>(br#"{"name": "x"} x"#)
+            crate::dto::json::parse::<Body>(br#"{"name": "x"} x"#)
                 .err()
                 .map(|e| e.code),
             Some(ErrorCode::MalformedJson)
         );
         assert_eq!(
-            crate::api::json::parse::<Body>(b"").err().map(|e| e.code),
+            crate::dto::json::parse::<Body>(b"").err().map(|e| e.code),
             Some(ErrorCode::MalformedJson)
         );
     }

@@ -3,11 +3,11 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 
-use crate::api::faculty::{
+use crate::dto::faculty::{
     CreateFacultyProfile, FacultyList, FacultyProfile, ImportQuery, ImportReport, ListFaculty,
     UpdateFacultyProfile,
 };
-use crate::api::{Problem, ReadParams};
+use crate::dto::{Problem, ReadParams};
 use crate::error::{AppError, ErrorCode};
 use crate::service::faculty::{self as svc, ImportFormat};
 use crate::service::lifecycle;
@@ -19,7 +19,7 @@ use super::extract::{
     versioned,
 };
 use super::refresh::settle;
-use crate::api::search::RefreshParams;
+use crate::dto::search::RefreshParams;
 
 /// Create a faculty profile (the university's admins and staff; a professor for their own;
 /// only admins and operators link it to another account with `owner_user_id`).
@@ -98,13 +98,7 @@ pub async fn get_one(
 ) -> Result<HttpResponse, AppError> {
     Ok(conditional_get(
         &req,
-        &svc::get(
-            &state.db,
-            caller.as_ref(),
-            id,
-            read.include_deleted.unwrap_or(false),
-        )
-        .await?,
+        &svc::get(&state.db, caller.as_ref(), id, read.include_deleted()).await?,
     ))
 }
 

@@ -3,8 +3,8 @@
 
 use actix_web::{HttpResponse, delete, get, post, web};
 
-use crate::api::Problem;
-use crate::api::invitations::{
+use crate::dto::Problem;
+use crate::dto::invitations::{
     InviteMember, ListInvitations, MemberInvitation, MemberInvitationList,
 };
 use crate::error::AppError;

@@ -2,8 +2,8 @@
 
 use actix_web::{get, web};
 
-use crate::api::Problem;
-use crate::api::matching::{
+use crate::dto::Problem;
+use crate::dto::matching::{
     ExplainParams, FacultyMatchParams, FacultyMatches, NeedMatchParams, NeedMatches,
     PairExplanation,
 };

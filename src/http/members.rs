@@ -5,8 +5,8 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use crate::api::Problem;
-use crate::api::accounts::{AddMember, AddedMember, Member, MemberList, UpdateMember};
+use crate::dto::Problem;
+use crate::dto::accounts::{AddMember, AddedMember, Member, MemberList, UpdateMember};
 use crate::error::AppError;
 use crate::service::accounts as svc;
 

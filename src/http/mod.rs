@@ -106,11 +106,11 @@ Every error is `application/problem+json` (RFC 9457) with a stable `code`; see `
     ),
     // Enums that only query parameters use: `IntoParams` refers to them without defining them.
     components(schemas(
-        crate::api::Problem,
+        crate::dto::Problem,
         crate::error::FieldError,
         crate::error::ErrorCode,
-        crate::api::search::Refresh,
-        crate::api::reports::ReportFormat,
+        crate::dto::search::Refresh,
+        crate::dto::reports::ReportFormat,
     )),
     modifiers(&BearerAuth),
     tags(

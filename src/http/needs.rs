@@ -3,10 +3,10 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 
-use crate::api::needs::{
+use crate::dto::needs::{
     CreateNeed, Invitation, InviteFaculty, ListNeeds, Need, NeedList, UpdateNeed,
 };
-use crate::api::{Problem, ReadParams};
+use crate::dto::{Problem, ReadParams};
 use crate::error::AppError;
 use crate::service::lifecycle;
 use crate::service::needs as svc;
@@ -17,7 +17,7 @@ use super::extract::{
     ApiJson, ApiQuery, IfMatch, PathFacultyId, PathId, conditional_get, versioned,
 };
 use super::refresh::settle;
-use crate::api::search::RefreshParams;
+use crate::dto::search::RefreshParams;
 
 /// Create a need (the company's admins and staff).
 #[utoipa::path(
@@ -94,13 +94,7 @@ pub async fn get_one(
 ) -> Result<HttpResponse, AppError> {
     Ok(conditional_get(
         &req,
-        &svc::get(
-            &state.db,
-            caller.as_ref(),
-            id,
-            read.include_deleted.unwrap_or(false),
-        )
-        .await?,
+        &svc::get(&state.db, caller.as_ref(), id, read.include_deleted()).await?,
     ))
 }
 

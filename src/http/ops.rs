@@ -6,8 +6,8 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use sha2::{Digest, Sha256};
 
-use crate::api::Problem;
-use crate::api::ops::{Health, Readiness};
+use crate::dto::Problem;
+use crate::dto::ops::{Health, Readiness};
 use crate::error::{AppError, ErrorCode};
 use crate::service::ops as svc;
 

@@ -3,8 +3,8 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 
-use crate::api::Problem;
-use crate::api::organizations::{
+use crate::dto::Problem;
+use crate::dto::organizations::{
     CreateOrganization, ListOrganizations, Organization, OrganizationList, UpdateOrganization,
 };
 use crate::error::AppError;

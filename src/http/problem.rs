@@ -9,7 +9,7 @@ use actix_web::{HttpRequest, HttpResponse, ResponseError, get, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::api::Problem;
+use crate::dto::Problem;
 use crate::error::{AppError, ErrorCode};
 
 use super::AppState;

@@ -3,11 +3,11 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 
-use crate::api::projects::{
+use crate::dto::projects::{
     CreateFundedProject, CreatePayment, FundedProject, FundedProjectList, ListFundedProjects,
     Payment, PaymentList, UpdateFundedProject, UpdatePayment,
 };
-use crate::api::{Problem, ReadParams};
+use crate::dto::{Problem, ReadParams};
 use crate::error::AppError;
 use crate::service::lifecycle;
 use crate::service::projects as svc;
@@ -91,13 +91,7 @@ pub async fn get_one(
 ) -> Result<HttpResponse, AppError> {
     Ok(conditional_get(
         &req,
-        &svc::get(
-            &state.db,
-            caller.as_ref(),
-            id,
-            read.include_deleted.unwrap_or(false),
-        )
-        .await?,
+        &svc::get(&state.db, caller.as_ref(), id, read.include_deleted()).await?,
     ))
 }
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 use actix_web::HttpResponse;
 use actix_web::http::header::{HeaderName, HeaderValue};
 
-use crate::api::search::{Refresh, RefreshParams};
+use crate::dto::search::{Refresh, RefreshParams};
 use crate::error::AppError;
 
 use super::AppState;

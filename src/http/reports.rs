@@ -4,8 +4,8 @@
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, get, web};
 
-use crate::api::Problem;
-use crate::api::reports::{
+use crate::dto::Problem;
+use crate::dto::reports::{
     CentersReport, FacultyFundingReport, FundingParams, FundingReport, FunnelReport, ReportFormat,
     ReportParams,
 };

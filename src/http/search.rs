@@ -2,8 +2,8 @@
 
 use actix_web::{get, web};
 
-use crate::api::Problem;
-use crate::api::search::{SearchParams, SearchResults};
+use crate::dto::Problem;
+use crate::dto::search::{SearchParams, SearchResults};
 use crate::error::AppError;
 use crate::service::search as svc;
 

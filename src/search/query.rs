@@ -17,7 +17,7 @@ use tantivy::{TantivyDocument, Term};
 use super::analyzer::highlighter;
 use super::facets::FacetCounts;
 use super::index::{Fields, SearchIndex, key};
-use crate::error::{AppError, AppResult, FieldError};
+use crate::error::{AppError, AppResult, FieldCode, FieldError};
 
 /// Field boosts: titles and keywords above bodies, publications a little below.
 const BOOSTS: [(&str, f32); 4] = [
@@ -178,12 +178,12 @@ pub(super) fn parser(index: &tantivy::Index) -> QueryParser {
 
 fn invalid_query(e: impl std::fmt::Display) -> AppError {
     refused(
-        "invalid_query_syntax",
+        FieldCode::InvalidQuerySyntax,
         format!("cannot parse the query: {e}"),
     )
 }
 
-fn refused(code: &str, message: String) -> AppError {
+fn refused(code: FieldCode, message: String) -> AppError {
     AppError::query(vec![FieldError::new("q", code, message)])
 }
 
@@ -194,7 +194,7 @@ fn check_size(q: &str) -> AppResult<()> {
     let chars = q.chars().count();
     if chars > MAX_QUERY_CHARS {
         return Err(refused(
-            "too_long",
+            FieldCode::TooLong,
             format!("must be at most {MAX_QUERY_CHARS} characters (this one has {chars})"),
         ));
     }
@@ -218,7 +218,7 @@ fn check_size(q: &str) -> AppResult<()> {
         .count();
     if deepest + nots > MAX_QUERY_DEPTH {
         return Err(refused(
-            "too_deeply_nested",
+            FieldCode::TooDeeplyNested,
             format!(
                 "may nest at most {MAX_QUERY_DEPTH} levels (parentheses open at once plus each \
                  NOT); this one nests {}",
@@ -246,7 +246,7 @@ fn check_leaves(ast: &UserInputAst) -> AppResult<()> {
     walk(ast, &mut leaves);
     if leaves.len() > MAX_QUERY_CLAUSES {
         return Err(refused(
-            "too_many_clauses",
+            FieldCode::TooManyClauses,
             format!(
                 "may have at most {MAX_QUERY_CLAUSES} words and phrases (this one has {})",
                 leaves.len()
@@ -266,7 +266,7 @@ fn check_leaves(ast: &UserInputAst) -> AppResult<()> {
             | UserInputLeaf::Range { .. }
             | UserInputLeaf::Regex { .. } => {
                 return Err(refused(
-                    "unsupported_query",
+                    FieldCode::UnsupportedQuery,
                     format!(
                         "`field:*`, ranges and regular expressions are not supported; search \
                          for words or phrases, optionally in one of the fields {}",
@@ -277,7 +277,7 @@ fn check_leaves(ast: &UserInputAst) -> AppResult<()> {
         };
         if let Some(name) = field.filter(|n| !BOOSTS.iter().any(|(b, _)| b == n)) {
             return Err(refused(
-                "unknown_field",
+                FieldCode::UnknownField,
                 format!(
                     "`{name}` is not a field that can be searched; the fields are {}",
                     searchable()
@@ -800,7 +800,7 @@ mod tests {
         assert_eq!(e.code, crate::error::ErrorCode::InvalidQuery, "{q}");
         assert_eq!(e.errors.len(), 1, "{q}");
         assert_eq!(e.errors[0].field, "q", "{q}");
-        Some(e.errors[0].code.clone())
+        Some(e.errors[0].code.as_str().to_owned())
     }
 
     #[test]

@@ -1,20 +1,20 @@
 //! Use cases for accounts: login, token refresh and logout, the caller's own account,
 //! password change, bootstrap users, and organization members.
 
-use crate::api::audit::{AuditAction, AuditEntity};
+use crate::dto::audit::{AuditAction, AuditEntity};
 use chrono::Duration as ChronoDuration;
 
-use crate::api::accounts::{
-    AddMember, AddedMember, Me, Member, MemberList, MembershipSummary, Role, TokenPair, User,
-};
-use crate::api::organizations::OrganizationKind;
 use crate::db::accounts::{
     self as rows, MembershipRow, NewMembership, NewRefreshToken, NewUser, UserRow,
 };
 use crate::db::organizations as org_rows;
 use crate::db::{Db, DbConn};
 use crate::domain::{PublicId, Text};
-use crate::error::{AppError, AppResult, ErrorCode, FieldError};
+use crate::dto::accounts::{
+    AddMember, AddedMember, Me, Member, MemberList, MembershipSummary, Role, TokenPair, User,
+};
+use crate::dto::organizations::OrganizationKind;
+use crate::error::{AppError, AppResult, ErrorCode, FieldCode, FieldError};
 
 use super::auth::{Attempt, Auth, check_new_password, random_token, token_digest};
 use super::policy::{self, Action, Caller, CallerMembership};
@@ -148,12 +148,10 @@ pub async fn load_caller(db: &Db, user_id: String) -> AppResult<Caller> {
             .ok_or_else(|| AppError::unauthenticated("user disabled or deleted"))?;
         let memberships = rows::memberships_of(conn, &user.id)?
             .into_iter()
-            .filter_map(|(m, kind, _)| {
-                Some(CallerMembership {
-                    organization_id: m.organization_id,
-                    organization_kind: OrganizationKind::from_db(&kind)?,
-                    role: Role::from_db(&m.role)?,
-                })
+            .map(|(m, kind, _)| CallerMembership {
+                organization_id: m.organization_id,
+                organization_kind: kind,
+                role: m.role,
             })
             .collect();
         Ok(Caller {
@@ -171,13 +169,11 @@ pub async fn me(db: &Db, caller: &Caller) -> AppResult<Me> {
         let user = rows::find_user(conn, &id)?.ok_or_else(|| AppError::not_found("User"))?;
         let memberships = rows::memberships_of(conn, &id)?
             .into_iter()
-            .filter_map(|(m, kind, name)| {
-                Some(MembershipSummary {
-                    organization_id: m.organization_id,
-                    organization_name: name,
-                    organization_kind: OrganizationKind::from_db(&kind)?,
-                    role: Role::from_db(&m.role)?,
-                })
+            .map(|(m, kind, name)| MembershipSummary {
+                organization_id: m.organization_id,
+                organization_name: name,
+                organization_kind: kind,
+                role: m.role,
             })
             .collect();
         Ok(Me {
@@ -217,7 +213,7 @@ pub async fn change_password(
         auth.throttle.record_failure(&attempt);
         return Err(AppError::validation(vec![FieldError::new(
             "current_password",
-            "incorrect",
+            FieldCode::Incorrect,
             "is not your current password",
         )]));
     };
@@ -337,8 +333,7 @@ pub fn set_user_state_blocking(
 fn org_kind(conn: &mut DbConn, organization_id: &str) -> AppResult<OrganizationKind> {
     let org = org_rows::find(conn, organization_id)?
         .ok_or_else(|| AppError::not_found("Organization"))?;
-    OrganizationKind::from_db(&org.kind)
-        .ok_or_else(|| AppError::internal("unknown organization kind"))
+    Ok(org.kind)
 }
 
 pub async fn list_members(
@@ -438,7 +433,7 @@ pub async fn add_member(
         if !policy::role_fits(kind, input.role) {
             return Err(AppError::validation(vec![FieldError::new(
                 "role",
-                "role_not_allowed",
+                FieldCode::RoleNotAllowed,
                 "faculty members belong to universities",
             )]));
         }
@@ -448,7 +443,7 @@ pub async fn add_member(
                 let Some(name) = name.as_deref() else {
                     return Err(AppError::validation(vec![FieldError::new(
                         "display_name",
-                        "required",
+                        FieldCode::Required,
                         "is required when no account exists for this email",
                     )]));
                 };
@@ -475,7 +470,7 @@ pub async fn add_member(
                 id: &PublicId::generate(),
                 user_id: &user.id,
                 organization_id: &organization_id,
-                role: input.role.as_str(),
+                role: input.role,
                 version: 1,
                 created_at: ts,
                 updated_at: ts,
@@ -524,15 +519,15 @@ pub async fn update_member(
         if !policy::role_fits(kind, role) {
             return Err(AppError::validation(vec![FieldError::new(
                 "role",
-                "role_not_allowed",
+                FieldCode::RoleNotAllowed,
                 "faculty members belong to universities",
             )]));
         }
-        if m.role == "admin" && role != Role::Admin {
+        if m.role == Role::Admin && role != Role::Admin {
             keep_an_admin(conn, &organization_id)?;
         }
         let before = member_view(&m, &user)?;
-        let updated = rows::update_membership_role(conn, &m.id, m.version, role.as_str(), now())?
+        let updated = rows::update_membership_role(conn, &m.id, m.version, role, now())?
             .ok_or_else(AppError::stale)?;
         let after = member_view(&updated, &user)?;
         audit_membership(
@@ -570,7 +565,7 @@ pub async fn remove_member(
         )?;
         let (m, user) = find_member(conn, &organization_id, &user_id)?;
         precondition.check(m.version, false)?;
-        if m.role == "admin" {
+        if m.role == Role::Admin {
             keep_an_admin(conn, &organization_id)?;
         }
         if !rows::delete_membership(conn, &m.id, m.version)? {
@@ -648,7 +643,7 @@ pub(super) fn member_view(m: &MembershipRow, u: &UserRow) -> AppResult<Member> {
         user_id: u.id.clone(),
         email: u.email.clone(),
         display_name: u.display_name.clone(),
-        role: Role::from_db(&m.role).ok_or_else(|| AppError::internal("unknown role"))?,
+        role: m.role,
         created_at: m.created_at.and_utc(),
         updated_at: m.updated_at.and_utc(),
     })

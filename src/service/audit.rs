@@ -8,14 +8,14 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
-use crate::api::audit::{AuditAction, AuditEntity, AuditEntry, AuditList, ListAudit};
-use crate::api::engagements::EngagementState;
 use crate::db::audit::{self as rows, AuditFilter, Change, EntryRow};
 use crate::db::centers::ParticipantScope;
 use crate::db::engagements::EngagementScope;
 use crate::db::needs::NeedScope;
 use crate::db::{Db, DbConn, Seek};
 use crate::domain::PublicId;
+use crate::dto::audit::{AuditAction, AuditEntity, AuditEntry, AuditList, ListAudit};
+use crate::dto::engagements::EngagementState;
 use crate::error::{AppError, AppResult};
 
 use super::policy::{self, Caller};
@@ -78,8 +78,8 @@ pub fn record<B: Serialize, A: Serialize>(
     };
     let change = Change {
         actor_user_id: actor,
-        action: action.as_str(),
-        entity: entity.as_str(),
+        action,
+        entity,
         entity_id,
         organizations,
         before: json(before.map(serde_json::to_value))?,
@@ -115,10 +115,8 @@ fn view(row: EntryRow, organization_ids: Vec<String>) -> AppResult<AuditEntry> {
     let after = parse(row.after)?;
     Ok(AuditEntry {
         changed: changed(before.as_ref(), after.as_ref()),
-        action: AuditAction::from_db(&row.action)
-            .ok_or_else(|| AppError::internal(format!("audit action {}", row.action)))?,
-        entity: AuditEntity::from_db(&row.entity)
-            .ok_or_else(|| AppError::internal(format!("audit entity {}", row.entity)))?,
+        action: row.action,
+        entity: row.entity,
         id: row.id,
         at: row.at.and_utc(),
         actor_user_id: row.actor_user_id,
@@ -170,7 +168,7 @@ impl Visibility {
                 Some(c) => Some(
                     c.memberships
                         .iter()
-                        .filter(|m| m.role == crate::api::accounts::Role::Admin)
+                        .filter(|m| m.role == crate::dto::accounts::Role::Admin)
                         .map(|m| m.organization_id.clone())
                         .collect(),
                 ),
@@ -184,7 +182,7 @@ impl Visibility {
         let ids = |entity: AuditEntity| -> Vec<String> {
             found
                 .iter()
-                .filter(|r| r.entity == entity.as_str())
+                .filter(|r| r.entity == entity)
                 .map(|r| r.entity_id.clone())
                 .collect()
         };
@@ -203,35 +201,30 @@ impl Visibility {
         )?;
         let paid_projects: Vec<String> = found
             .iter()
-            .filter(|r| r.entity == AuditEntity::Payment.as_str())
+            .filter(|r| r.entity == AuditEntity::Payment)
             .filter_map(|r| snapshot_field(r, "project_id"))
             .collect();
         let paid = crate::db::projects::visible_among(conn, &self.payments, &paid_projects)?;
         Ok(found
             .into_iter()
-            .filter(|r| match AuditEntity::from_db(&r.entity) {
-                Some(AuditEntity::Engagement) => self.engagement_entry_visible(&engagements, r),
-                Some(AuditEntity::Need) => needs.contains(&r.entity_id),
-                Some(AuditEntity::Center) => centers.contains(&r.entity_id),
-                Some(AuditEntity::FundedProject) => projects.contains(&r.entity_id),
-                Some(AuditEntity::Payment) => {
+            .filter(|r| match r.entity {
+                AuditEntity::Engagement => self.engagement_entry_visible(&engagements, r),
+                AuditEntity::Need => needs.contains(&r.entity_id),
+                AuditEntity::Center => centers.contains(&r.entity_id),
+                AuditEntity::FundedProject => projects.contains(&r.entity_id),
+                AuditEntity::Payment => {
                     snapshot_field(r, "project_id").is_some_and(|p| paid.contains(&p))
                 }
                 // The university's office keeps all its profiles, whoever owns them.
-                Some(
-                    AuditEntity::Organization
-                    | AuditEntity::Membership
-                    | AuditEntity::FacultyProfile,
-                ) => true,
+                AuditEntity::Organization
+                | AuditEntity::Membership
+                | AuditEntity::FacultyProfile => true,
                 // Invited addresses are for who may list the invitations: the admins.
-                Some(AuditEntity::Invitation) => {
-                    snapshot_field(r, "organization_id").is_some_and(|o| {
-                        self.invitations
-                            .as_ref()
-                            .is_none_or(|admin| admin.contains(&o))
-                    })
-                }
-                None => false,
+                AuditEntity::Invitation => snapshot_field(r, "organization_id").is_some_and(|o| {
+                    self.invitations
+                        .as_ref()
+                        .is_none_or(|admin| admin.contains(&o))
+                }),
             })
             .collect())
     }
@@ -258,7 +251,7 @@ fn snapshot_field(r: &EntryRow, key: &str) -> Option<String> {
 
 fn state_of(snapshot: Option<&str>) -> Option<EngagementState> {
     let v: serde_json::Value = serde_json::from_str(snapshot?).ok()?;
-    EngagementState::from_db(v.get("state")?.as_str()?)
+    EngagementState::from_wire(v.get("state")?.as_str()?)
 }
 
 pub async fn list(db: &Db, caller: Option<&Caller>, q: ListAudit) -> AppResult<AuditList> {
@@ -271,11 +264,11 @@ pub async fn list(db: &Db, caller: Option<&Caller>, q: ListAudit) -> AppResult<A
     };
     let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
     let filter = AuditFilter {
-        entity: q.entity.map(|e| e.as_str().to_owned()),
+        entity: q.entity,
         entity_id: PublicId::query_param("entity_id", q.entity_id.as_deref())?,
         actor_user_id: PublicId::query_param("actor_user_id", q.actor_user_id.as_deref())?,
         organization_id: PublicId::query_param("organization_id", q.organization_id.as_deref())?,
-        action: q.action.map(|a| a.as_str().to_owned()),
+        action: q.action,
         since: q.since.map(|t| t.naive_utc()),
         until: q.until.map(|t| t.naive_utc()),
     };

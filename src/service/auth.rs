@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 
 use crate::config::{JwtAlgorithm, JwtKeyConfig, Secret, Settings};
 use crate::db::{Backend, DatabaseUrl};
-use crate::error::{AppError, AppResult, ErrorCode};
+use crate::error::{AppError, AppResult, ErrorCode, FieldCode};
 
 /// argon2id with the OWASP-recommended minimum: 19 MiB of memory, 2 iterations, 1 lane.
 pub struct Passwords {
@@ -62,14 +62,14 @@ pub fn check_new_password(field: &str, password: &str) -> Result<(), crate::erro
     if n < 12 {
         return Err(crate::error::FieldError::new(
             field,
-            "too_short",
+            FieldCode::TooShort,
             "must be at least 12 characters",
         ));
     }
     if n > 256 {
         return Err(crate::error::FieldError::new(
             field,
-            "too_long",
+            FieldCode::TooLong,
             "must be at most 256 characters",
         ));
     }

@@ -10,18 +10,18 @@
 
 use super::audit::{self, Audited};
 use crate::all_valid;
-use crate::api::audit::{AuditAction, AuditEntity};
-use crate::api::centers::{
-    Center, CenterList, CenterPartner, CenterStatus, CreateCenter, FundingCommitment, ListCenters,
-    ParticipantVisibility, PartnerRole, SharedResource, UpdateCenter,
-};
-use crate::api::organizations::OrganizationKind;
 use crate::db::centers::{
     self as rows, CenterFields, CenterFilter, CenterParts, CenterRow, FundingRow,
 };
 use crate::db::{Db, DbConn, faculty as faculty_rows, organizations as org_rows};
 use crate::domain::{Currency, PublicId, Text};
-use crate::error::{AppError, AppResult, ErrorCode, FieldError};
+use crate::dto::audit::{AuditAction, AuditEntity};
+use crate::dto::centers::{
+    Center, CenterList, CenterPartner, CenterStatus, CreateCenter, FundingCommitment, ListCenters,
+    PartnerRole, SharedResource, UpdateCenter,
+};
+use crate::dto::organizations::OrganizationKind;
+use crate::error::{AppError, AppResult, ErrorCode, FieldCode, FieldError};
 
 use super::policy::{self, Action, Caller};
 use super::{PageRequest, Precondition, Versioned, now};
@@ -38,7 +38,8 @@ struct ValidCenter {
 
 /// An id in a body: `field` names it in the 422.
 pub(crate) fn body_id(field: &str, value: &str) -> Result<String, FieldError> {
-    PublicId::parse(value).ok_or_else(|| FieldError::new(field, "invalid_id", "must be an id"))
+    PublicId::parse(value)
+        .ok_or_else(|| FieldError::new(field, FieldCode::InvalidId, "must be an id"))
 }
 
 pub(crate) fn optional_id(field: &str, value: Option<&str>) -> Result<Option<String>, FieldError> {
@@ -66,7 +67,7 @@ pub(crate) fn id_list(
     if out.len() > max {
         errors.push(FieldError::new(
             field,
-            "too_many",
+            FieldCode::TooMany,
             format!("must have at most {max} entries"),
         ));
     }
@@ -85,7 +86,7 @@ pub(crate) fn amount(field: &str, value: i64, allow_zero: bool) -> Result<i64, F
     } else {
         Err(FieldError::new(
             field,
-            "out_of_range",
+            FieldCode::OutOfRange,
             format!(
                 "must be {} and at most {MAX_AMOUNT_MINOR} (integer minor units)",
                 if allow_zero { "0 or more" } else { "positive" }
@@ -107,37 +108,37 @@ pub(crate) fn transition_conflict(what: &str, from: &str, to: &str, allowed: &[&
     )
     .with_errors(vec![FieldError::new(
         "status",
-        "invalid_transition",
+        FieldCode::InvalidTransition,
         format!("from {from} the allowed next states are: {next}"),
     )])
 }
 
-fn partners(input: &[CenterPartner]) -> Result<Vec<(String, String)>, Vec<FieldError>> {
+fn partners(input: &[CenterPartner]) -> Result<Vec<(String, PartnerRole)>, Vec<FieldError>> {
     let mut errors = Vec::new();
-    let mut out: Vec<(String, String)> = Vec::new();
+    let mut out: Vec<(String, PartnerRole)> = Vec::new();
     for (i, p) in input.iter().enumerate() {
         let field = format!("partners[{i}].company_id");
         match body_id(&field, &p.company_id) {
             Ok(id) if out.iter().any(|(o, _)| *o == id) => errors.push(FieldError::new(
                 field,
-                "duplicate",
+                FieldCode::Duplicate,
                 "lists a company that is already a partner",
             )),
-            Ok(id) => out.push((id, p.role.as_str().to_owned())),
+            Ok(id) => out.push((id, p.role)),
             Err(e) => errors.push(e),
         }
     }
     if input.is_empty() {
         errors.push(FieldError::new(
             "partners",
-            "required",
+            FieldCode::Required,
             "must list at least one partner company",
         ));
     }
     if input.len() > 50 {
         errors.push(FieldError::new(
             "partners",
-            "too_many",
+            FieldCode::TooMany,
             "must have at most 50 entries",
         ));
     }
@@ -156,7 +157,7 @@ fn resources(input: &[SharedResource]) -> Result<String, Vec<FieldError>> {
         if !(1..=max).contains(&v) {
             errors.push(FieldError::new(
                 field,
-                "out_of_range",
+                FieldCode::OutOfRange,
                 format!("must be between 1 and {max}"),
             ));
         }
@@ -196,7 +197,7 @@ fn resources(input: &[SharedResource]) -> Result<String, Vec<FieldError>> {
     if input.len() > 50 {
         errors.push(FieldError::new(
             "shared_resources",
-            "too_many",
+            FieldCode::TooMany,
             "must have at most 50 entries",
         ));
     }
@@ -206,7 +207,7 @@ fn resources(input: &[SharedResource]) -> Result<String, Vec<FieldError>> {
     serde_json::to_string(&out).map_err(|e| {
         vec![FieldError::new(
             "shared_resources",
-            "invalid_value",
+            FieldCode::InvalidValue,
             e.to_string(),
         )]
     })
@@ -227,7 +228,7 @@ fn funding(
         if !(1900..=2200).contains(&f.year) {
             errors.push(FieldError::new(
                 at("year"),
-                "out_of_range",
+                FieldCode::OutOfRange,
                 "must be a year between 1900 and 2200",
             ));
         }
@@ -237,7 +238,7 @@ fn funding(
             Ok(id) if !partner_ids.contains(&Some(id.clone())) => {
                 errors.push(FieldError::new(
                     at("sponsor_id"),
-                    "not_a_partner",
+                    FieldCode::NotAPartner,
                     "must be one of the centre's partner companies",
                 ));
                 None
@@ -255,7 +256,7 @@ fn funding(
             {
                 errors.push(FieldError::new(
                     at("year"),
-                    "duplicate",
+                    FieldCode::Duplicate,
                     "this sponsor already has a commitment for this year",
                 ));
             }
@@ -270,7 +271,7 @@ fn funding(
     if input.len() > 200 {
         errors.push(FieldError::new(
             "funding",
-            "too_many",
+            FieldCode::TooMany,
             "must have at most 200 entries",
         ));
     }
@@ -289,7 +290,7 @@ fn dates(input: &CreateCenter) -> Result<(), Vec<FieldError>> {
     {
         errors.push(FieldError::new(
             "end_date",
-            "before_start",
+            FieldCode::BeforeStart,
             "must be after established_date",
         ));
     }
@@ -298,7 +299,7 @@ fn dates(input: &CreateCenter) -> Result<(), Vec<FieldError>> {
     {
         errors.push(FieldError::new(
             "renewal_date",
-            "out_of_range",
+            FieldCode::OutOfRange,
             "must be after established_date and before end_date",
         ));
     }
@@ -346,8 +347,8 @@ impl ValidCenter {
                 established_date: input.established_date,
                 renewal_date: input.renewal_date,
                 end_date: input.end_date,
-                status: input.status.as_str().to_owned(),
-                visibility: input.visibility.as_str().to_owned(),
+                status: input.status,
+                visibility: input.visibility,
                 shared_resources: resources,
             },
             parts: CenterParts {
@@ -372,18 +373,23 @@ pub(crate) fn org_of_kind(
     let ok = match (&found, kind) {
         (None, _) => false,
         (Some(_), None) => true,
-        (Some(o), Some(k)) => OrganizationKind::from_db(&o.kind) == Some(k),
+        (Some(o), Some(k)) => o.kind == k,
     };
     if !ok {
         errors.push(match kind {
             Some(k) => FieldError::new(
                 field,
-                &format!("not_a_{}", k.as_str()),
+                match k {
+                    OrganizationKind::University => FieldCode::NotAUniversity,
+                    OrganizationKind::Company => FieldCode::NotACompany,
+                    OrganizationKind::Government => FieldCode::NotAGovernment,
+                    OrganizationKind::Foundation => FieldCode::NotAFoundation,
+                },
                 format!("must be the id of an organization of kind {}", k.as_str()),
             ),
             None => FieldError::new(
                 field,
-                "unknown_organization",
+                FieldCode::UnknownOrganization,
                 "is not the id of an organization",
             ),
         });
@@ -406,14 +412,14 @@ pub(crate) fn live_profile(
             {
                 errors.push(FieldError::new(
                     field,
-                    "wrong_university",
+                    FieldCode::WrongUniversity,
                     "must be a profile of the university in charge",
                 ));
             }
         }
         _ => errors.push(FieldError::new(
             field,
-            "unknown_profile",
+            FieldCode::UnknownProfile,
             "is not the id of a faculty profile",
         )),
     }
@@ -483,7 +489,7 @@ pub async fn create(
         if !matches!(input.status, CenterStatus::Planned | CenterStatus::Active) {
             return Err(AppError::validation(vec![FieldError::new(
                 "status",
-                "invalid_value",
+                FieldCode::InvalidValue,
                 "a new centre is planned or active",
             )]));
         }
@@ -543,7 +549,7 @@ pub async fn list(db: &Db, caller: Option<&Caller>, q: ListCenters) -> AppResult
         )?,
         company_id: PublicId::query_param("company_id", q.company_id.as_deref())?,
         faculty_id: PublicId::query_param("faculty_id", q.faculty_id.as_deref())?,
-        status: q.status.map(|s| s.as_str().to_owned()),
+        status: q.status,
         focus_key: q.focus_area.map(|k| k.trim().to_lowercase()),
     };
     db.run(move |conn| {
@@ -671,22 +677,18 @@ fn to_input(row: &CenterRow, parts: &CenterParts) -> AppResult<CreateCenter> {
         partners: parts
             .partners
             .iter()
-            .map(|(company_id, role)| {
-                Ok(CenterPartner {
-                    company_id: company_id.clone(),
-                    role: PartnerRole::from_db(role)
-                        .ok_or_else(|| AppError::internal("unknown partner role"))?,
-                })
+            .map(|(company_id, role)| CenterPartner {
+                company_id: company_id.clone(),
+                role: *role,
             })
-            .collect::<AppResult<_>>()?,
+            .collect(),
         director_id: row.director_id.clone(),
         member_ids: parts.member_ids.clone(),
         focus_areas: parts.focus_areas.clone(),
         established_date: row.established_date,
         renewal_date: row.renewal_date,
         end_date: row.end_date,
-        status: CenterStatus::from_db(&row.status)
-            .ok_or_else(|| AppError::internal("unknown centre status"))?,
+        status: row.status,
         shared_resources,
         funding: parts
             .funding
@@ -698,8 +700,7 @@ fn to_input(row: &CenterRow, parts: &CenterParts) -> AppResult<CreateCenter> {
                 currency: f.currency.clone(),
             })
             .collect(),
-        visibility: ParticipantVisibility::from_db(&row.visibility)
-            .ok_or_else(|| AppError::internal("unknown centre visibility"))?,
+        visibility: row.visibility,
     })
 }
 

@@ -8,16 +8,17 @@ use chrono::NaiveDateTime;
 use serde_json::json;
 
 use crate::all_valid;
-use crate::api::audit::{AuditAction, AuditEntity};
-use crate::api::engagements::{
-    CreateEngagement, DeclineReason, Engagement, EngagementEvent, EngagementList, EngagementState,
-    ListEngagements, Transition,
-};
 use crate::db::engagements::{self as rows, EngagementFilter, EngagementRow, EventRow, NewEvent};
 use crate::db::needs::{self as need_rows, NeedRow, NeedScope};
 use crate::db::{Db, DbConn, faculty as faculty_rows};
 use crate::domain::{PublicId, Text};
-use crate::error::{AppError, AppResult, ErrorCode, FieldError};
+use crate::dto::audit::{AuditAction, AuditEntity};
+use crate::dto::engagements::{
+    CreateEngagement, DeclineReason, Engagement, EngagementEvent, EngagementList, EngagementState,
+    ListEngagements, Transition,
+};
+use crate::dto::needs::NeedStatus;
+use crate::error::{AppError, AppResult, ErrorCode, FieldCode, FieldError};
 
 use super::policy::{self, Action, Caller};
 use super::{PageRequest, Precondition, Versioned, now};
@@ -41,7 +42,7 @@ impl Reason {
         let code = match code {
             Some(_) if to != EngagementState::Declined => Err(FieldError::new(
                 "reason_code",
-                "not_allowed",
+                FieldCode::NotAllowed,
                 "only a move to `declined` takes a reason code",
             )),
             c => Ok(c),
@@ -53,7 +54,7 @@ impl Reason {
         if code == Some(DeclineReason::Other) && text.is_none() {
             return Err(AppError::validation(vec![FieldError::new(
                 "reason_text",
-                "required",
+                FieldCode::Required,
                 "must say why when `reason_code` is `other`",
             )]));
         }
@@ -62,12 +63,8 @@ impl Reason {
 }
 
 fn parse_id(field: &str, value: &str) -> Result<String, FieldError> {
-    PublicId::parse(value).ok_or_else(|| FieldError::new(field, "invalid_id", "must be an id"))
-}
-
-fn state_of(row: &EngagementRow) -> AppResult<EngagementState> {
-    EngagementState::from_db(&row.state)
-        .ok_or_else(|| AppError::internal("unknown engagement state"))
+    PublicId::parse(value)
+        .ok_or_else(|| FieldError::new(field, FieldCode::InvalidId, "must be an id"))
 }
 
 /// 409 for a move the workflow does not have, naming where the engagement is and where it
@@ -103,8 +100,12 @@ fn illegal(from: EngagementState, to: EngagementState) -> AppError {
 fn check_need_accepts(need: &NeedRow, to: EngagementState) -> AppResult<()> {
     let ok = need.deleted_at.is_none()
         && match to {
-            EngagementState::Shortlisted => matches!(need.status.as_str(), "draft" | "open"),
-            EngagementState::Invited | EngagementState::Interested => need.status == "open",
+            EngagementState::Shortlisted => {
+                matches!(need.status, NeedStatus::Draft | NeedStatus::Open)
+            }
+            EngagementState::Invited | EngagementState::Interested => {
+                need.status == NeedStatus::Open
+            }
             _ => true,
         };
     if ok {
@@ -174,13 +175,14 @@ fn apply_in_place_of(
     let before = current.map(audit_view);
     let (row, from) = match (current, hidden) {
         (None, Some(old)) => {
-            let row = rows::replace(conn, old, &PublicId::generate(), to.as_str(), actor, ts)?
-                .ok_or_else(|| {
+            let row = rows::replace(conn, old, &PublicId::generate(), to, actor, ts)?.ok_or_else(
+                || {
                     AppError::new(
                         ErrorCode::Conflict,
                         "The engagement for this need and profile changed meanwhile; try again",
                     )
-                })?;
+                },
+            )?;
             // The old id leaves the log as deleted; like the shortlist it was, the entry is
             // the company's alone.
             let company = need_row(conn, need_id)?.company_id;
@@ -202,16 +204,15 @@ fn apply_in_place_of(
                 &PublicId::generate(),
                 need_id,
                 faculty_id,
-                to.as_str(),
+                to,
                 actor,
                 ts,
             )?,
             None,
         ),
         (Some(c), _) => (
-            rows::set_state(conn, &c.id, c.version, to.as_str(), ts)?
-                .ok_or_else(AppError::stale)?,
-            Some(c.state.as_str()),
+            rows::set_state(conn, &c.id, c.version, to, ts)?.ok_or_else(AppError::stale)?,
+            Some(c.state),
         ),
     };
     rows::add_event(
@@ -219,9 +220,9 @@ fn apply_in_place_of(
         &NewEvent {
             engagement_id: &row.id,
             from_state: from,
-            to_state: to.as_str(),
+            to_state: to,
             actor_user_id: actor,
-            reason_code: reason.code.map(DeclineReason::as_str),
+            reason_code: reason.code,
             reason_text: reason.text.as_deref(),
             at: ts,
         },
@@ -276,10 +277,9 @@ pub(crate) fn close_pending_of_need(
     why: &str,
     ts: NaiveDateTime,
 ) -> AppResult<usize> {
-    let pending: Vec<&str> = EngagementState::ALL
+    let pending: Vec<EngagementState> = EngagementState::ALL
         .into_iter()
         .filter(|s| policy::engagement_move(Some(*s), EngagementState::Closed).is_some())
-        .map(EngagementState::as_str)
         .collect();
     let rows = rows::of_need_in(conn, need_id, &pending)?;
     let reason = Reason {
@@ -323,7 +323,7 @@ pub async fn create(
         }
         _ => Err(FieldError::new(
             "state",
-            "invalid_value",
+            FieldCode::InvalidValue,
             "a new engagement is shortlisted, invited or interested",
         )),
     };
@@ -351,7 +351,7 @@ pub async fn create(
         let mut current = rows::find_pair(conn, &need_id, &faculty_id)?;
         let mut hidden = None;
         if let Some(existing) = &current {
-            let from = state_of(existing)?;
+            let from = existing.state;
             let scope = policy::engagement_scope(Some(&caller))?;
             let visible = rows::find_visible(conn, &scope, &existing.id)?.is_some();
             if !visible && to == EngagementState::Interested {
@@ -420,7 +420,7 @@ pub async fn list(
     let filter = EngagementFilter {
         need_id: PublicId::query_param("need_id", q.need_id.as_deref())?,
         faculty_id: PublicId::query_param("faculty_id", q.faculty_id.as_deref())?,
-        state: q.state.map(|s| s.as_str().to_owned()),
+        state: q.state,
     };
     db.run(move |conn| {
         let (found, next_cursor) =
@@ -462,7 +462,7 @@ pub async fn transition(
         let current = rows::find_visible(conn, &scope, &id)?
             .ok_or_else(|| AppError::not_found("Engagement"))?;
         precondition.check(current.version, true)?;
-        let from = state_of(&current)?;
+        let from = current.state;
         if policy::engagement_move(Some(from), to).is_none() {
             return Err(illegal(from, to));
         }
@@ -505,7 +505,7 @@ pub(crate) fn invite(
 ) -> AppResult<bool> {
     let current = rows::find_pair(conn, &need.id, faculty_id)?;
     let ts = now();
-    let from = current.as_ref().map(state_of).transpose()?;
+    let from = current.as_ref().map(|c| c.state);
     match from {
         None | Some(EngagementState::Shortlisted) => {
             let owner = owner_of(conn, faculty_id)?;
@@ -560,7 +560,7 @@ pub(crate) fn withdraw_invitation(
     }
     let current = rows::find_pair(conn, &need.id, faculty_id)?;
     let ts = now();
-    match current.as_ref().map(state_of).transpose()? {
+    match current.as_ref().map(|c| c.state) {
         Some(from @ (EngagementState::Invited | EngagementState::Interested)) => {
             let owner = owner_of(conn, faculty_id)?;
             policy::authorize(
@@ -620,14 +620,12 @@ fn view(
     mut events: Vec<EventRow>,
     whole: bool,
 ) -> AppResult<Versioned<Engagement>> {
-    let state = state_of(&row)?;
-    let bad = || AppError::internal("unknown engagement state or reason in an event");
+    let state = row.state;
     let (mut created_by, mut created_at) = (row.created_by, row.created_at);
     if !whole {
-        let disclosed = policy::DISCLOSED_BY.map(EngagementState::as_str);
         let first = events
             .iter()
-            .position(|e| disclosed.contains(&e.to_state.as_str()))
+            .position(|e| policy::DISCLOSED_BY.contains(&e.to_state))
             .unwrap_or(events.len());
         events.drain(..first);
         if let Some(e) = events.first() {
@@ -637,25 +635,15 @@ fn view(
     }
     let events = events
         .into_iter()
-        .map(|e| {
-            Ok(EngagementEvent {
-                from: e
-                    .from_state
-                    .as_deref()
-                    .map(|s| EngagementState::from_db(s).ok_or_else(bad))
-                    .transpose()?,
-                to: EngagementState::from_db(&e.to_state).ok_or_else(bad)?,
-                actor_user_id: e.actor_user_id,
-                reason_code: e
-                    .reason_code
-                    .as_deref()
-                    .map(|s| DeclineReason::from_db(s).ok_or_else(bad))
-                    .transpose()?,
-                reason_text: e.reason_text,
-                at: e.at.and_utc(),
-            })
+        .map(|e| EngagementEvent {
+            from: e.from_state,
+            to: e.to_state,
+            actor_user_id: e.actor_user_id,
+            reason_code: e.reason_code,
+            reason_text: e.reason_text,
+            at: e.at.and_utc(),
         })
-        .collect::<AppResult<Vec<_>>>()?;
+        .collect();
     Ok(Versioned {
         version: row.version,
         value: Engagement {

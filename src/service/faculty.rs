@@ -4,23 +4,23 @@
 use chrono::Datelike;
 
 use crate::all_valid;
-use crate::api::faculty::{
-    CollaborationType, CreateFacultyProfile, FacultyList, FacultyProfile, ListFaculty,
-    ProfileVisibility, Publication, UpdateFacultyProfile,
-};
-use crate::api::organizations::OrganizationKind;
 use crate::db::faculty::{
     self as rows, FacultyFields, FacultyFilter, FacultyParts, FacultyRow, PublicationRow,
 };
 use crate::db::{Db, DbConn, accounts as account_rows, organizations as org_rows};
 use crate::domain::{Email, Orcid, PublicId, Text};
-use crate::error::{AppError, AppResult, FieldError};
+use crate::dto::faculty::{
+    CollaborationType, CreateFacultyProfile, FacultyList, FacultyProfile, ListFaculty, Publication,
+    UpdateFacultyProfile,
+};
+use crate::dto::organizations::OrganizationKind;
+use crate::error::{AppError, AppResult, FieldCode, FieldError};
 
 use super::audit::{self, Audited};
 use super::policy::{self, Action, Caller};
 use super::{PageRequest, Precondition, Versioned, now};
-use crate::api::accounts::Role;
-use crate::api::audit::{AuditAction, AuditEntity};
+use crate::dto::accounts::Role;
+use crate::dto::audit::{AuditAction, AuditEntity};
 
 mod import;
 pub use import::{CSV_COLUMNS, ImportFormat, import};
@@ -42,9 +42,9 @@ impl ValidProfile {
     fn parse(input: &CreateFacultyProfile) -> AppResult<Self> {
         let owner = match input.owner_user_id.as_deref().map(str::trim) {
             None | Some("") => Ok(None),
-            Some(v) => PublicId::parse(v)
-                .map(Some)
-                .ok_or_else(|| FieldError::new("owner_user_id", "invalid_id", "must be a user id")),
+            Some(v) => PublicId::parse(v).map(Some).ok_or_else(|| {
+                FieldError::new("owner_user_id", FieldCode::InvalidId, "must be a user id")
+            }),
         };
         let identity = all_valid!(
             external_id = Text::optional("external_id", input.external_id.as_deref(), SHORT),
@@ -90,7 +90,7 @@ impl ValidProfile {
                 research_interests: interests,
                 bio,
                 languages: serde_json::to_string(&languages).unwrap_or_else(|_| "[]".into()),
-                visibility: input.visibility.as_str().to_owned(),
+                visibility: input.visibility,
             },
             keywords,
             availability,
@@ -101,11 +101,7 @@ impl ValidProfile {
     fn parts(&self, id: &str) -> FacultyParts {
         FacultyParts {
             keywords: self.keywords.clone(),
-            availability: self
-                .availability
-                .iter()
-                .map(|c| c.as_str().to_owned())
-                .collect(),
+            availability: self.availability.clone(),
             publications: self
                 .publications
                 .iter()
@@ -128,7 +124,7 @@ fn parse_publications(input: &[Publication]) -> Result<Vec<Publication>, Vec<Fie
     if input.len() > MAX_PUBLICATIONS {
         return Err(vec![FieldError::new(
             "publications",
-            "too_many",
+            FieldCode::TooMany,
             format!("must have at most {MAX_PUBLICATIONS} entries"),
         )]);
     }
@@ -140,7 +136,7 @@ fn parse_publications(input: &[Publication]) -> Result<Vec<Publication>, Vec<Fie
         let year = match p.year {
             Some(y) if !(1900..=this_year + 1).contains(&y) => Err(FieldError::new(
                 f("year"),
-                "out_of_range",
+                FieldCode::OutOfRange,
                 format!("must be between 1900 and {}", this_year + 1),
             )),
             y => Ok(y),
@@ -161,7 +157,7 @@ fn parse_publications(input: &[Publication]) -> Result<Vec<Publication>, Vec<Fie
                 } else {
                     Err(FieldError::new(
                         f("doi"),
-                        "invalid_doi",
+                        FieldCode::InvalidDoi,
                         "must be a DOI such as 10.1145/3620665.3640366",
                     ))
                 }
@@ -196,14 +192,10 @@ fn parse_publications(input: &[Publication]) -> Result<Vec<Publication>, Vec<Fie
 /// owner is checked when it changes: [`link_owner`].)
 fn check_references(conn: &mut DbConn, valid: &ValidProfile) -> AppResult<()> {
     let org = org_rows::find(conn, &valid.fields.university_id)?;
-    if org
-        .as_ref()
-        .and_then(|o| OrganizationKind::from_db(&o.kind))
-        != Some(OrganizationKind::University)
-    {
+    if org.as_ref().map(|o| o.kind) != Some(OrganizationKind::University) {
         return Err(AppError::validation(vec![FieldError::new(
             "university_id",
-            "not_a_university",
+            FieldCode::NotAUniversity,
             "must be the id of an organization of kind university",
         )]));
     }
@@ -244,13 +236,13 @@ fn check_owner(conn: &mut DbConn, valid: &ValidProfile) -> AppResult<()> {
     };
     let member = account_rows::find_user(conn, owner)?.is_some()
         && account_rows::find_membership(conn, &valid.fields.university_id, owner)?
-            .is_some_and(|m| Role::from_db(&m.role) == Some(Role::Faculty));
+            .is_some_and(|m| m.role == Role::Faculty);
     if member {
         Ok(())
     } else {
         Err(AppError::validation(vec![FieldError::new(
             "owner_user_id",
-            "not_faculty_member",
+            FieldCode::NotFacultyMember,
             "must be the id of a user who is a faculty member of the profile's university",
         )]))
     }
@@ -347,7 +339,7 @@ pub async fn list(db: &Db, caller: Option<&Caller>, q: ListFaculty) -> AppResult
         university_id,
         department: q.department.map(|d| d.trim().to_owned()),
         keyword_key: q.keyword.map(|k| k.trim().to_lowercase()),
-        collaboration_type: q.collaboration_type.map(|c| c.as_str().to_owned()),
+        collaboration_type: q.collaboration_type,
     };
     db.run(move |conn| {
         let (found, next_cursor) =
@@ -379,7 +371,13 @@ pub async fn update(
         .name
         .as_ref()
         .filter(|n| n.is_none())
-        .map(|_| FieldError::new("name", "required", "cannot be null: it is required"))
+        .map(|_| {
+            FieldError::new(
+                "name",
+                FieldCode::Required,
+                "cannot be null: it is required",
+            )
+        })
         .into_iter()
         .collect();
     if !nulls.is_empty() {
@@ -473,11 +471,7 @@ fn merge(mut base: CreateFacultyProfile, p: UpdateFacultyProfile) -> CreateFacul
 /// The stored profile as a create request, so that patches and imports merge and compare
 /// in one shape.
 fn to_input(row: &FacultyRow, parts: FacultyParts) -> AppResult<CreateFacultyProfile> {
-    let mut availability: Vec<CollaborationType> = parts
-        .availability
-        .iter()
-        .filter_map(|c| CollaborationType::from_db(c))
-        .collect();
+    let mut availability = parts.availability;
     availability.sort();
     Ok(CreateFacultyProfile {
         university_id: row.university_id.clone(),
@@ -499,8 +493,7 @@ fn to_input(row: &FacultyRow, parts: FacultyParts) -> AppResult<CreateFacultyPro
             .map(publication_view)
             .collect(),
         availability,
-        visibility: ProfileVisibility::from_db(&row.visibility)
-            .ok_or_else(|| AppError::internal("unknown profile visibility"))?,
+        visibility: row.visibility,
     })
 }
 

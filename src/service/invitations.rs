@@ -7,18 +7,18 @@
 //! account simply waits: once an account with that address is created, it finds the
 //! invitation at `GET /me/invitations`. Until it is answered the admin may revoke it.
 
-use crate::api::accounts::Role;
-use crate::api::audit::{AuditAction, AuditEntity};
-use crate::api::invitations::{
-    InvitationStatus, InviteMember, ListInvitations, MemberInvitation, MemberInvitationList,
-};
-use crate::api::organizations::OrganizationKind;
 use crate::db::accounts::{self as account_rows, NewMembership};
 use crate::db::invitations::{self as rows, InvitationRow, NewInvitation};
 use crate::db::organizations as org_rows;
 use crate::db::{Db, DbConn};
 use crate::domain::PublicId;
-use crate::error::{AppError, AppResult, ErrorCode, FieldError};
+use crate::dto::accounts::Role;
+use crate::dto::audit::{AuditAction, AuditEntity};
+use crate::dto::invitations::{
+    InvitationStatus, InviteMember, ListInvitations, MemberInvitation, MemberInvitationList,
+};
+use crate::dto::organizations::OrganizationKind;
+use crate::error::{AppError, AppResult, ErrorCode, FieldCode, FieldError};
 
 use super::accounts::{audit_membership, email_key, member_view};
 use super::audit::{self, Audited};
@@ -80,8 +80,8 @@ pub async fn invite(
                 organization_id: &organization_id,
                 email: &email,
                 email_key: &key,
-                role: input.role.as_str(),
-                status: InvitationStatus::Pending.as_str(),
+                role: input.role,
+                status: InvitationStatus::Pending,
                 invited_by: caller.as_ref().map(|c| c.user_id.as_str()),
                 created_at: ts,
                 updated_at: ts,
@@ -150,7 +150,6 @@ pub async fn revoke(
         let (row, name, kind) = rows::find(conn, &invitation_id)?
             .filter(|(r, _, _)| r.organization_id == organization_id)
             .ok_or_else(|| AppError::not_found("Invitation"))?;
-        let kind = kind_of(&kind)?;
         settle(
             conn,
             caller.as_ref(),
@@ -171,7 +170,7 @@ pub async fn mine(db: &Db, caller: &Caller) -> AppResult<MemberInvitationList> {
         let key = caller_email_key(conn, &user_id)?;
         let items = rows::pending_for(conn, &key)?
             .into_iter()
-            .map(|(r, name, kind)| view(r, name, kind_of(&kind)?))
+            .map(|(r, name, kind)| view(r, name, kind))
             .collect::<AppResult<_>>()?;
         Ok(MemberInvitationList {
             items,
@@ -212,8 +211,7 @@ async fn answer(
         let (row, name, kind) = rows::find(conn, &invitation_id)?
             .filter(|(r, _, _)| r.email_key == key)
             .ok_or_else(|| AppError::not_found("Invitation"))?;
-        let kind = kind_of(&kind)?;
-        let role = Role::from_db(&row.role).ok_or_else(|| AppError::internal("unknown role"))?;
+        let role = row.role;
         let organization_id = row.organization_id.clone();
         let settled = settle(conn, Some(&caller), row, name, kind, to)?;
         if to == InvitationStatus::Accepted {
@@ -250,7 +248,7 @@ fn join(
             id: &PublicId::generate(),
             user_id: &user.id,
             organization_id,
-            role: role.as_str(),
+            role,
             version: 1,
             created_at: ts,
             updated_at: ts,
@@ -279,7 +277,7 @@ fn settle(
     to: InvitationStatus,
 ) -> AppResult<MemberInvitation> {
     let before = view(row.clone(), name.clone(), kind)?;
-    let Some(updated) = rows::settle(conn, &row.id, to.as_str(), now())? else {
+    let Some(updated) = rows::settle(conn, &row.id, to, now())? else {
         return Err(AppError::new(
             ErrorCode::Conflict,
             format!("This invitation is already {}", before.status.as_str()),
@@ -296,13 +294,9 @@ fn settle(
     Ok(after)
 }
 
-fn kind_of(s: &str) -> AppResult<OrganizationKind> {
-    OrganizationKind::from_db(s).ok_or_else(|| AppError::internal("unknown organization kind"))
-}
-
 fn organization(conn: &mut DbConn, id: &str) -> AppResult<(String, OrganizationKind)> {
     let org = org_rows::find(conn, id)?.ok_or_else(|| AppError::not_found("Organization"))?;
-    Ok((org.name, kind_of(&org.kind)?))
+    Ok((org.name, org.kind))
 }
 
 fn caller_email_key(conn: &mut DbConn, user_id: &str) -> AppResult<String> {
@@ -314,16 +308,15 @@ fn caller_email_key(conn: &mut DbConn, user_id: &str) -> AppResult<String> {
 fn role_not_allowed() -> AppError {
     AppError::validation(vec![FieldError::new(
         "role",
-        "role_not_allowed",
+        FieldCode::RoleNotAllowed,
         "faculty members belong to universities",
     )])
 }
 
 fn view(row: InvitationRow, name: String, kind: OrganizationKind) -> AppResult<MemberInvitation> {
     Ok(MemberInvitation {
-        role: Role::from_db(&row.role).ok_or_else(|| AppError::internal("unknown role"))?,
-        status: InvitationStatus::from_db(&row.status)
-            .ok_or_else(|| AppError::internal("unknown invitation status"))?,
+        role: row.role,
+        status: row.status,
         id: row.id,
         organization_id: row.organization_id,
         organization_name: name,

@@ -11,15 +11,15 @@
 
 use chrono::NaiveDateTime;
 
-use crate::api::audit::AuditAction;
-use crate::api::centers::Center;
-use crate::api::faculty::FacultyProfile;
-use crate::api::needs::Need;
-use crate::api::projects::FundedProject;
 use crate::db::{
     Db, DbConn, VersionedRow, centers as center_rows, faculty as faculty_rows, needs as need_rows,
     projects as project_rows,
 };
+use crate::dto::audit::AuditAction;
+use crate::dto::centers::Center;
+use crate::dto::faculty::FacultyProfile;
+use crate::dto::needs::Need;
+use crate::dto::projects::FundedProject;
 use crate::error::{AppError, AppResult};
 
 use super::policy::{self, Action, Caller};

@@ -9,17 +9,16 @@ use std::sync::Arc;
 
 use chrono::Datelike;
 
-use crate::api::faculty::CollaborationType;
-use crate::api::matching::{
+use crate::db::Db;
+use crate::db::search::{self as source, FacultySource, NeedSource};
+use crate::domain::{CountryCode, PublicId};
+use crate::dto::matching::{
     ExplainParams, Explanation, FacultyMatch, FacultyMatchParams, FacultyMatches, FacultySummary,
     NeedMatch, NeedMatchParams, NeedMatches, NeedSummary, PairExplanation, PublicationMatch,
     TermContribution, WhyNot, WhyNotCode,
 };
-use crate::api::needs::{NeedStatus, NeedVisibility};
-use crate::db::Db;
-use crate::db::search::{self as source, FacultySource, NeedSource};
-use crate::domain::{CountryCode, PublicId};
-use crate::error::{AppError, AppResult, FieldError};
+use crate::dto::needs::{NeedStatus, NeedVisibility};
+use crate::error::{AppError, AppResult, FieldCode, FieldError};
 use crate::search::SearchIndex;
 use crate::search::index::{faculty_texts, key};
 use crate::search::matching::{
@@ -55,7 +54,7 @@ fn page(
     if !(1..=MAX_LIMIT).contains(&limit) {
         errors.push(FieldError::new(
             "limit",
-            "out_of_range",
+            FieldCode::OutOfRange,
             format!("must be between 1 and {MAX_LIMIT}"),
         ));
     }
@@ -63,7 +62,7 @@ fn page(
     if !(0..=MAX_OFFSET).contains(&offset) {
         errors.push(FieldError::new(
             "offset",
-            "out_of_range",
+            FieldCode::OutOfRange,
             format!("must be between 0 and {MAX_OFFSET}"),
         ));
     }
@@ -71,7 +70,7 @@ fn page(
     if !min_score.is_finite() || !(0.0..=1.0).contains(&min_score) {
         errors.push(FieldError::new(
             "min_score",
-            "out_of_range",
+            FieldCode::OutOfRange,
             "must be between 0 and 1",
         ));
     }
@@ -86,7 +85,11 @@ fn id_param(field: &str, value: Option<&str>, errors: &mut Vec<FieldError>) -> O
     let v = value?;
     let parsed = PublicId::parse(v);
     if parsed.is_none() {
-        errors.push(FieldError::new(field, "invalid_id", "must be an id"));
+        errors.push(FieldError::new(
+            field,
+            FieldCode::InvalidId,
+            "must be an id",
+        ));
     }
     parsed
 }
@@ -236,12 +239,7 @@ fn faculty_summary(f: &FacultySource, names: &HashMap<String, String>) -> Facult
         title: r.title.clone(),
         department: r.department.clone(),
         keywords: f.parts.keywords.clone(),
-        availability: f
-            .parts
-            .availability
-            .iter()
-            .filter_map(|c| CollaborationType::from_db(c))
-            .collect(),
+        availability: f.parts.availability.clone(),
     }
 }
 
@@ -254,16 +252,9 @@ fn need_summary(n: &NeedSource, names: &HashMap<String, String>) -> AppResult<Ne
         title: r.title.clone(),
         summary: r.summary.clone(),
         keywords: n.parts.keywords.clone(),
-        collaboration_types: n
-            .parts
-            .collaboration_types
-            .iter()
-            .filter_map(|c| CollaborationType::from_db(c))
-            .collect(),
-        status: NeedStatus::from_db(&r.status)
-            .ok_or_else(|| AppError::internal(format!("need status {}", r.status)))?,
-        visibility: NeedVisibility::from_db(&r.visibility)
-            .ok_or_else(|| AppError::internal(format!("need visibility {}", r.visibility)))?,
+        collaboration_types: n.parts.collaboration_types.clone(),
+        status: r.status,
+        visibility: r.visibility,
         deadline: r.deadline,
     })
 }
@@ -411,7 +402,7 @@ pub async fn faculty_matches(
 ) -> AppResult<NeedMatches> {
     let mut errors = Vec::new();
     let p = page(params.limit, params.offset, params.min_score, &mut errors);
-    let mut filters = vec![(Filter::Status, "open".to_owned())];
+    let mut filters = vec![(Filter::Status, NeedStatus::Open.as_str().to_owned())];
     if let Some(c) = id_param("company_id", params.company_id.as_deref(), &mut errors) {
         filters.push((Filter::Organization, c));
     }
@@ -461,7 +452,7 @@ pub async fn faculty_matches(
             let mut scored = Vec::with_capacity(needs.len());
             for n in needs {
                 // The index may trail the database by a moment: the database decides.
-                if n.row.deleted_at.is_some() || n.row.status != "open" {
+                if n.row.deleted_at.is_some() || n.row.status != NeedStatus::Open {
                     continue;
                 }
                 let q = need_query(&corpus, &searcher, &n)?;
@@ -608,7 +599,7 @@ pub async fn explain(
         }
     }
     if let Some(a) = params.availability
-        && !profile.parts.availability.iter().any(|x| x == a.as_str())
+        && !profile.parts.availability.contains(&a)
     {
         why(
             WhyNotCode::FilteredOut,
@@ -627,11 +618,7 @@ pub async fn explain(
         );
     }
     if let Some(t) = params.collaboration_type
-        && !need
-            .parts
-            .collaboration_types
-            .iter()
-            .any(|x| x == t.as_str())
+        && !need.parts.collaboration_types.contains(&t)
     {
         why(
             WhyNotCode::FilteredOut,
@@ -642,7 +629,7 @@ pub async fn explain(
             ),
         );
     }
-    if need.row.status != "open" {
+    if need.row.status != NeedStatus::Open {
         why(
             WhyNotCode::NeedNotOpen,
             to_faculty,
@@ -676,14 +663,14 @@ pub async fn explain(
 /// `policy::need_scope` seen from the owner's side, without their company memberships).
 fn hidden_from_owner(need: &NeedSource, profile: &FacultySource) -> Option<String> {
     let invited = need.invited.contains(&profile.row.id);
-    match (need.row.visibility.as_str(), need.row.status.as_str()) {
-        (_, "draft") => Some("the need is a draft: only its company sees it".into()),
-        ("confidential", _) if !invited => Some(
+    match (need.row.visibility, need.row.status) {
+        (_, NeedStatus::Draft) => Some("the need is a draft: only its company sees it".into()),
+        (NeedVisibility::Confidential, _) if !invited => Some(
             "the need is confidential and this professor is not invited: inviting them lets \
              them see it"
                 .into(),
         ),
-        ("members", _) if profile.row.owner_user_id.is_none() => {
+        (NeedVisibility::Members, _) if profile.row.owner_user_id.is_none() => {
             Some("the need is for signed-in members and the profile has no account".into())
         }
         _ => None,

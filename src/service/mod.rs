@@ -22,10 +22,10 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{NaiveDateTime, Utc};
 
-use crate::api::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 use crate::db::Seek;
 use crate::domain::PublicId;
-use crate::error::{AppError, AppResult, ErrorCode, FieldError};
+use crate::dto::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
+use crate::error::{AppError, AppResult, ErrorCode, FieldCode, FieldError};
 
 /// A resource plus its version, which the HTTP layer turns into an `ETag`.
 #[derive(Debug, Clone)]
@@ -89,7 +89,7 @@ impl PageRequest {
         if !(1..=MAX_PAGE_SIZE).contains(&limit) {
             errors.push(FieldError::new(
                 "limit",
-                "out_of_range",
+                FieldCode::OutOfRange,
                 format!("must be between 1 and {MAX_PAGE_SIZE}"),
             ));
         }
@@ -104,7 +104,7 @@ impl PageRequest {
                 if id.is_none() {
                     errors.push(FieldError::new(
                         "cursor",
-                        "invalid_cursor",
+                        FieldCode::InvalidCursor,
                         "is not a cursor returned by this endpoint",
                     ));
                 }

@@ -5,17 +5,17 @@ use chrono::NaiveDateTime;
 
 use super::audit::{self, Audited};
 use crate::all_valid;
-use crate::api::audit::{AuditAction, AuditEntity};
-use crate::api::faculty::CollaborationType;
-use crate::api::needs::{
-    Budget, CreateNeed, Invitation, InviteFaculty, ListNeeds, Need, NeedList, NeedStatus,
-    NeedVisibility, UpdateNeed,
-};
-use crate::api::organizations::OrganizationKind;
 use crate::db::needs::{self as rows, NeedFields, NeedFilter, NeedParts, NeedRow};
 use crate::db::{Db, DbConn, faculty as faculty_rows, organizations as org_rows};
 use crate::domain::{Currency, PublicId, Text};
-use crate::error::{AppError, AppResult, ErrorCode, FieldError};
+use crate::dto::audit::{AuditAction, AuditEntity};
+use crate::dto::faculty::CollaborationType;
+use crate::dto::needs::{
+    Budget, CreateNeed, Invitation, InviteFaculty, ListNeeds, Need, NeedList, NeedStatus,
+    UpdateNeed,
+};
+use crate::dto::organizations::OrganizationKind;
+use crate::error::{AppError, AppResult, ErrorCode, FieldCode, FieldError};
 
 use super::policy::{self, Action, Caller};
 use super::{PageRequest, Precondition, Versioned, now};
@@ -40,14 +40,14 @@ fn parse_budget(b: Option<&Budget>) -> Result<ValidBudget, Vec<FieldError>> {
     if b.min < 0 {
         errors.push(FieldError::new(
             "budget.min",
-            "out_of_range",
+            FieldCode::OutOfRange,
             "must not be negative",
         ));
     }
     if b.max < b.min {
         errors.push(FieldError::new(
             "budget.max",
-            "less_than_min",
+            FieldCode::LessThanMin,
             "must be at least budget.min",
         ));
     }
@@ -62,7 +62,7 @@ impl ValidNeed {
         let duration = match input.duration_months {
             Some(d) if !(1..=240).contains(&d) => Err(FieldError::new(
                 "duration_months",
-                "out_of_range",
+                FieldCode::OutOfRange,
                 "must be between 1 and 240",
             )),
             d => Ok(d),
@@ -92,12 +92,12 @@ impl ValidNeed {
                 deadline: input.deadline,
                 location,
                 remote: input.remote,
-                status: input.status.as_str().to_owned(),
-                visibility: input.visibility.as_str().to_owned(),
+                status: input.status,
+                visibility: input.visibility,
             },
             parts: NeedParts {
                 keywords,
-                collaboration_types: types.iter().map(|c| c.as_str().to_owned()).collect(),
+                collaboration_types: types,
             },
         })
     }
@@ -127,14 +127,14 @@ fn check_transition(from: NeedStatus, to: NeedStatus) -> AppResult<()> {
 fn check_open_deadline(valid: &ValidNeed, before: Option<&NeedFields>) -> AppResult<()> {
     let today = chrono::Utc::now().date_naive();
     let opening_or_moving =
-        before.is_none_or(|b| b.status != "open" || b.deadline != valid.fields.deadline);
-    if valid.fields.status == "open"
+        before.is_none_or(|b| b.status != NeedStatus::Open || b.deadline != valid.fields.deadline);
+    if valid.fields.status == NeedStatus::Open
         && opening_or_moving
         && valid.fields.deadline.is_some_and(|d| d < today)
     {
         return Err(AppError::validation(vec![FieldError::new(
             "deadline",
-            "in_the_past",
+            FieldCode::InThePast,
             "must not be in the past when the need is open",
         )]));
     }
@@ -143,14 +143,10 @@ fn check_open_deadline(valid: &ValidNeed, before: Option<&NeedFields>) -> AppRes
 
 fn check_company(conn: &mut DbConn, company_id: &str) -> AppResult<()> {
     let org = org_rows::find(conn, company_id)?;
-    if org
-        .as_ref()
-        .and_then(|o| OrganizationKind::from_db(&o.kind))
-        != Some(OrganizationKind::Company)
-    {
+    if org.as_ref().map(|o| o.kind) != Some(OrganizationKind::Company) {
         return Err(AppError::validation(vec![FieldError::new(
             "company_id",
-            "not_a_company",
+            FieldCode::NotACompany,
             "must be the id of an organization of kind company",
         )]));
     }
@@ -173,7 +169,7 @@ pub async fn create(
         if !matches!(input.status, NeedStatus::Draft | NeedStatus::Open) {
             return Err(AppError::validation(vec![FieldError::new(
                 "status",
-                "invalid_value",
+                FieldCode::InvalidValue,
                 "a new need is draft or open",
             )]));
         }
@@ -217,9 +213,9 @@ pub async fn list(db: &Db, caller: Option<&Caller>, q: ListNeeds) -> AppResult<N
     let company_id = PublicId::query_param("company_id", q.company_id.as_deref())?;
     let filter = NeedFilter {
         company_id,
-        status: q.status.map(|s| s.as_str().to_owned()),
+        status: q.status,
         keyword_key: q.keyword.map(|k| k.trim().to_lowercase()),
-        collaboration_type: q.collaboration_type.map(|c| c.as_str().to_owned()),
+        collaboration_type: q.collaboration_type,
     };
     db.run(move |conn| {
         let (found, next_cursor) =
@@ -264,7 +260,7 @@ pub async fn update(
     if patch.title.as_ref().is_some_and(Option::is_none) {
         return Err(AppError::validation(vec![FieldError::new(
             "title",
-            "required",
+            FieldCode::Required,
             "cannot be null: it is required",
         )]));
     }
@@ -318,7 +314,7 @@ pub async fn invite(
     let faculty_id = PublicId::parse(&input.faculty_id).ok_or_else(|| {
         AppError::validation(vec![FieldError::new(
             "faculty_id",
-            "invalid_id",
+            FieldCode::InvalidId,
             "must be a faculty profile id",
         )])
     })?;
@@ -328,7 +324,7 @@ pub async fn invite(
         if faculty_rows::find_any(conn, &faculty_id)?.is_none_or(|f| f.deleted_at.is_some()) {
             return Err(AppError::validation(vec![FieldError::new(
                 "faculty_id",
-                "unknown_profile",
+                FieldCode::UnknownProfile,
                 "is not the id of a faculty profile",
             )]));
         }
@@ -439,11 +435,7 @@ fn to_input(row: &NeedRow, parts: &NeedParts) -> AppResult<CreateNeed> {
         description: row.description.clone(),
         keywords: parts.keywords.clone(),
         collaboration_types: {
-            let mut types: Vec<_> = parts
-                .collaboration_types
-                .iter()
-                .filter_map(|c| CollaborationType::from_db(c))
-                .collect();
+            let mut types = parts.collaboration_types.clone();
             types.sort();
             types
         },
@@ -452,10 +444,8 @@ fn to_input(row: &NeedRow, parts: &NeedParts) -> AppResult<CreateNeed> {
         deadline: row.deadline,
         location: row.location.clone(),
         remote: row.remote,
-        status: NeedStatus::from_db(&row.status)
-            .ok_or_else(|| AppError::internal("unknown need status"))?,
-        visibility: NeedVisibility::from_db(&row.visibility)
-            .ok_or_else(|| AppError::internal("unknown need visibility"))?,
+        status: row.status,
+        visibility: row.visibility,
     })
 }
 

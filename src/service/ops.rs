@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use crate::api::ops::{Check, Readiness, SearchLag};
 use crate::db::Db;
+use crate::dto::ops::{Check, Readiness, SearchLag};
 use crate::search::{IndexDir, SearchIndex};
 
 /// Runs the readiness checks. Both run at once under one deadline: a probe that waits for an

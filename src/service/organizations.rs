@@ -2,17 +2,17 @@
 
 use super::audit::{self, Audited};
 use crate::all_valid;
-use crate::api::audit::{AuditAction, AuditEntity};
-use crate::api::organizations::{
-    CreateOrganization, ListOrganizations, Organization, OrganizationKind, OrganizationList,
-    UpdateOrganization,
-};
 use crate::db::organizations::{
     self as rows, NewOrganization, OrganizationChanges, OrganizationFilter, OrganizationRow,
 };
 use crate::db::{Db, DbConn};
 use crate::domain::{CountryCode, PublicId, Text, WebUrl};
-use crate::error::{AppError, AppResult, FieldError};
+use crate::dto::audit::{AuditAction, AuditEntity};
+use crate::dto::organizations::{
+    CreateOrganization, ListOrganizations, Organization, OrganizationKind, OrganizationList,
+    UpdateOrganization,
+};
+use crate::error::{AppError, AppResult, FieldCode, FieldError};
 
 use super::policy::{self, Action, Caller};
 use super::{PageRequest, Precondition, Versioned, now};
@@ -75,7 +75,7 @@ pub async fn create(
             conn,
             &NewOrganization {
                 id: &id,
-                kind: valid.kind.as_str(),
+                kind: valid.kind,
                 name: &valid.name,
                 local_name: valid.local_name.as_deref(),
                 country: valid.country.as_str(),
@@ -113,7 +113,7 @@ pub async fn list(db: &Db, query: ListOrganizations) -> AppResult<OrganizationLi
         None => None,
     };
     let filter = OrganizationFilter {
-        kind: query.kind.map(|k| k.as_str().to_owned()),
+        kind: query.kind,
         country,
     };
     db.run(move |conn| {
@@ -150,7 +150,7 @@ pub async fn update(
     ]
     .into_iter()
     .filter(|(_, null)| *null)
-    .map(|(f, _)| FieldError::new(f, "required", "cannot be null: it is required"))
+    .map(|(f, _)| FieldError::new(f, FieldCode::Required, "cannot be null: it is required"))
     .collect();
     if !nulls.is_empty() {
         return Err(AppError::validation(nulls));
@@ -162,7 +162,7 @@ pub async fn update(
         for _ in 0..CAS_ATTEMPTS {
             let current = find_live(conn, &id)?;
             precondition.check(current.version, true)?;
-            let kind = kind_of(&current)?;
+            let kind = current.kind;
             let new_kind = patch.kind.flatten().unwrap_or(kind);
             if new_kind != kind {
                 check_kind_change(conn, caller.as_ref(), &current, new_kind)?;
@@ -175,7 +175,7 @@ pub async fn update(
                 merge(&patch.website, &current.website),
             )?;
             // Nothing changes: answer with the current version rather than minting a new one.
-            if merged.kind.as_str() == current.kind
+            if merged.kind == current.kind
                 && merged.name == current.name
                 && merged.local_name == current.local_name
                 && merged.country.as_str() == current.country
@@ -184,7 +184,7 @@ pub async fn update(
                 return view(current);
             }
             let changes = OrganizationChanges {
-                kind: merged.kind.as_str(),
+                kind: merged.kind,
                 name: &merged.name,
                 local_name: merged.local_name.as_deref(),
                 country: merged.country.as_str(),
@@ -274,16 +274,15 @@ fn check_kind_change(
         },
     )?;
     let mut errors = Vec::new();
-    let misfits: Vec<String> = rows::roles_held(conn, &current.id)?
+    let misfits: Vec<&str> = rows::roles_held(conn, &current.id)?
         .into_iter()
-        .filter(|r| {
-            crate::api::accounts::Role::from_db(r).is_none_or(|r| !policy::role_fits(new_kind, r))
-        })
+        .filter(|r| !policy::role_fits(new_kind, *r))
+        .map(|r| r.as_str())
         .collect();
     if !misfits.is_empty() {
         errors.push(FieldError::new(
             "kind",
-            "roles_do_not_fit",
+            FieldCode::RolesDoNotFit,
             format!(
                 "members hold roles a {} cannot grant ({}); change or remove those memberships first",
                 new_kind.as_str(),
@@ -291,11 +290,11 @@ fn check_kind_change(
             ),
         ));
     }
-    let held = rows::records_of_kind(conn, &current.id, &current.kind)?;
+    let held = rows::records_of_kind(conn, &current.id, current.kind)?;
     if !held.is_empty() {
         errors.push(FieldError::new(
             "kind",
-            "kind_in_use",
+            FieldCode::KindInUse,
             format!(
                 "the organization holds {} that only a {} may hold",
                 held.join(", "),
@@ -337,17 +336,8 @@ fn merge<'a>(patch: &'a Option<Option<String>>, current: &'a Option<String>) -> 
     }
 }
 
-fn kind_of(row: &OrganizationRow) -> AppResult<OrganizationKind> {
-    OrganizationKind::from_db(&row.kind).ok_or_else(|| {
-        AppError::internal(format!(
-            "organization {} has unknown kind {:?}",
-            row.id, row.kind
-        ))
-    })
-}
-
 fn view(row: OrganizationRow) -> AppResult<Versioned<Organization>> {
-    let kind = kind_of(&row)?;
+    let kind = row.kind;
     Ok(Versioned {
         version: row.version,
         value: Organization {

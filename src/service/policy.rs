@@ -1,9 +1,11 @@
 //! The one place that decides who may do what. Every use case asks here; nothing else
 //! compares roles. Object-level rules take the organization concerned.
 
-use crate::api::accounts::Role;
-use crate::api::engagements::EngagementState;
-use crate::api::organizations::OrganizationKind;
+use crate::dto::accounts::Role;
+use crate::dto::engagements::EngagementState;
+use crate::dto::faculty::ProfileVisibility;
+use crate::dto::needs::NeedVisibility;
+use crate::dto::organizations::OrganizationKind;
 use crate::error::{AppError, AppResult};
 
 /// An authenticated caller, as loaded for this request (so a disabled user, a removed
@@ -300,8 +302,8 @@ pub fn faculty_scope(
     }
     Ok(crate::db::faculty::FacultyScope {
         visibilities: match caller {
-            None => vec!["public"],
-            Some(_) => vec!["public", "members"],
+            None => vec![ProfileVisibility::Public],
+            Some(_) => vec![ProfileVisibility::Public, ProfileVisibility::Members],
         },
         include_deleted,
     })
@@ -319,7 +321,7 @@ pub fn need_scope(
     }
     Ok(match caller {
         None => crate::db::needs::NeedScope {
-            visibilities: vec!["public"],
+            visibilities: vec![NeedVisibility::Public],
             include_deleted,
             ..Default::default()
         },
@@ -330,7 +332,7 @@ pub fn need_scope(
         },
         Some(c) => crate::db::needs::NeedScope {
             all: false,
-            visibilities: vec!["public", "members"],
+            visibilities: vec![NeedVisibility::Public, NeedVisibility::Members],
             member_of: c
                 .memberships
                 .iter()
@@ -371,7 +373,7 @@ pub fn engagement_scope(
             .map(|m| m.organization_id.clone())
             .collect(),
         owner_user_id: caller.user_id.clone(),
-        disclosed_by: DISCLOSED_BY.iter().map(|s| s.as_str()).collect(),
+        disclosed_by: DISCLOSED_BY.to_vec(),
     })
 }
 

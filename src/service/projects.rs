@@ -10,20 +10,18 @@
 
 use super::audit::{self, Audited};
 use crate::all_valid;
-use crate::api::audit::{AuditAction, AuditEntity};
-use crate::api::centers::ParticipantVisibility;
-use crate::api::organizations::OrganizationKind;
-use crate::api::projects::{
-    CreateFundedProject, CreatePayment, FundedProject, FundedProjectList, ListFundedProjects,
-    Payment, PaymentList, PaymentStatus, ProjectStatus, ProjectType, UpdateFundedProject,
-    UpdatePayment,
-};
 use crate::db::projects::{
     self as rows, PaymentFields, PaymentRow, ProjectFields, ProjectFilter, ProjectRow,
 };
 use crate::db::{Db, DbConn, centers as center_rows, needs as need_rows};
 use crate::domain::{Currency, PublicId, Text};
-use crate::error::{AppError, AppResult, FieldError};
+use crate::dto::audit::{AuditAction, AuditEntity};
+use crate::dto::organizations::OrganizationKind;
+use crate::dto::projects::{
+    CreateFundedProject, CreatePayment, FundedProject, FundedProjectList, ListFundedProjects,
+    Payment, PaymentList, PaymentStatus, ProjectStatus, UpdateFundedProject, UpdatePayment,
+};
+use crate::error::{AppError, AppResult, FieldCode, FieldError};
 
 use super::centers::{
     amount, body_id, id_list, live_profile, optional_id, org_of_kind, transition_conflict,
@@ -42,7 +40,7 @@ impl ValidProject {
         let dates = match (input.start_date, input.end_date) {
             (Some(s), Some(e)) if e <= s => Err(FieldError::new(
                 "end_date",
-                "before_start",
+                FieldCode::BeforeStart,
                 "must be after start_date",
             )),
             _ => Ok(()),
@@ -81,7 +79,7 @@ impl ValidProject {
             fields: ProjectFields {
                 title,
                 description,
-                kind: input.kind.as_str().to_owned(),
+                kind: input.kind,
                 sponsor_id: sponsor,
                 university_id: university,
                 pi_id: pi,
@@ -92,8 +90,8 @@ impl ValidProject {
                 currency: currency.into_string(),
                 start_date: input.start_date,
                 end_date: input.end_date,
-                status: input.status.as_str().to_owned(),
-                visibility: input.visibility.as_str().to_owned(),
+                status: input.status,
+                visibility: input.visibility,
             },
             co_investigators: co,
         })
@@ -135,13 +133,13 @@ fn check_references(conn: &mut DbConn, caller: Option<&Caller>, v: &ValidProject
         match center_rows::find_live(conn, c)? {
             None => errors.push(FieldError::new(
                 "center_id",
-                "unknown_center",
+                FieldCode::UnknownCenter,
                 "is not the id of a centre",
             )),
             Some(center) if center.host_university_id != f.university_id => {
                 errors.push(FieldError::new(
                     "center_id",
-                    "wrong_university",
+                    FieldCode::WrongUniversity,
                     "must be a centre hosted by the performing university",
                 ))
             }
@@ -153,7 +151,7 @@ fn check_references(conn: &mut DbConn, caller: Option<&Caller>, v: &ValidProject
         if need_rows::find_visible(conn, &scope, n)?.is_none() {
             errors.push(FieldError::new(
                 "need_id",
-                "unknown_need",
+                FieldCode::UnknownNeed,
                 "is not the id of a need you can see",
             ));
         }
@@ -173,7 +171,7 @@ fn check_references(conn: &mut DbConn, caller: Option<&Caller>, v: &ValidProject
         if !fits {
             errors.push(FieldError::new(
                 "engagement_id",
-                "unknown_engagement",
+                FieldCode::UnknownEngagement,
                 "is not an engagement of a professor of the performing university (for need_id, when given)",
             ));
         }
@@ -218,7 +216,7 @@ pub async fn create(
         ) {
             return Err(AppError::validation(vec![FieldError::new(
                 "status",
-                "invalid_value",
+                FieldCode::InvalidValue,
                 "a new project is proposed, negotiating or active",
             )]));
         }
@@ -303,8 +301,8 @@ pub async fn list(
         center_id: PublicId::query_param("center_id", q.center_id.as_deref())?,
         need_id: PublicId::query_param("need_id", q.need_id.as_deref())?,
         faculty_id: PublicId::query_param("faculty_id", q.faculty_id.as_deref())?,
-        status: q.status.map(|s| s.as_str().to_owned()),
-        kind: q.kind.map(|k| k.as_str().to_owned()),
+        status: q.status,
+        kind: q.kind,
     };
     db.run(move |conn| {
         let (found, next_cursor) =
@@ -370,7 +368,7 @@ pub async fn update(
         {
             return Err(AppError::validation(vec![FieldError::new(
                 "currency",
-                "payments_in_other_currency",
+                FieldCode::PaymentsInOtherCurrency,
                 "the project has payments in its current currency; change or delete them first",
             )]));
         }
@@ -438,8 +436,7 @@ fn to_input(row: &ProjectRow, co: &[String]) -> AppResult<CreateFundedProject> {
     Ok(CreateFundedProject {
         title: row.title.clone(),
         description: row.description.clone(),
-        kind: ProjectType::from_db(&row.kind)
-            .ok_or_else(|| AppError::internal("unknown project type"))?,
+        kind: row.kind,
         sponsor_id: row.sponsor_id.clone(),
         university_id: row.university_id.clone(),
         principal_investigator_id: row.pi_id.clone(),
@@ -451,10 +448,8 @@ fn to_input(row: &ProjectRow, co: &[String]) -> AppResult<CreateFundedProject> {
         currency: row.currency.clone(),
         start_date: row.start_date,
         end_date: row.end_date,
-        status: ProjectStatus::from_db(&row.status)
-            .ok_or_else(|| AppError::internal("unknown project status"))?,
-        visibility: ParticipantVisibility::from_db(&row.visibility)
-            .ok_or_else(|| AppError::internal("unknown project visibility"))?,
+        status: row.status,
+        visibility: row.visibility,
     })
 }
 
@@ -505,7 +500,7 @@ fn valid_payment(input: &CreatePayment, project_currency: &str) -> AppResult<Pay
         } else {
             Err(FieldError::new(
                 "currency",
-                "currency_mismatch",
+                FieldCode::CurrencyMismatch,
                 format!("must be the project's currency, {project_currency}"),
             ))
         }
@@ -513,12 +508,12 @@ fn valid_payment(input: &CreatePayment, project_currency: &str) -> AppResult<Pay
     let dates = match input.status {
         PaymentStatus::Scheduled if input.due_date.is_none() => Err(FieldError::new(
             "due_date",
-            "required",
+            FieldCode::Required,
             "a scheduled payment needs a due date",
         )),
         PaymentStatus::Received if input.received_date.is_none() => Err(FieldError::new(
             "received_date",
-            "required",
+            FieldCode::Required,
             "a received payment needs the date it was received",
         )),
         _ => Ok(()),
@@ -534,7 +529,7 @@ fn valid_payment(input: &CreatePayment, project_currency: &str) -> AppResult<Pay
         received_date: input.received_date,
         amount_minor: amount,
         currency: currency.into_string(),
-        status: input.status.as_str().to_owned(),
+        status: input.status,
         note,
     })
 }
@@ -543,8 +538,7 @@ fn payment_view(row: PaymentRow) -> AppResult<Versioned<Payment>> {
     Ok(Versioned {
         version: row.version,
         value: Payment {
-            status: PaymentStatus::from_db(&row.status)
-                .ok_or_else(|| AppError::internal("unknown payment status"))?,
+            status: row.status,
             id: row.id,
             project_id: row.project_id,
             due_date: row.due_date,
@@ -564,8 +558,7 @@ fn payment_input(row: &PaymentRow) -> AppResult<CreatePayment> {
         received_date: row.received_date,
         amount_minor: row.amount_minor,
         currency: row.currency.clone(),
-        status: PaymentStatus::from_db(&row.status)
-            .ok_or_else(|| AppError::internal("unknown payment status"))?,
+        status: row.status,
         note: row.note.clone(),
     })
 }
@@ -608,10 +601,10 @@ pub async fn payments(
         let mut items = Vec::new();
         let (mut scheduled, mut received) = (0i64, 0i64);
         for row in rows::payments(conn, &project_id)? {
-            match row.status.as_str() {
-                "scheduled" => scheduled = scheduled.saturating_add(row.amount_minor),
-                "received" => received = received.saturating_add(row.amount_minor),
-                _ => {}
+            match row.status {
+                PaymentStatus::Scheduled => scheduled = scheduled.saturating_add(row.amount_minor),
+                PaymentStatus::Received => received = received.saturating_add(row.amount_minor),
+                PaymentStatus::Cancelled => {}
             }
             items.push(payment_view(row)?.value);
         }

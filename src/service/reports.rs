@@ -7,16 +7,17 @@ use std::collections::BTreeMap;
 
 use chrono::{NaiveDate, NaiveDateTime};
 
-use crate::api::engagements::EngagementState;
-use crate::api::reports::{
+use crate::db::Db;
+use crate::db::engagements::EventRow;
+use crate::domain::PublicId;
+use crate::domain::stored::{CenterStatus, OrganizationKind, ProjectStatus};
+use crate::dto::engagements::EngagementState;
+use crate::dto::reports::{
     CenterFunding, CenterReportItem, CentersReport, CurrencyTotal, FacultyFundingReport,
     FacultyFundingRow, FundingParams, FundingReport, FundingRow, FunnelReport, PartnerRef,
     PersonRef, ReportParams,
 };
-use crate::db::Db;
-use crate::db::engagements::EventRow;
-use crate::domain::PublicId;
-use crate::error::{AppError, AppResult, FieldError};
+use crate::error::{AppError, AppResult, FieldCode, FieldError};
 
 use super::policy::{self, Action, Caller};
 
@@ -145,14 +146,18 @@ impl Period {
         if university_id.is_none() {
             errors.push(FieldError::new(
                 "university_id",
-                "invalid_id",
+                FieldCode::InvalidId,
                 "must be an id",
             ));
         }
         if let (Some(f), Some(t)) = (p.from, p.to)
             && t <= f
         {
-            errors.push(FieldError::new("to", "before_from", "must be after `from`"));
+            errors.push(FieldError::new(
+                "to",
+                FieldCode::BeforeFrom,
+                "must be after `from`",
+            ));
         }
         match university_id {
             Some(university_id) if errors.is_empty() => Ok(Self {
@@ -185,7 +190,7 @@ async fn authorized(db: &Db, caller: Option<&Caller>, p: &ReportParams) -> AppRe
                 .map(|o| o.kind))
         })
         .await?;
-    if kind.as_deref() != Some("university") {
+    if kind != Some(OrganizationKind::University) {
         // Callers who could read it learn it is not a university; others learn nothing.
         policy::authorize(
             caller,
@@ -219,14 +224,18 @@ fn median(mut v: Vec<f64>) -> Option<f64> {
 
 /// The first invitation and the professor's first answer after it.
 fn time_to_first_response(events: &[EventRow]) -> (bool, Option<f64>) {
-    let invited = events.iter().find(|e| e.to_state == "invited");
+    let invited = events
+        .iter()
+        .find(|e| e.to_state == EngagementState::Invited);
     let Some(invited) = invited else {
         return (false, None);
     };
-    let answer = events
-        .iter()
-        .filter(|e| e.seq > invited.seq)
-        .find(|e| e.to_state == "interested" || e.to_state == "declined");
+    let answer = events.iter().filter(|e| e.seq > invited.seq).find(|e| {
+        matches!(
+            e.to_state,
+            EngagementState::Interested | EngagementState::Declined
+        )
+    });
     (
         true,
         answer.map(|a| (a.at - invited.at).num_seconds().max(0) as f64 / 3600.0),
@@ -271,7 +280,7 @@ pub async fn funnel(
     let (mut invited, mut responded, mut agreed) = (0u64, 0u64, 0u64);
     let mut waits = Vec::new();
     for (e, events) in &rows {
-        *by_state.entry(e.state.clone()).or_default() += 1;
+        *by_state.entry(e.state.as_str().to_owned()).or_default() += 1;
         needs.insert(e.need_id.clone());
         let (was_invited, answered) = time_to_first_response(events);
         if was_invited {
@@ -281,7 +290,10 @@ pub async fn funnel(
             responded += 1;
             waits.push(h);
         }
-        if events.iter().any(|ev| ev.to_state == "agreed") {
+        if events
+            .iter()
+            .any(|ev| ev.to_state == EngagementState::Agreed)
+        {
             agreed += 1;
         }
     }
@@ -350,7 +362,7 @@ fn currency_code(field: &str, v: &str) -> Result<String, FieldError> {
     } else {
         Err(FieldError::new(
             field,
-            "invalid_currency",
+            FieldCode::InvalidCurrency,
             format!("{v:?} is not an ISO 4217 code"),
         ))
     }
@@ -358,7 +370,7 @@ fn currency_code(field: &str, v: &str) -> Result<String, FieldError> {
 
 /// `TWD:0.031,KRW:0.00073` → rates (positive decimals, at most 12 decimal places).
 pub fn parse_rates(v: &str) -> Result<BTreeMap<String, Rate>, FieldError> {
-    let bad = |why: String| FieldError::new("rates", "invalid_rates", why);
+    let bad = |why: String| FieldError::new("rates", FieldCode::InvalidRates, why);
     let mut out = BTreeMap::new();
     for part in v.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         let (code, rate) = part
@@ -420,7 +432,7 @@ async fn authorized_university(
     university_id: &str,
     from: Option<NaiveDate>,
     to: Option<NaiveDate>,
-    format: Option<crate::api::reports::ReportFormat>,
+    format: Option<crate::dto::reports::ReportFormat>,
 ) -> AppResult<Period> {
     authorized(
         db,
@@ -565,7 +577,7 @@ fn conversion(p: &FundingParams) -> AppResult<Option<Conversion>> {
     if rates.is_some() != base.is_some() && errors.is_empty() {
         errors.push(FieldError::new(
             "base",
-            "required_together",
+            FieldCode::RequiredTogether,
             "`rates` and `base` go together",
         ));
     }
@@ -599,21 +611,21 @@ async fn funding_lines(db: &Db, period: &Period) -> AppResult<BTreeMap<FundingKe
     let mut lines: BTreeMap<FundingKey, FundingSums> = BTreeMap::new();
     for pr in &projects {
         let start = pr.start_date.unwrap_or(pr.created_at.date());
-        if !in_period(start) || pr.status == "terminated" {
+        if !in_period(start) || pr.status == ProjectStatus::Terminated {
             continue;
         }
         let line = lines
             .entry(FundingKey {
                 year: chrono::Datelike::year(&start),
                 sponsor_id: pr.sponsor_id.clone(),
-                kind: pr.kind.clone(),
+                kind: pr.kind.as_str().to_owned(),
                 currency: pr.currency.clone(),
             })
             .or_default();
         line.count += 1;
         let amount = i128::from(pr.amount_minor);
-        match pr.status.as_str() {
-            "active" | "completed" => line.amounts.committed += amount,
+        match pr.status {
+            ProjectStatus::Active | ProjectStatus::Completed => line.amounts.committed += amount,
             _ => line.amounts.pipeline += amount,
         }
         line.amounts.received += received.get(&pr.id).copied().unwrap_or_default();
@@ -666,7 +678,7 @@ fn converted_total(
             convert(v, currency, rate, base).ok_or_else(|| {
                 AppError::query(vec![FieldError::new(
                     "rates",
-                    "overflow",
+                    FieldCode::Overflow,
                     "the converted amount is too large",
                 )])
             })
@@ -680,7 +692,7 @@ fn converted_total(
     if !missing.is_empty() {
         return Err(AppError::query(vec![FieldError::new(
             "rates",
-            "missing_rate",
+            FieldCode::MissingRate,
             format!("no rate for {}", missing.join(", ")),
         )]));
     }
@@ -747,7 +759,7 @@ pub async fn centers(
         .run(move |c| {
             let rows: Vec<_> = crate::db::reports::centers_of_university(c, &records, &uni)?
                 .into_iter()
-                .filter(|r| r.status == "active" || r.status == "renewing")
+                .filter(|r| matches!(r.status, CenterStatus::Active | CenterStatus::Renewing))
                 .collect();
             let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
             let parts = crate::db::centers::load_parts(c, &ids)?;
@@ -816,7 +828,7 @@ pub async fn centers(
                 .map(|(id, role)| PartnerRef {
                     name: orgs.get(id).map(|o| o.0.clone()),
                     company_id: id.clone(),
-                    role: role.clone(),
+                    role: role.as_str().to_owned(),
                 })
                 .collect(),
             funding: p
@@ -834,7 +846,7 @@ pub async fn centers(
             id: r.id,
             name: r.name,
             local_name: r.local_name,
-            status: r.status,
+            status: r.status.as_str().to_owned(),
             established_date: r.established_date,
             renewal_date: r.renewal_date,
             end_date: r.end_date,
@@ -914,8 +926,11 @@ pub async fn faculty_funding(
             let orgs = crate::db::reports::organizations(c, sponsors)?;
             let projects: Vec<_> = projects
                 .into_iter()
-                .filter(|p| orgs.get(&p.sponsor_id).is_some_and(|o| o.1 == "company"))
-                .filter(|p| p.status == "active" || p.status == "completed")
+                .filter(|p| {
+                    orgs.get(&p.sponsor_id)
+                        .is_some_and(|o| o.1 == OrganizationKind::Company)
+                })
+                .filter(|p| matches!(p.status, ProjectStatus::Active | ProjectStatus::Completed))
                 .filter(|p| {
                     let start = p.start_date.unwrap_or(p.created_at.date());
                     from.is_none_or(|f| start >= f) && to.is_none_or(|t| start < t)

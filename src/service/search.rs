@@ -5,14 +5,14 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::api::centers::CenterStatus;
-use crate::api::needs::NeedStatus;
-use crate::api::search::{
-    FacetValue, HitStatus, Operator, SearchHit, SearchParams, SearchResults, SearchType,
-};
 use crate::db::{Db, search as source};
 use crate::domain::{CountryCode, PublicId};
-use crate::error::{AppError, AppResult, FieldError};
+use crate::dto::centers::{CenterStatus, ParticipantVisibility};
+use crate::dto::needs::NeedStatus;
+use crate::dto::search::{
+    FacetValue, HitStatus, Operator, SearchHit, SearchParams, SearchResults, SearchType,
+};
+use crate::error::{AppError, AppResult, FieldCode, FieldError};
 use crate::search::SearchIndex;
 use crate::search::query::{self, Filter, Kind, Visible};
 
@@ -78,7 +78,7 @@ impl Checked {
         if !(1..=100).contains(&limit) {
             errors.push(FieldError::new(
                 "limit",
-                "out_of_range",
+                FieldCode::OutOfRange,
                 "must be between 1 and 100",
             ));
         }
@@ -86,7 +86,7 @@ impl Checked {
         if !(0..=MAX_OFFSET).contains(&offset) {
             errors.push(FieldError::new(
                 "offset",
-                "out_of_range",
+                FieldCode::OutOfRange,
                 format!("must be between 0 and {MAX_OFFSET}"),
             ));
         }
@@ -99,7 +99,11 @@ impl Checked {
         let mut ids =
             |field: &str, value: Option<String>| match value.as_deref().map(PublicId::parse) {
                 Some(None) => {
-                    errors.push(FieldError::new(field, "invalid_id", "must be an id"));
+                    errors.push(FieldError::new(
+                        field,
+                        FieldCode::InvalidId,
+                        "must be an id",
+                    ));
                     None
                 }
                 other => other.flatten(),
@@ -138,7 +142,7 @@ impl Checked {
                 };
                 errors.push(FieldError::new(
                     field,
-                    "not_applicable",
+                    FieldCode::NotApplicable,
                     format!("applies only to type={t}"),
                 ));
             }
@@ -239,8 +243,8 @@ fn hit(search_type: SearchType, kind: Kind, h: query::Hit) -> SearchHit {
         title: h.title,
         organization_id: h.organization_id,
         status: h.status.as_deref().and_then(|s| match kind {
-            Kind::Need => NeedStatus::from_db(s).map(HitStatus::Need),
-            Kind::Center => CenterStatus::from_db(s).map(HitStatus::Center),
+            Kind::Need => NeedStatus::from_wire(s).map(HitStatus::Need),
+            Kind::Center => CenterStatus::from_wire(s).map(HitStatus::Center),
             Kind::Faculty => None,
         }),
         highlights: h.highlights.into_iter().collect(),
@@ -252,7 +256,11 @@ fn hit(search_type: SearchType, kind: Kind, h: query::Hit) -> SearchHit {
 pub(crate) async fn visible(db: &Db, caller: Option<&Caller>, kind: Kind) -> AppResult<Visible> {
     Ok(match kind {
         Kind::Faculty => Visible {
-            visibilities: policy::faculty_scope(caller, false)?.visibilities,
+            visibilities: policy::faculty_scope(caller, false)?
+                .visibilities
+                .iter()
+                .map(|v| v.as_str())
+                .collect(),
             ..Default::default()
         },
         Kind::Need => {
@@ -266,7 +274,7 @@ pub(crate) async fn visible(db: &Db, caller: Option<&Caller>, kind: Kind) -> App
             };
             Visible {
                 all: scope.all,
-                visibilities: scope.visibilities,
+                visibilities: scope.visibilities.iter().map(|v| v.as_str()).collect(),
                 member_of: scope.member_of,
                 invited_profiles,
             }
@@ -282,7 +290,11 @@ pub(crate) async fn visible(db: &Db, caller: Option<&Caller>, kind: Kind) -> App
             };
             Visible {
                 all: scope.all,
-                visibilities: if scope.public { vec!["public"] } else { vec![] },
+                visibilities: if scope.public {
+                    vec![ParticipantVisibility::Public.as_str()]
+                } else {
+                    vec![]
+                },
                 member_of: scope.organizations,
                 invited_profiles: owned,
             }

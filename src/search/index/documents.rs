@@ -116,7 +116,7 @@ fn faculty_doc(f: &Fields, s: &FacultySource) -> TantivyDocument {
     doc.add_text(f.publications, texts.publications);
     doc.add_text(f.org, &r.university_id);
     doc.add_text(f.country, key(&s.country));
-    doc.add_text(f.visibility, &r.visibility);
+    doc.add_text(f.visibility, r.visibility.as_str());
     if let Some(d) = r
         .department
         .as_deref()
@@ -130,7 +130,7 @@ fn faculty_doc(f: &Fields, s: &FacultySource) -> TantivyDocument {
         doc.add_text(f.keyword, key(k));
     }
     for c in &s.parts.availability {
-        doc.add_text(f.collaboration, c);
+        doc.add_text(f.collaboration, c.as_str());
     }
     doc
 }
@@ -152,13 +152,13 @@ fn need_doc(f: &Fields, s: &NeedSource) -> TantivyDocument {
     );
     doc.add_text(f.org, &r.company_id);
     doc.add_text(f.country, key(&s.country));
-    doc.add_text(f.status, &r.status);
-    doc.add_text(f.visibility, &r.visibility);
+    doc.add_text(f.status, r.status.as_str());
+    doc.add_text(f.visibility, r.visibility.as_str());
     for k in &s.parts.keywords {
         doc.add_text(f.keyword, key(k));
     }
     for c in &s.parts.collaboration_types {
-        doc.add_text(f.collaboration, c);
+        doc.add_text(f.collaboration, c.as_str());
     }
     for p in &s.invited {
         doc.add_text(f.invited, p);
@@ -203,8 +203,8 @@ fn center_doc(f: &Fields, s: &CenterSource) -> TantivyDocument {
     );
     doc.add_text(f.org, &r.host_university_id);
     doc.add_text(f.country, key(&s.country));
-    doc.add_text(f.status, &r.status);
-    doc.add_text(f.visibility, &r.visibility);
+    doc.add_text(f.status, r.status.as_str());
+    doc.add_text(f.visibility, r.visibility.as_str());
     for k in &s.parts.focus_areas {
         doc.add_text(f.keyword, key(k));
     }

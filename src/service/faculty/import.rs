@@ -3,15 +3,15 @@
 
 use diesel::Connection;
 
-use crate::api::faculty::{
-    CollaborationType, CreateFacultyProfile, ImportReport, ImportRow, ImportStatus,
-    ProfileVisibility, UpdateFacultyProfile,
-};
-use crate::api::organizations::OrganizationKind;
 use crate::db::faculty::{self as rows, FacultyFields, FacultyParts};
 use crate::db::{Db, DbConn, organizations as org_rows};
 use crate::domain::{Orcid, PublicId};
-use crate::error::{AppError, AppResult, FieldError};
+use crate::dto::faculty::{
+    CollaborationType, CreateFacultyProfile, ImportReport, ImportRow, ImportStatus,
+    ProfileVisibility, UpdateFacultyProfile,
+};
+use crate::dto::organizations::OrganizationKind;
+use crate::error::{AppError, AppResult, FieldCode, FieldError};
 
 use super::{ValidProfile, merge, to_input};
 use crate::service::now;
@@ -48,7 +48,7 @@ type Record = (usize, Result<UpdateFacultyProfile, Vec<FieldError>>);
 
 fn errors_of(e: AppError) -> Vec<FieldError> {
     if e.errors.is_empty() {
-        vec![FieldError::new("row", e.code.as_str(), e.detail)]
+        vec![FieldError::new("row", FieldCode::Problem(e.code), e.detail)]
     } else {
         e.errors
     }
@@ -58,18 +58,18 @@ fn errors_of(e: AppError) -> Vec<FieldError> {
 /// repeat it); ownership is granted through the API, never by a file.
 fn ndjson_record(university_id: &str, line: &str) -> Result<UpdateFacultyProfile, Vec<FieldError>> {
     let mut value: serde_json::Value =
-        crate::api::json::parse(line.as_bytes()).map_err(errors_of)?;
+        crate::dto::json::parse(line.as_bytes()).map_err(errors_of)?;
     let obj = value.as_object_mut().ok_or_else(|| {
         vec![FieldError::new(
             "row",
-            "invalid_type",
+            FieldCode::InvalidType,
             "must be a JSON object",
         )]
     })?;
     if obj.contains_key("owner_user_id") {
         return Err(vec![FieldError::new(
             "owner_user_id",
-            "unknown_field",
+            FieldCode::UnknownField,
             "ownership is not set by imports",
         )]);
     }
@@ -80,12 +80,12 @@ fn ndjson_record(university_id: &str, line: &str) -> Result<UpdateFacultyProfile
         Some(_) => {
             return Err(vec![FieldError::new(
                 "university_id",
-                "mismatch",
+                FieldCode::Mismatch,
                 "differs from the university being imported",
             )]);
         }
     }
-    crate::api::json::from_value(value).map_err(errors_of)
+    crate::dto::json::from_value(value).map_err(errors_of)
 }
 
 /// One CSV row as a patch of the columns the header names.
@@ -119,11 +119,12 @@ fn csv_record(
         items
             .into_iter()
             .filter_map(|a| {
-                let found = CollaborationType::from_db(&a.to_lowercase().replace([' ', '-'], "_"));
+                let found =
+                    CollaborationType::from_wire(&a.to_lowercase().replace([' ', '-'], "_"));
                 if found.is_none() {
                     errors.push(FieldError::new(
                         "availability",
-                        "invalid_value",
+                        FieldCode::InvalidValue,
                         format!("unknown collaboration type {a:?}"),
                     ));
                 }
@@ -133,10 +134,10 @@ fn csv_record(
     });
     let visibility = match cell("visibility").flatten() {
         None => None,
-        Some(v) => ProfileVisibility::from_db(&v.to_lowercase()).or_else(|| {
+        Some(v) => ProfileVisibility::from_wire(&v.to_lowercase()).or_else(|| {
             errors.push(FieldError::new(
                 "visibility",
-                "invalid_value",
+                FieldCode::InvalidValue,
                 "must be public or members",
             ));
             None
@@ -179,7 +180,7 @@ fn parse_records<'a>(
     let text = std::str::from_utf8(body).map_err(|e| {
         AppError::validation(vec![FieldError::new(
             "body",
-            "invalid_encoding",
+            FieldCode::InvalidEncoding,
             format!("must be UTF-8 ({e})"),
         )])
     })?;
@@ -199,7 +200,7 @@ fn parse_records<'a>(
                 .map_err(|e| {
                     AppError::validation(vec![FieldError::new(
                         "body",
-                        "invalid_csv",
+                        FieldCode::InvalidCsv,
                         e.to_string(),
                     )])
                 })?
@@ -212,7 +213,7 @@ fn parse_records<'a>(
                 .map(|h| {
                     FieldError::new(
                         h.clone(),
-                        "unknown_column",
+                        FieldCode::UnknownColumn,
                         format!("is not a column; use {}", CSV_COLUMNS.join(", ")),
                     )
                 })
@@ -221,7 +222,7 @@ fn parse_records<'a>(
                 if headers[..i].contains(h) {
                     errors.push(FieldError::new(
                         h.clone(),
-                        "duplicate_column",
+                        FieldCode::DuplicateColumn,
                         "appears twice in the header",
                     ));
                 }
@@ -229,7 +230,7 @@ fn parse_records<'a>(
             if !headers.iter().any(|h| h == "external_id" || h == "orcid") {
                 errors.push(FieldError::new(
                     "external_id",
-                    "missing_column",
+                    FieldCode::MissingColumn,
                     "the header must include external_id or orcid (the key)",
                 ));
             }
@@ -239,7 +240,9 @@ fn parse_records<'a>(
             Ok(Box::new(reader.into_records().enumerate().map(
                 move |(i, record)| {
                     let parsed = record
-                        .map_err(|e| vec![FieldError::new("row", "invalid_csv", e.to_string())])
+                        .map_err(|e| {
+                            vec![FieldError::new("row", FieldCode::InvalidCsv, e.to_string())]
+                        })
                         .and_then(|r| csv_record(&headers, &r));
                     (i + 1, parsed)
                 },
@@ -270,7 +273,7 @@ pub async fn import(
     let university_id = PublicId::parse(&university_id).ok_or_else(|| {
         AppError::query(vec![FieldError::new(
             "university_id",
-            "invalid_id",
+            FieldCode::InvalidId,
             "must be an id",
         )])
     })?;
@@ -301,14 +304,10 @@ pub async fn import(
         let (rows_out, left) = db
             .write(move |conn| {
                 let org = org_rows::find(conn, &uni)?;
-                if org
-                    .as_ref()
-                    .and_then(|o| OrganizationKind::from_db(&o.kind))
-                    != Some(OrganizationKind::University)
-                {
+                if org.as_ref().map(|o| o.kind) != Some(OrganizationKind::University) {
                     return Err(AppError::query(vec![FieldError::new(
                         "university_id",
-                        "not_a_university",
+                        FieldCode::NotAUniversity,
                         "must be the id of a university",
                     )]));
                 }
@@ -396,7 +395,7 @@ fn keyed((row, parsed): Record) -> Keyed {
             None,
             vec![FieldError::new(
                 "external_id",
-                "required",
+                FieldCode::Required,
                 "each row needs an external_id or a valid orcid as its key",
             )],
         ));
@@ -551,7 +550,7 @@ fn import_one(conn: &mut DbConn, university_id: &str, k: KeyedRow) -> ImportRow 
         if current.deleted_at.is_some() {
             return Err(AppError::validation(vec![FieldError::new(
                 "external_id",
-                "deleted",
+                FieldCode::Deleted,
                 "matches a deleted profile; an operator can restore it first",
             )]));
         }

@@ -7,102 +7,10 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::double_option;
 
-/// Who may see a centre or a funded project.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ParticipantVisibility {
-    /// Anyone, signed in or not.
-    Public,
-    /// Only participants: the host (or performing) university's admins and staff, the
-    /// partner (or sponsor) organizations' members, the faculty involved, and operators.
-    Participants,
-}
-
-impl ParticipantVisibility {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Public => "public",
-            Self::Participants => "participants",
-        }
-    }
-
-    pub fn from_db(s: &str) -> Option<Self> {
-        Some(match s {
-            "public" => Self::Public,
-            "participants" => Self::Participants,
-            _ => return None,
-        })
-    }
-}
+pub use crate::domain::stored::{CenterStatus, ParticipantVisibility, PartnerRole};
 
 pub fn default_participant_visibility() -> ParticipantVisibility {
     ParticipantVisibility::Participants
-}
-
-/// planned → active | closed; active → renewing | closed; renewing → active | closed;
-/// closed is final.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum CenterStatus {
-    Planned,
-    Active,
-    Renewing,
-    Closed,
-}
-
-impl CenterStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Planned => "planned",
-            Self::Active => "active",
-            Self::Renewing => "renewing",
-            Self::Closed => "closed",
-        }
-    }
-
-    pub fn from_db(s: &str) -> Option<Self> {
-        Some(match s {
-            "planned" => Self::Planned,
-            "active" => Self::Active,
-            "renewing" => Self::Renewing,
-            "closed" => Self::Closed,
-            _ => return None,
-        })
-    }
-
-    /// The statuses a centre may move to from this one.
-    pub fn next(self) -> &'static [CenterStatus] {
-        match self {
-            Self::Planned => &[Self::Active, Self::Closed],
-            Self::Active => &[Self::Renewing, Self::Closed],
-            Self::Renewing => &[Self::Active, Self::Closed],
-            Self::Closed => &[],
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum PartnerRole {
-    FoundingSponsor,
-    Member,
-}
-
-impl PartnerRole {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::FoundingSponsor => "founding_sponsor",
-            Self::Member => "member",
-        }
-    }
-
-    pub fn from_db(s: &str) -> Option<Self> {
-        Some(match s {
-            "founding_sponsor" => Self::FoundingSponsor,
-            "member" => Self::Member,
-            _ => return None,
-        })
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

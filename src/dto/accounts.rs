@@ -6,35 +6,7 @@ use utoipa::ToSchema;
 
 use super::organizations::OrganizationKind;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// Manages the organization and its members.
-    Admin,
-    /// At a university: the industry-liaison office; at a company: posts and manages needs.
-    Staff,
-    /// A professor at a university.
-    Faculty,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Admin => "admin",
-            Self::Staff => "staff",
-            Self::Faculty => "faculty",
-        }
-    }
-
-    pub fn from_db(s: &str) -> Option<Self> {
-        Some(match s {
-            "admin" => Self::Admin,
-            "staff" => Self::Staff,
-            "faculty" => Self::Faculty,
-            _ => return None,
-        })
-    }
-}
+pub use crate::domain::stored::Role;
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -8,90 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::centers::{ParticipantVisibility, default_participant_visibility};
 use super::double_option;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ProjectType {
-    SponsoredResearch,
-    CenterFunding,
-    /// A gift, e.g. an alumni-funded research building.
-    Donation,
-    GovernmentGrant,
-    Consulting,
-    License,
-    InKind,
-}
-
-impl ProjectType {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::SponsoredResearch => "sponsored_research",
-            Self::CenterFunding => "center_funding",
-            Self::Donation => "donation",
-            Self::GovernmentGrant => "government_grant",
-            Self::Consulting => "consulting",
-            Self::License => "license",
-            Self::InKind => "in_kind",
-        }
-    }
-
-    pub fn from_db(s: &str) -> Option<Self> {
-        Some(match s {
-            "sponsored_research" => Self::SponsoredResearch,
-            "center_funding" => Self::CenterFunding,
-            "donation" => Self::Donation,
-            "government_grant" => Self::GovernmentGrant,
-            "consulting" => Self::Consulting,
-            "license" => Self::License,
-            "in_kind" => Self::InKind,
-            _ => return None,
-        })
-    }
-}
-
-/// proposed → negotiating → active → completed | terminated; proposed and negotiating may
-/// also be terminated.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ProjectStatus {
-    Proposed,
-    Negotiating,
-    Active,
-    Completed,
-    Terminated,
-}
-
-impl ProjectStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Proposed => "proposed",
-            Self::Negotiating => "negotiating",
-            Self::Active => "active",
-            Self::Completed => "completed",
-            Self::Terminated => "terminated",
-        }
-    }
-
-    pub fn from_db(s: &str) -> Option<Self> {
-        Some(match s {
-            "proposed" => Self::Proposed,
-            "negotiating" => Self::Negotiating,
-            "active" => Self::Active,
-            "completed" => Self::Completed,
-            "terminated" => Self::Terminated,
-            _ => return None,
-        })
-    }
-
-    /// The statuses a project may move to from this one.
-    pub fn next(self) -> &'static [ProjectStatus] {
-        match self {
-            Self::Proposed => &[Self::Negotiating, Self::Terminated],
-            Self::Negotiating => &[Self::Active, Self::Terminated],
-            Self::Active => &[Self::Completed, Self::Terminated],
-            Self::Completed | Self::Terminated => &[],
-        }
-    }
-}
+pub use crate::domain::stored::{PaymentStatus, ProjectStatus, ProjectType};
 
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -249,33 +166,6 @@ pub struct ListFundedProjects {
     #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
     pub cursor: Option<String>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum PaymentStatus {
-    Scheduled,
-    Received,
-    Cancelled,
-}
-
-impl PaymentStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Scheduled => "scheduled",
-            Self::Received => "received",
-            Self::Cancelled => "cancelled",
-        }
-    }
-
-    pub fn from_db(s: &str) -> Option<Self> {
-        Some(match s {
-            "scheduled" => Self::Scheduled,
-            "received" => Self::Received,
-            "cancelled" => Self::Cancelled,
-            _ => return None,
-        })
-    }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]

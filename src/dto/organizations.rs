@@ -6,35 +6,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::double_option;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum OrganizationKind {
-    University,
-    Company,
-    Government,
-    Foundation,
-}
-
-impl OrganizationKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::University => "university",
-            Self::Company => "company",
-            Self::Government => "government",
-            Self::Foundation => "foundation",
-        }
-    }
-
-    pub fn from_db(s: &str) -> Option<Self> {
-        Some(match s {
-            "university" => Self::University,
-            "company" => Self::Company,
-            "government" => Self::Government,
-            "foundation" => Self::Foundation,
-            _ => return None,
-        })
-    }
-}
+pub use crate::domain::stored::OrganizationKind;
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -121,7 +93,7 @@ pub struct ListOrganizations {
     /// Only organizations of this kind.
     pub kind: Option<OrganizationKind>,
     /// Only organizations in this country (ISO 3166-1 alpha-2).
-    #[param(value_type = Option<crate::api::IsoCountry>)]
+    #[param(value_type = Option<crate::dto::IsoCountry>)]
     pub country: Option<String>,
     /// Page size, 1-100 (default 20).
     #[param(minimum = 1, maximum = 100)]

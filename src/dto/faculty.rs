@@ -6,68 +6,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::double_option;
 
-/// Ways of working together, shared by profiles (availability) and needs (what is sought).
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum CollaborationType {
-    SponsoredResearch,
-    Consulting,
-    JointLab,
-    StudentInternships,
-    Licensing,
-}
-
-impl CollaborationType {
-    pub const ALL: [Self; 5] = [
-        Self::SponsoredResearch,
-        Self::Consulting,
-        Self::JointLab,
-        Self::StudentInternships,
-        Self::Licensing,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::SponsoredResearch => "sponsored_research",
-            Self::Consulting => "consulting",
-            Self::JointLab => "joint_lab",
-            Self::StudentInternships => "student_internships",
-            Self::Licensing => "licensing",
-        }
-    }
-
-    pub fn from_db(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|c| c.as_str() == s)
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ProfileVisibility {
-    /// Anyone, signed in or not.
-    Public,
-    /// Any signed-in user.
-    Members,
-}
-
-impl ProfileVisibility {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Public => "public",
-            Self::Members => "members",
-        }
-    }
-
-    pub fn from_db(s: &str) -> Option<Self> {
-        match s {
-            "public" => Some(Self::Public),
-            "members" => Some(Self::Members),
-            _ => None,
-        }
-    }
-}
+pub use crate::domain::stored::{CollaborationType, ProfileVisibility};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -309,5 +248,5 @@ pub struct ImportQuery {
     /// The university whose profiles these are.
     pub university_id: String,
     /// `wait_for`: answer only once the imported changes are searchable.
-    pub refresh: Option<crate::api::search::Refresh>,
+    pub refresh: Option<crate::dto::search::Refresh>,
 }

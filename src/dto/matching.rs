@@ -17,7 +17,7 @@ pub struct NeedMatchParams {
     /// Only profiles of this university.
     pub university_id: Option<String>,
     /// ISO 3166-1 alpha-2 country of the profile's university.
-    #[param(value_type = Option<crate::api::IsoCountry>)]
+    #[param(value_type = Option<crate::dto::IsoCountry>)]
     pub country: Option<String>,
     /// Only profiles available for this kind of collaboration.
     pub availability: Option<CollaborationType>,
@@ -40,7 +40,7 @@ pub struct FacultyMatchParams {
     /// Only needs of this company.
     pub company_id: Option<String>,
     /// ISO 3166-1 alpha-2 country of the need's company.
-    #[param(value_type = Option<crate::api::IsoCountry>)]
+    #[param(value_type = Option<crate::dto::IsoCountry>)]
     pub country: Option<String>,
     /// Only needs asking for this kind of collaboration.
     pub collaboration_type: Option<CollaborationType>,
@@ -65,7 +65,7 @@ pub struct ExplainParams {
     /// As in the need's matches.
     pub university_id: Option<String>,
     /// As in either list: the profile's or the need's country must be this.
-    #[param(value_type = Option<crate::api::IsoCountry>)]
+    #[param(value_type = Option<crate::dto::IsoCountry>)]
     pub country: Option<String>,
     /// As in the need's matches.
     pub availability: Option<CollaborationType>,

@@ -3,7 +3,7 @@
 
 use serde::de::DeserializeOwned;
 
-use crate::error::{AppError, ErrorCode, FieldError};
+use crate::error::{AppError, ErrorCode, FieldCode, FieldError};
 
 /// Parses JSON: syntax errors are 400 `malformed_json`; well-formed JSON of the wrong shape
 /// (missing, unknown or mistyped fields, bad enum values) is 422 with the field named.
@@ -15,7 +15,7 @@ pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
     {
         return Err(AppError::validation(vec![FieldError::new(
             "body",
-            "invalid_type",
+            FieldCode::InvalidType,
             "must be a JSON object",
         )]));
     }
@@ -63,7 +63,7 @@ pub fn field_error(path: &str, message: &str) -> FieldError {
         }
     };
     let (field, code) = if message.starts_with("missing field") {
-        (join(path, named.unwrap_or("")), "required")
+        (join(path, named.unwrap_or("")), FieldCode::Required)
     } else if message.starts_with("unknown field") {
         // serde_path_to_error already includes the unknown key in the path.
         let f = if path.is_empty() || path == "." {
@@ -71,13 +71,13 @@ pub fn field_error(path: &str, message: &str) -> FieldError {
         } else {
             path.to_owned()
         };
-        (f, "unknown_field")
+        (f, FieldCode::UnknownField)
     } else if message.starts_with("unknown variant") {
-        (path.to_owned(), "invalid_value")
+        (path.to_owned(), FieldCode::InvalidValue)
     } else if message.starts_with("invalid type") {
-        (path.to_owned(), "invalid_type")
+        (path.to_owned(), FieldCode::InvalidType)
     } else {
-        (path.to_owned(), "invalid")
+        (path.to_owned(), FieldCode::Invalid)
     };
     let field = if field.is_empty() || field == "." {
         "body".to_owned()

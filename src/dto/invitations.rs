@@ -7,46 +7,14 @@ use utoipa::{IntoParams, ToSchema};
 use super::accounts::Role;
 use super::organizations::OrganizationKind;
 
+pub use crate::domain::stored::InvitationStatus;
+
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(examples(json!({"email": "minjun.kim@snu.ac.kr", "role": "faculty"})))]
 pub struct InviteMember {
     pub email: String,
     pub role: Role,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum InvitationStatus {
-    /// Waiting for the invited account to accept or decline.
-    Pending,
-    /// The account accepted and is a member.
-    Accepted,
-    /// The account declined; nothing changed.
-    Declined,
-    /// The organization's admin withdrew it before it was answered.
-    Revoked,
-}
-
-impl InvitationStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Pending => "pending",
-            Self::Accepted => "accepted",
-            Self::Declined => "declined",
-            Self::Revoked => "revoked",
-        }
-    }
-
-    pub fn from_db(s: &str) -> Option<Self> {
-        Some(match s {
-            "pending" => Self::Pending,
-            "accepted" => Self::Accepted,
-            "declined" => Self::Declined,
-            "revoked" => Self::Revoked,
-            _ => return None,
-        })
-    }
 }
 
 /// An invitation of an email address to join an organization in a role. It says nothing about

@@ -1,5 +1,5 @@
-//! Request and response types of the public API (serde + OpenAPI schemas). These are the
-//! contract with clients; database rows never leave the `db` layer.
+//! Data transfer objects: the request and response bodies of the public API (serde + OpenAPI
+//! schemas). These are the contract with clients; database rows never leave the `db` layer.
 
 pub mod accounts;
 pub mod audit;
@@ -30,6 +30,13 @@ pub struct ReadParams {
     /// Operators only: answer with the record even if it is deleted (to inspect before a
     /// restore).
     pub include_deleted: Option<bool>,
+}
+
+impl ReadParams {
+    /// Whether the caller asked for the record even if it is deleted (absent means no).
+    pub fn include_deleted(&self) -> bool {
+        self.include_deleted.unwrap_or(false)
+    }
 }
 
 /// An RFC 9457 problem document; every error response has this shape

@@ -94,7 +94,7 @@ pub struct SearchParams {
     /// Needs of this company (`type=need`).
     pub company_id: Option<String>,
     /// ISO 3166-1 alpha-2 country of the university (host university for centres) or company.
-    #[param(value_type = Option<crate::api::IsoCountry>)]
+    #[param(value_type = Option<crate::dto::IsoCountry>)]
     pub country: Option<String>,
     /// Department, exact match ignoring case (`type=faculty`).
     pub department: Option<String>,

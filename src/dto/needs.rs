@@ -7,65 +7,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::double_option;
 use super::faculty::CollaborationType;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum NeedStatus {
-    Draft,
-    Open,
-    Closed,
-    Awarded,
-}
-
-impl NeedStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Draft => "draft",
-            Self::Open => "open",
-            Self::Closed => "closed",
-            Self::Awarded => "awarded",
-        }
-    }
-
-    pub fn from_db(s: &str) -> Option<Self> {
-        Some(match s {
-            "draft" => Self::Draft,
-            "open" => Self::Open,
-            "closed" => Self::Closed,
-            "awarded" => Self::Awarded,
-            _ => return None,
-        })
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum NeedVisibility {
-    /// Anyone (once the need is no longer a draft).
-    Public,
-    /// Any signed-in user.
-    Members,
-    /// Only the company's own members, platform operators and invited faculty.
-    Confidential,
-}
-
-impl NeedVisibility {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Public => "public",
-            Self::Members => "members",
-            Self::Confidential => "confidential",
-        }
-    }
-
-    pub fn from_db(s: &str) -> Option<Self> {
-        Some(match s {
-            "public" => Self::Public,
-            "members" => Self::Members,
-            "confidential" => Self::Confidential,
-            _ => return None,
-        })
-    }
-}
+pub use crate::domain::stored::{NeedStatus, NeedVisibility};
 
 /// A budget range in integer minor units of one ISO 4217 currency.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

@@ -1,0 +1,331 @@
+//! The enums the database stores as text (statuses, kinds, roles, visibilities, ...), each
+//! declared once with [`stored_enum!`]: the wire name a client sees is the text the database
+//! holds. They sit beside the layers because the `db` rows, the services and the API types all
+//! use them.
+
+/// Declares an enum stored as text: the variants with their docs and wire names, from which
+/// come serde and the OpenAPI schema (the wire names), `ALL`, `as_str`/`Display`,
+/// `from_wire`, and diesel's `ToSql`/`FromSql` for `Text` on every backend (so row structs
+/// hold the enum, not a string). Text in the database that names no variant is a
+/// deserialization error, which the service answers as an internal error (logged).
+///
+/// The wire name is matched as a `tt`, not a `literal`: utoipa's derive does not look inside
+/// the invisible group a `literal` fragment arrives in, and would publish the Rust names.
+#[macro_export]
+macro_rules! stored_enum {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident {
+            $($(#[doc = $doc:literal])* $variant:ident = $wire:tt,)+
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(
+            Debug,
+            Clone,
+            Copy,
+            PartialEq,
+            Eq,
+            serde::Serialize,
+            serde::Deserialize,
+            utoipa::ToSchema,
+            diesel::AsExpression,
+            diesel::FromSqlRow,
+        )]
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        pub enum $name {
+            $($(#[doc = $doc])* #[serde(rename = $wire)] $variant,)+
+        }
+
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: [Self; [$(stringify!($variant)),+].len()] = [$(Self::$variant),+];
+
+            /// The wire name, which is also the text stored in the database.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $wire,)+
+                }
+            }
+
+            /// The value with this wire name, if there is one.
+            pub fn from_wire(s: &str) -> Option<Self> {
+                match s {
+                    $($wire => Some(Self::$variant),)+
+                    _ => None,
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl<DB> diesel::serialize::ToSql<diesel::sql_types::Text, DB> for $name
+        where
+            DB: diesel::backend::Backend,
+            str: diesel::serialize::ToSql<diesel::sql_types::Text, DB>,
+        {
+            fn to_sql<'b>(
+                &'b self,
+                out: &mut diesel::serialize::Output<'b, '_, DB>,
+            ) -> diesel::serialize::Result {
+                <str as diesel::serialize::ToSql<diesel::sql_types::Text, DB>>::to_sql(self.as_str(), out)
+            }
+        }
+
+        impl<DB> diesel::deserialize::FromSql<diesel::sql_types::Text, DB> for $name
+        where
+            DB: diesel::backend::Backend,
+            String: diesel::deserialize::FromSql<diesel::sql_types::Text, DB>,
+        {
+            fn from_sql(bytes: DB::RawValue<'_>) -> diesel::deserialize::Result<Self> {
+                let text =
+                    <String as diesel::deserialize::FromSql<diesel::sql_types::Text, DB>>::from_sql(bytes)?;
+                Self::from_wire(&text).ok_or_else(|| {
+                    format!(concat!("unknown ", stringify!($name), " {:?} in the database"), text)
+                        .into()
+                })
+            }
+        }
+    };
+}
+
+// Accounts.
+
+stored_enum! {
+    pub enum Role {
+        /// Manages the organization and its members.
+        Admin = "admin",
+        /// At a university: the industry-liaison office; at a company: posts and manages needs.
+        Staff = "staff",
+        /// A professor at a university.
+        Faculty = "faculty",
+    }
+}
+
+// The audit log.
+
+stored_enum! {
+    pub enum AuditAction {
+        Create = "create",
+        Update = "update",
+        Delete = "delete",
+        Restore = "restore",
+    }
+}
+
+stored_enum! {
+    /// What kind of record an entry is about.
+    pub enum AuditEntity {
+        Center = "center",
+        FundedProject = "funded_project",
+        Payment = "payment",
+        Engagement = "engagement",
+        Membership = "membership",
+        /// An invitation to join an organization (created, then accepted, declined or revoked).
+        Invitation = "invitation",
+        Need = "need",
+        Organization = "organization",
+        /// Who owns a faculty profile: linking it to an account, or unlinking it.
+        FacultyProfile = "faculty_profile",
+    }
+}
+
+// Centres.
+
+stored_enum! {
+    /// Who may see a centre or a funded project.
+    pub enum ParticipantVisibility {
+        /// Anyone, signed in or not.
+        Public = "public",
+        /// Only participants: the host (or performing) university's admins and staff, the
+        /// partner (or sponsor) organizations' members, the faculty involved, and operators.
+        Participants = "participants",
+    }
+}
+
+stored_enum! {
+    /// planned → active | closed; active → renewing | closed; renewing → active | closed;
+    /// closed is final.
+    #[derive(PartialOrd, Ord)]
+    pub enum CenterStatus {
+        Planned = "planned",
+        Active = "active",
+        Renewing = "renewing",
+        Closed = "closed",
+    }
+}
+
+impl CenterStatus {
+    /// The statuses a centre may move to from this one.
+    pub fn next(self) -> &'static [CenterStatus] {
+        match self {
+            Self::Planned => &[Self::Active, Self::Closed],
+            Self::Active => &[Self::Renewing, Self::Closed],
+            Self::Renewing => &[Self::Active, Self::Closed],
+            Self::Closed => &[],
+        }
+    }
+}
+
+stored_enum! {
+    #[derive(PartialOrd, Ord)]
+    pub enum PartnerRole {
+        FoundingSponsor = "founding_sponsor",
+        Member = "member",
+    }
+}
+
+// Engagements.
+
+stored_enum! {
+    /// Where an engagement stands. `agreed`, `declined` and `closed` are final.
+    #[derive(Hash)]
+    pub enum EngagementState {
+        /// The company's own note: the professor does not see it.
+        Shortlisted = "shortlisted",
+        /// The company invited the professor; the professor now sees the need, even if confidential.
+        Invited = "invited",
+        /// The professor is interested (after an invitation, or on their own initiative).
+        Interested = "interested",
+        /// The professor declined the invitation.
+        Declined = "declined",
+        /// The company recorded an agreement.
+        Agreed = "agreed",
+        /// Ended without agreement (by the company, or by the professor withdrawing interest).
+        Closed = "closed",
+    }
+}
+
+stored_enum! {
+    /// Why a professor declined an invitation (`other` needs `reason_text`).
+    pub enum DeclineReason {
+        NoCapacity = "no_capacity",
+        OutOfScope = "out_of_scope",
+        Timeline = "timeline",
+        Budget = "budget",
+        ConfidentialityTerms = "confidentiality_terms",
+        Other = "other",
+    }
+}
+
+// Faculty profiles.
+
+stored_enum! {
+    /// Ways of working together, shared by profiles (availability) and needs (what is sought).
+    #[derive(Hash, PartialOrd, Ord)]
+    pub enum CollaborationType {
+        SponsoredResearch = "sponsored_research",
+        Consulting = "consulting",
+        JointLab = "joint_lab",
+        StudentInternships = "student_internships",
+        Licensing = "licensing",
+    }
+}
+
+stored_enum! {
+    pub enum ProfileVisibility {
+        /// Anyone, signed in or not.
+        Public = "public",
+        /// Any signed-in user.
+        Members = "members",
+    }
+}
+
+// Invitations.
+
+stored_enum! {
+    pub enum InvitationStatus {
+        /// Waiting for the invited account to accept or decline.
+        Pending = "pending",
+        /// The account accepted and is a member.
+        Accepted = "accepted",
+        /// The account declined; nothing changed.
+        Declined = "declined",
+        /// The organization's admin withdrew it before it was answered.
+        Revoked = "revoked",
+    }
+}
+
+// Needs.
+
+stored_enum! {
+    pub enum NeedStatus {
+        Draft = "draft",
+        Open = "open",
+        Closed = "closed",
+        Awarded = "awarded",
+    }
+}
+
+stored_enum! {
+    pub enum NeedVisibility {
+        /// Anyone (once the need is no longer a draft).
+        Public = "public",
+        /// Any signed-in user.
+        Members = "members",
+        /// Only the company's own members, platform operators and invited faculty.
+        Confidential = "confidential",
+    }
+}
+
+// Organizations.
+
+stored_enum! {
+    pub enum OrganizationKind {
+        University = "university",
+        Company = "company",
+        Government = "government",
+        Foundation = "foundation",
+    }
+}
+
+// Funded projects.
+
+stored_enum! {
+    pub enum ProjectType {
+        SponsoredResearch = "sponsored_research",
+        CenterFunding = "center_funding",
+        /// A gift, e.g. an alumni-funded research building.
+        Donation = "donation",
+        GovernmentGrant = "government_grant",
+        Consulting = "consulting",
+        License = "license",
+        InKind = "in_kind",
+    }
+}
+
+stored_enum! {
+    /// proposed → negotiating → active → completed | terminated; proposed and negotiating may
+    /// also be terminated.
+    pub enum ProjectStatus {
+        Proposed = "proposed",
+        Negotiating = "negotiating",
+        Active = "active",
+        Completed = "completed",
+        Terminated = "terminated",
+    }
+}
+
+impl ProjectStatus {
+    /// The statuses a project may move to from this one.
+    pub fn next(self) -> &'static [ProjectStatus] {
+        match self {
+            Self::Proposed => &[Self::Negotiating, Self::Terminated],
+            Self::Negotiating => &[Self::Active, Self::Terminated],
+            Self::Active => &[Self::Completed, Self::Terminated],
+            Self::Completed | Self::Terminated => &[],
+        }
+    }
+}
+
+stored_enum! {
+    pub enum PaymentStatus {
+        Scheduled = "scheduled",
+        Received = "received",
+        Cancelled = "cancelled",
+    }
+}
