@@ -100,12 +100,24 @@ async fn a_company_posts_a_need_and_walks_it_through_its_statuses() {
         .expect(403);
     app.as_(&rival).delete(&path).await.expect(403);
 
-    // Only forward transitions.
-    app.as_(&staff)
+    // Only forward transitions; an illegal move names the allowed next states, as for
+    // centres and funded projects.
+    let res = app
+        .as_(&staff)
         .if_match("*")
         .patch(&path, &json!({"status": "draft"}))
-        .await
-        .expect(409);
+        .await;
+    res.expect(409);
+    let p = res.json();
+    assert_eq!(p["errors"][0]["field"], "status");
+    assert_eq!(p["errors"][0]["code"], "invalid_transition");
+    assert!(
+        p["detail"]
+            .as_str()
+            .unwrap()
+            .ends_with("allowed next states: closed, awarded"),
+        "{p}"
+    );
     app.as_(&staff)
         .if_match("*")
         .patch(&path, &json!({"status": "awarded"}))
@@ -118,6 +130,12 @@ async fn a_company_posts_a_need_and_walks_it_through_its_statuses() {
         .await;
     res.expect(409);
     assert_eq!(res.code(), "conflict");
+    assert!(
+        res.json()["detail"]
+            .as_str()
+            .unwrap()
+            .contains("none (it is final)")
+    );
     app.as_(&staff)
         .if_match("*")
         .patch(&path, &json!({"status": "closed"}))

@@ -93,6 +93,16 @@ macro_rules! stored_enum {
     };
 }
 
+/// A status with a workflow: which statuses may follow each one. The service checks every
+/// move against it in one place (`service::check_transition`).
+pub trait Workflow: Copy + Eq + 'static {
+    /// What the record is called in a problem's detail ("a centre cannot go from …").
+    const WHAT: &'static str;
+    /// The statuses this one may move to; empty when it is final.
+    fn next(self) -> &'static [Self];
+    fn name(self) -> &'static str;
+}
+
 // Accounts.
 
 stored_enum! {
@@ -159,15 +169,18 @@ stored_enum! {
     }
 }
 
-impl CenterStatus {
-    /// The statuses a centre may move to from this one.
-    pub fn next(self) -> &'static [CenterStatus] {
+impl Workflow for CenterStatus {
+    const WHAT: &'static str = "centre";
+    fn next(self) -> &'static [Self] {
         match self {
             Self::Planned => &[Self::Active, Self::Closed],
             Self::Active => &[Self::Renewing, Self::Closed],
             Self::Renewing => &[Self::Active, Self::Closed],
             Self::Closed => &[],
         }
+    }
+    fn name(self) -> &'static str {
+        self.as_str()
     }
 }
 
@@ -253,11 +266,26 @@ stored_enum! {
 // Needs.
 
 stored_enum! {
+    /// draft → open → closed | awarded; a draft may also be withdrawn (closed).
     pub enum NeedStatus {
         Draft = "draft",
         Open = "open",
         Closed = "closed",
         Awarded = "awarded",
+    }
+}
+
+impl Workflow for NeedStatus {
+    const WHAT: &'static str = "need";
+    fn next(self) -> &'static [Self] {
+        match self {
+            Self::Draft => &[Self::Open, Self::Closed],
+            Self::Open => &[Self::Closed, Self::Awarded],
+            Self::Closed | Self::Awarded => &[],
+        }
+    }
+    fn name(self) -> &'static str {
+        self.as_str()
     }
 }
 
@@ -310,15 +338,18 @@ stored_enum! {
     }
 }
 
-impl ProjectStatus {
-    /// The statuses a project may move to from this one.
-    pub fn next(self) -> &'static [ProjectStatus] {
+impl Workflow for ProjectStatus {
+    const WHAT: &'static str = "funded project";
+    fn next(self) -> &'static [Self] {
         match self {
             Self::Proposed => &[Self::Negotiating, Self::Terminated],
             Self::Negotiating => &[Self::Active, Self::Terminated],
             Self::Active => &[Self::Completed, Self::Terminated],
             Self::Completed | Self::Terminated => &[],
         }
+    }
+    fn name(self) -> &'static str {
+        self.as_str()
     }
 }
 

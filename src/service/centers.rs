@@ -21,7 +21,7 @@ use crate::dto::centers::{
     PartnerRole, SharedResource, UpdateCenter,
 };
 use crate::dto::organizations::OrganizationKind;
-use crate::error::{AppError, AppResult, ErrorCode, FieldCode, FieldError};
+use crate::error::{AppError, AppResult, FieldCode, FieldError};
 
 use super::policy::{self, Action, Caller};
 use super::{PageRequest, Precondition, Versioned, now};
@@ -93,24 +93,6 @@ pub(crate) fn amount(field: &str, value: i64, allow_zero: bool) -> Result<i64, F
             ),
         ))
     }
-}
-
-/// The 409 of an illegal status move, naming the allowed next states.
-pub(crate) fn transition_conflict(what: &str, from: &str, to: &str, allowed: &[&str]) -> AppError {
-    let next = if allowed.is_empty() {
-        "none (it is final)".to_owned()
-    } else {
-        allowed.join(", ")
-    };
-    AppError::new(
-        ErrorCode::Conflict,
-        format!("A {what} cannot go from {from} to {to}; allowed next states: {next}"),
-    )
-    .with_errors(vec![FieldError::new(
-        "status",
-        FieldCode::InvalidTransition,
-        format!("from {from} the allowed next states are: {next}"),
-    )])
 }
 
 fn partners(input: &[CenterPartner]) -> Result<Vec<(String, PartnerRole)>, Vec<FieldError>> {
@@ -459,20 +441,6 @@ fn check_references(conn: &mut DbConn, v: &ValidCenter) -> AppResult<()> {
     }
 }
 
-fn check_transition(from: CenterStatus, to: CenterStatus) -> AppResult<()> {
-    if from == to || from.next().contains(&to) {
-        Ok(())
-    } else {
-        let allowed: Vec<&str> = from.next().iter().map(|s| s.as_str()).collect();
-        Err(transition_conflict(
-            "centre",
-            from.as_str(),
-            to.as_str(),
-            &allowed,
-        ))
-    }
-}
-
 pub async fn create(
     db: &Db,
     caller: Option<&Caller>,
@@ -604,7 +572,7 @@ pub async fn update(
             .unwrap_or_default();
         let current_input = to_input(&current, &parts)?;
         let merged = merge(current_input.clone(), patch);
-        check_transition(current_input.status, merged.status)?;
+        super::check_transition(current_input.status, merged.status)?;
         let valid = ValidCenter::parse(&merged)?;
         if ValidCenter::parse(&current_input).is_ok_and(|before| before == valid) {
             return full_view(conn, current);

@@ -24,6 +24,7 @@ use chrono::{NaiveDateTime, Utc};
 
 use crate::db::Seek;
 use crate::domain::PublicId;
+use crate::domain::stored::Workflow;
 use crate::dto::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 use crate::error::{AppError, AppResult, ErrorCode, FieldCode, FieldError};
 
@@ -62,6 +63,33 @@ impl Precondition {
         };
         if ok { Ok(()) } else { Err(AppError::stale()) }
     }
+}
+
+/// A status move is allowed when it stays put or goes to one of `from`'s next statuses;
+/// otherwise a 409 naming the allowed next states, in the detail and as a field error.
+pub fn check_transition<S: Workflow>(from: S, to: S) -> AppResult<()> {
+    if from == to || from.next().contains(&to) {
+        return Ok(());
+    }
+    let next = if from.next().is_empty() {
+        "none (it is final)".to_owned()
+    } else {
+        from.next()
+            .iter()
+            .map(|s| s.name())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let (what, from, to) = (S::WHAT, from.name(), to.name());
+    Err(AppError::new(
+        ErrorCode::Conflict,
+        format!("A {what} cannot go from {from} to {to}; allowed next states: {next}"),
+    )
+    .with_errors(vec![FieldError::new(
+        "status",
+        FieldCode::InvalidTransition,
+        format!("from {from} the allowed next states are: {next}"),
+    )]))
 }
 
 /// The current time, truncated to microseconds (what PostgreSQL stores), so that a value

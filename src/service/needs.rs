@@ -15,7 +15,7 @@ use crate::dto::needs::{
     UpdateNeed,
 };
 use crate::dto::organizations::OrganizationKind;
-use crate::error::{AppError, AppResult, ErrorCode, FieldCode, FieldError};
+use crate::error::{AppError, AppResult, FieldCode, FieldError};
 
 use super::policy::{self, Action, Caller};
 use super::{PageRequest, Precondition, Versioned, now};
@@ -100,24 +100,6 @@ impl ValidNeed {
                 collaboration_types: types,
             },
         })
-    }
-}
-
-/// draft → open → closed | awarded; a draft may also be withdrawn (closed).
-fn check_transition(from: NeedStatus, to: NeedStatus) -> AppResult<()> {
-    use NeedStatus::*;
-    let ok = from == to
-        || matches!(
-            (from, to),
-            (Draft, Open) | (Draft, Closed) | (Open, Closed) | (Open, Awarded)
-        );
-    if ok {
-        Ok(())
-    } else {
-        Err(AppError::new(
-            ErrorCode::Conflict,
-            format!("A need cannot go from {} to {}", from.as_str(), to.as_str()),
-        ))
     }
 }
 
@@ -272,7 +254,7 @@ pub async fn update(
             .unwrap_or_default();
         let current_input = to_input(&current, &parts)?;
         let merged = merge(current_input.clone(), patch);
-        check_transition(current_input.status, merged.status)?;
+        super::check_transition(current_input.status, merged.status)?;
         let valid = ValidNeed::parse(&merged)?;
         let before = ValidNeed::parse(&current_input)?;
         if before == valid {

@@ -23,9 +23,7 @@ use crate::dto::projects::{
 };
 use crate::error::{AppError, AppResult, FieldCode, FieldError};
 
-use super::centers::{
-    amount, body_id, id_list, live_profile, optional_id, org_of_kind, transition_conflict,
-};
+use super::centers::{amount, body_id, id_list, live_profile, optional_id, org_of_kind};
 use super::policy::{self, Action, Caller};
 use super::{PageRequest, Precondition, Versioned, now};
 
@@ -180,20 +178,6 @@ fn check_references(conn: &mut DbConn, caller: Option<&Caller>, v: &ValidProject
         Ok(())
     } else {
         Err(AppError::validation(errors))
-    }
-}
-
-fn check_transition(from: ProjectStatus, to: ProjectStatus) -> AppResult<()> {
-    if from == to || from.next().contains(&to) {
-        Ok(())
-    } else {
-        let allowed: Vec<&str> = from.next().iter().map(|s| s.as_str()).collect();
-        Err(transition_conflict(
-            "funded project",
-            from.as_str(),
-            to.as_str(),
-            &allowed,
-        ))
     }
 }
 
@@ -357,7 +341,7 @@ pub async fn update(
             .unwrap_or_default();
         let current_input = to_input(&current, &co)?;
         let merged = merge(current_input.clone(), patch);
-        check_transition(current_input.status, merged.status)?;
+        super::check_transition(current_input.status, merged.status)?;
         let valid = ValidProject::parse(&merged)?;
         if ValidProject::parse(&current_input).is_ok_and(|before| before == valid) {
             return full_view(conn, current);
