@@ -11,6 +11,7 @@ use chrono::Datelike;
 
 use crate::db::Db;
 use crate::db::search::{self as source, FacultySource, NeedSource};
+use crate::domain::stored::CollaborationType;
 use crate::domain::{CountryCode, PublicId};
 use crate::dto::matching::{
     ExplainParams, Explanation, FacultyMatch, FacultyMatchParams, FacultyMatches, FacultySummary,
@@ -510,20 +511,7 @@ pub async fn explain(
     caller: Option<&Caller>,
     params: ExplainParams,
 ) -> AppResult<PairExplanation> {
-    let mut errors = Vec::new();
-    let need_id = id_param("need_id", Some(&params.need_id), &mut errors);
-    let faculty_id = id_param("faculty_id", Some(&params.faculty_id), &mut errors);
-    let p = page(None, None, params.min_score, &mut errors);
-    let university = id_param(
-        "university_id",
-        params.university_id.as_deref(),
-        &mut errors,
-    );
-    let company = id_param("company_id", params.company_id.as_deref(), &mut errors);
-    let country = country_param(params.country.as_deref(), &mut errors);
-    let (Some(need_id), Some(faculty_id), true) = (need_id, faculty_id, errors.is_empty()) else {
-        return Err(AppError::query(errors));
-    };
+    let (need_id, faculty_id, filters) = ExplainFilters::parse(params)?;
     let need = load_need(db, caller, need_id).await?;
     let profile = load_profile(db, caller, faculty_id).await?;
     let names = names(
@@ -542,121 +530,145 @@ pub async fn explain(
             Ok((need, profile, q, s))
         })
         .await?;
-
-    let mut reasons = Vec::new();
-    let mut why = |code, list: &str, detail: String| {
-        reasons.push(WhyNot {
-            code,
-            list: list.to_owned(),
-            detail,
-        })
-    };
-    let (to_need, to_faculty) = ("need_matches", "faculty_matches");
-    if s.score <= 0.0 {
-        for list in [to_need, to_faculty] {
-            why(
-                WhyNotCode::NoSharedTerms,
-                list,
-                "the profile has none of the need's words that count".into(),
-            );
-        }
-    } else if s.score < p.min_score {
-        for list in [to_need, to_faculty] {
-            why(
-                WhyNotCode::BelowMinScore,
-                list,
-                format!("score {:.3} is below min_score {}", s.score, p.min_score),
-            );
-        }
-    }
-    if university
-        .as_ref()
-        .is_some_and(|u| *u != profile.row.university_id)
-    {
-        why(
-            WhyNotCode::FilteredOut,
-            to_need,
-            "university_id: the profile is at another university".into(),
-        );
-    }
-    if let Some(c) = &country {
-        if key(c) != key(&profile.country) {
-            why(
-                WhyNotCode::FilteredOut,
-                to_need,
-                format!(
-                    "country: the profile's university is in {}",
-                    profile.country
-                ),
-            );
-        }
-        if key(c) != key(&need.country) {
-            why(
-                WhyNotCode::FilteredOut,
-                to_faculty,
-                format!("country: the need's company is in {}", need.country),
-            );
-        }
-    }
-    if let Some(a) = params.availability
-        && !profile.parts.availability.contains(&a)
-    {
-        why(
-            WhyNotCode::FilteredOut,
-            to_need,
-            format!(
-                "availability: the profile is not available for {}",
-                a.as_str()
-            ),
-        );
-    }
-    if company.as_ref().is_some_and(|c| *c != need.row.company_id) {
-        why(
-            WhyNotCode::FilteredOut,
-            to_faculty,
-            "company_id: the need belongs to another company".into(),
-        );
-    }
-    if let Some(t) = params.collaboration_type
-        && !need.parts.collaboration_types.contains(&t)
-    {
-        why(
-            WhyNotCode::FilteredOut,
-            to_faculty,
-            format!(
-                "collaboration_type: the need does not ask for {}",
-                t.as_str()
-            ),
-        );
-    }
-    if need.row.status != NeedStatus::Open {
-        why(
-            WhyNotCode::NeedNotOpen,
-            to_faculty,
-            format!(
-                "the need is {}; only open needs are matched to profiles",
-                need.row.status
-            ),
-        );
-    }
-    if let Some(detail) = hidden_from_owner(&need, &profile) {
-        why(WhyNotCode::NotVisibleToFaculty, to_faculty, detail);
-    }
+    let reasons = filters.why_not(s.score, &need, &profile);
+    // A pair hidden from the profile's owner is still listed for the company and operators.
     let listed = |list: &str| {
         !reasons
             .iter()
             .any(|r| r.list == list && r.code != WhyNotCode::NotVisibleToFaculty)
     };
-    let (in_need_matches, in_faculty_matches) = (listed(to_need), listed(to_faculty));
     Ok(PairExplanation {
         explanation: explanation(&q, &s, &need, &profile),
         need: need_summary(&need, &names)?,
         faculty: faculty_summary(&profile, &names),
         score: s.score,
-        in_need_matches,
-        in_faculty_matches,
+        in_need_matches: listed(NEED_MATCHES),
+        in_faculty_matches: listed(FACULTY_MATCHES),
         reasons,
     })
+}
+
+/// The two lists a pair may be missing from, as `WhyNot::list` names them.
+const NEED_MATCHES: &str = "need_matches";
+const FACULTY_MATCHES: &str = "faculty_matches";
+
+/// The list filters explain is asked about: the pair is checked against each, as the lists
+/// would apply it.
+struct ExplainFilters {
+    min_score: f32,
+    university: Option<String>,
+    company: Option<String>,
+    country: Option<String>,
+    availability: Option<CollaborationType>,
+    collaboration_type: Option<CollaborationType>,
+}
+
+impl ExplainFilters {
+    /// The pair's ids and the filters, every malformed parameter named in one 400.
+    fn parse(params: ExplainParams) -> AppResult<(String, String, Self)> {
+        let mut errors = Vec::new();
+        let need_id = id_param("need_id", Some(&params.need_id), &mut errors);
+        let faculty_id = id_param("faculty_id", Some(&params.faculty_id), &mut errors);
+        let filters = ExplainFilters {
+            min_score: page(None, None, params.min_score, &mut errors).min_score,
+            university: id_param(
+                "university_id",
+                params.university_id.as_deref(),
+                &mut errors,
+            ),
+            company: id_param("company_id", params.company_id.as_deref(), &mut errors),
+            country: country_param(params.country.as_deref(), &mut errors),
+            availability: params.availability,
+            collaboration_type: params.collaboration_type,
+        };
+        match (need_id, faculty_id, errors.is_empty()) {
+            (Some(n), Some(f), true) => Ok((n, f, filters)),
+            _ => Err(AppError::query(errors)),
+        }
+    }
+
+    /// Why the pair would be missing from either list: its score, each filter that excludes
+    /// it, the need's status, and whether the profile's owner may see the need.
+    fn why_not(&self, score: f32, need: &NeedSource, profile: &FacultySource) -> Vec<WhyNot> {
+        let mut reasons = Vec::new();
+        let mut why = |code, list: &str, detail: String| {
+            reasons.push(WhyNot {
+                code,
+                list: list.to_owned(),
+                detail,
+            })
+        };
+        let filtered = WhyNotCode::FilteredOut;
+        if score <= 0.0 {
+            for list in [NEED_MATCHES, FACULTY_MATCHES] {
+                why(
+                    WhyNotCode::NoSharedTerms,
+                    list,
+                    "the profile has none of the need's words that count".into(),
+                );
+            }
+        } else if score < self.min_score {
+            for list in [NEED_MATCHES, FACULTY_MATCHES] {
+                why(
+                    WhyNotCode::BelowMinScore,
+                    list,
+                    format!("score {score:.3} is below min_score {}", self.min_score),
+                );
+            }
+        }
+        if self
+            .university
+            .as_ref()
+            .is_some_and(|u| *u != profile.row.university_id)
+        {
+            let detail = "university_id: the profile is at another university";
+            why(filtered, NEED_MATCHES, detail.into());
+        }
+        if let Some(c) = &self.country {
+            if key(c) != key(&profile.country) {
+                let detail = format!(
+                    "country: the profile's university is in {}",
+                    profile.country
+                );
+                why(filtered, NEED_MATCHES, detail);
+            }
+            if key(c) != key(&need.country) {
+                let detail = format!("country: the need's company is in {}", need.country);
+                why(filtered, FACULTY_MATCHES, detail);
+            }
+        }
+        if let Some(a) = self.availability
+            && !profile.parts.availability.contains(&a)
+        {
+            let detail = format!("availability: the profile is not available for {a}");
+            why(filtered, NEED_MATCHES, detail);
+        }
+        if self
+            .company
+            .as_ref()
+            .is_some_and(|c| *c != need.row.company_id)
+        {
+            let detail = "company_id: the need belongs to another company";
+            why(filtered, FACULTY_MATCHES, detail.into());
+        }
+        if let Some(t) = self.collaboration_type
+            && !need.parts.collaboration_types.contains(&t)
+        {
+            let detail = format!("collaboration_type: the need does not ask for {t}");
+            why(filtered, FACULTY_MATCHES, detail);
+        }
+        if need.row.status != NeedStatus::Open {
+            let detail = format!(
+                "the need is {}; only open needs are matched to profiles",
+                need.row.status
+            );
+            why(WhyNotCode::NeedNotOpen, FACULTY_MATCHES, detail);
+        }
+        if let Some(detail) = hidden_from_owner(need, profile) {
+            why(WhyNotCode::NotVisibleToFaculty, FACULTY_MATCHES, detail);
+        }
+        reasons
+    }
 }
 
 /// Why the profile's owner would not see the need, if they would not (the rule of
