@@ -907,6 +907,10 @@ fn whole_form(
     Ok(out)
 }
 
+/// A glossary form's documents in one segment's field (among those the filter admits), with
+/// the count of its rarest piece: `whole_form`'s answer, by form.
+type FormHits = HashMap<usize, Vec<(DocId, u32)>>;
+
 /// A candidate found in the index: its record id, its first-stage score, and its counts.
 pub struct Candidate {
     pub id: String,
@@ -941,7 +945,13 @@ fn rank(
         .weight(EnableScoring::disabled_from_searcher(searcher))
         .map_err(AppError::internal)?;
     let mut found: Vec<(f32, DocAddress)> = Vec::new();
+    // Per segment and field, each glossary form's documents: a form is the alternative of
+    // each of its words (`分散式訓練` of both `distributed` and `training`), and its pieces'
+    // postings are the costly part of a cross-language query, so each is read once and the
+    // second pass below reuses it.
+    let mut segment_forms: Vec<[FormHits; 3]> = Vec::new();
     for (ord, reader) in searcher.segment_readers().iter().enumerate() {
+        segment_forms.push(Default::default());
         let max = reader.max_doc();
         let mut allowed = BitSet::with_max_value(max);
         let alive = reader.alive_bitset();
@@ -970,6 +980,7 @@ fn rank(
         let mut score = vec![0f32; max as usize];
         let mut acc = vec![0f32; max as usize];
         let mut touched: Vec<DocId> = Vec::new();
+        let forms = &mut segment_forms[ord];
         for t in &q.terms {
             for k in 0..3 {
                 let mut add = |d: DocId, tf: u32| {
@@ -981,7 +992,13 @@ fn rank(
                     *slot += weights[k] * tf as f32 / (1.0 - B + B * len / avg[k]);
                 };
                 for a in &t.alternatives {
-                    for (d, tf) in whole_form(&inverted[k], fields[k], &a.pieces, &allowed)? {
+                    let docs = match forms[k].entry(a.form) {
+                        std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                        std::collections::hash_map::Entry::Vacant(e) => {
+                            e.insert(whole_form(&inverted[k], fields[k], &a.pieces, &allowed)?)
+                        }
+                    };
+                    for &(d, tf) in docs.iter() {
                         add(d, tf);
                     }
                 }
@@ -1052,8 +1069,13 @@ fn rank(
             let inverted = reader.inverted_index(field).map_err(AppError::internal)?;
             for (ti, t) in q.terms.iter().enumerate() {
                 for (ai, a) in t.alternatives.iter().enumerate() {
-                    for (d, tf) in whole_form(&inverted, field, &a.pieces, &chosen)? {
-                        hits[at[&d]].tf[ti].add(k, tf as f32, Some(ai));
+                    let Some(list) = segment_forms[ord as usize][k].get(&a.form) else {
+                        continue;
+                    };
+                    for &(d, tf) in list {
+                        if chosen.contains(d) {
+                            hits[at[&d]].tf[ti].add(k, tf as f32, Some(ai));
+                        }
                     }
                 }
                 let term = Term::from_field_text(field, &t.token);
