@@ -95,12 +95,11 @@ macro_rules! stored_enum {
 
 /// A status with a workflow: which statuses may follow each one. The service checks every
 /// move against it in one place (`service::check_transition`).
-pub trait Workflow: Copy + Eq + 'static {
+pub trait Workflow: Copy + Eq + std::fmt::Display + 'static {
     /// What the record is called in a problem's detail ("a centre cannot go from …").
     const WHAT: &'static str;
     /// The statuses this one may move to; empty when it is final.
     fn next(self) -> &'static [Self];
-    fn name(self) -> &'static str;
 }
 
 // Accounts.
@@ -178,9 +177,6 @@ impl Workflow for CenterStatus {
             Self::Renewing => &[Self::Active, Self::Closed],
             Self::Closed => &[],
         }
-    }
-    fn name(self) -> &'static str {
-        self.as_str()
     }
 }
 
@@ -284,9 +280,6 @@ impl Workflow for NeedStatus {
             Self::Closed | Self::Awarded => &[],
         }
     }
-    fn name(self) -> &'static str {
-        self.as_str()
-    }
 }
 
 stored_enum! {
@@ -347,9 +340,6 @@ impl Workflow for ProjectStatus {
             Self::Active => &[Self::Completed, Self::Terminated],
             Self::Completed | Self::Terminated => &[],
         }
-    }
-    fn name(self) -> &'static str {
-        self.as_str()
     }
 }
 

@@ -76,11 +76,11 @@ pub fn check_transition<S: Workflow>(from: S, to: S) -> AppResult<()> {
     } else {
         from.next()
             .iter()
-            .map(|s| s.name())
+            .map(|s| s.to_string())
             .collect::<Vec<_>>()
             .join(", ")
     };
-    let (what, from, to) = (S::WHAT, from.name(), to.name());
+    let what = S::WHAT;
     Err(AppError::new(
         ErrorCode::Conflict,
         format!("A {what} cannot go from {from} to {to}; allowed next states: {next}"),
