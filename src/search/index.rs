@@ -75,6 +75,8 @@ pub struct SearchIndex {
     pub(super) parser: tantivy::query::QueryParser,
     /// Organization names for facet labels (see `organization_names`).
     labels: Labels,
+    /// Where each glossary form occurs, per segment (see `FormPostings`).
+    forms: super::FormPostings,
     /// Set when a search finds the index's files damaged; the indexer then rebuilds it.
     damaged: Arc<AtomicBool>,
     /// When the index was last verified after a failed search (`check_after_failure`).
@@ -112,6 +114,7 @@ impl SearchIndex {
             db,
             cpu: super::pool::CpuPool::per_core()?,
             facet_values: Default::default(),
+            forms: Default::default(),
             parser,
             labels: Labels::default(),
             damaged: Arc::new(AtomicBool::new(false)),
@@ -253,5 +256,9 @@ impl SearchIndex {
 
     pub fn fields(&self) -> &Fields {
         &self.fields
+    }
+
+    pub fn form_postings(&self) -> &super::FormPostings {
+        &self.forms
     }
 }

@@ -29,8 +29,11 @@
 //! **Pair score** = `0.65 × profile + 0.35 × max(profile, best publication)`: a strong,
 //! recent publication lifts a profile; missing publications never sink one.
 
-use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 
+use foldhash::{HashMap, HashMapExt as _, HashSet, HashSetExt as _};
+
+use super::forms::{FormDocs, FormPostings};
 use super::stats::PublicStats;
 use std::sync::Arc;
 use tantivy::fieldnorm::FieldNormReader;
@@ -38,10 +41,7 @@ use tantivy::postings::Postings;
 use tantivy::query::{EnableScoring, Query};
 use tantivy::schema::{Field, IndexRecordOption, Value};
 use tantivy::tokenizer::{TextAnalyzer, TokenStream};
-use tantivy::{
-    BitSet, DocAddress, DocId, DocSet, InvertedIndexReader, Searcher, TERMINATED, TantivyDocument,
-    Term,
-};
+use tantivy::{BitSet, DocAddress, DocId, DocSet, Searcher, TERMINATED, TantivyDocument, Term};
 
 use super::analyzer::{Stemmable, multilingual, unstemmed, word_stemmer};
 use super::glossary::{self, Glossary};
@@ -91,8 +91,8 @@ const NOT_TOPICAL: &str = "we our us you your i my me he she his her they them t
     what when where while how about over under all any each both few some one two three first \
     second year years make makes made get gets able etc via per including include includes";
 
-fn not_topical() -> &'static std::collections::HashSet<String> {
-    static SET: std::sync::OnceLock<std::collections::HashSet<String>> = std::sync::OnceLock::new();
+fn not_topical() -> &'static HashSet<String> {
+    static SET: std::sync::OnceLock<HashSet<String>> = std::sync::OnceLock::new();
     SET.get_or_init(|| {
         let mut analyzer = multilingual();
         let mut counts = HashMap::new();
@@ -660,7 +660,7 @@ pub struct PublicationCounts {
 pub struct TermCounter<'q> {
     query: &'q MatchQuery,
     /// The tokens the query looks for: its words and their alternatives' pieces.
-    wanted: std::collections::HashSet<&'q str>,
+    wanted: HashSet<&'q str>,
     stemmable: Stemmable,
     /// Words already stemmed in this counter's texts → the token they are, if a wanted one.
     seen: HashMap<String, Option<&'q str>>,
@@ -670,7 +670,7 @@ pub struct TermCounter<'q> {
 
 impl<'q> TermCounter<'q> {
     pub fn new(q: &'q MatchQuery) -> Self {
-        let mut wanted = std::collections::HashSet::new();
+        let mut wanted = HashSet::new();
         for t in &q.terms {
             wanted.insert(t.token.as_str());
             for a in &t.alternatives {
@@ -861,55 +861,8 @@ pub fn pair_score(
     }
 }
 
-/// Documents of a segment (among `allowed`) whose field has every piece of a form, with the
-/// count of its rarest piece there: the rarest piece's postings, each document looked up in
-/// the others' (pieces are CJK bigrams, some of them common).
-fn whole_form(
-    inverted: &InvertedIndexReader,
-    field: Field,
-    pieces: &[String],
-    allowed: &BitSet,
-) -> AppResult<Vec<(DocId, u32)>> {
-    let mut postings = Vec::with_capacity(pieces.len());
-    for piece in pieces {
-        let term = Term::from_field_text(field, piece);
-        match inverted
-            .read_postings(&term, IndexRecordOption::WithFreqs)
-            .map_err(AppError::internal)?
-        {
-            Some(p) => postings.push(p),
-            None => return Ok(Vec::new()),
-        }
-    }
-    postings.sort_by_key(|p| p.doc_freq());
-    let Some((first, others)) = postings.split_first_mut() else {
-        return Ok(Vec::new());
-    };
-    let mut out = Vec::new();
-    let mut d = first.doc();
-    'docs: while d != TERMINATED {
-        if allowed.contains(d) {
-            let mut tf = first.term_freq();
-            for p in others.iter_mut() {
-                if p.doc() > d || p.seek(d) != d {
-                    if p.doc() == TERMINATED {
-                        break 'docs;
-                    }
-                    d = first.advance();
-                    continue 'docs;
-                }
-                tf = tf.min(p.term_freq());
-            }
-            out.push((d, tf));
-        }
-        d = first.advance();
-    }
-    Ok(out)
-}
-
-/// A glossary form's documents in one segment's field (among those the filter admits), with
-/// the count of its rarest piece: `whole_form`'s answer, by form.
-type FormHits = HashMap<usize, Vec<(DocId, u32)>>;
+/// The glossary forms a query has read in one segment's field (see `FormPostings`), by form.
+type FormHits = HashMap<usize, FormDocs>;
 
 /// A candidate found in the index: its record id, its first-stage score, and its counts.
 pub struct Candidate {
@@ -930,6 +883,7 @@ struct Side {
 
 fn rank(
     searcher: &Searcher,
+    forms: &FormPostings,
     id_field: Field,
     filter: &dyn Query,
     q: &MatchQuery,
@@ -945,10 +899,14 @@ fn rank(
         .weight(EnableScoring::disabled_from_searcher(searcher))
         .map_err(AppError::internal)?;
     let mut found: Vec<(f32, DocAddress)> = Vec::new();
+    let live: Vec<_> = searcher
+        .segment_readers()
+        .iter()
+        .map(|r| r.segment_id())
+        .collect();
     // Per segment and field, each glossary form's documents: a form is the alternative of
-    // each of its words (`分散式訓練` of both `distributed` and `training`), and its pieces'
-    // postings are the costly part of a cross-language query, so each is read once and the
-    // second pass below reuses it.
+    // each of its words (`分散式訓練` of both `distributed` and `training`), so each is
+    // fetched once and the second pass below reuses it.
     let mut segment_forms: Vec<[FormHits; 3]> = Vec::new();
     for (ord, reader) in searcher.segment_readers().iter().enumerate() {
         segment_forms.push(Default::default());
@@ -980,7 +938,7 @@ fn rank(
         let mut score = vec![0f32; max as usize];
         let mut acc = vec![0f32; max as usize];
         let mut touched: Vec<DocId> = Vec::new();
-        let forms = &mut segment_forms[ord];
+        let kept = &mut segment_forms[ord];
         for t in &q.terms {
             for k in 0..3 {
                 let mut add = |d: DocId, tf: u32| {
@@ -992,14 +950,21 @@ fn rank(
                     *slot += weights[k] * tf as f32 / (1.0 - B + B * len / avg[k]);
                 };
                 for a in &t.alternatives {
-                    let docs = match forms[k].entry(a.form) {
-                        std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-                        std::collections::hash_map::Entry::Vacant(e) => {
-                            e.insert(whole_form(&inverted[k], fields[k], &a.pieces, &allowed)?)
-                        }
+                    let docs = match kept[k].entry(a.form) {
+                        Entry::Occupied(e) => e.into_mut(),
+                        Entry::Vacant(e) => e.insert(forms.docs(
+                            reader,
+                            &inverted[k],
+                            fields[k],
+                            a.form,
+                            &a.pieces,
+                            &live,
+                        )?),
                     };
                     for &(d, tf) in docs.iter() {
-                        add(d, tf);
+                        if allowed.contains(d) {
+                            add(d, tf);
+                        }
                     }
                 }
                 let term = Term::from_field_text(fields[k], &t.token);
@@ -1072,7 +1037,7 @@ fn rank(
                     let Some(list) = segment_forms[ord as usize][k].get(&a.form) else {
                         continue;
                     };
-                    for &(d, tf) in list {
+                    for &(d, tf) in list.iter() {
                         if chosen.contains(d) {
                             hits[at[&d]].tf[ti].add(k, tf as f32, Some(ai));
                         }
@@ -1118,6 +1083,7 @@ fn rank(
 pub fn rank_profiles(
     fields: &Fields,
     searcher: &Searcher,
+    forms: &FormPostings,
     corpus: &Corpus,
     filter: &dyn Query,
     q: &MatchQuery,
@@ -1131,7 +1097,7 @@ pub fn rank_profiles(
         weights: PROFILE_FIELDS.map(|f| f.1),
         avg: corpus.avg_len,
     };
-    rank(searcher, fields.id, filter, q, side, depth)
+    rank(searcher, forms, fields.id, filter, q, side, depth)
 }
 
 /// Needs (admitted by `filter`) for a profile's query, by how well the need's title, keywords
@@ -1140,6 +1106,7 @@ pub fn rank_profiles(
 pub fn rank_needs(
     fields: &Fields,
     searcher: &Searcher,
+    forms: &FormPostings,
     corpus: &Corpus,
     filter: &dyn Query,
     q: &MatchQuery,
@@ -1153,6 +1120,6 @@ pub fn rank_needs(
         weights: NEED_FIELDS.map(|f| f.1),
         avg: corpus.need_avg_len,
     };
-    let (total, found) = rank(searcher, fields.id, filter, q, side, depth)?;
+    let (total, found) = rank(searcher, forms, fields.id, filter, q, side, depth)?;
     Ok((total, found.into_iter().map(|c| c.id).collect()))
 }

@@ -3,6 +3,7 @@
 
 pub mod analyzer;
 mod facets;
+mod forms;
 pub mod glossary;
 pub mod index;
 pub mod matching;
@@ -10,6 +11,7 @@ mod pool;
 pub mod query;
 pub mod stats;
 
+pub use forms::FormPostings;
 pub use index::{Progress, SearchIndex};
 
 use std::path::{Path, PathBuf};
