@@ -72,7 +72,10 @@ impl FormPostings {
 
     #[cfg(test)]
     fn entries(&self) -> usize {
-        self.kept.lock().unwrap().entries
+        self.kept
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entries
     }
 }
 
@@ -125,34 +128,36 @@ mod tests {
     use tantivy::{Index, doc};
 
     #[test]
-    fn a_form_is_found_where_all_its_pieces_are_and_kept_once() {
+    fn a_form_is_found_where_all_its_pieces_are_and_kept_once() -> AppResult<()> {
         let mut schema = Schema::builder();
         let text = schema.add_text_field("text", TEXT);
         let index = Index::create_in_ram(schema.build());
-        let mut writer = index.writer::<tantivy::TantivyDocument>(15_000_000).unwrap();
-        writer.add_document(doc!(text => "ab cd ab")).unwrap();
-        writer.add_document(doc!(text => "ab")).unwrap();
-        writer.add_document(doc!(text => "cd ab cd cd")).unwrap();
-        writer.commit().unwrap();
-        let searcher = index.reader().unwrap().searcher();
+        let mut writer = index
+            .writer_with_num_threads(1, 15_000_000)
+            .map_err(AppError::internal)?;
+        for body in ["ab cd ab", "ab", "cd ab cd cd"] {
+            writer
+                .add_document(doc!(text => body))
+                .map_err(AppError::internal)?;
+        }
+        writer.commit().map_err(AppError::internal)?;
+        let searcher = index.reader().map_err(AppError::internal)?.searcher();
         let reader = searcher.segment_reader(0);
         let live = [reader.segment_id()];
-        let inverted = reader.inverted_index(text).unwrap();
+        let inverted = reader.inverted_index(text).map_err(AppError::internal)?;
         let forms = FormPostings::default();
         let pieces = ["ab".to_owned(), "cd".to_owned()];
-        let docs = forms
-            .docs(reader, &inverted, text, 7, &pieces, &live)
-            .unwrap();
+        let docs = forms.docs(reader, &inverted, text, 7, &pieces, &live)?;
         assert_eq!(&docs[..], &[(0, 1), (2, 1)]);
-        let again = forms
-            .docs(reader, &inverted, text, 7, &pieces, &live)
-            .unwrap();
+        let again = forms.docs(reader, &inverted, text, 7, &pieces, &live)?;
         assert!(Arc::ptr_eq(&docs, &again));
         assert_eq!(forms.entries(), 2);
         let missing = ["ab".to_owned(), "zz".to_owned()];
-        let none = forms
-            .docs(reader, &inverted, text, 8, &missing, &live)
-            .unwrap();
-        assert!(none.is_empty());
+        assert!(
+            forms
+                .docs(reader, &inverted, text, 8, &missing, &live)?
+                .is_empty()
+        );
+        Ok(())
     }
 }
