@@ -20,8 +20,6 @@ use super::extract::ApiQuery;
     params(ListAudit),
     responses(
         (status = 200, body = AuditList),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin or staff member of the organization(s)", body = Problem, content_type = "application/problem+json"),
     )
 )]

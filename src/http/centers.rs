@@ -23,9 +23,7 @@ use super::refresh::settle;
     request_body = CreateCenter,
     responses(
         (status = 201, body = Center, headers(("Location" = String), ("ETag" = String))),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/centers")]
@@ -52,7 +50,6 @@ pub async fn create(
     params(ListCenters),
     responses(
         (status = 200, body = CenterList),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "`include_deleted` without a valid token (or a bad token)", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "`include_deleted` by someone who is not a platform operator", body = Problem, content_type = "application/problem+json"),
     )
@@ -103,13 +100,9 @@ pub async fn get_one(
     request_body = UpdateCenter,
     responses(
         (status = 200, body = Center, headers(("ETag" = String))),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Status transition not allowed (the problem names the allowed next states)", body = Problem, content_type = "application/problem+json"),
-        (status = 412, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
-        (status = 428, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[patch("/centers/{id}")]
@@ -132,7 +125,6 @@ pub async fn update(
     params(("id" = String, Path, description = "Centre id"), ("If-Match" = Option<String>, Header, description = "Only delete this version"), RefreshParams),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
     )
@@ -158,7 +150,6 @@ pub async fn remove(
     params(("id" = String, Path, description = "Centre id"), RefreshParams),
     responses(
         (status = 200, body = Center),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
     )

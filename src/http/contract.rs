@@ -373,6 +373,36 @@ mod tests {
         }
     }
 
+    /// An operation that says nothing of security is one the server answers without reading
+    /// a bearer token (`/metrics` has a token of its own), so a client sends none; one that reads a caller must declare `bearer`, or a
+    /// client cannot know that a token changes the answer (and that a bad one is a 401).
+    #[test]
+    fn only_the_operations_that_read_no_bearer_token_declare_no_security() {
+        const READ_NO_BEARER: &[&str] = &[
+            "auth_login",
+            "auth_logout",
+            "auth_refresh",
+            "operations_healthz",
+            "operations_metrics",
+            "operations_problem_type",
+            "operations_readyz",
+            "organizations_get_one",
+            "organizations_list",
+        ];
+        let spec = spec();
+        let mut without: Vec<String> = spec
+            .paths
+            .paths
+            .values()
+            .flat_map(|item| [&item.get, &item.put, &item.post, &item.delete, &item.patch])
+            .flatten()
+            .filter(|op| op.security.is_none())
+            .map(|op| op.operation_id.clone().unwrap_or_default())
+            .collect();
+        without.sort();
+        assert_eq!(without, READ_NO_BEARER);
+    }
+
     #[test]
     fn every_response_is_described() {
         let spec = spec();

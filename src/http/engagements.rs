@@ -30,11 +30,9 @@ use super::refresh::settle;
     responses(
         (status = 201, body = Engagement, headers(("Location" = String), ("ETag" = String))),
         (status = 200, description = "Interest from someone who sees the company's shortlist (an operator) moved it to `interested`", body = Engagement, headers(("ETag" = String))),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "The need or profile is not one the caller may see", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "An engagement for the pair exists, or the need is not open", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/engagements")]
@@ -69,8 +67,6 @@ pub async fn create(
     params(ListEngagements),
     responses(
         (status = 200, body = EngagementList),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/engagements")]
@@ -90,7 +86,6 @@ pub async fn list(
     responses(
         (status = 200, body = Engagement, headers(("ETag" = String))),
         (status = 304, description = "Not modified"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -119,13 +114,9 @@ pub async fn get_one(
     request_body = Transition,
     responses(
         (status = 200, body = Engagement, headers(("ETag" = String))),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The move is the other side's to make", body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not a move from the current state (the problem names `current_state` and `allowed_next_states`), or the need is not open", body = Problem, content_type = "application/problem+json"),
-        (status = 412, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
-        (status = 428, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/engagements/{id}/transitions")]

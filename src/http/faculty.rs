@@ -30,9 +30,7 @@ use crate::dto::search::RefreshParams;
     request_body = CreateFacultyProfile,
     responses(
         (status = 201, body = FacultyProfile, headers(("Location" = String), ("ETag" = String))),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Another profile of the university has this `external_id` or ORCID iD", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -60,7 +58,6 @@ pub async fn create(
     params(ListFaculty),
     responses(
         (status = 200, body = FacultyList),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "`include_deleted` without a valid token (or a bad token)", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "`include_deleted` by someone who is not a platform operator", body = Problem, content_type = "application/problem+json"),
     )
@@ -111,12 +108,8 @@ pub async fn get_one(
     request_body = UpdateFacultyProfile,
     responses(
         (status = 200, body = FacultyProfile, headers(("ETag" = String))),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 412, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
-        (status = 428, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Another profile of the university has this `external_id` or ORCID iD", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -140,10 +133,8 @@ pub async fn update(
     params(("id" = String, Path, description = "Profile id"), ("If-Match" = Option<String>, Header, description = "Only delete this version"), RefreshParams),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 412, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[delete("/faculty/{id}")]
@@ -167,7 +158,6 @@ pub async fn remove(
     params(("id" = String, Path, description = "Profile id"), RefreshParams),
     responses(
         (status = 200, body = FacultyProfile),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Another profile of the university has taken this one's `external_id` or ORCID iD meanwhile", body = Problem, content_type = "application/problem+json"),
@@ -196,10 +186,7 @@ pub async fn restore(
                  content_type = "text/csv"),
     responses(
         (status = 200, description = "Per-row report; valid rows were saved", body = ImportReport),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 413, body = Problem, content_type = "application/problem+json"),
-        (status = 415, body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The file as a whole is unusable (encoding, header)", body = Problem, content_type = "application/problem+json"),
     )
 )]

@@ -24,12 +24,9 @@ use super::extract::{ApiJson, ApiQuery, PathId, PathInvitationId};
     request_body = InviteMember,
     responses(
         (status = 201, body = MemberInvitation),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already a member, or already invited", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/organizations/{id}/invitations")]
@@ -50,8 +47,6 @@ pub async fn invite(
     params(("id" = String, Path, description = "Organization id"), ListInvitations),
     responses(
         (status = 200, body = MemberInvitationList),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
     )
@@ -78,8 +73,6 @@ pub async fn list_invitations(
     ),
     responses(
         (status = 204, description = "Revoked"),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already accepted, declined or revoked", body = Problem, content_type = "application/problem+json"),
@@ -102,7 +95,6 @@ pub async fn revoke(
     security(("bearer" = [])),
     responses(
         (status = 200, body = MemberInvitationList),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/me/invitations")]
@@ -120,8 +112,6 @@ pub async fn mine(
     params(("invitation_id" = String, Path, description = "Invitation id")),
     responses(
         (status = 200, body = MemberInvitation),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such invitation to the caller", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already answered or revoked, or already a member", body = Problem, content_type = "application/problem+json"),
     )
@@ -144,8 +134,6 @@ pub async fn accept(
     params(("invitation_id" = String, Path, description = "Invitation id")),
     responses(
         (status = 200, body = MemberInvitation),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such invitation to the caller", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already answered or revoked", body = Problem, content_type = "application/problem+json"),
     )

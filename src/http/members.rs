@@ -32,7 +32,6 @@ pub struct ListMembers {
     params(("id" = String, Path, description = "Organization id"), ListMembers),
     responses(
         (status = 200, body = MemberList),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
     )
@@ -59,11 +58,9 @@ pub async fn list(
     request_body = AddMember,
     responses(
         (status = 201, body = AddedMember, headers(("Location" = String), ("ETag" = String))),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already a member", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/organizations/{id}/members")]
@@ -104,8 +101,6 @@ pub async fn add(
     responses(
         (status = 200, body = Member, headers(("ETag" = String))),
         (status = 304, description = "Not modified (If-None-Match)"),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
     )
@@ -134,12 +129,9 @@ pub async fn get_one(
     request_body = UpdateMember,
     responses(
         (status = 200, body = Member, headers(("ETag" = String))),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Would leave no admin", body = Problem, content_type = "application/problem+json"),
-        (status = 412, body = Problem, content_type = "application/problem+json"),
-        (status = 428, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[patch("/organizations/{id}/members/{user_id}")]
@@ -174,11 +166,9 @@ pub async fn update(
     ),
     responses(
         (status = 204, description = "Removed"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Would leave no admin", body = Problem, content_type = "application/problem+json"),
-        (status = 412, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[delete("/organizations/{id}/members/{user_id}")]

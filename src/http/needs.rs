@@ -27,9 +27,7 @@ use crate::dto::search::RefreshParams;
     request_body = CreateNeed,
     responses(
         (status = 201, body = Need, headers(("Location" = String), ("ETag" = String))),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/needs")]
@@ -56,7 +54,6 @@ pub async fn create(
     params(ListNeeds),
     responses(
         (status = 200, body = NeedList),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "`include_deleted` without a valid token (or a bad token)", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "`include_deleted` by someone who is not a platform operator", body = Problem, content_type = "application/problem+json"),
     )
@@ -106,13 +103,9 @@ pub async fn get_one(
     request_body = UpdateNeed,
     responses(
         (status = 200, body = Need, headers(("ETag" = String))),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Status transition not allowed", body = Problem, content_type = "application/problem+json"),
-        (status = 412, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
-        (status = 428, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[patch("/needs/{id}")]
@@ -135,7 +128,6 @@ pub async fn update(
     params(("id" = String, Path, description = "Need id"), ("If-Match" = Option<String>, Header, description = "Only delete this version"), RefreshParams),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
     )
@@ -161,7 +153,6 @@ pub async fn remove(
     params(("id" = String, Path, description = "Need id"), RefreshParams),
     responses(
         (status = 200, body = Need),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
     )
@@ -188,10 +179,8 @@ pub async fn restore(
     responses(
         (status = 201, description = "Invited", body = Invitation),
         (status = 200, description = "Already invited", body = Invitation),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The engagement with this professor is in a state that cannot be invited", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -223,7 +212,6 @@ pub async fn invite(
     params(("id" = String, Path, description = "Need id")),
     responses(
         (status = 200, body = Vec<Invitation>),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
     )
@@ -246,7 +234,6 @@ pub async fn invitations(
     params(("id" = String, Path, description = "Need id"), ("faculty_id" = String, Path, description = "Profile id"), RefreshParams),
     responses(
         (status = 204, description = "Withdrawn"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The engagement has gone past the invitation", body = Problem, content_type = "application/problem+json"),

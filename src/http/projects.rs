@@ -25,9 +25,7 @@ use super::extract::{
     request_body = CreateFundedProject,
     responses(
         (status = 201, body = FundedProject, headers(("Location" = String), ("ETag" = String))),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/funded-projects")]
@@ -53,7 +51,6 @@ pub async fn create(
     params(ListFundedProjects),
     responses(
         (status = 200, body = FundedProjectList),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "`include_deleted` without a valid token (or a bad token)", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "`include_deleted` by someone who is not a platform operator", body = Problem, content_type = "application/problem+json"),
     )
@@ -104,13 +101,9 @@ pub async fn get_one(
     request_body = UpdateFundedProject,
     responses(
         (status = 200, body = FundedProject, headers(("ETag" = String))),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Status transition not allowed (the problem names the allowed next states)", body = Problem, content_type = "application/problem+json"),
-        (status = 412, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
-        (status = 428, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[patch("/funded-projects/{id}")]
@@ -132,7 +125,6 @@ pub async fn update(
     params(("id" = String, Path, description = "Project id"), ("If-Match" = Option<String>, Header, description = "Only delete this version")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
     )
@@ -157,7 +149,6 @@ pub async fn remove(
     params(("id" = String, Path, description = "Project id")),
     responses(
         (status = 200, body = FundedProject),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
     )
@@ -182,7 +173,6 @@ pub async fn restore(
     request_body = CreatePayment,
     responses(
         (status = 201, body = Payment, headers(("ETag" = String))),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid payment, e.g. another currency than the project's", body = Problem, content_type = "application/problem+json"),
@@ -207,7 +197,6 @@ pub async fn add_payment(
     params(("id" = String, Path, description = "Project id")),
     responses(
         (status = 200, body = PaymentList),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
     )
@@ -227,12 +216,13 @@ pub async fn payments(
 /// participants only).
 #[utoipa::path(
     tag = "funded-projects",
+    // Open to anyone (who then sees only what a participant may); a bearer token, if sent,
+    // must be valid.
+    security((), ("bearer" = [])),
     params(("id" = String, Path, description = "Project id"), ("payment_id" = String, Path, description = "Payment id")),
     responses(
         (status = 200, body = Payment, headers(("ETag" = String))),
         (status = 304, description = "Not modified"),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
     )
@@ -257,12 +247,8 @@ pub async fn get_payment(
     request_body = UpdatePayment,
     responses(
         (status = 200, body = Payment, headers(("ETag" = String))),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 412, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
-        (status = 428, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[patch("/funded-projects/{id}/payments/{payment_id}")]
@@ -286,10 +272,8 @@ pub async fn update_payment(
     params(("id" = String, Path, description = "Project id"), ("payment_id" = String, Path, description = "Payment id"), ("If-Match" = Option<String>, Header, description = "Only delete this version")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 412, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[delete("/funded-projects/{id}/payments/{payment_id}")]

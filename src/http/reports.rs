@@ -57,8 +57,6 @@ fn respond<T: serde::Serialize>(
     params(ReportParams),
     responses(
         (status = 200, description = "The report (as `text/csv` with `format=csv` or `Accept: text/csv`)", body = FunnelReport),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
     )
@@ -85,8 +83,6 @@ pub async fn funnel(
     params(FundingParams),
     responses(
         (status = 200, description = "The report (as `text/csv` with `format=csv` or `Accept: text/csv`)", body = FundingReport),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
     )
@@ -111,8 +107,6 @@ pub async fn funding(
     params(ReportParams),
     responses(
         (status = 200, description = "The report (as `text/csv` with `format=csv` or `Accept: text/csv`)", body = CentersReport),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
     )
@@ -137,8 +131,6 @@ pub async fn centers(
     params(ReportParams),
     responses(
         (status = 200, description = "The report (as `text/csv` with `format=csv` or `Accept: text/csv`)", body = FacultyFundingReport),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
     )
