@@ -595,43 +595,27 @@ pub async fn update(
     .await
 }
 
-fn merge(mut base: CreateCenter, p: UpdateCenter) -> CreateCenter {
-    fn set<T>(target: &mut Option<T>, v: Option<Option<T>>) {
-        if let Some(v) = v {
-            *target = v;
-        }
-    }
-    if let Some(n) = p.name {
-        base.name = n;
-    }
-    set(&mut base.local_name, p.local_name);
-    set(&mut base.description, p.description);
-    if let Some(v) = p.partners {
-        base.partners = v;
-    }
-    set(&mut base.director_id, p.director_id);
-    if let Some(v) = p.member_ids {
-        base.member_ids = v;
-    }
-    if let Some(v) = p.focus_areas {
-        base.focus_areas = v;
-    }
-    set(&mut base.established_date, p.established_date);
-    set(&mut base.renewal_date, p.renewal_date);
-    set(&mut base.end_date, p.end_date);
-    if let Some(v) = p.status {
-        base.status = v;
-    }
-    if let Some(v) = p.shared_resources {
-        base.shared_resources = v;
-    }
-    if let Some(v) = p.funding {
-        base.funding = v;
-    }
-    if let Some(v) = p.visibility {
-        base.visibility = v;
-    }
-    base
+fn merge(base: CreateCenter, p: UpdateCenter) -> CreateCenter {
+    super::merge_patch!(
+        base,
+        p: UpdateCenter,
+        [
+            name,
+            local_name,
+            description,
+            partners,
+            director_id,
+            member_ids,
+            focus_areas,
+            established_date,
+            renewal_date,
+            end_date,
+            status,
+            shared_resources,
+            funding,
+            visibility,
+        ]
+    )
 }
 
 fn to_input(row: &CenterRow, parts: &CenterParts) -> AppResult<CreateCenter> {

@@ -432,40 +432,27 @@ pub async fn update(
     .await
 }
 
-fn merge(mut base: CreateFacultyProfile, p: UpdateFacultyProfile) -> CreateFacultyProfile {
-    fn set(target: &mut Option<String>, v: Option<Option<String>>) {
-        if let Some(v) = v {
-            *target = v;
-        }
-    }
-    set(&mut base.owner_user_id, p.owner_user_id);
-    set(&mut base.external_id, p.external_id);
-    if let Some(Some(n)) = p.name {
-        base.name = n;
-    }
-    set(&mut base.local_name, p.local_name);
-    set(&mut base.title, p.title);
-    set(&mut base.department, p.department);
-    set(&mut base.email, p.email);
-    set(&mut base.orcid, p.orcid);
-    set(&mut base.research_interests, p.research_interests);
-    set(&mut base.bio, p.bio);
-    if let Some(v) = p.keywords {
-        base.keywords = v;
-    }
-    if let Some(v) = p.languages {
-        base.languages = v;
-    }
-    if let Some(v) = p.publications {
-        base.publications = v;
-    }
-    if let Some(v) = p.availability {
-        base.availability = v;
-    }
-    if let Some(v) = p.visibility {
-        base.visibility = v;
-    }
-    base
+fn merge(base: CreateFacultyProfile, p: UpdateFacultyProfile) -> CreateFacultyProfile {
+    super::merge_patch!(
+        base,
+        p: UpdateFacultyProfile,
+        [
+            owner_user_id,
+            external_id,
+            local_name,
+            title,
+            department,
+            email,
+            orcid,
+            research_interests,
+            bio,
+            keywords,
+            languages,
+            publications,
+            availability,
+            visibility,
+        ], required: [name]
+    )
 }
 
 /// The stored profile as a create request, so that patches and imports merge and compare

@@ -28,6 +28,32 @@ use crate::domain::stored::Workflow;
 use crate::dto::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 use crate::error::{AppError, AppResult, ErrorCode, FieldCode, FieldError};
 
+/// Applies a JSON merge patch (RFC 7396) to a resource in its create shape, which is how every
+/// update compares, validates and stores it: each listed field the patch has replaces the
+/// current value (for a field that may be null, a null clears it). `required` fields may not
+/// be null; the update refuses a null before merging, so here only a value counts. Every
+/// field of the patch type is listed.
+macro_rules! merge_patch {
+    ($base:ident, $patch:ident: $ty:ident, [$($field:ident),* $(,)?] $(, required: [$($req:ident),* $(,)?])?) => {{
+        // Destructured, so that a field added to the patch type and not listed here does not
+        // compile rather than being silently ignored.
+        let $ty { $($field,)* $($($req,)*)? } = $patch;
+        let mut base = $base;
+        $(
+            if let Some(v) = $field {
+                base.$field = v;
+            }
+        )*
+        $($(
+            if let Some(Some(v)) = $req {
+                base.$req = v;
+            }
+        )*)?
+        base
+    }};
+}
+pub(crate) use merge_patch;
+
 /// A resource plus its version, which the HTTP layer turns into an `ETag`.
 #[derive(Debug, Clone)]
 pub struct Versioned<T> {

@@ -368,37 +368,24 @@ fn invitation_view(
     }
 }
 
-fn merge(mut base: CreateNeed, p: UpdateNeed) -> CreateNeed {
-    fn set<T>(target: &mut Option<T>, v: Option<Option<T>>) {
-        if let Some(v) = v {
-            *target = v;
-        }
-    }
-    if let Some(Some(t)) = p.title {
-        base.title = t;
-    }
-    set(&mut base.summary, p.summary);
-    set(&mut base.description, p.description);
-    if let Some(k) = p.keywords {
-        base.keywords = k;
-    }
-    if let Some(c) = p.collaboration_types {
-        base.collaboration_types = c;
-    }
-    set(&mut base.budget, p.budget);
-    set(&mut base.duration_months, p.duration_months);
-    set(&mut base.deadline, p.deadline);
-    set(&mut base.location, p.location);
-    if let Some(r) = p.remote {
-        base.remote = r;
-    }
-    if let Some(s) = p.status {
-        base.status = s;
-    }
-    if let Some(v) = p.visibility {
-        base.visibility = v;
-    }
-    base
+fn merge(base: CreateNeed, p: UpdateNeed) -> CreateNeed {
+    super::merge_patch!(
+        base,
+        p: UpdateNeed,
+        [
+            summary,
+            description,
+            keywords,
+            collaboration_types,
+            budget,
+            duration_months,
+            deadline,
+            location,
+            remote,
+            status,
+            visibility,
+        ], required: [title]
+    )
 }
 
 fn to_input(row: &NeedRow, parts: &NeedParts) -> AppResult<CreateNeed> {

@@ -373,47 +373,28 @@ pub async fn update(
     .await
 }
 
-fn merge(mut base: CreateFundedProject, p: UpdateFundedProject) -> CreateFundedProject {
-    fn set<T>(target: &mut Option<T>, v: Option<Option<T>>) {
-        if let Some(v) = v {
-            *target = v;
-        }
-    }
-    if let Some(v) = p.title {
-        base.title = v;
-    }
-    set(&mut base.description, p.description);
-    if let Some(v) = p.kind {
-        base.kind = v;
-    }
-    if let Some(v) = p.sponsor_id {
-        base.sponsor_id = v;
-    }
-    set(
-        &mut base.principal_investigator_id,
-        p.principal_investigator_id,
-    );
-    if let Some(v) = p.co_investigator_ids {
-        base.co_investigator_ids = v;
-    }
-    set(&mut base.center_id, p.center_id);
-    set(&mut base.need_id, p.need_id);
-    set(&mut base.engagement_id, p.engagement_id);
-    if let Some(v) = p.amount_minor {
-        base.amount_minor = v;
-    }
-    if let Some(v) = p.currency {
-        base.currency = v;
-    }
-    set(&mut base.start_date, p.start_date);
-    set(&mut base.end_date, p.end_date);
-    if let Some(v) = p.status {
-        base.status = v;
-    }
-    if let Some(v) = p.visibility {
-        base.visibility = v;
-    }
-    base
+fn merge(base: CreateFundedProject, p: UpdateFundedProject) -> CreateFundedProject {
+    super::merge_patch!(
+        base,
+        p: UpdateFundedProject,
+        [
+            title,
+            description,
+            kind,
+            sponsor_id,
+            principal_investigator_id,
+            co_investigator_ids,
+            center_id,
+            need_id,
+            engagement_id,
+            amount_minor,
+            currency,
+            start_date,
+            end_date,
+            status,
+            visibility,
+        ]
+    )
 }
 
 fn to_input(row: &ProjectRow, co: &[String]) -> AppResult<CreateFundedProject> {
