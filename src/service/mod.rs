@@ -18,6 +18,8 @@ pub mod projects;
 pub mod reports;
 pub mod search;
 
+use std::collections::HashMap;
+
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{NaiveDateTime, Utc};
@@ -116,6 +118,25 @@ pub fn check_transition<S: Workflow>(from: S, to: S) -> AppResult<()> {
         FieldCode::InvalidTransition,
         format!("from {from} the allowed next states are: {next}"),
     )]))
+}
+
+/// One page of rows as their views, with each row's parts (keywords, members, …) read for
+/// the whole page in one query; a row with none gets empty parts.
+pub(crate) fn page_views<Row, Parts: Default, View>(
+    found: Vec<Row>,
+    id: impl Fn(&Row) -> &str,
+    parts_of: impl FnOnce(&[String]) -> diesel::QueryResult<HashMap<String, Parts>>,
+    view: impl Fn(Row, Parts) -> AppResult<Versioned<View>>,
+) -> AppResult<Vec<View>> {
+    let ids: Vec<String> = found.iter().map(|r| id(r).to_owned()).collect();
+    let mut parts = parts_of(&ids)?;
+    found
+        .into_iter()
+        .map(|r| {
+            let p = parts.remove(id(&r)).unwrap_or_default();
+            view(r, p).map(|v| v.value)
+        })
+        .collect()
 }
 
 /// The current time, truncated to microseconds (what PostgreSQL stores), so that a value

@@ -202,15 +202,7 @@ pub async fn list(db: &Db, caller: Option<&Caller>, q: ListNeeds) -> AppResult<N
     db.run(move |conn| {
         let (found, next_cursor) =
             page.read(|seek| rows::list(conn, &scope, &filter, seek), |r| &r.id)?;
-        let ids: Vec<String> = found.iter().map(|r| r.id.clone()).collect();
-        let mut parts = rows::load_parts(conn, &ids)?;
-        let items = found
-            .into_iter()
-            .map(|r| {
-                let p = parts.remove(&r.id).unwrap_or_default();
-                view(r, p).map(|v| v.value)
-            })
-            .collect::<AppResult<_>>()?;
+        let items = super::page_views(found, |r| &r.id, |ids| rows::load_parts(conn, ids), view)?;
         Ok(NeedList { items, next_cursor })
     })
     .await

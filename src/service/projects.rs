@@ -291,15 +291,12 @@ pub async fn list(
     db.run(move |conn| {
         let (found, next_cursor) =
             page.read(|seek| rows::list(conn, &scope, &filter, seek), |r| &r.id)?;
-        let ids: Vec<String> = found.iter().map(|r| r.id.clone()).collect();
-        let mut co = rows::load_investigators(conn, &ids)?;
-        let items = found
-            .into_iter()
-            .map(|r| {
-                let c = co.remove(&r.id).unwrap_or_default();
-                view(r, c).map(|v| v.value)
-            })
-            .collect::<AppResult<_>>()?;
+        let items = super::page_views(
+            found,
+            |r| &r.id,
+            |ids| rows::load_investigators(conn, ids),
+            view,
+        )?;
         Ok(FundedProjectList { items, next_cursor })
     })
     .await
