@@ -23,6 +23,7 @@ use crate::dto::centers::{
 use crate::dto::organizations::OrganizationKind;
 use crate::error::{AppError, AppResult, FieldCode, FieldError};
 
+use super::edit::{Edit, nothing_follows};
 use super::policy::{self, Action, Caller};
 use super::{PageRequest, Precondition, Versioned, now};
 
@@ -555,37 +556,33 @@ pub async fn update(
     precondition: Precondition,
     patch: UpdateCenter,
 ) -> AppResult<Versioned<Center>> {
-    let caller = caller.cloned();
-    db.write(move |conn| {
-        let current = managed(conn, caller.as_ref(), &id)?;
-        precondition.check(current.version, true)?;
-        let parts = rows::load_parts(conn, std::slice::from_ref(&current.id))?
-            .remove(&current.id)
-            .unwrap_or_default();
-        let current_input = to_input(&current, &parts)?;
-        let merged = merge(current_input.clone(), patch);
-        super::check_transition(current_input.status, merged.status)?;
-        let valid = ValidCenter::parse(&merged)?;
-        if ValidCenter::parse(&current_input).is_ok_and(|before| before == valid) {
-            return full_view(conn, current);
-        }
-        check_references(conn, &valid)?;
-        let before = full_view(conn, current.clone())?;
-        let row = rows::update(conn, &id, current.version, &valid.fields, now())?
-            .ok_or_else(AppError::stale)?;
-        rows::replace_parts(conn, &id, &valid.parts)?;
-        let after = full_view(conn, row)?;
-        audit::change(
-            conn,
-            caller.as_ref(),
-            AuditAction::Update,
-            Some(&before.value),
-            Some(&after.value),
-        )?;
-        Ok(after)
+    EDIT.apply(db, caller, id, precondition, |current| {
+        merge(current, patch)
     })
     .await
 }
+
+/// How a centre is updated (see `edit`): its references are checked; nothing follows.
+static EDIT: Edit<CenterRow, CreateCenter, ValidCenter, Center> = Edit {
+    managed,
+    input: |conn, row| {
+        let parts = rows::load_parts(conn, std::slice::from_ref(&row.id))?
+            .remove(&row.id)
+            .unwrap_or_default();
+        to_input(row, &parts)
+    },
+    transition: |before, after| super::check_transition(before.status, after.status),
+    parse: ValidCenter::parse,
+    check: |conn, _, change| check_references(conn, change.valid),
+    write: |conn, current, valid, at| {
+        let row = rows::update(conn, &current.id, current.version, &valid.fields, at)?
+            .ok_or_else(AppError::stale)?;
+        rows::replace_parts(conn, &current.id, &valid.parts)?;
+        Ok(row)
+    },
+    then: nothing_follows,
+    view: full_view,
+};
 
 fn merge(base: CreateCenter, p: UpdateCenter) -> CreateCenter {
     super::merge_patch!(

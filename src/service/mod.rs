@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod audit;
 pub mod auth;
 pub mod centers;
+mod edit;
 pub mod engagements;
 pub mod faculty;
 pub mod invitations;

@@ -17,6 +17,7 @@ use crate::dto::needs::{
 use crate::dto::organizations::OrganizationKind;
 use crate::error::{AppError, AppResult, FieldCode, FieldError};
 
+use super::edit::Edit;
 use super::policy::{self, Action, Caller};
 use super::{PageRequest, Precondition, Versioned, now};
 
@@ -230,7 +231,6 @@ pub async fn update(
     precondition: Precondition,
     patch: UpdateNeed,
 ) -> AppResult<Versioned<Need>> {
-    let caller = caller.cloned();
     if patch.title.as_ref().is_some_and(Option::is_none) {
         return Err(AppError::validation(vec![FieldError::new(
             "title",
@@ -238,45 +238,47 @@ pub async fn update(
             "cannot be null: it is required",
         )]));
     }
-    db.write(move |conn| {
-        let current = managed(conn, caller.as_ref(), &id)?;
-        precondition.check(current.version, true)?;
-        let parts = rows::load_parts(conn, std::slice::from_ref(&current.id))?
-            .remove(&current.id)
-            .unwrap_or_default();
-        let current_input = to_input(&current, &parts)?;
-        let merged = merge(current_input.clone(), patch);
-        super::check_transition(current_input.status, merged.status)?;
-        let valid = ValidNeed::parse(&merged)?;
-        let before = ValidNeed::parse(&current_input)?;
-        if before == valid {
-            return full_view(conn, current);
-        }
-        check_open_deadline(&valid, Some(&before.fields))?;
-        let ts = now();
-        let before_view = full_view(conn, current.clone())?;
-        let row = rows::update(conn, &id, current.version, &valid.fields, ts)?
-            .ok_or_else(AppError::stale)?;
-        rows::replace_parts(conn, &id, &valid.parts)?;
-        if merged.status != current_input.status
-            && matches!(merged.status, NeedStatus::Closed | NeedStatus::Awarded)
-        {
-            let actor = caller.as_ref().map_or("", |c| c.user_id.as_str());
-            let why = format!("the need was {}", merged.status.as_str());
-            super::engagements::close_pending_of_need(conn, &id, actor, &why, ts)?;
-        }
-        let after = full_view(conn, row)?;
-        audit::change(
-            conn,
-            caller.as_ref(),
-            AuditAction::Update,
-            Some(&before_view.value),
-            Some(&after.value),
-        )?;
-        Ok(after)
+    EDIT.apply(db, caller, id, precondition, |current| {
+        merge(current, patch)
     })
     .await
 }
+
+/// How a need is updated (see `edit`): an open need's deadline is checked when it opens or
+/// moves; closing or awarding it closes its pending engagements.
+static EDIT: Edit<NeedRow, CreateNeed, ValidNeed, Need> = Edit {
+    managed,
+    input: |conn, row| {
+        let parts = rows::load_parts(conn, std::slice::from_ref(&row.id))?
+            .remove(&row.id)
+            .unwrap_or_default();
+        to_input(row, &parts)
+    },
+    transition: |before, after| super::check_transition(before.status, after.status),
+    parse: ValidNeed::parse,
+    check: |_, _, change| {
+        let before = ValidNeed::parse(change.before)?;
+        check_open_deadline(change.valid, Some(&before.fields))
+    },
+    write: |conn, current, valid, at| {
+        let row = rows::update(conn, &current.id, current.version, &valid.fields, at)?
+            .ok_or_else(AppError::stale)?;
+        rows::replace_parts(conn, &current.id, &valid.parts)?;
+        Ok(row)
+    },
+    then: |conn, caller, change, at| {
+        let status = change.after.status;
+        if status != change.before.status
+            && matches!(status, NeedStatus::Closed | NeedStatus::Awarded)
+        {
+            let actor = caller.map_or("", |c| c.user_id.as_str());
+            let why = format!("the need was {}", status.as_str());
+            super::engagements::close_pending_of_need(conn, &change.current.id, actor, &why, at)?;
+        }
+        Ok(())
+    },
+    view: full_view,
+};
 
 pub async fn invite(
     db: &Db,

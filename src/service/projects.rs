@@ -24,6 +24,7 @@ use crate::dto::projects::{
 use crate::error::{AppError, AppResult, FieldCode, FieldError};
 
 use super::centers::{amount, body_id, id_list, live_profile, optional_id, org_of_kind};
+use super::edit::{Edit, nothing_follows};
 use super::policy::{self, Action, Caller};
 use super::{PageRequest, Precondition, Versioned, now};
 
@@ -329,46 +330,45 @@ pub async fn update(
     precondition: Precondition,
     patch: UpdateFundedProject,
 ) -> AppResult<Versioned<FundedProject>> {
-    let caller = caller.cloned();
-    db.write(move |conn| {
-        let current = managed(conn, caller.as_ref(), &id)?;
-        precondition.check(current.version, true)?;
-        let co = rows::load_investigators(conn, std::slice::from_ref(&current.id))?
-            .remove(&current.id)
+    EDIT.apply(db, caller, id, precondition, |current| {
+        merge(current, patch)
+    })
+    .await
+}
+
+/// How a funded project is updated (see `edit`): its references are checked, and its
+/// currency changes only while no payment is in the old one; nothing follows.
+static EDIT: Edit<ProjectRow, CreateFundedProject, ValidProject, FundedProject> = Edit {
+    managed,
+    input: |conn, row| {
+        let co = rows::load_investigators(conn, std::slice::from_ref(&row.id))?
+            .remove(&row.id)
             .unwrap_or_default();
-        let current_input = to_input(&current, &co)?;
-        let merged = merge(current_input.clone(), patch);
-        super::check_transition(current_input.status, merged.status)?;
-        let valid = ValidProject::parse(&merged)?;
-        if ValidProject::parse(&current_input).is_ok_and(|before| before == valid) {
-            return full_view(conn, current);
-        }
-        check_references(conn, caller.as_ref(), &valid)?;
-        if valid.fields.currency != current.currency
-            && rows::has_payment_not_in(conn, &id, &valid.fields.currency)?
-        {
+        to_input(row, &co)
+    },
+    transition: |before, after| super::check_transition(before.status, after.status),
+    parse: ValidProject::parse,
+    check: |conn, caller, change| {
+        check_references(conn, caller, change.valid)?;
+        let (current, currency) = (change.current, &change.valid.fields.currency);
+        if *currency != current.currency && rows::has_payment_not_in(conn, &current.id, currency)? {
             return Err(AppError::validation(vec![FieldError::new(
                 "currency",
                 FieldCode::PaymentsInOtherCurrency,
                 "the project has payments in its current currency; change or delete them first",
             )]));
         }
-        let before = full_view(conn, current.clone())?;
-        let row = rows::update(conn, &id, current.version, &valid.fields, now())?
+        Ok(())
+    },
+    write: |conn, current, valid, at| {
+        let row = rows::update(conn, &current.id, current.version, &valid.fields, at)?
             .ok_or_else(AppError::stale)?;
-        rows::replace_investigators(conn, &id, &valid.co_investigators)?;
-        let after = full_view(conn, row)?;
-        audit::change(
-            conn,
-            caller.as_ref(),
-            AuditAction::Update,
-            Some(&before.value),
-            Some(&after.value),
-        )?;
-        Ok(after)
-    })
-    .await
-}
+        rows::replace_investigators(conn, &current.id, &valid.co_investigators)?;
+        Ok(row)
+    },
+    then: nothing_follows,
+    view: full_view,
+};
 
 fn merge(base: CreateFundedProject, p: UpdateFundedProject) -> CreateFundedProject {
     super::merge_patch!(
