@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The search benchmark: builds the release binaries, unpacks the real text corpora from
-# ../shared/data, and runs `bench` (src/bin/bench.rs), which starts its own `liaison serve` on
+# ../shared/data, and runs `bench` (src/bin/bench/main.rs), which starts its own `liaison serve` on
 # 127.0.0.1 with a throwaway SQLite database, imports the corpus through the HTTP import path,
 # and prints import throughput, index size, peak RSS and search latency. It stops by itself.
 # Usage: bench/search.sh [bench flags], e.g. bench/search.sh --faculty 10000 --needs 2000

@@ -46,8 +46,10 @@ fn the_benchmark_runs_on_a_tiny_corpus_and_prints_every_figure() {
             "--requests",
             "32",
         ]);
+    cmd.arg("--alternatives");
     if db.is_postgres() {
         cmd.args(["--database-url", &db.url]);
+        cmd.args(["--alternatives-postgres", &db.url]);
     }
     let out = cmd.output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -61,10 +63,19 @@ fn the_benchmark_runs_on_a_tiny_corpus_and_prints_every_figure() {
         "index size on disk",
         "| 16 | 32 |",
         "peak RSS",
+        "## Side by side",
+        "| SQLite FTS5, bm25() |",
     ] {
         assert!(
             stdout.contains(figure),
             "{figure:?} missing from:\n{stdout}"
+        );
+    }
+
+    if db.is_postgres() {
+        assert!(
+            stdout.contains("| PostgreSQL tsvector + GIN, ts_rank_cd |"),
+            "{stdout}"
         );
     }
 

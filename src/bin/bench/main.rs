@@ -18,6 +18,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+mod alternatives;
+
 use anyhow::{Context, Result, anyhow, bail, ensure};
 use serde_json::{Value, json};
 
@@ -45,6 +47,10 @@ struct Args {
     import_connections: usize,
     /// Measure text analysis alone (no service) and stop.
     analysis: bool,
+    /// Also load the profiles into SQLite FTS5 and measure it beside Liaison.
+    alternatives: bool,
+    /// With `--alternatives`, PostgreSQL full-text search on this database too.
+    alternatives_postgres: Option<String>,
 }
 
 fn parse_args() -> Result<Args> {
@@ -66,6 +72,8 @@ fn parse_args() -> Result<Args> {
         operator: None,
         import_connections: 2,
         analysis: false,
+        alternatives: false,
+        alternatives_postgres: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -84,6 +92,11 @@ fn parse_args() -> Result<Args> {
             "--keep" => a.keep = true,
             "--reuse" => a.reuse = true,
             "--analysis" => a.analysis = true,
+            "--alternatives" => a.alternatives = true,
+            "--alternatives-postgres" => {
+                a.alternatives = true;
+                a.alternatives_postgres = Some(value()?);
+            }
             "--operator" => a.operator = Some(value()?),
             "--import-connections" => {
                 a.import_connections = value()?
@@ -96,7 +109,8 @@ fn parse_args() -> Result<Args> {
                 "unknown argument {other:?}\n\
                  usage: bench [--faculty 100000] [--needs 20000] [--pubs 10] [--chunk 1000] [--requests 4000]\n\
                  \x20            [--sbir FILE.jsonl] [--horizon FILE.jsonl] [--liaison PATH] [--work DIR] [--database-url URL] [--keep] [--reuse]\n\
-                 \x20            [--operator and|or] [--import-connections 2] [--analysis]"
+                 \x20            [--operator and|or] [--import-connections 2] [--analysis]\n\
+                 \x20            [--alternatives] [--alternatives-postgres URL]"
             ),
         }
     }
@@ -719,7 +733,7 @@ fn main() -> Result<()> {
             &server,
             &mut conn,
             &token,
-            sbir,
+            &sbir,
             horizon,
             &database_url,
         )?
@@ -839,6 +853,10 @@ fn main() -> Result<()> {
         );
     }
 
+    if args.alternatives {
+        side_by_side(&args, &server.addr, &raw_queries, &sbir)?;
+    }
+
     // Matches for a need (profiles ranked against the whole corpus), signed in as the
     // operator, who sees every profile: the largest candidate sets.
     let matches: Vec<(String, bool)> = need_ids
@@ -883,6 +901,156 @@ fn main() -> Result<()> {
     Ok(())
 }
 
+/// The seed of the profiles' generator: the same profiles on every run of the same size.
+const PROFILE_SEED: u64 = 0x9e37_79b9_7f4a_7c15;
+
+/// `--alternatives`: the anonymous profile searches of the mixed set (their text only, without
+/// filters), on Liaison and on what a team would build instead (`alternatives`), each loaded
+/// with the profiles an anonymous caller sees: load time, latency at concurrency 1 and 16,
+/// and what each finds for each query (Chinese and Korean text included).
+fn side_by_side(
+    args: &Args,
+    addr: &str,
+    raw_queries: &[(&str, &str, bool)],
+    sbir: &[Text],
+) -> Result<()> {
+    use alternatives::{Doc, Engine, Fts5, PgFts};
+    let texts: Vec<String> = raw_queries
+        .iter()
+        .filter(|(kind, _, _)| *kind == "faculty")
+        .filter_map(|(_, q, _)| {
+            q.split('&')
+                .find_map(|kv| kv.strip_prefix("q="))
+                .map(str::to_owned)
+        })
+        .collect();
+    let paths: Vec<(String, bool)> = texts
+        .iter()
+        .map(|q| {
+            let q: String = form_urlencoded::byte_serialize(q.as_bytes()).collect();
+            (format!("/api/v1/search?type=faculty&q={q}"), false)
+        })
+        .collect();
+    let docs = || {
+        let mut rng = Rng(PROFILE_SEED);
+        (0..args.faculty).filter_map(move |i| {
+            let line = profile_line(i, &mut rng, sbir, args.pubs);
+            let profile: Value = serde_json::from_str(&line).ok()?;
+            (profile["visibility"] == "public").then(|| Doc::from_profile(i as i64, &profile))
+        })
+    };
+    /// p50 and p99 in ms, and searches per second.
+    fn summary((l, elapsed): (Vec<f64>, Duration)) -> (f64, f64, f64) {
+        (
+            percentile(&l, 0.5),
+            percentile(&l, 0.99),
+            l.len() as f64 / elapsed.as_secs_f64(),
+        )
+    }
+    type Row = (
+        String,
+        Option<(f64, usize)>,
+        (f64, f64, f64),
+        (f64, f64, f64),
+    );
+    let (c1, c16) = (args.requests / 8, args.requests / 2);
+    let mut table: Vec<Row> = Vec::new();
+    let mut totals: Vec<(&str, Vec<usize>)> = Vec::new();
+
+    let mut conn = Conn::open(addr)?;
+    let mut liaison_totals = Vec::new();
+    for (path, _) in &paths {
+        let (status, body) = conn.json("GET", path, None, None)?;
+        ensure!(status == 200, "{path} answered {status}");
+        liaison_totals.push(body["total"].as_u64().unwrap_or(0) as usize);
+    }
+    latencies(addr, "", &paths, 4, paths.len() * 4)?;
+    table.push((
+        "Liaison (HTTP, with highlights and facets)".to_owned(),
+        None,
+        summary(latencies(addr, "", &paths, 1, c1)?),
+        summary(latencies(addr, "", &paths, 16, c16)?),
+    ));
+    totals.push(("Liaison", liaison_totals));
+
+    /// Loads the engine, then: what it finds for each query, and its row of the table.
+    fn measure<E: Engine>(
+        engine: &E,
+        docs: &mut dyn Iterator<Item = Doc>,
+        texts: &[String],
+        (c1, c16): (usize, usize),
+    ) -> Result<(Row, Vec<usize>)> {
+        let started = Instant::now();
+        let loaded = engine.load(docs)?;
+        let load = started.elapsed().as_secs_f64();
+        let mut conn = engine.connect()?;
+        let found = texts
+            .iter()
+            .map(|q| engine.search(&mut conn, q).map(|(total, _)| total))
+            .collect::<Result<Vec<_>>>()?;
+        alternatives::latencies(engine, texts, 4, texts.len() * 4)?;
+        let row = (
+            engine.name().to_owned(),
+            Some((load, loaded)),
+            summary(alternatives::latencies(engine, texts, 1, c1)?),
+            summary(alternatives::latencies(engine, texts, 16, c16)?),
+        );
+        Ok((row, found))
+    }
+    let fts5 = Fts5 {
+        path: args.work.join("fts5.sqlite3"),
+    };
+    let (row, found) = measure(&fts5, &mut docs(), &texts, (c1, c16))?;
+    table.push(row);
+    totals.push(("FTS5", found));
+    let _ = std::fs::remove_file(&fts5.path);
+    if let Some(url) = &args.alternatives_postgres {
+        let pg = PgFts { url: url.clone() };
+        let (row, found) = measure(&pg, &mut docs(), &texts, (c1, c16))?;
+        table.push(row);
+        totals.push(("PostgreSQL", found));
+    }
+
+    println!();
+    println!(
+        "## Side by side ({} profile queries, text only, anonymous: the public profiles)",
+        texts.len()
+    );
+    println!(
+        "| engine | loaded (s, profiles) | c1 p50 / p99 ms | c1 /s | c16 p50 / p99 ms | c16 /s | Liaison's c16 rate ÷ this |"
+    );
+    println!("|---|---|---|---|---|---|---|");
+    let liaison_rate = table[0].3.2;
+    for (name, loaded, (p50, p99, rate), (q50, q99, rate16)) in &table {
+        let loaded = loaded.map_or("—".to_owned(), |(s, n)| format!("{s:.1} s, {n}"));
+        println!(
+            "| {name} | {loaded} | {p50:.1} / {p99:.1} | {rate:.0} | {q50:.1} / {q99:.1} | {rate16:.0} | {:.1}× |",
+            liaison_rate / rate16
+        );
+    }
+    println!();
+    println!(
+        "| query | {} |",
+        totals
+            .iter()
+            .map(|(n, _)| *n)
+            .collect::<Vec<_>>()
+            .join(" | ")
+    );
+    println!("|---|{}", "---|".repeat(totals.len()));
+    for (i, q) in texts.iter().enumerate() {
+        println!(
+            "| `{q}` | {} |",
+            totals
+                .iter()
+                .map(|(_, t)| t[i].to_string())
+                .collect::<Vec<_>>()
+                .join(" | ")
+        );
+    }
+    Ok(())
+}
+
 /// Creates the organizations, imports the profiles and creates the needs; prints the import
 /// figures and returns some of the needs' ids.
 fn load_corpus(
@@ -890,7 +1058,7 @@ fn load_corpus(
     server: &Server,
     conn: &mut Conn,
     token: &str,
-    sbir: Vec<Text>,
+    sbir: &[Text],
     horizon: Vec<Text>,
     database_url: &str,
 ) -> Result<Vec<String>> {
@@ -940,9 +1108,8 @@ fn load_corpus(
     let chunks_rx = std::sync::Mutex::new(chunks_rx);
     let (imported, rejected, bytes) =
         std::thread::scope(|scope| -> Result<(usize, usize, usize)> {
-            let sbir = &sbir;
             let writer = scope.spawn(move || -> usize {
-                let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+                let mut rng = Rng(PROFILE_SEED);
                 let mut bytes = 0;
                 let mut i = 0;
                 while i < args.faculty {
@@ -1051,7 +1218,7 @@ fn load_corpus(
                 server.addr.clone(),
                 token.to_owned(),
                 companies.clone(),
-                sbir.clone(),
+                sbir.to_vec(),
                 horizon.clone(),
             );
             let needs = args.needs;
