@@ -205,6 +205,13 @@ pub struct PgFts {
     pub url: String,
 }
 
+impl PgFts {
+    /// The table is the bench's, not the database's owner's: it goes when measured.
+    pub fn drop_table(&self) -> Result<()> {
+        Ok(self.connect()?.batch_execute("DROP TABLE IF EXISTS bench_fts")?)
+    }
+}
+
 impl Engine for PgFts {
     type Conn = PgConnection;
 

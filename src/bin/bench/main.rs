@@ -1009,6 +1009,7 @@ fn side_by_side(
         let (row, found) = measure(&pg, &mut docs(), &texts, (c1, c16))?;
         table.push(row);
         totals.push(("PostgreSQL", found));
+        pg.drop_table()?;
     }
 
     println!();
