@@ -578,6 +578,108 @@ pub async fn run_dev(set: &DevSet, database_url: &str, work: &Path) -> anyhow::R
     })
 }
 
+/// The classic baseline on the same development set: plain BM25 (SQLite FTS5, Porter
+/// stemming, k1 = 1.2, b = 0.75) over the same texts, every word of the query text ORed. A
+/// profile's text is its publications' titles and abstracts (as matching, never its name); a
+/// need's, its title and description. `liaison eval --sbir FILE --baseline` prints it beside
+/// Liaison's figures, so that a ranking change is judged against what a team would get for
+/// free.
+pub fn baseline_dev(set: &DevSet, work: &Path) -> anyhow::Result<DevReport> {
+    use diesel::connection::SimpleConnection;
+    use diesel::prelude::*;
+    use diesel::sql_types::{BigInt, Text};
+
+    #[derive(QueryableByName)]
+    struct Ranked {
+        #[diesel(sql_type = BigInt)]
+        id: i64,
+    }
+    let path = work.join("baseline.sqlite3");
+    let mut conn = SqliteConnection::establish(path.to_str().context("work path is not UTF-8")?)?;
+    conn.batch_execute(
+        "CREATE VIRTUAL TABLE profiles USING fts5(body, tokenize = 'porter unicode61');
+         CREATE VIRTUAL TABLE needs USING fts5(body, tokenize = 'porter unicode61');",
+    )?;
+    let profile_text = |f: &EvalFaculty| {
+        f.publications
+            .iter()
+            .map(|p| {
+                format!(
+                    "{}\n{}",
+                    p.title,
+                    p.abstract_.as_deref().unwrap_or_default()
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let need_text = |n: &EvalNeed| {
+        format!(
+            "{}\n{}",
+            n.title,
+            n.description.as_deref().unwrap_or_default()
+        )
+    };
+    let keys: HashMap<&str, i64> = set
+        .faculty
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (f.key.as_str(), i as i64))
+        .collect();
+    conn.transaction(|c| {
+        for (i, f) in set.faculty.iter().enumerate() {
+            diesel::sql_query("INSERT INTO profiles (rowid, body) VALUES (?, ?)")
+                .bind::<BigInt, _>(i as i64)
+                .bind::<Text, _>(profile_text(f))
+                .execute(c)?;
+        }
+        for (i, n) in set.needs.iter().enumerate() {
+            diesel::sql_query("INSERT INTO needs (rowid, body) VALUES (?, ?)")
+                .bind::<BigInt, _>(i as i64)
+                .bind::<Text, _>(need_text(n))
+                .execute(c)?;
+        }
+        diesel::QueryResult::Ok(())
+    })?;
+    let mut rank = |table: &str, text: &str, want: i64| -> anyhow::Result<Option<usize>> {
+        let query = any_word(text);
+        if query.is_empty() {
+            return Ok(None);
+        }
+        let ranked: Vec<Ranked> = diesel::sql_query(format!(
+            "SELECT rowid AS id FROM {table} WHERE {table} MATCH ? ORDER BY bm25({table})"
+        ))
+        .bind::<Text, _>(query)
+        .load(&mut conn)?;
+        Ok(ranked.iter().position(|r| r.id == want).map(|p| p + 1))
+    };
+    let mut to_profiles = Vec::with_capacity(set.needs.len());
+    let mut to_needs = Vec::with_capacity(set.needs.len());
+    for (i, (need, relevant)) in set.needs.iter().zip(&set.relevant).enumerate() {
+        let profile = keys[relevant.as_str()];
+        to_profiles.push(rank("profiles", &need_text(need), profile)?);
+        let text = profile_text(&set.faculty[profile as usize]);
+        to_needs.push(rank("needs", &text, i as i64)?);
+    }
+    Ok(DevReport {
+        needs_to_profiles: DevRanking::new(to_profiles, set.faculty.len()),
+        profiles_to_needs: DevRanking::new(to_needs, set.needs.len()),
+    })
+}
+
+/// Every distinct word of `text` as an FTS5 query that any of them satisfies: each quoted,
+/// so that no word is read as syntax.
+fn any_word(text: &str) -> String {
+    let mut seen = std::collections::HashSet::new();
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .filter(|w| seen.insert(w.clone()))
+        .map(|w| format!("\"{w}\""))
+        .collect::<Vec<_>>()
+        .join(" OR ")
+}
+
 /// Reads a labelled set from a file.
 pub fn read(path: &Path) -> anyhow::Result<EvalSet> {
     let text =
@@ -633,6 +735,62 @@ mod tests {
             .collect();
         assert_eq!(titles, ["E", "D", "C", "B", "A"]);
         assert_eq!(set.relevant, [set.faculty[0].key.clone()]);
+        Ok(())
+    }
+
+    #[test]
+    fn the_baseline_ranks_each_firm_by_plain_bm25() -> anyhow::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let publication = |title: &str, abstract_: &str| EvalPublication {
+            title: title.into(),
+            abstract_: Some(abstract_.into()),
+            year: Some(2020),
+            venue: None,
+        };
+        let firm = |key: &str, pubs: Vec<EvalPublication>| EvalFaculty {
+            key: key.into(),
+            name: key.into(),
+            local_name: None,
+            title: None,
+            department: None,
+            research_interests: None,
+            bio: None,
+            keywords: Vec::new(),
+            publications: pubs,
+        };
+        let need = |key: &str, title: &str, text: &str| EvalNeed {
+            key: key.into(),
+            title: title.into(),
+            summary: None,
+            description: Some(text.into()),
+            keywords: Vec::new(),
+        };
+        let set = DevSet {
+            faculty: vec![
+                firm(
+                    "a",
+                    vec![publication(
+                        "Lithium battery cathodes",
+                        "Cathode materials for batteries.",
+                    )],
+                ),
+                firm(
+                    "b",
+                    vec![publication(
+                        "Radar antennas",
+                        "Phased array antennas for radar.",
+                    )],
+                ),
+            ],
+            needs: vec![
+                need("n-a", "Battery cathode chemistry", "New cathodes."),
+                need("n-b", "Antenna arrays", "Radar \"arrays\" (phased) OR NOT."),
+            ],
+            relevant: vec!["a".into(), "b".into()],
+        };
+        let report = baseline_dev(&set, dir.path())?;
+        assert_eq!(report.needs_to_profiles.ranks, vec![Some(1), Some(1)]);
+        assert_eq!(report.profiles_to_needs.ranks, vec![Some(1), Some(1)]);
         Ok(())
     }
 

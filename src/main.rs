@@ -66,6 +66,10 @@ enum Command {
         /// With --sbir: only the first N firms (by name), for a quicker run.
         #[arg(long, requires = "sbir")]
         firms: Option<usize>,
+        /// With --sbir: also rank with plain BM25 (SQLite FTS5 over the same texts), the
+        /// classic baseline, and print it beside.
+        #[arg(long, requires = "sbir")]
+        baseline: bool,
         /// Print the full report (per item rankings) as JSON.
         #[arg(long)]
         json: bool,
@@ -136,11 +140,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         file,
         sbir,
         firms,
+        baseline,
         json,
     } = &cli.command
     {
         return match (file, sbir) {
-            (_, Some(sbir)) => eval_dev(sbir, *firms, *json),
+            (_, Some(sbir)) => eval_dev(sbir, *firms, *baseline, *json),
             (Some(file), None) => eval(file, *json),
             (None, None) => anyhow::bail!("name a labelled set, or --sbir FILE"),
         };
@@ -401,27 +406,46 @@ fn eval(file: &std::path::Path, json: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `liaison eval --sbir FILE`: the development set, in a temporary SQLite database and index.
-fn eval_dev(file: &std::path::Path, firms: Option<usize>, json: bool) -> anyhow::Result<()> {
+/// `liaison eval --sbir FILE`: the development set, in a temporary SQLite database and index
+/// (and with `--baseline`, plain BM25 on the same texts).
+fn eval_dev(
+    file: &std::path::Path,
+    firms: Option<usize>,
+    baseline: bool,
+    json: bool,
+) -> anyhow::Result<()> {
     let set = liaison::eval::dev_set(file, firms)?;
     let work = std::env::temp_dir().join(format!("liaison-eval-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&work)?;
     let url = format!("sqlite://{}", work.join("eval.db").display());
     let started = std::time::Instant::now();
-    let report = actix_web::rt::System::new().block_on(liaison::eval::run_dev(&set, &url, &work));
+    let report = actix_web::rt::System::new()
+        .block_on(liaison::eval::run_dev(&set, &url, &work))
+        .and_then(|liaison| {
+            let plain = if baseline {
+                Some(liaison::eval::baseline_dev(&set, &work)?)
+            } else {
+                None
+            };
+            Ok((liaison, plain))
+        });
     let _ = std::fs::remove_dir_all(&work);
-    let report = report?;
+    let (report, plain) = report?;
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     }
-    for (view, r) in [
-        ("needs rank profiles", &report.needs_to_profiles),
-        ("profiles rank needs", &report.profiles_to_needs),
-    ] {
-        println!(
-            "{view}: {} x {}  MRR {:.4}  recall@10 {:.4}  nDCG@10 {:.4}  unranked {}",
-            r.queries, r.candidates, r.mrr, r.recall_at_10, r.ndcg_at_10, r.unranked
-        );
+    let rows = [("", Some(&report)), ("plain BM25 (FTS5): ", plain.as_ref())];
+    for (engine, r) in rows {
+        let Some(r) = r else { continue };
+        for (view, r) in [
+            ("needs rank profiles", &r.needs_to_profiles),
+            ("profiles rank needs", &r.profiles_to_needs),
+        ] {
+            println!(
+                "{engine}{view}: {} x {}  MRR {:.4}  recall@10 {:.4}  nDCG@10 {:.4}  unranked {}",
+                r.queries, r.candidates, r.mrr, r.recall_at_10, r.ndcg_at_10, r.unranked
+            );
+        }
     }
     println!("in {:.1} s", started.elapsed().as_secs_f64());
     Ok(())

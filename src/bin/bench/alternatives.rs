@@ -208,7 +208,9 @@ pub struct PgFts {
 impl PgFts {
     /// The table is the bench's, not the database's owner's: it goes when measured.
     pub fn drop_table(&self) -> Result<()> {
-        Ok(self.connect()?.batch_execute("DROP TABLE IF EXISTS bench_fts")?)
+        Ok(self
+            .connect()?
+            .batch_execute("DROP TABLE IF EXISTS bench_fts")?)
     }
 }
 
