@@ -33,6 +33,7 @@ use std::collections::hash_map::Entry;
 
 use foldhash::{HashMap, HashMapExt as _, HashSet, HashSetExt as _};
 
+use super::SearchIndex;
 use super::forms::{FormDocs, FormPostings};
 use super::stats::PublicStats;
 use std::sync::Arc;
@@ -1081,9 +1082,8 @@ fn rank(
 /// Profiles (admitted by `filter`) for a need's query: how many share any word, and the
 /// best `depth` by profile score with their counts.
 pub fn rank_profiles(
-    fields: &Fields,
+    index: &SearchIndex,
     searcher: &Searcher,
-    forms: &FormPostings,
     corpus: &Corpus,
     filter: &dyn Query,
     q: &MatchQuery,
@@ -1097,16 +1097,23 @@ pub fn rank_profiles(
         weights: PROFILE_FIELDS.map(|f| f.1),
         avg: corpus.avg_len,
     };
-    rank(searcher, forms, fields.id, filter, q, side, depth)
+    rank(
+        searcher,
+        index.form_postings(),
+        index.fields().id,
+        filter,
+        q,
+        side,
+        depth,
+    )
 }
 
 /// Needs (admitted by `filter`) for a profile's query, by how well the need's title, keywords
 /// and text cover the profile's words: a first cut, which the caller re-scores by the pair
 /// score.
 pub fn rank_needs(
-    fields: &Fields,
+    index: &SearchIndex,
     searcher: &Searcher,
-    forms: &FormPostings,
     corpus: &Corpus,
     filter: &dyn Query,
     q: &MatchQuery,
@@ -1120,6 +1127,14 @@ pub fn rank_needs(
         weights: NEED_FIELDS.map(|f| f.1),
         avg: corpus.need_avg_len,
     };
-    let (total, found) = rank(searcher, forms, fields.id, filter, q, side, depth)?;
+    let (total, found) = rank(
+        searcher,
+        index.form_postings(),
+        index.fields().id,
+        filter,
+        q,
+        side,
+        depth,
+    )?;
     Ok((total, found.into_iter().map(|c| c.id).collect()))
 }

@@ -335,15 +335,8 @@ pub async fn need_matches(
             let corpus = Corpus::new(idx.fields(), idx.public_stats(&searcher)?)?;
             let q = need_query(&corpus, &searcher, &n)?;
             let filter = query::filter(idx.fields(), Kind::Faculty, &visible, &filters);
-            let (total, candidates) = m::rank_profiles(
-                idx.fields(),
-                &searcher,
-                idx.form_postings(),
-                &corpus,
-                &*filter,
-                &q,
-                depth,
-            )?;
+            let (total, candidates) =
+                m::rank_profiles(&idx, &searcher, &corpus, &*filter, &q, depth)?;
             Ok((q, corpus, total, candidates))
         })
         .await?;
@@ -436,15 +429,7 @@ pub async fn faculty_matches(
             let analysed = AnalysedProfile::new(&faculty_texts(&f));
             let q = analysed.query(&corpus, &searcher)?;
             let filter = query::filter(idx.fields(), Kind::Need, &visible, &filters);
-            let (total, ids) = m::rank_needs(
-                idx.fields(),
-                &searcher,
-                idx.form_postings(),
-                &corpus,
-                &*filter,
-                &q,
-                depth,
-            )?;
+            let (total, ids) = m::rank_needs(&idx, &searcher, &corpus, &*filter, &q, depth)?;
             Ok((analysed, corpus, searcher, total, ids))
         })
         .await?;

@@ -91,6 +91,23 @@ fn first_hits(hits: Vec<Hit>) -> Answer {
     (total, hits.into_iter().map(|h| h.id).collect())
 }
 
+/// Feeds the documents to `insert` a thousand to a transaction; returns how many.
+fn in_batches<C: Connection>(
+    conn: &mut C,
+    docs: &mut dyn Iterator<Item = Doc>,
+    insert: impl Fn(&mut C, &Doc) -> QueryResult<usize>,
+) -> Result<usize> {
+    let mut n = 0;
+    loop {
+        let batch: Vec<Doc> = (&mut *docs).take(1000).collect();
+        if batch.is_empty() {
+            return Ok(n);
+        }
+        conn.transaction(|c| batch.iter().try_for_each(|d| insert(c, d).map(|_| ())))?;
+        n += batch.len();
+    }
+}
+
 /// SQLite FTS5 in a file of its own.
 pub struct Fts5 {
     pub path: std::path::PathBuf,
@@ -147,29 +164,16 @@ impl Engine for Fts5 {
              CREATE VIRTUAL TABLE p USING fts5(names, keywords, publications,
                  tokenize = 'porter unicode61');",
         )?;
-        let mut n = 0;
-        let mut batch = Vec::with_capacity(1000);
-        loop {
-            batch.clear();
-            batch.extend((&mut *docs).take(1000));
-            if batch.is_empty() {
-                break;
-            }
-            conn.transaction(|c| {
-                for d in &batch {
-                    diesel::sql_query(
-                        "INSERT INTO p (rowid, names, keywords, publications) VALUES (?, ?, ?, ?)",
-                    )
-                    .bind::<BigInt, _>(d.id)
-                    .bind::<Text, _>(&d.names)
-                    .bind::<Text, _>(&d.keywords)
-                    .bind::<Text, _>(&d.publications)
-                    .execute(c)?;
-                }
-                diesel::QueryResult::Ok(())
-            })?;
-            n += batch.len();
-        }
+        let n = in_batches(&mut conn, docs, |c, d| {
+            diesel::sql_query(
+                "INSERT INTO p (rowid, names, keywords, publications) VALUES (?, ?, ?, ?)",
+            )
+            .bind::<BigInt, _>(d.id)
+            .bind::<Text, _>(&d.names)
+            .bind::<Text, _>(&d.keywords)
+            .bind::<Text, _>(&d.publications)
+            .execute(c)
+        })?;
         conn.batch_execute("INSERT INTO p(p) VALUES ('optimize');")?;
         Ok(n)
     }
@@ -237,29 +241,16 @@ impl Engine for PgFts {
                      setweight(to_tsvector('english', keywords), 'B') ||
                      setweight(to_tsvector('english', publications), 'C')) STORED);",
         )?;
-        let mut n = 0;
-        let mut batch = Vec::with_capacity(1000);
-        loop {
-            batch.clear();
-            batch.extend((&mut *docs).take(1000));
-            if batch.is_empty() {
-                break;
-            }
-            conn.transaction(|c| {
-                for d in &batch {
-                    diesel::sql_query(
-                        "INSERT INTO bench_fts (id, names, keywords, publications) VALUES ($1, $2, $3, $4)",
-                    )
-                    .bind::<BigInt, _>(d.id)
-                    .bind::<Text, _>(&d.names)
-                    .bind::<Text, _>(&d.keywords)
-                    .bind::<Text, _>(&d.publications)
-                    .execute(c)?;
-                }
-                diesel::QueryResult::Ok(())
-            })?;
-            n += batch.len();
-        }
+        let n = in_batches(&mut conn, docs, |c, d| {
+            diesel::sql_query(
+                "INSERT INTO bench_fts (id, names, keywords, publications) VALUES ($1, $2, $3, $4)",
+            )
+            .bind::<BigInt, _>(d.id)
+            .bind::<Text, _>(&d.names)
+            .bind::<Text, _>(&d.keywords)
+            .bind::<Text, _>(&d.publications)
+            .execute(c)
+        })?;
         conn.batch_execute(
             "CREATE INDEX bench_fts_tsv ON bench_fts USING gin (tsv); ANALYZE bench_fts;",
         )?;
