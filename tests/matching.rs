@@ -587,6 +587,58 @@ async fn a_large_limit_returns_every_candidate_and_pages_agree() {
     assert_eq!(none["items"], json!([]));
 }
 
+/// In a corpus of 1,000+ documents, a need's words found in over a fifth of them still count,
+/// at their low weight, for the profiles its rarer words find; alone they find nobody.
+#[actix_web::test]
+async fn common_words_count_only_for_profiles_the_rarer_words_find() {
+    let app = TestApp::spawn().await;
+    let uni = app.org_id("university", "KAIST", "KR").await;
+    let co = app.org_id("company", "Samsung", "KR").await;
+    let mut csv = String::from("external_id,name,research_interests\n");
+    // `control` and `system` in 300 of 1,102 profiles: common.
+    for i in 0..1100 {
+        let topic = if i % 11 < 3 {
+            "Control system design"
+        } else {
+            "Crop biology"
+        };
+        csv += &format!("F-{i},Filler {i},{topic} for plant number {i}\n");
+    }
+    // The same length, and the same rarer words.
+    csv += "A-1,Plain,Spintronic memory devices and magnetic tunnel junctions for storage arrays\n";
+    csv += "B-1,Controls,Spintronic memory devices and magnetic tunnel junctions with control system\n";
+    let req = actix_web::test::TestRequest::post()
+        .uri(&format!(
+            "/api/v1/faculty/import?university_id={uni}&refresh=wait_for"
+        ))
+        .insert_header(("content-type", "text/csv"))
+        .insert_header(("authorization", format!("Bearer {}", app.operator_token)))
+        .set_payload(csv);
+    app.send(req).await.expect(200);
+    let n = need(
+        &app,
+        json!({"company_id": co, "title": "Control system for spintronic memory",
+        "description": "A control system design for magnetic tunnel junction memory devices.",
+        "status": "open", "visibility": "public"}),
+    )
+    .await;
+    let list = get(&app, None, &format!("/api/v1/needs/{n}/matches")).await;
+    let names = common::each(&list, "items", |i| {
+        i["faculty"]["name"].as_str().unwrap().to_owned()
+    });
+    // Ahead only through the common words it shares.
+    assert_eq!(names, ["Controls", "Plain"], "{list}");
+    assert_eq!(list["candidates"], 2, "{list}");
+    let terms: Vec<&str> = list["items"][0]["explanation"]["terms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["term"].as_str().unwrap())
+        .collect();
+    assert!(terms.contains(&"control"), "{terms:?}");
+    assert!(terms.contains(&"spintronic"), "{terms:?}");
+}
+
 #[actix_web::test]
 async fn bad_parameters_are_400_problems_and_unknown_records_404() {
     let w = world().await;
