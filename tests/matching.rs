@@ -614,7 +614,9 @@ async fn common_words_count_only_for_profiles_the_rarer_words_find() {
         .insert_header(("content-type", "text/csv"))
         .insert_header(("authorization", format!("Bearer {}", app.operator_token)))
         .set_payload(csv);
-    app.send(req).await.expect(200);
+    let res = app.send(req).await;
+    res.expect(200);
+    let filler = res.json()["rows"][0]["id"].as_str().unwrap().to_owned();
     let n = need(
         &app,
         json!({"company_id": co, "title": "Control system for spintronic memory",
@@ -637,6 +639,24 @@ async fn common_words_count_only_for_profiles_the_rarer_words_find() {
         .collect();
     assert!(terms.contains(&"control"), "{terms:?}");
     assert!(terms.contains(&"spintronic"), "{terms:?}");
+    // A pair sharing only common words scores 0, and explain says why neither list has it.
+    let e = get(
+        &app,
+        None,
+        &format!("/api/v1/matches/explain?need_id={n}&faculty_id={filler}"),
+    )
+    .await;
+    assert_eq!(e["faculty"]["name"], "Filler 0", "{e}");
+    assert_eq!(e["score"], 0.0, "{e}");
+    let c = codes(&e);
+    for list in ["need_matches", "faculty_matches"] {
+        assert!(
+            c.contains(&("no_shared_terms".into(), list.into())),
+            "{c:?}"
+        );
+    }
+    let theirs = get(&app, None, &format!("/api/v1/faculty/{filler}/matches")).await;
+    assert_eq!(theirs["items"], json!([]), "{theirs}");
 }
 
 #[actix_web::test]

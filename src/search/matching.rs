@@ -827,7 +827,7 @@ pub fn publication_score(
 }
 
 /// A pair's score and what it is made of.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct PairScore {
     pub score: f32,
     pub profile: f32,
@@ -884,6 +884,14 @@ pub fn pair_score(
         }
     }
     let mut terms: Vec<TermShare> = parts.into_values().collect();
+    // Common words only tell apart the candidates the rarer words find: alone they make no
+    // match, as neither list would find the pair.
+    if !terms
+        .iter()
+        .any(|s| s.value > 0.0 && !q.terms[s.term].common)
+    {
+        return PairScore::default();
+    }
     terms.sort_by(|a, b| b.value.total_cmp(&a.value).then(a.term.cmp(&b.term)));
     PairScore {
         score: score.clamp(0.0, 1.0),

@@ -603,7 +603,9 @@ impl ExplainFilters {
                 why(
                     WhyNotCode::NoSharedTerms,
                     list,
-                    "the profile has none of the need's words that count".into(),
+                    "the profile has none of the need's words that count (words found in \
+                     over a fifth of all documents count only beside rarer ones)"
+                        .into(),
                 );
             }
         } else if score < self.min_score {
