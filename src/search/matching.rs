@@ -905,6 +905,23 @@ pub fn pair_score(
 /// The glossary forms a query has read in one segment's field (see `FormPostings`), by form.
 type FormHits = HashMap<usize, FormDocs>;
 
+/// An alternative's documents in one segment's field, read once per query (`kept`) and once
+/// per segment (`FormPostings`).
+fn form_docs<'k>(
+    kept: &'k mut FormHits,
+    forms: &FormPostings,
+    reader: &tantivy::SegmentReader,
+    inverted: &tantivy::InvertedIndexReader,
+    field: Field,
+    a: &Alternative,
+    live: &[SegmentId],
+) -> AppResult<&'k FormDocs> {
+    Ok(match kept.entry(a.form) {
+        Entry::Occupied(e) => e.into_mut(),
+        Entry::Vacant(e) => e.insert(forms.docs(reader, inverted, field, a.form, &a.pieces, live)?),
+    })
+}
+
 /// A candidate found in the index: its record id, its first-stage score, and its counts.
 pub struct Candidate {
     pub id: String,
@@ -991,17 +1008,15 @@ fn rank(
                     *slot += weights[k] * tf as f32 / (1.0 - B + B * len / avg[k]);
                 };
                 for a in &t.alternatives {
-                    let docs = match kept[k].entry(a.form) {
-                        Entry::Occupied(e) => e.into_mut(),
-                        Entry::Vacant(e) => e.insert(forms.docs(
-                            reader,
-                            &inverted[k],
-                            fields[k],
-                            a.form,
-                            &a.pieces,
-                            &live,
-                        )?),
-                    };
+                    let docs = form_docs(
+                        &mut kept[k],
+                        forms,
+                        reader,
+                        &inverted[k],
+                        fields[k],
+                        a,
+                        &live,
+                    )?;
                     for &(d, tf) in docs.iter() {
                         if allowed.contains(d) {
                             add(d, tf);
@@ -1184,17 +1199,15 @@ fn add_common(
             x.fill(0.0);
             for k in 0..3 {
                 for a in &t.alternatives {
-                    let docs = match kept[k].entry(a.form) {
-                        Entry::Occupied(e) => e.into_mut(),
-                        Entry::Vacant(e) => e.insert(forms.docs(
-                            reader,
-                            &inverted[k],
-                            side.fields[k],
-                            a.form,
-                            &a.pieces,
-                            live,
-                        )?),
-                    };
+                    let docs = form_docs(
+                        &mut kept[k],
+                        forms,
+                        reader,
+                        &inverted[k],
+                        side.fields[k],
+                        a,
+                        live,
+                    )?;
                     for &(d, tf) in docs.iter() {
                         if chosen.contains(d) {
                             let j = at[&d];
