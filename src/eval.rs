@@ -50,6 +50,23 @@ pub struct EvalFaculty {
     pub publications: Vec<EvalPublication>,
 }
 
+impl EvalFaculty {
+    /// A profile that is only its name and publications, as the development set's firms are.
+    pub fn of_publications(key: String, name: String, publications: Vec<EvalPublication>) -> Self {
+        Self {
+            key,
+            name,
+            local_name: None,
+            title: None,
+            department: None,
+            research_interests: None,
+            bio: None,
+            keywords: Vec::new(),
+            publications,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct EvalPublication {
@@ -430,17 +447,11 @@ pub fn dev_set(path: &Path, firms: Option<usize>) -> anyhow::Result<DevSet> {
                 venue: None,
             })
             .collect();
-        set.faculty.push(EvalFaculty {
-            key: key.clone(),
-            name: firm,
-            local_name: None,
-            title: None,
-            department: None,
-            research_interests: None,
-            bio: None,
-            keywords: Vec::new(),
+        set.faculty.push(EvalFaculty::of_publications(
+            key.clone(),
+            firm,
             publications,
-        });
+        ));
         set.needs.push(EvalNeed {
             key: format!("need-{i}"),
             title: need.title,
@@ -747,16 +758,8 @@ mod tests {
             year: Some(2020),
             venue: None,
         };
-        let firm = |key: &str, pubs: Vec<EvalPublication>| EvalFaculty {
-            key: key.into(),
-            name: key.into(),
-            local_name: None,
-            title: None,
-            department: None,
-            research_interests: None,
-            bio: None,
-            keywords: Vec::new(),
-            publications: pubs,
+        let firm = |key: &str, pubs: Vec<EvalPublication>| {
+            EvalFaculty::of_publications(key.into(), key.into(), pubs)
         };
         let need = |key: &str, title: &str, text: &str| EvalNeed {
             key: key.into(),

@@ -940,14 +940,17 @@ struct Side {
 }
 
 fn rank(
+    index: &SearchIndex,
     searcher: &Searcher,
-    forms: &FormPostings,
-    id_field: Field,
     filter: &dyn Query,
     q: &MatchQuery,
     side: Side,
     depth: usize,
 ) -> AppResult<(usize, Vec<Candidate>)> {
+    if q.is_empty() {
+        return Ok((0, Vec::new()));
+    }
+    let (forms, id_field) = (index.form_postings(), index.fields().id);
     let Side {
         fields,
         weights,
@@ -1256,23 +1259,12 @@ pub fn rank_profiles(
     q: &MatchQuery,
     depth: usize,
 ) -> AppResult<(usize, Vec<Candidate>)> {
-    if q.is_empty() {
-        return Ok((0, Vec::new()));
-    }
     let side = Side {
         fields: corpus.fields,
         weights: PROFILE_FIELDS.map(|f| f.1),
         avg: corpus.avg_len,
     };
-    rank(
-        searcher,
-        index.form_postings(),
-        index.fields().id,
-        filter,
-        q,
-        side,
-        depth,
-    )
+    rank(index, searcher, filter, q, side, depth)
 }
 
 /// Needs (admitted by `filter`) for a profile's query, by how well the need's title, keywords
@@ -1286,22 +1278,11 @@ pub fn rank_needs(
     q: &MatchQuery,
     depth: usize,
 ) -> AppResult<(usize, Vec<String>)> {
-    if q.is_empty() {
-        return Ok((0, Vec::new()));
-    }
     let side = Side {
         fields: corpus.need_fields,
         weights: NEED_FIELDS.map(|f| f.1),
         avg: corpus.need_avg_len,
     };
-    let (total, found) = rank(
-        searcher,
-        index.form_postings(),
-        index.fields().id,
-        filter,
-        q,
-        side,
-        depth,
-    )?;
+    let (total, found) = rank(index, searcher, filter, q, side, depth)?;
     Ok((total, found.into_iter().map(|c| c.id).collect()))
 }
