@@ -83,6 +83,9 @@ error_codes! {
         MethodNotAllowed = "method_not_allowed" => (405, "Method not allowed"),
         /// The change conflicts with the current state (e.g. a duplicate).
         Conflict = "conflict" => (409, "Conflict"),
+        /// Approving would take a sector beyond its share of a period's compute capacity, or
+        /// the period beyond its capacity; the problem's `quota` member shows the arithmetic.
+        QuotaExceeded = "quota_exceeded" => (409, "Quota exceeded"),
         /// The `If-Match` header does not match the resource's current `ETag`.
         PreconditionFailed = "precondition_failed" => (412, "Precondition failed"),
         /// The operation requires an `If-Match` header.
@@ -231,6 +234,8 @@ field_codes! {
         InvalidHeader = "invalid_header",
         /// Not an id.
         InvalidId = "invalid_id",
+        /// Not an allocation period of the resource's length (`2027`, `2027-Q1`, `2027-01`).
+        InvalidPeriod = "invalid_period",
         /// Not an ORCID iD (shape or check digit).
         InvalidOrcid = "invalid_orcid",
         /// Search text the query grammar cannot parse.
@@ -295,6 +300,8 @@ field_codes! {
         TooManyClauses = "too_many_clauses",
         /// Text shorter than required.
         TooShort = "too_short",
+        /// A scheduler account no active or expired allocation charges in the job's period.
+        UnknownAccount = "unknown_account",
         /// Not the id of a centre.
         UnknownCenter = "unknown_center",
         /// An import file's header names a column that does not exist.
@@ -309,6 +316,10 @@ field_codes! {
         UnknownOrganization = "unknown_organization",
         /// Not the id of a faculty profile.
         UnknownProfile = "unknown_profile",
+        /// Not the id of a funded project the caller can see.
+        UnknownProject = "unknown_project",
+        /// Not the id of a compute resource.
+        UnknownResource = "unknown_resource",
         /// Search syntax that is not supported (`field:*`, ranges, regular expressions).
         UnsupportedQuery = "unsupported_query",
         /// A record of another university than the one in charge.

@@ -87,6 +87,16 @@ enum ImportCommand {
         #[arg(long)]
         university_id: String,
     },
+    /// Charge scheduler usage to compute allocations: Slurm accounting records as
+    /// `sacct --parsable2 --noheader --format=JobID,Account,User,Partition,AllocTRES,ElapsedRaw,Start,End,State`
+    /// writes them. Idempotent by job id. Prints the per-line report as JSON.
+    Usage {
+        /// The sacct output.
+        file: std::path::PathBuf,
+        /// The compute resource whose scheduler wrote it.
+        #[arg(long)]
+        resource_id: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -173,6 +183,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             file,
             university_id,
         }) => import_faculty(settings, &file, university_id),
+        Command::Import(ImportCommand::Usage { file, resource_id }) => {
+            import_usage(settings, &file, resource_id)
+        }
         Command::Reindex => {
             let db = liaison::db::Db::connect(
                 &settings.database_url,
@@ -452,6 +465,52 @@ fn eval_dev(
 }
 
 /// The CLI acts with the rights of whoever can run it against the database: an operator.
+fn cli_operator() -> liaison::service::policy::Caller {
+    liaison::service::policy::Caller {
+        user_id: "cli".to_owned(),
+        is_platform_operator: true,
+        memberships: Vec::new(),
+    }
+}
+
+fn connect_migrated(settings: &liaison::config::Settings) -> anyhow::Result<liaison::db::Db> {
+    let db = liaison::db::Db::connect(
+        &settings.database_url,
+        2,
+        std::time::Duration::from_secs(settings.db_timeout_secs),
+    )?;
+    db.migrate()?;
+    Ok(db)
+}
+
+fn import_usage(
+    settings: liaison::config::Settings,
+    file: &std::path::Path,
+    resource_id: String,
+) -> anyhow::Result<()> {
+    let body =
+        std::fs::read(file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+    let db = connect_migrated(&settings)?;
+    let report = actix_web::rt::System::new()
+        .block_on(liaison::service::compute::import_usage(
+            &db,
+            Some(&cli_operator()),
+            resource_id,
+            body,
+        ))
+        .map_err(|e| anyhow::anyhow!(e.describe()))?;
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    eprintln!(
+        "charged {}, updated {}, unchanged {}, skipped {}, rejected {}",
+        report.charged, report.updated, report.unchanged, report.skipped, report.rejected
+    );
+    if report.rejected > 0 {
+        // Charged lines are saved; the exit status tells scripts that some were not.
+        std::process::exit(2);
+    }
+    Ok(())
+}
+
 fn import_faculty(
     settings: liaison::config::Settings,
     file: &std::path::Path,
@@ -470,19 +529,15 @@ fn import_faculty(
     };
     let body =
         std::fs::read(file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
-    let db = liaison::db::Db::connect(
-        &settings.database_url,
-        2,
-        std::time::Duration::from_secs(settings.db_timeout_secs),
-    )?;
-    db.migrate()?;
-    let operator = liaison::service::policy::Caller {
-        user_id: "cli".to_owned(),
-        is_platform_operator: true,
-        memberships: Vec::new(),
-    };
+    let db = connect_migrated(&settings)?;
     let report = actix_web::rt::System::new()
-        .block_on(import(&db, Some(&operator), university_id, format, body))
+        .block_on(import(
+            &db,
+            Some(&cli_operator()),
+            university_id,
+            format,
+            body,
+        ))
         .map_err(|e| anyhow::anyhow!(e.describe()))?;
     println!("{}", serde_json::to_string_pretty(&report)?);
     eprintln!(

@@ -13,6 +13,21 @@ use serde_json::{Value, json};
 /// whose ETag it checks). A new If-Match operation must be added here, and so walked below.
 const IF_MATCH_OPERATIONS: &[(&str, &str, &str)] = &[
     (
+        "patch",
+        "/api/v1/compute/allocations/{id}",
+        "/api/v1/compute/allocations/{id}",
+    ),
+    (
+        "post",
+        "/api/v1/compute/allocations/{id}/transitions",
+        "/api/v1/compute/allocations/{id}",
+    ),
+    (
+        "patch",
+        "/api/v1/compute/resources/{id}",
+        "/api/v1/compute/resources/{id}",
+    ),
+    (
         "post",
         "/api/v1/engagements/{id}/transitions",
         "/api/v1/engagements/{id}",
@@ -175,10 +190,50 @@ async fn every_resource_that_takes_if_match_is_readable_with_its_etag() {
     )
     .await);
 
+    let resource = id(&created(
+        app.operator()
+            .post(
+                "/api/v1/compute/resources",
+                &json!({"owner_id": uni, "name": "KAIST GPU platform", "kind": "gpu_cluster",
+                    "unit": "gpu_hours", "period": "year", "capacity": 50000,
+                    "academia_percent": 60, "industry_percent": 40}),
+            )
+            .await,
+    )
+    .await);
+    let allocation = id(&created(
+        app.operator()
+            .post(
+                "/api/v1/compute/allocations",
+                &json!({"resource_id": resource, "applicant_id": co, "period": "2027",
+                    "requested": 1000, "justification": "HBM thermal simulation runs"}),
+            )
+            .await,
+    )
+    .await);
+
     // Walk: GET the resource, then write with the ETag it gave. Payments and projects go before
     // what they refer to, the organization last.
     let member_path = format!("{members}/{}", member["user_id"].as_str().unwrap());
     let walk: Vec<(&str, String, String, Option<Value>)> = vec![
+        (
+            "patch",
+            format!("/api/v1/compute/allocations/{allocation}"),
+            format!("/api/v1/compute/allocations/{allocation}"),
+            Some(json!({"requested": 800})),
+        ),
+        (
+            "post",
+            format!("/api/v1/compute/allocations/{allocation}/transitions"),
+            format!("/api/v1/compute/allocations/{allocation}"),
+            Some(json!({"to": "submitted"})),
+        ),
+        (
+            "patch",
+            format!("/api/v1/compute/resources/{resource}"),
+            format!("/api/v1/compute/resources/{resource}"),
+            Some(json!({"gpu_model": "H200"})),
+        ),
         (
             "post",
             format!("/api/v1/engagements/{engagement}/transitions"),

@@ -125,6 +125,7 @@ macro_rules! seek {
 pub mod accounts;
 pub mod audit;
 pub mod centers;
+pub mod compute;
 pub mod engagements;
 pub mod faculty;
 pub mod invitations;

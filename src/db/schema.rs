@@ -330,6 +330,79 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    compute_resources (id) {
+        id -> Text,
+        owner_id -> Text,
+        center_id -> Nullable<Text>,
+        name -> Text,
+        description -> Nullable<Text>,
+        kind -> Text,
+        unit -> Text,
+        gpu_model -> Nullable<Text>,
+        gpu_model_key -> Nullable<Text>,
+        gpu_count -> Nullable<Integer>,
+        period -> Text,
+        capacity -> BigInt,
+        academia_percent -> Integer,
+        industry_percent -> Integer,
+        status -> Text,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        deleted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    compute_allocations (id) {
+        id -> Text,
+        resource_id -> Text,
+        applicant_id -> Text,
+        sector -> Text,
+        faculty_id -> Nullable<Text>,
+        requested_by -> Text,
+        need_id -> Nullable<Text>,
+        engagement_id -> Nullable<Text>,
+        center_id -> Nullable<Text>,
+        project_id -> Nullable<Text>,
+        period -> Text,
+        period_start -> Date,
+        period_end -> Date,
+        requested -> BigInt,
+        approved -> Nullable<BigInt>,
+        justification -> Text,
+        state -> Text,
+        decision_reason -> Nullable<Text>,
+        quota_override_reason -> Nullable<Text>,
+        scheduler_account -> Nullable<Text>,
+        renewal_of -> Nullable<Text>,
+        decided_by -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    compute_usage (resource_id, job_id) {
+        resource_id -> Text,
+        job_id -> Text,
+        allocation_id -> Text,
+        account -> Text,
+        user_name -> Text,
+        job_partition -> Text,
+        units -> BigInt,
+        elapsed_seconds -> BigInt,
+        charged_seconds -> BigInt,
+        started_at -> Timestamp,
+        ended_at -> Timestamp,
+        job_state -> Text,
+        imported_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(memberships -> organizations (organization_id));
 diesel::joinable!(member_invitations -> organizations (organization_id));
@@ -380,4 +453,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_log_organizations,
     engagements,
     engagement_events,
+    compute_resources,
+    compute_allocations,
+    compute_usage,
 );

@@ -4,11 +4,13 @@
 pub mod country;
 pub mod currency;
 mod orcid;
+pub mod period;
 pub mod stored;
 
 pub use country::CountryCode;
 pub use currency::Currency;
 pub use orcid::Orcid;
+pub use period::Period;
 
 use std::borrow::Cow;
 

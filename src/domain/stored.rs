@@ -98,6 +98,8 @@ macro_rules! stored_enum {
 pub trait Workflow: Copy + Eq + std::fmt::Display + 'static {
     /// What the record is called in a problem's detail ("a centre cannot go from …").
     const WHAT: &'static str;
+    /// The request field that names the status to move to.
+    const FIELD: &'static str = "status";
     /// The statuses this one may move to; empty when it is final.
     fn next(self) -> &'static [Self];
 }
@@ -140,6 +142,9 @@ stored_enum! {
         Organization = "organization",
         /// Who owns a faculty profile: linking it to an account, or unlinking it.
         FacultyProfile = "faculty_profile",
+        ComputeResource = "compute_resource",
+        /// A request for compute and every decision on it.
+        ComputeAllocation = "compute_allocation",
     }
 }
 
@@ -349,4 +354,87 @@ stored_enum! {
         Received = "received",
         Cancelled = "cancelled",
     }
+}
+
+// Shared compute.
+
+stored_enum! {
+    pub enum ResourceKind {
+        /// A cluster of GPU nodes, charged in GPU-hours.
+        GpuCluster = "gpu_cluster",
+        /// A supercomputer or CPU cluster, charged in node-hours (or GPU-hours).
+        HpcSystem = "hpc_system",
+        /// A pool of cloud credits.
+        CloudCredits = "cloud_credits",
+    }
+}
+
+stored_enum! {
+    /// What a resource's capacity and its allocations count.
+    pub enum ComputeUnit {
+        GpuHours = "gpu_hours",
+        NodeHours = "node_hours",
+        Credits = "credits",
+    }
+}
+
+stored_enum! {
+    /// How long an allocation period is: its capacity is granted anew each period.
+    pub enum PeriodLength {
+        /// Named like `2027-01`.
+        Month = "month",
+        /// Named like `2027-Q1`.
+        Quarter = "quarter",
+        /// Named like `2027`.
+        Year = "year",
+    }
+}
+
+stored_enum! {
+    pub enum ResourceStatus {
+        /// Takes requests.
+        Active = "active",
+        /// Takes no new requests; its allocations and usage stay.
+        Retired = "retired",
+    }
+}
+
+stored_enum! {
+    /// Whose share of a period's capacity an allocation counts against.
+    pub enum Sector {
+        Academia = "academia",
+        Industry = "industry",
+    }
+}
+
+stored_enum! {
+    /// draft → submitted → approved | rejected; approved → active → expired (an approved
+    /// allocation that was never activated may expire too).
+    pub enum AllocationState {
+        Draft = "draft",
+        Submitted = "submitted",
+        Approved = "approved",
+        Rejected = "rejected",
+        Active = "active",
+        Expired = "expired",
+    }
+}
+
+impl Workflow for AllocationState {
+    const WHAT: &'static str = "compute allocation";
+    const FIELD: &'static str = "to";
+    fn next(self) -> &'static [Self] {
+        match self {
+            Self::Draft => &[Self::Submitted],
+            Self::Submitted => &[Self::Approved, Self::Rejected],
+            Self::Approved => &[Self::Active, Self::Expired],
+            Self::Active => &[Self::Expired],
+            Self::Rejected | Self::Expired => &[],
+        }
+    }
+}
+
+impl AllocationState {
+    /// The states whose approved amount counts against the period's capacity.
+    pub const GRANTED: [Self; 3] = [Self::Approved, Self::Active, Self::Expired];
 }

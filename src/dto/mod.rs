@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod centers;
+pub mod compute;
 pub mod engagements;
 pub mod faculty;
 pub mod invitations;

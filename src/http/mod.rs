@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod auth;
 pub mod centers;
+pub mod compute;
 pub mod contract;
 pub mod engagements;
 pub mod extract;
@@ -124,6 +125,7 @@ Every error is `application/problem+json` (RFC 9457) with a stable `code`; see `
         (name = "centers", description = "Joint lab centres: a university hosts, companies partner"),
         (name = "funded-projects", description = "Funded projects and their scheduled and received payments"),
         (name = "organizations", description = "Universities, companies, government bodies and foundations"),
+        (name = "compute", description = "Shared compute: GPU clusters, HPC systems and credit pools with academia/industry shares, allocations, and scheduler usage"),
         (name = "reports", description = "Reports for universities' industry-liaison offices, as JSON or CSV"),
         (name = "audit", description = "Who changed what and when: centres, funded projects, payments, engagements, memberships, invitations"),
         (name = "operations", description = "Health, readiness, metrics and problem types"),
@@ -229,7 +231,19 @@ fn routes(cfg: &mut ServiceConfig) {
                 .service(reports::funnel)
                 .service(reports::funding)
                 .service(reports::centers)
-                .service(reports::faculty_funding),
+                .service(reports::faculty_funding)
+                .service(reports::compute)
+                .service(compute::create_resource)
+                .service(compute::list_resources)
+                .service(compute::get_resource)
+                .service(compute::update_resource)
+                .service(compute::import_usage)
+                .service(compute::create_allocation)
+                .service(compute::list_allocations)
+                .service(compute::get_allocation)
+                .service(compute::update_allocation)
+                .service(compute::transition)
+                .service(compute::renew),
         );
 }
 

@@ -5,6 +5,7 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, get, web};
 
 use crate::dto::Problem;
+use crate::dto::compute::{ComputeReport, ComputeReportParams};
 use crate::dto::reports::{
     CentersReport, FacultyFundingReport, FundingParams, FundingReport, FunnelReport, ReportFormat,
     ReportParams,
@@ -145,4 +146,30 @@ pub async fn faculty_funding(
     let format = p.format;
     let (report, table) = svc::faculty_funding(&state.db, caller.as_ref(), p).await?;
     Ok(respond(&req, format, "faculty-funding", &report, &table))
+}
+
+/// A compute resource's period: capacity, and what is approved and used by sector against
+/// its quota, per organization and per allocation, with burn rates and projected exhaustion.
+/// The owner's admins and staff see it all; an applicant organization's admins and staff
+/// their own allocations (without sector totals).
+#[utoipa::path(
+    tag = "reports",
+    security(("bearer" = [])),
+    params(ComputeReportParams),
+    responses(
+        (status = 200, description = "The report (as `text/csv` with `format=csv` or `Accept: text/csv`: one row per allocation)", body = ComputeReport),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/reports/compute")]
+pub async fn compute(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    MaybeCaller(caller): MaybeCaller,
+    ApiQuery(p): ApiQuery<ComputeReportParams>,
+) -> Result<HttpResponse, AppError> {
+    let format = p.format;
+    let (report, table) = crate::service::compute::report(&state.db, caller.as_ref(), p).await?;
+    Ok(respond(&req, format, "compute", &report, &table))
 }

@@ -205,6 +205,11 @@ impl Visibility {
             .filter_map(|r| snapshot_field(r, "project_id"))
             .collect();
         let paid = crate::db::projects::visible_among(conn, &self.payments, &paid_projects)?;
+        let allocations = crate::db::compute::visible_allocations_among(
+            conn,
+            &self.payments,
+            &ids(AuditEntity::ComputeAllocation),
+        )?;
         Ok(found
             .into_iter()
             .filter(|r| match r.entity {
@@ -215,8 +220,11 @@ impl Visibility {
                 AuditEntity::Payment => {
                     snapshot_field(r, "project_id").is_some_and(|p| paid.contains(&p))
                 }
-                // The university's office keeps all its profiles, whoever owns them.
-                AuditEntity::Organization
+                AuditEntity::ComputeAllocation => allocations.contains(&r.entity_id),
+                // The university's office keeps all its profiles, whoever owns them; compute
+                // resources are public.
+                AuditEntity::ComputeResource
+                | AuditEntity::Organization
                 | AuditEntity::Membership
                 | AuditEntity::FacultyProfile => true,
                 // Invited addresses are for who may list the invitations: the admins.

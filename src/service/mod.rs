@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod audit;
 pub mod auth;
 pub mod centers;
+pub mod compute;
 mod edit;
 pub mod engagements;
 pub mod faculty;
@@ -115,7 +116,7 @@ pub fn check_transition<S: Workflow>(from: S, to: S) -> AppResult<()> {
         format!("A {what} cannot go from {from} to {to}; allowed next states: {next}"),
     )
     .with_errors(vec![FieldError::new(
-        "status",
+        S::FIELD,
         FieldCode::InvalidTransition,
         format!("from {from} the allowed next states are: {next}"),
     )]))

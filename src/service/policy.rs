@@ -107,6 +107,18 @@ pub enum Action<'a> {
     ManageFundedProjects {
         university_id: &'a str,
     },
+    /// Keep a compute resource an organization owns, and decide on what is asked of it:
+    /// approve, reject, activate and expire its allocations, import its scheduler usage and
+    /// read its whole report.
+    ManageCompute {
+        owner_id: &'a str,
+    },
+    /// Ask for compute on behalf of an organization: create, edit, submit and renew its
+    /// requests (`requested_by`: who asked for the one at hand; `None` when creating).
+    RequestCompute {
+        applicant_id: &'a str,
+        requested_by: Option<&'a str>,
+    },
     /// Bring back something deleted, or look at deleted records.
     Restore,
 }
@@ -231,6 +243,17 @@ pub fn authorize(caller: Option<&Caller>, action: Action<'_>) -> AppResult<()> {
         // university's liaison office keeps them.
         Action::ManageCenters { university_id }
         | Action::ManageFundedProjects { university_id } => office(university_id),
+        Action::ManageCompute { owner_id } => office(owner_id),
+        // A university's office and its professors (each for their own requests) apply for
+        // academia; a company's admins and staff for industry.
+        Action::RequestCompute {
+            applicant_id,
+            requested_by,
+        } => {
+            office(applicant_id)
+                || (caller.role_in(applicant_id) == Some(Role::Faculty)
+                    && requested_by.is_none_or(|r| r == caller.user_id))
+        }
     };
     if allowed {
         Ok(())
@@ -285,6 +308,12 @@ pub fn authorize(caller: Option<&Caller>, action: Action<'_>) -> AppResult<()> {
             }
             Action::ManageFundedProjects { .. } => {
                 "Only the performing university's admins and staff manage its funded projects"
+            }
+            Action::ManageCompute { .. } => {
+                "Only the resource owner's admins and staff keep it and decide on its allocations"
+            }
+            Action::RequestCompute { .. } => {
+                "Only the applicant organization's admins and staff (or, at a university, the professor who asked) apply for compute for it"
             }
             Action::Restore => "Only platform operators see and restore deleted records",
         }))

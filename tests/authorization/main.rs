@@ -9,6 +9,7 @@
 mod common;
 
 mod centers;
+mod compute;
 mod engagements;
 mod faculty;
 mod funded_projects;
@@ -51,6 +52,8 @@ pub enum Persona {
     CoAdmin,
     CoStaff,
     OtherCoStaff,
+    /// Staff of the organization that owns the compute resource (a national facility).
+    FacilityStaff,
 }
 
 /// The status a persona should get for one operation.

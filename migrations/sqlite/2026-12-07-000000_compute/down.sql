@@ -1,0 +1,3 @@
+DROP TABLE compute_usage;
+DROP TABLE compute_allocations;
+DROP TABLE compute_resources;
