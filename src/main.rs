@@ -363,7 +363,7 @@ fn print_demo_banner(s: &liaison::demo::Summary, addrs: &[std::net::SocketAddr],
          \x20 API docs:  {url}/docs/\n\
          \x20 loaded:    {} universities, {} companies, {} funders; {} faculty profiles, {} needs;\n\
          \x20            {} engagements ({}); {} joint centres; {} funded projects with {} payments;\n\
-         \x20            {} accounts\n\
+         \x20            {} compute resources with {} allocations and {} charged jobs; {} accounts\n\
          \x20 logins (password for all: {}):\n",
         s.universities,
         s.companies,
@@ -375,6 +375,9 @@ fn print_demo_banner(s: &liaison::demo::Summary, addrs: &[std::net::SocketAddr],
         s.centers,
         s.projects,
         s.payments,
+        s.compute_resources,
+        s.allocations,
+        s.jobs,
         s.accounts,
         liaison::demo::PASSWORD,
     );

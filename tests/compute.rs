@@ -900,3 +900,49 @@ async fn the_compute_report_shows_sectors_organizations_and_burn_rates() {
     assert_eq!(text.lines().count(), 3);
     let _ = (&w.uni, &w.office);
 }
+
+#[actix_web::test]
+async fn the_cli_charges_the_same_file_the_same_way() {
+    let w = world().await;
+    let (academia, _) = active_allocations(&w).await;
+    let file = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/slurm/taiwania-2027-q1.txt"
+    );
+    let run = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_liaison"))
+            .current_dir(w.app.dir.path())
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("LIAISON_DATABASE_URL", &w.app.db.url)
+            .args(["import", "usage", file, "--resource-id", &w.resource])
+            .output()
+            .unwrap()
+    };
+    let out = run();
+    // Three lines are rejected (an unknown account, a malformed one, a job of another quarter):
+    // the others are charged, and the exit status says some were not.
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (report["charged"].as_u64(), report["rejected"].as_u64()),
+        (Some(4), Some(3))
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("charged 4, updated 0, unchanged 0, skipped 4, rejected 3")
+    );
+    let path = format!(
+        "/api/v1/compute/allocations/{}",
+        academia["id"].as_str().unwrap()
+    );
+    assert_eq!(w.app.as_(&w.desk).get(&path).await.json()["used"], 52.5);
+    let again: Value = serde_json::from_slice(&run().stdout).unwrap();
+    assert_eq!(again["unchanged"], 4);
+    assert_eq!(w.app.as_(&w.desk).get(&path).await.json()["used"], 52.5);
+}

@@ -216,6 +216,7 @@ fn the_demo_loads_a_multilingual_world_and_the_readme_tour_works_against_it() {
         "admin@ntu.example",
         "ilo@ntu.example",
         "chen.yuting@ntu.example",
+        "desk@nchc.example",
     ] {
         assert!(demo.banner.contains(email), "{email} in\n{}", demo.banner);
     }
@@ -317,7 +318,7 @@ fn the_demo_loads_a_multilingual_world_and_the_readme_tour_works_against_it() {
     let blocks = tour_blocks();
     assert_eq!(
         blocks.len(),
-        7,
+        8,
         "the tour's blocks (update this test with it)"
     );
     let out = run_tour(&base, &blocks);
@@ -386,6 +387,39 @@ fn the_demo_loads_a_multilingual_world_and_the_readme_tour_works_against_it() {
         "{csv}"
     );
     assert!(csv.contains("NVIDIA"));
+
+    // 7: compute. The facility's V100 cluster has academia hours free; approving the pending
+    // academic request would pass the academia share, so it is refused with the arithmetic;
+    // the report shows both sectors and the imported usage.
+    let (docs, _) = json_docs(&out[7]);
+    assert_eq!(docs.len(), 3, "{}", out[7]);
+    let found = docs[0]["items"].as_array().unwrap();
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0]["name"], "Taiwania 2");
+    assert_eq!(docs[1]["code"], "quota_exceeded", "{}", out[7]);
+    assert_eq!(docs[1]["quota"]["sector"], "academia");
+    assert_eq!(docs[1]["quota"]["sector_quota"], 250000);
+    assert_eq!(docs[1]["quota"]["sector_granted"], 230000);
+    let report = &docs[2];
+    assert_eq!(report["sectors"].as_array().unwrap().len(), 2);
+    assert!(
+        report["sectors"][0]["used"].as_f64().unwrap() > 0.0,
+        "{report}"
+    );
+    assert!(
+        report["sectors"][1]["used"].as_f64().unwrap() > 0.0,
+        "{report}"
+    );
+    assert!(report["allocations"].as_array().unwrap().len() >= 3);
+
+    // Allocations in every state the workflow has.
+    let allocations = all_items(&base, &op, "/api/v1/compute/allocations");
+    for state in liaison::dto::compute::AllocationState::ALL.map(|s| s.as_str()) {
+        assert!(
+            allocations.iter().any(|a| a["state"] == state),
+            "an allocation is {state}"
+        );
+    }
 
     // The company sees the engagement as the professor left it.
     let company = login(&base, "alex.wu@nvidia.example");

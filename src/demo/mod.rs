@@ -23,6 +23,8 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 
 use crate::db::Db;
+use crate::domain::Period;
+use crate::domain::stored::PeriodLength;
 use crate::dto::accounts::{AddMember, Role};
 use crate::dto::centers::{CenterStatus, UpdateCenter};
 use crate::dto::engagements::{CreateEngagement, EngagementState, Transition};
@@ -32,7 +34,9 @@ use crate::dto::projects::{ProjectStatus, UpdateFundedProject};
 use crate::error::AppError;
 use crate::service::auth::Auth;
 use crate::service::policy::{Caller, Side};
-use crate::service::{Precondition, accounts, centers, engagements, faculty, needs, organizations};
+use crate::service::{
+    Precondition, accounts, centers, compute, engagements, faculty, needs, organizations,
+};
 use crate::service::{policy, projects};
 
 /// The password of every demo account (printed at start: this is a demo, not a deployment).
@@ -52,6 +56,59 @@ struct World {
     engagements: Vec<EngagementSpec>,
     centers: Vec<CenterSpec>,
     projects: Vec<ProjectSpec>,
+    compute: ComputeWorld,
+}
+
+/// Shared compute: resources, allocations in every state, renewals, and the jobs the
+/// schedulers recorded.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ComputeWorld {
+    resources: Vec<ResourceSpec>,
+    allocations: Vec<AllocationSpec>,
+    renewals: Vec<RenewalSpec>,
+    jobs: Vec<JobSpec>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ResourceSpec {
+    key: String,
+    /// The account that registers it (of the owner).
+    by: String,
+    body: Value,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AllocationSpec {
+    #[serde(default)]
+    key: Option<String>,
+    /// The account that applies.
+    by: String,
+    body: Value,
+    /// The owner's moves after it was created (`POST …/transitions` bodies).
+    moves: Vec<Value>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RenewalSpec {
+    of: String,
+    by: String,
+    body: Value,
+}
+
+/// One finished job: `day` days after the start of the current quarter (never after today).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JobSpec {
+    resource: String,
+    account: String,
+    user: String,
+    gpus: u32,
+    hours: u32,
+    day: u32,
 }
 
 #[derive(Debug, Deserialize)]
@@ -152,6 +209,9 @@ pub struct Summary {
     pub centers: usize,
     pub projects: usize,
     pub payments: usize,
+    pub compute_resources: usize,
+    pub allocations: usize,
+    pub jobs: usize,
     pub accounts: usize,
     /// (role, email), one per role, in the order they are printed.
     pub logins: Vec<(String, String)>,
@@ -193,6 +253,7 @@ pub async fn seed(db: &Db, auth: &Arc<Auth>) -> anyhow::Result<Summary> {
     s.need_outcomes(&world).await?;
     s.centers(&world).await?;
     s.projects(&world).await?;
+    s.compute(&world).await?;
     s.summary.logins = world
         .logins
         .iter()
@@ -248,10 +309,35 @@ impl Seeder<'_> {
             .ok_or_else(|| anyhow!("demo data names {key:?}, which is not defined (yet)"))
     }
 
-    /// Replaces `"@key"` by the id made for `key` and `"@today±N"` by a date.
+    /// The allocation quarter `offset` quarters from today's.
+    fn quarter(&self, offset: i32) -> anyhow::Result<Period> {
+        let months = u32::try_from(offset.unsigned_abs() * 3)?;
+        let day = if offset < 0 {
+            self.today.checked_sub_months(chrono::Months::new(months))
+        } else {
+            self.today.checked_add_months(chrono::Months::new(months))
+        };
+        day.and_then(|d| Period::containing(PeriodLength::Quarter, d))
+            .ok_or_else(|| anyhow!("no quarter {offset} from {}", self.today))
+    }
+
+    /// Replaces `"@key"` by the id made for `key`, `"@today±N"` by a date and `"@quarter±N"`
+    /// by an allocation quarter.
     fn resolve(&self, v: Value) -> anyhow::Result<Value> {
         Ok(match v {
             Value::String(s) => match s.strip_prefix('@') {
+                Some(rest) if rest.starts_with("quarter") => {
+                    let offset = rest.strip_prefix("quarter").unwrap_or_default();
+                    let n: i32 = if offset.is_empty() {
+                        0
+                    } else {
+                        offset
+                            .trim_start_matches('+')
+                            .parse()
+                            .with_context(|| format!("bad quarter {s:?}"))?
+                    };
+                    Value::String(self.quarter(n)?.name)
+                }
                 Some(rest) if rest.starts_with("today") => {
                     let offset = rest.strip_prefix("today").unwrap_or_default();
                     let days: i64 = if offset.is_empty() {
@@ -756,6 +842,108 @@ impl Seeder<'_> {
                 .map_err(describe(format!("{what} to {status:?}")))?;
             }
             self.summary.projects += 1;
+        }
+        Ok(())
+    }
+}
+
+impl Seeder<'_> {
+    async fn compute(&mut self, world: &World) -> anyhow::Result<()> {
+        let c = &world.compute;
+        // Resource key → the key of its owner, whose staff decide.
+        let mut owners: HashMap<&str, &str> = HashMap::new();
+        for r in &c.resources {
+            let what = format!("compute resource {}", r.key);
+            let owner = reference(&r.body, "owner_id")
+                .ok_or_else(|| anyhow!("{what}: owner_id is not an @reference"))?;
+            let input = from_value(&what, self.resolve(r.body.clone())?)?;
+            let made = compute::create_resource(self.db, Some(self.caller(&r.by)?), input)
+                .await
+                .map_err(describe(what.clone()))?;
+            self.refs.insert(r.key.clone(), made.value.id);
+            owners.insert(r.key.as_str(), owner);
+            self.summary.compute_resources += 1;
+        }
+        for (i, a) in c.allocations.iter().enumerate() {
+            let what = format!("allocation {i}");
+            let resource = reference(&a.body, "resource_id")
+                .ok_or_else(|| anyhow!("{what}: resource_id is not an @reference"))?;
+            let owner = owners
+                .get(resource)
+                .ok_or_else(|| anyhow!("{what}: unknown resource {resource:?}"))?;
+            let input = from_value(&what, self.resolve(a.body.clone())?)?;
+            let made = compute::create_allocation(self.db, Some(self.caller(&a.by)?), input)
+                .await
+                .map_err(describe(what.clone()))?;
+            let id = made.value.id;
+            let decider = self.acting_for(world, owner)?.clone();
+            for m in &a.moves {
+                let input = from_value(&what, self.resolve(m.clone())?)?;
+                compute::transition(
+                    self.db,
+                    Some(&decider),
+                    id.clone(),
+                    Precondition::Any,
+                    input,
+                )
+                .await
+                .map_err(describe(format!("{what}: {m}")))?;
+            }
+            if let Some(key) = &a.key {
+                self.refs.insert(key.clone(), id);
+            }
+            self.summary.allocations += 1;
+        }
+        for r in &c.renewals {
+            let what = format!("renewal of {}", r.of);
+            let input = from_value(&what, self.resolve(r.body.clone())?)?;
+            compute::renew(self.db, Some(self.caller(&r.by)?), self.id(&r.of)?, input)
+                .await
+                .map_err(describe(what))?;
+            self.summary.allocations += 1;
+        }
+        // What the schedulers recorded, as sacct writes it, imported by each owner's staff.
+        let quarter = self.quarter(0)?;
+        let mut files: BTreeMap<&str, String> = BTreeMap::new();
+        for (n, j) in c.jobs.iter().enumerate() {
+            let day = (quarter.start + chrono::Duration::days(i64::from(j.day))).min(self.today);
+            let start = day.and_hms_opt(8, 0, 0).unwrap_or_default();
+            let end = start + chrono::Duration::hours(i64::from(j.hours));
+            let seconds = u64::from(j.hours) * 3600;
+            let nodes = j.gpus.div_ceil(8);
+            files.entry(j.resource.as_str()).or_default().push_str(&format!(
+                "{}|{}|{}|gpu|billing={},cpu={},gres/gpu={},node={nodes}|{seconds}|{}|{}|COMPLETED\n",
+                910_000 + n,
+                j.account,
+                j.user,
+                j.gpus * 8,
+                j.gpus * 8,
+                j.gpus,
+                start.format("%Y-%m-%dT%H:%M:%S"),
+                end.format("%Y-%m-%dT%H:%M:%S"),
+            ));
+        }
+        for (resource, sacct) in files {
+            let owner = owners
+                .get(resource)
+                .ok_or_else(|| anyhow!("a job names unknown resource {resource:?}"))?;
+            let caller = self.acting_for(world, owner)?.clone();
+            let report = compute::import_usage(
+                self.db,
+                Some(&caller),
+                self.id(resource)?,
+                sacct.into_bytes(),
+            )
+            .await
+            .map_err(describe(format!("usage of {resource}")))?;
+            if report.rejected > 0 {
+                bail!(
+                    "usage of {resource}: {} job(s) rejected: {:?}",
+                    report.rejected,
+                    report.rows
+                );
+            }
+            self.summary.jobs += report.charged;
         }
         Ok(())
     }
