@@ -311,7 +311,7 @@ impl Seeder<'_> {
 
     /// The allocation quarter `offset` quarters from today's.
     fn quarter(&self, offset: i32) -> anyhow::Result<Period> {
-        let months = u32::try_from(offset.unsigned_abs() * 3)?;
+        let months = offset.unsigned_abs().saturating_mul(3);
         let day = if offset < 0 {
             self.today.checked_sub_months(chrono::Months::new(months))
         } else {
