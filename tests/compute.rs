@@ -946,3 +946,147 @@ async fn the_cli_charges_the_same_file_the_same_way() {
     assert_eq!(again["unchanged"], 4);
     assert_eq!(w.app.as_(&w.desk).get(&path).await.json()["used"], 52.5);
 }
+
+#[actix_web::test]
+async fn needs_profiles_and_centres_know_about_compute() {
+    let w = world().await;
+    let app = &w.app;
+    // A need that brings its own GPU-hours, found by direction, by model and by search.
+    let body = json!({"company_id": w.co, "title": "Edge LLM distillation",
+                      "summary": "Distil 70B models for phones", "status": "open", "visibility": "public",
+                      "compute": {"direction": "brings", "amount": 5000, "unit": "gpu_hours", "gpu_model": "H100"}});
+    let mut bad = body.clone();
+    bad["compute"]["amount"] = json!(0);
+    bad["compute"]["unit"] = json!("gpu_days");
+    let res = app.as_(&w.co_staff).post("/api/v1/needs", &bad).await;
+    // An unknown unit is a type error of the body as a whole.
+    res.expect(422);
+    bad["compute"]["unit"] = json!("gpu_hours");
+    let res = app.as_(&w.co_staff).post("/api/v1/needs", &bad).await;
+    res.expect(422);
+    assert_eq!(
+        field_codes(&res.json()),
+        [("compute.amount".into(), "out_of_range".into())]
+    );
+    let res = app
+        .as_(&w.co_staff)
+        .post("/api/v1/needs?refresh=wait_for", &body)
+        .await;
+    res.expect(201);
+    let need = res.json();
+    assert_eq!(need["compute"], body["compute"]);
+    let other = app
+        .as_(&w.co_staff)
+        .post("/api/v1/needs?refresh=wait_for", &json!({"company_id": w.co, "title": "Speech data", "status": "open", "visibility": "public"}))
+        .await
+        .json();
+    assert!(other.get("compute").is_none(), "{other}");
+    for q in [
+        "compute=brings",
+        "gpu_model=h100",
+        "compute=brings&gpu_model=H100",
+    ] {
+        let found = app
+            .anonymous()
+            .get(&format!("/api/v1/needs?{q}"))
+            .await
+            .json();
+        let ids = common::each(&found, "items", |v| v["id"].as_str().unwrap().to_owned());
+        assert_eq!(ids, [need["id"].as_str().unwrap()], "{q}");
+    }
+    let found = app
+        .anonymous()
+        .get("/api/v1/needs?compute=needs")
+        .await
+        .json();
+    assert_eq!(found["items"], json!([]));
+    let hits = app
+        .anonymous()
+        .get("/api/v1/search?type=need&q=H100")
+        .await
+        .json();
+    assert_eq!(hits["items"][0]["id"], need["id"], "{hits}");
+    // Clearing it.
+    let path = format!("/api/v1/needs/{}", need["id"].as_str().unwrap());
+    let res = app
+        .as_(&w.co_staff)
+        .if_match("*")
+        .patch(&path, &json!({"compute": null}))
+        .await;
+    res.expect(200);
+    assert!(res.json().get("compute").is_none());
+
+    // A profile shows the compute its professor holds: approved and active allocations only.
+    let held = format!("/api/v1/faculty/{}/allocations", w.prof.1);
+    assert_eq!(app.anonymous().get(&held).await.json()["items"], json!([]));
+    let a = w.request("academia", "2027-Q1", 300).await;
+    w.request("academia", "2027-Q2", 100).await;
+    w.decide(&a, json!({"to": "approved", "approved": 250}))
+        .await
+        .expect(200);
+    let items = app.anonymous().get(&held).await.json()["items"].clone();
+    assert_eq!(
+        items,
+        json!([{"allocation_id": a["id"], "resource_id": w.resource, "resource_name": "Taiwania 2",
+                "gpu_model": "V100", "unit": "gpu_hours", "sector": "academia", "period": "2027-Q1",
+                "period_start": "2027-01-01", "period_end": "2027-03-31", "approved": 250,
+                "state": "approved"}])
+    );
+    app.anonymous()
+        .get(&format!("/api/v1/faculty/{}/allocations", w.co))
+        .await
+        .expect(404);
+
+    // Centres by GPU model: in their shared resources, or a compute resource of the centre.
+    let center = |name: &str, resources: Value| {
+        let app = &w.app;
+        let body = json!({"host_university_id": w.uni, "name": name, "visibility": "public",
+                          "partners": [{"company_id": w.co, "role": "member"}],
+                          "shared_resources": resources});
+        async move {
+            let res = app.operator().post("/api/v1/centers", &body).await;
+            res.expect(201);
+            res.id()
+        }
+    };
+    let with_h100 = center(
+        "AI centre",
+        json!([{"kind": "gpu", "model": "H100", "count": 64}]),
+    )
+    .await;
+    let with_cluster = center(
+        "Edge centre",
+        json!([{"kind": "lab_space", "square_meters": 100}]),
+    )
+    .await;
+    let _plain = center("Packaging centre", json!([])).await;
+    app.as_(&w.co_staff)
+        .post(
+            "/api/v1/compute/resources",
+            &json!({"owner_id": w.co, "center_id": with_cluster, "name": "Edge cluster",
+                    "kind": "gpu_cluster", "unit": "gpu_hours", "gpu_model": "GB200", "gpu_count": 8,
+                    "period": "year", "capacity": 70000, "academia_percent": 50, "industry_percent": 50}),
+        )
+        .await
+        .expect(201);
+    let centres = |q: &str| {
+        let app = &w.app;
+        let q = q.to_owned();
+        async move {
+            let found = app
+                .anonymous()
+                .get(&format!("/api/v1/centers?gpu_model={q}"))
+                .await;
+            found.expect(200);
+            common::each(&found.json(), "items", |v| {
+                v["id"].as_str().unwrap().to_owned()
+            })
+        }
+    };
+    assert_eq!(centres("h100").await, [with_h100]);
+    assert_eq!(centres("GB200").await, [with_cluster]);
+    assert!(
+        centres("H1%25").await.is_empty(),
+        "LIKE wildcards are literal"
+    );
+}

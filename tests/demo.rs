@@ -412,6 +412,11 @@ fn the_demo_loads_a_multilingual_world_and_the_readme_tour_works_against_it() {
     );
     assert!(report["allocations"].as_array().unwrap().len() >= 3);
 
+    // Needs that bring and need compute.
+    let brings = all_items(&base, &op, "/api/v1/needs?compute=brings&gpu_model=h100");
+    assert!(!brings.is_empty());
+    assert!(!all_items(&base, &op, "/api/v1/needs?compute=needs").is_empty());
+
     // Allocations in every state the workflow has.
     let allocations = all_items(&base, &op, "/api/v1/compute/allocations");
     for state in liaison::dto::compute::AllocationState::ALL.map(|s| s.as_str()) {

@@ -7,7 +7,8 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::schema::{
-    center_focus_areas, center_funding, center_members, center_partners, centers, faculty_profiles,
+    center_focus_areas, center_funding, center_members, center_partners, centers,
+    compute_resources, faculty_profiles,
 };
 use super::{DbConn, Seek};
 use crate::domain::stored::{CenterStatus, ParticipantVisibility, PartnerRole};
@@ -90,6 +91,9 @@ pub struct CenterFilter {
     pub faculty_id: Option<String>,
     pub status: Option<CenterStatus>,
     pub focus_key: Option<String>,
+    /// Lower-cased GPU model: among the shared resources, or of a compute resource in the
+    /// centre.
+    pub gpu_model_key: Option<String>,
 }
 
 type Boxed<'a> = centers::BoxedQuery<'a, <DbConn as diesel::Connection>::Backend>;
@@ -213,7 +217,35 @@ pub fn list(
             ),
         );
     }
+    if let Some(m) = &f.gpu_model_key {
+        // Shared resources are our own JSON (`{"kind":"gpu","model":"H100",...}`), so the
+        // model's JSON string, lower-cased, is what a GPU entry holds.
+        let json = serde_json::to_string(m).unwrap_or_default();
+        let pattern = format!("%\"model\":{}%", escape_like(&json));
+        let clusters = compute_resources::table
+            .filter(compute_resources::gpu_model_key.eq(m.clone()))
+            .filter(compute_resources::deleted_at.is_null())
+            .select(compute_resources::center_id.assume_not_null());
+        q = q.filter(
+            super::lower(centers::shared_resources.nullable())
+                .like(pattern)
+                .escape('\\')
+                .or(centers::id.eq_any(clusters).nullable()),
+        );
+    }
     seek!(q, centers::id, page).load(conn)
+}
+
+/// `s` with LIKE's wildcards (and the escape character) escaped by `\`.
+fn escape_like(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
 }
 
 fn position(i: usize) -> i32 {

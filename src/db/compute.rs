@@ -535,3 +535,19 @@ pub fn usage_of(
     }
     Ok(out)
 }
+
+/// The approved and active allocations naming a profile, with their resources, oldest first.
+pub fn held_by_profile(
+    conn: &mut DbConn,
+    faculty_id: &str,
+) -> QueryResult<Vec<(AllocationRow, ResourceRow)>> {
+    compute_allocations::table
+        .inner_join(compute_resources::table)
+        .filter(compute_allocations::faculty_id.eq(faculty_id))
+        .filter(
+            compute_allocations::state.eq_any([AllocationState::Approved, AllocationState::Active]),
+        )
+        .order(compute_allocations::id.asc())
+        .select((AllocationRow::as_select(), ResourceRow::as_select()))
+        .load(conn)
+}

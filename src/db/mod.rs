@@ -155,6 +155,11 @@ const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/po
 /// arbitrary constant, distinct from the outbox's).
 const MIGRATION_LOCK: i64 = 0x006c_6961_6973_6d67;
 
+diesel::define_sql_function! {
+    /// SQL `lower()`: the same on both backends for ASCII (GPU model names, our own JSON).
+    fn lower(x: diesel::sql_types::Nullable<diesel::sql_types::Text>) -> diesel::sql_types::Nullable<diesel::sql_types::Text>;
+}
+
 /// One connection type for both backends; queries written against it run on either.
 #[derive(diesel::MultiConnection)]
 pub enum DbConn {

@@ -5,7 +5,9 @@ use diesel::prelude::*;
 
 use super::schema::{faculty_profiles, need_collaboration, need_invitations, need_keywords, needs};
 use super::{DbConn, Seek};
-use crate::domain::stored::{CollaborationType, NeedStatus, NeedVisibility};
+use crate::domain::stored::{
+    CollaborationType, ComputeDirection, ComputeUnit, NeedStatus, NeedVisibility,
+};
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
 #[diesel(table_name = needs)]
@@ -28,6 +30,10 @@ pub struct NeedRow {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub deleted_at: Option<NaiveDateTime>,
+    pub compute_direction: Option<ComputeDirection>,
+    pub compute_amount: Option<i64>,
+    pub compute_unit: Option<ComputeUnit>,
+    pub compute_gpu_model: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Insertable, AsChangeset)]
@@ -46,6 +52,10 @@ pub struct NeedFields {
     pub remote: bool,
     pub status: NeedStatus,
     pub visibility: NeedVisibility,
+    pub compute_direction: Option<ComputeDirection>,
+    pub compute_amount: Option<i64>,
+    pub compute_unit: Option<ComputeUnit>,
+    pub compute_gpu_model: Option<String>,
 }
 
 /// Which needs a caller may see; decided by `service::policy`, applied here in SQL.
@@ -68,6 +78,9 @@ pub struct NeedFilter {
     pub status: Option<NeedStatus>,
     pub keyword_key: Option<String>,
     pub collaboration_type: Option<CollaborationType>,
+    pub compute: Option<ComputeDirection>,
+    /// Lower-cased GPU model.
+    pub gpu_model_key: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -165,6 +178,12 @@ pub fn list(
                     .select(need_collaboration::need_id),
             ),
         );
+    }
+    if let Some(c) = f.compute {
+        q = q.filter(needs::compute_direction.eq(c));
+    }
+    if let Some(m) = &f.gpu_model_key {
+        q = q.filter(super::lower(needs::compute_gpu_model).eq(m.clone()));
     }
     seek!(q, needs::id, page).load(conn)
 }

@@ -143,6 +143,10 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         deleted_at -> Nullable<Timestamp>,
+        compute_direction -> Nullable<Text>,
+        compute_amount -> Nullable<BigInt>,
+        compute_unit -> Nullable<Text>,
+        compute_gpu_model -> Nullable<Text>,
     }
 }
 
@@ -403,6 +407,7 @@ diesel::table! {
     }
 }
 
+diesel::joinable!(compute_allocations -> compute_resources (resource_id));
 diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(memberships -> organizations (organization_id));
 diesel::joinable!(member_invitations -> organizations (organization_id));

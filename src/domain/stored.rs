@@ -438,3 +438,13 @@ impl AllocationState {
     /// The states whose approved amount counts against the period's capacity.
     pub const GRANTED: [Self; 3] = [Self::Approved, Self::Active, Self::Expired];
 }
+
+stored_enum! {
+    /// Whether a need brings compute to the work or needs it found.
+    pub enum ComputeDirection {
+        /// The company contributes it (its own GPUs, a cloud credit grant).
+        Brings = "brings",
+        /// The work needs it, and the company looks for it with the partner.
+        Needs = "needs",
+    }
+}

@@ -191,6 +191,9 @@ pub struct ListCenters {
     pub status: Option<CenterStatus>,
     /// A focus area (exact, case-insensitive).
     pub focus_area: Option<String>,
+    /// Centres with GPUs of this model (case-insensitive): among their shared resources, or a
+    /// compute resource of the centre.
+    pub gpu_model: Option<String>,
     /// Operators only: include deleted centres.
     pub include_deleted: Option<bool>,
     /// Page size, 1-100 (default 20).

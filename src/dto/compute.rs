@@ -471,3 +471,25 @@ pub struct ComputeReport {
     pub organizations: Vec<OrganizationUse>,
     pub allocations: Vec<AllocationUse>,
 }
+
+/// An allocation a professor holds, as their profile shows it to anyone who can see the
+/// profile: what and how much, not the request behind it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct HeldAllocation {
+    pub allocation_id: String,
+    pub resource_id: String,
+    pub resource_name: String,
+    pub gpu_model: Option<String>,
+    pub unit: ComputeUnit,
+    pub sector: Sector,
+    pub period: String,
+    pub period_start: NaiveDate,
+    pub period_end: NaiveDate,
+    pub approved: i64,
+    pub state: AllocationState,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct HeldAllocationList {
+    pub items: Vec<HeldAllocation>,
+}

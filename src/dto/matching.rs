@@ -154,6 +154,9 @@ pub struct NeedSummary {
     pub visibility: NeedVisibility,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deadline: Option<NaiveDate>,
+    /// Compute the need brings or needs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub compute: Option<super::needs::NeedCompute>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

@@ -7,7 +7,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::double_option;
 use super::faculty::CollaborationType;
 
-pub use crate::domain::stored::{NeedStatus, NeedVisibility};
+pub use crate::domain::stored::{ComputeDirection, ComputeUnit, NeedStatus, NeedVisibility};
 
 /// A budget range in integer minor units of one ISO 4217 currency.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -20,6 +20,21 @@ pub struct Budget {
     /// ISO 4217, e.g. `KRW`, `TWD`, `USD`.
     #[schema(value_type = super::IsoCurrency)]
     pub currency: String,
+}
+
+/// Compute a need brings to the work (the company's own GPUs, a credit grant) or needs found,
+/// such as 5,000 H100 GPU-hours.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"direction": "brings", "amount": 5000, "unit": "gpu_hours", "gpu_model": "H100"}))]
+pub struct NeedCompute {
+    pub direction: ComputeDirection,
+    /// Units, 1 or more.
+    pub amount: i64,
+    pub unit: ComputeUnit,
+    /// Such as `H100`.
+    #[serde(default)]
+    pub gpu_model: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
@@ -51,6 +66,9 @@ pub struct CreateNeed {
     pub collaboration_types: Vec<CollaborationType>,
     #[serde(default)]
     pub budget: Option<Budget>,
+    /// Compute the company brings to the work, or needs found.
+    #[serde(default)]
+    pub compute: Option<NeedCompute>,
     /// 1-240.
     #[serde(default)]
     #[schema(minimum = 1, maximum = 240)]
@@ -99,6 +117,9 @@ pub struct UpdateNeed {
     #[schema(value_type = Option<Budget>)]
     pub budget: Option<Option<Budget>>,
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<NeedCompute>)]
+    pub compute: Option<Option<NeedCompute>>,
+    #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<i32>, minimum = 1, maximum = 240)]
     pub duration_months: Option<Option<i32>>,
     #[serde(default, deserialize_with = "double_option")]
@@ -125,6 +146,8 @@ pub struct Need {
     pub keywords: Vec<String>,
     pub collaboration_types: Vec<CollaborationType>,
     pub budget: Option<Budget>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub compute: Option<NeedCompute>,
     pub duration_months: Option<i32>,
     pub deadline: Option<NaiveDate>,
     pub location: Option<String>,
@@ -153,6 +176,10 @@ pub struct ListNeeds {
     /// A desired-expertise keyword (case-insensitive).
     pub keyword: Option<String>,
     pub collaboration_type: Option<CollaborationType>,
+    /// Needs that bring compute, or that need it.
+    pub compute: Option<ComputeDirection>,
+    /// Needs whose compute is of this GPU model (case-insensitive).
+    pub gpu_model: Option<String>,
     /// Operators only: include deleted needs.
     pub include_deleted: Option<bool>,
     /// Page size, 1-100 (default 20).

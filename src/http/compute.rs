@@ -7,9 +7,9 @@ use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use crate::dto::Problem;
 use crate::dto::compute::{
     Allocation, AllocationList, AllocationTransition, ComputeResource, ComputeResourceList,
-    CreateAllocation, CreateComputeResource, ListAllocations, ListComputeResources,
-    ReadComputeResource, RenewAllocation, UpdateAllocation, UpdateComputeResource,
-    UsageImportQuery, UsageImportReport,
+    CreateAllocation, CreateComputeResource, HeldAllocationList, ListAllocations,
+    ListComputeResources, ReadComputeResource, RenewAllocation, UpdateAllocation,
+    UpdateComputeResource, UsageImportQuery, UsageImportReport,
 };
 use crate::error::{AppError, ErrorCode};
 use crate::service::compute as svc;
@@ -307,4 +307,28 @@ pub async fn import_usage(
     .await?;
     let report = svc::import_usage(&state.db, caller.as_ref(), q.resource_id, body.into()).await?;
     Ok(HttpResponse::Ok().json(report))
+}
+
+/// The compute a professor holds: the approved and active allocations naming the profile
+/// (for anyone who can see the profile; the requests behind them stay with their
+/// participants).
+#[utoipa::path(
+    tag = "compute",
+    // Open to anyone; a bearer token, if sent, must be valid.
+    security((), ("bearer" = [])),
+    params(("id" = String, Path, description = "Faculty profile id")),
+    responses(
+        (status = 200, body = HeldAllocationList),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/faculty/{id}/allocations")]
+pub async fn held_by_profile(
+    state: web::Data<AppState>,
+    MaybeCaller(caller): MaybeCaller,
+    PathId(id): PathId,
+) -> Result<web::Json<HeldAllocationList>, AppError> {
+    Ok(web::Json(
+        svc::held_by_profile(&state.db, caller.as_ref(), id).await?,
+    ))
 }

@@ -243,7 +243,8 @@ fn routes(cfg: &mut ServiceConfig) {
                 .service(compute::get_allocation)
                 .service(compute::update_allocation)
                 .service(compute::transition)
-                .service(compute::renew),
+                .service(compute::renew)
+                .service(compute::held_by_profile),
         );
 }
 

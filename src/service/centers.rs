@@ -520,6 +520,9 @@ pub async fn list(db: &Db, caller: Option<&Caller>, q: ListCenters) -> AppResult
         faculty_id: PublicId::query_param("faculty_id", q.faculty_id.as_deref())?,
         status: q.status,
         focus_key: q.focus_area.map(|k| k.trim().to_lowercase()),
+        gpu_model_key: Text::optional("gpu_model", q.gpu_model.as_deref(), 100)
+            .map_err(|e| AppError::query(vec![e]))?
+            .map(|m| m.to_lowercase()),
     };
     db.run(move |conn| {
         let (found, next_cursor) =

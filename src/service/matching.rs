@@ -257,6 +257,7 @@ fn need_summary(n: &NeedSource, names: &HashMap<String, String>) -> AppResult<Ne
         status: r.status,
         visibility: r.visibility,
         deadline: r.deadline,
+        compute: super::needs::compute_of(r),
     })
 }
 

@@ -11,8 +11,8 @@ use crate::domain::{Currency, PublicId, Text};
 use crate::dto::audit::{AuditAction, AuditEntity};
 use crate::dto::faculty::CollaborationType;
 use crate::dto::needs::{
-    Budget, CreateNeed, Invitation, InviteFaculty, ListNeeds, Need, NeedList, NeedStatus,
-    UpdateNeed,
+    Budget, ComputeDirection, ComputeUnit, CreateNeed, Invitation, InviteFaculty, ListNeeds, Need,
+    NeedCompute, NeedList, NeedStatus, UpdateNeed,
 };
 use crate::dto::organizations::OrganizationKind;
 use crate::error::{AppError, AppResult, FieldCode, FieldError};
@@ -58,6 +58,32 @@ fn parse_budget(b: Option<&Budget>) -> Result<ValidBudget, Vec<FieldError>> {
     }
 }
 
+/// A checked compute line: direction, amount, unit, GPU model.
+type ValidCompute = Option<(ComputeDirection, i64, ComputeUnit, Option<String>)>;
+
+fn parse_compute(c: Option<&NeedCompute>) -> Result<ValidCompute, Vec<FieldError>> {
+    let Some(c) = c else {
+        return Ok(None);
+    };
+    let mut errors = Vec::new();
+    if !(1..=1_000_000_000_000).contains(&c.amount) {
+        errors.push(FieldError::new(
+            "compute.amount",
+            FieldCode::OutOfRange,
+            "must be between 1 and 1000000000000",
+        ));
+    }
+    let model = Text::optional("compute.gpu_model", c.gpu_model.as_deref(), 100)
+        .map_err(|e| errors.push(e))
+        .ok()
+        .flatten();
+    if errors.is_empty() {
+        Ok(Some((c.direction, c.amount, c.unit, model)))
+    } else {
+        Err(errors)
+    }
+}
+
 impl ValidNeed {
     fn parse(input: &CreateNeed) -> AppResult<Self> {
         let duration = match input.duration_months {
@@ -68,13 +94,14 @@ impl ValidNeed {
             )),
             d => Ok(d),
         };
-        let (title, summary, description, location, keywords, budget, duration) = all_valid!(
+        let (title, summary, description, location, keywords, budget, compute, duration) = all_valid!(
             title = Text::required("title", &input.title, 300),
             summary = Text::multiline("summary", input.summary.as_deref(), 2000),
             description = Text::multiline("description", input.description.as_deref(), 50_000),
             location = Text::optional("location", input.location.as_deref(), 200),
             keywords = Text::labels("keywords", &input.keywords, 50, 100),
             budget = parse_budget(input.budget.as_ref()),
+            compute = parse_compute(input.compute.as_ref()),
             duration = duration,
         )?;
         let mut types: Vec<CollaborationType> = input.collaboration_types.clone();
@@ -95,6 +122,10 @@ impl ValidNeed {
                 remote: input.remote,
                 status: input.status,
                 visibility: input.visibility,
+                compute_direction: compute.as_ref().map(|c| c.0),
+                compute_amount: compute.as_ref().map(|c| c.1),
+                compute_unit: compute.as_ref().map(|c| c.2),
+                compute_gpu_model: compute.and_then(|c| c.3),
             },
             parts: NeedParts {
                 keywords,
@@ -199,6 +230,10 @@ pub async fn list(db: &Db, caller: Option<&Caller>, q: ListNeeds) -> AppResult<N
         status: q.status,
         keyword_key: q.keyword.map(|k| k.trim().to_lowercase()),
         collaboration_type: q.collaboration_type,
+        compute: q.compute,
+        gpu_model_key: Text::optional("gpu_model", q.gpu_model.as_deref(), 100)
+            .map_err(|e| AppError::query(vec![e]))?
+            .map(|m| m.to_lowercase()),
     };
     db.run(move |conn| {
         let (found, next_cursor) =
@@ -372,6 +407,7 @@ fn merge(base: CreateNeed, p: UpdateNeed) -> CreateNeed {
             keywords,
             collaboration_types,
             budget,
+            compute,
             duration_months,
             deadline,
             location,
@@ -380,6 +416,19 @@ fn merge(base: CreateNeed, p: UpdateNeed) -> CreateNeed {
             visibility,
         ], required: [title]
     )
+}
+
+/// The compute line a stored need has, if any.
+pub(crate) fn compute_of(row: &NeedRow) -> Option<NeedCompute> {
+    match (row.compute_direction, row.compute_amount, row.compute_unit) {
+        (Some(direction), Some(amount), Some(unit)) => Some(NeedCompute {
+            direction,
+            amount,
+            unit,
+            gpu_model: row.compute_gpu_model.clone(),
+        }),
+        _ => None,
+    }
 }
 
 fn to_input(row: &NeedRow, parts: &NeedParts) -> AppResult<CreateNeed> {
@@ -403,6 +452,7 @@ fn to_input(row: &NeedRow, parts: &NeedParts) -> AppResult<CreateNeed> {
             types
         },
         budget,
+        compute: compute_of(row),
         duration_months: row.duration_months,
         deadline: row.deadline,
         location: row.location.clone(),
@@ -443,6 +493,7 @@ fn view(row: NeedRow, parts: NeedParts) -> AppResult<Versioned<Need>> {
             keywords: input.keywords,
             collaboration_types: input.collaboration_types,
             budget: input.budget,
+            compute: input.compute,
             duration_months: input.duration_months,
             deadline: input.deadline,
             location: input.location,

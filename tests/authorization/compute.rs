@@ -73,7 +73,8 @@ impl World {
             .operator()
             .post(
                 "/api/v1/faculty",
-                &json!({"university_id": uni, "name": "Owner", "owner_user_id": owner}),
+                &json!({"university_id": uni, "name": "Owner", "owner_user_id": owner,
+                        "visibility": "members"}),
             )
             .await
             .id();
@@ -216,6 +217,11 @@ async fn operation(w: &World, row: &str, who: Persona) -> Op {
                 .set_payload("1|acct|u|p|gres/gpu=1,node=1|60|2027-01-01T00:00:00|2027-01-01T00:01:00|RUNNING\n");
             return Op::Raw(Box::new(req));
         }
+        "held allocations" => (
+            Method::GET,
+            format!("/api/v1/faculty/{}/allocations", w.profile),
+            None,
+        ),
         "compute report" => (
             Method::GET,
             format!(
@@ -244,7 +250,7 @@ async fn compute_matrix() {
     // The applicant's side of the professor's request: the professor and the university's
     // office. The facility sees it (its resource) but only decides.
     const APPLICANT: [Persona; 3] = [Owner, UniAdmin, UniStaff];
-    let rows: [(&str, Expect); 12] = [
+    let rows: [(&str, Expect); 13] = [
         ("create resource", |p| {
             signed_in(p, &[FacilityStaff], 201, 403)
         }),
@@ -276,6 +282,12 @@ async fn compute_matrix() {
             p => signed_in(p, &APPLICANT, 201, 404),
         }),
         ("import usage", |p| signed_in(p, &[FacilityStaff], 200, 403)),
+        // What a professor holds shows with their profile: to whoever may see the profile
+        // (here a members-only one).
+        (
+            "held allocations",
+            |p| if p == Anonymous { 404 } else { 200 },
+        ),
         // Any organization's admins and staff read their own part (the owner all of it).
         ("compute report", |p| {
             signed_in(

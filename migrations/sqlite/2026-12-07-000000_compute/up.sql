@@ -93,3 +93,9 @@ CREATE TABLE compute_usage (
     PRIMARY KEY (resource_id, job_id)
 );
 CREATE INDEX compute_usage_allocation ON compute_usage (allocation_id, started_at);
+
+-- What compute a need brings to the work or needs found ("5,000 H100 GPU-hours").
+ALTER TABLE needs ADD COLUMN compute_direction TEXT CHECK (compute_direction IN ('brings', 'needs'));
+ALTER TABLE needs ADD COLUMN compute_amount BIGINT;
+ALTER TABLE needs ADD COLUMN compute_unit TEXT CHECK (compute_unit IN ('gpu_hours', 'node_hours', 'credits'));
+ALTER TABLE needs ADD COLUMN compute_gpu_model TEXT;

@@ -148,6 +148,7 @@ fn need_doc(f: &Fields, s: &NeedSource) -> TantivyDocument {
             r.summary.as_deref(),
             r.description.as_deref(),
             r.location.as_deref(),
+            compute_text(r).as_deref(),
         ]),
     );
     doc.add_text(f.org, &r.company_id);
@@ -164,6 +165,22 @@ fn need_doc(f: &Fields, s: &NeedSource) -> TantivyDocument {
         doc.add_text(f.invited, p);
     }
     doc
+}
+
+/// A need's compute as words (`brings 5000 gpu hours H100`), so that search finds it by GPU
+/// model.
+fn compute_text(r: &crate::db::needs::NeedRow) -> Option<String> {
+    let unit = match r.compute_unit? {
+        crate::domain::stored::ComputeUnit::GpuHours => "GPU hours",
+        crate::domain::stored::ComputeUnit::NodeHours => "node hours",
+        crate::domain::stored::ComputeUnit::Credits => "cloud credits",
+    };
+    Some(format!(
+        "{} {} {unit} {}",
+        r.compute_direction?,
+        r.compute_amount?,
+        r.compute_gpu_model.as_deref().unwrap_or_default()
+    ))
 }
 
 /// Shared resources as words: the kind and every value (`gpu H100 64`).

@@ -37,8 +37,8 @@ use crate::dto::audit::{AuditAction, AuditEntity};
 use crate::dto::compute::{
     Allocation, AllocationList, AllocationState, AllocationTransition, Availability,
     ComputeResource, ComputeResourceList, ComputeUnit, CreateAllocation, CreateComputeResource,
-    ListAllocations, ListComputeResources, RenewAllocation, ResourceKind, ResourceStatus, Sector,
-    SectorAmounts, UpdateAllocation, UpdateComputeResource,
+    HeldAllocation, HeldAllocationList, ListAllocations, ListComputeResources, RenewAllocation,
+    ResourceKind, ResourceStatus, Sector, SectorAmounts, UpdateAllocation, UpdateComputeResource,
 };
 use crate::dto::organizations::OrganizationKind;
 use crate::error::{AppError, AppResult, ErrorCode, FieldCode, FieldError};
@@ -1252,6 +1252,37 @@ pub async fn renew(
         let after = allocation_view(conn, row)?;
         audit_allocation(conn, &caller, &resource, AuditAction::Create, None, &after.value)?;
         Ok(after)
+    })
+    .await
+}
+
+/// The approved and active allocations a profile holds, for anyone who can see the profile.
+pub async fn held_by_profile(
+    db: &Db,
+    caller: Option<&Caller>,
+    faculty_id: String,
+) -> AppResult<HeldAllocationList> {
+    let scope = policy::faculty_scope(caller, false)?;
+    db.run(move |conn| {
+        crate::db::faculty::find_visible(conn, &scope, &faculty_id)?
+            .ok_or_else(|| AppError::not_found("Faculty profile"))?;
+        let items = rows::held_by_profile(conn, &faculty_id)?
+            .into_iter()
+            .map(|(a, r)| HeldAllocation {
+                allocation_id: a.id,
+                resource_id: r.id,
+                resource_name: r.name,
+                gpu_model: r.gpu_model,
+                unit: r.unit,
+                sector: a.sector,
+                period: a.period,
+                period_start: a.period_start,
+                period_end: a.period_end,
+                approved: a.approved.unwrap_or(0),
+                state: a.state,
+            })
+            .collect();
+        Ok(HeldAllocationList { items })
     })
     .await
 }
