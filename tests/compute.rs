@@ -161,6 +161,25 @@ async fn resources_are_checked_and_found_by_gpu_model_and_free_capacity() {
             ("unit".into(), "invalid_value".into()),
         ]
     );
+    // Shares near the integer limits are refused like any others (their sum once overflowed).
+    let mut huge = base.clone();
+    huge["academia_percent"] = json!(25);
+    huge["industry_percent"] = json!(i32::MAX - 1);
+    let res = w
+        .app
+        .as_(&w.office)
+        .post("/api/v1/compute/resources", &huge)
+        .await;
+    res.expect(422);
+    let mut codes = field_codes(&res.json());
+    codes.sort();
+    assert_eq!(
+        codes,
+        [
+            ("industry_percent".into(), "invalid_value".into()),
+            ("industry_percent".into(), "out_of_range".into()),
+        ]
+    );
     // Only the owner's admins and staff register its resources.
     w.app
         .as_(&w.co_staff)
@@ -754,7 +773,7 @@ async fn slurm_usage_is_charged_once_per_job_to_the_account_s_allocation() {
     let rows = report["rows"].as_array().unwrap();
     let row = |job: &str| {
         rows.iter()
-            .find(|r| r["job_id"] == job)
+            .find(|r| r["job"] == job)
             .unwrap_or_else(|| panic!("{job}"))
     };
     assert_eq!(row("880101")["charged"], 40.0);

@@ -529,7 +529,7 @@ pub fn usage_of(
             .load(conn)?;
         for (id, charged, ended) in rows {
             let e = out.entry(id).or_default();
-            e.0 += charged;
+            e.0 = e.0.saturating_add(charged);
             e.1 = e.1.max(Some(ended));
         }
     }

@@ -378,8 +378,9 @@ pub enum UsageImportStatus {
 pub struct UsageImportRow {
     /// 1-based line of the file.
     pub row: usize,
+    /// The scheduler's job id (Slurm's `JobID`), when the line has a readable one.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub job_id: Option<String>,
+    pub job: Option<String>,
     pub status: UsageImportStatus,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub allocation_id: Option<String>,

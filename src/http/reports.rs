@@ -57,7 +57,7 @@ fn respond<T: serde::Serialize>(
     security(("bearer" = [])),
     params(ReportParams),
     responses(
-        (status = 200, description = "The report (as `text/csv` with `format=csv` or `Accept: text/csv`)", body = FunnelReport),
+        (status = 200, description = "The report (as `text/csv` with `format=csv` or `Accept: text/csv`)", content((FunnelReport = "application/json"), (String = "text/csv"))),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
     )
@@ -83,7 +83,7 @@ pub async fn funnel(
     security(("bearer" = [])),
     params(FundingParams),
     responses(
-        (status = 200, description = "The report (as `text/csv` with `format=csv` or `Accept: text/csv`)", body = FundingReport),
+        (status = 200, description = "The report (as `text/csv` with `format=csv` or `Accept: text/csv`)", content((FundingReport = "application/json"), (String = "text/csv"))),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
     )
@@ -107,7 +107,7 @@ pub async fn funding(
     security(("bearer" = [])),
     params(ReportParams),
     responses(
-        (status = 200, description = "The report (as `text/csv` with `format=csv` or `Accept: text/csv`)", body = CentersReport),
+        (status = 200, description = "The report (as `text/csv` with `format=csv` or `Accept: text/csv`)", content((CentersReport = "application/json"), (String = "text/csv"))),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
     )
@@ -131,7 +131,7 @@ pub async fn centers(
     security(("bearer" = [])),
     params(ReportParams),
     responses(
-        (status = 200, description = "The report (as `text/csv` with `format=csv` or `Accept: text/csv`)", body = FacultyFundingReport),
+        (status = 200, description = "The report (as `text/csv` with `format=csv` or `Accept: text/csv`)", content((FacultyFundingReport = "application/json"), (String = "text/csv"))),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
     )
@@ -157,7 +157,7 @@ pub async fn faculty_funding(
     security(("bearer" = [])),
     params(ComputeReportParams),
     responses(
-        (status = 200, description = "The report (as `text/csv` with `format=csv` or `Accept: text/csv`: one row per allocation)", body = ComputeReport),
+        (status = 200, description = "The report (as `text/csv` with `format=csv` or `Accept: text/csv`: one row per allocation)", content((ComputeReport = "application/json"), (String = "text/csv"))),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
     )

@@ -73,15 +73,16 @@ fn parse_resource(input: &CreateComputeResource) -> AppResult<ResourceFields> {
             ))
         }
     };
-    let shares = if input.academia_percent + input.industry_percent == 100 {
+    // In i64: each share is any i32 until checked.
+    let sum = i64::from(input.academia_percent) + i64::from(input.industry_percent);
+    let shares = if sum == 100 {
         Ok(())
     } else {
         Err(FieldError::new(
             "industry_percent",
             FieldCode::InvalidValue,
             format!(
-                "academia_percent and industry_percent must add up to 100 (they add up to {})",
-                i64::from(input.academia_percent) + i64::from(input.industry_percent)
+                "academia_percent and industry_percent must add up to 100 (they add up to {sum})"
             ),
         ))
     };

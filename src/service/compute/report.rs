@@ -104,10 +104,12 @@ pub async fn report(
         } else {
             0.0
         };
+        // Only days inside the period can be an answer, so nothing larger is computed.
         let exhaustion = (burn > 0.0)
-            .then(|| (approved as f64 / burn).ceil() as i64)
-            .map(|d| period.start + Duration::days(d - 1))
-            .filter(|d| *d <= period.end);
+            .then(|| (approved as f64 / burn).ceil())
+            .filter(|d| *d >= 1.0 && *d <= period.days() as f64)
+            .and_then(|d| Duration::try_days(d as i64 - 1))
+            .and_then(|d| period.start.checked_add_signed(d));
         lines.push(AllocationUse {
             allocation_id: a.id.clone(),
             applicant_id: a.applicant_id.clone(),
@@ -115,7 +117,7 @@ pub async fn report(
             state: a.state,
             approved,
             used: super::hours(seconds),
-            remaining: super::hours(approved * 3600 - seconds),
+            remaining: super::hours(approved.saturating_mul(3600).saturating_sub(seconds)),
             burn_per_day: (burn * 100.0).round() / 100.0,
             projected_exhaustion: exhaustion,
         });
@@ -126,7 +128,7 @@ pub async fn report(
             .entry((a.applicant_id.clone(), a.sector.as_str()))
             .or_insert((a.sector, 0, 0));
         e.1 += a.approved.unwrap_or(0);
-        e.2 += used_of(a);
+        e.2 = e.2.saturating_add(used_of(a));
     }
     let organizations = by_org
         .into_iter()
@@ -152,7 +154,7 @@ pub async fn report(
                     share_percent: share,
                     quota,
                     approved,
-                    used: super::hours(mine.iter().map(|a| used_of(a)).sum()),
+                    used: super::hours(mine.iter().fold(0i64, |t, a| t.saturating_add(used_of(a)))),
                     unallocated: quota - approved,
                 }
             })

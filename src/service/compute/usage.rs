@@ -66,10 +66,7 @@ struct Job {
 #[derive(Debug, PartialEq)]
 enum Line {
     Job(Job),
-    Skip {
-        job_id: Option<String>,
-        note: String,
-    },
+    Skip { job: Option<String>, note: String },
 }
 
 fn field_error(field: &str, message: impl Into<String>) -> FieldError {
@@ -114,6 +111,11 @@ fn tres_count(tres: &str, key: &str) -> Result<i64, FieldError> {
     Ok(exact.unwrap_or(typed))
 }
 
+/// A job id the report may echo: short, and free of control characters.
+fn readable_job_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 64 && !id.chars().any(char::is_control)
+}
+
 /// The value, or `None` with its error kept.
 fn keep<T>(errors: &mut Vec<FieldError>, r: Result<T, FieldError>) -> Option<T> {
     r.map_err(|e| errors.push(e)).ok()
@@ -146,16 +148,16 @@ fn parse_line(line: &str) -> Result<Line, Vec<FieldError>> {
     ] = [0, 1, 2, 3, 4, 5, 6, 7, 8].map(|i| cells[i].trim());
     if id == "JobID" {
         return Ok(Line::Skip {
-            job_id: None,
+            job: None,
             note: "a header line (sacct without --noheader)".into(),
         });
     }
-    if id.is_empty() || id.len() > 64 || id.chars().any(char::is_control) {
+    if !readable_job_id(id) {
         return Err(vec![field_error("JobID", "must be a job id")]);
     }
     if id.contains('.') {
         return Ok(Line::Skip {
-            job_id: Some(id.into()),
+            job: Some(id.into()),
             note: "a job step; its job's own line is charged".into(),
         });
     }
@@ -163,7 +165,7 @@ fn parse_line(line: &str) -> Result<Line, Vec<FieldError>> {
     let state = state.split_whitespace().next().unwrap_or("").to_uppercase();
     if UNFINISHED.contains(&state.as_str()) {
         return Ok(Line::Skip {
-            job_id: Some(id.into()),
+            job: Some(id.into()),
             note: format!("{state}: not finished; import it again once it ends"),
         });
     }
@@ -242,7 +244,7 @@ fn charge(
     };
     let mut out = UsageImportRow {
         row: 0,
-        job_id: Some(job.id.clone()),
+        job: Some(job.id.clone()),
         status: UsageImportStatus::Skipped,
         allocation_id: None,
         charged: None,
@@ -380,20 +382,20 @@ pub async fn import_usage(
                     let mut row = match parse_line(&line) {
                         Err(errors) => UsageImportRow {
                             row: 0,
-                            job_id: line
+                            job: line
                                 .split('|')
                                 .next()
                                 .map(|s| s.trim().to_owned())
-                                .filter(|s| !s.is_empty() && s.len() <= 64),
+                                .filter(|s| readable_job_id(s)),
                             status: UsageImportStatus::Rejected,
                             allocation_id: None,
                             charged: None,
                             note: None,
                             errors,
                         },
-                        Ok(Line::Skip { job_id, note }) => UsageImportRow {
+                        Ok(Line::Skip { job, note }) => UsageImportRow {
                             row: 0,
-                            job_id,
+                            job,
                             status: UsageImportStatus::Skipped,
                             allocation_id: None,
                             charged: None,
