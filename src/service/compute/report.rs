@@ -145,7 +145,7 @@ pub async fn report(
         Reader::Owner => Sector::ALL
             .into_iter()
             .map(|s| {
-                let (share, quota) = super::quota_of(&resource, s);
+                let (share, quota) = super::quota::quota_of(&resource, s);
                 let mine: Vec<&AllocationRow> =
                     allocations.iter().filter(|a| a.sector == s).collect();
                 let approved: i64 = mine.iter().map(|a| a.approved.unwrap_or(0)).sum();
