@@ -258,6 +258,7 @@ async fn resources_are_checked_and_found_by_gpu_model_and_free_capacity() {
         .await;
     one.expect(200);
     assert_eq!(one.json()["availability"]["free_total"], 3100);
+    assert!(one.header("etag").is_none(), "approvals change it; the version does not say");
     // A period in the wrong shape for the resource, or a sector without a floor.
     let res = w
         .app
@@ -758,6 +759,17 @@ async fn import(w: &World, token: &str, body: &str) -> Response {
 async fn slurm_usage_is_charged_once_per_job_to_the_account_s_allocation() {
     let w = world().await;
     let (academia, industry) = active_allocations(&w).await;
+    let academia_path = format!(
+        "/api/v1/compute/allocations/{}",
+        academia["id"].as_str().unwrap()
+    );
+    let before = w
+        .app
+        .as_(&w.desk)
+        .get(&academia_path)
+        .await
+        .header("etag")
+        .unwrap();
     let res = import(&w, &w.desk, &sacct()).await;
     res.expect(200);
     let report = res.json();
@@ -813,6 +825,15 @@ async fn slurm_usage_is_charged_once_per_job_to_the_account_s_allocation() {
     };
     assert_eq!(used(&academia).await, 52.5);
     assert_eq!(used(&industry).await, 160.0);
+    // What it used is part of what an allocation reads as: a copy cached before is stale.
+    let res = w
+        .app
+        .as_(&w.desk)
+        .if_none_match(&before)
+        .get(&academia_path)
+        .await;
+    res.expect(200);
+    assert_ne!(res.header("etag").unwrap(), before);
 
     // Importing the same records again charges nothing twice.
     let again = import(&w, &w.desk, &sacct()).await.json();

@@ -300,6 +300,18 @@ macro_rules! allocation_cas {
 allocation_cas!(update_request, RequestFields);
 allocation_cas!(update_decision, DecisionFields);
 
+/// Marks an allocation changed (a new version) without changing what it holds: its usage
+/// changed, so what a read of it answers did.
+pub fn touch_allocation(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> QueryResult<()> {
+    diesel::update(compute_allocations::table.filter(compute_allocations::id.eq(id)))
+        .set((
+            compute_allocations::version.eq(compute_allocations::version + 1),
+            compute_allocations::updated_at.eq(now),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
 pub fn find_allocation(conn: &mut DbConn, id: &str) -> QueryResult<Option<AllocationRow>> {
     compute_allocations::table
         .filter(compute_allocations::id.eq(id.to_owned()))

@@ -70,7 +70,9 @@ pub async fn list_resources(
     Ok(web::Json(svc::list_resources(&state.db, q).await?))
 }
 
-/// Get a compute resource (with `period`: what that period has granted and has free).
+/// Get a compute resource (with `period`: what that period has granted and has free, and no
+/// `ETag`, since approvals change it; the `ETag` of a read without `period` is what `PATCH`
+/// checks).
 #[utoipa::path(
     tag = "compute",
     // Open to anyone; a bearer token, if sent, must be valid.
@@ -90,10 +92,15 @@ pub async fn get_resource(
     PathId(id): PathId,
     ApiQuery(q): ApiQuery<ReadComputeResource>,
 ) -> Result<HttpResponse, AppError> {
-    Ok(conditional_get(
-        &req,
-        &svc::get_resource(&state.db, id, q.period).await?,
-    ))
+    let with_period = q.period.is_some();
+    let r = svc::get_resource(&state.db, id, q.period).await?;
+    // A period's availability changes with every approval, which the resource's version does
+    // not follow: such a read carries no ETag (read without `period` for one).
+    if with_period {
+        Ok(HttpResponse::Ok().json(r.value))
+    } else {
+        Ok(conditional_get(&req, &r))
+    }
 }
 
 /// Update a compute resource (merge patch; `If-Match` required). New shares and capacity

@@ -407,6 +407,23 @@ pub async fn import_usage(
                     row.row = n;
                     out.push(row);
                 }
+                // An allocation whose usage changed reads differently: a new version, so that
+                // a cached copy (its ETag) is not taken for current.
+                let mut charged: Vec<&str> = out
+                    .iter()
+                    .filter(|r| {
+                        matches!(
+                            r.status,
+                            UsageImportStatus::Charged | UsageImportStatus::Updated
+                        )
+                    })
+                    .filter_map(|r| r.allocation_id.as_deref())
+                    .collect();
+                charged.sort_unstable();
+                charged.dedup();
+                for id in charged {
+                    rows::touch_allocation(conn, id, at)?;
+                }
                 Ok(out)
             })
             .await?;
