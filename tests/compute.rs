@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{Response, TestApp};
+use common::{Response, Scrub, TestApp, scrub};
 use serde_json::{Value, json};
 
 /// A national facility (a government body) with a 25/75 quarterly split of 4,000 GPU-hours,
@@ -258,7 +258,10 @@ async fn resources_are_checked_and_found_by_gpu_model_and_free_capacity() {
         .await;
     one.expect(200);
     assert_eq!(one.json()["availability"]["free_total"], 3100);
-    assert!(one.header("etag").is_none(), "approvals change it; the version does not say");
+    assert!(
+        one.header("etag").is_none(),
+        "approvals change it; the version does not say"
+    );
     // A period in the wrong shape for the resource, or a sector without a floor.
     let res = w
         .app
@@ -589,6 +592,7 @@ async fn an_approval_beyond_the_share_is_refused_with_the_arithmetic_unless_over
     let res = w.decide(&second, json!({"to": "approved"})).await;
     res.expect(409);
     let p = res.json();
+    insta::assert_json_snapshot!("compute_quota_exceeded", scrub(&p));
     assert_eq!(p["code"], "quota_exceeded");
     assert_eq!(
         p["quota"],
@@ -713,7 +717,9 @@ async fn concurrent_approvals_cannot_both_take_the_last_hours() {
 /// the company's (`mediatek-llm`).
 async fn active_allocations(w: &World) -> (Value, Value) {
     let a = w.request("academia", "2027-Q1", 1000).await;
-    w.decide(&a, json!({"to": "approved"})).await.expect(200);
+    w.decide(&a, json!({"to": "approved", "approved": 300}))
+        .await
+        .expect(200);
     let a = w
         .decide(
             &a,
@@ -900,10 +906,11 @@ async fn the_compute_report_shows_sectors_organizations_and_burn_rates() {
     assert_eq!(
         r["sectors"],
         json!([
-            {"sector": "academia", "share_percent": 25, "quota": 1000, "approved": 1000, "used": 52.5, "unallocated": 0},
+            {"sector": "academia", "share_percent": 25, "quota": 1000, "approved": 300, "used": 52.5, "unallocated": 700},
             {"sector": "industry", "share_percent": 75, "quota": 3000, "approved": 1500, "used": 160.0, "unallocated": 1500},
         ])
     );
+    insta::assert_json_snapshot!("compute_report", scrub(&r));
     let lines = r["allocations"].as_array().unwrap();
     let line = |a: &Value| {
         lines
@@ -916,8 +923,31 @@ async fn the_compute_report_shows_sectors_organizations_and_burn_rates() {
     assert_eq!(line(&industry)["burn_per_day"], 16.0);
     assert_eq!(line(&industry)["projected_exhaustion"], Value::Null);
     assert_eq!(line(&industry)["remaining"], 1340.0);
-    // 52.5 in ten days: 5.25 a day; 1,000 last 191 days.
+    // 52.5 in ten days: 5.25 a day; 300 last 58 days, to 27 February.
     assert_eq!(line(&academia)["burn_per_day"], 5.25);
+    assert_eq!(line(&academia)["projected_exhaustion"], "2027-02-27");
+    // As of an earlier day, only the jobs started by its end count: 40 + 12 GPU-hours by the
+    // end of 5 January, 10.4 a day.
+    let early = w
+        .app
+        .as_(&w.desk)
+        .get(&path.replace("as_of=2027-01-10", "as_of=2027-01-05"))
+        .await
+        .json();
+    let early_line = early["allocations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["allocation_id"] == academia["id"])
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (
+            early_line["used"].as_f64(),
+            early_line["burn_per_day"].as_f64()
+        ),
+        (Some(52.0), Some(10.4))
+    );
     assert_eq!(r["organizations"].as_array().unwrap().len(), 2);
 
     // The company sees its own allocation, no sector totals.
@@ -931,13 +961,7 @@ async fn the_compute_report_shows_sectors_organizations_and_burn_rates() {
     // CSV: one row per allocation.
     let csv = w.app.as_(&w.desk).get(&format!("{path}&format=csv")).await;
     csv.expect(200);
-    let text = csv.text();
-    assert!(text.starts_with("\u{feff}allocation_id,applicant_id,applicant,sector,state,approved,used,remaining,burn_per_day,projected_exhaustion\r\n"), "{text}");
-    assert!(
-        text.contains(",MediaTek,industry,active,1500,160.00,1340.00,16.00,\r\n"),
-        "{text}"
-    );
-    assert_eq!(text.lines().count(), 3);
+    insta::assert_snapshot!("compute_report_csv", Scrub::default().csv(&csv.text()));
     let _ = (&w.uni, &w.office);
 }
 

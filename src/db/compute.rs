@@ -524,15 +524,22 @@ pub fn replace_usage(conn: &mut DbConn, row: &UsageRow) -> QueryResult<()> {
     .map(|_| ())
 }
 
-/// Per allocation: the unit-seconds charged, and the end of its last job.
+/// Per allocation: the unit-seconds charged for jobs that started before `until` (all of
+/// them without it), and the end of its last such job.
 pub fn usage_of(
     conn: &mut DbConn,
     allocation_ids: &[String],
+    until: Option<NaiveDateTime>,
 ) -> QueryResult<HashMap<String, (i64, Option<NaiveDateTime>)>> {
     let mut out: HashMap<String, (i64, Option<NaiveDateTime>)> = HashMap::new();
     for chunk in allocation_ids.chunks(500) {
-        let rows: Vec<(String, i64, NaiveDateTime)> = compute_usage::table
+        let mut q = compute_usage::table
             .filter(compute_usage::allocation_id.eq_any(chunk))
+            .into_boxed();
+        if let Some(until) = until {
+            q = q.filter(compute_usage::started_at.lt(until));
+        }
+        let rows: Vec<(String, i64, NaiveDateTime)> = q
             .select((
                 compute_usage::allocation_id,
                 compute_usage::charged_seconds,

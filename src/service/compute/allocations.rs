@@ -301,7 +301,7 @@ pub async fn list_allocations(
             |r| &r.id,
         )?;
         let ids: Vec<String> = found.iter().map(|r| r.id.clone()).collect();
-        let used = rows::usage_of(conn, &ids)?;
+        let used = rows::usage_of(conn, &ids, None)?;
         let items = found
             .into_iter()
             .map(|r| {
@@ -315,7 +315,7 @@ pub async fn list_allocations(
 }
 
 fn allocation_view(conn: &mut DbConn, row: AllocationRow) -> AppResult<Versioned<Allocation>> {
-    let used = rows::usage_of(conn, std::slice::from_ref(&row.id))?
+    let used = rows::usage_of(conn, std::slice::from_ref(&row.id), None)?
         .remove(&row.id)
         .map_or(0, |u| u.0);
     Ok(to_allocation(row, used))

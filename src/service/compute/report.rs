@@ -38,7 +38,7 @@ pub async fn report(
             "must be an id",
         )])
     })?;
-    let (resource, period, reader, allocations, used, names) = db
+    let (resource, period, as_of, reader, allocations, used, names) = db
         .run(move |conn| {
             let resource = rows::find_resource(conn, &id, false)?
                 .ok_or_else(|| AppError::not_found("Compute resource"))?;
@@ -82,17 +82,18 @@ pub async fn report(
                     })
                     .collect();
             let ids: Vec<String> = allocations.iter().map(|a| a.id.clone()).collect();
-            let used = rows::usage_of(conn, &ids)?;
+            // What was used by the end of `as_of`, which stays inside the period.
+            let as_of = day.clamp(period.start - Duration::days(1), period.end);
+            let until = as_of
+                .succ_opt()
+                .and_then(|d| d.and_hms_opt(0, 0, 0));
+            let used = rows::usage_of(conn, &ids, until)?;
             let names =
                 report_rows::organizations(conn, allocations.iter().map(|a| a.applicant_id.clone()).collect())?;
-            Ok((resource, period, reader, allocations, used, names))
+            Ok((resource, period, as_of, reader, allocations, used, names))
         })
         .await?;
-    // Burn rates run from the period's start to `as_of`, which stays inside the period.
-    let as_of = p
-        .as_of
-        .unwrap_or_else(|| now().date())
-        .clamp(period.start - Duration::days(1), period.end);
+    // Burn rates run from the period's start to `as_of`.
     let days = (as_of - period.start).num_days() + 1;
     let used_of = |a: &AllocationRow| used.get(&a.id).map_or(0, |u| u.0);
     let mut lines = Vec::new();
