@@ -434,6 +434,16 @@ impl AppError {
         Self::new(ErrorCode::ValidationFailed, detail).with_errors(errors)
     }
 
+    /// The outcome of checks that collect every problem before answering: nothing found is
+    /// fine, anything found is one 422 listing it all.
+    pub fn unless_any(errors: Vec<FieldError>) -> AppResult<()> {
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(Self::validation(errors))
+        }
+    }
+
     pub fn query(errors: Vec<FieldError>) -> Self {
         let detail = match errors.as_slice() {
             [one] => format!("Query parameter `{}`: {}", one.field, one.message),

@@ -119,6 +119,21 @@ impl World {
     }
 }
 
+/// Asserts a problem with `status` whose field errors are exactly `expected` (field, code),
+/// in any order.
+#[track_caller]
+fn assert_fields(res: &Response, status: u16, expected: &[(&str, &str)]) {
+    res.expect(status);
+    let mut got = field_codes(&res.json());
+    got.sort();
+    let mut want: Vec<(String, String)> = expected
+        .iter()
+        .map(|(f, c)| ((*f).to_owned(), (*c).to_owned()))
+        .collect();
+    want.sort();
+    assert_eq!(got, want);
+}
+
 fn field_codes(problem: &Value) -> Vec<(String, String)> {
     problem["errors"]
         .as_array()
@@ -150,16 +165,14 @@ async fn resources_are_checked_and_found_by_gpu_model_and_free_capacity() {
         .as_(&w.office)
         .post("/api/v1/compute/resources", &bad)
         .await;
-    res.expect(422);
-    let mut codes = field_codes(&res.json());
-    codes.sort();
-    assert_eq!(
-        codes,
-        [
-            ("capacity".into(), "out_of_range".into()),
-            ("industry_percent".into(), "invalid_value".into()),
-            ("unit".into(), "invalid_value".into()),
-        ]
+    assert_fields(
+        &res,
+        422,
+        &[
+            ("capacity", "out_of_range"),
+            ("industry_percent", "invalid_value"),
+            ("unit", "invalid_value"),
+        ],
     );
     // Shares near the integer limits are refused like any others (their sum once overflowed).
     let mut huge = base.clone();
@@ -170,15 +183,13 @@ async fn resources_are_checked_and_found_by_gpu_model_and_free_capacity() {
         .as_(&w.office)
         .post("/api/v1/compute/resources", &huge)
         .await;
-    res.expect(422);
-    let mut codes = field_codes(&res.json());
-    codes.sort();
-    assert_eq!(
-        codes,
-        [
-            ("industry_percent".into(), "invalid_value".into()),
-            ("industry_percent".into(), "out_of_range".into()),
-        ]
+    assert_fields(
+        &res,
+        422,
+        &[
+            ("industry_percent", "invalid_value"),
+            ("industry_percent", "out_of_range"),
+        ],
     );
     // Only the owner's admins and staff register its resources.
     w.app
@@ -271,11 +282,7 @@ async fn resources_are_checked_and_found_by_gpu_model_and_free_capacity() {
             w.resource
         ))
         .await;
-    res.expect(400);
-    assert_eq!(
-        field_codes(&res.json()),
-        [("period".into(), "invalid_period".into())]
-    );
+    assert_fields(&res, 400, &[("period", "invalid_period")]);
     w.app
         .anonymous()
         .get("/api/v1/compute/resources?sector=industry")
@@ -354,11 +361,7 @@ async fn an_allocation_goes_from_draft_to_expired_and_is_renewed() {
         .if_match("*")
         .post(&moves, &json!({"to": "approved"}))
         .await;
-    res.expect(409);
-    assert_eq!(
-        field_codes(&res.json()),
-        [("to".into(), "invalid_transition".into())]
-    );
+    assert_fields(&res, 409, &[("to", "invalid_transition")]);
     app.as_(&w.prof.0)
         .if_match("*")
         .post(&moves, &json!({"to": "submitted"}))
@@ -390,11 +393,7 @@ async fn an_allocation_goes_from_draft_to_expired_and_is_renewed() {
     assert_eq!(approved["decided_by"], app.user_id(&w.desk).await.as_str());
     // Activation names the Slurm account the jobs run under.
     let res = w.decide(&approved, json!({"to": "active"})).await;
-    res.expect(422);
-    assert_eq!(
-        field_codes(&res.json()),
-        [("scheduler_account".into(), "required".into())]
-    );
+    assert_fields(&res, 422, &[("scheduler_account", "required")]);
     let res = w
         .decide(
             &approved,
@@ -442,11 +441,7 @@ async fn an_allocation_goes_from_draft_to_expired_and_is_renewed() {
     // A rejection says why.
     let other = w.request("industry", "2027-Q1", 100).await;
     let res = w.decide(&other, json!({"to": "rejected"})).await;
-    res.expect(422);
-    assert_eq!(
-        field_codes(&res.json()),
-        [("reason".into(), "required".into())]
-    );
+    assert_fields(&res, 422, &[("reason", "required")]);
     let res = w
         .decide(
             &other,
@@ -495,34 +490,21 @@ async fn requests_name_their_sector_and_what_they_serve() {
     let mut b = base.clone();
     b["sector"] = json!("academia");
     let res = post(&w.co_staff, b).await;
-    res.expect(422);
-    assert_eq!(
-        field_codes(&res.json()),
-        [("sector".into(), "mismatch".into())]
-    );
+    assert_fields(&res, 422, &[("sector", "mismatch")]);
     // A period of the wrong shape, a resource that does not exist, nothing asked.
     let mut b = base.clone();
     b["period"] = json!("2027");
     b["requested"] = json!(0);
     let res = post(&w.co_staff, b).await;
-    res.expect(422);
-    let mut codes = field_codes(&res.json());
-    codes.sort();
-    assert_eq!(
-        codes,
-        [
-            ("period".into(), "invalid_period".into()),
-            ("requested".into(), "out_of_range".into())
-        ]
+    assert_fields(
+        &res,
+        422,
+        &[("period", "invalid_period"), ("requested", "out_of_range")],
     );
     let mut b = base.clone();
     b["resource_id"] = json!(w.co);
     let res = post(&w.co_staff, b).await;
-    res.expect(422);
-    assert_eq!(
-        field_codes(&res.json()),
-        [("resource_id".into(), "unknown_resource".into())]
-    );
+    assert_fields(&res, 422, &[("resource_id", "unknown_resource")]);
     // Nobody applies on behalf of an organization they do not act for.
     post(&w.office, base.clone()).await.expect(403);
     post(&w.prof.0, base.clone()).await.expect(403);
@@ -542,11 +524,7 @@ async fn requests_name_their_sector_and_what_they_serve() {
     let mut b = base.clone();
     b["project_id"] = json!(project);
     let res = post(&w.co_staff, b.clone()).await;
-    res.expect(422);
-    assert_eq!(
-        field_codes(&res.json()),
-        [("sector".into(), "required".into())]
-    );
+    assert_fields(&res, 422, &[("sector", "required")]);
     b["sector"] = json!("academia");
     let res = post(&w.co_staff, b).await;
     res.expect(201);
@@ -560,11 +538,7 @@ async fn requests_name_their_sector_and_what_they_serve() {
     b["project_id"] = json!(project);
     b["sector"] = json!("industry");
     let res = post(&stranger_staff, b).await;
-    res.expect(422);
-    assert_eq!(
-        field_codes(&res.json()),
-        [("project_id".into(), "unknown_project".into())]
-    );
+    assert_fields(&res, 422, &[("project_id", "unknown_project")]);
 
     // A retired resource takes no new requests.
     w.app
@@ -1027,11 +1001,7 @@ async fn needs_profiles_and_centres_know_about_compute() {
     res.expect(422);
     bad["compute"]["unit"] = json!("gpu_hours");
     let res = app.as_(&w.co_staff).post("/api/v1/needs", &bad).await;
-    res.expect(422);
-    assert_eq!(
-        field_codes(&res.json()),
-        [("compute.amount".into(), "out_of_range".into())]
-    );
+    assert_fields(&res, 422, &[("compute.amount", "out_of_range")]);
     let res = app
         .as_(&w.co_staff)
         .post("/api/v1/needs?refresh=wait_for", &body)

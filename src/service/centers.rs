@@ -435,11 +435,7 @@ fn check_references(conn: &mut DbConn, v: &ValidCenter) -> AppResult<()> {
     for (i, m) in v.parts.member_ids.iter().enumerate() {
         live_profile(conn, &format!("member_ids[{i}]"), m, None, &mut errors)?;
     }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(AppError::validation(errors))
-    }
+    AppError::unless_any(errors)
 }
 
 pub async fn create(

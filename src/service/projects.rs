@@ -175,11 +175,7 @@ fn check_references(conn: &mut DbConn, caller: Option<&Caller>, v: &ValidProject
             ));
         }
     }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(AppError::validation(errors))
-    }
+    AppError::unless_any(errors)
 }
 
 pub async fn create(

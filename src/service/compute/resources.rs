@@ -140,11 +140,7 @@ fn check_resource_refs(conn: &mut DbConn, f: &ResourceFields) -> AppResult<()> {
             }
         }
     }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(AppError::validation(errors))
-    }
+    AppError::unless_any(errors)
 }
 
 fn resource_view(r: ResourceRow, availability: Option<Availability>) -> Versioned<ComputeResource> {
