@@ -690,29 +690,23 @@ async fn concurrent_approvals_cannot_both_take_the_last_hours() {
 /// Two active allocations on the facility in 2027-Q1: the professor's (`nycu-speech`) and
 /// the company's (`mediatek-llm`).
 async fn active_allocations(w: &World) -> (Value, Value) {
-    let a = w.request("academia", "2027-Q1", 1000).await;
-    w.decide(&a, json!({"to": "approved", "approved": 300}))
-        .await
-        .expect(200);
-    let a = w
-        .decide(
-            &a,
-            json!({"to": "active", "scheduler_account": "nycu-speech"}),
-        )
-        .await
-        .json();
-    let b = w.request("industry", "2027-Q1", 2000).await;
-    w.decide(&b, json!({"to": "approved", "approved": 1500}))
-        .await
-        .expect(200);
-    let b = w
-        .decide(
-            &b,
-            json!({"to": "active", "scheduler_account": "mediatek-llm"}),
-        )
-        .await
-        .json();
-    (a, b)
+    let mut made = Vec::new();
+    for (sector, asked, granted, account) in [
+        ("academia", 1000, 300, "nycu-speech"),
+        ("industry", 2000, 1500, "mediatek-llm"),
+    ] {
+        let a = w.request(sector, "2027-Q1", asked).await;
+        w.decide(&a, json!({"to": "approved", "approved": granted}))
+            .await
+            .expect(200);
+        let active = w
+            .decide(&a, json!({"to": "active", "scheduler_account": account}))
+            .await;
+        active.expect(200);
+        made.push(active.json());
+    }
+    let industry = made.pop().unwrap();
+    (made.pop().unwrap(), industry)
 }
 
 fn sacct() -> String {
