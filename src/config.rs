@@ -81,6 +81,32 @@ pub struct Settings {
     pub login_max_failures_per_client: u32,
     /// The login throttling window, in seconds.
     pub login_window_secs: u64,
+    /// The ORCID public API, up to its version (another base URL for a mirror or a fake).
+    pub orcid_base_url: String,
+    /// The OpenAlex API.
+    pub openalex_base_url: String,
+    /// Who runs this deployment, sent to ORCID and OpenAlex in the User-Agent and as
+    /// OpenAlex's `mailto` (its polite pool): sources ask to be able to reach whoever calls
+    /// them.
+    pub sources_contact_email: Option<String>,
+    /// An OpenAlex API key, sent as `api_key` (OpenAlex asks for one).
+    pub openalex_api_key: Option<Secret>,
+    /// At most this many requests per second to ORCID (its public API allows 24).
+    pub orcid_requests_per_second: u32,
+    /// At most this many requests per second to OpenAlex (it allows 10).
+    pub openalex_requests_per_second: u32,
+    /// Longest wait for one answer from a source, in seconds.
+    pub sources_timeout_secs: u64,
+    /// Retries of a request that got 429, 5xx, a timeout or no connection.
+    pub sources_max_retries: u32,
+    /// The first retry's backoff in milliseconds; each further retry waits twice as long.
+    pub sources_retry_base_ms: u64,
+    /// The longest single wait before a retry, in seconds; a source asking (`Retry-After`)
+    /// for longer fails that profile with `rate_limited` instead.
+    pub sources_max_retry_wait_secs: u64,
+    /// Re-sync every profile with an ORCID iD or OpenAlex id whose last sync is older than
+    /// this many hours (0: never; syncs then happen only when asked for).
+    pub sync_refresh_interval_hours: u64,
 }
 
 /// A secret string that never appears in `Debug` output (and so in no log line).
@@ -165,6 +191,17 @@ impl Default for Settings {
             login_max_failures: 5,
             login_max_failures_per_client: 50,
             login_window_secs: 15 * 60,
+            orcid_base_url: "https://pub.orcid.org/v3.0".to_owned(),
+            openalex_base_url: "https://api.openalex.org".to_owned(),
+            sources_contact_email: None,
+            openalex_api_key: None,
+            orcid_requests_per_second: 12,
+            openalex_requests_per_second: 8,
+            sources_timeout_secs: 30,
+            sources_max_retries: 4,
+            sources_retry_base_ms: 1000,
+            sources_max_retry_wait_secs: 120,
+            sync_refresh_interval_hours: 0,
         }
     }
 }
@@ -248,6 +285,34 @@ pub struct SettingsArgs {
     pub login_max_failures_per_client: Option<u32>,
     #[arg(long, env = "LIAISON_LOGIN_WINDOW_SECS", global = true)]
     pub login_window_secs: Option<u64>,
+    #[arg(long, env = "LIAISON_ORCID_BASE_URL", global = true)]
+    pub orcid_base_url: Option<String>,
+    #[arg(long, env = "LIAISON_OPENALEX_BASE_URL", global = true)]
+    pub openalex_base_url: Option<String>,
+    #[arg(long, env = "LIAISON_SOURCES_CONTACT_EMAIL", global = true)]
+    pub sources_contact_email: Option<String>,
+    /// OpenAlex API key (prefer the environment variable: flags show up in `ps`).
+    #[arg(
+        long,
+        env = "LIAISON_OPENALEX_API_KEY",
+        global = true,
+        hide_env_values = true
+    )]
+    pub openalex_api_key: Option<Secret>,
+    #[arg(long, env = "LIAISON_ORCID_REQUESTS_PER_SECOND", global = true)]
+    pub orcid_requests_per_second: Option<u32>,
+    #[arg(long, env = "LIAISON_OPENALEX_REQUESTS_PER_SECOND", global = true)]
+    pub openalex_requests_per_second: Option<u32>,
+    #[arg(long, env = "LIAISON_SOURCES_TIMEOUT_SECS", global = true)]
+    pub sources_timeout_secs: Option<u64>,
+    #[arg(long, env = "LIAISON_SOURCES_MAX_RETRIES", global = true)]
+    pub sources_max_retries: Option<u32>,
+    #[arg(long, env = "LIAISON_SOURCES_RETRY_BASE_MS", global = true)]
+    pub sources_retry_base_ms: Option<u64>,
+    #[arg(long, env = "LIAISON_SOURCES_MAX_RETRY_WAIT_SECS", global = true)]
+    pub sources_max_retry_wait_secs: Option<u64>,
+    #[arg(long, env = "LIAISON_SYNC_REFRESH_INTERVAL_HOURS", global = true)]
+    pub sync_refresh_interval_hours: Option<u64>,
 }
 
 impl SettingsArgs {
@@ -286,8 +351,23 @@ impl SettingsArgs {
             jwt_secret_kid,
             login_max_failures,
             login_max_failures_per_client,
-            login_window_secs
+            login_window_secs,
+            orcid_base_url,
+            openalex_base_url,
+            orcid_requests_per_second,
+            openalex_requests_per_second,
+            sources_timeout_secs,
+            sources_max_retries,
+            sources_retry_base_ms,
+            sources_max_retry_wait_secs,
+            sync_refresh_interval_hours
         );
+        if let Some(email) = &self.sources_contact_email {
+            s.sources_contact_email = Some(email.clone());
+        }
+        if let Some(key) = &self.openalex_api_key {
+            s.openalex_api_key = Some(key.clone());
+        }
         if let Some(secret) = &self.jwt_secret {
             s.jwt_secret = Some(secret.clone());
         }
@@ -383,6 +463,41 @@ impl Settings {
         }
         if self.access_token_ttl_secs == 0 || self.refresh_token_ttl_secs == 0 {
             anyhow::bail!("access_token_ttl_secs / refresh_token_ttl_secs: must be positive");
+        }
+        for (key, url) in [
+            ("orcid_base_url", &self.orcid_base_url),
+            ("openalex_base_url", &self.openalex_base_url),
+        ] {
+            let parsed = url::Url::parse(url)
+                .map_err(|e| anyhow::anyhow!("{key}: {url:?} is not a URL ({e})"))?;
+            if !matches!(parsed.scheme(), "http" | "https") || url.ends_with('/') {
+                anyhow::bail!("{key}: must be an http(s) URL without a trailing slash");
+            }
+        }
+        if let Some(email) = &self.sources_contact_email
+            && crate::domain::Email::optional("sources_contact_email", Some(email)).is_err()
+        {
+            anyhow::bail!("sources_contact_email: {email:?} is not an e-mail address");
+        }
+        if !(1..=100).contains(&self.orcid_requests_per_second)
+            || !(1..=100).contains(&self.openalex_requests_per_second)
+        {
+            anyhow::bail!("orcid/openalex_requests_per_second: must be between 1 and 100");
+        }
+        if !(1..=600).contains(&self.sources_timeout_secs) {
+            anyhow::bail!("sources_timeout_secs: must be between 1 and 600");
+        }
+        if self.sources_max_retries > 10 {
+            anyhow::bail!("sources_max_retries: must be at most 10");
+        }
+        if !(1..=60_000).contains(&self.sources_retry_base_ms) {
+            anyhow::bail!("sources_retry_base_ms: must be between 1 and 60000");
+        }
+        if !(1..=3600).contains(&self.sources_max_retry_wait_secs) {
+            anyhow::bail!("sources_max_retry_wait_secs: must be between 1 and 3600");
+        }
+        if self.sync_refresh_interval_hours > 24 * 365 {
+            anyhow::bail!("sync_refresh_interval_hours: must be at most 8760 (a year)");
         }
         tracing_subscriber::EnvFilter::try_new(&self.log_level)
             .map_err(|e| anyhow::anyhow!("log_level: {e}"))?;

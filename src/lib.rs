@@ -34,4 +34,5 @@ pub mod http;
 pub mod memory;
 pub mod search;
 pub mod service;
+pub mod sources;
 pub mod telemetry;

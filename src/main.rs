@@ -38,6 +38,10 @@ enum Command {
     /// Bulk-import records from a file.
     #[command(subcommand)]
     Import(ImportCommand),
+    /// Sync faculty profiles from ORCID and OpenAlex (the `orcid_base_url`,
+    /// `openalex_base_url` and fair-use settings apply). Prints the outcome as JSON.
+    #[command(subcommand)]
+    Sync(SyncCommand),
     /// Rebuild the search index from the database alone (stop the service first: it holds
     /// the index while it runs).
     Reindex,
@@ -51,6 +55,11 @@ enum Command {
         /// no organization yet.
         #[arg(long, default_value = "data/demo")]
         dir: std::path::PathBuf,
+        /// Also start a local stand-in for ORCID and OpenAlex (on 127.0.0.1, serving
+        /// records in their published formats; no network needed) and add a profile synced
+        /// from it.
+        #[arg(long)]
+        with_sources: bool,
     },
     /// Measure match quality on a labelled set (JSON; format in docs/api.md): prints nDCG@10
     /// and the pairwise ranking loss. Works in a temporary database of its own.
@@ -96,6 +105,41 @@ enum ImportCommand {
         /// The compute resource whose scheduler wrote it.
         #[arg(long)]
         resource_id: String,
+    },
+    /// Create or update a university's profiles from OpenAlex snapshot files: the folder's
+    /// gzip JSON Lines of authors and works (as OpenAlex publishes them, e.g.
+    /// `data/jsonl/authors/updated_date=…/part_0000.gz`), read as a stream with a progress
+    /// line. Prints the summary as JSON.
+    Openalex {
+        /// The snapshot folder (searched recursively for authors and works files).
+        dir: std::path::PathBuf,
+        /// The university the profiles belong to.
+        #[arg(long)]
+        university_id: String,
+        /// Only authors of this institution (its OpenAlex id, e.g. I148366613, or its ROR).
+        #[arg(long)]
+        institution: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum SyncCommand {
+    /// One profile, now.
+    Profile {
+        /// The profile's id.
+        id: String,
+        /// Comma-separated: orcid, openalex (default: both).
+        #[arg(long)]
+        sources: Option<String>,
+    },
+    /// Every profile of a university with an ORCID iD or OpenAlex id, with a progress line;
+    /// the job is also visible at `/api/v1/sync-jobs/{id}`.
+    University {
+        /// The university's id.
+        id: String,
+        /// Comma-separated: orcid, openalex (default: both).
+        #[arg(long)]
+        sources: Option<String>,
     },
 }
 
@@ -186,6 +230,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Import(ImportCommand::Usage { file, resource_id }) => {
             import_usage(settings, &file, resource_id)
         }
+        Command::Import(ImportCommand::Openalex {
+            dir,
+            university_id,
+            institution,
+        }) => import_openalex(settings, &dir, &university_id, institution.as_deref()),
+        Command::Sync(cmd) => sync_command(settings, cmd),
         Command::Reindex => {
             let db = liaison::db::Db::connect(
                 &settings.database_url,
@@ -202,7 +252,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Demo { dir } => demo(settings, &dir, explicit_database),
+        Command::Demo { dir, with_sources } => {
+            demo(settings, &dir, explicit_database, with_sources)
+        }
         Command::Serve => {
             let state = AppState::open(settings)?;
             actix_web::rt::System::new().block_on(http::serve(state))
@@ -300,6 +352,7 @@ fn demo(
     mut settings: liaison::config::Settings,
     dir: &std::path::Path,
     explicit_database: bool,
+    with_sources: bool,
 ) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     // Before emptying anything: a second demo on the same address (the first still running)
@@ -331,9 +384,21 @@ fn demo(
         settings.database_url = format!("sqlite://{}", dir.join("liaison.db").display());
     }
     settings.index_dir = dir.join("index");
+    // Kept for as long as the demo runs.
+    let fake = if with_sources {
+        let fake = liaison::demo::fake_sources::FakeSources::start()?;
+        settings.orcid_base_url = fake.orcid_base_url();
+        settings.openalex_base_url = fake.openalex_base_url();
+        Some(fake)
+    } else {
+        None
+    };
     let state = AppState::open(settings)?;
     actix_web::rt::System::new().block_on(async move {
-        let summary = liaison::demo::seed(&state.db, &state.auth).await?;
+        let mut summary = liaison::demo::seed(&state.db, &state.auth).await?;
+        if fake.is_some() {
+            summary.synced = liaison::demo::seed_synced(&state.db, state.sources.clone()).await?;
+        }
         // Serve only once everything loaded is searchable.
         state
             .search
@@ -383,6 +448,11 @@ fn print_demo_banner(s: &liaison::demo::Summary, addrs: &[std::net::SocketAddr],
     );
     for (role, email) in &s.logins {
         out.push_str(&format!("    {role:<44} {email}\n"));
+    }
+    for (name, id) in &s.synced {
+        out.push_str(&format!(
+            "  synced from the local ORCID and OpenAlex: {name}, {url}/api/v1/faculty/{id}\n"
+        ));
     }
     out.push_str("  Everything is fictional and recreated at every start. Ctrl-C stops it.\n");
     println!("{out}");
@@ -510,6 +580,109 @@ fn import_usage(
     if report.rejected > 0 {
         // Charged lines are saved; the exit status tells scripts that some were not.
         std::process::exit(2);
+    }
+    Ok(())
+}
+
+fn import_openalex(
+    settings: liaison::config::Settings,
+    dir: &std::path::Path,
+    university_id: &str,
+    institution: Option<&str>,
+) -> anyhow::Result<()> {
+    use std::io::Write;
+    let db = connect_migrated(&settings)?;
+    let started = std::time::Instant::now();
+    let report = liaison::service::faculty::snapshot::import_openalex(
+        &db,
+        &cli_operator(),
+        university_id,
+        dir,
+        institution,
+        &mut |r| {
+            eprint!(
+                "\r{} files: {} authors read ({} taken), {} works read; profiles: {} created, {} updated, {} unchanged, {} failed ({:.0} s)",
+                r.files,
+                r.authors_read,
+                r.authors_taken,
+                r.works_read,
+                r.created,
+                r.updated,
+                r.unchanged,
+                r.failed,
+                started.elapsed().as_secs_f64()
+            );
+            let _ = std::io::stderr().flush();
+        },
+    )
+    .map_err(|e| anyhow::anyhow!(e.describe()))?;
+    eprintln!();
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    if report.failed > 0 {
+        // What could be imported is saved; the exit status tells scripts that some was not.
+        std::process::exit(2);
+    }
+    Ok(())
+}
+
+fn sync_command(settings: liaison::config::Settings, cmd: SyncCommand) -> anyhow::Result<()> {
+    use liaison::service::faculty::{jobs, sync};
+    use std::io::Write;
+    let db = connect_migrated(&settings)?;
+    let sources = std::sync::Arc::new(liaison::sources::Sources::from_settings(&settings));
+    let operator = cli_operator();
+    let system = actix_web::rt::System::new();
+    match cmd {
+        SyncCommand::Profile {
+            id,
+            sources: wanted,
+        } => {
+            let report = system
+                .block_on(sync::sync_one(
+                    &db,
+                    sources,
+                    Some(&operator),
+                    id,
+                    wanted.as_deref(),
+                ))
+                .map_err(|e| anyhow::anyhow!(e.describe()))?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            if report.sources.iter().any(|s| s.error.is_some()) {
+                std::process::exit(2);
+            }
+        }
+        SyncCommand::University {
+            id,
+            sources: wanted,
+        } => {
+            let wanted = sync::parse_sources(wanted.as_deref())
+                .map_err(|e| anyhow::anyhow!(e.describe()))?;
+            let job = system
+                .block_on(jobs::queue(
+                    &db,
+                    Some(&operator),
+                    liaison::dto::faculty::StartSync {
+                        university_id: id,
+                        sources: Some(wanted),
+                    },
+                ))
+                .map_err(|e| anyhow::anyhow!(e.describe()))?;
+            let started = std::time::Instant::now();
+            let done = jobs::run_now(&db, &sources, &job.id, &mut |processed, total| {
+                eprint!(
+                    "\rjob {}: {processed}/{total} profiles ({:.0} s)",
+                    job.id,
+                    started.elapsed().as_secs_f64()
+                );
+                let _ = std::io::stderr().flush();
+            })
+            .map_err(|e| anyhow::anyhow!(e.describe()))?;
+            eprintln!();
+            println!("{}", serde_json::to_string_pretty(&done)?);
+            if done.failed > 0 {
+                std::process::exit(2);
+            }
+        }
     }
     Ok(())
 }

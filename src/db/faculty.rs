@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 use super::schema::{faculty_availability, faculty_keywords, faculty_profiles, publications};
 use super::{DbConn, Seek};
-use crate::domain::stored::{CollaborationType, ProfileVisibility};
+use crate::domain::stored::{CollaborationType, DataSource, ProfileVisibility};
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
 #[diesel(table_name = faculty_profiles)]
@@ -28,6 +28,7 @@ pub struct FacultyRow {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub deleted_at: Option<NaiveDateTime>,
+    pub openalex_id: Option<String>,
 }
 
 /// The mutable columns, written whole on insert and update.
@@ -47,6 +48,7 @@ pub struct FacultyFields {
     pub bio: Option<String>,
     pub languages: String,
     pub visibility: ProfileVisibility,
+    pub openalex_id: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
@@ -59,6 +61,9 @@ pub struct PublicationRow {
     pub year: Option<i32>,
     pub venue: Option<String>,
     pub doi: Option<String>,
+    pub source: DataSource,
+    pub source_id: Option<String>,
+    pub recorded_at: Option<NaiveDateTime>,
 }
 
 /// Which profiles a caller may see; decided by `service::policy`, applied here in SQL.
@@ -151,6 +156,23 @@ pub fn find_by_key(
     }
 }
 
+/// The row of a university holding this OpenAlex author id (deleted ones included).
+pub fn find_by_openalex(
+    conn: &mut DbConn,
+    university_id: &str,
+    openalex_id: Option<&str>,
+) -> QueryResult<Option<FacultyRow>> {
+    let Some(id) = openalex_id else {
+        return Ok(None);
+    };
+    faculty_profiles::table
+        .filter(faculty_profiles::university_id.eq(university_id))
+        .filter(faculty_profiles::openalex_id.eq(id))
+        .select(faculty_profiles::all_columns)
+        .first(conn)
+        .optional()
+}
+
 pub fn find_visible(
     conn: &mut DbConn,
     scope: &FacultyScope,
@@ -236,7 +258,7 @@ pub fn insert_many(
             )
         })
         .collect();
-    // SQLite binds at most 32,766 parameters per statement: 17 per profile.
+    // SQLite binds at most 32,766 parameters per statement: 18 per profile.
     match conn {
         DbConn::Sqlite(c) => {
             for chunk in rows.chunks(1000) {
@@ -294,7 +316,7 @@ fn insert_parts(conn: &mut DbConn, profiles: &[(&str, &FacultyParts)]) -> QueryR
         .collect();
     // One multi-row INSERT per table (hundreds of publications are common). diesel offers
     // multi-row inserts only on the concrete connections, hence the match. SQLite binds at
-    // most 32,766 parameters per statement: 4 per keyword, 2 per availability, 7 per
+    // most 32,766 parameters per statement: 4 per keyword, 2 per availability, 10 per
     // publication.
     macro_rules! insert_all {
         ($c:expr) => {{
@@ -308,7 +330,7 @@ fn insert_parts(conn: &mut DbConn, profiles: &[(&str, &FacultyParts)]) -> QueryR
                     .values(chunk)
                     .execute($c)?;
             }
-            for chunk in pubs.chunks(2000) {
+            for chunk in pubs.chunks(1500) {
                 diesel::insert_into(publications::table)
                     .values(chunk.iter().copied().collect::<Vec<_>>())
                     .execute($c)?;

@@ -133,10 +133,12 @@ pub mod needs;
 pub mod organizations;
 pub mod outbox;
 pub mod projects;
+pub mod provenance;
 pub mod reports;
 pub mod schema;
 pub mod search;
 pub mod statistics;
+pub mod sync_jobs;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

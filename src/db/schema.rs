@@ -91,6 +91,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         deleted_at -> Nullable<Timestamp>,
+        openalex_id -> Nullable<Text>,
     }
 }
 
@@ -120,6 +121,62 @@ diesel::table! {
         year -> Nullable<Integer>,
         venue -> Nullable<Text>,
         doi -> Nullable<Text>,
+        source -> Text,
+        source_id -> Nullable<Text>,
+        recorded_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    faculty_field_sources (faculty_id, field) {
+        faculty_id -> Text,
+        field -> Text,
+        source -> Text,
+        recorded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    publication_tombstones (faculty_id, work_key) {
+        faculty_id -> Text,
+        work_key -> Text,
+        title_key -> Text,
+        deleted_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    faculty_sync_state (faculty_id, source) {
+        faculty_id -> Text,
+        source -> Text,
+        attempted_at -> Timestamp,
+        succeeded_at -> Nullable<Timestamp>,
+        error_code -> Nullable<Text>,
+        error_detail -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    sync_jobs (id) {
+        id -> Text,
+        university_id -> Nullable<Text>,
+        kind -> Text,
+        requested_by -> Nullable<Text>,
+        sources -> Text,
+        state -> Text,
+        total -> Integer,
+        processed -> Integer,
+        updated -> Integer,
+        unchanged -> Integer,
+        failed -> Integer,
+        cursor -> Nullable<Text>,
+        errors -> Text,
+        detail -> Nullable<Text>,
+        lease_until -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        started_at -> Nullable<Timestamp>,
+        finished_at -> Nullable<Timestamp>,
+        updated_at -> Timestamp,
     }
 }
 
@@ -414,6 +471,9 @@ diesel::joinable!(member_invitations -> organizations (organization_id));
 diesel::joinable!(faculty_keywords -> faculty_profiles (faculty_id));
 diesel::joinable!(faculty_availability -> faculty_profiles (faculty_id));
 diesel::joinable!(publications -> faculty_profiles (faculty_id));
+diesel::joinable!(faculty_field_sources -> faculty_profiles (faculty_id));
+diesel::joinable!(publication_tombstones -> faculty_profiles (faculty_id));
+diesel::joinable!(faculty_sync_state -> faculty_profiles (faculty_id));
 diesel::joinable!(need_keywords -> needs (need_id));
 diesel::joinable!(need_collaboration -> needs (need_id));
 diesel::joinable!(need_invitations -> needs (need_id));
@@ -461,4 +521,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     compute_resources,
     compute_allocations,
     compute_usage,
+    faculty_field_sources,
+    publication_tombstones,
+    faculty_sync_state,
+    sync_jobs,
 );

@@ -13,6 +13,8 @@
 //!
 //! All people, needs, amounts and agreements are fictional.
 
+pub mod fake_sources;
+
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
@@ -215,6 +217,50 @@ pub struct Summary {
     pub accounts: usize,
     /// (role, email), one per role, in the order they are printed.
     pub logins: Vec<(String, String)>,
+    /// (name, profile id) of the profiles synced from the local sources
+    /// (`--with-sources`).
+    pub synced: Vec<(String, String)>,
+}
+
+/// With `liaison demo --with-sources`: a professor at NYCU known to the local ORCID and
+/// OpenAlex ([`fake_sources`]), whose office typed only her name and iD, synced from both.
+pub async fn seed_synced(
+    db: &Db,
+    sources: Arc<crate::sources::Sources>,
+) -> anyhow::Result<Vec<(String, String)>> {
+    let operator = crate::service::policy::Caller {
+        user_id: "demo".to_owned(),
+        is_platform_operator: true,
+        memberships: Vec::new(),
+    };
+    let nycu = organizations::list(
+        db,
+        ListOrganizations {
+            limit: Some(100),
+            ..Default::default()
+        },
+    )
+    .await
+    .map_err(describe("listing organizations"))?
+    .items
+    .into_iter()
+    .find(|o| o.name == "National Yang Ming Chiao Tung University")
+    .ok_or_else(|| anyhow!("the demo world has no NYCU"))?;
+    let mut input = crate::dto::faculty::CreateFacultyProfile::blank(&nycu.id);
+    input.name = "Lin Mei-Ling".to_owned();
+    input.orcid = Some("0000-0001-5109-3700".to_owned());
+    let created = crate::service::faculty::create(db, Some(&operator), input)
+        .await
+        .map_err(describe("creating the synced profile"))?;
+    let id = created.value.id;
+    let report =
+        crate::service::faculty::sync::sync_one(db, sources, Some(&operator), id.clone(), None)
+            .await
+            .map_err(describe("syncing from the local sources"))?;
+    if let Some(e) = report.sources.iter().find_map(|s| s.error.as_ref()) {
+        bail!("syncing from the local sources: {e}");
+    }
+    Ok(vec![("Lin Mei-Ling".to_owned(), id)])
 }
 
 /// Loads the demo world into `db`, which must hold no organization yet.

@@ -448,3 +448,68 @@ stored_enum! {
         Needs = "needs",
     }
 }
+
+// Profiles from outside sources.
+
+stored_enum! {
+    /// Where a field or publication of a profile came from.
+    pub enum DataSource {
+        /// Typed through the API by a person.
+        Manual = "manual",
+        /// A CSV or NDJSON file import.
+        Import = "import",
+        /// The ORCID public API.
+        Orcid = "orcid",
+        /// OpenAlex (its API or its snapshot files).
+        OpenAlex = "openalex",
+    }
+}
+
+impl DataSource {
+    /// Whether a sync wrote it (and a later sync may change it again).
+    pub fn is_synced(self) -> bool {
+        matches!(self, Self::Orcid | Self::OpenAlex)
+    }
+}
+
+stored_enum! {
+    /// An outside source a profile is synced from.
+    #[derive(Hash, PartialOrd, Ord)]
+    pub enum SyncSource {
+        /// The ORCID public API (needs the profile's `orcid`).
+        Orcid = "orcid",
+        /// The OpenAlex API (needs the profile's `openalex_id` or `orcid`).
+        OpenAlex = "openalex",
+    }
+}
+
+impl From<SyncSource> for DataSource {
+    fn from(s: SyncSource) -> Self {
+        match s {
+            SyncSource::Orcid => Self::Orcid,
+            SyncSource::OpenAlex => Self::OpenAlex,
+        }
+    }
+}
+
+stored_enum! {
+    pub enum SyncJobState {
+        /// Waiting for a runner.
+        Queued = "queued",
+        /// A runner is working through the profiles.
+        Running = "running",
+        /// Every profile was tried (some may have failed: see `failed` and `errors`).
+        Succeeded = "succeeded",
+        /// The job could not go on (see `detail`).
+        Failed = "failed",
+    }
+}
+
+stored_enum! {
+    pub enum SyncJobKind {
+        /// Asked for through the API.
+        Request = "request",
+        /// The periodic refresh of profiles whose last sync is older than the interval.
+        Refresh = "refresh",
+    }
+}

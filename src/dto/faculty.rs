@@ -6,7 +6,21 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::double_option;
 
-pub use crate::domain::stored::{CollaborationType, ProfileVisibility};
+pub use crate::domain::stored::{
+    CollaborationType, DataSource, ProfileVisibility, SyncJobKind, SyncJobState, SyncSource,
+};
+pub use crate::sources::SourceError;
+
+/// Where a field or publication came from, and when that writer last set it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Provenance {
+    pub source: DataSource,
+    /// The source's id of the publication (an ORCID put-code, an OpenAlex work id).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_id: Option<String>,
+    pub recorded_at: DateTime<Utc>,
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -20,6 +34,11 @@ pub struct Publication {
     pub venue: Option<String>,
     #[serde(default)]
     pub doi: Option<String>,
+    /// Read-only: where the publication came from. Ignored on input (a client may send back
+    /// what it read).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(read_only)]
+    pub provenance: Option<Provenance>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
@@ -59,6 +78,9 @@ pub struct CreateFacultyProfile {
     /// Checksum-validated, e.g. `0000-0002-1825-0097`.
     #[serde(default)]
     pub orcid: Option<String>,
+    /// The OpenAlex author id, e.g. `A5023888391` (or its `https://openalex.org/` URL).
+    #[serde(default)]
+    pub openalex_id: Option<String>,
     #[serde(default)]
     pub research_interests: Option<String>,
     #[serde(default)]
@@ -88,6 +110,7 @@ impl CreateFacultyProfile {
             department: None,
             email: None,
             orcid: None,
+            openalex_id: None,
             research_interests: None,
             keywords: Vec::new(),
             bio: None,
@@ -137,6 +160,9 @@ pub struct UpdateFacultyProfile {
     pub orcid: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
+    pub openalex_id: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
     pub research_interests: Option<Option<String>>,
     #[serde(default)]
     pub keywords: Option<Vec<String>>,
@@ -165,10 +191,19 @@ pub struct FacultyProfile {
     pub department: Option<String>,
     pub email: Option<String>,
     pub orcid: Option<String>,
+    pub openalex_id: Option<String>,
     pub research_interests: Option<String>,
     pub keywords: Vec<String>,
     pub bio: Option<String>,
     pub languages: Vec<String>,
+    /// In the single-profile view: which writer last set each field that has been set
+    /// (`manual`, `import`, `orcid`, `openalex`) and when. A sync changes only fields that
+    /// were never set or that a sync set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provenance: Option<std::collections::BTreeMap<String, Provenance>>,
+    /// In the single-profile view: the last sync from each source.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sync: Option<Vec<SourceSync>>,
     /// In the single-profile view; lists show `publication_count` only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub publications: Option<Vec<Publication>>,
@@ -249,4 +284,125 @@ pub struct ImportQuery {
     pub university_id: String,
     /// `wait_for`: answer only once the imported changes are searchable.
     pub refresh: Option<crate::dto::search::Refresh>,
+}
+
+/// A profile's last sync from one source.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct SourceSync {
+    pub source: SyncSource,
+    pub attempted_at: DateTime<Utc>,
+    /// The last sync that got an answer (absent: none has yet).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub succeeded_at: Option<DateTime<Utc>>,
+    /// Why the last attempt failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<SourceError>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct SyncQuery {
+    /// Comma-separated sources (`orcid`, `openalex`); default: every source the profile has
+    /// an identifier for (`orcid` for both, `openalex_id` for OpenAlex).
+    pub sources: Option<String>,
+    /// `wait_for`: answer only once the changes are searchable.
+    pub refresh: Option<crate::dto::search::Refresh>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SourceStatus {
+    /// The source answered and its record was merged.
+    Succeeded,
+    /// The source gave no usable answer (see `error`); nothing of it was changed.
+    Failed,
+}
+
+/// What one source gave in a sync.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct SourceOutcome {
+    pub source: SyncSource,
+    pub status: SourceStatus,
+    /// Works the source listed.
+    pub works: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<SourceError>,
+}
+
+/// What a sync did to the profile's publications.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct PublicationChanges {
+    /// New publications.
+    pub added: usize,
+    /// Synced publications whose content changed at the source.
+    pub updated: usize,
+    /// Synced publications the source no longer lists.
+    pub removed: usize,
+    /// Works that are the same as a publication typed by hand or imported (left as they are).
+    pub kept: usize,
+    /// Works the owner deleted earlier (not brought back).
+    pub skipped_deleted: usize,
+    /// Works that could not be kept (no title, or over the limit of publications).
+    pub skipped_invalid: usize,
+}
+
+/// The outcome of syncing one profile.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct SyncReport {
+    pub faculty_id: String,
+    /// Whether the profile changed (its version and ETag then changed too).
+    pub changed: bool,
+    /// The fields the sync set.
+    pub fields: Vec<String>,
+    pub publications: PublicationChanges,
+    pub sources: Vec<SourceOutcome>,
+}
+
+/// Start a bulk sync of a university's profiles.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"university_id": "019ac9a4-5b7e-7d2c-9f7a-3c1e2b4d5a6f", "sources": ["orcid", "openalex"]}))]
+pub struct StartSync {
+    pub university_id: String,
+    /// Default: both. A profile is synced from the sources it has an identifier for.
+    #[serde(default)]
+    pub sources: Option<Vec<SyncSource>>,
+}
+
+/// One profile's failure in a bulk sync.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct SyncJobError {
+    pub faculty_id: String,
+    pub source: SyncSource,
+    pub code: crate::sources::SourceErrorCode,
+    pub detail: String,
+}
+
+/// A bulk sync, polled until its `state` is `succeeded` or `failed`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct SyncJob {
+    pub id: String,
+    /// Absent for the periodic refresh, which covers every university.
+    pub university_id: Option<String>,
+    pub kind: SyncJobKind,
+    pub state: SyncJobState,
+    pub sources: Vec<SyncSource>,
+    /// Profiles with an identifier to sync, counted when the job started.
+    pub total: i32,
+    pub processed: i32,
+    pub updated: i32,
+    pub unchanged: i32,
+    /// Profiles for which at least one source failed (see `errors`).
+    pub failed: i32,
+    /// The first 100 failures.
+    pub errors: Vec<SyncJobError>,
+    /// Why a failed job stopped.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    pub created_at: DateTime<Utc>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<DateTime<Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<DateTime<Utc>>,
 }

@@ -5,7 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 
 use crate::dto::faculty::{
     CreateFacultyProfile, FacultyList, FacultyProfile, ImportQuery, ImportReport, ListFaculty,
-    UpdateFacultyProfile,
+    StartSync, SyncJob, SyncQuery, SyncReport, UpdateFacultyProfile,
 };
 use crate::dto::{Problem, ReadParams};
 use crate::error::{AppError, ErrorCode};
@@ -225,4 +225,83 @@ pub async fn import(
     .await?;
     let refresh = RefreshParams { refresh: q.refresh };
     settle(&state, refresh, HttpResponse::Ok().json(report)).await
+}
+
+/// Sync a profile from ORCID and OpenAlex now (the profile's owner, its university's admins
+/// and staff). Fetches each source the profile has an identifier for and merges what
+/// answered (see docs/sources.md for the merge rules); a source that fails is reported in
+/// the answer and changes nothing.
+#[utoipa::path(
+    tag = "faculty",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Profile id"), SyncQuery),
+    responses(
+        (status = 200, description = "What each source gave and what changed", body = SyncReport),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The profile has no identifier for the sources asked for", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/faculty/{id}/sync")]
+pub async fn sync(
+    state: web::Data<AppState>,
+    MaybeCaller(caller): MaybeCaller,
+    PathId(id): PathId,
+    ApiQuery(q): ApiQuery<SyncQuery>,
+) -> Result<HttpResponse, AppError> {
+    let report = svc::sync::sync_one(
+        &state.db,
+        state.sources.clone(),
+        caller.as_ref(),
+        id,
+        q.sources.as_deref(),
+    )
+    .await?;
+    let refresh = RefreshParams { refresh: q.refresh };
+    settle(&state, refresh, HttpResponse::Ok().json(report)).await
+}
+
+/// Sync every profile of a university that has an ORCID iD or OpenAlex id, in the
+/// background (the university's admins and staff). Answers at once with the job; poll its
+/// `Location` until `state` is `succeeded` or `failed`.
+#[utoipa::path(
+    tag = "faculty",
+    security(("bearer" = [])),
+    request_body = StartSync,
+    responses(
+        (status = 202, description = "Queued", body = SyncJob, headers(("Location" = String))),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/faculty/sync")]
+pub async fn start_sync(
+    state: web::Data<AppState>,
+    MaybeCaller(caller): MaybeCaller,
+    ApiJson(body): ApiJson<StartSync>,
+) -> Result<HttpResponse, AppError> {
+    let job = svc::jobs::start(&state.db, &state.sync, caller.as_ref(), body).await?;
+    Ok(HttpResponse::Accepted()
+        .insert_header((header::LOCATION, format!("/api/v1/sync-jobs/{}", job.id)))
+        .json(job))
+}
+
+/// A bulk sync's progress: counts, the first failures, and its state.
+#[utoipa::path(
+    tag = "faculty",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Job id")),
+    responses(
+        (status = 200, body = SyncJob),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/sync-jobs/{id}")]
+pub async fn get_sync_job(
+    state: web::Data<AppState>,
+    MaybeCaller(caller): MaybeCaller,
+    PathId(id): PathId,
+) -> Result<web::Json<SyncJob>, AppError> {
+    Ok(web::Json(
+        svc::jobs::get(&state.db, caller.as_ref(), id).await?,
+    ))
 }

@@ -53,6 +53,10 @@ pub struct AppState {
     pub routes: Arc<RouteTable>,
     pub auth: Arc<crate::service::auth::Auth>,
     pub search: Arc<crate::search::SearchIndex>,
+    /// The clients of ORCID and OpenAlex.
+    pub sources: Arc<crate::sources::Sources>,
+    /// Runs bulk sync jobs and the periodic refresh.
+    pub sync: Arc<crate::service::faculty::jobs::SyncRunner>,
 }
 
 impl AppState {
@@ -81,9 +85,19 @@ impl AppState {
                 settings.memory_release_interval_ms,
             ));
         }
+        let sources = Arc::new(crate::sources::Sources::from_settings(&settings));
+        let refresh_every = (settings.sync_refresh_interval_hours > 0)
+            .then(|| Duration::from_secs(settings.sync_refresh_interval_hours * 3600));
+        let sync = crate::service::faculty::jobs::SyncRunner::start(
+            db.clone(),
+            sources.clone(),
+            refresh_every,
+        )?;
         let spec = openapi();
         let routes = RouteTable::from_spec(&spec);
         Ok(Self {
+            sources,
+            sync,
             db,
             settings: Arc::new(settings),
             index,
@@ -187,6 +201,10 @@ fn routes(cfg: &mut ServiceConfig) {
                 // its other methods answer 405 here rather than fall through to `/faculty/{id}`.
                 .service(faculty::import)
                 .route("/faculty/import", web::route().to(problem::fallback))
+                .service(faculty::start_sync)
+                .route("/faculty/sync", web::route().to(problem::fallback))
+                .service(faculty::sync)
+                .service(faculty::get_sync_job)
                 .service(faculty::create)
                 .service(faculty::list)
                 .service(faculty::get_one)

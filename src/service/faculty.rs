@@ -10,8 +10,8 @@ use crate::db::faculty::{
 use crate::db::{Db, DbConn, accounts as account_rows, organizations as org_rows};
 use crate::domain::{Email, Orcid, PublicId, Text};
 use crate::dto::faculty::{
-    CollaborationType, CreateFacultyProfile, FacultyList, FacultyProfile, ListFaculty, Publication,
-    UpdateFacultyProfile,
+    CollaborationType, CreateFacultyProfile, DataSource, FacultyList, FacultyProfile, ListFaculty,
+    Provenance, Publication, UpdateFacultyProfile,
 };
 use crate::dto::organizations::OrganizationKind;
 use crate::error::{AppError, AppResult, FieldCode, FieldError};
@@ -23,6 +23,10 @@ use crate::dto::accounts::Role;
 use crate::dto::audit::{AuditAction, AuditEntity};
 
 mod import;
+pub mod jobs;
+pub(crate) mod provenance;
+pub mod snapshot;
+pub mod sync;
 pub use import::{CSV_COLUMNS, ImportFormat, import};
 
 const SHORT: usize = 200;
@@ -57,6 +61,18 @@ impl ValidProfile {
                 None | Some("") => Ok(None),
                 Some(o) => Orcid::parse("orcid", o).map(|o| Some(o.into_string())),
             },
+            openalex_id = match input.openalex_id.as_deref().map(str::trim) {
+                None | Some("") => Ok(None),
+                Some(a) => crate::sources::openalex::short_id(a)
+                    .map(Some)
+                    .ok_or_else(|| {
+                        FieldError::new(
+                            "openalex_id",
+                            FieldCode::InvalidId,
+                            "must be an OpenAlex author id such as A5023888391",
+                        )
+                    }),
+            },
             interests = Text::multiline(
                 "research_interests",
                 input.research_interests.as_deref(),
@@ -71,7 +87,17 @@ impl ValidProfile {
             publications = parse_publications(&input.publications),
         );
         let (identity, rest) = all_valid!(identity = identity, rest = rest)?;
-        let (external_id, name, local_name, title, department, email, orcid, interests) = identity;
+        let (
+            external_id,
+            name,
+            local_name,
+            title,
+            department,
+            email,
+            orcid,
+            openalex_id,
+            interests,
+        ) = identity;
         let (owner, bio, keywords, languages, publications) = rest;
         let mut availability = input.availability.clone();
         availability.sort();
@@ -91,6 +117,7 @@ impl ValidProfile {
                 bio,
                 languages: serde_json::to_string(&languages).unwrap_or_else(|_| "[]".into()),
                 visibility: input.visibility,
+                openalex_id,
             },
             keywords,
             availability,
@@ -114,6 +141,12 @@ impl ValidProfile {
                     year: p.year,
                     venue: p.venue.clone(),
                     doi: p.doi.clone(),
+                    source: p
+                        .provenance
+                        .as_ref()
+                        .map_or(DataSource::Manual, |v| v.source),
+                    source_id: p.provenance.as_ref().and_then(|v| v.source_id.clone()),
+                    recorded_at: p.provenance.as_ref().map(|v| v.recorded_at.naive_utc()),
                 })
                 .collect(),
         }
@@ -177,6 +210,7 @@ fn parse_publications(input: &[Publication]) -> Result<Vec<Publication>, Vec<Fie
                 year,
                 venue,
                 doi,
+                provenance: p.provenance.clone(),
             }),
             Err(e) => errors.extend(e.errors),
         }
@@ -302,12 +336,22 @@ pub async fn create(
                 },
             )?;
         }
+        let ts = now();
+        let mut input = input;
+        provenance::carry(
+            &[],
+            &mut input.publications,
+            DataSource::Manual,
+            ts.and_utc(),
+        );
         let valid = ValidProfile::parse(&input)?;
         check_references(conn, &valid)?;
         check_owner(conn, &valid)?;
         let id = PublicId::generate();
-        let row = rows::insert(conn, &id, &valid.fields, now())?;
+        let row = rows::insert(conn, &id, &valid.fields, ts)?;
         rows::replace_parts(conn, &id, &valid.parts(&id))?;
+        let fields = provenance::changed_fields(None, &valid);
+        provenance::record_fields(conn, &id, &fields, DataSource::Manual, ts)?;
         if row.owner_user_id.is_some() {
             link_owner(conn, caller.as_ref(), None, &row)?;
         }
@@ -413,17 +457,35 @@ pub async fn update(
         }
         let (mut parts, _) = rows::load_parts(conn, std::slice::from_ref(&current.id), true)?;
         let current_input = to_input(&current, parts.remove(&current.id).unwrap_or_default())?;
-        let valid = ValidProfile::parse(&merge(current_input.clone(), patch))?;
-        if ValidProfile::parse(&current_input)? == valid {
+        let ts = now();
+        let mut merged = merge(current_input.clone(), patch);
+        provenance::carry(
+            &current_input.publications,
+            &mut merged.publications,
+            DataSource::Manual,
+            ts.and_utc(),
+        );
+        let valid = ValidProfile::parse(&merged)?;
+        let before = ValidProfile::parse(&current_input)?;
+        if before == valid {
             return full_view(conn, current);
         }
         check_references(conn, &valid)?;
         if relinks {
             check_owner(conn, &valid)?;
         }
-        let row = rows::update(conn, &id, current.version, &valid.fields, now())?
+        let row = rows::update(conn, &id, current.version, &valid.fields, ts)?
             .ok_or_else(AppError::stale)?;
         rows::replace_parts(conn, &id, &valid.parts(&id))?;
+        provenance::bury_removed(
+            conn,
+            &id,
+            &current_input.publications,
+            &valid.publications,
+            ts,
+        )?;
+        let fields = provenance::changed_fields(Some(&before), &valid);
+        provenance::record_fields(conn, &id, &fields, DataSource::Manual, ts)?;
         if row.owner_user_id != current.owner_user_id {
             link_owner(conn, caller.as_ref(), Some(&current), &row)?;
         }
@@ -444,6 +506,7 @@ fn merge(base: CreateFacultyProfile, p: UpdateFacultyProfile) -> CreateFacultyPr
             department,
             email,
             orcid,
+            openalex_id,
             research_interests,
             bio,
             keywords,
@@ -470,6 +533,7 @@ fn to_input(row: &FacultyRow, parts: FacultyParts) -> AppResult<CreateFacultyPro
         department: row.department.clone(),
         email: row.email.clone(),
         orcid: row.orcid.clone(),
+        openalex_id: row.openalex_id.clone(),
         research_interests: row.research_interests.clone(),
         keywords: parts.keywords,
         bio: row.bio.clone(),
@@ -491,6 +555,11 @@ fn publication_view(p: PublicationRow) -> Publication {
         year: p.year,
         venue: p.venue,
         doi: p.doi,
+        provenance: p.recorded_at.map(|at| Provenance {
+            source: p.source,
+            source_id: p.source_id,
+            recorded_at: at.and_utc(),
+        }),
     }
 }
 
@@ -501,7 +570,12 @@ pub(super) fn full_view(
     let (mut parts, _) = rows::load_parts(conn, std::slice::from_ref(&row.id), true)?;
     let p = parts.remove(&row.id).unwrap_or_default();
     let n = p.publications.len();
-    view(row, p, n, true)
+    let fields = provenance::field_sources(conn, &row.id)?;
+    let sync = sync::states(conn, &row.id)?;
+    let mut v = view(row, p, n, true)?;
+    v.value.provenance = Some(fields);
+    v.value.sync = Some(sync);
+    Ok(v)
 }
 
 fn view(
@@ -524,10 +598,13 @@ fn view(
             department: input.department,
             email: input.email,
             orcid: input.orcid,
+            openalex_id: input.openalex_id,
             research_interests: input.research_interests,
             keywords: input.keywords,
             bio: input.bio,
             languages: input.languages,
+            provenance: None,
+            sync: None,
             publications: with_publications.then_some(input.publications),
             publication_count,
             availability: input.availability,

@@ -121,6 +121,8 @@ pub enum Action<'a> {
     },
     /// Bring back something deleted, or look at deleted records.
     Restore,
+    /// Follow the periodic sync refresh, which covers every university.
+    ViewSyncRefresh,
 }
 
 /// Who makes a move in an engagement.
@@ -194,7 +196,8 @@ pub fn authorize(caller: Option<&Caller>, action: Action<'_>) -> AppResult<()> {
         Action::CreateOrganization
         | Action::DeleteOrganization { .. }
         | Action::ChangeOrganizationKind { .. }
-        | Action::Restore => false,
+        | Action::Restore
+        | Action::ViewSyncRefresh => false,
         // Anyone else invites, and an account joins only by accepting: an admin must not
         // enrol other people's accounts, nor learn which addresses have one.
         Action::AddMemberDirectly => false,
@@ -316,6 +319,7 @@ pub fn authorize(caller: Option<&Caller>, action: Action<'_>) -> AppResult<()> {
                 "Only the applicant organization's admins and staff (or, at a university, the professor who asked) apply for compute for it"
             }
             Action::Restore => "Only platform operators see and restore deleted records",
+            Action::ViewSyncRefresh => "Only platform operators follow the periodic sync refresh",
         }))
     }
 }

@@ -46,6 +46,27 @@ async fn operation(w: &Records, row: &str, who: Persona) -> Op {
                 .insert_header(("content-type", "text/csv"))
                 .set_payload(format!("external_id,name\n{who:?},Imported\n")),
         )),
+        // The profile has no ORCID iD nor OpenAlex id: whoever may sync it gets 422 (and no
+        // request leaves the machine).
+        "sync profile" => Op::Request(
+            Method::POST,
+            format!("/api/v1/faculty/{}/sync", w.owned),
+            None,
+        ),
+        "start bulk sync" => Op::Request(
+            Method::POST,
+            "/api/v1/faculty/sync".into(),
+            Some(json!({"university_id": w.uni})),
+        ),
+        "follow sync job" => {
+            let res = w
+                .app
+                .operator()
+                .post("/api/v1/faculty/sync", &json!({"university_id": w.uni}))
+                .await;
+            res.expect(202);
+            Op::Request(Method::GET, format!("/api/v1/sync-jobs/{}", res.id()), None)
+        }
         "read members-only profile" => {
             Op::Request(Method::GET, format!("/api/v1/faculty/{}", w.hidden), None)
         }
@@ -56,7 +77,7 @@ async fn operation(w: &Records, row: &str, who: Persona) -> Op {
 #[actix_web::test]
 async fn profiles_matrix() {
     let w = Records::new().await;
-    let rows: [(&str, Expect); 7] = [
+    let rows: [(&str, Expect); 10] = [
         ("create profile", |p| office(201, p)),
         ("update profile", |p| {
             if p == Owner { 200 } else { office(200, p) }
@@ -69,6 +90,15 @@ async fn profiles_matrix() {
             _ => 403,
         }),
         ("import profiles", |p| office(200, p)),
+        ("sync profile", |p| {
+            if p == Owner { 422 } else { office(422, p) }
+        }),
+        ("start bulk sync", |p| office(202, p)),
+        // A job one may not follow does not exist for them.
+        ("follow sync job", |p| match office(200, p) {
+            403 => 404,
+            s => s,
+        }),
         ("read members-only profile", |p| {
             if p == Anonymous { 404 } else { 200 }
         }),

@@ -13,7 +13,8 @@ use crate::dto::faculty::{
 use crate::dto::organizations::OrganizationKind;
 use crate::error::{AppError, AppResult, FieldCode, FieldError};
 
-use super::{ValidProfile, merge, to_input};
+use super::{ValidProfile, merge, provenance, to_input};
+use crate::dto::faculty::DataSource;
 use crate::service::now;
 use crate::service::policy::{self, Action, Caller};
 
@@ -25,9 +26,10 @@ pub enum ImportFormat {
 }
 
 /// The CSV columns, in the order docs/api.md gives. Lists are separated by `;`.
-pub const CSV_COLUMNS: [&str; 13] = [
+pub const CSV_COLUMNS: [&str; 14] = [
     "external_id",
     "orcid",
+    "openalex_id",
     "name",
     "local_name",
     "title",
@@ -155,6 +157,7 @@ fn csv_record(
         department: cell("department"),
         email: cell("email"),
         orcid: cell("orcid"),
+        openalex_id: cell("openalex_id"),
         research_interests: cell("research_interests"),
         keywords: list("keywords"),
         bio: cell("bio"),
@@ -437,7 +440,7 @@ fn import_rows(
     // Keys held by a profile, or by a row of this batch before the current one.
     let (mut taken_external, mut taken_orcids) = (external_ids, orcids);
     // New profiles validated but not yet written.
-    let mut fresh: Vec<(String, FacultyFields, FacultyParts)> = Vec::new();
+    let mut fresh = Fresh::default();
     let mut rows_in = batch.into_iter();
     for k in rows_in.by_ref() {
         let k = match k {
@@ -461,7 +464,14 @@ fn import_rows(
             let KeyedRow {
                 row, key, patch, ..
             } = k;
-            match ValidProfile::parse(&merge(CreateFacultyProfile::blank(university_id), patch)) {
+            let mut input = merge(CreateFacultyProfile::blank(university_id), patch);
+            provenance::carry(
+                &[],
+                &mut input.publications,
+                DataSource::Import,
+                now().and_utc(),
+            );
+            match ValidProfile::parse(&input) {
                 Ok(valid) => {
                     let id = PublicId::generate();
                     let parts = valid.parts(&id);
@@ -472,8 +482,9 @@ fn import_rows(
                         id: Some(id.clone()),
                         errors: Vec::new(),
                     });
-                    fresh.push((id, valid.fields, parts));
-                    if fresh.len() == FRESH_GROUP {
+                    fresh.fields.push(provenance::changed_fields(None, &valid));
+                    fresh.profiles.push((id, valid.fields, parts));
+                    if fresh.profiles.len() == FRESH_GROUP {
                         write_fresh(conn, &mut fresh, &mut out)?;
                     }
                 }
@@ -493,24 +504,53 @@ fn import_rows(
 /// 1,000 rows; 250 statements fewer per 250 rows is most of the gain.
 const FRESH_GROUP: usize = 250;
 
+/// New profiles validated but not yet written, with the fields each sets (their provenance).
+#[derive(Default)]
+struct Fresh {
+    profiles: Vec<(String, FacultyFields, FacultyParts)>,
+    fields: Vec<Vec<&'static str>>,
+}
+
 /// Writes the new profiles `import_rows` gathered (see there), and empties `fresh`.
-fn write_fresh(
-    conn: &mut DbConn,
-    fresh: &mut Vec<(String, FacultyFields, FacultyParts)>,
-    out: &mut [ImportRow],
-) -> AppResult<()> {
-    if fresh.is_empty() {
+fn write_fresh(conn: &mut DbConn, fresh: &mut Fresh, out: &mut [ImportRow]) -> AppResult<()> {
+    if fresh.profiles.is_empty() {
         return Ok(());
     }
     let ts = now();
-    let profiles = std::mem::take(fresh);
-    let together = conn.transaction(|conn| rows::insert_many(conn, &profiles, ts));
+    let Fresh { profiles, fields } = std::mem::take(fresh);
+    fn sources<'a>(
+        profiles: &'a [(String, FacultyFields, FacultyParts)],
+        fields: &[Vec<&'static str>],
+    ) -> Vec<(&'a str, &'static str)> {
+        profiles
+            .iter()
+            .zip(fields)
+            .flat_map(|((id, _, _), fields)| fields.iter().map(move |f| (id.as_str(), *f)))
+            .collect()
+    }
+    let together = conn.transaction(|conn| {
+        rows::insert_many(conn, &profiles, ts)?;
+        crate::db::provenance::set_field_sources(
+            conn,
+            &sources(&profiles, &fields),
+            DataSource::Import,
+            ts,
+        )
+    });
     if together.is_ok() {
         return Ok(());
     }
-    for profile in profiles {
-        let alone =
-            conn.transaction(|conn| rows::insert_many(conn, std::slice::from_ref(&profile), ts));
+    for (profile, fields) in profiles.into_iter().zip(fields) {
+        let alone = conn.transaction(|conn| {
+            let one = std::slice::from_ref(&profile);
+            rows::insert_many(conn, one, ts)?;
+            crate::db::provenance::set_field_sources(
+                conn,
+                &sources(one, std::slice::from_ref(&fields)),
+                DataSource::Import,
+                ts,
+            )
+        });
         if let Err(e) = alone {
             let id = Some(profile.0.as_str());
             if let Some(row) = out.iter_mut().find(|r| r.id.as_deref() == id) {
@@ -539,11 +579,19 @@ fn import_one(conn: &mut DbConn, university_id: &str, k: KeyedRow) -> ImportRow 
             orcid.as_deref(),
         )?
         else {
-            let valid =
-                ValidProfile::parse(&merge(CreateFacultyProfile::blank(university_id), patch))?;
+            let mut input = merge(CreateFacultyProfile::blank(university_id), patch);
+            provenance::carry(
+                &[],
+                &mut input.publications,
+                DataSource::Import,
+                ts.and_utc(),
+            );
+            let valid = ValidProfile::parse(&input)?;
             let id = PublicId::generate();
             let parts = valid.parts(&id);
+            let fields = provenance::changed_fields(None, &valid);
             rows::insert_many(conn, &[(id.clone(), valid.fields, parts)], ts)?;
+            provenance::record_fields(conn, &id, &fields, DataSource::Import, ts)?;
             return Ok((ImportStatus::Created, id));
         };
         // Files neither bring back deleted profiles silently nor change ownership.
@@ -556,13 +604,30 @@ fn import_one(conn: &mut DbConn, university_id: &str, k: KeyedRow) -> ImportRow 
         }
         let (mut parts, _) = rows::load_parts(conn, std::slice::from_ref(&current.id), true)?;
         let existing = to_input(&current, parts.remove(&current.id).unwrap_or_default())?;
-        let valid = ValidProfile::parse(&merge(existing.clone(), patch))?;
-        if ValidProfile::parse(&existing)? == valid {
+        let mut merged = merge(existing.clone(), patch);
+        provenance::carry(
+            &existing.publications,
+            &mut merged.publications,
+            DataSource::Import,
+            ts.and_utc(),
+        );
+        let valid = ValidProfile::parse(&merged)?;
+        let before = ValidProfile::parse(&existing)?;
+        if before == valid {
             return Ok((ImportStatus::Unchanged, current.id));
         }
         rows::update(conn, &current.id, current.version, &valid.fields, ts)?
             .ok_or_else(AppError::stale)?;
         rows::replace_parts(conn, &current.id, &valid.parts(&current.id))?;
+        provenance::bury_removed(
+            conn,
+            &current.id,
+            &existing.publications,
+            &valid.publications,
+            ts,
+        )?;
+        let fields = provenance::changed_fields(Some(&before), &valid);
+        provenance::record_fields(conn, &current.id, &fields, DataSource::Import, ts)?;
         Ok((ImportStatus::Updated, current.id))
     });
     match result {

@@ -1,0 +1,245 @@
+//! Bulk sync jobs: their rows, claiming one for a runner (a lease, so that a runner that died
+//! gives its job to the next), and the profiles a job works through.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::DbConn;
+use super::schema::{faculty_profiles, faculty_sync_state, sync_jobs};
+use crate::domain::stored::{SyncJobKind, SyncJobState};
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = sync_jobs)]
+pub struct SyncJobRow {
+    pub id: String,
+    pub university_id: Option<String>,
+    pub kind: SyncJobKind,
+    pub requested_by: Option<String>,
+    pub sources: String,
+    pub state: SyncJobState,
+    pub total: i32,
+    pub processed: i32,
+    pub updated: i32,
+    pub unchanged: i32,
+    pub failed: i32,
+    pub cursor: Option<String>,
+    pub errors: String,
+    pub detail: Option<String>,
+    pub lease_until: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+    pub started_at: Option<NaiveDateTime>,
+    pub finished_at: Option<NaiveDateTime>,
+    pub updated_at: NaiveDateTime,
+}
+
+pub fn insert(
+    conn: &mut DbConn,
+    id: &str,
+    university_id: Option<&str>,
+    kind: SyncJobKind,
+    requested_by: Option<&str>,
+    sources: &str,
+    now: NaiveDateTime,
+) -> QueryResult<SyncJobRow> {
+    diesel::insert_into(sync_jobs::table)
+        .values((
+            sync_jobs::id.eq(id),
+            sync_jobs::university_id.eq(university_id),
+            sync_jobs::kind.eq(kind),
+            sync_jobs::requested_by.eq(requested_by),
+            sync_jobs::sources.eq(sources),
+            sync_jobs::state.eq(SyncJobState::Queued),
+            sync_jobs::created_at.eq(now),
+            sync_jobs::updated_at.eq(now),
+        ))
+        .returning(sync_jobs::all_columns)
+        .get_result(conn)
+}
+
+pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<SyncJobRow>> {
+    sync_jobs::table
+        .filter(sync_jobs::id.eq(id))
+        .select(SyncJobRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The oldest job that is queued, or running under a lease that ran out (its runner died).
+pub fn next_claimable(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<Option<String>> {
+    sync_jobs::table
+        .filter(
+            sync_jobs::state
+                .eq(SyncJobState::Queued)
+                .or(sync_jobs::state
+                    .eq(SyncJobState::Running)
+                    .and(sync_jobs::lease_until.lt(now))),
+        )
+        .order(sync_jobs::created_at)
+        .select(sync_jobs::id)
+        .first(conn)
+        .optional()
+}
+
+/// Takes job `id` (see [`next_claimable`]) until `lease_until`; `None` when another runner
+/// took it first.
+pub fn claim(
+    conn: &mut DbConn,
+    id: &str,
+    now: NaiveDateTime,
+    lease_until: NaiveDateTime,
+) -> QueryResult<Option<SyncJobRow>> {
+    let taken = diesel::update(
+        sync_jobs::table.filter(sync_jobs::id.eq(id)).filter(
+            sync_jobs::state
+                .eq(SyncJobState::Queued)
+                .or(sync_jobs::state
+                    .eq(SyncJobState::Running)
+                    .and(sync_jobs::lease_until.lt(now))),
+        ),
+    )
+    .set((
+        sync_jobs::state.eq(SyncJobState::Running),
+        sync_jobs::lease_until.eq(lease_until),
+        sync_jobs::updated_at.eq(now),
+    ))
+    .execute(conn)?;
+    if taken == 0 {
+        return Ok(None);
+    }
+    find(conn, id)
+}
+
+/// The job's progress after some profiles, and a renewed lease.
+pub struct Progress<'a> {
+    pub total: i32,
+    pub processed: i32,
+    pub updated: i32,
+    pub unchanged: i32,
+    pub failed: i32,
+    pub cursor: Option<&'a str>,
+    pub errors: &'a str,
+}
+
+pub fn save_progress(
+    conn: &mut DbConn,
+    id: &str,
+    p: &Progress<'_>,
+    started_at: NaiveDateTime,
+    now: NaiveDateTime,
+    lease_until: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(sync_jobs::table.filter(sync_jobs::id.eq(id)))
+        .set((
+            sync_jobs::total.eq(p.total),
+            sync_jobs::processed.eq(p.processed),
+            sync_jobs::updated.eq(p.updated),
+            sync_jobs::unchanged.eq(p.unchanged),
+            sync_jobs::failed.eq(p.failed),
+            sync_jobs::cursor.eq(p.cursor),
+            sync_jobs::errors.eq(p.errors),
+            sync_jobs::started_at.eq(started_at),
+            sync_jobs::lease_until.eq(lease_until),
+            sync_jobs::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn finish(
+    conn: &mut DbConn,
+    id: &str,
+    state: SyncJobState,
+    detail: Option<&str>,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(sync_jobs::table.filter(sync_jobs::id.eq(id)))
+        .set((
+            sync_jobs::state.eq(state),
+            sync_jobs::detail.eq(detail),
+            sync_jobs::finished_at.eq(now),
+            sync_jobs::lease_until.eq(None::<NaiveDateTime>),
+            sync_jobs::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// When the last periodic refresh job was created.
+pub fn last_refresh(conn: &mut DbConn) -> QueryResult<Option<NaiveDateTime>> {
+    sync_jobs::table
+        .filter(sync_jobs::kind.eq(SyncJobKind::Refresh))
+        .order(sync_jobs::created_at.desc())
+        .select(sync_jobs::created_at)
+        .first(conn)
+        .optional()
+}
+
+/// Which profiles a job takes.
+pub struct Selection<'a> {
+    /// One university's, or every university's.
+    pub university_id: Option<&'a str>,
+    /// Only profiles without a sync attempt after this time (the periodic refresh).
+    pub not_synced_since: Option<NaiveDateTime>,
+}
+
+/// Live profiles with an ORCID iD or OpenAlex id, in id order after `after`.
+pub fn profiles(
+    conn: &mut DbConn,
+    selection: &Selection<'_>,
+    after: Option<&str>,
+    limit: i64,
+) -> QueryResult<Vec<String>> {
+    let mut q = faculty_profiles::table
+        .filter(faculty_profiles::deleted_at.is_null())
+        .filter(
+            faculty_profiles::orcid
+                .is_not_null()
+                .or(faculty_profiles::openalex_id.is_not_null()),
+        )
+        .select(faculty_profiles::id)
+        .order(faculty_profiles::id)
+        .limit(limit)
+        .into_boxed();
+    if let Some(u) = selection.university_id {
+        q = q.filter(faculty_profiles::university_id.eq(u.to_owned()));
+    }
+    if let Some(after) = after {
+        q = q.filter(faculty_profiles::id.gt(after.to_owned()));
+    }
+    if let Some(since) = selection.not_synced_since {
+        q = q.filter(
+            faculty_profiles::id.ne_all(
+                faculty_sync_state::table
+                    .filter(faculty_sync_state::attempted_at.gt(since))
+                    .select(faculty_sync_state::faculty_id),
+            ),
+        );
+    }
+    q.load(conn)
+}
+
+/// How many profiles `profiles` would give in all.
+pub fn count_profiles(conn: &mut DbConn, selection: &Selection<'_>) -> QueryResult<i64> {
+    let mut q = faculty_profiles::table
+        .filter(faculty_profiles::deleted_at.is_null())
+        .filter(
+            faculty_profiles::orcid
+                .is_not_null()
+                .or(faculty_profiles::openalex_id.is_not_null()),
+        )
+        .count()
+        .into_boxed();
+    if let Some(u) = selection.university_id {
+        q = q.filter(faculty_profiles::university_id.eq(u.to_owned()));
+    }
+    if let Some(since) = selection.not_synced_since {
+        q = q.filter(
+            faculty_profiles::id.ne_all(
+                faculty_sync_state::table
+                    .filter(faculty_sync_state::attempted_at.gt(since))
+                    .select(faculty_sync_state::faculty_id),
+            ),
+        );
+    }
+    q.get_result(conn)
+}

@@ -1,0 +1,397 @@
+//! Bulk syncs as jobs: `POST /faculty/sync` queues one, a runner thread of the process works
+//! through the university's profiles one at a time (each profile's failure is its own), and
+//! the job's row keeps its progress, so that a client polls it and a job interrupted by a
+//! restart resumes where it stopped. The same runner makes the periodic refresh.
+
+use std::sync::Arc;
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::time::Duration;
+
+use chrono::NaiveDateTime;
+
+use crate::db::sync_jobs::{self as rows, Progress, Selection, SyncJobRow};
+use crate::db::{Db, organizations as org_rows};
+use crate::domain::PublicId;
+use crate::dto::faculty::{
+    StartSync, SyncJob, SyncJobError, SyncJobKind, SyncJobState, SyncSource,
+};
+use crate::dto::organizations::OrganizationKind;
+use crate::error::{AppError, AppResult, FieldCode, FieldError};
+use crate::service::now;
+use crate::service::policy::{self, Action, Caller};
+use crate::sources::Sources;
+
+/// A runner holds a job this long past its last progress; a runner that died frees it then.
+const LEASE: Duration = Duration::from_secs(120);
+/// How often an idle runner looks for jobs (queued by another replica, or left by one that
+/// died) and for a refresh that is due.
+const POLL: Duration = Duration::from_secs(5);
+/// Failures a job keeps (the rest are counted, and each profile's own sync state has its
+/// error).
+const MAX_ERRORS: usize = 100;
+/// Profiles read from the database at a time.
+const PAGE: i64 = 100;
+
+fn lease_from(t: NaiveDateTime) -> NaiveDateTime {
+    t + chrono::Duration::from_std(LEASE).unwrap_or_else(|_| chrono::Duration::seconds(120))
+}
+
+fn view(row: SyncJobRow) -> SyncJob {
+    SyncJob {
+        id: row.id,
+        university_id: row.university_id,
+        kind: row.kind,
+        state: row.state,
+        sources: serde_json::from_str(&row.sources).unwrap_or_default(),
+        total: row.total,
+        processed: row.processed,
+        updated: row.updated,
+        unchanged: row.unchanged,
+        failed: row.failed,
+        errors: serde_json::from_str(&row.errors).unwrap_or_default(),
+        detail: row.detail,
+        created_at: row.created_at.and_utc(),
+        started_at: row.started_at.map(|t| t.and_utc()),
+        finished_at: row.finished_at.map(|t| t.and_utc()),
+    }
+}
+
+/// `POST /faculty/sync`: queues a sync of every profile of a university that has an ORCID iD
+/// or OpenAlex id (the university's office, operators), and wakes the runner.
+pub async fn start(
+    db: &Db,
+    runner: &SyncRunner,
+    caller: Option<&Caller>,
+    input: StartSync,
+) -> AppResult<SyncJob> {
+    let job = queue(db, caller, input).await?;
+    runner.wake();
+    Ok(job)
+}
+
+/// Queues a bulk sync (see [`start`]) without waking a runner (the CLI runs it itself).
+pub async fn queue(db: &Db, caller: Option<&Caller>, input: StartSync) -> AppResult<SyncJob> {
+    let university_id = PublicId::parse(&input.university_id).ok_or_else(|| {
+        AppError::validation(vec![FieldError::new(
+            "university_id",
+            FieldCode::InvalidId,
+            "must be an id",
+        )])
+    })?;
+    policy::authorize(
+        caller,
+        Action::ImportFaculty {
+            university_id: &university_id,
+        },
+    )?;
+    let sources = match input.sources {
+        Some(s) if s.is_empty() => {
+            return Err(AppError::validation(vec![FieldError::new(
+                "sources",
+                FieldCode::Required,
+                "must name at least one source (or be left out for both)",
+            )]));
+        }
+        Some(mut s) => {
+            s.sort();
+            s.dedup();
+            s
+        }
+        None => SyncSource::ALL.to_vec(),
+    };
+    let requested_by = caller.map(|c| c.user_id.clone());
+    let job = db
+        .write(move |conn| {
+            let org = org_rows::find(conn, &university_id)?;
+            if org.as_ref().map(|o| o.kind) != Some(OrganizationKind::University) {
+                return Err(AppError::validation(vec![FieldError::new(
+                    "university_id",
+                    FieldCode::NotAUniversity,
+                    "must be the id of an organization of kind university",
+                )]));
+            }
+            let sources = serde_json::to_string(&sources).map_err(AppError::internal)?;
+            // The CLI's caller is no account.
+            let requested_by = match requested_by {
+                Some(u) => crate::db::accounts::find_user(conn, &u)?.map(|_| u),
+                None => None,
+            };
+            Ok(rows::insert(
+                conn,
+                &PublicId::generate(),
+                Some(&university_id),
+                SyncJobKind::Request,
+                requested_by.as_deref(),
+                &sources,
+                now(),
+            )?)
+        })
+        .await?;
+    Ok(view(job))
+}
+
+/// Runs a queued job here and now (the CLI), telling `progress` (processed, total) after
+/// each profile.
+pub fn run_now(
+    db: &Db,
+    sources: &Sources,
+    id: &str,
+    progress: &mut dyn FnMut(i32, i32),
+) -> AppResult<SyncJob> {
+    let ts = now();
+    let job = db
+        .write_blocking(|conn| Ok(rows::claim(conn, id, ts, lease_from(ts))?))?
+        .ok_or_else(|| AppError::new(crate::error::ErrorCode::Conflict, "The job is taken"))?;
+    work(db, sources, job, None, &|| false, progress)?;
+    db.run_blocking(|conn| {
+        rows::find(conn, id)?
+            .map(view)
+            .ok_or_else(|| AppError::not_found("Sync job"))
+    })
+}
+
+/// `GET /sync-jobs/{id}`: whoever may start a job of its university; the periodic refresh's
+/// jobs, operators.
+pub async fn get(db: &Db, caller: Option<&Caller>, id: String) -> AppResult<SyncJob> {
+    let caller = policy::require_signed_in(caller)?.clone();
+    db.run(move |conn| {
+        let job = rows::find(conn, &id)?.ok_or_else(|| AppError::not_found("Sync job"))?;
+        let allowed = match &job.university_id {
+            Some(u) => policy::authorize(Some(&caller), Action::ImportFaculty { university_id: u }),
+            None => policy::authorize(Some(&caller), Action::ViewSyncRefresh),
+        };
+        // A job one may not see does not exist for them.
+        allowed.map_err(|_| AppError::not_found("Sync job"))?;
+        Ok(view(job))
+    })
+    .await
+}
+
+/// The process's runner of sync jobs: one thread, started with the service and stopped when
+/// the last handle is dropped (the thread sees its channel close).
+pub struct SyncRunner {
+    wake: std::sync::Mutex<mpsc::Sender<()>>,
+}
+
+impl SyncRunner {
+    pub fn start(
+        db: Db,
+        sources: Arc<Sources>,
+        refresh_every: Option<Duration>,
+    ) -> anyhow::Result<Arc<Self>> {
+        let (tx, rx) = mpsc::channel();
+        std::thread::Builder::new()
+            .name("liaison-sync".into())
+            .spawn(move || run(&db, &sources, refresh_every, &rx))?;
+        Ok(Arc::new(Self {
+            wake: std::sync::Mutex::new(tx),
+        }))
+    }
+
+    /// Tells the runner a job was queued.
+    pub fn wake(&self) {
+        let _ = self
+            .wake
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .send(());
+    }
+}
+
+/// Whether the runner should stop: its handle was dropped.
+fn stopped(rx: &mpsc::Receiver<()>) -> bool {
+    matches!(rx.try_recv(), Err(mpsc::TryRecvError::Disconnected))
+}
+
+fn run(db: &Db, sources: &Sources, refresh_every: Option<Duration>, rx: &mpsc::Receiver<()>) {
+    loop {
+        if let Some(every) = refresh_every
+            && let Err(e) = queue_refresh(db, every)
+        {
+            tracing::warn!(error = %e.detail, "could not queue the periodic sync refresh");
+        }
+        loop {
+            let ts = now();
+            // Looked for with a read, taken with a write: an idle runner never takes the
+            // (SQLite) write lock.
+            let claimed =
+                db.run_blocking(|conn| Ok(rows::next_claimable(conn, ts)?))
+                    .and_then(|found| match found {
+                        Some(id) => db
+                            .write_blocking(|conn| Ok(rows::claim(conn, &id, ts, lease_from(ts))?)),
+                        None => Ok(None),
+                    });
+            match claimed {
+                Ok(Some(job)) => {
+                    let id = job.id.clone();
+                    let stop = || stopped(rx);
+                    if let Err(e) = work(db, sources, job, refresh_every, &stop, &mut |_, _| {}) {
+                        tracing::warn!(job = %id, error = %e.detail, "sync job stopped; it resumes when its lease ends");
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    tracing::warn!(error = %e.detail, "could not look for sync jobs");
+                    break;
+                }
+            }
+            if stopped(rx) {
+                return;
+            }
+        }
+        match rx.recv_timeout(POLL) {
+            Ok(()) | Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => return,
+        }
+    }
+}
+
+/// Queues a refresh job when the last one is older than the interval.
+fn queue_refresh(db: &Db, every: Duration) -> AppResult<()> {
+    let every = chrono::Duration::from_std(every).map_err(AppError::internal)?;
+    let due = |conn: &mut crate::db::DbConn| -> AppResult<bool> {
+        Ok(rows::last_refresh(conn)?.is_none_or(|last| now() - last >= every))
+    };
+    // Checked with a read first: an idle runner never takes the (SQLite) write lock.
+    if !db.run_blocking(due)? {
+        return Ok(());
+    }
+    db.write_blocking(|conn| {
+        let ts = now();
+        if !due(conn)? {
+            return Ok(());
+        }
+        let sources = serde_json::to_string(&SyncSource::ALL).map_err(AppError::internal)?;
+        rows::insert(
+            conn,
+            &PublicId::generate(),
+            None,
+            SyncJobKind::Refresh,
+            None,
+            &sources,
+            ts,
+        )?;
+        Ok(())
+    })
+}
+
+/// Works through a claimed job, saving progress after each profile; returns early (leaving
+/// the job to resume) when the runner is stopped.
+fn work(
+    db: &Db,
+    sources: &Sources,
+    job: SyncJobRow,
+    refresh_every: Option<Duration>,
+    stop: &dyn Fn() -> bool,
+    progress: &mut dyn FnMut(i32, i32),
+) -> AppResult<()> {
+    let wanted: Vec<SyncSource> = serde_json::from_str(&job.sources).unwrap_or_default();
+    // The refresh takes profiles not synced within the interval before the job was made
+    // (with the refresh since turned off: not synced since it was made).
+    let not_synced_since = (job.kind == SyncJobKind::Refresh).then(|| {
+        let interval = refresh_every
+            .and_then(|d| chrono::Duration::from_std(d).ok())
+            .unwrap_or_else(chrono::Duration::zero);
+        job.created_at - interval
+    });
+    let selection = Selection {
+        university_id: job.university_id.as_deref(),
+        not_synced_since,
+    };
+    let started_at = job.started_at.unwrap_or_else(now);
+    let mut errors: Vec<SyncJobError> = serde_json::from_str(&job.errors).unwrap_or_default();
+    let mut p = (
+        job.total,
+        job.processed,
+        job.updated,
+        job.unchanged,
+        job.failed,
+    );
+    if job.started_at.is_none() {
+        p.0 = db
+            .run_blocking(|conn| Ok(rows::count_profiles(conn, &selection)?))?
+            .try_into()
+            .unwrap_or(i32::MAX);
+    }
+    let mut cursor = job.cursor.clone();
+    let save = |p: (i32, i32, i32, i32, i32), cursor: Option<&str>, errors: &[SyncJobError]| {
+        let errors = serde_json::to_string(errors).map_err(AppError::internal)?;
+        let ts = now();
+        db.write_blocking(|conn| {
+            Ok(rows::save_progress(
+                conn,
+                &job.id,
+                &Progress {
+                    total: p.0,
+                    processed: p.1,
+                    updated: p.2,
+                    unchanged: p.3,
+                    failed: p.4,
+                    cursor,
+                    errors: &errors,
+                },
+                started_at,
+                ts,
+                lease_from(ts),
+            )?)
+        })
+    };
+    save(p, cursor.as_deref(), &errors)?;
+    loop {
+        let page =
+            db.run_blocking(|conn| Ok(rows::profiles(conn, &selection, cursor.as_deref(), PAGE)?))?;
+        if page.is_empty() {
+            break;
+        }
+        for faculty_id in page {
+            if stop() {
+                return Ok(());
+            }
+            p.1 += 1;
+            match super::sync::sync_blocking(db, sources, &faculty_id, &wanted) {
+                Ok(report) => {
+                    let failures: Vec<SyncJobError> = report
+                        .sources
+                        .iter()
+                        .filter_map(|o| {
+                            o.error.as_ref().map(|e| SyncJobError {
+                                faculty_id: faculty_id.clone(),
+                                source: o.source,
+                                code: e.code,
+                                detail: e.detail.clone(),
+                            })
+                        })
+                        .collect();
+                    if !failures.is_empty() {
+                        p.4 += 1;
+                    } else if report.changed {
+                        p.2 += 1;
+                    } else {
+                        p.3 += 1;
+                    }
+                    let room = MAX_ERRORS.saturating_sub(errors.len());
+                    errors.extend(failures.into_iter().take(room));
+                }
+                // A profile deleted meanwhile, or one without identifiers for these sources,
+                // is skipped; anything else is the database failing, which stops the job
+                // until its lease ends.
+                Err(e) if e.code == crate::error::ErrorCode::NotFound || !e.errors.is_empty() => {
+                    p.3 += 1;
+                }
+                Err(e) => return Err(e),
+            }
+            cursor = Some(faculty_id);
+            save(p, cursor.as_deref(), &errors)?;
+            progress(p.1, p.0);
+        }
+    }
+    db.write_blocking(|conn| {
+        Ok(rows::finish(
+            conn,
+            &job.id,
+            SyncJobState::Succeeded,
+            None,
+            now(),
+        )?)
+    })
+}
