@@ -52,7 +52,12 @@ struct Demo {
 
 impl Demo {
     fn start(db: &TestDb, dir: &std::path::Path) -> Self {
+        Self::start_with(db, dir, &[])
+    }
+
+    fn start_with(db: &TestDb, dir: &std::path::Path, args: &[&str]) -> Self {
         let mut child = demo_command(db, dir)
+            .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -494,4 +499,29 @@ fn the_demo_never_overwrites_what_it_did_not_make() {
         std::fs::read_to_string(used.join("liaison.db")).unwrap(),
         "in use"
     );
+}
+
+#[test]
+fn the_demo_with_sources_shows_a_profile_synced_from_the_local_orcid_and_openalex() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = TestDb::new(tmp.path());
+    let demo = Demo::start_with(&db, &tmp.path().join("demo"), &["--with-sources"]);
+    let line = demo
+        .banner
+        .lines()
+        .find(|l| l.contains("synced from the local ORCID and OpenAlex: Lin Mei-Ling"))
+        .unwrap_or_else(|| panic!("no synced profile in\n{}", demo.banner));
+    let url = line.split_whitespace().last().unwrap();
+    let profile: Value = serde_json::from_str(&curl(&[url])).unwrap();
+    assert_eq!(profile["local_name"], "林美玲", "{profile}");
+    assert_eq!(profile["openalex_id"], "A5000000001");
+    assert_eq!(profile["publications"].as_array().unwrap().len(), 6);
+    assert_eq!(profile["provenance"]["department"]["source"], "orcid");
+    // Its publications are searchable, in the demo's language mix.
+    let found: Value = serde_json::from_str(&curl(&[&format!(
+        "{}/api/v1/search?type=faculty&q=optimizer%20state%20sharding",
+        demo.base
+    )]))
+    .unwrap();
+    assert_eq!(found["items"][0]["id"], profile["id"], "{found}");
 }

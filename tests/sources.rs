@@ -26,6 +26,10 @@ struct World {
 }
 
 async fn world() -> World {
+    world_with(|_| {}).await
+}
+
+async fn world_with(tweak: impl FnOnce(&mut liaison::config::Settings) + 'static) -> World {
     let fake = FakeSources::start().expect("start the fake sources");
     let (orcid, openalex) = (fake.orcid_base_url(), fake.openalex_base_url());
     let app = TestApp::spawn_with(move |s| {
@@ -38,6 +42,7 @@ async fn world() -> World {
         s.sources_max_retry_wait_secs = 3;
         s.orcid_requests_per_second = 100;
         s.openalex_requests_per_second = 100;
+        tweak(s);
     })
     .await;
     let university = app
@@ -806,4 +811,117 @@ async fn a_snapshot_import_creates_an_institutions_profiles_and_is_idempotent() 
         (Some(0), Some(3)),
         "{report}"
     );
+}
+
+/// Every job the operator sees, once none is queued or running.
+async fn settled_jobs(app: &TestApp) -> Vec<Value> {
+    for _ in 0..300 {
+        let res = app.operator().get("/api/v1/sync-jobs?limit=100").await;
+        res.expect(200);
+        let jobs = res.json()["items"].as_array().unwrap().clone();
+        if jobs
+            .iter()
+            .all(|j| j["state"] == "succeeded" || j["state"] == "failed")
+        {
+            return jobs;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("sync jobs did not settle");
+}
+
+#[actix_web::test]
+async fn the_periodic_refresh_syncs_the_profiles_not_synced_within_the_interval() {
+    let w = world_with(|s| s.sync_refresh_interval_hours = 24).await;
+    let recent = w
+        .profile(json!({"name": "Lin Mei-Ling", "orcid": LIN}))
+        .await;
+    let stale = w
+        .profile(json!({"name": "Josiah Carberry", "orcid": CARBERRY}))
+        .await;
+    // The refresh made at start has run (over whatever profiles existed then).
+    let mut jobs = settled_jobs(&w.app).await;
+    while jobs.is_empty() {
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+        jobs = settled_jobs(&w.app).await;
+    }
+    assert!(
+        jobs.iter()
+            .any(|j| j["kind"] == "refresh" && j["university_id"].is_null())
+    );
+    // One profile was synced just now; the other a long time ago; the last refresh was made
+    // beyond the interval.
+    w.sync(&recent, "sources=orcid").await;
+    w.sync(&stale, "sources=orcid").await;
+    w.app.db.execute(&format!(
+        "UPDATE faculty_sync_state SET attempted_at = '2020-01-01 00:00:00' WHERE faculty_id = '{stale}'"
+    ));
+    w.app
+        .db
+        .execute("UPDATE sync_jobs SET created_at = '2020-01-01 00:00:00' WHERE kind = 'refresh'");
+    let (before, _) = w.read(&recent).await;
+    let asked_before = w.fake.faults.received().len();
+    // Anything queued wakes the runner, which first makes the refresh that is due.
+    let other = w.app.org_id("university", "KAIST", "KR").await;
+    w.app
+        .operator()
+        .post("/api/v1/faculty/sync", &json!({"university_id": other}))
+        .await
+        .expect(202);
+    let jobs = settled_jobs(&w.app).await;
+    let refresh = jobs
+        .iter()
+        .filter(|j| j["kind"] == "refresh")
+        .last()
+        .unwrap();
+    assert_eq!(
+        (refresh["total"].as_i64(), refresh["processed"].as_i64()),
+        (Some(1), Some(1)),
+        "{refresh}"
+    );
+    let (after, _) = w.read(&recent).await;
+    assert_eq!(
+        before["sync"], after["sync"],
+        "the recent profile was left alone"
+    );
+    let (stale_now, _) = w.read(&stale).await;
+    assert_ne!(stale_now["sync"][0]["attempted_at"], "2020-01-01T00:00:00Z");
+    assert!(
+        w.fake.faults.received()[asked_before..]
+            .iter()
+            .all(|r| !r.path.contains(LIN))
+    );
+
+    // Only operators follow the refresh; an office sees its own university's jobs.
+    let path = format!("/api/v1/sync-jobs/{}", refresh["id"].as_str().unwrap());
+    w.app.as_(&w.staff).get(&path).await.expect(404);
+    let mine = w.app.as_(&w.staff).get("/api/v1/sync-jobs").await;
+    mine.expect(200);
+    assert!(
+        mine.json()["items"].as_array().unwrap().is_empty(),
+        "{}",
+        mine.text()
+    );
+}
+
+#[actix_web::test]
+async fn requests_to_a_source_keep_to_its_rate_limit() {
+    let w = world_with(|s| {
+        s.orcid_requests_per_second = 4;
+    })
+    .await;
+    let id = w
+        .profile(json!({"name": "Josiah Carberry", "orcid": CARBERRY}))
+        .await;
+    w.sync(&id, "sources=orcid").await;
+    w.sync(&id, "sources=orcid").await;
+    let asked = w.fake.faults.received();
+    assert_eq!(asked.len(), 4, "a record and its works, twice");
+    for pair in asked.windows(2) {
+        let gap = pair[1].at.duration_since(pair[0].at);
+        assert!(
+            gap >= Duration::from_millis(240),
+            "{gap:?} between requests at 4 per second"
+        );
+    }
 }

@@ -4,8 +4,8 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::DbConn;
 use super::schema::{faculty_profiles, faculty_sync_state, sync_jobs};
+use super::{DbConn, Seek};
 use crate::domain::stored::{SyncJobKind, SyncJobState};
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
@@ -242,4 +242,23 @@ pub fn count_profiles(conn: &mut DbConn, selection: &Selection<'_>) -> QueryResu
         );
     }
     q.get_result(conn)
+}
+
+/// Jobs of these universities (`None`: every job, the refresh's included), oldest first.
+pub fn list(
+    conn: &mut DbConn,
+    universities: Option<&[String]>,
+    university_id: Option<&str>,
+    page: &Seek,
+) -> QueryResult<Vec<SyncJobRow>> {
+    let mut q = sync_jobs::table
+        .select(SyncJobRow::as_select())
+        .into_boxed();
+    if let Some(u) = universities {
+        q = q.filter(sync_jobs::university_id.eq_any(u.to_vec()));
+    }
+    if let Some(u) = university_id {
+        q = q.filter(sync_jobs::university_id.eq(u.to_owned()));
+    }
+    seek!(q, sync_jobs::id, page).load(conn)
 }

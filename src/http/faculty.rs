@@ -5,7 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 
 use crate::dto::faculty::{
     CreateFacultyProfile, FacultyList, FacultyProfile, ImportQuery, ImportReport, ListFaculty,
-    StartSync, SyncJob, SyncQuery, SyncReport, UpdateFacultyProfile,
+    ListSyncJobs, StartSync, SyncJob, SyncJobList, SyncQuery, SyncReport, UpdateFacultyProfile,
 };
 use crate::dto::{Problem, ReadParams};
 use crate::error::{AppError, ErrorCode};
@@ -283,6 +283,27 @@ pub async fn start_sync(
     Ok(HttpResponse::Accepted()
         .insert_header((header::LOCATION, format!("/api/v1/sync-jobs/{}", job.id)))
         .json(job))
+}
+
+/// The bulk syncs of the universities whose office the caller is in, oldest first (operators:
+/// every job, the periodic refresh's included).
+#[utoipa::path(
+    tag = "faculty",
+    security(("bearer" = [])),
+    params(ListSyncJobs),
+    responses(
+        (status = 200, body = SyncJobList),
+    )
+)]
+#[get("/sync-jobs")]
+pub async fn list_sync_jobs(
+    state: web::Data<AppState>,
+    MaybeCaller(caller): MaybeCaller,
+    ApiQuery(q): ApiQuery<ListSyncJobs>,
+) -> Result<web::Json<SyncJobList>, AppError> {
+    Ok(web::Json(
+        svc::jobs::list(&state.db, caller.as_ref(), q).await?,
+    ))
 }
 
 /// A bulk sync's progress: counts, the first failures, and its state.

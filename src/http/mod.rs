@@ -204,6 +204,7 @@ fn routes(cfg: &mut ServiceConfig) {
                 .service(faculty::start_sync)
                 .route("/faculty/sync", web::route().to(problem::fallback))
                 .service(faculty::sync)
+                .service(faculty::list_sync_jobs)
                 .service(faculty::get_sync_job)
                 .service(faculty::create)
                 .service(faculty::list)

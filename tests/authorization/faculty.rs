@@ -58,7 +58,7 @@ async fn operation(w: &Records, row: &str, who: Persona) -> Op {
             "/api/v1/faculty/sync".into(),
             Some(json!({"university_id": w.uni})),
         ),
-        "follow sync job" => {
+        "read sync job" => {
             let res = w
                 .app
                 .operator()
@@ -95,7 +95,7 @@ async fn profiles_matrix() {
         }),
         ("start bulk sync", |p| office(202, p)),
         // A job one may not follow does not exist for them.
-        ("follow sync job", |p| match office(200, p) {
+        ("read sync job", |p| match office(200, p) {
             403 => 404,
             s => s,
         }),

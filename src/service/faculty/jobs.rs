@@ -167,6 +167,52 @@ pub async fn get(db: &Db, caller: Option<&Caller>, id: String) -> AppResult<Sync
     .await
 }
 
+/// `GET /sync-jobs`: the jobs of the universities whose office the caller is in, oldest
+/// first (operators: every job, the periodic refresh's included).
+pub async fn list(
+    db: &Db,
+    caller: Option<&Caller>,
+    q: crate::dto::faculty::ListSyncJobs,
+) -> AppResult<crate::dto::faculty::SyncJobList> {
+    let caller = policy::require_signed_in(caller)?.clone();
+    let page = crate::service::PageRequest::parse(q.limit, q.cursor.as_deref())?;
+    let university_id = PublicId::query_param("university_id", q.university_id.as_deref())?;
+    let universities: Option<Vec<String>> =
+        if policy::authorize(Some(&caller), Action::ViewSyncRefresh).is_ok() {
+            None
+        } else {
+            Some(
+                caller
+                    .memberships
+                    .iter()
+                    .map(|m| m.organization_id.clone())
+                    .filter(|u| {
+                        policy::authorize(Some(&caller), Action::ImportFaculty { university_id: u })
+                            .is_ok()
+                    })
+                    .collect(),
+            )
+        };
+    db.run(move |conn| {
+        let (rows, next_cursor) = page.read(
+            |seek| {
+                rows::list(
+                    conn,
+                    universities.as_deref(),
+                    university_id.as_deref(),
+                    seek,
+                )
+            },
+            |r| &r.id,
+        )?;
+        Ok(crate::dto::faculty::SyncJobList {
+            items: rows.into_iter().map(view).collect(),
+            next_cursor,
+        })
+    })
+    .await
+}
+
 /// The process's runner of sync jobs: one thread, started with the service and stopped when
 /// the last handle is dropped (the thread sees its channel close).
 pub struct SyncRunner {
