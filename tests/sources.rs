@@ -869,11 +869,7 @@ async fn the_periodic_refresh_syncs_the_profiles_not_synced_within_the_interval(
         .await
         .expect(202);
     let jobs = settled_jobs(&w.app).await;
-    let refresh = jobs
-        .iter()
-        .filter(|j| j["kind"] == "refresh")
-        .last()
-        .unwrap();
+    let refresh = jobs.iter().rfind(|j| j["kind"] == "refresh").unwrap();
     assert_eq!(
         (refresh["total"].as_i64(), refresh["processed"].as_i64()),
         (Some(1), Some(1)),
