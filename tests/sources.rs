@@ -203,6 +203,35 @@ async fn a_sync_fills_the_profile_from_both_sources_with_provenance() {
         found.text()
     );
 
+    // ... and takes part in matching: a need about that work finds the profile, through
+    // its synced publications.
+    let company = w.app.org_id("company", "MediaTek", "TW").await;
+    let need = w
+        .app
+        .create_indexed(
+            "/api/v1/needs",
+            &json!({"company_id": company, "title": "Optimizer-state sharding for LLM training",
+                "description": "Pipelined optimizer-state sharding and straggler-aware gradient synchronization across heterogeneous GPU clusters.",
+                "status": "open", "visibility": "public"}),
+        )
+        .await;
+    let matches = w
+        .app
+        .anonymous()
+        .get(&format!("/api/v1/needs/{need}/matches"))
+        .await;
+    matches.expect(200);
+    let top = &matches.json()["items"][0];
+    assert_eq!(top["faculty"]["id"], id.as_str(), "{}", matches.text());
+    assert!(
+        top.to_string().contains("Straggler-Aware"),
+        "explained by the publication: {top}"
+    );
+    assert_eq!(
+        report["sources"][0]["affiliation"],
+        "National Yang Ming Chiao Tung University"
+    );
+
     // Fair use: the contact travels in the User-Agent, and as OpenAlex's `mailto`.
     let received = w.fake.faults.received();
     assert!(received.iter().all(|r| r.user_agent.contains(CONTACT)));

@@ -182,6 +182,35 @@ pub struct Selection<'a> {
     pub not_synced_since: Option<NaiveDateTime>,
 }
 
+/// The profiles a selection takes, as a boxed query of `faculty_profiles` (`$query` is the
+/// table with its select or count) filtered by the selection.
+macro_rules! selected {
+    ($query:expr, $selection:expr) => {{
+        let selection: &Selection<'_> = $selection;
+        let mut q = $query
+            .filter(faculty_profiles::deleted_at.is_null())
+            .filter(
+                faculty_profiles::orcid
+                    .is_not_null()
+                    .or(faculty_profiles::openalex_id.is_not_null()),
+            )
+            .into_boxed();
+        if let Some(u) = selection.university_id {
+            q = q.filter(faculty_profiles::university_id.eq(u.to_owned()));
+        }
+        if let Some(since) = selection.not_synced_since {
+            q = q.filter(
+                faculty_profiles::id.ne_all(
+                    faculty_sync_state::table
+                        .filter(faculty_sync_state::attempted_at.gt(since))
+                        .select(faculty_sync_state::faculty_id),
+                ),
+            );
+        }
+        q
+    }};
+}
+
 /// Live profiles with an ORCID iD or OpenAlex id, in id order after `after`.
 pub fn profiles(
     conn: &mut DbConn,
@@ -189,61 +218,20 @@ pub fn profiles(
     after: Option<&str>,
     limit: i64,
 ) -> QueryResult<Vec<String>> {
-    let mut q = faculty_profiles::table
-        .filter(faculty_profiles::deleted_at.is_null())
-        .filter(
-            faculty_profiles::orcid
-                .is_not_null()
-                .or(faculty_profiles::openalex_id.is_not_null()),
-        )
-        .select(faculty_profiles::id)
-        .order(faculty_profiles::id)
-        .limit(limit)
-        .into_boxed();
-    if let Some(u) = selection.university_id {
-        q = q.filter(faculty_profiles::university_id.eq(u.to_owned()));
-    }
+    let mut q = selected!(
+        faculty_profiles::table.select(faculty_profiles::id),
+        selection
+    );
     if let Some(after) = after {
         q = q.filter(faculty_profiles::id.gt(after.to_owned()));
     }
-    if let Some(since) = selection.not_synced_since {
-        q = q.filter(
-            faculty_profiles::id.ne_all(
-                faculty_sync_state::table
-                    .filter(faculty_sync_state::attempted_at.gt(since))
-                    .select(faculty_sync_state::faculty_id),
-            ),
-        );
-    }
-    q.load(conn)
+    q.order(faculty_profiles::id).limit(limit).load(conn)
 }
 
 /// How many profiles `profiles` would give in all.
 pub fn count_profiles(conn: &mut DbConn, selection: &Selection<'_>) -> QueryResult<i64> {
-    let mut q = faculty_profiles::table
-        .filter(faculty_profiles::deleted_at.is_null())
-        .filter(
-            faculty_profiles::orcid
-                .is_not_null()
-                .or(faculty_profiles::openalex_id.is_not_null()),
-        )
-        .count()
-        .into_boxed();
-    if let Some(u) = selection.university_id {
-        q = q.filter(faculty_profiles::university_id.eq(u.to_owned()));
-    }
-    if let Some(since) = selection.not_synced_since {
-        q = q.filter(
-            faculty_profiles::id.ne_all(
-                faculty_sync_state::table
-                    .filter(faculty_sync_state::attempted_at.gt(since))
-                    .select(faculty_sync_state::faculty_id),
-            ),
-        );
-    }
-    q.get_result(conn)
+    selected!(faculty_profiles::table.count(), selection).get_result(conn)
 }
-
 /// Jobs of these universities (`None`: every job, the refresh's included), oldest first.
 pub fn list(
     conn: &mut DbConn,

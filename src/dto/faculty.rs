@@ -326,6 +326,10 @@ pub struct SourceOutcome {
     pub status: SourceStatus,
     /// Works the source listed.
     pub works: usize,
+    /// The current employer the source names (ORCID's current employment, OpenAlex's last
+    /// known institution): a hint when it is not the profile's university.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub affiliation: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<SourceError>,
 }

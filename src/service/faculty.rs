@@ -236,6 +236,46 @@ fn check_references(conn: &mut DbConn, valid: &ValidProfile) -> AppResult<()> {
     Ok(())
 }
 
+/// Where a bulk operation names its university: a query parameter (the import) or a body
+/// field (a sync job, the CLI); bad values are refused as such.
+#[derive(Debug, Clone, Copy)]
+enum NamedIn {
+    Query,
+    Body,
+}
+
+impl NamedIn {
+    fn refuse(self, code: FieldCode, message: &str) -> AppError {
+        let errors = vec![FieldError::new("university_id", code, message)];
+        match self {
+            Self::Query => AppError::query(errors),
+            Self::Body => AppError::validation(errors),
+        }
+    }
+}
+
+/// The university a bulk operation (import, sync job, snapshot import) works on: its id,
+/// once the caller may import its profiles.
+fn bulk_university(caller: Option<&Caller>, raw: &str, named_in: NamedIn) -> AppResult<String> {
+    let id = PublicId::parse(raw)
+        .ok_or_else(|| named_in.refuse(FieldCode::InvalidId, "must be an id"))?;
+    policy::authorize(caller, Action::ImportFaculty { university_id: &id })?;
+    Ok(id)
+}
+
+/// Checks, in the operation's transaction, that the organization is a university.
+fn require_university(conn: &mut DbConn, id: &str, named_in: NamedIn) -> AppResult<()> {
+    let org = org_rows::find(conn, id)?;
+    if org.as_ref().map(|o| o.kind) == Some(OrganizationKind::University) {
+        Ok(())
+    } else {
+        Err(named_in.refuse(
+            FieldCode::NotAUniversity,
+            "must be the id of an organization of kind university",
+        ))
+    }
+}
+
 /// The owner as a request names it: absent, or an empty string, is no owner.
 fn requested_owner(owner: Option<&str>) -> Option<&str> {
     owner.map(str::trim).filter(|o| !o.is_empty())

@@ -4,19 +4,20 @@
 use diesel::Connection;
 
 use crate::db::faculty::{self as rows, FacultyFields, FacultyParts};
-use crate::db::{Db, DbConn, organizations as org_rows};
+use crate::db::{Db, DbConn};
 use crate::domain::{Orcid, PublicId};
 use crate::dto::faculty::{
     CollaborationType, CreateFacultyProfile, ImportReport, ImportRow, ImportStatus,
     ProfileVisibility, UpdateFacultyProfile,
 };
-use crate::dto::organizations::OrganizationKind;
 use crate::error::{AppError, AppResult, FieldCode, FieldError};
 
-use super::{ValidProfile, merge, provenance, to_input};
+use super::{
+    NamedIn, ValidProfile, bulk_university, merge, provenance, require_university, to_input,
+};
 use crate::dto::faculty::DataSource;
 use crate::service::now;
-use crate::service::policy::{self, Action, Caller};
+use crate::service::policy::Caller;
 
 /// The formats an import accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -273,19 +274,7 @@ pub async fn import(
     format: ImportFormat,
     body: Vec<u8>,
 ) -> AppResult<ImportReport> {
-    let university_id = PublicId::parse(&university_id).ok_or_else(|| {
-        AppError::query(vec![FieldError::new(
-            "university_id",
-            FieldCode::InvalidId,
-            "must be an id",
-        )])
-    })?;
-    policy::authorize(
-        caller,
-        Action::ImportFaculty {
-            university_id: &university_id,
-        },
-    )?;
+    let university_id = bulk_university(caller, &university_id, NamedIn::Query)?;
     let mut records = parse_records(&university_id, format, &body)?.map(keyed);
     let mut report = ImportReport {
         created: 0,
@@ -306,14 +295,7 @@ pub async fn import(
         let uni = university_id.clone();
         let (rows_out, left) = db
             .write(move |conn| {
-                let org = org_rows::find(conn, &uni)?;
-                if org.as_ref().map(|o| o.kind) != Some(OrganizationKind::University) {
-                    return Err(AppError::query(vec![FieldError::new(
-                        "university_id",
-                        FieldCode::NotAUniversity,
-                        "must be the id of a university",
-                    )]));
-                }
+                require_university(conn, &uni, NamedIn::Query)?;
                 import_rows(conn, &uni, batch)
             })
             .await?;

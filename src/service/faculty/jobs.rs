@@ -9,13 +9,12 @@ use std::time::Duration;
 
 use chrono::NaiveDateTime;
 
+use crate::db::Db;
 use crate::db::sync_jobs::{self as rows, Progress, Selection, SyncJobRow};
-use crate::db::{Db, organizations as org_rows};
 use crate::domain::PublicId;
 use crate::dto::faculty::{
     StartSync, SyncJob, SyncJobError, SyncJobKind, SyncJobState, SyncSource,
 };
-use crate::dto::organizations::OrganizationKind;
 use crate::error::{AppError, AppResult, FieldCode, FieldError};
 use crate::service::now;
 use crate::service::policy::{self, Action, Caller};
@@ -71,19 +70,7 @@ pub async fn start(
 
 /// Queues a bulk sync (see [`start`]) without waking a runner (the CLI runs it itself).
 pub async fn queue(db: &Db, caller: Option<&Caller>, input: StartSync) -> AppResult<SyncJob> {
-    let university_id = PublicId::parse(&input.university_id).ok_or_else(|| {
-        AppError::validation(vec![FieldError::new(
-            "university_id",
-            FieldCode::InvalidId,
-            "must be an id",
-        )])
-    })?;
-    policy::authorize(
-        caller,
-        Action::ImportFaculty {
-            university_id: &university_id,
-        },
-    )?;
+    let university_id = super::bulk_university(caller, &input.university_id, super::NamedIn::Body)?;
     let sources = match input.sources {
         Some(s) if s.is_empty() => {
             return Err(AppError::validation(vec![FieldError::new(
@@ -102,14 +89,7 @@ pub async fn queue(db: &Db, caller: Option<&Caller>, input: StartSync) -> AppRes
     let requested_by = caller.map(|c| c.user_id.clone());
     let job = db
         .write(move |conn| {
-            let org = org_rows::find(conn, &university_id)?;
-            if org.as_ref().map(|o| o.kind) != Some(OrganizationKind::University) {
-                return Err(AppError::validation(vec![FieldError::new(
-                    "university_id",
-                    FieldCode::NotAUniversity,
-                    "must be the id of an organization of kind university",
-                )]));
-            }
+            super::require_university(conn, &university_id, super::NamedIn::Body)?;
             let sources = serde_json::to_string(&sources).map_err(AppError::internal)?;
             // The CLI's caller is no account.
             let requested_by = match requested_by {

@@ -13,13 +13,12 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::db::faculty as rows;
-use crate::db::{Db, DbConn, organizations as org_rows};
+use crate::db::{Db, DbConn};
 use crate::domain::PublicId;
 use crate::dto::faculty::{CreateFacultyProfile, DataSource, SyncSource};
-use crate::dto::organizations::OrganizationKind;
 use crate::error::{AppError, AppResult, FieldCode, FieldError};
 use crate::service::now;
-use crate::service::policy::{self, Action, Caller};
+use crate::service::policy::Caller;
 use crate::sources::openalex::{read_author, read_work, short_id, work_author_ids};
 use crate::sources::{SourceProfile, text};
 
@@ -177,27 +176,8 @@ pub fn import_openalex(
     institution: Option<&str>,
     progress: &mut dyn FnMut(&SnapshotReport),
 ) -> AppResult<SnapshotReport> {
-    let university_id = PublicId::parse(university_id).ok_or_else(|| {
-        AppError::validation(vec![FieldError::new(
-            "university_id",
-            FieldCode::InvalidId,
-            "must be an id",
-        )])
-    })?;
-    policy::authorize(
-        Some(caller),
-        Action::ImportFaculty {
-            university_id: &university_id,
-        },
-    )?;
-    let org = db.run_blocking(|conn| Ok(org_rows::find(conn, &university_id)?))?;
-    if org.map(|o| o.kind) != Some(OrganizationKind::University) {
-        return Err(AppError::validation(vec![FieldError::new(
-            "university_id",
-            FieldCode::NotAUniversity,
-            "must be the id of an organization of kind university",
-        )]));
-    }
+    let university_id = super::bulk_university(Some(caller), university_id, super::NamedIn::Body)?;
+    db.run_blocking(|conn| super::require_university(conn, &university_id, super::NamedIn::Body))?;
     let mut paths = Vec::new();
     files(dir, &mut paths).map_err(|e| {
         AppError::validation(vec![FieldError::new(

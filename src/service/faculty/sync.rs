@@ -268,6 +268,7 @@ pub fn apply(
                     SourceStatus::Failed
                 },
                 works: result.as_ref().map_or(0, |p| p.works.len()),
+                affiliation: result.as_ref().ok().and_then(|p| p.affiliation.clone()),
                 error: result.as_ref().err().cloned(),
             })
             .collect(),
