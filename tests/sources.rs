@@ -950,3 +950,28 @@ async fn requests_to_a_source_keep_to_its_rate_limit() {
         );
     }
 }
+
+#[actix_web::test]
+async fn an_id_another_profile_holds_is_not_copied_from_openalex() {
+    let w = world().await;
+    let holder = w
+        .profile(json!({"name": "Lin Mei-Ling", "orcid": LIN}))
+        .await;
+    // A second profile of the same person, known by her OpenAlex id only.
+    let twin = w
+        .profile(json!({"name": "M.-L. Lin", "openalex_id": "A5000000001"}))
+        .await;
+    let report = w.sync(&twin, "").await;
+    assert_eq!(report["sources"][0]["status"], "succeeded", "{report}");
+    assert!(
+        !report["fields"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("orcid"))
+    );
+    let (profile, _) = w.read(&twin).await;
+    assert_eq!(profile["orcid"], Value::Null);
+    assert_eq!(profile["publications"].as_array().unwrap().len(), 5);
+    let (holder, _) = w.read(&holder).await;
+    assert_eq!(holder["orcid"], LIN);
+}

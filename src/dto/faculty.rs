@@ -378,8 +378,12 @@ pub struct StartSync {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct SyncJobError {
     pub faculty_id: String,
-    pub source: SyncSource,
-    pub code: crate::sources::SourceErrorCode,
+    /// The source that failed; absent when what the sources gave could not be saved.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<SyncSource>,
+    /// A source's error code (`unknown_id`, `timeout`, ...), or the problem code of what
+    /// refused the merged profile (e.g. `conflict`).
+    pub code: String,
     pub detail: String,
 }
 

@@ -382,8 +382,8 @@ fn work(
                         .filter_map(|o| {
                             o.error.as_ref().map(|e| SyncJobError {
                                 faculty_id: faculty_id.clone(),
-                                source: o.source,
-                                code: e.code,
+                                source: Some(o.source),
+                                code: e.code_str().to_owned(),
                                 detail: e.detail.clone(),
                             })
                         })
@@ -398,13 +398,33 @@ fn work(
                     let room = MAX_ERRORS.saturating_sub(errors.len());
                     errors.extend(failures.into_iter().take(room));
                 }
-                // A profile deleted meanwhile, or one without identifiers for these sources,
-                // is skipped; anything else is the database failing, which stops the job
-                // until its lease ends.
+                // The database failing stops the job until its lease ends (it resumes
+                // there); anything else is this profile's: a profile deleted meanwhile or
+                // left without identifiers is skipped, a refused merge (a conflict with
+                // another profile) is reported.
+                Err(e)
+                    if matches!(
+                        e.code,
+                        crate::error::ErrorCode::ServiceUnavailable
+                            | crate::error::ErrorCode::Internal
+                    ) =>
+                {
+                    return Err(e);
+                }
                 Err(e) if e.code == crate::error::ErrorCode::NotFound || !e.errors.is_empty() => {
                     p.3 += 1;
                 }
-                Err(e) => return Err(e),
+                Err(e) => {
+                    p.4 += 1;
+                    if errors.len() < MAX_ERRORS {
+                        errors.push(SyncJobError {
+                            faculty_id: faculty_id.clone(),
+                            source: None,
+                            code: e.code.as_str().to_owned(),
+                            detail: e.detail.clone(),
+                        });
+                    }
+                }
             }
             cursor = Some(faculty_id);
             save(p, cursor.as_deref(), &errors)?;

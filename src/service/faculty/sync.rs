@@ -221,7 +221,7 @@ pub fn apply(
         .filter_map(|(s, r)| r.as_ref().ok().map(|p| (*s, p)))
         .collect();
     let complete = answered.len() == fetched.len();
-    let merged = merge(
+    let mut merged = merge(
         &input,
         &field_sources,
         &tombstones,
@@ -229,6 +229,20 @@ pub fn apply(
         complete,
         ts.and_utc(),
     );
+    // An iD OpenAlex names that another profile of the university holds is left out: the
+    // two profiles are for an office to reconcile, and the rest of the sync still counts.
+    if let Some(orcid) = merged
+        .fields
+        .iter()
+        .any(|(f, _)| *f == "orcid")
+        .then(|| merged.input.orcid.clone())
+        .flatten()
+        && rows::find_by_key(conn, &current.university_id, None, Some(&orcid))?
+            .is_some_and(|other| other.id != current.id)
+    {
+        merged.input.orcid.clone_from(&input.orcid);
+        merged.fields.retain(|(f, _)| *f != "orcid");
+    }
     let before = ValidProfile::parse(&input)?;
     let valid = ValidProfile::parse(&merged.input)?;
     let changed = before != valid;
