@@ -109,10 +109,13 @@ fn parameter_rules(op: &mut Operation) {
     }
 }
 
-/// Whether a property holds one of our ids: `id` and `…_id`, except `external_id`, which is a
-/// university's own key for a profile.
+/// Ids that other systems give: a university's own key for a profile (`external_id`), an
+/// OpenAlex author id (`openalex_id`), a source's id of a work (`source_id`).
+const FOREIGN_IDS: [&str; 3] = ["external_id", "openalex_id", "source_id"];
+
+/// Whether a property holds one of our ids: `id` and `…_id`, except the [`FOREIGN_IDS`].
 fn is_id_property(name: &str) -> bool {
-    name == "id" || (name.ends_with("_id") && name != "external_id")
+    name == "id" || (name.ends_with("_id") && !FOREIGN_IDS.contains(&name))
 }
 
 /// Rules for every schema, walked through properties, items and alternatives: properties
