@@ -657,26 +657,25 @@ fn sync_command(settings: liaison::config::Settings, cmd: SyncCommand) -> anyhow
         } => {
             let wanted = sync::parse_sources(wanted.as_deref())
                 .map_err(|e| anyhow::anyhow!(e.describe()))?;
-            let job = system
-                .block_on(jobs::queue(
+            let started = std::time::Instant::now();
+            let done = system
+                .block_on(jobs::run_now(
                     &db,
+                    sources,
                     Some(&operator),
                     liaison::dto::faculty::StartSync {
                         university_id: id,
                         sources: Some(wanted),
                     },
+                    move |processed, total| {
+                        eprint!(
+                            "\rsync: {processed}/{total} profiles ({:.0} s)",
+                            started.elapsed().as_secs_f64()
+                        );
+                        let _ = std::io::stderr().flush();
+                    },
                 ))
                 .map_err(|e| anyhow::anyhow!(e.describe()))?;
-            let started = std::time::Instant::now();
-            let done = jobs::run_now(&db, &sources, &job.id, &mut |processed, total| {
-                eprint!(
-                    "\rjob {}: {processed}/{total} profiles ({:.0} s)",
-                    job.id,
-                    started.elapsed().as_secs_f64()
-                );
-                let _ = std::io::stderr().flush();
-            })
-            .map_err(|e| anyhow::anyhow!(e.describe()))?;
             eprintln!();
             println!("{}", serde_json::to_string_pretty(&done)?);
             if done.failed > 0 {

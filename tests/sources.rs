@@ -975,3 +975,67 @@ async fn an_id_another_profile_holds_is_not_copied_from_openalex() {
     let (holder, _) = w.read(&holder).await;
     assert_eq!(holder["orcid"], LIN);
 }
+
+#[actix_web::test]
+async fn a_sync_in_which_one_source_is_missing_keeps_what_that_source_gave() {
+    let w = world().await;
+    let id = w
+        .profile(json!({"name": "Lin Mei-Ling", "orcid": LIN}))
+        .await;
+    w.sync(&id, "").await;
+    let (before, etag) = w.read(&id).await;
+    // Only OpenAlex asked; then ORCID down while both are asked (in either order).
+    let only_openalex = w.sync(&id, "sources=openalex").await;
+    assert_eq!(only_openalex["changed"], false, "{only_openalex}");
+    w.fake.faults.inject(
+        &format!("/orcid/v3.0/{LIN}/record"),
+        3,
+        Fault::Status(503, None),
+    );
+    let orcid_down = w.sync(&id, "sources=openalex,orcid").await;
+    assert_eq!(
+        orcid_down["sources"][0]["source"], "orcid",
+        "answers in order of precedence"
+    );
+    assert_eq!(orcid_down["sources"][0]["status"], "failed");
+    assert_eq!(orcid_down["changed"], false, "{orcid_down}");
+    let (after, etag_after) = w.read(&id).await;
+    assert_eq!(etag, etag_after);
+    assert_eq!(before["keywords"], after["keywords"]);
+    assert_eq!(before["publications"], after["publications"]);
+}
+
+#[actix_web::test]
+async fn a_publication_sent_back_in_another_form_keeps_its_provenance() {
+    let w = world().await;
+    let id = w
+        .profile(json!({"name": "Lin Mei-Ling", "orcid": LIN}))
+        .await;
+    w.sync(&id, "sources=orcid").await;
+    let (profile, etag) = w.read(&id).await;
+    let mut publications = profile["publications"].as_array().unwrap().clone();
+    for p in &mut publications {
+        if let Some(doi) = p["doi"].as_str() {
+            p["doi"] = format!("https://doi.org/{doi}").into();
+        }
+        p["title"] = format!("{} ", p["title"].as_str().unwrap()).into();
+    }
+    let res = w
+        .app
+        .as_(&w.staff)
+        .if_match(&etag)
+        .patch(
+            &format!("/api/v1/faculty/{id}"),
+            &json!({"publications": publications}),
+        )
+        .await;
+    res.expect(200);
+    assert_eq!(res.header("etag").unwrap(), etag, "nothing changed");
+    let (after, _) = w.read(&id).await;
+    assert!(
+        each(&after, "publications", |p| p["provenance"]["source"]
+            .clone())
+        .iter()
+        .all(|s| s == "orcid")
+    );
+}

@@ -156,6 +156,15 @@ pub fn find_by_key(
     }
 }
 
+/// Takes the profile's row lock until the transaction ends, so that two syncs of one
+/// profile are merged one after the other (on PostgreSQL; SQLite has one writer anyway).
+pub fn lock(conn: &mut DbConn, id: &str) -> QueryResult<()> {
+    diesel::update(faculty_profiles::table.filter(faculty_profiles::id.eq(id)))
+        .set(faculty_profiles::id.eq(id))
+        .execute(conn)
+        .map(|_| ())
+}
+
 /// The row of a university holding this OpenAlex author id (deleted ones included).
 pub fn find_by_openalex(
     conn: &mut DbConn,

@@ -172,6 +172,7 @@ diesel::table! {
         cursor -> Nullable<Text>,
         errors -> Text,
         detail -> Nullable<Text>,
+        runner -> Nullable<Text>,
         lease_until -> Nullable<Timestamp>,
         created_at -> Timestamp,
         started_at -> Nullable<Timestamp>,

@@ -25,6 +25,7 @@ pub struct SyncJobRow {
     pub cursor: Option<String>,
     pub errors: String,
     pub detail: Option<String>,
+    pub runner: Option<String>,
     pub lease_until: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub started_at: Option<NaiveDateTime>,
@@ -32,23 +33,31 @@ pub struct SyncJobRow {
     pub updated_at: NaiveDateTime,
 }
 
-pub fn insert(
-    conn: &mut DbConn,
-    id: &str,
-    university_id: Option<&str>,
-    kind: SyncJobKind,
-    requested_by: Option<&str>,
-    sources: &str,
-    now: NaiveDateTime,
-) -> QueryResult<SyncJobRow> {
+/// A new job: queued, or (`runner` with its lease) already taken by whoever makes it.
+pub struct NewJob<'a> {
+    pub id: &'a str,
+    pub university_id: Option<&'a str>,
+    pub kind: SyncJobKind,
+    pub requested_by: Option<&'a str>,
+    pub sources: &'a str,
+    pub runner: Option<(&'a str, NaiveDateTime)>,
+}
+
+pub fn insert(conn: &mut DbConn, job: &NewJob<'_>, now: NaiveDateTime) -> QueryResult<SyncJobRow> {
     diesel::insert_into(sync_jobs::table)
         .values((
-            sync_jobs::id.eq(id),
-            sync_jobs::university_id.eq(university_id),
-            sync_jobs::kind.eq(kind),
-            sync_jobs::requested_by.eq(requested_by),
-            sync_jobs::sources.eq(sources),
-            sync_jobs::state.eq(SyncJobState::Queued),
+            sync_jobs::id.eq(job.id),
+            sync_jobs::university_id.eq(job.university_id),
+            sync_jobs::kind.eq(job.kind),
+            sync_jobs::requested_by.eq(job.requested_by),
+            sync_jobs::sources.eq(job.sources),
+            sync_jobs::state.eq(if job.runner.is_some() {
+                SyncJobState::Running
+            } else {
+                SyncJobState::Queued
+            }),
+            sync_jobs::runner.eq(job.runner.map(|(r, _)| r)),
+            sync_jobs::lease_until.eq(job.runner.map(|(_, l)| l)),
             sync_jobs::created_at.eq(now),
             sync_jobs::updated_at.eq(now),
         ))
@@ -80,11 +89,12 @@ pub fn next_claimable(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<Opti
         .optional()
 }
 
-/// Takes job `id` (see [`next_claimable`]) until `lease_until`; `None` when another runner
-/// took it first.
+/// Takes job `id` (see [`next_claimable`]) for `runner` until `lease_until`; `None` when
+/// another runner took it first.
 pub fn claim(
     conn: &mut DbConn,
     id: &str,
+    runner: &str,
     now: NaiveDateTime,
     lease_until: NaiveDateTime,
 ) -> QueryResult<Option<SyncJobRow>> {
@@ -99,6 +109,7 @@ pub fn claim(
     )
     .set((
         sync_jobs::state.eq(SyncJobState::Running),
+        sync_jobs::runner.eq(runner),
         sync_jobs::lease_until.eq(lease_until),
         sync_jobs::updated_at.eq(now),
     ))
@@ -120,47 +131,90 @@ pub struct Progress<'a> {
     pub errors: &'a str,
 }
 
+/// Saves progress and renews the lease, if `runner` still holds the job; `false` when it
+/// lost it (its lease ran out and another runner took the job).
 pub fn save_progress(
     conn: &mut DbConn,
     id: &str,
+    runner: &str,
     p: &Progress<'_>,
     started_at: NaiveDateTime,
     now: NaiveDateTime,
     lease_until: NaiveDateTime,
-) -> QueryResult<()> {
-    diesel::update(sync_jobs::table.filter(sync_jobs::id.eq(id)))
-        .set((
-            sync_jobs::total.eq(p.total),
-            sync_jobs::processed.eq(p.processed),
-            sync_jobs::updated.eq(p.updated),
-            sync_jobs::unchanged.eq(p.unchanged),
-            sync_jobs::failed.eq(p.failed),
-            sync_jobs::cursor.eq(p.cursor),
-            sync_jobs::errors.eq(p.errors),
-            sync_jobs::started_at.eq(started_at),
-            sync_jobs::lease_until.eq(lease_until),
-            sync_jobs::updated_at.eq(now),
-        ))
-        .execute(conn)?;
-    Ok(())
+) -> QueryResult<bool> {
+    let n = diesel::update(
+        sync_jobs::table
+            .filter(sync_jobs::id.eq(id))
+            .filter(sync_jobs::runner.eq(runner)),
+    )
+    .set((
+        sync_jobs::total.eq(p.total),
+        sync_jobs::processed.eq(p.processed),
+        sync_jobs::updated.eq(p.updated),
+        sync_jobs::unchanged.eq(p.unchanged),
+        sync_jobs::failed.eq(p.failed),
+        sync_jobs::cursor.eq(p.cursor),
+        sync_jobs::errors.eq(p.errors),
+        sync_jobs::started_at.eq(started_at),
+        sync_jobs::lease_until.eq(lease_until),
+        sync_jobs::updated_at.eq(now),
+    ))
+    .execute(conn)?;
+    Ok(n == 1)
 }
 
+/// Renews the lease while one profile takes long; `false` when `runner` lost the job.
+pub fn renew(
+    conn: &mut DbConn,
+    id: &str,
+    runner: &str,
+    lease_until: NaiveDateTime,
+) -> QueryResult<bool> {
+    let n = diesel::update(
+        sync_jobs::table
+            .filter(sync_jobs::id.eq(id))
+            .filter(sync_jobs::runner.eq(runner))
+            .filter(sync_jobs::state.eq(SyncJobState::Running)),
+    )
+    .set(sync_jobs::lease_until.eq(lease_until))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Ends the job, if `runner` still holds it.
 pub fn finish(
     conn: &mut DbConn,
     id: &str,
+    runner: &str,
     state: SyncJobState,
     detail: Option<&str>,
     now: NaiveDateTime,
-) -> QueryResult<()> {
-    diesel::update(sync_jobs::table.filter(sync_jobs::id.eq(id)))
-        .set((
-            sync_jobs::state.eq(state),
-            sync_jobs::detail.eq(detail),
-            sync_jobs::finished_at.eq(now),
-            sync_jobs::lease_until.eq(None::<NaiveDateTime>),
-            sync_jobs::updated_at.eq(now),
-        ))
-        .execute(conn)?;
+) -> QueryResult<bool> {
+    let n = diesel::update(
+        sync_jobs::table
+            .filter(sync_jobs::id.eq(id))
+            .filter(sync_jobs::runner.eq(runner)),
+    )
+    .set((
+        sync_jobs::state.eq(state),
+        sync_jobs::detail.eq(detail),
+        sync_jobs::finished_at.eq(now),
+        sync_jobs::lease_until.eq(None::<NaiveDateTime>),
+        sync_jobs::updated_at.eq(now),
+    ))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// The PostgreSQL advisory lock that makes deciding on a refresh job one replica's at a time
+/// (SQLite has one writer anyway).
+const REFRESH_LOCK: i64 = 0x6c69_6169_736f_6e02;
+
+/// Takes the refresh decision's lock until the transaction ends.
+pub fn lock_refresh(conn: &mut DbConn) -> QueryResult<()> {
+    if let DbConn::Pg(pg) = conn {
+        diesel::sql_query(format!("SELECT pg_advisory_xact_lock({REFRESH_LOCK})")).execute(pg)?;
+    }
     Ok(())
 }
 

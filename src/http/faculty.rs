@@ -240,6 +240,7 @@ pub async fn import(
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The profile has no identifier for the sources asked for", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "As many syncs as the service runs at once are waiting on the sources; try again after `Retry-After`", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/faculty/{id}/sync")]

@@ -377,14 +377,13 @@ pub async fn create(
             )?;
         }
         let ts = now();
-        let mut input = input;
+        let mut valid = ValidProfile::parse(&input)?;
         provenance::carry(
             &[],
-            &mut input.publications,
+            &mut valid.publications,
             DataSource::Manual,
             ts.and_utc(),
         );
-        let valid = ValidProfile::parse(&input)?;
         check_references(conn, &valid)?;
         check_owner(conn, &valid)?;
         let id = PublicId::generate();
@@ -498,14 +497,15 @@ pub async fn update(
         let (mut parts, _) = rows::load_parts(conn, std::slice::from_ref(&current.id), true)?;
         let current_input = to_input(&current, parts.remove(&current.id).unwrap_or_default())?;
         let ts = now();
-        let mut merged = merge(current_input.clone(), patch);
+        // Provenance is carried over by content once it is normalised (a DOI sent back as a
+        // URL is the same publication).
+        let mut valid = ValidProfile::parse(&merge(current_input.clone(), patch))?;
         provenance::carry(
             &current_input.publications,
-            &mut merged.publications,
+            &mut valid.publications,
             DataSource::Manual,
             ts.and_utc(),
         );
-        let valid = ValidProfile::parse(&merged)?;
         let before = ValidProfile::parse(&current_input)?;
         if before == valid {
             return full_view(conn, current);

@@ -67,11 +67,16 @@ pub enum SourceErrorCode {
 }
 
 impl SourceError {
+    /// The detail may quote the source: control characters become spaces and it is cut to
+    /// 500 characters, so that it can be stored and shown.
     pub fn new(code: SourceErrorCode, detail: impl Into<String>) -> Self {
-        Self {
-            code,
-            detail: detail.into(),
-        }
+        let detail: String = detail
+            .into()
+            .chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .take(500)
+            .collect();
+        Self { code, detail }
     }
 
     pub fn code_str(&self) -> &'static str {
@@ -124,11 +129,17 @@ pub struct SourceWork {
     pub doi: Option<String>,
 }
 
+/// Single-profile syncs asked for through the API at once; more get 429 (each holds a
+/// blocking thread while it waits on the sources, which database work shares).
+pub const CONCURRENT_SYNCS: usize = 4;
+
 /// The clients of every source, made once per process from the settings.
 pub struct Sources {
     pub orcid: Client,
     pub openalex: Client,
     pub polite: openalex::Polite,
+    /// Permits for single-profile syncs ([`CONCURRENT_SYNCS`]).
+    pub syncs: std::sync::Arc<tokio::sync::Semaphore>,
 }
 
 impl Sources {
@@ -155,6 +166,7 @@ impl Sources {
                 mailto: s.sources_contact_email.clone(),
                 api_key: s.openalex_api_key.as_ref().map(|k| k.0.clone()),
             },
+            syncs: std::sync::Arc::new(tokio::sync::Semaphore::new(CONCURRENT_SYNCS)),
         }
     }
 }
@@ -334,7 +346,9 @@ impl Client {
             if attempt < self.settings.max_retries
                 && let Some(wait) = wait
             {
-                tracing::debug!(source, url, attempt, ?wait, error = %last, "retrying");
+                // The path only: the query may carry an API key.
+                let path = path.split('?').next().unwrap_or_default();
+                tracing::debug!(source, path, attempt, ?wait, error = %last, "retrying");
                 std::thread::sleep(wait);
             }
         }
@@ -380,8 +394,11 @@ pub(crate) fn bare_doi(d: &str) -> Option<String> {
     .find(|p| lower.starts_with(*p))
     .map_or(0, |p| p.len());
     let d = &d[cut..];
-    (d.starts_with("10.") && d.contains('/') && d.len() <= 255 && !d.contains(char::is_whitespace))
-        .then(|| d.to_owned())
+    (d.starts_with("10.")
+        && d.contains('/')
+        && d.len() <= 255
+        && !d.contains(|c: char| c.is_whitespace() || c.is_control()))
+    .then(|| d.to_owned())
 }
 
 #[cfg(test)]

@@ -108,7 +108,8 @@ pub fn fetch(
         return Err(malformed("the author has no id"));
     };
     let mut cursor = "*".to_owned();
-    loop {
+    // Enough pages for the works a profile keeps, and a few more for works without titles.
+    for _ in 0..MAX_WORKS / PER_PAGE + 5 {
         let query = form_urlencoded::Serializer::new(String::new())
             .append_pair("filter", &format!("author.id:{author_id}"))
             .append_pair("per-page", &PER_PAGE.to_string())

@@ -70,7 +70,8 @@ CREATE TABLE faculty_sync_state (
 
 -- A bulk sync: the profiles of one university (or, for the periodic refresh, every profile
 -- due), taken in id order; `cursor` is the last profile done, so a job interrupted by a
--- restart resumes where it stopped. A runner holds a job while `lease_until` is ahead.
+-- restart resumes where it stopped. A runner holds a job while `lease_until` is ahead, and
+-- writes its progress only while `runner` is still its own token.
 CREATE TABLE sync_jobs (
     id            TEXT PRIMARY KEY NOT NULL,
     university_id TEXT REFERENCES organizations (id),
@@ -87,6 +88,8 @@ CREATE TABLE sync_jobs (
     -- JSON array of the first errors: {faculty_id, source, code, detail}.
     errors        TEXT NOT NULL DEFAULT '[]',
     detail        TEXT,
+    -- The runner holding the job (a token it drew when it took it), and until when.
+    runner        TEXT,
     lease_until   TIMESTAMP,
     created_at    TIMESTAMP NOT NULL,
     started_at    TIMESTAMP,

@@ -446,15 +446,14 @@ fn import_rows(
             let KeyedRow {
                 row, key, patch, ..
             } = k;
-            let mut input = merge(CreateFacultyProfile::blank(university_id), patch);
-            provenance::carry(
-                &[],
-                &mut input.publications,
-                DataSource::Import,
-                now().and_utc(),
-            );
-            match ValidProfile::parse(&input) {
-                Ok(valid) => {
+            match ValidProfile::parse(&merge(CreateFacultyProfile::blank(university_id), patch)) {
+                Ok(mut valid) => {
+                    provenance::carry(
+                        &[],
+                        &mut valid.publications,
+                        DataSource::Import,
+                        now().and_utc(),
+                    );
                     let id = PublicId::generate();
                     let parts = valid.parts(&id);
                     out.push(ImportRow {
@@ -561,14 +560,14 @@ fn import_one(conn: &mut DbConn, university_id: &str, k: KeyedRow) -> ImportRow 
             orcid.as_deref(),
         )?
         else {
-            let mut input = merge(CreateFacultyProfile::blank(university_id), patch);
+            let mut valid =
+                ValidProfile::parse(&merge(CreateFacultyProfile::blank(university_id), patch))?;
             provenance::carry(
                 &[],
-                &mut input.publications,
+                &mut valid.publications,
                 DataSource::Import,
                 ts.and_utc(),
             );
-            let valid = ValidProfile::parse(&input)?;
             let id = PublicId::generate();
             let parts = valid.parts(&id);
             let fields = provenance::changed_fields(None, &valid);
@@ -586,14 +585,13 @@ fn import_one(conn: &mut DbConn, university_id: &str, k: KeyedRow) -> ImportRow 
         }
         let (mut parts, _) = rows::load_parts(conn, std::slice::from_ref(&current.id), true)?;
         let existing = to_input(&current, parts.remove(&current.id).unwrap_or_default())?;
-        let mut merged = merge(existing.clone(), patch);
+        let mut valid = ValidProfile::parse(&merge(existing.clone(), patch))?;
         provenance::carry(
             &existing.publications,
-            &mut merged.publications,
+            &mut valid.publications,
             DataSource::Import,
             ts.and_utc(),
         );
-        let valid = ValidProfile::parse(&merged)?;
         let before = ValidProfile::parse(&existing)?;
         if before == valid {
             return Ok((ImportStatus::Unchanged, current.id));

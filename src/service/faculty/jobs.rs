@@ -68,8 +68,19 @@ pub async fn start(
     Ok(job)
 }
 
-/// Queues a bulk sync (see [`start`]) without waking a runner (the CLI runs it itself).
+/// Queues a bulk sync (see [`start`]) without waking a runner.
 pub async fn queue(db: &Db, caller: Option<&Caller>, input: StartSync) -> AppResult<SyncJob> {
+    create(db, caller, input, None).await.map(view)
+}
+
+/// Makes a job: queued, or already taken by `runner` (the CLI, which runs it itself: no
+/// runner of a service can take it first).
+async fn create(
+    db: &Db,
+    caller: Option<&Caller>,
+    input: StartSync,
+    runner: Option<String>,
+) -> AppResult<SyncJobRow> {
     let university_id = super::bulk_university(caller, &input.university_id, super::NamedIn::Body)?;
     let sources = match input.sources {
         Some(s) if s.is_empty() => {
@@ -87,47 +98,55 @@ pub async fn queue(db: &Db, caller: Option<&Caller>, input: StartSync) -> AppRes
         None => SyncSource::ALL.to_vec(),
     };
     let requested_by = caller.map(|c| c.user_id.clone());
-    let job = db
-        .write(move |conn| {
-            super::require_university(conn, &university_id, super::NamedIn::Body)?;
-            let sources = serde_json::to_string(&sources).map_err(AppError::internal)?;
-            // The CLI's caller is no account.
-            let requested_by = match requested_by {
-                Some(u) => crate::db::accounts::find_user(conn, &u)?.map(|_| u),
-                None => None,
-            };
-            Ok(rows::insert(
-                conn,
-                &PublicId::generate(),
-                Some(&university_id),
-                SyncJobKind::Request,
-                requested_by.as_deref(),
-                &sources,
-                now(),
-            )?)
-        })
-        .await?;
-    Ok(view(job))
+    db.write(move |conn| {
+        super::require_university(conn, &university_id, super::NamedIn::Body)?;
+        let sources = serde_json::to_string(&sources).map_err(AppError::internal)?;
+        // The CLI's caller is no account.
+        let requested_by = match requested_by {
+            Some(u) => crate::db::accounts::find_user(conn, &u)?.map(|_| u),
+            None => None,
+        };
+        let ts = now();
+        Ok(rows::insert(
+            conn,
+            &rows::NewJob {
+                id: &PublicId::generate(),
+                university_id: Some(&university_id),
+                kind: SyncJobKind::Request,
+                requested_by: requested_by.as_deref(),
+                sources: &sources,
+                runner: runner.as_deref().map(|r| (r, lease_from(ts))),
+            },
+            ts,
+        )?)
+    })
+    .await
 }
 
-/// Runs a queued job here and now (the CLI), telling `progress` (processed, total) after
-/// each profile.
-pub fn run_now(
+/// Makes a job and runs it here and now (the CLI), telling `progress` (processed, total)
+/// after each profile.
+pub async fn run_now(
     db: &Db,
-    sources: &Sources,
-    id: &str,
-    progress: &mut dyn FnMut(i32, i32),
+    sources: Arc<Sources>,
+    caller: Option<&Caller>,
+    input: StartSync,
+    progress: impl FnMut(i32, i32) + Send + 'static,
 ) -> AppResult<SyncJob> {
-    let ts = now();
-    let job = db
-        .write_blocking(|conn| Ok(rows::claim(conn, id, ts, lease_from(ts))?))?
-        .ok_or_else(|| AppError::new(crate::error::ErrorCode::Conflict, "The job is taken"))?;
-    work(db, sources, job, None, &|| false, progress)?;
-    db.run_blocking(|conn| {
-        rows::find(conn, id)?
+    let job = create(db, caller, input, Some(PublicId::generate())).await?;
+    let id = job.id.clone();
+    let worker = db.clone();
+    let mut progress = progress;
+    actix_web::rt::task::spawn_blocking(move || {
+        work(&worker, &sources, job, None, &|| false, &mut progress)
+    })
+    .await
+    .map_err(AppError::internal)??;
+    db.run(move |conn| {
+        rows::find(conn, &id)?
             .map(view)
             .ok_or_else(|| AppError::not_found("Sync job"))
     })
+    .await
 }
 
 /// `GET /sync-jobs/{id}`: whoever may start a job of its university; the periodic refresh's
@@ -240,13 +259,20 @@ fn run(db: &Db, sources: &Sources, refresh_every: Option<Duration>, rx: &mpsc::R
             let ts = now();
             // Looked for with a read, taken with a write: an idle runner never takes the
             // (SQLite) write lock.
-            let claimed =
-                db.run_blocking(|conn| Ok(rows::next_claimable(conn, ts)?))
-                    .and_then(|found| match found {
-                        Some(id) => db
-                            .write_blocking(|conn| Ok(rows::claim(conn, &id, ts, lease_from(ts))?)),
-                        None => Ok(None),
-                    });
+            let claimed = db
+                .run_blocking(|conn| Ok(rows::next_claimable(conn, ts)?))
+                .and_then(|found| match found {
+                    Some(id) => db.write_blocking(|conn| {
+                        Ok(rows::claim(
+                            conn,
+                            &id,
+                            &PublicId::generate(),
+                            ts,
+                            lease_from(ts),
+                        )?)
+                    }),
+                    None => Ok(None),
+                });
             match claimed {
                 Ok(Some(job)) => {
                     let id = job.id.clone();
@@ -283,6 +309,7 @@ fn queue_refresh(db: &Db, every: Duration) -> AppResult<()> {
         return Ok(());
     }
     db.write_blocking(|conn| {
+        rows::lock_refresh(conn)?;
         let ts = now();
         if !due(conn)? {
             return Ok(());
@@ -290,11 +317,14 @@ fn queue_refresh(db: &Db, every: Duration) -> AppResult<()> {
         let sources = serde_json::to_string(&SyncSource::ALL).map_err(AppError::internal)?;
         rows::insert(
             conn,
-            &PublicId::generate(),
-            None,
-            SyncJobKind::Refresh,
-            None,
-            &sources,
+            &rows::NewJob {
+                id: &PublicId::generate(),
+                university_id: None,
+                kind: SyncJobKind::Refresh,
+                requested_by: None,
+                sources: &sources,
+                runner: None,
+            },
             ts,
         )?;
         Ok(())
@@ -340,6 +370,8 @@ fn work(
             .unwrap_or(i32::MAX);
     }
     let mut cursor = job.cursor.clone();
+    let runner = job.runner.clone().unwrap_or_default();
+    let heartbeat = Heartbeat::start(db.clone(), job.id.clone(), runner.clone());
     let save = |p: (i32, i32, i32, i32, i32), cursor: Option<&str>, errors: &[SyncJobError]| {
         let errors = serde_json::to_string(errors).map_err(AppError::internal)?;
         let ts = now();
@@ -347,6 +379,7 @@ fn work(
             Ok(rows::save_progress(
                 conn,
                 &job.id,
+                &runner,
                 &Progress {
                     total: p.0,
                     processed: p.1,
@@ -362,7 +395,9 @@ fn work(
             )?)
         })
     };
-    save(p, cursor.as_deref(), &errors)?;
+    if !save(p, cursor.as_deref(), &errors)? {
+        return Ok(());
+    }
     loop {
         let page =
             db.run_blocking(|conn| Ok(rows::profiles(conn, &selection, cursor.as_deref(), PAGE)?))?;
@@ -370,7 +405,8 @@ fn work(
             break;
         }
         for faculty_id in page {
-            if stop() {
+            // Stopped, or the job is another runner's now (this one's lease ran out).
+            if stop() || heartbeat.lost() {
                 return Ok(());
             }
             p.1 += 1;
@@ -398,20 +434,17 @@ fn work(
                     let room = MAX_ERRORS.saturating_sub(errors.len());
                     errors.extend(failures.into_iter().take(room));
                 }
-                // The database failing stops the job until its lease ends (it resumes
-                // there); anything else is this profile's: a profile deleted meanwhile or
-                // left without identifiers is skipped, a refused merge (a conflict with
-                // another profile) is reported.
-                Err(e)
-                    if matches!(
-                        e.code,
-                        crate::error::ErrorCode::ServiceUnavailable
-                            | crate::error::ErrorCode::Internal
-                    ) =>
-                {
+                // The database being unavailable stops the job until its lease ends (it
+                // resumes there); anything else is this profile's: a profile deleted
+                // meanwhile, or without an identifier for the job's sources, is skipped; any
+                // other refusal is reported and the job goes on.
+                Err(e) if e.code == crate::error::ErrorCode::ServiceUnavailable => {
                     return Err(e);
                 }
-                Err(e) if e.code == crate::error::ErrorCode::NotFound || !e.errors.is_empty() => {
+                Err(e)
+                    if e.code == crate::error::ErrorCode::NotFound
+                        || e.errors.iter().any(|f| f.field == "orcid") =>
+                {
                     p.3 += 1;
                 }
                 Err(e) => {
@@ -427,17 +460,71 @@ fn work(
                 }
             }
             cursor = Some(faculty_id);
-            save(p, cursor.as_deref(), &errors)?;
+            if !save(p, cursor.as_deref(), &errors)? {
+                return Ok(());
+            }
             progress(p.1, p.0);
         }
     }
     db.write_blocking(|conn| {
-        Ok(rows::finish(
-            conn,
-            &job.id,
-            SyncJobState::Succeeded,
-            None,
-            now(),
-        )?)
+        rows::finish(conn, &job.id, &runner, SyncJobState::Succeeded, None, now())?;
+        Ok(())
     })
+}
+
+/// Renews a job's lease every 30 s while its runner works (one profile can take minutes:
+/// timeouts, retries, `Retry-After`), and tells the runner when the job is no longer its
+/// own. Stops when dropped.
+struct Heartbeat {
+    lost: Arc<std::sync::atomic::AtomicBool>,
+    done: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Heartbeat {
+    const EVERY: Duration = Duration::from_secs(30);
+
+    fn start(db: Db, job: String, runner: String) -> Self {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let lost = Arc::new(AtomicBool::new(false));
+        let done = Arc::new(AtomicBool::new(false));
+        let (lost_in, done_in) = (lost.clone(), done.clone());
+        let spawned = std::thread::Builder::new()
+            .name("liaison-sync-lease".into())
+            .spawn(move || {
+                let mut waited = Duration::ZERO;
+                while !done_in.load(Ordering::SeqCst) {
+                    std::thread::sleep(Duration::from_millis(200));
+                    waited += Duration::from_millis(200);
+                    if waited < Self::EVERY {
+                        continue;
+                    }
+                    waited = Duration::ZERO;
+                    let ts = now();
+                    match db.write_blocking(|conn| {
+                        Ok(rows::renew(conn, &job, &runner, lease_from(ts))?)
+                    }) {
+                        Ok(true) => {}
+                        Ok(false) => {
+                            lost_in.store(true, Ordering::SeqCst);
+                            return;
+                        }
+                        Err(e) => tracing::warn!(job, error = %e.detail, "could not renew a sync job's lease"),
+                    }
+                }
+            });
+        if let Err(e) = spawned {
+            tracing::warn!(error = %e, "could not start a sync job's lease renewal");
+        }
+        Self { lost, done }
+    }
+
+    fn lost(&self) -> bool {
+        self.lost.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+impl Drop for Heartbeat {
+    fn drop(&mut self) {
+        self.done.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
 }

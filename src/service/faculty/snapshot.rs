@@ -26,6 +26,9 @@ use super::{MAX_PUBLICATIONS, ValidProfile, provenance};
 
 /// The longest line read (an author or work object); a longer one is reported and skipped.
 const MAX_LINE: u64 = 16 * 1024 * 1024;
+/// Authors one import takes at most (their works are held in memory until written): a whole
+/// snapshot is filtered with `--institution`.
+const MAX_AUTHORS: usize = 200_000;
 /// Profiles written per transaction.
 const CHUNK: usize = 100;
 /// Failures the report lists (the rest are counted).
@@ -114,9 +117,23 @@ fn each_object(
                 "{}:{n}: longer than {MAX_LINE} bytes",
                 path.display()
             ));
-            // Skip the rest of the long line.
-            let mut rest = Vec::new();
-            reader.read_until(b'\n', &mut rest)?;
+            // Skip the rest of the long line, a buffer at a time.
+            loop {
+                let buf = reader.fill_buf()?;
+                if buf.is_empty() {
+                    break;
+                }
+                match buf.iter().position(|b| *b == b'\n') {
+                    Some(end) => {
+                        reader.consume(end + 1);
+                        break;
+                    }
+                    None => {
+                        let len = buf.len();
+                        reader.consume(len);
+                    }
+                }
+            }
             continue;
         }
         if line.iter().all(u8::is_ascii_whitespace) {
@@ -202,6 +219,7 @@ pub fn import_openalex(
     // Authors first: which ids to collect works for.
     let mut order: Vec<String> = Vec::new();
     let mut authors: HashMap<String, SourceProfile> = HashMap::new();
+    let mut orcids: HashMap<String, String> = HashMap::new();
     for path in paths.iter().filter(|p| kind_of(p) == Some("authors")) {
         let (mut bad, mut unreadable) = (Vec::new(), Vec::new());
         each_object(path, &mut |e| bad.push(e), &mut |author| {
@@ -211,12 +229,33 @@ pub fn import_openalex(
             }
             match read_author(&author) {
                 Ok(profile) => {
-                    if let Some(id) = profile.openalex_id.clone()
-                        && !authors.contains_key(&id)
-                    {
-                        order.push(id.clone());
-                        authors.insert(id, profile);
+                    let Some(id) = profile.openalex_id.clone() else {
+                        return;
+                    };
+                    if authors.contains_key(&id) {
+                        return;
                     }
+                    // OpenAlex sometimes splits one person into two authors with one iD:
+                    // the first is taken, so that a second import settles.
+                    if let Some(orcid) = &profile.orcid
+                        && let Some(first) = orcids.get(orcid)
+                    {
+                        unreadable.push(format!(
+                            "author {id}: has the ORCID iD of author {first}, taken first"
+                        ));
+                        return;
+                    }
+                    if order.len() == MAX_AUTHORS {
+                        unreadable.push(format!(
+                            "author {id}: more than {MAX_AUTHORS} authors; name an --institution"
+                        ));
+                        return;
+                    }
+                    if let Some(orcid) = &profile.orcid {
+                        orcids.insert(orcid.clone(), id.clone());
+                    }
+                    order.push(id.clone());
+                    authors.insert(id, profile);
                 }
                 Err(e) => unreadable.push(format!("{}: {}", path.display(), e.detail)),
             }

@@ -48,8 +48,14 @@ enum Target {
 
 impl Plan {
     /// The sources of `wanted` the profile has an identifier for: ORCID needs the iD;
-    /// OpenAlex takes its own author id, else the iD.
-    pub fn new(row: &FacultyRow, university: String, wanted: &[SyncSource]) -> Self {
+    /// OpenAlex takes its own author id, else the iD. An author id a sync found (rather than
+    /// one a person gave) yields to the iD, which may have been corrected since.
+    pub fn new(
+        row: &FacultyRow,
+        university: String,
+        wanted: &[SyncSource],
+        openalex_id_synced: bool,
+    ) -> Self {
         let mut targets = Vec::new();
         for source in wanted {
             match source {
@@ -58,13 +64,18 @@ impl Plan {
                         targets.push((*source, Target::Orcid(o.clone())));
                     }
                 }
-                SyncSource::OpenAlex => {
-                    if let Some(a) = &row.openalex_id {
-                        targets.push((*source, Target::OpenAlex(AuthorId::OpenAlex(a.clone()))));
-                    } else if let Some(o) = &row.orcid {
+                SyncSource::OpenAlex => match (&row.openalex_id, &row.orcid) {
+                    (Some(_), Some(o)) if openalex_id_synced => {
                         targets.push((*source, Target::OpenAlex(AuthorId::Orcid(o.clone()))));
                     }
-                }
+                    (Some(a), _) => {
+                        targets.push((*source, Target::OpenAlex(AuthorId::OpenAlex(a.clone()))));
+                    }
+                    (None, Some(o)) => {
+                        targets.push((*source, Target::OpenAlex(AuthorId::Orcid(o.clone()))));
+                    }
+                    (None, None) => {}
+                },
             }
         }
         Self {
@@ -119,6 +130,7 @@ pub fn parse_sources(list: Option<&str>) -> AppResult<Vec<SyncSource>> {
             out.push(source);
         }
     }
+    out.sort();
     Ok(out)
 }
 
@@ -160,8 +172,19 @@ pub async fn sync_one(
     if plan.is_empty() {
         return Err(nothing_to_sync());
     }
+    let permit = sources.syncs.clone().try_acquire_owned().map_err(|_| {
+        AppError::new(
+            crate::error::ErrorCode::TooManyRequests,
+            format!(
+                "{} syncs are already waiting on the sources; try again shortly",
+                crate::sources::CONCURRENT_SYNCS
+            ),
+        )
+        .with_header("retry-after", "5".to_owned())
+    })?;
     let (plan, fetched) = actix_web::rt::task::spawn_blocking(move || {
         let fetched = fetch(&sources, &plan);
+        drop(permit);
         (plan, fetched)
     })
     .await
@@ -175,7 +198,10 @@ pub fn plan_for(conn: &mut DbConn, row: &FacultyRow, wanted: &[SyncSource]) -> A
     let university = org_rows::find(conn, &row.university_id)?
         .map(|o| o.name)
         .unwrap_or_default();
-    Ok(Plan::new(row, university, wanted))
+    let openalex_id_synced = provenance::field_sources(conn, &row.id)?
+        .get("openalex_id")
+        .is_some_and(|p| p.source.is_synced());
+    Ok(Plan::new(row, university, wanted, openalex_id_synced))
 }
 
 /// Syncs one profile without a caller (the runner of bulk jobs, the CLI): blocking.
@@ -206,6 +232,7 @@ pub fn apply(
     fetched: &Fetched,
     ts: NaiveDateTime,
 ) -> AppResult<SyncReport> {
+    rows::lock(conn, faculty_id)?;
     let current = rows::find_any(conn, faculty_id)?
         .filter(|r| r.deleted_at.is_none())
         .ok_or_else(|| AppError::not_found("Faculty profile"))?;
@@ -216,11 +243,20 @@ pub fn apply(
         .iter()
         .map(|(work, title)| Identity::from_tombstone(work, title))
         .collect();
-    let answered: Vec<(SyncSource, &SourceProfile)> = fetched
+    // In order of precedence, whatever order they were asked in.
+    let mut answered: Vec<(SyncSource, &SourceProfile)> = fetched
         .iter()
         .filter_map(|(s, r)| r.as_ref().ok().map(|p| (*s, p)))
         .collect();
-    let complete = answered.len() == fetched.len();
+    answered.sort_by_key(|(s, _)| *s);
+    // Whether every source the profile has an identifier for answered.
+    let complete = SyncSource::ALL.iter().all(|s| {
+        let available = match s {
+            SyncSource::Orcid => current.orcid.is_some(),
+            SyncSource::OpenAlex => current.orcid.is_some() || current.openalex_id.is_some(),
+        };
+        !available || answered.iter().any(|(a, _)| a == s)
+    });
     let mut merged = merge(
         &input,
         &field_sources,
@@ -350,6 +386,22 @@ struct Candidate {
     identity: Identity,
 }
 
+/// Fills what `fresh` lacks from `kept`.
+fn fill_gaps(fresh: &mut Publication, kept: &Publication) {
+    if fresh.abstract_.is_none() {
+        fresh.abstract_.clone_from(&kept.abstract_);
+    }
+    if fresh.venue.is_none() {
+        fresh.venue.clone_from(&kept.venue);
+    }
+    if fresh.year.is_none() {
+        fresh.year = kept.year;
+    }
+    if fresh.doi.is_none() {
+        fresh.doi.clone_from(&kept.doi);
+    }
+}
+
 fn content(p: &Publication) -> (&str, Option<&str>, Option<i32>, Option<&str>, Option<&str>) {
     (
         &p.title,
@@ -371,10 +423,16 @@ fn merge(
     complete: bool,
     at: DateTime<Utc>,
 ) -> Merged {
-    let may_set = |field: &str| {
-        field_sources
-            .get(field)
-            .is_none_or(|p| p.source.is_synced())
+    let answered_sources: Vec<DataSource> =
+        answered.iter().map(|(s, _)| DataSource::from(*s)).collect();
+    // A field may take a value from `from` if it was never set, or a sync set it and `from`
+    // ranks with or above that sync's source, or that source answered this time (and so
+    // had the chance to win): one source failing never hands its fields to the other.
+    let may_set = |field: &str, from: DataSource| {
+        field_sources.get(field).is_none_or(|p| {
+            p.source.is_synced()
+                && (rank(from) <= rank(p.source) || answered_sources.contains(&p.source))
+        })
     };
     let first = |pick: &dyn Fn(&SourceProfile) -> Option<&String>, max: usize, multiline: bool| {
         answered.iter().find_map(|(source, profile)| {
@@ -386,8 +444,8 @@ fn merge(
     let mut out = current.clone();
     let mut fields: Vec<(&'static str, DataSource)> = Vec::new();
 
-    if may_set("name")
-        && let Some((source, name)) = first(&|p| p.name.as_ref(), SHORT, false)
+    if let Some((source, name)) = first(&|p| p.name.as_ref(), SHORT, false)
+        && may_set("name", source)
         && name != out.name
     {
         out.name = name;
@@ -395,8 +453,8 @@ fn merge(
     }
     macro_rules! optional_field {
         ($field:ident, $max:expr, $multiline:expr) => {
-            if may_set(stringify!($field))
-                && let Some((source, value)) = first(&|p| p.$field.as_ref(), $max, $multiline)
+            if let Some((source, value)) = first(&|p| p.$field.as_ref(), $max, $multiline)
+                && may_set(stringify!($field), source)
                 && out.$field.as_ref() != Some(&value)
             {
                 out.$field = Some(value);
@@ -413,10 +471,9 @@ fn merge(
     if out.orcid.is_none() {
         optional_field!(orcid, SHORT, false);
     }
-    // Keywords are the union of the sources' (ORCID's keywords, OpenAlex's topics): taken
-    // only when every source asked answered, so that one source failing does not drop the
-    // other's.
-    if complete && may_set("keywords") {
+    // Keywords are the union of the sources' (ORCID's keywords, OpenAlex's topics), under
+    // the same rule as any field (the first source that gives one is their source).
+    {
         let mut keywords: Vec<String> = Vec::new();
         let mut from = None;
         for (source, profile) in answered {
@@ -435,6 +492,7 @@ fn merge(
             }
         }
         if let Some(source) = from
+            && may_set("keywords", source)
             && keywords != out.keywords
         {
             out.keywords = keywords;
@@ -443,7 +501,7 @@ fn merge(
     }
 
     let (publications, changes) =
-        merge_publications(&current.publications, tombstones, answered, at);
+        merge_publications(&current.publications, tombstones, answered, complete, at);
     out.publications = publications;
     Merged {
         input: out,
@@ -452,10 +510,20 @@ fn merge(
     }
 }
 
+/// Precedence between sources: ORCID (the record its owner keeps) first.
+fn rank(source: DataSource) -> u8 {
+    match source {
+        DataSource::Orcid => 0,
+        DataSource::OpenAlex => 1,
+        DataSource::Manual | DataSource::Import => 2,
+    }
+}
+
 fn merge_publications(
     existing: &[Publication],
     tombstones: &[Identity],
     answered: &[(SyncSource, &SourceProfile)],
+    complete: bool,
     at: DateTime<Utc>,
 ) -> (Vec<Publication>, PublicationChanges) {
     let mut changes = PublicationChanges::default();
@@ -497,7 +565,7 @@ fn merge_publications(
             }
             candidates.push(Candidate {
                 source: DataSource::from(*source),
-                source_id: w.source_id.clone(),
+                source_id: fit(&w.source_id, 100, false).unwrap_or_default(),
                 publication,
                 identity,
             });
@@ -524,21 +592,34 @@ fn merge_publications(
         // A synced publication follows its source only when that source answered this time.
         let follows = origin.is_synced() && answered_sources.contains(&origin);
         let identity = Identity::of_publication(e);
-        match candidates.iter().position(|c| c.identity.same(&identity)) {
-            Some(i) => {
+        // Every work that is this publication is accounted for by it (a preprint and its
+        // journal version without DOIs on one side are both this one).
+        let mut matched = None;
+        for (i, c) in candidates.iter().enumerate() {
+            if c.identity.same(&identity) {
                 seen[i] = true;
+                matched.get_or_insert(i);
+            }
+        }
+        match matched {
+            Some(i) => {
                 let c = &candidates[i];
                 if follows {
+                    let mut fresh = synced(c);
+                    // What a source that did not answer this time gave stays.
+                    if !complete {
+                        fill_gaps(&mut fresh, e);
+                    }
                     let same_origin = e.provenance.as_ref().is_some_and(|p| {
                         p.source == c.source && p.source_id.as_deref() == Some(&c.source_id)
                     });
-                    if content(e) == content(&c.publication) && same_origin {
+                    if content(e) == content(&fresh) && same_origin {
                         out.push(e.clone());
                     } else {
-                        if content(e) != content(&c.publication) {
+                        if content(e) != content(&fresh) {
                             changes.updated += 1;
                         }
-                        out.push(synced(c));
+                        out.push(fresh);
                     }
                 } else {
                     if !origin.is_synced() {
