@@ -573,6 +573,24 @@ async fn a_bulk_sync_runs_in_the_background_and_reports_each_failure() {
     res.expect(202);
     let location = res.header("location").unwrap();
     assert_eq!(res.json()["state"], "queued");
+    // Asked again while it is under way: the same job.
+    let again = w
+        .app
+        .as_(&w.staff)
+        .post(
+            "/api/v1/faculty/sync",
+            &json!({"university_id": w.university}),
+        )
+        .await;
+    again.expect(202);
+    if again.header("location").unwrap() != location {
+        let first = w.app.as_(&w.staff).get(&location).await;
+        assert_eq!(
+            first.json()["state"],
+            "succeeded",
+            "a second job only once the first ended"
+        );
+    }
     let job = wait_for_job(&w.app, &w.staff, &location).await;
     assert_eq!(job["state"], "succeeded", "{job}");
     assert_eq!(job["total"], 3, "{job}");
@@ -1038,4 +1056,54 @@ async fn a_publication_sent_back_in_another_form_keeps_its_provenance() {
         .iter()
         .all(|s| s == "orcid")
     );
+}
+
+#[actix_web::test]
+async fn two_versions_of_a_hand_typed_publication_add_nothing() {
+    let w = world().await;
+    let title = "Toward a Unified Theory of High-Energy Metaphysics: Silly String Theory";
+    let id = w
+        .profile(json!({"name": "Josiah Carberry", "orcid": CARBERRY,
+            "publications": [{"title": title, "year": 2008}]}))
+        .await;
+    // ORCID lists the work twice, as a preprint and as the article, with two DOIs.
+    let mut record: Value = serde_json::from_str(include_str!(
+        "../src/demo/sources/orcid/0000-0002-1825-0097.record.json"
+    ))
+    .unwrap();
+    let groups = record["activities-summary"]["works"]["group"]
+        .as_array_mut()
+        .unwrap();
+    let mut preprint = groups
+        .iter()
+        .find(|g| g["work-summary"][0]["put-code"] == json!(4562456))
+        .unwrap()
+        .clone();
+    preprint["work-summary"][0]["put-code"] = json!(999);
+    preprint["work-summary"][0]["external-ids"]["external-id"][0]["external-id-value"] =
+        json!("10.5555/87654321");
+    preprint["work-summary"][0]["external-ids"]["external-id"][0]["external-id-normalized"]["value"] =
+        json!("10.5555/87654321");
+    groups.push(preprint.clone());
+    let mut works: Value = serde_json::from_str(include_str!(
+        "../src/demo/sources/orcid/0000-0002-1825-0097.works.json"
+    ))
+    .unwrap();
+    works["bulk"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"work": preprint["work-summary"][0]}));
+    w.fake
+        .faults
+        .replace(&format!("/{CARBERRY}/record"), record.to_string());
+    w.fake
+        .faults
+        .replace(&format!("/{CARBERRY}/works/"), works.to_string());
+
+    let report = w.sync(&id, "sources=orcid").await;
+    assert_eq!(report["sources"][0]["works"], 5, "{report}");
+    assert_eq!(report["publications"]["kept"], 1, "{report}");
+    assert_eq!(report["publications"]["added"], 3, "{report}");
+    let (profile, _) = w.read(&id).await;
+    assert_eq!(titles(&profile).iter().filter(|t| *t == title).count(), 1);
 }

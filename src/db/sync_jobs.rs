@@ -4,7 +4,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::schema::{faculty_profiles, faculty_sync_state, sync_jobs};
+use super::schema::{faculty_profiles, faculty_sync_state, organizations, sync_jobs};
 use super::{DbConn, Seek};
 use crate::domain::stored::{SyncJobKind, SyncJobState};
 
@@ -63,6 +63,20 @@ pub fn insert(conn: &mut DbConn, job: &NewJob<'_>, now: NaiveDateTime) -> QueryR
         ))
         .returning(sync_jobs::all_columns)
         .get_result(conn)
+}
+
+/// The university's job that is queued or running, if there is one; takes the university's
+/// row lock first, so that two requests at once make one job between them.
+pub fn active_for(conn: &mut DbConn, university_id: &str) -> QueryResult<Option<SyncJobRow>> {
+    diesel::update(organizations::table.filter(organizations::id.eq(university_id)))
+        .set(organizations::id.eq(university_id))
+        .execute(conn)?;
+    sync_jobs::table
+        .filter(sync_jobs::university_id.eq(university_id))
+        .filter(sync_jobs::state.eq_any([SyncJobState::Queued, SyncJobState::Running]))
+        .select(SyncJobRow::as_select())
+        .first(conn)
+        .optional()
 }
 
 pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<SyncJobRow>> {

@@ -270,7 +270,7 @@ pub async fn sync(
     security(("bearer" = [])),
     request_body = StartSync,
     responses(
-        (status = 202, description = "Queued", body = SyncJob, headers(("Location" = String))),
+        (status = 202, description = "Queued; or, while a sync of the university is queued or running, that one", body = SyncJob, headers(("Location" = String))),
         (status = 403, body = Problem, content_type = "application/problem+json"),
     )
 )]

@@ -68,7 +68,8 @@ pub async fn start(
     Ok(job)
 }
 
-/// Queues a bulk sync (see [`start`]) without waking a runner.
+/// Queues a bulk sync (see [`start`]) without waking a runner. While one of the university
+/// is queued or running, that one is the answer: a second request makes no second job.
 pub async fn queue(db: &Db, caller: Option<&Caller>, input: StartSync) -> AppResult<SyncJob> {
     create(db, caller, input, None).await.map(view)
 }
@@ -100,6 +101,19 @@ async fn create(
     let requested_by = caller.map(|c| c.user_id.clone());
     db.write(move |conn| {
         super::require_university(conn, &university_id, super::NamedIn::Body)?;
+        if let Some(active) = rows::active_for(conn, &university_id)? {
+            // The CLI runs its job itself, so it cannot share one a runner holds.
+            return match runner {
+                None => Ok(active),
+                Some(_) => Err(AppError::new(
+                    crate::error::ErrorCode::Conflict,
+                    format!(
+                        "A sync of this university is already under way: /api/v1/sync-jobs/{}",
+                        active.id
+                    ),
+                )),
+            };
+        }
         let sources = serde_json::to_string(&sources).map_err(AppError::internal)?;
         // The CLI's caller is no account.
         let requested_by = match requested_by {
