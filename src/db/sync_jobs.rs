@@ -145,6 +145,16 @@ pub struct Progress<'a> {
     pub errors: &'a str,
 }
 
+/// Job `id` while `runner` holds it: what a runner's writes are filtered by, so that one that
+/// lost its job (its lease ran out, another took it) writes nothing.
+macro_rules! held {
+    ($id:expr, $runner:expr) => {
+        sync_jobs::table
+            .filter(sync_jobs::id.eq($id))
+            .filter(sync_jobs::runner.eq($runner))
+    };
+}
+
 /// Saves progress and renews the lease, if `runner` still holds the job; `false` when it
 /// lost it (its lease ran out and another runner took the job).
 pub fn save_progress(
@@ -156,24 +166,20 @@ pub fn save_progress(
     now: NaiveDateTime,
     lease_until: NaiveDateTime,
 ) -> QueryResult<bool> {
-    let n = diesel::update(
-        sync_jobs::table
-            .filter(sync_jobs::id.eq(id))
-            .filter(sync_jobs::runner.eq(runner)),
-    )
-    .set((
-        sync_jobs::total.eq(p.total),
-        sync_jobs::processed.eq(p.processed),
-        sync_jobs::updated.eq(p.updated),
-        sync_jobs::unchanged.eq(p.unchanged),
-        sync_jobs::failed.eq(p.failed),
-        sync_jobs::cursor.eq(p.cursor),
-        sync_jobs::errors.eq(p.errors),
-        sync_jobs::started_at.eq(started_at),
-        sync_jobs::lease_until.eq(lease_until),
-        sync_jobs::updated_at.eq(now),
-    ))
-    .execute(conn)?;
+    let n = diesel::update(held!(id, runner))
+        .set((
+            sync_jobs::total.eq(p.total),
+            sync_jobs::processed.eq(p.processed),
+            sync_jobs::updated.eq(p.updated),
+            sync_jobs::unchanged.eq(p.unchanged),
+            sync_jobs::failed.eq(p.failed),
+            sync_jobs::cursor.eq(p.cursor),
+            sync_jobs::errors.eq(p.errors),
+            sync_jobs::started_at.eq(started_at),
+            sync_jobs::lease_until.eq(lease_until),
+            sync_jobs::updated_at.eq(now),
+        ))
+        .execute(conn)?;
     Ok(n == 1)
 }
 
@@ -184,14 +190,9 @@ pub fn renew(
     runner: &str,
     lease_until: NaiveDateTime,
 ) -> QueryResult<bool> {
-    let n = diesel::update(
-        sync_jobs::table
-            .filter(sync_jobs::id.eq(id))
-            .filter(sync_jobs::runner.eq(runner))
-            .filter(sync_jobs::state.eq(SyncJobState::Running)),
-    )
-    .set(sync_jobs::lease_until.eq(lease_until))
-    .execute(conn)?;
+    let n = diesel::update(held!(id, runner).filter(sync_jobs::state.eq(SyncJobState::Running)))
+        .set(sync_jobs::lease_until.eq(lease_until))
+        .execute(conn)?;
     Ok(n == 1)
 }
 
@@ -204,19 +205,15 @@ pub fn finish(
     detail: Option<&str>,
     now: NaiveDateTime,
 ) -> QueryResult<bool> {
-    let n = diesel::update(
-        sync_jobs::table
-            .filter(sync_jobs::id.eq(id))
-            .filter(sync_jobs::runner.eq(runner)),
-    )
-    .set((
-        sync_jobs::state.eq(state),
-        sync_jobs::detail.eq(detail),
-        sync_jobs::finished_at.eq(now),
-        sync_jobs::lease_until.eq(None::<NaiveDateTime>),
-        sync_jobs::updated_at.eq(now),
-    ))
-    .execute(conn)?;
+    let n = diesel::update(held!(id, runner))
+        .set((
+            sync_jobs::state.eq(state),
+            sync_jobs::detail.eq(detail),
+            sync_jobs::finished_at.eq(now),
+            sync_jobs::lease_until.eq(None::<NaiveDateTime>),
+            sync_jobs::updated_at.eq(now),
+        ))
+        .execute(conn)?;
     Ok(n == 1)
 }
 
