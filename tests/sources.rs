@@ -62,6 +62,12 @@ async fn world_with(tweak: impl FnOnce(&mut liaison::config::Settings) + 'static
 }
 
 impl World {
+    /// A profile of Lin Mei-Ling, whom both fake sources know, typed as name and iD only.
+    async fn lin(&self) -> String {
+        self.profile(json!({"name": "Lin Mei-Ling", "orcid": LIN}))
+            .await
+    }
+
     async fn profile(&self, body: Value) -> String {
         let mut body = body;
         body["university_id"] = self.university.clone().into();
@@ -95,6 +101,11 @@ impl World {
     }
 }
 
+/// An ORCID fixture, to serve changed through the fake.
+fn orcid_fixture(text: &str) -> Value {
+    serde_json::from_str(text).unwrap()
+}
+
 fn titles(profile: &Value) -> Vec<String> {
     each(profile, "publications", |p| {
         p["title"].as_str().unwrap_or_default().to_owned()
@@ -113,9 +124,7 @@ fn source_of<'a>(profile: &'a Value, title_start: &str) -> &'a Value {
 #[actix_web::test]
 async fn a_sync_fills_the_profile_from_both_sources_with_provenance() {
     let w = world().await;
-    let id = w
-        .profile(json!({"name": "Lin Mei-Ling", "orcid": LIN}))
-        .await;
+    let id = w.lin().await;
     let report = w.sync(&id, "refresh=wait_for").await;
 
     assert_eq!(report["changed"], true, "{report}");
@@ -246,9 +255,7 @@ async fn a_sync_fills_the_profile_from_both_sources_with_provenance() {
 #[actix_web::test]
 async fn a_second_sync_of_unchanged_sources_changes_nothing() {
     let w = world().await;
-    let id = w
-        .profile(json!({"name": "Lin Mei-Ling", "orcid": LIN}))
-        .await;
+    let id = w.lin().await;
     w.sync(&id, "").await;
     let (before, etag) = w.read(&id).await;
     let again = w.sync(&id, "").await;
@@ -340,19 +347,16 @@ async fn hand_typed_fields_and_publications_win_and_deleted_ones_stay_deleted() 
 #[actix_web::test]
 async fn synced_publications_follow_their_source() {
     let w = world().await;
-    let id = w
-        .profile(json!({"name": "Lin Mei-Ling", "orcid": LIN}))
-        .await;
+    let id = w.lin().await;
     w.sync(&id, "sources=orcid").await;
     let (profile, _) = w.read(&id).await;
     assert_eq!(profile["publications"].as_array().unwrap().len(), 3);
     let first = source_of(&profile, "Straggler-Aware")["provenance"]["recorded_at"].clone();
 
     // ORCID now describes one work differently and no longer lists another.
-    let works: Value = serde_json::from_str(include_str!(
+    let works: Value = orcid_fixture(include_str!(
         "../src/demo/sources/orcid/0000-0001-5109-3700.works.json"
-    ))
-    .unwrap();
+    ));
     let mut changed = works.clone();
     let bulk = changed["bulk"].as_array_mut().unwrap();
     bulk.retain(|item| item["work"]["put-code"] != json!(171005318));
@@ -361,10 +365,9 @@ async fn synced_publications_follow_their_source() {
             item["work"]["short-description"] = json!("A revised abstract about stragglers.");
         }
     }
-    let mut record: Value = serde_json::from_str(include_str!(
+    let mut record: Value = orcid_fixture(include_str!(
         "../src/demo/sources/orcid/0000-0001-5109-3700.record.json"
-    ))
-    .unwrap();
+    ));
     record["activities-summary"]["works"]["group"]
         .as_array_mut()
         .unwrap()
@@ -482,9 +485,7 @@ async fn retries_wait_out_429_and_5xx_then_succeed() {
 #[actix_web::test]
 async fn who_may_sync_and_bad_requests() {
     let w = world().await;
-    let id = w
-        .profile(json!({"name": "Lin Mei-Ling", "orcid": LIN}))
-        .await;
+    let id = w.lin().await;
     let bare = w.profile(json!({"name": "No Identifiers"})).await;
     let path = format!("/api/v1/faculty/{id}/sync");
 
@@ -551,9 +552,7 @@ async fn wait_for_job(app: &TestApp, token: &str, location: &str) -> Value {
 #[actix_web::test]
 async fn a_bulk_sync_runs_in_the_background_and_reports_each_failure() {
     let w = world().await;
-    let lin = w
-        .profile(json!({"name": "Lin Mei-Ling", "orcid": LIN}))
-        .await;
+    let lin = w.lin().await;
     let unknown = w
         .profile(json!({"name": "Nobody Known", "orcid": UNKNOWN}))
         .await;
@@ -649,9 +648,7 @@ async fn a_bulk_sync_runs_in_the_background_and_reports_each_failure() {
 #[actix_web::test]
 async fn an_interrupted_job_resumes_after_its_last_profile() {
     let w = world().await;
-    let first = w
-        .profile(json!({"name": "Lin Mei-Ling", "orcid": LIN}))
-        .await;
+    let first = w.lin().await;
     let second = w
         .profile(json!({"name": "Josiah Carberry", "orcid": CARBERRY}))
         .await;
@@ -719,9 +716,7 @@ fn cli(w: &World, args: &[&str]) -> std::process::Output {
 #[actix_web::test]
 async fn the_cli_syncs_a_profile_and_a_university() {
     let w = world().await;
-    let lin = w
-        .profile(json!({"name": "Lin Mei-Ling", "orcid": LIN}))
-        .await;
+    let lin = w.lin().await;
     let unknown = w
         .profile(json!({"name": "Nobody Known", "orcid": UNKNOWN}))
         .await;
@@ -880,9 +875,7 @@ async fn settled_jobs(app: &TestApp) -> Vec<Value> {
 #[actix_web::test]
 async fn the_periodic_refresh_syncs_the_profiles_not_synced_within_the_interval() {
     let w = world_with(|s| s.sync_refresh_interval_hours = 24).await;
-    let recent = w
-        .profile(json!({"name": "Lin Mei-Ling", "orcid": LIN}))
-        .await;
+    let recent = w.lin().await;
     let stale = w
         .profile(json!({"name": "Josiah Carberry", "orcid": CARBERRY}))
         .await;
@@ -972,9 +965,7 @@ async fn requests_to_a_source_keep_to_its_rate_limit() {
 #[actix_web::test]
 async fn an_id_another_profile_holds_is_not_copied_from_openalex() {
     let w = world().await;
-    let holder = w
-        .profile(json!({"name": "Lin Mei-Ling", "orcid": LIN}))
-        .await;
+    let holder = w.lin().await;
     // A second profile of the same person, known by her OpenAlex id only.
     let twin = w
         .profile(json!({"name": "M.-L. Lin", "openalex_id": "A5000000001"}))
@@ -997,9 +988,7 @@ async fn an_id_another_profile_holds_is_not_copied_from_openalex() {
 #[actix_web::test]
 async fn a_sync_in_which_one_source_is_missing_keeps_what_that_source_gave() {
     let w = world().await;
-    let id = w
-        .profile(json!({"name": "Lin Mei-Ling", "orcid": LIN}))
-        .await;
+    let id = w.lin().await;
     w.sync(&id, "").await;
     let (before, etag) = w.read(&id).await;
     // Only OpenAlex asked; then ORCID down while both are asked (in either order).
@@ -1026,9 +1015,7 @@ async fn a_sync_in_which_one_source_is_missing_keeps_what_that_source_gave() {
 #[actix_web::test]
 async fn a_publication_sent_back_in_another_form_keeps_its_provenance() {
     let w = world().await;
-    let id = w
-        .profile(json!({"name": "Lin Mei-Ling", "orcid": LIN}))
-        .await;
+    let id = w.lin().await;
     w.sync(&id, "sources=orcid").await;
     let (profile, etag) = w.read(&id).await;
     let mut publications = profile["publications"].as_array().unwrap().clone();
@@ -1067,10 +1054,9 @@ async fn two_versions_of_a_hand_typed_publication_add_nothing() {
             "publications": [{"title": title, "year": 2008}]}))
         .await;
     // ORCID lists the work twice, as a preprint and as the article, with two DOIs.
-    let mut record: Value = serde_json::from_str(include_str!(
+    let mut record: Value = orcid_fixture(include_str!(
         "../src/demo/sources/orcid/0000-0002-1825-0097.record.json"
-    ))
-    .unwrap();
+    ));
     let groups = record["activities-summary"]["works"]["group"]
         .as_array_mut()
         .unwrap();
@@ -1085,10 +1071,9 @@ async fn two_versions_of_a_hand_typed_publication_add_nothing() {
     preprint["work-summary"][0]["external-ids"]["external-id"][0]["external-id-normalized"]["value"] =
         json!("10.5555/87654321");
     groups.push(preprint.clone());
-    let mut works: Value = serde_json::from_str(include_str!(
+    let mut works: Value = orcid_fixture(include_str!(
         "../src/demo/sources/orcid/0000-0002-1825-0097.works.json"
-    ))
-    .unwrap();
+    ));
     works["bulk"]
         .as_array_mut()
         .unwrap()
