@@ -68,6 +68,17 @@ impl World {
             .await
     }
 
+    /// The office asks for a bulk sync of its university, from both sources.
+    async fn start_bulk(&self) -> common::Response {
+        self.app
+            .as_(&self.staff)
+            .post(
+                "/api/v1/faculty/sync",
+                &json!({"university_id": self.university}),
+            )
+            .await
+    }
+
     async fn profile(&self, body: Value) -> String {
         let mut body = body;
         body["university_id"] = self.university.clone().into();
@@ -561,26 +572,12 @@ async fn a_bulk_sync_runs_in_the_background_and_reports_each_failure() {
         .await;
     w.profile(json!({"name": "No Identifiers"})).await;
 
-    let res = w
-        .app
-        .as_(&w.staff)
-        .post(
-            "/api/v1/faculty/sync",
-            &json!({"university_id": w.university}),
-        )
-        .await;
+    let res = w.start_bulk().await;
     res.expect(202);
     let location = res.header("location").unwrap();
     assert_eq!(res.json()["state"], "queued");
     // Asked again while it is under way: the same job.
-    let again = w
-        .app
-        .as_(&w.staff)
-        .post(
-            "/api/v1/faculty/sync",
-            &json!({"university_id": w.university}),
-        )
-        .await;
+    let again = w.start_bulk().await;
     again.expect(202);
     if again.header("location").unwrap() != location {
         let first = w.app.as_(&w.staff).get(&location).await;
