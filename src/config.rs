@@ -107,6 +107,9 @@ pub struct Settings {
     /// Re-sync every profile with an ORCID iD or OpenAlex id whose last sync is older than
     /// this many hours (0: never; syncs then happen only when asked for).
     pub sync_refresh_interval_hours: u64,
+    /// How often the notifier looks for events that time makes due (payments overdue,
+    /// centre renewals coming up); each is announced once whatever the interval.
+    pub due_scan_interval_secs: u64,
 }
 
 /// A secret string that never appears in `Debug` output (and so in no log line).
@@ -202,6 +205,7 @@ impl Default for Settings {
             sources_retry_base_ms: 1000,
             sources_max_retry_wait_secs: 120,
             sync_refresh_interval_hours: 0,
+            due_scan_interval_secs: 3600,
         }
     }
 }
@@ -313,6 +317,8 @@ pub struct SettingsArgs {
     pub sources_max_retry_wait_secs: Option<u64>,
     #[arg(long, env = "LIAISON_SYNC_REFRESH_INTERVAL_HOURS", global = true)]
     pub sync_refresh_interval_hours: Option<u64>,
+    #[arg(long, env = "LIAISON_DUE_SCAN_INTERVAL_SECS", global = true)]
+    pub due_scan_interval_secs: Option<u64>,
 }
 
 impl SettingsArgs {
@@ -360,7 +366,8 @@ impl SettingsArgs {
             sources_max_retries,
             sources_retry_base_ms,
             sources_max_retry_wait_secs,
-            sync_refresh_interval_hours
+            sync_refresh_interval_hours,
+            due_scan_interval_secs
         );
         if let Some(email) = &self.sources_contact_email {
             s.sources_contact_email = Some(email.clone());
@@ -495,6 +502,9 @@ impl Settings {
         }
         if !(1..=3600).contains(&self.sources_max_retry_wait_secs) {
             anyhow::bail!("sources_max_retry_wait_secs: must be between 1 and 3600");
+        }
+        if !(1..=86_400).contains(&self.due_scan_interval_secs) {
+            anyhow::bail!("due_scan_interval_secs: must be between 1 and 86400 (a day)");
         }
         if self.sync_refresh_interval_hours > 24 * 365 {
             anyhow::bail!("sync_refresh_interval_hours: must be at most 8760 (a year)");

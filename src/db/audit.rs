@@ -156,3 +156,26 @@ pub fn organizations_of(
     }
     Ok(out)
 }
+
+pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<EntryRow>> {
+    audit_log::table
+        .filter(audit_log::id.eq(id))
+        .select(EntryRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The newest entry of a record (ids are time-ordered).
+pub fn latest_for(
+    conn: &mut DbConn,
+    entity: AuditEntity,
+    entity_id: &str,
+) -> QueryResult<Option<EntryRow>> {
+    audit_log::table
+        .filter(audit_log::entity.eq(entity))
+        .filter(audit_log::entity_id.eq(entity_id))
+        .order(audit_log::id.desc())
+        .select(EntryRow::as_select())
+        .first(conn)
+        .optional()
+}

@@ -337,3 +337,16 @@ pub fn events(conn: &mut DbConn, ids: &[String]) -> QueryResult<HashMap<String, 
     }
     Ok(out)
 }
+
+/// The profiles whose engagement with the need is in one of `states`.
+pub fn faculty_in_states(
+    conn: &mut DbConn,
+    need_id: &str,
+    states: &[EngagementState],
+) -> QueryResult<Vec<String>> {
+    engagements::table
+        .filter(engagements::need_id.eq(need_id))
+        .filter(engagements::state.eq_any(states.to_vec()))
+        .select(engagements::faculty_id)
+        .load(conn)
+}

@@ -130,6 +130,7 @@ pub mod engagements;
 pub mod faculty;
 pub mod invitations;
 pub mod needs;
+pub mod notifications;
 pub mod organizations;
 pub mod outbox;
 pub mod projects;

@@ -477,6 +477,71 @@ diesel::joinable!(publication_tombstones -> faculty_profiles (faculty_id));
 diesel::joinable!(faculty_sync_state -> faculty_profiles (faculty_id));
 diesel::joinable!(need_keywords -> needs (need_id));
 diesel::joinable!(need_collaboration -> needs (need_id));
+diesel::table! {
+    events (seq) {
+        seq -> BigInt,
+        id -> Text,
+        #[sql_name = "type"]
+        event_type -> Text,
+        at -> Timestamp,
+        entity -> Text,
+        entity_id -> Text,
+        audit_entry_id -> Nullable<Text>,
+        actor_user_id -> Nullable<Text>,
+        recipient_user_id -> Nullable<Text>,
+        data -> Text,
+        once_key -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    notifications (id) {
+        id -> Text,
+        user_id -> Text,
+        event_id -> Text,
+        #[sql_name = "type"]
+        event_type -> Text,
+        entity -> Text,
+        entity_id -> Text,
+        title -> Text,
+        data -> Text,
+        created_at -> Timestamp,
+        read_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    notification_settings (user_id, event_type) {
+        user_id -> Text,
+        event_type -> Text,
+        delivery -> Text,
+    }
+}
+
+diesel::table! {
+    saved_alerts (id) {
+        id -> Text,
+        user_id -> Text,
+        name -> Text,
+        kind -> Text,
+        target -> Text,
+        search -> Nullable<Text>,
+        need_id -> Nullable<Text>,
+        faculty_id -> Nullable<Text>,
+        min_score -> Nullable<Double>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    workers (name) {
+        name -> Text,
+        position -> BigInt,
+        holder -> Nullable<Text>,
+        lease_until -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(need_invitations -> needs (need_id));
 diesel::joinable!(need_invitations -> faculty_profiles (faculty_id));
 diesel::joinable!(center_partners -> centers (center_id));
@@ -526,4 +591,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     publication_tombstones,
     faculty_sync_state,
     sync_jobs,
+    events,
+    notifications,
+    notification_settings,
+    saved_alerts,
+    workers,
 );

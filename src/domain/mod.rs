@@ -294,6 +294,21 @@ impl PublicId {
             })
             .transpose()
     }
+
+    /// An optional id in a request body: a 422 naming `field` when malformed.
+    pub fn body_field(field: &str, value: Option<&str>) -> crate::error::AppResult<Option<String>> {
+        value
+            .map(|v| {
+                Self::parse(v).ok_or_else(|| {
+                    crate::error::AppError::validation(vec![FieldError::new(
+                        field,
+                        FieldCode::InvalidId,
+                        "must be an id",
+                    )])
+                })
+            })
+            .transpose()
+    }
 }
 
 #[cfg(test)]

@@ -513,3 +513,55 @@ stored_enum! {
         Refresh = "refresh",
     }
 }
+
+// Events and notifications.
+
+stored_enum! {
+    /// What happened: the type of an event, a notification and a webhook delivery.
+    #[derive(Hash, PartialOrd, Ord)]
+    pub enum EventType {
+        /// A need became open (created open, or a draft opened).
+        NeedPublished = "need.published",
+        /// An open need was edited.
+        NeedUpdated = "need.updated",
+        /// A need was closed, awarded or deleted.
+        NeedClosed = "need.closed",
+        /// An engagement moved (shortlisted, interested, declined, agreed, closed).
+        EngagementStateChanged = "engagement.state_changed",
+        /// A company invited a professor to a need (an engagement moved to `invited`).
+        InvitationReceived = "invitation.received",
+        /// A funded project was recorded.
+        FundedProjectCreated = "funded_project.created",
+        /// A payment of a funded project was received.
+        PaymentReceived = "payment.received",
+        /// A scheduled payment passed its due date unpaid.
+        PaymentOverdue = "payment.overdue",
+        /// An active centre's renewal date is within 60 days.
+        CenterRenewalDue = "center.renewal_due",
+        /// A compute allocation was approved or rejected.
+        AllocationDecided = "allocation.decided",
+        /// A record newly fits one of the recipient's saved alerts.
+        AlertMatched = "alert.matched",
+    }
+}
+
+stored_enum! {
+    /// How a user receives one type of event.
+    pub enum Delivery {
+        /// In the notifications of the API (and the app).
+        InApp = "in_app",
+        /// Not at all.
+        None = "none",
+    }
+}
+
+stored_enum! {
+    /// What a saved alert watches for.
+    pub enum AlertKind {
+        /// New or changed records that a saved search finds.
+        Search = "search",
+        /// Profiles whose match score for a need (or needs whose score for a profile) reaches
+        /// `min_score`.
+        Match = "match",
+    }
+}

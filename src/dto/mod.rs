@@ -11,6 +11,7 @@ pub mod invitations;
 pub mod json;
 pub mod matching;
 pub mod needs;
+pub mod notifications;
 pub mod ops;
 pub mod organizations;
 pub mod projects;

@@ -14,6 +14,7 @@ pub mod invitations;
 pub mod matching;
 pub mod members;
 pub mod needs;
+pub mod notifications;
 pub mod observe;
 pub mod ops;
 pub mod organizations;
@@ -57,6 +58,8 @@ pub struct AppState {
     pub sources: Arc<crate::sources::Sources>,
     /// Runs bulk sync jobs and the periodic refresh.
     pub sync: Arc<crate::service::faculty::jobs::SyncRunner>,
+    /// Checks saved alerts and makes notifications.
+    pub notifier: Arc<crate::service::notifications::worker::Notifier>,
 }
 
 impl AppState {
@@ -93,9 +96,15 @@ impl AppState {
             sources.clone(),
             refresh_every,
         )?;
+        let notifier = crate::service::notifications::worker::Notifier::start(
+            db.clone(),
+            &search,
+            Duration::from_secs(settings.due_scan_interval_secs),
+        )?;
         let spec = openapi();
         let routes = RouteTable::from_spec(&spec);
         Ok(Self {
+            notifier,
             sources,
             sync,
             db,
@@ -141,6 +150,7 @@ Every error is `application/problem+json` (RFC 9457) with a stable `code`; see `
         (name = "organizations", description = "Universities, companies, government bodies and foundations"),
         (name = "compute", description = "Shared compute: GPU clusters, HPC systems and credit pools with academia/industry shares, allocations, and scheduler usage"),
         (name = "reports", description = "Reports for universities' industry-liaison offices, as JSON or CSV"),
+        (name = "notifications", description = "The caller's notifications, what they receive, and saved alerts"),
         (name = "audit", description = "Who changed what and when: centres, funded projects, payments, engagements, memberships, invitations"),
         (name = "operations", description = "Health, readiness, metrics and problem types"),
     )
@@ -263,7 +273,16 @@ fn routes(cfg: &mut ServiceConfig) {
                 .service(compute::update_allocation)
                 .service(compute::transition)
                 .service(compute::renew)
-                .service(compute::held_by_profile),
+                .service(compute::held_by_profile)
+                .service(notifications::list)
+                .service(notifications::mark_all)
+                .service(notifications::mark_one)
+                .service(notifications::settings)
+                .service(notifications::set_settings)
+                .service(notifications::create_alert)
+                .service(notifications::list_alerts)
+                .service(notifications::get_alert)
+                .service(notifications::delete_alert),
         );
 }
 

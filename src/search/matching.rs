@@ -221,6 +221,19 @@ impl MatchQuery {
     pub fn is_empty(&self) -> bool {
         self.terms.is_empty() || self.norm <= 0.0
     }
+
+    /// The tokens a text must have one of to score at all, as `rank` finds candidates: each
+    /// uncommon word, and the first piece of each of its alternatives (an alternative counts
+    /// only where all its pieces occur).
+    pub fn triggers(&self) -> impl Iterator<Item = &str> {
+        self.terms.iter().filter(|t| !t.common).flat_map(|t| {
+            std::iter::once(t.token.as_str()).chain(
+                t.alternatives
+                    .iter()
+                    .filter_map(|a| a.pieces.first().map(String::as_str)),
+            )
+        })
+    }
 }
 
 /// Counts an analyser's tokens in `text`: token → (count, first surface form), and the total;
@@ -588,6 +601,16 @@ impl AnalysedProfile {
             len,
             alternatives,
         }
+    }
+
+    /// Whether any of its compared texts has this token.
+    pub fn has(&self, token: &str) -> bool {
+        self.tf.contains_key(token)
+    }
+
+    /// Its tokens, in no order.
+    pub fn tokens(&self) -> impl Iterator<Item = &str> {
+        self.tf.keys().map(String::as_str)
     }
 
     pub fn hits(&self, q: &MatchQuery) -> ProfileHits {

@@ -462,6 +462,20 @@ pub fn filter(
     ))
 }
 
+/// [`filter`], admitting only the documents of `among` (record ids).
+pub fn filter_among(
+    f: &Fields,
+    kind: Kind,
+    visible: &Visible,
+    filters: &[(Filter, String)],
+    among: &[String],
+) -> Box<dyn Query> {
+    Box::new(BooleanQuery::intersection(vec![
+        filter(f, kind, visible, filters),
+        any_of(f.id, among),
+    ]))
+}
+
 pub fn run(index: &SearchIndex, req: &Request) -> AppResult<Results> {
     let f = &index.fields;
     let user: Option<Box<dyn Query>> = match req.q.as_deref().map(str::trim) {
@@ -593,6 +607,44 @@ pub fn run(index: &SearchIndex, req: &Request) -> AppResult<Results> {
         hits,
         facets,
     })
+}
+
+/// Which of the documents `among` (record ids) the request's query and filters find, with
+/// their titles: a saved search checked against the records that just changed. No
+/// scoring, facets or highlights; `limit` and `offset` are ignored.
+pub fn found_among(
+    index: &SearchIndex,
+    searcher: &tantivy::Searcher,
+    req: &Request,
+    among: &[String],
+) -> AppResult<Vec<(String, String)>> {
+    if among.is_empty() {
+        return Ok(Vec::new());
+    }
+    let f = &index.fields;
+    let mut parts: Vec<Box<dyn Query>> = vec![
+        any_of(f.id, among),
+        filter(f, req.kind, &req.visible, &req.filters),
+    ];
+    if let Some(q) = req.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        parts.push(parse(index, q, req.all_words)?);
+    }
+    let query = BooleanQuery::intersection(parts);
+    let found = searcher
+        .search(&query, &tantivy::collector::DocSetCollector)
+        .map_err(AppError::internal)?;
+    let mut out = Vec::with_capacity(found.len());
+    for address in found {
+        let doc: TantivyDocument = searcher.doc(address).map_err(AppError::internal)?;
+        let text = |field: Field| {
+            doc.get_first(field)
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+                .to_owned()
+        };
+        out.push((text(f.id), text(f.title).replace('\n', " · ")));
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

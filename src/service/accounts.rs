@@ -143,24 +143,31 @@ pub async fn logout(db: &Db, token: String) -> AppResult<()> {
 /// Loads the caller named by a verified token; a deleted or disabled user is unauthenticated.
 pub async fn load_caller(db: &Db, user_id: String) -> AppResult<Caller> {
     db.run(move |conn| {
-        let user = rows::find_user(conn, &user_id)?
-            .filter(|u| !u.disabled)
-            .ok_or_else(|| AppError::unauthenticated("user disabled or deleted"))?;
-        let memberships = rows::memberships_of(conn, &user.id)?
-            .into_iter()
-            .map(|(m, kind, _)| CallerMembership {
-                organization_id: m.organization_id,
-                organization_kind: kind,
-                role: m.role,
-            })
-            .collect();
-        Ok(Caller {
-            user_id: user.id,
-            is_platform_operator: user.is_platform_operator,
-            memberships,
-        })
+        caller_in(conn, &user_id)?
+            .ok_or_else(|| AppError::unauthenticated("user disabled or deleted"))
     })
     .await
+}
+
+/// The account as a caller, with its memberships as they are now (`None`: disabled or
+/// deleted): who a notification or an alert acts for.
+pub(crate) fn caller_in(conn: &mut DbConn, user_id: &str) -> AppResult<Option<Caller>> {
+    let Some(user) = rows::find_user(conn, user_id)?.filter(|u| !u.disabled) else {
+        return Ok(None);
+    };
+    let memberships = rows::memberships_of(conn, &user.id)?
+        .into_iter()
+        .map(|(m, kind, _)| CallerMembership {
+            organization_id: m.organization_id,
+            organization_kind: kind,
+            role: m.role,
+        })
+        .collect();
+    Ok(Some(Caller {
+        user_id: user.id,
+        is_platform_operator: user.is_platform_operator,
+        memberships,
+    }))
 }
 
 pub async fn me(db: &Db, caller: &Caller) -> AppResult<Me> {

@@ -86,8 +86,24 @@ pub fn record<B: Serialize, A: Serialize>(
         after: json(after.map(serde_json::to_value))?,
         at: now(),
     };
-    rows::record(conn, &PublicId::generate(), &change)?;
-    Ok(())
+    let id = PublicId::generate();
+    rows::record(conn, &id, &change)?;
+    super::notifications::events::from_change(conn, &id, &change)
+}
+
+/// Whether `caller` may see this entry's record, as the audit log would show it to them
+/// (the organization an entry concerns aside): who may hear of an event.
+pub(crate) fn record_visible_to(
+    conn: &mut DbConn,
+    caller: &Caller,
+    entry: EntryRow,
+) -> AppResult<bool> {
+    if caller.is_platform_operator {
+        return Ok(true);
+    }
+    Ok(!Visibility::of(Some(caller))?
+        .keep(conn, vec![entry])?
+        .is_empty())
 }
 
 fn changed(before: Option<&serde_json::Value>, after: Option<&serde_json::Value>) -> Vec<String> {

@@ -105,7 +105,7 @@ fn country_param(value: Option<&str>, errors: &mut Vec<FieldError>) -> Option<St
     }
 }
 
-fn this_year() -> i32 {
+pub(crate) fn this_year() -> i32 {
     chrono::Utc::now().year()
 }
 
@@ -118,7 +118,7 @@ fn need_body(n: &NeedSource) -> String {
         .join("\n")
 }
 
-fn need_query(
+pub(crate) fn need_query(
     corpus: &Corpus,
     searcher: &tantivy::Searcher,
     n: &NeedSource,
@@ -134,7 +134,10 @@ fn need_query(
 
 /// A profile's publications' counts of one query's words (one counter per query: it
 /// remembers the words it has stemmed).
-fn publication_counts(counter: &mut TermCounter<'_>, f: &FacultySource) -> Vec<PublicationCounts> {
+pub(crate) fn publication_counts(
+    counter: &mut TermCounter<'_>,
+    f: &FacultySource,
+) -> Vec<PublicationCounts> {
     f.parts
         .publications
         .iter()

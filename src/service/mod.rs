@@ -13,6 +13,7 @@ pub mod invitations;
 pub mod lifecycle;
 pub mod matching;
 pub mod needs;
+pub mod notifications;
 pub mod ops;
 pub mod organizations;
 pub mod policy;

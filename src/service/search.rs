@@ -254,6 +254,46 @@ fn hit(search_type: SearchType, kind: Kind, h: query::Hit) -> SearchHit {
 /// The caller's rights as the index's visibility filter: the scopes `policy` decides for the
 /// database, translated.
 pub(crate) async fn visible(db: &Db, caller: Option<&Caller>, kind: Kind) -> AppResult<Visible> {
+    let owned = match owner_to_read(caller, kind)? {
+        Some(user) => {
+            db.run(move |c| Ok(source::owned_profiles(c, &user)?))
+                .await?
+        }
+        None => Vec::new(),
+    };
+    visible_from(caller, kind, owned)
+}
+
+/// [`visible`] inside a connection the caller holds (the alert worker's).
+pub(crate) fn visible_in(
+    conn: &mut crate::db::DbConn,
+    caller: Option<&Caller>,
+    kind: Kind,
+) -> AppResult<Visible> {
+    let owned = match owner_to_read(caller, kind)? {
+        Some(user) => source::owned_profiles(conn, &user)?,
+        None => Vec::new(),
+    };
+    visible_from(caller, kind, owned)
+}
+
+/// Whose profiles the visibility filter depends on (needs they were invited to, centres
+/// they take part in), if anyone's.
+fn owner_to_read(caller: Option<&Caller>, kind: Kind) -> AppResult<Option<String>> {
+    Ok(match kind {
+        Kind::Faculty => None,
+        Kind::Need => {
+            let scope = policy::need_scope(caller, false)?;
+            scope.invited_user.filter(|_| !scope.all)
+        }
+        Kind::Center => {
+            let scope = policy::participant_scope(caller, false)?;
+            scope.user_id.filter(|_| !scope.all)
+        }
+    })
+}
+
+fn visible_from(caller: Option<&Caller>, kind: Kind, owned: Vec<String>) -> AppResult<Visible> {
     Ok(match kind {
         Kind::Faculty => Visible {
             visibilities: policy::faculty_scope(caller, false)?
@@ -265,29 +305,15 @@ pub(crate) async fn visible(db: &Db, caller: Option<&Caller>, kind: Kind) -> App
         },
         Kind::Need => {
             let scope = policy::need_scope(caller, false)?;
-            let invited_profiles = match scope.invited_user.clone() {
-                Some(user) if !scope.all => {
-                    db.run(move |c| Ok(source::owned_profiles(c, &user)?))
-                        .await?
-                }
-                _ => Vec::new(),
-            };
             Visible {
                 all: scope.all,
                 visibilities: scope.visibilities.iter().map(|v| v.as_str()).collect(),
                 member_of: scope.member_of,
-                invited_profiles,
+                invited_profiles: owned,
             }
         }
         Kind::Center => {
             let scope = policy::participant_scope(caller, false)?;
-            let owned = match scope.user_id.clone() {
-                Some(user) if !scope.all => {
-                    db.run(move |c| Ok(source::owned_profiles(c, &user)?))
-                        .await?
-                }
-                _ => Vec::new(),
-            };
             Visible {
                 all: scope.all,
                 visibilities: if scope.public {
@@ -299,5 +325,20 @@ pub(crate) async fn visible(db: &Db, caller: Option<&Caller>, kind: Kind) -> App
                 invited_profiles: owned,
             }
         }
+    })
+}
+
+/// A saved search, checked as `GET /search` checks its parameters, as the request that finds
+/// which changed records it covers (every word must match unless it says `or`).
+pub(crate) fn saved_request(p: SearchParams, visible: Visible) -> AppResult<query::Request> {
+    let c = Checked::parse(p)?;
+    Ok(query::Request {
+        kind: c.kind,
+        q: c.q,
+        all_words: c.operator.unwrap_or_default() == Operator::And,
+        filters: c.filters,
+        visible,
+        limit: c.limit,
+        offset: c.offset,
     })
 }

@@ -1,0 +1,202 @@
+//! The caller's notifications, what they receive, and their saved alerts.
+
+use actix_web::{HttpResponse, delete, get, post, put, web};
+
+use crate::dto::Problem;
+use crate::dto::notifications::{
+    Alert, AlertList, ListNotifications, MarkRead, MarkedRead, NewAlert, Notification,
+    NotificationList, NotificationSettings,
+};
+use crate::error::AppError;
+use crate::service::notifications::{self as svc, alerts};
+
+use super::AppState;
+use super::auth::AuthCaller;
+use super::extract::{ApiJson, ApiQuery, PathId};
+
+/// The caller's notifications, newest first, with how many are unread. An event reaches
+/// those it concerns (the organizations of its record, the professor of an engagement,
+/// the owner of a saved alert) who may read its record, within a few seconds.
+#[utoipa::path(
+    tag = "notifications",
+    security(("bearer" = [])),
+    params(ListNotifications),
+    responses(
+        (status = 200, body = NotificationList),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/notifications")]
+pub async fn list(
+    state: web::Data<AppState>,
+    AuthCaller(caller): AuthCaller,
+    ApiQuery(q): ApiQuery<ListNotifications>,
+) -> Result<web::Json<NotificationList>, AppError> {
+    Ok(web::Json(svc::list(&state.db, &caller, q).await?))
+}
+
+/// Mark one notification read (idempotent).
+#[utoipa::path(
+    tag = "notifications",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Notification id")),
+    responses(
+        (status = 200, body = Notification),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/notifications/{id}/read")]
+pub async fn mark_one(
+    state: web::Data<AppState>,
+    AuthCaller(caller): AuthCaller,
+    PathId(id): PathId,
+) -> Result<web::Json<Notification>, AppError> {
+    Ok(web::Json(svc::mark_one(&state.db, &caller, id).await?))
+}
+
+/// Mark every unread notification read, or those up to and including `up_to`.
+#[utoipa::path(
+    tag = "notifications",
+    security(("bearer" = [])),
+    request_body = MarkRead,
+    responses(
+        (status = 200, body = MarkedRead),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/notifications/read")]
+pub async fn mark_all(
+    state: web::Data<AppState>,
+    AuthCaller(caller): AuthCaller,
+    ApiJson(body): ApiJson<MarkRead>,
+) -> Result<web::Json<MarkedRead>, AppError> {
+    Ok(web::Json(svc::mark_all(&state.db, &caller, body).await?))
+}
+
+/// What the caller receives: each type of event and how.
+#[utoipa::path(
+    tag = "notifications",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = NotificationSettings),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/notification-settings")]
+pub async fn settings(
+    state: web::Data<AppState>,
+    AuthCaller(caller): AuthCaller,
+) -> Result<web::Json<NotificationSettings>, AppError> {
+    Ok(web::Json(svc::settings(&state.db, &caller).await?))
+}
+
+/// Replace what the caller receives (a type left out is delivered in the app).
+#[utoipa::path(
+    tag = "notifications",
+    security(("bearer" = [])),
+    request_body = NotificationSettings,
+    responses(
+        (status = 200, body = NotificationSettings),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[put("/notification-settings")]
+pub async fn set_settings(
+    state: web::Data<AppState>,
+    AuthCaller(caller): AuthCaller,
+    ApiJson(body): ApiJson<NotificationSettings>,
+) -> Result<web::Json<NotificationSettings>, AppError> {
+    Ok(web::Json(
+        svc::set_settings(&state.db, &caller, body).await?,
+    ))
+}
+
+/// Save an alert: a search, profiles for one of the caller's company's needs, or needs for a
+/// profile the caller may edit. Records are checked against it as they change (from now on).
+#[utoipa::path(
+    tag = "notifications",
+    security(("bearer" = [])),
+    request_body = NewAlert,
+    responses(
+        (status = 201, body = Alert, headers(("Location" = String, description = "The alert"))),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such need or profile the caller may see", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The account keeps 100 alerts already", body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/alerts")]
+pub async fn create_alert(
+    state: web::Data<AppState>,
+    AuthCaller(caller): AuthCaller,
+    ApiJson(body): ApiJson<NewAlert>,
+) -> Result<HttpResponse, AppError> {
+    let alert = alerts::create(&state.db, &state.search, &caller, body).await?;
+    Ok(HttpResponse::Created()
+        .insert_header(("Location", format!("/api/v1/alerts/{}", alert.id)))
+        .json(alert))
+}
+
+/// The caller's saved alerts, oldest first.
+#[utoipa::path(
+    tag = "notifications",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = AlertList),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/alerts")]
+pub async fn list_alerts(
+    state: web::Data<AppState>,
+    AuthCaller(caller): AuthCaller,
+) -> Result<web::Json<AlertList>, AppError> {
+    Ok(web::Json(alerts::list(&state.db, &caller).await?))
+}
+
+/// One of the caller's alerts.
+#[utoipa::path(
+    tag = "notifications",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Alert id")),
+    responses(
+        (status = 200, body = Alert),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/alerts/{id}")]
+pub async fn get_alert(
+    state: web::Data<AppState>,
+    AuthCaller(caller): AuthCaller,
+    PathId(id): PathId,
+) -> Result<web::Json<Alert>, AppError> {
+    Ok(web::Json(alerts::get(&state.db, &caller, id).await?))
+}
+
+/// Delete one of the caller's alerts.
+#[utoipa::path(
+    tag = "notifications",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Alert id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/alerts/{id}")]
+pub async fn delete_alert(
+    state: web::Data<AppState>,
+    AuthCaller(caller): AuthCaller,
+    PathId(id): PathId,
+) -> Result<HttpResponse, AppError> {
+    alerts::delete(&state.db, &caller, id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

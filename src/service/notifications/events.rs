@@ -1,0 +1,225 @@
+//! Events: what happened that someone should hear of. Every change is recorded in the audit
+//! log inside its own transaction; the changes others care about also become events there
+//! (`from_change`), so an event exists exactly when its change does, and who may see it is
+//! decided by the audit entry it points at, through the audit log's own visibility rules.
+//! Events that come from time passing (a payment falling overdue, a centre's renewal coming
+//! up) are found by a daily scan (`scan_due`) and point at their record's latest entry; a
+//! saved alert's hits are meant for its owner alone (`alert_hit`).
+
+use chrono::{NaiveDate, NaiveDateTime};
+use serde_json::{Value, json};
+
+use crate::db::DbConn;
+use crate::db::audit::Change;
+use crate::db::notifications::{self as rows, NewEvent};
+use crate::domain::PublicId;
+use crate::domain::stored::{AuditAction, AuditEntity, EventType};
+use crate::error::AppResult;
+
+/// How long before its renewal date a centre's renewal is announced.
+pub const RENEWAL_NOTICE_DAYS: i64 = 60;
+
+fn text<'a>(v: Option<&'a Value>, key: &str) -> Option<&'a str> {
+    v?.get(key)?.as_str()
+}
+
+/// The event a change makes, if any.
+fn event_type(c: &Change<'_>) -> Option<EventType> {
+    let (before, after) = (c.before.as_ref(), c.after.as_ref());
+    match c.entity {
+        AuditEntity::Need => {
+            let was = text(before, "status");
+            let now = text(after, "status");
+            match (c.action, was, now) {
+                (AuditAction::Delete, Some("open"), _) => Some(EventType::NeedClosed),
+                (AuditAction::Create | AuditAction::Update, _, Some("open")) => {
+                    if was == Some("open") {
+                        Some(EventType::NeedUpdated)
+                    } else {
+                        Some(EventType::NeedPublished)
+                    }
+                }
+                (AuditAction::Update, Some("open"), Some("closed" | "awarded")) => {
+                    Some(EventType::NeedClosed)
+                }
+                _ => None,
+            }
+        }
+        AuditEntity::Engagement => {
+            let to = text(after, "state")?;
+            if c.action == AuditAction::Delete || text(before, "state") == Some(to) {
+                return None;
+            }
+            Some(if to == "invited" {
+                EventType::InvitationReceived
+            } else {
+                EventType::EngagementStateChanged
+            })
+        }
+        AuditEntity::FundedProject if c.action == AuditAction::Create => {
+            Some(EventType::FundedProjectCreated)
+        }
+        AuditEntity::Payment
+            if c.action != AuditAction::Delete
+                && text(after, "status") == Some("received")
+                && text(before, "status") != Some("received") =>
+        {
+            Some(EventType::PaymentReceived)
+        }
+        AuditEntity::ComputeAllocation => {
+            let to = text(after, "state")?;
+            (matches!(to, "approved" | "rejected") && text(before, "state") != Some(to))
+                .then_some(EventType::AllocationDecided)
+        }
+        _ => None,
+    }
+}
+
+/// What an event carries of its record: its title and the ids and states a reader of the
+/// notification or the webhook wants without fetching it.
+fn data_of(snapshot: Option<&Value>, before: Option<&Value>) -> Value {
+    let mut out = serde_json::Map::new();
+    if let Some(obj) = snapshot.and_then(Value::as_object) {
+        for key in [
+            "title",
+            "name",
+            "status",
+            "state",
+            "company_id",
+            "need_id",
+            "faculty_id",
+            "project_id",
+            "resource_id",
+            "applicant_id",
+            "amount_minor",
+            "currency",
+            "due_date",
+            "renewal_date",
+            "visibility",
+        ] {
+            if let Some(v) = obj.get(key).filter(|v| !v.is_null()) {
+                out.insert(key.to_owned(), v.clone());
+            }
+        }
+    }
+    for key in ["status", "state"] {
+        if let Some(v) = before.and_then(|b| b.get(key)).filter(|v| !v.is_null()) {
+            out.insert(format!("previous_{key}"), v.clone());
+        }
+    }
+    Value::Object(out)
+}
+
+/// Records the event a change makes (if it makes one), in the change's transaction.
+pub fn from_change(conn: &mut DbConn, entry_id: &str, c: &Change<'_>) -> AppResult<()> {
+    let Some(t) = event_type(c) else {
+        return Ok(());
+    };
+    let data = data_of(c.after.as_ref().or(c.before.as_ref()), c.before.as_ref());
+    rows::insert_event(
+        conn,
+        &NewEvent {
+            id: &PublicId::generate(),
+            event_type: t,
+            at: c.at,
+            entity: c.entity.as_str(),
+            entity_id: c.entity_id,
+            audit_entry_id: Some(entry_id),
+            actor_user_id: c.actor_user_id,
+            recipient_user_id: None,
+            data: &data,
+            once_key: None,
+        },
+    )?;
+    Ok(())
+}
+
+/// Records that a record newly fits a saved alert: once per alert and record.
+pub fn alert_hit(
+    conn: &mut DbConn,
+    alert: &rows::AlertRow,
+    entity: AuditEntity,
+    record_id: &str,
+    title: &str,
+    score: Option<f32>,
+    at: NaiveDateTime,
+) -> AppResult<bool> {
+    let mut data = json!({
+        "alert_id": alert.id,
+        "alert_name": alert.name,
+        "title": title,
+    });
+    if let Some(s) = score {
+        data["score"] = json!(s);
+    }
+    Ok(rows::insert_event(
+        conn,
+        &NewEvent {
+            id: &PublicId::generate(),
+            event_type: EventType::AlertMatched,
+            at,
+            entity: entity.as_str(),
+            entity_id: record_id,
+            audit_entry_id: None,
+            actor_user_id: None,
+            recipient_user_id: Some(&alert.user_id),
+            data: &data,
+            once_key: Some(&format!("alert:{}:{record_id}", alert.id)),
+        },
+    )?)
+}
+
+/// Records the events time makes due by `today`: scheduled payments past their due date,
+/// and active centres whose renewal date is at most [`RENEWAL_NOTICE_DAYS`] away. Each once
+/// per record and date (a new due date is announced again). Returns how many were recorded.
+pub fn scan_due(conn: &mut DbConn, today: NaiveDate, at: NaiveDateTime) -> AppResult<usize> {
+    let mut made = 0;
+    let due: Vec<(EventType, AuditEntity, String, NaiveDate)> =
+        rows::overdue_payments(conn, today)?
+            .into_iter()
+            .map(|(id, d)| (EventType::PaymentOverdue, AuditEntity::Payment, id, d))
+            .chain(
+                rows::renewals_due(
+                    conn,
+                    today,
+                    today + chrono::Days::new(RENEWAL_NOTICE_DAYS as u64),
+                )?
+                .into_iter()
+                .map(|(id, d)| (EventType::CenterRenewalDue, AuditEntity::Center, id, d)),
+            )
+            .collect();
+    for (t, entity, id, date) in due {
+        let key = format!("{}:{id}:{date}", t.as_str());
+        if rows::once_seen(conn, &key)? {
+            continue;
+        }
+        // Who may see it is who may see the record as it now stands: its latest entry.
+        let Some(entry) = crate::db::audit::latest_for(conn, entity, &id)? else {
+            continue;
+        };
+        let snapshot: Option<Value> = entry
+            .after
+            .as_deref()
+            .or(entry.before.as_deref())
+            .and_then(|s| serde_json::from_str(s).ok());
+        let data = data_of(snapshot.as_ref(), None);
+        if rows::insert_event(
+            conn,
+            &NewEvent {
+                id: &PublicId::generate(),
+                event_type: t,
+                at,
+                entity: entity.as_str(),
+                entity_id: &id,
+                audit_entry_id: Some(&entry.id),
+                actor_user_id: None,
+                recipient_user_id: None,
+                data: &data,
+                once_key: Some(&key),
+            },
+        )? {
+            made += 1;
+        }
+    }
+    Ok(made)
+}

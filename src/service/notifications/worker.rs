@@ -1,0 +1,388 @@
+//! The notifier: one thread per process, of which one per deployment works at a time (each
+//! log it follows is held under a lease in `workers`, renewed with every step, taken over by
+//! another process when it lapses). It follows two logs:
+//! - the search outbox, behind the local index: the records that changed are checked against
+//!   the saved alerts (`alerts::evaluate`), each new fit becoming an event;
+//! - the events: each becomes a notification for every recipient who may read its record and
+//!   has not turned its type off.
+//!
+//! Each step writes its results and its new position in one transaction, so a crash (kill -9
+//! included) redoes at most the step it was in, and the unique keys (one hit per alert and
+//! record, one notification per user and event) make a redone step add nothing twice.
+//! Once a day (and at start) it also records the events time makes due (`events::scan_due`).
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::mpsc::{self, TryRecvError};
+use std::sync::{Arc, Weak};
+use std::time::{Duration, Instant};
+
+use chrono::NaiveDateTime;
+use serde_json::Value;
+
+use crate::db::notifications::{self as rows, EventRow, NotificationRow};
+use crate::db::outbox::{self, Entity};
+use crate::db::{Db, DbConn};
+use crate::domain::PublicId;
+use crate::domain::stored::{EngagementState, EventType};
+use crate::error::{AppError, AppResult};
+use crate::search::SearchIndex;
+use crate::service::accounts::caller_in;
+use crate::service::now;
+use crate::service::policy::{self, Caller};
+
+const LEASE: Duration = Duration::from_secs(120);
+/// How long an idle notifier waits for a write before looking again (writes of another
+/// process, and the index catching up, are seen then).
+const POLL: Duration = Duration::from_millis(500);
+/// Events turned into notifications per transaction.
+const EVENTS_BATCH: i64 = 200;
+/// Search outbox rows checked against the alerts per step.
+const OUTBOX_BATCH: i64 = 2000;
+
+pub const ALERTS: &str = "alerts";
+pub const NOTIFICATIONS: &str = "notifications";
+
+fn lease_from(t: NaiveDateTime) -> NaiveDateTime {
+    t + chrono::Duration::from_std(LEASE).unwrap_or_else(|_| chrono::Duration::seconds(120))
+}
+
+/// The handle `AppState` holds; dropping it stops the thread (and gives its leases up).
+pub struct Notifier {
+    _stop: std::sync::Mutex<mpsc::Sender<()>>,
+}
+
+impl Notifier {
+    /// Starts the thread; it looks for events that time makes due every `scan_every`.
+    pub fn start(
+        db: Db,
+        index: &Arc<SearchIndex>,
+        scan_every: Duration,
+    ) -> anyhow::Result<Arc<Self>> {
+        let (tx, rx) = mpsc::channel::<()>();
+        let worker = Worker {
+            db,
+            index: Arc::downgrade(index),
+            holder: PublicId::generate(),
+            scan_every,
+        };
+        std::thread::Builder::new()
+            .name("liaison-notifier".into())
+            .spawn(move || worker.run(&rx))?;
+        Ok(Arc::new(Self {
+            _stop: std::sync::Mutex::new(tx),
+        }))
+    }
+}
+
+struct Worker {
+    db: Db,
+    index: Weak<SearchIndex>,
+    /// This process's name in the leases.
+    holder: String,
+    scan_every: Duration,
+}
+
+impl Worker {
+    fn run(&self, rx: &mpsc::Receiver<()>) {
+        let changes = self.db.changes();
+        let mut last_scan: Option<Instant> = None;
+        loop {
+            if matches!(rx.try_recv(), Err(TryRecvError::Disconnected)) {
+                for name in [ALERTS, NOTIFICATIONS] {
+                    let _ = self
+                        .db
+                        .write_blocking(|c| Ok(rows::release(c, name, &self.holder)?));
+                }
+                return;
+            }
+            let seen = changes.current();
+            if last_scan.is_none_or(|t| t.elapsed() >= self.scan_every) {
+                last_scan = Some(Instant::now());
+                self.scan();
+            }
+            let mut worked = false;
+            match self.alerts_step() {
+                Ok(w) => worked |= w,
+                Err(e) => tracing::warn!(error = %e.log_message(), "checking saved alerts failed"),
+            }
+            match self.events_step() {
+                Ok(w) => worked |= w,
+                Err(e) => tracing::warn!(error = %e.log_message(), "making notifications failed"),
+            }
+            if !worked {
+                changes.wait(seen, POLL);
+            }
+        }
+    }
+
+    fn scan(&self) {
+        let ts = now();
+        match self
+            .db
+            .write_blocking(|c| events::scan_due(c, ts.date(), ts))
+        {
+            Ok(n) if n > 0 => tracing::info!(events = n, "recorded events that came due"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e.log_message(), "scanning for due events failed"),
+        }
+    }
+
+    /// Claims the named log when it has work after `position` (looked for with a read, so an
+    /// idle notifier never takes SQLite's write lock). Returns the position when held.
+    fn claim(&self, name: &str) -> AppResult<Option<i64>> {
+        let ts = now();
+        self.db
+            .write_blocking(|c| Ok(rows::claim(c, name, &self.holder, ts, lease_from(ts))?))
+    }
+
+    fn advance(&self, conn: &mut DbConn, name: &str, position: i64) -> AppResult<()> {
+        if rows::advance(conn, name, &self.holder, position, lease_from(now()))? {
+            Ok(())
+        } else {
+            Err(AppError::internal(format!("lost the {name} lease")))
+        }
+    }
+
+    /// Checks the records changed after the alerts' position, up to what the local index
+    /// has taken in, against the saved alerts.
+    fn alerts_step(&self) -> AppResult<bool> {
+        let Some(index) = self.index.upgrade() else {
+            return Ok(false);
+        };
+        let applied = index.progress().applied;
+        let position = self.db.run_blocking(|c| Ok(rows::position(c, ALERTS)?))?;
+        if applied <= position {
+            return Ok(false);
+        }
+        let Some(position) = self.claim(ALERTS)? else {
+            return Ok(false);
+        };
+        let found = self
+            .db
+            .run_blocking(|c| Ok(outbox::after(c, position, OUTBOX_BATCH)?))?;
+        let found: Vec<_> = found.into_iter().filter(|r| r.0 <= applied).collect();
+        let Some(last) = found.last().map(|r| r.0) else {
+            return Ok(false);
+        };
+        let mut changed: HashMap<Entity, BTreeSet<String>> = HashMap::new();
+        for (_, entity, id) in found {
+            if let Some(e) = Entity::from_db(&entity).filter(|e| *e != Entity::Organization) {
+                changed.entry(e).or_default().insert(id);
+            }
+        }
+        let hits = alerts::evaluate(&self.db, &index, &changed)?;
+        let ts = now();
+        self.db.write_blocking(|conn| {
+            for h in &hits {
+                events::alert_hit(
+                    conn,
+                    &h.alert,
+                    h.entity,
+                    &h.record_id,
+                    &h.title,
+                    h.score,
+                    ts,
+                )?;
+            }
+            self.advance(conn, ALERTS, last)
+        })?;
+        Ok(true)
+    }
+
+    /// Turns the events after the notifications' position into notifications.
+    fn events_step(&self) -> AppResult<bool> {
+        let position = self
+            .db
+            .run_blocking(|c| Ok(rows::position(c, NOTIFICATIONS)?))?;
+        let pending = self
+            .db
+            .run_blocking(|c| Ok(rows::events_after(c, position, 1)?))?;
+        if pending.is_empty() {
+            return Ok(false);
+        }
+        let Some(position) = self.claim(NOTIFICATIONS)? else {
+            return Ok(false);
+        };
+        self.db.write_blocking(|conn| {
+            let found = rows::events_after(conn, position, EVENTS_BATCH)?;
+            let Some(last) = found.last().map(|e| e.seq) else {
+                return Ok(());
+            };
+            let mut callers = Callers::default();
+            for e in &found {
+                deliver(conn, e, &mut callers)?;
+            }
+            self.advance(conn, NOTIFICATIONS, last)
+        })?;
+        Ok(true)
+    }
+}
+
+use super::{alerts, events};
+
+/// Accounts as callers, loaded once per batch.
+#[derive(Default)]
+pub(super) struct Callers(HashMap<String, Option<Caller>>);
+
+impl Callers {
+    pub(super) fn get(&mut self, conn: &mut DbConn, user_id: &str) -> AppResult<Option<Caller>> {
+        if let Some(c) = self.0.get(user_id) {
+            return Ok(c.clone());
+        }
+        let c = caller_in(conn, user_id)?;
+        self.0.insert(user_id.to_owned(), c.clone());
+        Ok(c)
+    }
+}
+
+fn text(data: &Value, key: &str) -> Option<String> {
+    data.get(key)?.as_str().map(str::to_owned)
+}
+
+/// Who an event may concern: the admins and staff of the organizations its audit entry
+/// concerns, the professor of the record (an engagement's, an allocation's), and for a need's
+/// events the professors it reached (invited, interested, agreed). Whether each may read it is
+/// decided after.
+fn candidates(
+    conn: &mut DbConn,
+    e: &EventRow,
+    t: EventType,
+    data: &Value,
+) -> AppResult<Vec<String>> {
+    if let Some(r) = &e.recipient_user_id {
+        return Ok(vec![r.clone()]);
+    }
+    let Some(entry) = &e.audit_entry_id else {
+        return Ok(Vec::new());
+    };
+    let orgs = crate::db::audit::organizations_of(conn, std::slice::from_ref(entry))?
+        .remove(entry)
+        .unwrap_or_default();
+    let mut users = rows::staff_of(conn, &orgs)?;
+    let mut faculty: Vec<String> = text(data, "faculty_id").into_iter().collect();
+    if matches!(
+        t,
+        EventType::NeedPublished | EventType::NeedUpdated | EventType::NeedClosed
+    ) {
+        faculty.extend(crate::db::engagements::faculty_in_states(
+            conn,
+            &e.entity_id,
+            &[
+                EngagementState::Invited,
+                EngagementState::Interested,
+                EngagementState::Agreed,
+            ],
+        )?);
+    }
+    users.extend(rows::owners_of(conn, &faculty)?);
+    users.sort();
+    users.dedup();
+    users.retain(|u| Some(u) != e.actor_user_id.as_ref());
+    Ok(users)
+}
+
+/// Whether `caller` may read the event's record: through its audit entry's visibility, or
+/// (an alert's hit) through the record's own scope.
+fn may_read(conn: &mut DbConn, caller: &Caller, e: &EventRow) -> AppResult<bool> {
+    if let Some(entry) = &e.audit_entry_id {
+        let Some(entry) = crate::db::audit::find(conn, entry)? else {
+            return Ok(false);
+        };
+        return crate::service::audit::record_visible_to(conn, caller, entry);
+    }
+    record_readable(conn, caller, &e.entity, &e.entity_id)
+}
+
+/// Whether `caller` may read a need, profile or centre now, by the scopes the reads use.
+pub(super) fn record_readable(
+    conn: &mut DbConn,
+    caller: &Caller,
+    entity: &str,
+    id: &str,
+) -> AppResult<bool> {
+    let ids = [id.to_owned()];
+    Ok(match entity {
+        "need" => {
+            !crate::db::needs::visible_among(conn, &policy::need_scope(Some(caller), false)?, &ids)?
+                .is_empty()
+        }
+        "faculty_profile" => crate::db::faculty::find_visible(
+            conn,
+            &policy::faculty_scope(Some(caller), false)?,
+            id,
+        )?
+        .is_some(),
+        "center" => !crate::db::centers::visible_among(
+            conn,
+            &policy::participant_scope(Some(caller), false)?,
+            &ids,
+        )?
+        .is_empty(),
+        _ => false,
+    })
+}
+
+/// The title a recipient is shown: the record's own, or for an engagement the need's (only
+/// if they may read the need), for a payment its project's, for an allocation its resource's.
+fn title_for(conn: &mut DbConn, caller: &Caller, e: &EventRow, data: &Value) -> AppResult<String> {
+    if let Some(t) = text(data, "title").or_else(|| text(data, "name")) {
+        return Ok(t);
+    }
+    Ok(match e.entity.as_str() {
+        "engagement" => match text(data, "need_id") {
+            Some(need) if record_readable(conn, caller, "need", &need)? => {
+                rows::need_title(conn, &need)?.unwrap_or_default()
+            }
+            _ => "a need".to_owned(),
+        },
+        "payment" => match text(data, "project_id") {
+            Some(p) => rows::project_title(conn, &p)?.unwrap_or_default(),
+            None => String::new(),
+        },
+        "compute_allocation" => match text(data, "resource_id") {
+            Some(r) => rows::resource_name(conn, &r)?.unwrap_or_default(),
+            None => String::new(),
+        },
+        _ => String::new(),
+    })
+}
+
+/// Makes the event's notifications (in the caller's transaction). Returns how many.
+fn deliver(conn: &mut DbConn, e: &EventRow, callers: &mut Callers) -> AppResult<usize> {
+    let Some(t) = EventType::from_wire(&e.event_type) else {
+        tracing::warn!(event = %e.id, kind = %e.event_type, "unknown event type skipped");
+        return Ok(0);
+    };
+    let data: Value = serde_json::from_str(&e.data).unwrap_or(Value::Null);
+    let users = candidates(conn, e, t, &data)?;
+    if users.is_empty() {
+        return Ok(0);
+    }
+    let muted = rows::muted(conn, &users, t)?;
+    let mut made = 0;
+    for user in users.iter().filter(|u| !muted.contains(u)) {
+        let Some(caller) = callers.get(conn, user)? else {
+            continue;
+        };
+        if !may_read(conn, &caller, e)? {
+            continue;
+        }
+        let title = title_for(conn, &caller, e, &data)?;
+        let row = NotificationRow {
+            id: PublicId::generate(),
+            user_id: user.clone(),
+            event_id: e.id.clone(),
+            event_type: e.event_type.clone(),
+            entity: e.entity.clone(),
+            entity_id: e.entity_id.clone(),
+            title,
+            data: e.data.clone(),
+            created_at: now(),
+            read_at: None,
+        };
+        if rows::notify(conn, &row)? {
+            made += 1;
+        }
+    }
+    Ok(made)
+}

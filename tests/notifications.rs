@@ -1,0 +1,842 @@
+//! Events, notifications and saved alerts through the API: who hears of what (the other side
+//! of an engagement, the office, a company's colleagues), that nobody hears of a record they
+//! may not read (a confidential need), alerts that fire once per record with the match list's
+//! own score, settings that turn a type off, events that time makes due, and bad input.
+//!
+//! Notifications are made by a background worker a moment after the change. A test that
+//! expects nothing waits for a later event the same user certainly receives (a sentinel):
+//! events and changed records are taken in order, so everything before it was handled.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::TestApp;
+use serde_json::{Value, json};
+
+async fn inbox(app: &TestApp, token: &str) -> Value {
+    let res = app.as_(token).get("/api/v1/notifications?limit=100").await;
+    res.expect(200);
+    res.json()
+}
+
+/// Waits (up to 30 s) until the user's notifications satisfy `done`; returns them.
+async fn wait_for(
+    app: &TestApp,
+    token: &str,
+    what: &str,
+    done: impl Fn(&[Value]) -> bool,
+) -> Value {
+    let start = Instant::now();
+    loop {
+        let list = inbox(app, token).await;
+        if done(list["items"].as_array().unwrap()) {
+            return list;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "waited 30 s for {what}; have {list:#}"
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn of_type<'a>(items: &'a [Value], t: &str) -> Vec<&'a Value> {
+    items.iter().filter(|n| n["type"] == t).collect()
+}
+
+fn about<'a>(items: &'a [Value], t: &str, id: &str) -> Vec<&'a Value> {
+    items
+        .iter()
+        .filter(|n| n["type"] == t && n["entity_id"] == id)
+        .collect()
+}
+
+async fn need(app: &TestApp, token: &str, body: Value) -> String {
+    let res = app
+        .as_(token)
+        .post("/api/v1/needs?refresh=wait_for", &body)
+        .await;
+    res.expect(201);
+    res.id()
+}
+
+async fn engage(app: &TestApp, token: &str, need: &str, profile: &str, state: &str) -> String {
+    let res = app
+        .as_(token)
+        .post(
+            "/api/v1/engagements",
+            &json!({"need_id": need, "faculty_id": profile, "state": state}),
+        )
+        .await;
+    res.expect(201);
+    res.id()
+}
+
+async fn step(app: &TestApp, token: &str, id: &str, to: &str) {
+    app.as_(token)
+        .if_match("*")
+        .post(
+            &format!("/api/v1/engagements/{id}/transitions"),
+            &json!({"to": to}),
+        )
+        .await
+        .expect(200);
+}
+
+async fn alert(app: &TestApp, token: &str, body: Value) -> String {
+    let res = app.as_(token).post("/api/v1/alerts", &body).await;
+    res.expect(201);
+    res.id()
+}
+
+#[actix_web::test]
+async fn engagement_moves_reach_the_other_side_and_the_office_not_the_actor() {
+    let app = TestApp::spawn().await;
+    let uni = app.org_id("university", "NYCU", "TW").await;
+    let co = app.org_id("company", "MediaTek", "TW").await;
+    let staff = app.member_token(&co, "staff").await;
+    let colleague = app.member_token(&co, "staff").await;
+    let office = app.member_token(&uni, "staff").await;
+    let (prof, profile) = app
+        .professor(
+            &uni,
+            json!({"name": "Chen Yu-ting", "keywords": ["silicon photonics"]}),
+        )
+        .await;
+
+    let n = need(
+        &app,
+        &staff,
+        json!({"company_id": co, "title": "Co-packaged optics for AI racks", "status": "open",
+               "visibility": "public", "keywords": ["silicon photonics"]}),
+    )
+    .await;
+    let list = wait_for(&app, &colleague, "need.published", |i| {
+        !about(i, "need.published", &n).is_empty()
+    })
+    .await;
+    let published = about(list["items"].as_array().unwrap(), "need.published", &n)[0];
+    assert_eq!(published["entity"], "need");
+    assert_eq!(published["title"], "Co-packaged optics for AI racks");
+    assert_eq!(
+        published["summary"],
+        "New need: Co-packaged optics for AI racks"
+    );
+    assert_eq!(published["read_at"], Value::Null);
+
+    let e = engage(&app, &staff, &n, &profile, "invited").await;
+    let list = wait_for(&app, &prof, "the invitation", |i| {
+        !of_type(i, "invitation.received").is_empty()
+    })
+    .await;
+    let invitation = of_type(list["items"].as_array().unwrap(), "invitation.received")[0].clone();
+    assert_eq!(invitation["entity"], "engagement");
+    assert_eq!(invitation["entity_id"], e.as_str());
+    assert_eq!(invitation["title"], "Co-packaged optics for AI racks");
+    assert_eq!(invitation["data"]["need_id"], n.as_str());
+    assert_eq!(list["unread_count"], 1);
+    wait_for(&app, &office, "the office's copy", |i| {
+        !about(i, "invitation.received", &e).is_empty()
+    })
+    .await;
+
+    step(&app, &prof, &e, "interested").await;
+    let list = wait_for(&app, &staff, "the professor's answer", |i| {
+        !about(i, "engagement.state_changed", &e).is_empty()
+    })
+    .await;
+    let items = list["items"].as_array().unwrap();
+    let answer = about(items, "engagement.state_changed", &e)[0];
+    assert_eq!(answer["data"]["state"], "interested");
+    assert_eq!(answer["data"]["previous_state"], "invited");
+    // The company's own moves and its own need are not news to the one who made them.
+    assert!(of_type(items, "invitation.received").is_empty(), "{list:#}");
+    assert!(of_type(items, "need.published").is_empty(), "{list:#}");
+
+    // The professor hears of the company's next move, and never of their own.
+    step(&app, &staff, &e, "agreed").await;
+    let list = wait_for(&app, &prof, "the agreement", |i| {
+        i.iter().any(|n| n["data"]["state"] == "agreed")
+    })
+    .await;
+    let items = list["items"].as_array().unwrap();
+    assert!(
+        !items.iter().any(|n| n["data"]["state"] == "interested"),
+        "{list:#}"
+    );
+    assert_eq!(items[0]["data"]["state"], "agreed", "newest first");
+    assert_eq!(list["unread_count"], 2);
+
+    // Reading: one, then the rest; another user's notification does not exist for them.
+    let id = invitation["id"].as_str().unwrap();
+    app.as_(&staff)
+        .post(&format!("/api/v1/notifications/{id}/read"), &json!({}))
+        .await
+        .expect(404);
+    let res = app
+        .as_(&prof)
+        .post(&format!("/api/v1/notifications/{id}/read"), &json!({}))
+        .await;
+    res.expect(200);
+    assert!(res.json()["read_at"].is_string());
+    let again = app
+        .as_(&prof)
+        .post(&format!("/api/v1/notifications/{id}/read"), &json!({}))
+        .await;
+    again.expect(200);
+    assert_eq!(again.json()["read_at"], res.json()["read_at"], "idempotent");
+    let unread = app
+        .as_(&prof)
+        .get("/api/v1/notifications?unread=true")
+        .await
+        .json();
+    assert_eq!(unread["unread_count"], 1);
+    assert_eq!(unread["items"].as_array().unwrap().len(), 1);
+    let res = app
+        .as_(&prof)
+        .post("/api/v1/notifications/read", &json!({}))
+        .await;
+    res.expect(200);
+    assert_eq!(res.json(), json!({"marked": 1, "unread_count": 0}));
+
+    // Paging, newest first.
+    let first = app
+        .as_(&prof)
+        .get("/api/v1/notifications?limit=1")
+        .await
+        .json();
+    assert_eq!(first["items"][0]["data"]["state"], "agreed");
+    let cursor = first["next_cursor"].as_str().unwrap();
+    let second = app
+        .as_(&prof)
+        .get(&format!("/api/v1/notifications?limit=1&cursor={cursor}"))
+        .await
+        .json();
+    assert_eq!(second["items"][0]["type"], "invitation.received");
+    assert!(second.get("next_cursor").is_none());
+}
+
+#[actix_web::test]
+async fn a_confidential_need_reaches_only_those_who_may_read_it() {
+    let app = TestApp::spawn().await;
+    let uni = app.org_id("university", "KAIST", "KR").await;
+    let uni2 = app.org_id("university", "NTHU", "TW").await;
+    let co = app.org_id("company", "Samsung Electronics", "KR").await;
+    let rival = app.org_id("company", "SK hynix", "KR").await;
+    let staff = app.member_token(&co, "staff").await;
+    let colleague = app.member_token(&co, "admin").await;
+    let rival_staff = app.member_token(&rival, "staff").await;
+    let office2 = app.member_token(&uni2, "staff").await;
+    let profile = json!({"name": "Kim Min-jun", "keywords": ["HBM thermal management"],
+                         "research_interests": "HBM thermal management and 3D stacking"});
+    let (outsider, outsider_profile) = app.professor(&uni, profile.clone()).await;
+    let (invited, invited_profile) = app
+        .professor(
+            &uni2,
+            json!({"name": "Wang Li-hua", "keywords": ["HBM thermal management"]}),
+        )
+        .await;
+    // Everyone outside watches for exactly this kind of need.
+    alert(
+        &app,
+        &outsider,
+        json!({"name": "HBM", "search": {"type": "need", "q": "HBM thermal"}}),
+    )
+    .await;
+    alert(
+        &app,
+        &outsider,
+        json!({"name": "fits me", "faculty_id": outsider_profile, "min_score": 0.001}),
+    )
+    .await;
+    alert(
+        &app,
+        &rival_staff,
+        json!({"name": "competitors", "search": {"type": "need", "q": "HBM"}}),
+    )
+    .await;
+
+    let secret_title = "HBM4 thermal roadmap (do not share)";
+    let secret = need(
+        &app,
+        &staff,
+        json!({"company_id": co, "title": secret_title, "status": "open",
+               "visibility": "confidential", "keywords": ["HBM thermal management"],
+               "description": "HBM thermal management for 3D stacking"}),
+    )
+    .await;
+    let e = engage(&app, &staff, &secret, &invited_profile, "invited").await;
+    app.as_(&staff)
+        .if_match("*")
+        .patch(
+            &format!("/api/v1/needs/{secret}"),
+            &json!({"summary": "Now with a budget"}),
+        )
+        .await
+        .expect(200);
+
+    // Those who may read it hear of it, with its title.
+    wait_for(&app, &colleague, "the colleague's copy", |i| {
+        !about(i, "need.published", &secret).is_empty()
+            && !about(i, "need.updated", &secret).is_empty()
+    })
+    .await;
+    let list = wait_for(&app, &invited, "the invited professor's", |i| {
+        !about(i, "invitation.received", &e).is_empty()
+            && !about(i, "need.updated", &secret).is_empty()
+    })
+    .await;
+    assert_eq!(
+        about(list["items"].as_array().unwrap(), "invitation.received", &e)[0]["title"],
+        secret_title
+    );
+    // The office follows its professor's engagement, but may not read the need itself: it
+    // hears of the invitation without the need's title or anything else of it.
+    let list = wait_for(&app, &office2, "the office's copy", |i| {
+        !about(i, "invitation.received", &e).is_empty()
+    })
+    .await;
+    assert_eq!(
+        about(list["items"].as_array().unwrap(), "invitation.received", &e)[0]["title"],
+        "a need"
+    );
+    assert!(!list.to_string().contains("HBM4"), "{list:#}");
+
+    // A public need of the same kind: the alerts work, and they fire for it alone.
+    let public = need(
+        &app,
+        &staff,
+        json!({"company_id": co, "title": "HBM thermal interface materials", "status": "open",
+               "visibility": "public", "keywords": ["HBM thermal management"],
+               "description": "HBM thermal management for 3D stacking"}),
+    )
+    .await;
+    let list = wait_for(&app, &outsider, "both alerts on the public need", |i| {
+        about(i, "alert.matched", &public).len() == 2
+    })
+    .await;
+    for n in about(list["items"].as_array().unwrap(), "alert.matched", &public) {
+        assert_eq!(n["title"], "HBM thermal interface materials");
+    }
+    let rivals = wait_for(&app, &rival_staff, "the rival's alert", |i| {
+        !about(i, "alert.matched", &public).is_empty()
+    })
+    .await;
+    for seen in [&list, &rivals] {
+        let text = seen.to_string();
+        assert!(!text.contains(&secret), "{seen:#}");
+        assert!(!text.contains("HBM4"), "{seen:#}");
+    }
+}
+
+#[actix_web::test]
+async fn alerts_fire_once_per_record_with_the_match_lists_score() {
+    let app = TestApp::spawn().await;
+    let uni = app
+        .org_id("university", "Seoul National University", "KR")
+        .await;
+    let co = app.org_id("company", "LG AI Research", "KR").await;
+    let staff = app.member_token(&co, "staff").await;
+    let (prof, profile) = app
+        .professor(
+            &uni,
+            json!({"name": "Lee Seo-yeon", "keywords": ["graph neural networks", "drug discovery"],
+                   "research_interests": "Graph neural networks for molecular property prediction",
+                   "publications": [{"title": "Message passing networks for molecule toxicity", "year": 2024}]}),
+        )
+        .await;
+    alert(
+        &app,
+        &prof,
+        json!({"name": "needs for me", "faculty_id": profile, "min_score": 0.001}),
+    )
+    .await;
+
+    let fits = need(
+        &app,
+        &staff,
+        json!({"company_id": co, "title": "Graph neural networks for molecular property prediction",
+               "status": "open", "visibility": "public", "keywords": ["drug discovery"]}),
+    )
+    .await;
+    let list = wait_for(&app, &prof, "the alert", |i| {
+        !about(i, "alert.matched", &fits).is_empty()
+    })
+    .await;
+    let hit = about(list["items"].as_array().unwrap(), "alert.matched", &fits)[0].clone();
+    assert_eq!(hit["entity"], "need");
+    assert_eq!(hit["data"]["alert_name"], "needs for me");
+    let score = hit["data"]["score"].as_f64().unwrap();
+    let matches = app
+        .as_(&prof)
+        .get(&format!("/api/v1/faculty/{profile}/matches"))
+        .await
+        .json();
+    let listed = matches["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["need"]["id"] == fits.as_str())
+        .expect("the need is in the profile's match list")["score"]
+        .as_f64()
+        .unwrap();
+    assert!(
+        (score - listed).abs() < 1e-4,
+        "alert {score} vs list {listed}"
+    );
+
+    // A change of the same need does not notify again; a need that does not fit never does.
+    app.as_(&staff)
+        .if_match("*")
+        .patch(
+            &format!("/api/v1/needs/{fits}?refresh=wait_for"),
+            &json!({"description": "Also toxicity prediction with message passing networks."}),
+        )
+        .await
+        .expect(200);
+    let unrelated = need(
+        &app,
+        &staff,
+        json!({"company_id": co, "title": "Concrete curing sensors for bridges", "status": "open",
+               "visibility": "public", "keywords": ["civil engineering"]}),
+    )
+    .await;
+    let sentinel = need(
+        &app,
+        &staff,
+        json!({"company_id": co, "title": "Drug discovery with graph neural networks",
+               "status": "open", "visibility": "public", "keywords": ["graph neural networks"]}),
+    )
+    .await;
+    let list = wait_for(&app, &prof, "the sentinel", |i| {
+        !about(i, "alert.matched", &sentinel).is_empty()
+    })
+    .await;
+    let items = list["items"].as_array().unwrap();
+    assert_eq!(about(items, "alert.matched", &fits).len(), 1, "{list:#}");
+    assert!(
+        about(items, "alert.matched", &unrelated).is_empty(),
+        "{list:#}"
+    );
+
+    // The company's side: profiles for its need, and a saved search over profiles.
+    alert(
+        &app,
+        &staff,
+        json!({"name": "GNN people", "need_id": fits, "min_score": 0.001}),
+    )
+    .await;
+    alert(
+        &app,
+        &staff,
+        json!({"name": "toxicity", "search": {"type": "faculty", "q": "toxicity"}}),
+    )
+    .await;
+    let newcomer = app
+        .create_indexed(
+            "/api/v1/faculty",
+            &json!({"university_id": uni, "name": "Park Ha-eun",
+                    "keywords": ["graph neural networks"],
+                    "research_interests": "Molecular property prediction and toxicity with graph neural networks"}),
+        )
+        .await;
+    let stranger = app
+        .create_indexed(
+            "/api/v1/faculty",
+            &json!({"university_id": uni, "name": "Choi Dong-hyun", "keywords": ["bridge inspection"]}),
+        )
+        .await;
+    let list = wait_for(&app, &staff, "both of the company's alerts", |i| {
+        about(i, "alert.matched", &newcomer).len() == 2
+    })
+    .await;
+    let items = list["items"].as_array().unwrap();
+    assert!(
+        about(items, "alert.matched", &stranger).is_empty(),
+        "{list:#}"
+    );
+    let names: Vec<&str> = about(items, "alert.matched", &newcomer)
+        .iter()
+        .map(|n| n["data"]["alert_name"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&"GNN people") && names.contains(&"toxicity"),
+        "{names:?}"
+    );
+    for n in about(items, "alert.matched", &newcomer) {
+        assert_eq!(n["entity"], "faculty_profile");
+        assert_eq!(n["title"], "Park Ha-eun");
+    }
+
+    // Alerts are the owner's: listed, read and deleted by them alone.
+    let mine = app.as_(&staff).get("/api/v1/alerts").await.json();
+    assert_eq!(mine["items"].as_array().unwrap().len(), 2);
+    let id = mine["items"][0]["id"].as_str().unwrap();
+    assert_eq!(mine["items"][0]["kind"], "match");
+    assert_eq!(mine["items"][0]["target"], "faculty");
+    app.as_(&prof)
+        .get(&format!("/api/v1/alerts/{id}"))
+        .await
+        .expect(404);
+    app.as_(&prof)
+        .delete(&format!("/api/v1/alerts/{id}"))
+        .await
+        .expect(404);
+    app.as_(&staff)
+        .delete(&format!("/api/v1/alerts/{id}"))
+        .await
+        .expect(204);
+    app.as_(&staff)
+        .get(&format!("/api/v1/alerts/{id}"))
+        .await
+        .expect(404);
+}
+
+#[actix_web::test]
+async fn a_type_turned_off_is_not_delivered() {
+    let app = TestApp::spawn().await;
+    let uni = app.org_id("university", "NTU", "TW").await;
+    let co = app.org_id("company", "TSMC", "TW").await;
+    let staff = app.member_token(&co, "staff").await;
+    let (prof, profile) = app.professor(&uni, json!({"name": "Huang Po-han"})).await;
+
+    let settings = app.as_(&prof).get("/api/v1/notification-settings").await;
+    settings.expect(200);
+    let all = settings.json()["deliveries"].as_object().unwrap().clone();
+    assert_eq!(all.len(), 11);
+    assert!(all.values().all(|d| d == "in_app"));
+    let res = app
+        .as_(&prof)
+        .put(
+            "/api/v1/notification-settings",
+            &json!({"deliveries": {"invitation.received": "none", "need.updated": "in_app"}}),
+        )
+        .await;
+    res.expect(200);
+    let now = res.json();
+    assert_eq!(now["deliveries"]["invitation.received"], "none");
+    assert_eq!(now["deliveries"]["need.updated"], "in_app");
+    assert_eq!(
+        app.as_(&prof)
+            .get("/api/v1/notification-settings")
+            .await
+            .json(),
+        now
+    );
+    for bad in [
+        json!({"deliveries": {"need.exploded": "none"}}),
+        json!({"deliveries": {"need.updated": "carrier_pigeon"}}),
+        json!({"deliveries": []}),
+        json!({}),
+    ] {
+        let res = app
+            .as_(&prof)
+            .put("/api/v1/notification-settings", &bad)
+            .await;
+        assert!(
+            matches!(res.status.as_u16(), 400 | 422),
+            "{bad}: {}",
+            res.status
+        );
+        res.assert_problem();
+    }
+    assert_eq!(
+        app.as_(&prof)
+            .get("/api/v1/notification-settings")
+            .await
+            .json(),
+        now,
+        "a refused PUT changes nothing"
+    );
+
+    let n = need(
+        &app,
+        &staff,
+        json!({"company_id": co, "title": "3D IC thermal", "status": "open", "visibility": "public"}),
+    )
+    .await;
+    let e = engage(&app, &staff, &n, &profile, "invited").await;
+    step(&app, &staff, &e, "closed").await;
+    let list = wait_for(&app, &prof, "the closing", |i| {
+        !about(i, "engagement.state_changed", &e).is_empty()
+    })
+    .await;
+    assert!(
+        of_type(list["items"].as_array().unwrap(), "invitation.received").is_empty(),
+        "{list:#}"
+    );
+}
+
+#[actix_web::test]
+async fn overdue_payments_and_coming_renewals_are_announced_once() {
+    let app = TestApp::spawn_with(|s| s.due_scan_interval_secs = 1).await;
+    let uni = app.org_id("university", "KAIST", "KR").await;
+    let sponsor = app.org_id("company", "SK hynix", "KR").await;
+    let office = app.member_token(&uni, "staff").await;
+    let sponsor_staff = app.member_token(&sponsor, "staff").await;
+    let project = app
+        .as_(&office)
+        .post(
+            "/api/v1/funded-projects",
+            &json!({"title": "HBM thermal", "type": "sponsored_research", "sponsor_id": sponsor,
+                    "university_id": uni, "amount_minor": 300_000_000i64, "currency": "KRW",
+                    "start_date": "2025-01-01", "end_date": "2027-12-31", "visibility": "participants"}),
+        )
+        .await;
+    project.expect(201);
+    let project = project.id();
+    wait_for(&app, &sponsor_staff, "the new project", |i| {
+        !about(i, "funded_project.created", &project).is_empty()
+    })
+    .await;
+    let payments = format!("/api/v1/funded-projects/{project}/payments");
+    let late = app
+        .as_(&office)
+        .post(
+            &payments,
+            &json!({"due_date": "2025-03-31", "amount_minor": 100_000_000i64, "currency": "KRW"}),
+        )
+        .await;
+    late.expect(201);
+    let late = late.id();
+    let paid = app
+        .as_(&office)
+        .post(
+            &payments,
+            &json!({"due_date": "2099-03-31", "amount_minor": 100_000_000i64, "currency": "KRW"}),
+        )
+        .await;
+    paid.expect(201);
+    let paid = paid.id();
+    app.as_(&office)
+        .if_match("*")
+        .patch(
+            &format!("{payments}/{paid}"),
+            &json!({"status": "received", "received_date": "2025-02-01"}),
+        )
+        .await
+        .expect(200);
+
+    let renewal = (chrono::Utc::now().date_naive() + chrono::Days::new(30)).to_string();
+    let centre = app
+        .as_(&office)
+        .post(
+            "/api/v1/centers",
+            &json!({"host_university_id": uni, "name": "KAIST–SK hynix Memory Center",
+                    "partners": [{"company_id": sponsor, "role": "founding_sponsor"}],
+                    "renewal_date": renewal}),
+        )
+        .await;
+    centre.expect(201);
+    let centre = centre.id();
+    app.as_(&office)
+        .if_match("*")
+        .patch(
+            &format!("/api/v1/centers/{centre}"),
+            &json!({"status": "active"}),
+        )
+        .await
+        .expect(200);
+
+    let list = wait_for(&app, &sponsor_staff, "overdue, received and renewal", |i| {
+        !about(i, "payment.overdue", &late).is_empty()
+            && !about(i, "payment.received", &paid).is_empty()
+            && !about(i, "center.renewal_due", &centre).is_empty()
+    })
+    .await;
+    let items = list["items"].as_array().unwrap();
+    assert_eq!(
+        about(items, "payment.overdue", &late)[0]["title"],
+        "HBM thermal"
+    );
+    assert_eq!(
+        about(items, "center.renewal_due", &centre)[0]["data"]["renewal_date"],
+        renewal.as_str()
+    );
+    // The scan runs every second: still once each, a few scans later.
+    actix_web::rt::time::sleep(Duration::from_secs(3)).await;
+    let items = inbox(&app, &sponsor_staff).await["items"].clone();
+    let items = items.as_array().unwrap();
+    assert_eq!(about(items, "payment.overdue", &late).len(), 1);
+    assert_eq!(about(items, "center.renewal_due", &centre).len(), 1);
+    assert!(about(items, "payment.overdue", &paid).is_empty());
+    // The office made these changes itself; it still hears of what time made due.
+    let office_items = inbox(&app, &office).await;
+    assert_eq!(
+        about(
+            office_items["items"].as_array().unwrap(),
+            "payment.overdue",
+            &late
+        )
+        .len(),
+        1
+    );
+}
+
+#[actix_web::test]
+async fn bad_alerts_and_requests_are_problems_that_change_nothing() {
+    let app = TestApp::spawn().await;
+    let uni = app.org_id("university", "NYCU", "TW").await;
+    let co = app.org_id("company", "MediaTek", "TW").await;
+    let other = app.org_id("company", "Realtek", "TW").await;
+    let staff = app.member_token(&co, "staff").await;
+    let other_staff = app.member_token(&other, "staff").await;
+    let (prof, profile) = app.professor(&uni, json!({"name": "Tsai Ming-che"})).await;
+    let (_, someone_else) = app.professor(&uni, json!({"name": "Lo Chia-hui"})).await;
+    let n = need(
+        &app,
+        &staff,
+        json!({"company_id": co, "title": "Edge inference", "status": "open", "visibility": "public"}),
+    )
+    .await;
+
+    app.anonymous()
+        .get("/api/v1/notifications")
+        .await
+        .expect(401);
+    app.anonymous()
+        .post(
+            "/api/v1/alerts",
+            &json!({"name": "x", "search": {"type": "need"}}),
+        )
+        .await
+        .expect(401);
+    for (body, status, field) in [
+        (
+            json!({"name": "", "search": {"type": "need", "q": "edge"}}),
+            422,
+            "name",
+        ),
+        (
+            json!({"name": "both", "search": {"type": "need"}, "need_id": n, "min_score": 0.5}),
+            422,
+            "search",
+        ),
+        (json!({"name": "none"}), 422, "search"),
+        (json!({"name": "no score", "need_id": n}), 422, "min_score"),
+        (
+            json!({"name": "big score", "need_id": n, "min_score": 1.5}),
+            422,
+            "min_score",
+        ),
+        (
+            json!({"name": "score on search", "search": {"type": "need"}, "min_score": 0.5}),
+            422,
+            "min_score",
+        ),
+        (
+            json!({"name": "bad id", "need_id": "nope", "min_score": 0.5}),
+            422,
+            "need_id",
+        ),
+        (
+            json!({"name": "bad filter", "search": {"type": "need", "department": "EE"}}),
+            422,
+            "search.department",
+        ),
+        (
+            json!({"name": "bad syntax", "search": {"type": "need", "q": "title:"}}),
+            422,
+            "search.q",
+        ),
+        (
+            json!({"name": "bad country", "search": {"type": "faculty", "country": "ZZZ"}}),
+            422,
+            "search.country",
+        ),
+    ] {
+        let res = app.as_(&staff).post("/api/v1/alerts", &body).await;
+        assert_eq!(res.status.as_u16(), status, "{body}: {}", res.text());
+        let problem = res.assert_problem();
+        assert!(
+            problem["errors"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|e| e["field"] == field),
+            "{body}: {problem:#}"
+        );
+    }
+    // Unknown fields and wrong types are refused before anything is checked.
+    let res = app
+        .as_(&staff)
+        .post(
+            "/api/v1/alerts",
+            &json!({"name": "x", "search": {"type": "need"}, "extra": 1}),
+        )
+        .await;
+    assert!(matches!(res.status.as_u16(), 400 | 422));
+    res.assert_problem();
+    // Another company's need, another professor's profile: not theirs to watch.
+    app.as_(&other_staff)
+        .post(
+            "/api/v1/alerts",
+            &json!({"name": "spy", "need_id": n, "min_score": 0.1}),
+        )
+        .await
+        .expect(403);
+    app.as_(&prof)
+        .post(
+            "/api/v1/alerts",
+            &json!({"name": "not mine", "faculty_id": someone_else, "min_score": 0.1}),
+        )
+        .await
+        .expect(403);
+    app.as_(&prof)
+        .post(
+            "/api/v1/alerts",
+            &json!({"name": "gone", "need_id": "00000000-0000-7000-8000-000000000000", "min_score": 0.1}),
+        )
+        .await
+        .expect(404);
+    assert_eq!(
+        app.as_(&staff).get("/api/v1/alerts").await.json()["items"],
+        json!([]),
+        "nothing was saved"
+    );
+    app.as_(&prof)
+        .post(
+            "/api/v1/alerts",
+            &json!({"name": "mine", "faculty_id": profile, "min_score": 0.1}),
+        )
+        .await
+        .expect(201);
+    // At most 100 alerts an account.
+    for i in 1..100 {
+        alert(
+            &app,
+            &prof,
+            json!({"name": format!("alert {i}"), "search": {"type": "need", "q": "edge"}}),
+        )
+        .await;
+    }
+    let res = app
+        .as_(&prof)
+        .post(
+            "/api/v1/alerts",
+            &json!({"name": "one more", "search": {"type": "need"}}),
+        )
+        .await;
+    res.expect(409);
+    assert_eq!(res.code(), "quota_exceeded");
+
+    for path in [
+        "/api/v1/notifications?limit=0",
+        "/api/v1/notifications?cursor=%%%",
+        "/api/v1/notifications?unread=maybe",
+        "/api/v1/notifications?colour=red",
+    ] {
+        let res = app.as_(&prof).get(path).await;
+        res.expect(400);
+        res.assert_problem();
+    }
+    app.as_(&prof)
+        .post("/api/v1/notifications/read", &json!({"up_to": "nope"}))
+        .await
+        .expect(422);
+    app.as_(&prof)
+        .post("/api/v1/notifications/not-an-id/read", &json!({}))
+        .await
+        .expect(400);
+}
