@@ -110,6 +110,16 @@ pub struct Settings {
     /// How often the notifier looks for events that time makes due (payments overdue,
     /// centre renewals coming up); each is announced once whatever the interval.
     pub due_scan_interval_secs: u64,
+    /// Let webhook endpoints be private, loopback or link-local addresses (a deployment
+    /// whose receivers live on its own network; tests). Off: such targets are refused when
+    /// registered and when a name resolves to them at delivery.
+    pub webhook_allow_private_targets: bool,
+    /// Longest wait for a webhook endpoint's answer.
+    pub webhook_timeout_secs: u64,
+    /// The waits before each retry of a failed delivery (the first attempt is at once); when
+    /// they are used up the delivery fails and its endpoint is disabled. The default spans
+    /// three days (Standard Webhooks' schedule).
+    pub webhook_retry_schedule_secs: Vec<u64>,
 }
 
 /// A secret string that never appears in `Debug` output (and so in no log line).
@@ -206,6 +216,11 @@ impl Default for Settings {
             sources_max_retry_wait_secs: 120,
             sync_refresh_interval_hours: 0,
             due_scan_interval_secs: 3600,
+            webhook_allow_private_targets: false,
+            webhook_timeout_secs: 10,
+            webhook_retry_schedule_secs: vec![
+                5, 300, 1800, 7200, 18_000, 36_000, 50_400, 72_000, 86_400,
+            ],
         }
     }
 }
@@ -319,6 +334,18 @@ pub struct SettingsArgs {
     pub sync_refresh_interval_hours: Option<u64>,
     #[arg(long, env = "LIAISON_DUE_SCAN_INTERVAL_SECS", global = true)]
     pub due_scan_interval_secs: Option<u64>,
+    #[arg(long, env = "LIAISON_WEBHOOK_ALLOW_PRIVATE_TARGETS", global = true)]
+    pub webhook_allow_private_targets: Option<bool>,
+    #[arg(long, env = "LIAISON_WEBHOOK_TIMEOUT_SECS", global = true)]
+    pub webhook_timeout_secs: Option<u64>,
+    /// Comma-separated seconds.
+    #[arg(
+        long,
+        env = "LIAISON_WEBHOOK_RETRY_SCHEDULE_SECS",
+        global = true,
+        value_delimiter = ','
+    )]
+    pub webhook_retry_schedule_secs: Option<Vec<u64>>,
 }
 
 impl SettingsArgs {
@@ -367,7 +394,10 @@ impl SettingsArgs {
             sources_retry_base_ms,
             sources_max_retry_wait_secs,
             sync_refresh_interval_hours,
-            due_scan_interval_secs
+            due_scan_interval_secs,
+            webhook_allow_private_targets,
+            webhook_timeout_secs,
+            webhook_retry_schedule_secs
         );
         if let Some(email) = &self.sources_contact_email {
             s.sources_contact_email = Some(email.clone());
@@ -502,6 +532,17 @@ impl Settings {
         }
         if !(1..=3600).contains(&self.sources_max_retry_wait_secs) {
             anyhow::bail!("sources_max_retry_wait_secs: must be between 1 and 3600");
+        }
+        if !(1..=300).contains(&self.webhook_timeout_secs) {
+            anyhow::bail!("webhook_timeout_secs: must be between 1 and 300");
+        }
+        if self.webhook_retry_schedule_secs.len() > 50
+            || self
+                .webhook_retry_schedule_secs
+                .iter()
+                .any(|s| *s > 7 * 86_400)
+        {
+            anyhow::bail!("webhook_retry_schedule_secs: at most 50 waits of at most a week each");
         }
         if !(1..=86_400).contains(&self.due_scan_interval_secs) {
             anyhow::bail!("due_scan_interval_secs: must be between 1 and 86400 (a day)");

@@ -9,7 +9,7 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::TestApp;
 use serde_json::{Value, json};
@@ -27,18 +27,11 @@ async fn wait_for(
     what: &str,
     done: impl Fn(&[Value]) -> bool,
 ) -> Value {
-    let start = Instant::now();
-    loop {
-        let list = inbox(app, token).await;
-        if done(list["items"].as_array().unwrap()) {
-            return list;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "waited 30 s for {what}; have {list:#}"
-        );
-        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
-    }
+    let _ = what;
+    common::wait_for_json(app, token, "/api/v1/notifications?limit=100", |v| {
+        done(v["items"].as_array().unwrap())
+    })
+    .await
 }
 
 fn of_type<'a>(items: &'a [Value], t: &str) -> Vec<&'a Value> {
@@ -504,7 +497,7 @@ async fn a_type_turned_off_is_not_delivered() {
     let settings = app.as_(&prof).get("/api/v1/notification-settings").await;
     settings.expect(200);
     let all = settings.json()["deliveries"].as_object().unwrap().clone();
-    assert_eq!(all.len(), 11);
+    assert_eq!(all.len(), 12);
     assert!(all.values().all(|d| d == "in_app"));
     let res = app
         .as_(&prof)

@@ -140,6 +140,7 @@ pub mod schema;
 pub mod search;
 pub mod statistics;
 pub mod sync_jobs;
+pub mod webhooks;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -145,6 +145,8 @@ stored_enum! {
         ComputeResource = "compute_resource",
         /// A request for compute and every decision on it.
         ComputeAllocation = "compute_allocation",
+        /// An organization's webhook endpoint (registered, changed, disabled, deleted).
+        WebhookEndpoint = "webhook_endpoint",
     }
 }
 
@@ -542,6 +544,8 @@ stored_enum! {
         AllocationDecided = "allocation.decided",
         /// A record newly fits one of the recipient's saved alerts.
         AlertMatched = "alert.matched",
+        /// One of the organization's webhook endpoints kept failing and was disabled.
+        WebhookDisabled = "webhook.disabled",
     }
 }
 
@@ -563,5 +567,16 @@ stored_enum! {
         /// Profiles whose match score for a need (or needs whose score for a profile) reaches
         /// `min_score`.
         Match = "match",
+    }
+}
+
+stored_enum! {
+    pub enum DeliveryState {
+        /// Waiting for its next attempt (or for its endpoint to be enabled again).
+        Pending = "pending",
+        /// The endpoint answered 2xx.
+        Delivered = "delivered",
+        /// Every attempt of the retry schedule failed, or the endpoint answered 410 Gone.
+        Failed = "failed",
     }
 }

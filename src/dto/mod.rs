@@ -17,6 +17,7 @@ pub mod organizations;
 pub mod projects;
 pub mod reports;
 pub mod search;
+pub mod webhooks;
 
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;

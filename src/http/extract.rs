@@ -200,6 +200,8 @@ path_ids! {
     PathFacultyId = "faculty_id";
     /// `{payment_id}`: a payment of a funded project.
     PathPaymentId = "payment_id";
+    /// `{delivery_id}`: a delivery of a webhook endpoint.
+    PathDeliveryId = "delivery_id";
 }
 
 /// The `If-Match` precondition of a write.

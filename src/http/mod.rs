@@ -24,6 +24,7 @@ pub mod refresh;
 pub mod reports;
 pub mod search;
 pub mod timeout;
+pub mod webhooks;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -60,6 +61,8 @@ pub struct AppState {
     pub sync: Arc<crate::service::faculty::jobs::SyncRunner>,
     /// Checks saved alerts and makes notifications.
     pub notifier: Arc<crate::service::notifications::worker::Notifier>,
+    /// Sends webhook deliveries.
+    pub webhooks: Arc<crate::service::notifications::webhooks::Sender>,
 }
 
 impl AppState {
@@ -101,10 +104,13 @@ impl AppState {
             &search,
             Duration::from_secs(settings.due_scan_interval_secs),
         )?;
+        let webhooks =
+            crate::service::notifications::webhooks::Sender::start(db.clone(), &settings)?;
         let spec = openapi();
         let routes = RouteTable::from_spec(&spec);
         Ok(Self {
             notifier,
+            webhooks,
             sources,
             sync,
             db,
@@ -282,7 +288,14 @@ fn routes(cfg: &mut ServiceConfig) {
                 .service(notifications::create_alert)
                 .service(notifications::list_alerts)
                 .service(notifications::get_alert)
-                .service(notifications::delete_alert),
+                .service(notifications::delete_alert)
+                .service(webhooks::create)
+                .service(webhooks::list)
+                .service(webhooks::get_one)
+                .service(webhooks::update)
+                .service(webhooks::remove)
+                .service(webhooks::deliveries)
+                .service(webhooks::replay),
         );
 }
 

@@ -243,12 +243,15 @@ impl Visibility {
                 | AuditEntity::Organization
                 | AuditEntity::Membership
                 | AuditEntity::FacultyProfile => true,
-                // Invited addresses are for who may list the invitations: the admins.
-                AuditEntity::Invitation => snapshot_field(r, "organization_id").is_some_and(|o| {
-                    self.invitations
-                        .as_ref()
-                        .is_none_or(|admin| admin.contains(&o))
-                }),
+                // Invited addresses are for who may list the invitations, and webhook
+                // endpoints for who may manage them: the admins.
+                AuditEntity::Invitation | AuditEntity::WebhookEndpoint => {
+                    snapshot_field(r, "organization_id").is_some_and(|o| {
+                        self.invitations
+                            .as_ref()
+                            .is_none_or(|admin| admin.contains(&o))
+                    })
+                }
             })
             .collect())
     }

@@ -58,6 +58,11 @@ pub enum Action<'a> {
     ManageMembers {
         organization_id: &'a str,
     },
+    /// Register, change and delete an organization's webhook endpoints and read their
+    /// deliveries (which carry everything the organization may read).
+    ManageWebhooks {
+        organization_id: &'a str,
+    },
     /// Make an account a member without its consent (the bootstrap path).
     AddMemberDirectly,
     /// Create a profile at a university, possibly owned by `owner_user_id`.
@@ -202,7 +207,8 @@ pub fn authorize(caller: Option<&Caller>, action: Action<'_>) -> AppResult<()> {
         // enrol other people's accounts, nor learn which addresses have one.
         Action::AddMemberDirectly => false,
         Action::UpdateOrganization { organization_id }
-        | Action::ManageMembers { organization_id } => caller.is_admin_of(organization_id),
+        | Action::ManageMembers { organization_id }
+        | Action::ManageWebhooks { organization_id } => caller.is_admin_of(organization_id),
         Action::ViewMembers { organization_id } => caller.role_in(organization_id).is_some(),
         // The liaison office keeps its university's profiles; a professor may create and
         // edit the one profile they own there.
@@ -272,6 +278,9 @@ pub fn authorize(caller: Option<&Caller>, action: Action<'_>) -> AppResult<()> {
             }
             Action::ManageMembers { .. } => {
                 "Only this organization's admins and platform operators manage its members"
+            }
+            Action::ManageWebhooks { .. } => {
+                "Only this organization's admins and platform operators manage its webhooks"
             }
             Action::ViewMembers { .. } => "Only this organization's members may see its members",
             Action::AddMemberDirectly => {

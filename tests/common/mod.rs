@@ -18,6 +18,8 @@ use serde_json::Value;
 /// `postgres://postgres@127.0.0.1:5432/test`. Unset: SQLite.
 pub const PG_ENV: &str = "LIAISON_TEST_POSTGRES_URL";
 
+pub mod receiver;
+
 /// A database of the test's own, dropped (PostgreSQL) or deleted (SQLite) afterwards.
 pub struct TestDb {
     pub url: String,
@@ -549,4 +551,28 @@ fn timestamp_at(b: &[u8]) -> Option<usize> {
         i += 6;
     }
     Some(i)
+}
+
+/// Polls `GET path` as `token` until `done` holds of its JSON (up to 30 s): for what a
+/// background worker makes a moment after a change (notifications, deliveries).
+pub async fn wait_for_json(
+    app: &TestApp,
+    token: &str,
+    path: &str,
+    done: impl Fn(&Value) -> bool,
+) -> Value {
+    let start = std::time::Instant::now();
+    loop {
+        let res = app.as_(token).get(path).await;
+        res.expect(200);
+        let v = res.json();
+        if done(&v) {
+            return v;
+        }
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(30),
+            "waited 30 s on {path}; have {v:#}"
+        );
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
 }

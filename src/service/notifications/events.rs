@@ -66,6 +66,13 @@ fn event_type(c: &Change<'_>) -> Option<EventType> {
         {
             Some(EventType::PaymentReceived)
         }
+        AuditEntity::WebhookEndpoint
+            if c.actor_user_id.is_none()
+                && c.after.as_ref().and_then(|a| a.get("enabled")) == Some(&Value::Bool(false))
+                && c.before.as_ref().and_then(|b| b.get("enabled")) == Some(&Value::Bool(true)) =>
+        {
+            Some(EventType::WebhookDisabled)
+        }
         AuditEntity::ComputeAllocation => {
             let to = text(after, "state")?;
             (matches!(to, "approved" | "rejected") && text(before, "state") != Some(to))
@@ -96,6 +103,9 @@ fn data_of(snapshot: Option<&Value>, before: Option<&Value>) -> Value {
             "due_date",
             "renewal_date",
             "visibility",
+            "url",
+            "organization_id",
+            "disabled_reason",
         ] {
             if let Some(v) = obj.get(key).filter(|v| !v.is_null()) {
                 out.insert(key.to_owned(), v.clone());

@@ -6,6 +6,7 @@
 
 pub mod alerts;
 pub mod events;
+pub mod webhooks;
 pub mod worker;
 
 use std::collections::BTreeMap;
@@ -61,6 +62,10 @@ fn summary(t: EventType, title: &str, data: &Value) -> String {
         EventType::AlertMatched => {
             format!("{title} fits your alert “{}”", field(data, "alert_name"))
         }
+        EventType::WebhookDisabled => format!(
+            "Webhook endpoint {title} was disabled: {}",
+            field(data, "disabled_reason")
+        ),
     }
 }
 

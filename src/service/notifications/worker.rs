@@ -325,7 +325,10 @@ pub(super) fn record_readable(
 /// The title a recipient is shown: the record's own, or for an engagement the need's (only
 /// if they may read the need), for a payment its project's, for an allocation its resource's.
 fn title_for(conn: &mut DbConn, caller: &Caller, e: &EventRow, data: &Value) -> AppResult<String> {
-    if let Some(t) = text(data, "title").or_else(|| text(data, "name")) {
+    if let Some(t) = text(data, "title")
+        .or_else(|| text(data, "name"))
+        .or_else(|| text(data, "url"))
+    {
         return Ok(t);
     }
     Ok(match e.entity.as_str() {
@@ -347,12 +350,14 @@ fn title_for(conn: &mut DbConn, caller: &Caller, e: &EventRow, data: &Value) -> 
     })
 }
 
-/// Makes the event's notifications (in the caller's transaction). Returns how many.
+/// Makes the event's notifications and queues its webhook deliveries (in the caller's
+/// transaction). Returns how many notifications.
 fn deliver(conn: &mut DbConn, e: &EventRow, callers: &mut Callers) -> AppResult<usize> {
     let Some(t) = EventType::from_wire(&e.event_type) else {
         tracing::warn!(event = %e.id, kind = %e.event_type, "unknown event type skipped");
         return Ok(0);
     };
+    super::webhooks::enqueue(conn, e, t, &mut may_read)?;
     let data: Value = serde_json::from_str(&e.data).unwrap_or(Value::Null);
     let users = candidates(conn, e, t, &data)?;
     if users.is_empty() {
