@@ -323,7 +323,7 @@ fn the_demo_loads_a_multilingual_world_and_the_readme_tour_works_against_it() {
     let blocks = tour_blocks();
     assert_eq!(
         blocks.len(),
-        8,
+        9,
         "the tour's blocks (update this test with it)"
     );
     let out = run_tour(&base, &blocks);
@@ -416,6 +416,19 @@ fn the_demo_loads_a_multilingual_world_and_the_readme_tour_works_against_it() {
         "{report}"
     );
     assert!(report["allocations"].as_array().unwrap().len() >= 3);
+
+    // 8: the professor's notifications hold the invitation; she saves an alert.
+    let (docs, _) = json_docs(&out[8]);
+    assert_eq!(docs.len(), 2, "{}", out[8]);
+    assert!(
+        docs[0]["items"].as_array().unwrap().iter().any(|n| n["type"]
+            == "invitation.received"
+            && n["data"]["need_id"] == need_id.as_str()),
+        "{}",
+        docs[0]
+    );
+    assert_eq!(docs[1]["kind"], "search");
+    assert_eq!(docs[1]["target"], "need");
 
     // Needs that bring and need compute.
     let brings = all_items(&base, &op, "/api/v1/needs?compute=brings&gpu_model=h100");

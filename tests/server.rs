@@ -1059,3 +1059,59 @@ fn readyz_answers_in_time_when_postgres_stops_answering() {
     let (status, _) = http(&server.addr, "GET", "/healthz", None, None);
     assert_eq!(status, 200);
 }
+
+#[test]
+fn webhook_deliveries_survive_kill_9_none_lost_none_sent_twice_under_another_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = TestDb::new(dir.path());
+    bootstrap_operator(dir.path(), &db.url, "ops@liaison.test", "operator password 123");
+    let env = [
+        ("LIAISON_WEBHOOK_ALLOW_PRIVATE_TARGETS", "true"),
+        ("LIAISON_WEBHOOK_RETRY_SCHEDULE_SECS", "1,1,1,1,1"),
+    ];
+    let receiver = common::receiver::Receiver::start();
+    let mut server = Server::start_with(dir.path(), &db.url, &env);
+    let token = login(&server.addr, "ops@liaison.test", "operator password 123");
+    let co = create(
+        &server.addr,
+        &token,
+        "/api/v1/organizations",
+        r#"{"kind":"company","name":"MediaTek","country":"TW"}"#,
+    );
+    let hook = serde_json::json!({"url": receiver.url, "event_types": ["need.published"]});
+    create(
+        &server.addr,
+        &token,
+        &format!("/api/v1/organizations/{co}/webhooks"),
+        &hook.to_string(),
+    );
+    let mut needs = Vec::new();
+    for i in 0..40 {
+        let body = serde_json::json!({"company_id": co, "title": format!("Need {i}"), "status": "open", "visibility": "public"});
+        needs.push(create(&server.addr, &token, "/api/v1/needs", &body.to_string()));
+        if i == 20 {
+            receiver.wait_for("the first deliveries", |r| !r.is_empty());
+        }
+    }
+    // kill -9 in the middle of the burst.
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+    let before = receiver.received().len();
+    let _server = Server::start_with(dir.path(), &db.url, &env);
+    let got = receiver.wait_for("every need's delivery", |r| {
+        let seen: std::collections::HashSet<String> = r
+            .iter()
+            .map(|x| x.json()["data"]["entity_id"].as_str().unwrap().to_owned())
+            .collect();
+        needs.iter().all(|n| seen.contains(n))
+    });
+    assert!(before < needs.len(), "the kill came before the burst was out ({before})");
+    let mut ids: std::collections::HashMap<String, String> = Default::default();
+    for r in &got {
+        let need = r.json()["data"]["entity_id"].as_str().unwrap().to_owned();
+        let id = r.header("webhook-id").to_owned();
+        let first = ids.entry(need.clone()).or_insert_with(|| id.clone());
+        assert_eq!(*first, id, "{need} was sent under two ids");
+    }
+    assert_eq!(ids.len(), needs.len());
+}
