@@ -67,6 +67,11 @@ async fn operation(w: &Records, row: &str, who: Persona) -> Op {
             res.expect(202);
             Op::Request(Method::GET, format!("/api/v1/sync-jobs/{}", res.id()), None)
         }
+        "watch needs for profile" => Op::Request(
+            Method::POST,
+            "/api/v1/alerts".into(),
+            Some(json!({"name": "fits", "faculty_id": w.owned, "min_score": 0.3})),
+        ),
         "read members-only profile" => {
             Op::Request(Method::GET, format!("/api/v1/faculty/{}", w.hidden), None)
         }
@@ -77,7 +82,7 @@ async fn operation(w: &Records, row: &str, who: Persona) -> Op {
 #[actix_web::test]
 async fn profiles_matrix() {
     let w = Records::new().await;
-    let rows: [(&str, Expect); 10] = [
+    let rows: [(&str, Expect); 11] = [
         ("create profile", |p| office(201, p)),
         ("update profile", |p| {
             if p == Owner { 200 } else { office(200, p) }
@@ -101,6 +106,10 @@ async fn profiles_matrix() {
         }),
         ("read members-only profile", |p| {
             if p == Anonymous { 404 } else { 200 }
+        }),
+        // A match alert on a profile: those who may edit it.
+        ("watch needs for profile", |p| {
+            if p == Owner { 201 } else { office(201, p) }
         }),
     ];
     run_matrix(&w, &rows, &CALLERS, operation).await;

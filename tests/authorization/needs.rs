@@ -70,6 +70,16 @@ async fn operation(w: &Records, row: &str, who: Persona) -> Op {
             None,
         ),
         "read draft need" => (Method::GET, format!("/api/v1/needs/{}", w.draft_need), None),
+        "watch profiles for need" => (
+            Method::POST,
+            "/api/v1/alerts".into(),
+            Some(json!({"name": "fits", "need_id": w.public_need, "min_score": 0.3})),
+        ),
+        "watch profiles for confidential need" => (
+            Method::POST,
+            "/api/v1/alerts".into(),
+            Some(json!({"name": "fits", "need_id": w.confidential_need, "min_score": 0.3})),
+        ),
         other => panic!("unknown row {other}"),
     };
     Op::Request(method, path, body)
@@ -78,7 +88,7 @@ async fn operation(w: &Records, row: &str, who: Persona) -> Op {
 #[actix_web::test]
 async fn needs_matrix() {
     let w = Records::new().await;
-    let rows: [(&str, Expect); 11] = [
+    let rows: [(&str, Expect); 13] = [
         ("create need", |p| company(201, p)),
         ("update need", |p| company(200, p)),
         ("update confidential need", |p| match p {
@@ -104,6 +114,12 @@ async fn needs_matrix() {
         }),
         ("read draft need", |p| match p {
             Operator | CoAdmin | CoStaff => 200,
+            _ => 404,
+        }),
+        // A match alert on a need: those who manage the company's needs.
+        ("watch profiles for need", |p| company(201, p)),
+        ("watch profiles for confidential need", |p| match p {
+            Anonymous | Operator | CoAdmin | CoStaff | InvitedFaculty => company(201, p),
             _ => 404,
         }),
     ];

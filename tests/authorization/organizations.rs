@@ -188,6 +188,16 @@ async fn operation(world: &World, row: &str, _who: Persona) -> Op {
             format!("/api/v1/reports/faculty-funding?university_id={own}"),
             None,
         ),
+        "register webhook" => (
+            Method::POST,
+            format!("/api/v1/organizations/{own}/webhooks"),
+            Some(json!({"url": "https://hooks.own.edu.tw/liaison", "event_types": ["funded_project.created"]})),
+        ),
+        "list webhooks" => (
+            Method::GET,
+            format!("/api/v1/organizations/{own}/webhooks"),
+            None,
+        ),
         "audit log of the organization" => (
             Method::GET,
             format!("/api/v1/audit?organization_id={own}"),
@@ -201,7 +211,7 @@ async fn operation(world: &World, row: &str, _who: Persona) -> Op {
 #[actix_web::test]
 async fn authorization_matrix() {
     let world = World::new().await;
-    let rows: [(&str, Expect); 13] = [
+    let rows: [(&str, Expect); 15] = [
         ("create organization", operator_only(201)),
         ("update organization", own_admin(200)),
         // Adding an account without its consent is the operator's bootstrap path; admins
@@ -222,6 +232,9 @@ async fn authorization_matrix() {
         ("centres report", office_only),
         ("faculty funding report", office_only),
         ("audit log of the organization", office_only),
+        // Webhooks carry everything the organization may read: its admins'.
+        ("register webhook", own_admin(201)),
+        ("list webhooks", own_admin(200)),
     ];
     run_matrix(&world, &rows, &EVERYONE, operation).await;
 
