@@ -114,12 +114,25 @@ pub struct Settings {
     /// whose receivers live on its own network; tests). Off: such targets are refused when
     /// registered and when a name resolves to them at delivery.
     pub webhook_allow_private_targets: bool,
+    /// Whether webhook deliveries are sent. Off: they are queued and logged as pending but
+    /// nothing leaves the process (a staging copy of production data must not call the
+    /// production receivers); turned on again, the due ones go out.
+    pub webhook_sending: bool,
     /// Longest wait for a webhook endpoint's answer.
     pub webhook_timeout_secs: u64,
     /// The waits before each retry of a failed delivery (the first attempt is at once); when
     /// they are used up the delivery fails and its endpoint is disabled. The default spans
     /// three days (Standard Webhooks' schedule).
     pub webhook_retry_schedule_secs: Vec<u64>,
+    /// The SMTP server e-mail goes through: `smtp://host:587?tls=required` (STARTTLS),
+    /// `smtps://host:465` (TLS), `smtp://host:25` (no encryption: a relay on the same
+    /// machine); user and password in the URL. Unset: no e-mail (only in-app delivery may be
+    /// chosen).
+    pub smtp_url: Option<Secret>,
+    /// The sender of e-mails, e.g. `Liaison <liaison@your-university.edu>`.
+    pub mail_from: String,
+    /// Where users reach this deployment: the links in e-mails (unsubscribing, notifications).
+    pub public_base_url: String,
 }
 
 /// A secret string that never appears in `Debug` output (and so in no log line).
@@ -217,7 +230,11 @@ impl Default for Settings {
             sync_refresh_interval_hours: 0,
             due_scan_interval_secs: 3600,
             webhook_allow_private_targets: false,
+            webhook_sending: true,
             webhook_timeout_secs: 10,
+            smtp_url: None,
+            mail_from: "Liaison <liaison@localhost>".to_owned(),
+            public_base_url: "http://127.0.0.1:8080".to_owned(),
             webhook_retry_schedule_secs: vec![
                 5, 300, 1800, 7200, 18_000, 36_000, 50_400, 72_000, 86_400,
             ],
@@ -336,8 +353,16 @@ pub struct SettingsArgs {
     pub due_scan_interval_secs: Option<u64>,
     #[arg(long, env = "LIAISON_WEBHOOK_ALLOW_PRIVATE_TARGETS", global = true)]
     pub webhook_allow_private_targets: Option<bool>,
+    #[arg(long, env = "LIAISON_WEBHOOK_SENDING", global = true)]
+    pub webhook_sending: Option<bool>,
     #[arg(long, env = "LIAISON_WEBHOOK_TIMEOUT_SECS", global = true)]
     pub webhook_timeout_secs: Option<u64>,
+    #[arg(long, env = "LIAISON_SMTP_URL", global = true, hide_env_values = true)]
+    pub smtp_url: Option<String>,
+    #[arg(long, env = "LIAISON_MAIL_FROM", global = true)]
+    pub mail_from: Option<String>,
+    #[arg(long, env = "LIAISON_PUBLIC_BASE_URL", global = true)]
+    pub public_base_url: Option<String>,
     /// Comma-separated seconds.
     #[arg(
         long,
@@ -396,9 +421,15 @@ impl SettingsArgs {
             sync_refresh_interval_hours,
             due_scan_interval_secs,
             webhook_allow_private_targets,
+            webhook_sending,
             webhook_timeout_secs,
-            webhook_retry_schedule_secs
+            webhook_retry_schedule_secs,
+            mail_from,
+            public_base_url
         );
+        if let Some(url) = &self.smtp_url {
+            s.smtp_url = Some(Secret(url.clone()));
+        }
         if let Some(email) = &self.sources_contact_email {
             s.sources_contact_email = Some(email.clone());
         }
@@ -532,6 +563,19 @@ impl Settings {
         }
         if !(1..=3600).contains(&self.sources_max_retry_wait_secs) {
             anyhow::bail!("sources_max_retry_wait_secs: must be between 1 and 3600");
+        }
+        if let Some(url) = &self.smtp_url
+            && lettre::SmtpTransport::from_url(&url.0).is_err()
+        {
+            anyhow::bail!(
+                "smtp_url: must be smtp://host[:port][?tls=required|opportunistic] or smtps://host[:port]"
+            );
+        }
+        if self.mail_from.parse::<lettre::message::Mailbox>().is_err() {
+            anyhow::bail!("mail_from: must be an address, e.g. Liaison <liaison@example.edu>");
+        }
+        if url::Url::parse(&self.public_base_url).is_err() {
+            anyhow::bail!("public_base_url: must be an absolute URL");
         }
         if !(1..=300).contains(&self.webhook_timeout_secs) {
             anyhow::bail!("webhook_timeout_secs: must be between 1 and 300");

@@ -1064,7 +1064,12 @@ fn readyz_answers_in_time_when_postgres_stops_answering() {
 fn webhook_deliveries_survive_kill_9_none_lost_none_sent_twice_under_another_id() {
     let dir = tempfile::tempdir().unwrap();
     let db = TestDb::new(dir.path());
-    bootstrap_operator(dir.path(), &db.url, "ops@liaison.test", "operator password 123");
+    bootstrap_operator(
+        dir.path(),
+        &db.url,
+        "ops@liaison.test",
+        "operator password 123",
+    );
     let env = [
         ("LIAISON_WEBHOOK_ALLOW_PRIVATE_TARGETS", "true"),
         ("LIAISON_WEBHOOK_RETRY_SCHEDULE_SECS", "1,1,1,1,1"),
@@ -1088,7 +1093,12 @@ fn webhook_deliveries_survive_kill_9_none_lost_none_sent_twice_under_another_id(
     let mut needs = Vec::new();
     for i in 0..40 {
         let body = serde_json::json!({"company_id": co, "title": format!("Need {i}"), "status": "open", "visibility": "public"});
-        needs.push(create(&server.addr, &token, "/api/v1/needs", &body.to_string()));
+        needs.push(create(
+            &server.addr,
+            &token,
+            "/api/v1/needs",
+            &body.to_string(),
+        ));
         if i == 20 {
             receiver.wait_for("the first deliveries", |r| !r.is_empty());
         }
@@ -1105,7 +1115,10 @@ fn webhook_deliveries_survive_kill_9_none_lost_none_sent_twice_under_another_id(
             .collect();
         needs.iter().all(|n| seen.contains(n))
     });
-    assert!(before < needs.len(), "the kill came before the burst was out ({before})");
+    assert!(
+        before < needs.len(),
+        "the kill came before the burst was out ({before})"
+    );
     let mut ids: std::collections::HashMap<String, String> = Default::default();
     for r in &got {
         let need = r.json()["data"]["entity_id"].as_str().unwrap().to_owned();

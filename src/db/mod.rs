@@ -129,6 +129,7 @@ pub mod compute;
 pub mod engagements;
 pub mod faculty;
 pub mod invitations;
+pub mod mail;
 pub mod needs;
 pub mod notifications;
 pub mod organizations;

@@ -367,14 +367,30 @@ pub fn set_settings(
     Ok(())
 }
 
-/// Of these users, those who turned this type of event off.
-pub fn muted(conn: &mut DbConn, user_ids: &[String], t: EventType) -> QueryResult<Vec<String>> {
-    notification_settings::table
+/// How each of these users receives this type of event (`in_app` unless they chose otherwise).
+pub fn deliveries(
+    conn: &mut DbConn,
+    user_ids: &[String],
+    t: EventType,
+) -> QueryResult<std::collections::HashMap<String, Delivery>> {
+    let chosen: Vec<(String, String)> = notification_settings::table
         .filter(notification_settings::user_id.eq_any(user_ids))
         .filter(notification_settings::event_type.eq(t.as_str()))
-        .filter(notification_settings::delivery.eq(Delivery::None.as_str()))
-        .select(notification_settings::user_id)
-        .load(conn)
+        .select((
+            notification_settings::user_id,
+            notification_settings::delivery,
+        ))
+        .load(conn)?;
+    let mut out: std::collections::HashMap<String, Delivery> = user_ids
+        .iter()
+        .map(|u| (u.clone(), Delivery::InApp))
+        .collect();
+    for (u, d) in chosen {
+        if let Some(d) = Delivery::from_wire(&d) {
+            out.insert(u, d);
+        }
+    }
+    Ok(out)
 }
 
 // Saved alerts.

@@ -554,8 +554,31 @@ stored_enum! {
     pub enum Delivery {
         /// In the notifications of the API (and the app).
         InApp = "in_app",
+        /// In the app, and by e-mail at once.
+        Immediate = "immediate",
+        /// In the app, and in a daily e-mail digest.
+        Daily = "daily",
+        /// In the app, and in a weekly e-mail digest.
+        Weekly = "weekly",
         /// Not at all.
         None = "none",
+    }
+}
+
+impl Delivery {
+    /// Whether it sends e-mail.
+    pub fn mails(self) -> bool {
+        matches!(self, Self::Immediate | Self::Daily | Self::Weekly)
+    }
+}
+
+stored_enum! {
+    /// The language a user's e-mails are written in.
+    pub enum Language {
+        En = "en",
+        Ko = "ko",
+        /// Traditional Chinese.
+        ZhHant = "zh-Hant",
     }
 }
 

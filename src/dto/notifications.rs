@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-pub use crate::domain::stored::{AlertKind, Delivery, EventType};
+pub use crate::domain::stored::{AlertKind, Delivery, EventType, Language};
 
 use super::faculty::CollaborationType;
 use super::needs::NeedStatus;
@@ -73,13 +73,17 @@ pub struct MarkedRead {
     pub unread_count: i64,
 }
 
-/// What a user receives: for every type of event, how (`in_app` or `none`). A type left out
-/// of a `PUT` is delivered in the app.
+/// What a user receives: for every type of event, how: `in_app`; `immediate`, `daily` or
+/// `weekly` (in the app and by e-mail, at once or in a digest; only where the deployment has
+/// an SMTP server); or `none`. A type left out of a `PUT` is delivered in the app.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NotificationSettings {
     #[schema(value_type = BTreeMap<String, Delivery>)]
     pub deliveries: BTreeMap<EventType, Delivery>,
+    /// The language of e-mails (`en` unless set; a `PUT` without it keeps it).
+    #[serde(default)]
+    pub language: Option<Language>,
 }
 
 /// The search a search alert saves: `GET /search`'s parameters without paging.

@@ -61,8 +61,10 @@ pub struct AppState {
     pub sync: Arc<crate::service::faculty::jobs::SyncRunner>,
     /// Checks saved alerts and makes notifications.
     pub notifier: Arc<crate::service::notifications::worker::Notifier>,
-    /// Sends webhook deliveries.
-    pub webhooks: Arc<crate::service::notifications::webhooks::Sender>,
+    /// Sends e-mail (none without an SMTP server).
+    pub mailer: Option<Arc<crate::service::notifications::mail::Mailer>>,
+    /// Sends webhook deliveries (none when `webhook_sending` is off).
+    pub webhooks: Option<Arc<crate::service::notifications::webhooks::Sender>>,
 }
 
 impl AppState {
@@ -103,14 +105,23 @@ impl AppState {
             db.clone(),
             &search,
             Duration::from_secs(settings.due_scan_interval_secs),
+            crate::service::notifications::mail::MailConfig::from_settings(&settings),
         )?;
-        let webhooks =
-            crate::service::notifications::webhooks::Sender::start(db.clone(), &settings)?;
+        let mailer = crate::service::notifications::mail::Mailer::start(db.clone(), &settings)?;
+        let webhooks = if settings.webhook_sending {
+            Some(crate::service::notifications::webhooks::Sender::start(
+                db.clone(),
+                &settings,
+            )?)
+        } else {
+            None
+        };
         let spec = openapi();
         let routes = RouteTable::from_spec(&spec);
         Ok(Self {
             notifier,
             webhooks,
+            mailer,
             sources,
             sync,
             db,
@@ -289,6 +300,8 @@ fn routes(cfg: &mut ServiceConfig) {
                 .service(notifications::list_alerts)
                 .service(notifications::get_alert)
                 .service(notifications::delete_alert)
+                .service(notifications::unsubscribe)
+                .service(notifications::unsubscribe_page)
                 .service(webhooks::create)
                 .service(webhooks::list)
                 .service(webhooks::get_one)

@@ -111,10 +111,63 @@ pub async fn set_settings(
     AuthCaller(caller): AuthCaller,
     ApiJson(body): ApiJson<NotificationSettings>,
 ) -> Result<web::Json<NotificationSettings>, AppError> {
+    let mail = svc::mail::MailConfig::from_settings(&state.settings);
     Ok(web::Json(
-        svc::set_settings(&state.db, &caller, body).await?,
+        svc::set_settings(&state.db, &mail, &caller, body).await?,
     ))
 }
+
+/// Stop e-mail from the link in a mail (RFC 8058 one-click; no sign-in): every type the
+/// account received by e-mail is delivered in the app only. Unknown tokens are 404.
+#[utoipa::path(
+    tag = "notifications",
+    params(("token" = String, Path, description = "The token of the mail's unsubscribe link")),
+    responses(
+        (status = 200, description = "Unsubscribed (HTML, for a browser)", content_type = "text/html"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/unsubscribe/{token}")]
+pub async fn unsubscribe(
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    svc::mail::unsubscribe(&state.db, token.into_inner()).await?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(UNSUBSCRIBED))
+}
+
+/// The page the unsubscribe link opens: a button that confirms (a link alone changes
+/// nothing, so that a mail scanner that follows links does not unsubscribe anyone).
+#[utoipa::path(
+    tag = "notifications",
+    params(("token" = String, Path, description = "The token of the mail's unsubscribe link")),
+    responses(
+        (status = 200, description = "A confirmation form (HTML)", content_type = "text/html"),
+    )
+)]
+#[get("/unsubscribe/{token}")]
+pub async fn unsubscribe_page(token: web::Path<String>) -> HttpResponse {
+    let token: String = token
+        .into_inner()
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .take(64)
+        .collect();
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(CONFIRM.replace("{token}", &token))
+}
+
+const CONFIRM: &str = "<!doctype html><html><head><meta charset=\"utf-8\"><title>Liaison</title></head><body>\
+<form method=\"post\" action=\"/api/v1/unsubscribe/{token}\">\
+<p>Stop e-mail from Liaison? · Liaison 이메일 수신을 중단할까요? · 停止接收 Liaison 電子郵件？</p>\
+<button type=\"submit\">Unsubscribe · 수신 거부 · 取消訂閱</button></form></body></html>";
+
+const UNSUBSCRIBED: &str = "<!doctype html><html><head><meta charset=\"utf-8\"><title>Liaison</title></head><body>\
+<p>You will receive no more e-mail from Liaison; your notifications stay in the app. · \
+더 이상 이메일을 보내지 않습니다. 알림은 앱에서 볼 수 있습니다. · 您將不再收到電子郵件；通知仍可在應用程式中查看。</p></body></html>";
 
 /// Save an alert: a search, profiles for one of the caller's company's needs, or needs for a
 /// profile the caller may edit. Records are checked against it as they change (from now on).

@@ -19,6 +19,7 @@ use serde_json::Value;
 pub const PG_ENV: &str = "LIAISON_TEST_POSTGRES_URL";
 
 pub mod receiver;
+pub mod smtp;
 
 /// A database of the test's own, dropped (PostgreSQL) or deleted (SQLite) afterwards.
 pub struct TestDb {

@@ -6,6 +6,7 @@
 
 pub mod alerts;
 pub mod events;
+pub mod mail;
 pub mod webhooks;
 pub mod worker;
 
@@ -16,57 +17,19 @@ use serde_json::Value;
 use crate::db::Db;
 use crate::db::notifications::{self as rows, NotificationRow};
 use crate::domain::PublicId;
+use crate::domain::stored::Language;
 use crate::dto::notifications::{
     Delivery, EventType, ListNotifications, MarkRead, MarkedRead, Notification, NotificationList,
     NotificationSettings,
 };
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, FieldCode, FieldError};
 
 use super::policy::Caller;
 use super::{PageRequest, now};
 
-fn field(data: &Value, key: &str) -> String {
-    match data.get(key) {
-        Some(Value::String(s)) => s.clone(),
-        Some(Value::Null) | None => String::new(),
-        Some(v) => v.to_string(),
-    }
-}
-
-/// One line saying what happened (English; the e-mail digests carry the translations).
+/// One line saying what happened, in English (mails say it in the recipient's language).
 fn summary(t: EventType, title: &str, data: &Value) -> String {
-    match t {
-        EventType::NeedPublished => format!("New need: {title}"),
-        EventType::NeedUpdated => format!("Need updated: {title}"),
-        EventType::NeedClosed => format!("Need closed: {title}"),
-        EventType::EngagementStateChanged => {
-            format!("Engagement on “{title}” is now {}", field(data, "state"))
-        }
-        EventType::InvitationReceived => format!("Invitation to “{title}”"),
-        EventType::FundedProjectCreated => format!("New funded project: {title}"),
-        EventType::PaymentReceived => format!(
-            "Payment received for {title}: {} {} (minor units)",
-            field(data, "amount_minor"),
-            field(data, "currency")
-        ),
-        EventType::PaymentOverdue => format!(
-            "Payment overdue for {title} (due {})",
-            field(data, "due_date")
-        ),
-        EventType::CenterRenewalDue => {
-            format!("Renewal of {title} due on {}", field(data, "renewal_date"))
-        }
-        EventType::AllocationDecided => {
-            format!("Compute allocation on {title} {}", field(data, "state"))
-        }
-        EventType::AlertMatched => {
-            format!("{title} fits your alert “{}”", field(data, "alert_name"))
-        }
-        EventType::WebhookDisabled => format!(
-            "Webhook endpoint {title} was disabled: {}",
-            field(data, "disabled_reason")
-        ),
-    }
+    mail::line(Language::En, t, title, data)
 }
 
 fn view(row: NotificationRow) -> AppResult<Notification> {
@@ -137,10 +100,16 @@ pub async fn mark_all(db: &Db, caller: &Caller, body: MarkRead) -> AppResult<Mar
     .await
 }
 
-/// `GET /notification-settings`: every type, with its delivery.
+/// `GET /notification-settings`: every type, with its delivery, and the mail language.
 pub async fn settings(db: &Db, caller: &Caller) -> AppResult<NotificationSettings> {
     let user = caller.user_id.clone();
-    let stored = db.run(move |conn| Ok(rows::settings(conn, &user)?)).await?;
+    let (stored, language) = db
+        .run(move |conn| {
+            let language =
+                crate::db::mail::preferences(conn, &user)?.map_or(Language::En, |p| p.language);
+            Ok((rows::settings(conn, &user)?, language))
+        })
+        .await?;
     let mut deliveries: BTreeMap<EventType, Delivery> = EventType::ALL
         .iter()
         .map(|t| (*t, Delivery::InApp))
@@ -150,22 +119,52 @@ pub async fn settings(db: &Db, caller: &Caller) -> AppResult<NotificationSetting
             deliveries.insert(t, d);
         }
     }
-    Ok(NotificationSettings { deliveries })
+    Ok(NotificationSettings {
+        deliveries,
+        language: Some(language),
+    })
 }
 
-/// `PUT /notification-settings`: replaces them (a type left out is delivered in the app).
+/// `PUT /notification-settings`: replaces the deliveries (a type left out is delivered in
+/// the app) and sets the language when given. E-mail deliveries need an SMTP server.
 pub async fn set_settings(
     db: &Db,
+    mail: &mail::MailConfig,
     caller: &Caller,
     body: NotificationSettings,
 ) -> AppResult<NotificationSettings> {
+    if !mail.enabled {
+        let errors: Vec<FieldError> = body
+            .deliveries
+            .iter()
+            .filter(|(_, d)| d.mails())
+            .map(|(t, _)| {
+                FieldError::new(
+                    format!("deliveries.{}", t.as_str()),
+                    FieldCode::NotAllowed,
+                    "this deployment sends no e-mail (no smtp_url): in_app or none",
+                )
+            })
+            .collect();
+        if !errors.is_empty() {
+            return Err(AppError::validation(errors));
+        }
+    }
     let user = caller.user_id.clone();
     let changed: Vec<(EventType, Delivery)> = body
         .deliveries
         .into_iter()
         .filter(|(_, d)| *d != Delivery::InApp)
         .collect();
-    db.write(move |conn| Ok(rows::set_settings(conn, &user, &changed)?))
-        .await?;
+    let language = body.language;
+    db.write(move |conn| {
+        rows::set_settings(conn, &user, &changed)?;
+        if let Some(l) = language {
+            mail::preferences(conn, &user)?;
+            crate::db::mail::set_language(conn, &user, l)?;
+        }
+        Ok(())
+    })
+    .await?;
     settings(db, caller).await
 }

@@ -23,7 +23,7 @@ use crate::db::notifications::{self as rows, EventRow, NotificationRow};
 use crate::db::outbox::{self, Entity};
 use crate::db::{Db, DbConn};
 use crate::domain::PublicId;
-use crate::domain::stored::{EngagementState, EventType};
+use crate::domain::stored::{Delivery, EngagementState, EventType};
 use crate::error::{AppError, AppResult};
 use crate::search::SearchIndex;
 use crate::service::accounts::caller_in;
@@ -57,6 +57,7 @@ impl Notifier {
         db: Db,
         index: &Arc<SearchIndex>,
         scan_every: Duration,
+        mail: MailConfig,
     ) -> anyhow::Result<Arc<Self>> {
         let (tx, rx) = mpsc::channel::<()>();
         let worker = Worker {
@@ -64,6 +65,7 @@ impl Notifier {
             index: Arc::downgrade(index),
             holder: PublicId::generate(),
             scan_every,
+            mail,
         };
         std::thread::Builder::new()
             .name("liaison-notifier".into())
@@ -80,6 +82,7 @@ struct Worker {
     /// This process's name in the leases.
     holder: String,
     scan_every: Duration,
+    mail: MailConfig,
 }
 
 impl Worker {
@@ -124,6 +127,14 @@ impl Worker {
             Ok(n) if n > 0 => tracing::info!(events = n, "recorded events that came due"),
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e.log_message(), "scanning for due events failed"),
+        }
+        match self
+            .db
+            .write_blocking(|c| super::mail::digests(c, &self.mail, ts))
+        {
+            Ok(n) if n > 0 => tracing::info!(digests = n, "queued e-mail digests"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e.log_message(), "queueing digests failed"),
         }
     }
 
@@ -210,7 +221,7 @@ impl Worker {
             };
             let mut callers = Callers::default();
             for e in &found {
-                deliver(conn, e, &mut callers)?;
+                deliver(conn, e, &mut callers, &self.mail)?;
             }
             self.advance(conn, NOTIFICATIONS, last)
         })?;
@@ -218,6 +229,7 @@ impl Worker {
     }
 }
 
+use super::mail::MailConfig;
 use super::{alerts, events};
 
 /// Accounts as callers, loaded once per batch.
@@ -352,7 +364,12 @@ fn title_for(conn: &mut DbConn, caller: &Caller, e: &EventRow, data: &Value) -> 
 
 /// Makes the event's notifications and queues its webhook deliveries (in the caller's
 /// transaction). Returns how many notifications.
-fn deliver(conn: &mut DbConn, e: &EventRow, callers: &mut Callers) -> AppResult<usize> {
+fn deliver(
+    conn: &mut DbConn,
+    e: &EventRow,
+    callers: &mut Callers,
+    mail: &MailConfig,
+) -> AppResult<usize> {
     let Some(t) = EventType::from_wire(&e.event_type) else {
         tracing::warn!(event = %e.id, kind = %e.event_type, "unknown event type skipped");
         return Ok(0);
@@ -363,9 +380,13 @@ fn deliver(conn: &mut DbConn, e: &EventRow, callers: &mut Callers) -> AppResult<
     if users.is_empty() {
         return Ok(0);
     }
-    let muted = rows::muted(conn, &users, t)?;
+    let deliveries = rows::deliveries(conn, &users, t)?;
     let mut made = 0;
-    for user in users.iter().filter(|u| !muted.contains(u)) {
+    for user in &users {
+        let delivery = deliveries.get(user).copied().unwrap_or(Delivery::InApp);
+        if delivery == Delivery::None {
+            continue;
+        }
         let Some(caller) = callers.get(conn, user)? else {
             continue;
         };
@@ -387,6 +408,9 @@ fn deliver(conn: &mut DbConn, e: &EventRow, callers: &mut Callers) -> AppResult<
         };
         if rows::notify(conn, &row)? {
             made += 1;
+            if delivery == Delivery::Immediate {
+                super::mail::immediate(conn, mail, &row)?;
+            }
         }
     }
     Ok(made)
