@@ -1118,3 +1118,60 @@ async fn needs_profiles_and_centres_know_about_compute() {
         "LIKE wildcards are literal"
     );
 }
+
+#[actix_web::test]
+async fn a_decision_reaches_who_asked_and_the_professor_it_names() {
+    let w = world().await;
+    let industry = w.request("industry", "2027-Q1", 500).await;
+    let academia = w.request("academia", "2027-Q1", 300).await;
+    w.decide(&industry, json!({"to": "approved"}))
+        .await
+        .expect(200);
+    w.decide(
+        &academia,
+        json!({"to": "rejected", "reason": "Outside the facility's mission"}),
+    )
+    .await
+    .expect(200);
+    for (token, allocation, state) in [
+        (&w.co_staff, &industry, "approved"),
+        (&w.prof.0, &academia, "rejected"),
+        (&w.office, &academia, "rejected"),
+    ] {
+        let list =
+            common::wait_for_json(&w.app, token, "/api/v1/notifications", |v| {
+                v["items"].as_array().unwrap().iter().any(|n| {
+                    n["type"] == "allocation.decided" && n["entity_id"] == allocation["id"]
+                })
+            })
+            .await;
+        let n = list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|n| n["type"] == "allocation.decided")
+            .unwrap()
+            .clone();
+        assert_eq!(n["title"], "Taiwania 2");
+        assert_eq!(n["data"]["state"], state);
+        assert_eq!(
+            n["summary"],
+            format!("Compute allocation on Taiwania 2 {state}")
+        );
+    }
+    // The company hears nothing of the professor's request.
+    let company = w
+        .app
+        .as_(&w.co_staff)
+        .get("/api/v1/notifications")
+        .await
+        .json();
+    assert!(
+        company["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|n| n["entity_id"] != academia["id"]),
+        "{company:#}"
+    );
+}

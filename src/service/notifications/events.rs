@@ -98,6 +98,7 @@ fn data_of(snapshot: Option<&Value>, before: Option<&Value>) -> Value {
             "project_id",
             "resource_id",
             "applicant_id",
+            "requested_by",
             "amount_minor",
             "currency",
             "due_date",

@@ -252,8 +252,9 @@ fn text(data: &Value, key: &str) -> Option<String> {
 }
 
 /// Who an event may concern: the admins and staff of the organizations its audit entry
-/// concerns, the professor of the record (an engagement's, an allocation's), and for a need's
-/// events the professors it reached (invited, interested, agreed). Whether each may read it is
+/// concerns, the professor of the record (an engagement's, an allocation's), the account that
+/// asked for an allocation, and for a need's events the professors it reached (invited,
+/// interested, agreed). Whether each may read it is
 /// decided after.
 fn candidates(
     conn: &mut DbConn,
@@ -287,6 +288,8 @@ fn candidates(
         )?);
     }
     users.extend(rows::owners_of(conn, &faculty)?);
+    // Who asked for compute hears of the decision.
+    users.extend(text(data, "requested_by"));
     users.sort();
     users.dedup();
     users.retain(|u| Some(u) != e.actor_user_id.as_ref());
