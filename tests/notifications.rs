@@ -208,6 +208,31 @@ async fn engagement_moves_reach_the_other_side_and_the_office_not_the_actor() {
         .json();
     assert_eq!(second["items"][0]["type"], "invitation.received");
     assert!(second.get("next_cursor").is_none());
+
+    // Closing the need closes the engagements under way in the same change: a professor it
+    // reached still hears that it closed; one only on the company's shortlist does not.
+    let (listed, listed_profile) = app.professor(&uni, json!({"name": "Lai Hsin-yi"})).await;
+    engage(&app, &staff, &n, &listed_profile, "shortlisted").await;
+    let (asked, asked_profile) = app.professor(&uni, json!({"name": "Wu Chia-hao"})).await;
+    engage(&app, &staff, &n, &asked_profile, "invited").await;
+    app.as_(&staff)
+        .if_match("*")
+        .patch(&format!("/api/v1/needs/{n}"), &json!({"status": "closed"}))
+        .await
+        .expect(200);
+    for token in [&prof, &asked] {
+        wait_for(&app, token, "the need's closing", |i| {
+            !about(i, "need.closed", &n).is_empty()
+        })
+        .await;
+    }
+    assert!(
+        inbox(&app, &listed).await["items"]
+            .as_array()
+            .unwrap()
+            .is_empty(),
+        "a shortlist is the company's own note"
+    );
 }
 
 #[actix_web::test]

@@ -209,9 +209,21 @@ async fn an_endpoint_that_keeps_failing_is_disabled_and_its_admins_told() {
     );
     assert_eq!(gone.received().len(), 1);
 
-    // Turned back on, it gets what comes next; the failed delivery can be replayed.
+    // Turned back on, it gets what comes next; the failed delivery can be replayed (not
+    // while the endpoint is disabled).
     failing.always(None);
     let id = hook["id"].as_str().unwrap();
+    let failed = deliveries(&app, &admin, id).await[0].clone();
+    app.as_(&admin)
+        .post(
+            &format!(
+                "/api/v1/webhooks/{id}/deliveries/{}/replay",
+                failed["id"].as_str().unwrap()
+            ),
+            &json!({}),
+        )
+        .await
+        .expect(409);
     let res = app
         .as_(&admin)
         .if_match("*")
@@ -298,6 +310,43 @@ async fn endpoints_receive_only_what_their_organization_may_read() {
             .any(|r| r.json()["type"] == "invitation.received"
                 && r.json()["data"]["need_id"] == secret.as_str())
     );
+
+    // A need made public after a confidential start, while the notifier was behind (another
+    // process held the event log): what reaches others is the need as public, never its
+    // confidential title.
+    app.db.execute(
+        "UPDATE workers SET holder = 'elsewhere', lease_until = '2999-01-01 00:00:00' \
+         WHERE name = 'notifications'",
+    );
+    let turned = need(
+        &app,
+        &admin,
+        &co,
+        "Acquire BatteryCo (secret)",
+        "confidential",
+    )
+    .await;
+    app.as_(&admin)
+        .if_match("*")
+        .patch(
+            &format!("/api/v1/needs/{turned}"),
+            &json!({"title": "Battery research", "visibility": "public"}),
+        )
+        .await
+        .expect(200);
+    app.db.execute(
+        "UPDATE workers SET holder = NULL, lease_until = NULL WHERE name = 'notifications'",
+    );
+    let got = theirs.wait_for("the need made public", |r| {
+        r.iter()
+            .any(|x| x.json()["data"]["entity_id"] == turned.as_str())
+    });
+    for r in &got {
+        assert!(!r.body.contains("BatteryCo"), "{}", r.body);
+    }
+    own.wait_for("the owner's copies", |r| {
+        r.iter().any(|x| x.body.contains("Acquire BatteryCo"))
+    });
 }
 
 #[actix_web::test]

@@ -338,15 +338,20 @@ pub fn events(conn: &mut DbConn, ids: &[String]) -> QueryResult<HashMap<String, 
     Ok(out)
 }
 
-/// The profiles whose engagement with the need is in one of `states`.
-pub fn faculty_in_states(
+/// The profiles a need reached: whose engagement with it was ever in one of `states` (an
+/// invitation or their interest), whatever its state now.
+pub fn faculty_reached(
     conn: &mut DbConn,
     need_id: &str,
     states: &[EngagementState],
 ) -> QueryResult<Vec<String>> {
     engagements::table
+        .inner_join(
+            engagement_events::table.on(engagement_events::engagement_id.eq(engagements::id)),
+        )
         .filter(engagements::need_id.eq(need_id))
-        .filter(engagements::state.eq_any(states.to_vec()))
+        .filter(engagement_events::to_state.eq_any(states.to_vec()))
         .select(engagements::faculty_id)
+        .distinct()
         .load(conn)
 }

@@ -119,9 +119,13 @@ pub fn unmailed(
 }
 
 pub fn mark_mailed(conn: &mut DbConn, ids: &[String], at: NaiveDateTime) -> QueryResult<()> {
-    diesel::update(notifications::table.filter(notifications::id.eq_any(ids)))
-        .set(notifications::mailed_at.eq(at))
-        .execute(conn)?;
+    diesel::update(
+        notifications::table
+            .filter(notifications::id.eq_any(ids))
+            .filter(notifications::mailed_at.is_null()),
+    )
+    .set(notifications::mailed_at.eq(at))
+    .execute(conn)?;
     Ok(())
 }
 

@@ -306,3 +306,21 @@ pub fn invitations(
         ))
         .load(conn)
 }
+
+/// Of these needs, those that a profile owned by `user_id` is invited to now.
+pub fn invited_among(
+    conn: &mut DbConn,
+    user_id: &str,
+    ids: &[String],
+) -> QueryResult<std::collections::HashSet<String>> {
+    use super::schema::{faculty_profiles, need_invitations};
+    let found: Vec<String> = need_invitations::table
+        .inner_join(
+            faculty_profiles::table.on(faculty_profiles::id.eq(need_invitations::faculty_id)),
+        )
+        .filter(need_invitations::need_id.eq_any(ids))
+        .filter(faculty_profiles::owner_user_id.eq(user_id))
+        .select(need_invitations::need_id)
+        .load(conn)?;
+    Ok(found.into_iter().collect())
+}

@@ -598,6 +598,7 @@ diesel::table! {
         payload -> Text,
         state -> Text,
         attempts -> Integer,
+        retry_base -> Integer,
         next_attempt_at -> Nullable<Timestamp>,
         last_status -> Nullable<Integer>,
         last_error -> Nullable<Text>,

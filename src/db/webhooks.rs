@@ -129,6 +129,7 @@ pub struct DeliveryRow {
     pub payload: String,
     pub state: DeliveryState,
     pub attempts: i32,
+    pub retry_base: i32,
     pub next_attempt_at: Option<NaiveDateTime>,
     pub last_status: Option<i32>,
     pub last_error: Option<String>,
@@ -287,10 +288,12 @@ pub fn record_attempt(
     Ok(true)
 }
 
-/// Queues a delivery again (a replay): due now, its attempts kept in the log.
+/// Queues a delivery again (a replay): due now, with the whole retry schedule ahead of it,
+/// its attempts kept in the log.
 pub fn requeue(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> QueryResult<bool> {
     let n = diesel::update(webhook_deliveries::table.filter(webhook_deliveries::id.eq(id)))
         .set((
+            webhook_deliveries::retry_base.eq(webhook_deliveries::attempts),
             webhook_deliveries::state.eq(DeliveryState::Pending),
             webhook_deliveries::next_attempt_at.eq(now),
             webhook_deliveries::runner.eq(None::<String>),

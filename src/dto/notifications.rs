@@ -22,7 +22,7 @@ pub struct Notification {
     /// When the user marked it read (`null`: unread).
     pub read_at: Option<DateTime<Utc>>,
     /// What the event is about: `need`, `engagement`, `funded_project`, `payment`, `center`,
-    /// `compute_allocation` or `faculty_profile`.
+    /// `compute_allocation`, `faculty_profile` or `webhook_endpoint`.
     pub entity: String,
     pub entity_id: String,
     /// The record's title as the recipient may see it (a need's, a project's, a centre's).

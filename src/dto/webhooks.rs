@@ -93,7 +93,7 @@ pub struct DeliveryAttempt {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct Delivery {
+pub struct WebhookDelivery {
     /// The `webhook-id` it is sent with.
     pub id: String,
     pub endpoint_id: String,
@@ -114,9 +114,9 @@ pub struct Delivery {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct DeliveryList {
+pub struct WebhookDeliveryList {
     /// Newest first.
-    pub items: Vec<Delivery>,
+    pub items: Vec<WebhookDelivery>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
 }

@@ -385,6 +385,9 @@ mod tests {
             "auth_login",
             "auth_logout",
             "auth_refresh",
+            // The unsubscribe link of a mail: its token is the credential.
+            "notifications_unsubscribe",
+            "notifications_unsubscribe_page",
             "operations_healthz",
             "operations_metrics",
             "operations_problem_type",

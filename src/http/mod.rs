@@ -168,6 +168,7 @@ Every error is `application/problem+json` (RFC 9457) with a stable `code`; see `
         (name = "compute", description = "Shared compute: GPU clusters, HPC systems and credit pools with academia/industry shares, allocations, and scheduler usage"),
         (name = "reports", description = "Reports for universities' industry-liaison offices, as JSON or CSV"),
         (name = "notifications", description = "The caller's notifications, what they receive, and saved alerts"),
+        (name = "webhooks", description = "An organization's webhook endpoints, their deliveries and replays"),
         (name = "audit", description = "Who changed what and when: centres, funded projects, payments, engagements, memberships, invitations"),
         (name = "operations", description = "Health, readiness, metrics and problem types"),
     )

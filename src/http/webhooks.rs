@@ -6,8 +6,8 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 
 use crate::dto::Problem;
 use crate::dto::webhooks::{
-    Delivery, DeliveryList, Endpoint, EndpointList, EndpointPatch, ListDeliveries, ListPage,
-    NewEndpoint,
+    Endpoint, EndpointList, EndpointPatch, ListDeliveries, ListPage, NewEndpoint, WebhookDelivery,
+    WebhookDeliveryList,
 };
 use crate::error::AppError;
 use crate::service::notifications::webhooks as svc;
@@ -22,7 +22,7 @@ use super::extract::{
 /// of a subscribed type that the organization may read is delivered to it, signed by the
 /// Standard Webhooks rules, and retried on failure; see docs/notifications.md.
 #[utoipa::path(
-    tag = "notifications",
+    tag = "webhooks",
     security(("bearer" = [])),
     params(("id" = String, Path, description = "Organization id")),
     request_body = NewEndpoint,
@@ -50,7 +50,7 @@ pub async fn create(
 
 /// An organization's webhook endpoints, oldest first.
 #[utoipa::path(
-    tag = "notifications",
+    tag = "webhooks",
     security(("bearer" = [])),
     params(("id" = String, Path, description = "Organization id"), ListPage),
     responses(
@@ -75,7 +75,7 @@ pub async fn list(
 
 /// One webhook endpoint (with its secret).
 #[utoipa::path(
-    tag = "notifications",
+    tag = "webhooks",
     security(("bearer" = [])),
     params(("id" = String, Path, description = "Endpoint id")),
     responses(
@@ -99,7 +99,7 @@ pub async fn get_one(
 /// Change an endpoint (`If-Match` required): its URL, event types, description, or
 /// `enabled` (true turns a disabled endpoint back on and its pending deliveries go out).
 #[utoipa::path(
-    tag = "notifications",
+    tag = "webhooks",
     security(("bearer" = [])),
     params(("id" = String, Path, description = "Endpoint id"), ("If-Match" = String, Header, description = "The ETag from your last read")),
     request_body = EndpointPatch,
@@ -134,7 +134,7 @@ pub async fn update(
 
 /// Delete an endpoint: nothing more is delivered to it.
 #[utoipa::path(
-    tag = "notifications",
+    tag = "webhooks",
     security(("bearer" = [])),
     params(("id" = String, Path, description = "Endpoint id")),
     responses(
@@ -156,11 +156,11 @@ pub async fn remove(
 /// An endpoint's deliveries, newest first, each with its attempts (status, latency, the
 /// start of the answer).
 #[utoipa::path(
-    tag = "notifications",
+    tag = "webhooks",
     security(("bearer" = [])),
     params(("id" = String, Path, description = "Endpoint id"), ListDeliveries),
     responses(
-        (status = 200, body = DeliveryList),
+        (status = 200, body = WebhookDeliveryList),
         (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
@@ -172,23 +172,24 @@ pub async fn deliveries(
     MaybeCaller(caller): MaybeCaller,
     PathId(id): PathId,
     ApiQuery(q): ApiQuery<ListDeliveries>,
-) -> Result<web::Json<DeliveryList>, AppError> {
+) -> Result<web::Json<WebhookDeliveryList>, AppError> {
     Ok(web::Json(
         svc::deliveries(&state.db, caller.as_ref(), id, q).await?,
     ))
 }
 
-/// Send a delivered or failed delivery again, at once, with the same `webhook-id` (409 while
-/// it is still pending).
+/// Send a delivered or failed delivery again, at once, with the same `webhook-id` and the
+/// whole retry schedule ahead of it (409 while it is still pending, or while the endpoint is
+/// disabled).
 #[utoipa::path(
-    tag = "notifications",
+    tag = "webhooks",
     security(("bearer" = [])),
     params(
         ("id" = String, Path, description = "Endpoint id"),
         ("delivery_id" = String, Path, description = "Delivery id"),
     ),
     responses(
-        (status = 202, body = Delivery),
+        (status = 202, body = WebhookDelivery),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json"),

@@ -16,6 +16,7 @@ use crate::db::{Db, DbConn, Seek};
 use crate::domain::PublicId;
 use crate::dto::audit::{AuditAction, AuditEntity, AuditEntry, AuditList, ListAudit};
 use crate::dto::engagements::EngagementState;
+use crate::dto::needs::{NeedStatus, NeedVisibility};
 use crate::error::{AppError, AppResult};
 
 use super::policy::{self, Caller};
@@ -101,6 +102,16 @@ pub(crate) fn record_visible_to(
     if caller.is_platform_operator {
         return Ok(true);
     }
+    // An event about a need carries the need as it is after the change (and only its status
+    // before): that state is the one the reader must have been able to read.
+    let entry = if entry.entity == AuditEntity::Need && entry.after.is_some() {
+        EntryRow {
+            before: None,
+            ..entry
+        }
+    } else {
+        entry
+    };
     Ok(!Visibility::of(Some(caller))?
         .keep(conn, vec![entry])?
         .is_empty())
@@ -208,6 +219,12 @@ impl Visibility {
             &ids(AuditEntity::Engagement),
         )?;
         let needs = crate::db::needs::visible_among(conn, &self.needs, &ids(AuditEntity::Need))?;
+        let invited = match &self.needs.invited_user {
+            Some(user) if !self.needs.all => {
+                crate::db::needs::invited_among(conn, user, &ids(AuditEntity::Need))?
+            }
+            _ => Default::default(),
+        };
         let centers =
             crate::db::centers::visible_among(conn, &self.records, &ids(AuditEntity::Center))?;
         let projects = crate::db::projects::visible_among(
@@ -230,7 +247,10 @@ impl Visibility {
             .into_iter()
             .filter(|r| match r.entity {
                 AuditEntity::Engagement => self.engagement_entry_visible(&engagements, r),
-                AuditEntity::Need => needs.contains(&r.entity_id),
+                AuditEntity::Need => {
+                    needs.contains(&r.entity_id)
+                        && self.need_snapshots_readable(r, invited.contains(&r.entity_id))
+                }
                 AuditEntity::Center => centers.contains(&r.entity_id),
                 AuditEntity::FundedProject => projects.contains(&r.entity_id),
                 AuditEntity::Payment => {
@@ -254,6 +274,33 @@ impl Visibility {
                 }
             })
             .collect())
+    }
+
+    /// Whether the reader could read the need in every state the entry recorded: an entry
+    /// (and an event made from it) carries the need as it was, so the title it had while a
+    /// draft or confidential is not shown to someone who may read it only now that it is
+    /// public. `invited`: a profile of the reader is invited to it now.
+    fn need_snapshots_readable(&self, r: &EntryRow, invited: bool) -> bool {
+        let scope = &self.needs;
+        if scope.all {
+            return true;
+        }
+        [&r.before, &r.after]
+            .into_iter()
+            .filter_map(|s| s.as_deref())
+            .filter_map(|s| serde_json::from_str::<serde_json::Value>(s).ok())
+            .all(|snapshot| {
+                let text = |k: &str| snapshot.get(k).and_then(|v| v.as_str()).unwrap_or_default();
+                if scope.member_of.iter().any(|c| c == text("company_id")) {
+                    return true;
+                }
+                if text("status") == NeedStatus::Draft.as_str() {
+                    return false;
+                }
+                let visibility = text("visibility");
+                scope.visibilities.iter().any(|v| v.as_str() == visibility)
+                    || (visibility == NeedVisibility::Confidential.as_str() && invited)
+            })
     }
 
     /// Visible now, and in the state before or after the change (a change shows both: closing

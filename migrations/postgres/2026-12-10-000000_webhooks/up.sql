@@ -28,6 +28,8 @@ CREATE TABLE webhook_deliveries (
     payload         TEXT NOT NULL,
     state           TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'failed')),
     attempts        INTEGER NOT NULL,
+    -- The attempt count when the retry schedule last started (0, or at the last replay).
+    retry_base      INTEGER NOT NULL DEFAULT 0,
     next_attempt_at TIMESTAMP,
     last_status     INTEGER,
     last_error      TEXT,

@@ -479,7 +479,20 @@ fn profiles_for_needs(
             let Some(caller) = callers.get(conn, &alert.user_id)? else {
                 continue;
             };
-            if !record_readable(conn, &caller, "faculty_profile", &f.row.id)? {
+            // The owner must still manage the need's company's needs.
+            let company = needs
+                .get(need)
+                .map(|n| n.row.company_id.as_str())
+                .unwrap_or_default();
+            if policy::authorize(
+                Some(&caller),
+                Action::ManageNeeds {
+                    company_id: company,
+                },
+            )
+            .is_err()
+                || !record_readable(conn, &caller, "faculty_profile", &f.row.id)?
+            {
                 continue;
             }
             hits.push(Hit {
@@ -550,7 +563,16 @@ fn needs_for_profiles(
                 let Some(caller) = callers.get(conn, &alert.user_id)? else {
                     continue;
                 };
-                if !record_readable(conn, &caller, "need", &need.row.id)? {
+                // The owner must still be one who may edit the profile.
+                let may_edit = policy::authorize(
+                    Some(&caller),
+                    Action::EditFacultyProfile {
+                        university_id: &f.row.university_id,
+                        owner_user_id: f.row.owner_user_id.as_deref(),
+                    },
+                )
+                .is_ok();
+                if !may_edit || !record_readable(conn, &caller, "need", &need.row.id)? {
                     continue;
                 }
                 hits.push(Hit {

@@ -459,6 +459,8 @@ impl MailWorker {
             .or_else(|_| email.parse())
             .map_err(|e| format!("the account's address: {e}"))?;
         let mut message = lettre::Message::builder()
+            // The outbox id: a mail sent again after a crash can be recognised as the same.
+            .message_id(Some(format!("<{}@liaison>", m.id)))
             .from(self.from.clone())
             .to(to)
             .subject(m.subject.clone())

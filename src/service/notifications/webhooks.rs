@@ -32,8 +32,8 @@ use crate::db::{Db, DbConn};
 use crate::domain::stored::{AuditAction, AuditEntity, DeliveryState, EventType, Role};
 use crate::domain::{PublicId, Text};
 use crate::dto::webhooks::{
-    Delivery, DeliveryAttempt, DeliveryList, Endpoint, EndpointList, EndpointPatch, ListDeliveries,
-    ListPage, NewEndpoint,
+    DeliveryAttempt, Endpoint, EndpointList, EndpointPatch, ListDeliveries, ListPage, NewEndpoint,
+    WebhookDelivery, WebhookDeliveryList,
 };
 use crate::error::{AppError, AppResult, ErrorCode, FieldCode, FieldError};
 use crate::service::policy::{self, Action, Caller, CallerMembership};
@@ -43,8 +43,9 @@ use crate::service::{PageRequest, Precondition, Versioned, now};
 pub const MAX_ENDPOINTS: i64 = 20;
 /// How much of an endpoint's answer the log keeps.
 const RESPONSE_EXCERPT: usize = 1000;
-/// A sender holds a delivery this long past its start; one that died hands it on then.
-const LEASE_SECS: i64 = 120;
+/// A sender holds a delivery this long past the longest attempt; one that died hands it on
+/// then.
+const LEASE_MARGIN_SECS: i64 = 60;
 const POLL: Duration = Duration::from_millis(500);
 
 // Signing.
@@ -80,7 +81,7 @@ fn new_secret() -> AppResult<String> {
 /// and IPv6's unique-local, link-local and IPv4-mapped forms of those.
 pub fn private_address(ip: IpAddr) -> bool {
     fn v4(ip: Ipv4Addr) -> bool {
-        let [a, b, ..] = ip.octets();
+        let [a, b, c, _] = ip.octets();
         ip.is_loopback()
             || ip.is_private()
             || ip.is_link_local()
@@ -89,18 +90,37 @@ pub fn private_address(ip: IpAddr) -> bool {
             || ip.is_broadcast()
             || a == 0
             || (a == 100 && (64..128).contains(&b))
+            || (a == 192 && b == 0 && c == 0)
+            || (a == 198 && (18..20).contains(&b))
             || a >= 240
     }
     fn v6(ip: Ipv6Addr) -> bool {
-        if let Some(v) = ip.to_ipv4_mapped() {
-            return v4(v);
+        let s = ip.segments();
+        let embedded = |hi: u16, lo: u16| {
+            let [a, b] = hi.to_be_bytes();
+            let [c, d] = lo.to_be_bytes();
+            Ipv4Addr::new(a, b, c, d)
+        };
+        // IPv4 carried inside IPv6: mapped (::ffff:a.b.c.d), compatible (::a.b.c.d), the
+        // translated form (::ffff:0:a.b.c.d), NAT64 (64:ff9b::/96) and 6to4 (2002::/16):
+        // each may lead to an IPv4 address inside.
+        if s[..5] == [0; 5] && (s[5] == 0xffff || s[5] == 0) {
+            return v4(embedded(s[6], s[7]));
         }
-        let first = ip.segments()[0];
+        if s[..4] == [0; 4] && s[4] == 0xffff && s[5] == 0 {
+            return v4(embedded(s[6], s[7]));
+        }
+        if s[0] == 0x64 && s[1] == 0xff9b {
+            return true;
+        }
+        if s[0] == 0x2002 {
+            return v4(embedded(s[1], s[2]));
+        }
         ip.is_loopback()
             || ip.is_unspecified()
             || ip.is_multicast()
-            || (first & 0xfe00) == 0xfc00
-            || (first & 0xffc0) == 0xfe80
+            || (s[0] & 0xfe00) == 0xfc00
+            || (s[0] & 0xffc0) == 0xfe80
     }
     match ip {
         IpAddr::V4(ip) => v4(ip),
@@ -500,8 +520,8 @@ pub async fn delete(db: &Db, caller: Option<&Caller>, id: String) -> AppResult<(
     .await
 }
 
-fn delivery_view(d: DeliveryRow, attempts: Vec<DeliveryAttempt>) -> AppResult<Delivery> {
-    Ok(Delivery {
+fn delivery_view(d: DeliveryRow, attempts: Vec<DeliveryAttempt>) -> AppResult<WebhookDelivery> {
+    Ok(WebhookDelivery {
         kind: EventType::from_wire(&d.event_type)
             .ok_or_else(|| AppError::internal(format!("unknown event type {}", d.event_type)))?,
         payload: serde_json::from_str(&d.payload).map_err(AppError::internal)?,
@@ -520,7 +540,7 @@ fn delivery_view(d: DeliveryRow, attempts: Vec<DeliveryAttempt>) -> AppResult<De
     })
 }
 
-fn with_attempts(conn: &mut DbConn, found: Vec<DeliveryRow>) -> AppResult<Vec<Delivery>> {
+fn with_attempts(conn: &mut DbConn, found: Vec<DeliveryRow>) -> AppResult<Vec<WebhookDelivery>> {
     let ids: Vec<String> = found.iter().map(|d| d.id.clone()).collect();
     let mut by_delivery: std::collections::HashMap<String, Vec<DeliveryAttempt>> =
         Default::default();
@@ -552,14 +572,14 @@ pub async fn deliveries(
     caller: Option<&Caller>,
     id: String,
     q: ListDeliveries,
-) -> AppResult<DeliveryList> {
+) -> AppResult<WebhookDeliveryList> {
     let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
     let caller = caller.cloned();
     db.run(move |conn| {
         endpoint_of(conn, caller.as_ref(), &id)?;
         let found = rows::deliveries(conn, &id, q.state, page.after.as_deref(), page.limit + 1)?;
         let (found, next_cursor) = page.finish(found, |d| &d.id);
-        Ok(DeliveryList {
+        Ok(WebhookDeliveryList {
             items: with_attempts(conn, found)?,
             next_cursor,
         })
@@ -573,10 +593,10 @@ pub async fn replay(
     caller: Option<&Caller>,
     id: String,
     delivery_id: String,
-) -> AppResult<Delivery> {
+) -> AppResult<WebhookDelivery> {
     let caller = caller.cloned();
     db.write(move |conn| {
-        endpoint_of(conn, caller.as_ref(), &id)?;
+        let endpoint = endpoint_of(conn, caller.as_ref(), &id)?;
         let found = rows::find_delivery(conn, &delivery_id)?
             .filter(|d| d.endpoint_id == id)
             .ok_or_else(|| AppError::not_found("Delivery"))?;
@@ -584,6 +604,12 @@ pub async fn replay(
             return Err(AppError::new(
                 ErrorCode::Conflict,
                 "This delivery is still pending: it is sent when its next attempt is due",
+            ));
+        }
+        if !endpoint.enabled {
+            return Err(AppError::new(
+                ErrorCode::Conflict,
+                "The endpoint is disabled: enable it (PATCH enabled: true) before replaying",
             ));
         }
         rows::requeue(conn, &delivery_id, now())?;
@@ -672,6 +698,7 @@ impl Sender {
             db,
             agent: agent(settings),
             schedule: settings.webhook_retry_schedule_secs.clone(),
+            lease: i64::try_from(settings.webhook_timeout_secs).unwrap_or(300) + LEASE_MARGIN_SECS,
             runner: PublicId::generate(),
         };
         std::thread::Builder::new()
@@ -687,6 +714,8 @@ struct SendWorker {
     db: Db,
     agent: ureq::Agent,
     schedule: Vec<u64>,
+    /// Seconds a claim lasts: longer than any attempt.
+    lease: i64,
     runner: String,
 }
 
@@ -722,7 +751,7 @@ impl SendWorker {
         let mut sent = false;
         for id in due {
             let ts = now();
-            let until = ts + chrono::Duration::seconds(LEASE_SECS);
+            let until = ts + chrono::Duration::seconds(self.lease);
             let Some(d) = self
                 .db
                 .write_blocking(|c| Ok(rows::claim(c, &id, &self.runner, ts, until)?))?
@@ -799,7 +828,7 @@ impl SendWorker {
         let ts = now();
         let delivered = o.status.is_some_and(|s| (200..300).contains(&s));
         let gone = o.status == Some(410);
-        let wait = usize::try_from(d.attempts)
+        let wait = usize::try_from(d.attempts - d.retry_base)
             .ok()
             .and_then(|n| self.schedule.get(n))
             .copied();
@@ -896,6 +925,12 @@ mod tests {
             "fd00::1",
             "::ffff:127.0.0.1",
             "::ffff:169.254.169.254",
+            "::127.0.0.1",
+            "::ffff:0:10.0.0.1",
+            "64:ff9b::a9fe:a9fe",
+            "2002:a9fe:a9fe::1",
+            "192.0.0.8",
+            "198.18.0.1",
         ] {
             assert!(
                 private_address(ip.parse().unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))),

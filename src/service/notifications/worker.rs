@@ -23,7 +23,7 @@ use crate::db::notifications::{self as rows, EventRow, NotificationRow};
 use crate::db::outbox::{self, Entity};
 use crate::db::{Db, DbConn};
 use crate::domain::PublicId;
-use crate::domain::stored::{Delivery, EngagementState, EventType};
+use crate::domain::stored::{Delivery, EventType};
 use crate::error::{AppError, AppResult};
 use crate::search::SearchIndex;
 use crate::service::accounts::caller_in;
@@ -35,7 +35,7 @@ const LEASE: Duration = Duration::from_secs(120);
 /// process, and the index catching up, are seen then).
 const POLL: Duration = Duration::from_millis(500);
 /// Events turned into notifications per transaction.
-const EVENTS_BATCH: i64 = 200;
+const EVENTS_BATCH: i64 = 50;
 /// Search outbox rows checked against the alerts per step.
 const OUTBOX_BATCH: i64 = 2000;
 
@@ -127,6 +127,10 @@ impl Worker {
             Ok(n) if n > 0 => tracing::info!(events = n, "recorded events that came due"),
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e.log_message(), "scanning for due events failed"),
+        }
+        // Digests are made by the process that holds the event log, so never twice.
+        if !matches!(self.claim(NOTIFICATIONS), Ok(Some(_))) {
+            return;
         }
         match self
             .db
@@ -253,8 +257,8 @@ fn text(data: &Value, key: &str) -> Option<String> {
 
 /// Who an event may concern: the admins and staff of the organizations its audit entry
 /// concerns, the professor of the record (an engagement's, an allocation's), the account that
-/// asked for an allocation, and for a need's events the professors it reached (invited,
-/// interested, agreed). Whether each may read it is
+/// asked for an allocation, and for a need's events the professors it reached (invited, or
+/// interested, at some point: closing a need closes their engagements in the same change). Whether each may read it is
 /// decided after.
 fn candidates(
     conn: &mut DbConn,
@@ -277,14 +281,10 @@ fn candidates(
         t,
         EventType::NeedPublished | EventType::NeedUpdated | EventType::NeedClosed
     ) {
-        faculty.extend(crate::db::engagements::faculty_in_states(
+        faculty.extend(crate::db::engagements::faculty_reached(
             conn,
             &e.entity_id,
-            &[
-                EngagementState::Invited,
-                EngagementState::Interested,
-                EngagementState::Agreed,
-            ],
+            &policy::DISCLOSED_BY,
         )?);
     }
     users.extend(rows::owners_of(conn, &faculty)?);
