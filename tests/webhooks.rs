@@ -462,3 +462,49 @@ async fn endpoints_are_for_admins_and_targets_inside_are_refused() {
         .await
         .expect(404);
 }
+
+#[actix_web::test]
+async fn a_delivery_whose_record_turned_confidential_is_not_retried() {
+    let app = app_for_receivers(vec![2]).await;
+    let co = app.org_id("company", "Samsung Electronics", "KR").await;
+    let rival = app.org_id("company", "SK hynix", "KR").await;
+    let admin = app.member_token(&co, "admin").await;
+    let rival_admin = app.member_token(&rival, "admin").await;
+    let theirs = Receiver::start();
+    theirs.answer(&[503]);
+    let hook = endpoint(&app, &rival_admin, &rival, &theirs.url, &["need.published"]).await;
+    let n = need(&app, &admin, &co, "Public for now", "public").await;
+    theirs.wait_for("the first attempt", |r| r.len() == 1);
+    // Before the retry, the company makes the need confidential.
+    app.as_(&admin)
+        .if_match("*")
+        .patch(
+            &format!("/api/v1/needs/{n}"),
+            &json!({"visibility": "confidential"}),
+        )
+        .await
+        .expect(200);
+    let id = hook["id"].as_str().unwrap();
+    let log = common::wait_for_json(
+        &app,
+        &rival_admin,
+        &format!("/api/v1/webhooks/{id}/deliveries"),
+        |v| v["items"][0]["state"] == "failed",
+    )
+    .await;
+    let d = &log["items"][0];
+    assert_eq!(d["attempts"], 2);
+    assert!(
+        d["attempt_log"][1]["error"]
+            .as_str()
+            .unwrap()
+            .contains("may no longer read")
+    );
+    assert_eq!(theirs.received().len(), 1, "the retry was not sent");
+    let now = app
+        .as_(&rival_admin)
+        .get(&format!("/api/v1/webhooks/{id}"))
+        .await
+        .json();
+    assert_eq!(now["enabled"], true, "not the endpoint's fault");
+}

@@ -88,6 +88,14 @@ pub fn events_after(conn: &mut DbConn, seq: i64, limit: i64) -> QueryResult<Vec<
         .load(conn)
 }
 
+pub fn find_event(conn: &mut DbConn, id: &str) -> QueryResult<Option<EventRow>> {
+    events::table
+        .filter(events::id.eq(id))
+        .select(EventRow::as_select())
+        .first(conn)
+        .optional()
+}
+
 /// Whether an event with this once-key was recorded.
 pub fn once_seen(conn: &mut DbConn, key: &str) -> QueryResult<bool> {
     let n: i64 = events::table

@@ -29,7 +29,9 @@ use crate::config::Settings;
 use crate::db::notifications::EventRow;
 use crate::db::webhooks::{self as rows, Attempt, DeliveryRow, EndpointRow};
 use crate::db::{Db, DbConn};
-use crate::domain::stored::{AuditAction, AuditEntity, DeliveryState, EventType, Role};
+use crate::domain::stored::{
+    AuditAction, AuditEntity, DeliveryState, EventType, OrganizationKind, Role,
+};
 use crate::domain::{PublicId, Text};
 use crate::dto::webhooks::{
     DeliveryAttempt, Endpoint, EndpointList, EndpointPatch, ListDeliveries, ListPage, NewEndpoint,
@@ -47,6 +49,8 @@ const RESPONSE_EXCERPT: usize = 1000;
 /// then.
 const LEASE_MARGIN_SECS: i64 = 60;
 const POLL: Duration = Duration::from_millis(500);
+/// The error of a delivery not sent because its organization may no longer read its record.
+const WITHDRAWN: &str = "not sent: the organization may no longer read this record";
 
 // Signing.
 
@@ -641,17 +645,7 @@ pub(super) fn enqueue(
     let data: Value = serde_json::from_str(&e.data).unwrap_or(Value::Null);
     let mut made = 0;
     for (endpoint, kind) in endpoints {
-        // The organization reads what its admins read.
-        let reader = Caller {
-            user_id: format!("webhook:{}", endpoint.id),
-            is_platform_operator: false,
-            memberships: vec![CallerMembership {
-                organization_id: endpoint.organization_id.clone(),
-                organization_kind: kind,
-                role: Role::Admin,
-            }],
-        };
-        if !may_read(conn, &reader, e)? {
+        if !may_read(conn, &reader(&endpoint, kind), e)? {
             continue;
         }
         let mut body_data = json!({
@@ -682,6 +676,31 @@ pub(super) fn enqueue(
         }
     }
     Ok(made)
+}
+
+/// An endpoint reads what its organization's admins read.
+fn reader(endpoint: &EndpointRow, kind: OrganizationKind) -> Caller {
+    Caller {
+        user_id: format!("webhook:{}", endpoint.id),
+        is_platform_operator: false,
+        memberships: vec![CallerMembership {
+            organization_id: endpoint.organization_id.clone(),
+            organization_kind: kind,
+            role: Role::Admin,
+        }],
+    }
+}
+
+/// Whether the endpoint's organization may still read the delivery's record: checked again
+/// before every attempt and replay, since a need may have turned confidential meanwhile.
+fn still_readable(conn: &mut DbConn, endpoint: &EndpointRow, d: &DeliveryRow) -> AppResult<bool> {
+    let Some(org) = crate::db::organizations::find(conn, &endpoint.organization_id)? else {
+        return Ok(false);
+    };
+    let Some(event) = crate::db::notifications::find_event(conn, &d.event_id)? else {
+        return Ok(false);
+    };
+    super::worker::may_read(conn, &reader(endpoint, org.kind), &event)
 }
 
 // Sending.
@@ -764,7 +783,16 @@ impl SendWorker {
             else {
                 continue;
             };
-            let outcome = self.send(&endpoint, &d);
+            let outcome = if self.db.run_blocking(|c| still_readable(c, &endpoint, &d))? {
+                self.send(&endpoint, &d)
+            } else {
+                Outcome {
+                    status: None,
+                    latency_ms: 0,
+                    error: Some(WITHDRAWN.to_owned()),
+                    response: None,
+                }
+            };
             self.record(&endpoint, &d, outcome)?;
             sent = true;
         }
@@ -832,8 +860,28 @@ impl SendWorker {
             .ok()
             .and_then(|n| self.schedule.get(n))
             .copied();
+        let withdrawn = o.error.as_deref() == Some(WITHDRAWN);
         let (state, next): (DeliveryState, Option<NaiveDateTime>) = if delivered {
             (DeliveryState::Delivered, None)
+        } else if withdrawn {
+            // Not sent, and not the endpoint's fault: it stays enabled.
+            return self.db.write_blocking(|conn| {
+                rows::record_attempt(
+                    conn,
+                    d,
+                    &self.runner,
+                    &Attempt {
+                        at: ts,
+                        status: None,
+                        latency_ms: 0,
+                        error: Some(WITHDRAWN),
+                        response: None,
+                    },
+                    DeliveryState::Failed,
+                    None,
+                )?;
+                Ok(())
+            });
         } else if gone {
             (DeliveryState::Failed, None)
         } else {

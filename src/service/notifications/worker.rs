@@ -298,7 +298,7 @@ fn candidates(
 
 /// Whether `caller` may read the event's record: through its audit entry's visibility, or
 /// (an alert's hit) through the record's own scope.
-fn may_read(conn: &mut DbConn, caller: &Caller, e: &EventRow) -> AppResult<bool> {
+pub(super) fn may_read(conn: &mut DbConn, caller: &Caller, e: &EventRow) -> AppResult<bool> {
     if let Some(entry) = &e.audit_entry_id {
         let Some(entry) = crate::db::audit::find(conn, entry)? else {
             return Ok(false);
