@@ -32,6 +32,7 @@ const IF_MATCH_OPERATIONS: &[(&str, &str, &str)] = &[
         "/api/v1/engagements/{id}/transitions",
         "/api/v1/engagements/{id}",
     ),
+    ("patch", "/api/v1/webhooks/{id}", "/api/v1/webhooks/{id}"),
     (
         "patch",
         "/api/v1/organizations/{id}",
@@ -212,6 +213,17 @@ async fn every_resource_that_takes_if_match_is_readable_with_its_etag() {
     )
     .await);
 
+    let webhook = id(&created(
+        app.operator()
+            .post(
+                &format!("/api/v1/organizations/{co}/webhooks"),
+                &json!({"url": "https://hooks.skhynix.example/liaison",
+                    "event_types": ["need.published"]}),
+            )
+            .await,
+    )
+    .await);
+
     // Walk: GET the resource, then write with the ETag it gave. Payments and projects go before
     // what they refer to, the organization last.
     let member_path = format!("{members}/{}", member["user_id"].as_str().unwrap());
@@ -239,6 +251,12 @@ async fn every_resource_that_takes_if_match_is_readable_with_its_etag() {
             format!("/api/v1/engagements/{engagement}/transitions"),
             format!("/api/v1/engagements/{engagement}"),
             Some(json!({"to": "closed"})),
+        ),
+        (
+            "patch",
+            format!("/api/v1/webhooks/{webhook}"),
+            format!("/api/v1/webhooks/{webhook}"),
+            Some(json!({"description": "CRM"})),
         ),
         (
             "patch",

@@ -188,14 +188,21 @@ pub fn queue(conn: &mut DbConn, m: &NewMail<'_>, now: NaiveDateTime) -> QueryRes
 }
 
 /// Due pending mails nobody holds.
-pub fn due(conn: &mut DbConn, now: NaiveDateTime, limit: i64) -> QueryResult<Vec<String>> {
+/// (Those `runner` held before it restarted included.)
+pub fn due(
+    conn: &mut DbConn,
+    now: NaiveDateTime,
+    runner: &str,
+    limit: i64,
+) -> QueryResult<Vec<String>> {
     mail_outbox::table
         .filter(mail_outbox::state.eq("pending"))
         .filter(mail_outbox::next_attempt_at.le(now))
         .filter(
             mail_outbox::lease_until
                 .is_null()
-                .or(mail_outbox::lease_until.lt(now)),
+                .or(mail_outbox::lease_until.lt(now))
+                .or(mail_outbox::runner.eq(runner)),
         )
         .order((mail_outbox::next_attempt_at.asc(), mail_outbox::id.asc()))
         .limit(limit)
@@ -217,7 +224,8 @@ pub fn claim(
             .filter(
                 mail_outbox::lease_until
                     .is_null()
-                    .or(mail_outbox::lease_until.lt(now)),
+                    .or(mail_outbox::lease_until.lt(now))
+                    .or(mail_outbox::runner.eq(runner)),
             ),
     )
     .set((

@@ -174,7 +174,13 @@ pub fn enqueue(
 }
 
 /// Due deliveries of enabled endpoints that nobody holds, oldest due first.
-pub fn due(conn: &mut DbConn, now: NaiveDateTime, limit: i64) -> QueryResult<Vec<String>> {
+/// (Those `runner` held before it restarted included.)
+pub fn due(
+    conn: &mut DbConn,
+    now: NaiveDateTime,
+    runner: &str,
+    limit: i64,
+) -> QueryResult<Vec<String>> {
     webhook_deliveries::table
         .inner_join(
             webhook_endpoints::table.on(webhook_endpoints::id.eq(webhook_deliveries::endpoint_id)),
@@ -186,7 +192,8 @@ pub fn due(conn: &mut DbConn, now: NaiveDateTime, limit: i64) -> QueryResult<Vec
         .filter(
             webhook_deliveries::lease_until
                 .is_null()
-                .or(webhook_deliveries::lease_until.lt(now)),
+                .or(webhook_deliveries::lease_until.lt(now))
+                .or(webhook_deliveries::runner.eq(runner)),
         )
         .order((
             webhook_deliveries::next_attempt_at.asc(),
@@ -212,7 +219,8 @@ pub fn claim(
             .filter(
                 webhook_deliveries::lease_until
                     .is_null()
-                    .or(webhook_deliveries::lease_until.lt(now)),
+                    .or(webhook_deliveries::lease_until.lt(now))
+                    .or(webhook_deliveries::runner.eq(runner)),
             ),
     )
     .set((

@@ -101,17 +101,24 @@ impl AppState {
             sources.clone(),
             refresh_every,
         )?;
+        let name = crate::service::notifications::worker::process_name(&settings.index_dir);
         let notifier = crate::service::notifications::worker::Notifier::start(
             db.clone(),
             &search,
             Duration::from_secs(settings.due_scan_interval_secs),
             crate::service::notifications::mail::MailConfig::from_settings(&settings),
+            name.clone(),
         )?;
-        let mailer = crate::service::notifications::mail::Mailer::start(db.clone(), &settings)?;
+        let mailer = crate::service::notifications::mail::Mailer::start(
+            db.clone(),
+            &settings,
+            name.clone(),
+        )?;
         let webhooks = if settings.webhook_sending {
             Some(crate::service::notifications::webhooks::Sender::start(
                 db.clone(),
                 &settings,
+                name,
             )?)
         } else {
             None

@@ -350,7 +350,7 @@ pub struct Mailer {
 
 impl Mailer {
     /// Starts the sender, if an SMTP server is configured.
-    pub fn start(db: Db, settings: &Settings) -> anyhow::Result<Option<Arc<Self>>> {
+    pub fn start(db: Db, settings: &Settings, runner: String) -> anyhow::Result<Option<Arc<Self>>> {
         let Some(url) = &settings.smtp_url else {
             return Ok(None);
         };
@@ -368,7 +368,7 @@ impl Mailer {
             transport,
             from,
             base_url: settings.public_base_url.trim_end_matches('/').to_owned(),
-            runner: PublicId::generate(),
+            runner,
         };
         std::thread::Builder::new()
             .name("liaison-mail".into())
@@ -405,7 +405,9 @@ impl MailWorker {
     }
 
     fn step(&self) -> AppResult<bool> {
-        let due = self.db.run_blocking(|c| Ok(rows::due(c, now(), 20)?))?;
+        let due = self
+            .db
+            .run_blocking(|c| Ok(rows::due(c, now(), &self.runner, 20)?))?;
         let mut sent = false;
         for id in due {
             let ts = now();

@@ -711,14 +711,14 @@ pub struct Sender {
 }
 
 impl Sender {
-    pub fn start(db: Db, settings: &Settings) -> anyhow::Result<Arc<Self>> {
+    pub fn start(db: Db, settings: &Settings, runner: String) -> anyhow::Result<Arc<Self>> {
         let (tx, rx) = mpsc::channel::<()>();
         let worker = SendWorker {
             db,
             agent: agent(settings),
             schedule: settings.webhook_retry_schedule_secs.clone(),
             lease: i64::try_from(settings.webhook_timeout_secs).unwrap_or(300) + LEASE_MARGIN_SECS,
-            runner: PublicId::generate(),
+            runner,
         };
         std::thread::Builder::new()
             .name("liaison-webhooks".into())
@@ -766,7 +766,9 @@ impl SendWorker {
     /// Sends the due deliveries it can claim; true when it sent any.
     fn step(&self) -> AppResult<bool> {
         let ts = now();
-        let due = self.db.run_blocking(|c| Ok(rows::due(c, ts, 20)?))?;
+        let due = self
+            .db
+            .run_blocking(|c| Ok(rows::due(c, ts, &self.runner, 20)?))?;
         let mut sent = false;
         for id in due {
             let ts = now();

@@ -46,6 +46,19 @@ fn lease_from(t: NaiveDateTime) -> NaiveDateTime {
     t + chrono::Duration::from_std(LEASE).unwrap_or_else(|_| chrono::Duration::seconds(120))
 }
 
+/// This process's name in leases: its host and its index folder, which only one running
+/// process may hold. A process restarted after a crash has the same name, and so takes its
+/// leases back at once instead of waiting for them to lapse.
+pub fn process_name(index_dir: &std::path::Path) -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".to_owned());
+    let dir = std::fs::canonicalize(index_dir).unwrap_or_else(|_| index_dir.to_owned());
+    format!("{host}:{}", dir.display())
+}
+
 /// The handle `AppState` holds; dropping it stops the thread (and gives its leases up).
 pub struct Notifier {
     _stop: std::sync::Mutex<mpsc::Sender<()>>,
@@ -58,12 +71,13 @@ impl Notifier {
         index: &Arc<SearchIndex>,
         scan_every: Duration,
         mail: MailConfig,
+        holder: String,
     ) -> anyhow::Result<Arc<Self>> {
         let (tx, rx) = mpsc::channel::<()>();
         let worker = Worker {
             db,
             index: Arc::downgrade(index),
-            holder: PublicId::generate(),
+            holder,
             scan_every,
             mail,
         };
