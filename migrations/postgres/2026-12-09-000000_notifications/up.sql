@@ -24,7 +24,7 @@ CREATE TABLE events (
 CREATE INDEX events_entity ON events (entity, entity_id);
 
 CREATE TABLE notifications (
-    id         TEXT PRIMARY KEY,
+    id         TEXT NOT NULL PRIMARY KEY,
     user_id    TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     event_id   TEXT NOT NULL REFERENCES events (id),
     type       TEXT NOT NULL,
@@ -50,7 +50,7 @@ CREATE TABLE notification_settings (
 -- `kind` search: `search` holds the search's parameters (JSON) and `target` what it searches;
 -- `kind` match: profiles for `need_id`, or needs for `faculty_id`, scoring at least `min_score`.
 CREATE TABLE saved_alerts (
-    id         TEXT PRIMARY KEY,
+    id         TEXT NOT NULL PRIMARY KEY,
     user_id    TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     name       TEXT NOT NULL,
     kind       TEXT NOT NULL CHECK (kind IN ('search', 'match')),
@@ -66,7 +66,7 @@ CREATE INDEX saved_alerts_user ON saved_alerts (user_id);
 -- A worker's position in the log it follows, and who holds it (a lease, so that one process
 -- of a deployment does the work and another takes over when it dies).
 CREATE TABLE workers (
-    name        TEXT PRIMARY KEY,
+    name        TEXT NOT NULL PRIMARY KEY,
     position    BIGINT NOT NULL,
     holder      TEXT,
     lease_until TIMESTAMP

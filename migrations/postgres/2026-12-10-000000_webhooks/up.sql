@@ -2,7 +2,7 @@
 -- it (made in the same transaction as the notifications of the event), and every attempt.
 -- Kept in step with the other backend's migration of the same name.
 CREATE TABLE webhook_endpoints (
-    id              TEXT PRIMARY KEY,
+    id              TEXT NOT NULL PRIMARY KEY,
     organization_id TEXT NOT NULL REFERENCES organizations (id),
     url             TEXT NOT NULL,
     description     TEXT,
@@ -21,7 +21,7 @@ CREATE INDEX webhook_endpoints_organization ON webhook_endpoints (organization_i
 
 -- `id` is the `webhook-id` header: the same on every attempt and replay of the delivery.
 CREATE TABLE webhook_deliveries (
-    id              TEXT PRIMARY KEY,
+    id              TEXT NOT NULL PRIMARY KEY,
     endpoint_id     TEXT NOT NULL REFERENCES webhook_endpoints (id),
     event_id        TEXT NOT NULL REFERENCES events (id),
     event_type      TEXT NOT NULL,

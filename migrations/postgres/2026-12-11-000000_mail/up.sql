@@ -5,7 +5,7 @@
 ALTER TABLE notifications ADD COLUMN mailed_at TIMESTAMP;
 
 CREATE TABLE mail_preferences (
-    user_id           TEXT PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+    user_id           TEXT NOT NULL PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
     -- `en`, `ko` or `zh-Hant`.
     language          TEXT NOT NULL,
     -- Random, for the unsubscribe link (no sign-in needed to stop mail).
@@ -15,7 +15,7 @@ CREATE TABLE mail_preferences (
 );
 
 CREATE TABLE mail_outbox (
-    id              TEXT PRIMARY KEY,
+    id              TEXT NOT NULL PRIMARY KEY,
     user_id         TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     -- `immediate`, `daily` or `weekly`.
     kind            TEXT NOT NULL,
