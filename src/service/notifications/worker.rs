@@ -1,6 +1,6 @@
-//! The notifier: one thread per process, of which one per deployment works at a time (each
-//! log it follows is held under a lease in `workers`, renewed with every step, taken over by
-//! another process when it lapses). It follows two logs:
+//! The notifier: two threads per process, one per log it follows, of which one per deployment
+//! works at a time (each log is held under a lease in `workers`, renewed with every step,
+//! taken over by another process when it lapses). The logs:
 //! - the search outbox, behind the local index: the records that changed are checked against
 //!   the saved alerts (`alerts::evaluate`), each new fit becoming an event;
 //! - the events: each becomes a notification for every recipient who may read its record and
@@ -37,7 +37,7 @@ const POLL: Duration = Duration::from_millis(500);
 /// Events turned into notifications per transaction.
 const EVENTS_BATCH: i64 = 50;
 /// Search outbox rows checked against the alerts per step.
-const OUTBOX_BATCH: i64 = 2000;
+const OUTBOX_BATCH: i64 = 200;
 
 pub const ALERTS: &str = "alerts";
 pub const NOTIFICATIONS: &str = "notifications";
@@ -61,7 +61,7 @@ pub fn process_name(index_dir: &std::path::Path) -> String {
 
 /// The handle `AppState` holds; dropping it stops the thread (and gives its leases up).
 pub struct Notifier {
-    _stop: std::sync::Mutex<mpsc::Sender<()>>,
+    _stop: std::sync::Mutex<Vec<mpsc::Sender<()>>>,
 }
 
 impl Notifier {
@@ -73,23 +73,38 @@ impl Notifier {
         mail: MailConfig,
         holder: String,
     ) -> anyhow::Result<Arc<Self>> {
-        let (tx, rx) = mpsc::channel::<()>();
         let worker = Worker {
             db,
             index: Arc::downgrade(index),
             holder,
             scan_every,
             mail,
+            follows: NOTIFICATIONS,
         };
-        std::thread::Builder::new()
-            .name("liaison-notifier".into())
-            .spawn(move || worker.run(&rx))?;
+        // Two threads, one per log: checking alerts (CPU-bound after a bulk import) never
+        // holds up the notifications of what people do.
+        let mut stops = Vec::new();
+        for (follows, name) in [
+            (NOTIFICATIONS, "liaison-notifier"),
+            (ALERTS, "liaison-alerts"),
+        ] {
+            let (tx, rx) = mpsc::channel::<()>();
+            let worker = Worker {
+                follows,
+                ..worker.clone()
+            };
+            std::thread::Builder::new()
+                .name(name.into())
+                .spawn(move || worker.run(&rx))?;
+            stops.push(tx);
+        }
         Ok(Arc::new(Self {
-            _stop: std::sync::Mutex::new(tx),
+            _stop: std::sync::Mutex::new(stops),
         }))
     }
 }
 
+#[derive(Clone)]
 struct Worker {
     db: Db,
     index: Weak<SearchIndex>,
@@ -97,6 +112,9 @@ struct Worker {
     holder: String,
     scan_every: Duration,
     mail: MailConfig,
+    /// The log this thread follows: `ALERTS` or `NOTIFICATIONS` (which also scans for what
+    /// comes due and makes digests).
+    follows: &'static str,
 }
 
 impl Worker {
@@ -105,26 +123,31 @@ impl Worker {
         let mut last_scan: Option<Instant> = None;
         loop {
             if matches!(rx.try_recv(), Err(TryRecvError::Disconnected)) {
-                for name in [ALERTS, NOTIFICATIONS] {
-                    let _ = self
-                        .db
-                        .write_blocking(|c| Ok(rows::release(c, name, &self.holder)?));
-                }
+                let _ = self
+                    .db
+                    .write_blocking(|c| Ok(rows::release(c, self.follows, &self.holder)?));
                 return;
             }
             let seen = changes.current();
-            if last_scan.is_none_or(|t| t.elapsed() >= self.scan_every) {
-                last_scan = Some(Instant::now());
-                self.scan();
-            }
             let mut worked = false;
-            match self.alerts_step() {
-                Ok(w) => worked |= w,
-                Err(e) => tracing::warn!(error = %e.log_message(), "checking saved alerts failed"),
-            }
-            match self.events_step() {
-                Ok(w) => worked |= w,
-                Err(e) => tracing::warn!(error = %e.log_message(), "making notifications failed"),
+            if self.follows == ALERTS {
+                match self.alerts_step() {
+                    Ok(w) => worked |= w,
+                    Err(e) => {
+                        tracing::warn!(error = %e.log_message(), "checking saved alerts failed")
+                    }
+                }
+            } else {
+                if last_scan.is_none_or(|t| t.elapsed() >= self.scan_every) {
+                    last_scan = Some(Instant::now());
+                    self.scan();
+                }
+                match self.events_step() {
+                    Ok(w) => worked |= w,
+                    Err(e) => {
+                        tracing::warn!(error = %e.log_message(), "making notifications failed")
+                    }
+                }
             }
             if !worked {
                 changes.wait(seen, POLL);
