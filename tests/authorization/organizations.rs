@@ -191,7 +191,9 @@ async fn operation(world: &World, row: &str, _who: Persona) -> Op {
         "register webhook" => (
             Method::POST,
             format!("/api/v1/organizations/{own}/webhooks"),
-            Some(json!({"url": "https://hooks.own.edu.tw/liaison", "event_types": ["funded_project.created"]})),
+            Some(
+                json!({"url": "https://hooks.own.edu.tw/liaison", "event_types": ["funded_project.created"]}),
+            ),
         ),
         "list webhooks" => (
             Method::GET,
