@@ -18,6 +18,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+mod alerts;
 mod alternatives;
 
 use anyhow::{Context, Result, anyhow, bail, ensure};
@@ -27,6 +28,7 @@ const PASSWORD: &str = "benchmark password 0123456789";
 /// Runs of each query for the per-query table.
 const PER_QUERY_RUNS: usize = 15;
 
+#[derive(Clone)]
 struct Args {
     liaison: PathBuf,
     sbir: PathBuf,
@@ -51,6 +53,23 @@ struct Args {
     alternatives: bool,
     /// With `--alternatives`, PostgreSQL full-text search on this database too.
     alternatives_postgres: Option<String>,
+    /// `--alerts N`: measure a bulk import of `faculty` profiles with N saved alerts in place
+    /// against the same import without them (`alerts`), instead of the search benchmark.
+    alerts: Option<usize>,
+    /// With `--alerts`: pairs of runs (without alerts, then with them).
+    runs: usize,
+    /// With `--alerts`: profiles imported before the alerts (the professors' alerts watch
+    /// needs for them).
+    seed_profiles: Option<usize>,
+    /// With `--alerts`: the `min_score` of the match alerts.
+    min_score: f64,
+    /// With `--alerts`: the longest wait for the notifications after the import.
+    notify_timeout: Duration,
+    /// With `--alerts`: only the runs with alerts.
+    skip_baseline: bool,
+    /// With `--alerts`: the percentages of need match alerts and of profile searches (the
+    /// rest are profile match alerts).
+    mix: (usize, usize),
 }
 
 fn parse_args() -> Result<Args> {
@@ -74,7 +93,15 @@ fn parse_args() -> Result<Args> {
         analysis: false,
         alternatives: false,
         alternatives_postgres: None,
+        alerts: None,
+        runs: 1,
+        seed_profiles: None,
+        min_score: alerts::MIN_SCORE,
+        notify_timeout: Duration::from_secs(600),
+        mix: (50, 40),
+        skip_baseline: false,
     };
+    let (mut faculty, mut needs) = (None, None);
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let mut value = || it.next().with_context(|| format!("{flag} needs a value"));
@@ -83,8 +110,8 @@ fn parse_args() -> Result<Args> {
             "--sbir" => a.sbir = value()?.into(),
             "--horizon" => a.horizon = value()?.into(),
             "--work" => a.work = value()?.into(),
-            "--faculty" => a.faculty = value()?.parse().context("--faculty takes a number")?,
-            "--needs" => a.needs = value()?.parse().context("--needs takes a number")?,
+            "--faculty" => faculty = Some(value()?.parse().context("--faculty takes a number")?),
+            "--needs" => needs = Some(value()?.parse().context("--needs takes a number")?),
             "--pubs" => a.pubs = value()?.parse().context("--pubs takes a number")?,
             "--chunk" => a.chunk = value()?.parse().context("--chunk takes a number")?,
             "--requests" => a.requests = value()?.parse().context("--requests takes a number")?,
@@ -98,6 +125,37 @@ fn parse_args() -> Result<Args> {
                 a.alternatives_postgres = Some(value()?);
             }
             "--operator" => a.operator = Some(value()?),
+            "--alerts" => a.alerts = Some(value()?.parse().context("--alerts takes a number")?),
+            "--runs" => {
+                a.runs = value()?
+                    .parse()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .context("--runs takes a positive number")?
+            }
+            "--seed-profiles" => {
+                a.seed_profiles = Some(value()?.parse().context("--seed-profiles takes a number")?)
+            }
+            "--min-score" => {
+                a.min_score = value()?
+                    .parse()
+                    .ok()
+                    .filter(|s| (0.0..=1.0).contains(s))
+                    .context("--min-score takes a number between 0 and 1")?
+            }
+            "--skip-baseline" => a.skip_baseline = true,
+            "--mix" => {
+                let v = value()?;
+                a.mix = v
+                    .split_once(',')
+                    .and_then(|(n, s)| Some((n.parse().ok()?, s.parse().ok()?)))
+                    .filter(|(n, s): &(usize, usize)| n + s <= 100)
+                    .context("--mix takes NEED,SEARCH percentages (the rest: profile matches)")?
+            }
+            "--notify-timeout" => {
+                a.notify_timeout =
+                    Duration::from_secs(value()?.parse().context("--notify-timeout takes seconds")?)
+            }
             "--import-connections" => {
                 a.import_connections = value()?
                     .parse()
@@ -110,10 +168,20 @@ fn parse_args() -> Result<Args> {
                  usage: bench [--faculty 100000] [--needs 20000] [--pubs 10] [--chunk 1000] [--requests 4000]\n\
                  \x20            [--sbir FILE.jsonl] [--horizon FILE.jsonl] [--liaison PATH] [--work DIR] [--database-url URL] [--keep] [--reuse]\n\
                  \x20            [--operator and|or] [--import-connections 2] [--analysis]\n\
-                 \x20            [--alternatives] [--alternatives-postgres URL]"
+                 \x20            [--alternatives] [--alternatives-postgres URL]\n\
+                 \x20      bench --alerts 10000 [--faculty 10000] [--needs 5000] [--seed-profiles 1000] [--runs 1]\n\
+                 \x20            [--min-score {}] [--mix 50,40] [--skip-baseline] [--notify-timeout 600] [--chunk 1000] [--pubs 10] [--sbir ...] [--horizon ...] [--work DIR] [--keep]",
+                alerts::MIN_SCORE
             ),
         }
     }
+    // The alerts benchmark measures a smaller import (issue 24's size) by default.
+    let alerts_mode = a.alerts.is_some();
+    a.faculty = faculty.unwrap_or(if alerts_mode { 10_000 } else { a.faculty });
+    a.needs = needs.unwrap_or(match a.alerts {
+        Some(n) => alerts::Mix::of(n, a.mix).need_matches,
+        None => a.needs,
+    });
     // Commands run with the work directory as their current folder: resolve paths first.
     a.liaison = std::fs::canonicalize(&a.liaison)
         .with_context(|| format!("no liaison binary at {}", a.liaison.display()))?;
@@ -650,6 +718,9 @@ fn main() -> Result<()> {
     let args = parse_args()?;
     std::fs::create_dir_all(&args.work)
         .with_context(|| format!("cannot create {}", args.work.display()))?;
+    if args.alerts.is_some() {
+        return alerts::run(&args);
+    }
     let database_url = args
         .database_url
         .clone()
@@ -1052,30 +1123,29 @@ fn side_by_side(
     Ok(())
 }
 
-/// Creates the organizations, imports the profiles and creates the needs; prints the import
-/// figures and returns some of the needs' ids.
-fn load_corpus(
-    args: &Args,
-    server: &Server,
+/// Creates an organization as `token`'s caller; returns its id.
+fn create_org(
     conn: &mut Conn,
     token: &str,
-    sbir: &[Text],
-    horizon: Vec<Text>,
-    database_url: &str,
-) -> Result<Vec<String>> {
-    let org = |conn: &mut Conn, kind: &str, name: &str, country: &str| -> Result<String> {
-        let (status, v) = conn.json(
-            "POST",
-            "/api/v1/organizations",
-            Some(token),
-            Some(&json!({"kind": kind, "name": name, "country": country})),
-        )?;
-        ensure!(status == 201, "creating {name} answered {status}: {v}");
-        v["id"]
-            .as_str()
-            .map(str::to_owned)
-            .context("no id in the answer")
-    };
+    kind: &str,
+    name: &str,
+    country: &str,
+) -> Result<String> {
+    let (status, v) = conn.json(
+        "POST",
+        "/api/v1/organizations",
+        Some(token),
+        Some(&json!({"kind": kind, "name": name, "country": country})),
+    )?;
+    ensure!(status == 201, "creating {name} answered {status}: {v}");
+    v["id"]
+        .as_str()
+        .map(str::to_owned)
+        .context("no id in the answer")
+}
+
+/// The corpus's universities and companies, created; their ids.
+fn organizations(conn: &mut Conn, token: &str) -> Result<(Vec<String>, Vec<String>)> {
     let universities: Vec<String> = [
         ("NYCU", "TW"),
         ("NTU", "TW"),
@@ -1085,7 +1155,7 @@ fn load_corpus(
         ("POSTECH", "KR"),
     ]
     .iter()
-    .map(|(n, c)| org(conn, "university", n, c))
+    .map(|(n, c)| create_org(conn, token, "university", n, c))
     .collect::<Result<_>>()?;
     let companies: Vec<String> = [
         ("NVIDIA", "US"),
@@ -1098,92 +1168,198 @@ fn load_corpus(
         ("SK hynix", "KR"),
     ]
     .iter()
-    .map(|(n, c)| org(conn, "company", n, c))
+    .map(|(n, c)| create_org(conn, token, "company", n, c))
     .collect::<Result<_>>()?;
+    Ok((universities, companies))
+}
 
-    // Import: NDJSON chunks through POST /api/v1/faculty/import, per university. One thread
-    // writes the chunks ahead (the client's own work is not the service's), and
-    // `--import-connections` requests are in flight at once.
+/// What one import through `POST /api/v1/faculty/import` did.
+struct Imported {
+    imported: usize,
+    rejected: usize,
+    bytes: usize,
+    /// From the first request sent to the last answered.
+    elapsed: Duration,
+    /// The created profiles' ids with their university, when asked for.
+    ids: Vec<(String, String)>,
+}
+
+/// Profiles `first..first + count` of the corpus, imported as NDJSON chunks of `chunk` through
+/// `POST /api/v1/faculty/import`, chunk by chunk to each university in turn. One thread writes
+/// the chunks ahead (the client's own work is not the service's), and `--import-connections`
+/// requests are in flight at once.
+fn import_profiles(
+    args: &Args,
+    addr: &str,
+    token: &str,
+    universities: &[String],
+    sbir: &[Text],
+    (first, count, chunk): (usize, usize, usize),
+    keep_ids: bool,
+) -> Result<Imported> {
+    ensure!(
+        !universities.is_empty() && chunk > 0,
+        "nothing to import into"
+    );
     let started = Instant::now();
     let (chunks_tx, chunks_rx) = mpsc::sync_channel::<(String, String)>(args.import_connections);
     let chunks_rx = std::sync::Mutex::new(chunks_rx);
-    let (imported, rejected, bytes) =
-        std::thread::scope(|scope| -> Result<(usize, usize, usize)> {
-            let writer = scope.spawn(move || -> usize {
-                let mut rng = Rng(PROFILE_SEED);
-                let mut bytes = 0;
-                let mut i = 0;
-                while i < args.faculty {
-                    let n = args.chunk.min(args.faculty - i);
-                    let uni = universities[(i / args.chunk) % universities.len()].clone();
-                    let body: String = (i..i + n)
-                        .map(|k| profile_line(k, &mut rng, sbir, args.pubs) + "\n")
-                        .collect();
-                    bytes += body.len();
-                    if chunks_tx.send((uni, body)).is_err() {
-                        break;
-                    }
-                    i += n;
+    std::thread::scope(|scope| -> Result<Imported> {
+        let writer = scope.spawn(move || -> usize {
+            let mut rng = Rng(PROFILE_SEED);
+            let mut bytes = 0;
+            let mut i = 0;
+            while i < count {
+                let n = chunk.min(count - i);
+                let uni = universities[(i / chunk) % universities.len()].clone();
+                let body: String = (first + i..first + i + n)
+                    .map(|k| profile_line(k, &mut rng, sbir, args.pubs) + "\n")
+                    .collect();
+                bytes += body.len();
+                if chunks_tx.send((uni, body)).is_err() {
+                    break;
                 }
-                bytes
-            });
-            let senders: Vec<_> = (0..args.import_connections)
-                .map(|_| {
-                    let chunks_rx = &chunks_rx;
-                    scope.spawn(move || -> Result<(usize, usize)> {
-                        let mut conn = Conn::open(&server.addr)?;
-                        let (mut imported, mut rejected) = (0, 0);
-                        loop {
-                            let next = chunks_rx.lock().map_err(|_| anyhow!("poisoned"))?.recv();
-                            let Ok((uni, body)) = next else { break };
-                            let (status, report) = conn.request(
-                                "POST",
-                                &format!("/api/v1/faculty/import?university_id={uni}"),
-                                Some(token),
-                                "application/x-ndjson",
-                                body.as_bytes(),
-                            )?;
-                            let report: Value =
-                                serde_json::from_slice(&report).unwrap_or(Value::Null);
-                            ensure!(
-                                status == 200,
-                                "import answered {status}: {}",
-                                truncate(&report.to_string(), 2000)
-                            );
-                            for row in report["rows"]
-                                .as_array()
-                                .into_iter()
-                                .flatten()
-                                .filter(|r| r["status"] == "rejected")
-                            {
+                i += n;
+            }
+            bytes
+        });
+        type Sent = (usize, usize, Vec<(String, String)>);
+        let senders: Vec<_> = (0..args.import_connections)
+            .map(|_| {
+                let chunks_rx = &chunks_rx;
+                scope.spawn(move || -> Result<Sent> {
+                    let mut conn = Conn::open(addr)?;
+                    let (mut imported, mut rejected, mut ids) = (0, 0, Vec::new());
+                    loop {
+                        let next = chunks_rx.lock().map_err(|_| anyhow!("poisoned"))?.recv();
+                        let Ok((uni, body)) = next else { break };
+                        let (status, report) = conn.request(
+                            "POST",
+                            &format!("/api/v1/faculty/import?university_id={uni}"),
+                            Some(token),
+                            "application/x-ndjson",
+                            body.as_bytes(),
+                        )?;
+                        let report: Value = serde_json::from_slice(&report).unwrap_or(Value::Null);
+                        ensure!(
+                            status == 200,
+                            "import answered {status}: {}",
+                            truncate(&report.to_string(), 2000)
+                        );
+                        for row in report["rows"].as_array().into_iter().flatten() {
+                            if row["status"] == "rejected" {
                                 if rejected < 5 {
                                     eprintln!("rejected: {}", truncate(&row.to_string(), 500));
                                 }
                                 rejected += 1;
+                            } else if keep_ids && row["status"] == "created" {
+                                ids.extend(
+                                    row["id"].as_str().map(|id| (uni.clone(), id.to_owned())),
+                                );
                             }
-                            imported += report["created"].as_u64().unwrap_or(0) as usize;
                         }
-                        Ok((imported, rejected))
-                    })
+                        imported += report["created"].as_u64().unwrap_or(0) as usize;
+                    }
+                    Ok((imported, rejected, ids))
                 })
-                .collect();
-            let mut totals = (0, 0, 0);
-            for s in senders {
-                let (i, r) = s
-                    .join()
-                    .map_err(|_| anyhow!("an import thread panicked"))??;
-                totals.0 += i;
-                totals.1 += r;
-            }
-            totals.2 = writer
+            })
+            .collect();
+        let mut out = Imported {
+            imported: 0,
+            rejected: 0,
+            bytes: 0,
+            elapsed: Duration::ZERO,
+            ids: Vec::new(),
+        };
+        for s in senders {
+            let (i, r, ids) = s
                 .join()
-                .map_err(|_| anyhow!("the chunk writer panicked"))?;
-            Ok(totals)
-        })?;
+                .map_err(|_| anyhow!("an import thread panicked"))??;
+            out.imported += i;
+            out.rejected += r;
+            out.ids.extend(ids);
+        }
+        out.bytes = writer
+            .join()
+            .map_err(|_| anyhow!("the chunk writer panicked"))?;
+        out.elapsed = started.elapsed();
+        Ok(out)
+    })
+}
+
+/// Needs `0..n` of the corpus, created through `POST /api/v1/needs` on 4 connections, each
+/// for the company `companies[k % companies.len()]`. Returns each connection's needs in
+/// order, as (id, company id).
+fn create_needs(
+    addr: &str,
+    token: &str,
+    companies: &[String],
+    sbir: &[Text],
+    horizon: &[Text],
+    n: usize,
+) -> Result<Vec<Vec<(String, String)>>> {
+    ensure!(!companies.is_empty(), "no companies to post needs for");
+    let per = n.div_ceil(4);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..4)
+            .map(|t| {
+                scope.spawn(move || -> Result<Vec<(String, String)>> {
+                    let mut conn = Conn::open(addr)?;
+                    let mut ids = Vec::new();
+                    let mut rng = Rng(0x2545_f491_4f6c_dd1d + t as u64);
+                    for k in (t * per)..((t + 1) * per).min(n) {
+                        let company = &companies[k % companies.len()];
+                        let body = need_body(k, &mut rng, company, sbir, horizon);
+                        let (status, v) =
+                            conn.json("POST", "/api/v1/needs", Some(token), Some(&body))?;
+                        ensure!(status == 201, "creating a need answered {status}: {v}");
+                        let id = v["id"].as_str().context("no id in the answer")?;
+                        ids.push((id.to_owned(), company.clone()));
+                    }
+                    Ok(ids)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().map_err(|_| anyhow!("a worker thread panicked"))?)
+            .collect()
+    })
+}
+
+/// Creates the organizations, imports the profiles and creates the needs; prints the import
+/// figures and returns some of the needs' ids.
+fn load_corpus(
+    args: &Args,
+    server: &Server,
+    conn: &mut Conn,
+    token: &str,
+    sbir: &[Text],
+    horizon: Vec<Text>,
+    database_url: &str,
+) -> Result<Vec<String>> {
+    let (universities, companies) = organizations(conn, token)?;
+
+    // Import: NDJSON chunks through POST /api/v1/faculty/import, per university.
+    let started = Instant::now();
+    let Imported {
+        imported,
+        rejected,
+        bytes,
+        elapsed: db_time,
+        ..
+    } = import_profiles(
+        args,
+        &server.addr,
+        token,
+        &universities,
+        sbir,
+        (0, args.faculty, args.chunk),
+        false,
+    )?;
     if rejected > 0 {
         println!("rows rejected by the service: {rejected}");
     }
-    let db_time = started.elapsed();
     let catch_up = wait_indexed(&server.addr)?;
     let total_time = started.elapsed();
     println!();
@@ -1212,44 +1388,11 @@ fn load_corpus(
 
     // Needs: one POST each, 4 connections.
     let started = Instant::now();
-    let per = args.needs.div_ceil(4);
-    let handles: Vec<_> = (0..4)
-        .map(|t| {
-            let (addr, token, companies, sbir, horizon) = (
-                server.addr.clone(),
-                token.to_owned(),
-                companies.clone(),
-                sbir.to_vec(),
-                horizon.clone(),
-            );
-            let needs = args.needs;
-            std::thread::spawn(move || -> Result<Vec<String>> {
-                let mut conn = Conn::open(&addr)?;
-                let mut ids = Vec::new();
-                let mut rng = Rng(0x2545_f491_4f6c_dd1d + t as u64);
-                for k in (t * per)..((t + 1) * per).min(needs) {
-                    let body = need_body(
-                        k,
-                        &mut rng,
-                        &companies[k % companies.len()],
-                        &sbir,
-                        &horizon,
-                    );
-                    let (status, v) =
-                        conn.json("POST", "/api/v1/needs", Some(&token), Some(&body))?;
-                    ensure!(status == 201, "creating a need answered {status}: {v}");
-                    if ids.len() < 16 {
-                        ids.extend(v["id"].as_str().map(str::to_owned));
-                    }
-                }
-                Ok(ids)
-            })
-        })
+    let created = create_needs(&server.addr, token, &companies, sbir, &horizon, args.needs)?;
+    let need_ids: Vec<String> = created
+        .into_iter()
+        .flat_map(|ids| ids.into_iter().take(16).map(|(id, _)| id))
         .collect();
-    let mut need_ids = Vec::new();
-    for h in handles {
-        need_ids.extend(joined(h)??);
-    }
     let needs_time = started.elapsed();
     wait_indexed(&server.addr)?;
     println!(
