@@ -1256,13 +1256,22 @@ fn spread(values: impl Iterator<Item = f64>, digits: usize) -> String {
     }
 }
 
+impl Outcome {
+    fn other_during_import(&self) -> f64 {
+        self.cpu_import
+            .get("other processes")
+            .copied()
+            .unwrap_or(0.0)
+    }
+}
+
 fn summary(outcomes: &[Outcome]) {
     println!();
     println!("## Summary");
     println!(
-        "| run | alerts | import s (requests) | profiles/s | + index s | profiles/s with index | notifications made after the import, s | hits (need match / search / profile match) | notifications | notifier CPU s during / after | peak RSS MiB |"
+        "| run | alerts | import s (requests) | profiles/s | + index s | profiles/s with index | notifications made after the import, s | hits (need match / search / profile match) | notifications | notifier CPU s during / after | other processes' CPU s during the import | peak RSS MiB |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
     for o in outcomes {
         let hits = |label: &str| {
             o.hits
@@ -1271,7 +1280,7 @@ fn summary(outcomes: &[Outcome]) {
                 .map_or("0".to_owned(), |h| format!("{} ({} fired)", h.1, h.2))
         };
         println!(
-            "| {} {} | {} | {:.1} | {:.0} | {:.1} | {:.0} | {} | {} / {} / {} | {} | {:.1} / {:.1} | {:.0} |",
+            "| {} {} | {} | {:.1} | {:.0} | {:.1} | {:.0} | {} | {} / {} / {} | {} | {:.1} / {:.1} | {:.1} | {:.0} |",
             o.run,
             if o.with_alerts { "alerts" } else { "baseline" },
             o.alerts,
@@ -1292,21 +1301,31 @@ fn summary(outcomes: &[Outcome]) {
             o.notifications,
             o.cpu_import.get("notifier").copied().unwrap_or(0.0),
             o.cpu_after.get("notifier").copied().unwrap_or(0.0),
+            o.other_during_import(),
             o.peak_rss
         );
     }
-    for with_alerts in [false, true] {
+    // Another program's work during an import (a build, tests: the machine is shared) slows
+    // it: the runs where others used under a quarter of a core are shown apart.
+    for (with_alerts, quiet) in [(false, false), (true, false), (false, true), (true, true)] {
         let of: Vec<&Outcome> = outcomes
             .iter()
             .filter(|o| o.with_alerts == with_alerts)
+            .filter(|o| !quiet || o.other_during_import() < 0.25 * o.import_db.as_secs_f64())
             .collect();
         println!(
-            "{}: import {} profiles/s (database + index {} profiles/s); notifications made {} s after; peak RSS {} MiB",
+            "{}{} ({} runs): import {} profiles/s (database + index {} profiles/s); notifications made {} s after; peak RSS {} MiB",
             if with_alerts {
                 "with alerts"
             } else {
                 "baseline"
             },
+            if quiet {
+                ", runs with the machine otherwise idle"
+            } else {
+                ""
+            },
+            of.len(),
             spread(
                 of.iter()
                     .map(|o| o.imported as f64 / o.import_db.as_secs_f64()),
