@@ -522,9 +522,12 @@ fn thread_cpu(pid: u32) -> BTreeMap<&'static str, f64> {
             let Some((comm, cpu)) = stat_cpu(&t.path().join("stat")) else {
                 continue;
             };
-            // Names are cut to 15 bytes: `liaison-notifie`.
+            // Names are cut to 15 bytes: `liaison-notifie`. Since 84d6902 the alert checks
+            // have a thread of their own, `liaison-alerts`: both count as the notifier.
             let group = match comm.as_str() {
-                c if c.starts_with("liaison-notifie") => "notifier",
+                c if c.starts_with("liaison-notifie") || c.starts_with("liaison-alerts") => {
+                    "notifier"
+                }
                 "liaison-indexer" => "indexer",
                 c if c.starts_with("liaison-cpu") => "search pool",
                 _ => continue,
@@ -1306,12 +1309,13 @@ fn summary(outcomes: &[Outcome]) {
         );
     }
     // Another program's work during an import (a build, tests: the machine is shared) slows
-    // it: the runs where others used under a quarter of a core are shown apart.
+    // it: the runs where other processes (this bench's client included, about 2 CPU seconds
+    // for 10,000 profiles) used under a third of a core are shown apart.
     for (with_alerts, quiet) in [(false, false), (true, false), (false, true), (true, true)] {
         let of: Vec<&Outcome> = outcomes
             .iter()
             .filter(|o| o.with_alerts == with_alerts)
-            .filter(|o| !quiet || o.other_during_import() < 0.25 * o.import_db.as_secs_f64())
+            .filter(|o| !quiet || o.other_during_import() < 0.35 * o.import_db.as_secs_f64())
             .collect();
         println!(
             "{}{} ({} runs): import {} profiles/s (database + index {} profiles/s); notifications made {} s after; peak RSS {} MiB",
