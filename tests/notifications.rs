@@ -11,6 +11,7 @@ mod common;
 
 use std::time::Duration;
 
+use actix_web::test::TestRequest;
 use common::TestApp;
 use serde_json::{Value, json};
 
@@ -38,11 +39,21 @@ fn of_type<'a>(items: &'a [Value], t: &str) -> Vec<&'a Value> {
     items.iter().filter(|n| n["type"] == t).collect()
 }
 
+/// The notifications of type `t` about record `id`: their entity, or for `alert.matched`
+/// (about the alert) one of the records it lists.
 fn about<'a>(items: &'a [Value], t: &str, id: &str) -> Vec<&'a Value> {
     items
         .iter()
-        .filter(|n| n["type"] == t && n["entity_id"] == id)
+        .filter(|n| n["type"] == t && (n["entity_id"] == id || listed(n, id).is_some()))
         .collect()
+}
+
+/// The record `id` as an alert's notification lists it.
+fn listed<'a>(n: &'a Value, id: &str) -> Option<&'a Value> {
+    n["data"]["records"]
+        .as_array()?
+        .iter()
+        .find(|r| r["id"] == id)
 }
 
 async fn need(app: &TestApp, token: &str, body: Value) -> String {
@@ -75,6 +86,16 @@ async fn step(app: &TestApp, token: &str, id: &str, to: &str) {
         )
         .await
         .expect(200);
+}
+
+/// The id of the alert named `name` whose notification lists record `id`.
+fn n_id(items: &[Value], t: &str, id: &str, name: &str) -> String {
+    about(items, t, id)
+        .into_iter()
+        .find(|n| n["data"]["alert_name"] == name)
+        .and_then(|n| n["entity_id"].as_str())
+        .unwrap()
+        .to_owned()
 }
 
 async fn alert(app: &TestApp, token: &str, body: Value) -> String {
@@ -335,7 +356,18 @@ async fn a_confidential_need_reaches_only_those_who_may_read_it() {
     })
     .await;
     for n in about(list["items"].as_array().unwrap(), "alert.matched", &public) {
-        assert_eq!(n["title"], "HBM thermal interface materials");
+        assert_eq!(n["entity"], "saved_alert");
+        assert_eq!(
+            listed(n, &public).unwrap()["title"],
+            "HBM thermal interface materials"
+        );
+        assert!(
+            n["summary"]
+                .as_str()
+                .unwrap()
+                .starts_with("HBM thermal interface materials fits your alert"),
+            "{n:#}"
+        );
     }
     let rivals = wait_for(&app, &rival_staff, "the rival's alert", |i| {
         !about(i, "alert.matched", &public).is_empty()
@@ -383,15 +415,18 @@ async fn alerts_fire_once_per_record_with_the_match_lists_score() {
     })
     .await;
     let hit = about(list["items"].as_array().unwrap(), "alert.matched", &fits)[0].clone();
-    assert_eq!(hit["entity"], "need");
+    assert_eq!(hit["entity"], "saved_alert");
+    assert_eq!(hit["title"], "needs for me");
     assert_eq!(hit["data"]["alert_name"], "needs for me");
-    let score = hit["data"]["score"].as_f64().unwrap();
+    let record = listed(&hit, &fits).unwrap();
+    assert_eq!(record["entity"], "need");
+    let score = record["score"].as_f64().unwrap();
     let matches = app
         .as_(&prof)
         .get(&format!("/api/v1/faculty/{profile}/matches"))
         .await
         .json();
-    let listed = matches["items"]
+    let in_list = matches["items"]
         .as_array()
         .unwrap()
         .iter()
@@ -400,8 +435,8 @@ async fn alerts_fire_once_per_record_with_the_match_lists_score() {
         .as_f64()
         .unwrap();
     assert!(
-        (score - listed).abs() < 1e-4,
-        "alert {score} vs list {listed}"
+        (score - in_list).abs() < 1e-4,
+        "alert {score} vs list {in_list}"
     );
 
     // A change of the same need does not notify again; a need that does not fit never does.
@@ -483,9 +518,31 @@ async fn alerts_fire_once_per_record_with_the_match_lists_score() {
         "{names:?}"
     );
     for n in about(items, "alert.matched", &newcomer) {
-        assert_eq!(n["entity"], "faculty_profile");
-        assert_eq!(n["title"], "Park Ha-eun");
+        let record = listed(n, &newcomer).unwrap();
+        assert_eq!(record["entity"], "faculty_profile");
+        assert_eq!(record["title"], "Park Ha-eun");
     }
+    // Every hit of an alert, with its score, from the alert itself; for its owner alone.
+    let gnn = n_id(items, "alert.matched", &newcomer, "GNN people");
+    let hits = app
+        .as_(&staff)
+        .get(&format!("/api/v1/alerts/{gnn}/hits"))
+        .await
+        .json();
+    let found: Vec<&Value> = hits["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|h| h["id"] == newcomer.as_str())
+        .collect();
+    assert_eq!(found.len(), 1, "{hits:#}");
+    assert_eq!(found[0]["entity"], "faculty_profile");
+    assert!(found[0]["score"].as_f64().unwrap() > 0.0, "{hits:#}");
+    assert!(!hits.to_string().contains(&stranger), "{hits:#}");
+    app.as_(&prof)
+        .get(&format!("/api/v1/alerts/{gnn}/hits"))
+        .await
+        .expect(404);
 
     // Alerts are the owner's: listed, read and deleted by them alone.
     let mine = app.as_(&staff).get("/api/v1/alerts").await.json();
@@ -509,6 +566,108 @@ async fn alerts_fire_once_per_record_with_the_match_lists_score() {
         .get(&format!("/api/v1/alerts/{id}"))
         .await
         .expect(404);
+}
+
+/// A bulk import that fits an alert many times: its notifications list the best few hits
+/// each (one per batch of changes, not one per profile), and the alert's hits list them all.
+#[actix_web::test]
+async fn a_batch_of_hits_is_one_notification_and_the_alert_lists_them_all() {
+    let app = TestApp::spawn().await;
+    let uni = app.org_id("university", "KAIST", "KR").await;
+    let co = app.org_id("company", "SK hynix", "KR").await;
+    let staff = app.member_token(&co, "staff").await;
+    let id = alert(
+        &app,
+        &staff,
+        json!({"name": "perovskites", "search": {"type": "faculty", "q": "perovskite"}}),
+    )
+    .await;
+    let lines: Vec<String> = (0..14)
+        .map(|i| {
+            let topic = if i < 12 {
+                "Perovskite solar cells"
+            } else {
+                "Bridge inspection"
+            };
+            json!({"external_id": format!("K-{i}"), "name": format!("Researcher {i}"),
+                   "research_interests": format!("{topic}, study {i}")})
+            .to_string()
+        })
+        .collect();
+    let res = app
+        .send(
+            TestRequest::post()
+                .uri(&format!("/api/v1/faculty/import?university_id={uni}"))
+                .insert_header(("content-type", "application/x-ndjson"))
+                .insert_header(("authorization", format!("Bearer {}", app.operator_token)))
+                .set_payload(lines.join("\n")),
+        )
+        .await;
+    res.expect(200);
+    let count = |items: &[Value]| -> u64 {
+        of_type(items, "alert.matched")
+            .iter()
+            .map(|n| n["data"]["count"].as_u64().unwrap())
+            .sum()
+    };
+    let list = wait_for(&app, &staff, "the perovskite hits", |i| count(i) >= 12).await;
+    let items = list["items"].as_array().unwrap();
+    let notes = of_type(items, "alert.matched");
+    assert_eq!(count(items), 12, "{list:#}");
+    assert!(notes.len() < 12, "one notification per hit: {list:#}");
+    let mut listed_ids = Vec::new();
+    for n in &notes {
+        assert_eq!(n["entity_id"], id.as_str());
+        let records = n["data"]["records"].as_array().unwrap();
+        assert!(!records.is_empty() && records.len() <= 10, "{n:#}");
+        listed_ids.extend(records.iter().map(|r| r["id"].as_str().unwrap().to_owned()));
+        if n["data"]["count"].as_u64().unwrap() > 1 {
+            assert!(
+                n["summary"]
+                    .as_str()
+                    .unwrap()
+                    .contains("more fit your alert"),
+                "{n:#}"
+            );
+        }
+    }
+    let unique: std::collections::HashSet<&String> = listed_ids.iter().collect();
+    assert_eq!(
+        unique.len(),
+        listed_ids.len(),
+        "a record listed twice: {list:#}"
+    );
+
+    // The alert's hits, page by page: all twelve, once each, none of the others.
+    let mut seen = Vec::new();
+    let mut offset = Some(0);
+    while let Some(o) = offset {
+        let page = app
+            .as_(&staff)
+            .get(&format!("/api/v1/alerts/{id}/hits?limit=5&offset={o}"))
+            .await
+            .json();
+        let items = page["items"].as_array().unwrap();
+        assert!(items.len() <= 5);
+        for h in items {
+            assert_eq!(h["entity"], "faculty_profile");
+            assert!(h["score"].is_null(), "{h:#}");
+            seen.push(h["title"].as_str().unwrap().to_owned());
+        }
+        offset = page["next_offset"].as_i64();
+    }
+    seen.sort();
+    let mut expected: Vec<String> = (0..12).map(|i| format!("Researcher {i}")).collect();
+    expected.sort();
+    assert_eq!(seen, expected);
+    for bad in ["limit=0", "limit=101", "offset=-1", "offset=x", "other=1"] {
+        let res = app
+            .as_(&staff)
+            .get(&format!("/api/v1/alerts/{id}/hits?{bad}"))
+            .await;
+        res.expect(400);
+        res.assert_problem();
+    }
 }
 
 #[actix_web::test]

@@ -6,8 +6,8 @@ use diesel::prelude::*;
 
 use super::DbConn;
 use super::schema::{
-    centers, events, faculty_profiles, funded_projects, memberships, notification_settings,
-    notifications, project_payments, saved_alerts, users, workers,
+    alert_hits, centers, events, faculty_profiles, funded_projects, memberships,
+    notification_settings, notifications, project_payments, saved_alerts, users, workers,
 };
 use crate::domain::stored::{AlertKind, Delivery, EventType, Role};
 
@@ -402,6 +402,68 @@ pub fn deliveries(
 }
 
 // Saved alerts.
+
+/// A record a saved alert has found (once: the key is the alert and the record).
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = alert_hits, treat_none_as_default_value = false)]
+pub struct AlertHitRow {
+    pub alert_id: String,
+    pub entity_id: String,
+    pub entity: String,
+    pub title: String,
+    pub score: Option<f64>,
+    pub found_at: NaiveDateTime,
+}
+
+/// Ids per statement, under SQLite's limit on bound parameters.
+const CHUNK: usize = 500;
+
+/// Of `ids`, those `alert` has found before.
+pub fn hits_known(
+    conn: &mut DbConn,
+    alert: &str,
+    ids: &[&str],
+) -> QueryResult<std::collections::HashSet<String>> {
+    let mut known = std::collections::HashSet::new();
+    for chunk in ids.chunks(CHUNK) {
+        known.extend(
+            alert_hits::table
+                .filter(alert_hits::alert_id.eq(alert))
+                .filter(alert_hits::entity_id.eq_any(chunk))
+                .select(alert_hits::entity_id)
+                .load::<String>(conn)?,
+        );
+    }
+    Ok(known)
+}
+
+pub fn insert_hits(conn: &mut DbConn, rows: &[AlertHitRow]) -> QueryResult<()> {
+    // Many rows per statement (the generic connection has no batch insert).
+    for chunk in rows.chunks(CHUNK / 6) {
+        let insert = diesel::insert_into(alert_hits::table).values(chunk);
+        match conn {
+            DbConn::Sqlite(c) => insert.execute(c)?,
+            DbConn::Pg(c) => insert.execute(c)?,
+        };
+    }
+    Ok(())
+}
+
+/// An alert's hits, newest first.
+pub fn hits_of(
+    conn: &mut DbConn,
+    alert: &str,
+    limit: i64,
+    offset: i64,
+) -> QueryResult<Vec<AlertHitRow>> {
+    alert_hits::table
+        .filter(alert_hits::alert_id.eq(alert))
+        .order((alert_hits::found_at.desc(), alert_hits::entity_id.asc()))
+        .limit(limit)
+        .offset(offset)
+        .select(AlertHitRow::as_select())
+        .load(conn)
+}
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = saved_alerts)]

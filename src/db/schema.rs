@@ -564,6 +564,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    alert_hits (alert_id, entity_id) {
+        alert_id -> Text,
+        entity_id -> Text,
+        entity -> Text,
+        title -> Text,
+        score -> Nullable<Double>,
+        found_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     workers (name) {
         name -> Text,
         position -> BigInt,
@@ -674,6 +685,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     notifications,
     notification_settings,
     saved_alerts,
+    alert_hits,
     workers,
     webhook_endpoints,
     webhook_deliveries,

@@ -170,6 +170,40 @@ pub struct Alert {
     pub created_at: DateTime<Utc>,
 }
 
+/// Paging of an alert's hits.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ListAlertHits {
+    /// 1–100, default 20.
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<i64>,
+    /// Hits to skip: `next_offset` of the previous page. At most 1,000,000.
+    #[param(minimum = 0, maximum = 1000000)]
+    pub offset: Option<i64>,
+}
+
+/// A record an alert found (once: a record fits an alert once).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AlertHit {
+    /// `faculty_profile`, `need` or `center`.
+    pub entity: String,
+    pub id: String,
+    /// Its title (a profile's name) when it was found.
+    pub title: String,
+    /// Its pair score when found (match alerts; `null` for searches).
+    pub score: Option<f64>,
+    pub found_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AlertHitList {
+    /// Newest first; only records the caller may still read.
+    pub items: Vec<AlertHit>,
+    /// The `offset` of the next page, if there is one.
+    pub next_offset: Option<i64>,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct AlertList {
     /// Oldest first.

@@ -307,6 +307,7 @@ fn routes(cfg: &mut ServiceConfig) {
                 .service(notifications::create_alert)
                 .service(notifications::list_alerts)
                 .service(notifications::get_alert)
+                .service(notifications::alert_hits)
                 .service(notifications::delete_alert)
                 .service(notifications::unsubscribe)
                 .service(notifications::unsubscribe_page)

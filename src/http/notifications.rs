@@ -4,8 +4,8 @@ use actix_web::{HttpResponse, delete, get, post, put, web};
 
 use crate::dto::Problem;
 use crate::dto::notifications::{
-    Alert, AlertList, ListNotifications, MarkRead, MarkedRead, NewAlert, Notification,
-    NotificationList, NotificationSettings,
+    Alert, AlertHitList, AlertList, ListAlertHits, ListNotifications, MarkRead, MarkedRead,
+    NewAlert, Notification, NotificationList, NotificationSettings,
 };
 use crate::error::AppError;
 use crate::service::notifications::{self as svc, alerts};
@@ -231,6 +231,29 @@ pub async fn get_alert(
     PathId(id): PathId,
 ) -> Result<web::Json<Alert>, AppError> {
     Ok(web::Json(alerts::get(&state.db, &caller, id).await?))
+}
+
+/// What one of the caller's alerts has found, newest first: every record, where its
+/// notifications list the best few of each batch.
+#[utoipa::path(
+    tag = "notifications",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Alert id"), ListAlertHits),
+    responses(
+        (status = 200, body = AlertHitList),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/alerts/{id}/hits")]
+pub async fn alert_hits(
+    state: web::Data<AppState>,
+    AuthCaller(caller): AuthCaller,
+    PathId(id): PathId,
+    ApiQuery(q): ApiQuery<ListAlertHits>,
+) -> Result<web::Json<AlertHitList>, AppError> {
+    Ok(web::Json(alerts::hits(&state.db, &caller, id, q).await?))
 }
 
 /// Delete one of the caller's alerts.

@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, Occur, PhrasePrefixQuery,
-    PhraseQuery, Query, QueryParser, QueryParserError, TermQuery, TermSetQuery,
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, EnableScoring, Occur,
+    PhrasePrefixQuery, PhraseQuery, Query, QueryParser, QueryParserError, TermQuery, TermSetQuery,
 };
 use tantivy::query_grammar::{self, UserInputAst, UserInputLeaf};
 use tantivy::schema::{Field, IndexRecordOption, Value};
@@ -609,21 +609,102 @@ pub fn run(index: &SearchIndex, req: &Request) -> AppResult<Results> {
     })
 }
 
-/// Which of the documents `among` (record ids) the request's query and filters find, with
-/// their titles: a saved search checked against the records that just changed. No
-/// scoring, facets or highlights; `limit` and `offset` are ignored.
+/// A set of documents found once (the records a step of the alert check looks at) and then
+/// intersected with any number of searches: compiling the ids into a term set for every
+/// search cost more than the searches themselves.
+#[derive(Clone, Debug)]
+pub struct Among(
+    std::sync::Arc<std::collections::HashMap<tantivy::index::SegmentId, tantivy::BitSet>>,
+);
+
+impl Among {
+    /// The live documents with one of `ids`.
+    pub fn new(
+        index: &SearchIndex,
+        searcher: &tantivy::Searcher,
+        ids: &[String],
+    ) -> AppResult<Self> {
+        let mut sets = std::collections::HashMap::new();
+        if !ids.is_empty() {
+            let found = searcher
+                .search(
+                    &*any_of(index.fields.id, ids),
+                    &tantivy::collector::DocSetCollector,
+                )
+                .map_err(AppError::internal)?;
+            for address in found {
+                let reader = searcher.segment_reader(address.segment_ord);
+                sets.entry(reader.segment_id())
+                    .or_insert_with(|| tantivy::BitSet::with_max_value(reader.max_doc()))
+                    .insert(address.doc_id);
+            }
+        }
+        Ok(Self(std::sync::Arc::new(sets)))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl Query for Among {
+    fn weight(&self, _: EnableScoring<'_>) -> tantivy::Result<Box<dyn tantivy::query::Weight>> {
+        Ok(Box::new(self.clone()))
+    }
+}
+
+impl tantivy::query::Weight for Among {
+    fn scorer(
+        &self,
+        reader: &tantivy::SegmentReader,
+        boost: tantivy::Score,
+    ) -> tantivy::Result<Box<dyn tantivy::query::Scorer>> {
+        Ok(match self.0.get(&reader.segment_id()) {
+            Some(set) => Box::new(tantivy::query::ConstScorer::new(
+                tantivy::query::BitSetDocSet::from(set.clone()),
+                boost,
+            )),
+            None => Box::new(tantivy::query::EmptyScorer),
+        })
+    }
+
+    fn explain(
+        &self,
+        reader: &tantivy::SegmentReader,
+        doc: tantivy::DocId,
+    ) -> tantivy::Result<tantivy::query::Explanation> {
+        let found = self
+            .0
+            .get(&reader.segment_id())
+            .is_some_and(|s| s.contains(doc));
+        if found {
+            Ok(tantivy::query::Explanation::new(
+                "among the changed records",
+                1.0,
+            ))
+        } else {
+            Err(tantivy::TantivyError::InvalidArgument(format!(
+                "document {doc} is not among the changed records"
+            )))
+        }
+    }
+}
+
+/// Which of the documents `among` the request's query and filters find, with their titles:
+/// a saved search checked against the records that just changed. No scoring, facets or
+/// highlights; `limit` and `offset` are ignored.
 pub fn found_among(
     index: &SearchIndex,
     searcher: &tantivy::Searcher,
     req: &Request,
-    among: &[String],
+    among: &Among,
 ) -> AppResult<Vec<(String, String)>> {
     if among.is_empty() {
         return Ok(Vec::new());
     }
     let f = &index.fields;
     let mut parts: Vec<Box<dyn Query>> = vec![
-        any_of(f.id, among),
+        Box::new(among.clone()),
         filter(f, req.kind, &req.visible, &req.filters),
     ];
     if let Some(q) = req.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {

@@ -146,7 +146,7 @@ pub(crate) fn publication_counts(
 }
 
 /// A profile's publications analysed once, to be counted against many queries.
-fn analysed_publications(f: &FacultySource) -> Vec<AnalysedPublication> {
+pub(crate) fn analysed_publications(f: &FacultySource) -> Vec<AnalysedPublication> {
     f.parts
         .publications
         .iter()

@@ -57,20 +57,27 @@ impl Receiver {
                 if reader.read_line(&mut line).is_err() {
                     continue;
                 }
+                // A request cut short (the sender killed mid-write) is not a request: its
+                // headers must end with a blank line and name the body's length.
                 let mut headers = HashMap::new();
-                loop {
+                let complete = loop {
                     let mut h = String::new();
-                    if reader.read_line(&mut h).is_err() || h.trim().is_empty() {
-                        break;
+                    match reader.read_line(&mut h) {
+                        Ok(0) | Err(_) => break false,
+                        Ok(_) if h.trim().is_empty() => break true,
+                        Ok(_) => {}
                     }
                     if let Some((k, v)) = h.split_once(':') {
                         headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_owned());
                     }
-                }
-                let len: usize = headers
+                };
+                let Some(len) = headers
                     .get("content-length")
-                    .and_then(|l| l.parse().ok())
-                    .unwrap_or(0);
+                    .and_then(|l| l.parse::<usize>().ok())
+                    .filter(|_| complete)
+                else {
+                    continue;
+                };
                 let mut body = vec![0; len];
                 if reader.read_exact(&mut body).is_err() {
                     continue;

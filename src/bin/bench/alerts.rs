@@ -833,7 +833,6 @@ fn one(
     let (peak_rss, ..) = rss(pid);
     let after = positions(&mut db)?;
     let checked = (after.alerts - before.alerts, after.outbox - before.outbox);
-    let events_before = before.events;
     let first = samples.first();
     let at_end = samples.iter().rev().find(|s| s.at <= end_of_import);
     let last = samples.last();
@@ -901,13 +900,13 @@ fn one(
     }
 
     // What came of it.
-    let hits: Vec<KindHits> = diesel::sql_query(format!(
+    let hits: Vec<KindHits> = diesel::sql_query(
         "SELECT CASE WHEN a.kind = 'search' THEN 'profile search' \
                      WHEN a.target = 'faculty' THEN 'need match' ELSE 'profile match' END AS label, \
                 COUNT(*) AS hits, COUNT(DISTINCT a.id) AS fired \
-         FROM events e JOIN saved_alerts a ON a.id = json_extract(e.data, '$.alert_id') \
-         WHERE e.type = 'alert.matched' AND e.seq > {events_before} GROUP BY label ORDER BY label"
-    ))
+         FROM alert_hits h JOIN saved_alerts a ON a.id = h.alert_id \
+         GROUP BY label ORDER BY label"
+    )
     .load(&mut db)?;
     let of_kind = |label: &str| match label {
         "need match" => mix.need_matches,
@@ -1027,11 +1026,8 @@ fn check(
     min_score: f64,
 ) -> Result<()> {
     let before: HashSet<&str> = seed.iter().map(|(_, id)| id.as_str()).collect();
-    let hits: Vec<Hit> = diesel::sql_query(
-        "SELECT json_extract(data, '$.alert_id') AS alert_id, entity_id FROM events \
-         WHERE type = 'alert.matched'",
-    )
-    .load(db)?;
+    let hits: Vec<Hit> =
+        diesel::sql_query("SELECT alert_id, entity_id FROM alert_hits").load(db)?;
     let mut by_alert: HashMap<String, HashSet<String>> = HashMap::new();
     for h in hits {
         by_alert.entry(h.alert_id).or_default().insert(h.entity_id);
@@ -1158,8 +1154,7 @@ fn per_alert(db: &mut SqliteConnection) -> Result<()> {
                      WHEN a.kind = 'search' THEN 'profile search (from titles)' \
                      WHEN a.target = 'faculty' THEN 'need match' ELSE 'profile match' END AS label, \
                 COUNT(*) AS hits \
-         FROM events e JOIN saved_alerts a ON a.id = json_extract(e.data, '$.alert_id') \
-         WHERE e.type = 'alert.matched' GROUP BY a.id",
+         FROM alert_hits h JOIN saved_alerts a ON a.id = h.alert_id GROUP BY a.id",
     )
     .load(db)?;
     let mut by: BTreeMap<String, Vec<f64>> = BTreeMap::new();

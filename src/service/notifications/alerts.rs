@@ -4,22 +4,27 @@
 //! changes in. Nothing re-runs an alert over the whole corpus: an alert sees a record when
 //! the record changes, and fits it once.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap};
 
 use crate::db::notifications::{self as rows, AlertRow};
 use crate::db::outbox::Entity;
-use crate::db::search::{self as source, FacultySource};
+use crate::db::search::{self as source, FacultySource, NeedSource};
 use crate::db::{Db, DbConn};
 use crate::domain::stored::{AuditEntity, NeedStatus};
 use crate::domain::{PublicId, Text};
-use crate::dto::notifications::{Alert, AlertKind, AlertList, AlertSearch, NewAlert};
+use crate::dto::notifications::{
+    Alert, AlertHit, AlertHitList, AlertKind, AlertList, AlertSearch, ListAlertHits, NewAlert,
+};
 use crate::dto::search::SearchType;
 use crate::error::{AppError, AppResult, ErrorCode, FieldCode, FieldError};
 use crate::search::SearchIndex;
 use crate::search::index::faculty_texts;
-use crate::search::matching::{self as m, AnalysedProfile, Corpus, MatchQuery, TermCounter};
+use crate::search::matching::{
+    self as m, AnalysedProfile, Ceiling, Corpus, MatchQuery, PublicationCounts, QuerySet,
+    TermCounter,
+};
 use crate::search::query::{self, Kind, Visible};
-use crate::service::matching::{need_query, publication_counts, this_year};
+use crate::service::matching::{analysed_publications, need_query, publication_counts, this_year};
 use crate::service::now;
 use crate::service::policy::{self, Action, Caller};
 use crate::service::search::{saved_request, visible_in};
@@ -270,6 +275,61 @@ pub async fn delete(db: &Db, caller: &Caller, id: String) -> AppResult<()> {
     .await
 }
 
+/// `GET /alerts/{id}/hits`: the caller's alert's hits, newest first, those whose record they
+/// may no longer read left out.
+pub async fn hits(
+    db: &Db,
+    caller: &Caller,
+    id: String,
+    q: ListAlertHits,
+) -> AppResult<AlertHitList> {
+    const MAX_OFFSET: i64 = 1_000_000;
+    let mut errors = Vec::new();
+    let limit = q.limit.unwrap_or(20);
+    if !(1..=100).contains(&limit) {
+        errors.push(FieldError::new(
+            "limit",
+            FieldCode::OutOfRange,
+            "must be between 1 and 100",
+        ));
+    }
+    let offset = q.offset.unwrap_or(0);
+    if !(0..=MAX_OFFSET).contains(&offset) {
+        errors.push(FieldError::new(
+            "offset",
+            FieldCode::OutOfRange,
+            format!("must be between 0 and {MAX_OFFSET}"),
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(AppError::query(errors));
+    }
+    let caller = caller.clone();
+    db.run(move |conn| {
+        own(conn, &caller, &id)?;
+        let mut found = rows::hits_of(conn, &id, limit + 1, offset)?;
+        let more = found.len() as i64 > limit;
+        found.truncate(limit as usize);
+        let mut items = Vec::with_capacity(found.len());
+        for h in found {
+            if record_readable(conn, &caller, &h.entity, &h.entity_id)? {
+                items.push(AlertHit {
+                    entity: h.entity,
+                    id: h.entity_id,
+                    title: h.title,
+                    score: h.score,
+                    found_at: h.found_at.and_utc(),
+                });
+            }
+        }
+        Ok(AlertHitList {
+            items,
+            next_offset: more.then_some(offset + limit),
+        })
+    })
+    .await
+}
+
 /// A record that fits an alert.
 pub(super) struct Hit {
     pub alert: AlertRow,
@@ -371,6 +431,10 @@ fn searches_among(
 ) -> AppResult<Vec<Hit>> {
     let mut visible: HashMap<String, Visible> = HashMap::new();
     let mut hits = Vec::new();
+    if alerts.is_empty() {
+        return Ok(hits);
+    }
+    let among = query::Among::new(index, searcher, ids)?;
     for alert in alerts {
         let Some(caller) = callers.get(conn, &alert.user_id)? else {
             continue;
@@ -394,7 +458,7 @@ fn searches_among(
         let Ok(req) = saved_request(search.params(), v) else {
             continue;
         };
-        for (id, title) in query::found_among(index, searcher, &req, ids)? {
+        for (id, title) in query::found_among(index, searcher, &req, &among)? {
             hits.push(Hit {
                 alert: alert.clone(),
                 entity,
@@ -407,8 +471,9 @@ fn searches_among(
     Ok(hits)
 }
 
-/// Profiles for needs: each changed profile is analysed once, and scored (as the need's match
-/// list scores it) against the alerts whose need shares an uncommon word with it.
+/// Profiles for needs: each changed profile is analysed once, bounded against every watched
+/// need at once (`QuerySet`), and scored (as the need's match list scores it) only against
+/// the needs whose bound reaches one of their alerts' `min_score`.
 fn profiles_for_needs(
     conn: &mut DbConn,
     searcher: &tantivy::Searcher,
@@ -418,39 +483,38 @@ fn profiles_for_needs(
     ids: &[String],
 ) -> AppResult<Vec<Hit>> {
     let need_ids: Vec<String> = alerts.iter().filter_map(|a| a.need_id.clone()).collect();
-    let needs: HashMap<String, _> = source::needs(conn, &need_ids)?
+    let mut needs: HashMap<String, NeedSource> = source::needs(conn, &need_ids)?
         .into_iter()
         .filter(|n| n.row.deleted_at.is_none())
         .map(|n| (n.row.id.clone(), n))
         .collect();
-    let mut queries: HashMap<String, MatchQuery> = HashMap::new();
-    let mut watches: Vec<(AlertRow, String)> = Vec::new();
+    // One entry per watched need: its query, its alerts, and the lowest score they ask for.
+    let mut watched: Vec<(NeedSource, MatchQuery, Vec<AlertRow>, f64)> = Vec::new();
+    let mut position: HashMap<String, usize> = HashMap::new();
     for alert in alerts {
-        let Some(need) = alert.need_id.as_ref().and_then(|n| needs.get(n)) else {
+        let Some(need_id) = alert.need_id.clone() else {
             continue;
         };
-        if !queries.contains_key(&need.row.id) {
-            let q = need_query(corpus, searcher, need)?;
-            if q.is_empty() {
-                continue;
-            }
-            queries.insert(need.row.id.clone(), q);
+        let min = alert.min_score.unwrap_or(1.0);
+        if let Some(&i) = position.get(&need_id) {
+            watched[i].3 = watched[i].3.min(min);
+            watched[i].2.push(alert);
+            continue;
         }
-        let need_id = need.row.id.clone();
-        watches.push((alert, need_id));
-    }
-    let mut by_token: HashMap<&str, Vec<usize>> = HashMap::new();
-    for (i, (_, need)) in watches.iter().enumerate() {
-        if let Some(q) = queries.get(need) {
-            let tokens: HashSet<&str> = q.triggers().collect();
-            for t in tokens {
-                by_token.entry(t).or_default().push(i);
-            }
+        let Some(need) = needs.remove(&need_id) else {
+            continue;
+        };
+        let q = need_query(corpus, searcher, &need)?;
+        if q.is_empty() {
+            continue;
         }
+        position.insert(need_id, watched.len());
+        watched.push((need, q, vec![alert], min));
     }
-    if by_token.is_empty() {
+    if watched.is_empty() {
         return Ok(Vec::new());
     }
+    let set = QuerySet::new(watched.iter().map(|w| &w.1));
     let profiles: Vec<FacultySource> = source::faculty(conn, ids)?
         .into_iter()
         .filter(|f| f.row.deleted_at.is_none())
@@ -459,49 +523,42 @@ fn profiles_for_needs(
     let mut hits = Vec::new();
     for f in profiles {
         let analysed = AnalysedProfile::new(&faculty_texts(&f));
-        let candidates: BTreeSet<usize> = analysed
-            .tokens()
-            .filter_map(|t| by_token.get(t))
-            .flatten()
-            .copied()
-            .collect();
-        for i in candidates {
-            let (alert, need) = &watches[i];
-            let Some(q) = queries.get(need) else {
-                continue;
-            };
-            let mut counter = TermCounter::new(q);
-            let pubs = publication_counts(&mut counter, &f);
-            let s = m::pair_score(q, corpus, &analysed.hits(q), &pubs, year);
-            if s.score <= 0.0 || f64::from(s.score) < alert.min_score.unwrap_or(1.0) {
+        let pubs = analysed_publications(&f);
+        let ceilings = set.ceilings(&Ceiling::new(&analysed, &pubs, corpus, year));
+        for ((need, q, alerts, min), ceiling) in watched.iter().zip(ceilings) {
+            // The bound adds the same parts in another order: a hair of slack for rounding.
+            if ceiling <= 0.0 || f64::from(ceiling) * 1.001 + 1e-6 < *min {
                 continue;
             }
-            let Some(caller) = callers.get(conn, &alert.user_id)? else {
-                continue;
-            };
-            // The owner must still manage the need's company's needs.
-            let company = needs
-                .get(need)
-                .map(|n| n.row.company_id.as_str())
-                .unwrap_or_default();
-            if policy::authorize(
-                Some(&caller),
-                Action::ManageNeeds {
-                    company_id: company,
-                },
-            )
-            .is_err()
-                || !record_readable(conn, &caller, "faculty_profile", &f.row.id)?
-            {
-                continue;
+            let counts: Vec<PublicationCounts> = pubs.iter().map(|p| p.counts(q)).collect();
+            let s = m::pair_score(q, corpus, &analysed.hits(q), &counts, year);
+            for alert in alerts {
+                if s.score <= 0.0 || f64::from(s.score) < alert.min_score.unwrap_or(1.0) {
+                    continue;
+                }
+                let Some(caller) = callers.get(conn, &alert.user_id)? else {
+                    continue;
+                };
+                // The owner must still manage the need's company's needs.
+                if policy::authorize(
+                    Some(&caller),
+                    Action::ManageNeeds {
+                        company_id: &need.row.company_id,
+                    },
+                )
+                .is_err()
+                    || !record_readable(conn, &caller, "faculty_profile", &f.row.id)?
+                {
+                    continue;
+                }
+                hits.push(Hit {
+                    alert: alert.clone(),
+                    entity: AuditEntity::FacultyProfile,
+                    record_id: f.row.id.clone(),
+                    title: f.row.name.clone(),
+                    score: Some(s.score),
+                });
             }
-            hits.push(Hit {
-                alert: alert.clone(),
-                entity: AuditEntity::FacultyProfile,
-                record_id: f.row.id.clone(),
-                title: f.row.name.clone(),
-                score: Some(s.score),
-            });
         }
     }
     Ok(hits)

@@ -4,7 +4,7 @@
 //! decided by the audit entry it points at, through the audit log's own visibility rules.
 //! Events that come from time passing (a payment falling overdue, a centre's renewal coming
 //! up) are found by a daily scan (`scan_due`) and point at their record's latest entry; a
-//! saved alert's hits are meant for its owner alone (`alert_hit`).
+//! saved alert's hits are meant for its owner alone (`alert_matched`).
 
 use chrono::{NaiveDate, NaiveDateTime};
 use serde_json::{Value, json};
@@ -145,40 +145,86 @@ pub fn from_change(conn: &mut DbConn, entry_id: &str, c: &Change<'_>) -> AppResu
     Ok(())
 }
 
-/// Records that a record newly fits a saved alert: once per alert and record.
-pub fn alert_hit(
+/// How many of one step's hits an `alert.matched` event lists, best first (all of them are in
+/// `GET /alerts/{id}/hits`).
+pub const LISTED_HITS: usize = 10;
+
+/// Records an alert's hits, and one `alert.matched` event for its owner listing the best of
+/// them and how many there are. Records the alert found before are left out: a record fits
+/// an alert once. Returns whether any hit was new.
+pub(super) fn alert_matched(
     conn: &mut DbConn,
     alert: &rows::AlertRow,
-    entity: AuditEntity,
-    record_id: &str,
-    title: &str,
-    score: Option<f32>,
+    hits: &[&super::alerts::Hit],
     at: NaiveDateTime,
 ) -> AppResult<bool> {
-    let mut data = json!({
+    let ids: Vec<&str> = hits.iter().map(|h| h.record_id.as_str()).collect();
+    let known = rows::hits_known(conn, &alert.id, &ids)?;
+    let mut seen = std::collections::HashSet::new();
+    let mut new: Vec<&super::alerts::Hit> = hits
+        .iter()
+        .copied()
+        .filter(|h| !known.contains(&h.record_id) && seen.insert(h.record_id.as_str()))
+        .collect();
+    if new.is_empty() {
+        return Ok(false);
+    }
+    rows::insert_hits(
+        conn,
+        &new.iter()
+            .map(|h| rows::AlertHitRow {
+                alert_id: alert.id.clone(),
+                entity_id: h.record_id.clone(),
+                entity: h.entity.as_str().to_owned(),
+                title: h.title.clone(),
+                score: h.score.map(f64::from),
+                found_at: at,
+            })
+            .collect::<Vec<_>>(),
+    )?;
+    new.sort_by(|a, b| {
+        b.score
+            .unwrap_or(0.0)
+            .total_cmp(&a.score.unwrap_or(0.0))
+            .then_with(|| a.title.cmp(&b.title))
+    });
+    let records: Vec<Value> = new
+        .iter()
+        .take(LISTED_HITS)
+        .map(|h| {
+            let mut r = json!({"entity": h.entity.as_str(), "id": h.record_id, "title": h.title});
+            if let Some(s) = h.score {
+                r["score"] = json!(s);
+            }
+            r
+        })
+        .collect();
+    let data = json!({
         "alert_id": alert.id,
         "alert_name": alert.name,
-        "title": title,
+        "count": new.len(),
+        "records": records,
     });
-    if let Some(s) = score {
-        data["score"] = json!(s);
-    }
-    Ok(rows::insert_event(
+    rows::insert_event(
         conn,
         &NewEvent {
             id: &PublicId::generate(),
             event_type: EventType::AlertMatched,
             at,
-            entity: entity.as_str(),
-            entity_id: record_id,
+            entity: ALERT_ENTITY,
+            entity_id: &alert.id,
             audit_entry_id: None,
             actor_user_id: None,
             recipient_user_id: Some(&alert.user_id),
             data: &data,
-            once_key: Some(&format!("alert:{}:{record_id}", alert.id)),
+            once_key: None,
         },
-    )?)
+    )?;
+    Ok(true)
 }
+
+/// What an `alert.matched` event is about: the saved alert (its records are in its data).
+pub const ALERT_ENTITY: &str = "saved_alert";
 
 /// Records the events time makes due by `today`: scheduled payments past their due date,
 /// and active centres whose renewal date is at most [`RENEWAL_NOTICE_DAYS`] away. Each once

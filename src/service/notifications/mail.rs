@@ -106,12 +106,36 @@ pub fn line(lang: Language, t: EventType, title: &str, data: &Value) -> String {
         (En, AllocationDecided) => format!("Compute allocation on {title} {state}"),
         (Ko, AllocationDecided) => format!("{title} 컴퓨팅 자원 배정: {state}"),
         (ZhHant, AllocationDecided) => format!("{title} 運算資源配置：{state}"),
-        (En, AlertMatched) => format!("{title} fits your alert “{alert}”"),
-        (Ko, AlertMatched) => format!("{title} — 저장한 알림 “{alert}”에 해당"),
-        (ZhHant, AlertMatched) => format!("{title} 符合您的提醒「{alert}」"),
+        (lang, AlertMatched) => alert_line(lang, title, &alert, data),
         (En, WebhookDisabled) => format!("Webhook endpoint {title} was disabled: {reason}"),
         (Ko, WebhookDisabled) => format!("웹훅 엔드포인트 {title} 비활성화: {reason}"),
         (ZhHant, WebhookDisabled) => format!("Webhook 端點 {title} 已停用：{reason}"),
+    }
+}
+
+/// An alert's hits of one step: the best one's title, and how many more.
+fn alert_line(lang: Language, title: &str, alert: &str, data: &Value) -> String {
+    // Events made before hits were grouped carry one record, as their title.
+    let (first, count) = match data.get("records").and_then(Value::as_array) {
+        Some(records) => (
+            records
+                .first()
+                .map(|r| field(r, "title"))
+                .unwrap_or_default(),
+            data.get("count")
+                .and_then(Value::as_u64)
+                .unwrap_or(records.len() as u64),
+        ),
+        None => (title.to_owned(), 1),
+    };
+    let more = count.saturating_sub(1);
+    match (lang, more) {
+        (Language::En, 0) => format!("{first} fits your alert “{alert}”"),
+        (Language::En, n) => format!("{first} and {n} more fit your alert “{alert}”"),
+        (Language::Ko, 0) => format!("{first} — 저장한 알림 “{alert}”에 해당"),
+        (Language::Ko, n) => format!("{first} 외 {n}건 — 저장한 알림 “{alert}”에 해당"),
+        (Language::ZhHant, 0) => format!("{first} 符合您的提醒「{alert}」"),
+        (Language::ZhHant, _) => format!("{first} 等 {count} 筆符合您的提醒「{alert}」"),
     }
 }
 

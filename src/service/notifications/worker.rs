@@ -11,7 +11,7 @@
 //! record, one notification per user and event) make a redone step add nothing twice.
 //! Once a day (and at start) it also records the events time makes due (`events::scan_due`).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::mpsc::{self, TryRecvError};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
@@ -223,18 +223,17 @@ impl Worker {
             }
         }
         let hits = alerts::evaluate(&self.db, &index, &changed)?;
+        // One event per alert and step, listing its hits.
+        let mut by_alert: BTreeMap<&str, Vec<&alerts::Hit>> = BTreeMap::new();
+        for h in &hits {
+            by_alert.entry(h.alert.id.as_str()).or_default().push(h);
+        }
         let ts = now();
         self.db.write_blocking(|conn| {
-            for h in &hits {
-                events::alert_hit(
-                    conn,
-                    &h.alert,
-                    h.entity,
-                    &h.record_id,
-                    &h.title,
-                    h.score,
-                    ts,
-                )?;
+            for group in by_alert.values() {
+                if let Some(first) = group.first() {
+                    events::alert_matched(conn, &first.alert, group, ts)?;
+                }
             }
             self.advance(conn, ALERTS, last)
         })?;
@@ -364,6 +363,9 @@ pub(super) fn record_readable(
             id,
         )?
         .is_some(),
+        events::ALERT_ENTITY => {
+            rows::find_alert(conn, id)?.is_some_and(|a| a.user_id == caller.user_id)
+        }
         "center" => !crate::db::centers::visible_among(
             conn,
             &policy::participant_scope(Some(caller), false)?,
@@ -380,6 +382,7 @@ fn title_for(conn: &mut DbConn, caller: &Caller, e: &EventRow, data: &Value) -> 
     if let Some(t) = text(data, "title")
         .or_else(|| text(data, "name"))
         .or_else(|| text(data, "url"))
+        .or_else(|| text(data, "alert_name"))
     {
         return Ok(t);
     }
@@ -400,6 +403,42 @@ fn title_for(conn: &mut DbConn, caller: &Caller, e: &EventRow, data: &Value) -> 
         },
         _ => String::new(),
     })
+}
+
+/// The event's data as `caller` is shown it: an alert's hits only where they may still read
+/// the record (none left: no notification).
+fn shown_data(
+    conn: &mut DbConn,
+    caller: &Caller,
+    t: EventType,
+    e: &EventRow,
+    data: &Value,
+) -> AppResult<Option<String>> {
+    let Some(records) = data
+        .get("records")
+        .and_then(Value::as_array)
+        .filter(|_| t == EventType::AlertMatched)
+    else {
+        return Ok(Some(e.data.clone()));
+    };
+    let mut kept = Vec::with_capacity(records.len());
+    for r in records {
+        let (Some(entity), Some(id)) = (text(r, "entity"), text(r, "id")) else {
+            continue;
+        };
+        if record_readable(conn, caller, &entity, &id)? {
+            kept.push(r.clone());
+        }
+    }
+    if kept.is_empty() {
+        return Ok(None);
+    }
+    let hidden = records.len() - kept.len();
+    let mut shown = data.clone();
+    let count = data.get("count").and_then(Value::as_u64).unwrap_or(0);
+    shown["count"] = Value::from(count.saturating_sub(hidden as u64).max(kept.len() as u64));
+    shown["records"] = Value::Array(kept);
+    Ok(Some(shown.to_string()))
 }
 
 /// Makes the event's notifications and queues its webhook deliveries (in the caller's
@@ -433,6 +472,9 @@ fn deliver(
         if !may_read(conn, &caller, e)? {
             continue;
         }
+        let Some(shown) = shown_data(conn, &caller, t, e, &data)? else {
+            continue;
+        };
         let title = title_for(conn, &caller, e, &data)?;
         let row = NotificationRow {
             id: PublicId::generate(),
@@ -442,7 +484,7 @@ fn deliver(
             entity: e.entity.clone(),
             entity_id: e.entity_id.clone(),
             title,
-            data: e.data.clone(),
+            data: shown,
             created_at: now(),
             read_at: None,
         };
