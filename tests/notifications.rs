@@ -637,8 +637,45 @@ async fn a_batch_of_hits_is_one_notification_and_the_alert_lists_them_all() {
         listed_ids.len(),
         "a record listed twice: {list:#}"
     );
+    // Unread, the alert's notification takes in later hits; once read, a new one starts.
+    assert_eq!(notes.len(), 1, "{list:#}");
+    let first = notes[0]["id"].as_str().unwrap().to_owned();
+    let more = |from: usize, to: usize| -> String {
+        (from..to)
+            .map(|i| {
+                json!({"external_id": format!("K-{i}"), "name": format!("Researcher {i}"),
+                       "research_interests": format!("Perovskite tandem cells, study {i}")})
+                .to_string()
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let import = |body: String| {
+        TestRequest::post()
+            .uri(&format!("/api/v1/faculty/import?university_id={uni}"))
+            .insert_header(("content-type", "application/x-ndjson"))
+            .insert_header(("authorization", format!("Bearer {}", app.operator_token)))
+            .set_payload(body)
+    };
+    app.send(import(more(20, 23))).await.expect(200);
+    let list = wait_for(&app, &staff, "three more", |i| count(i) >= 15).await;
+    let notes = of_type(list["items"].as_array().unwrap(), "alert.matched");
+    assert_eq!(notes.len(), 1, "{list:#}");
+    assert_eq!(notes[0]["id"], first.as_str());
+    assert_eq!(notes[0]["data"]["count"], 15);
+    assert_eq!(notes[0]["data"]["records"].as_array().unwrap().len(), 10);
+    app.as_(&staff)
+        .post(&format!("/api/v1/notifications/{first}/read"), &json!({}))
+        .await
+        .expect(200);
+    app.send(import(more(30, 32))).await.expect(200);
+    let list = wait_for(&app, &staff, "a new notification", |i| count(i) >= 17).await;
+    let notes = of_type(list["items"].as_array().unwrap(), "alert.matched");
+    assert_eq!(notes.len(), 2, "{list:#}");
+    assert_eq!(notes[0]["data"]["count"], 2);
+    assert!(notes[0]["read_at"].is_null() && !notes[1]["read_at"].is_null());
 
-    // The alert's hits, page by page: all twelve, once each, none of the others.
+    // The alert's hits, page by page: all seventeen, once each, none of the others.
     let mut seen = Vec::new();
     let mut offset = Some(0);
     while let Some(o) = offset {
@@ -657,7 +694,11 @@ async fn a_batch_of_hits_is_one_notification_and_the_alert_lists_them_all() {
         offset = page["next_offset"].as_i64();
     }
     seen.sort();
-    let mut expected: Vec<String> = (0..12).map(|i| format!("Researcher {i}")).collect();
+    let mut expected: Vec<String> = (0..12)
+        .chain(20..23)
+        .chain(30..32)
+        .map(|i| format!("Researcher {i}"))
+        .collect();
     expected.sort();
     assert_eq!(seen, expected);
     for bad in ["limit=0", "limit=101", "offset=-1", "offset=x", "other=1"] {

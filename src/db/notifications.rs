@@ -254,6 +254,32 @@ pub struct NotificationRow {
     pub read_at: Option<NaiveDateTime>,
 }
 
+/// The user's unread, unmailed notification of an alert's hits, if any: new hits of the
+/// alert join it.
+pub fn open_alert_notification(
+    conn: &mut DbConn,
+    user_id: &str,
+    alert_id: &str,
+) -> QueryResult<Option<NotificationRow>> {
+    notifications::table
+        .filter(notifications::user_id.eq(user_id))
+        .filter(notifications::event_type.eq(EventType::AlertMatched.as_str()))
+        .filter(notifications::entity_id.eq(alert_id))
+        .filter(notifications::read_at.is_null())
+        .filter(notifications::mailed_at.is_null())
+        .order(notifications::id.desc())
+        .select(NotificationRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn set_notification_data(conn: &mut DbConn, id: &str, data: &str) -> QueryResult<()> {
+    diesel::update(notifications::table.filter(notifications::id.eq(id)))
+        .set(notifications::data.eq(data))
+        .execute(conn)?;
+    Ok(())
+}
+
 /// Adds a notification unless the user already has one for the event; true when added.
 pub fn notify(conn: &mut DbConn, row: &NotificationRow) -> QueryResult<bool> {
     let seen: i64 = notifications::table

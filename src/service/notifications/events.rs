@@ -223,6 +223,46 @@ pub(super) fn alert_matched(
     Ok(true)
 }
 
+/// An alert notification's data with a later batch's hits added: the counts summed, the best
+/// [`LISTED_HITS`] records of both kept, best first.
+pub(super) fn merge_hits(old: &str, new: &str) -> String {
+    let (Ok(mut old), Ok(new)) = (
+        serde_json::from_str::<Value>(old),
+        serde_json::from_str::<Value>(new),
+    ) else {
+        return new.to_owned();
+    };
+    let count = |v: &Value| v.get("count").and_then(Value::as_u64).unwrap_or(0);
+    let records = |v: &Value| {
+        v.get("records")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default()
+    };
+    let mut all = records(&new);
+    for r in records(&old) {
+        if !all.iter().any(|n| n.get("id") == r.get("id")) {
+            all.push(r);
+        }
+    }
+    let score = |r: &Value| r.get("score").and_then(Value::as_f64).unwrap_or(0.0);
+    let title = |r: &Value| {
+        r.get("title")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_owned()
+    };
+    all.sort_by(|a, b| {
+        score(b)
+            .total_cmp(&score(a))
+            .then_with(|| title(a).cmp(&title(b)))
+    });
+    all.truncate(LISTED_HITS);
+    old["count"] = Value::from(count(&old) + count(&new));
+    old["records"] = Value::Array(all);
+    old.to_string()
+}
+
 /// What an `alert.matched` event is about: the saved alert (its records are in its data).
 pub const ALERT_ENTITY: &str = "saved_alert";
 

@@ -2,13 +2,14 @@
 //! works at a time (each log is held under a lease in `workers`, renewed with every step,
 //! taken over by another process when it lapses). The logs:
 //! - the search outbox, behind the local index: the records that changed are checked against
-//!   the saved alerts (`alerts::evaluate`), each new fit becoming an event;
+//!   the saved alerts (`alerts::evaluate`), each alert's new fits of a step becoming one event;
 //! - the events: each becomes a notification for every recipient who may read its record and
 //!   has not turned its type off.
 //!
 //! Each step writes its results and its new position in one transaction, so a crash (kill -9
 //! included) redoes at most the step it was in, and the unique keys (one hit per alert and
-//! record, one notification per user and event) make a redone step add nothing twice.
+//! record in `alert_hits`, one notification per user and event) make a redone step add
+//! nothing twice.
 //! Once a day (and at start) it also records the events time makes due (`events::scan_due`).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -36,8 +37,11 @@ const LEASE: Duration = Duration::from_secs(120);
 const POLL: Duration = Duration::from_millis(500);
 /// Events turned into notifications per transaction.
 const EVENTS_BATCH: i64 = 50;
-/// Search outbox rows checked against the alerts per step.
-const OUTBOX_BATCH: i64 = 200;
+/// Search outbox rows checked against the alerts per step: as many as fit well inside the
+/// lease (a step renews it only when it ends). Steps start at the most and halve while they
+/// take longer than a quarter of the lease; larger steps cost less per row (each rebuilds
+/// the watched needs' queries and compiles every saved search once).
+const OUTBOX_BATCH: std::ops::RangeInclusive<i64> = 25..=1000;
 
 pub const ALERTS: &str = "alerts";
 pub const NOTIFICATIONS: &str = "notifications";
@@ -121,6 +125,7 @@ impl Worker {
     fn run(&self, rx: &mpsc::Receiver<()>) {
         let changes = self.db.changes();
         let mut last_scan: Option<Instant> = None;
+        let mut batch = *OUTBOX_BATCH.end();
         loop {
             if matches!(rx.try_recv(), Err(TryRecvError::Disconnected)) {
                 let _ = self
@@ -131,8 +136,19 @@ impl Worker {
             let seen = changes.current();
             let mut worked = false;
             if self.follows == ALERTS {
-                match self.alerts_step() {
-                    Ok(w) => worked |= w,
+                let started = Instant::now();
+                match self.alerts_step(batch) {
+                    Ok(w) => {
+                        worked |= w;
+                        let took = started.elapsed();
+                        batch = if took > LEASE / 4 {
+                            (batch / 2).max(*OUTBOX_BATCH.start())
+                        } else if w && took < LEASE / 24 {
+                            (batch * 2).min(*OUTBOX_BATCH.end())
+                        } else {
+                            batch
+                        };
+                    }
                     Err(e) => {
                         tracing::warn!(error = %e.log_message(), "checking saved alerts failed")
                     }
@@ -197,7 +213,7 @@ impl Worker {
 
     /// Checks the records changed after the alerts' position, up to what the local index
     /// has taken in, against the saved alerts.
-    fn alerts_step(&self) -> AppResult<bool> {
+    fn alerts_step(&self, batch: i64) -> AppResult<bool> {
         let Some(index) = self.index.upgrade() else {
             return Ok(false);
         };
@@ -211,7 +227,7 @@ impl Worker {
         };
         let found = self
             .db
-            .run_blocking(|c| Ok(outbox::after(c, position, OUTBOX_BATCH)?))?;
+            .run_blocking(|c| Ok(outbox::after(c, position, batch)?))?;
         let found: Vec<_> = found.into_iter().filter(|r| r.0 <= applied).collect();
         let Some(last) = found.last().map(|r| r.0) else {
             return Ok(false);
@@ -475,6 +491,17 @@ fn deliver(
         let Some(shown) = shown_data(conn, &caller, t, e, &data)? else {
             continue;
         };
+        // An alert's new hits join its unread notification rather than add one per batch
+        // (a bulk import is many batches); mailed ones stay as they were mailed.
+        if t == EventType::AlertMatched
+            && delivery != Delivery::Immediate
+            && let Some(open) = rows::open_alert_notification(conn, user, &e.entity_id)?
+        {
+            let merged = events::merge_hits(&open.data, &shown);
+            rows::set_notification_data(conn, &open.id, &merged)?;
+            made += 1;
+            continue;
+        }
         let title = title_for(conn, &caller, e, &data)?;
         let row = NotificationRow {
             id: PublicId::generate(),
