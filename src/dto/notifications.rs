@@ -22,15 +22,18 @@ pub struct Notification {
     /// When the user marked it read (`null`: unread).
     pub read_at: Option<DateTime<Utc>>,
     /// What the event is about: `need`, `engagement`, `funded_project`, `payment`, `center`,
-    /// `compute_allocation`, `faculty_profile` or `webhook_endpoint`.
+    /// `compute_allocation`, `webhook_endpoint`, or for `alert.matched` `saved_alert` (the
+    /// records it found are in `data.records`).
     pub entity: String,
     pub entity_id: String,
-    /// The record's title as the recipient may see it (a need's, a project's, a centre's).
+    /// The record's title as the recipient may see it (a need's, a project's, a centre's; an
+    /// alert's name).
     pub title: String,
     /// One line saying what happened, in English.
     pub summary: String,
-    /// The event's details: states before and after, ids of related records, an alert's
-    /// name and score.
+    /// The event's details: states before and after, ids of related records; for
+    /// `alert.matched` the alert's `alert_id` and `alert_name`, `count` (its hits since the
+    /// notification was made) and `records` (the best 10: `entity`, `id`, `title`, `score`).
     #[schema(value_type = Object)]
     pub data: serde_json::Value,
 }
