@@ -123,12 +123,57 @@ pub fn oldest(conn: &mut DbConn) -> QueryResult<Option<i64>> {
         .first::<Option<i64>>(conn)
 }
 
-/// Forgets rows older than `before` that are at or below `applied`; returns how many.
+/// Forgets rows older than `before` that are at or below `applied` and that the saved alerts
+/// have been checked against (the `alerts` worker follows this log too); returns how many.
 pub fn prune(conn: &mut DbConn, applied: i64, before: NaiveDateTime) -> QueryResult<usize> {
+    let alerts: Option<i64> = super::schema::workers::table
+        .filter(super::schema::workers::name.eq("alerts"))
+        .select(super::schema::workers::position)
+        .first(conn)
+        .optional()?;
+    let upto = alerts.map_or(applied, |a| a.min(applied));
     diesel::delete(
         search_outbox::table
-            .filter(search_outbox::seq.le(applied))
+            .filter(search_outbox::seq.le(upto))
             .filter(search_outbox::created_at.lt(before)),
     )
     .execute(conn)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::db::Db;
+    use crate::error::AppResult;
+
+    /// Pruning keeps what the saved alerts have not been checked against, however old: they
+    /// follow this log behind the index.
+    #[test]
+    fn pruning_waits_for_the_alerts() -> anyhow::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let url = format!("sqlite://{}", dir.path().join("t.db").display());
+        let db = Db::connect(&url, 2, Duration::from_secs(5))?;
+        db.migrate()?;
+        let old = chrono::Utc::now().naive_utc() - chrono::TimeDelta::days(30);
+        let remaining = db.write_blocking(|c| -> AppResult<i64> {
+            let start = latest(c)?;
+            for i in 0..4 {
+                enqueue(c, Entity::Faculty, &format!("f{i}"), old)?;
+            }
+            // The alerts are checked up to the second row, the index has applied all four.
+            diesel::update(
+                super::super::schema::workers::table
+                    .filter(super::super::schema::workers::name.eq("alerts")),
+            )
+            .set(super::super::schema::workers::position.eq(start + 2))
+            .execute(c)?;
+            let pruned = prune(c, start + 4, chrono::Utc::now().naive_utc())?;
+            assert_eq!(pruned, 2);
+            Ok(after(c, start, 10)?.len() as i64)
+        })?;
+        assert_eq!(remaining, 2);
+        Ok(())
+    }
 }
