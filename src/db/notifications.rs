@@ -264,6 +264,7 @@ pub fn open_alert_notification(
     notifications::table
         .filter(notifications::user_id.eq(user_id))
         .filter(notifications::event_type.eq(EventType::AlertMatched.as_str()))
+        .filter(notifications::entity.eq(ALERT_ENTITY))
         .filter(notifications::entity_id.eq(alert_id))
         .filter(notifications::read_at.is_null())
         .filter(notifications::mailed_at.is_null())
@@ -273,12 +274,20 @@ pub fn open_alert_notification(
         .optional()
 }
 
-pub fn set_notification_data(conn: &mut DbConn, id: &str, data: &str) -> QueryResult<()> {
-    diesel::update(notifications::table.filter(notifications::id.eq(id)))
-        .set(notifications::data.eq(data))
-        .execute(conn)?;
-    Ok(())
+/// Deletes a notification if it is still unread and unmailed; true when it was.
+pub fn take_open_notification(conn: &mut DbConn, id: &str) -> QueryResult<bool> {
+    Ok(diesel::delete(
+        notifications::table
+            .filter(notifications::id.eq(id))
+            .filter(notifications::read_at.is_null())
+            .filter(notifications::mailed_at.is_null()),
+    )
+    .execute(conn)?
+        == 1)
 }
+
+/// What an `alert.matched` event is about: the saved alert (its records are in its data).
+pub const ALERT_ENTITY: &str = "saved_alert";
 
 /// Adds a notification unless the user already has one for the event; true when added.
 pub fn notify(conn: &mut DbConn, row: &NotificationRow) -> QueryResult<bool> {
@@ -473,6 +482,20 @@ pub fn insert_hits(conn: &mut DbConn, rows: &[AlertHitRow]) -> QueryResult<()> {
         };
     }
     Ok(())
+}
+
+/// An alert's hits of one step (found at `at`), best scored first.
+pub fn hits_found_at(
+    conn: &mut DbConn,
+    alert: &str,
+    at: NaiveDateTime,
+) -> QueryResult<Vec<AlertHitRow>> {
+    alert_hits::table
+        .filter(alert_hits::alert_id.eq(alert))
+        .filter(alert_hits::found_at.eq(at))
+        .order((alert_hits::score.desc(), alert_hits::title.asc()))
+        .select(AlertHitRow::as_select())
+        .load(conn)
 }
 
 /// An alert's hits, newest first.

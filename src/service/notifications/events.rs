@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 
 use crate::db::DbConn;
 use crate::db::audit::Change;
+pub use crate::db::notifications::ALERT_ENTITY;
 use crate::db::notifications::{self as rows, NewEvent};
 use crate::domain::PublicId;
 use crate::domain::stored::{AuditAction, AuditEntity, EventType};
@@ -158,6 +159,10 @@ pub(super) fn alert_matched(
     hits: &[&super::alerts::Hit],
     at: NaiveDateTime,
 ) -> AppResult<bool> {
+    // The alert may have been deleted (its account too) while the step was checked.
+    if rows::find_alert(conn, &alert.id)?.is_none() {
+        return Ok(false);
+    }
     let ids: Vec<&str> = hits.iter().map(|h| h.record_id.as_str()).collect();
     let known = rows::hits_known(conn, &alert.id, &ids)?;
     let mut seen = std::collections::HashSet::new();
@@ -262,9 +267,6 @@ pub(super) fn merge_hits(old: &str, new: &str) -> String {
     old["records"] = Value::Array(all);
     old.to_string()
 }
-
-/// What an `alert.matched` event is about: the saved alert (its records are in its data).
-pub const ALERT_ENTITY: &str = "saved_alert";
 
 /// Records the events time makes due by `today`: scheduled payments past their due date,
 /// and active centres whose renewal date is at most [`RENEWAL_NOTICE_DAYS`] away. Each once

@@ -137,18 +137,19 @@ impl Worker {
             let mut worked = false;
             if self.follows == ALERTS {
                 let started = Instant::now();
-                match self.alerts_step(batch) {
-                    Ok(w) => {
-                        worked |= w;
-                        let took = started.elapsed();
-                        batch = if took > LEASE / 4 {
-                            (batch / 2).max(*OUTBOX_BATCH.start())
-                        } else if w && took < LEASE / 24 {
-                            (batch * 2).min(*OUTBOX_BATCH.end())
-                        } else {
-                            batch
-                        };
-                    }
+                let result = self.alerts_step(batch);
+                // A failed step (its lease lost to another process) halves too, or two
+                // processes could take the same too-long step from each other forever.
+                let took = started.elapsed();
+                batch = if took > LEASE / 4 {
+                    (batch / 2).max(*OUTBOX_BATCH.start())
+                } else if matches!(result, Ok(true)) && took < LEASE / 24 {
+                    (batch * 2).min(*OUTBOX_BATCH.end())
+                } else {
+                    batch
+                };
+                match result {
+                    Ok(w) => worked |= w,
                     Err(e) => {
                         tracing::warn!(error = %e.log_message(), "checking saved alerts failed")
                     }
@@ -446,13 +447,33 @@ fn shown_data(
             kept.push(r.clone());
         }
     }
+    if kept.len() == records.len() {
+        return Ok(Some(e.data.clone()));
+    }
+    // Some listed record was hidden since: the step's hits are read again, each re-checked,
+    // so the notification lists and counts only what the recipient may read.
+    let alert = text(data, "alert_id").unwrap_or_default();
+    let mut count = 0u64;
+    kept.clear();
+    for h in rows::hits_found_at(conn, &alert, e.at)? {
+        if !record_readable(conn, caller, &h.entity, &h.entity_id)? {
+            continue;
+        }
+        count += 1;
+        if kept.len() < events::LISTED_HITS {
+            let mut r =
+                serde_json::json!({"entity": h.entity, "id": h.entity_id, "title": h.title});
+            if let Some(s) = h.score {
+                r["score"] = Value::from(s);
+            }
+            kept.push(r);
+        }
+    }
     if kept.is_empty() {
         return Ok(None);
     }
-    let hidden = records.len() - kept.len();
     let mut shown = data.clone();
-    let count = data.get("count").and_then(Value::as_u64).unwrap_or(0);
-    shown["count"] = Value::from(count.saturating_sub(hidden as u64).max(kept.len() as u64));
+    shown["count"] = Value::from(count);
     shown["records"] = Value::Array(kept);
     Ok(Some(shown.to_string()))
 }
@@ -493,14 +514,16 @@ fn deliver(
         };
         // An alert's new hits join its unread notification rather than add one per batch
         // (a bulk import is many batches); mailed ones stay as they were mailed.
+        // It is made again, newest, with a new id: a client that saw it (or marked read up to
+        // it) sees the new hits as new.
+        let mut shown = shown;
         if t == EventType::AlertMatched
+            && e.entity == events::ALERT_ENTITY
             && delivery != Delivery::Immediate
             && let Some(open) = rows::open_alert_notification(conn, user, &e.entity_id)?
+            && rows::take_open_notification(conn, &open.id)?
         {
-            let merged = events::merge_hits(&open.data, &shown);
-            rows::set_notification_data(conn, &open.id, &merged)?;
-            made += 1;
-            continue;
+            shown = events::merge_hits(&open.data, &shown);
         }
         let title = title_for(conn, &caller, e, &data)?;
         let row = NotificationRow {
