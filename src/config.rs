@@ -110,6 +110,10 @@ pub struct Settings {
     /// How often the notifier looks for events that time makes due (payments overdue,
     /// centre renewals coming up); each is announced once whatever the interval.
     pub due_scan_interval_secs: u64,
+    /// How long notifications, finished webhook deliveries (with their attempts), finished
+    /// mails and the events no longer needed by any of them are kept, in days (0: forever).
+    /// Pruned by the notifier with its scan. The audit log and alert hits are kept.
+    pub notification_retention_days: u64,
     /// Let webhook endpoints be private, loopback or link-local addresses (a deployment
     /// whose receivers live on its own network; tests). Off: such targets are refused when
     /// registered and when a name resolves to them at delivery.
@@ -229,6 +233,7 @@ impl Default for Settings {
             sources_max_retry_wait_secs: 120,
             sync_refresh_interval_hours: 0,
             due_scan_interval_secs: 3600,
+            notification_retention_days: 365,
             webhook_allow_private_targets: false,
             webhook_sending: true,
             webhook_timeout_secs: 10,
@@ -351,6 +356,8 @@ pub struct SettingsArgs {
     pub sync_refresh_interval_hours: Option<u64>,
     #[arg(long, env = "LIAISON_DUE_SCAN_INTERVAL_SECS", global = true)]
     pub due_scan_interval_secs: Option<u64>,
+    #[arg(long, env = "LIAISON_NOTIFICATION_RETENTION_DAYS", global = true)]
+    pub notification_retention_days: Option<u64>,
     #[arg(long, env = "LIAISON_WEBHOOK_ALLOW_PRIVATE_TARGETS", global = true)]
     pub webhook_allow_private_targets: Option<bool>,
     #[arg(long, env = "LIAISON_WEBHOOK_SENDING", global = true)]
@@ -420,6 +427,7 @@ impl SettingsArgs {
             sources_max_retry_wait_secs,
             sync_refresh_interval_hours,
             due_scan_interval_secs,
+            notification_retention_days,
             webhook_allow_private_targets,
             webhook_sending,
             webhook_timeout_secs,
@@ -590,6 +598,9 @@ impl Settings {
         }
         if !(1..=86_400).contains(&self.due_scan_interval_secs) {
             anyhow::bail!("due_scan_interval_secs: must be between 1 and 86400 (a day)");
+        }
+        if self.notification_retention_days > 100 * 365 {
+            anyhow::bail!("notification_retention_days: must be at most 36500 (0 keeps forever)");
         }
         if self.sync_refresh_interval_hours > 24 * 365 {
             anyhow::bail!("sync_refresh_interval_hours: must be at most 8760 (a year)");

@@ -789,6 +789,68 @@ async fn a_type_turned_off_is_not_delivered() {
     );
 }
 
+/// Notifications and the events behind them are forgotten after `notification_retention_days`;
+/// newer ones stay.
+#[actix_web::test]
+async fn notifications_past_their_retention_are_forgotten() {
+    let app = TestApp::spawn_with(|s| {
+        s.due_scan_interval_secs = 1;
+        s.notification_retention_days = 30;
+    })
+    .await;
+    let uni = app.org_id("university", "KAIST", "KR").await;
+    let co = app.org_id("company", "SK hynix", "KR").await;
+    let staff = app.member_token(&co, "staff").await;
+    let (prof, profile) = app
+        .professor(&uni, json!({"name": "Kim Ji-ho", "keywords": ["HBM"]}))
+        .await;
+    let first = need(
+        &app,
+        &staff,
+        json!({"company_id": co, "title": "HBM packaging", "status": "open", "visibility": "public"}),
+    )
+    .await;
+    let old = engage(&app, &staff, &first, &profile, "invited").await;
+    wait_for(&app, &prof, "the first invitation", |i| {
+        !about(i, "invitation.received", &old).is_empty()
+    })
+    .await;
+    // Forty days pass for everything so far.
+    for table in ["notifications SET created_at", "events SET at"] {
+        app.db
+            .execute(&format!("UPDATE {table} = '2020-01-01 00:00:00'"));
+    }
+    let second = need(
+        &app,
+        &staff,
+        json!({"company_id": co, "title": "HBM thermal", "status": "open", "visibility": "public"}),
+    )
+    .await;
+    let new = engage(&app, &staff, &second, &profile, "invited").await;
+    let list = wait_for(
+        &app,
+        &prof,
+        "the old one forgotten, the new one kept",
+        |i| {
+            about(i, "invitation.received", &old).is_empty()
+                && !about(i, "invitation.received", &new).is_empty()
+        },
+    )
+    .await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 1, "{list:#}");
+    // The old events went with it; the new ones stay.
+    let old_events = app
+        .db
+        .try_execute("UPDATE events SET entity = entity WHERE at < '2021-01-01 00:00:00'")
+        .unwrap();
+    assert_eq!(old_events, 0);
+    let new_events = app
+        .db
+        .try_execute("UPDATE events SET entity = entity WHERE at > '2021-01-01 00:00:00'")
+        .unwrap();
+    assert!(new_events >= 1);
+}
+
 #[actix_web::test]
 async fn overdue_payments_and_coming_renewals_are_announced_once() {
     let app = TestApp::spawn_with(|s| s.due_scan_interval_secs = 1).await;

@@ -6,8 +6,9 @@ use diesel::prelude::*;
 
 use super::DbConn;
 use super::schema::{
-    alert_hits, centers, events, faculty_profiles, funded_projects, memberships,
-    notification_settings, notifications, project_payments, saved_alerts, users, workers,
+    alert_hits, centers, events, faculty_profiles, funded_projects, mail_outbox, memberships,
+    notification_settings, notifications, project_payments, saved_alerts, users, webhook_attempts,
+    webhook_deliveries, workers,
 };
 use crate::domain::stored::{AlertKind, Delivery, EventType, Role};
 
@@ -76,6 +77,59 @@ pub fn insert_event(conn: &mut DbConn, e: &NewEvent<'_>) -> QueryResult<bool> {
         ))
         .execute(conn)?;
     Ok(true)
+}
+
+/// What [`prune`] removed.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Pruned {
+    pub notifications: usize,
+    pub deliveries: usize,
+    pub mails: usize,
+    pub events: usize,
+}
+
+/// Forgets what is older than `before`: notifications, webhook deliveries and mails that are
+/// no longer pending (a delivery with its attempts), and the events that none of those still
+/// points at, that the notifier has passed (`processed`) and that do not keep something from
+/// happening twice (`once_key`: an overdue payment, a coming renewal).
+pub fn prune(conn: &mut DbConn, before: NaiveDateTime, processed: i64) -> QueryResult<Pruned> {
+    let notifications =
+        diesel::delete(notifications::table.filter(notifications::created_at.lt(before)))
+            .execute(conn)?;
+    let finished = webhook_deliveries::table
+        .filter(webhook_deliveries::state.ne("pending"))
+        .filter(webhook_deliveries::created_at.lt(before));
+    diesel::delete(
+        webhook_attempts::table
+            .filter(webhook_attempts::delivery_id.eq_any(finished.select(webhook_deliveries::id))),
+    )
+    .execute(conn)?;
+    let deliveries = diesel::delete(finished).execute(conn)?;
+    let mails = diesel::delete(
+        mail_outbox::table
+            .filter(mail_outbox::state.ne("pending"))
+            .filter(mail_outbox::created_at.lt(before)),
+    )
+    .execute(conn)?;
+    let events = diesel::delete(
+        events::table
+            .filter(events::at.lt(before))
+            .filter(events::seq.le(processed))
+            .filter(events::once_key.is_null())
+            .filter(diesel::dsl::not(
+                events::id.eq_any(notifications::table.select(notifications::event_id)),
+            ))
+            .filter(diesel::dsl::not(events::id.eq_any(
+                webhook_deliveries::table.select(webhook_deliveries::event_id),
+            ))),
+    )
+    .execute(conn)?;
+    Ok(Pruned {
+        notifications,
+        deliveries,
+        mails,
+        events,
+    })
 }
 
 /// Events after `seq`, oldest first.
@@ -609,4 +663,117 @@ pub fn resource_name(conn: &mut DbConn, id: &str) -> QueryResult<Option<String>>
         .select(super::schema::compute_resources::name)
         .first(conn)
         .optional()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::db::Db;
+    use crate::error::AppResult;
+
+    fn event(conn: &mut DbConn, id: &str, at: NaiveDateTime, once: Option<&str>) -> i64 {
+        let data = serde_json::json!({});
+        insert_event(
+            conn,
+            &NewEvent {
+                id,
+                event_type: EventType::NeedPublished,
+                at,
+                entity: "need",
+                entity_id: "n",
+                audit_entry_id: None,
+                actor_user_id: None,
+                recipient_user_id: None,
+                data: &data,
+                once_key: once,
+            },
+        )
+        .ok();
+        events::table
+            .filter(events::id.eq(id))
+            .select(events::seq)
+            .first(conn)
+            .unwrap_or(-1)
+    }
+
+    /// Retention forgets old notifications and the events nothing needs any more, and keeps
+    /// events not yet turned into notifications, those a notification still points at, and
+    /// those that stop an announcement from repeating.
+    #[test]
+    fn pruning_keeps_what_is_still_needed() -> anyhow::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let url = format!("sqlite://{}", dir.path().join("t.db").display());
+        let db = Db::connect(&url, 2, Duration::from_secs(5))?;
+        db.migrate()?;
+        let now = chrono::Utc::now().naive_utc();
+        let old = now - chrono::TimeDelta::days(400);
+        let cutoff = now - chrono::TimeDelta::days(365);
+        let left = db.write_blocking(|c| -> AppResult<(Pruned, Vec<String>, usize)> {
+            crate::db::accounts::insert_user(
+                c,
+                &crate::db::accounts::NewUser {
+                    id: "u",
+                    email: "u@example.com",
+                    email_key: "u@example.com",
+                    display_name: "U",
+                    password_hash: "x",
+                    is_platform_operator: false,
+                    disabled: false,
+                    version: 1,
+                    created_at: old,
+                    updated_at: old,
+                },
+            )?;
+            event(c, "old-notified-old", old, None);
+            event(c, "old-notified-recently", old, None);
+            event(c, "old-alone", old, None);
+            event(c, "old-once", old, Some("payment:p:2025-01-01"));
+            let processed = event(c, "recent", now, None);
+            let pending = event(c, "old-not-yet-processed", old, None);
+            assert!(pending > processed);
+            for (id, event_id, at) in [
+                ("n1", "old-notified-old", old),
+                ("n2", "old-notified-recently", now),
+            ] {
+                notify(
+                    c,
+                    &NotificationRow {
+                        id: id.into(),
+                        user_id: "u".into(),
+                        event_id: event_id.into(),
+                        event_type: "need.published".into(),
+                        entity: "need".into(),
+                        entity_id: "n".into(),
+                        title: "t".into(),
+                        data: "{}".into(),
+                        created_at: at,
+                        read_at: None,
+                    },
+                )?;
+            }
+            let pruned = prune(c, cutoff, processed)?;
+            let kept: Vec<String> = events::table
+                .order(events::seq.asc())
+                .select(events::id)
+                .load(c)?;
+            let notes = notifications::table.count().get_result::<i64>(c)? as usize;
+            Ok((pruned, kept, notes))
+        })?;
+        let (pruned, kept, notes) = left;
+        assert_eq!(pruned.notifications, 1);
+        assert_eq!(pruned.events, 2, "{kept:?}");
+        assert_eq!(
+            kept,
+            [
+                "old-notified-recently",
+                "old-once",
+                "recent",
+                "old-not-yet-processed"
+            ]
+        );
+        assert_eq!(notes, 1);
+        Ok(())
+    }
 }

@@ -106,6 +106,7 @@ impl AppState {
             db.clone(),
             &search,
             Duration::from_secs(settings.due_scan_interval_secs),
+            settings.notification_retention_days,
             crate::service::notifications::mail::MailConfig::from_settings(&settings),
             name.clone(),
         )?;

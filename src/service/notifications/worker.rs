@@ -69,11 +69,13 @@ pub struct Notifier {
 }
 
 impl Notifier {
-    /// Starts the thread; it looks for events that time makes due every `scan_every`.
+    /// Starts the threads; they look for events that time makes due every `scan_every`, and
+    /// prune what is older than `retention_days` as often.
     pub fn start(
         db: Db,
         index: &Arc<SearchIndex>,
         scan_every: Duration,
+        retention_days: u64,
         mail: MailConfig,
         holder: String,
     ) -> anyhow::Result<Arc<Self>> {
@@ -84,6 +86,7 @@ impl Notifier {
             scan_every,
             mail,
             follows: NOTIFICATIONS,
+            retention_days,
         };
         // Two threads, one per log: checking alerts (CPU-bound after a bulk import) never
         // holds up the notifications of what people do.
@@ -117,8 +120,10 @@ struct Worker {
     scan_every: Duration,
     mail: MailConfig,
     /// The log this thread follows: `ALERTS` or `NOTIFICATIONS` (which also scans for what
-    /// comes due and makes digests).
+    /// comes due, makes digests and prunes).
     follows: &'static str,
+    /// `notification_retention_days` (0: keep forever).
+    retention_days: u64,
 }
 
 impl Worker {
@@ -193,6 +198,24 @@ impl Worker {
             Ok(n) if n > 0 => tracing::info!(digests = n, "queued e-mail digests"),
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e.log_message(), "queueing digests failed"),
+        }
+        if self.retention_days == 0 {
+            return;
+        }
+        let before = ts - chrono::Duration::days(self.retention_days.min(36_500) as i64);
+        match self.db.write_blocking(|c| {
+            let processed = rows::position(c, NOTIFICATIONS)?;
+            Ok(rows::prune(c, before, processed)?)
+        }) {
+            Ok(p) if p != rows::Pruned::default() => tracing::info!(
+                notifications = p.notifications,
+                webhook_deliveries = p.deliveries,
+                mails = p.mails,
+                events = p.events,
+                "pruned what is past its retention"
+            ),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e.log_message(), "pruning notifications failed"),
         }
     }
 
