@@ -51,22 +51,7 @@ fn page(
     min_score: Option<f32>,
     errors: &mut Vec<FieldError>,
 ) -> Page {
-    let limit = limit.unwrap_or(20);
-    if !(1..=MAX_LIMIT).contains(&limit) {
-        errors.push(FieldError::new(
-            "limit",
-            FieldCode::OutOfRange,
-            format!("must be between 1 and {MAX_LIMIT}"),
-        ));
-    }
-    let offset = offset.unwrap_or(0);
-    if !(0..=MAX_OFFSET).contains(&offset) {
-        errors.push(FieldError::new(
-            "offset",
-            FieldCode::OutOfRange,
-            format!("must be between 0 and {MAX_OFFSET}"),
-        ));
-    }
+    let (limit, offset) = super::limit_and_offset(limit, offset, MAX_LIMIT, MAX_OFFSET, errors);
     let min_score = min_score.unwrap_or(0.0);
     if !min_score.is_finite() || !(0.0..=1.0).contains(&min_score) {
         errors.push(FieldError::new(
@@ -76,8 +61,8 @@ fn page(
         ));
     }
     Page {
-        limit: limit.clamp(1, MAX_LIMIT) as usize,
-        offset: offset.clamp(0, MAX_OFFSET) as usize,
+        limit: limit as usize,
+        offset: offset as usize,
         min_score,
     }
 }

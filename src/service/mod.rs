@@ -152,6 +152,35 @@ pub fn now() -> NaiveDateTime {
         .unwrap_or(t)
 }
 
+/// `limit` (default 20, 1 to `max_limit`) and `offset` (default 0, 0 to `max_offset`) of a
+/// list paged by offset, each out-of-range value named in `errors`; the values returned are
+/// clamped into range (used only when `errors` stays empty).
+pub fn limit_and_offset(
+    limit: Option<i64>,
+    offset: Option<i64>,
+    max_limit: i64,
+    max_offset: i64,
+    errors: &mut Vec<FieldError>,
+) -> (i64, i64) {
+    let limit = limit.unwrap_or(20);
+    if !(1..=max_limit).contains(&limit) {
+        errors.push(FieldError::new(
+            "limit",
+            FieldCode::OutOfRange,
+            format!("must be between 1 and {max_limit}"),
+        ));
+    }
+    let offset = offset.unwrap_or(0);
+    if !(0..=max_offset).contains(&offset) {
+        errors.push(FieldError::new(
+            "offset",
+            FieldCode::OutOfRange,
+            format!("must be between 0 and {max_offset}"),
+        ));
+    }
+    (limit.clamp(1, max_limit), offset.clamp(0, max_offset))
+}
+
 /// A validated page request: how many rows, and after which id.
 #[derive(Debug, Clone)]
 pub struct PageRequest {

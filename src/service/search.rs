@@ -74,22 +74,8 @@ struct Checked {
 impl Checked {
     fn parse(p: SearchParams) -> AppResult<Self> {
         let mut errors = Vec::new();
-        let limit = p.limit.unwrap_or(20);
-        if !(1..=100).contains(&limit) {
-            errors.push(FieldError::new(
-                "limit",
-                FieldCode::OutOfRange,
-                "must be between 1 and 100",
-            ));
-        }
-        let offset = p.offset.unwrap_or(0);
-        if !(0..=MAX_OFFSET).contains(&offset) {
-            errors.push(FieldError::new(
-                "offset",
-                FieldCode::OutOfRange,
-                format!("must be between 0 and {MAX_OFFSET}"),
-            ));
-        }
+        let (limit, offset) =
+            super::limit_and_offset(p.limit, p.offset, 100, MAX_OFFSET, &mut errors);
         let kind = match p.kind {
             SearchType::Faculty => Kind::Faculty,
             SearchType::Need => Kind::Need,

@@ -25,9 +25,9 @@ use crate::search::matching::{
 };
 use crate::search::query::{self, Kind, Visible};
 use crate::service::matching::{analysed_publications, need_query, publication_counts, this_year};
-use crate::service::now;
 use crate::service::policy::{self, Action, Caller};
 use crate::service::search::{saved_request, visible_in};
+use crate::service::{limit_and_offset, now};
 
 use super::worker::{Callers, record_readable};
 
@@ -283,24 +283,8 @@ pub async fn hits(
     id: String,
     q: ListAlertHits,
 ) -> AppResult<AlertHitList> {
-    const MAX_OFFSET: i64 = 1_000_000;
     let mut errors = Vec::new();
-    let limit = q.limit.unwrap_or(20);
-    if !(1..=100).contains(&limit) {
-        errors.push(FieldError::new(
-            "limit",
-            FieldCode::OutOfRange,
-            "must be between 1 and 100",
-        ));
-    }
-    let offset = q.offset.unwrap_or(0);
-    if !(0..=MAX_OFFSET).contains(&offset) {
-        errors.push(FieldError::new(
-            "offset",
-            FieldCode::OutOfRange,
-            format!("must be between 0 and {MAX_OFFSET}"),
-        ));
-    }
+    let (limit, offset) = limit_and_offset(q.limit, q.offset, 100, 1_000_000, &mut errors);
     if !errors.is_empty() {
         return Err(AppError::query(errors));
     }
