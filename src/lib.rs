@@ -15,8 +15,8 @@
 //! Beside the layers, used by any of them: [`domain`] (the validated value types input is
 //! parsed into, and the enums stored as text), [`error`] (the one error type and its codes), [`config`] (settings),
 //! [`telemetry`] (logging) and [`memory`] (returning freed memory to the system). On top of
-//! the service, as `http` is: [`demo`] (`liaison demo`'s world) and [`eval`] (match quality
-//! on a labelled set). The `liaison` command is `main.rs`; `bin/bench.rs` is the benchmark.
+//! the service, as `http` is: [`web`] (the web app's pages), [`demo`] (`liaison demo`'s world)
+//! and [`eval`] (match quality on a labelled set). The `liaison` command is `main.rs`; `bin/bench.rs` is the benchmark.
 
 // A panic in the service is a 500 or a crash: errors are returned, never unwrapped. Unit tests
 // too return Result and use `?` (clippy.toml does not exempt them); only `panic!` and
@@ -36,3 +36,4 @@ pub mod search;
 pub mod service;
 pub mod sources;
 pub mod telemetry;
+pub mod web;

@@ -425,6 +425,7 @@ fn print_demo_banner(s: &liaison::demo::Summary, addrs: &[std::net::SocketAddr],
         .collect();
     let mut out = format!(
         "\nLiaison demo ready in {seconds:.1} s at {url}\n\
+         \x20 web app:   {url}/\n\
          \x20 API docs:  {url}/docs/\n\
          \x20 loaded:    {} universities, {} companies, {} funders; {} faculty profiles, {} needs;\n\
          \x20            {} engagements ({}); {} joint centres; {} funded projects with {} payments;\n\

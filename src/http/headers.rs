@@ -23,11 +23,17 @@ const DOCS_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'sel
 img-src 'self' data:; font-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; \
 base-uri 'none'; form-action 'none'";
 
+/// For the web app's pages (`crate::web`): its own stylesheet, no script, forms posting to
+/// this origin only, never framed.
+const WEB_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; \
+form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
 pub async fn secure(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let docs = req.path() == "/docs" || req.path().starts_with("/docs/");
+    let web = crate::web::is_web_path(req.path());
     // Only an anonymous read may be kept by a browser or proxy: an answer to a request with
     // credentials is that caller's, and a write's answer may carry secrets (login's and
     // refresh's tokens, an added member's one-time password).
@@ -39,7 +45,11 @@ pub async fn secure(
     let headers = res.headers_mut();
     set(headers, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     set(headers, header::X_FRAME_OPTIONS, "DENY");
-    let policy = if docs { DOCS_POLICY } else { API_POLICY };
+    let policy = match (docs, web) {
+        (true, _) => DOCS_POLICY,
+        (_, true) => WEB_POLICY,
+        _ => API_POLICY,
+    };
     set(headers, header::CONTENT_SECURITY_POLICY, policy);
     if !storable && !headers.contains_key(header::CACHE_CONTROL) {
         set(headers, header::CACHE_CONTROL, "no-store");

@@ -436,6 +436,7 @@ pub fn build_app(
         .app_data(web::Data::new(state))
         .service(SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", spec))
         .service(web::redirect("/docs", "/docs/"))
+        .configure(crate::web::routes)
         .into_utoipa_app()
         .configure(routes)
         .into_app()

@@ -89,7 +89,14 @@ pub fn problem_with(
 /// replaced wholesale so that nothing internal leaks.
 pub fn ensure_problem(res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
     let status = res.status();
-    if status.as_u16() < 400 || is_problem(res.headers()) {
+    // The web app's pages answer errors as pages of their own, in the visitor's language.
+    let web_page = crate::web::is_web_path(res.request().path())
+        && res
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("text/html"));
+    if status.as_u16() < 400 || is_problem(res.headers()) || web_page {
         return res;
     }
     let code = ErrorCode::for_status(status.as_u16());

@@ -1,0 +1,139 @@
+//! The web app for people: server-rendered HTML on the same service layer as the API (it
+//! never reads the database or the index itself), in English, Korean and Traditional
+//! Chinese. Pages are written with `maud`, whose templates are Rust checked at compile time
+//! and escape every value they insert. No script, nothing fetched from elsewhere.
+//!
+//! What exists: the start page and search over what is public. Signing in and the
+//! journeys of companies, professors and liaison offices are to come (issue 25).
+
+mod i18n;
+mod search;
+
+use actix_web::http::header::{self, ContentType};
+use actix_web::{HttpRequest, HttpResponse, web};
+use maud::{DOCTYPE, Markup, html};
+
+pub use i18n::{Lang, Messages};
+
+/// The stylesheet, served from the binary.
+const STYLESHEET: &str = include_str!("liaison.css");
+const STYLESHEET_PATH: &str = "/static/liaison.css";
+
+/// Whether a path is one of the web app's (its pages get their own content security policy).
+pub fn is_web_path(path: &str) -> bool {
+    path == "/" || path == "/search" || path.starts_with("/static/")
+}
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/", web::get().to(search::home))
+        .route("/search", web::get().to(search::results))
+        .route(STYLESHEET_PATH, web::get().to(stylesheet));
+}
+
+async fn stylesheet() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/css; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .body(STYLESHEET)
+}
+
+/// A request's query parameters, in order (repeated and unknown ones kept; nothing here is
+/// refused for being unexpected).
+fn query_pairs(req: &HttpRequest) -> Vec<(String, String)> {
+    form_urlencoded::parse(req.query_string().as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+fn param<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
+        .filter(|v| !v.trim().is_empty())
+}
+
+/// The request's language: `lang`, else `Accept-Language`, else English.
+fn language(req: &HttpRequest, pairs: &[(String, String)]) -> Lang {
+    let accept = req
+        .headers()
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok());
+    Lang::choose(param(pairs, "lang"), accept)
+}
+
+/// `path` with these parameters (empty values left out).
+fn link(path: &str, pairs: &[(&str, &str)]) -> String {
+    let mut s = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in pairs {
+        if !v.is_empty() {
+            s.append_pair(k, v);
+        }
+    }
+    let q = s.finish();
+    if q.is_empty() {
+        path.to_owned()
+    } else {
+        format!("{path}?{q}")
+    }
+}
+
+/// The page around `body`: language, skip link, header with the language switch (which
+/// keeps the page's other parameters), main.
+fn page(lang: Lang, title: &str, path: &str, pairs: &[(String, String)], body: Markup) -> Markup {
+    let m = lang.messages();
+    let switch: Vec<(Lang, String)> = Lang::ALL
+        .into_iter()
+        .map(|l| {
+            let mut with: Vec<(&str, &str)> = pairs
+                .iter()
+                .filter(|(k, _)| k != "lang")
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            with.push(("lang", l.tag()));
+            (l, link(path, &with))
+        })
+        .collect();
+    html! {
+        (DOCTYPE)
+        html lang=(lang.tag()) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · Liaison" }
+                link rel="stylesheet" href=(STYLESHEET_PATH);
+            }
+            body {
+                a.skip href="#main" { (m.skip_to_content) }
+                header {
+                    a.brand href=(link("/", &[("lang", lang.tag())])) { "Liaison" }
+                    span.tagline { (m.tagline) }
+                    nav aria-label=(m.main_navigation) {
+                        ul {
+                            li { a href="/docs/" { (m.api_docs) } }
+                        }
+                        ul.languages aria-label=(m.language) {
+                            @for (l, href) in &switch {
+                                li {
+                                    @if *l == lang {
+                                        a href=(href) lang=(l.tag()) hreflang=(l.tag()) aria-current="true" { (l.name()) }
+                                    } @else {
+                                        a href=(href) lang=(l.tag()) hreflang=(l.tag()) { (l.name()) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                main #main { (body) }
+            }
+        }
+    }
+}
+
+fn respond(status: actix_web::http::StatusCode, markup: Markup) -> HttpResponse {
+    HttpResponse::build(status)
+        .insert_header(ContentType::html())
+        .insert_header((header::VARY, "Accept-Language"))
+        .body(markup.into_string())
+}
