@@ -146,7 +146,7 @@ async fn search_finds_public_records_in_any_language_with_filters_and_pages() {
 
     // A confidential need is not there for the public.
     let body = assert_page(&app.anonymous().get("/search?q=GPU&type=need").await, 200);
-    assert!(!body.contains("Secret GPU roadmap"), "{body}");
+    assert!(!body.contains("roadmap"), "{body}");
     assert!(body.contains("0 results"), "{body}");
 }
 
@@ -165,4 +165,197 @@ async fn a_search_that_cannot_run_is_a_400_page_saying_why() {
         assert!(body.contains(r#"role="alert""#), "{query}: {body}");
         assert!(body.contains(why), "{query}: {body}");
     }
+}
+
+/// The cookies a response sets: (name, value, the whole header).
+fn set_cookies(res: &common::Response) -> Vec<(String, String, String)> {
+    res.headers
+        .get_all("set-cookie")
+        .filter_map(|v| v.to_str().ok())
+        .map(|v| {
+            let pair = v.split(';').next().unwrap_or_default();
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            (name.to_owned(), value.to_owned(), v.to_owned())
+        })
+        .collect()
+}
+
+fn cookie_named(res: &common::Response, name: &str) -> Option<(String, String)> {
+    set_cookies(res)
+        .into_iter()
+        .find(|(n, _, _)| n == name)
+        .map(|(_, v, whole)| (v, whole))
+}
+
+/// The value of the hidden `csrf` field of a page's first form that has one.
+fn form_token(body: &str) -> String {
+    let at = body.find(r#"name="csrf" value=""#).expect("a form token");
+    let rest = &body[at + r#"name="csrf" value=""#.len()..];
+    rest[..rest.find('"').unwrap()].to_owned()
+}
+
+async fn post_form(
+    app: &TestApp,
+    path: &str,
+    cookie: Option<&str>,
+    body: &str,
+) -> common::Response {
+    let mut req = actix_web::test::TestRequest::post()
+        .uri(path)
+        .insert_header(("content-type", "application/x-www-form-urlencoded"))
+        .set_payload(body.to_owned());
+    if let Some(c) = cookie {
+        req = req.insert_header(("cookie", c.to_owned()));
+    }
+    app.send(req).await
+}
+
+fn encode(s: &str) -> String {
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+#[actix_web::test]
+async fn signing_in_shows_what_the_account_may_see_and_signing_out_ends_it() {
+    let app = TestApp::spawn().await;
+    let company = app.org_id("company", "SK hynix", "KR").await;
+    let email = "kim@skhynix.example";
+    let res = app
+        .operator()
+        .post(
+            &format!("/api/v1/organizations/{company}/members"),
+            &json!({"email": email, "role": "staff", "display_name": "Kim Staff"}),
+        )
+        .await;
+    res.expect(201);
+    let password = res.json()["initial_password"].as_str().unwrap().to_owned();
+    app.create_indexed(
+        "/api/v1/needs",
+        &json!({"company_id": company, "title": "Secret GPU roadmap", "status": "open",
+                "visibility": "confidential", "keywords": ["GPU"]}),
+    )
+    .await;
+
+    // The form, with a form token in the page and in a strict, HttpOnly cookie.
+    let res = app.anonymous().get("/login").await;
+    let body = assert_page(&res, 200);
+    let (form_cookie, whole) = cookie_named(&res, "liaison_form").expect("a form cookie");
+    assert!(
+        whole.contains("HttpOnly") && whole.contains("SameSite=Strict"),
+        "{whole}"
+    );
+    assert_eq!(form_token(&body), form_cookie);
+    assert_eq!(res.header("cache-control").as_deref(), Some("no-store"));
+    let form = format!("liaison_form={form_cookie}");
+    let creds = format!(
+        "email={}&password={}&lang=en&csrf={form_cookie}",
+        encode(email),
+        encode(&password)
+    );
+
+    // Without the form's cookie (a page elsewhere posting here), nobody is signed in.
+    let res = post_form(&app, "/login", None, &creds).await;
+    let body = assert_page(&res, 403);
+    assert!(body.contains("This form has expired"), "{body}");
+    assert!(cookie_named(&res, "liaison_session").is_none());
+    // A wrong password is the form again, saying so.
+    let wrong = creds.replace(&encode(&password), "wrong-password-123");
+    let res = post_form(&app, "/login", Some(&form), &wrong).await;
+    let body = assert_page(&res, 401);
+    assert!(body.contains("Wrong email or password"), "{body}");
+    assert!(cookie_named(&res, "liaison_session").is_none());
+
+    let res = post_form(&app, "/login", Some(&form), &creds).await;
+    assert_eq!(res.status.as_u16(), 303);
+    assert_eq!(res.header("location").as_deref(), Some("/?lang=en"));
+    let (session, whole) = cookie_named(&res, "liaison_session").expect("a session");
+    for part in ["HttpOnly", "SameSite=Lax", "Path=/"] {
+        assert!(whole.contains(part), "{whole}");
+    }
+    let signed_in = format!("liaison_session={session}");
+
+    // Signed in, the search shows what the account may see, and nothing keeps the page.
+    let res = app
+        .anonymous()
+        .header("cookie", &signed_in)
+        .get("/search?q=GPU&type=need")
+        .await;
+    let body = assert_page(&res, 200);
+    assert!(body.contains("Secret <b>GPU</b> roadmap"), "{body}");
+    assert!(body.contains("Signed in as Kim Staff"), "{body}");
+    assert_eq!(res.header("cache-control").as_deref(), Some("no-store"));
+    let token = form_token(&body);
+    let body = assert_page(&app.anonymous().get("/search?q=GPU&type=need").await, 200);
+    assert!(!body.contains("roadmap"), "{body}");
+
+    // Signing out needs the session's form token.
+    let res = post_form(&app, "/logout", Some(&signed_in), "csrf=forged&lang=en").await;
+    assert_page(&res, 403);
+    let res = post_form(
+        &app,
+        "/logout",
+        Some(&signed_in),
+        &format!("csrf={token}&lang=en"),
+    )
+    .await;
+    assert_eq!(res.status.as_u16(), 303);
+    let (cleared, whole) = cookie_named(&res, "liaison_session").expect("a cleared cookie");
+    assert!(cleared.is_empty() && whole.contains("Max-Age=0"), "{whole}");
+    let res = app
+        .anonymous()
+        .header("cookie", &signed_in)
+        .get("/search?q=GPU&type=need")
+        .await;
+    let body = assert_page(&res, 200);
+    assert!(!body.contains("roadmap"), "{body}");
+    assert!(body.contains(r#"href="/login?lang=en""#), "{body}");
+}
+
+#[actix_web::test]
+async fn a_password_change_ends_the_accounts_web_sessions() {
+    let app = TestApp::spawn().await;
+    let company = app.org_id("company", "TSMC", "TW").await;
+    let email = "lin@tsmc.example";
+    let res = app
+        .operator()
+        .post(
+            &format!("/api/v1/organizations/{company}/members"),
+            &json!({"email": email, "role": "staff", "display_name": "Lin"}),
+        )
+        .await;
+    res.expect(201);
+    let password = res.json()["initial_password"].as_str().unwrap().to_owned();
+    let res = app.anonymous().get("/login").await;
+    let (form_cookie, _) = cookie_named(&res, "liaison_form").unwrap();
+    let res = post_form(
+        &app,
+        "/login",
+        Some(&format!("liaison_form={form_cookie}")),
+        &format!(
+            "email={}&password={}&csrf={form_cookie}",
+            encode(email),
+            encode(&password)
+        ),
+    )
+    .await;
+    let (session, _) = cookie_named(&res, "liaison_session").expect("a session");
+    let signed_in = format!("liaison_session={session}");
+    let body = assert_page(
+        &app.anonymous().header("cookie", &signed_in).get("/").await,
+        200,
+    );
+    assert!(body.contains("Signed in as Lin"), "{body}");
+
+    let token = app.login(email, &password).await;
+    app.as_(&token)
+        .post(
+            "/api/v1/me/password",
+            &json!({"current_password": password, "new_password": "a brand new passphrase"}),
+        )
+        .await
+        .expect(204);
+    let body = assert_page(
+        &app.anonymous().header("cookie", &signed_in).get("/").await,
+        200,
+    );
+    assert!(!body.contains("Signed in as Lin"), "{body}");
 }

@@ -3,7 +3,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::schema::{memberships, organizations, refresh_tokens, users};
+use super::schema::{memberships, organizations, refresh_tokens, users, web_sessions};
 use super::{DbConn, Seek};
 use crate::domain::stored::{OrganizationKind, Role};
 
@@ -278,11 +278,14 @@ pub fn revoke_family(conn: &mut DbConn, family_id: &str, now: NaiveDateTime) -> 
     .execute(conn)
 }
 
+/// Signs the user out everywhere: revokes every refresh token and ends every web session.
+/// Returns how many refresh tokens were revoked.
 pub fn revoke_all_of_user(
     conn: &mut DbConn,
     user_id: &str,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
+    diesel::delete(web_sessions::table.filter(web_sessions::user_id.eq(user_id))).execute(conn)?;
     diesel::update(
         refresh_tokens::table
             .filter(refresh_tokens::user_id.eq(user_id))
@@ -290,4 +293,66 @@ pub fn revoke_all_of_user(
     )
     .set(refresh_tokens::revoked_at.eq(Some(now)))
     .execute(conn)
+}
+
+/// A web app session (see the `web_sessions` migration).
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = web_sessions)]
+pub struct SessionRow {
+    pub token_hash: String,
+    pub user_id: String,
+    pub csrf: String,
+    pub created_at: NaiveDateTime,
+    pub last_seen_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+}
+
+pub fn insert_session(conn: &mut DbConn, row: &SessionRow) -> QueryResult<()> {
+    diesel::insert_into(web_sessions::table)
+        .values(row)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The session with this token digest, if it has not lapsed at `now` (`idle_since`: the
+/// oldest last use still alive).
+pub fn find_session(
+    conn: &mut DbConn,
+    token_hash: &str,
+    now: NaiveDateTime,
+    idle_since: NaiveDateTime,
+) -> QueryResult<Option<SessionRow>> {
+    web_sessions::table
+        .filter(web_sessions::token_hash.eq(token_hash))
+        .filter(web_sessions::expires_at.gt(now))
+        .filter(web_sessions::last_seen_at.gt(idle_since))
+        .select(SessionRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn touch_session(conn: &mut DbConn, token_hash: &str, now: NaiveDateTime) -> QueryResult<()> {
+    diesel::update(web_sessions::table.filter(web_sessions::token_hash.eq(token_hash)))
+        .set(web_sessions::last_seen_at.eq(now))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Ends one session, and forgets every lapsed one (`lapsed`: expired before, or idle since).
+pub fn end_session(
+    conn: &mut DbConn,
+    token_hash: &str,
+    now: NaiveDateTime,
+    idle_since: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::delete(
+        web_sessions::table.filter(
+            web_sessions::token_hash
+                .eq(token_hash)
+                .or(web_sessions::expires_at.le(now))
+                .or(web_sessions::last_seen_at.le(idle_since)),
+        ),
+    )
+    .execute(conn)?;
+    Ok(())
 }

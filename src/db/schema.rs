@@ -59,6 +59,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    web_sessions (token_hash) {
+        token_hash -> Text,
+        user_id -> Text,
+        csrf -> Text,
+        created_at -> Timestamp,
+        last_seen_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     refresh_tokens (id) {
         id -> Text,
         family_id -> Text,
@@ -686,6 +697,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     notification_settings,
     saved_alerts,
     alert_hits,
+    web_sessions,
     workers,
     webhook_endpoints,
     webhook_deliveries,

@@ -38,6 +38,20 @@ pub async fn login(
     password: String,
     client: String,
 ) -> AppResult<TokenPair> {
+    let user_id = authenticate(db, auth.clone(), email, password, client).await?;
+    let family = PublicId::generate();
+    db.write(move |conn| issue_pair(conn, &auth, &user_id, &family))
+        .await
+}
+
+/// The account these credentials are, under login's throttle; the user's id.
+async fn authenticate(
+    db: &Db,
+    auth: std::sync::Arc<Auth>,
+    email: String,
+    password: String,
+    client: String,
+) -> AppResult<String> {
     let key = email.trim().to_lowercase();
     let attempt = Attempt::new(&format!("account:{key}"), &client);
     auth.throttle.check(&attempt)?;
@@ -56,10 +70,101 @@ pub async fn login(
         return Err(invalid_credentials());
     };
     auth.throttle.succeeded(&attempt);
-    let family = PublicId::generate();
-    let auth2 = auth.clone();
-    db.write(move |conn| issue_pair(conn, &auth2, &user.id, &family))
-        .await
+    Ok(user.id)
+}
+
+/// How long a web session lasts after sign-in, and without use.
+const SESSION_TTL: ChronoDuration = ChronoDuration::days(7);
+const SESSION_IDLE: ChronoDuration = ChronoDuration::hours(12);
+/// A session's last use is written at most this often (not at every page).
+const SESSION_TOUCH: ChronoDuration = ChronoDuration::minutes(5);
+
+/// A new web session: the token for the browser's cookie and the form token.
+pub struct NewSession {
+    pub token: String,
+    pub csrf: String,
+}
+
+/// A web session as a page sees it.
+pub struct Session {
+    pub caller: Caller,
+    pub display_name: String,
+    pub csrf: String,
+}
+
+/// Signs in to the web app: the same credentials and throttle as `login`, a session instead
+/// of tokens.
+pub async fn start_session(
+    db: &Db,
+    auth: std::sync::Arc<Auth>,
+    email: String,
+    password: String,
+    client: String,
+) -> AppResult<NewSession> {
+    let user_id = authenticate(db, auth, email, password, client).await?;
+    let token = random_token(32)?;
+    let csrf = random_token(32)?;
+    let ts = now();
+    let row = rows::SessionRow {
+        token_hash: token_digest(&token),
+        user_id,
+        csrf: csrf.clone(),
+        created_at: ts,
+        last_seen_at: ts,
+        expires_at: ts + SESSION_TTL,
+    };
+    db.write(move |conn| Ok(rows::insert_session(conn, &row)?))
+        .await?;
+    Ok(NewSession { token, csrf })
+}
+
+/// The session a cookie's token names, if it is alive and its account may still sign in.
+pub async fn resume_session(db: &Db, token: String) -> AppResult<Option<Session>> {
+    let digest = token_digest(&token);
+    let ts = now();
+    let found = db
+        .run({
+            let digest = digest.clone();
+            move |conn| {
+                let Some(s) = rows::find_session(conn, &digest, ts, ts - SESSION_IDLE)? else {
+                    return Ok(None);
+                };
+                let Some(caller) = caller_in(conn, &s.user_id)? else {
+                    return Ok(None);
+                };
+                let name = rows::find_user(conn, &s.user_id)?
+                    .map(|u| u.display_name)
+                    .unwrap_or_default();
+                Ok(Some((s, caller, name)))
+            }
+        })
+        .await?;
+    let Some((s, caller, display_name)) = found else {
+        return Ok(None);
+    };
+    if ts - s.last_seen_at > SESSION_TOUCH {
+        db.write(move |conn| Ok(rows::touch_session(conn, &digest, ts)?))
+            .await?;
+    }
+    Ok(Some(Session {
+        caller,
+        display_name,
+        csrf: s.csrf,
+    }))
+}
+
+/// Signs out of the web app (and forgets lapsed sessions on the way).
+pub async fn end_session(db: &Db, token: String) -> AppResult<()> {
+    let ts = now();
+    db.write(move |conn| {
+        Ok(rows::end_session(
+            conn,
+            &token_digest(&token),
+            ts,
+            ts - SESSION_IDLE,
+        )?)
+    })
+    .await
 }
 
 fn issue_pair(conn: &mut DbConn, auth: &Auth, user_id: &str, family: &str) -> AppResult<TokenPair> {

@@ -118,6 +118,15 @@ pub struct Messages {
     pub public_only: &'static str,
     pub not_found: &'static str,
     pub go_home: &'static str,
+    pub sign_in: &'static str,
+    pub sign_out: &'static str,
+    pub email: &'static str,
+    pub password: &'static str,
+    pub signed_in_as: &'static str,
+    pub wrong_credentials: &'static str,
+    pub too_many_attempts: &'static str,
+    pub form_expired: &'static str,
+    pub sign_in_intro: &'static str,
 }
 
 pub const EN: Messages = Messages {
@@ -157,6 +166,15 @@ pub const EN: Messages = Messages {
     public_only: "You see public records only.",
     not_found: "There is no such page.",
     go_home: "Go to the start page",
+    sign_in: "Sign in",
+    sign_out: "Sign out",
+    email: "Email",
+    password: "Password",
+    signed_in_as: "Signed in as {n}",
+    wrong_credentials: "Wrong email or password.",
+    too_many_attempts: "Too many failed attempts. Try again later.",
+    form_expired: "This form has expired. Please try again.",
+    sign_in_intro: "Use the account your organization's administrator gave you.",
 };
 
 pub const KO: Messages = Messages {
@@ -196,6 +214,15 @@ pub const KO: Messages = Messages {
     public_only: "공개된 정보만 표시됩니다.",
     not_found: "해당 페이지가 없습니다.",
     go_home: "첫 페이지로",
+    sign_in: "로그인",
+    sign_out: "로그아웃",
+    email: "이메일",
+    password: "비밀번호",
+    signed_in_as: "{n} 님으로 로그인됨",
+    wrong_credentials: "이메일 또는 비밀번호가 틀렸습니다.",
+    too_many_attempts: "실패한 시도가 너무 많습니다. 잠시 후 다시 시도하세요.",
+    form_expired: "양식이 만료되었습니다. 다시 시도하세요.",
+    sign_in_intro: "소속 기관 관리자가 발급한 계정을 사용하세요.",
 };
 
 pub const ZH_HANT: Messages = Messages {
@@ -235,11 +262,20 @@ pub const ZH_HANT: Messages = Messages {
     public_only: "僅顯示公開資料。",
     not_found: "找不到此頁面。",
     go_home: "回到首頁",
+    sign_in: "登入",
+    sign_out: "登出",
+    email: "電子郵件",
+    password: "密碼",
+    signed_in_as: "已以 {n} 登入",
+    wrong_credentials: "電子郵件或密碼錯誤。",
+    too_many_attempts: "失敗次數過多，請稍後再試。",
+    form_expired: "此表單已失效，請再試一次。",
+    sign_in_intro: "請使用貴單位管理員提供的帳號。",
 };
 
 impl Messages {
     /// Every string with its field name, for the completeness test.
-    pub fn all(&self) -> [(&'static str, &'static str); 36] {
+    pub fn all(&self) -> [(&'static str, &'static str); 45] {
         [
             ("tagline", self.tagline),
             ("intro", self.intro),
@@ -277,6 +313,15 @@ impl Messages {
             ("public_only", self.public_only),
             ("not_found", self.not_found),
             ("go_home", self.go_home),
+            ("sign_in", self.sign_in),
+            ("sign_out", self.sign_out),
+            ("email", self.email),
+            ("password", self.password),
+            ("signed_in_as", self.signed_in_as),
+            ("wrong_credentials", self.wrong_credentials),
+            ("too_many_attempts", self.too_many_attempts),
+            ("form_expired", self.form_expired),
+            ("sign_in_intro", self.sign_in_intro),
         ]
     }
 

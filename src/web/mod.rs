@@ -3,11 +3,12 @@
 //! Chinese. Pages are written with `maud`, whose templates are Rust checked at compile time
 //! and escape every value they insert. No script, nothing fetched from elsewhere.
 //!
-//! What exists: the start page and search over what is public. Signing in and the
-//! journeys of companies, professors and liaison offices are to come (issue 25).
+//! What exists: the start page, search (over what the visitor may see), and signing in and
+//! out. The journeys of companies, professors and liaison offices are to come (issue 25).
 
 mod i18n;
 mod search;
+mod session;
 
 use actix_web::http::header::{self, ContentType};
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -15,18 +16,23 @@ use maud::{DOCTYPE, Markup, html};
 
 pub use i18n::{Lang, Messages};
 
+use crate::service::accounts::Session;
+
 /// The stylesheet, served from the binary.
 const STYLESHEET: &str = include_str!("liaison.css");
 const STYLESHEET_PATH: &str = "/static/liaison.css";
 
 /// Whether a path is one of the web app's (its pages get their own content security policy).
 pub fn is_web_path(path: &str) -> bool {
-    path == "/" || path == "/search" || path.starts_with("/static/")
+    matches!(path, "/" | "/search" | "/login" | "/logout") || path.starts_with("/static/")
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(search::home))
         .route("/search", web::get().to(search::results))
+        .route("/login", web::get().to(session::form))
+        .route("/login", web::post().to(session::sign_in))
+        .route("/logout", web::post().to(session::sign_out))
         .route(STYLESHEET_PATH, web::get().to(stylesheet));
 }
 
@@ -78,9 +84,16 @@ fn link(path: &str, pairs: &[(&str, &str)]) -> String {
     }
 }
 
-/// The page around `body`: language, skip link, header with the language switch (which
-/// keeps the page's other parameters), main.
-fn page(lang: Lang, title: &str, path: &str, pairs: &[(String, String)], body: Markup) -> Markup {
+/// The page around `body`: language, skip link, header with who is signed in (or the way to
+/// sign in) and the language switch (which keeps the page's other parameters), main.
+fn page(
+    lang: Lang,
+    who: Option<&Session>,
+    title: &str,
+    path: &str,
+    pairs: &[(String, String)],
+    body: Markup,
+) -> Markup {
     let m = lang.messages();
     let switch: Vec<(Lang, String)> = Lang::ALL
         .into_iter()
@@ -111,6 +124,18 @@ fn page(lang: Lang, title: &str, path: &str, pairs: &[(String, String)], body: M
                     nav aria-label=(m.main_navigation) {
                         ul {
                             li { a href="/docs/" { (m.api_docs) } }
+                            @if let Some(s) = who {
+                                li.who { (Messages::count(m.signed_in_as, &s.display_name)) }
+                                li {
+                                    form.sign-out action="/logout" method="post" {
+                                        input type="hidden" name="csrf" value=(s.csrf);
+                                        input type="hidden" name="lang" value=(lang.tag());
+                                        button type="submit" { (m.sign_out) }
+                                    }
+                                }
+                            } @else {
+                                li { a href=(link("/login", &[("lang", lang.tag())])) { (m.sign_in) } }
+                            }
                         }
                         ul.languages aria-label=(m.language) {
                             @for (l, href) in &switch {
@@ -131,9 +156,14 @@ fn page(lang: Lang, title: &str, path: &str, pairs: &[(String, String)], body: M
     }
 }
 
-fn respond(status: actix_web::http::StatusCode, markup: Markup) -> HttpResponse {
-    HttpResponse::build(status)
-        .insert_header(ContentType::html())
-        .insert_header((header::VARY, "Accept-Language"))
-        .body(markup.into_string())
+/// A page. `private`: it is for this visitor alone (signed in, or holding a form token),
+/// so nothing may keep it.
+fn respond(status: actix_web::http::StatusCode, private: bool, markup: Markup) -> HttpResponse {
+    let mut res = HttpResponse::build(status);
+    res.insert_header(ContentType::html())
+        .insert_header((header::VARY, "Accept-Language, Cookie"));
+    if private {
+        res.insert_header((header::CACHE_CONTROL, "no-store"));
+    }
+    res.body(markup.into_string())
 }

@@ -1,6 +1,7 @@
 //! The start page and search: one box for professors, company needs and research centres,
-//! with the API's facets as filters, its highlights, and pages of 20. Anonymous for now, so
-//! it finds what the public may see (`GET /api/v1/search` without a token).
+//! with the API's facets as filters, its highlights, and pages of 20. It finds what the
+//! visitor may see, as `GET /api/v1/search` does for them: what is public, or more once
+//! signed in.
 
 use std::collections::HashMap;
 
@@ -9,6 +10,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use maud::{Markup, PreEscaped, html};
 use serde_json::{Map, Value};
 
+use super::session::Visitor;
 use super::{Lang, Messages, language, link, page, param, query_pairs, respond};
 use crate::dto::search::{Operator, SearchHit, SearchParams, SearchResults};
 use crate::error::AppError;
@@ -132,16 +134,22 @@ impl Asked {
 }
 
 /// `GET /`: what Liaison is, and the search box.
-pub async fn home(req: HttpRequest) -> HttpResponse {
+pub async fn home(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let pairs = query_pairs(&req);
     let lang = language(&req, &pairs);
+    let visitor = Visitor::of(&req, &state).await;
     let m = lang.messages();
     let body = html! {
         h1 { "Liaison" }
         p.intro { (m.intro) }
         (form(lang, "", "faculty"))
     };
-    respond(StatusCode::OK, page(lang, m.tagline, "/", &pairs, body))
+    let who = visitor.session.as_ref();
+    respond(
+        StatusCode::OK,
+        who.is_some(),
+        page(lang, who, m.tagline, "/", &pairs, body),
+    )
 }
 
 /// `GET /search`: the search box, then the results with their filters and pages. A search
@@ -150,6 +158,7 @@ pub async fn results(req: HttpRequest, state: web::Data<AppState>) -> HttpRespon
     let pairs = query_pairs(&req);
     let lang = language(&req, &pairs);
     let m = lang.messages();
+    let visitor = Visitor::of(&req, &state).await;
     let asked = Asked::read(&pairs);
     // What went wrong, with its status: the request's fault (400), or the service's.
     let outcome = match asked
@@ -157,16 +166,18 @@ pub async fn results(req: HttpRequest, state: web::Data<AppState>) -> HttpRespon
         .map_err(String::clone)
         .and_then(Asked::params)
     {
-        Ok(params) => crate::service::search::search(&state.db, &state.search, None, params)
-            .await
-            .map_err(|e| {
-                let status = StatusCode::from_u16(e.code.status())
-                    .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-                if status.is_server_error() {
-                    tracing::error!(error = %e.log_message(), "web search failed");
-                }
-                (status, problem_text(&e))
-            }),
+        Ok(params) => {
+            crate::service::search::search(&state.db, &state.search, visitor.caller(), params)
+                .await
+                .map_err(|e| {
+                    let status = StatusCode::from_u16(e.code.status())
+                        .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+                    if status.is_server_error() {
+                        tracing::error!(error = %e.log_message(), "web search failed");
+                    }
+                    (status, problem_text(&e))
+                })
+        }
         Err(e) => Err((StatusCode::BAD_REQUEST, e)),
     };
     let (q, kind) = asked
@@ -178,7 +189,10 @@ pub async fn results(req: HttpRequest, state: web::Data<AppState>) -> HttpRespon
         format!("{q} · {}", m.search_heading)
     };
     let (status, found) = match (&asked, outcome) {
-        (Ok(asked), Ok(results)) => (StatusCode::OK, found(lang, asked, &results)),
+        (Ok(asked), Ok(results)) => (
+            StatusCode::OK,
+            found(lang, asked, &results, visitor.session.is_none()),
+        ),
         (_, Err((status, why))) => (
             status,
             html! { p.problem role="alert" { (m.bad_search) " " (why) } },
@@ -193,7 +207,12 @@ pub async fn results(req: HttpRequest, state: web::Data<AppState>) -> HttpRespon
         (form(lang, q, kind))
         (found)
     };
-    respond(status, page(lang, &title, "/search", &pairs, body))
+    let who = visitor.session.as_ref();
+    respond(
+        status,
+        who.is_some(),
+        page(lang, who, &title, "/search", &pairs, body),
+    )
 }
 
 /// An error's detail and the fields it names, as one line.
@@ -234,7 +253,7 @@ fn form(lang: Lang, q: &str, kind: &str) -> Markup {
 }
 
 /// The results: how many, the hits, the filters, the pages.
-fn found(lang: Lang, asked: &Asked, r: &SearchResults) -> Markup {
+fn found(lang: Lang, asked: &Asked, r: &SearchResults, anonymous: bool) -> Markup {
     let m = lang.messages();
     // Organization names come with the facets (their labels).
     let mut names: HashMap<&str, &str> = HashMap::new();
@@ -253,7 +272,9 @@ fn found(lang: Lang, asked: &Asked, r: &SearchResults) -> Markup {
         div.results {
             section.hits aria-labelledby="count" {
                 h2 #count { (Messages::count(m.results, r.total)) }
-                p.note { (m.public_only) }
+                @if anonymous {
+                    p.note { (m.public_only) }
+                }
                 @if r.operator == Operator::Or && !asked.q.is_empty() {
                     p.note { (m.results_any_word) }
                 }
