@@ -359,3 +359,86 @@ async fn a_password_change_ends_the_accounts_web_sessions() {
     );
     assert!(!body.contains("Signed in as Lin"), "{body}");
 }
+
+/// Every link of a search page (filters, pages, languages) opens a page, not an error.
+#[actix_web::test]
+async fn every_link_of_a_results_page_opens() {
+    let app = TestApp::spawn().await;
+    let uni = app.org_id("university", "NTHU", "TW").await;
+    let company = app.org_id("company", "MediaTek", "TW").await;
+    for i in 0..25 {
+        app.create_indexed(
+            "/api/v1/faculty",
+            &json!({"university_id": uni, "name": format!("Researcher {i}"),
+                    "department": if i % 2 == 0 { "EE" } else { "CS" },
+                    "research_interests": "edge AI accelerators", "keywords": ["edge AI"],
+                    "availability": ["sponsored_research"]}),
+        )
+        .await;
+    }
+    app.create_indexed(
+        "/api/v1/needs",
+        &json!({"company_id": company, "title": "Edge AI on phones", "status": "open",
+                "visibility": "public", "keywords": ["edge AI"],
+                "collaboration_types": ["sponsored_research"]}),
+    )
+    .await;
+    for start in [
+        "/search?q=edge",
+        "/search?q=edge&type=need",
+        "/search?type=center",
+    ] {
+        let body = assert_page(&app.anonymous().get(start).await, 200);
+        let links: Vec<String> = body
+            .split(r#"href=""#)
+            .skip(1)
+            .filter_map(|rest| rest.split('"').next())
+            .filter(|l| l.starts_with("/search"))
+            .map(|l| l.replace("&amp;", "&"))
+            .collect();
+        // Languages alone where nothing is found (no centre here).
+        assert!(links.len() >= 3, "{start}: {links:?}");
+        if !start.contains("center") {
+            assert!(links.len() > 6, "{start}: {links:?}");
+        }
+        for l in links {
+            assert_page(&app.anonymous().get(&l).await, 200);
+        }
+    }
+}
+
+/// Under its own name (not a loopback one) the cookies are `Secure` and `__Host-` named, and a
+/// cookie sent twice counts as none.
+#[actix_web::test]
+async fn cookies_are_secure_under_a_real_name_and_never_taken_twice() {
+    let app = TestApp::spawn().await;
+    let res = app
+        .anonymous()
+        .header("host", "liaison.example.org")
+        .get("/login")
+        .await;
+    let body = assert_page(&res, 200);
+    let (token, whole) = cookie_named(&res, "__Host-liaison_form").expect("a __Host- cookie");
+    assert!(
+        whole.contains("; Secure") && whole.contains("Path=/"),
+        "{whole}"
+    );
+    assert!(!whole.contains("Domain"), "{whole}");
+    assert_eq!(form_token(&body), token);
+    // On a loopback name (a development run over http) they are plain.
+    let res = app.anonymous().get("/login").await;
+    let (_, whole) = cookie_named(&res, "liaison_form").expect("a plain cookie");
+    assert!(!whole.contains("Secure"), "{whole}");
+
+    // A form cookie sent twice (one planted by another host) is no form cookie.
+    let twice = format!("liaison_form={token}; liaison_form={token}");
+    let res = post_form(
+        &app,
+        "/login",
+        Some(&twice),
+        &format!("email=a%40b.example&password=x&csrf={token}"),
+    )
+    .await;
+    let body = assert_page(&res, 403);
+    assert!(body.contains("This form has expired"), "{body}");
+}

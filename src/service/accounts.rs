@@ -38,7 +38,7 @@ pub async fn login(
     password: String,
     client: String,
 ) -> AppResult<TokenPair> {
-    let user_id = authenticate(db, auth.clone(), email, password, client).await?;
+    let (user_id, _) = authenticate(db, auth.clone(), email, password, client).await?;
     let family = PublicId::generate();
     db.write(move |conn| issue_pair(conn, &auth, &user_id, &family))
         .await
@@ -51,8 +51,12 @@ async fn authenticate(
     email: String,
     password: String,
     client: String,
-) -> AppResult<String> {
+) -> AppResult<(String, String)> {
     let key = email.trim().to_lowercase();
+    // No address is longer (RFC 5321); a longer one would only fatten the throttle's keys.
+    if key.len() > 254 {
+        return Err(invalid_credentials());
+    }
     let attempt = Attempt::new(&format!("account:{key}"), &client);
     auth.throttle.check(&attempt)?;
     let auth2 = auth.clone();
@@ -70,7 +74,7 @@ async fn authenticate(
         return Err(invalid_credentials());
     };
     auth.throttle.succeeded(&attempt);
-    Ok(user.id)
+    Ok((user.id, user.password_hash))
 }
 
 /// How long a web session lasts after sign-in, and without use.
@@ -93,15 +97,17 @@ pub struct Session {
 }
 
 /// Signs in to the web app: the same credentials and throttle as `login`, a session instead
-/// of tokens.
+/// of tokens. The browser's previous session (`replacing`), if any, ends, and so does every
+/// lapsed one.
 pub async fn start_session(
     db: &Db,
     auth: std::sync::Arc<Auth>,
     email: String,
     password: String,
     client: String,
+    replacing: Option<String>,
 ) -> AppResult<NewSession> {
-    let user_id = authenticate(db, auth, email, password, client).await?;
+    let (user_id, checked_hash) = authenticate(db, auth, email, password, client).await?;
     let token = random_token(32)?;
     let csrf = random_token(32)?;
     let ts = now();
@@ -113,8 +119,19 @@ pub async fn start_session(
         last_seen_at: ts,
         expires_at: ts + SESSION_TTL,
     };
-    db.write(move |conn| Ok(rows::insert_session(conn, &row)?))
-        .await?;
+    db.write(move |conn| {
+        // A password changed (or an account disabled) since the check signs nobody in: its
+        // change ended every session, this one must not begin after it.
+        let still = rows::find_user(conn, &row.user_id)?
+            .is_some_and(|u| !u.disabled && u.password_hash == checked_hash);
+        if !still {
+            return Err(invalid_credentials());
+        }
+        let old = replacing.as_deref().map(token_digest).unwrap_or_default();
+        rows::end_session(conn, &old, ts, ts - SESSION_IDLE)?;
+        Ok(rows::insert_session(conn, &row)?)
+    })
+    .await?;
     Ok(NewSession { token, csrf })
 }
 
@@ -143,8 +160,13 @@ pub async fn resume_session(db: &Db, token: String) -> AppResult<Option<Session>
         return Ok(None);
     };
     if ts - s.last_seen_at > SESSION_TOUCH {
-        db.write(move |conn| Ok(rows::touch_session(conn, &digest, ts)?))
-            .await?;
+        // A failed touch costs the session a little idle time, not the page.
+        if let Err(e) = db
+            .write(move |conn| Ok(rows::touch_session(conn, &digest, ts)?))
+            .await
+        {
+            tracing::warn!(error = %e.log_message(), "touching a web session failed");
+        }
     }
     Ok(Some(Session {
         caller,

@@ -127,6 +127,7 @@ pub struct Messages {
     pub too_many_attempts: &'static str,
     pub form_expired: &'static str,
     pub sign_in_intro: &'static str,
+    pub unavailable: &'static str,
 }
 
 pub const EN: Messages = Messages {
@@ -175,6 +176,7 @@ pub const EN: Messages = Messages {
     too_many_attempts: "Too many failed attempts. Try again later.",
     form_expired: "This form has expired. Please try again.",
     sign_in_intro: "Use the account your organization's administrator gave you.",
+    unavailable: "The service cannot answer right now. Please try again in a moment.",
 };
 
 pub const KO: Messages = Messages {
@@ -223,6 +225,7 @@ pub const KO: Messages = Messages {
     too_many_attempts: "실패한 시도가 너무 많습니다. 잠시 후 다시 시도하세요.",
     form_expired: "양식이 만료되었습니다. 다시 시도하세요.",
     sign_in_intro: "소속 기관 관리자가 발급한 계정을 사용하세요.",
+    unavailable: "지금은 서비스가 응답할 수 없습니다. 잠시 후 다시 시도하세요.",
 };
 
 pub const ZH_HANT: Messages = Messages {
@@ -271,11 +274,12 @@ pub const ZH_HANT: Messages = Messages {
     too_many_attempts: "失敗次數過多，請稍後再試。",
     form_expired: "此表單已失效，請再試一次。",
     sign_in_intro: "請使用貴單位管理員提供的帳號。",
+    unavailable: "服務目前無法回應，請稍後再試。",
 };
 
 impl Messages {
     /// Every string with its field name, for the completeness test.
-    pub fn all(&self) -> [(&'static str, &'static str); 45] {
+    pub fn all(&self) -> [(&'static str, &'static str); 46] {
         [
             ("tagline", self.tagline),
             ("intro", self.intro),
@@ -322,6 +326,7 @@ impl Messages {
             ("too_many_attempts", self.too_many_attempts),
             ("form_expired", self.form_expired),
             ("sign_in_intro", self.sign_in_intro),
+            ("unavailable", self.unavailable),
         ]
     }
 

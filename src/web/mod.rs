@@ -21,6 +21,8 @@ use crate::service::accounts::Session;
 /// The stylesheet, served from the binary.
 const STYLESHEET: &str = include_str!("liaison.css");
 const STYLESHEET_PATH: &str = "/static/liaison.css";
+/// The most a form of these pages posts (an email and a password, with room to spare).
+const FORM_LIMIT: usize = 16 * 1024;
 
 /// Whether a path is one of the web app's (its pages get their own content security policy).
 pub fn is_web_path(path: &str) -> bool {
@@ -30,9 +32,17 @@ pub fn is_web_path(path: &str) -> bool {
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(search::home))
         .route("/search", web::get().to(search::results))
-        .route("/login", web::get().to(session::form))
-        .route("/login", web::post().to(session::sign_in))
-        .route("/logout", web::post().to(session::sign_out))
+        .service(
+            web::resource("/login")
+                .app_data(web::PayloadConfig::new(FORM_LIMIT))
+                .route(web::get().to(session::form))
+                .route(web::post().to(session::sign_in)),
+        )
+        .service(
+            web::resource("/logout")
+                .app_data(web::PayloadConfig::new(FORM_LIMIT))
+                .route(web::post().to(session::sign_out)),
+        )
         .route(STYLESHEET_PATH, web::get().to(stylesheet));
 }
 

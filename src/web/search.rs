@@ -307,13 +307,17 @@ fn found(lang: Lang, asked: &Asked, r: &SearchResults, anonymous: bool) -> Marku
                         p { a href=(asked.with(lang, &cleared)) { (m.clear_filters) } }
                     }
                     @for (facet, param) in FACETS {
+                        // The API filters centres by no status: that facet is counts only.
+                        @let linked = !(asked.kind == "center" && facet == "status");
                         @if let Some(values) = r.facets.get(facet).filter(|v| !v.is_empty()) {
                             h3 { (facet_name(m, facet)) }
                             ul {
                                 @for v in values {
                                     @let on = asked.filters.iter().any(|(f, x)| *f == param && *x == v.value);
                                     li {
-                                        @if on {
+                                        @if !linked {
+                                            (v.label.as_deref().unwrap_or(&v.value))
+                                        } @else if on {
                                             a href=(asked.with(lang, &[(param, "")])) aria-current="true" {
                                                 (v.label.as_deref().unwrap_or(&v.value))
                                             }

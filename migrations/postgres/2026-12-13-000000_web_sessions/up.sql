@@ -11,3 +11,6 @@ CREATE TABLE web_sessions (
     expires_at   TIMESTAMP NOT NULL
 );
 CREATE INDEX web_sessions_user ON web_sessions (user_id);
+-- Lapsed sessions are forgotten at each sign-in and sign-out.
+CREATE INDEX web_sessions_expiry ON web_sessions (expires_at);
+CREATE INDEX web_sessions_idle ON web_sessions (last_seen_at);
