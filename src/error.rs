@@ -520,6 +520,17 @@ impl AppError {
     }
 
     /// For the command line and start-up, where the operator should see the cause too.
+    /// The fields it names with their messages, as one line (`None` when it names none).
+    pub fn field_messages(&self) -> Option<String> {
+        (!self.errors.is_empty()).then(|| {
+            self.errors
+                .iter()
+                .map(|f| format!("{}: {}", f.field, f.message))
+                .collect::<Vec<_>>()
+                .join("; ")
+        })
+    }
+
     pub fn describe(&self) -> String {
         match &self.cause {
             Some(cause) => format!("{} ({cause})", self.detail),

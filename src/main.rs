@@ -270,17 +270,9 @@ fn user_command(settings: liaison::config::Settings, cmd: UserCommand) -> anyhow
         std::time::Duration::from_secs(settings.db_timeout_secs),
     )?;
     db.migrate()?;
-    let fail = |e: liaison::error::AppError| {
-        let fields: Vec<String> = e
-            .errors
-            .iter()
-            .map(|f| format!("{}: {}", f.field, f.message))
-            .collect();
-        if fields.is_empty() {
-            anyhow::anyhow!(e.describe())
-        } else {
-            anyhow::anyhow!("{} ({})", e.detail, fields.join("; "))
-        }
+    let fail = |e: liaison::error::AppError| match e.field_messages() {
+        None => anyhow::anyhow!(e.describe()),
+        Some(fields) => anyhow::anyhow!("{} ({fields})", e.detail),
     };
     match cmd {
         UserCommand::Create {

@@ -214,20 +214,44 @@ fn encode(s: &str) -> String {
     form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
+/// A new staff account of `company`: its initial password.
+async fn staff(app: &TestApp, company: &str, email: &str, name: &str) -> String {
+    let res = app
+        .operator()
+        .post(
+            &format!("/api/v1/organizations/{company}/members"),
+            &json!({"email": email, "role": "staff", "display_name": name}),
+        )
+        .await;
+    res.expect(201);
+    res.json()["initial_password"].as_str().unwrap().to_owned()
+}
+
+/// Signs in through the form: the session cookie to send (`name=value`).
+async fn sign_in(app: &TestApp, email: &str, password: &str) -> String {
+    let res = app.anonymous().get("/login").await;
+    let (form_cookie, _) = cookie_named(&res, "liaison_form").unwrap();
+    let res = post_form(
+        app,
+        "/login",
+        Some(&format!("liaison_form={form_cookie}")),
+        &format!(
+            "email={}&password={}&csrf={form_cookie}",
+            encode(email),
+            encode(password)
+        ),
+    )
+    .await;
+    let (session, _) = cookie_named(&res, "liaison_session").expect("a session");
+    format!("liaison_session={session}")
+}
+
 #[actix_web::test]
 async fn signing_in_shows_what_the_account_may_see_and_signing_out_ends_it() {
     let app = TestApp::spawn().await;
     let company = app.org_id("company", "SK hynix", "KR").await;
     let email = "kim@skhynix.example";
-    let res = app
-        .operator()
-        .post(
-            &format!("/api/v1/organizations/{company}/members"),
-            &json!({"email": email, "role": "staff", "display_name": "Kim Staff"}),
-        )
-        .await;
-    res.expect(201);
-    let password = res.json()["initial_password"].as_str().unwrap().to_owned();
+    let password = staff(&app, &company, email, "Kim Staff").await;
     app.create_indexed(
         "/api/v1/needs",
         &json!({"company_id": company, "title": "Secret GPU roadmap", "status": "open",
@@ -315,30 +339,8 @@ async fn a_password_change_ends_the_accounts_web_sessions() {
     let app = TestApp::spawn().await;
     let company = app.org_id("company", "TSMC", "TW").await;
     let email = "lin@tsmc.example";
-    let res = app
-        .operator()
-        .post(
-            &format!("/api/v1/organizations/{company}/members"),
-            &json!({"email": email, "role": "staff", "display_name": "Lin"}),
-        )
-        .await;
-    res.expect(201);
-    let password = res.json()["initial_password"].as_str().unwrap().to_owned();
-    let res = app.anonymous().get("/login").await;
-    let (form_cookie, _) = cookie_named(&res, "liaison_form").unwrap();
-    let res = post_form(
-        &app,
-        "/login",
-        Some(&format!("liaison_form={form_cookie}")),
-        &format!(
-            "email={}&password={}&csrf={form_cookie}",
-            encode(email),
-            encode(&password)
-        ),
-    )
-    .await;
-    let (session, _) = cookie_named(&res, "liaison_session").expect("a session");
-    let signed_in = format!("liaison_session={session}");
+    let password = staff(&app, &company, email, "Lin").await;
+    let signed_in = sign_in(&app, email, &password).await;
     let body = assert_page(
         &app.anonymous().header("cookie", &signed_in).get("/").await,
         200,

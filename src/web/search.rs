@@ -215,18 +215,9 @@ pub async fn results(req: HttpRequest, state: web::Data<AppState>) -> HttpRespon
     )
 }
 
-/// An error's detail and the fields it names, as one line.
+/// An error's fields and their messages, or its detail.
 fn problem_text(e: &AppError) -> String {
-    let fields: Vec<String> = e
-        .errors
-        .iter()
-        .map(|f| format!("{}: {}", f.field, f.message))
-        .collect();
-    if fields.is_empty() {
-        e.detail.clone()
-    } else {
-        fields.join("; ")
-    }
+    e.field_messages().unwrap_or_else(|| e.detail.clone())
 }
 
 fn form(lang: Lang, q: &str, kind: &str) -> Markup {

@@ -213,12 +213,7 @@ pub async fn sign_in(
     body: web::Bytes,
 ) -> HttpResponse {
     let f = fields(&body);
-    let lang = Lang::choose(
-        param(&f, "lang"),
-        req.headers()
-            .get(header::ACCEPT_LANGUAGE)
-            .and_then(|v| v.to_str().ok()),
-    );
+    let lang = language(&req, &f);
     let m = lang.messages();
     let pairs = vec![("lang".to_owned(), lang.tag().to_owned())];
     let email = param(&f, "email").unwrap_or_default().to_owned();
@@ -288,12 +283,7 @@ pub async fn sign_out(
     body: web::Bytes,
 ) -> HttpResponse {
     let f = fields(&body);
-    let lang = Lang::choose(
-        param(&f, "lang"),
-        req.headers()
-            .get(header::ACCEPT_LANGUAGE)
-            .and_then(|v| v.to_str().ok()),
-    );
+    let lang = language(&req, &f);
     let home = link("/", &[("lang", lang.tag())]);
     let Some(token) = cookie(&req, SESSION_COOKIE) else {
         // Nobody is signed in: nothing to end.
