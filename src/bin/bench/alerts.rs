@@ -17,8 +17,6 @@
 //! (`--notify-timeout`).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::io::Write as _;
-use std::process::Stdio;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -30,8 +28,8 @@ use diesel::sql_types::{BigInt, Text as Str};
 use serde_json::{Value, json};
 
 use crate::{
-    Args, Conn, Imported, PASSWORD, Rng, Text, create_needs, import_profiles, liaison, load,
-    organizations, percentile, rss, start, wait_indexed,
+    Args, Conn, Imported, PASSWORD, Rng, Text, create_needs, create_operator, import_profiles,
+    load, organizations, percentile, rss, start, wait_indexed,
 };
 
 /// The match alerts' `min_score` unless `--min-score` says otherwise: on the bench's corpus
@@ -253,18 +251,22 @@ fn plan(
             }
         }
     };
-    by_org(
-        needs
-            .iter()
-            .take(mix.need_matches)
+    // Match alerts, one per record (record id, its organization), by that organization's
+    // staff: `key` names the record in the alert.
+    let matching = |records: Vec<(&String, &String)>, name: &str, key: &str| {
+        records
+            .into_iter()
             .enumerate()
-            .map(|(i, (need, company))| {
-                (
-                    company.clone(),
-                    json!({"name": format!("Profiles for need {i}"), "need_id": need, "min_score": min_score}),
-                )
+            .map(|(i, (record, org))| {
+                let mut alert = json!({"name": format!("{name} {i}"), "min_score": min_score});
+                alert[key] = json!(record);
+                (org.clone(), alert)
             })
-            .collect(),
+            .collect::<Vec<(String, Value)>>()
+    };
+    let watched = needs.iter().take(mix.need_matches).map(|(n, c)| (n, c));
+    by_org(
+        matching(watched.collect(), "Profiles for need", "need_id"),
         &mut accounts,
     );
     let mut rng = Rng(0x51ed_270b_2754_6d0d);
@@ -277,17 +279,9 @@ fn plan(
         a.alerts = chunk.to_vec();
         accounts.push(a);
     }
+    let watched = seed.iter().take(mix.profile_matches).map(|(u, p)| (p, u));
     by_org(
-        seed.iter()
-            .take(mix.profile_matches)
-            .enumerate()
-            .map(|(i, (university, profile))| {
-                (
-                    university.clone(),
-                    json!({"name": format!("Needs for profile {i}"), "faculty_id": profile, "min_score": min_score}),
-                )
-            })
-            .collect(),
+        matching(watched.collect(), "Needs for profile", "faculty_id"),
         &mut accounts,
     );
     Ok(accounts)
@@ -723,20 +717,7 @@ fn one(
     println!("## Run {} {label}", r + 1);
     let setup = Instant::now();
 
-    let mut create = liaison(&args, &database_url)
-        .args([
-            "user",
-            "create",
-            "--email",
-            "bench@liaison.test",
-            "--platform-operator",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .context("cannot run liaison user create")?;
-    writeln!(create.stdin.take().context("no stdin pipe")?, "{PASSWORD}")?;
-    ensure!(create.wait()?.success(), "liaison user create failed");
+    create_operator(&args, &database_url)?;
     let server = start(&args, &database_url)?;
     let addr = server.addr.clone();
     let pid = server.child.id();

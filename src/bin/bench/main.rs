@@ -534,6 +534,25 @@ fn liaison(args: &Args, database_url: &str) -> Command {
     c
 }
 
+/// The bench's platform operator (`bench@liaison.test`, [`PASSWORD`]), made with the CLI.
+fn create_operator(args: &Args, database_url: &str) -> Result<()> {
+    let mut create = liaison(args, database_url)
+        .args([
+            "user",
+            "create",
+            "--email",
+            "bench@liaison.test",
+            "--platform-operator",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .context("cannot run liaison user create")?;
+    writeln!(create.stdin.take().context("no stdin pipe")?, "{PASSWORD}")?;
+    ensure!(create.wait()?.success(), "liaison user create failed");
+    Ok(())
+}
+
 fn start(args: &Args, database_url: &str) -> Result<Server> {
     let mut child = liaison(args, database_url)
         .arg("serve")
@@ -756,20 +775,7 @@ fn main() -> Result<()> {
     );
 
     if !args.reuse {
-        let mut create = liaison(&args, &database_url)
-            .args([
-                "user",
-                "create",
-                "--email",
-                "bench@liaison.test",
-                "--platform-operator",
-            ])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .spawn()
-            .context("cannot run liaison user create")?;
-        writeln!(create.stdin.take().context("no stdin pipe")?, "{PASSWORD}")?;
-        ensure!(create.wait()?.success(), "liaison user create failed");
+        create_operator(&args, &database_url)?;
     }
     let server = start(&args, &database_url)?;
     let mut conn = Conn::open(&server.addr)?;
