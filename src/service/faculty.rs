@@ -399,6 +399,14 @@ pub async fn create(
     .await
 }
 
+/// The ids of the live profiles the caller maintains as their own (a professor's, usually
+/// one).
+pub async fn own_ids(db: &Db, caller: &Caller) -> AppResult<Vec<String>> {
+    let user = caller.user_id.clone();
+    db.run(move |conn| Ok(crate::db::search::owned_profiles(conn, &user)?))
+        .await
+}
+
 pub async fn get(
     db: &Db,
     caller: Option<&Caller>,

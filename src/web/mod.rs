@@ -3,12 +3,19 @@
 //! Chinese. Pages are written with `maud`, whose templates are Rust checked at compile time
 //! and escape every value they insert. No script, nothing fetched from elsewhere.
 //!
-//! What exists: the start page, search (over what the visitor may see), and signing in and
-//! out. The journeys of companies, professors and liaison offices are to come (issue 25).
+//! What exists: the start page, search (over what the visitor may see), signing in and out,
+//! a company's needs with their ranked professors (`needs`), a professor's profile with the
+//! needs that fit and the invitations to answer (`faculty`), and the engagements both follow
+//! (`engagements`).
 
+mod engagements;
+mod explain;
+mod faculty;
 mod i18n;
+mod needs;
 mod search;
 mod session;
+mod signed;
 
 use actix_web::http::header::{self, ContentType};
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -23,10 +30,18 @@ const STYLESHEET: &str = include_str!("liaison.css");
 const STYLESHEET_PATH: &str = "/static/liaison.css";
 /// The most a form of these pages posts (an email and a password, with room to spare).
 const FORM_LIMIT: usize = 16 * 1024;
+/// The most a form that edits a record posts (a profile's publications are the largest).
+const EDIT_LIMIT: usize = 512 * 1024;
 
 /// Whether a path is one of the web app's (its pages get their own content security policy).
 pub fn is_web_path(path: &str) -> bool {
-    matches!(path, "/" | "/search" | "/login" | "/logout") || path.starts_with("/static/")
+    matches!(path, "/" | "/search" | "/login" | "/logout" | "/profile")
+        || ["/static", "/needs", "/engagements", "/faculty"]
+            .iter()
+            .any(|p| {
+                path.strip_prefix(p)
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+            })
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -43,7 +58,35 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .app_data(web::PayloadConfig::new(FORM_LIMIT))
                 .route(web::post().to(session::sign_out)),
         )
-        .route(STYLESHEET_PATH, web::get().to(stylesheet));
+        .route(STYLESHEET_PATH, web::get().to(stylesheet))
+        .service(
+            form("/needs")
+                .route(web::get().to(needs::list))
+                .route(web::post().to(needs::create)),
+        )
+        .route("/needs/new", web::get().to(needs::new_form))
+        .route("/needs/{id}", web::get().to(needs::show))
+        .service(form("/needs/{id}/engagements").route(web::post().to(needs::engage)))
+        .service(form("/needs/{id}/status").route(web::post().to(needs::change_status)))
+        .route("/needs/{id}/why", web::get().to(needs::why))
+        .route("/engagements", web::get().to(engagements::list))
+        .service(
+            form("/engagements/{id}")
+                .route(web::get().to(engagements::show))
+                .route(web::post().to(engagements::transition)),
+        )
+        .route("/profile", web::get().to(faculty::mine))
+        .route("/faculty/{id}", web::get().to(faculty::show))
+        .service(
+            form("/faculty/{id}/edit")
+                .route(web::get().to(faculty::edit_form))
+                .route(web::post().to(faculty::update)),
+        );
+}
+
+/// A resource whose forms may post up to `EDIT_LIMIT`.
+fn form(path: &str) -> actix_web::Resource {
+    web::resource(path).app_data(web::PayloadConfig::new(EDIT_LIMIT))
 }
 
 async fn stylesheet() -> HttpResponse {
@@ -87,10 +130,10 @@ fn link(path: &str, pairs: &[(&str, &str)]) -> String {
         }
     }
     let q = s.finish();
-    if q.is_empty() {
-        path.to_owned()
-    } else {
-        format!("{path}?{q}")
+    match (q.is_empty(), path.contains('?')) {
+        (true, _) => path.to_owned(),
+        (false, false) => format!("{path}?{q}"),
+        (false, true) => format!("{path}&{q}"),
     }
 }
 
@@ -133,6 +176,11 @@ fn page(
                     span.tagline { (m.tagline) }
                     nav aria-label=(m.main_navigation) {
                         ul {
+                            @if let Some(s) = who {
+                                @for (href, name) in nav(m, &s.caller) {
+                                    li { a href=(link(href, &[("lang", lang.tag())])) aria-current=[(href == path).then_some("page")] { (name) } }
+                                }
+                            }
                             li { a href="/docs/" { (m.api_docs) } }
                             @if let Some(s) = who {
                                 li.who { (Messages::count(m.signed_in_as, &s.display_name)) }
@@ -164,6 +212,85 @@ fn page(
             }
         }
     }
+}
+
+/// The signed-in visitor's pages, by what their memberships let them do.
+fn nav(m: &Messages, c: &crate::service::policy::Caller) -> Vec<(&'static str, &'static str)> {
+    use crate::domain::stored::{OrganizationKind, Role};
+    let has = |kind: OrganizationKind, roles: &[Role]| {
+        c.memberships
+            .iter()
+            .any(|x| x.organization_kind == kind && roles.contains(&x.role))
+    };
+    let mut items = Vec::new();
+    if has(OrganizationKind::Company, &[Role::Admin, Role::Staff]) {
+        items.push(("/needs", m.your_needs));
+    }
+    if has(OrganizationKind::University, &[Role::Faculty]) {
+        items.push(("/profile", m.your_profile));
+    }
+    items.push(("/engagements", m.engagements));
+    items
+}
+
+/// An amount in minor units, written in the currency's major units with its code.
+fn money(minor: i64, currency: &str) -> String {
+    let exp = crate::service::reports::minor_exponent(currency);
+    let unit = 10i64.pow(exp);
+    let (sign, abs) = if minor < 0 {
+        ("-", minor.unsigned_abs())
+    } else {
+        ("", minor.unsigned_abs())
+    };
+    let whole = abs / unit as u64;
+    let mut grouped = String::new();
+    for (i, c) in whole.to_string().chars().rev().enumerate() {
+        if i > 0 && i % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    let whole: String = grouped.chars().rev().collect();
+    if exp == 0 {
+        format!("{currency} {sign}{whole}")
+    } else {
+        let frac = abs % unit as u64;
+        format!(
+            "{currency} {sign}{whole}.{frac:0width$}",
+            width = exp as usize
+        )
+    }
+}
+
+/// An amount typed in major units (`1,200,000` or `1200.50`) in minor units of `currency`.
+fn parse_money(text: &str, currency: &str) -> Result<i64, &'static str> {
+    let exp = crate::service::reports::minor_exponent(currency);
+    let t: String = text
+        .chars()
+        .filter(|c| !matches!(c, ',' | ' ' | '_'))
+        .collect();
+    let (whole, frac) = t.split_once('.').unwrap_or((&t, ""));
+    if whole.is_empty()
+        || !whole.bytes().all(|b| b.is_ascii_digit())
+        || !frac.bytes().all(|b| b.is_ascii_digit())
+        || frac.len() > exp as usize
+    {
+        return Err("not an amount in this currency");
+    }
+    let frac = format!("{frac:0<width$}", width = exp as usize);
+    format!("{whole}{frac}")
+        .parse::<i64>()
+        .map_err(|_| "too large")
+}
+
+/// A list typed in one box, split at commas (ASCII, full-width and ideographic) and
+/// semicolons, blanks dropped.
+fn split_list(text: &str) -> Vec<String> {
+    text.split([',', '，', '、', ';', '；'])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 /// A page. `private`: it is for this visitor alone (signed in, or holding a form token),

@@ -11,9 +11,9 @@ use maud::{Markup, PreEscaped, html};
 use serde_json::{Map, Value};
 
 use super::session::Visitor;
+use super::signed::problem_text;
 use super::{Lang, Messages, language, link, page, param, query_pairs, respond};
 use crate::dto::search::{Operator, SearchHit, SearchParams, SearchResults};
-use crate::error::AppError;
 use crate::http::AppState;
 
 const PER_PAGE: usize = 20;
@@ -213,11 +213,6 @@ pub async fn results(req: HttpRequest, state: web::Data<AppState>) -> HttpRespon
         who.is_some(),
         page(lang, who, &title, "/search", &pairs, body),
     )
-}
-
-/// An error's fields and their messages, or its detail.
-fn problem_text(e: &AppError) -> String {
-    e.field_messages().unwrap_or_else(|| e.detail.clone())
 }
 
 fn form(lang: Lang, q: &str, kind: &str) -> Markup {

@@ -14,8 +14,9 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 use maud::html;
 
+use super::signed::{fields, local_path, same, see_other, unavailable};
 use super::{Lang, language, link, page, param, query_pairs, respond};
-use crate::error::{AppError, ErrorCode};
+use crate::error::ErrorCode;
 use crate::http::AppState;
 use crate::service::accounts::{self, Session};
 use crate::service::policy::Caller;
@@ -110,54 +111,12 @@ fn set_cookie(
     }
 }
 
-/// Two strings compared in time that does not depend on where they differ.
-fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
-}
-
-/// A page saying the service cannot answer now (the database or the index failed), with
-/// the failure's own status.
-fn unavailable(lang: Lang, e: &AppError) -> HttpResponse {
-    tracing::error!(error = %e.log_message(), "a web page failed");
-    let status = StatusCode::from_u16(e.code.status())
-        .ok()
-        .filter(StatusCode::is_server_error)
-        .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let m = lang.messages();
-    let body = html! {
-        p.problem role="alert" { (m.unavailable) }
-        p { a href=(link("/", &[("lang", lang.tag())])) { (m.go_home) } }
-    };
-    respond(
-        status,
-        true,
-        page(lang, None, m.unavailable, "/", &[], body),
-    )
-}
-
-/// A form's fields (at most the size actix gives a body).
-fn fields(body: &[u8]) -> Vec<(String, String)> {
-    form_urlencoded::parse(body)
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect()
-}
-
-fn see_other(to: &str) -> HttpResponse {
-    HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, to.to_owned()))
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .finish()
-}
-
 fn sign_in_page(
     lang: Lang,
     pairs: &[(String, String)],
     form_token: &str,
     email: &str,
+    next: &str,
     problem: Option<&str>,
 ) -> maud::Markup {
     let m = lang.messages();
@@ -170,6 +129,9 @@ fn sign_in_page(
         form.sign-in action="/login" method="post" {
             input type="hidden" name="csrf" value=(form_token);
             input type="hidden" name="lang" value=(lang.tag());
+            @if local_path(next) {
+                input type="hidden" name="next" value=(next);
+            }
             p {
                 label for="email" { (m.email) }
                 input #email type="email" name="email" value=(email) autocomplete="username" required;
@@ -198,7 +160,14 @@ pub async fn form(req: HttpRequest) -> HttpResponse {
     let mut res = respond(
         StatusCode::OK,
         true,
-        sign_in_page(lang, &pairs, &token, "", None),
+        sign_in_page(
+            lang,
+            &pairs,
+            &token,
+            "",
+            param(&pairs, "next").unwrap_or_default(),
+            None,
+        ),
     );
     set_cookie(&mut res, &req, FORM_COOKIE, &token, FORM_MAX_AGE, "Strict");
     res
@@ -217,6 +186,9 @@ pub async fn sign_in(
     let m = lang.messages();
     let pairs = vec![("lang".to_owned(), lang.tag().to_owned())];
     let email = param(&f, "email").unwrap_or_default().to_owned();
+    let next = param(&f, "next")
+        .filter(|n| local_path(n))
+        .unwrap_or_default();
     let sent = param(&f, "csrf").unwrap_or_default();
     let Some(expected) = cookie(&req, FORM_COOKIE).filter(|e| same(e, sent)) else {
         // A new form, with a new token, to try again with.
@@ -225,7 +197,7 @@ pub async fn sign_in(
                 let mut res = respond(
                     StatusCode::FORBIDDEN,
                     true,
-                    sign_in_page(lang, &pairs, &t, &email, Some(m.form_expired)),
+                    sign_in_page(lang, &pairs, &t, &email, next, Some(m.form_expired)),
                 );
                 set_cookie(&mut res, &req, FORM_COOKIE, &t, FORM_MAX_AGE, "Strict");
                 res
@@ -249,7 +221,8 @@ pub async fn sign_in(
     .await;
     let e = match started {
         Ok(s) => {
-            let mut res = see_other(&link("/", &[("lang", lang.tag())]));
+            let home = link("/", &[("lang", lang.tag())]);
+            let mut res = see_other(if next.is_empty() { &home } else { next });
             let max_age = SESSION_MAX_AGE;
             set_cookie(&mut res, &req, SESSION_COOKIE, &s.token, max_age, "Lax");
             set_cookie(&mut res, &req, FORM_COOKIE, "", 0, "Strict");
@@ -262,7 +235,7 @@ pub async fn sign_in(
         ErrorCode::TooManyRequests => (StatusCode::TOO_MANY_REQUESTS, m.too_many_attempts),
         _ => return unavailable(lang, &e),
     };
-    let page = sign_in_page(lang, &pairs, &expected, &email, Some(why));
+    let page = sign_in_page(lang, &pairs, &expected, &email, next, Some(why));
     let mut res = respond(status, true, page);
     for (name, value) in e.headers {
         if let (Ok(n), Ok(v)) = (
