@@ -216,11 +216,16 @@ fn encode(s: &str) -> String {
 
 /// A new staff account of `company`: its initial password.
 async fn staff(app: &TestApp, company: &str, email: &str, name: &str) -> String {
+    member(app, company, "staff", email, name).await
+}
+
+/// A new account of `org` in `role`: its initial password.
+async fn member(app: &TestApp, org: &str, role: &str, email: &str, name: &str) -> String {
     let res = app
         .operator()
         .post(
-            &format!("/api/v1/organizations/{company}/members"),
-            &json!({"email": email, "role": "staff", "display_name": name}),
+            &format!("/api/v1/organizations/{org}/members"),
+            &json!({"email": email, "role": role, "display_name": name}),
         )
         .await;
     res.expect(201);
@@ -443,4 +448,485 @@ async fn cookies_are_secure_under_a_real_name_and_never_taken_twice() {
     .await;
     let body = assert_page(&res, 403);
     assert!(body.contains("This form has expired"), "{body}");
+}
+
+/// A signed-in browser: its cookie, and the pages and forms it sends.
+struct Browser<'a> {
+    app: &'a TestApp,
+    cookie: String,
+}
+
+impl<'a> Browser<'a> {
+    async fn sign_in(app: &'a TestApp, email: &str, password: &str) -> Self {
+        Browser {
+            app,
+            cookie: sign_in(app, email, password).await,
+        }
+    }
+
+    async fn get(&self, path: &str) -> common::Response {
+        self.app
+            .anonymous()
+            .header("cookie", &self.cookie)
+            .get(path)
+            .await
+    }
+
+    /// A page that must answer `status`: its HTML.
+    async fn page(&self, path: &str, status: u16) -> String {
+        assert_page(&self.get(path).await, status)
+    }
+
+    /// Posts a form of `page` (its form token added): the answer.
+    async fn post(&self, page: &str, path: &str, fields: &[(&str, &str)]) -> common::Response {
+        // As a browser sends a form: its hidden token and language with it.
+        let lang = page
+            .split(r#"<html lang=""#)
+            .nth(1)
+            .and_then(|r| r.split('"').next())
+            .unwrap_or("en");
+        let mut body = format!("csrf={}&lang={lang}", form_token(page));
+        for (k, v) in fields {
+            body.push_str(&format!("&{k}={}", encode(v)));
+        }
+        post_form(self.app, path, Some(&self.cookie), &body).await
+    }
+
+    /// Posts a form that must be followed by a redirect: where it goes.
+    async fn post_then_go(&self, page: &str, path: &str, fields: &[(&str, &str)]) -> String {
+        let res = self.post(page, path, fields).await;
+        assert_eq!(res.status.as_u16(), 303, "{path}: {}", res.text());
+        res.header("location").expect("a location")
+    }
+}
+
+/// The one engagement of a need, through the API.
+async fn engagement_of(app: &TestApp, need: &str) -> serde_json::Value {
+    let res = app
+        .operator()
+        .get(&format!("/api/v1/engagements?need_id={need}"))
+        .await;
+    res.expect(200);
+    let items = res.json()["items"].as_array().unwrap().clone();
+    assert_eq!(items.len(), 1, "{items:?}");
+    items[0].clone()
+}
+
+/// A company posts a confidential need through the form, sees the professors who fit with
+/// their reasons, asks why another is missing, shortlists and invites one; the professor
+/// finds the invitation on their profile and declines it with a reason; on a second need
+/// the professor says they are interested and the company records the agreement. Every
+/// step is checked against the API.
+#[actix_web::test]
+async fn a_company_and_a_professor_go_from_a_need_to_an_agreement() {
+    let app = TestApp::spawn().await;
+    let university = app
+        .org_id("university", "National Tsing Hua University", "TW")
+        .await;
+    let company = app.org_id("company", "MediaTek", "TW").await;
+    let password = staff(&app, &company, "lin@mediatek.example", "Lin Staff").await;
+    let prof_password = member(
+        &app,
+        &university,
+        "faculty",
+        "wang@nthu.example",
+        "Wang Prof",
+    )
+    .await;
+    let prof_user = {
+        let token = app.login("wang@nthu.example", &prof_password).await;
+        app.user_id(&token).await
+    };
+    let res = app
+        .operator()
+        .post(
+            "/api/v1/faculty?refresh=wait_for",
+            &json!({"university_id": university, "owner_user_id": prof_user,
+                    "name": "Wang Li-Hua", "local_name": "王麗華",
+                    "research_interests": "Scheduling large language model training on GPU clusters",
+                    "keywords": ["GPU clusters", "LLM training", "scheduling"],
+                    "publications": [{"title": "Elastic scheduling of LLM training jobs on GPU clusters", "year": 2025}]}),
+        )
+        .await;
+    res.expect(201);
+    let wang = res.id();
+    let other = app
+        .create_indexed(
+            "/api/v1/faculty",
+            &json!({"university_id": university, "name": "Ho Chia-Wei",
+                    "research_interests": "Coastal sediment transport", "keywords": ["oceanography"]}),
+        )
+        .await;
+
+    // Signed out, the company's pages send the visitor to sign in, and back.
+    let res = app.anonymous().get("/needs").await;
+    assert_eq!(res.status.as_u16(), 303);
+    assert_eq!(
+        res.header("location").as_deref(),
+        Some("/login?next=%2Fneeds&lang=en")
+    );
+
+    let lin = Browser::sign_in(&app, "lin@mediatek.example", &password).await;
+    let list = lin.page("/needs", 200).await;
+    assert!(list.contains("Post a need"), "{list}");
+    let form = lin.page("/needs/new", 200).await;
+    for explained in [
+        "only your company and the professors you invite see it",
+        "any signed-in user",
+    ] {
+        assert!(form.contains(explained), "{form}");
+    }
+    let fields = [
+        ("company_id", company.as_str()),
+        ("title", "LLM training on GPU clusters"),
+        ("keywords", "GPU clusters, LLM training，scheduling"),
+        ("collaboration_types", "sponsored_research"),
+        ("collaboration_types", "joint_lab"),
+        ("budget_min", "1,500,000"),
+        ("budget_max", "3000000"),
+        ("currency", "twd"),
+        ("visibility", "confidential"),
+        ("status", "open"),
+        ("deadline", "2099-06-30"),
+    ];
+    // A budget that is not an amount is the form again, saying so, and posts nothing.
+    let mut bad = fields.to_vec();
+    bad.retain(|(k, _)| *k != "budget_min");
+    bad.push(("budget_min", "a lot"));
+    let res = lin.post(&form, "/needs", &bad).await;
+    let again = assert_page(&res, 400);
+    assert!(
+        again.contains(r#"role="alert""#) && again.contains("From: not an amount"),
+        "{again}"
+    );
+    assert!(
+        again.contains(r#"value="LLM training on GPU clusters""#),
+        "{again}"
+    );
+    let none = app
+        .operator()
+        .get(&format!("/api/v1/needs?company_id={company}"))
+        .await;
+    assert_eq!(none.json()["items"].as_array().unwrap().len(), 0);
+    // Without the form token nothing is posted either.
+    let res = post_form(
+        &app,
+        "/needs",
+        Some(&lin.cookie),
+        "title=x&visibility=public",
+    )
+    .await;
+    assert_page(&res, 403);
+
+    let at = lin.post_then_go(&form, "/needs", &fields).await;
+    let need = at
+        .strip_prefix("/needs/")
+        .and_then(|r| r.split('?').next())
+        .unwrap()
+        .to_owned();
+    let api = app.operator().get(&format!("/api/v1/needs/{need}")).await;
+    api.expect(200);
+    let n = api.json();
+    assert_eq!(n["visibility"], "confidential");
+    assert_eq!(
+        n["budget"],
+        json!({"min": 1_500_000_00i64, "max": 3_000_000_00i64, "currency": "TWD"})
+    );
+    assert_eq!(
+        n["keywords"],
+        json!(["GPU clusters", "LLM training", "scheduling"])
+    );
+    assert_eq!(
+        n["collaboration_types"],
+        json!(["sponsored_research", "joint_lab"])
+    );
+
+    // The ranking, with the same score as the API's and the reasons drawn.
+    let page = lin.page(&at, 200).await;
+    let matches = app
+        .operator()
+        .get(&format!("/api/v1/needs/{need}/matches"))
+        .await;
+    let top = &matches.json()["items"][0];
+    assert_eq!(top["faculty"]["id"], wang.as_str());
+    let shown = format!("<strong>{:.2}</strong>", top["score"].as_f64().unwrap());
+    assert!(page.contains(&shown), "{shown}: {page}");
+    assert!(
+        page.contains("Wang Li-Hua") && !page.contains("Ho Chia-Wei"),
+        "{page}"
+    );
+    assert!(page.contains("The words that made the score"), "{page}");
+    assert!(page.contains("<meter"), "{page}");
+    assert!(
+        page.contains("Elastic scheduling of LLM training jobs"),
+        "{page}"
+    );
+    assert!(
+        page.contains("TWD 1,500,000.00 – TWD 3,000,000.00"),
+        "{page}"
+    );
+
+    // Why is the oceanographer missing?
+    let why = lin.page(&format!("/needs/{need}/why?name=Ho"), 200).await;
+    assert!(why.contains(&format!("faculty_id={other}")), "{why}");
+    let why = lin
+        .page(&format!("/needs/{need}/why?faculty_id={other}"), 200)
+        .await;
+    assert!(why.contains("not listed for the need"), "{why}");
+    assert!(why.contains("No shared words."), "{why}");
+
+    // Shortlist, then invite from the shortlist.
+    let back = lin
+        .post_then_go(
+            &page,
+            &format!("/needs/{need}/engagements"),
+            &[("faculty_id", &wang), ("state", "shortlisted")],
+        )
+        .await;
+    assert_eq!(back, format!("/needs/{need}?lang=en#f-{wang}"));
+    let e = engagement_of(&app, &need).await;
+    assert_eq!(e["state"], "shortlisted");
+    let engagement = e["id"].as_str().unwrap().to_owned();
+    let page = lin.page(&format!("/needs/{need}"), 200).await;
+    assert!(page.contains(">shortlisted<"), "{page}");
+    let invite = [
+        ("to", "invited"),
+        ("from", "shortlisted"),
+        ("back", &format!("/needs/{need}")),
+    ];
+    let back = lin
+        .post_then_go(&page, &format!("/engagements/{engagement}"), &invite)
+        .await;
+    assert_eq!(back, format!("/needs/{need}?lang=en"));
+    assert_eq!(engagement_of(&app, &need).await["state"], "invited");
+    // The same button again, from a page that no longer shows the truth: refused, unchanged.
+    let res = lin
+        .post(&page, &format!("/engagements/{engagement}"), &invite)
+        .await;
+    let body = assert_page(&res, 409);
+    assert!(body.contains("It has moved to “invited”"), "{body}");
+
+    // The professor finds the invitation on their profile and declines it with a reason.
+    let wang_browser = Browser::sign_in(&app, "wang@nthu.example", &prof_password).await;
+    let res = wang_browser.get("/profile").await;
+    assert_eq!(
+        res.header("location"),
+        Some(format!("/faculty/{wang}?lang=en"))
+    );
+    let profile = wang_browser.page(&format!("/faculty/{wang}"), 200).await;
+    assert!(profile.contains("Invitations to answer"), "{profile}");
+    assert!(
+        profile.contains("LLM training on GPU clusters"),
+        "{profile}"
+    );
+    assert!(
+        profile.contains(r#"<option value="timeline">the timeline does not fit</option>"#),
+        "{profile}"
+    );
+    let decline = [
+        ("to", "declined"),
+        ("from", "invited"),
+        ("reason_code", "timeline"),
+        ("reason_text", "Busy until 2027"),
+        ("back", &format!("/faculty/{wang}")),
+    ];
+    wang_browser
+        .post_then_go(&profile, &format!("/engagements/{engagement}"), &decline)
+        .await;
+    let e = engagement_of(&app, &need).await;
+    assert_eq!(e["state"], "declined");
+    let last = e["events"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["reason_code"], "timeline");
+    assert_eq!(last["reason_text"], "Busy until 2027");
+    let history = lin.page(&format!("/engagements/{engagement}"), 200).await;
+    assert!(
+        history.contains("the timeline does not fit") && history.contains("Busy until 2027"),
+        "{history}"
+    );
+
+    // A public need: the professor says they are interested; the company records the agreement.
+    let second = app
+        .create_indexed(
+            "/api/v1/needs",
+            &json!({"company_id": company, "title": "Scheduling GPU clusters for inference",
+                    "keywords": ["GPU clusters", "scheduling"], "status": "open", "visibility": "public"}),
+        )
+        .await;
+    let page = wang_browser.page(&format!("/needs/{second}"), 200).await;
+    assert!(page.contains("I am interested (Wang Li-Hua)"), "{page}");
+    wang_browser
+        .post_then_go(
+            &page,
+            &format!("/needs/{second}/engagements"),
+            &[("faculty_id", &wang), ("state", "interested")],
+        )
+        .await;
+    let e = engagement_of(&app, &second).await;
+    assert_eq!(e["state"], "interested");
+    let id = e["id"].as_str().unwrap();
+    let page = lin.page(&format!("/engagements/{id}"), 200).await;
+    assert!(page.contains("Record the agreement"), "{page}");
+    lin.post_then_go(
+        &page,
+        &format!("/engagements/{id}"),
+        &[("to", "agreed"), ("from", "interested")],
+    )
+    .await;
+    assert_eq!(engagement_of(&app, &second).await["state"], "agreed");
+    let all = lin.page("/engagements", 200).await;
+    assert!(
+        all.contains(">agreed<") && all.contains(">declined<"),
+        "{all}"
+    );
+
+    // The same pages in Korean.
+    let page = lin.page(&format!("/needs/{need}?lang=ko"), 200).await;
+    assert!(
+        page.contains("적합한 교수") && page.contains("점수를 만든 단어"),
+        "{page}"
+    );
+}
+
+/// A professor edits their profile through the form: what they change is saved, what the
+/// form cannot show (a publication's abstract) is kept, and a form shown before someone
+/// else's change is not saved over it unseen.
+#[actix_web::test]
+async fn a_professor_edits_their_profile_and_keeps_what_the_form_does_not_show() {
+    let app = TestApp::spawn().await;
+    let university = app.org_id("university", "KAIST", "KR").await;
+    let password = member(
+        &app,
+        &university,
+        "faculty",
+        "kim@kaist.example",
+        "Kim Prof",
+    )
+    .await;
+    let user = {
+        let token = app.login("kim@kaist.example", &password).await;
+        app.user_id(&token).await
+    };
+    let res = app
+        .operator()
+        .post(
+            "/api/v1/faculty?refresh=wait_for",
+            &json!({"university_id": university, "owner_user_id": user, "name": "Kim Min-jun",
+                    "keywords": ["GPU"], "availability": ["consulting"],
+                    "publications": [{"title": "HBM thermal models", "year": 2024, "venue": "DAC",
+                                      "abstract": "We model heat in stacked DRAM."}]}),
+        )
+        .await;
+    res.expect(201);
+    let id = res.id();
+    let kim = Browser::sign_in(&app, "kim@kaist.example", &password).await;
+    let profile = kim.page(&format!("/faculty/{id}"), 200).await;
+    assert!(profile.contains("Edit the profile"), "{profile}");
+    let form = kim.page(&format!("/faculty/{id}/edit?lang=ko"), 200).await;
+    assert!(form.contains("2024 | HBM thermal models | DAC"), "{form}");
+    assert!(form.contains("프로필 수정"), "{form}");
+    let edit = format!("/faculty/{id}/edit");
+    let version = {
+        let at =
+            form.find(r#"name="version" value=""#).unwrap() + r#"name="version" value=""#.len();
+        form[at..at + form[at..].find('"').unwrap()].to_owned()
+    };
+    let fields = |keywords: &'static str, publications: &'static str| {
+        vec![
+            ("version", version.clone()),
+            ("keywords", keywords.to_owned()),
+            ("research_interests", "반도체 열 관리".to_owned()),
+            ("availability", "sponsored_research".to_owned()),
+            ("availability", "joint_lab".to_owned()),
+            ("visibility", "public".to_owned()),
+            ("publications", publications.to_owned()),
+        ]
+    };
+    let sent = fields("HBM, 반도체, thermal", "2024 | HBM thermal models | DAC");
+    let sent: Vec<(&str, &str)> = sent.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let to = kim.post_then_go(&form, &edit, &sent).await;
+    assert_eq!(to, format!("/faculty/{id}?lang=ko"));
+    let p = app
+        .operator()
+        .get(&format!("/api/v1/faculty/{id}"))
+        .await
+        .json();
+    assert_eq!(p["keywords"], json!(["HBM", "반도체", "thermal"]));
+    assert_eq!(
+        p["availability"],
+        json!(["sponsored_research", "joint_lab"])
+    );
+    assert_eq!(p["research_interests"], "반도체 열 관리");
+    assert_eq!(
+        p["publications"][0]["abstract"],
+        "We model heat in stacked DRAM."
+    );
+
+    // The same form, sent again after that change: refused with the changes kept on it.
+    let stale = fields(
+        "HBM",
+        "2024 | HBM thermal models | DAC\n2025 | Chiplet warpage | ECTC",
+    );
+    let stale: Vec<(&str, &str)> = stale.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let res = kim.post(&form, &edit, &stale).await;
+    let again = assert_page(&res, 400);
+    assert!(again.contains("다른 사람이 프로필을 바꿨습니다"), "{again}");
+    assert!(again.contains("Chiplet warpage"), "{again}");
+    let p = app
+        .operator()
+        .get(&format!("/api/v1/faculty/{id}"))
+        .await
+        .json();
+    assert_eq!(p["keywords"], json!(["HBM", "반도체", "thermal"]));
+    // Sent from the page that said so, it is saved: the new publication added, the abstract
+    // of the one whose title stayed kept.
+    kim.post_then_go(
+        &again,
+        &edit,
+        &stale
+            .iter()
+            .map(|(k, v)| (*k, *v))
+            .filter(|(k, _)| *k != "version")
+            .chain([("version", {
+                let at = again.find(r#"name="version" value=""#).unwrap()
+                    + r#"name="version" value=""#.len();
+                &again[at..at + again[at..].find('"').unwrap()]
+            })])
+            .collect::<Vec<_>>(),
+    )
+    .await;
+    let p = app
+        .operator()
+        .get(&format!("/api/v1/faculty/{id}"))
+        .await
+        .json();
+    assert_eq!(p["keywords"], json!(["HBM"]));
+    let pubs = p["publications"].as_array().unwrap();
+    assert_eq!(pubs.len(), 2, "{pubs:?}");
+    let old = pubs
+        .iter()
+        .find(|x| x["title"] == "HBM thermal models")
+        .unwrap();
+    assert_eq!(old["abstract"], "We model heat in stacked DRAM.");
+    assert!(
+        pubs.iter()
+            .any(|x| x["title"] == "Chiplet warpage" && x["year"] == 2025 && x["venue"] == "ECTC")
+    );
+
+    // Someone else's profile: no edit offered, and the form's post is refused.
+    let other = app
+        .create_indexed(
+            "/api/v1/faculty",
+            &json!({"university_id": university, "name": "Lee Ji-woo", "keywords": ["robots"]}),
+        )
+        .await;
+    let page = kim.page(&format!("/faculty/{other}"), 200).await;
+    assert!(!page.contains("Edit the profile"), "{page}");
+    let res = kim
+        .post(
+            &page,
+            &format!("/faculty/{other}/edit"),
+            &[("version", "1"), ("keywords", "mine")],
+        )
+        .await;
+    assert_page(&res, 403);
 }
