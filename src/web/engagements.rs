@@ -49,8 +49,8 @@ pub async fn table(s: &Signed, state: &AppState, list: &[Engagement]) -> Markup 
     html! {
         table.list {
             thead { tr {
-                th scope="col" { (m.type_need) }
-                th scope="col" { (m.type_faculty) }
+                th scope="col" { (m.need) }
+                th scope="col" { (m.professor) }
                 th scope="col" { (m.status) }
                 th scope="col" { (m.last_change) }
             } }
@@ -58,9 +58,9 @@ pub async fn table(s: &Signed, state: &AppState, list: &[Engagement]) -> Markup 
                 @for e in list {
                     tr {
                         td { a href=(s.link(&format!("/engagements/{}", e.id), &[])) {
-                            (need_titles.get(&e.need_id).map_or(e.need_id.as_str(), String::as_str))
+                            (need_titles.get(&e.need_id).map_or(m.need_hidden, String::as_str))
                         } }
-                        td { (faculty_names.get(&e.faculty_id).map_or(e.faculty_id.as_str(), String::as_str)) }
+                        td { (faculty_names.get(&e.faculty_id).map_or(m.profile_hidden, String::as_str)) }
                         td { (m.value(e.state.as_str())) }
                         td { (e.updated_at.format("%Y-%m-%d")) }
                     }
@@ -177,16 +177,24 @@ pub async fn show(
     let here = format!("/engagements/{id}");
     let need_title = need
         .as_ref()
-        .map_or(e.need_id.clone(), |n| n.value.title.clone());
+        .map_or(m.need_hidden.to_owned(), |n| n.value.title.clone());
     let faculty_name = profile
         .as_ref()
-        .map_or(e.faculty_id.clone(), |p| p.value.name.clone());
+        .map_or(m.profile_hidden.to_owned(), |p| p.value.name.clone());
     let title = format!("{need_title} · {faculty_name}");
     let body = html! {
         h1 { (need_title) " · " (faculty_name) }
         dl.facts {
-            dt { (m.type_need) } dd { a href=(s.link(&format!("/needs/{}", e.need_id), &[])) { (need_title) } }
-            dt { (m.type_faculty) } dd { a href=(s.link(&format!("/faculty/{}", e.faculty_id), &[])) { (faculty_name) } }
+            dt { (m.need) }
+            dd {
+                @if need.is_ok() { a href=(s.link(&format!("/needs/{}", e.need_id), &[])) { (need_title) } }
+                @else { (need_title) }
+            }
+            dt { (m.professor) }
+            dd {
+                @if profile.is_ok() { a href=(s.link(&format!("/faculty/{}", e.faculty_id), &[])) { (faculty_name) } }
+                @else { (faculty_name) }
+            }
             dt { (m.status) } dd { strong.state { (m.value(e.state.as_str())) } }
         }
         div.actions { (move_forms(&s, &e, company, owner, &here)) }
@@ -196,7 +204,10 @@ pub async fn show(
                 li {
                     time datetime=(ev.at.to_rfc3339()) { (ev.at.format("%Y-%m-%d %H:%M UTC")) }
                     " · "
-                    @if let Some(from) = ev.from { (m.value(from.as_str())) " → " }
+                    // A shortlist is the company's own note: others see the invitation alone.
+                    @if let Some(from) = ev.from.filter(|f| company || *f != EngagementState::Shortlisted) {
+                        (m.value(from.as_str())) " → "
+                    }
                     strong { (m.value(ev.to.as_str())) }
                     @if let Some(r) = ev.reason_code { " · " (m.value(r.as_str())) }
                     @if let Some(t) = &ev.reason_text { " · " q { (t) } }
@@ -254,7 +265,7 @@ pub async fn transition(
     let pre = Precondition::Versions(vec![current.version]);
     let here = format!("/engagements/{id}");
     match engagements::transition(&state.db, s.caller(), id, pre, input).await {
-        Ok(_) => see_other(&s.link(back_to(&f, &here), &[])),
+        Ok(_) => see_other(&back_to(&s, &f, &here)),
         Err(e) => s.failed(&e),
     }
 }

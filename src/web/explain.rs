@@ -89,6 +89,7 @@ pub fn why_not(m: &Messages, reasons: &[WhyNot]) -> Markup {
         ul.why-not {
             @for r in reasons {
                 li {
+                    (if r.list == "need_matches" { m.in_the_needs_list } else { m.in_the_professors_list }) ": "
                     strong {
                         (match r.code {
                             WhyNotCode::NoSharedTerms => m.why_no_shared_terms,
@@ -98,7 +99,7 @@ pub fn why_not(m: &Messages, reasons: &[WhyNot]) -> Markup {
                             WhyNotCode::NotVisibleToFaculty => m.why_not_visible_to_faculty,
                         })
                     }
-                    " " span.meta { (r.detail) }
+                    " — " span.meta { (r.detail) }
                 }
             }
         }

@@ -134,12 +134,12 @@ pub async fn show(
         .filter(|e| e.state == EngagementState::Invited)
         .collect();
     let engaged = table(&s, &state, &under_way).await;
-    let mut invitation_titles = Vec::new();
+    let mut invited_to = Vec::new();
     for e in &invitations {
-        let title = crate::service::needs::get(&state.db, s.caller(), e.need_id.clone(), false)
-            .await
-            .map_or_else(|_| e.need_id.clone(), |n| n.value.title);
-        invitation_titles.push(title);
+        match crate::service::needs::get(&state.db, s.caller(), e.need_id.clone(), false).await {
+            Ok(n) => invited_to.push(n.value),
+            Err(e) => return s.failed(&e),
+        }
     }
     let body = html! {
         h1 { (p.name) @if let Some(l) = &p.local_name { " " span lang="und" { (l) } } }
@@ -150,9 +150,15 @@ pub async fn show(
             section.invitations aria-labelledby="invitations" {
                 h2 #invitations { (m.invitations_to_answer) }
                 ul {
-                    @for (e, title) in invitations.iter().zip(&invitation_titles) {
+                    @for (e, n) in invitations.iter().zip(&invited_to) {
                         li {
-                            h3 { a href=(s.link(&format!("/needs/{}", e.need_id), &[])) { (title) } }
+                            h3 { a href=(s.link(&format!("/needs/{}", e.need_id), &[])) { (n.title) } }
+                            p.meta {
+                                (m.value(n.visibility.as_str()))
+                                @if let Some(d) = n.deadline { " · " (m.deadline) " " (d) }
+                                @if let Some(b) = &n.budget { " · " (super::money(b.min, &b.currency)) " – " (super::money(b.max, &b.currency)) }
+                            }
+                            @if let Some(t) = &n.summary { p { (t) } }
                             div.actions { (move_forms(&s, e, false, true, &here)) }
                         }
                     }

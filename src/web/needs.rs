@@ -74,7 +74,7 @@ pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
             } @else {
                 table.list {
                     thead { tr {
-                        th scope="col" { (m.field_title) }
+                        th scope="col" { (m.need_title) }
                         th scope="col" { (m.status) }
                         th scope="col" { (m.visibility) }
                         th scope="col" { (m.deadline) }
@@ -227,7 +227,7 @@ fn need_form(s: &Signed, form: &NeedForm, problems: &[String]) -> Markup {
                 input type="hidden" name="company_id" value=(companies.first().copied().unwrap_or_default());
             }
             p {
-                label for="title" { (m.field_title) }
+                label for="title" { (m.need_title) }
                 input #title name="title" value=(form.title) required maxlength="300";
             }
             p {
@@ -445,7 +445,10 @@ pub async fn show(
         Ok(p) => p,
         Err(e) => return s.failed(&e),
     };
-    let back = [("back", here.as_str())];
+    let rows: HashMap<&str, String> = by_faculty
+        .keys()
+        .map(|f| (*f, format!("{here}#f-{f}")))
+        .collect();
     let table = super::engagements::table(&s, &state, &under_way).await;
     let body = html! {
         h1 { (n.title) }
@@ -507,7 +510,7 @@ pub async fn show(
                                         Some(e) => {
                                             span.state { (m.value(e.state.as_str())) }
                                             @if e.state == EngagementState::Shortlisted && n.status == NeedStatus::Open {
-                                                (transition_button(&s, e, EngagementState::Invited, m.invite, &back))
+                                                (transition_button(&s, e, EngagementState::Invited, m.invite, &[("back", rows[f.id.as_str()].as_str())]))
                                             }
                                             " " a href=(s.link(&format!("/engagements/{}", e.id), &[])) { (m.follow_engagement) }
                                         }
@@ -659,6 +662,9 @@ pub async fn why(
             p {
                 (if pair.in_need_matches { m.listed_for_need } else { m.not_listed_for_need })
             }
+            p {
+                (if pair.in_faculty_matches { m.need_listed_for_faculty } else { m.need_not_listed_for_faculty })
+            }
             @if !pair.reasons.is_empty() { (why_not(m, &pair.reasons)) }
             (explanation(m, &pair.explanation))
             p { a href=(back) { (m.back_to_need) } }
@@ -708,7 +714,12 @@ pub async fn why(
     s.page(StatusCode::OK, m.why_not_heading, &here, body)
 }
 
-/// Where to go back to after a form: its `back` field when it is a path of this site.
-pub fn back_to<'a>(f: &'a [(String, String)], or: &'a str) -> &'a str {
-    param(f, "back").filter(|b| local_path(b)).unwrap_or(or)
+/// Where to go back to after a form: its `back` field when it is a path of this site (in
+/// the page's language, at the fragment it names), else `or`.
+pub fn back_to(s: &Signed, f: &[(String, String)], or: &str) -> String {
+    let back = param(f, "back").filter(|b| local_path(b)).unwrap_or(or);
+    match back.split_once('#') {
+        Some((path, fragment)) => format!("{}#{fragment}", s.link(path, &[])),
+        None => s.link(back, &[]),
+    }
 }

@@ -257,7 +257,7 @@ fn found(lang: Lang, asked: &Asked, r: &SearchResults, anonymous: bool) -> Marku
     html! {
         div.results {
             section.hits aria-labelledby="count" {
-                h2 #count { (Messages::count(m.results, r.total)) }
+                h2 #count { (Messages::count(if r.total == 1 { m.one_result } else { m.results }, r.total)) }
                 @if anonymous {
                     p.note { (m.public_only) }
                 }
@@ -302,14 +302,14 @@ fn found(lang: Lang, asked: &Asked, r: &SearchResults, anonymous: bool) -> Marku
                                     @let on = asked.filters.iter().any(|(f, x)| *f == param && *x == v.value);
                                     li {
                                         @if !linked {
-                                            (v.label.as_deref().unwrap_or(&v.value))
+                                            (v.label.as_deref().unwrap_or(m.value(&v.value)))
                                         } @else if on {
                                             a href=(asked.with(lang, &[(param, "")])) aria-current="true" {
-                                                (v.label.as_deref().unwrap_or(&v.value))
+                                                (v.label.as_deref().unwrap_or(m.value(&v.value)))
                                             }
                                         } @else {
                                             a href=(asked.with(lang, &[(param, &v.value)])) {
-                                                (v.label.as_deref().unwrap_or(&v.value))
+                                                (v.label.as_deref().unwrap_or(m.value(&v.value)))
                                             }
                                         }
                                         " " span.count { "(" (v.count) ")" }
@@ -344,14 +344,15 @@ fn hit_view(m: &Messages, hit: &SearchHit, names: &HashMap<&str, &str>) -> Marku
                     (org)
                 }
                 @if let Some(s) = &status {
-                    " · " (s)
+                    " · " (m.value(s.as_str()))
                 }
             }
             @for (field, name) in [("keywords", m.field_keywords), ("body", m.field_body)] {
                 @if let Some(text) = hit.highlights.get(field) {
                     p.fragment {
                         span.field { (name) ": " }
-                        (PreEscaped(text))
+                        // Keywords are kept one a line; a page shows them as a list.
+                        (PreEscaped(text.trim().replace('\n', ", ")))
                     }
                 }
             }

@@ -181,14 +181,19 @@ class Browser:
 JOURNEYS = []
 
 
-def journey(name, viewport=DESKTOP, mobile=False):
+def journey(name, viewport=DESKTOP, mobile=False, after=None):
     """Registers a journey: a function of no arguments, run in a browser of its own (fresh
-    cookies) at `viewport`; `mobile` emulates a phone (touch, device pixel ratio 2)."""
+    cookies) at `viewport`; `mobile` emulates a phone (touch, device pixel ratio 2).
+    Journeys run in the order they are registered, whatever the order of `--only`.
+    `after` names a journey this one builds on when both run (it must be registered
+    before, so it runs first); run alone, the journey makes what it needs itself."""
 
     def register(fn):
         if any(j["name"] == name for j in JOURNEYS):
             raise ValueError(f"two journeys named {name}")
-        JOURNEYS.append({"name": name, "fn": fn, "viewport": viewport, "mobile": mobile})
+        if after is not None and not any(j["name"] == after for j in JOURNEYS):
+            raise ValueError(f"journey {name} comes after {after}, which is not registered before it")
+        JOURNEYS.append({"name": name, "fn": fn, "viewport": viewport, "mobile": mobile, "after": after})
         return fn
 
     return register
@@ -338,34 +343,66 @@ def click_link(link_text, within="body", status=200):
     check_page(status)
 
 
-def _control(label_text):
-    """The form control a <label> with this visible text labels (for= or around it)."""
+def _control(label_text, within="body", prefix=False):
+    """The form control a <label> with this visible text labels (for= or around it), the
+    first in `within`. `prefix`: the label's text only begins with `label_text` followed by
+    a space or a colon (a choice named before its explanation: "confidential: only …")."""
     return _find(
-        """const t = arguments[0];
-        for (const l of document.querySelectorAll('label')) {
-            if (l.innerText.trim() === t && l.control) return l.control;
+        """const [t, scope, prefix] = arguments;
+        for (const l of document.querySelectorAll(scope + ' label')) {
+            const s = l.innerText.trim();
+            const named = s === t || (prefix && s.startsWith(t) && /^[:\\s]/.test(s.slice(t.length)));
+            if (named && l.control) return l.control;
         }
         return null;""",
-        f"control labelled {label_text!r} (a <label> with that text)",
+        f"control labelled {label_text!r} in {within} (a <label> with that text)",
         label_text,
+        within,
+        prefix,
     )
 
 
-def fill(label_text, value):
+def fill(label_text, value, within="body"):
     """Types `value` into the field labelled `label_text`, replacing what it held."""
-    field = _control(label_text)
+    field = _control(label_text, within)
     _c.browser.clear(field)
     if value:
         _c.browser.type(field, value)
     _c.last_field = field
 
 
-def choose(label_text):
-    """Ticks the radio button or checkbox labelled `label_text` (no navigation)."""
-    field = _control(label_text)
+def append(label_text, value, within="body"):
+    """Types `value` at the end of what the field labelled `label_text` holds ("\\n" is a
+    new line in a textarea)."""
+    field = _control(label_text, within)
+    _c.browser.type(field, value)
+    _c.last_field = field
+
+
+def choose(label_text, within="body", prefix=False):
+    """Ticks the radio button or checkbox labelled `label_text` (no navigation); `prefix`:
+    the label only begins with it (see _control)."""
+    field = _control(label_text, within, prefix)
     if not js("return arguments[0].checked", field):
         _c.browser.click(field)
     expect(js("return arguments[0].checked", field), f"{label_text!r} did not become chosen")
+    _c.last_field = field
+
+
+def select(label_text, option_text, within="body"):
+    """Picks the option whose visible text is `option_text` in the list labelled
+    `label_text` (clicked, as a person would; no navigation)."""
+    field = _control(label_text, within)
+    option = _find(
+        """const [s, t] = arguments;
+        return [...s.options].find(o => o.text.trim() === t) || null;""",
+        f"option {option_text!r} in {label_text!r}",
+        field,
+        option_text,
+    )
+    _c.browser.click(option)
+    chosen = js("const s = arguments[0]; return s.selectedIndex >= 0 ? s.options[s.selectedIndex].text.trim() : null", field)
+    expect(chosen == option_text, f"{label_text!r} shows {chosen!r}, not {option_text!r}")
     _c.last_field = field
 
 
@@ -385,16 +422,18 @@ def submit(status=200):
     check_page(status)
 
 
-def press(button_text, status=200):
-    """Presses the button whose visible text is `button_text` (its form is sent)."""
+def press(button_text, within="body", status=200):
+    """Presses the button whose visible text is `button_text` (the first one in `within`;
+    its form is sent)."""
     button = _find(
-        """const t = arguments[0];
-        for (const b of document.querySelectorAll('button, input[type=submit]')) {
+        """const [t, scope] = arguments;
+        for (const b of document.querySelectorAll(scope + ' button, ' + scope + ' input[type=submit]')) {
             if ((b.innerText || b.value).trim() === t && b.getClientRects().length) return b;
         }
         return null;""",
-        f"button {button_text!r}",
+        f"button {button_text!r} in {within}",
         button_text,
+        within,
     )
     _mark_page()
     _c.browser.click(button)

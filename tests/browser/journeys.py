@@ -14,6 +14,7 @@ The demo's records used here are in src/demo/ (people.json, world.json) and
 tests/fixtures/match-eval.json; its accounts' password is harness.DEMO_PASSWORD.
 """
 
+import datetime
 import re
 import sys
 
@@ -22,6 +23,7 @@ from harness import (  # noqa: F401 - the helpers a journey is written with
     ENTER,
     PHONE,
     TAB,
+    append,
     check_page,
     choose,
     click_link,
@@ -35,6 +37,7 @@ from harness import (  # noqa: F401 - the helpers a journey is written with
     path,
     press,
     see,
+    select,
     shot,
     sign_in,
     sign_out,
@@ -61,6 +64,35 @@ MEMBERS_NEED_WORDS = "SiC MOSFET gate oxide"
 # A confidential need (n-05, TSMC's): TSMC's account finds it, NVIDIA's and strangers do not.
 CONFIDENTIAL_NEED = "Measuring and predicting layer-to-layer alignment error in EUV multi-patterning"
 CONFIDENTIAL_NEED_WORDS = "EUV alignment error multi-patterning"
+
+# The company and professor journeys (run in this order; the professor answers the company's
+# invitation). NVIDIA's staff posts a confidential need in the words of Chen Yu-Ting's profile
+# (f-tw-ml-01 in match-eval.json: LLM training, distributed/parallel training, MoE, FP8,
+# GPU clusters, fault tolerance), so that she ranks for it and is the one invited: she is
+# the demo's professor account.
+COMPANY_EMAIL = "alex.wu@nvidia.example"
+PROFESSOR_EMAIL = "chen.yuting@ntu.example"
+PROFESSOR = "Chen Yu-Ting"
+NEED_TITLE = "Fault-tolerant FP8 training of Mixture-of-Experts LLMs on GPU clusters"
+NEED_SUMMARY = "Distributed and parallel LLM training at scale: Mixture-of-Experts, FP8, fault tolerance"
+NEED_KEYWORDS = (
+    "LLM training, distributed training, parallel training, Mixture-of-Experts, FP8 training, "
+    "GPU clusters, fault tolerance"
+)
+CONFIDENTIAL_HINT = (
+    "only your company and the professors you invite see it; it is still matched, and only you see the ranking."
+)
+# A professor of another field (biomaterials, hydrogels, tissue engineering: people.json),
+# who shares no word with the need.
+UNRELATED_PROFESSOR = "Liu Wen-Ting"
+DECLINE_REASON = "the timeline does not fit"
+DECLINE_TEXT = "Our cluster time is booked until next spring"
+NEW_KEYWORD = "elastic training"
+NEW_PUBLICATION = "2026 | A new paper title | MLSys"
+
+# What the company journey leaves for the professor journey: the need's and the
+# engagement's paths ("need", "engagement"). Run alone, the professor journey makes them.
+SHARED = {}
 
 
 # --- helpers of these journeys -----------------------------------------------------------------
@@ -92,6 +124,108 @@ def highlighted():
 
 def lang():
     return js("return document.documentElement.lang")
+
+
+def facts(css="dl.facts"):
+    """A page's facts list (<dl>) as {term: description}."""
+    return js(
+        """const out = {}; let term = null;
+        const dl = document.querySelector(arguments[0]);
+        if (!dl) return {};
+        for (const e of dl.children) {
+            if (e.tagName === 'DT') term = e.innerText.trim();
+            else if (e.tagName === 'DD' && term !== null) out[term] = e.innerText.trim();
+        }
+        return out;""",
+        css,
+    )
+
+
+def fill_date(label_text, day):
+    """Types a date into a date field as a person would: its parts in the order the
+    browser's locale shows them (mm/dd/yyyy in en-US), then checks the value it holds."""
+    order = js(
+        """return new Intl.DateTimeFormat(navigator.language)
+            .formatToParts(new Date(2000, 0, 2)).filter(p => p.type !== 'literal').map(p => p.type);"""
+    )
+    parts = {"year": f"{day.year:04d}", "month": f"{day.month:02d}", "day": f"{day.day:02d}"}
+    fill(label_text, "".join(parts[p] for p in order))
+    held = js(
+        "return [...document.querySelectorAll('label')].find(l => l.innerText.trim() === arguments[0]).control.value",
+        label_text,
+    )
+    expect(held == day.isoformat(), f"{label_text!r} holds {held!r}, not {day.isoformat()}")
+
+
+def link_starting(prefix, within="body"):
+    """The visible text of the first link in `within` whose text begins with `prefix`."""
+    found = js(
+        """const [t, scope] = arguments;
+        for (const a of document.querySelectorAll(scope + ' a[href]')) {
+            const s = a.innerText.trim();
+            if (s.startsWith(t) && a.getClientRects().length) return s;
+        }
+        return null;""",
+        prefix,
+        within,
+    )
+    expect(found, f"no link starting with {prefix!r} in {within}")
+    return found
+
+
+def ranked():
+    """The need page's ranked professors: [{id (the li's), name, score, terms}]."""
+    return js(
+        """return [...document.querySelectorAll('ol.matches > li')].map(li => ({
+            id: li.id,
+            name: li.querySelector('h3 a').innerText.trim(),
+            meter: li.querySelector('.score meter') ? li.querySelector('.score meter').value : null,
+            score: li.querySelector('.score strong') ? li.querySelector('.score strong').innerText.trim() : null,
+            caption: li.querySelector('table.terms caption') ? li.querySelector('table.terms caption').innerText.trim() : null,
+            terms: li.querySelectorAll('table.terms tbody tr').length,
+        }));"""
+    )
+
+
+def state_of(li_css):
+    """The engagement state a ranked professor's row shows (None before any)."""
+    return js("const s = document.querySelector(arguments[0] + ' .state'); return s && s.innerText.trim()", li_css)
+
+
+def fill_need(deadline):
+    """Fills in the need form at hand, by its labels: the confidential, open need in
+    Chen Yu-Ting's words, with a budget and `deadline`."""
+    fill("Title", NEED_TITLE)
+    fill("Summary", NEED_SUMMARY)
+    fill("Keywords", NEED_KEYWORDS)
+    choose("sponsored research")
+    fill("From", "150000")
+    fill("To", "300000")
+    fill("Currency (ISO code)", "USD")
+    fill_date("Deadline", deadline)
+    choose("confidential", prefix=True)
+    choose("open", prefix=True)
+
+
+def invite_professor(name):
+    """On the need's page, shortlists then invites the ranked professor `name`; leaves their
+    engagement's path in SHARED. Returns the row's CSS selector."""
+    row = next((r for r in ranked() if r["name"].startswith(name)), None)
+    expect(row, f"{name} is not among the ranked professors")
+    li = f"#{row['id']}"
+    expect(state_of(li) is None, f"{name} already shows the state {state_of(li)!r}")
+    press("Shortlist", within=li)
+    expect(state_of(li) == "shortlisted", f"{name} shows {state_of(li)!r} after Shortlist, not 'shortlisted'")
+    press("Invite", within=li)
+    expect(state_of(li) == "invited", f"{name} shows {state_of(li)!r} after Invite, not 'invited'")
+    SHARED["engagement"] = js("return document.querySelector(arguments[0] + ' .actions a').getAttribute('href')", li)
+    SHARED["engagement"] = SHARED["engagement"].split("?")[0]
+    return li
+
+
+def a_future_deadline():
+    """Some ten months ahead: open, and before any expiry a test could meet."""
+    return datetime.date.today() + datetime.timedelta(days=300)
 
 
 # --- the journeys ------------------------------------------------------------------------------
@@ -279,6 +413,259 @@ def phone():
     wide = js("return document.documentElement.scrollWidth")
     expect(wide <= PHONE[0], f"the page scrolls sideways: {wide} px wide on a {PHONE[0]} px screen")
     shot("results", readme=True)
+
+
+@journey("company")
+def company():
+    step("NVIDIA's staff signs in and opens the need form from its needs")
+    sign_in(COMPANY_EMAIL)
+    click_link("Your needs", within="header nav")
+    see("Post a need")
+    click_link("Post a need", within="main")
+    expect(path().startswith("/needs/new"), f"'Post a need' led to {path()}")
+    see("Who sees it", "Status")
+    # What each visibility means is written on the form, by the choice.
+    see(f"confidential: {CONFIDENTIAL_HINT}", within="form.edit")
+
+    step("a confidential, open need in the words of Chen Yu-Ting's work")
+    deadline = a_future_deadline()
+    fill_need(deadline)
+    shot("form")
+    submit()
+    expect(re.fullmatch(r"/needs/[0-9a-f-]{36}(\?.*)?", path()), f"posting the need led to {path()}")
+    SHARED["need"] = path().split("?")[0]
+    see(NEED_TITLE, within="h1")
+    posted = facts()
+    expect(posted.get("Status") == "open", f"the need's status reads {posted.get('Status')!r}, not 'open'")
+    expect(
+        posted.get("Who sees it") == "confidential",
+        f"the need's visibility reads {posted.get('Who sees it')!r}, not 'confidential'",
+    )
+    expect(posted.get("Deadline") == deadline.isoformat(), f"the deadline reads {posted.get('Deadline')!r}")
+    expect(posted.get("Budget") == "USD 150,000.00 – USD 300,000.00", f"the budget reads {posted.get('Budget')!r}")
+    expect(posted.get("Ways of working together") == "sponsored research", f"the collaboration reads {posted}")
+    see(NEED_SUMMARY)
+    shot("need")
+
+    step("the professors who fit, best first, each with the words that made the score")
+    see("Professors who fit, best first", within="#ranked")
+    rows = ranked()
+    expect(rows, "no professor is ranked for the need")
+    for r in rows:
+        expect(r["meter"] is not None and r["score"], f"{r['name']} has no score (meter and figure)")
+        expect(re.fullmatch(r"[01]\.\d\d", r["score"]), f"{r['name']}'s score reads {r['score']!r}")
+        expect(abs(r["meter"] - float(r["score"])) <= 0.006, f"{r['name']}'s meter and figure differ: {r}")
+    scores = [float(r["score"]) for r in rows]
+    expect(scores == sorted(scores, reverse=True), f"the professors are not best first: {scores}")
+    first = rows[0]
+    expect(first["caption"] == "The words that made the score", f"the first professor's table: {first['caption']!r}")
+    expect(first["terms"] > 0, "the words that made the first professor's score: no rows")
+    expect(float(first["score"]) > 0, "the first professor scores 0")
+    js("document.getElementById('ranked').scrollIntoView()")
+    shot("ranked", readme=True)
+    # The professor journey answers the invitation as Chen Yu-Ting: invite her when she is
+    # ranked (she should be: the need is in her words), else the first professor.
+    chosen = PROFESSOR if any(r["name"].startswith(PROFESSOR) for r in rows) else first["name"]
+    expect(chosen == PROFESSOR, f"{PROFESSOR} is not ranked for a need in her words ({[r['name'] for r in rows]})")
+
+    step(f"why is {UNRELATED_PROFESSOR} (biomaterials) not listed?")
+    see("Why is a professor not listed?", within="#why")
+    fill("The professor's name", UNRELATED_PROFESSOR)
+    submit()
+    click_link(link_starting(UNRELATED_PROFESSOR, within="main ul"))
+    see(UNRELATED_PROFESSOR, NEED_TITLE, within="h1")
+    see("This professor does not qualify for the need's list.")
+    reasons = texts("ul.why-not li")
+    expect(reasons, "no reason is given")
+    expect(
+        any(r.startswith("Professors for this need: No shared words.") for r in reasons),
+        f"the reasons given: {reasons}",
+    )
+    shot("why-not")
+    click_link("Back to the need")
+    expect(path().split("?")[0] == SHARED["need"], f"'Back to the need' led to {path()}")
+
+    step(f"shortlist, then invite, {chosen}")
+    row = invite_professor(chosen)
+    # Inviting comes back to the top of the page: the row, to show its state.
+    js("document.querySelector(arguments[0]).scrollIntoView()", row)
+    shot("invited")
+
+    step("the engagements page lists the invitation")
+    click_link("Engagements", within="header nav")
+    listed = js(
+        """return [...document.querySelectorAll('table.list tbody tr')].map(tr =>
+            [...tr.cells].map(c => c.innerText.trim()));"""
+    )
+    expect(
+        [NEED_TITLE, PROFESSOR, "invited"] in [row[:3] for row in listed],
+        f"the engagements do not list {PROFESSOR} invited to the need: {listed[:5]}",
+    )
+    shot("engagements")
+
+    step("the needs list shows the need open and confidential")
+    click_link("Your needs", within="header nav")
+    mine = js(
+        """return [...document.querySelectorAll('table.list tbody tr')].map(tr =>
+            [...tr.cells].map(c => c.innerText.trim()));"""
+    )
+    expect(
+        [NEED_TITLE, "open", "confidential", deadline.isoformat()] in mine,
+        f"the needs list does not show the need as posted: {mine[:5]}",
+    )
+
+    step("a budget that is not an amount is refused, the form kept as typed")
+    click_link("Post a need", within="main")
+    fill("Title", "A need with a vague budget")
+    fill("From", "a lot")
+    fill("To", "5000")
+    fill("Currency (ISO code)", "USD")
+    choose("public", prefix=True)
+    submit(status=400)
+    see("The form could not be saved:", "From: not an amount in this currency", within="[role=alert]")
+    kept = js("return [document.getElementById('title').value, document.getElementById('budget_min').value]")
+    expect(kept == ["A need with a vague budget", "a lot"], f"the refused form holds {kept}")
+    shot("bad-budget")
+
+
+def answering_need():
+    """The need Chen Yu-Ting is invited to, and its engagement: the company journey's when
+    it ran in this run, else made now through the same pages (so `--only professor` works)."""
+    if SHARED.get("need") and SHARED.get("engagement"):
+        return
+    step("(run alone) NVIDIA's staff posts the confidential need and invites Chen Yu-Ting")
+    sign_in(COMPANY_EMAIL)
+    visit("/needs/new?lang=en")
+    fill_need(a_future_deadline())
+    submit()
+    SHARED["need"] = path().split("?")[0]
+    invite_professor(PROFESSOR)
+    sign_out()
+
+
+@journey("professor", after="company")
+def professor():
+    answering_need()
+    need_link = f"a[href^='{SHARED['need']}?'], a[href='{SHARED['need']}']"
+
+    step("Chen Yu-Ting signs in and opens her profile: the invitation to answer")
+    sign_in(PROFESSOR_EMAIL)
+    click_link("Your profile", within="header nav")
+    expect(re.fullmatch(r"/faculty/[0-9a-f-]{36}(\?.*)?", path()), f"'Your profile' led to {path()}")
+    profile = path().split("?")[0]
+    see(PROFESSOR, within="h1")
+    see("Invitations to answer", within="section.invitations")
+    invited = js(
+        "return [...document.querySelectorAll('section.invitations li')].findIndex(li => li.querySelector(arguments[0]))",
+        need_link,
+    )
+    expect(invited >= 0, "the company's invitation is not among those to answer")
+    invitation = f"section.invitations li:nth-child({invited + 1})"
+    see(NEED_TITLE, within=invitation)
+    shot("invitation", readme=True)
+
+    step("the open needs that fit her, best first, with their reasons")
+    see("Open needs that fit, best first", within="#fitting")
+    fitting = js(
+        """return [...document.querySelectorAll('section[aria-labelledby=fitting] ol.matches > li')].map(li => ({
+            title: li.querySelector('h3 a').innerText.trim(),
+            href: li.querySelector('h3 a').getAttribute('href'),
+            score: li.querySelector('.score strong') ? li.querySelector('.score strong').innerText.trim() : null,
+            terms: li.querySelectorAll('table.terms tbody tr').length,
+        }));"""
+    )
+    expect(fitting, "no open need fits her")
+    expect(fitting[0]["score"] and fitting[0]["terms"] > 0, f"the best need has no score or no words: {fitting[0]}")
+    js("document.getElementById('fitting').scrollIntoView()")
+    shot("needs-that-fit")
+
+    step(f"she declines the invitation: {DECLINE_REASON}")
+    select("Why", DECLINE_REASON, within=invitation)
+    fill("In your words (optional; required for “other”)", DECLINE_TEXT, within=invitation)
+    press("Decline", within=invitation)
+    expect(path().split("?")[0] == profile, f"declining led to {path()}, not back to her profile")
+    expect(
+        not js("return document.querySelector('section.invitations ' + arguments[0])", need_link),
+        "the invitation is still there after declining it",
+    )
+
+    step("the engagement's history keeps her reason")
+    click_link("Engagements", within="header nav")
+    row = js(
+        """for (const tr of document.querySelectorAll('table.list tbody tr')) {
+            const a = tr.querySelector('a[href]');
+            if (a && a.getAttribute('href').split('?')[0] === arguments[0])
+                return {link: a.innerText.trim(), cells: [...tr.cells].map(c => c.innerText.trim())};
+        }
+        return null;""",
+        SHARED["engagement"],
+    )
+    expect(row, f"the engagements page does not list {SHARED['engagement']}")
+    expect(row["cells"][1:3] == [PROFESSOR, "declined"], f"the engagement's row reads {row['cells']}")
+    # Once declined, a confidential need is hidden from her again: the row says so.
+    expect(row["link"] == "a need you can no longer see", f"the row names the need {row['link']!r}")
+    click_link(row["link"], within="table.list")
+    expect(path().split("?")[0] == SHARED["engagement"], f"the engagement's link led to {path()}")
+    expect(facts().get("Status") == "declined", f"the engagement's status reads {facts().get('Status')!r}")
+    history = texts("ol.history li")
+    expect(
+        any("invited → declined" in h and DECLINE_REASON in h and DECLINE_TEXT in h for h in history),
+        f"no history line with her reason: {history}",
+    )
+    shot("declined")
+
+    step("she says she is interested in another open public need that fits her")
+    click_link("Your profile", within="header nav")
+    chosen = None
+    for need in fitting:
+        if need["href"].split("?")[0] == SHARED["need"]:
+            continue
+        visit(need["href"])
+        about = facts()
+        if about.get("Who sees it") == "public" and about.get("Status") == "open":
+            if js("return [...document.querySelectorAll('main button')].some(b => b.innerText.trim() === arguments[0])",
+                  f"I am interested ({PROFESSOR})"):
+                chosen = need
+                break
+    expect(chosen, f"no open public need that fits her lets her say she is interested: {fitting}")
+    press(f"I am interested ({PROFESSOR})")
+    expect(path().split("?")[0] == chosen["href"].split("?")[0], f"saying so led to {path()}")
+    see(f"{PROFESSOR}: interested", within="main")
+    not_see(f"I am interested ({PROFESSOR})", within="main")
+    shot("interested")
+
+    step("she edits her profile: one more keyword and a new publication")
+    visit(profile + "?lang=en")
+    click_link("Edit the profile", within="main")
+    old_publications = js("return document.getElementById('publications').value").splitlines()
+    expect(len(old_publications) >= 1, "her profile form shows no publications")
+    append("Keywords", f", {NEW_KEYWORD}")
+    append("Publications", f"\n{NEW_PUBLICATION}")
+    shot("edit")
+    submit()
+    expect(path().split("?")[0] == profile, f"saving led to {path()}, not her profile")
+    keywords = facts().get("Keywords", "")
+    expect(NEW_KEYWORD in [k.strip() for k in keywords.split(",")], f"her keywords read {keywords!r}")
+    see(f"Publications ({len(old_publications) + 1})")
+    listed = texts("ol.publications li")
+    expect("A new paper title (2026) · MLSys" in listed, f"the new publication is not listed: {listed}")
+    shot("profile-saved")
+
+    step("the form again keeps her earlier publications")
+    click_link("Edit the profile", within="main")
+    now = js("return document.getElementById('publications').value").splitlines()
+    for line in old_publications:
+        expect(line in now, f"the publication {line!r} is gone from the form: {now}")
+    expect(NEW_PUBLICATION in now, f"the new publication is not in the form: {now}")
+
+    step("the interface in Korean")
+    visit(profile + "?lang=en")
+    click_link("한국어", within="header")
+    expect(lang() == "ko", f"the page is in {lang()!r} after choosing 한국어")
+    see("내 프로필", "협력 진행", within="header nav")
+    see("프로필 수정", "맞는 공개 과제 (높은 순)", within="main")
+    expect(texts("header ul.languages a[aria-current]") == ["한국어"], "한국어 is not marked current")
+    shot("korean")
 
 
 if __name__ == "__main__":
