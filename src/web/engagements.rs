@@ -85,7 +85,7 @@ pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
         Ok(l) => l.items,
         Err(e) => return s.failed(&e),
     };
-    items.sort_by(|a, b| b.updated_at.cmp(&a.updated_at));
+    items.sort_by_key(|e| std::cmp::Reverse(e.updated_at));
     let table = table(&s, &state, &items).await;
     let body = html! {
         h1 { (m.engagements) }

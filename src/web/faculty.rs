@@ -128,7 +128,7 @@ pub async fn show(
         Ok(l) => l.items,
         Err(e) => return s.failed(&e),
     };
-    under_way.sort_by(|a, b| b.updated_at.cmp(&a.updated_at));
+    under_way.sort_by_key(|e| std::cmp::Reverse(e.updated_at));
     let invitations: Vec<_> = under_way
         .iter()
         .filter(|e| e.state == EngagementState::Invited)

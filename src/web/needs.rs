@@ -62,7 +62,7 @@ pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
             Err(e) => return s.failed(&e),
         }
     }
-    found.sort_by(|a, b| b.updated_at.cmp(&a.updated_at));
+    found.sort_by_key(|n| std::cmp::Reverse(n.updated_at));
     let body = html! {
         h1 { (m.your_needs) }
         @if companies(&s.session.caller).is_empty() {
