@@ -7,6 +7,7 @@
 //! out. The journeys of companies, professors and liaison offices are to come (issue 25).
 
 mod i18n;
+mod office;
 mod search;
 mod session;
 
@@ -26,7 +27,10 @@ const FORM_LIMIT: usize = 16 * 1024;
 
 /// Whether a path is one of the web app's (its pages get their own content security policy).
 pub fn is_web_path(path: &str) -> bool {
-    matches!(path, "/" | "/search" | "/login" | "/logout") || path.starts_with("/static/")
+    matches!(path, "/" | "/search" | "/login" | "/logout")
+        || path.starts_with("/static/")
+        || path == "/office"
+        || path.starts_with("/office/")
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -43,6 +47,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .app_data(web::PayloadConfig::new(FORM_LIMIT))
                 .route(web::post().to(session::sign_out)),
         )
+        .route("/office", web::get().to(office::dashboard))
+        .route("/office/exports/{file}", web::get().to(office::export))
         .route(STYLESHEET_PATH, web::get().to(stylesheet));
 }
 

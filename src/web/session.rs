@@ -121,7 +121,7 @@ fn same(a: &str, b: &str) -> bool {
 
 /// A page saying the service cannot answer now (the database or the index failed), with
 /// the failure's own status.
-fn unavailable(lang: Lang, e: &AppError) -> HttpResponse {
+pub(super) fn unavailable(lang: Lang, e: &AppError) -> HttpResponse {
     tracing::error!(error = %e.log_message(), "a web page failed");
     let status = StatusCode::from_u16(e.code.status())
         .ok()
@@ -146,7 +146,7 @@ fn fields(body: &[u8]) -> Vec<(String, String)> {
         .collect()
 }
 
-fn see_other(to: &str) -> HttpResponse {
+pub(super) fn see_other(to: &str) -> HttpResponse {
     HttpResponse::SeeOther()
         .insert_header((header::LOCATION, to.to_owned()))
         .insert_header((header::CACHE_CONTROL, "no-store"))
