@@ -141,6 +141,10 @@ fn page(
                         ul {
                             li { a href="/docs/" { (m.api_docs) } }
                             @if let Some(s) = who {
+                                @if !office::offices(&s.caller).is_empty() {
+                                    @let href = link("/office", &[("lang", lang.tag())]);
+                                    li { a href=(href) aria-current=[(path == "/office").then_some("true")] { (m.office_nav) } }
+                                }
                                 li.who { (Messages::count(m.signed_in_as, &s.display_name)) }
                                 li {
                                     form.sign-out action="/logout" method="post" {
