@@ -198,6 +198,7 @@ pub struct Messages {
     pub status_active: &'static str,
     pub status_completed: &'static str,
     pub status_terminated: &'static str,
+    pub status_renewing: &'static str,
     pub type_sponsored_research: &'static str,
     pub type_center_funding: &'static str,
     pub type_donation: &'static str,
@@ -331,6 +332,7 @@ pub const EN: Messages = Messages {
     status_active: "Active",
     status_completed: "Completed",
     status_terminated: "Terminated",
+    status_renewing: "Renewing",
     type_sponsored_research: "Sponsored research",
     type_center_funding: "Centre funding",
     type_donation: "Donation",
@@ -464,6 +466,7 @@ pub const KO: Messages = Messages {
     status_active: "진행 중",
     status_completed: "완료",
     status_terminated: "중단",
+    status_renewing: "갱신 중",
     type_sponsored_research: "위탁 연구",
     type_center_funding: "센터 출연금",
     type_donation: "기부",
@@ -597,6 +600,7 @@ pub const ZH_HANT: Messages = Messages {
     status_active: "執行中",
     status_completed: "已完成",
     status_terminated: "已終止",
+    status_renewing: "續約中",
     type_sponsored_research: "委託研究",
     type_center_funding: "中心經費",
     type_donation: "捐贈",
@@ -667,7 +671,7 @@ impl Messages {
     }
 
     /// The liaison office's strings with their field names, for the completeness test.
-    pub fn office_all(&self) -> [(&'static str, &'static str); 82] {
+    pub fn office_all(&self) -> [(&'static str, &'static str); 83] {
         [
             ("office_nav", self.office_nav),
             ("office_heading", self.office_heading),
@@ -738,6 +742,7 @@ impl Messages {
             ("status_active", self.status_active),
             ("status_completed", self.status_completed),
             ("status_terminated", self.status_terminated),
+            ("status_renewing", self.status_renewing),
             ("type_sponsored_research", self.type_sponsored_research),
             ("type_center_funding", self.type_center_funding),
             ("type_donation", self.type_donation),

@@ -604,6 +604,7 @@ fn currency_figure(m: &Messages, currency: &str, years: &YearAmounts, r: &Fundin
     let total = r.totals.iter().find(|t| t.currency == currency);
     html! {
         figure.chart-figure {
+            h3 { (title) }
             svg.chart viewBox=(format!("0 0 720 {height}")) role="img" aria-labelledby=(id) {
                 title id=(id) { (title) }
                 defs {
@@ -719,7 +720,7 @@ fn center_view(m: &Messages, c: &CenterReportItem, compute: &[ComputeResource]) 
             dl {
                 dt { (m.center_status) }
                 dd {
-                    (c.status)
+                    (center_status(m, &c.status))
                     @if let Some(d) = c.established_date { " · " (d) }
                     " – "
                     @if let Some(d) = c.end_date { (d) }
@@ -775,6 +776,15 @@ fn center_view(m: &Messages, c: &CenterReportItem, compute: &[ComputeResource]) 
                 }
             }
         }
+    }
+}
+
+/// The status of a centre the report lists (active or renewing), by its wire name.
+fn center_status<'a>(m: &'a Messages, s: &'a str) -> &'a str {
+    match s {
+        "active" => m.status_active,
+        "renewing" => m.status_renewing,
+        other => other,
     }
 }
 
