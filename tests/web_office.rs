@@ -543,3 +543,82 @@ async fn the_dashboard_speaks_korean_and_chinese() {
         assert!(body.contains(text), "{text}: {body}");
     }
 }
+
+#[actix_web::test]
+async fn an_account_in_several_offices_chooses_the_university() {
+    let app = TestApp::spawn().await;
+    let ntu = app.org_id("university", "NTU", "TW").await;
+    let nthu = app.org_id("university", "NTHU", "TW").await;
+    let (email, password) = account(&app, &ntu, "staff", "ILO").await;
+    app.operator()
+        .post(
+            &format!("/api/v1/organizations/{nthu}/members"),
+            &json!({"email": email, "role": "admin"}),
+        )
+        .await
+        .expect(201);
+    let office = sign_in(&app, &email, &password).await;
+    // The first office by default, the other one on asking.
+    let body = assert_page(&browse(&app, &office, "/office").await, 200);
+    assert!(body.contains("Liaison office · NTU</h1>"), "{body}");
+    assert!(
+        body.contains(r#"<select id="university_id" name="university_id">"#),
+        "{body}"
+    );
+    assert!(
+        body.contains(&format!(r#"<option value="{ntu}" selected>NTU</option>"#)),
+        "{body}"
+    );
+    assert!(
+        body.contains(&format!(r#"<option value="{nthu}">NTHU</option>"#)),
+        "{body}"
+    );
+    let body = assert_page(
+        &browse(&app, &office, &format!("/office?university_id={nthu}")).await,
+        200,
+    );
+    assert!(body.contains("Liaison office · NTHU</h1>"), "{body}");
+    assert!(
+        body.contains(&format!(r#"<option value="{nthu}" selected>NTHU</option>"#)),
+        "{body}"
+    );
+    assert!(
+        body.contains(&format!("/office/exports/funding.csv?university_id={nthu}")),
+        "{body}"
+    );
+}
+
+/// Many projects: pages of 50, each page well under 200 KB, the next one a link away.
+#[actix_web::test]
+async fn a_large_office_pages_its_projects_and_stays_small() {
+    let app = TestApp::spawn().await;
+    let uni = app.org_id("university", "NTU", "TW").await;
+    let co = app.org_id("company", "MediaTek", "TW").await;
+    let (email, password) = account(&app, &uni, "staff", "ILO").await;
+    let office = sign_in(&app, &email, &password).await;
+    let token = app.login(&email, &password).await;
+    for i in 0..55 {
+        let title = format!("Project {i:02} {}", "半導體製程與先進封裝 ".repeat(15));
+        id(app
+            .as_(&token)
+            .post(
+                "/api/v1/funded-projects",
+                &json!({"title": title, "type": "sponsored_research", "sponsor_id": co,
+                        "university_id": uni, "amount_minor": 1_000_000i64 * (i + 1), "currency": "TWD",
+                        "start_date": format!("{}-01-01", 2000 + i), "status": "active",
+                        "visibility": "participants"}),
+            )
+            .await)
+        .await;
+    }
+    let body = assert_page(&browse(&app, &office, "/office").await, 200);
+    assert_eq!(body.matches("<th scope=\"row\">Project ").count(), 50);
+    let at = body.find(r#"<a rel="next" href=""#).expect("a next page");
+    let rest = &body[at + r#"<a rel="next" href=""#.len()..];
+    let next = rest[..rest.find('"').unwrap()].replace("&amp;", "&");
+    let body = assert_page(&browse(&app, &office, &next).await, 200);
+    assert_eq!(body.matches("<th scope=\"row\">Project ").count(), 5);
+    assert!(!body.contains(r#"rel="next""#), "{body}");
+    let body = assert_page(&browse(&app, &office, "/office?cursor=garbage").await, 400);
+    assert!(body.contains("cursor"), "{body}");
+}
