@@ -156,7 +156,7 @@ pub async fn show(
                             p.meta {
                                 (m.value(n.visibility.as_str()))
                                 @if let Some(d) = n.deadline { " · " (m.deadline) " " (d) }
-                                @if let Some(b) = &n.budget { " · " (super::money(b.min, &b.currency)) " – " (super::money(b.max, &b.currency)) }
+                                @if let Some(b) = &n.budget { " · " (super::money(b.min.into(), &b.currency)) " – " (super::money(b.max.into(), &b.currency)) }
                             }
                             @if let Some(t) = &n.summary { p { (t) } }
                             div.actions { (move_forms(&s, e, false, true, &here)) }

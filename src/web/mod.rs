@@ -13,6 +13,7 @@ mod explain;
 mod faculty;
 mod i18n;
 mod needs;
+mod office;
 mod search;
 mod session;
 mod signed;
@@ -36,7 +37,7 @@ const EDIT_LIMIT: usize = 512 * 1024;
 /// Whether a path is one of the web app's (its pages get their own content security policy).
 pub fn is_web_path(path: &str) -> bool {
     matches!(path, "/" | "/search" | "/login" | "/logout" | "/profile")
-        || ["/static", "/needs", "/engagements", "/faculty"]
+        || ["/static", "/needs", "/engagements", "/faculty", "/office"]
             .iter()
             .any(|p| {
                 path.strip_prefix(p)
@@ -81,7 +82,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             form("/faculty/{id}/edit")
                 .route(web::get().to(faculty::edit_form))
                 .route(web::post().to(faculty::update)),
-        );
+        )
+        .route("/office", web::get().to(office::dashboard))
+        .route("/office/exports/{file}", web::get().to(office::export));
 }
 
 /// A resource whose forms may post up to `EDIT_LIMIT`.
@@ -229,37 +232,45 @@ fn nav(m: &Messages, c: &crate::service::policy::Caller) -> Vec<(&'static str, &
     if has(OrganizationKind::University, &[Role::Faculty]) {
         items.push(("/profile", m.your_profile));
     }
+    if !office::offices(c).is_empty() {
+        items.push(("/office", m.office_nav));
+    }
     items.push(("/engagements", m.engagements));
     items
 }
 
-/// An amount in minor units, written in the currency's major units with its code.
-fn money(minor: i64, currency: &str) -> String {
-    let exp = crate::service::reports::minor_exponent(currency);
-    let unit = 10i64.pow(exp);
-    let (sign, abs) = if minor < 0 {
-        ("-", minor.unsigned_abs())
-    } else {
-        ("", minor.unsigned_abs())
-    };
-    let whole = abs / unit as u64;
-    let mut grouped = String::new();
-    for (i, c) in whole.to_string().chars().rev().enumerate() {
-        if i > 0 && i % 3 == 0 {
-            grouped.push(',');
+/// Digits grouped by thousands: `1234567` → `1,234,567`.
+fn grouped(n: u128) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
         }
-        grouped.push(c);
+        out.push(c);
     }
-    let whole: String = grouped.chars().rev().collect();
+    out
+}
+
+/// An amount of minor units written in the currency's major unit: `123456` USD →
+/// `1,234.56`, `123456` KRW → `123,456`.
+fn amount(minor: i128, currency: &str) -> String {
+    let exp = crate::service::reports::minor_exponent(currency);
+    let unit = 10u128.pow(exp);
+    let abs = minor.unsigned_abs();
+    let sign = if minor < 0 { "-" } else { "" };
+    let whole = grouped(abs / unit);
     if exp == 0 {
-        format!("{currency} {sign}{whole}")
+        format!("{sign}{whole}")
     } else {
-        let frac = abs % unit as u64;
-        format!(
-            "{currency} {sign}{whole}.{frac:0width$}",
-            width = exp as usize
-        )
+        let frac = abs % unit;
+        format!("{sign}{whole}.{frac:0width$}", width = exp as usize)
     }
+}
+
+/// An amount with its currency's code: `USD 1,234.56`.
+fn money(minor: i128, currency: &str) -> String {
+    format!("{currency} {}", amount(minor, currency))
 }
 
 /// An amount typed in major units (`1,200,000` or `1200.50`) in minor units of `currency`.

@@ -362,7 +362,7 @@ fn facts(m: &Messages, n: &Need) -> Markup {
             dt { (m.status) } dd { (m.value(n.status.as_str())) }
             dt { (m.visibility) } dd { (m.value(n.visibility.as_str())) }
             @if let Some(b) = &n.budget {
-                dt { (m.budget) } dd { (money(b.min, &b.currency)) " – " (money(b.max, &b.currency)) }
+                dt { (m.budget) } dd { (money(b.min.into(), &b.currency)) " – " (money(b.max.into(), &b.currency)) }
             }
             @if let Some(d) = n.duration_months { dt { (m.duration_months) } dd { (d) } }
             @if let Some(d) = n.deadline { dt { (m.deadline) } dd { (d) } }

@@ -20,6 +20,7 @@ pub const PG_ENV: &str = "LIAISON_TEST_POSTGRES_URL";
 
 pub mod receiver;
 pub mod smtp;
+pub mod web;
 
 /// A database of the test's own, dropped (PostgreSQL) or deleted (SQLite) afterwards.
 pub struct TestDb {
