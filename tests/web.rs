@@ -479,7 +479,7 @@ async fn a_company_and_a_professor_go_from_a_need_to_an_agreement() {
     assert_eq!(n["visibility"], "confidential");
     assert_eq!(
         n["budget"],
-        json!({"min": 1_500_000_00i64, "max": 3_000_000_00i64, "currency": "TWD"})
+        json!({"min": 150_000_000_i64, "max": 300_000_000_i64, "currency": "TWD"})
     );
     assert_eq!(
         n["keywords"],

@@ -447,6 +447,61 @@ def keys(*keys):
     _c.browser.keys(*keys)
 
 
+class _Unredirected(urllib.request.HTTPRedirectHandler):
+    """A redirect is an answer to report (e.g. to the sign-in page), not one to follow."""
+
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def fetch_link(link_text, within="body"):
+    """Reads the file the link whose visible text is `link_text` (the first in `within`)
+    points at, over HTTP with the browser's own session, and stays on the page: a download
+    does not navigate, so there is no page to check. The session is the browser's cookies
+    as WebDriver gives them (HttpOnly ones too); only the service under test (127.0.0.1) is
+    asked, and a redirect is returned, not followed. Returns {url, download (the link's
+    download attribute, None without), status, headers (names in lower case), body (text)}."""
+    link = _find(
+        """const [t, scope] = arguments;
+        for (const a of document.querySelectorAll(scope + ' a[href]')) {
+            if (a.innerText.trim() === t && a.getClientRects().length)
+                return {href: a.href, download: a.getAttribute('download')};
+        }
+        return null;""",
+        f"link {link_text!r} in {within}",
+        link_text,
+        within,
+    )
+    address = link["href"]
+    parts, base = urllib.parse.urlsplit(address), urllib.parse.urlsplit(_c.base)
+    expect(
+        parts.scheme == "http" and parts.hostname == "127.0.0.1" and parts.netloc == base.netloc,
+        f"link {link_text!r} leads to {address}, not to the service under test ({_c.base})",
+    )
+    cookies = _c.browser.cmd("GET", "/cookie") or []
+    jar = "; ".join(
+        f"{c['name']}={c['value']}" for c in cookies if c.get("domain", "127.0.0.1").lstrip(".") == "127.0.0.1"
+    )
+    headers = {"Accept": "*/*", "User-Agent": "liaison-browser-tests"}
+    if jar:
+        headers["Cookie"] = jar
+    request = urllib.request.Request(address, headers=headers, method="GET")
+    opener = urllib.request.build_opener(_Unredirected)
+    try:
+        res = opener.open(request, timeout=WAIT_SECONDS)
+    except urllib.error.HTTPError as e:
+        res = e  # an error status (or a redirect) is an answer too
+    with res:
+        body = res.read()
+        return {
+            "url": address,
+            "download": link["download"],
+            "status": res.getcode(),
+            "headers": {k.lower(): v for k, v in res.headers.items()},
+            "body": body.decode("utf-8", errors="replace"),
+        }
+
+
 def sign_in(email, password=DEMO_PASSWORD):
     """Signs in through the English sign-in form and checks the header says who."""
     visit("/login?lang=en")

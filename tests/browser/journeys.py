@@ -15,6 +15,7 @@ tests/fixtures/match-eval.json; its accounts' password is harness.DEMO_PASSWORD.
 """
 
 import datetime
+import decimal
 import re
 import sys
 
@@ -28,6 +29,7 @@ from harness import (  # noqa: F401 - the helpers a journey is written with
     choose,
     click_link,
     expect,
+    fetch_link,
     fill,
     journey,
     js,
@@ -89,6 +91,28 @@ DECLINE_REASON = "the timeline does not fit"
 DECLINE_TEXT = "Our cluster time is booked until next spring"
 NEW_KEYWORD = "elastic training"
 NEW_PUBLICATION = "2026 | A new paper title | MLSys"
+
+# The office journey: NTU's industry-liaison office (Lin Mei-Ling, world.json) and what its
+# dashboard (src/web/office.rs) says, in English and in Traditional Chinese.
+OFFICE_EMAIL = "ilo@ntu.example"
+OFFICE_NAV = "Liaison office"
+OFFICE_NAV_ZH = "產學合作處"
+OFFICE_HEADING_ZH = "產學合作處總覽"
+OFFICE_FORBIDDEN = (
+    "This dashboard is for the admins and staff of a university's liaison office. Your account belongs to none."
+)
+# After every dated record of the demo: nothing happened in the period from then on.
+LATER = datetime.date(2099, 1, 1)
+# The funnel's stages as funnel.csv names them, in the order the dashboard shows them.
+FUNNEL_STAGES = [
+    "needs",
+    "engagements",
+    "invited",
+    "responded",
+    "agreed",
+    "funded_projects_from_needs",
+    "funded_projects_from_engagements",
+]
 
 # What the company journey leaves for the professor journey: the need's and the
 # engagement's paths ("need", "engagement"). Run alone, the professor journey makes them.
@@ -221,6 +245,119 @@ def invite_professor(name):
     SHARED["engagement"] = js("return document.querySelector(arguments[0] + ' .actions a').getAttribute('href')", li)
     SHARED["engagement"] = SHARED["engagement"].split("?")[0]
     return li
+
+
+def figure_number(shown):
+    """A figure as the dashboard writes it ("1,234" or "48,000,000.00") as a Decimal."""
+    cleaned = shown.strip().replace(",", "")
+    expect(re.fullmatch(r"-?\d+(\.\d+)?", cleaned), f"{shown!r} is not a figure")
+    return decimal.Decimal(cleaned)
+
+
+def funnel():
+    """The dashboard's funnel: its chart (stage labels, bar widths, the numbers written
+    beside the bars, role, title) and the table that follows it, as rows [stage, number]."""
+    return js(
+        """const svg = document.querySelector('section.funnel svg.chart');
+        if (!svg) return null;
+        const title = svg.querySelector(':scope > title');
+        const table = svg.nextElementSibling;
+        return {
+            role: svg.getAttribute('role'),
+            title: title ? title.textContent.trim() : null,
+            named_by_title: !!title && svg.getAttribute('aria-labelledby') === title.id,
+            labels: [...svg.querySelectorAll('text.label')].map(t => t.textContent.trim()),
+            values: [...svg.querySelectorAll('text.value')].map(t => t.textContent.trim()),
+            bars: [...svg.querySelectorAll('rect.bar')].map(r => parseFloat(r.getAttribute('width'))),
+            table: table && table.matches('table.figures')
+                ? [...table.querySelectorAll('tbody tr')].map(tr => [tr.cells[0].innerText.trim(), tr.cells[1].innerText.trim()])
+                : null,
+        };"""
+    )
+
+
+def funding_figures():
+    """Each currency's funding figure: heading, chart (role, title, year labels, the texts
+    beside the bars) and the table after it (head, year rows, Total row)."""
+    return js(
+        """return [...document.querySelectorAll('section.funding figure.chart-figure')].map(f => {
+            const svg = f.querySelector('svg.chart');
+            const title = svg && svg.querySelector(':scope > title');
+            const table = svg && svg.nextElementSibling;
+            const row = tr => [...tr.cells].map(c => c.innerText.trim());
+            return {
+                heading: f.querySelector('h3') ? f.querySelector('h3').innerText.trim() : null,
+                role: svg && svg.getAttribute('role'),
+                title: title ? title.textContent.trim() : null,
+                years: svg ? [...svg.querySelectorAll('text.label')].map(t => t.textContent.trim()) : [],
+                values: svg ? [...svg.querySelectorAll('text.value')].map(t => t.textContent.trim()) : [],
+                head: table && table.matches('table.figures') ? [...table.querySelectorAll('thead th')].map(th => th.innerText.trim()) : null,
+                rows: table && table.matches('table.figures') ? [...table.querySelectorAll('tbody tr')].map(row) : [],
+                foot: table && table.matches('table.figures') ? [...table.querySelectorAll('tfoot tr')].map(row) : [],
+            };
+        });"""
+    )
+
+
+def centres():
+    """The research centres: [{name, facts: {term: [items] or [text]}}]."""
+    return js(
+        """return [...document.querySelectorAll('section.centers article.center')].map(a => {
+            const facts = {}; let term = null;
+            for (const e of a.querySelector('dl').children) {
+                if (e.tagName === 'DT') term = e.innerText.trim();
+                else if (e.tagName === 'DD' && term !== null) {
+                    const items = [...e.querySelectorAll('li')].map(li => li.innerText.trim());
+                    facts[term] = items.length ? items : [e.innerText.trim()];
+                }
+            }
+            return {name: a.querySelector('h3').innerText.trim(), facts: facts};
+        });"""
+    )
+
+
+def table_rows(css):
+    """A table's column headings and body rows (cells' visible text)."""
+    return js(
+        """const t = document.querySelector(arguments[0]);
+        if (!t) return null;
+        return {
+            head: [...t.querySelectorAll('thead th')].map(th => th.innerText.trim()),
+            rows: [...t.querySelectorAll('tbody tr')].map(tr => [...tr.cells].map(c => c.innerText.trim())),
+        };""",
+        css,
+    )
+
+
+def check_funnel():
+    """The funnel chart is an image with a title, every bar has its number beside it, and
+    the table after it has the same figures, stage by stage. Returns [(stage, number)]."""
+    f = funnel()
+    expect(f, "no funnel chart (section.funnel svg.chart)")
+    expect(f["role"] == "img", f"the funnel chart's role is {f['role']!r}, not 'img'")
+    expect(f["title"], "the funnel chart has no <title>")
+    expect(f["named_by_title"], "the funnel chart is not labelled by its <title> (aria-labelledby)")
+    expect(f["table"] is not None, "no table of figures follows the funnel chart")
+    expect(len(f["bars"]) == len(FUNNEL_STAGES), f"{len(f['bars'])} bars in the funnel, not {len(FUNNEL_STAGES)}")
+    expect(
+        len(f["labels"]) == len(f["values"]) == len(f["bars"]),
+        f"the funnel has {len(f['bars'])} bars, {len(f['labels'])} labels and {len(f['values'])} numbers",
+    )
+    chart = list(zip(f["labels"], f["values"]))
+    expect(chart == [tuple(r) for r in f["table"]], f"the funnel chart says {chart}, its table {f['table']}")
+    numbers = [figure_number(v) for v in f["values"]]
+    for (label, n), width in zip(chart, f["bars"]):
+        expect((width > 0) == (figure_number(n) > 0), f"the bar of {label!r} ({n}) is {width} wide")
+    order = sorted(range(len(numbers)), key=lambda i: numbers[i])
+    widths = [f["bars"][i] for i in order]
+    expect(widths == sorted(widths), f"the funnel's bars are not as long as their numbers: {numbers} {f['bars']}")
+    return [(label, int(figure_number(n))) for label, n in chart]
+
+
+def csv_rows(body):
+    """A CSV file's lines (its byte-order mark aside) split at commas (the files checked
+    here have no quoted commas in the lines read)."""
+    return [line.split(",") for line in body.lstrip("\ufeff").splitlines() if line]
 
 
 def a_future_deadline():
@@ -666,6 +803,151 @@ def professor():
     see("프로필 수정", "맞는 공개 과제 (높은 순)", within="main")
     expect(texts("header ul.languages a[aria-current]") == ["한국어"], "한국어 is not marked current")
     shot("korean")
+
+
+@journey("office")
+def office():
+    step("NTU's liaison office signs in and follows the header to its dashboard")
+    sign_in(OFFICE_EMAIL)
+    see(OFFICE_NAV, within="header nav")
+    click_link(OFFICE_NAV, within="header nav")
+    expect(path().split("?")[0] == "/office", f"{OFFICE_NAV!r} led to {path()}")
+    expect(texts("header nav a[aria-current=page]") == [OFFICE_NAV], "the header does not mark the dashboard current")
+    see("Liaison office · National Taiwan University", within="h1")
+    see("Download the reports", "From needs to funded projects", "Funding by year", "Research centres", "Funded projects")
+
+    step("the funnel: a chart with a title, each bar's number beside it, the same figures in its table")
+    stages = check_funnel()
+    expect(stages[0][1] > 0, f"no need with an engagement in the demo's funnel: {stages}")
+    expect(js("return window.scrollY") == 0, "the dashboard did not open at its top")
+    expect(
+        js("const r = document.querySelector('section.funnel svg.chart').getBoundingClientRect();"
+           "return r.top >= 0 && r.bottom <= window.innerHeight"),
+        "the funnel chart is not wholly on the first screen",
+    )
+    shot("dashboard", readme=True)
+
+    step("funding by year: one chart and table per currency, each column's Total the sum of its years")
+    figures = funding_figures()
+    expect(figures, "no funding chart")
+    for f in figures:
+        currency = (f["heading"] or "").split()[-1] if f["heading"] else None
+        expect(re.fullmatch(r"[A-Z]{3}", currency or ""), f"a funding figure's heading reads {f['heading']!r}")
+        expect(f["role"] == "img" and f["title"] == f["heading"], f"the {currency} chart: role {f['role']!r}, title {f['title']!r}")
+        expect(f["head"] is not None, f"no table follows the {currency} chart")
+        kinds = [h.removesuffix(f" ({currency})") for h in f["head"][1:]]
+        expect(len(kinds) == 3 and all(f"({currency})" in h for h in f["head"][1:]), f"the {currency} table's columns: {f['head']}")
+        years = [r[0] for r in f["rows"]]
+        expect(years and f["years"] == years, f"the {currency} chart's years {f['years']}, its table's {years}")
+        # Beside each year's three bars: "Committed 1,234.00", "Pipeline …", "Received …".
+        expect(len(f["values"]) == 3 * len(years), f"the {currency} chart writes {len(f['values'])} figures for {len(years)} years")
+        for i, r in enumerate(f["rows"]):
+            written = f["values"][3 * i:3 * i + 3]
+            expect(written == [f"{k} {v}" for k, v in zip(kinds, r[1:])], f"{currency} {r[0]}: chart {written}, table {r[1:]}")
+        expect(len(f["foot"]) == 1 and f["foot"][0][0] == "Total", f"the {currency} table's foot: {f['foot']}")
+        for col in range(1, 4):
+            added = sum(figure_number(r[col]) for r in f["rows"])
+            total = figure_number(f["foot"][0][col])
+            expect(added == total, f"{currency} {f['head'][col]}: the years add up to {added}, Total says {total}")
+    js("document.getElementById('funding').scrollIntoView()")
+    shot("funding")
+
+    step("research centres: one with its partners and its GPU compute")
+    listed = centres()
+    expect(listed, "no research centre is listed")
+    gpu = re.compile(r"\d[\d,]* GPUs")
+    equipped = [
+        c for c in listed
+        if c["facts"].get("Partners") and any(gpu.search(r) for r in c["facts"].get("Compute resources", []))
+    ]
+    expect(equipped, f"no centre lists partners and GPU compute resources: {listed}")
+    js("document.getElementById('centers').scrollIntoView()")
+    shot("centres")
+
+    step("funded projects: each with its amount, what is scheduled and what was received")
+    projects = table_rows("section.projects table.projects")
+    expect(projects and projects["rows"], "no funded project is listed")
+    cols = [projects["head"].index(h) for h in ("Amount", "Scheduled", "Received")]
+    money = re.compile(r"([A-Z]{3}) (-?[\d,]+(?:\.\d+)?)")
+    for row in projects["rows"]:
+        cells = [money.fullmatch(row[i]) for i in cols]
+        expect(all(cells), f"the project {row[0]!r} shows amount, scheduled, received as {[row[i] for i in cols]}")
+        expect(len({c.group(1) for c in cells}) == 1, f"the project {row[0]!r} mixes currencies: {[row[i] for i in cols]}")
+        amount, _, received = (figure_number(c.group(2)) for c in cells)
+        expect(amount > 0 and 0 <= received <= amount, f"the project {row[0]!r}: {[row[i] for i in cols]}")
+    projects_before = len(projects["rows"])
+    js("document.getElementById('projects').scrollIntoView()")
+    shot("projects")
+
+    step("the CSV files: each link answers a CSV attachment with a header line")
+    js("window.scrollTo(0, 0)")
+    links = texts("section.exports a[href]")
+    expect(len(links) == 4, f"the reports to download: {links}")
+    for name in links:
+        got = fetch_link(name, within="section.exports")
+        file = re.search(r"\(([\w-]+\.csv)\)$", name)
+        expect(file, f"the link {name!r} does not name its file")
+        expect(got["download"] is not None, f"the link {name!r} has no download attribute")
+        expect(got["status"] == 200, f"{got['url']} answered {got['status']}")
+        kind = got["headers"].get("content-type", "")
+        expect(kind.split(";")[0].strip() == "text/csv", f"{got['url']} is {kind!r}, not text/csv")
+        disposition = got["headers"].get("content-disposition", "")
+        expect(
+            disposition.startswith("attachment") and f'filename="{file.group(1)}"' in disposition,
+            f"{got['url']}: Content-Disposition {disposition!r}",
+        )
+        first = got["body"].lstrip("\ufeff").split("\n", 1)[0]
+        expect("," in first and "<" not in got["body"], f"{file.group(1)} does not open with a CSV header: {first!r}")
+        expect(re.fullmatch(r"[a-z_]+(,[a-z_]+)+\r?", first), f"{file.group(1)}'s first line is no header: {first!r}")
+        if file.group(1) == "funnel.csv":
+            counts = {r[0]: r[1] for r in csv_rows(got["body"])[1:] if len(r) == 2}
+            from_file = [int(counts.get(s, -1)) for s in FUNNEL_STAGES]
+            expect(from_file == [n for _, n in stages], f"funnel.csv says {from_file}, the page {stages}")
+    expect(path().split("?")[0] == "/office", f"reading the files moved the browser to {path()}")
+
+    step(f"the period from {LATER}: the figures drop")
+    fill_date("From", LATER)
+    press("Show", within="form.period")
+    expect(f"from={LATER}" in path(), f"'Show' led to {path()}")
+    expect(js("return document.getElementById('from').value") == LATER.isoformat(), "the form forgot the date")
+    later = check_funnel()
+    expect(all(n == 0 for _, n in later), f"the funnel from {LATER} is not empty: {later}")
+    see("No funding is recorded for this period.", within="section.funding")
+    expect(not funding_figures(), f"funding charts from {LATER}")
+    projects_after = table_rows("section.projects table.projects")
+    expect(
+        projects_after is None or len(projects_after["rows"]) <= projects_before,
+        f"more funded projects from {LATER} than in all time",
+    )
+    hrefs = js("return [...document.querySelectorAll('section.exports a[href]')].map(a => a.getAttribute('href'))")
+    expect(all(f"from={LATER}" in h for h in hrefs), f"the files to download are not for the period: {hrefs}")
+    shot("later-period")
+
+    step("a date that is not one, typed in the address: the 400 page says so")
+    visit("/office?from=notadate", status=400)
+    see("This dashboard cannot be shown:", "must be a date (YYYY-MM-DD)", within="[role=alert]")
+    shot("bad-date")
+
+    step("the dashboard in Traditional Chinese")
+    click_link(OFFICE_NAV, within="header nav")
+    english = check_funnel()
+    click_link("繁體中文", within="header")
+    expect(lang() == "zh-Hant", f"the page is in {lang()!r} after choosing 繁體中文")
+    expect(texts("header nav a[aria-current=page]") == [OFFICE_NAV_ZH], f"the header's link reads {texts('header nav a[aria-current=page]')}")
+    expect(texts("header ul.languages a[aria-current]") == ["繁體中文"], "繁體中文 is not marked current")
+    see(OFFICE_HEADING_ZH, within="h1")
+    see("下載報表", "從需求到受資助計畫", "年度經費", "研究中心", "受資助計畫", within="main")
+    chinese = check_funnel()
+    expect([n for _, n in chinese] == [n for _, n in english], f"the funnel in Chinese {chinese}, in English {english}")
+    shot("chinese")
+    sign_out()
+
+    step("a company's staff is refused the dashboard (403)")
+    sign_in(COMPANY_EMAIL)
+    not_see(OFFICE_NAV, within="header nav")
+    visit("/office", status=403)
+    see(OFFICE_FORBIDDEN, within="[role=alert]")
+    shot("forbidden")
 
 
 if __name__ == "__main__":
