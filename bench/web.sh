@@ -15,7 +15,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-LIAISON_BIND="127.0.0.1:$PORT" LIAISON_LOG_LEVEL=warn target/release/liaison demo --dir "$WORK/demo" \
+LIAISON_BIND="127.0.0.1:$PORT" LIAISON_LOG_LEVEL=warn "${CARGO_TARGET_DIR:-target}/release/liaison" demo --dir "$WORK/demo" \
     >"$WORK/service.log" 2>&1 &
 PID=$!
 for _ in $(seq 1 120); do
