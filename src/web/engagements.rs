@@ -5,11 +5,11 @@
 use std::collections::HashMap;
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use maud::{Markup, html};
 
 use super::needs::{back_to, manages};
-use super::signed::{Signed, bad_field, see_other};
+use super::signed::{Posted, Signed, bad_field, see_other};
 use super::{Messages, param};
 use crate::domain::stored::{DeclineReason, EngagementState};
 use crate::dto::engagements::{Engagement, ListEngagements, Transition};
@@ -71,11 +71,7 @@ pub async fn table(s: &Signed, state: &AppState, list: &[Engagement]) -> Markup 
 }
 
 /// `GET /engagements`: every engagement the visitor may see, latest change first.
-pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    let s = match Signed::get(&req, &state).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+pub async fn list(s: Signed, state: web::Data<AppState>) -> HttpResponse {
     let m = s.lang.messages();
     let q = ListEngagements {
         limit: Some(100),
@@ -150,15 +146,7 @@ pub fn move_forms(s: &Signed, e: &Engagement, company: bool, owner: bool, back: 
 }
 
 /// `GET /engagements/{id}`: where it stands, its history, and the visitor's moves.
-pub async fn show(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    path: web::Path<String>,
-) -> HttpResponse {
-    let s = match Signed::get(&req, &state).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+pub async fn show(s: Signed, state: web::Data<AppState>, path: web::Path<String>) -> HttpResponse {
     let m = s.lang.messages();
     let id = path.into_inner();
     let e = match engagements::get(&state.db, s.caller(), id.clone()).await {
@@ -221,15 +209,10 @@ pub async fn show(
 /// `POST /engagements/{id}`: one move, from the state the page showed (if it has moved
 /// since, the visitor is told and nothing changes), then back to the page it came from.
 pub async fn transition(
-    req: HttpRequest,
+    Posted { s, f }: Posted,
     state: web::Data<AppState>,
     path: web::Path<String>,
-    body: web::Bytes,
 ) -> HttpResponse {
-    let (s, f) = match Signed::post(&req, &state, &body).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
     let id = path.into_inner();
     let to = param(&f, "to").and_then(EngagementState::from_wire);
     let from = param(&f, "from").and_then(EngagementState::from_wire);

@@ -3,12 +3,12 @@
 //! to answer, and their engagements.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use maud::{Markup, html};
 
 use super::engagements::{move_forms, table};
 use super::explain::{explanation, score};
-use super::signed::{Signed, all_of, problem_text, see_other};
+use super::signed::{Posted, Signed, all_of, problem_text, see_other};
 use super::{Messages, param, split_list};
 use crate::domain::stored::{EngagementState, ProfileVisibility, Role};
 use crate::dto::engagements::ListEngagements;
@@ -41,11 +41,7 @@ fn edits(c: &Caller, p: &FacultyProfile) -> bool {
 }
 
 /// `GET /profile`: the visitor's own profile (the first, when a professor keeps several).
-pub async fn mine(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    let s = match Signed::get(&req, &state).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+pub async fn mine(s: Signed, state: web::Data<AppState>) -> HttpResponse {
     let m = s.lang.messages();
     match faculty::own_ids(&state.db, &s.session.caller).await {
         Ok(ids) if !ids.is_empty() => see_other(&s.link(&format!("/faculty/{}", ids[0]), &[])),
@@ -91,15 +87,7 @@ fn profile_facts(m: &Messages, p: &FacultyProfile) -> Markup {
 
 /// `GET /faculty/{id}`: the profile; for its owner the invitations to answer; the open
 /// needs that fit, with their reasons; the engagements.
-pub async fn show(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    path: web::Path<String>,
-) -> HttpResponse {
-    let s = match Signed::get(&req, &state).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+pub async fn show(s: Signed, state: web::Data<AppState>, path: web::Path<String>) -> HttpResponse {
     let m = s.lang.messages();
     let id = path.into_inner();
     let p = match faculty::get(&state.db, s.caller(), id.clone(), false).await {
@@ -341,14 +329,10 @@ fn edit_page(
 
 /// `GET /faculty/{id}/edit`: the form, filled with the profile as it is.
 pub async fn edit_form(
-    req: HttpRequest,
+    s: Signed,
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> HttpResponse {
-    let s = match Signed::get(&req, &state).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
     let m = s.lang.messages();
     let id = path.into_inner();
     let p = match faculty::get(&state.db, s.caller(), id.clone(), false).await {
@@ -367,15 +351,10 @@ pub async fn edit_form(
 /// `POST /faculty/{id}/edit`: saves the profile (if nobody changed it since the form was
 /// shown) and shows it; a refused form comes back as sent, with the reasons.
 pub async fn update(
-    req: HttpRequest,
+    Posted { s, f }: Posted,
     state: web::Data<AppState>,
     path: web::Path<String>,
-    body: web::Bytes,
 ) -> HttpResponse {
-    let (s, f) = match Signed::post(&req, &state, &body).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
     let m = s.lang.messages();
     let id = path.into_inner();
     let current = match faculty::get(&state.db, s.caller(), id.clone(), false).await {

@@ -5,12 +5,12 @@
 use std::collections::HashMap;
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use maud::{Markup, html};
 use serde_json::{Map, Value, json};
 
 use super::explain::{explanation, score, why_not};
-use super::signed::{Signed, all_of, bad_field, local_path, see_other};
+use super::signed::{Posted, Signed, all_of, bad_field, local_path, see_other};
 use super::{Messages, money, param, parse_money, split_list};
 use crate::domain::stored::{EngagementState, OrganizationKind, Role};
 use crate::dto::engagements::{CreateEngagement, Engagement, ListEngagements};
@@ -44,11 +44,7 @@ pub fn manages(c: &Caller, need: &Need) -> bool {
 }
 
 /// `GET /needs`: the needs of the caller's companies, newest work first.
-pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    let s = match Signed::get(&req, &state).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+pub async fn list(s: Signed, state: web::Data<AppState>) -> HttpResponse {
     let m = s.lang.messages();
     let mut found: Vec<Need> = Vec::new();
     for company in companies(&s.session.caller) {
@@ -299,11 +295,7 @@ fn need_form(s: &Signed, form: &NeedForm, problems: &[String]) -> Markup {
 }
 
 /// `GET /needs/new`: the form.
-pub async fn new_form(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    let s = match Signed::get(&req, &state).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+pub async fn new_form(s: Signed) -> HttpResponse {
     let m = s.lang.messages();
     if companies(&s.session.caller).is_empty() {
         let body = html! { h1 { (m.post_need) } p.problem role="alert" { (m.not_company_member) } };
@@ -323,15 +315,7 @@ pub async fn new_form(req: HttpRequest, state: web::Data<AppState>) -> HttpRespo
 }
 
 /// `POST /needs`: posts the need and shows it; a refused form comes back with the reasons.
-pub async fn create(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    body: web::Bytes,
-) -> HttpResponse {
-    let (s, f) = match Signed::post(&req, &state, &body).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
+pub async fn create(Posted { s, f }: Posted, state: web::Data<AppState>) -> HttpResponse {
     let m = s.lang.messages();
     let form = NeedForm::read(&f);
     let refused = |problems: Vec<String>| {
@@ -398,15 +382,7 @@ pub fn button_form(
 /// `GET /needs/{id}`: the need; for its company, the ranked professors with their reasons
 /// and what to do with each, the engagements, and the way to ask why someone is missing;
 /// for a professor, the way to say they are interested.
-pub async fn show(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    path: web::Path<String>,
-) -> HttpResponse {
-    let s = match Signed::get(&req, &state).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+pub async fn show(s: Signed, state: web::Data<AppState>, path: web::Path<String>) -> HttpResponse {
     let m = s.lang.messages();
     let id = path.into_inner();
     let need = match needs::get(&state.db, s.caller(), id.clone(), false).await {
@@ -565,15 +541,10 @@ pub fn transition_button(
 /// `POST /needs/{id}/engagements`: shortlists or invites a professor (the company), or says
 /// a professor is interested (the profile's owner), and comes back.
 pub async fn engage(
-    req: HttpRequest,
+    Posted { s, f }: Posted,
     state: web::Data<AppState>,
     path: web::Path<String>,
-    body: web::Bytes,
 ) -> HttpResponse {
-    let (s, f) = match Signed::post(&req, &state, &body).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
     let need_id = path.into_inner();
     let faculty_id = param(&f, "faculty_id").unwrap_or_default().to_owned();
     let state_value = param(&f, "state").unwrap_or_default();
@@ -601,15 +572,10 @@ pub async fn engage(
 /// `POST /needs/{id}/status`: opens, closes or awards the need (the version shown must
 /// still be current).
 pub async fn change_status(
-    req: HttpRequest,
+    Posted { s, f }: Posted,
     state: web::Data<AppState>,
     path: web::Path<String>,
-    body: web::Bytes,
 ) -> HttpResponse {
-    let (s, f) = match Signed::post(&req, &state, &body).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
     let id = path.into_inner();
     let to = param(&f, "to").and_then(NeedStatus::from_wire);
     let version = param(&f, "version").and_then(|v| v.parse::<i64>().ok());
@@ -632,15 +598,7 @@ pub async fn change_status(
 
 /// `GET /needs/{id}/why?name=…` finds professors by name to choose from;
 /// `…?faculty_id=…` explains that pair: its score, its reasons, and why it is not listed.
-pub async fn why(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    path: web::Path<String>,
-) -> HttpResponse {
-    let s = match Signed::get(&req, &state).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+pub async fn why(s: Signed, state: web::Data<AppState>, path: web::Path<String>) -> HttpResponse {
     let m = s.lang.messages();
     let need_id = path.into_inner();
     let here = format!("/needs/{need_id}/why");

@@ -2,9 +2,14 @@
 //! to sign in, and back), checking the form token of every form that changes something, and
 //! turning the service's errors into pages in the visitor's language.
 
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::error::InternalError;
 use actix_web::http::StatusCode;
 use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use maud::{Markup, html};
 
 use super::session::Visitor;
@@ -129,6 +134,55 @@ pub fn bad_field(field: &str, message: impl Into<String>) -> AppError {
         FieldCode::InvalidValue,
         message,
     )])
+}
+
+/// The answer a page gives instead of running (to sign in, a refused form token), as the
+/// error of an extractor: actix sends it as it is.
+fn answered(res: HttpResponse) -> actix_web::Error {
+    InternalError::from_response("answered before the page", res).into()
+}
+
+fn state_of(req: &HttpRequest) -> Result<web::Data<AppState>, actix_web::Error> {
+    req.app_data::<web::Data<AppState>>()
+        .cloned()
+        .ok_or_else(|| actix_web::error::ErrorInternalServerError("application state missing"))
+}
+
+/// A page's handler takes `Signed`: it runs only for a signed-in visitor.
+impl FromRequest for Signed {
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let state = state_of(&req)?;
+            Signed::get(&req, &state).await.map_err(answered)
+        })
+    }
+}
+
+/// A form's handler takes `Posted`: the signed-in visitor and the form's fields, its form
+/// token checked (the body no larger than the route's `PayloadConfig`).
+pub struct Posted {
+    pub s: Signed,
+    pub f: Vec<(String, String)>,
+}
+
+impl FromRequest for Posted {
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let body = web::Bytes::from_request(req, payload);
+        let req = req.clone();
+        Box::pin(async move {
+            let state = state_of(&req)?;
+            let body = body.await?;
+            let (s, f) = Signed::post(&req, &state, &body).await.map_err(answered)?;
+            Ok(Posted { s, f })
+        })
+    }
 }
 
 /// An error's fields and their messages, or its detail.
