@@ -273,6 +273,11 @@ async fn every_response_carries_security_headers() {
             Some("DENY"),
             "{what}"
         );
+        assert_eq!(
+            res.header("referrer-policy").as_deref(),
+            Some("same-origin"),
+            "{what}"
+        );
         let csp = res.header("content-security-policy").unwrap_or_default();
         assert!(csp.starts_with("default-src 'none'"), "{what}: {csp}");
         assert!(csp.contains("frame-ancestors 'none'"), "{what}: {csp}");

@@ -45,6 +45,9 @@ pub async fn secure(
     let headers = res.headers_mut();
     set(headers, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     set(headers, header::X_FRAME_OPTIONS, "DENY");
+    // The web app's addresses name records (a confidential need's id, a search's words):
+    // another site a page links to is never told them.
+    set(headers, header::REFERRER_POLICY, "same-origin");
     let policy = match (docs, web) {
         (true, _) => DOCS_POLICY,
         (_, true) => WEB_POLICY,
