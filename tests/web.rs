@@ -782,3 +782,30 @@ async fn a_professor_edits_their_profile_and_keeps_what_the_form_does_not_show()
         .await;
     assert_page(&res, 403);
 }
+
+/// A mistyped address is a page for a browser, in its language, and still problem+json for
+/// an API client and under /api/ whoever asks.
+#[actix_web::test]
+async fn an_address_with_no_page_is_a_404_page_for_a_browser() {
+    let app = TestApp::spawn().await;
+    let res = app
+        .anonymous()
+        .header("accept", "text/html,application/xhtml+xml,*/*;q=0.8")
+        .header("accept-language", "ko")
+        .get("/no-such-page")
+        .await;
+    let body = assert_page(&res, 404);
+    assert!(body.contains("해당 페이지가 없습니다."), "{body}");
+    assert!(body.contains(r#"href="/?lang=ko""#), "{body}");
+
+    let res = app.anonymous().get("/no-such-page").await;
+    res.expect(404);
+    assert_eq!(res.code(), "not_found");
+    let res = app
+        .anonymous()
+        .header("accept", "text/html")
+        .get("/api/v1/no-such-thing")
+        .await;
+    res.expect(404);
+    assert_eq!(res.code(), "not_found");
+}

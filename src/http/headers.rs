@@ -33,7 +33,12 @@ pub async fn secure(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let docs = req.path() == "/docs" || req.path().starts_with("/docs/");
-    let web = crate::web::is_web_path(req.path());
+    let web = crate::web::answers_with_page(
+        req.path(),
+        req.headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok()),
+    );
     // Only an anonymous read may be kept by a browser or proxy: an answer to a request with
     // credentials is that caller's, and a write's answer may carry secrets (login's and
     // refresh's tokens, an added member's one-time password).

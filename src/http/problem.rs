@@ -90,7 +90,12 @@ pub fn problem_with(
 pub fn ensure_problem(res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
     let status = res.status();
     // The web app's pages answer errors as pages of their own, in the visitor's language.
-    let web_page = crate::web::is_web_path(res.request().path())
+    let accept = res
+        .request()
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok());
+    let web_page = crate::web::answers_with_page(res.request().path(), accept)
         && res
             .headers()
             .get(header::CONTENT_TYPE)
@@ -143,7 +148,21 @@ pub async fn fallback(req: HttpRequest, state: web::Data<AppState>) -> HttpRespo
             ),
         )
         .with_header("allow", methods.join(", ")),
-        None => AppError::new(ErrorCode::NotFound, "No resource at this address"),
+        None => {
+            let accept = req
+                .headers()
+                .get(header::ACCEPT)
+                .and_then(|v| v.to_str().ok());
+            if crate::web::answers_with_page(req.path(), accept)
+                && matches!(
+                    *req.method(),
+                    actix_web::http::Method::GET | actix_web::http::Method::HEAD
+                )
+            {
+                return crate::web::not_found(&req, &state).await;
+            }
+            AppError::new(ErrorCode::NotFound, "No resource at this address")
+        }
     };
     error.error_response()
 }

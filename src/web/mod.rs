@@ -45,6 +45,34 @@ pub fn is_web_path(path: &str) -> bool {
             })
 }
 
+/// Whether a request is answered with the web app's pages, its errors included: one of its
+/// paths, or any other path outside the API and its docs asked for by a browser (one that
+/// accepts HTML), so that a mistyped address is a page, not JSON.
+pub fn answers_with_page(path: &str, accept: Option<&str>) -> bool {
+    is_web_path(path)
+        || (!path.starts_with("/api/")
+            && !path.starts_with("/docs")
+            && accept.is_some_and(|a| a.contains("text/html")))
+}
+
+/// The page for an address that has none (404), in the visitor's language.
+pub async fn not_found(req: &HttpRequest, state: &crate::http::AppState) -> HttpResponse {
+    let pairs = query_pairs(req);
+    let lang = language(req, &pairs);
+    let m = lang.messages();
+    let visitor = session::Visitor::of(req, state).await;
+    let who = visitor.session.as_ref();
+    let body = html! {
+        h1 { (m.not_found) }
+        p { a href=(link("/", &[("lang", lang.tag())])) { (m.go_home) } }
+    };
+    respond(
+        actix_web::http::StatusCode::NOT_FOUND,
+        who.is_some(),
+        page(lang, who, m.not_found, "/", &[], body),
+    )
+}
+
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(search::home))
         .route("/search", web::get().to(search::results))

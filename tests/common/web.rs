@@ -16,7 +16,10 @@ pub fn assert_page(res: &Response, status: u16) -> String {
     let csp = res.header("content-security-policy").unwrap_or_default();
     assert!(csp.contains("style-src 'self'"), "{csp}");
     assert!(!csp.contains("script-src"), "no script is allowed: {csp}");
-    assert_eq!(res.header("referrer-policy").as_deref(), Some("same-origin"));
+    assert_eq!(
+        res.header("referrer-policy").as_deref(),
+        Some("same-origin")
+    );
     let body = res.text();
     assert!(body.starts_with("<!DOCTYPE html>"), "{body}");
     assert!(body.len() < MAX_PAGE, "{} bytes", body.len());
