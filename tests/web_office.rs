@@ -376,7 +376,7 @@ async fn the_dashboard_shows_the_apis_figures() {
         "MediaTek (founding sponsor)",
         "H100: 64 GPUs",
         "500,000 GPU-hours",
-        "Center GPU cluster · H100: 64 GPUs · 100,000 gpu-hours per period (quarter)",
+        "Center GPU cluster · H100: 64 GPUs · 100,000 GPU-hours each quarter",
         "TWD 105,000,000.00",
     ] {
         assert!(body.contains(text), "{text}: {body}");

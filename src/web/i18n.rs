@@ -502,7 +502,7 @@ pub const EN: Messages = Messages {
     gpus: "{n} GPUs",
     gpu_hours: "{n} GPU-hours",
     lab_space: "{n} m² of lab space",
-    per_period: "{n} per period",
+    per_period: "{n} each {p}",
     projects_heading: "Funded projects",
     projects_note: "The university's funded projects as they are today, with their payments: scheduled (still due) and received (the period above does not apply to them).",
     projects_none: "No funded project yet.",
@@ -521,6 +521,12 @@ pub const EN: Messages = Messages {
     export_centers: "Research centres",
     export_faculty_funding: "Industry funding per professor",
     values: &[
+        ("gpu_hours", "GPU-hours"),
+        ("node_hours", "node-hours"),
+        ("credits", "credits"),
+        ("month", "month"),
+        ("quarter", "quarter"),
+        ("year", "year"),
         ("planned", "planned"),
         ("proposed", "proposed"),
         ("negotiating", "negotiating"),
@@ -750,7 +756,7 @@ pub const KO: Messages = Messages {
     gpus: "GPU {n}개",
     gpu_hours: "{n} GPU시간",
     lab_space: "실험실 {n} m²",
-    per_period: "기간당 {n}",
+    per_period: "{p}마다 {n}",
     projects_heading: "협약 과제",
     projects_note: "대학의 협약 과제와 지급 내역의 현재 상태입니다. 예정(미지급)과 입금으로 나눕니다 (위의 기간과 관계없이).",
     projects_none: "협약 과제가 아직 없습니다.",
@@ -769,6 +775,12 @@ pub const KO: Messages = Messages {
     export_centers: "연구센터",
     export_faculty_funding: "교수별 산업체 연구비",
     values: &[
+        ("gpu_hours", "GPU 시간"),
+        ("node_hours", "노드 시간"),
+        ("credits", "크레딧"),
+        ("month", "달"),
+        ("quarter", "분기"),
+        ("year", "해"),
         ("planned", "계획"),
         ("proposed", "제안"),
         ("negotiating", "협상 중"),
@@ -998,7 +1010,7 @@ pub const ZH_HANT: Messages = Messages {
     gpus: "{n} 張 GPU",
     gpu_hours: "{n} GPU 小時",
     lab_space: "實驗室空間 {n} 平方公尺",
-    per_period: "每期 {n}",
+    per_period: "每{p} {n}",
     projects_heading: "受資助計畫",
     projects_note: "本校受資助計畫及其款項之現況：預定（尚未支付）與已入帳（不受上方期間限制）。",
     projects_none: "尚無受資助計畫。",
@@ -1017,6 +1029,12 @@ pub const ZH_HANT: Messages = Messages {
     export_centers: "研究中心",
     export_faculty_funding: "各教授的產業經費",
     values: &[
+        ("gpu_hours", "GPU 小時"),
+        ("node_hours", "節點小時"),
+        ("credits", "點數"),
+        ("month", "月"),
+        ("quarter", "季"),
+        ("year", "年"),
         ("planned", "規劃中"),
         ("proposed", "提案"),
         ("negotiating", "協商中"),
@@ -1099,8 +1117,9 @@ mod tests {
     #[test]
     fn every_value_is_named() {
         use crate::domain::stored::{
-            CenterStatus, CollaborationType, DeclineReason, EngagementState, NeedStatus,
-            NeedVisibility, ProfileVisibility, ProjectStatus, ProjectType,
+            CenterStatus, CollaborationType, ComputeUnit, DeclineReason, EngagementState,
+            NeedStatus, NeedVisibility, PeriodLength, ProfileVisibility, ProjectStatus,
+            ProjectType,
         };
         let wires: Vec<&str> = NeedStatus::ALL
             .iter()
@@ -1113,6 +1132,8 @@ mod tests {
             .chain(ProjectStatus::ALL.iter().map(|v| v.as_str()))
             .chain(ProjectType::ALL.iter().map(|v| v.as_str()))
             .chain(CenterStatus::ALL.iter().map(|v| v.as_str()))
+            .chain(ComputeUnit::ALL.iter().map(|v| v.as_str()))
+            .chain(PeriodLength::ALL.iter().map(|v| v.as_str()))
             .collect();
         for lang in Lang::ALL {
             for w in &wires {

@@ -724,8 +724,8 @@ fn center_view(m: &Messages, c: &CenterReportItem, compute: &[ComputeResource]) 
                                     @if let (Some(model), Some(n)) = (&r.gpu_model, r.gpu_count) {
                                         " · " (model) ": " (Messages::count(m.gpus, grouped(u128::from(n.unsigned_abs()))))
                                     }
-                                    " · " (Messages::count(m.per_period, format!("{} {}", grouped(u128::from(r.capacity.unsigned_abs())), r.unit.as_str().replace('_', "-"))))
-                                    " (" (r.period.as_str()) ")"
+                                    @let capacity = format!("{} {}", grouped(u128::from(r.capacity.unsigned_abs())), m.value(r.unit.as_str()));
+                                    " · " (Messages::count(m.per_period, capacity).replace("{p}", m.value(r.period.as_str())))
                                 }
                             }
                         }
