@@ -349,6 +349,26 @@ async fn cookies_are_secure_under_a_real_name_and_never_taken_twice() {
     assert!(body.contains("This form has expired"), "{body}");
 }
 
+/// A professor of `university` with an account (`email`) who owns a new profile made from
+/// `profile`: the account's password and the profile's id.
+async fn own_profile(
+    app: &TestApp,
+    university: &str,
+    email: &str,
+    mut profile: serde_json::Value,
+) -> (String, String) {
+    let password = member(app, university, "faculty", email, "Professor").await;
+    let token = app.login(email, &password).await;
+    profile["university_id"] = university.into();
+    profile["owner_user_id"] = app.user_id(&token).await.into();
+    let res = app
+        .operator()
+        .post("/api/v1/faculty?refresh=wait_for", &profile)
+        .await;
+    res.expect(201);
+    (password, res.id())
+}
+
 /// The one engagement of a need, through the API.
 async fn engagement_of(app: &TestApp, need: &str) -> serde_json::Value {
     let res = app
@@ -374,31 +394,16 @@ async fn a_company_and_a_professor_go_from_a_need_to_an_agreement() {
         .await;
     let company = app.org_id("company", "MediaTek", "TW").await;
     let password = staff(&app, &company, "lin@mediatek.example", "Lin Staff").await;
-    let prof_password = member(
+    let (prof_password, wang) = own_profile(
         &app,
         &university,
-        "faculty",
         "wang@nthu.example",
-        "Wang Prof",
-    )
-    .await;
-    let prof_user = {
-        let token = app.login("wang@nthu.example", &prof_password).await;
-        app.user_id(&token).await
-    };
-    let res = app
-        .operator()
-        .post(
-            "/api/v1/faculty?refresh=wait_for",
-            &json!({"university_id": university, "owner_user_id": prof_user,
-                    "name": "Wang Li-Hua", "local_name": "王麗華",
+        json!({"name": "Wang Li-Hua", "local_name": "王麗華",
                     "research_interests": "Scheduling large language model training on GPU clusters",
                     "keywords": ["GPU clusters", "LLM training", "scheduling"],
                     "publications": [{"title": "Elastic scheduling of LLM training jobs on GPU clusters", "year": 2025}]}),
-        )
-        .await;
-    res.expect(201);
-    let wang = res.id();
+    )
+    .await;
     let other = app
         .create_indexed(
             "/api/v1/faculty",
@@ -646,30 +651,16 @@ async fn a_company_and_a_professor_go_from_a_need_to_an_agreement() {
 async fn a_professor_edits_their_profile_and_keeps_what_the_form_does_not_show() {
     let app = TestApp::spawn().await;
     let university = app.org_id("university", "KAIST", "KR").await;
-    let password = member(
+    let (password, id) = own_profile(
         &app,
         &university,
-        "faculty",
         "kim@kaist.example",
-        "Kim Prof",
-    )
-    .await;
-    let user = {
-        let token = app.login("kim@kaist.example", &password).await;
-        app.user_id(&token).await
-    };
-    let res = app
-        .operator()
-        .post(
-            "/api/v1/faculty?refresh=wait_for",
-            &json!({"university_id": university, "owner_user_id": user, "name": "Kim Min-jun",
+        json!({"name": "Kim Min-jun",
                     "keywords": ["GPU"], "availability": ["consulting"],
                     "publications": [{"title": "HBM thermal models", "year": 2024, "venue": "DAC",
                                       "abstract": "We model heat in stacked DRAM."}]}),
-        )
-        .await;
-    res.expect(201);
-    let id = res.id();
+    )
+    .await;
     let kim = Browser::sign_in(&app, "kim@kaist.example", &password).await;
     let profile = kim.page(&format!("/faculty/{id}"), 200).await;
     assert!(profile.contains("Edit the profile"), "{profile}");

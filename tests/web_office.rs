@@ -4,7 +4,7 @@
 mod common;
 
 use common::TestApp;
-use common::web::sign_in;
+use common::web::{member, sign_in};
 
 /// A page of the office: for the signed-in visitor alone, so never stored.
 fn assert_page(res: &common::Response, status: u16) -> String {
@@ -16,15 +16,7 @@ use serde_json::{Value, json};
 /// A new account of `org` in `role`: its email and initial password.
 async fn account(app: &TestApp, org: &str, role: &str, name: &str) -> (String, String) {
     let email = format!("{role}-{}@example.org", uuid::Uuid::new_v4().simple());
-    let res = app
-        .operator()
-        .post(
-            &format!("/api/v1/organizations/{org}/members"),
-            &json!({"email": email, "role": role, "display_name": name}),
-        )
-        .await;
-    res.expect(201);
-    let password = res.json()["initial_password"].as_str().unwrap().to_owned();
+    let password = member(app, org, role, &email, name).await;
     (email, password)
 }
 
