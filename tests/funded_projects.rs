@@ -6,11 +6,6 @@ mod common;
 use common::TestApp;
 use serde_json::{Value, json};
 
-async fn id_of(res: common::Response) -> String {
-    res.expect(201);
-    res.id()
-}
-
 struct Fixture {
     app: TestApp,
     uni: String,
@@ -32,32 +27,27 @@ async fn fixture() -> Fixture {
         .await;
     let sponsor = app.org_id("company", "SK hynix", "KR").await;
     let other_co = app.org_id("company", "TSMC", "TW").await;
-    let pi = id_of(
-        app.operator()
-            .post(
-                "/api/v1/faculty",
-                &json!({"university_id": uni, "name": "Park Ji-hoon"}),
-            )
-            .await,
-    )
-    .await;
+    let pi = app
+        .operator()
+        .post(
+            "/api/v1/faculty",
+            &json!({"university_id": uni, "name": "Park Ji-hoon"}),
+        )
+        .await
+        .created_id();
     let token = app.member_token(&other_uni, "faculty").await;
     let me = app.as_(&token).get("/api/v1/me").await.json();
-    let co = id_of(
-        app.operator().post("/api/v1/faculty", &json!({"university_id": other_uni, "name": "Lin Wei-ting", "owner_user_id": me["user"]["id"]}))
-        .await,
-    )
-    .await;
-    let center = id_of(
-        app.operator()
-            .post(
-                "/api/v1/centers",
-                &json!({"host_university_id": uni, "name": "KAIST–SK hynix Memory Center",
+    let co = app.operator().post("/api/v1/faculty", &json!({"university_id": other_uni, "name": "Lin Wei-ting", "owner_user_id": me["user"]["id"]}))
+        .await.created_id();
+    let center = app
+        .operator()
+        .post(
+            "/api/v1/centers",
+            &json!({"host_university_id": uni, "name": "KAIST–SK hynix Memory Center",
                     "partners": [{"company_id": sponsor, "role": "founding_sponsor"}]}),
-            )
-            .await,
-    )
-    .await;
+        )
+        .await
+        .created_id();
     let office = app.member_token(&uni, "staff").await;
     Fixture {
         app,
@@ -92,13 +82,11 @@ fn project(f: &Fixture, title: &str, visibility: &str) -> Value {
 
 impl Fixture {
     async fn create(&self, body: &Value) -> String {
-        id_of(
-            self.app
-                .as_(&self.office)
-                .post("/api/v1/funded-projects", body)
-                .await,
-        )
-        .await
+        self.app
+            .as_(&self.office)
+            .post("/api/v1/funded-projects", body)
+            .await
+            .created_id()
     }
 }
 
@@ -283,23 +271,19 @@ async fn money_dates_and_references_are_validated() {
 
     // References: the PI belongs to the performing university, the centre is hosted there,
     // the university is a university, the need is one the caller can see.
-    let other_center = id_of(
-        f.app
-            .operator()
-            .post(
-                "/api/v1/centers",
-                &json!({"host_university_id": f.other_uni, "name": "NTU Lab",
+    let other_center = f
+        .app
+        .operator()
+        .post(
+            "/api/v1/centers",
+            &json!({"host_university_id": f.other_uni, "name": "NTU Lab",
                         "partners": [{"company_id": f.other_co, "role": "member"}]}),
-            )
-            .await,
-    )
-    .await;
-    let confidential = id_of(
-        f.app
+        )
+        .await
+        .created_id();
+    let confidential = f.app
             .operator().post("/api/v1/needs", &json!({"company_id": f.sponsor, "title": "Secret", "status": "open", "visibility": "confidential"}))
-            .await,
-    )
-    .await;
+            .await.created_id();
     let mut body = project(&f, "Bad refs", "public");
     body["principal_investigator_id"] = json!(f.co_investigator.1);
     body["center_id"] = json!(other_center);
@@ -335,26 +319,22 @@ async fn money_dates_and_references_are_validated() {
     // A visible need and an engagement of it with a professor of the performing university
     // are accepted (an unknown engagement is not); a government body can sponsor, a donation
     // can have no PI.
-    let need = id_of(
-        f.app
+    let need = f.app
             .operator().post("/api/v1/needs", &json!({"company_id": f.sponsor, "title": "Public", "status": "open", "visibility": "public"}))
-            .await,
-    )
-    .await;
+            .await.created_id();
     let ministry = f
         .app
         .org_id("government", "Ministry of Science and ICT", "KR")
         .await;
-    let engagement = id_of(
-        f.app
-            .operator()
-            .post(
-                "/api/v1/engagements",
-                &json!({"need_id": need, "faculty_id": f.pi, "state": "shortlisted"}),
-            )
-            .await,
-    )
-    .await;
+    let engagement = f
+        .app
+        .operator()
+        .post(
+            "/api/v1/engagements",
+            &json!({"need_id": need, "faculty_id": f.pi, "state": "shortlisted"}),
+        )
+        .await
+        .created_id();
     let mut body = project(&f, "Alumni research building", "public");
     body["type"] = json!("donation");
     body["sponsor_id"] = json!(ministry);

@@ -21,35 +21,27 @@ async fn the_funnel_counts_engagements_and_times_answers() {
     let prof = app.member_token(&nycu, "faculty").await;
     let owner = app.user_id(&prof).await;
     let mine = app
-        .operator()
-        .post(
+        .create(
             "/api/v1/faculty",
             &json!({"university_id": nycu, "name": "Chen", "owner_user_id": owner}),
         )
-        .await
-        .id();
+        .await;
     let plain = app
-        .operator()
-        .post(
+        .create(
             "/api/v1/faculty",
             &json!({"university_id": nycu, "name": "Lin"}),
         )
-        .await
-        .id();
+        .await;
     let elsewhere = app
-        .operator()
-        .post(
+        .create(
             "/api/v1/faculty",
             &json!({"university_id": other_uni, "name": "Kim"}),
         )
-        .await
-        .id();
+        .await;
     let need = |title: &'static str| {
         let (app, tsmc) = (&app, tsmc.clone());
         async move {
-            app.operator().post("/api/v1/needs", &json!({"company_id": tsmc, "title": title, "status": "open", "visibility": "public"}))
-            .await
-            .id()
+            app.create("/api/v1/needs", &json!({"company_id": tsmc, "title": title, "status": "open", "visibility": "public"})).await
         }
     };
     let (a, b) = (need("Lithography").await, need("Packaging").await);
@@ -192,11 +184,6 @@ async fn bad_report_parameters_are_problems() {
     }
 }
 
-async fn id(res: common::Response) -> String {
-    res.expect(201);
-    res.id()
-}
-
 #[actix_web::test]
 async fn funding_centres_and_faculty_reports_add_up_per_currency() {
     let app = TestApp::spawn().await;
@@ -204,40 +191,32 @@ async fn funding_centres_and_faculty_reports_add_up_per_currency() {
     let co = app.org_id("company", "MediaTek", "TW").await;
     let gov = app.org_id("government", "NSTC", "TW").await;
     let office = app.member_token(&uni, "staff").await;
-    let p1 = id(app
-        .operator()
-        .post(
+    let p1 = app
+        .create(
             "/api/v1/faculty",
             &json!({"university_id": uni, "name": "Chen", "local_name": "陳"}),
         )
-        .await)
-    .await;
-    let p2 = id(app
-        .operator()
-        .post(
+        .await;
+    let p2 = app
+        .create(
             "/api/v1/faculty",
             &json!({"university_id": uni, "name": "Lin"}),
         )
-        .await)
-    .await;
-    id(app
-        .as_(&office).post("/api/v1/centers", &json!({
-            "host_university_id": uni, "name": "NTU–MediaTek AI Center", "local_name": "臺大聯發科人工智慧中心",
-            "status": "active", "visibility": "participants", "director_id": p1, "member_ids": [p2],
-            "partners": [{"company_id": co, "role": "founding_sponsor"}],
-            "shared_resources": [{"kind": "gpu", "model": "H100", "count": 64}, {"kind": "hpc_allocation", "gpu_hours": 500000}],
-            "funding": [{"year": 2025, "sponsor_id": co, "amount_minor": 5_000_000_000i64, "currency": "TWD"},
-                        {"year": 2026, "sponsor_id": co, "amount_minor": 5_500_000_000i64, "currency": "TWD"}]}))
-        .await)
-    .await;
+        .await;
+    app.as_(&office)
+        .post(
+            "/api/v1/centers",
+            &common::sponsored_center(&uni, &co, &p1, &p2),
+        )
+        .await
+        .created_id();
     let project = |body: Value| {
         let (app, office) = (&app, office.clone());
         async move {
-            id(app
-                .as_(&office)
+            app.as_(&office)
                 .post("/api/v1/funded-projects", &body)
-                .await)
-            .await
+                .await
+                .created_id()
         }
     };
     let sponsored = project(json!({"title": "Edge inference", "type": "sponsored_research", "sponsor_id": co,
@@ -267,10 +246,9 @@ async fn funding_centres_and_faculty_reports_add_up_per_currency() {
         )
         .await
         .expect(200);
-    id(app
+    app
         .as_(&office).post(&format!("/api/v1/funded-projects/{sponsored}/payments"), &json!({"received_date": "2026-02-15", "amount_minor": 30_000_000i64, "currency": "TWD", "status": "received"}))
-        .await)
-    .await;
+        .await.created_id();
 
     let get = |path: String| {
         let (app, office) = (&app, office.clone());
@@ -463,23 +441,19 @@ async fn csv_reports_never_carry_spreadsheet_formulas() {
         let centre = format!("{lead}cmd|' /C calc'!A0 centre {i}");
         let local = format!("{lead}陳 {i}");
         let co = app.org_id("company", &company, "TW").await;
-        let prof = id(app
-            .operator()
-            .post(
+        let prof = app
+            .create(
                 "/api/v1/faculty",
                 &json!({"university_id": uni, "name": professor, "local_name": local}),
             )
-            .await)
-        .await;
-        let centre_id = id(app
+            .await;
+        let centre_id = app
             .as_(&office).post("/api/v1/centers", &json!({
                 "host_university_id": uni, "name": centre, "status": "active", "visibility": "public",
                 "director_id": prof, "partners": [{"company_id": co, "role": "founding_sponsor"}],
                 "funding": [{"year": 2026, "sponsor_id": co, "amount_minor": 1000, "currency": "TWD"}]}))
-            .await)
-        .await;
-        id(app
-            .as_(&office)
+            .await.created_id();
+        app.as_(&office)
             .post(
                 "/api/v1/funded-projects",
                 &json!({
@@ -488,8 +462,8 @@ async fn csv_reports_never_carry_spreadsheet_formulas() {
                 "currency": "TWD", "start_date": "2026-01-01", "end_date": "2027-01-01",
                 "status": "active", "visibility": "public"}),
             )
-            .await)
-        .await;
+            .await
+            .created_id();
         if lead.is_whitespace() {
             // The API trims names, so a leading tab or CR can only come from elsewhere (an older
             // version, a database restore): written straight into the database.

@@ -369,6 +369,13 @@ async fn own_profile(
     (password, res.id())
 }
 
+/// A profile as the API reads it to the operator.
+async fn profile_json(app: &TestApp, id: &str) -> serde_json::Value {
+    let res = app.operator().get(&format!("/api/v1/faculty/{id}")).await;
+    res.expect(200);
+    res.json()
+}
+
 /// The one engagement of a need, through the API.
 async fn engagement_of(app: &TestApp, need: &str) -> serde_json::Value {
     let res = app
@@ -668,31 +675,22 @@ async fn a_professor_edits_their_profile_and_keeps_what_the_form_does_not_show()
     assert!(form.contains("2024 | HBM thermal models | DAC"), "{form}");
     assert!(form.contains("프로필 수정"), "{form}");
     let edit = format!("/faculty/{id}/edit");
-    let version = {
-        let at =
-            form.find(r#"name="version" value=""#).unwrap() + r#"name="version" value=""#.len();
-        form[at..at + form[at..].find('"').unwrap()].to_owned()
-    };
+    let version = hidden_field(&form, "version");
     let fields = |keywords: &'static str, publications: &'static str| {
         vec![
-            ("version", version.clone()),
-            ("keywords", keywords.to_owned()),
-            ("research_interests", "반도체 열 관리".to_owned()),
-            ("availability", "sponsored_research".to_owned()),
-            ("availability", "joint_lab".to_owned()),
-            ("visibility", "public".to_owned()),
-            ("publications", publications.to_owned()),
+            ("version", version.as_str()),
+            ("keywords", keywords),
+            ("research_interests", "반도체 열 관리"),
+            ("availability", "sponsored_research"),
+            ("availability", "joint_lab"),
+            ("visibility", "public"),
+            ("publications", publications),
         ]
     };
     let sent = fields("HBM, 반도체, thermal", "2024 | HBM thermal models | DAC");
-    let sent: Vec<(&str, &str)> = sent.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let to = kim.post_then_go(&form, &edit, &sent).await;
     assert_eq!(to, format!("/faculty/{id}?lang=ko"));
-    let p = app
-        .operator()
-        .get(&format!("/api/v1/faculty/{id}"))
-        .await
-        .json();
+    let p = profile_json(&app, &id).await;
     assert_eq!(p["keywords"], json!(["HBM", "반도체", "thermal"]));
     assert_eq!(
         p["availability"],
@@ -709,39 +707,20 @@ async fn a_professor_edits_their_profile_and_keeps_what_the_form_does_not_show()
         "HBM",
         "2024 | HBM thermal models | DAC\n2025 | Chiplet warpage | ECTC",
     );
-    let stale: Vec<(&str, &str)> = stale.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let res = kim.post(&form, &edit, &stale).await;
     let again = assert_page(&res, 400);
     assert!(again.contains("다른 사람이 프로필을 바꿨습니다"), "{again}");
     assert!(again.contains("Chiplet warpage"), "{again}");
-    let p = app
-        .operator()
-        .get(&format!("/api/v1/faculty/{id}"))
-        .await
-        .json();
+    let p = profile_json(&app, &id).await;
     assert_eq!(p["keywords"], json!(["HBM", "반도체", "thermal"]));
     // Sent from the page that said so, it is saved: the new publication added, the abstract
     // of the one whose title stayed kept.
-    kim.post_then_go(
-        &again,
-        &edit,
-        &stale
-            .iter()
-            .map(|(k, v)| (*k, *v))
-            .filter(|(k, _)| *k != "version")
-            .chain([("version", {
-                let at = again.find(r#"name="version" value=""#).unwrap()
-                    + r#"name="version" value=""#.len();
-                &again[at..at + again[at..].find('"').unwrap()]
-            })])
-            .collect::<Vec<_>>(),
-    )
-    .await;
-    let p = app
-        .operator()
-        .get(&format!("/api/v1/faculty/{id}"))
-        .await
-        .json();
+    let now = hidden_field(&again, "version");
+    let mut resent = stale.clone();
+    resent.retain(|(k, _)| *k != "version");
+    resent.push(("version", &now));
+    kim.post_then_go(&again, &edit, &resent).await;
+    let p = profile_json(&app, &id).await;
     assert_eq!(p["keywords"], json!(["HBM"]));
     let pubs = p["publications"].as_array().unwrap();
     assert_eq!(pubs.len(), 2, "{pubs:?}");

@@ -20,11 +20,6 @@ async fn account(app: &TestApp, org: &str, role: &str, name: &str) -> (String, S
     (email, password)
 }
 
-async fn id(res: common::Response) -> String {
-    res.expect(201);
-    res.id()
-}
-
 /// A university with an office, a company with staff, a professor and activity of every
 /// kind: an engagement that went to an agreement, a centre with a partner, resources and
 /// commitments, a compute cluster in it, funded projects in three currencies with payments.
@@ -50,22 +45,13 @@ async fn world(app: &TestApp) -> World {
     let (prof, p1) = app
         .professor(&uni, json!({"name": "Chen", "local_name": "陳"}))
         .await;
-    let p2 = id(app
-        .operator()
-        .post(
+    let p2 = app
+        .create(
             "/api/v1/faculty",
             &json!({"university_id": uni, "name": "Lin"}),
         )
-        .await)
-    .await;
-    let need = id(app
-        .operator()
-        .post(
-            "/api/v1/needs",
-            &json!({"company_id": co, "title": "Edge inference", "status": "open", "visibility": "public"}),
-        )
-        .await)
-    .await;
+        .await;
+    let need = app.create("/api/v1/needs", &json!({"company_id": co, "title": "Edge inference", "status": "open", "visibility": "public"})).await;
     // Invited, interested, agreed.
     let res = app
         .as_(&company_token)
@@ -91,34 +77,24 @@ async fn world(app: &TestApp) -> World {
         .await
         .expect(200);
 
-    let center = id(app
-        .as_(&office_token).post("/api/v1/centers", &json!({
-            "host_university_id": uni, "name": "NTU–MediaTek AI Center", "local_name": "臺大聯發科人工智慧中心",
-            "status": "active", "visibility": "participants", "director_id": p1, "member_ids": [p2],
-            "partners": [{"company_id": co, "role": "founding_sponsor"}],
-            "shared_resources": [{"kind": "gpu", "model": "H100", "count": 64}, {"kind": "hpc_allocation", "gpu_hours": 500000}],
-            "funding": [{"year": 2025, "sponsor_id": co, "amount_minor": 5_000_000_000i64, "currency": "TWD"},
-                        {"year": 2026, "sponsor_id": co, "amount_minor": 5_500_000_000i64, "currency": "TWD"}]}))
-        .await)
-    .await;
-    id(app
-        .operator()
+    let center = app
+        .as_(&office_token)
         .post(
-            "/api/v1/compute/resources",
-            &json!({"owner_id": uni, "center_id": center, "name": "Center GPU cluster",
-                    "kind": "gpu_cluster", "unit": "gpu_hours", "gpu_model": "H100", "gpu_count": 64,
-                    "period": "quarter", "capacity": 100000, "academia_percent": 80, "industry_percent": 20}),
+            "/api/v1/centers",
+            &common::sponsored_center(&uni, &co, &p1, &p2),
         )
-        .await)
-    .await;
+        .await
+        .created_id();
+    app.create("/api/v1/compute/resources", &json!({"owner_id": uni, "center_id": center, "name": "Center GPU cluster",
+                    "kind": "gpu_cluster", "unit": "gpu_hours", "gpu_model": "H100", "gpu_count": 64,
+                    "period": "quarter", "capacity": 100000, "academia_percent": 80, "industry_percent": 20})).await;
     let project = |body: Value| {
         let (app, office) = (app, office_token.clone());
         async move {
-            id(app
-                .as_(&office)
+            app.as_(&office)
                 .post("/api/v1/funded-projects", &body)
-                .await)
-            .await
+                .await
+                .created_id()
         }
     };
     let sponsored = project(json!({"title": "Edge inference accelerators", "type": "sponsored_research",
@@ -137,7 +113,10 @@ async fn world(app: &TestApp) -> World {
         json!({"received_date": "2026-02-15", "amount_minor": 30_000_000i64, "currency": "TWD", "status": "received"}),
         json!({"due_date": "2027-01-31", "amount_minor": 70_000_000i64, "currency": "TWD", "status": "scheduled"}),
     ] {
-        id(app.as_(&office_token).post(&payments, &body).await).await;
+        app.as_(&office_token)
+            .post(&payments, &body)
+            .await
+            .created_id();
     }
     World {
         uni,
@@ -540,7 +519,7 @@ async fn a_large_office_pages_its_projects_and_stays_small() {
     let token = app.login(&email, &password).await;
     for i in 0..55 {
         let title = format!("Project {i:02} {}", "半導體製程與先進封裝 ".repeat(15));
-        id(app
+        app
             .as_(&token)
             .post(
                 "/api/v1/funded-projects",
@@ -549,8 +528,7 @@ async fn a_large_office_pages_its_projects_and_stays_small() {
                         "start_date": format!("{}-01-01", 2000 + i), "status": "active",
                         "visibility": "participants"}),
             )
-            .await)
-        .await;
+            .await.created_id();
     }
     let body = assert_page(&browse(&app, &office, "/office").await, 200);
     assert_eq!(body.matches("<th scope=\"row\">Project ").count(), 50);

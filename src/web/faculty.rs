@@ -8,6 +8,7 @@ use maud::{Markup, html};
 
 use super::engagements::{move_forms, table};
 use super::explain::{explanation, score};
+use super::fields;
 use super::signed::{Posted, Signed, all_of, problem_text, see_other};
 use super::{Messages, param, split_list};
 use crate::domain::stored::{EngagementState, ProfileVisibility, Role};
@@ -285,11 +286,7 @@ fn edit_page(
                 span { label for="title" { (m.academic_title) } input #title name="title" value=(text("title", p.title.as_ref())); }
                 span { label for="department" { (m.facet_department) } input #department name="department" value=(text("department", p.department.as_ref())); }
             }
-            p {
-                label for="keywords" { (m.field_keywords) }
-                input #keywords name="keywords" value=(keywords) aria-describedby="keywords-hint";
-                span.hint #keywords-hint { (m.keywords_hint) }
-            }
+            (fields::keywords(m, &keywords))
             p {
                 label for="research_interests" { (m.research_interests) }
                 textarea #research_interests name="research_interests" rows="4" { (text("research_interests", p.research_interests.as_ref())) }
@@ -303,25 +300,11 @@ fn edit_page(
                 textarea #publications name="publications" rows="10" aria-describedby="publications-hint" { (publications) }
                 span.hint #publications-hint { (m.publications_hint) }
             }
-            fieldset {
-                legend { (m.availability) }
-                @for t in CollaborationType::ALL {
-                    label.choice {
-                        input type="checkbox" name="availability" value=(t.as_str())
-                            checked[availability.iter().any(|a| a == t.as_str())];
-                        " " (m.value(t.as_str()))
-                    }
-                }
-            }
-            fieldset {
-                legend { (m.visibility) }
-                @for (v, hint) in [(ProfileVisibility::Public, m.profile_public_hint), (ProfileVisibility::Members, m.profile_members_hint)] {
-                    label.choice.block {
-                        input type="radio" name="visibility" value=(v.as_str()) checked[visibility == v.as_str()];
-                        " " strong { (m.value(v.as_str())) } ": " (hint)
-                    }
-                }
-            }
+            (fields::ways_of_working(m, "availability", m.availability, &availability))
+            (fields::explained_choice(m, "visibility", m.visibility, &[
+                (ProfileVisibility::Public.as_str(), m.profile_public_hint),
+                (ProfileVisibility::Members.as_str(), m.profile_members_hint),
+            ], &visibility))
             button type="submit" { (m.save) }
         }
     }

@@ -11,6 +11,7 @@
 mod engagements;
 mod explain;
 mod faculty;
+mod fields;
 mod i18n;
 mod needs;
 mod office;

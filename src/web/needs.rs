@@ -10,11 +10,11 @@ use maud::{Markup, html};
 use serde_json::{Map, Value, json};
 
 use super::explain::{explanation, score, why_not};
+use super::fields;
 use super::signed::{Posted, Signed, all_of, bad_field, local_path, see_other};
 use super::{Messages, money, param, parse_money, split_list};
 use crate::domain::stored::{EngagementState, OrganizationKind, Role};
 use crate::dto::engagements::{CreateEngagement, Engagement, ListEngagements};
-use crate::dto::faculty::CollaborationType;
 use crate::dto::matching::{ExplainParams, NeedMatchParams};
 use crate::dto::needs::{CreateNeed, ListNeeds, Need, NeedStatus, NeedVisibility, UpdateNeed};
 use crate::dto::search::SearchParams;
@@ -234,21 +234,8 @@ fn need_form(s: &Signed, form: &NeedForm, problems: &[String]) -> Markup {
                 label for="description" { (m.description) }
                 textarea #description name="description" rows="6" { (form.description) }
             }
-            p {
-                label for="keywords" { (m.field_keywords) }
-                input #keywords name="keywords" value=(form.keywords) aria-describedby="keywords-hint";
-                span.hint #keywords-hint { (m.keywords_hint) }
-            }
-            fieldset {
-                legend { (m.collaboration_types) }
-                @for t in CollaborationType::ALL {
-                    label.choice {
-                        input type="checkbox" name="collaboration_types" value=(t.as_str())
-                            checked[form.collaboration_types.iter().any(|c| c == t.as_str())];
-                        " " (m.value(t.as_str()))
-                    }
-                }
-            }
+            (fields::keywords(m, &form.keywords))
+            (fields::ways_of_working(m, "collaboration_types", m.collaboration_types, &form.collaboration_types))
             fieldset {
                 legend { (m.budget) }
                 p.row3 {
@@ -265,30 +252,16 @@ fn need_form(s: &Signed, form: &NeedForm, problems: &[String]) -> Markup {
             p {
                 label.choice { input type="checkbox" name="remote" value="true" checked[form.remote]; " " (m.remote) }
             }
-            fieldset {
-                legend { (m.visibility) }
-                @for (v, hint) in [
-                    (NeedVisibility::Public, m.visibility_public_hint),
-                    (NeedVisibility::Members, m.visibility_members_hint),
-                    (NeedVisibility::Confidential, m.visibility_confidential_hint),
-                ] {
-                    label.choice.block {
-                        input type="radio" name="visibility" value=(v.as_str()) checked[form.visibility == v.as_str()];
-                        " " strong { (m.value(v.as_str())) } ": " (hint)
-                    }
-                }
-            }
-            fieldset {
-                legend { (m.status) }
-                label.choice.block {
-                    input type="radio" name="status" value="draft" checked[form.status != "open"];
-                    " " strong { (m.value("draft")) } ": " (m.draft_hint)
-                }
-                label.choice.block {
-                    input type="radio" name="status" value="open" checked[form.status == "open"];
-                    " " strong { (m.value("open")) } ": " (m.open_hint)
-                }
-            }
+            (fields::explained_choice(m, "visibility", m.visibility, &[
+                (NeedVisibility::Public.as_str(), m.visibility_public_hint),
+                (NeedVisibility::Members.as_str(), m.visibility_members_hint),
+                (NeedVisibility::Confidential.as_str(), m.visibility_confidential_hint),
+            ], &form.visibility))
+            // Anything but "open" posts a draft.
+            (fields::explained_choice(m, "status", m.status, &[
+                (NeedStatus::Draft.as_str(), m.draft_hint),
+                (NeedStatus::Open.as_str(), m.open_hint),
+            ], if form.status == "open" { "open" } else { "draft" }))
             button type="submit" { (m.post_need) }
         }
     }

@@ -324,23 +324,36 @@ def _find(script, what, *args):
     return found
 
 
-def click_link(link_text, within="body", status=200):
-    """Follows the link whose visible text is `link_text` (the first one in `within`)."""
-    link = _find(
-        """const [t, scope] = arguments;
-        for (const a of document.querySelectorAll(scope + ' a[href]')) {
-            if (a.innerText.trim() === t && a.getClientRects().length) return a;
+def _visible_with_text(selectors, wanted, within, kind):
+    """The first visible element in `within` matching one of `selectors` whose text (or
+    value) is `wanted`."""
+    return _find(
+        """const [t, scope, selectors] = arguments;
+        const css = selectors.map(s => scope + ' ' + s).join(', ');
+        for (const e of document.querySelectorAll(css)) {
+            if ((e.innerText || e.value || '').trim() === t && e.getClientRects().length) return e;
         }
         return null;""",
-        f"link {link_text!r} in {within}",
-        link_text,
+        f"{kind} {wanted!r} in {within}",
+        wanted,
         within,
+        selectors,
     )
+
+
+def _click_to_new_page(element, what, status):
+    """Clicks `element`, waits for the page it leads to, and checks that page."""
     _mark_page()
-    _c.browser.click(link)
-    _await_new_page(f"following {link_text!r}")
+    _c.browser.click(element)
+    _await_new_page(what)
     _c.last_field = None
     check_page(status)
+
+
+def click_link(link_text, within="body", status=200):
+    """Follows the link whose visible text is `link_text` (the first one in `within`)."""
+    link = _visible_with_text(["a[href]"], link_text, within, "link")
+    _click_to_new_page(link, f"following {link_text!r}", status)
 
 
 def _control(label_text, within="body", prefix=False):
@@ -415,31 +428,14 @@ def submit(status=200):
         "submit button in the form last filled",
         _c.last_field,
     )
-    _mark_page()
-    _c.browser.click(button)
-    _await_new_page("sending the form")
-    _c.last_field = None
-    check_page(status)
+    _click_to_new_page(button, "sending the form", status)
 
 
 def press(button_text, within="body", status=200):
     """Presses the button whose visible text is `button_text` (the first one in `within`;
     its form is sent)."""
-    button = _find(
-        """const [t, scope] = arguments;
-        for (const b of document.querySelectorAll(scope + ' button, ' + scope + ' input[type=submit]')) {
-            if ((b.innerText || b.value).trim() === t && b.getClientRects().length) return b;
-        }
-        return null;""",
-        f"button {button_text!r} in {within}",
-        button_text,
-        within,
-    )
-    _mark_page()
-    _c.browser.click(button)
-    _await_new_page(f"pressing {button_text!r}")
-    _c.last_field = None
-    check_page(status)
+    button = _visible_with_text(["button", "input[type=submit]"], button_text, within, "button")
+    _click_to_new_page(button, f"pressing {button_text!r}", status)
 
 
 def keys(*keys):

@@ -633,10 +633,7 @@ def company():
 
     step("the engagements page lists the invitation")
     click_link("Engagements", within="header nav")
-    listed = js(
-        """return [...document.querySelectorAll('table.list tbody tr')].map(tr =>
-            [...tr.cells].map(c => c.innerText.trim()));"""
-    )
+    listed = table_rows("table.list")["rows"]
     expect(
         [NEED_TITLE, PROFESSOR, "invited"] in [row[:3] for row in listed],
         f"the engagements do not list {PROFESSOR} invited to the need: {listed[:5]}",
@@ -645,10 +642,7 @@ def company():
 
     step("the needs list shows the need open and confidential")
     click_link("Your needs", within="header nav")
-    mine = js(
-        """return [...document.querySelectorAll('table.list tbody tr')].map(tr =>
-            [...tr.cells].map(c => c.innerText.trim()));"""
-    )
+    mine = table_rows("table.list")["rows"]
     expect(
         [NEED_TITLE, "open", "confidential", deadline.isoformat()] in mine,
         f"the needs list does not show the need as posted: {mine[:5]}",

@@ -168,6 +168,13 @@ impl Response {
         p
     }
 
+    /// The id of what a `201 Created` answer made (it must be one).
+    #[track_caller]
+    pub fn created_id(&self) -> String {
+        self.expect(201);
+        self.id()
+    }
+
     /// The `id` of the JSON answer (a created or read record).
     #[track_caller]
     pub fn id(&self) -> String {
@@ -287,6 +294,12 @@ impl TestApp {
             .await;
         res.expect(201);
         (token, res.id())
+    }
+
+    /// Creates a record as the operator at `collection` (e.g. `/api/v1/faculty`) and returns
+    /// its id.
+    pub async fn create(&self, collection: &str, body: &Value) -> String {
+        self.operator().post(collection, body).await.created_id()
     }
 
     /// Creates a record as the operator at `collection` (e.g. `/api/v1/needs`), waiting until
@@ -581,4 +594,19 @@ pub async fn wait_for_json(
         );
         actix_web::rt::time::sleep(std::time::Duration::from_millis(100)).await;
     }
+}
+
+/// An active centre of `university` with `company` its founding sponsor, a director and a
+/// member, GPUs and an HPC allocation, and two years of the company's funding (TWD): what
+/// the reports and the office's dashboard read of a centre.
+pub fn sponsored_center(university: &str, company: &str, director: &str, member: &str) -> Value {
+    serde_json::json!({
+        "host_university_id": university, "name": "NTU–MediaTek AI Center",
+        "local_name": "臺大聯發科人工智慧中心", "status": "active", "visibility": "participants",
+        "director_id": director, "member_ids": [member],
+        "partners": [{"company_id": company, "role": "founding_sponsor"}],
+        "shared_resources": [{"kind": "gpu", "model": "H100", "count": 64},
+                             {"kind": "hpc_allocation", "gpu_hours": 500000}],
+        "funding": [{"year": 2025, "sponsor_id": company, "amount_minor": 5_000_000_000i64, "currency": "TWD"},
+                    {"year": 2026, "sponsor_id": company, "amount_minor": 5_500_000_000i64, "currency": "TWD"}]})
 }

@@ -53,9 +53,17 @@ pub fn cookie_named(res: &Response, name: &str) -> Option<(String, String)> {
 
 /// The value of the hidden `csrf` field of a page's first form that has one.
 pub fn form_token(body: &str) -> String {
-    let at = body.find(r#"name="csrf" value=""#).expect("a form token");
-    let rest = &body[at + r#"name="csrf" value=""#.len()..];
-    rest[..rest.find('"').unwrap()].to_owned()
+    hidden_field(body, "csrf")
+}
+
+/// The value of the first hidden field named `name` on a page.
+pub fn hidden_field(page: &str, name: &str) -> String {
+    let start = format!(r#"name="{name}" value=""#);
+    let at = page
+        .find(&start)
+        .unwrap_or_else(|| panic!("no field {name}"))
+        + start.len();
+    page[at..at + page[at..].find('"').unwrap()].to_owned()
 }
 
 pub async fn post_form(app: &TestApp, path: &str, cookie: Option<&str>, body: &str) -> Response {
