@@ -77,6 +77,8 @@ pub struct SearchIndex {
     labels: Labels,
     /// Where each glossary form occurs, per segment (see `FormPostings`).
     forms: super::FormPostings,
+    /// Which documents each filter admits, per segment (see `AdmittedDocs`).
+    admitted: super::admitted::AdmittedDocs,
     /// Set when a search finds the index's files damaged; the indexer then rebuilds it.
     damaged: Arc<AtomicBool>,
     /// When the index was last verified after a failed search (`check_after_failure`).
@@ -115,6 +117,7 @@ impl SearchIndex {
             cpu: super::pool::CpuPool::per_core()?,
             facet_values: Default::default(),
             forms: Default::default(),
+            admitted: Default::default(),
             parser,
             labels: Labels::default(),
             damaged: Arc::new(AtomicBool::new(false)),
@@ -260,5 +263,9 @@ impl SearchIndex {
 
     pub fn form_postings(&self) -> &super::FormPostings {
         &self.forms
+    }
+
+    pub fn admitted(&self) -> &super::admitted::AdmittedDocs {
+        &self.admitted
     }
 }

@@ -658,6 +658,14 @@ pub struct AnalysedPublication {
 }
 
 fn abstract_start(text: &str) -> &str {
+    // A text of at most ABSTRACT_CHARS bytes has at most as many characters; an ASCII start
+    // is cut by bytes. Only the rest need counting characters.
+    if text.len() <= ABSTRACT_CHARS {
+        return text;
+    }
+    if text.as_bytes()[..ABSTRACT_CHARS].is_ascii() {
+        return &text[..ABSTRACT_CHARS];
+    }
     let end = text
         .char_indices()
         .nth(ABSTRACT_CHARS)
@@ -1077,6 +1085,7 @@ fn rank(
     let weight = filter
         .weight(EnableScoring::disabled_from_searcher(searcher))
         .map_err(AppError::internal)?;
+    let described = format!("{filter:?}");
     let mut found: Vec<(f32, DocAddress)> = Vec::new();
     let live: Vec<_> = searcher
         .segment_readers()
@@ -1087,20 +1096,18 @@ fn rank(
     // each of its words (`分散式訓練` of both `distributed` and `training`), so each is
     // fetched once and the second pass below reuses it.
     let mut segment_forms: Vec<[FormHits; 3]> = Vec::new();
+    // Per field, its weight over its length normalisation for each of the 256 length codes a
+    // field norm is stored as: a table lookup per posting instead of a division.
+    let factors: [[f32; 256]; 3] = std::array::from_fn(|k| {
+        std::array::from_fn(|id| {
+            let len = FieldNormReader::id_to_fieldnorm(id as u8) as f32;
+            weights[k] / (1.0 - B + B * len / avg[k])
+        })
+    });
     for (ord, reader) in searcher.segment_readers().iter().enumerate() {
         segment_forms.push(Default::default());
         let max = reader.max_doc();
-        let mut allowed = BitSet::with_max_value(max);
-        let alive = reader.alive_bitset();
-        weight
-            .for_each_no_score(reader, &mut |docs: &[DocId]| {
-                for d in docs {
-                    if alive.is_none_or(|a| a.is_alive(*d)) {
-                        allowed.insert(*d);
-                    }
-                }
-            })
-            .map_err(AppError::internal)?;
+        let allowed = index.admitted().docs(reader, &described, &*weight)?;
         if allowed.len() == 0 {
             continue;
         }
@@ -1120,13 +1127,13 @@ fn rank(
         let kept = &mut segment_forms[ord];
         for t in q.terms.iter().filter(|t| !t.common) {
             for k in 0..3 {
+                let factor = &factors[k];
                 let mut add = |d: DocId, tf: u32| {
-                    let len = norms[k].fieldnorm(d) as f32;
                     let slot = &mut acc[d as usize];
                     if *slot == 0.0 {
                         touched.push(d);
                     }
-                    *slot += weights[k] * tf as f32 / (1.0 - B + B * len / avg[k]);
+                    *slot += factor[norms[k].fieldnorm_id(d) as usize] * tf as f32;
                 };
                 for a in &t.alternatives {
                     let docs = form_docs(
@@ -1145,18 +1152,24 @@ fn rank(
                     }
                 }
                 let term = Term::from_field_text(fields[k], &t.token);
-                let Some(mut p) = inverted[k]
-                    .read_postings(&term, IndexRecordOption::WithFreqs)
+                let Some(mut block) = inverted[k]
+                    .read_block_postings(&term, IndexRecordOption::WithFreqs)
                     .map_err(AppError::internal)?
                 else {
                     continue;
                 };
-                let mut d = p.doc();
-                while d != TERMINATED {
-                    if allowed.contains(d) {
-                        add(d, p.term_freq());
+                // Block by block: every posting is read, so skipping is of no use here.
+                loop {
+                    let docs = block.docs();
+                    if docs.is_empty() {
+                        break;
                     }
-                    d = p.advance();
+                    for (&d, &tf) in docs.iter().zip(block.freqs()) {
+                        if allowed.contains(d) {
+                            add(d, tf);
+                        }
+                    }
+                    block.advance();
                 }
             }
             let c = t.weight * t.idf / q.norm;

@@ -1,6 +1,7 @@
 //! The search index: its home on disk. The database is the source of truth; everything kept
 //! here is a projection that can be rebuilt from it.
 
+mod admitted;
 pub mod analyzer;
 mod facets;
 mod forms;

@@ -49,6 +49,8 @@ struct Args {
     import_connections: usize,
     /// Measure text analysis alone (no service) and stop.
     analysis: bool,
+    /// Skip the search phases: import (or reuse), then measure matching only.
+    only_matches: bool,
     /// Also load the profiles into SQLite FTS5 and measure it beside Liaison.
     alternatives: bool,
     /// With `--alternatives`, PostgreSQL full-text search on this database too.
@@ -91,6 +93,7 @@ fn parse_args() -> Result<Args> {
         operator: None,
         import_connections: 2,
         analysis: false,
+        only_matches: false,
         alternatives: false,
         alternatives_postgres: None,
         alerts: None,
@@ -119,6 +122,7 @@ fn parse_args() -> Result<Args> {
             "--keep" => a.keep = true,
             "--reuse" => a.reuse = true,
             "--analysis" => a.analysis = true,
+            "--only-matches" => a.only_matches = true,
             "--alternatives" => a.alternatives = true,
             "--alternatives-postgres" => {
                 a.alternatives = true;
@@ -167,7 +171,7 @@ fn parse_args() -> Result<Args> {
                 "unknown argument {other:?}\n\
                  usage: bench [--faculty 100000] [--needs 20000] [--pubs 10] [--chunk 1000] [--requests 4000]\n\
                  \x20            [--sbir FILE.jsonl] [--horizon FILE.jsonl] [--liaison PATH] [--work DIR] [--database-url URL] [--keep] [--reuse]\n\
-                 \x20            [--operator and|or] [--import-connections 2] [--analysis]\n\
+                 \x20            [--operator and|or] [--import-connections 2] [--analysis] [--only-matches]\n\
                  \x20            [--alternatives] [--alternatives-postgres URL]\n\
                  \x20      bench --alerts 10000 [--faculty 10000] [--needs 5000] [--seed-profiles 1000] [--runs 1]\n\
                  \x20            [--min-score {}] [--mix 50,40] [--skip-baseline] [--notify-timeout 600] [--chunk 1000] [--pubs 10] [--sbir ...] [--horizon ...] [--work DIR] [--keep]",
@@ -877,61 +881,63 @@ fn main() -> Result<()> {
             )
         })
         .collect();
-    // Warm up (caches, page faults) before measuring.
-    latencies(&server.addr, &token, &queries, 4, queries.len() * 4)?;
-    println!();
-    println!(
-        "## Search latency (GET /api/v1/search over HTTP keep-alive, {} mixed queries, en/ko/zh, with filters)",
-        queries.len()
-    );
-    println!("| concurrency | requests | p50 ms | p95 ms | p99 ms | max ms | requests/s |");
-    println!("|---|---|---|---|---|---|---|");
-    for (concurrency, total) in [(1, args.requests / 4), (16, args.requests)] {
-        let (l, elapsed) = latencies(&server.addr, &token, &queries, concurrency, total)?;
+    if !args.only_matches {
+        // Warm up (caches, page faults) before measuring.
+        latencies(&server.addr, &token, &queries, 4, queries.len() * 4)?;
+        println!();
         println!(
-            "| {concurrency} | {} | {:.1} | {:.1} | {:.1} | {:.1} | {:.0} |",
-            l.len(),
-            percentile(&l, 0.5),
-            percentile(&l, 0.95),
-            percentile(&l, 0.99),
-            l.last().copied().unwrap_or(0.0),
-            l.len() as f64 / elapsed.as_secs_f64()
+            "## Search latency (GET /api/v1/search over HTTP keep-alive, {} mixed queries, en/ko/zh, with filters)",
+            queries.len()
         );
-    }
-
-    // Each query on its own, one at a time: which ones the tail is made of.
-    println!();
-    println!("## Per query (concurrency 1, {PER_QUERY_RUNS} runs each)");
-    println!("| query | signed in | total hits | p50 ms | max ms |");
-    println!("|---|---|---|---|---|");
-    let mut conn = Conn::open(&server.addr)?;
-    for (path, signed_in) in &queries {
-        let mut times = Vec::with_capacity(PER_QUERY_RUNS);
-        let mut total = Value::Null;
-        for _ in 0..PER_QUERY_RUNS {
-            let started = Instant::now();
-            let (status, body) =
-                conn.json("GET", path, signed_in.then_some(token.as_str()), None)?;
-            times.push(started.elapsed().as_secs_f64() * 1000.0);
-            ensure!(status == 200, "{path} answered {status}");
-            total = body["total"].clone();
+        println!("| concurrency | requests | p50 ms | p95 ms | p99 ms | max ms | requests/s |");
+        println!("|---|---|---|---|---|---|---|");
+        for (concurrency, total) in [(1, args.requests / 4), (16, args.requests)] {
+            let (l, elapsed) = latencies(&server.addr, &token, &queries, concurrency, total)?;
+            println!(
+                "| {concurrency} | {} | {:.1} | {:.1} | {:.1} | {:.1} | {:.0} |",
+                l.len(),
+                percentile(&l, 0.5),
+                percentile(&l, 0.95),
+                percentile(&l, 0.99),
+                l.last().copied().unwrap_or(0.0),
+                l.len() as f64 / elapsed.as_secs_f64()
+            );
         }
-        times.sort_by(|a, b| a.total_cmp(b));
-        let shown = path.trim_start_matches("/api/v1/search?");
-        let shown = form_urlencoded::parse(shown.as_bytes())
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("&");
-        println!(
-            "| `{shown}` | {} | {total} | {:.1} | {:.1} |",
-            if *signed_in { "yes" } else { "no" },
-            percentile(&times, 0.5),
-            times.last().copied().unwrap_or(0.0),
-        );
-    }
 
-    if args.alternatives {
-        side_by_side(&args, &server.addr, &raw_queries, &sbir)?;
+        // Each query on its own, one at a time: which ones the tail is made of.
+        println!();
+        println!("## Per query (concurrency 1, {PER_QUERY_RUNS} runs each)");
+        println!("| query | signed in | total hits | p50 ms | max ms |");
+        println!("|---|---|---|---|---|");
+        let mut conn = Conn::open(&server.addr)?;
+        for (path, signed_in) in &queries {
+            let mut times = Vec::with_capacity(PER_QUERY_RUNS);
+            let mut total = Value::Null;
+            for _ in 0..PER_QUERY_RUNS {
+                let started = Instant::now();
+                let (status, body) =
+                    conn.json("GET", path, signed_in.then_some(token.as_str()), None)?;
+                times.push(started.elapsed().as_secs_f64() * 1000.0);
+                ensure!(status == 200, "{path} answered {status}");
+                total = body["total"].clone();
+            }
+            times.sort_by(|a, b| a.total_cmp(b));
+            let shown = path.trim_start_matches("/api/v1/search?");
+            let shown = form_urlencoded::parse(shown.as_bytes())
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join("&");
+            println!(
+                "| `{shown}` | {} | {total} | {:.1} | {:.1} |",
+                if *signed_in { "yes" } else { "no" },
+                percentile(&times, 0.5),
+                times.last().copied().unwrap_or(0.0),
+            );
+        }
+
+        if args.alternatives {
+            side_by_side(&args, &server.addr, &raw_queries, &sbir)?;
+        }
     }
 
     // Matches for a need (profiles ranked against the whole corpus), signed in as the
