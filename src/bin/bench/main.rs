@@ -51,6 +51,9 @@ struct Args {
     analysis: bool,
     /// Skip the search phases: import (or reuse), then measure matching only.
     only_matches: bool,
+    /// The needs the match phase cycles through: few keep every cache between requests warm,
+    /// thousands measure matching cold.
+    match_needs: usize,
     /// Also load the profiles into SQLite FTS5 and measure it beside Liaison.
     alternatives: bool,
     /// With `--alternatives`, PostgreSQL full-text search on this database too.
@@ -94,6 +97,7 @@ fn parse_args() -> Result<Args> {
         import_connections: 2,
         analysis: false,
         only_matches: false,
+        match_needs: 64,
         alternatives: false,
         alternatives_postgres: None,
         alerts: None,
@@ -123,6 +127,13 @@ fn parse_args() -> Result<Args> {
             "--reuse" => a.reuse = true,
             "--analysis" => a.analysis = true,
             "--only-matches" => a.only_matches = true,
+            "--match-needs" => {
+                a.match_needs = value()?
+                    .parse()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .context("--match-needs takes a positive number")?
+            }
             "--alternatives" => a.alternatives = true,
             "--alternatives-postgres" => {
                 a.alternatives = true;
@@ -171,7 +182,7 @@ fn parse_args() -> Result<Args> {
                 "unknown argument {other:?}\n\
                  usage: bench [--faculty 100000] [--needs 20000] [--pubs 10] [--chunk 1000] [--requests 4000]\n\
                  \x20            [--sbir FILE.jsonl] [--horizon FILE.jsonl] [--liaison PATH] [--work DIR] [--database-url URL] [--keep] [--reuse]\n\
-                 \x20            [--operator and|or] [--import-connections 2] [--analysis] [--only-matches]\n\
+                 \x20            [--operator and|or] [--import-connections 2] [--analysis] [--only-matches] [--match-needs 64]\n\
                  \x20            [--alternatives] [--alternatives-postgres URL]\n\
                  \x20      bench --alerts 10000 [--faculty 10000] [--needs 5000] [--seed-profiles 1000] [--runs 1]\n\
                  \x20            [--min-score {}] [--mix 50,40] [--skip-baseline] [--notify-timeout 600] [--chunk 1000] [--pubs 10] [--sbir ...] [--horizon ...] [--work DIR] [--keep]",
@@ -663,6 +674,9 @@ fn latencies(
 ) -> Result<(Vec<f64>, Duration)> {
     let started = Instant::now();
     let per = total.div_ceil(concurrency);
+    // Each thread starts 7 paths after the last; with many paths (`--match-needs`), far
+    // enough apart that no two threads ask for the same one.
+    let stride = (queries.len() / concurrency).max(7);
     let handles: Vec<_> = (0..concurrency)
         .map(|t| {
             let (addr, token, queries) = (addr.to_owned(), token.to_owned(), queries.to_vec());
@@ -670,7 +684,7 @@ fn latencies(
                 let mut conn = Conn::open(&addr)?;
                 let mut out = Vec::with_capacity(per);
                 for i in 0..per {
-                    let (path, signed_in) = &queries[(t * 7 + i) % queries.len()];
+                    let (path, signed_in) = &queries[(t * stride + i) % queries.len()];
                     let started = Instant::now();
                     let (status, _) = conn.request(
                         "GET",
@@ -730,6 +744,30 @@ fn analysis(sbir: &[Text]) {
         }
         println!("| {name} | {tokens} | {best:.0} |");
     }
+}
+
+/// Latency of `paths` at each (concurrency, requests), as a table's rows.
+fn latency_table(
+    addr: &str,
+    token: &str,
+    paths: &[(String, bool)],
+    runs: [(usize, usize); 2],
+) -> Result<()> {
+    println!("| concurrency | requests | p50 ms | p95 ms | p99 ms | max ms | requests/s |");
+    println!("|---|---|---|---|---|---|---|");
+    for (concurrency, total) in runs {
+        let (l, elapsed) = latencies(addr, token, paths, concurrency, total)?;
+        println!(
+            "| {concurrency} | {} | {:.1} | {:.1} | {:.1} | {:.1} | {:.0} |",
+            l.len(),
+            percentile(&l, 0.5),
+            percentile(&l, 0.95),
+            percentile(&l, 0.99),
+            l.last().copied().unwrap_or(0.0),
+            l.len() as f64 / elapsed.as_secs_f64()
+        );
+    }
+    Ok(())
 }
 
 /// A worker thread's result; a panic in it becomes an error here.
@@ -794,20 +832,31 @@ fn main() -> Result<()> {
         .with_context(|| format!("login failed: {login}"))?
         .to_owned();
     let need_ids = if args.reuse {
-        // The needs the earlier run created: the first 64 open ones.
-        let (status, v) = conn.json(
-            "GET",
-            "/api/v1/needs?status=open&limit=64",
-            Some(&token),
-            None,
-        )?;
-        ensure!(status == 200, "listing needs answered {status}: {v}");
-        v["items"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|n| n["id"].as_str().map(str::to_owned))
-            .collect::<Vec<_>>()
+        // The needs the earlier run created: the first `--match-needs` open ones.
+        let mut ids = Vec::new();
+        let mut cursor: Option<String> = None;
+        while ids.len() < args.match_needs {
+            let limit = (args.match_needs - ids.len()).min(100);
+            let after = cursor
+                .as_deref()
+                .map(|c| format!("&cursor={c}"))
+                .unwrap_or_default();
+            let path = format!("/api/v1/needs?status=open&limit={limit}{after}");
+            let (status, v) = conn.json("GET", &path, Some(&token), None)?;
+            ensure!(status == 200, "listing needs answered {status}: {v}");
+            ids.extend(
+                v["items"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|n| n["id"].as_str().map(str::to_owned)),
+            );
+            cursor = v["next_cursor"].as_str().map(str::to_owned);
+            if cursor.is_none() {
+                break;
+            }
+        }
+        ids
     } else {
         load_corpus(
             &args,
@@ -889,20 +938,12 @@ fn main() -> Result<()> {
             "## Search latency (GET /api/v1/search over HTTP keep-alive, {} mixed queries, en/ko/zh, with filters)",
             queries.len()
         );
-        println!("| concurrency | requests | p50 ms | p95 ms | p99 ms | max ms | requests/s |");
-        println!("|---|---|---|---|---|---|---|");
-        for (concurrency, total) in [(1, args.requests / 4), (16, args.requests)] {
-            let (l, elapsed) = latencies(&server.addr, &token, &queries, concurrency, total)?;
-            println!(
-                "| {concurrency} | {} | {:.1} | {:.1} | {:.1} | {:.1} | {:.0} |",
-                l.len(),
-                percentile(&l, 0.5),
-                percentile(&l, 0.95),
-                percentile(&l, 0.99),
-                l.last().copied().unwrap_or(0.0),
-                l.len() as f64 / elapsed.as_secs_f64()
-            );
-        }
+        latency_table(
+            &server.addr,
+            &token,
+            &queries,
+            [(1, args.requests / 4), (16, args.requests)],
+        )?;
 
         // Each query on its own, one at a time: which ones the tail is made of.
         println!();
@@ -949,26 +990,26 @@ fn main() -> Result<()> {
     println!();
     memory_after(server.child.id(), "the searches");
     if !matches.is_empty() {
-        latencies(&server.addr, &token, &matches, 2, matches.len() * 2)?;
+        // Warm up the process, not every need: with thousands (`--match-needs`) the
+        // measured requests should find them cold.
+        latencies(
+            &server.addr,
+            &token,
+            &matches,
+            2,
+            (matches.len() * 2).min(128),
+        )?;
         println!();
         println!(
             "## Match latency (GET /api/v1/needs/{{id}}/matches, limit 20, {} needs, over HTTP keep-alive)",
             matches.len()
         );
-        println!("| concurrency | requests | p50 ms | p95 ms | p99 ms | max ms | requests/s |");
-        println!("|---|---|---|---|---|---|---|");
-        for (concurrency, total) in [(1, args.requests / 8), (16, args.requests / 4)] {
-            let (l, elapsed) = latencies(&server.addr, &token, &matches, concurrency, total)?;
-            println!(
-                "| {concurrency} | {} | {:.1} | {:.1} | {:.1} | {:.1} | {:.0} |",
-                l.len(),
-                percentile(&l, 0.5),
-                percentile(&l, 0.95),
-                percentile(&l, 0.99),
-                l.last().copied().unwrap_or(0.0),
-                l.len() as f64 / elapsed.as_secs_f64()
-            );
-        }
+        latency_table(
+            &server.addr,
+            &token,
+            &matches,
+            [(1, args.requests / 8), (16, args.requests / 4)],
+        )?;
     }
     let (peak, now, anon, file) = rss(server.child.id());
     println!();
@@ -1403,7 +1444,10 @@ fn load_corpus(
     let created = create_needs(&server.addr, token, &companies, sbir, &horizon, args.needs)?;
     let need_ids: Vec<String> = created
         .into_iter()
-        .flat_map(|ids| ids.into_iter().take(16).map(|(id, _)| id))
+        .flat_map(|ids| {
+            let each = args.match_needs.div_ceil(4);
+            ids.into_iter().take(each).map(|(id, _)| id)
+        })
         .collect();
     let needs_time = started.elapsed();
     wait_indexed(&server.addr)?;
