@@ -77,6 +77,15 @@ struct Args {
     mix: (usize, usize),
 }
 
+/// A flag's value that must be a positive number.
+fn positive(flag: &str, value: String) -> Result<usize> {
+    value
+        .parse()
+        .ok()
+        .filter(|n| *n > 0)
+        .with_context(|| format!("{flag} takes a positive number"))
+}
+
 fn parse_args() -> Result<Args> {
     let mut a = Args {
         liaison: std::env::current_exe()
@@ -127,13 +136,7 @@ fn parse_args() -> Result<Args> {
             "--reuse" => a.reuse = true,
             "--analysis" => a.analysis = true,
             "--only-matches" => a.only_matches = true,
-            "--match-needs" => {
-                a.match_needs = value()?
-                    .parse()
-                    .ok()
-                    .filter(|n| *n > 0)
-                    .context("--match-needs takes a positive number")?
-            }
+            "--match-needs" => a.match_needs = positive(&flag, value()?)?,
             "--alternatives" => a.alternatives = true,
             "--alternatives-postgres" => {
                 a.alternatives = true;
@@ -141,13 +144,7 @@ fn parse_args() -> Result<Args> {
             }
             "--operator" => a.operator = Some(value()?),
             "--alerts" => a.alerts = Some(value()?.parse().context("--alerts takes a number")?),
-            "--runs" => {
-                a.runs = value()?
-                    .parse()
-                    .ok()
-                    .filter(|n| *n > 0)
-                    .context("--runs takes a positive number")?
-            }
+            "--runs" => a.runs = positive(&flag, value()?)?,
             "--seed-profiles" => {
                 a.seed_profiles = Some(value()?.parse().context("--seed-profiles takes a number")?)
             }
@@ -171,13 +168,7 @@ fn parse_args() -> Result<Args> {
                 a.notify_timeout =
                     Duration::from_secs(value()?.parse().context("--notify-timeout takes seconds")?)
             }
-            "--import-connections" => {
-                a.import_connections = value()?
-                    .parse()
-                    .ok()
-                    .filter(|n| *n > 0)
-                    .context("--import-connections takes a positive number")?
-            }
+            "--import-connections" => a.import_connections = positive(&flag, value()?)?,
             other => bail!(
                 "unknown argument {other:?}\n\
                  usage: bench [--faculty 100000] [--needs 20000] [--pubs 10] [--chunk 1000] [--requests 4000]\n\
