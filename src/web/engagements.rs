@@ -13,7 +13,7 @@ use super::signed::{Posted, Signed, bad_field, see_other};
 use super::{Messages, param};
 use crate::domain::stored::{DeclineReason, EngagementState};
 use crate::dto::engagements::{Engagement, ListEngagements, Transition};
-use crate::error::{AppError, ErrorCode};
+use crate::error::{AppError, AppResult, ErrorCode};
 use crate::http::AppState;
 use crate::service::Precondition;
 use crate::service::{engagements, faculty, needs};
@@ -48,12 +48,7 @@ pub async fn table(s: &Signed, state: &AppState, list: &[Engagement]) -> Markup 
     let (need_titles, faculty_names) = names(s, state, list).await;
     html! {
         table.list {
-            thead { tr {
-                th scope="col" { (m.need) }
-                th scope="col" { (m.professor) }
-                th scope="col" { (m.status) }
-                th scope="col" { (m.last_change) }
-            } }
+            (super::head(&[m.need, m.professor, m.status, m.last_change]))
             tbody {
                 @for e in list {
                     tr {
@@ -70,18 +65,28 @@ pub async fn table(s: &Signed, state: &AppState, list: &[Engagement]) -> Markup 
     }
 }
 
+/// The first 100 engagements of `q` the visitor may see, latest change first.
+pub async fn latest(
+    s: &Signed,
+    state: &AppState,
+    q: ListEngagements,
+) -> AppResult<Vec<Engagement>> {
+    let q = ListEngagements {
+        limit: Some(100),
+        ..q
+    };
+    let mut items = engagements::list(&state.db, s.caller(), q).await?.items;
+    items.sort_by_key(|e| std::cmp::Reverse(e.updated_at));
+    Ok(items)
+}
+
 /// `GET /engagements`: every engagement the visitor may see, latest change first.
 pub async fn list(s: Signed, state: web::Data<AppState>) -> HttpResponse {
     let m = s.lang.messages();
-    let q = ListEngagements {
-        limit: Some(100),
-        ..ListEngagements::default()
-    };
-    let mut items = match engagements::list(&state.db, s.caller(), q).await {
-        Ok(l) => l.items,
+    let items = match latest(&s, &state, ListEngagements::default()).await {
+        Ok(items) => items,
         Err(e) => return s.failed(&e),
     };
-    items.sort_by_key(|e| std::cmp::Reverse(e.updated_at));
     let table = table(&s, &state, &items).await;
     let body = html! {
         h1 { (m.engagements) }

@@ -41,7 +41,7 @@ pub fn explanation(m: &Messages, e: &Explanation) -> Markup {
             @if !e.terms.is_empty() {
                 table.terms {
                     caption { (m.words_that_count) }
-                    thead { tr { th scope="col" { (m.word) } th scope="col" { (m.share) } th scope="col" { (m.found_in) } } }
+                    (super::head(&[m.word, m.share, m.found_in]))
                     tbody {
                         @for t in &e.terms {
                             tr {

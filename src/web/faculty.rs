@@ -6,7 +6,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use maud::{Markup, html};
 
-use super::engagements::{move_forms, table};
+use super::engagements::{latest, move_forms, table};
 use super::explain::{explanation, score};
 use super::fields;
 use super::signed::{Posted, Signed, all_of, problem_text, see_other};
@@ -18,7 +18,7 @@ use crate::dto::matching::FacultyMatchParams;
 use crate::error::AppError;
 use crate::http::AppState;
 use crate::service::policy::Caller;
-use crate::service::{Precondition, engagements, faculty, matching};
+use crate::service::{Precondition, faculty, matching};
 
 /// How many needs a profile's page lists.
 const FITTING: i64 = 10;
@@ -110,14 +110,12 @@ pub async fn show(s: Signed, state: web::Data<AppState>, path: web::Path<String>
         };
     let q = ListEngagements {
         faculty_id: Some(id.clone()),
-        limit: Some(100),
         ..ListEngagements::default()
     };
-    let mut under_way = match engagements::list(&state.db, s.caller(), q).await {
-        Ok(l) => l.items,
+    let under_way = match latest(&s, &state, q).await {
+        Ok(items) => items,
         Err(e) => return s.failed(&e),
     };
-    under_way.sort_by_key(|e| std::cmp::Reverse(e.updated_at));
     let invitations: Vec<_> = under_way
         .iter()
         .filter(|e| e.state == EngagementState::Invited)

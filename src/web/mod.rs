@@ -323,6 +323,13 @@ fn parse_money(text: &str, currency: &str) -> Result<i64, &'static str> {
         .map_err(|_| "too large")
 }
 
+/// A table's head: one column header per label.
+fn head(labels: &[&str]) -> Markup {
+    html! {
+        thead { tr { @for l in labels { th scope="col" { (l) } } } }
+    }
+}
+
 /// A list typed in one box, split at commas (ASCII, full-width and ideographic) and
 /// semicolons, blanks dropped.
 fn split_list(text: &str) -> Vec<String> {

@@ -69,12 +69,7 @@ pub async fn list(s: Signed, state: web::Data<AppState>) -> HttpResponse {
                 p { (m.no_needs_yet) }
             } @else {
                 table.list {
-                    thead { tr {
-                        th scope="col" { (m.need_title) }
-                        th scope="col" { (m.status) }
-                        th scope="col" { (m.visibility) }
-                        th scope="col" { (m.deadline) }
-                    } }
+                    (super::head(&[m.need_title, m.status, m.visibility, m.deadline]))
                     tbody {
                         @for n in &found {
                             tr {
