@@ -27,7 +27,8 @@ pub struct NeedMatchParams {
     /// 1–500, default 20. A large limit returns every profile that scores above zero.
     #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
-    /// Matches to skip (with `limit`, for pages).
+    /// Matches to skip (with `limit`, for pages). Every page is cut from one order, so
+    /// pages neither repeat nor skip a match.
     #[param(minimum = 0, maximum = 10000)]
     pub offset: Option<i64>,
 }
@@ -50,7 +51,8 @@ pub struct FacultyMatchParams {
     /// 1–500, default 20. A large limit returns every need that scores above zero.
     #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
-    /// Matches to skip (with `limit`, for pages).
+    /// Matches to skip (with `limit`, for pages). Every page is cut from one order, so
+    /// pages neither repeat nor skip a match.
     #[param(minimum = 0, maximum = 10000)]
     pub offset: Option<i64>,
 }

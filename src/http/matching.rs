@@ -14,8 +14,9 @@ use super::AppState;
 use super::auth::MaybeCaller;
 use super::extract::{ApiQuery, PathId};
 
-/// Faculty profiles for a need, best first, each with its score (0..1, comparable across
-/// needs) and the reasons for it. Only profiles the caller may see are ranked; the need must
+/// Faculty profiles for a need, best first (the first cut's candidates in blocks of 40, each
+/// block by score), each with its score (0..1, comparable across needs) and the reasons for
+/// it. Only profiles the caller may see are ranked; the need must
 /// be visible to the caller.
 #[utoipa::path(
     tag = "matching",
@@ -40,7 +41,8 @@ pub async fn need_matches(
     ))
 }
 
-/// Open needs for a faculty profile, best first, among those the caller may see (a
+/// Open needs for a faculty profile, best first (in blocks of 40, as a need's matches), among
+/// those the caller may see (a
 /// confidential need counts once its company invites the professor). Same pair score as the
 /// need's matches.
 #[utoipa::path(

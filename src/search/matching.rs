@@ -90,10 +90,9 @@ const MAX_PROFILE_TERMS: usize = 128;
 const COMMON: f32 = 0.2;
 const COMMON_MIN_DOCS: f32 = 1000.0;
 const COMMON_WEIGHT: f32 = 0.5;
-/// Candidates by the rarer words that a need's common words are scored for: at least this
-/// many, and at least four times the depth asked for.
+/// Candidates by the rarer words that a need's common words are scored for, whatever the
+/// depth asked for.
 const POOL: usize = 400;
-const POOL_PER_DEPTH: usize = 4;
 /// Words that say nothing about a research topic, in needs and profiles alike (on top of the
 /// analyser's English stop words, which search keeps minimal).
 const NOT_TOPICAL: &str = "we our us you your i my me he she his her they them their its also can \
@@ -1187,11 +1186,18 @@ fn rank(
     let total = found.len();
     let order =
         |a: &(f32, DocAddress), b: &(f32, DocAddress)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
-    if q.terms.iter().any(|t| t.common) {
-        let pool = depth.saturating_mul(POOL_PER_DEPTH).max(POOL).max(depth);
-        if found.len() > pool && depth > 0 {
+    // The common words are scored for a fixed pool, the best `POOL` by the rarer words, so
+    // that the first cut's order does not depend on the depth asked for: a deeper cut extends
+    // a shallower one (pages of a match list are cut from one order). Past the pool the order
+    // is the rarer words' alone, which is the same order a pool candidate's score keeps above.
+    let pool = if q.terms.iter().any(|t| t.common) {
+        found.len().min(POOL)
+    } else {
+        0
+    };
+    if pool > 0 {
+        if found.len() > pool {
             found.select_nth_unstable_by(pool - 1, order);
-            found.truncate(pool);
         }
         let side = Side {
             fields,
@@ -1205,14 +1211,24 @@ fn rank(
             &mut segment_forms,
             q,
             &side,
-            &mut found,
+            &mut found[..pool],
         )?;
+        found[..pool].sort_by(order);
     }
-    if found.len() > depth && depth > 0 {
-        found.select_nth_unstable_by(depth - 1, order);
+    let want = if depth == 0 {
+        found.len()
+    } else {
+        depth.max(pool).min(found.len())
+    };
+    let keep = want - pool;
+    if keep > 0 && keep < found.len() - pool {
+        found[pool..].select_nth_unstable_by(keep - 1, order);
+    }
+    found.truncate(want);
+    found[pool..].sort_by(order);
+    if depth > 0 {
         found.truncate(depth);
     }
-    found.sort_by(order);
 
     // Second pass over the chosen few: their exact counts per word and field.
     let mut by_segment: HashMap<u32, Vec<usize>> = HashMap::new();

@@ -33,8 +33,13 @@ use super::search::visible;
 
 const MAX_LIMIT: i64 = 500;
 const MAX_OFFSET: i64 = 10_000;
-/// Candidates re-scored beyond the page asked for, so the page's order is the pair score's.
-const EXTRA_DEPTH: usize = 20;
+/// A list is the first cut's candidates in fixed blocks of this many, each block ordered by
+/// the pair score. Every page is cut from that one order, so paging neither repeats nor
+/// skips an item, and a page of 20 is the pair score's best 20 of the first cut's best 40.
+/// (Re-scoring as deep as each page's end instead made a candidate move between pages.)
+const BLOCK: usize = 40;
+/// The deepest first cut a page can need: the last page's end, in whole blocks.
+const MAX_DEPTH: usize = (MAX_OFFSET + MAX_LIMIT) as usize / BLOCK * BLOCK + BLOCK;
 const TERMS_SHOWN: usize = 10;
 const PUBLICATIONS_SHOWN: usize = 3;
 
@@ -65,6 +70,57 @@ fn page(
         offset: offset as usize,
         min_score,
     }
+}
+
+impl Page {
+    /// The first cut's depth that covers the page when no candidate is left out: its end,
+    /// in whole blocks.
+    fn depth(&self) -> usize {
+        (self.offset + self.limit).div_ceil(BLOCK) * BLOCK
+    }
+
+    /// Whether `listed` items (after `min_score` and the records' own checks) cover the page,
+    /// or a deeper first cut would add nothing (a cut of `cut` candidates at `depth`).
+    fn covered(&self, listed: usize, cut: usize, depth: usize) -> bool {
+        listed >= self.offset + self.limit || cut < depth || depth >= MAX_DEPTH
+    }
+
+    /// The next first cut's depth when this one did not cover the page.
+    fn deeper(depth: usize) -> usize {
+        (depth * 2).min(MAX_DEPTH)
+    }
+
+    fn cut<T>(&self, listed: Vec<(f32, T)>) -> Vec<(f32, T)> {
+        listed
+            .into_iter()
+            .skip(self.offset)
+            .take(self.limit)
+            .collect()
+    }
+}
+
+/// A re-scored candidate: its place in the first cut, its pair score and record id.
+struct Scored<T> {
+    rank: usize,
+    score: f32,
+    id: String,
+    item: T,
+}
+
+/// The list pages are cut from: blocks of the first cut in order, each by pair score (ties by
+/// id), without what scores zero or below `min_score`.
+fn listed<T>(mut scored: Vec<Scored<T>>, min_score: f32) -> Vec<(f32, T)> {
+    scored.sort_by(|a, b| {
+        (a.rank / BLOCK)
+            .cmp(&(b.rank / BLOCK))
+            .then_with(|| b.score.total_cmp(&a.score))
+            .then_with(|| a.id.cmp(&b.id))
+    });
+    scored
+        .into_iter()
+        .filter(|s| s.score > 0.0 && s.score >= min_score)
+        .map(|s| (s.score, s.item))
+        .collect()
 }
 
 fn id_param(field: &str, value: Option<&str>, errors: &mut Vec<FieldError>) -> Option<String> {
@@ -273,17 +329,6 @@ async fn names(db: &Db, ids: Vec<String>) -> AppResult<HashMap<String, String>> 
         .await
 }
 
-fn sort_and_page<T>(mut scored: Vec<(f32, String, T)>, p: &Page) -> Vec<(f32, T)> {
-    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
-    scored
-        .into_iter()
-        .filter(|(s, _, _)| *s > 0.0 && *s >= p.min_score)
-        .skip(p.offset)
-        .take(p.limit)
-        .map(|(s, _, t)| (s, t))
-        .collect()
-}
-
 /// Profiles for a need, best first.
 pub async fn need_matches(
     db: &Db,
@@ -311,68 +356,85 @@ pub async fn need_matches(
     if !errors.is_empty() {
         return Err(AppError::query(errors));
     }
-    let need = load_need(db, caller, need_id).await?;
+    let need = Arc::new(load_need(db, caller, need_id).await?);
     let visible = visible(db, caller, Kind::Faculty).await?;
-    let depth = p.offset + p.limit + EXTRA_DEPTH;
-
     let idx = index.clone();
-    let need = Arc::new(need);
     let n = need.clone();
-    let (q, corpus, total, candidates) = index
+    // One searcher for every round, so that a deeper first cut extends the one before.
+    let (searcher, corpus, q) = index
         .cpu_bound(move || {
             let searcher = idx.searcher();
             let corpus = Corpus::new(idx.fields(), idx.public_stats(&searcher)?)?;
             let q = need_query(&corpus, &searcher, &n)?;
-            let filter = query::filter(idx.fields(), Kind::Faculty, &visible, &filters);
-            let (total, candidates) =
-                m::rank_profiles(&idx, &searcher, &corpus, &*filter, &q, depth)?;
-            Ok((q, corpus, total, candidates))
+            Ok((searcher, Arc::new(corpus), Arc::new(q)))
         })
         .await?;
-
-    let ids: Vec<String> = candidates.iter().map(|c| c.id.clone()).collect();
-    let sources = db.run(move |c| Ok(source::faculty(c, &ids)?)).await?;
+    let filter: Arc<dyn tantivy::query::Query> =
+        query::filter(index.fields(), Kind::Faculty, &visible, &filters).into();
+    let year = this_year();
+    let mut depth = p.depth();
+    let (total, listed) = loop {
+        let (idx, s, c, mq, f) = (
+            index.clone(),
+            searcher.clone(),
+            corpus.clone(),
+            q.clone(),
+            filter.clone(),
+        );
+        let (total, candidates) = index
+            .cpu_bound(move || m::rank_profiles(&idx, &s, &c, &*f, &mq, depth))
+            .await?;
+        let cut = candidates.len();
+        let ids: Vec<String> = candidates.iter().map(|c| c.id.clone()).collect();
+        let sources = db.run(move |c| Ok(source::faculty(c, &ids)?)).await?;
+        let (c, mq, min_score) = (corpus.clone(), q.clone(), p.min_score);
+        let list = index
+            .cpu_bound(move || {
+                let mut by_id: HashMap<String, FacultySource> = sources
+                    .into_iter()
+                    .filter(|s| s.row.deleted_at.is_none())
+                    .map(|s| (s.row.id.clone(), s))
+                    .collect();
+                let mut scored = Vec::with_capacity(candidates.len());
+                let mut counter = TermCounter::new(&mq);
+                for (rank, cand) in candidates.into_iter().enumerate() {
+                    let Some(f) = by_id.remove(&cand.id) else {
+                        continue;
+                    };
+                    let pubs = publication_counts(&mut counter, &f);
+                    let s = m::pair_score(&mq, &c, &cand.hits, &pubs, year);
+                    scored.push(Scored {
+                        rank,
+                        score: s.score,
+                        id: cand.id,
+                        item: (s, f),
+                    });
+                }
+                Ok(listed(scored, min_score))
+            })
+            .await?;
+        if p.covered(list.len(), cut, depth) {
+            break (total, list);
+        }
+        depth = Page::deeper(depth);
+    };
+    let page = p.cut(listed);
     let names = names(
         db,
-        sources
-            .iter()
-            .map(|s| s.row.university_id.clone())
+        page.iter()
+            .map(|(_, (_, f))| f.row.university_id.clone())
             .chain([need.row.company_id.clone()])
             .collect(),
     )
     .await?;
-    let year = this_year();
-    let items = index
-        .cpu_bound(move || {
-            let mut by_id: HashMap<String, FacultySource> = sources
-                .into_iter()
-                .filter(|s| s.row.deleted_at.is_none())
-                .map(|s| (s.row.id.clone(), s))
-                .collect();
-            let mut scored = Vec::with_capacity(candidates.len());
-            let mut counter = TermCounter::new(&q);
-            for c in candidates {
-                let Some(f) = by_id.remove(&c.id) else {
-                    continue;
-                };
-                let pubs = publication_counts(&mut counter, &f);
-                let s = m::pair_score(&q, &corpus, &c.hits, &pubs, year);
-                scored.push((s.score, c.id, (s, f)));
-            }
-            sort_and_page(scored, &p)
-                .into_iter()
-                .map(|(score, (s, f))| {
-                    Ok(FacultyMatch {
-                        explanation: explanation(&q, &s, &need, &f),
-                        faculty: faculty_summary(&f, &names),
-                        score,
-                    })
-                })
-                .collect::<AppResult<Vec<_>>>()
-                .map(|items| (items, p, need))
+    let items = page
+        .into_iter()
+        .map(|(score, (s, f))| FacultyMatch {
+            explanation: explanation(&q, &s, &need, &f),
+            faculty: faculty_summary(&f, &names),
+            score,
         })
-        .await?;
-    let (items, p, need) = items;
+        .collect();
     Ok(FacultyMatches {
         need_id: need.row.id.clone(),
         candidates: total,
@@ -407,63 +469,105 @@ pub async fn faculty_matches(
     }
     let profile = Arc::new(load_profile(db, caller, faculty_id).await?);
     let visible = visible(db, caller, Kind::Need).await?;
-    let depth = p.offset + p.limit + EXTRA_DEPTH;
-
     let idx = index.clone();
     let f = profile.clone();
-    let (analysed, corpus, searcher, total, ids) = index
+    // One searcher for every round, so that a deeper first cut extends the one before.
+    let (searcher, corpus, analysed, q, pubs) = index
         .cpu_bound(move || {
             let searcher = idx.searcher();
             let corpus = Corpus::new(idx.fields(), idx.public_stats(&searcher)?)?;
             let analysed = AnalysedProfile::new(&faculty_texts(&f));
             let q = analysed.query(&corpus, &searcher)?;
-            let filter = query::filter(idx.fields(), Kind::Need, &visible, &filters);
-            let (total, ids) = m::rank_needs(&idx, &searcher, &corpus, &*filter, &q, depth)?;
-            Ok((analysed, corpus, searcher, total, ids))
+            let pubs = analysed_publications(&f);
+            Ok((
+                searcher,
+                Arc::new(corpus),
+                Arc::new(analysed),
+                Arc::new(q),
+                Arc::new(pubs),
+            ))
         })
         .await?;
-
-    let needs = db.run(move |c| Ok(source::needs(c, &ids)?)).await?;
+    let filter: Arc<dyn tantivy::query::Query> =
+        query::filter(index.fields(), Kind::Need, &visible, &filters).into();
+    let year = this_year();
+    let mut depth = p.depth();
+    let (total, listed) = loop {
+        let (idx, s, c, pq, f) = (
+            index.clone(),
+            searcher.clone(),
+            corpus.clone(),
+            q.clone(),
+            filter.clone(),
+        );
+        let (total, ids) = index
+            .cpu_bound(move || m::rank_needs(&idx, &s, &c, &*f, &pq, depth))
+            .await?;
+        let cut = ids.len();
+        let rank: HashMap<String, usize> = ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| (id.clone(), i))
+            .collect();
+        let needs = db.run(move |c| Ok(source::needs(c, &ids)?)).await?;
+        let (c, s, analysed, pubs, min_score) = (
+            corpus.clone(),
+            searcher.clone(),
+            analysed.clone(),
+            pubs.clone(),
+            p.min_score,
+        );
+        let list = index
+            .cpu_bound(move || {
+                let mut scored = Vec::with_capacity(needs.len());
+                for n in needs {
+                    // The index may trail the database by a moment: the database decides.
+                    if n.row.deleted_at.is_some() || n.row.status != NeedStatus::Open {
+                        continue;
+                    }
+                    let Some(&rank) = rank.get(&n.row.id) else {
+                        continue;
+                    };
+                    let q = need_query(&c, &s, &n)?;
+                    let counts: Vec<PublicationCounts> =
+                        pubs.iter().map(|p| p.counts(&q)).collect();
+                    let score = m::pair_score(&q, &c, &analysed.hits(&q), &counts, year);
+                    scored.push(Scored {
+                        rank,
+                        score: score.score,
+                        id: n.row.id.clone(),
+                        item: (q, score, n),
+                    });
+                }
+                Ok(listed(scored, min_score))
+            })
+            .await?;
+        if p.covered(list.len(), cut, depth) {
+            break (total, list);
+        }
+        depth = Page::deeper(depth);
+    };
+    let page = p.cut(listed);
     let names = names(
         db,
-        needs
-            .iter()
-            .map(|n| n.row.company_id.clone())
+        page.iter()
+            .map(|(_, (_, _, n))| n.row.company_id.clone())
             .chain([profile.row.university_id.clone()])
             .collect(),
     )
     .await?;
-    let year = this_year();
-    let faculty_id = profile.row.id.clone();
-    let (items, p) = index
-        .cpu_bound(move || {
-            let pubs = analysed_publications(&profile);
-            let mut scored = Vec::with_capacity(needs.len());
-            for n in needs {
-                // The index may trail the database by a moment: the database decides.
-                if n.row.deleted_at.is_some() || n.row.status != NeedStatus::Open {
-                    continue;
-                }
-                let q = need_query(&corpus, &searcher, &n)?;
-                let counts: Vec<PublicationCounts> = pubs.iter().map(|p| p.counts(&q)).collect();
-                let s = m::pair_score(&q, &corpus, &analysed.hits(&q), &counts, year);
-                scored.push((s.score, n.row.id.clone(), (q, s, n)));
-            }
-            let items = sort_and_page(scored, &p)
-                .into_iter()
-                .map(|(score, (q, s, n))| {
-                    Ok(NeedMatch {
-                        explanation: explanation(&q, &s, &n, &profile),
-                        need: need_summary(&n, &names)?,
-                        score,
-                    })
-                })
-                .collect::<AppResult<Vec<_>>>()?;
-            Ok((items, p))
+    let items = page
+        .into_iter()
+        .map(|(score, (q, s, n))| {
+            Ok(NeedMatch {
+                explanation: explanation(&q, &s, &n, &profile),
+                need: need_summary(&n, &names)?,
+                score,
+            })
         })
-        .await?;
+        .collect::<AppResult<Vec<_>>>()?;
     Ok(NeedMatches {
-        faculty_id,
+        faculty_id: profile.row.id.clone(),
         candidates: total,
         offset: p.offset,
         limit: p.limit,
