@@ -214,6 +214,30 @@ async fn korean_and_chinese_needs_find_korean_and_chinese_profiles() {
     let zh = get(&w.app, None, &format!("/api/v1/needs/{zh_need}/matches")).await;
     assert_eq!(ids(&zh, "faculty")[0], w.zh, "{zh}");
     assert!(!ids(&zh, "faculty").contains(&w.ko));
+    // The explanation names the words as written, not the bigrams they are indexed as.
+    let terms = |list: &Value| -> Vec<String> {
+        list["items"][0]["explanation"]["terms"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["term"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let zh_terms = terms(&zh);
+    assert!(
+        zh_terms.iter().any(|t| t.contains("晶圓缺陷檢測")),
+        "{zh_terms:?}"
+    );
+    assert!(
+        !zh_terms.iter().any(|t| t == "陷檢" || t == "缺陷"),
+        "{zh_terms:?}"
+    );
+    let ko_terms = terms(&ko);
+    assert!(
+        ko_terms.iter().any(|t| t.contains("클러스터")),
+        "{ko_terms:?}"
+    );
+    assert!(!ko_terms.iter().any(|t| t == "러스"), "{ko_terms:?}");
     // And back: the Korean professor's best open need is the Korean one.
     let back = get(&w.app, None, &format!("/api/v1/faculty/{}/matches", w.ko)).await;
     assert_eq!(ids(&back, "need")[0], ko_need, "{back}");

@@ -45,7 +45,7 @@ use tantivy::schema::{Field, IndexRecordOption, Value};
 use tantivy::tokenizer::{TextAnalyzer, TokenStream};
 use tantivy::{BitSet, DocAddress, DocId, DocSet, Searcher, TERMINATED, TantivyDocument, Term};
 
-use super::analyzer::{Stemmable, multilingual, unstemmed, word_stemmer};
+use super::analyzer::{Stemmable, is_cjk, multilingual, unstemmed, word_stemmer};
 use super::glossary::{self, Glossary};
 use super::index::{FacultyTexts, Fields};
 use crate::error::{AppError, AppResult};
@@ -214,6 +214,48 @@ impl QueryTerm {
             },
         )
     }
+}
+
+/// Where explanation labels are CJK bigrams (a run of Han or Hangul is indexed as overlapping
+/// pairs: `記憶體` as `記憶` and `憶體`), the runs of `texts` they were cut from: bigram →
+/// the longest run of two or more consecutive bigrams, all among `labels`, that it is part
+/// of. An explanation names that run, as written, instead of pieces nobody wrote.
+pub fn bigram_runs<'t>(
+    texts: impl IntoIterator<Item = &'t str>,
+    labels: impl Fn(&str) -> bool,
+) -> HashMap<String, String> {
+    let mut runs: HashMap<String, String> = HashMap::new();
+    let mut pair = String::new();
+    for text in texts {
+        let chars: Vec<char> = text.chars().collect();
+        let shown = |k: usize, pair: &mut String| {
+            pair.clear();
+            pair.extend(&chars[k..k + 2]);
+            chars[k..k + 2].iter().all(|c| is_cjk(*c)) && labels(pair.as_str())
+        };
+        let mut i = 0;
+        while i + 1 < chars.len() {
+            let mut j = i;
+            while j + 1 < chars.len() && shown(j, &mut pair) {
+                j += 1;
+            }
+            // Bigrams i..j (exclusive) cover the characters i..=j.
+            if j - i >= 2 {
+                let run: String = chars[i..=j].iter().collect();
+                for k in i..j {
+                    let piece: String = chars[k..k + 2].iter().collect();
+                    let longer = runs
+                        .get(&piece)
+                        .is_none_or(|r| r.chars().count() < run.chars().count());
+                    if longer {
+                        runs.insert(piece, run.clone());
+                    }
+                }
+            }
+            i = j.max(i + 1);
+        }
+    }
+    runs
 }
 
 impl MatchQuery {
@@ -1524,6 +1566,28 @@ mod tests {
 
     /// The ceiling of every pair is at least its score, whatever the query and the profile:
     /// saved alerts skip a pair on it, so a bound below the score would lose a hit.
+    #[test]
+    fn cjk_bigrams_are_named_by_the_run_they_were_cut_from() {
+        let labels: HashSet<&str> = [
+            "記憶", "憶體", "體內", "內運", "運算", "低功", "功耗", "패키", "키지", "良率",
+        ]
+        .into_iter()
+        .collect();
+        let runs = bigram_runs(
+            [
+                "記憶體內運算與低功耗",
+                "HBM 패키지의 열 관리",
+                "良率分析 記憶體",
+            ],
+            |l| labels.contains(l),
+        );
+        assert_eq!(runs["記憶"], "記憶體內運算", "the longest run wins");
+        assert_eq!(runs["運算"], "記憶體內運算");
+        assert_eq!(runs["功耗"], "低功耗");
+        assert_eq!(runs["패키"], "패키지", "not 지의: not a label");
+        assert!(!runs.contains_key("良率"), "a lone bigram keeps its name");
+    }
+
     #[test]
     fn a_ceiling_is_never_below_the_score() -> Result<()> {
         let (schema, fields) = schema();

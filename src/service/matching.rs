@@ -195,17 +195,45 @@ pub(crate) fn analysed_publications(f: &FacultySource) -> Vec<AnalysedPublicatio
         .collect()
 }
 
+/// Rows of an explanation with the CJK bigrams of one run joined under it (`bigram_runs`),
+/// best first.
+fn join_runs(
+    need: &NeedSource,
+    rows: Vec<(String, f32, [f32; 3])>,
+) -> Vec<(String, f32, [f32; 3])> {
+    let body = need_body(need);
+    let texts = [need.row.title.as_str(), body.as_str()]
+        .into_iter()
+        .chain(need.parts.keywords.iter().map(String::as_str));
+    let runs = m::bigram_runs(texts, |l| rows.iter().any(|r| r.0 == l));
+    let mut joined: Vec<(String, f32, [f32; 3])> = Vec::with_capacity(rows.len());
+    for (label, value, fields) in rows {
+        let label = runs.get(&label).cloned().unwrap_or(label);
+        match joined.iter_mut().find(|r| r.0 == label) {
+            Some(row) => {
+                row.1 += value;
+                for (sum, f) in row.2.iter_mut().zip(fields) {
+                    *sum += f;
+                }
+            }
+            None => joined.push((label, value, fields)),
+        }
+    }
+    joined.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    joined
+}
+
 fn explanation(q: &MatchQuery, s: &PairScore, need: &NeedSource, f: &FacultySource) -> Explanation {
     let total = s.score.max(f32::MIN_POSITIVE);
     let names = m::PROFILE_FIELDS.map(|f| f.0);
-    // One row per written term: the pieces of a term found through the glossary share one.
+    // One row per written term: the pieces of a term found through the glossary share one,
+    // and so do the bigrams of one Chinese or Korean word.
     let mut rows: Vec<(String, f32, [f32; 3])> = Vec::new();
     for t in &s.terms {
         let Some(term) = q.terms.get(t.term) else {
             continue;
         };
         let label = term.label(t.via);
-        let full = rows.len() >= TERMS_SHOWN;
         match rows.iter_mut().find(|r| r.0 == label) {
             Some(row) => {
                 for k in 0..3 {
@@ -213,12 +241,12 @@ fn explanation(q: &MatchQuery, s: &PairScore, need: &NeedSource, f: &FacultySour
                 }
                 row.1 += t.value;
             }
-            None if !full => rows.push((label, t.value, t.fields.map(|f| f * t.value))),
-            None => {}
+            None => rows.push((label, t.value, t.fields.map(|f| f * t.value))),
         }
     }
-    let terms = rows
+    let terms = join_runs(need, rows)
         .into_iter()
+        .take(TERMS_SHOWN)
         .map(|(term, value, fields)| TermContribution {
             term,
             share: (value / total).clamp(0.0, 1.0),
@@ -236,16 +264,22 @@ fn explanation(q: &MatchQuery, s: &PairScore, need: &NeedSource, f: &FacultySour
         .take(PUBLICATIONS_SHOWN)
         .filter_map(|p| {
             let row = f.parts.publications.get(p.index)?;
-            let mut terms: Vec<String> = Vec::new();
+            let mut rows: Vec<(String, f32, [f32; 3])> = Vec::new();
             for t in &p.terms {
                 let Some(term) = q.terms.get(t.term) else {
                     continue;
                 };
                 let label = term.label(t.via);
-                if terms.len() < 5 && !terms.contains(&label) {
-                    terms.push(label);
+                match rows.iter_mut().find(|r| r.0 == label) {
+                    Some(row) => row.1 += t.value,
+                    None => rows.push((label, t.value, [0.0; 3])),
                 }
             }
+            let terms = join_runs(need, rows)
+                .into_iter()
+                .take(5)
+                .map(|r| r.0)
+                .collect();
             Some(PublicationMatch {
                 title: row.title.clone(),
                 year: row.year,
