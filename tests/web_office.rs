@@ -449,6 +449,7 @@ async fn the_dashboard_speaks_korean_and_chinese() {
         "협약 과제",
         "보고서 내려받기",
         "위탁 연구",
+        "MediaTek (창립 후원사)",
     ] {
         assert!(body.contains(text), "{text}: {body}");
     }
@@ -459,7 +460,12 @@ async fn the_dashboard_speaks_korean_and_chinese() {
         .get("/office")
         .await;
     let body = assert_page(&res, 200);
-    for text in ["產學合作處總覽", "年度經費", "已入帳 300,000.00"] {
+    for text in [
+        "產學合作處總覽",
+        "年度經費",
+        "已入帳 300,000.00",
+        "MediaTek (創始贊助企業)",
+    ] {
         assert!(body.contains(text), "{text}: {body}");
     }
 }

@@ -550,6 +550,8 @@ pub const EN: Messages = Messages {
         ("agreed", "agreed"),
         ("public", "public"),
         ("members", "members only"),
+        ("founding_sponsor", "founding sponsor"),
+        ("member", "member"),
         ("confidential", "confidential"),
         ("sponsored_research", "sponsored research"),
         ("consulting", "consulting"),
@@ -804,6 +806,8 @@ pub const KO: Messages = Messages {
         ("agreed", "합의"),
         ("public", "전체 공개"),
         ("members", "회원 공개"),
+        ("founding_sponsor", "창립 후원사"),
+        ("member", "회원사"),
         ("confidential", "비공개"),
         ("sponsored_research", "위탁 연구"),
         ("consulting", "자문"),
@@ -1058,6 +1062,8 @@ pub const ZH_HANT: Messages = Messages {
         ("agreed", "已達成協議"),
         ("public", "公開"),
         ("members", "僅限會員"),
+        ("founding_sponsor", "創始贊助企業"),
+        ("member", "會員企業"),
         ("confidential", "機密"),
         ("sponsored_research", "委託研究"),
         ("consulting", "顧問"),
@@ -1113,13 +1119,14 @@ mod tests {
     }
 
     /// Every value a page names (need statuses, engagement states, visibilities, ways of
-    /// working together, reasons for declining) has a name in every language.
+    /// working together, reasons for declining, partner roles, …) has a name in every
+    /// language.
     #[test]
     fn every_value_is_named() {
         use crate::domain::stored::{
             CenterStatus, CollaborationType, ComputeUnit, DeclineReason, EngagementState,
-            NeedStatus, NeedVisibility, PeriodLength, ProfileVisibility, ProjectStatus,
-            ProjectType,
+            NeedStatus, NeedVisibility, PartnerRole, PeriodLength, ProfileVisibility,
+            ProjectStatus, ProjectType,
         };
         let wires: Vec<&str> = NeedStatus::ALL
             .iter()
@@ -1134,6 +1141,7 @@ mod tests {
             .chain(CenterStatus::ALL.iter().map(|v| v.as_str()))
             .chain(ComputeUnit::ALL.iter().map(|v| v.as_str()))
             .chain(PeriodLength::ALL.iter().map(|v| v.as_str()))
+            .chain(PartnerRole::ALL.iter().map(|v| v.as_str()))
             .collect();
         for lang in Lang::ALL {
             for w in &wires {

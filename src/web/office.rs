@@ -705,7 +705,7 @@ fn center_view(m: &Messages, c: &CenterReportItem, compute: &[ComputeResource]) 
                     dd {
                         ul {
                             @for p in &c.partners {
-                                li { (p.name.as_deref().unwrap_or(&p.company_id)) " (" (p.role.replace('_', " ")) ")" }
+                                li { (p.name.as_deref().unwrap_or(&p.company_id)) " (" (m.value(p.role.as_str())) ")" }
                             }
                         }
                     }
