@@ -779,3 +779,106 @@ async fn an_address_with_no_page_is_a_404_page_for_a_browser() {
     res.expect(404);
     assert_eq!(res.code(), "not_found");
 }
+
+/// The `f-…` ids of a need page's ranked professors, in order.
+fn ranked_ids(page: &str) -> Vec<String> {
+    page.split(r#"<li id="f-"#)
+        .skip(1)
+        .map(|rest| rest.split('"').next().unwrap().to_owned())
+        .collect()
+}
+
+/// A company pages through the professors ranked for its need, 20 at a time, and sees each
+/// once, in the API's order; a move made on a later page comes back to that page.
+#[actix_web::test]
+async fn a_need_page_pages_through_its_ranked_professors() {
+    let app = TestApp::spawn().await;
+    let university = app.org_id("university", "NCKU", "TW").await;
+    let company = app.org_id("company", "Delta", "TW").await;
+    let password = staff(&app, &company, "chen@delta.example", "Chen Staff").await;
+    let mut csv = String::from("external_id,name,research_interests\n");
+    for i in 0..45 {
+        let extra = ["inverter", "motor drive", "battery charger"][i % 3];
+        csv += &format!("P-{i},Professor {i},Power electronics for {extra} design number {i}\n");
+    }
+    let res = app
+        .send(
+            actix_web::test::TestRequest::post()
+                .uri(&format!(
+                    "/api/v1/faculty/import?university_id={university}&refresh=wait_for"
+                ))
+                .insert_header(("content-type", "text/csv"))
+                .insert_header(("authorization", format!("Bearer {}", app.operator_token)))
+                .set_payload(csv),
+        )
+        .await;
+    res.expect(200);
+    let need = app
+        .create_indexed(
+            "/api/v1/needs",
+            &json!({"company_id": company, "title": "Power electronics for inverters",
+                    "description": "Inverter and motor drive design.",
+                    "status": "open", "visibility": "public"}),
+        )
+        .await;
+    let api = app
+        .operator()
+        .get(&format!("/api/v1/needs/{need}/matches?limit=100"))
+        .await;
+    api.expect(200);
+    let all: Vec<String> = common::each(&api.json(), "items", |i| {
+        i["faculty"]["id"].as_str().unwrap().to_owned()
+    });
+    assert_eq!(all.len(), 45);
+
+    let chen = Browser::sign_in(&app, "chen@delta.example", &password).await;
+    let here = format!("/needs/{need}");
+    let first = chen.page(&here, 200).await;
+    let second = chen.page(&format!("{here}?page=2"), 200).await;
+    let third = chen.page(&format!("{here}?page=3"), 200).await;
+    let shown: Vec<String> = [&first, &second, &third]
+        .iter()
+        .flat_map(|p| ranked_ids(p))
+        .collect();
+    assert_eq!(shown, all);
+    assert!(
+        second.contains(r#"<ol class="matches" start="21">"#),
+        "{second}"
+    );
+    assert!(
+        first.contains(&format!(
+            r#"rel="next" href="{here}?page=2&amp;lang=en#ranked""#
+        )) && !first.contains(r#"rel="prev""#),
+        "{first}"
+    );
+    assert!(
+        third.contains(&format!(
+            r#"rel="prev" href="{here}?page=2&amp;lang=en#ranked""#
+        )) && !third.contains(r#"rel="next""#),
+        "{third}"
+    );
+    // A page past the end, or not a number, is a page, not an error.
+    assert!(ranked_ids(&chen.page(&format!("{here}?page=9"), 200).await).is_empty());
+    assert_eq!(
+        ranked_ids(&chen.page(&format!("{here}?page=x"), 200).await),
+        all[..20]
+    );
+
+    // Shortlisting someone on the second page comes back to them there.
+    let pick = &all[25];
+    let back = format!("{here}?page=2#f-{pick}");
+    let to = chen
+        .post_then_go(
+            &second,
+            &format!("{here}/engagements"),
+            &[
+                ("faculty_id", pick),
+                ("state", "shortlisted"),
+                ("back", &back),
+            ],
+        )
+        .await;
+    assert_eq!(to, format!("{here}?page=2&lang=en#f-{pick}"));
+    let again = chen.page(&format!("{here}?page=2"), 200).await;
+    assert_eq!(ranked_ids(&again), all[20..40]);
+}

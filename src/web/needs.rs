@@ -23,8 +23,10 @@ use crate::service::Precondition;
 use crate::service::policy::Caller;
 use crate::service::{engagements, matching, needs};
 
-/// How many professors a need's page ranks.
-const RANKED: i64 = 20;
+/// How many professors a need's page ranks at a time.
+const RANKED: usize = 20;
+/// The last page of professors offered: the API pages up to offset 10,000.
+const MAX_RANKED_PAGE: usize = 10_000 / RANKED;
 
 /// The companies the caller posts needs for (admin or staff).
 fn companies(c: &Caller) -> Vec<&str> {
@@ -373,9 +375,22 @@ pub async fn show(s: Signed, state: web::Data<AppState>, path: web::Path<String>
         .iter()
         .map(|e| (e.faculty_id.as_str(), e))
         .collect();
+    // The professors a page ranks, 20 at a time: every page is cut from one order, so paging
+    // neither repeats nor skips anyone.
+    let page_no: usize = param(&s.pairs, "page")
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(1)
+        .clamp(1, MAX_RANKED_PAGE);
+    // Where a move made from this page comes back to.
+    let this_page = if page_no > 1 {
+        format!("{here}?page={page_no}")
+    } else {
+        here.clone()
+    };
     let ranked = if managing {
         let p = NeedMatchParams {
-            limit: Some(RANKED),
+            limit: Some(RANKED as i64),
+            offset: Some(((page_no - 1) * RANKED) as i64),
             ..NeedMatchParams::default()
         };
         match matching::need_matches(&state.db, &state.search, s.caller(), id.clone(), p).await {
@@ -391,7 +406,7 @@ pub async fn show(s: Signed, state: web::Data<AppState>, path: web::Path<String>
     };
     let rows: HashMap<&str, String> = by_faculty
         .keys()
-        .map(|f| (*f, format!("{here}#f-{f}")))
+        .map(|f| (*f, format!("{this_page}#f-{f}")))
         .collect();
     let table = super::engagements::table(&s, &state, &under_way).await;
     let body = html! {
@@ -430,7 +445,7 @@ pub async fn show(s: Signed, state: web::Data<AppState>, path: web::Path<String>
                 @if r.items.is_empty() {
                     p { (m.no_matches) }
                 }
-                ol.matches {
+                ol.matches start=(r.offset + 1) {
                     @for fm in &r.items {
                         @let f = &fm.faculty;
                         li id=(format!("f-{}", f.id)) {
@@ -446,9 +461,10 @@ pub async fn show(s: Signed, state: web::Data<AppState>, path: web::Path<String>
                                 div.actions {
                                     @match by_faculty.get(f.id.as_str()) {
                                         None => {
-                                            (button_form(&s, &format!("{here}/engagements"), &[("faculty_id", &f.id), ("state", "shortlisted")], m.shortlist, "secondary"))
+                                            @let back = format!("{this_page}#f-{}", f.id);
+                                            (button_form(&s, &format!("{here}/engagements"), &[("faculty_id", &f.id), ("state", "shortlisted"), ("back", &back)], m.shortlist, "secondary"))
                                             @if n.status == NeedStatus::Open {
-                                                (button_form(&s, &format!("{here}/engagements"), &[("faculty_id", &f.id), ("state", "invited")], m.invite, "primary"))
+                                                (button_form(&s, &format!("{here}/engagements"), &[("faculty_id", &f.id), ("state", "invited"), ("back", &back)], m.invite, "primary"))
                                             }
                                         }
                                         Some(e) => {
@@ -461,6 +477,18 @@ pub async fn show(s: Signed, state: web::Data<AppState>, path: web::Path<String>
                                     }
                                 }
                             }
+                        }
+                    }
+                }
+                @let pages = r.candidates.div_ceil(RANKED).clamp(1, MAX_RANKED_PAGE);
+                @if pages > 1 {
+                    nav.pages aria-label=(m.pages) {
+                        @if page_no > 1 {
+                            a rel="prev" href=(format!("{}#ranked", s.link(&here, &[("page", &(page_no - 1).to_string())]))) { (m.previous) }
+                        }
+                        span aria-current="page" { (Messages::count(m.page, page_no)) " / " (pages) }
+                        @if page_no < pages {
+                            a rel="next" href=(format!("{}#ranked", s.link(&here, &[("page", &(page_no + 1).to_string())]))) { (m.next) }
                         }
                     }
                 }
@@ -530,8 +558,8 @@ pub async fn engage(
     };
     match engagements::create(&state.db, s.caller(), input).await {
         Ok(_) => {
-            let back = s.link(&format!("/needs/{need_id}"), &[]);
-            see_other(&format!("{back}#f-{faculty_id}"))
+            let here = format!("/needs/{need_id}#f-{faculty_id}");
+            see_other(&back_to(&s, &f, &here))
         }
         Err(e) => s.failed(&e),
     }
