@@ -881,4 +881,50 @@ async fn a_need_page_pages_through_its_ranked_professors() {
     assert_eq!(to, format!("{here}?page=2&lang=en#f-{pick}"));
     let again = chen.page(&format!("{here}?page=2"), 200).await;
     assert_eq!(ranked_ids(&again), all[20..40]);
+
+    // A professor's page lists the needs that fit ten at a time, in the API's order.
+    for i in 0..14 {
+        let topic = ["inverter", "motor drive"][i % 2];
+        app.operator()
+            .post(
+                "/api/v1/needs",
+                &json!({"company_id": company, "title": format!("Power electronics: {topic} {i}"),
+                        "status": "open", "visibility": "public"}),
+            )
+            .await
+            .expect(201);
+    }
+    app.create_indexed(
+        "/api/v1/needs",
+        &json!({"company_id": company, "title": "Power electronics: battery charger",
+                "status": "open", "visibility": "public"}),
+    )
+    .await;
+    let api = app
+        .operator()
+        .get(&format!("/api/v1/faculty/{pick}/matches?limit=100"))
+        .await;
+    let fitting: Vec<String> = common::each(&api.json(), "items", |i| {
+        i["need"]["id"].as_str().unwrap().to_owned()
+    });
+    assert_eq!(fitting.len(), 16, "{}", api.text());
+    let needs_on = |page: &str| -> Vec<String> {
+        let list = page.split(r#"<ol class="matches""#).nth(1).unwrap();
+        let list = list.split("</ol>").next().unwrap();
+        list.split(r#"<h3><a href="/needs/"#)
+            .skip(1)
+            .map(|rest| rest.split('?').next().unwrap().to_owned())
+            .collect()
+    };
+    let profile = format!("/faculty/{pick}");
+    let one = chen.page(&profile, 200).await;
+    let two = chen.page(&format!("{profile}?page=2"), 200).await;
+    assert_eq!([needs_on(&one), needs_on(&two)].concat(), fitting);
+    assert!(two.contains(r#"<ol class="matches" start="11">"#), "{two}");
+    assert!(
+        one.contains(&format!(
+            r#"rel="next" href="{profile}?page=2&amp;lang=en#fitting""#
+        )),
+        "{one}"
+    );
 }

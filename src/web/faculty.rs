@@ -20,8 +20,10 @@ use crate::http::AppState;
 use crate::service::policy::Caller;
 use crate::service::{Precondition, faculty, matching};
 
-/// How many needs a profile's page lists.
-const FITTING: i64 = 10;
+/// How many needs a profile's page lists at a time.
+const FITTING: usize = 10;
+/// The last page of needs offered: the API pages up to offset 10,000.
+const MAX_FITTING_PAGE: usize = 10_000 / FITTING;
 
 /// The visitor's own profiles, with their names.
 pub async fn own_profiles(state: &AppState, s: &Signed) -> Result<Vec<(String, String)>, AppError> {
@@ -97,8 +99,10 @@ pub async fn show(s: Signed, state: web::Data<AppState>, path: web::Path<String>
     };
     let here = format!("/faculty/{id}");
     let owner = p.owner_user_id.as_deref() == Some(s.session.caller.user_id.as_str());
+    let page_no = super::page_number(&s.pairs, MAX_FITTING_PAGE);
     let params = FacultyMatchParams {
-        limit: Some(FITTING),
+        limit: Some(FITTING as i64),
+        offset: Some(((page_no - 1) * FITTING) as i64),
         ..FacultyMatchParams::default()
     };
     let fitting =
@@ -156,7 +160,7 @@ pub async fn show(s: Signed, state: web::Data<AppState>, path: web::Path<String>
         section aria-labelledby="fitting" {
             h2 #fitting { (m.needs_that_fit) }
             @if fitting.items.is_empty() { p { (m.no_matches) } }
-            ol.matches {
+            ol.matches start=(fitting.offset + 1) {
                 @for nm in &fitting.items {
                     li {
                         article {
@@ -171,6 +175,8 @@ pub async fn show(s: Signed, state: web::Data<AppState>, path: web::Path<String>
                     }
                 }
             }
+            (super::pager(m, page_no, fitting.candidates.div_ceil(FITTING).clamp(1, MAX_FITTING_PAGE),
+                |p| format!("{}#fitting", s.link(&here, &[("page", &p.to_string())]))))
         }
         @if !under_way.is_empty() {
             section aria-labelledby="engagements" {

@@ -116,6 +116,33 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/office/exports/{file}", web::get().to(office::export));
 }
 
+/// The page number a list is on (`page`, from 1; anything else is the first), at most
+/// `last`.
+fn page_number(pairs: &[(String, String)], last: usize) -> usize {
+    param(pairs, "page")
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(1)
+        .clamp(1, last.max(1))
+}
+
+/// The way through a list's pages: previous, "page n / pages", next (nothing for one page).
+/// `href` gives a page's address.
+fn pager(m: &Messages, page: usize, pages: usize, href: impl Fn(usize) -> String) -> Markup {
+    html! {
+        @if pages > 1 {
+            nav.pages aria-label=(m.pages) {
+                @if page > 1 {
+                    a rel="prev" href=(href(page - 1)) { (m.previous) }
+                }
+                span aria-current="page" { (Messages::count(m.page, page)) " / " (pages) }
+                @if page < pages {
+                    a rel="next" href=(href(page + 1)) { (m.next) }
+                }
+            }
+        }
+    }
+}
+
 /// A resource whose forms may post up to `EDIT_LIMIT`.
 fn form(path: &str) -> actix_web::Resource {
     web::resource(path).app_data(web::PayloadConfig::new(EDIT_LIMIT))

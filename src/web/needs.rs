@@ -12,7 +12,7 @@ use serde_json::{Map, Value, json};
 use super::explain::{explanation, score, why_not};
 use super::fields;
 use super::signed::{Posted, Signed, all_of, bad_field, local_path, see_other};
-use super::{Messages, money, param, parse_money, split_list};
+use super::{Messages, money, page_number, pager, param, parse_money, split_list};
 use crate::domain::stored::{EngagementState, OrganizationKind, Role};
 use crate::dto::engagements::{CreateEngagement, Engagement, ListEngagements};
 use crate::dto::matching::{ExplainParams, NeedMatchParams};
@@ -377,10 +377,7 @@ pub async fn show(s: Signed, state: web::Data<AppState>, path: web::Path<String>
         .collect();
     // The professors a page ranks, 20 at a time: every page is cut from one order, so paging
     // neither repeats nor skips anyone.
-    let page_no: usize = param(&s.pairs, "page")
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(1)
-        .clamp(1, MAX_RANKED_PAGE);
+    let page_no = page_number(&s.pairs, MAX_RANKED_PAGE);
     // Where a move made from this page comes back to.
     let this_page = if page_no > 1 {
         format!("{here}?page={page_no}")
@@ -480,18 +477,8 @@ pub async fn show(s: Signed, state: web::Data<AppState>, path: web::Path<String>
                         }
                     }
                 }
-                @let pages = r.candidates.div_ceil(RANKED).clamp(1, MAX_RANKED_PAGE);
-                @if pages > 1 {
-                    nav.pages aria-label=(m.pages) {
-                        @if page_no > 1 {
-                            a rel="prev" href=(format!("{}#ranked", s.link(&here, &[("page", &(page_no - 1).to_string())]))) { (m.previous) }
-                        }
-                        span aria-current="page" { (Messages::count(m.page, page_no)) " / " (pages) }
-                        @if page_no < pages {
-                            a rel="next" href=(format!("{}#ranked", s.link(&here, &[("page", &(page_no + 1).to_string())]))) { (m.next) }
-                        }
-                    }
-                }
+                (pager(m, page_no, r.candidates.div_ceil(RANKED).clamp(1, MAX_RANKED_PAGE),
+                    |p| format!("{}#ranked", s.link(&here, &[("page", &p.to_string())]))))
             }
             section aria-labelledby="why" {
                 h2 #why { (m.why_not_heading) }

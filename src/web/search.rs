@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 
 use super::session::Visitor;
 use super::signed::problem_text;
-use super::{Lang, Messages, language, link, page, param, query_pairs, respond};
+use super::{Lang, Messages, language, link, page, pager, param, query_pairs, respond};
 use crate::dto::search::{Operator, SearchHit, SearchParams, SearchResults};
 use crate::http::AppState;
 
@@ -251,9 +251,6 @@ fn found(lang: Lang, asked: &Asked, r: &SearchResults, anonymous: bool) -> Marku
         }
     }
     let pages = r.total.div_ceil(PER_PAGE).clamp(1, MAX_PAGE);
-    let page_no = asked.page.to_string();
-    let prev = (asked.page - 1).to_string();
-    let next = (asked.page + 1).to_string();
     html! {
         div.results {
             section.hits aria-labelledby="count" {
@@ -273,17 +270,7 @@ fn found(lang: Lang, asked: &Asked, r: &SearchResults, anonymous: bool) -> Marku
                         }
                     }
                 }
-                @if pages > 1 {
-                    nav.pages aria-label=(m.pages) {
-                        @if asked.page > 1 {
-                            a rel="prev" href=(asked.with(lang, &[("page", &prev)])) { (m.previous) }
-                        }
-                        span aria-current="page" { (Messages::count(m.page, &page_no)) " / " (pages) }
-                        @if asked.page < pages {
-                            a rel="next" href=(asked.with(lang, &[("page", &next)])) { (m.next) }
-                        }
-                    }
-                }
+                (pager(m, asked.page, pages, |p| asked.with(lang, &[("page", &p.to_string())])))
             }
             @if !r.facets.is_empty() || !asked.filters.is_empty() {
                 aside.filters aria-labelledby="filters" {
