@@ -780,6 +780,44 @@ async fn an_address_with_no_page_is_a_404_page_for_a_browser() {
     assert_eq!(res.code(), "not_found");
 }
 
+/// A page's address asked for with a method it does not take is a 405 page naming the ones it
+/// does, in the visitor's language; the API's stay problem+json.
+#[actix_web::test]
+async fn a_page_asked_for_with_the_wrong_method_is_a_405_naming_the_right_ones() {
+    use actix_web::http::Method;
+    let app = TestApp::spawn().await;
+    for (method, path, allow) in [
+        (Method::DELETE, "/login", "GET, HEAD, POST"),
+        (Method::POST, "/search", "GET, HEAD"),
+        (Method::POST, "/needs/new", "GET, HEAD"),
+        (
+            Method::PUT,
+            "/needs/0190d6a0-0000-7000-8000-000000000000",
+            "GET, HEAD",
+        ),
+        (Method::GET, "/logout", "POST"),
+    ] {
+        let res = app
+            .anonymous()
+            .header("accept-language", "zh-TW")
+            .request(method.clone(), path, None)
+            .await;
+        let body = assert_page(&res, 405);
+        assert_eq!(
+            res.header("allow").as_deref(),
+            Some(allow),
+            "{method} {path}"
+        );
+        assert!(body.contains("無法以這種方式開啟此頁面。"), "{body}");
+    }
+    let res = app
+        .anonymous()
+        .request(Method::DELETE, "/api/v1/search", None)
+        .await;
+    res.expect(405);
+    assert_eq!(res.code(), "method_not_allowed");
+}
+
 /// The `f-…` ids of a need page's ranked professors, in order.
 fn ranked_ids(page: &str) -> Vec<String> {
     page.split(r#"<li id="f-"#)

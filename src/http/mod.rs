@@ -449,8 +449,9 @@ pub fn build_app(
         .wrap(from_fn(headers::secure))
 }
 
-/// Paths and methods of the route table, to tell a wrong method (405) from a wrong path (404),
-/// and the operations that the document says need a bearer token.
+/// Paths and methods of the route table (the API's, from its document, and the web app's), to
+/// tell a wrong method (405) from a wrong path (404), and the operations that the document
+/// says need a bearer token.
 #[derive(Debug, Default)]
 pub struct RouteTable {
     routes: Vec<(Vec<String>, Vec<String>)>,
@@ -487,6 +488,12 @@ impl RouteTable {
         }
         for fixed in ["/api/v1/openapi.json", "/docs", "/docs/{rest}"] {
             routes.push((segments(fixed), vec!["GET".to_owned(), "HEAD".to_owned()]));
+        }
+        for (path, mut methods) in crate::web::page_methods() {
+            if methods.iter().any(|m| m == "GET") {
+                methods.push("HEAD".to_owned());
+            }
+            routes.push((segments(path), methods));
         }
         Self {
             routes,

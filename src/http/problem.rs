@@ -138,7 +138,13 @@ pub async fn fallback(req: HttpRequest, state: web::Data<AppState>) -> HttpRespo
         .routes
         .allowed_methods(req.path())
         .filter(|m| !m.iter().any(|m| m == req.method().as_str()));
+    let accept = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok());
+    let page = crate::web::answers_with_page(req.path(), accept);
     let error = match allowed {
+        Some(methods) if page => return crate::web::wrong_method(&req, &state, &methods).await,
         Some(methods) => AppError::new(
             ErrorCode::MethodNotAllowed,
             format!(
@@ -149,11 +155,7 @@ pub async fn fallback(req: HttpRequest, state: web::Data<AppState>) -> HttpRespo
         )
         .with_header("allow", methods.join(", ")),
         None => {
-            let accept = req
-                .headers()
-                .get(header::ACCEPT)
-                .and_then(|v| v.to_str().ok());
-            if crate::web::answers_with_page(req.path(), accept)
+            if page
                 && matches!(
                     *req.method(),
                     actix_web::http::Method::GET | actix_web::http::Method::HEAD

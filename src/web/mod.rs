@@ -19,6 +19,7 @@ mod search;
 mod session;
 mod signed;
 
+use actix_web::http::Method;
 use actix_web::http::header::{self, ContentType};
 use actix_web::{HttpRequest, HttpResponse, web};
 use maud::{DOCTYPE, Markup, html};
@@ -58,62 +59,135 @@ pub fn answers_with_page(path: &str, accept: Option<&str>) -> bool {
 
 /// The page for an address that has none (404), in the visitor's language.
 pub async fn not_found(req: &HttpRequest, state: &crate::http::AppState) -> HttpResponse {
+    error_page(req, state, actix_web::http::StatusCode::NOT_FOUND, |m| {
+        m.not_found
+    })
+    .await
+}
+
+/// The page for an address asked for with a method it does not take (405), with `Allow`.
+pub async fn wrong_method(
+    req: &HttpRequest,
+    state: &crate::http::AppState,
+    allowed: &[String],
+) -> HttpResponse {
+    let status = actix_web::http::StatusCode::METHOD_NOT_ALLOWED;
+    let mut res = error_page(req, state, status, |m| m.wrong_method).await;
+    if let Ok(v) = header::HeaderValue::from_str(&allowed.join(", ")) {
+        res.headers_mut().insert(header::ALLOW, v);
+    }
+    res
+}
+
+/// A page that says only what went wrong, with the way home, in the visitor's language.
+async fn error_page(
+    req: &HttpRequest,
+    state: &crate::http::AppState,
+    status: actix_web::http::StatusCode,
+    what: impl Fn(&Messages) -> &'static str,
+) -> HttpResponse {
     let pairs = query_pairs(req);
     let lang = language(req, &pairs);
     let m = lang.messages();
     let visitor = session::Visitor::of(req, state).await;
     let who = visitor.session.as_ref();
     let body = html! {
-        h1 { (m.not_found) }
+        h1 { (what(m)) }
         p { a href=(link("/", &[("lang", lang.tag())])) { (m.go_home) } }
     };
     respond(
-        actix_web::http::StatusCode::NOT_FOUND,
+        status,
         who.is_some(),
-        page(lang, who, m.not_found, "/", &[], body),
+        page(lang, who, what(m), "/", &[], body),
     )
 }
 
+/// A handler for one method of an address.
+type Handler = (Method, actix_web::Route);
+
+fn get<F, Args>(handler: F) -> Handler
+where
+    F: actix_web::Handler<Args>,
+    Args: actix_web::FromRequest + 'static,
+    F::Output: actix_web::Responder + 'static,
+{
+    (Method::GET, web::get().to(handler))
+}
+
+fn post<F, Args>(handler: F) -> Handler
+where
+    F: actix_web::Handler<Args>,
+    Args: actix_web::FromRequest + 'static,
+    F::Output: actix_web::Responder + 'static,
+{
+    (Method::POST, web::post().to(handler))
+}
+
+/// The web app's addresses, in the order the router tries them (`/needs/new` before
+/// `/needs/{id}`), each with the most a form may post there and its handlers: the one list
+/// the router registers and `page_methods` reads.
+fn pages() -> Vec<(&'static str, Option<usize>, Vec<Handler>)> {
+    let (sign_in, edit) = (Some(FORM_LIMIT), Some(EDIT_LIMIT));
+    vec![
+        ("/", None, vec![get(search::home)]),
+        ("/search", None, vec![get(search::results)]),
+        (
+            "/login",
+            sign_in,
+            vec![get(session::form), post(session::sign_in)],
+        ),
+        ("/logout", sign_in, vec![post(session::sign_out)]),
+        (STYLESHEET_PATH, None, vec![get(stylesheet)]),
+        ("/needs", edit, vec![get(needs::list), post(needs::create)]),
+        ("/needs/new", None, vec![get(needs::new_form)]),
+        ("/needs/{id}", None, vec![get(needs::show)]),
+        ("/needs/{id}/engagements", edit, vec![post(needs::engage)]),
+        ("/needs/{id}/status", edit, vec![post(needs::change_status)]),
+        ("/needs/{id}/why", None, vec![get(needs::why)]),
+        ("/engagements", None, vec![get(engagements::list)]),
+        (
+            "/engagements/{id}",
+            edit,
+            vec![get(engagements::show), post(engagements::transition)],
+        ),
+        ("/profile", None, vec![get(faculty::mine)]),
+        ("/faculty/{id}", None, vec![get(faculty::show)]),
+        (
+            "/faculty/{id}/edit",
+            edit,
+            vec![get(faculty::edit_form), post(faculty::update)],
+        ),
+        ("/office", None, vec![get(office::dashboard)]),
+        ("/office/exports/{file}", None, vec![get(office::export)]),
+    ]
+}
+
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/", web::get().to(search::home))
-        .route("/search", web::get().to(search::results))
-        .service(
-            web::resource("/login")
-                .app_data(web::PayloadConfig::new(FORM_LIMIT))
-                .route(web::get().to(session::form))
-                .route(web::post().to(session::sign_in)),
-        )
-        .service(
-            web::resource("/logout")
-                .app_data(web::PayloadConfig::new(FORM_LIMIT))
-                .route(web::post().to(session::sign_out)),
-        )
-        .route(STYLESHEET_PATH, web::get().to(stylesheet))
-        .service(
-            form("/needs")
-                .route(web::get().to(needs::list))
-                .route(web::post().to(needs::create)),
-        )
-        .route("/needs/new", web::get().to(needs::new_form))
-        .route("/needs/{id}", web::get().to(needs::show))
-        .service(form("/needs/{id}/engagements").route(web::post().to(needs::engage)))
-        .service(form("/needs/{id}/status").route(web::post().to(needs::change_status)))
-        .route("/needs/{id}/why", web::get().to(needs::why))
-        .route("/engagements", web::get().to(engagements::list))
-        .service(
-            form("/engagements/{id}")
-                .route(web::get().to(engagements::show))
-                .route(web::post().to(engagements::transition)),
-        )
-        .route("/profile", web::get().to(faculty::mine))
-        .route("/faculty/{id}", web::get().to(faculty::show))
-        .service(
-            form("/faculty/{id}/edit")
-                .route(web::get().to(faculty::edit_form))
-                .route(web::post().to(faculty::update)),
-        )
-        .route("/office", web::get().to(office::dashboard))
-        .route("/office/exports/{file}", web::get().to(office::export));
+    for (path, limit, handlers) in pages() {
+        // A method the address does not take goes to the app's fallback, which answers 405
+        // with `Allow` (as a page here), not actix's bare 405.
+        let mut resource =
+            web::resource(path).default_service(web::to(crate::http::problem::fallback));
+        if let Some(limit) = limit {
+            resource = resource.app_data(web::PayloadConfig::new(limit));
+        }
+        for (_, route) in handlers {
+            resource = resource.route(route);
+        }
+        cfg.service(resource);
+    }
+}
+
+/// Each web address (as a route template) with the methods it takes, so that a wrong
+/// method is a 405 naming them rather than a 404.
+pub fn page_methods() -> Vec<(&'static str, Vec<String>)> {
+    pages()
+        .into_iter()
+        .map(|(path, _, handlers)| {
+            let methods = handlers.iter().map(|(m, _)| m.to_string()).collect();
+            (path, methods)
+        })
+        .collect()
 }
 
 /// The page number a list is on (`page`, from 1; anything else is the first), at most
@@ -141,11 +215,6 @@ fn pager(m: &Messages, page: usize, pages: usize, href: impl Fn(usize) -> String
             }
         }
     }
-}
-
-/// A resource whose forms may post up to `EDIT_LIMIT`.
-fn form(path: &str) -> actix_web::Resource {
-    web::resource(path).app_data(web::PayloadConfig::new(EDIT_LIMIT))
 }
 
 async fn stylesheet() -> HttpResponse {
