@@ -123,6 +123,23 @@ fn listed<T>(mut scored: Vec<Scored<T>>, min_score: f32) -> Vec<(f32, T)> {
         .collect()
 }
 
+/// The list for page `p`: `round` cuts the first cut `depth` deep and lists it (how many
+/// candidates there are in all, how many the cut holds, the list); a cut that does not cover
+/// the page is made deeper.
+async fn deepen<T>(
+    p: &Page,
+    mut round: impl AsyncFnMut(usize) -> AppResult<(usize, usize, Vec<(f32, T)>)>,
+) -> AppResult<(usize, Vec<(f32, T)>)> {
+    let mut depth = p.depth();
+    loop {
+        let (total, cut, list) = round(depth).await?;
+        if p.covered(list.len(), cut, depth) {
+            return Ok((total, list));
+        }
+        depth = Page::deeper(depth);
+    }
+}
+
 fn id_param(field: &str, value: Option<&str>, errors: &mut Vec<FieldError>) -> Option<String> {
     let v = value?;
     let parsed = PublicId::parse(v);
@@ -406,8 +423,7 @@ pub async fn need_matches(
     let filter: Arc<dyn tantivy::query::Query> =
         query::filter(index.fields(), Kind::Faculty, &visible, &filters).into();
     let year = this_year();
-    let mut depth = p.depth();
-    let (total, listed) = loop {
+    let (total, listed) = deepen(&p, async |depth| {
         let (idx, s, c, mq, f) = (
             index.clone(),
             searcher.clone(),
@@ -447,11 +463,9 @@ pub async fn need_matches(
                 Ok(listed(scored, min_score))
             })
             .await?;
-        if p.covered(list.len(), cut, depth) {
-            break (total, list);
-        }
-        depth = Page::deeper(depth);
-    };
+        Ok((total, cut, list))
+    })
+    .await?;
     let page = p.cut(listed);
     let names = names(
         db,
@@ -525,8 +539,7 @@ pub async fn faculty_matches(
     let filter: Arc<dyn tantivy::query::Query> =
         query::filter(index.fields(), Kind::Need, &visible, &filters).into();
     let year = this_year();
-    let mut depth = p.depth();
-    let (total, listed) = loop {
+    let (total, listed) = deepen(&p, async |depth| {
         let (idx, s, c, pq, f) = (
             index.clone(),
             searcher.clone(),
@@ -576,11 +589,9 @@ pub async fn faculty_matches(
                 Ok(listed(scored, min_score))
             })
             .await?;
-        if p.covered(list.len(), cut, depth) {
-            break (total, list);
-        }
-        depth = Page::deeper(depth);
-    };
+        Ok((total, cut, list))
+    })
+    .await?;
     let page = p.cut(listed);
     let names = names(
         db,
