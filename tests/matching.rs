@@ -693,17 +693,8 @@ async fn paging_through_a_long_list_shows_each_candidate_once() {
         })
         .collect();
     let res = app
-        .send(
-            actix_web::test::TestRequest::post()
-                .uri(&format!(
-                    "/api/v1/faculty/import?university_id={uni}&refresh=wait_for"
-                ))
-                .insert_header(("content-type", "application/x-ndjson"))
-                .insert_header(("authorization", format!("Bearer {}", app.operator_token)))
-                .set_payload(lines.join("\n")),
-        )
+        .import_indexed(&uni, "application/x-ndjson", lines.join("\n"))
         .await;
-    res.expect(200);
     let profile_id = res.json()["rows"][0]["id"].as_str().unwrap().to_owned();
     let mut need_id = String::new();
     for i in 0..120 {
@@ -770,15 +761,7 @@ async fn common_words_count_only_for_profiles_the_rarer_words_find() {
     // The same length, and the same rarer words.
     csv += "A-1,Plain,Spintronic memory devices and magnetic tunnel junctions for storage arrays\n";
     csv += "B-1,Controls,Spintronic memory devices and magnetic tunnel junctions with control system\n";
-    let req = actix_web::test::TestRequest::post()
-        .uri(&format!(
-            "/api/v1/faculty/import?university_id={uni}&refresh=wait_for"
-        ))
-        .insert_header(("content-type", "text/csv"))
-        .insert_header(("authorization", format!("Bearer {}", app.operator_token)))
-        .set_payload(csv);
-    let res = app.send(req).await;
-    res.expect(200);
+    let res = app.import_indexed(&uni, "text/csv", csv).await;
     let filler = res.json()["rows"][0]["id"].as_str().unwrap().to_owned();
     let n = need(
         &app,

@@ -588,15 +588,13 @@ async fn writes_become_searchable_and_deletes_disappear() {
         1
     );
     // Imports too.
-    let req = actix_web::test::TestRequest::post()
-        .uri(&format!(
-            "/api/v1/faculty/import?university_id={uni}&refresh=wait_for"
-        ))
-        .insert_header(("content-type", "text/csv"))
-        .insert_header(("authorization", format!("Bearer {}", app.operator_token)))
-        .set_payload("external_id,name,keywords\nX-1,Imported,graphene;二維材料\n");
-    let res = app.send(req).await;
-    res.expect(200);
+    let res = app
+        .import_indexed(
+            &uni,
+            "text/csv",
+            "external_id,name,keywords\nX-1,Imported,graphene;二維材料\n".to_owned(),
+        )
+        .await;
     assert_eq!(res.header("search-refresh").as_deref(), Some("done"));
     assert_eq!(
         search(&app, None, &format!("type=faculty&q={}", q("二維材料"))).await["total"],

@@ -839,18 +839,7 @@ async fn a_need_page_pages_through_its_ranked_professors() {
         let extra = ["inverter", "motor drive", "battery charger"][i % 3];
         csv += &format!("P-{i},Professor {i},Power electronics for {extra} design number {i}\n");
     }
-    let res = app
-        .send(
-            actix_web::test::TestRequest::post()
-                .uri(&format!(
-                    "/api/v1/faculty/import?university_id={university}&refresh=wait_for"
-                ))
-                .insert_header(("content-type", "text/csv"))
-                .insert_header(("authorization", format!("Bearer {}", app.operator_token)))
-                .set_payload(csv),
-        )
-        .await;
-    res.expect(200);
+    app.import_indexed(&university, "text/csv", csv).await;
     let need = app
         .create_indexed(
             "/api/v1/needs",

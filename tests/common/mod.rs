@@ -366,6 +366,26 @@ impl TestApp {
     }
 
     /// Sends a request built by hand (a malformed body, an odd header), as it is.
+    /// Imports faculty profiles into a university as the operator (`text/csv` or
+    /// `application/x-ndjson`), waiting until search sees them: the answer, checked to be 200.
+    pub async fn import_indexed(
+        &self,
+        university: &str,
+        content_type: &str,
+        body: String,
+    ) -> Response {
+        let req = TestRequest::post()
+            .uri(&format!(
+                "/api/v1/faculty/import?university_id={university}&refresh=wait_for"
+            ))
+            .insert_header(("content-type", content_type))
+            .insert_header(("authorization", format!("Bearer {}", self.operator_token)))
+            .set_payload(body);
+        let res = self.send(req).await;
+        res.expect(200);
+        res
+    }
+
     pub async fn send(&self, req: TestRequest) -> Response {
         let res = actix_web::test::call_service(&self.svc, req.to_request()).await;
         let status = res.status();
