@@ -263,7 +263,7 @@ async fn inviting_answers_the_same_whether_or_not_the_address_has_an_account() {
     // answers are the same document with the same status and headers.
     let redact = |res: &Response| {
         let mut v = res.json();
-        for key in ["id", "email", "created_at", "updated_at"] {
+        for key in ["id", "email", "created_at", "updated_at", "expires_at"] {
             assert!(v[key].is_string(), "{key} in {v}");
             v[key] = json!("[redacted]");
         }
@@ -543,4 +543,95 @@ async fn members_of_unknown_organizations_are_404() {
         .get("/api/v1/organizations/not-an-id/members")
         .await
         .expect(400);
+}
+
+/// An invitation not answered within 14 days expires: its invitee no longer sees or answers
+/// it, the admin sees it as expired (and may still withdraw it), and inviting the address
+/// again sends the same invitation anew.
+#[actix_web::test]
+async fn an_unanswered_invitation_expires_and_inviting_again_renews_it() {
+    let app = TestApp::spawn().await;
+    let (admin, invitations) = company_admin(&app).await;
+    app.create_user("late@example.org", PASSWORD, false).await;
+    let token = app.login("late@example.org", PASSWORD).await;
+    let sent = invite(&app, &admin, &invitations, "late@example.org").await;
+    sent.expect(201);
+    let v = sent.json();
+    let created = chrono::DateTime::parse_from_rfc3339(v["created_at"].as_str().unwrap()).unwrap();
+    let expires = chrono::DateTime::parse_from_rfc3339(v["expires_at"].as_str().unwrap()).unwrap();
+    assert_eq!(expires - created, chrono::Duration::days(14), "{v}");
+    let id = sent.id();
+    let sent_long_ago = |id: &str| {
+        format!(
+            "UPDATE member_invitations SET updated_at = '2020-01-01 00:00:00' WHERE id = '{id}'"
+        )
+    };
+    app.db.execute(&sent_long_ago(&id));
+
+    let listed = |query: &'static str| {
+        let (app, admin, invitations) = (&app, &admin, &invitations);
+        async move {
+            let list = app.as_(admin).get(&format!("{invitations}{query}")).await;
+            list.expect(200);
+            common::each(&list.json(), "items", |i| {
+                (
+                    i["id"].as_str().unwrap().to_owned(),
+                    i["status"].as_str().unwrap().to_owned(),
+                )
+            })
+        }
+    };
+    assert_eq!(listed("").await, [(id.clone(), "expired".to_owned())]);
+    assert_eq!(listed("?status=expired").await.len(), 1);
+    assert!(listed("?status=pending").await.is_empty());
+    let mine = app.as_(&token).get("/api/v1/me/invitations").await.json();
+    assert!(mine["items"].as_array().unwrap().is_empty(), "{mine}");
+    let refused = answer(&app, &token, &id, "accept").await;
+    refused.expect(409);
+    assert!(
+        refused.json()["detail"]
+            .as_str()
+            .unwrap()
+            .contains("expired"),
+        "{}",
+        refused.text()
+    );
+    assert!(
+        !member_emails(&app, &invitations)
+            .await
+            .contains(&"late@example.org".to_owned())
+    );
+
+    // Invited again: the same invitation, pending for 14 days more, in the role asked now.
+    let again = app
+        .as_(&admin)
+        .post(
+            &invitations,
+            &json!({"email": "late@example.org", "role": "admin"}),
+        )
+        .await;
+    again.expect(201);
+    assert_eq!(again.id(), id);
+    assert_eq!(again.json()["status"], "pending");
+    assert_eq!(again.json()["role"], "admin");
+    answer(&app, &token, &id, "accept").await.expect(200);
+    assert!(
+        member_emails(&app, &invitations)
+            .await
+            .contains(&"late@example.org".to_owned())
+    );
+
+    // An expired invitation can still be withdrawn by the admin.
+    let other = invite(&app, &admin, &invitations, "never@example.org").await;
+    other.expect(201);
+    let other = other.id();
+    app.db.execute(&sent_long_ago(&other));
+    app.as_(&admin)
+        .delete(&format!("{invitations}/{other}"))
+        .await
+        .expect(204);
+    assert_eq!(
+        listed("?status=revoked").await,
+        [(other, "revoked".to_owned())]
+    );
 }

@@ -75,19 +75,33 @@ pub fn find_pending(
         .optional()
 }
 
-/// A page of an organization's invitations (optionally of one status).
+/// A page of an organization's invitations (optionally of one status). A pending invitation
+/// last sent before `expired_before` reads as expired: `pending` leaves it out and `expired`
+/// asks for it alone.
 pub fn of_organization(
     conn: &mut DbConn,
     organization_id: &str,
-    status: Option<&str>,
+    status: Option<InvitationStatus>,
+    expired_before: NaiveDateTime,
     page: &Seek,
 ) -> QueryResult<Vec<InvitationRow>> {
     let mut q = member_invitations::table
         .filter(member_invitations::organization_id.eq(organization_id))
         .select(member_invitations::all_columns)
         .into_boxed();
-    if let Some(status) = status {
-        q = q.filter(member_invitations::status.eq(status.to_owned()));
+    match status {
+        Some(InvitationStatus::Pending) => {
+            q = q
+                .filter(member_invitations::status.eq(InvitationStatus::Pending))
+                .filter(member_invitations::updated_at.ge(expired_before));
+        }
+        Some(InvitationStatus::Expired) => {
+            q = q
+                .filter(member_invitations::status.eq(InvitationStatus::Pending))
+                .filter(member_invitations::updated_at.lt(expired_before));
+        }
+        Some(status) => q = q.filter(member_invitations::status.eq(status)),
+        None => {}
     }
     seek!(q, member_invitations::id, page).load(conn)
 }
@@ -97,11 +111,13 @@ pub fn of_organization(
 pub fn pending_for(
     conn: &mut DbConn,
     email_key: &str,
+    expired_before: NaiveDateTime,
 ) -> QueryResult<Vec<(InvitationRow, String, OrganizationKind)>> {
     member_invitations::table
         .inner_join(organizations::table)
         .filter(member_invitations::email_key.eq(email_key))
         .filter(member_invitations::status.eq(InvitationStatus::Pending))
+        .filter(member_invitations::updated_at.ge(expired_before))
         .filter(organizations::deleted_at.is_null())
         .order(member_invitations::id.asc())
         .select((
@@ -112,18 +128,23 @@ pub fn pending_for(
         .load(conn)
 }
 
-/// Moves a pending invitation to `status` (accepted, declined, revoked); `None` when it is no
-/// longer pending, so that of two concurrent answers exactly one wins.
+/// Moves a pending invitation (last sent from `sent_since` on, if given) to `status`
+/// (accepted, declined, revoked); `None` when it is no longer pending (or was sent before),
+/// so that of two concurrent answers exactly one wins.
 pub fn settle(
     conn: &mut DbConn,
     id: &str,
     status: InvitationStatus,
     now: NaiveDateTime,
+    sent_since: Option<NaiveDateTime>,
 ) -> QueryResult<Option<InvitationRow>> {
+    // Every row was sent after 1970: with no bound, the filter keeps them all.
+    let since = sent_since.unwrap_or(chrono::DateTime::UNIX_EPOCH.naive_utc());
     diesel::update(
         member_invitations::table
             .filter(member_invitations::id.eq(id))
-            .filter(member_invitations::status.eq(InvitationStatus::Pending)),
+            .filter(member_invitations::status.eq(InvitationStatus::Pending))
+            .filter(member_invitations::updated_at.ge(since)),
     )
     .set((
         member_invitations::status.eq(status),
@@ -132,4 +153,20 @@ pub fn settle(
     .returning(member_invitations::all_columns)
     .get_result(conn)
     .optional()
+}
+
+/// Sends a pending invitation again: a fresh lifetime from `now`, in `role`.
+pub fn renew(
+    conn: &mut DbConn,
+    id: &str,
+    role: Role,
+    now: NaiveDateTime,
+) -> QueryResult<InvitationRow> {
+    diesel::update(member_invitations::table.filter(member_invitations::id.eq(id)))
+        .set((
+            member_invitations::role.eq(role),
+            member_invitations::updated_at.eq(now),
+        ))
+        .returning(member_invitations::all_columns)
+        .get_result(conn)
 }

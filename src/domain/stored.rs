@@ -263,6 +263,10 @@ stored_enum! {
         Declined = "declined",
         /// The organization's admin withdrew it before it was answered.
         Revoked = "revoked",
+        /// Not answered within its lifetime: it can no longer be accepted or declined, and
+        /// inviting the address again renews it. Never stored: a pending invitation reads as
+        /// expired once its time has passed.
+        Expired = "expired",
     }
 }
 

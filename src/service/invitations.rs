@@ -5,7 +5,9 @@
 //! whether an account exists for the address, so the answer is the same either way and tells
 //! the admin nothing about other people's accounts. An invitation to an address without an
 //! account simply waits: once an account with that address is created, it finds the
-//! invitation at `GET /me/invitations`. Until it is answered the admin may revoke it.
+//! invitation at `GET /me/invitations`. Until it is answered the admin may revoke it. An
+//! invitation not answered within `LIFETIME_DAYS` expires: it can no longer be answered, and
+//! inviting the address again renews it (the same invitation, sent anew).
 
 use crate::db::accounts::{self as account_rows, NewMembership};
 use crate::db::invitations::{self as rows, InvitationRow, NewInvitation};
@@ -24,6 +26,14 @@ use super::accounts::{audit_membership, email_key, member_view};
 use super::audit::{self, Audited};
 use super::policy::{self, Action, Caller};
 use super::{PageRequest, now};
+
+/// How long an invitation can be answered after it was sent (or last renewed).
+const LIFETIME_DAYS: i64 = 14;
+
+/// Pending invitations last sent before this have expired.
+fn expired_before(now: chrono::NaiveDateTime) -> chrono::NaiveDateTime {
+    now - chrono::Duration::days(LIFETIME_DAYS)
+}
 
 impl Audited for MemberInvitation {
     const ENTITY: AuditEntity = AuditEntity::Invitation;
@@ -66,13 +76,26 @@ pub async fn invite(
                 "This address already belongs to a member",
             ));
         }
-        if rows::find_pending(conn, &organization_id, &key)?.is_some() {
-            return Err(AppError::new(
-                ErrorCode::Conflict,
-                "This address already has a pending invitation",
-            ));
-        }
         let ts = now();
+        if let Some(pending) = rows::find_pending(conn, &organization_id, &key)? {
+            if pending.updated_at >= expired_before(ts) {
+                return Err(AppError::new(
+                    ErrorCode::Conflict,
+                    "This address already has a pending invitation",
+                ));
+            }
+            // An expired invitation is sent again, in the role asked for now.
+            let before = view(pending.clone(), name.clone(), kind)?;
+            let renewed = view(rows::renew(conn, &pending.id, input.role, ts)?, name, kind)?;
+            audit::change(
+                conn,
+                caller.as_ref(),
+                AuditAction::Update,
+                Some(&before),
+                Some(&renewed),
+            )?;
+            return Ok(renewed);
+        }
         let row = rows::insert(
             conn,
             &NewInvitation {
@@ -117,9 +140,9 @@ pub async fn list(
                 organization_id: &organization_id,
             },
         )?;
-        let status = q.status.map(InvitationStatus::as_str);
+        let cutoff = expired_before(now());
         let (found, next_cursor) = page.read(
-            |seek| rows::of_organization(conn, &organization_id, status, seek),
+            |seek| rows::of_organization(conn, &organization_id, q.status, cutoff, seek),
             |r| &r.id,
         )?;
         let items = found
@@ -168,7 +191,7 @@ pub async fn mine(db: &Db, caller: &Caller) -> AppResult<MemberInvitationList> {
     let user_id = caller.user_id.clone();
     db.run(move |conn| {
         let key = caller_email_key(conn, &user_id)?;
-        let items = rows::pending_for(conn, &key)?
+        let items = rows::pending_for(conn, &key, expired_before(now()))?
             .into_iter()
             .map(|(r, name, kind)| view(r, name, kind))
             .collect::<AppResult<_>>()?;
@@ -277,11 +300,16 @@ fn settle(
     to: InvitationStatus,
 ) -> AppResult<MemberInvitation> {
     let before = view(row.clone(), name.clone(), kind)?;
-    let Some(updated) = rows::settle(conn, &row.id, to, now())? else {
-        return Err(AppError::new(
-            ErrorCode::Conflict,
-            format!("This invitation is already {}", before.status.as_str()),
-        ));
+    let ts = now();
+    // An admin may still withdraw an expired invitation; its invitee can no longer answer it.
+    let sent_since = (to != InvitationStatus::Revoked).then(|| expired_before(ts));
+    let Some(updated) = rows::settle(conn, &row.id, to, ts, sent_since)? else {
+        let detail = if before.status == InvitationStatus::Expired {
+            "This invitation has expired; the organization can invite the address again".into()
+        } else {
+            format!("This invitation is already {}", before.status.as_str())
+        };
+        return Err(AppError::new(ErrorCode::Conflict, detail));
     };
     let after = view(updated, name, kind)?;
     audit::change(
@@ -314,9 +342,18 @@ fn role_not_allowed() -> AppError {
 }
 
 fn view(row: InvitationRow, name: String, kind: OrganizationKind) -> AppResult<MemberInvitation> {
+    let pending = row.status == InvitationStatus::Pending;
+    let expires_at =
+        pending.then(|| (row.updated_at + chrono::Duration::days(LIFETIME_DAYS)).and_utc());
+    let status = if pending && row.updated_at < expired_before(now()) {
+        InvitationStatus::Expired
+    } else {
+        row.status
+    };
     Ok(MemberInvitation {
         role: row.role,
-        status: row.status,
+        status,
+        expires_at,
         id: row.id,
         organization_id: row.organization_id,
         organization_name: name,
