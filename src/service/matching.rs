@@ -123,6 +123,39 @@ fn listed<T>(mut scored: Vec<Scored<T>>, min_score: f32) -> Vec<(f32, T)> {
         .collect()
 }
 
+/// What every round of a list's first cut reads: one searcher, so that a deeper cut extends
+/// the one before, with the corpus, the query and the filter built once.
+#[derive(Clone)]
+struct FirstCut {
+    index: Arc<SearchIndex>,
+    searcher: tantivy::Searcher,
+    corpus: Arc<Corpus>,
+    q: Arc<MatchQuery>,
+    filter: Arc<dyn tantivy::query::Query>,
+}
+
+impl FirstCut {
+    /// Profiles for a need's query, `depth` deep (`m::rank_profiles`).
+    async fn profiles(&self, depth: usize) -> AppResult<(usize, Vec<m::Candidate>)> {
+        let c = self.clone();
+        self.index
+            .cpu_bound(move || {
+                m::rank_profiles(&c.index, &c.searcher, &c.corpus, &*c.filter, &c.q, depth)
+            })
+            .await
+    }
+
+    /// Needs for a profile's query, `depth` deep (`m::rank_needs`).
+    async fn needs(&self, depth: usize) -> AppResult<(usize, Vec<String>)> {
+        let c = self.clone();
+        self.index
+            .cpu_bound(move || {
+                m::rank_needs(&c.index, &c.searcher, &c.corpus, &*c.filter, &c.q, depth)
+            })
+            .await
+    }
+}
+
 /// The list for page `p`: `round` cuts the first cut `depth` deep and lists it (how many
 /// candidates there are in all, how many the cut holds, the list); a cut that does not cover
 /// the page is made deeper.
@@ -420,20 +453,16 @@ pub async fn need_matches(
             Ok((searcher, Arc::new(corpus), Arc::new(q)))
         })
         .await?;
-    let filter: Arc<dyn tantivy::query::Query> =
-        query::filter(index.fields(), Kind::Faculty, &visible, &filters).into();
+    let cut_from = FirstCut {
+        index: index.clone(),
+        searcher,
+        corpus: corpus.clone(),
+        q: q.clone(),
+        filter: query::filter(index.fields(), Kind::Faculty, &visible, &filters).into(),
+    };
     let year = this_year();
     let (total, listed) = deepen(&p, async |depth| {
-        let (idx, s, c, mq, f) = (
-            index.clone(),
-            searcher.clone(),
-            corpus.clone(),
-            q.clone(),
-            filter.clone(),
-        );
-        let (total, candidates) = index
-            .cpu_bound(move || m::rank_profiles(&idx, &s, &c, &*f, &mq, depth))
-            .await?;
+        let (total, candidates) = cut_from.profiles(depth).await?;
         let cut = candidates.len();
         let ids: Vec<String> = candidates.iter().map(|c| c.id.clone()).collect();
         let sources = db.run(move |c| Ok(source::faculty(c, &ids)?)).await?;
@@ -536,20 +565,16 @@ pub async fn faculty_matches(
             ))
         })
         .await?;
-    let filter: Arc<dyn tantivy::query::Query> =
-        query::filter(index.fields(), Kind::Need, &visible, &filters).into();
+    let cut_from = FirstCut {
+        index: index.clone(),
+        searcher: searcher.clone(),
+        corpus: corpus.clone(),
+        q,
+        filter: query::filter(index.fields(), Kind::Need, &visible, &filters).into(),
+    };
     let year = this_year();
     let (total, listed) = deepen(&p, async |depth| {
-        let (idx, s, c, pq, f) = (
-            index.clone(),
-            searcher.clone(),
-            corpus.clone(),
-            q.clone(),
-            filter.clone(),
-        );
-        let (total, ids) = index
-            .cpu_bound(move || m::rank_needs(&idx, &s, &c, &*f, &pq, depth))
-            .await?;
+        let (total, ids) = cut_from.needs(depth).await?;
         let cut = ids.len();
         let rank: HashMap<String, usize> = ids
             .iter()

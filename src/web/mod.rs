@@ -105,22 +105,14 @@ async fn error_page(
 /// A handler for one method of an address.
 type Handler = (Method, actix_web::Route);
 
-fn get<F, Args>(handler: F) -> Handler
+/// `handler` for `method` requests.
+fn on<F, Args>(method: Method, handler: F) -> Handler
 where
     F: actix_web::Handler<Args>,
     Args: actix_web::FromRequest + 'static,
     F::Output: actix_web::Responder + 'static,
 {
-    (Method::GET, web::get().to(handler))
-}
-
-fn post<F, Args>(handler: F) -> Handler
-where
-    F: actix_web::Handler<Args>,
-    Args: actix_web::FromRequest + 'static,
-    F::Output: actix_web::Responder + 'static,
-{
-    (Method::POST, web::post().to(handler))
+    (method.clone(), web::route().method(method).to(handler))
 }
 
 /// The web app's addresses, in the order the router tries them (`/needs/new` before
@@ -129,36 +121,72 @@ where
 fn pages() -> Vec<(&'static str, Option<usize>, Vec<Handler>)> {
     let (sign_in, edit) = (Some(FORM_LIMIT), Some(EDIT_LIMIT));
     vec![
-        ("/", None, vec![get(search::home)]),
-        ("/search", None, vec![get(search::results)]),
+        ("/", None, vec![on(Method::GET, search::home)]),
+        ("/search", None, vec![on(Method::GET, search::results)]),
         (
             "/login",
             sign_in,
-            vec![get(session::form), post(session::sign_in)],
+            vec![
+                on(Method::GET, session::form),
+                on(Method::POST, session::sign_in),
+            ],
         ),
-        ("/logout", sign_in, vec![post(session::sign_out)]),
-        (STYLESHEET_PATH, None, vec![get(stylesheet)]),
-        ("/needs", edit, vec![get(needs::list), post(needs::create)]),
-        ("/needs/new", None, vec![get(needs::new_form)]),
-        ("/needs/{id}", None, vec![get(needs::show)]),
-        ("/needs/{id}/engagements", edit, vec![post(needs::engage)]),
-        ("/needs/{id}/status", edit, vec![post(needs::change_status)]),
-        ("/needs/{id}/why", None, vec![get(needs::why)]),
-        ("/engagements", None, vec![get(engagements::list)]),
+        (
+            "/logout",
+            sign_in,
+            vec![on(Method::POST, session::sign_out)],
+        ),
+        (STYLESHEET_PATH, None, vec![on(Method::GET, stylesheet)]),
+        (
+            "/needs",
+            edit,
+            vec![
+                on(Method::GET, needs::list),
+                on(Method::POST, needs::create),
+            ],
+        ),
+        ("/needs/new", None, vec![on(Method::GET, needs::new_form)]),
+        ("/needs/{id}", None, vec![on(Method::GET, needs::show)]),
+        (
+            "/needs/{id}/engagements",
+            edit,
+            vec![on(Method::POST, needs::engage)],
+        ),
+        (
+            "/needs/{id}/status",
+            edit,
+            vec![on(Method::POST, needs::change_status)],
+        ),
+        ("/needs/{id}/why", None, vec![on(Method::GET, needs::why)]),
+        (
+            "/engagements",
+            None,
+            vec![on(Method::GET, engagements::list)],
+        ),
         (
             "/engagements/{id}",
             edit,
-            vec![get(engagements::show), post(engagements::transition)],
+            vec![
+                on(Method::GET, engagements::show),
+                on(Method::POST, engagements::transition),
+            ],
         ),
-        ("/profile", None, vec![get(faculty::mine)]),
-        ("/faculty/{id}", None, vec![get(faculty::show)]),
+        ("/profile", None, vec![on(Method::GET, faculty::mine)]),
+        ("/faculty/{id}", None, vec![on(Method::GET, faculty::show)]),
         (
             "/faculty/{id}/edit",
             edit,
-            vec![get(faculty::edit_form), post(faculty::update)],
+            vec![
+                on(Method::GET, faculty::edit_form),
+                on(Method::POST, faculty::update),
+            ],
         ),
-        ("/office", None, vec![get(office::dashboard)]),
-        ("/office/exports/{file}", None, vec![get(office::export)]),
+        ("/office", None, vec![on(Method::GET, office::dashboard)]),
+        (
+            "/office/exports/{file}",
+            None,
+            vec![on(Method::GET, office::export)],
+        ),
     ]
 }
 
