@@ -130,6 +130,16 @@ impl SearchIndex {
         Ok(this)
     }
 
+    /// How many jobs wait for one of `cpu_bound`'s threads.
+    pub fn cpu_queued(&self) -> usize {
+        self.cpu.queued()
+    }
+
+    /// How many jobs `cpu_bound` runs at once (one per core).
+    pub fn cpu_threads(&self) -> usize {
+        self.cpu.threads()
+    }
+
     /// Runs CPU-bound work on the index (a search, a match) on its own threads, one per
     /// core, in arrival order (see `pool`).
     pub async fn cpu_bound<T: Send + 'static>(

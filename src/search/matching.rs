@@ -229,9 +229,12 @@ pub fn bigram_runs<'t>(
     for text in texts {
         let chars: Vec<char> = text.chars().collect();
         let shown = |k: usize, pair: &mut String| {
+            if !chars[k..k + 2].iter().all(|c| is_cjk(*c)) {
+                return false;
+            }
             pair.clear();
             pair.extend(&chars[k..k + 2]);
-            chars[k..k + 2].iter().all(|c| is_cjk(*c)) && labels(pair.as_str())
+            labels(pair.as_str())
         };
         let mut i = 0;
         while i + 1 < chars.len() {
@@ -1106,6 +1109,110 @@ struct Side {
     avg: [f32; 3],
 }
 
+/// Per field, its weight over its length normalisation for each of the 256 length codes a
+/// field norm is stored as: a table lookup per posting instead of a division.
+fn length_factors(weights: [f32; 3], avg: [f32; 3]) -> [[f32; 256]; 3] {
+    std::array::from_fn(|k| {
+        std::array::from_fn(|id| {
+            let len = FieldNormReader::id_to_fieldnorm(id as u8) as f32;
+            weights[k] / (1.0 - B + B * len / avg[k])
+        })
+    })
+}
+
+/// Segments of at least this many documents have their first pass split in two when the
+/// pool is idle (below it, a thread costs more than it saves).
+const SPLIT_AT: DocId = 20_000;
+
+/// What the first pass over one segment reads.
+struct Pass<'a> {
+    q: &'a MatchQuery,
+    fields: [Field; 3],
+    /// Per field, its weight over its length normalisation, by length code.
+    factors: &'a [[f32; 256]; 3],
+    allowed: &'a BitSet,
+    norms: &'a [FieldNormReader],
+    inverted: &'a [Arc<tantivy::InvertedIndexReader>],
+    /// The glossary forms' documents, read beforehand (`form_docs`).
+    kept: &'a [FormHits; 3],
+}
+
+impl Pass<'_> {
+    /// Every admitted posting of the rarer words among the documents of `range`, added up:
+    /// (score, document) of each that scores.
+    fn run(&self, range: std::ops::Range<DocId>) -> AppResult<Vec<(f32, DocId)>> {
+        let from = range.start;
+        let len = (range.end - range.start) as usize;
+        let mut score = vec![0f32; len];
+        let mut acc = vec![0f32; len];
+        let mut touched: Vec<DocId> = Vec::new();
+        for t in self.q.terms.iter().filter(|t| !t.common) {
+            for k in 0..3 {
+                let factor = &self.factors[k];
+                let norms = &self.norms[k];
+                let mut add = |d: DocId, tf: u32| {
+                    let slot = &mut acc[(d - from) as usize];
+                    if *slot == 0.0 {
+                        touched.push(d);
+                    }
+                    *slot += factor[norms.fieldnorm_id(d) as usize] * tf as f32;
+                };
+                for a in &t.alternatives {
+                    let Some(docs) = self.kept[k].get(&a.form) else {
+                        continue;
+                    };
+                    for &(d, tf) in docs.iter() {
+                        if range.contains(&d) && self.allowed.contains(d) {
+                            add(d, tf);
+                        }
+                    }
+                }
+                let term = Term::from_field_text(self.fields[k], &t.token);
+                let Some(mut block) = self.inverted[k]
+                    .read_block_postings(&term, IndexRecordOption::WithFreqs)
+                    .map_err(AppError::internal)?
+                else {
+                    continue;
+                };
+                // Block by block from the range's start: every posting in it is read, so
+                // skipping is of no use past that.
+                let mut at = if from > 0 { block.seek(from) } else { 0 };
+                'blocks: loop {
+                    let docs = block.docs();
+                    if docs.is_empty() {
+                        break;
+                    }
+                    for (&d, &tf) in docs[at.min(docs.len())..]
+                        .iter()
+                        .zip(&block.freqs()[at.min(docs.len())..])
+                    {
+                        if d >= range.end {
+                            break 'blocks;
+                        }
+                        if self.allowed.contains(d) {
+                            add(d, tf);
+                        }
+                    }
+                    at = 0;
+                    block.advance();
+                }
+            }
+            let c = t.weight * t.idf / self.q.norm;
+            for d in touched.drain(..) {
+                let i = (d - from) as usize;
+                let x = std::mem::take(&mut acc[i]);
+                score[i] += c * x / (K1 + x);
+            }
+        }
+        Ok(score
+            .into_iter()
+            .enumerate()
+            .filter(|(_, s)| *s > 0.0)
+            .map(|(i, s)| (s, from + i as DocId))
+            .collect())
+    }
+}
+
 fn rank(
     index: &SearchIndex,
     searcher: &Searcher,
@@ -1137,14 +1244,7 @@ fn rank(
     // each of its words (`分散式訓練` of both `distributed` and `training`), so each is
     // fetched once and the second pass below reuses it.
     let mut segment_forms: Vec<[FormHits; 3]> = Vec::new();
-    // Per field, its weight over its length normalisation for each of the 256 length codes a
-    // field norm is stored as: a table lookup per posting instead of a division.
-    let factors: [[f32; 256]; 3] = std::array::from_fn(|k| {
-        std::array::from_fn(|id| {
-            let len = FieldNormReader::id_to_fieldnorm(id as u8) as f32;
-            weights[k] / (1.0 - B + B * len / avg[k])
-        })
-    });
+    let factors = length_factors(weights, avg);
     for (ord, reader) in searcher.segment_readers().iter().enumerate() {
         segment_forms.push(Default::default());
         let max = reader.max_doc();
@@ -1162,68 +1262,50 @@ fn rank(
             );
             inverted.push(reader.inverted_index(f).map_err(AppError::internal)?);
         }
-        let mut score = vec![0f32; max as usize];
-        let mut acc = vec![0f32; max as usize];
-        let mut touched: Vec<DocId> = Vec::new();
+        // The glossary forms are read before the pass, which only looks them up.
         let kept = &mut segment_forms[ord];
         for t in q.terms.iter().filter(|t| !t.common) {
-            for k in 0..3 {
-                let factor = &factors[k];
-                let mut add = |d: DocId, tf: u32| {
-                    let slot = &mut acc[d as usize];
-                    if *slot == 0.0 {
-                        touched.push(d);
-                    }
-                    *slot += factor[norms[k].fieldnorm_id(d) as usize] * tf as f32;
-                };
+            for (k, kept) in kept.iter_mut().enumerate() {
                 for a in &t.alternatives {
-                    let docs = form_docs(
-                        &mut kept[k],
-                        forms,
-                        reader,
-                        &inverted[k],
-                        fields[k],
-                        a,
-                        &live,
-                    )?;
-                    for &(d, tf) in docs.iter() {
-                        if allowed.contains(d) {
-                            add(d, tf);
-                        }
-                    }
-                }
-                let term = Term::from_field_text(fields[k], &t.token);
-                let Some(mut block) = inverted[k]
-                    .read_block_postings(&term, IndexRecordOption::WithFreqs)
-                    .map_err(AppError::internal)?
-                else {
-                    continue;
-                };
-                // Block by block: every posting is read, so skipping is of no use here.
-                loop {
-                    let docs = block.docs();
-                    if docs.is_empty() {
-                        break;
-                    }
-                    for (&d, &tf) in docs.iter().zip(block.freqs()) {
-                        if allowed.contains(d) {
-                            add(d, tf);
-                        }
-                    }
-                    block.advance();
+                    form_docs(kept, forms, reader, &inverted[k], fields[k], a, &live)?;
                 }
             }
-            let c = t.weight * t.idf / q.norm;
-            for d in touched.drain(..) {
-                let x = std::mem::take(&mut acc[d as usize]);
-                score[d as usize] += c * x / (K1 + x);
-            }
         }
-        for (d, s) in score.into_iter().enumerate() {
-            if s > 0.0 {
-                found.push((s, DocAddress::new(ord as u32, d as DocId)));
-            }
-        }
+        let pass = Pass {
+            q,
+            fields,
+            factors: &factors,
+            allowed: &allowed,
+            norms: &norms,
+            inverted: &inverted,
+            kept,
+        };
+        // On an otherwise idle pool a large segment is read in two halves at once, one on a
+        // thread of its own: at concurrency 1 the first pass is the longest part of a match
+        // that runs on one core. Each document is in one half and is scored by the same
+        // additions in the same order, so the halves find exactly what one pass finds.
+        let halves = index.cpu_threads() > 1 && max >= SPLIT_AT && index.cpu_queued() == 0;
+        let scored = if halves {
+            let mid = max / 2;
+            std::thread::scope(|scope| {
+                let second = scope.spawn(|| pass.run(mid..max));
+                let first = pass.run(0..mid);
+                let second = second
+                    .join()
+                    .map_err(|_| AppError::internal("a first-pass thread panicked"))?;
+                first.map(|mut f| {
+                    f.extend(second?);
+                    Ok::<_, AppError>(f)
+                })?
+            })?
+        } else {
+            pass.run(0..max)?
+        };
+        found.extend(
+            scored
+                .into_iter()
+                .map(|(s, d)| (s, DocAddress::new(ord as u32, d))),
+        );
     }
     let total = found.len();
     let order =
@@ -1636,6 +1718,77 @@ mod tests {
         }
         // Not vacuous: most profiles score against their own need, one across languages.
         assert!(scored >= 4, "{scored} pairs scored");
+        Ok(())
+    }
+
+    #[test]
+    fn a_first_pass_in_parts_finds_what_one_pass_finds() -> Result<()> {
+        let (schema, fields) = schema();
+        let index = Index::create_in_ram(schema);
+        index.tokenizers().register(MULTILINGUAL, multilingual());
+        let mut writer: tantivy::IndexWriter = index.writer_with_num_threads(1, 15_000_000)?;
+        // Enough documents for postings of several full blocks (128 each), of varying lengths.
+        for i in 0..700 {
+            let (keywords, body, publications) = PROFILES[i % PROFILES.len()];
+            let mut doc = TantivyDocument::default();
+            doc.add_text(fields.kind, "faculty");
+            doc.add_text(fields.visibility, "public");
+            doc.add_text(fields.keywords, keywords);
+            doc.add_text(fields.body, format!("{body} {}", "filler ".repeat(i % 37)));
+            let pubs: Vec<String> = publications
+                .iter()
+                .map(|(t, a, _)| format!("{t}\n{a}"))
+                .collect();
+            doc.add_text(fields.publications, pubs.join("\n"));
+            writer.add_document(doc)?;
+        }
+        writer.commit()?;
+        let searcher = index.reader()?.searcher();
+        assert_eq!(searcher.segment_readers().len(), 1);
+        let reader = &searcher.segment_readers()[0];
+        let corpus = Corpus::new(&fields, Arc::new(PublicStats::new(&fields, &searcher)?))?;
+        let max = reader.max_doc();
+        // A filter that leaves some documents out.
+        let mut allowed = BitSet::with_max_value(max);
+        for d in (0..max).filter(|d| d % 5 != 0) {
+            allowed.insert(d);
+        }
+        let mut norms = Vec::new();
+        let mut inverted = Vec::new();
+        for f in corpus.fields {
+            norms.push(reader.get_fieldnorms_reader(f)?);
+            inverted.push(reader.inverted_index(f)?);
+        }
+        let factors = length_factors(PROFILE_FIELDS.map(|f| f.1), corpus.avg_len);
+        let kept: [FormHits; 3] = Default::default();
+        // Needs whose words' postings span more than one block.
+        let mut long = 0;
+        for (title, keywords, body) in NEEDS {
+            let keywords: Vec<String> = keywords.split(", ").map(str::to_owned).collect();
+            let q = need_query(&corpus, &searcher, title, &keywords, body)?;
+            let pass = Pass {
+                q: &q,
+                fields: corpus.fields,
+                factors: &factors,
+                allowed: &allowed,
+                norms: &norms,
+                inverted: &inverted,
+                kept: &kept,
+            };
+            let whole = pass.run(0..max)?;
+            if whole.len() > 128 {
+                long += 1;
+            }
+            for mid in [1, 127, 128, 129, 350, max - 1] {
+                let mut parts = pass.run(0..mid)?;
+                parts.extend(pass.run(mid..max)?);
+                assert_eq!(parts, whole, "split at {mid}");
+            }
+        }
+        assert!(
+            long >= 3,
+            "only {long} needs scored more than a block of documents"
+        );
         Ok(())
     }
 }

@@ -62,6 +62,7 @@ impl std::error::Error for Lost {}
 
 pub struct CpuPool {
     queue: Arc<Queue>,
+    threads: usize,
 }
 
 impl CpuPool {
@@ -69,7 +70,8 @@ impl CpuPool {
     /// jobs already queued.
     pub fn new(threads: usize) -> std::io::Result<Self> {
         let queue = Arc::new(Queue::default());
-        for n in 0..threads.max(1) {
+        let threads = threads.max(1);
+        for n in 0..threads {
             let queue = queue.clone();
             std::thread::Builder::new()
                 .name(format!("liaison-cpu-{n}"))
@@ -81,7 +83,17 @@ impl CpuPool {
                     }
                 })?;
         }
-        Ok(Self { queue })
+        Ok(Self { queue, threads })
+    }
+
+    /// How many jobs wait for a thread.
+    pub fn queued(&self) -> usize {
+        self.queue.lock().len()
+    }
+
+    /// How many threads run jobs.
+    pub fn threads(&self) -> usize {
+        self.threads
     }
 
     /// One thread per core.
