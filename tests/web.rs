@@ -469,6 +469,30 @@ async fn a_company_and_a_professor_go_from_a_need_to_an_agreement() {
         .get(&format!("/api/v1/needs?company_id={company}"))
         .await;
     assert_eq!(none.json()["items"].as_array().unwrap().len(), 0);
+    // What the service refuses and the form does not check is named by the field's label,
+    // with what its code means in the visitor's language before the service's own words.
+    let mut past = fields.to_vec();
+    past.retain(|(k, _)| *k != "deadline");
+    past.push(("deadline", "2001-01-01"));
+    for (lang, said) in [
+        (
+            "en",
+            "Deadline: must not be in the past when the need is open",
+        ),
+        (
+            "ko",
+            "마감일: 지난 날짜입니다 (must not be in the past when the need is open)",
+        ),
+        (
+            "zh-Hant",
+            "截止日期: 日期已過 (must not be in the past when the need is open)",
+        ),
+    ] {
+        let form = lin.page(&format!("/needs/new?lang={lang}"), 200).await;
+        let res = lin.post(&form, "/needs", &past).await;
+        let again = assert_page(&res, 400);
+        assert!(again.contains(said), "{lang}: {again}");
+    }
     // Without the form token nothing is posted either.
     let res = post_form(
         &app,

@@ -9,7 +9,7 @@ use maud::{Markup, html};
 use super::engagements::{latest, move_forms, table};
 use super::explain::{explanation, score};
 use super::fields;
-use super::signed::{Posted, Signed, all_of, problem_text, see_other};
+use super::signed::{Posted, Signed, all_of, problem_lines, see_other};
 use super::{Messages, param, split_list};
 use crate::domain::stored::{EngagementState, ProfileVisibility, Role};
 use crate::dto::engagements::ListEngagements;
@@ -406,7 +406,19 @@ pub async fn update(
     let pre = Precondition::Versions(vec![version]);
     match faculty::update(&state.db, s.caller(), id.clone(), pre, patch).await {
         Ok(_) => see_other(&s.link(&format!("/faculty/{id}"), &[])),
-        Err(e) if matches!(e.code.status(), 400 | 422) => refused(vec![problem_text(&e)], version),
+        Err(e) if matches!(e.code.status(), 400 | 422) => {
+            let labels = [
+                ("title", m.academic_title),
+                ("department", m.facet_department),
+                ("keywords", m.field_keywords),
+                ("research_interests", m.research_interests),
+                ("bio", m.bio),
+                ("publications", m.field_publications),
+                ("availability", m.availability),
+                ("visibility", m.visibility),
+            ];
+            refused(problem_lines(s.lang, &e, &labels), version)
+        }
         // Shown again with what was sent and the version read just now: saving once more
         // replaces the other change, knowingly.
         Err(e) if e.code.status() == 412 => {

@@ -2,6 +2,8 @@
 //! of [`Messages`], so a language missing one does not compile; a test checks that none is
 //! left empty.
 
+use crate::error::FieldCode;
+
 /// An interface language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lang {
@@ -1102,9 +1104,120 @@ impl Messages {
     }
 }
 
+/// What a refused field's code means, in `lang`: the gist shown before the service's own
+/// message (which is English and carries the specifics: a limit, a column, an id). Codes of
+/// one kind share a gist; the match names every code, so a new one does not compile until
+/// it has its words.
+pub fn field_code_gist(lang: Lang, code: FieldCode) -> &'static str {
+    use FieldCode as C;
+    let [en, ko, zh] = match code {
+        C::Required => ["required", "필수 항목입니다", "必須填寫"],
+        C::RequiredTogether => [
+            "must be given with the values it goes with",
+            "함께 입력해야 하는 값과 같이 입력하세요",
+            "須與相關的值一起填寫",
+        ],
+        C::TooLong => ["too long", "너무 깁니다", "太長"],
+        C::TooShort => ["too short", "너무 짧습니다", "太短"],
+        C::TooMany => ["too many entries", "항목이 너무 많습니다", "項目太多"],
+        C::OutOfRange | C::LessThanMin | C::Overflow => [
+            "outside the range allowed",
+            "허용 범위를 벗어났습니다",
+            "超出允許的範圍",
+        ],
+        C::BeforeFrom | C::BeforeStart => [
+            "ends before it starts",
+            "끝이 시작보다 앞섭니다",
+            "結束早於開始",
+        ],
+        C::InThePast => ["a date in the past", "지난 날짜입니다", "日期已過"],
+        C::Duplicate | C::DuplicateColumn => ["given twice", "중복되었습니다", "重複"],
+        C::Incorrect => ["incorrect", "올바르지 않습니다", "不正確"],
+        C::InvalidQuerySyntax | C::UnsupportedQuery | C::TooManyClauses | C::TooDeeplyNested => [
+            "search text that cannot be used",
+            "사용할 수 없는 검색어입니다",
+            "無法使用的搜尋文字",
+        ],
+        C::UnknownField | C::UnknownColumn | C::MissingColumn => [
+            "not a field here",
+            "이곳의 항목이 아닙니다",
+            "不是此處的欄位",
+        ],
+        C::UnknownAccount
+        | C::UnknownCenter
+        | C::UnknownEngagement
+        | C::UnknownNeed
+        | C::UnknownOrganization
+        | C::UnknownProfile
+        | C::UnknownProject
+        | C::UnknownResource
+        | C::Deleted => ["no such record", "찾을 수 없는 기록입니다", "找不到此紀錄"],
+        C::NotACompany
+        | C::NotAFoundation
+        | C::NotAGovernment
+        | C::NotAUniversity
+        | C::NotAPartner
+        | C::NotFacultyMember
+        | C::WrongUniversity
+        | C::RoleNotAllowed
+        | C::RolesDoNotFit => [
+            "does not fit this organization",
+            "이 기관에 맞지 않습니다",
+            "不符合此機構",
+        ],
+        C::InvalidTransition | C::KindInUse | C::PaymentsInOtherCurrency => [
+            "cannot change now",
+            "지금은 바꿀 수 없습니다",
+            "目前無法變更",
+        ],
+        C::NotAllowed | C::NotApplicable | C::Mismatch | C::CurrencyMismatch => [
+            "cannot be given here",
+            "여기에는 쓸 수 없습니다",
+            "此處不能使用",
+        ],
+        C::MissingRate => ["no exchange rate", "환율이 없습니다", "沒有匯率"],
+        C::Invalid
+        | C::InvalidValue
+        | C::InvalidType
+        | C::InvalidId
+        | C::InvalidCursor
+        | C::InvalidHeader
+        | C::InvalidEncoding
+        | C::InvalidCsv
+        | C::InvalidRates
+        | C::ControlCharacters
+        | C::InvalidCountry
+        | C::InvalidCurrency
+        | C::InvalidDoi
+        | C::InvalidEmail
+        | C::InvalidOrcid
+        | C::InvalidPeriod
+        | C::InvalidUrl => ["not a valid value", "올바른 값이 아닙니다", "不是有效的值"],
+        C::Problem(_) => ["refused", "받아들여지지 않았습니다", "未被接受"],
+    };
+    match lang {
+        Lang::En => en,
+        Lang::Ko => ko,
+        Lang::ZhHant => zh,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every refused field's code has its gist in every language, translated.
+    #[test]
+    fn every_field_code_says_what_it_means_in_every_language() {
+        for &code in FieldCode::ALL {
+            let en = field_code_gist(Lang::En, code);
+            assert!(!en.is_empty(), "{code:?}");
+            for lang in [Lang::Ko, Lang::ZhHant] {
+                let said = field_code_gist(lang, code);
+                assert!(!said.is_empty() && said != en, "{code:?} in {lang:?}");
+            }
+        }
+    }
 
     /// Every string is written in every language, and the translations are not English left
     /// in place (the placeholder example and the brand aside).

@@ -194,6 +194,25 @@ impl NeedForm {
     }
 }
 
+/// The need form's fields by their names in the API, with their labels.
+fn need_labels(m: &Messages) -> [(&'static str, &'static str); 13] {
+    [
+        ("company_id", m.facet_company),
+        ("title", m.need_title),
+        ("summary", m.summary),
+        ("description", m.description),
+        ("keywords", m.field_keywords),
+        ("collaboration_types", m.collaboration_types),
+        ("budget", m.budget),
+        ("duration_months", m.duration_months),
+        ("deadline", m.deadline),
+        ("location", m.location),
+        ("remote", m.remote),
+        ("visibility", m.visibility),
+        ("status", m.status),
+    ]
+}
+
 fn need_form(s: &Signed, form: &NeedForm, problems: &[String]) -> Markup {
     let m = s.lang.messages();
     let companies = companies(&s.session.caller);
@@ -303,7 +322,7 @@ pub async fn create(Posted { s, f }: Posted, state: web::Data<AppState>) -> Http
     match needs::create(&state.db, s.caller(), input).await {
         Ok(n) => see_other(&s.link(&format!("/needs/{}", n.value.id), &[])),
         Err(e) if e.code.status() == 400 || e.code.status() == 422 => {
-            refused(vec![super::signed::problem_text(&e)])
+            refused(super::signed::problem_lines(s.lang, &e, &need_labels(m)))
         }
         Err(e) => s.failed(&e),
     }

@@ -175,7 +175,7 @@ impl Asked {
             return unavailable(self.lang, e);
         }
         let m = self.lang.messages();
-        let why = e.field_messages().unwrap_or_else(|| e.detail.clone());
+        let why = super::signed::problem_text(self.lang, e, &[]);
         let text = format!("{} {why}", m.office_cannot_show);
         problem(self.lang, &self.session, &self.pairs, status, &text)
     }

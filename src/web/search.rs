@@ -175,7 +175,7 @@ pub async fn results(req: HttpRequest, state: web::Data<AppState>) -> HttpRespon
                     if status.is_server_error() {
                         tracing::error!(error = %e.log_message(), "web search failed");
                     }
-                    (status, problem_text(&e))
+                    (status, problem_text(lang, &e, &[("q", m.search_label)]))
                 })
         }
         Err(e) => Err((StatusCode::BAD_REQUEST, e)),

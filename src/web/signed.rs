@@ -12,6 +12,7 @@ use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use maud::{Markup, html};
 
+use super::i18n::field_code_gist;
 use super::session::Visitor;
 use super::{Lang, language, link, page, param, query_pairs, respond};
 use crate::error::{AppError, FieldCode, FieldError};
@@ -120,7 +121,7 @@ impl Signed {
         };
         let body = html! {
             h1 { (title) }
-            p.problem role="alert" { (problem_text(e)) }
+            p.problem role="alert" { (problem_text(self.lang, e, &[])) }
             p { a href=(self.link("/", &[])) { (m.go_home) } }
         };
         self.page(status, title, "/", body)
@@ -185,9 +186,33 @@ impl FromRequest for Posted {
     }
 }
 
-/// An error's fields and their messages, or its detail.
-pub fn problem_text(e: &AppError) -> String {
-    e.field_messages().unwrap_or_else(|| e.detail.clone())
+/// An error's refused fields, one line each, in the visitor's language: the field by its
+/// label (when `labels` names it: the form's field names and their labels), what its code
+/// means, and the service's own message, which is English and carries the specifics. Without
+/// refused fields, its detail.
+pub fn problem_lines(lang: Lang, e: &AppError, labels: &[(&str, &str)]) -> Vec<String> {
+    if e.errors.is_empty() {
+        return vec![e.detail.clone()];
+    }
+    e.errors
+        .iter()
+        .map(|f| {
+            let name = f.field.split(['.', '[']).next().unwrap_or_default();
+            let label = labels
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map_or(f.field.as_str(), |(_, l)| *l);
+            match lang {
+                Lang::En => format!("{label}: {}", f.message),
+                _ => format!("{label}: {} ({})", field_code_gist(lang, f.code), f.message),
+            }
+        })
+        .collect()
+}
+
+/// `problem_lines` as one paragraph.
+pub fn problem_text(lang: Lang, e: &AppError, labels: &[(&str, &str)]) -> String {
+    problem_lines(lang, e, labels).join("; ")
 }
 
 /// To the sign-in form, which comes back to this page (a GET's own address; after a form,
