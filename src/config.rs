@@ -114,6 +114,9 @@ pub struct Settings {
     /// mails and the events no longer needed by any of them are kept, in days (0: forever).
     /// Pruned by the notifier with its scan. The audit log and alert hits are kept.
     pub notification_retention_days: u64,
+    /// How long an invitation to join an organization can be answered after it was sent (or
+    /// sent again), in days.
+    pub invitation_lifetime_days: u64,
     /// Let webhook endpoints be private, loopback or link-local addresses (a deployment
     /// whose receivers live on its own network; tests). Off: such targets are refused when
     /// registered and when a name resolves to them at delivery.
@@ -234,6 +237,7 @@ impl Default for Settings {
             sync_refresh_interval_hours: 0,
             due_scan_interval_secs: 3600,
             notification_retention_days: 365,
+            invitation_lifetime_days: 14,
             webhook_allow_private_targets: false,
             webhook_sending: true,
             webhook_timeout_secs: 10,
@@ -358,6 +362,8 @@ pub struct SettingsArgs {
     pub due_scan_interval_secs: Option<u64>,
     #[arg(long, env = "LIAISON_NOTIFICATION_RETENTION_DAYS", global = true)]
     pub notification_retention_days: Option<u64>,
+    #[arg(long, env = "LIAISON_INVITATION_LIFETIME_DAYS", global = true)]
+    pub invitation_lifetime_days: Option<u64>,
     #[arg(long, env = "LIAISON_WEBHOOK_ALLOW_PRIVATE_TARGETS", global = true)]
     pub webhook_allow_private_targets: Option<bool>,
     #[arg(long, env = "LIAISON_WEBHOOK_SENDING", global = true)]
@@ -428,6 +434,7 @@ impl SettingsArgs {
             sync_refresh_interval_hours,
             due_scan_interval_secs,
             notification_retention_days,
+            invitation_lifetime_days,
             webhook_allow_private_targets,
             webhook_sending,
             webhook_timeout_secs,
@@ -602,6 +609,9 @@ impl Settings {
         if self.notification_retention_days > 100 * 365 {
             anyhow::bail!("notification_retention_days: must be at most 36500 (0 keeps forever)");
         }
+        if !(1..=365).contains(&self.invitation_lifetime_days) {
+            anyhow::bail!("invitation_lifetime_days: must be between 1 and 365");
+        }
         if self.sync_refresh_interval_hours > 24 * 365 {
             anyhow::bail!("sync_refresh_interval_hours: must be at most 8760 (a year)");
         }
@@ -660,6 +670,8 @@ mod tests {
                 "db_idle_in_transaction_timeout_secs",
             ),
             ("metrics_token = \"short\"", "metrics_token"),
+            ("invitation_lifetime_days = 0", "invitation_lifetime_days"),
+            ("invitation_lifetime_days = 366", "invitation_lifetime_days"),
         ] {
             let Err(err) = Settings::from_toml(toml)?.check() else {
                 panic!("{toml} must be refused")

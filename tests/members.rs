@@ -635,3 +635,49 @@ async fn an_unanswered_invitation_expires_and_inviting_again_renews_it() {
         [(other, "revoked".to_owned())]
     );
 }
+
+/// How long an invitation can be answered is the `invitation_lifetime_days` setting.
+#[actix_web::test]
+async fn an_invitation_lasts_as_long_as_the_setting_says() {
+    let app = TestApp::spawn_with(|s| s.invitation_lifetime_days = 2).await;
+    let (admin, invitations) = company_admin(&app).await;
+    let mut sent = Vec::new();
+    for (email, days_ago) in [("recent@example.org", 1), ("old@example.org", 3)] {
+        app.create_user(email, PASSWORD, false).await;
+        let res = invite(&app, &admin, &invitations, email).await;
+        res.expect(201);
+        let v = res.json();
+        let created =
+            chrono::DateTime::parse_from_rfc3339(v["created_at"].as_str().unwrap()).unwrap();
+        let expires =
+            chrono::DateTime::parse_from_rfc3339(v["expires_at"].as_str().unwrap()).unwrap();
+        assert_eq!(expires - created, chrono::Duration::days(2), "{v}");
+        let at = chrono::Utc::now().naive_utc() - chrono::Duration::days(days_ago);
+        app.db.execute(&format!(
+            "UPDATE member_invitations SET updated_at = '{}' WHERE id = '{}'",
+            at.format("%Y-%m-%d %H:%M:%S"),
+            res.id()
+        ));
+        sent.push((email, res.id()));
+    }
+    let list = app.as_(&admin).get(&invitations).await;
+    list.expect(200);
+    let mut statuses = common::each(&list.json(), "items", |i| {
+        (
+            i["email"].as_str().unwrap().to_owned(),
+            i["status"].as_str().unwrap().to_owned(),
+        )
+    });
+    statuses.sort();
+    assert_eq!(
+        statuses,
+        [
+            ("old@example.org".to_owned(), "expired".to_owned()),
+            ("recent@example.org".to_owned(), "pending".to_owned()),
+        ]
+    );
+    for ((email, id), status) in sent.iter().zip([200, 409]) {
+        let token = app.login(email, PASSWORD).await;
+        answer(&app, &token, id, "accept").await.expect(status);
+    }
+}

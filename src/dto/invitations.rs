@@ -30,8 +30,9 @@ pub struct MemberInvitation {
     pub status: InvitationStatus,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
-    /// Until when a pending invitation can be answered (14 days after it was sent or last
-    /// renewed); past it, its status reads `expired`. Absent once it is answered or revoked.
+    /// Until when a pending invitation can be answered (`invitation_lifetime_days` after it
+    /// was sent or last renewed, 14 by default); past it, its status reads `expired`. Absent
+    /// once it is answered or revoked.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<DateTime<Utc>>,
 }

@@ -36,7 +36,7 @@ pub async fn invite(
     PathId(id): PathId,
     ApiJson(body): ApiJson<InviteMember>,
 ) -> Result<HttpResponse, AppError> {
-    let created = svc::invite(&state.db, caller.as_ref(), id, body).await?;
+    let created = svc::invite(&state.db, caller.as_ref(), lifetime(&state), id, body).await?;
     Ok(HttpResponse::Created().json(created))
 }
 
@@ -59,7 +59,7 @@ pub async fn list_invitations(
     ApiQuery(q): ApiQuery<ListInvitations>,
 ) -> Result<web::Json<MemberInvitationList>, AppError> {
     Ok(web::Json(
-        svc::list(&state.db, caller.as_ref(), id, q).await?,
+        svc::list(&state.db, caller.as_ref(), lifetime(&state), id, q).await?,
     ))
 }
 
@@ -85,7 +85,7 @@ pub async fn revoke(
     PathId(id): PathId,
     PathInvitationId(invitation): PathInvitationId,
 ) -> Result<HttpResponse, AppError> {
-    svc::revoke(&state.db, caller.as_ref(), id, invitation).await?;
+    svc::revoke(&state.db, caller.as_ref(), lifetime(&state), id, invitation).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -102,7 +102,9 @@ pub async fn mine(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
 ) -> Result<web::Json<MemberInvitationList>, AppError> {
-    Ok(web::Json(svc::mine(&state.db, &caller).await?))
+    Ok(web::Json(
+        svc::mine(&state.db, &caller, lifetime(&state)).await?,
+    ))
 }
 
 /// Accept one of the caller's invitations: the caller becomes a member in its role.
@@ -123,7 +125,7 @@ pub async fn accept(
     PathInvitationId(invitation): PathInvitationId,
 ) -> Result<web::Json<MemberInvitation>, AppError> {
     Ok(web::Json(
-        svc::accept(&state.db, &caller, invitation).await?,
+        svc::accept(&state.db, &caller, lifetime(&state), invitation).await?,
     ))
 }
 
@@ -145,6 +147,11 @@ pub async fn decline(
     PathInvitationId(invitation): PathInvitationId,
 ) -> Result<web::Json<MemberInvitation>, AppError> {
     Ok(web::Json(
-        svc::decline(&state.db, &caller, invitation).await?,
+        svc::decline(&state.db, &caller, lifetime(&state), invitation).await?,
     ))
+}
+
+/// How long invitations can be answered (`invitation_lifetime_days`).
+fn lifetime(state: &AppState) -> svc::Lifetime {
+    svc::Lifetime::days(state.settings.invitation_lifetime_days)
 }

@@ -6,7 +6,7 @@
 //! the admin nothing about other people's accounts. An invitation to an address without an
 //! account simply waits: once an account with that address is created, it finds the
 //! invitation at `GET /me/invitations`. Until it is answered the admin may revoke it. An
-//! invitation not answered within `LIFETIME_DAYS` expires: it can no longer be answered, and
+//! invitation not answered within its `Lifetime` (`invitation_lifetime_days`) expires: it can no longer be answered, and
 //! inviting the address again renews it (the same invitation, sent anew).
 
 use crate::db::accounts::{self as account_rows, NewMembership};
@@ -27,12 +27,20 @@ use super::audit::{self, Audited};
 use super::policy::{self, Action, Caller};
 use super::{PageRequest, now};
 
-/// How long an invitation can be answered after it was sent (or last renewed).
-const LIFETIME_DAYS: i64 = 14;
+/// How long an invitation can be answered after it was sent (or last renewed): the
+/// `invitation_lifetime_days` setting.
+#[derive(Debug, Clone, Copy)]
+pub struct Lifetime(chrono::TimeDelta);
 
-/// Pending invitations last sent before this have expired.
-fn expired_before(now: chrono::NaiveDateTime) -> chrono::NaiveDateTime {
-    now - chrono::Duration::days(LIFETIME_DAYS)
+impl Lifetime {
+    pub fn days(days: u64) -> Self {
+        Self(chrono::TimeDelta::days(days.min(i64::MAX as u64) as i64))
+    }
+
+    /// Pending invitations last sent before this have expired.
+    fn expired_before(self, now: chrono::NaiveDateTime) -> chrono::NaiveDateTime {
+        now - self.0
+    }
 }
 
 impl Audited for MemberInvitation {
@@ -50,6 +58,7 @@ impl Audited for MemberInvitation {
 pub async fn invite(
     db: &Db,
     caller: Option<&Caller>,
+    lifetime: Lifetime,
     organization_id: String,
     input: InviteMember,
 ) -> AppResult<MemberInvitation> {
@@ -78,15 +87,20 @@ pub async fn invite(
         }
         let ts = now();
         if let Some(pending) = rows::find_pending(conn, &organization_id, &key)? {
-            if pending.updated_at >= expired_before(ts) {
+            if pending.updated_at >= lifetime.expired_before(ts) {
                 return Err(AppError::new(
                     ErrorCode::Conflict,
                     "This address already has a pending invitation",
                 ));
             }
             // An expired invitation is sent again, in the role asked for now.
-            let before = view(pending.clone(), name.clone(), kind)?;
-            let renewed = view(rows::renew(conn, &pending.id, input.role, ts)?, name, kind)?;
+            let before = view(pending.clone(), name.clone(), kind, lifetime)?;
+            let renewed = view(
+                rows::renew(conn, &pending.id, input.role, ts)?,
+                name,
+                kind,
+                lifetime,
+            )?;
             audit::change(
                 conn,
                 caller.as_ref(),
@@ -110,7 +124,7 @@ pub async fn invite(
                 updated_at: ts,
             },
         )?;
-        let created = view(row, name, kind)?;
+        let created = view(row, name, kind, lifetime)?;
         audit::change(
             conn,
             caller.as_ref(),
@@ -127,6 +141,7 @@ pub async fn invite(
 pub async fn list(
     db: &Db,
     caller: Option<&Caller>,
+    lifetime: Lifetime,
     organization_id: String,
     q: ListInvitations,
 ) -> AppResult<MemberInvitationList> {
@@ -140,14 +155,14 @@ pub async fn list(
                 organization_id: &organization_id,
             },
         )?;
-        let cutoff = expired_before(now());
+        let cutoff = lifetime.expired_before(now());
         let (found, next_cursor) = page.read(
             |seek| rows::of_organization(conn, &organization_id, q.status, cutoff, seek),
             |r| &r.id,
         )?;
         let items = found
             .into_iter()
-            .map(|r| view(r, name.clone(), kind))
+            .map(|r| view(r, name.clone(), kind, lifetime))
             .collect::<AppResult<_>>()?;
         Ok(MemberInvitationList { items, next_cursor })
     })
@@ -158,6 +173,7 @@ pub async fn list(
 pub async fn revoke(
     db: &Db,
     caller: Option<&Caller>,
+    lifetime: Lifetime,
     organization_id: String,
     invitation_id: String,
 ) -> AppResult<()> {
@@ -180,6 +196,7 @@ pub async fn revoke(
             name,
             kind,
             InvitationStatus::Revoked,
+            lifetime,
         )?;
         Ok(())
     })
@@ -187,13 +204,13 @@ pub async fn revoke(
 }
 
 /// The caller's pending invitations: those to the caller's email address.
-pub async fn mine(db: &Db, caller: &Caller) -> AppResult<MemberInvitationList> {
+pub async fn mine(db: &Db, caller: &Caller, lifetime: Lifetime) -> AppResult<MemberInvitationList> {
     let user_id = caller.user_id.clone();
     db.run(move |conn| {
         let key = caller_email_key(conn, &user_id)?;
-        let items = rows::pending_for(conn, &key, expired_before(now()))?
+        let items = rows::pending_for(conn, &key, lifetime.expired_before(now()))?
             .into_iter()
-            .map(|(r, name, kind)| view(r, name, kind))
+            .map(|(r, name, kind)| view(r, name, kind, lifetime))
             .collect::<AppResult<_>>()?;
         Ok(MemberInvitationList {
             items,
@@ -207,23 +224,40 @@ pub async fn mine(db: &Db, caller: &Caller) -> AppResult<MemberInvitationList> {
 pub async fn accept(
     db: &Db,
     caller: &Caller,
+    lifetime: Lifetime,
     invitation_id: String,
 ) -> AppResult<MemberInvitation> {
-    answer(db, caller, invitation_id, InvitationStatus::Accepted).await
+    answer(
+        db,
+        caller,
+        lifetime,
+        invitation_id,
+        InvitationStatus::Accepted,
+    )
+    .await
 }
 
 /// Declines one of the caller's invitations; nothing else changes.
 pub async fn decline(
     db: &Db,
     caller: &Caller,
+    lifetime: Lifetime,
     invitation_id: String,
 ) -> AppResult<MemberInvitation> {
-    answer(db, caller, invitation_id, InvitationStatus::Declined).await
+    answer(
+        db,
+        caller,
+        lifetime,
+        invitation_id,
+        InvitationStatus::Declined,
+    )
+    .await
 }
 
 async fn answer(
     db: &Db,
     caller: &Caller,
+    lifetime: Lifetime,
     invitation_id: String,
     to: InvitationStatus,
 ) -> AppResult<MemberInvitation> {
@@ -236,7 +270,7 @@ async fn answer(
             .ok_or_else(|| AppError::not_found("Invitation"))?;
         let role = row.role;
         let organization_id = row.organization_id.clone();
-        let settled = settle(conn, Some(&caller), row, name, kind, to)?;
+        let settled = settle(conn, Some(&caller), row, name, kind, to, lifetime)?;
         if to == InvitationStatus::Accepted {
             join(conn, &caller, &organization_id, kind, role)?;
         }
@@ -298,11 +332,12 @@ fn settle(
     name: String,
     kind: OrganizationKind,
     to: InvitationStatus,
+    lifetime: Lifetime,
 ) -> AppResult<MemberInvitation> {
-    let before = view(row.clone(), name.clone(), kind)?;
+    let before = view(row.clone(), name.clone(), kind, lifetime)?;
     let ts = now();
     // An admin may still withdraw an expired invitation; its invitee can no longer answer it.
-    let sent_since = (to != InvitationStatus::Revoked).then(|| expired_before(ts));
+    let sent_since = (to != InvitationStatus::Revoked).then(|| lifetime.expired_before(ts));
     let Some(updated) = rows::settle(conn, &row.id, to, ts, sent_since)? else {
         let detail = if before.status == InvitationStatus::Expired {
             "This invitation has expired; the organization can invite the address again".into()
@@ -311,7 +346,7 @@ fn settle(
         };
         return Err(AppError::new(ErrorCode::Conflict, detail));
     };
-    let after = view(updated, name, kind)?;
+    let after = view(updated, name, kind, lifetime)?;
     audit::change(
         conn,
         caller,
@@ -341,11 +376,15 @@ fn role_not_allowed() -> AppError {
     )])
 }
 
-fn view(row: InvitationRow, name: String, kind: OrganizationKind) -> AppResult<MemberInvitation> {
+fn view(
+    row: InvitationRow,
+    name: String,
+    kind: OrganizationKind,
+    lifetime: Lifetime,
+) -> AppResult<MemberInvitation> {
     let pending = row.status == InvitationStatus::Pending;
-    let expires_at =
-        pending.then(|| (row.updated_at + chrono::Duration::days(LIFETIME_DAYS)).and_utc());
-    let status = if pending && row.updated_at < expired_before(now()) {
+    let expires_at = pending.then(|| (row.updated_at + lifetime.0).and_utc());
+    let status = if pending && row.updated_at < lifetime.expired_before(now()) {
         InvitationStatus::Expired
     } else {
         row.status
