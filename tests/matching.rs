@@ -358,6 +358,66 @@ async fn a_profile_finds_open_needs_with_the_same_pair_score() {
     assert_eq!(explained["reasons"], json!([]));
 }
 
+/// Publications keep the words matching counts beside their text; rows written before that
+/// (or by another analyser, or damaged) are analysed from their text instead, with the same
+/// scores and explanations.
+#[actix_web::test]
+async fn publications_without_their_stored_counts_match_the_same() {
+    let w = world().await;
+    let paths = [
+        format!("/api/v1/needs/{}/matches", w.need_litho),
+        format!("/api/v1/faculty/{}/matches", w.litho),
+        format!(
+            "/api/v1/matches/explain?need_id={}&faculty_id={}",
+            w.need_litho, w.litho
+        ),
+    ];
+    let mut before = Vec::new();
+    for p in &paths {
+        before.push(get(&w.app, None, p).await);
+    }
+    // Not vacuous: the best publication counts in the list.
+    let best = &before[0]["items"][0]["explanation"]["publications"];
+    assert!(
+        best.as_array().is_some_and(|a| !a.is_empty()),
+        "{}",
+        before[0]
+    );
+    let damaged = if w.app.db.is_postgres() {
+        "'\\x00010203'::bytea"
+    } else {
+        "X'00010203'"
+    };
+    for analysed in ["NULL", damaged] {
+        w.app
+            .db
+            .execute(&format!("UPDATE publications SET analysed = {analysed}"));
+        for (p, was) in paths.iter().zip(&before) {
+            assert_eq!(&get(&w.app, None, p).await, was, "{p} with {analysed}");
+        }
+    }
+    // What the service fills in at start: rows without a form get theirs, with the same
+    // lists again. (The damaged ones stay as they are: matching reads their text.)
+    w.app.db.execute("UPDATE publications SET analysed = NULL");
+    let url = w.app.db.url.clone();
+    let filled = actix_web::rt::task::spawn_blocking(move || {
+        let db = liaison::db::Db::connect(&url, 1, std::time::Duration::from_secs(5)).unwrap();
+        liaison::service::faculty::analysed::fill(&db, &|| false).unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!(filled, 4, "every publication of the world");
+    assert_eq!(
+        w.app
+            .db
+            .try_execute("UPDATE publications SET analysed = analysed WHERE analysed IS NULL"),
+        Ok(0)
+    );
+    for (p, was) in paths.iter().zip(&before) {
+        assert_eq!(&get(&w.app, None, p).await, was, "{p} after filling");
+    }
+}
+
 fn codes(e: &Value) -> Vec<(String, String)> {
     e["reasons"]
         .as_array()

@@ -64,6 +64,9 @@ pub struct PublicationRow {
     pub source: DataSource,
     pub source_id: Option<String>,
     pub recorded_at: Option<NaiveDateTime>,
+    /// The title and abstract start as matching counts them (see
+    /// `search::matching::AnalysedPublication::encode`): derived from the row, written with it.
+    pub analysed: Option<Vec<u8>>,
 }
 
 /// Which profiles a caller may see; decided by `service::policy`, applied here in SQL.
@@ -325,7 +328,7 @@ fn insert_parts(conn: &mut DbConn, profiles: &[(&str, &FacultyParts)]) -> QueryR
         .collect();
     // One multi-row INSERT per table (hundreds of publications are common). diesel offers
     // multi-row inserts only on the concrete connections, hence the match. SQLite binds at
-    // most 32,766 parameters per statement: 4 per keyword, 2 per availability, 10 per
+    // most 32,766 parameters per statement: 4 per keyword, 2 per availability, 11 per
     // publication.
     macro_rules! insert_all {
         ($c:expr) => {{
@@ -385,11 +388,23 @@ pub fn existing_keys(
     ))
 }
 
-/// Keywords and availability of many profiles, and publications when `with_publications`.
+/// How much of a profile's publications `load_parts` reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Publications {
+    /// Only how many each profile has.
+    Counted,
+    /// Every column.
+    Whole,
+    /// Every column but the abstract (`abstract_` is `None`): what matching reads, which
+    /// counts a publication's words from `analysed`.
+    WithoutAbstracts,
+}
+
+/// Keywords and availability of many profiles, and their publications as `publications` says.
 pub fn load_parts(
     conn: &mut DbConn,
     ids: &[String],
-    with_publications: bool,
+    publications: Publications,
 ) -> QueryResult<(
     std::collections::HashMap<String, FacultyParts>,
     std::collections::HashMap<String, usize>,
@@ -419,12 +434,28 @@ pub fn load_parts(
         parts.entry(id).or_default().availability.push(c);
     }
     let mut counts = std::collections::HashMap::new();
-    if with_publications {
-        let pubs: Vec<PublicationRow> = publications::table
+    if publications != Publications::Counted {
+        let q = publications::table
             .filter(publications::faculty_id.eq_any(ids))
-            .order((publications::faculty_id, publications::position))
-            .select(PublicationRow::as_select())
-            .load(conn)?;
+            .order((publications::faculty_id, publications::position));
+        let pubs: Vec<PublicationRow> = if publications == Publications::Whole {
+            q.select(PublicationRow::as_select()).load(conn)?
+        } else {
+            q.select((
+                publications::faculty_id,
+                publications::position,
+                publications::title,
+                diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::Text>>("NULL"),
+                publications::year,
+                publications::venue,
+                publications::doi,
+                publications::source,
+                publications::source_id,
+                publications::recorded_at,
+                publications::analysed,
+            ))
+            .load(conn)?
+        };
         for p in pubs {
             *counts.entry(p.faculty_id.clone()).or_insert(0) += 1;
             parts
@@ -444,4 +475,58 @@ pub fn load_parts(
         }
     }
     Ok((parts, counts))
+}
+
+/// The abstracts of these profiles' publications, by (profile, position).
+pub fn abstracts(
+    conn: &mut DbConn,
+    ids: &[String],
+) -> QueryResult<std::collections::HashMap<(String, i32), String>> {
+    let rows: Vec<(String, i32, Option<String>)> = publications::table
+        .filter(publications::faculty_id.eq_any(ids))
+        .select((
+            publications::faculty_id,
+            publications::position,
+            publications::abstract_,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, position, a)| Some(((id, position), a?)))
+        .collect())
+}
+
+/// A publication's text by its key: (profile, position, title, abstract).
+pub type PublicationText = (String, i32, String, Option<String>);
+
+/// Up to `limit` publications without their analysed form.
+pub fn unanalysed(conn: &mut DbConn, limit: i64) -> QueryResult<Vec<PublicationText>> {
+    publications::table
+        .filter(publications::analysed.is_null())
+        .order((publications::faculty_id, publications::position))
+        .select((
+            publications::faculty_id,
+            publications::position,
+            publications::title,
+            publications::abstract_,
+        ))
+        .limit(limit)
+        .load(conn)
+}
+
+/// Sets publications' analysed forms where they still have none: a row rewritten meanwhile
+/// carries its own already.
+pub fn set_analysed(conn: &mut DbConn, forms: &[(String, i32, Vec<u8>)]) -> QueryResult<usize> {
+    let mut set = 0;
+    for (id, position, bytes) in forms {
+        set += diesel::update(
+            publications::table
+                .filter(publications::faculty_id.eq(id))
+                .filter(publications::position.eq(position))
+                .filter(publications::analysed.is_null()),
+        )
+        .set(publications::analysed.eq(bytes))
+        .execute(conn)?;
+    }
+    Ok(set)
 }

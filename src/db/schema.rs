@@ -135,6 +135,7 @@ diesel::table! {
         source -> Text,
         source_id -> Nullable<Text>,
         recorded_at -> Nullable<Timestamp>,
+        analysed -> Nullable<Binary>,
     }
 }
 

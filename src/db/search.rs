@@ -7,7 +7,7 @@ use diesel::prelude::*;
 
 use super::DbConn;
 use super::centers::{CenterParts, CenterRow};
-use super::faculty::{FacultyParts, FacultyRow};
+use super::faculty::{FacultyParts, FacultyRow, Publications};
 use super::needs::{NeedParts, NeedRow};
 use super::schema::{centers, faculty_profiles, need_invitations, needs, organizations};
 
@@ -37,6 +37,15 @@ fn countries(conn: &mut DbConn, ids: Vec<String>) -> QueryResult<HashMap<String,
 
 /// The profiles with these ids that exist (deleted or not).
 pub fn faculty(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<FacultySource>> {
+    faculty_with(conn, ids, Publications::Whole)
+}
+
+/// `faculty`, with as much of their publications as `publications` says.
+pub fn faculty_with(
+    conn: &mut DbConn,
+    ids: &[String],
+    publications: Publications,
+) -> QueryResult<Vec<FacultySource>> {
     let rows: Vec<FacultyRow> = faculty_profiles::table
         .filter(faculty_profiles::id.eq_any(ids))
         .select(faculty_profiles::all_columns)
@@ -46,7 +55,7 @@ pub fn faculty(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<FacultySour
         .filter(|r| r.deleted_at.is_none())
         .map(|r| r.id.clone())
         .collect();
-    let (mut parts, _) = super::faculty::load_parts(conn, &live, true)?;
+    let (mut parts, _) = super::faculty::load_parts(conn, &live, publications)?;
     let countries = countries(conn, rows.iter().map(|r| r.university_id.clone()).collect())?;
     Ok(rows
         .into_iter()

@@ -29,6 +29,8 @@
 //! **Pair score** = `0.65 × profile + 0.35 × max(profile, best publication)`: a strong,
 //! recent publication lifts a profile; missing publications never sink one.
 
+mod stored;
+
 use std::collections::hash_map::Entry;
 
 use foldhash::{HashMap, HashMapExt as _, HashSet, HashSetExt as _};
@@ -720,20 +722,86 @@ fn abstract_start(text: &str) -> &str {
 impl AnalysedPublication {
     pub fn new(title: &str, abstract_: Option<&str>, year: Option<i32>) -> Self {
         let mut analyzer = multilingual();
-        let mut t = HashMap::new();
-        let mut a = HashMap::new();
-        let mut len = analyse(&mut analyzer, title, &mut t, None);
-        if let Some(text) = abstract_ {
-            len += analyse(&mut analyzer, abstract_start(text), &mut a, None);
-        }
         let mut tf: HashMap<String, (u32, u32)> = HashMap::new();
-        for (token, (n, _)) in t {
-            tf.entry(token).or_default().0 = n;
-        }
-        for (token, (n, _)) in a {
-            tf.entry(token).or_default().1 = n;
+        let mut len = 0;
+        let texts = [(Some(title), false), (abstract_.map(abstract_start), true)];
+        for (text, in_abstract) in texts {
+            let Some(text) = text else { continue };
+            let mut stream = analyzer.token_stream(text);
+            while stream.advance() {
+                len += 1;
+                let token = &stream.token().text;
+                let e = match tf.get_mut(token.as_str()) {
+                    Some(e) => e,
+                    None => tf.entry(token.clone()).or_default(),
+                };
+                if in_abstract {
+                    e.1 += 1;
+                } else {
+                    e.0 += 1;
+                }
+            }
         }
         Self { tf, len, year }
+    }
+
+    /// The stored form of a publication's text: what `new(..).encode()` gives, made without a
+    /// map of owned tokens (every publication written pays for it).
+    pub fn stored(title: &str, abstract_: Option<&str>) -> Vec<u8> {
+        let mut analyzer = multilingual();
+        // Every token's text in one buffer; (start, end, in the abstract) per token.
+        let mut text = String::with_capacity(title.len() + ABSTRACT_CHARS);
+        let mut spans: Vec<(u32, u32, bool)> = Vec::with_capacity(160);
+        let texts = [(Some(title), false), (abstract_.map(abstract_start), true)];
+        for (t, in_abstract) in texts {
+            let Some(t) = t else { continue };
+            let mut stream = analyzer.token_stream(t);
+            while stream.advance() {
+                let start = text.len() as u32;
+                text.push_str(&stream.token().text);
+                spans.push((start, text.len() as u32, in_abstract));
+            }
+        }
+        let token = |s: &(u32, u32, bool)| &text[s.0 as usize..s.1 as usize];
+        spans.sort_unstable_by(|a, b| token(a).cmp(token(b)));
+        let mut tokens: Vec<(&str, u32, u32)> = Vec::with_capacity(spans.len());
+        for s in &spans {
+            let t = token(s);
+            let (title, abs) = (u32::from(!s.2), u32::from(s.2));
+            match tokens.last_mut() {
+                Some(last) if last.0 == t => {
+                    last.1 += title;
+                    last.2 += abs;
+                }
+                _ => tokens.push((t, title, abs)),
+            }
+        }
+        stored::encode(spans.len() as u32, &tokens)
+    }
+
+    /// Its stored form (`publications.analysed`, see `stored`), tokens in order.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut tokens: Vec<(&str, u32, u32)> = self
+            .tf
+            .iter()
+            .map(|(t, (title, abs))| (t.as_str(), *title, *abs))
+            .collect();
+        tokens.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        stored::encode(self.len, &tokens)
+    }
+
+    /// Whether a stored form can be read (made by this analyser, undamaged).
+    pub fn readable(bytes: &[u8]) -> bool {
+        stored::decode(bytes, |_, _, _| ()).is_some()
+    }
+
+    /// From its stored form; `None` when that was made by another analyser or is damaged.
+    pub fn decode(bytes: &[u8], year: Option<i32>) -> Option<Self> {
+        let mut tf = HashMap::new();
+        let len = stored::decode(bytes, |t, title, abs| {
+            tf.insert(t.to_owned(), (title, abs));
+        })?;
+        Some(Self { tf, len, year })
     }
 
     /// Its counts of one query's words.
@@ -851,6 +919,7 @@ impl QuerySet {
 }
 
 /// A publication's counts of a query's words (title, abstract start) and its length.
+#[derive(Debug, PartialEq)]
 pub struct PublicationCounts {
     tf: Vec<TermHits>,
     len: u32,
@@ -931,6 +1000,30 @@ impl<'q> TermCounter<'q> {
         if let Some(text) = abstract_ {
             len += self.count(abstract_start(text), &mut counts, 1);
         }
+        self.counted(&counts, len, year)
+    }
+
+    /// The same counts from a publication's stored form (`AnalysedPublication::encode`), which
+    /// takes a lookup per distinct token instead of analysing the text; `None` when that form
+    /// was made by another analyser or is damaged.
+    pub fn stored(&self, bytes: &[u8], year: Option<i32>) -> Option<PublicationCounts> {
+        let mut counts: HashMap<&'q str, [u32; 3]> = HashMap::new();
+        let len = stored::decode(bytes, |token, title, abs| {
+            if let Some(t) = self.wanted.get(token) {
+                let c = counts.entry(*t).or_default();
+                c[0] += title;
+                c[1] += abs;
+            }
+        })?;
+        Some(self.counted(&counts, len, year))
+    }
+
+    fn counted(
+        &self,
+        counts: &HashMap<&'q str, [u32; 3]>,
+        len: u32,
+        year: Option<i32>,
+    ) -> PublicationCounts {
         let tf = self
             .query
             .terms
@@ -1718,6 +1811,63 @@ mod tests {
         }
         // Not vacuous: most profiles score against their own need, one across languages.
         assert!(scored >= 4, "{scored} pairs scored");
+        Ok(())
+    }
+
+    /// A publication's stored form counts every query's words as analysing its text does,
+    /// both ways it is read (a need's candidates, a profile's own publications).
+    #[test]
+    fn a_stored_publication_counts_what_its_text_counts() -> Result<()> {
+        let (schema, fields) = schema();
+        let index = Index::create_in_ram(schema);
+        index.tokenizers().register(MULTILINGUAL, multilingual());
+        let searcher = index.reader()?.searcher();
+        let corpus = Corpus::new(&fields, Arc::new(PublicStats::new(&fields, &searcher)?))?;
+        let queries: Vec<MatchQuery> = NEEDS
+            .iter()
+            .map(|(title, keywords, body)| {
+                let keywords: Vec<String> = keywords.split(", ").map(str::to_owned).collect();
+                need_query(&corpus, &searcher, title, &keywords, body)
+            })
+            .collect::<AppResult<_>>()?;
+        // An abstract longer than the start that counts, cut inside a multi-byte character.
+        let long = format!(
+            "{} 深度學習 lithography",
+            "Resists under EUV exposure. ".repeat(40)
+        );
+        let mut publications: Vec<(&str, Option<&str>, Option<i32>)> = PROFILES
+            .iter()
+            .flat_map(|(_, _, pubs)| pubs.iter().map(|(t, a, y)| (*t, Some(*a), Some(*y))))
+            .collect();
+        publications.push(("EUV lithography", Some(&long), None));
+        publications.push(("Training without an abstract", None, Some(2020)));
+        let mut found = 0;
+        for q in &queries {
+            let mut counter = TermCounter::new(q);
+            for (title, abstract_, year) in &publications {
+                let from_text = counter.publication(title, *abstract_, *year);
+                let bytes = AnalysedPublication::new(title, *abstract_, *year).encode();
+                assert_eq!(
+                    AnalysedPublication::stored(title, *abstract_),
+                    bytes,
+                    "{title}"
+                );
+                assert_eq!(
+                    counter.stored(&bytes, *year),
+                    Some(counter.publication(title, *abstract_, *year))
+                );
+                let decoded = AnalysedPublication::decode(&bytes, *year).map(|d| d.counts(q));
+                assert_eq!(decoded, Some(from_text), "{title}");
+                found += counter
+                    .publication(title, *abstract_, *year)
+                    .tf
+                    .iter()
+                    .filter(|h| h.tf != [0.0; 3])
+                    .count();
+            }
+        }
+        // Not vacuous: the needs' words occur in these publications.
+        assert!(found >= 10, "{found} words found");
         Ok(())
     }
 

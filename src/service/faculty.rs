@@ -15,6 +15,7 @@ use crate::dto::faculty::{
 };
 use crate::dto::organizations::OrganizationKind;
 use crate::error::{AppError, AppResult, FieldCode, FieldError};
+use crate::search::matching::AnalysedPublication;
 
 use super::audit::{self, Audited};
 use super::policy::{self, Action, Caller};
@@ -22,6 +23,7 @@ use super::{PageRequest, Precondition, Versioned, now};
 use crate::dto::accounts::Role;
 use crate::dto::audit::{AuditAction, AuditEntity};
 
+pub mod analysed;
 mod import;
 pub mod jobs;
 pub(crate) mod provenance;
@@ -147,6 +149,10 @@ impl ValidProfile {
                         .map_or(DataSource::Manual, |v| v.source),
                     source_id: p.provenance.as_ref().and_then(|v| v.source_id.clone()),
                     recorded_at: p.provenance.as_ref().map(|v| v.recorded_at.naive_utc()),
+                    analysed: Some(AnalysedPublication::stored(
+                        &p.title,
+                        p.abstract_.as_deref(),
+                    )),
                 })
                 .collect(),
         }
@@ -436,7 +442,7 @@ pub async fn list(db: &Db, caller: Option<&Caller>, q: ListFaculty) -> AppResult
         let (found, next_cursor) =
             page.read(|seek| rows::list(conn, &scope, &filter, seek), |r| &r.id)?;
         let ids: Vec<String> = found.iter().map(|r| r.id.clone()).collect();
-        let (mut parts, counts) = rows::load_parts(conn, &ids, false)?;
+        let (mut parts, counts) = rows::load_parts(conn, &ids, rows::Publications::Counted)?;
         let items = found
             .into_iter()
             .map(|r| {
@@ -502,7 +508,11 @@ pub async fn update(
                 },
             )?;
         }
-        let (mut parts, _) = rows::load_parts(conn, std::slice::from_ref(&current.id), true)?;
+        let (mut parts, _) = rows::load_parts(
+            conn,
+            std::slice::from_ref(&current.id),
+            rows::Publications::Whole,
+        )?;
         let current_input = to_input(&current, parts.remove(&current.id).unwrap_or_default())?;
         let ts = now();
         // Provenance is carried over by content once it is normalised (a DOI sent back as a
@@ -615,7 +625,11 @@ pub(super) fn full_view(
     conn: &mut DbConn,
     row: FacultyRow,
 ) -> AppResult<Versioned<FacultyProfile>> {
-    let (mut parts, _) = rows::load_parts(conn, std::slice::from_ref(&row.id), true)?;
+    let (mut parts, _) = rows::load_parts(
+        conn,
+        std::slice::from_ref(&row.id),
+        rows::Publications::Whole,
+    )?;
     let p = parts.remove(&row.id).unwrap_or_default();
     let n = p.publications.len();
     let fields = provenance::field_sources(conn, &row.id)?;

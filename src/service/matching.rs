@@ -10,6 +10,7 @@ use std::sync::Arc;
 use chrono::Datelike;
 
 use crate::db::Db;
+use crate::db::faculty::Publications;
 use crate::db::search::{self as source, FacultySource, NeedSource};
 use crate::domain::stored::CollaborationType;
 use crate::domain::{CountryCode, PublicId};
@@ -248,6 +249,36 @@ pub(crate) fn need_query(
     )
 }
 
+/// Candidate profiles as matching reads them: their publications without the abstracts, whose
+/// words are counted from the stored form (`PublicationRow::analysed`). Publications without
+/// a readable one (written before it, or by another analyser) have their abstracts read too.
+pub(crate) fn candidates(
+    c: &mut crate::db::DbConn,
+    ids: &[String],
+) -> AppResult<Vec<FacultySource>> {
+    let mut sources = source::faculty_with(c, ids, Publications::WithoutAbstracts)?;
+    let unread: Vec<String> = sources
+        .iter()
+        .filter(|f| {
+            f.parts.publications.iter().any(|p| {
+                !p.analysed
+                    .as_deref()
+                    .is_some_and(AnalysedPublication::readable)
+            })
+        })
+        .map(|f| f.row.id.clone())
+        .collect();
+    if !unread.is_empty() {
+        let mut abstracts = crate::db::faculty::abstracts(c, &unread)?;
+        for f in &mut sources {
+            for p in &mut f.parts.publications {
+                p.abstract_ = abstracts.remove(&(p.faculty_id.clone(), p.position));
+            }
+        }
+    }
+    Ok(sources)
+}
+
 /// A profile's publications' counts of one query's words (one counter per query: it
 /// remembers the words it has stemmed).
 pub(crate) fn publication_counts(
@@ -257,7 +288,12 @@ pub(crate) fn publication_counts(
     f.parts
         .publications
         .iter()
-        .map(|p| counter.publication(&p.title, p.abstract_.as_deref(), p.year))
+        .map(|p| {
+            p.analysed
+                .as_deref()
+                .and_then(|bytes| counter.stored(bytes, p.year))
+                .unwrap_or_else(|| counter.publication(&p.title, p.abstract_.as_deref(), p.year))
+        })
         .collect()
 }
 
@@ -266,7 +302,14 @@ pub(crate) fn analysed_publications(f: &FacultySource) -> Vec<AnalysedPublicatio
     f.parts
         .publications
         .iter()
-        .map(|p| AnalysedPublication::new(&p.title, p.abstract_.as_deref(), p.year))
+        .map(|p| {
+            p.analysed
+                .as_deref()
+                .and_then(|bytes| AnalysedPublication::decode(bytes, p.year))
+                .unwrap_or_else(|| {
+                    AnalysedPublication::new(&p.title, p.abstract_.as_deref(), p.year)
+                })
+        })
         .collect()
 }
 
@@ -496,12 +539,12 @@ pub async fn need_matches(
     };
     let year = this_year();
     let (total, listed) = deepen(&p, async |depth| {
-        let (total, candidates) = cut_from.profiles(depth).await?;
-        let cut = candidates.len();
-        let scored = in_parts(index, candidates, async |start, part: Vec<m::Candidate>| {
+        let (total, found) = cut_from.profiles(depth).await?;
+        let cut = found.len();
+        let scored = in_parts(index, found, async |start, part: Vec<m::Candidate>| {
             let (c, mq) = (corpus.clone(), q.clone());
             let ids: Vec<String> = part.iter().map(|c| c.id.clone()).collect();
-            let sources = db.run(move |c| Ok(source::faculty(c, &ids)?)).await?;
+            let sources = db.run(move |c| candidates(c, &ids)).await?;
             index
                 .cpu_bound(move || {
                     let mut by_id: HashMap<String, FacultySource> = sources

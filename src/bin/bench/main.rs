@@ -735,6 +735,24 @@ fn analysis(sbir: &[Text]) {
         }
         println!("| {name} | {tokens} | {best:.0} |");
     }
+    // What writing a publication costs matching's stored form (`publications.analysed`), and
+    // what counting a query's words from it costs against analysing the text.
+    use liaison::search::matching::AnalysedPublication;
+    let started = Instant::now();
+    let stored: Vec<Vec<u8>> = sbir
+        .iter()
+        .map(|t| AnalysedPublication::stored(&t.title, Some(&t.body)))
+        .collect();
+    let per = started.elapsed().as_secs_f64() * 1e6 / sbir.len() as f64;
+    let bytes = stored.iter().map(Vec::len).sum::<usize>() as f64 / sbir.len() as f64;
+    let text = sbir
+        .iter()
+        .map(|t| t.title.len() + t.body.len().min(liaison::search::matching::ABSTRACT_CHARS))
+        .sum::<usize>() as f64
+        / sbir.len() as f64;
+    println!(
+        "\nstored form of a publication (title and abstract start): {per:.1} µs to make, {bytes:.0} bytes (its text: {text:.0} bytes)"
+    );
 }
 
 /// Latency of `paths` at each (concurrency, requests), as a table's rows.

@@ -293,6 +293,10 @@ pub async fn import(
         }
         let batch: Vec<_> = pending.drain(..).collect();
         let uni = university_id.clone();
+        let batch = actix_web::rt::task::spawn_blocking(move || prepare(&uni, batch))
+            .await
+            .map_err(AppError::internal)?;
+        let uni = university_id.clone();
         let (rows_out, left) = db
             .write(move |conn| {
                 require_university(conn, &uni, NamedIn::Query)?;
@@ -345,6 +349,44 @@ struct KeyedRow {
     external_id: Option<String>,
     orcid: Option<String>,
     patch: UpdateFacultyProfile,
+    /// The row validated as a new profile, before the transaction (`prepare`).
+    as_new: Option<AppResult<AsNew>>,
+}
+
+/// A row validated as a new profile, with its parts as they will be written.
+struct AsNew {
+    id: String,
+    valid: ValidProfile,
+    parts: FacultyParts,
+}
+
+fn as_new(university_id: &str, patch: UpdateFacultyProfile) -> AppResult<AsNew> {
+    let mut valid = ValidProfile::parse(&merge(CreateFacultyProfile::blank(university_id), patch))?;
+    provenance::carry(
+        &[],
+        &mut valid.publications,
+        DataSource::Import,
+        now().and_utc(),
+    );
+    let id = PublicId::generate();
+    let parts = valid.parts(&id);
+    Ok(AsNew { id, valid, parts })
+}
+
+/// Validates every row as a new profile, off the write transaction: most rows of a bulk
+/// import are new, and their validation and parts (each publication analysed for matching)
+/// would otherwise hold the database's write lock. A row that turns out to update a profile
+/// is imported by `import_one` as before.
+fn prepare(university_id: &str, batch: Vec<Keyed>) -> Vec<Keyed> {
+    batch
+        .into_iter()
+        .map(|k| {
+            k.map(|mut k| {
+                k.as_new = Some(as_new(university_id, k.patch.clone()));
+                k
+            })
+        })
+        .collect()
 }
 
 fn rejected(row: usize, key: Option<String>, errors: Vec<FieldError>) -> ImportRow {
@@ -391,6 +433,7 @@ fn keyed((row, parsed): Record) -> Keyed {
         external_id,
         orcid,
         patch,
+        as_new: None,
     })
 }
 
@@ -444,18 +487,14 @@ fn import_rows(
             out.push(import_one(conn, university_id, k));
         } else {
             let KeyedRow {
-                row, key, patch, ..
+                row,
+                key,
+                patch,
+                as_new: prepared,
+                ..
             } = k;
-            match ValidProfile::parse(&merge(CreateFacultyProfile::blank(university_id), patch)) {
-                Ok(mut valid) => {
-                    provenance::carry(
-                        &[],
-                        &mut valid.publications,
-                        DataSource::Import,
-                        now().and_utc(),
-                    );
-                    let id = PublicId::generate();
-                    let parts = valid.parts(&id);
+            match prepared.unwrap_or_else(|| as_new(university_id, patch)) {
+                Ok(AsNew { id, valid, parts }) => {
                     out.push(ImportRow {
                         row,
                         key: Some(key),
@@ -550,6 +589,7 @@ fn import_one(conn: &mut DbConn, university_id: &str, k: KeyedRow) -> ImportRow 
         external_id,
         orcid,
         patch,
+        as_new: prepared,
     } = k;
     let result: AppResult<(ImportStatus, String)> = conn.transaction(|conn| {
         let ts = now();
@@ -560,16 +600,10 @@ fn import_one(conn: &mut DbConn, university_id: &str, k: KeyedRow) -> ImportRow 
             orcid.as_deref(),
         )?
         else {
-            let mut valid =
-                ValidProfile::parse(&merge(CreateFacultyProfile::blank(university_id), patch))?;
-            provenance::carry(
-                &[],
-                &mut valid.publications,
-                DataSource::Import,
-                ts.and_utc(),
-            );
-            let id = PublicId::generate();
-            let parts = valid.parts(&id);
+            let AsNew { id, valid, parts } = match prepared {
+                Some(prepared) => prepared?,
+                None => as_new(university_id, patch)?,
+            };
             let fields = provenance::changed_fields(None, &valid);
             rows::insert_many(conn, &[(id.clone(), valid.fields, parts)], ts)?;
             provenance::record_fields(conn, &id, &fields, DataSource::Import, ts)?;
@@ -583,7 +617,11 @@ fn import_one(conn: &mut DbConn, university_id: &str, k: KeyedRow) -> ImportRow 
                 "matches a deleted profile; an operator can restore it first",
             )]));
         }
-        let (mut parts, _) = rows::load_parts(conn, std::slice::from_ref(&current.id), true)?;
+        let (mut parts, _) = rows::load_parts(
+            conn,
+            std::slice::from_ref(&current.id),
+            rows::Publications::Whole,
+        )?;
         let existing = to_input(&current, parts.remove(&current.id).unwrap_or_default())?;
         let mut valid = ValidProfile::parse(&merge(existing.clone(), patch))?;
         provenance::carry(

@@ -263,6 +263,16 @@ fn stopped(rx: &mpsc::Receiver<()>) -> bool {
 }
 
 fn run(db: &Db, sources: &Sources, refresh_every: Option<Duration>, rx: &mpsc::Receiver<()>) {
+    match super::analysed::fill(db, &|| stopped(rx)) {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(
+            publications = n,
+            "analysed publications written before their analysed form was kept"
+        ),
+        Err(e) => {
+            tracing::warn!(error = %e.detail, "could not analyse the publications that lack their analysed form; matching analyses them as it goes")
+        }
+    }
     loop {
         if let Some(every) = refresh_every
             && let Err(e) = queue_refresh(db, every)

@@ -236,7 +236,11 @@ pub fn apply(
     let current = rows::find_any(conn, faculty_id)?
         .filter(|r| r.deleted_at.is_none())
         .ok_or_else(|| AppError::not_found("Faculty profile"))?;
-    let (mut parts, _) = rows::load_parts(conn, std::slice::from_ref(&current.id), true)?;
+    let (mut parts, _) = rows::load_parts(
+        conn,
+        std::slice::from_ref(&current.id),
+        rows::Publications::Whole,
+    )?;
     let input = to_input(&current, parts.remove(&current.id).unwrap_or_default())?;
     let field_sources = provenance::field_sources(conn, faculty_id)?;
     let tombstones: Vec<Identity> = provenance_rows::tombstones(conn, faculty_id)?

@@ -24,7 +24,9 @@ use crate::search::matching::{
     TermCounter,
 };
 use crate::search::query::{self, Kind, Visible};
-use crate::service::matching::{analysed_publications, need_query, publication_counts, this_year};
+use crate::service::matching::{
+    analysed_publications, candidates, need_query, publication_counts, this_year,
+};
 use crate::service::policy::{self, Action, Caller};
 use crate::service::search::{saved_request, visible_in};
 use crate::service::{limit_and_offset, now};
@@ -566,7 +568,7 @@ fn needs_for_profiles(
         }
     }
     let watched: Vec<String> = by_profile.keys().cloned().collect();
-    let profiles: HashMap<String, FacultySource> = source::faculty(conn, &watched)?
+    let profiles: HashMap<String, FacultySource> = candidates(conn, &watched)?
         .into_iter()
         .filter(|f| f.row.deleted_at.is_none())
         .map(|f| (f.row.id.clone(), f))

@@ -1,0 +1,2 @@
+DROP INDEX publications_unanalysed;
+ALTER TABLE publications DROP COLUMN analysed;
