@@ -1763,8 +1763,8 @@ mod tests {
         assert!(!runs.contains_key("良率"), "a lone bigram keeps its name");
     }
 
-    #[test]
-    fn a_ceiling_is_never_below_the_score() -> Result<()> {
+    /// The queries of `NEEDS`, against an empty corpus.
+    fn need_queries() -> Result<(Corpus, Vec<MatchQuery>)> {
         let (schema, fields) = schema();
         let index = Index::create_in_ram(schema);
         index.tokenizers().register(MULTILINGUAL, multilingual());
@@ -1777,6 +1777,12 @@ mod tests {
                 need_query(&corpus, &searcher, title, &keywords, body)
             })
             .collect::<AppResult<_>>()?;
+        Ok((corpus, queries))
+    }
+
+    #[test]
+    fn a_ceiling_is_never_below_the_score() -> Result<()> {
+        let (corpus, queries) = need_queries()?;
         let set = QuerySet::new(&queries);
         let mut scored = 0;
         for (keywords, body, publications) in PROFILES {
@@ -1818,18 +1824,7 @@ mod tests {
     /// both ways it is read (a need's candidates, a profile's own publications).
     #[test]
     fn a_stored_publication_counts_what_its_text_counts() -> Result<()> {
-        let (schema, fields) = schema();
-        let index = Index::create_in_ram(schema);
-        index.tokenizers().register(MULTILINGUAL, multilingual());
-        let searcher = index.reader()?.searcher();
-        let corpus = Corpus::new(&fields, Arc::new(PublicStats::new(&fields, &searcher)?))?;
-        let queries: Vec<MatchQuery> = NEEDS
-            .iter()
-            .map(|(title, keywords, body)| {
-                let keywords: Vec<String> = keywords.split(", ").map(str::to_owned).collect();
-                need_query(&corpus, &searcher, title, &keywords, body)
-            })
-            .collect::<AppResult<_>>()?;
+        let (_, queries) = need_queries()?;
         // An abstract longer than the start that counts, cut inside a multi-byte character.
         let long = format!(
             "{} 深度學習 lithography",
